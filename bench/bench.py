@@ -1,0 +1,543 @@
+#!/usr/bin/python3
+"""The benchmark runner: for every scenario, frame size and repeat, run each
+of the scenario's systems in turn on the same traffic, read its counters
+twice SECONDS apart after a warm-up, and report Mpps, cycles per packet,
+ratios against the baseline peer and tollgate's per-stage costs.
+
+Started by bench/run.sh (which builds first). Needs root (DPDK runtime
+directory) and /usr/bin/python3 with scapy.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import scenarios as sc  # noqa: E402
+import telemetry  # noqa: E402
+import traffic as tr  # noqa: E402
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+TRAFFIC_DIR = os.path.join(BENCH, "traffic")
+RESULTS_DIR = os.path.join(BENCH, "results")
+
+# Processes and runtime directories of this invocation, for cleanup.
+_live = {}      # pid -> Popen
+_prefixes = set()
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------ processes
+
+
+def stop(proc, timeout=15.0):
+    """SIGINT (both tollgate and testpmd shut down cleanly on it), then
+    SIGKILL to the process's own group if it does not exit in time.
+    Returns the exit code."""
+    if proc.poll() is None:
+        try:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log("  pid %d ignored SIGINT for %.0f s: SIGKILL" %
+                (proc.pid, timeout))
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+    _live.pop(proc.pid, None)
+    return proc.returncode
+
+
+def remove_runtime_dir(prefix):
+    shutil.rmtree(os.path.join(telemetry.RUNTIME_DIR, prefix),
+                  ignore_errors=True)
+    _prefixes.discard(prefix)
+
+
+def cleanup():
+    for proc in list(_live.values()):
+        stop(proc, timeout=5.0)
+    for prefix in list(_prefixes):
+        remove_runtime_dir(prefix)
+
+
+def _on_term(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+# ------------------------------------------------------------ counters
+
+
+def flatten(d, prefix=""):
+    """{"forward": {"no_route": 3}} -> {"forward.no_route": 3}"""
+    out = {}
+    for k, v in d.items():
+        key = prefix + k
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        elif isinstance(v, (int, float)):
+            out[key] = v
+    return out
+
+
+def sample(tel, system):
+    """One reading of every counter the run reports."""
+    t0 = time.monotonic()
+    s = {"ports": {}}
+    for p in system.tx_ports:
+        st = tel.query("/ethdev/stats", str(p))
+        s["ports"][p] = {k: st[k] for k in ("ipackets", "opackets",
+                                             "imissed", "oerrors",
+                                             "rx_nombuf")}
+    if system.tollgate_stats:
+        s["tollgate"] = tel.query("/tollgate/stats")
+    s["time"] = (t0 + time.monotonic()) / 2
+    return s
+
+
+def delta(a, b):
+    """Counter differences between two flattened readings."""
+    return {k: b[k] - a.get(k, 0) for k in b}
+
+
+# ------------------------------------------------------------ one run
+
+
+class RunError(Exception):
+    pass
+
+
+def wait_ready(proc, prefix, system, logfile, timeout=30.0):
+    """Until the telemetry socket answers and the system transmits."""
+    deadline = time.monotonic() + timeout
+    tel = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RunError("exited with %d before it was ready:\n%s" %
+                           (proc.returncode, tail(logfile)))
+        if tel is None and os.path.exists(telemetry.socket_path(prefix)):
+            try:
+                tel = telemetry.Telemetry(prefix)
+            except OSError:
+                tel = None
+        if tel is not None:
+            s = sample(tel, system)
+            if sum(p["opackets"] for p in s["ports"].values()) > 0:
+                return tel
+        time.sleep(0.2)
+    if tel is not None:
+        tel.close()
+    raise RunError("not forwarding after %.0f s:\n%s" % (timeout,
+                                                         tail(logfile)))
+
+
+def tail(path, n=15):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError:
+        return ""
+
+
+def run_one(system, ctx, args, logfile):
+    os.makedirs(ctx.workdir, exist_ok=True)
+    for name, text in system.files(ctx).items():
+        with open(ctx.file(name), "w") as f:
+            f.write(text)
+    argv = system.command(ctx)
+    with open(logfile, "w") as lf:
+        lf.write("$ %s\n" % " ".join(argv))
+        lf.flush()
+        _prefixes.add(ctx.prefix)
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=lf,
+                                stderr=subprocess.STDOUT,
+                                start_new_session=True, cwd=sc.REPO)
+    _live[proc.pid] = proc
+    try:
+        tel = wait_ready(proc, ctx.prefix, system, logfile)
+        with tel:
+            time.sleep(args.warmup)
+            a = sample(tel, system)
+            time.sleep(args.seconds)
+            b = sample(tel, system)
+        if proc.poll() is not None:
+            raise RunError("exited with %d during the measurement" %
+                           proc.returncode)
+    finally:
+        rc = stop(proc)
+        remove_runtime_dir(ctx.prefix)
+    return measure(a, b, system), rc
+
+
+def measure(a, b, system):
+    dt = b["time"] - a["time"]
+    r = {"seconds": dt, "ports": {}}
+    tx = rx = 0
+    for p in system.tx_ports:
+        d = delta(a["ports"][p], b["ports"][p])
+        r["ports"][str(p)] = d
+        tx += d["opackets"]
+        rx += d["ipackets"]
+    r["tx_pps"] = tx / dt
+    r["rx_pps"] = rx / dt
+    if "tollgate" in a:
+        fa, fb = flatten(a["tollgate"]), flatten(b["tollgate"])
+        d = delta(fa, fb)
+        r["tollgate"] = {
+            "tsc_hz": fb["tsc_hz"],
+            "counters": {k: v for k, v in d.items() if k != "tsc_hz"},
+        }
+    return r
+
+
+# ------------------------------------------------------------ summary
+
+
+def tsc_hz_fallback():
+    """TSC rate when no tollgate run reported it: /proc/cpuinfo MHz (on
+    this kind of VM the TSC runs at the nominal clock)."""
+    with open("/proc/cpuinfo") as f:
+        m = re.search(r"cpu MHz\s*:\s*([\d.]+)", f.read())
+    return float(m.group(1)) * 1e6 if m else None
+
+
+def med_range(xs):
+    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs),
+            "n": len(xs)}
+
+
+def stage_names(counters):
+    return sorted({k.split(".")[1] for k in counters
+                   if k.startswith("stages.") and k.endswith(".in")},
+                  key=lambda s: ["forward", "filter", "natfw", "ipsec",
+                                 "localfilter"].index(s)
+                  if s in ("forward", "filter", "natfw", "ipsec",
+                           "localfilter") else 99)
+
+
+def tollgate_costs(run, tsc_hz):
+    """Cycles per packet from tollgate's own TSC counters, for one run."""
+    c = run["tollgate"]["counters"]
+    tx = c.get("tx", 0) or 1
+    rx = c.get("rx", 0) or 1
+    out = {
+        "tx_pps_own": c.get("tx", 0) / run["seconds"],
+        # the worker lcore polls all the time: every TSC cycle is its own
+        "total_per_tx": tsc_hz * run["seconds"] / tx,
+        "rx_per_rx": c.get("rx_cycles", 0) / rx,
+        "rx_per_tx": c.get("rx_cycles", 0) / tx,
+        "stages": {},
+        "drops": {k[len("drops."):]: v for k, v in c.items()
+                  if k.startswith("drops.") and v},
+    }
+    counted = out["rx_per_tx"]
+    for s in stage_names(c):
+        n = c.get("stages.%s.in" % s, 0)
+        cyc = c.get("stages.%s.cycles" % s, 0)
+        bursts = c.get("stages.%s.bursts" % s, 0)
+        out["stages"][s] = {
+            "per_in": cyc / n if n else 0.0,
+            "per_tx": cyc / tx,
+            "in_per_tx": n / tx,
+            "avg_burst": n / bursts if bursts else 0.0,
+        }
+        counted += cyc / tx
+    out["outside_per_tx"] = out["total_per_tx"] - counted
+    it = c.get("iterations", 0)
+    out["busy_iterations"] = c.get("busy_iterations", 0) / it if it else 0.0
+    return out
+
+
+def summarize(results):
+    tsc = None
+    for r in results["runs"]:
+        if r.get("ok") and "tollgate" in r["measure"]:
+            tsc = r["measure"]["tollgate"]["tsc_hz"]
+            break
+    if tsc is None:
+        tsc = tsc_hz_fallback()
+    results["tsc_hz"] = tsc
+    summary = []
+    keys = []
+    for r in results["runs"]:
+        k = (r["scenario"], r["size"], r["system"])
+        if k not in keys:
+            keys.append(k)
+    for scen, size, system in keys:
+        runs = [r for r in results["runs"] if (r["scenario"], r["size"],
+                r["system"]) == (scen, size, system) and r.get("ok")]
+        e = {"scenario": scen, "size": size, "system": system,
+             "ok_runs": len(runs)}
+        if runs:
+            mpps = [r["measure"]["tx_pps"] / 1e6 for r in runs]
+            e["mpps"] = med_range(mpps)
+            e["cycles_per_packet"] = tsc / (e["mpps"]["median"] * 1e6) \
+                if e["mpps"]["median"] else None
+            if "tollgate" in runs[0]["measure"]:
+                costs = [tollgate_costs(r["measure"], tsc) for r in runs]
+                e["tollgate"] = summarize_costs(costs)
+        summary.append(e)
+    # ratios against the scenario's baseline, same size
+    for e in summary:
+        scen = next(s for s in sc.SCENARIOS if s.name == e["scenario"])
+        if not scen.baseline or e["system"] == scen.baseline or \
+                "mpps" not in e:
+            continue
+        base = next((b for b in summary if b["scenario"] == e["scenario"]
+                     and b["size"] == e["size"]
+                     and b["system"] == scen.baseline and "mpps" in b), None)
+        if base is None:
+            continue
+        e["ratio"] = {"vs": scen.baseline,
+                      "of_medians": e["mpps"]["median"] /
+                      base["mpps"]["median"]}
+        paired = paired_ratios(results["runs"], e, scen.baseline)
+        if paired:
+            e["ratio"]["per_repeat"] = med_range(paired)
+    results["summary"] = summary
+
+
+def paired_ratios(runs, e, baseline):
+    """system/baseline within the same repeat (the runs nearest in time)."""
+    by = {}
+    for r in runs:
+        if r["scenario"] == e["scenario"] and r["size"] == e["size"] \
+                and r.get("ok"):
+            by.setdefault(r["repeat"], {})[r["system"]] = \
+                r["measure"]["tx_pps"]
+    return [v[e["system"]] / v[baseline] for v in by.values()
+            if e["system"] in v and baseline in v and v[baseline]]
+
+
+def summarize_costs(costs):
+    def m(f):
+        return statistics.median(f(c) for c in costs)
+    out = {
+        "total_per_tx": m(lambda c: c["total_per_tx"]),
+        "rx_per_rx": m(lambda c: c["rx_per_rx"]),
+        "rx_per_tx": m(lambda c: c["rx_per_tx"]),
+        "outside_per_tx": m(lambda c: c["outside_per_tx"]),
+        "busy_iterations": m(lambda c: c["busy_iterations"]),
+        "stages": {},
+        "drops_per_s": {},
+    }
+    for s in costs[0]["stages"]:
+        out["stages"][s] = {k: m(lambda c: c["stages"][s][k])
+                            for k in costs[0]["stages"][s]}
+    drops = {}
+    for c in costs:
+        for k, v in c["drops"].items():
+            drops.setdefault(k, []).append(v)
+    out["drops_total"] = {k: sum(v) for k, v in drops.items()}
+    return out
+
+
+# ------------------------------------------------------------ report
+
+
+def fmt_range(r, f="%.2f"):
+    if r["n"] == 1:
+        return f % r["median"]
+    return (f + " (" + f + "–" + f + ")") % (r["median"], r["min"], r["max"])
+
+
+def markdown(results):
+    lines = []
+    a = results["args"]
+    lines.append("Measured %d s per run after %d s warm-up, %d repeat(s); "
+                 "TSC %.3f GHz; %s." % (a["seconds"], a["warmup"], a["repeat"],
+                                        results["tsc_hz"] / 1e9,
+                                        results["machine"]["cpu"]))
+    lines.append("")
+    lines.append("| scenario | size (B) | system | Mpps median (min–max) | "
+                 "cycles/packet | vs baseline (median, per-repeat range) |")
+    lines.append("|---|---:|---|---:|---:|---:|")
+    for e in results["summary"]:
+        if "mpps" not in e:
+            lines.append("| %s | %d | %s | FAILED | | |" %
+                         (e["scenario"], e["size"], e["system"]))
+            continue
+        ratio = ""
+        if "ratio" in e:
+            ratio = "%.2f× %s" % (e["ratio"]["of_medians"], e["ratio"]["vs"])
+            if "per_repeat" in e["ratio"] and e["ratio"]["per_repeat"]["n"] > 1:
+                pr = e["ratio"]["per_repeat"]
+                ratio += " (%.2f–%.2f)" % (pr["min"], pr["max"])
+        lines.append("| %s | %d | %s | %s | %.0f | %s |" % (
+            e["scenario"], e["size"], e["system"], fmt_range(e["mpps"]),
+            e["cycles_per_packet"], ratio))
+    tg = [e for e in results["summary"] if "tollgate" in e]
+    if tg:
+        stages = list(tg[0]["tollgate"]["stages"])
+        lines.append("")
+        lines.append("tollgate's own TSC counters (medians over repeats). "
+                     "Stage columns: cycles per packet the stage handled "
+                     "(the filter stage sees a transit packet twice); "
+                     "\"outside\" = total − RX − stages = port I/O, "
+                     "dispatcher and rings.")
+        lines.append("")
+        lines.append("| scenario | size (B) | total/pkt | RX validate+classify "
+                     "| " + " | ".join(stages) +
+                     " | outside counters | drops |")
+        lines.append("|---|---:|---:|---:|" + "---:|" * len(stages) +
+                     "---:|---|")
+        for e in tg:
+            t = e["tollgate"]
+            cells = ["%.1f" % t["stages"][s]["per_in"] +
+                     ("" if abs(t["stages"][s]["in_per_tx"] - 1) < 0.01
+                      else " (×%.2f)" % t["stages"][s]["in_per_tx"])
+                     for s in stages]
+            drops = ", ".join("%s %d" % kv for kv in
+                              sorted(t["drops_total"].items())) or "none"
+            lines.append("| %s | %d | %.1f | %.1f | %s | %.1f | %s |" % (
+                e["scenario"], e["size"], t["total_per_tx"], t["rx_per_rx"],
+                " | ".join(cells), t["outside_per_tx"], drops))
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------ main
+
+
+def machine_info():
+    info = {"cpu": "?", "cpus": os.cpu_count()}
+    with open("/proc/cpuinfo") as f:
+        m = re.search(r"model name\s*:\s*(.*)", f.read())
+        if m:
+            info["cpu"] = m.group(1).strip()
+    try:
+        info["dpdk"] = subprocess.run(
+            ["pkg-config", "--modversion", "libdpdk"], capture_output=True,
+            text=True).stdout.strip()
+    except OSError:
+        pass
+    info["kernel"] = os.uname().release
+    try:
+        git = subprocess.run(["git", "-C", sc.REPO, "rev-parse", "HEAD"],
+                             capture_output=True, text=True)
+        info["commit"] = git.stdout.strip() or None
+        dirty = subprocess.run(["git", "-C", sc.REPO, "status",
+                                "--porcelain"], capture_output=True,
+                               text=True)
+        info["dirty"] = bool(dirty.stdout.strip())
+    except OSError:
+        pass
+    return info
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--seconds", type=float, default=None,
+                   help="measurement window per run (default 10)")
+    p.add_argument("--repeat", type=int, default=None,
+                   help="repeats of every run (default 3)")
+    p.add_argument("--warmup", type=float, default=None,
+                   help="seconds between forwarding start and the first "
+                        "reading (default 3)")
+    p.add_argument("--sizes", default="64,1400",
+                   help="frame sizes in bytes, FCS included (default "
+                        "64,1400)")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: 3 s, 1 repeat, 2 s warm-up")
+    p.add_argument("--scenario", action="append",
+                   help="only this scenario (repeatable); default all: " +
+                   ", ".join(s.name for s in sc.SCENARIOS))
+    p.add_argument("--system", action="append",
+                   help="only this system (repeatable)")
+    a = p.parse_args()
+    q = a.quick
+    a.seconds = a.seconds if a.seconds is not None else (3 if q else 10)
+    a.repeat = a.repeat if a.repeat is not None else (1 if q else 3)
+    a.warmup = a.warmup if a.warmup is not None else (2 if q else 3)
+    a.sizes = [int(s) for s in a.sizes.split(",") if s]
+    return a
+
+
+def main():
+    args = parse_args()
+    signal.signal(signal.SIGTERM, _on_term)
+    signal.signal(signal.SIGHUP, _on_term)
+    scens = [s for s in sc.SCENARIOS
+             if not args.scenario or s.name in args.scenario]
+    if not scens:
+        sys.exit("no such scenario: %s" % args.scenario)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    os.makedirs(TRAFFIC_DIR, exist_ok=True)
+    logdir = os.path.join(RESULTS_DIR, stamp + ".logs")
+    os.makedirs(logdir, exist_ok=True)
+    results = {"started": stamp, "machine": machine_info(),
+               "args": {"seconds": args.seconds, "repeat": args.repeat,
+                        "warmup": args.warmup, "sizes": args.sizes},
+               "runs": []}
+    empty = os.path.join(TRAFFIC_DIR, "empty.pcap")
+    tr.write_empty_pcap(empty)
+    tag = "tgb%d" % os.getpid()
+    n = 0
+    try:
+        for scen in scens:
+            systems = [s for s in scen.systems
+                       if not args.system or s.name in args.system]
+            for size in args.sizes:
+                pcap = os.path.join(TRAFFIC_DIR, "%s-%d.pcap" %
+                                    (scen.traffic.name, size))
+                log("== %s, %d B: writing %s" % (scen.name, size,
+                                                 os.path.relpath(pcap)))
+                npk = scen.traffic.gen(pcap, size)
+                for rep in range(args.repeat):
+                    for system in systems:
+                        n += 1
+                        ctx = sc.Ctx(prefix="%s-%d" % (tag, n), rx_pcap=pcap,
+                                     empty_pcap=empty, size=size,
+                                     n_packets=npk,
+                                     workdir=os.path.join(TRAFFIC_DIR, "run",
+                                                          system.name))
+                        name = "%s-%d-%s-r%d" % (scen.name, size,
+                                                 system.name, rep + 1)
+                        logfile = os.path.join(logdir, name + ".log")
+                        r = {"scenario": scen.name, "size": size,
+                             "system": system.name, "repeat": rep + 1,
+                             "log": os.path.relpath(logfile, BENCH)}
+                        try:
+                            r["measure"], r["exit_code"] = run_one(
+                                system, ctx, args, logfile)
+                            r["ok"] = True
+                            log("  %-12s rep %d: %7.3f Mpps" % (
+                                system.name, rep + 1,
+                                r["measure"]["tx_pps"] / 1e6))
+                        except (RunError, OSError) as ex:
+                            r["ok"] = False
+                            r["error"] = str(ex)
+                            log("  %-12s rep %d: FAILED: %s" % (
+                                system.name, rep + 1, ex))
+                        results["runs"].append(r)
+    finally:
+        cleanup()
+    summarize(results)
+    out = os.path.join(RESULTS_DIR, stamp + ".json")
+    with open(out, "w") as f:
+        json.dump(results, f, indent=1)
+    md = markdown(results)
+    with open(os.path.join(RESULTS_DIR, stamp + ".md"), "w") as f:
+        f.write(md)
+    print(md)
+    log("results: %s (logs: %s)" % (os.path.relpath(out),
+                                    os.path.relpath(logdir)))
+    return 0 if all(r.get("ok") for r in results["runs"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

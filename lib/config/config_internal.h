@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Private to lib/config: the parse context and the interfaces between the
+ * YAML walker (config_parse.c), the schema it is driven by
+ * (config_schema.c) and the cross-section checks (config_validate.c).
+ */
+#ifndef TG_CONFIG_INTERNAL_H
+#define TG_CONFIG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <yaml.h>
+
+#include "tg_config.h"
+
+#define TG_CFG_MAX_FILE	 (64u << 20) /**< bytes */
+#define TG_CFG_MAX_DEPTH 64	     /**< nested lists and mappings */
+#define TG_CFG_MAX_RXQ	 16	     /**< ports[].rx_queues upper bound */
+
+/* A reference by name to a port or interface, resolved by validation.
+ * name points into the YAML document, which lives until validation is
+ * done; NULL when the key is absent or not a string (already reported). */
+struct tg_cfg_ref {
+	const char *name;
+	uint32_t len;
+	struct tg_cfg_pos pos;
+};
+
+/* Where the values that validation may complain about sit, and whether
+ * they parsed (a value that did not is reported once, by the walker). */
+struct tg_cfg_src_port {
+	struct tg_cfg_pos name;
+	struct tg_cfg_pos device;
+};
+
+struct tg_cfg_src_iface {
+	struct tg_cfg_pos name;
+	struct tg_cfg_pos address;
+	struct tg_cfg_ref port;
+	bool addr_ok;
+};
+
+struct tg_cfg_src_route {
+	struct tg_cfg_pos prefix;
+	struct tg_cfg_pos via;
+	struct tg_cfg_ref iface;
+	bool prefix_ok;
+	bool via_ok; /* present and valid */
+};
+
+struct tg_cfg_src_neighbor {
+	struct tg_cfg_pos addr;
+	struct tg_cfg_ref iface;
+	bool addr_ok;
+};
+
+struct tg_cfg_src_rxq {
+	struct tg_cfg_ref port; /* the PORT part of "PORT:QUEUE" */
+	uint32_t queue;
+	bool ok;
+};
+
+struct tg_cfg_src_stage {
+	uint8_t stage; /* TG_CFG_N_STAGES: unknown name, reported */
+	struct tg_cfg_pos pos;
+};
+
+struct tg_cfg_src_placement {
+	struct tg_cfg_pos lcore;
+	bool lcore_ok;
+	uint32_t n_ports;
+	struct tg_cfg_src_rxq *ports; /* malloc'd */
+	uint32_t n_stages;
+	struct tg_cfg_src_stage *stages; /* malloc'd */
+	bool bad_list; /* ports or stages is not a list (reported) */
+};
+
+struct tg_cfg_ctx {
+	yaml_document_t *doc;
+	struct tg_config *cfg;
+	struct tg_cfg_errors *errs;
+	bool nomem;
+
+	char path[256]; /* YAML path of the value being walked */
+	size_t path_len;
+
+	struct tg_cfg_pos routes_pos;
+	struct tg_cfg_pos neighbors_pos;
+	struct tg_cfg_pos placement_pos;
+
+	struct tg_cfg_src_port port[TG_MAX_PORTS];
+	struct tg_cfg_src_iface iface[TG_MAX_PORTS];
+	struct tg_cfg_src_route *route;	      /* n_routes entries */
+	struct tg_cfg_src_neighbor *neighbor; /* n_neighbors entries */
+	struct tg_cfg_src_placement placement[TG_MAX_LCORES];
+};
+
+/* ---- The error list (config_validate.c). ---- */
+
+/* Record an error at @p pos; @p path NULL means the current walk path. */
+void tg_cfg_err(struct tg_cfg_ctx *c, struct tg_cfg_pos pos, const char *path,
+	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same without a walk (document-level errors). */
+void tg_cfg_errs_add(struct tg_cfg_errors *errs, uint32_t line, uint32_t col,
+	const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+void tg_cfg_errs_reset(struct tg_cfg_errors *errs, const char *file);
+/* Stable sort of the stored errors by position: file order. */
+void tg_cfg_errs_sort(struct tg_cfg_errors *errs);
+
+/* ---- The walker (config_parse.c), driven by the schema's tables. ---- */
+
+/* Checks a string value and stores it at @p dst, or writes a complete
+ * message into @p msg and returns false. */
+typedef bool tg_cfg_check_fn(const char *s, void *dst, char *msg, size_t len);
+
+enum tg_cfg_field_type {
+	TG_CFG_FT_UINT,
+	TG_CFG_FT_BOOL,
+	TG_CFG_FT_STR,
+	TG_CFG_FT_CHECK, /* a string checked and stored by .check */
+	TG_CFG_FT_REF,	 /* a name of something else: resolved by validation */
+	TG_CFG_FT_MAP,	 /* a nested mapping with its own table (.sub) */
+	TG_CFG_FT_FN,	 /* anything else: .fn */
+	TG_CFG_FT_TODO,	 /* a planned section: an error, never ignored */
+};
+
+#define TG_CFG_FF_REQUIRED 1
+#define TG_CFG_FF_POW2	   2
+#define TG_CFG_MAX_FIELDS  20 /* per mapping */
+
+/* One key of a mapping: its type, where it goes (.off from the base the
+ * mapping is walked into), and its range. */
+struct tg_cfg_field {
+	const char *key;
+	uint8_t type;
+	uint8_t flags;
+	uint16_t size;
+	size_t off;
+	uint64_t min;
+	uint64_t max;
+	bool (*fn)(struct tg_cfg_ctx *c, const yaml_node_t *v, void *base);
+	tg_cfg_check_fn *check;
+	const struct tg_cfg_field *sub;
+	unsigned int n_sub;
+};
+
+/* What a mapping gave for each field, and whether it was good. */
+struct tg_cfg_seen {
+	const yaml_node_t *key;
+	const yaml_node_t *node;
+	bool ok;
+};
+
+typedef bool tg_cfg_item_fn(
+	struct tg_cfg_ctx *c, size_t i, const yaml_node_t *item, void *arg);
+
+/* Walk a mapping against its field table into @p base: unknown,
+ * duplicate, planned and missing required keys are reported. @p seen
+ * (nf entries, may be NULL) returns what each field got. */
+bool tg_cfg_walk_map(struct tg_cfg_ctx *c, const yaml_node_t *map,
+	const struct tg_cfg_field *f, unsigned int nf, void *base,
+	struct tg_cfg_seen *seen);
+/* Call @p fn for each item of a list (at most @p max: "too many
+ * @p what" beyond), with the walk path set to the item. */
+bool tg_cfg_for_each(struct tg_cfg_ctx *c, const yaml_node_t *v, size_t max,
+	const char *what, tg_cfg_item_fn *fn, void *arg);
+struct tg_cfg_pos tg_cfg_node_pos(const yaml_node_t *n);
+size_t tg_cfg_list_len(const yaml_node_t *n); /* 0 if not a list */
+const char *tg_cfg_get_str(struct tg_cfg_ctx *c, const yaml_node_t *n);
+bool tg_cfg_get_str_buf(
+	struct tg_cfg_ctx *c, const yaml_node_t *n, char *dst, size_t size);
+/* The position of what a field got, else @p dflt; its name as a ref. */
+struct tg_cfg_pos tg_cfg_seen_pos(
+	const struct tg_cfg_seen *s, struct tg_cfg_pos dflt);
+struct tg_cfg_ref tg_cfg_seen_ref(const struct tg_cfg_seen *s);
+
+/* ---- The schema (config_schema.c). ---- */
+
+void tg_cfg_schema_defaults(struct tg_config *cfg);
+/* Walk the top-level mapping into c->cfg. */
+void tg_cfg_schema_walk(struct tg_cfg_ctx *c, const yaml_node_t *root);
+uint32_t tg_cfg_mask(uint32_t len); /* prefix length → netmask */
+void tg_cfg_ipv4_fmt(uint32_t addr, char buf[16]);
+/* The set of an EAL -l list ("0-1", "0,2-3"): NULL, or what is wrong. */
+const char *tg_cfg_lcores_parse(const char *s, uint64_t set[2]);
+
+/* ---- Cross-references and section-wide rules (config_validate.c). ---- */
+
+void tg_cfg_validate(struct tg_cfg_ctx *c);
+
+#endif /* TG_CONFIG_INTERNAL_H */

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The configuration model: YAML (libyaml) → plain, validated C structs.
+ * No DPDK handles and no pointers into the YAML document; builders in each
+ * component turn this model into dataplane tables (CONVENTIONS.md rule 3).
+ * All IPv4 addresses are stored in host byte order.
+ *
+ * The schema is documented in docs/configuration.md; the files in config/ are
+ * working examples.
+ */
+#ifndef TG_CONFIG_H
+#define TG_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define TG_NAME_MAX      32  /**< names of ports and interfaces, incl. NUL */
+#define TG_DEVARG_MAX    512 /**< a PCI address or vdev string */
+#define TG_MAX_PORTS     32
+#define TG_MAX_LCORES    128
+#define TG_MAX_EAL_ARGS  64
+#define TG_CFG_MAX_ERRORS 64
+
+/** Where a value sits in the YAML file (1-based), for build-time errors. */
+struct tg_cfg_pos {
+	uint32_t line;
+	uint32_t col;
+};
+
+/** dpdk: — EAL arguments. Turned into argv by tg_config_eal_args(). */
+struct tg_cfg_dpdk {
+	char lcores[64];      /**< "-l" list, e.g. "0-1"; "" = EAL default */
+	uint32_t memory_mb;   /**< "-m"; 0 = EAL default */
+	bool no_huge;         /**< "--no-huge" */
+	char file_prefix[64]; /**< "--file-prefix"; "" = EAL default */
+	char log_level[64];   /**< "--log-level"; "" = default */
+	uint16_t n_extra;
+	char extra[TG_MAX_EAL_ARGS][128]; /**< args: [...] passed verbatim */
+};
+
+/** ports: — one DPDK ethdev each. Not changeable at run time. */
+struct tg_cfg_port {
+	char name[TG_NAME_MAX];
+	char device[TG_DEVARG_MAX]; /**< "0000:01:00.0" or "net_pcap0,rx_pcap=…" */
+	bool is_pci;                /**< device parsed as a PCI address */
+	uint16_t rx_queues;         /**< default 1 */
+	uint16_t rx_desc;           /**< default 1024 */
+	uint16_t tx_desc;           /**< default 1024 */
+	struct tg_cfg_pos pos;
+};
+
+/** interfaces: — IPv4 settings of a port (one interface per port). */
+struct tg_cfg_iface {
+	char name[TG_NAME_MAX];
+	uint16_t port;       /**< index into tg_config.ports */
+	uint32_t addr;       /**< the appliance's address on it */
+	uint8_t prefix_len;  /**< 1..32 (0 is rejected) */
+	uint16_t mtu;        /**< IP MTU, default 1500, 68..9000 */
+	struct tg_cfg_pos pos;
+};
+
+/** routes: — static routes. Connected routes come from interfaces. */
+struct tg_cfg_route {
+	uint32_t prefix;    /**< host bits are zero (validated) */
+	uint8_t len;        /**< 0..32 */
+	uint32_t via;       /**< gateway, 0 = on-link (no gateway) */
+	uint16_t iface;     /**< index into tg_config.ifaces */
+	struct tg_cfg_pos pos;
+};
+
+/** neighbors: — static ARP entries. */
+struct tg_cfg_neighbor {
+	uint32_t addr;
+	uint8_t mac[6];
+	uint16_t iface;     /**< index into tg_config.ifaces */
+	struct tg_cfg_pos pos;
+};
+
+/** arp: — neighbor resolution. max_neighbors is fixed at start-up. */
+struct tg_cfg_arp {
+	uint32_t reachable_s;   /**< entry valid for, default 300 */
+	uint32_t retry_ms;      /**< request retransmit interval, default 1000 */
+	uint32_t max_retries;   /**< requests before failing, default 3 */
+	uint32_t failed_hold_s; /**< keep a failed entry (drop fast), default 3 */
+	uint32_t hold_packets;  /**< packets held per unresolved entry, default 4 */
+	uint32_t max_neighbors; /**< cache capacity, default 4096 */
+};
+
+/** icmp: — errors the appliance generates. Rate is per worker lcore. */
+struct tg_cfg_icmp {
+	bool ttl_exceeded;  /**< send Time Exceeded, default true */
+	bool unreachable;   /**< send Destination Unreachable, default true */
+	uint32_t rate;      /**< errors per second, default 100; 0 = none */
+	uint32_t burst;     /**< bucket depth, default 50 */
+};
+
+/** Stage names as written in pipeline.placement[].stages, in the order of
+ *  enum tg_stage (pipelines/ checks this with a static assertion). */
+#define TG_CFG_N_STAGES 5
+extern const char *const tg_cfg_stage_names[TG_CFG_N_STAGES];
+
+/** One lcore's share of the work (pipeline.placement). */
+struct tg_cfg_placement {
+	uint32_t lcore;
+	uint32_t stage_mask;          /**< bit (1 << enum tg_stage) */
+	uint16_t n_rxq;
+	uint16_t rxq_port[TG_MAX_PORTS]; /**< index into tg_config.ports */
+	uint16_t rxq_queue[TG_MAX_PORTS];
+	struct tg_cfg_pos pos;
+};
+
+/** pipeline: — stages, rings and where they run. Start-up only. */
+struct tg_cfg_pipeline {
+	uint16_t burst;       /**< default 32, 1..64 */
+	uint32_t ring_size;   /**< per stage ring, power of two, default 1024 */
+	uint16_t n_placement; /**< 0 = default placement over the workers */
+	struct tg_cfg_placement placement[TG_MAX_LCORES];
+};
+
+/** mempool: — packet buffers. Start-up only. */
+struct tg_cfg_mempool {
+	uint32_t mbufs;      /**< default 8191 */
+	uint32_t cache;      /**< default 256 */
+	uint16_t data_room;  /**< default RTE_MBUF_DEFAULT_BUF_SIZE (2176) */
+};
+
+/** limits: — table sizes. */
+struct tg_cfg_limits {
+	uint32_t max_routes; /**< LPM rule capacity, default 1024 */
+	uint32_t lpm_tbl8;   /**< LPM tbl8 groups, default 256 */
+};
+
+struct tg_config {
+	char file[4096]; /**< where it was read from ("<string>" for buffers) */
+
+	struct tg_cfg_dpdk dpdk;
+	struct tg_cfg_mempool mempool;
+	struct tg_cfg_pipeline pipeline;
+	struct tg_cfg_arp arp;
+	struct tg_cfg_icmp icmp;
+	struct tg_cfg_limits limits;
+
+	uint16_t n_ports;
+	struct tg_cfg_port ports[TG_MAX_PORTS];
+
+	uint16_t n_ifaces;
+	struct tg_cfg_iface ifaces[TG_MAX_PORTS];
+
+	uint32_t n_routes;
+	struct tg_cfg_route *routes;     /**< malloc'd, n_routes entries */
+
+	uint32_t n_neighbors;
+	struct tg_cfg_neighbor *neighbors; /**< malloc'd */
+};
+
+/** One configuration error. Printed as FILE:LINE:COL: yaml.path: message */
+struct tg_cfg_error {
+	uint32_t line;
+	uint32_t col;
+	char path[128]; /**< "routes[3].via"; "" for document-level errors */
+	char msg[256];
+};
+
+struct tg_cfg_errors {
+	char file[4096];
+	uint32_t n;       /**< errors found (may exceed the stored ones) */
+	struct tg_cfg_error e[TG_CFG_MAX_ERRORS];
+};
+
+/**
+ * Read, parse and validate a configuration file.
+ * Collects every error (up to TG_CFG_MAX_ERRORS stored, all counted)
+ * rather than stopping at the first.
+ *
+ * @return 0 and *out set (free with tg_config_free), or -EINVAL with
+ *   @p errs filled (a file that cannot be read: -errno and one error at
+ *   line 0). *out is NULL on failure. Any thread; plain malloc only.
+ */
+int tg_config_load(const char *file, struct tg_config **out,
+	struct tg_cfg_errors *errs);
+
+/** The same for a buffer; @p name is used as the file name in errors. */
+int tg_config_parse(const char *name, const char *buf, size_t len,
+	struct tg_config **out, struct tg_cfg_errors *errs);
+
+void tg_config_free(struct tg_config *cfg);
+
+/** Print each error as "FILE:LINE:COL: yaml.path: message\n". */
+void tg_cfg_errors_print(const struct tg_cfg_errors *errs, FILE *f);
+
+/** Format error @p i into @p buf as above (no newline). */
+int tg_cfg_error_format(const struct tg_cfg_errors *errs, uint32_t i,
+	char *buf, size_t len);
+
+/** Index of the interface / port with that name, or -1. */
+int tg_config_iface_find(const struct tg_config *cfg, const char *name);
+int tg_config_port_find(const struct tg_config *cfg, const char *name);
+
+/**
+ * Build EAL argv from the dpdk: section and the ports (--vdev for vdev
+ * strings, -a for PCI addresses, --no-pci when no port is PCI), then
+ * apply @p cli (arguments after "--" on the command line): an option
+ * given on the command line replaces the same option from the YAML
+ * (-l/-c/--lcores count as one option); --vdev and -a accumulate.
+ *
+ * @param argv0  program name placed at argv[0]
+ * @param out    array of at least TG_MAX_EAL_ARGS * 2 + 8 pointers; filled
+ *               with strdup'd strings, NULL-terminated
+ * @return argc, or -E2BIG / -ENOMEM
+ */
+int tg_config_eal_args(const struct tg_config *cfg, const char *argv0,
+	int cli_argc, char **cli_argv, char **out, int out_max);
+
+#endif /* TG_CONFIG_H */

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Snapshot build and RCU publication.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "tg_control.h"
+
+int
+tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
+	uint64_t generation, int socket, struct tg_tables **out, char *err,
+	size_t errlen)
+{
+	struct tg_tables *t;
+	int rc;
+
+	*out = NULL;
+	t = rte_zmalloc_socket(
+		"tg_tables", sizeof(*t), RTE_CACHE_LINE_SIZE, socket);
+	if (t == NULL) {
+		snprintf(err, errlen, "out of memory for the snapshot");
+		return -ENOMEM;
+	}
+	t->generation = generation;
+	rc = tg_forward_build(
+		cfg, env, generation, socket, &t->forward, err, errlen);
+	if (rc < 0) {
+		rte_free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+void
+tg_tables_free(struct tg_tables *t)
+{
+	if (t == NULL)
+		return;
+	tg_forward_table_free(t->forward);
+	tg_config_free(t->cfg);
+	rte_free(t);
+}
+
+int
+tg_control_init(
+	struct tg_control *ctl, const struct tg_port_env *env, int socket)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
+
+	memset(ctl, 0, sizeof(*ctl));
+	pthread_mutex_init(&ctl->lock, NULL);
+	ctl->env = *env;
+	ctl->socket = socket;
+	ctl->start_time = (uint64_t)time(NULL);
+	ctl->slot.qsv =
+		rte_zmalloc_socket("tg_qsbr", sz, RTE_CACHE_LINE_SIZE, socket);
+	if (ctl->slot.qsv == NULL)
+		return -ENOMEM;
+	/* Thread ids are lcore ids: workers register with their own. */
+	if (rte_rcu_qsbr_init(ctl->slot.qsv, RTE_MAX_LCORE) != 0) {
+		rte_free(ctl->slot.qsv);
+		ctl->slot.qsv = NULL;
+		return -rte_errno;
+	}
+	return 0;
+}
+
+int
+tg_control_apply(
+	struct tg_control *ctl, struct tg_config *cfg, char *err, size_t errlen)
+{
+	struct tg_tables *t, *old;
+	int rc;
+
+	pthread_mutex_lock(&ctl->lock);
+	rc = tg_tables_build(cfg, &ctl->env, ctl->generation + 1, ctl->socket,
+		&t, err, errlen);
+	if (rc < 0) {
+		pthread_mutex_unlock(&ctl->lock);
+		return rc;
+	}
+	t->cfg = cfg;
+	t->load_time = (uint64_t)time(NULL);
+	old = ctl->slot.cur;
+	/* Publish: one store. Readers see the old or the new, never a mix. */
+	__atomic_store_n(&ctl->slot.cur, t, __ATOMIC_RELEASE);
+	ctl->generation = t->generation;
+	/* Every worker must finish the iteration that may still use `old`. */
+	rte_rcu_qsbr_synchronize(ctl->slot.qsv, RTE_QSBR_THRID_INVALID);
+	tg_tables_free(old);
+	pthread_mutex_unlock(&ctl->lock);
+	return 0;
+}
+
+void
+tg_control_fini(struct tg_control *ctl)
+{
+	pthread_mutex_lock(&ctl->lock);
+	tg_tables_free(ctl->slot.cur);
+	ctl->slot.cur = NULL;
+	rte_free(ctl->slot.qsv);
+	ctl->slot.qsv = NULL;
+	pthread_mutex_unlock(&ctl->lock);
+}

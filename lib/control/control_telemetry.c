@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The /tollgate/ telemetry commands. They run on DPDK's telemetry thread:
+ * snapshot reads hold the control lock (the only place snapshots are
+ * freed), counters are read without locks (one writer per counter).
+ * Telemetry dict keys may not contain '.', so a counter named
+ * "forward.no_route" appears as {"forward": {"no_route": N}}; and DPDK
+ * 22.11 nests only arrays of scalars inside arrays, so paged tables are
+ * dicts keyed by the entry's index ({"routes": {"0": {...}, ...}}).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_telemetry.h>
+
+#include "tg_control.h"
+#include "tg_pipeline.h"
+
+/* DPDK's telemetry callbacks carry no context pointer. */
+static struct tg_control *tel_ctl;
+
+#define PAGE_DEFAULT 100
+#define PAGE_MAX     120 /* keeps a page well inside the 16 KiB answer */
+
+static void
+ip_str(uint32_t a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff,
+		(a >> 8) & 0xff, a & 0xff);
+}
+
+static int
+reply_error(struct rte_tel_data *d, const char *msg)
+{
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "error", msg);
+	return 0;
+}
+
+/* "START" or "START,COUNT" (decimal). Returns 0 or -EINVAL. */
+static int
+parse_page(const char *params, uint32_t *start, uint32_t *count)
+{
+	unsigned long long v;
+	char *end;
+
+	*start = 0;
+	*count = PAGE_DEFAULT;
+	if (params == NULL || *params == '\0')
+		return 0;
+	if (*params < '0' || *params > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(params, &end, 10);
+	if (errno != 0 || v > UINT32_MAX)
+		return -EINVAL;
+	*start = (uint32_t)v;
+	if (*end == '\0')
+		return 0;
+	if (*end != ',' || end[1] < '0' || end[1] > '9')
+		return -EINVAL;
+	v = strtoull(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || v == 0)
+		return -EINVAL;
+	*count = v > PAGE_MAX ? PAGE_MAX : (uint32_t)v;
+	return 0;
+}
+
+/* Add "owner.name" = val into d as d[owner][name], creating the inner
+ * dicts on the way (children[] holds them until the end). */
+struct nested {
+	uint16_t n;
+	char owner[16][32];
+	struct rte_tel_data *child[16];
+};
+
+static void
+nested_add(struct nested *ns, const char *dotted, uint64_t val)
+{
+	const char *dot = strchr(dotted, '.');
+	char owner[32];
+	uint16_t i;
+
+	if (dot == NULL || (size_t)(dot - dotted) >= sizeof(owner))
+		return;
+	memcpy(owner, dotted, dot - dotted);
+	owner[dot - dotted] = '\0';
+	for (i = 0; i < ns->n; i++)
+		if (strcmp(ns->owner[i], owner) == 0)
+			break;
+	if (i == ns->n) {
+		if (ns->n == RTE_DIM(ns->child))
+			return;
+		ns->child[i] = rte_tel_data_alloc();
+		if (ns->child[i] == NULL)
+			return;
+		rte_tel_data_start_dict(ns->child[i]);
+		snprintf(ns->owner[i], sizeof(ns->owner[i]), "%s", owner);
+		ns->n++;
+	}
+	rte_tel_data_add_dict_u64(ns->child[i], dot + 1, val);
+}
+
+static void
+nested_attach(struct nested *ns, struct rte_tel_data *d, const char *name)
+{
+	struct rte_tel_data *c = rte_tel_data_alloc();
+	uint16_t i;
+
+	if (c == NULL)
+		return;
+	rte_tel_data_start_dict(c);
+	for (i = 0; i < ns->n; i++)
+		rte_tel_data_add_dict_container(
+			c, ns->owner[i], ns->child[i], 0);
+	rte_tel_data_add_dict_container(d, name, c, 0);
+}
+
+static void
+add_ports(struct rte_tel_data *d, const struct tg_config *cfg)
+{
+	struct rte_tel_data *ports = rte_tel_data_alloc();
+	uint16_t i;
+
+	if (ports == NULL)
+		return;
+	rte_tel_data_start_dict(ports);
+	for (i = 0; i < cfg->n_ports && i < tel_ctl->env.n_ports; i++) {
+		struct rte_tel_data *p = rte_tel_data_alloc();
+		struct rte_eth_stats st;
+
+		if (p == NULL)
+			break;
+		rte_tel_data_start_dict(p);
+		rte_tel_data_add_dict_int(
+			p, "port_id", tel_ctl->env.port_id[i]);
+		if (rte_eth_stats_get(tel_ctl->env.port_id[i], &st) == 0) {
+			rte_tel_data_add_dict_u64(p, "rx_packets", st.ipackets);
+			rte_tel_data_add_dict_u64(p, "tx_packets", st.opackets);
+			rte_tel_data_add_dict_u64(p, "rx_bytes", st.ibytes);
+			rte_tel_data_add_dict_u64(p, "tx_bytes", st.obytes);
+			rte_tel_data_add_dict_u64(p, "rx_missed", st.imissed);
+			rte_tel_data_add_dict_u64(p, "rx_errors", st.ierrors);
+			rte_tel_data_add_dict_u64(p, "tx_errors", st.oerrors);
+			rte_tel_data_add_dict_u64(p, "rx_nombuf", st.rx_nombuf);
+		}
+		rte_tel_data_add_dict_container(
+			ports, cfg->ports[i].name, p, 0);
+	}
+	rte_tel_data_add_dict_container(d, "ports", ports, 0);
+}
+
+static int
+tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static struct tg_lcore_stats sum; /* large: not on the stack */
+	struct nested drops = {0}, counters = {0};
+	struct rte_tel_data *paths, *stages;
+	const struct tg_forward_ctx *fctx;
+	uint16_t i;
+	uint8_t s;
+
+	if (params != NULL && *params != '\0')
+		return reply_error(d, "/tollgate/stats takes no parameter");
+	pthread_mutex_lock(&tel_ctl->lock);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "generation", tel_ctl->generation);
+	if (tel_ctl->pl == NULL) {
+		pthread_mutex_unlock(&tel_ctl->lock);
+		return 0;
+	}
+	tg_pipeline_stats_sum(tel_ctl->pl, &sum);
+	rte_tel_data_add_dict_u64(d, "rx", sum.rx);
+	rte_tel_data_add_dict_u64(d, "tx", sum.tx);
+	rte_tel_data_add_dict_u64(d, "host", sum.host);
+	rte_tel_data_add_dict_u64(d, "generated", sum.generated);
+	rte_tel_data_add_dict_u64(
+		d, "in_rings", tg_pipeline_in_rings(tel_ctl->pl));
+	rte_tel_data_add_dict_u64(d, "iterations", sum.iterations);
+	rte_tel_data_add_dict_u64(d, "busy_iterations", sum.busy_iterations);
+	rte_tel_data_add_dict_u64(d, "rx_cycles", sum.rx_cycles);
+	rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
+
+	paths = rte_tel_data_alloc();
+	if (paths != NULL) {
+		rte_tel_data_start_dict(paths);
+		for (i = 0; i < TG_PATH__COUNT; i++) {
+			struct rte_tel_data *p = rte_tel_data_alloc();
+
+			if (p == NULL)
+				break;
+			rte_tel_data_start_dict(p);
+			rte_tel_data_add_dict_u64(p, "entered", sum.path_rx[i]);
+			rte_tel_data_add_dict_u64(
+				p, "completed", sum.path_done[i]);
+			rte_tel_data_add_dict_container(
+				paths, tg_paths[i].name, p, 0);
+		}
+		rte_tel_data_add_dict_container(d, "paths", paths, 0);
+	}
+
+	stages = rte_tel_data_alloc();
+	if (stages != NULL) {
+		rte_tel_data_start_dict(stages);
+		for (s = 0; s < TG_STAGE__COUNT; s++) {
+			const struct tg_stage_stats *ss = &sum.stage[s];
+			struct rte_tel_data *p = rte_tel_data_alloc();
+
+			if (p == NULL)
+				break;
+			rte_tel_data_start_dict(p);
+			rte_tel_data_add_dict_int(p, "lcore",
+				tg_pipeline_stage_lcore(tel_ctl->pl, s));
+			rte_tel_data_add_dict_u64(p, "in", ss->in);
+			rte_tel_data_add_dict_u64(p, "next", ss->next);
+			rte_tel_data_add_dict_u64(p, "path_switch", ss->jumped);
+			rte_tel_data_add_dict_u64(p, "direct_tx", ss->tx);
+			rte_tel_data_add_dict_u64(p, "held", ss->stolen);
+			rte_tel_data_add_dict_u64(p, "emitted", ss->emitted);
+			rte_tel_data_add_dict_u64(p, "dropped", ss->dropped);
+			rte_tel_data_add_dict_u64(p, "bursts", ss->bursts);
+			rte_tel_data_add_dict_u64(p, "cycles", ss->cycles);
+			rte_tel_data_add_dict_container(
+				stages, tg_stage_name(s), p, 0);
+		}
+		rte_tel_data_add_dict_container(d, "stages", stages, 0);
+	}
+
+	for (i = 0; i < tg_drop_count(); i++)
+		nested_add(&drops, tg_drop_name(i), sum.drops[i]);
+	nested_attach(&drops, d, "drops");
+
+	fctx = tg_pipeline_forward_ctx(tel_ctl->pl);
+	if (fctx != NULL) {
+		const uint64_t *c = tg_forward_ctx_counters(fctx);
+
+		for (i = 0; i < TG_FORWARD_CNT__COUNT; i++)
+			nested_add(
+				&counters, tg_forward_counter_names[i], c[i]);
+	}
+	nested_attach(&counters, d, "events");
+	if (tel_ctl->slot.cur != NULL)
+		add_ports(d, tel_ctl->slot.cur->cfg);
+	pthread_mutex_unlock(&tel_ctl->lock);
+	return 0;
+}
+
+static int
+tel_interfaces(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct tg_tables *t;
+	char buf[64], ip[16];
+	uint16_t i;
+
+	if (params != NULL && *params != '\0')
+		return reply_error(
+			d, "/tollgate/interfaces takes no parameter");
+	pthread_mutex_lock(&tel_ctl->lock);
+	t = tel_ctl->slot.cur;
+	rte_tel_data_start_dict(d);
+	for (i = 0; t != NULL && i < t->cfg->n_ifaces; i++) {
+		const struct tg_cfg_iface *ci = &t->cfg->ifaces[i];
+		const struct tg_iface *fi;
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		uint16_t port_id = tel_ctl->env.port_id[ci->port];
+
+		if (c == NULL)
+			break;
+		fi = &t->forward->ifaces[port_id];
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_string(
+			c, "port", t->cfg->ports[ci->port].name);
+		rte_tel_data_add_dict_int(c, "port_id", port_id);
+		ip_str(ci->addr, ip, sizeof(ip));
+		snprintf(buf, sizeof(buf), "%s/%u", ip, ci->prefix_len);
+		rte_tel_data_add_dict_string(c, "address", buf);
+		rte_tel_data_add_dict_int(c, "mtu", ci->mtu);
+		rte_ether_format_addr(buf, sizeof(buf), &fi->mac);
+		rte_tel_data_add_dict_string(c, "mac", buf);
+		rte_tel_data_add_dict_container(d, ci->name, c, 0);
+	}
+	pthread_mutex_unlock(&tel_ctl->lock);
+	return 0;
+}
+
+static const char *
+iface_name_of_port(const struct tg_tables *t, uint16_t port)
+{
+	if (port < RTE_MAX_ETHPORTS && t->forward->ifaces[port].configured)
+		return t->forward->ifaces[port].name;
+	return "?";
+}
+
+static int
+tel_routes(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static const char *const origin[] = {"connected", "static", "local"};
+	const struct tg_tables *t;
+	struct rte_tel_data *arr;
+	uint32_t start, count, i;
+	char buf[64], ip[16];
+
+	if (parse_page(params, &start, &count) < 0)
+		return reply_error(d, "parameter: START[,COUNT] (decimal; "
+				      "COUNT at most 120)");
+	pthread_mutex_lock(&tel_ctl->lock);
+	t = tel_ctl->slot.cur;
+	rte_tel_data_start_dict(d);
+	if (t == NULL)
+		goto out;
+	rte_tel_data_add_dict_u64(d, "total", t->forward->n_routes);
+	rte_tel_data_add_dict_u64(d, "start", start);
+	arr = rte_tel_data_alloc();
+	if (arr == NULL)
+		goto out;
+	rte_tel_data_start_dict(arr);
+	for (i = start; i < t->forward->n_routes && i - start < count; i++) {
+		const struct tg_route_info *r = &t->forward->routes[i];
+		const struct tg_nexthop *nh = &t->forward->nh[r->nh];
+		struct rte_tel_data *c = rte_tel_data_alloc();
+
+		if (c == NULL)
+			break;
+		rte_tel_data_start_dict(c);
+		ip_str(r->prefix, ip, sizeof(ip));
+		snprintf(buf, sizeof(buf), "%s/%u", ip, r->len);
+		rte_tel_data_add_dict_string(c, "prefix", buf);
+		if (nh->type == TG_NH_VIA) {
+			ip_str(nh->via, ip, sizeof(ip));
+			rte_tel_data_add_dict_string(c, "via", ip);
+		}
+		rte_tel_data_add_dict_string(
+			c, "interface", iface_name_of_port(t, nh->port));
+		rte_tel_data_add_dict_string(c, "origin",
+			r->origin < RTE_DIM(origin) ? origin[r->origin] : "?");
+		snprintf(buf, sizeof(buf), "%u", i);
+		rte_tel_data_add_dict_container(arr, buf, c, 0);
+	}
+	rte_tel_data_add_dict_container(d, "routes", arr, 0);
+	if (i < t->forward->n_routes)
+		rte_tel_data_add_dict_u64(d, "next", i);
+out:
+	pthread_mutex_unlock(&tel_ctl->lock);
+	return 0;
+}
+
+static int
+tel_neighbors(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static struct tg_neigh_info info[PAGE_MAX];
+	const struct tg_forward_ctx *fctx;
+	const struct tg_tables *t;
+	struct rte_tel_data *arr;
+	uint32_t start, count, n, total = 0, i;
+	char buf[64];
+
+	if (parse_page(params, &start, &count) < 0)
+		return reply_error(d, "parameter: START[,COUNT] (decimal; "
+				      "COUNT at most 120)");
+	pthread_mutex_lock(&tel_ctl->lock);
+	t = tel_ctl->slot.cur;
+	fctx = tel_ctl->pl ? tg_pipeline_forward_ctx(tel_ctl->pl) : NULL;
+	rte_tel_data_start_dict(d);
+	if (fctx == NULL || t == NULL)
+		goto out;
+	n = tg_forward_neighbors_read(
+		fctx, rte_rdtsc(), start, info, count, &total);
+	rte_tel_data_add_dict_u64(d, "total", total);
+	rte_tel_data_add_dict_u64(d, "start", start);
+	arr = rte_tel_data_alloc();
+	if (arr == NULL)
+		goto out;
+	rte_tel_data_start_dict(arr);
+	for (i = 0; i < n; i++) {
+		struct rte_tel_data *c = rte_tel_data_alloc();
+
+		if (c == NULL)
+			break;
+		rte_tel_data_start_dict(c);
+		ip_str(info[i].addr, buf, sizeof(buf));
+		rte_tel_data_add_dict_string(c, "address", buf);
+		rte_ether_format_addr(buf, sizeof(buf), &info[i].mac);
+		rte_tel_data_add_dict_string(c, "mac", buf);
+		rte_tel_data_add_dict_string(
+			c, "interface", iface_name_of_port(t, info[i].port));
+		rte_tel_data_add_dict_string(
+			c, "state", tg_neigh_state_names[info[i].state]);
+		rte_tel_data_add_dict_int(c, "held", info[i].held);
+		rte_tel_data_add_dict_u64(c, "age_ms", info[i].age_ms);
+		snprintf(buf, sizeof(buf), "%u", start + i);
+		rte_tel_data_add_dict_container(arr, buf, c, 0);
+	}
+	rte_tel_data_add_dict_container(d, "neighbors", arr, 0);
+	if (start + n < total)
+		rte_tel_data_add_dict_u64(d, "next", start + n);
+out:
+	pthread_mutex_unlock(&tel_ctl->lock);
+	return 0;
+}
+
+static int
+tel_config(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct tg_tables *t;
+
+	if (params != NULL && *params != '\0')
+		return reply_error(d, "/tollgate/config takes no parameter");
+	pthread_mutex_lock(&tel_ctl->lock);
+	t = tel_ctl->slot.cur;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "generation", tel_ctl->generation);
+	rte_tel_data_add_dict_u64(
+		d, "uptime_s", (uint64_t)time(NULL) - tel_ctl->start_time);
+	if (t != NULL) {
+		rte_tel_data_add_dict_string(d, "file", t->cfg->file);
+		rte_tel_data_add_dict_u64(d, "loaded_at", t->load_time);
+		rte_tel_data_add_dict_u64(d, "ports", t->cfg->n_ports);
+		rte_tel_data_add_dict_u64(d, "interfaces", t->cfg->n_ifaces);
+		rte_tel_data_add_dict_u64(d, "routes", t->cfg->n_routes);
+		rte_tel_data_add_dict_u64(d, "neighbors", t->cfg->n_neighbors);
+	}
+	pthread_mutex_unlock(&tel_ctl->lock);
+	return 0;
+}
+
+int
+tg_control_telemetry_init(struct tg_control *ctl)
+{
+	static const struct {
+		const char *cmd;
+		telemetry_cb fn;
+		const char *help;
+	} cmds[] = {
+		{"/tollgate/stats", tel_stats,
+			"Packets in/out per path and stage, every drop reason, "
+			"ports. No parameters"},
+		{"/tollgate/interfaces", tel_interfaces,
+			"Interfaces: port, address, MTU, MAC. No parameters"},
+		{"/tollgate/routes", tel_routes,
+			"Installed routes. Parameters: START[,COUNT] (paged)"},
+		{"/tollgate/neighbors", tel_neighbors,
+			"ARP neighbor cache. Parameters: START[,COUNT] "
+			"(paged)"},
+		{"/tollgate/config", tel_config,
+			"Running configuration: generation, file, load time, "
+			"sizes"},
+	};
+	size_t i;
+	int rc;
+
+	tel_ctl = ctl;
+	for (i = 0; i < RTE_DIM(cmds); i++) {
+		rc = rte_telemetry_register_cmd(
+			cmds[i].cmd, cmds[i].fn, cmds[i].help);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}

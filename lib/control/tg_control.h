@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The control side: build a complete snapshot from a config model, publish
+ * it with one atomic store, wait for every worker's quiescent state, free
+ * the old one (netfilter's xt_replace_table pattern, with rte_rcu_qsbr).
+ * Also the /tollgate/ telemetry commands.
+ */
+#ifndef TG_CONTROL_H
+#define TG_CONTROL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "tg_config.h"
+#include "tg_forward.h"
+#include "tg_tables.h"
+
+struct tg_pipeline;
+
+struct tg_control {
+	/* Serialises every control action, and telemetry readers of the
+	 * snapshot: the only writer frees old snapshots under this lock, so a
+	 * reader holding it needs no RCU registration of its own. */
+	pthread_mutex_t lock;
+	struct tg_snapshot_slot slot;
+	struct tg_port_env env;
+	struct tg_pipeline *pl; /**< set once workers exist; for stats */
+	int socket;
+	uint64_t generation; /**< of the published snapshot */
+	uint64_t start_time;
+};
+
+/**
+ * Build a complete snapshot from @p cfg without publishing it.
+ * @return 0 and *out, or -errno with a message in @p err.
+ * Control thread (rte_lpm_create, rte_malloc).
+ */
+int tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
+	uint64_t generation, int socket, struct tg_tables **out, char *err,
+	size_t errlen);
+
+/** Free a snapshot and the config it owns. NULL is a no-op. */
+void tg_tables_free(struct tg_tables *t);
+
+/** Initialise @p ctl: RCU variable for @p max_lcores threads (lcore ids).
+ *  Returns 0 or -errno. */
+int tg_control_init(
+	struct tg_control *ctl, const struct tg_port_env *env, int socket);
+
+/**
+ * Build a snapshot from @p cfg and publish it; on success the control
+ * owns @p cfg (freed with the snapshot) and the previous snapshot is freed
+ * once every worker has passed a quiescent state. On failure nothing
+ * changes and the caller still owns @p cfg.
+ * @return 0, or -errno with @p err set. Any non-lcore thread; takes the
+ * lock. Never call it from a worker lcore (it waits for them).
+ */
+int tg_control_apply(struct tg_control *ctl, struct tg_config *cfg, char *err,
+	size_t errlen);
+
+/** Free the current snapshot and the RCU variable (workers stopped). */
+void tg_control_fini(struct tg_control *ctl);
+
+/** Register the /tollgate/ telemetry commands for @p ctl (one per process:
+ *  DPDK's callbacks carry no context pointer). Returns 0 or -errno. */
+int tg_control_telemetry_init(struct tg_control *ctl);
+
+#endif /* TG_CONTROL_H */

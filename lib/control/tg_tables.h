@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The configuration snapshot the workers read: every component's immutable
+ * table, built together from one config model and published with one
+ * atomic store (ARCHITECTURE.md section 3).
+ */
+#ifndef TG_TABLES_H
+#define TG_TABLES_H
+
+#include <stdint.h>
+#include <rte_rcu_qsbr.h>
+
+#include "tg_config.h"
+#include "tg_forward.h"
+
+struct tg_tables {
+	uint64_t generation;
+	uint64_t load_time;    /**< time(NULL) when published */
+	struct tg_config *cfg; /**< the model it was built from */
+	struct tg_forward_table *forward;
+	/* filter, natfw, ipsec, localfilter tables join here. */
+};
+
+/**
+ * Where workers find the current snapshot. One writer (the control path,
+ * serialised by its lock), readers are the worker lcores, each reporting
+ * quiescent state to @p qsv once per poll-loop iteration.
+ */
+struct tg_snapshot_slot {
+	struct tg_tables *cur;
+	struct rte_rcu_qsbr *qsv;
+};
+
+/** Worker side: the snapshot to use for this iteration. */
+static inline const struct tg_tables *
+tg_snapshot_get(const struct tg_snapshot_slot *slot)
+{
+	return __atomic_load_n(&slot->cur, __ATOMIC_ACQUIRE);
+}
+
+#endif /* TG_TABLES_H */

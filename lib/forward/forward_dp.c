@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Data phase of forward: the burst (transit and source paths), next-hop
+ * and neighbor resolution on the hot path, ICMP errors.
+ */
+#include <rte_cycles.h>
+#include <rte_lpm.h>
+
+#include "forward_priv.h"
+
+#define ICMP_DEST_UNREACH  3
+#define ICMP_TIME_EXCEEDED 11
+#define ICMP_NET_UNREACH   0
+#define ICMP_FRAG_NEEDED   4
+
+void
+tg_fwd_sync_slow(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
+	uint64_t now, struct tg_emit *emit)
+{
+	if (!ctx->rl_ok || ctx->rl_gen != ft->generation) {
+		tg_ratelimit_init(&ctx->rl, ft->params.icmp_rate,
+			ft->params.icmp_burst, ctx->hz, now);
+		ctx->rl_gen = ft->generation;
+		ctx->rl_ok = true;
+	}
+	if (tg_neigh_resync(ft, ctx, emit, now) == 0) {
+		ctx->gen = ft->generation;
+		ctx->gen_ok = true;
+	}
+	/* Timers may have changed with the parameters: rescan at once. */
+	ctx->next_due = 0;
+}
+
+void
+tg_fwd_icmp_error(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
+	struct rte_mbuf *m, uint8_t type, uint8_t code, uint16_t mtu,
+	struct tg_emit *emit, uint64_t now)
+{
+	uint16_t rx = tg_meta(m)->rx_if;
+	struct rte_mbuf *err;
+
+	if (!(type == ICMP_TIME_EXCEEDED ? ft->params.icmp_ttl
+					 : ft->params.icmp_unreach))
+		return;
+	/* Generated packets (rx_if none) and ports without an address have
+	 * no source address to answer from. */
+	if (rx >= RTE_MAX_ETHPORTS || !ft->ifaces[rx].configured)
+		return;
+	if (!tg_pkt_icmp_error_allowed(m))
+		return;
+	if (tg_emit_room(emit) == 0) {
+		ctx->cnt[TG_FORWARD_CNT_ICMP_NOMEM]++;
+		return;
+	}
+	if (!tg_ratelimit_take(&ctx->rl, now)) {
+		ctx->cnt[TG_FORWARD_CNT_ICMP_RATELIMITED]++;
+		return;
+	}
+	err = tg_pkt_icmp_error(
+		ctx->mp, m, type, code, mtu, ft->ifaces[rx].addr);
+	if (err == NULL) {
+		ctx->cnt[TG_FORWARD_CNT_ICMP_NOMEM]++;
+		return;
+	}
+	tg_emit_push_new(emit, err, TG_V_GOTO(TG_STAGE_NONE));
+	ctx->cnt[type == ICMP_TIME_EXCEEDED
+			 ? TG_FORWARD_CNT_ICMP_TTL_SENT
+			 : TG_FORWARD_CNT_ICMP_UNREACH_SENT]++;
+}
+
+static __rte_always_inline uint16_t
+fwd_resolve(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
+	struct rte_mbuf *m, uint16_t port, uint32_t nh,
+	const struct tg_iface *ifc, struct tg_emit *emit, uint64_t now)
+{
+	struct tg_neigh *e = tg_neigh_find(ctx, nh, port);
+	struct tg_meta *meta;
+
+	if (unlikely(e == NULL))
+		return tg_neigh_miss(ft, ctx, m, port, nh, emit, now);
+	switch (e->state) {
+	case TG_NEIGH_REACHABLE:
+	case TG_NEIGH_STATIC:
+		break;
+	case TG_NEIGH_STALE:
+		if (now - e->req_tsc >= ft->params.retry_tsc)
+			return tg_neigh_stale_use(ft, ctx, e, m, emit, now);
+		break;
+	case TG_NEIGH_INCOMPLETE:
+		return tg_neigh_hold(ft, ctx, e, m);
+	default: /* FAILED: drop fast until failed_hold expires */
+		return TG_V_DROP(TG_FORWARD_DROP_ARP_FAILED);
+	}
+	tg_fwd_write_eth(m, &e->mac, ifc);
+	meta = tg_meta(m);
+	meta->tx_if = port;
+	meta->nh_ip = nh;
+	return TG_V_NEXT;
+}
+
+/* One IPv4 packet, transit (TTL, ICMP errors) or source path. */
+static __rte_always_inline uint16_t
+fwd_ip(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
+	struct rte_mbuf *m, const bool transit, struct tg_emit *emit,
+	uint64_t now)
+{
+	struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
+	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
+	const struct tg_nexthop *nh;
+	const struct tg_iface *ifc;
+	uint32_t idx, nh_ip;
+
+	if (unlikely(rte_lpm_lookup(ft->lpm, dst, &idx) != 0)) {
+		if (transit)
+			tg_fwd_icmp_error(ft, ctx, m, ICMP_DEST_UNREACH,
+				ICMP_NET_UNREACH, 0, emit, now);
+		return TG_V_DROP(TG_FORWARD_DROP_NO_ROUTE);
+	}
+	nh = &ft->nh[idx];
+	/* Local destinations take the target path at RX; one here was sent
+	 * to us through a path that should not reach us (no loopback). */
+	if (unlikely(nh->type == TG_NH_LOCAL))
+		return TG_V_DROP(TG_FORWARD_DROP_LOCAL_IN_TRANSIT);
+	if (transit && unlikely(ip->time_to_live <= 1)) {
+		tg_fwd_icmp_error(
+			ft, ctx, m, ICMP_TIME_EXCEEDED, 0, 0, emit, now);
+		return TG_V_DROP(TG_FORWARD_DROP_TTL_EXCEEDED);
+	}
+	ifc = &ft->ifaces[nh->port];
+	if (unlikely(!ifc->configured))
+		return TG_V_DROP(TG_FORWARD_DROP_NO_INTERFACE);
+	if (nh->type == TG_NH_VIA) {
+		nh_ip = nh->via;
+	} else {
+		/* RFC 2644: no directed broadcasts (/31 and /32 have none). */
+		if (unlikely((dst | ifc->mask) == UINT32_MAX) &&
+			ifc->prefix_len <= 30 &&
+			((dst ^ ifc->addr) & ifc->mask) == 0)
+			return TG_V_DROP(TG_FORWARD_DROP_BROADCAST);
+		nh_ip = dst;
+	}
+	if (unlikely(rte_be_to_cpu_16(ip->total_length) > ifc->mtu)) {
+		/* No fragmentation. The error quotes the header as received
+		 * (checked before the TTL decrement, like Linux). */
+		if (transit && (ip->fragment_offset &
+				       rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)))
+			tg_fwd_icmp_error(ft, ctx, m, ICMP_DEST_UNREACH,
+				ICMP_FRAG_NEEDED, ifc->mtu, emit, now);
+		return TG_V_DROP(TG_FORWARD_DROP_MTU_EXCEEDED);
+	}
+	if (transit)
+		tg_ipv4_ttl_dec(ip);
+	return fwd_resolve(ft, ctx, m, nh->port, nh_ip, ifc, emit, now);
+}
+
+void
+tg_forward_burst(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
+	struct rte_mbuf **pkts, uint16_t n, uint16_t *verdict,
+	struct tg_emit *emit, uint64_t now)
+{
+	uint16_t i;
+
+	tg_fwd_sync(ft, ctx, now, emit);
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		switch (tg_meta(m)->mode) {
+		case TG_MODE_TRANSIT:
+			verdict[i] = fwd_ip(ft, ctx, m, true, emit, now);
+			break;
+		case TG_MODE_ARP:
+			verdict[i] = tg_neigh_arp_input(ft, ctx, m, emit, now);
+			break;
+		default: /* TG_MODE_OUT: the source path */
+			verdict[i] = fwd_ip(ft, ctx, m, false, emit, now);
+			break;
+		}
+	}
+}

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * IP forwarding (the seed's IP forwarding component in Tcpip.sys):
+ * local vs. transit, LPM next hop, TTL, ARP neighbor resolution, ICMP
+ * errors, MAC rewrite.
+ *
+ * Two objects, control and data phase apart (like rte_acl):
+ *  - struct tg_forward_table: immutable, built from the config model by
+ *    tg_forward_build() on the control thread, published in the snapshot;
+ *  - struct tg_forward_ctx: the stage's mutable state (neighbor cache,
+ *    held packets, ICMP rate limit, counters), owned by the one lcore that
+ *    runs the forward stage; survives reloads.
+ */
+#ifndef TG_FORWARD_H
+#define TG_FORWARD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <rte_ether.h>
+#include <rte_lpm.h>
+#include <rte_mbuf.h>
+#include <rte_seqcount.h>
+
+#include "tg_config.h"
+#include "tg_meta.h"
+
+/* Drop reasons of the forward stage: X(NAME, "telemetry.name", "why"). */
+#define TG_FORWARD_DROPS(X)                                                    \
+	X(NO_ROUTE, "forward.no_route", "no route to the destination")         \
+	X(TTL_EXCEEDED, "forward.ttl_exceeded", "TTL expired in transit")      \
+	X(NO_INTERFACE, "forward.no_interface",                                \
+		"next-hop interface not configured in this snapshot")          \
+	X(MTU_EXCEEDED, "forward.mtu_exceeded",                                \
+		"larger than the next-hop MTU (no fragmentation)")             \
+	X(ARP_HOLD_FULL, "forward.arp_hold_full",                              \
+		"too many packets already waiting for this neighbor")          \
+	X(ARP_FAILED, "forward.arp_failed", "next hop did not answer ARP")     \
+	X(NEIGH_FULL, "forward.neighbor_table_full",                           \
+		"no room in the neighbor cache for a new next hop")            \
+	X(ARP_MALFORMED, "forward.arp_malformed",                              \
+		"not an Ethernet/IPv4 ARP request or reply")                   \
+	X(ARP_REPLY, "forward.arp_reply_consumed",                             \
+		"ARP reply or gratuitous ARP: learned, then freed")            \
+	X(ARP_NOT_OURS, "forward.arp_not_for_us",                              \
+		"ARP request for an address that is not ours")                 \
+	X(LOCAL_IN_TRANSIT, "forward.local_in_transit",                        \
+		"routed to one of our own addresses on the transit path")      \
+	X(BROADCAST, "forward.directed_broadcast",                             \
+		"destination is a connected subnet's broadcast address")
+
+enum tg_forward_drop {
+#define TG_X_ENUM(n, s, d) TG_FORWARD_DROP_##n,
+	TG_FORWARD_DROPS(TG_X_ENUM)
+#undef TG_X_ENUM
+		TG_FORWARD_DROP__COUNT
+};
+
+/* Events that are not drops (counted per lcore in the ctx). */
+#define TG_FORWARD_COUNTERS(X)                                                 \
+	X(ARP_REQ_SENT, "forward.arp_requests_sent")                           \
+	X(ARP_REPLY_SENT, "forward.arp_replies_sent")                          \
+	X(ARP_LEARNED, "forward.arp_learned")                                  \
+	X(HELD, "forward.held_for_arp")                                        \
+	X(RELEASED, "forward.released_after_arp")                              \
+	X(ICMP_TTL_SENT, "forward.icmp_time_exceeded_sent")                    \
+	X(ICMP_UNREACH_SENT, "forward.icmp_unreachable_sent")                  \
+	X(ICMP_RATELIMITED, "forward.icmp_rate_limited")                       \
+	X(ICMP_NOMEM, "forward.icmp_no_mbuf")                                  \
+	X(ARP_NOMEM, "forward.arp_no_mbuf")
+
+enum tg_forward_counter {
+#define TG_X_ENUM(n, s) TG_FORWARD_CNT_##n,
+	TG_FORWARD_COUNTERS(TG_X_ENUM)
+#undef TG_X_ENUM
+		TG_FORWARD_CNT__COUNT
+};
+
+extern const char *const tg_forward_drop_names[TG_FORWARD_DROP__COUNT];
+extern const char *const tg_forward_drop_descs[TG_FORWARD_DROP__COUNT];
+extern const char *const tg_forward_counter_names[TG_FORWARD_CNT__COUNT];
+
+/** What the builder needs to know about the running ports, by config port
+ *  index (tg_config.ports[i]). Filled by app/ after rte_eth_dev_start. */
+struct tg_port_env {
+	uint16_t n_ports;
+	uint16_t port_id[TG_MAX_PORTS];
+	struct rte_ether_addr mac[TG_MAX_PORTS];
+};
+
+/** An interface's settings in a snapshot, indexed by DPDK port id. */
+struct tg_iface {
+	bool configured;
+	char name[TG_NAME_MAX];
+	uint32_t addr; /**< host order */
+	uint8_t prefix_len;
+	uint32_t mask; /**< host order */
+	uint16_t mtu;
+	struct rte_ether_addr mac;
+};
+
+enum tg_nh_type {
+	TG_NH_CONNECTED = 0, /**< on-link: next hop is the destination */
+	TG_NH_VIA,	     /**< through a gateway */
+	TG_NH_LOCAL,	     /**< one of our addresses (/32) */
+};
+
+struct tg_nexthop {
+	uint32_t via;  /**< gateway, host order; 0 for CONNECTED/LOCAL */
+	uint16_t port; /**< outgoing port id */
+	uint8_t type;  /**< enum tg_nh_type */
+};
+
+/** A route as installed, for /tollgate/routes. */
+struct tg_route_info {
+	uint32_t prefix;
+	uint8_t len;
+	uint8_t origin; /**< 0 connected, 1 static, 2 local */
+	uint32_t nh;	/**< index into tg_forward_table.nh */
+};
+
+/** Parameters copied from the config (arp:, icmp:). */
+struct tg_forward_params {
+	uint64_t reachable_tsc;
+	uint64_t retry_tsc;
+	uint32_t max_retries;
+	uint64_t failed_hold_tsc;
+	uint32_t hold_packets;
+	bool icmp_ttl;
+	bool icmp_unreach;
+	uint32_t icmp_rate;
+	uint32_t icmp_burst;
+};
+
+struct tg_static_neigh {
+	uint32_t addr;
+	uint16_t port;
+	struct rte_ether_addr mac;
+};
+
+#define TG_LOCAL_SLOTS 256 /* power of two, > 2 * TG_MAX_PORTS */
+
+/** The forward part of a snapshot. Immutable once published. */
+struct tg_forward_table {
+	uint64_t generation;
+	struct rte_lpm *lpm;
+	uint32_t n_nh;
+	struct tg_nexthop *nh;
+	uint32_t n_routes;
+	struct tg_route_info *routes;
+	uint32_t n_static;
+	struct tg_static_neigh *statics;
+	struct tg_forward_params params;
+	/* Our addresses, open addressing on a multiplicative hash; 0 = empty.
+	 */
+	uint32_t local[TG_LOCAL_SLOTS];
+	uint16_t local_port[TG_LOCAL_SLOTS];
+	struct tg_iface ifaces[RTE_MAX_ETHPORTS];
+};
+
+/**
+ * Build the forward table from a validated config.
+ * @param generation  stored in the table (neighbors resync on change)
+ * @param err         receives a message (with the YAML path) on failure
+ * @return 0 and *out, or -EINVAL (e.g. an interface on a port not in
+ *   @p env), -ENOSPC (more routes than limits.max_routes), -ENOMEM.
+ * Control thread only (rte_lpm_create).
+ */
+int tg_forward_build(const struct tg_config *cfg, const struct tg_port_env *env,
+	uint64_t generation, int socket, struct tg_forward_table **out,
+	char *err, size_t errlen);
+
+/** Free a table no reader can see any more. NULL is a no-op. */
+void tg_forward_table_free(struct tg_forward_table *ft);
+
+static inline uint32_t
+tg_local_hash(uint32_t a)
+{
+	return (a * 2654435761u) >> 24; /* top 8 bits: TG_LOCAL_SLOTS = 256 */
+}
+
+/** Is @p dst (host order) one of the appliance's addresses? */
+static inline bool
+tg_forward_is_local(const struct tg_forward_table *ft, uint32_t dst)
+{
+	uint32_t i = tg_local_hash(dst);
+
+	while (ft->local[i] != 0) {
+		if (ft->local[i] == dst)
+			return true;
+		i = (i + 1) & (TG_LOCAL_SLOTS - 1);
+	}
+	return false;
+}
+
+/** A neighbor as seen by telemetry. */
+struct tg_neigh_info {
+	uint32_t addr;
+	uint16_t port;
+	struct rte_ether_addr mac;
+	uint8_t state;	 /**< enum tg_neigh_state */
+	uint16_t held;	 /**< packets waiting */
+	uint32_t age_ms; /**< since last confirmation */
+};
+
+enum tg_neigh_state {
+	TG_NEIGH_INCOMPLETE = 1, /* request sent, no answer yet */
+	TG_NEIGH_REACHABLE,
+	TG_NEIGH_STALE, /* too old: used, but re-requested */
+	TG_NEIGH_FAILED,
+	TG_NEIGH_STATIC,
+};
+
+extern const char *const tg_neigh_state_names[];
+
+struct tg_forward_ctx;
+
+/**
+ * Create the forward stage state.
+ * @param mp             pool for ARP requests and ICMP errors
+ * @param max_neighbors  cache capacity (rounded up to a power of two)
+ * @return the ctx, or NULL with rte_errno set. Control thread.
+ */
+struct tg_forward_ctx *tg_forward_ctx_create(
+	struct rte_mempool *mp, uint32_t max_neighbors, int socket);
+
+/** Free it, freeing any packets still held. */
+void tg_forward_ctx_free(struct tg_forward_ctx *ctx);
+
+/**
+ * The forward stage. Per packet by tg_meta.mode:
+ *  - TG_MODE_ARP: answer requests for our addresses (verdict TG_V_TX, the
+ *    mbuf rewritten into the reply), learn from requests and replies;
+ *  - TG_MODE_TRANSIT: LPM lookup, TTL check and decrement (TTL ≤ 1: drop
+ *    TTL_EXCEEDED and emit an ICMP Time Exceeded), MTU check;
+ *  - TG_MODE_OUT (source path): LPM lookup, no TTL change.
+ * Then neighbor resolution: a known neighbor → Ethernet header written,
+ * meta tx_if/nh_ip set, TG_V_NEXT; unknown → the packet is held
+ * (TG_V_STOLEN) and an ARP request emitted; released by later calls via
+ * @p emit with TG_V_NEXT. No route: drop NO_ROUTE and emit ICMP
+ * Destination Unreachable (net unreachable) — rate-limited.
+ *
+ * @param now  rte_rdtsc() of this poll iteration
+ * The owning lcore only.
+ */
+void tg_forward_burst(const struct tg_forward_table *ft,
+	struct tg_forward_ctx *ctx, struct rte_mbuf **pkts, uint16_t n,
+	uint16_t *verdict, struct tg_emit *emit, uint64_t now);
+
+/**
+ * Timers: ARP retransmits, failures (held packets emitted as
+ * TG_V_DROP(ARP_FAILED) and ICMP host unreachable), expiry of entries. Also
+ * resynchronises static neighbors when ft->generation changed, and drops
+ * dynamic entries whose interface no longer covers them.
+ * The owning lcore only; cheap when nothing is due.
+ */
+void tg_forward_tick(const struct tg_forward_table *ft,
+	struct tg_forward_ctx *ctx, uint64_t now, struct tg_emit *emit);
+
+/** Counters of this ctx (TG_FORWARD_CNT__COUNT entries), owning lcore
+ *  writes, anyone may read (torn reads of a uint64_t cannot happen on
+ *  x86-64). */
+const uint64_t *tg_forward_ctx_counters(const struct tg_forward_ctx *ctx);
+
+/**
+ * Copy up to @p max neighbors, starting at the @p start-th, into @p out.
+ * Safe from any thread while the owning lcore runs (seqcount retry).
+ * @return the number copied; *total receives the number of entries.
+ */
+uint32_t tg_forward_neighbors_read(const struct tg_forward_ctx *ctx,
+	uint64_t now, uint32_t start, struct tg_neigh_info *out, uint32_t max,
+	uint32_t *total);
+
+#endif /* TG_FORWARD_H */

@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Pipeline set-up and tear-down: stage rings and contexts, placement of
+ * stages and RX queues on worker lcores, TX queue ownership, launch, stop,
+ * and the counter summary read by telemetry.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "pipeline_priv.h"
+
+static int
+find_worker(const struct tg_pipeline_conf *conf, unsigned int lcore)
+{
+	uint16_t i;
+
+	for (i = 0; i < conf->n_workers; i++)
+		if (conf->workers[i] == lcore)
+			return i;
+	return -1;
+}
+
+static int
+add_rxq(struct tg_worker *w, uint16_t port, uint16_t queue)
+{
+	if (w->n_rxq >= TG_MAX_RXQ)
+		return -ENOSPC;
+	w->rxq[w->n_rxq].port = port;
+	w->rxq[w->n_rxq].queue = queue;
+	w->n_rxq++;
+	return 0;
+}
+
+/* Explicit placement from pipeline.placement (validated by lib/config;
+ * checked again here against the lcores EAL actually gave us). */
+static int
+place_configured(struct tg_pipeline *pl, const struct tg_pipeline_conf *conf,
+	char *err, size_t errlen)
+{
+	const struct tg_cfg_pipeline *pc = &conf->cfg->pipeline;
+	uint16_t i, j;
+	uint8_t s;
+
+	for (i = 0; i < pc->n_placement; i++) {
+		const struct tg_cfg_placement *pp = &pc->placement[i];
+		int wi = find_worker(conf, pp->lcore);
+
+		if (wi < 0) {
+			snprintf(err, errlen,
+				"pipeline.placement[%u].lcore: lcore %u is not "
+				"a worker lcore of this run",
+				i, pp->lcore);
+			return -EINVAL;
+		}
+		for (s = 0; s < TG_STAGE__COUNT; s++)
+			if (pp->stage_mask & (1u << s))
+				pl->stage_worker[s] = wi;
+		for (j = 0; j < pp->n_rxq; j++) {
+			uint16_t p = pp->rxq_port[j];
+
+			if (p >= conf->n_ports ||
+				pp->rxq_queue[j] >= conf->ports[p].n_rxq) {
+				snprintf(err, errlen,
+					"pipeline.placement[%u].ports[%u]: no "
+					"such rx queue",
+					i, j);
+				return -EINVAL;
+			}
+			if (add_rxq(pl->workers[wi], conf->ports[p].port_id,
+				    pp->rxq_queue[j]) < 0) {
+				snprintf(err, errlen, "too many rx queues");
+				return -ENOSPC;
+			}
+		}
+	}
+	for (s = 0; s < TG_STAGE__COUNT; s++) {
+		if (pl->stage_worker[s] < 0) {
+			snprintf(err, errlen,
+				"pipeline.placement: stage %s is placed on no "
+				"lcore",
+				tg_stage_name(s));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Default: stages and RX queues round-robin over the workers, so one
+ * worker runs everything and N workers share the work. */
+static int
+place_default(struct tg_pipeline *pl, const struct tg_pipeline_conf *conf)
+{
+	uint16_t p, q;
+	uint32_t k = 0;
+	uint8_t s;
+
+	for (s = 0; s < TG_STAGE__COUNT; s++)
+		pl->stage_worker[s] = s % conf->n_workers;
+	for (p = 0; p < conf->n_ports; p++)
+		for (q = 0; q < conf->ports[p].n_rxq; q++, k++)
+			if (add_rxq(pl->workers[k % conf->n_workers],
+				    conf->ports[p].port_id, q) < 0)
+				return -ENOSPC;
+	return 0;
+}
+
+uint16_t
+tg_pipeline_txq_wanted(uint16_t n_workers, uint16_t dev_max_txq)
+{
+	uint16_t n = RTE_MIN(n_workers, dev_max_txq);
+
+	return n == 0 ? 1 : n;
+}
+
+static int
+create_rings(struct tg_pipeline *pl, const struct tg_pipeline_conf *conf,
+	char *err, size_t errlen)
+{
+	/* Each stage runs on one lcore: single consumer. Producers are every
+	 * worker that can feed it: single producer only when alone. */
+	unsigned int flags =
+		RING_F_SC_DEQ | (conf->n_workers == 1 ? RING_F_SP_ENQ : 0);
+	static unsigned int instance;
+	char name[RTE_RING_NAMESIZE];
+	uint16_t p;
+	uint8_t s;
+
+	instance++;
+	for (s = 0; s < TG_STAGE__COUNT; s++) {
+		snprintf(name, sizeof(name), "tg_%u_%s", instance,
+			tg_stage_name(s));
+		pl->stage_ring[s] = rte_ring_create(name,
+			conf->cfg->pipeline.ring_size, conf->socket, flags);
+		if (pl->stage_ring[s] == NULL) {
+			snprintf(err, errlen, "ring %s: %s", name,
+				rte_strerror(rte_errno));
+			return -rte_errno;
+		}
+	}
+	for (p = 0; p < conf->n_ports; p++) {
+		uint16_t port = conf->ports[p].port_id;
+
+		if (conf->ports[p].n_txq >= conf->n_workers)
+			continue;
+		snprintf(name, sizeof(name), "tg_%u_tx%u", instance, port);
+		pl->tx_handoff[port] =
+			rte_ring_create(name, conf->cfg->pipeline.ring_size,
+				conf->socket, RING_F_SC_DEQ);
+		if (pl->tx_handoff[port] == NULL) {
+			snprintf(err, errlen, "ring %s: %s", name,
+				rte_strerror(rte_errno));
+			return -rte_errno;
+		}
+	}
+	return 0;
+}
+
+struct tg_pipeline *
+tg_pipeline_create(
+	const struct tg_pipeline_conf *conf, char *err, size_t errlen)
+{
+	const struct tg_config *cfg = conf->cfg;
+	struct tg_pipeline *pl;
+	uint16_t i, p;
+	uint8_t s;
+	int rc;
+
+	for (s = 0; s < TG_STAGE__COUNT; s++) {
+		if (strcmp(tg_cfg_stage_names[s], tg_stage_ops[s].name) != 0) {
+			snprintf(err, errlen, "stage table out of order");
+			return NULL;
+		}
+	}
+	if (conf->n_workers == 0 || conf->n_workers > TG_MAX_LCORES) {
+		snprintf(err, errlen,
+			"need at least one worker lcore besides the main lcore "
+			"(dpdk.lcores)");
+		return NULL;
+	}
+	if (tg_drop_count() > TG_DROP_MAX) {
+		snprintf(err, errlen, "too many drop reasons");
+		return NULL;
+	}
+	pl = rte_zmalloc_socket(
+		"tg_pipeline", sizeof(*pl), RTE_CACHE_LINE_SIZE, conf->socket);
+	if (pl == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pl->slot = conf->slot;
+	pl->mp = conf->mp;
+	pl->burst = RTE_MIN(cfg->pipeline.burst, TG_BURST_MAX);
+	pl->n_ports = conf->n_ports;
+	memcpy(pl->ports, conf->ports, sizeof(pl->ports));
+	for (p = 0; p < conf->n_ports; p++)
+		pl->port_running[conf->ports[p].port_id] = true;
+	for (i = 0; i < TG_OWNER__COUNT; i++)
+		pl->drop_base[i] = tg_drop_base(i);
+	for (i = 0; i < TG_PATH__COUNT; i++)
+		for (s = 0; s < TG_STAGE__COUNT; s++)
+			pl->stage_step[i][s] = (int8_t)tg_path_find_stage(i, s);
+	for (s = 0; s < TG_STAGE__COUNT; s++)
+		pl->stage_worker[s] = -1;
+
+	for (i = 0; i < conf->n_workers; i++) {
+		struct tg_worker *w = rte_zmalloc_socket("tg_worker",
+			sizeof(*w), RTE_CACHE_LINE_SIZE,
+			(int)rte_lcore_to_socket_id(conf->workers[i]));
+
+		if (w == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		w->pl = pl;
+		w->idx = i;
+		w->lcore = conf->workers[i];
+		w->drains_handoff = (i == 0);
+		for (p = 0; p < conf->n_ports; p++)
+			w->txq[conf->ports[p].port_id] =
+				i < conf->ports[p].n_txq ? i : TG_TXQ_HANDOFF;
+		pl->workers[i] = w;
+		pl->n_workers++;
+	}
+
+	rc = cfg->pipeline.n_placement ? place_configured(pl, conf, err, errlen)
+				       : place_default(pl, conf);
+	if (rc < 0) {
+		if (rc == -ENOSPC)
+			snprintf(err, errlen, "too many rx queues per lcore");
+		goto fail;
+	}
+	for (s = 0; s < TG_STAGE__COUNT; s++) {
+		struct tg_worker *w = pl->workers[pl->stage_worker[s]];
+
+		w->stages[w->n_stages++] = s;
+	}
+	if (create_rings(pl, conf, err, errlen) < 0)
+		goto fail;
+
+	pl->stage_ctx[TG_STAGE_FORWARD] = tg_forward_ctx_create(
+		conf->mp, cfg->arp.max_neighbors, conf->socket);
+	if (pl->stage_ctx[TG_STAGE_FORWARD] == NULL) {
+		snprintf(err, errlen, "forward stage: %s",
+			rte_strerror(rte_errno));
+		goto fail;
+	}
+	return pl;
+fail:
+	tg_pipeline_free(pl);
+	return NULL;
+}
+
+int
+tg_pipeline_launch(struct tg_pipeline *pl)
+{
+	uint16_t i;
+	int rc;
+
+	for (i = 0; i < pl->n_workers; i++) {
+		rc = rte_eal_remote_launch(tg_pipeline_worker_main,
+			pl->workers[i], pl->workers[i]->lcore);
+		if (rc < 0) {
+			tg_pipeline_stop(pl);
+			return rc;
+		}
+		pl->launched = true;
+	}
+	return 0;
+}
+
+static void
+free_ring_pkts(struct rte_ring *r)
+{
+	void *m;
+
+	if (r == NULL)
+		return;
+	while (rte_ring_dequeue(r, &m) == 0)
+		rte_pktmbuf_free(m);
+}
+
+void
+tg_pipeline_stop(struct tg_pipeline *pl)
+{
+	uint16_t i, p;
+
+	if (pl == NULL)
+		return;
+	__atomic_store_n(&pl->stop, true, __ATOMIC_RELAXED);
+	if (pl->launched) {
+		for (i = 0; i < pl->n_workers; i++)
+			rte_eal_wait_lcore(pl->workers[i]->lcore);
+		pl->launched = false;
+	}
+	/* Packets still buffered or queued: the appliance is stopping. */
+	for (i = 0; i < pl->n_workers; i++) {
+		struct tg_worker *w = pl->workers[i];
+		uint16_t k;
+
+		for (p = 0; p < RTE_MAX_ETHPORTS; p++) {
+			for (k = 0; k < w->tx[p].n; k++)
+				rte_pktmbuf_free(w->tx[p].pkts[k]);
+			w->tx[p].n = 0;
+		}
+		for (p = 0; p < TG_STAGE__COUNT; p++) {
+			for (k = 0; k < w->to_stage[p].n; k++)
+				rte_pktmbuf_free(w->to_stage[p].pkts[k]);
+			w->to_stage[p].n = 0;
+		}
+	}
+	for (i = 0; i < TG_STAGE__COUNT; i++)
+		free_ring_pkts(pl->stage_ring[i]);
+	for (p = 0; p < RTE_MAX_ETHPORTS; p++)
+		free_ring_pkts(pl->tx_handoff[p]);
+}
+
+void
+tg_pipeline_free(struct tg_pipeline *pl)
+{
+	uint16_t i;
+
+	if (pl == NULL)
+		return;
+	tg_pipeline_stop(pl);
+	tg_forward_ctx_free(pl->stage_ctx[TG_STAGE_FORWARD]);
+	for (i = 0; i < TG_STAGE__COUNT; i++)
+		rte_ring_free(pl->stage_ring[i]);
+	for (i = 0; i < RTE_MAX_ETHPORTS; i++)
+		rte_ring_free(pl->tx_handoff[i]);
+	for (i = 0; i < pl->n_workers; i++)
+		rte_free(pl->workers[i]);
+	rte_free(pl);
+}
+
+void
+tg_pipeline_stats_sum(const struct tg_pipeline *pl, struct tg_lcore_stats *sum)
+{
+	uint16_t i;
+	size_t k;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < pl->n_workers; i++) {
+		/* All-uint64_t struct: sum it word by word. A torn read of a
+		 * counter cannot happen on a 64-bit target. */
+		const volatile uint64_t *src =
+			(const volatile uint64_t *)&pl->workers[i]->stats;
+		uint64_t *dst = (uint64_t *)sum;
+
+		for (k = 0; k < sizeof(*sum) / sizeof(uint64_t); k++)
+			dst[k] += src[k];
+	}
+}
+
+uint64_t
+tg_pipeline_in_rings(const struct tg_pipeline *pl)
+{
+	uint64_t n = 0;
+	uint16_t i;
+
+	for (i = 0; i < TG_STAGE__COUNT; i++)
+		n += rte_ring_count(pl->stage_ring[i]);
+	for (i = 0; i < RTE_MAX_ETHPORTS; i++)
+		if (pl->tx_handoff[i] != NULL)
+			n += rte_ring_count(pl->tx_handoff[i]);
+	return n;
+}
+
+const struct tg_forward_ctx *
+tg_pipeline_forward_ctx(const struct tg_pipeline *pl)
+{
+	return pl->stage_ctx[TG_STAGE_FORWARD];
+}
+
+int
+tg_pipeline_stage_lcore(const struct tg_pipeline *pl, uint8_t stage)
+{
+	if (stage >= TG_STAGE__COUNT || pl->stage_worker[stage] < 0)
+		return -1;
+	return (int)pl->workers[pl->stage_worker[stage]]->lcore;
+}

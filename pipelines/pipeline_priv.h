@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Internals of the pipeline shared by pipeline.c (set-up) and worker.c
+ * (the poll loop). Nothing outside pipelines/ includes this.
+ */
+#ifndef TG_PIPELINE_PRIV_H
+#define TG_PIPELINE_PRIV_H
+
+#include <rte_ring.h>
+
+#include "tg_pipeline.h"
+#include "tg_stage_ops.h"
+
+#define TG_BURST_MAX   64
+#define TG_BUF_SIZE    64 /* packets buffered per destination */
+#define TG_TXQ_HANDOFF UINT16_MAX
+#define TG_MAX_RXQ     (TG_MAX_PORTS * 4)
+
+struct tg_pktbuf {
+	uint16_t n;
+	struct rte_mbuf *pkts[TG_BUF_SIZE];
+};
+
+/* Written only by its own lcore, except `stats` which others read. */
+struct tg_worker {
+	struct tg_pipeline *pl;
+	uint16_t idx;
+	unsigned int lcore;
+	uint16_t n_rxq;
+	struct {
+		uint16_t port;
+		uint16_t queue;
+	} rxq[TG_MAX_RXQ];
+	uint8_t n_stages;
+	uint8_t stages[TG_STAGE__COUNT];
+	bool drains_handoff;		/* owns queue 0 of every port */
+	uint16_t txq[RTE_MAX_ETHPORTS]; /* queue to use, or TG_TXQ_HANDOFF */
+	uint16_t n_dirty_tx;
+	uint16_t dirty_tx[RTE_MAX_ETHPORTS];
+	struct tg_pktbuf tx[RTE_MAX_ETHPORTS];
+	struct tg_pktbuf to_stage[TG_STAGE__COUNT];
+	uint16_t verdict[TG_BURST_MAX];
+	struct rte_mbuf *burst_pkts[TG_BURST_MAX];
+	struct tg_emit emit;
+	struct tg_lcore_stats stats;
+};
+
+struct tg_pipeline {
+	struct tg_snapshot_slot *slot;
+	struct rte_mempool *mp;
+	uint16_t burst;
+	bool stop; /* written by the main lcore, read with __atomic */
+	bool launched;
+	uint16_t n_ports;
+	struct tg_pipeline_port ports[TG_MAX_PORTS];
+	bool port_running[RTE_MAX_ETHPORTS];
+	struct rte_ring *stage_ring[TG_STAGE__COUNT];
+	int stage_worker[TG_STAGE__COUNT];
+	void *stage_ctx[TG_STAGE__COUNT];
+	struct rte_ring *tx_handoff[RTE_MAX_ETHPORTS];
+	uint16_t drop_base[TG_OWNER__COUNT];
+	/* step index of each stage's first step in each path, -1 if none */
+	int8_t stage_step[TG_PATH__COUNT][TG_STAGE__COUNT];
+	uint16_t n_workers;
+	struct tg_worker *workers[TG_MAX_LCORES];
+};
+
+#endif /* TG_PIPELINE_PRIV_H */

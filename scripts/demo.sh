@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The tollgate demo: two Linux hosts in network namespaces, tollgate routing
+# between them (config/demo.yaml).
+#
+#   tg-lan 192.168.10.2 ── [lan0 .10.1  tollgate  203.0.113.1 wan0] ── tg-wan 203.0.113.2
+#                                                                   198.51.100.1 (static route)
+#
+# Installs what is missing, builds, starts tollgate, shows a ping and an
+# HTTP fetch through it, then prints the live counters every second until
+# Ctrl-C. Run as root:   ./scripts/demo.sh
+#   DEMO_SECONDS=N     stop by itself after N seconds of counters
+#   DEMO_NO_BUILD=1    skip deps.sh and build.sh
+#   TOLLGATE=path      another tollgate binary
+set -u
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$PWD
+# shellcheck source=netns.sh
+. "$ROOT/scripts/netns.sh"
+
+CONFIG=config/demo.yaml
+PREFIX=tg-demo # dpdk.file_prefix in $CONFIG
+NS_L=tg-lan NS_W=tg-wan
+IF_L=tg-lan IF_W=tg-wan # the net_tap iface= names in $CONFIG
+LAN_GW=192.168.10.1 LAN_HOST=192.168.10.2
+WAN_GW=203.0.113.1 WAN_HOST=203.0.113.2
+FAR=198.51.100.1
+HTTP_PORT=8080
+TOLLGATE=${TOLLGATE:-$ROOT/build/app/tollgate/tollgate}
+PY=/usr/bin/python3
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+[ -t 1 ] || say() { printf '==> %s\n' "$*"; }
+die() {
+	echo "demo: $*" >&2
+	exit 1
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	die "run as root (namespaces, tap interfaces, DPDK runtime files): sudo $0"
+fi
+
+if [ "${DEMO_NO_BUILD:-0}" != 1 ]; then
+	say "installing what is missing (scripts/deps.sh)"
+	./scripts/deps.sh || die "deps.sh failed"
+	say "building (scripts/build.sh)"
+	./scripts/build.sh || die "build failed"
+fi
+[ -x "$TOLLGATE" ] || die "$TOLLGATE not found"
+
+# Another demo running? Its telemetry socket answers.
+if "$PY" "$ROOT/test/tgtelemetry.py" "$PREFIX" --wait 0.2 2>/dev/null; then
+	die "a tollgate with file prefix $PREFIX is already running (another demo?)"
+fi
+
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/tg-demo.XXXXXX")
+LOG=$DIR/tollgate.log
+TG_PID=
+HTTP_PID=
+
+cleanup() {
+	local i
+	trap - INT TERM
+	echo
+	say "cleaning up"
+	if [ -n "$TG_PID" ] && kill -0 "$TG_PID" 2>/dev/null; then
+		kill -INT "$TG_PID" 2>/dev/null
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$TG_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$TG_PID" 2>/dev/null && kill -9 "$TG_PID" 2>/dev/null
+	fi
+	[ -n "$TG_PID" ] && wait "$TG_PID" 2>/dev/null
+	if [ -f "$LOG" ] && grep -q -- '--- tollgate counters' "$LOG"; then
+		echo "final counters:"
+		sed -n '/^--- tollgate counters/,$p' "$LOG" | sed 's/^/  /'
+	fi
+	[ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null
+	tg_ns_destroy "$NS_L" "$NS_W"
+	rm -rf "$(tg_dpdk_rundir "$PREFIX")" "$DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# Left over from an interrupted demo (nothing runs in them any more).
+if tg_ns_exists "$NS_L" || tg_ns_exists "$NS_W"; then
+	say "removing namespaces left over from an earlier demo"
+	tg_ns_destroy "$NS_L" "$NS_W"
+fi
+rm -rf "$(tg_dpdk_rundir "$PREFIX")"
+
+say "creating namespaces $NS_L and $NS_W"
+tg_ns_create "$NS_L" && tg_ns_create "$NS_W" || die "cannot create namespaces"
+
+say "starting tollgate -c $CONFIG --stats-period 1 (log: $LOG)"
+"$TOLLGATE" -c "$CONFIG" --stats-period 1 </dev/null >"$LOG" 2>&1 &
+TG_PID=$!
+if ! tg_wait_log "$LOG" '^tollgate: running' 30 "$TG_PID"; then
+	tail -20 "$LOG" >&2
+	die "tollgate did not start"
+fi
+
+say "moving the tap interfaces into the namespaces"
+tg_wait_iface "$IF_L" 10 && tg_wait_iface "$IF_W" 10 || die "no tap interfaces"
+tg_ns_take_iface "$IF_L" "$NS_L" "$LAN_HOST/24" "$LAN_GW" "$(tg_rand_mac)" ||
+	die "cannot configure $IF_L in $NS_L"
+tg_ns_take_iface "$IF_W" "$NS_W" "$WAN_HOST/24" "$WAN_GW" "$(tg_rand_mac)" ||
+	die "cannot configure $IF_W in $NS_W"
+# A network behind the wan host, reached through the static route.
+if ip -n "$NS_W" link add far0 type dummy 2>/dev/null; then
+	ip -n "$NS_W" addr add "$FAR/24" dev far0
+	ip -n "$NS_W" link set far0 up
+else
+	ip -n "$NS_W" addr add "$FAR/32" dev lo
+fi
+"$PY" "$ROOT/test/tgtelemetry.py" "$PREFIX" --wait 10 || die "telemetry does not answer"
+
+echo
+"$PY" - "$ROOT/test" "$PREFIX" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import tgtelemetry as t
+for name, i in t.query(sys.argv[2], "/tollgate/interfaces").items():
+    print("  %-5s port %-4s %-18s mac %s" % (name, i["port"], i["address"],
+                                             i["mac"]))
+EOF
+echo
+
+say "ping $NS_L → $WAN_HOST ($NS_W), through tollgate"
+ip netns exec "$NS_L" ping -c 3 -i 0.3 -W 2 "$WAN_HOST"
+say "ping $NS_L → $FAR (the static route 198.51.100.0/24 via $WAN_HOST)"
+ip netns exec "$NS_L" ping -c 2 -i 0.3 -W 2 "$FAR"
+say "ping -t 1: tollgate answers Time Exceeded from $LAN_GW"
+ip netns exec "$NS_L" ping -c 1 -t 1 -W 2 "$WAN_HOST"
+
+mkdir -p "$DIR/www"
+echo "hello from $NS_W, through tollgate" >"$DIR/www/index.html"
+head -c $((8 * 1024 * 1024)) /dev/urandom >"$DIR/www/8MB.bin"
+ip netns exec "$NS_W" "$PY" -m http.server "$HTTP_PORT" --bind "$WAN_HOST" \
+	--directory "$DIR/www" </dev/null >"$DIR/http.log" 2>&1 &
+HTTP_PID=$!
+tg_wait_tcp "$NS_W" "$WAN_HOST" "$HTTP_PORT" 10 || die "the web server did not start"
+say "HTTP from $NS_L: curl http://$WAN_HOST:$HTTP_PORT/"
+ip netns exec "$NS_L" curl -sS --max-time 10 "http://$WAN_HOST:$HTTP_PORT/"
+ip netns exec "$NS_L" curl -sS --max-time 30 -o /dev/null \
+	-w "  8 MB file: %{size_download} bytes in %{time_total} s\n" \
+	"http://$WAN_HOST:$HTTP_PORT/8MB.bin"
+
+cat <<EOF
+
+Try next (as root, in another terminal, while the demo runs):
+  ip netns exec $NS_L curl http://$WAN_HOST:$HTTP_PORT/
+  ip netns exec $NS_L ping $FAR             # through the static route
+  ip netns exec $NS_L ping -t 1 $WAN_HOST   # Time exceeded from $LAN_GW
+  ip netns exec $NS_L ping 10.9.9.9         # Net unreachable from $LAN_GW
+  ip netns exec $NS_W ping $LAN_HOST
+  echo /tollgate/stats | dpdk-telemetry.py -f $PREFIX
+  dpdk-telemetry.py -f $PREFIX              # interactive: /tollgate/stats,
+                                            # /tollgate/interfaces, /help
+  $PY test/tgtelemetry.py $PREFIX /tollgate/stats --get drops
+
+Counters below: forward.no_route counts, among others, the web server's
+reverse-DNS lookup of its own address (sent to this machine's resolver, for
+which tollgate has no route); pkt.unsupported_ethertype the IPv6 frames the
+kernel sent on the taps before they were moved and IPv6 was turned off.
+
+EOF
+
+if [ -n "${DEMO_SECONDS:-}" ]; then
+	say "live counters for ${DEMO_SECONDS}s (tollgate --stats-period 1)"
+else
+	say "live counters (tollgate --stats-period 1); Ctrl-C to stop"
+fi
+start=$SECONDS
+while :; do
+	sleep 1
+	if ! kill -0 "$TG_PID" 2>/dev/null; then
+		tail -20 "$LOG" >&2
+		die "tollgate stopped"
+	fi
+	line=$(grep -E '^rx [0-9]+ ' "$LOG" | tail -1)
+	[ -n "$line" ] && printf '  [%3ds] %s\n' $((SECONDS - start)) "$line"
+	if [ -n "${DEMO_SECONDS:-}" ] && [ $((SECONDS - start)) -ge "$DEMO_SECONDS" ]; then
+		break
+	fi
+done
+exit 0

@@ -1,0 +1,1435 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * CUnit suite for lib/config: YAML → model, error positions and paths,
+ * the shipped examples, scale, robustness, and the EAL argv merge.
+ * Positions in the expectations are counted by hand in each snippet.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tg_config.h"
+#include "tg_test.h"
+
+static struct tg_cfg_errors errs; /* large: not on the stack */
+
+/* Lines 1-3: one port. p0's name is at 2:11, its device at 3:13. */
+#define PORTS "ports:\n  - name: p0\n    device: net_null0\n"
+/* Lines 4-7 after PORTS: lan0 on p0; port at 6:11, address at 7:14. */
+#define IFACE                                                                  \
+	"interfaces:\n  - name: lan0\n    port: p0\n"                          \
+	"    address: 10.0.0.1/24\n"
+
+/* ---------------------------------------------------------------- helpers */
+
+static void
+dump_errors(const char *yaml)
+{
+	fprintf(stderr, "\n--- yaml:\n%s--- %u error(s):\n", yaml, errs.n);
+	tg_cfg_errors_print(&errs, stderr);
+}
+
+struct bad {
+	const char *yaml;
+	uint32_t line;
+	uint32_t col;
+	const char *path;
+	const char *msg; /* a substring of the message */
+};
+
+/* Each case must fail with exactly one error, at that place. */
+static void
+check_bad(const struct bad *b, int src_line)
+{
+	struct tg_config *cfg = (struct tg_config *)&cfg;
+	int rc = tg_config_parse(
+		"t.yaml", b->yaml, strlen(b->yaml), &cfg, &errs);
+	bool ok = rc == -EINVAL && cfg == NULL && errs.n == 1 &&
+		  errs.e[0].line == b->line && errs.e[0].col == b->col &&
+		  strcmp(errs.e[0].path, b->path) == 0 &&
+		  strstr(errs.e[0].msg, b->msg) != NULL;
+
+	if (!ok) {
+		fprintf(stderr, "\nexpected %u:%u: %s: ...%s...", b->line,
+			b->col, b->path, b->msg);
+		dump_errors(b->yaml);
+	}
+	CU_assertImplementation(ok, (unsigned int)src_line, b->msg, __FILE__,
+		"check_bad", CU_FALSE);
+	tg_config_free(cfg == (struct tg_config *)&cfg ? NULL : cfg);
+}
+
+#define CHECK_BAD_TABLE(t)                                                     \
+	do {                                                                   \
+		size_t i_;                                                     \
+		for (i_ = 0; i_ < sizeof(t) / sizeof((t)[0]); i_++)            \
+			check_bad(&(t)[i_], __LINE__);                         \
+	} while (0)
+
+static struct tg_config *
+parse_ok(const char *yaml)
+{
+	struct tg_config *cfg = NULL;
+	int rc = tg_config_parse("t.yaml", yaml, strlen(yaml), &cfg, &errs);
+
+	if (rc != 0)
+		dump_errors(yaml);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_EQUAL(errs.n, 0);
+	return cfg;
+}
+
+/* The error list of a parse, as printed: "a\nb\n". */
+static char *
+printed(void)
+{
+	static char buf[16384];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	tg_cfg_errors_print(&errs, f);
+	fclose(f);
+	return buf;
+}
+
+/* ------------------------------------------------------- document level */
+
+static void
+test_config_rejects_empty_and_non_mapping(void)
+{
+	static const struct bad t[] = {
+		{"", 1, 1, "", "the configuration is empty"},
+		{"# only a comment\n\n", 1, 1, "",
+			"the configuration is empty"},
+		{"- a\n- b\n", 1, 1, "", "expected a mapping of sections"},
+		{"ports\n", 1, 1, "", "got 'ports'"},
+		{"dpdk:\n  lcores: \"0-1\"\n", 1, 1, "",
+			"missing required key 'ports'"},
+	};
+
+	CHECK_BAD_TABLE(t);
+}
+
+static void
+test_config_rejects_syntax_errors(void)
+{
+	static const struct bad t[] = {
+		/* libyaml marks the second ':' (column 5) */
+		{"a: b: c\n", 1, 5, "", "mapping values are not allowed"},
+		/* a tab cannot indent */
+		{"ports:\n\t- name: p0\n", 2, 1, "",
+			"found character that cannot start any token"},
+		/* byte 17 is 0xff, on line 2 after "  - name: " */
+		{"ports:\n  - name: \xff\n", 2, 11, "", "invalid input"},
+		{PORTS "---\n" PORTS, 4, 1, "",
+			"only one YAML document is supported"},
+	};
+
+	CHECK_BAD_TABLE(t);
+}
+
+static void
+test_config_rejects_aliases(void)
+{
+	static const struct bad t[] = {
+		{"ports: &p\n  - name: p0\n    device: net_null0\nx: *p\n", 4,
+			4, "", "YAML aliases are not supported"},
+	};
+	char lol[4096];
+	struct tg_config *cfg = NULL;
+	int i, j, n = 0;
+
+	CHECK_BAD_TABLE(t);
+	/* billion laughs: refused without expanding anything */
+	n += snprintf(lol + n, sizeof(lol) - n, "a0: &a0 [lol, lol]\n");
+	for (i = 1; i < 20; i++) {
+		n += snprintf(lol + n, sizeof(lol) - n, "a%d: &a%d [", i, i);
+		for (j = 0; j < 9; j++)
+			n += snprintf(lol + n, sizeof(lol) - n, "*a%d%s", i - 1,
+				j < 8 ? ", " : "]\n");
+	}
+	CU_ASSERT_EQUAL(
+		tg_config_parse("lol", lol, strlen(lol), &cfg, &errs), -EINVAL);
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT_EQUAL(errs.n, 19 * 9);
+	CU_ASSERT_EQUAL(errs.e[0].line, 2);
+	CU_ASSERT_STRING_EQUAL(errs.e[0].msg, "YAML aliases are not supported");
+}
+
+static void
+test_config_rejects_deep_nesting(void)
+{
+	char yaml[256] = "x: ";
+	struct bad b = {yaml, 1, 0, "", "nested more than 64 levels deep"};
+
+	memset(yaml + 3, '[', 100);
+	memset(yaml + 103, ']', 100);
+	/* the root mapping is level 1, the k-th '[' (column 3 + k) level
+	 * k + 1: the 64th is the first too deep */
+	b.col = 3 + 64;
+	check_bad(&b, __LINE__);
+}
+
+/* ---------------------------------------------------------------- keys */
+
+static void
+test_config_rejects_bad_keys(void)
+{
+	static const struct bad t[] = {
+		{PORTS "bogus: 1\n", 4, 1, "",
+			"unknown key 'bogus' (valid keys: dpdk, mempool, "
+			"ports, "
+			"interfaces, routes, neighbors, arp, icmp, pipeline, "
+			"limits)"},
+		{PORTS "    speed: 10\n", 4, 5, "ports[0]",
+			"unknown key 'speed' (valid keys: name, device, "
+			"rx_queues, rx_desc, tx_desc)"},
+		{PORTS "dpdk:\n  lcore: 1\n", 5, 3, "dpdk",
+			"unknown key 'lcore' (valid keys: lcores, memory_mb,"},
+		{PORTS "ports: []\n", 4, 1, "ports",
+			"duplicate key 'ports' (first at line 1)"},
+		{PORTS "    name: p1\n", 4, 5, "ports[0].name",
+			"duplicate key 'name' (first at line 2)"},
+		{PORTS "[a]: 1\n", 4, 1, "", "expected a key (a string)"},
+		{"ports:\n  - device: net_null0\n", 2, 5, "ports[0]",
+			"missing required key 'name'"},
+		{PORTS "interfaces:\n  - name: lan0\n    address: "
+		       "10.0.0.1/24\n",
+			5, 5, "interfaces[0]", "missing required key 'port'"},
+		{PORTS IFACE
+			"routes:\n  - via: 10.0.0.2\n    interface: lan0\n",
+			9, 5, "routes[0]", "missing required key 'prefix'"},
+		{PORTS IFACE "neighbors:\n  - address: 10.0.0.2\n"
+			     "    interface: lan0\n",
+			9, 5, "neighbors[0]", "missing required key 'mac'"},
+	};
+
+	CHECK_BAD_TABLE(t);
+}
+
+static void
+test_config_rejects_unsupported_sections(void)
+{
+	static const char *const keys[] = {
+		"filters", "nat", "firewall", "ipsec", "local_filter", "host"};
+	char yaml[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		struct bad b = {yaml, 4, 1, keys[i],
+			"not supported yet (planned; see the issue tracker)"};
+
+		snprintf(yaml, sizeof(yaml), PORTS "%s: {}\n", keys[i]);
+		check_bad(&b, __LINE__);
+	}
+	{
+		static const struct bad t[] = {
+			{PORTS IFACE "    filters: [drop-all]\n", 8, 5,
+				"interfaces[0].filters",
+				"not supported yet (planned; see the issue "
+				"tracker)"},
+		};
+
+		CHECK_BAD_TABLE(t);
+	}
+}
+
+/* ----------------------------------------------------- types and ranges */
+
+static void
+test_config_rejects_wrong_types(void)
+{
+	static const struct bad t[] = {
+		{PORTS "dpdk: [1]\n", 4, 7, "dpdk",
+			"expected a mapping, got a list"},
+		{"ports: {}\n", 1, 8, "ports",
+			"expected a list, got a mapping"},
+		{"ports:\n  - net_null0\n", 2, 5, "ports[0]",
+			"expected a mapping, got 'net_null0'"},
+		{"ports: []\n", 1, 8, "ports", "at least one port is required"},
+		{PORTS "dpdk:\n  memory_mb: abc\n", 5, 14, "dpdk.memory_mb",
+			"expected a decimal integer, got 'abc'"},
+		{PORTS "dpdk:\n  memory_mb: \"512\"\n", 5, 14, "dpdk.memory_mb",
+			"expected an integer, got the quoted string '512'"},
+		{PORTS "dpdk:\n  memory_mb: 0x200\n", 5, 14, "dpdk.memory_mb",
+			"expected a decimal integer"},
+		{PORTS "dpdk:\n  memory_mb: 0512\n", 5, 14, "dpdk.memory_mb",
+			"without leading zeros"},
+		{PORTS "dpdk:\n  memory_mb: 1.5\n", 5, 14, "dpdk.memory_mb",
+			"expected a decimal integer"},
+		{PORTS "dpdk:\n  memory_mb: [1]\n", 5, 14, "dpdk.memory_mb",
+			"expected an integer, got a list"},
+		{PORTS "dpdk:\n  no_huge: 1\n", 5, 12, "dpdk.no_huge",
+			"expected a boolean (true/false), got '1'"},
+		{PORTS "dpdk:\n  no_huge: \"true\"\n", 5, 12, "dpdk.no_huge",
+			"expected a boolean (true/false)"},
+		{PORTS "dpdk:\n  file_prefix: [a]\n", 5, 16, "dpdk.file_prefix",
+			"expected a string, got a list"},
+		{PORTS "dpdk:\n  log_level: ~\n", 5, 14, "dpdk.log_level",
+			"expected a string, got an empty value"},
+		{PORTS "dpdk:\n  args: [\"--in-memory\", 5, [x]]\n", 5, 28,
+			"dpdk.args[2]", "expected a string, got a list"},
+		{PORTS "dpdk:\n  args: --in-memory\n", 5, 9, "dpdk.args",
+			"expected a list, got '--in-memory'"},
+		{PORTS "icmp:\n  ttl_exceeded: maybe\n", 5, 17,
+			"icmp.ttl_exceeded", "expected a boolean (true/false)"},
+	};
+
+	CHECK_BAD_TABLE(t);
+}
+
+static void
+test_config_rejects_out_of_range(void)
+{
+	static const struct bad t[] = {
+		{PORTS "dpdk:\n  memory_mb: -1\n", 5, 14, "dpdk.memory_mb",
+			"out of range: -1 (expected 0..1048576)"},
+		{PORTS "dpdk:\n  memory_mb: 99999999999999999999999\n", 5, 14,
+			"dpdk.memory_mb",
+			"out of range: 99999999999999999999999 (expected "
+			"0..1048576)"},
+		{PORTS "dpdk:\n  memory_mb: 18446744073709551616\n", 5, 14,
+			"dpdk.memory_mb", "out of range"},
+		{PORTS "mempool:\n  mbufs: 100\n", 5, 10, "mempool.mbufs",
+			"out of range: 100 (expected 1023..1048575)"},
+		{PORTS "mempool:\n  cache: 513\n", 5, 10, "mempool.cache",
+			"(expected 0..512)"},
+		{PORTS "mempool:\n  data_room: 512\n", 5, 14,
+			"mempool.data_room", "(expected 1024..16384)"},
+		{PORTS "    rx_queues: 17\n", 4, 16, "ports[0].rx_queues",
+			"out of range: 17 (expected 1..16)"},
+		{PORTS "    rx_desc: 1000\n", 4, 14, "ports[0].rx_desc",
+			"must be a power of two, got 1000"},
+		{PORTS "    tx_desc: 32\n", 4, 14, "ports[0].tx_desc",
+			"out of range: 32 (expected 64..16384)"},
+		{PORTS IFACE "    mtu: 9001\n", 8, 10, "interfaces[0].mtu",
+			"(expected 68..9000)"},
+		{PORTS "arp:\n  reachable_s: 0\n", 5, 16, "arp.reachable_s",
+			"(expected 1..86400)"},
+		{PORTS "arp:\n  retry_ms: 9\n", 5, 13, "arp.retry_ms",
+			"(expected 10..60000)"},
+		{PORTS "arp:\n  max_retries: 11\n", 5, 16, "arp.max_retries",
+			"(expected 1..10)"},
+		{PORTS "arp:\n  failed_hold_s: 3601\n", 5, 18,
+			"arp.failed_hold_s", "(expected 0..3600)"},
+		{PORTS "arp:\n  hold_packets: 65\n", 5, 17, "arp.hold_packets",
+			"(expected 0..64)"},
+		{PORTS "arp:\n  max_neighbors: 8\n", 5, 18, "arp.max_neighbors",
+			"(expected 16..1048576)"},
+		{PORTS "icmp:\n  rate: 1000001\n", 5, 9, "icmp.rate",
+			"(expected 0..1000000)"},
+		{PORTS "icmp:\n  burst: 0\n", 5, 10, "icmp.burst",
+			"(expected 1..100000)"},
+		{PORTS "pipeline:\n  burst: 65\n", 5, 10, "pipeline.burst",
+			"(expected 1..64)"},
+		{PORTS "pipeline:\n  ring_size: 100\n", 5, 14,
+			"pipeline.ring_size",
+			"must be a power of two, got 100"},
+		{PORTS "pipeline:\n  ring_size: 32\n", 5, 14,
+			"pipeline.ring_size", "(expected 64..65536)"},
+		{PORTS "limits:\n  max_routes: 0\n", 5, 15, "limits.max_routes",
+			"(expected 1..16777216)"},
+		{PORTS "limits:\n  lpm_tbl8: 70000\n", 5, 13, "limits.lpm_tbl8",
+			"(expected 1..65536)"},
+	};
+
+	CHECK_BAD_TABLE(t);
+}
+
+static void
+test_config_rejects_bad_dpdk_values(void)
+{
+	static const struct bad t[] = {
+		{PORTS "dpdk:\n  lcores: 0-\n", 5, 11, "dpdk.lcores",
+			"invalid lcore list '0-'"},
+		{PORTS "dpdk:\n  lcores: 3-1\n", 5, 11, "dpdk.lcores",
+			"a range must go upwards"},
+		{PORTS "dpdk:\n  lcores: 0-128\n", 5, 11, "dpdk.lcores",
+			"lcore ids must be below 128"},
+		{PORTS "dpdk:\n  lcores: \"0,\"\n", 5, 11, "dpdk.lcores",
+			"invalid lcore list '0,'"},
+		{PORTS "dpdk:\n  lcores: \"(0-1)@0\"\n", 5, 11, "dpdk.lcores",
+			"invalid lcore list"},
+		{PORTS "dpdk:\n  file_prefix: a/b\n", 5, 16, "dpdk.file_prefix",
+			"invalid file prefix 'a/b'"},
+		{PORTS "dpdk:\n  file_prefix: ..\n", 5, 16, "dpdk.file_prefix",
+			"invalid file prefix '..'"},
+	};
+
+	CHECK_BAD_TABLE(t);
+}
+
+/* ------------------------------------------------------ ports, names */
+
+static void
+test_config_rejects_bad_ports(void)
+{
+	static const struct bad t[] = {
+		{"ports:\n  - name: p 0\n    device: net_null0\n", 2, 11,
+			"ports[0].name", "invalid name 'p 0'"},
+		{"ports:\n  - name: p/0\n    device: net_null0\n", 2, 11,
+			"ports[0].name", "use 1..31 characters"},
+		{"ports:\n  - name: \"\"\n    device: net_null0\n", 2, 11,
+			"ports[0].name", "invalid name ''"},
+		{"ports:\n  - name: abcdefghijklmnopqrstuvwxyz012345\n"
+		 "    device: net_null0\n",
+			2, 11, "ports[0].name", "invalid name"},
+		{"ports:\n  - name: p0\n    device: eth0\n", 3, 13,
+			"ports[0].device",
+			"invalid device 'eth0': expected a PCI address"},
+		{"ports:\n  - name: p0\n    device: crypto_aesni_mb0\n", 3, 13,
+			"ports[0].device", "expected a PCI address"},
+		{"ports:\n  - name: p0\n    device: net_\n", 3, 13,
+			"ports[0].device", "the driver name after net_"},
+		{"ports:\n  - name: p0\n    device: \"net_pcap 0\"\n", 3, 13,
+			"ports[0].device", "the driver name after net_"},
+		{"ports:\n  - name: p0\n    device: \",iface=x\"\n", 3, 13,
+			"ports[0].device",
+			"the driver name before ',' is empty"},
+		{"ports:\n  - name: p0\n    device: \"0000:01:20.0\"\n", 3, 13,
+			"ports[0].device", "expected a PCI address"},
+		{PORTS "  - name: p0\n    device: net_null1\n", 4, 11,
+			"ports[1].name",
+			"duplicate port name 'p0' (first at line 2)"},
+		{PORTS "  - name: p1\n    device: \"net_null0,x=1\"\n", 5, 13,
+			"ports[1].device",
+			"device 'net_null0' is already port 'p0'"},
+	};
+	char yaml[4096];
+	int i, n = 0;
+	struct bad b = {yaml, 0, 5, "ports[32]", "too many ports (at most 32)"};
+
+	CHECK_BAD_TABLE(t);
+	n += snprintf(yaml + n, sizeof(yaml) - n, "ports:\n");
+	for (i = 0; i < 33; i++)
+		n += snprintf(yaml + n, sizeof(yaml) - n,
+			"  - {name: p%d, device: net_null%d}\n", i, i);
+	b.line = 2 + 32; /* the 33rd item */
+	b.col = 5;
+	check_bad(&b, __LINE__);
+}
+
+/* ----------------------------------------------------------- interfaces */
+
+#define PORTS2                                                                 \
+	"ports:\n  - name: p0\n    device: net_null0\n"                        \
+	"  - name: p1\n    device: net_null1\n"
+
+static void
+test_config_rejects_bad_interfaces(void)
+{
+	static const struct bad t[] = {
+#define ADDR(a)                                                                \
+	PORTS "interfaces:\n  - name: lan0\n    port: p0\n"                    \
+	      "    address: " a "\n",                                          \
+		7, 14, "interfaces[0].address"
+		{ADDR("10.0.0.1"), "invalid address '10.0.0.1': expected "
+				   "a.b.c.d/len with len 1..32"},
+		{ADDR("10.0.0.1/0"), "invalid address"},
+		{ADDR("10.0.0.1/33"), "invalid address"},
+		{ADDR("10.0.0.1/024"), "invalid address"},
+		{ADDR("10.0.0.256/24"), "invalid address"},
+		{ADDR("10.0.0.01/24"), "invalid address"},
+		{ADDR("10.0.0/24"), "invalid address"},
+		{ADDR("10.0.0.1.1/24"), "invalid address"},
+		{ADDR("10.0.0.0/24"), "'10.0.0.0/24' is the network address "
+				      "of 10.0.0.0/24: use a host address"},
+		{ADDR("10.0.0.255/24"), "is the broadcast address of "
+					"10.0.0.0/24"},
+		{ADDR("127.0.0.1/8"), "not a unicast host address"},
+		{ADDR("224.0.0.1/24"), "not a unicast host address"},
+		{ADDR("0.1.2.3/8"), "not a unicast host address"},
+#undef ADDR
+		{PORTS "interfaces:\n  - name: lan0\n    port: p9\n"
+		       "    address: 10.0.0.1/24\n",
+			6, 11, "interfaces[0].port",
+			"unknown port 'p9' (ports: p0)"},
+		{PORTS IFACE "  - name: lan1\n    port: p0\n"
+			     "    address: 10.1.0.1/24\n",
+			9, 11, "interfaces[1].port",
+			"port 'p0' already has interface 'lan0'"},
+		/* lines 6-12 after the two ports */
+		{PORTS2 "interfaces:\n  - name: lan0\n    port: p0\n"
+			"    address: 10.0.0.1/24\n  - name: lan0\n"
+			"    port: p1\n    address: 10.1.0.1/24\n",
+			10, 11, "interfaces[1].name",
+			"duplicate interface name 'lan0' (first at line 7)"},
+		{PORTS2 "interfaces:\n  - name: lan0\n    port: p0\n"
+			"    address: 10.0.0.1/24\n  - name: wan0\n"
+			"    port: p1\n    address: 10.0.0.129/25\n",
+			12, 14, "interfaces[1].address",
+			"subnet 10.0.0.128/25 overlaps 10.0.0.0/24 of "
+			"interface 'lan0'"},
+		{PORTS2 "interfaces:\n  - name: lan0\n    port: p0\n"
+			"    address: 10.0.0.1/24\n  - name: wan0\n"
+			"    port: p1\n    address: 10.0.0.1/8\n",
+			12, 14, "interfaces[1].address",
+			"subnet 10.0.0.0/8 overlaps 10.0.0.0/24"},
+	};
+
+	CHECK_BAD_TABLE(t);
+}
+
+/* ------------------------------------------------------------- routes */
+
+static void
+test_config_rejects_bad_routes(void)
+{
+	/* after PORTS IFACE: "routes:" is line 8, the item lines 9-11 with
+	 * the prefix at 9:13, via at 10:10, interface at 11:16 */
+#define ROUTE(p, v, i)                                                         \
+	PORTS IFACE "routes:\n  - prefix: " p "\n    via: " v                  \
+		    "\n    interface: " i "\n"
+	static const struct bad t[] = {
+		{ROUTE("10.0.0.1/8", "10.0.0.2", "lan0"), 9, 13,
+			"routes[0].prefix",
+			"host bits are set in '10.0.0.1/8': the prefix should "
+			"be 10.0.0.0/8"},
+		{ROUTE("16.1.2.3/0", "10.0.0.2", "lan0"), 9, 13,
+			"routes[0].prefix", "the prefix should be 0.0.0.0/0"},
+		{ROUTE("10.0.0.0/33", "10.0.0.2", "lan0"), 9, 13,
+			"routes[0].prefix", "invalid prefix '10.0.0.0/33'"},
+		{ROUTE("10.0.0.0", "10.0.0.2", "lan0"), 9, 13,
+			"routes[0].prefix",
+			"expected a.b.c.d/len with len 0..32"},
+		{ROUTE("16.0.0.0/8", "10.1.0.2", "lan0"), 10, 10,
+			"routes[0].via",
+			"gateway 10.1.0.2 is not in 10.0.0.0/24, the subnet of "
+			"interface 'lan0'"},
+		{ROUTE("16.0.0.0/8", "10.0.0.1", "lan0"), 10, 10,
+			"routes[0].via",
+			"gateway 10.0.0.1 is the address of interface 'lan0' "
+			"itself"},
+		{ROUTE("16.0.0.0/8", "10.0.0.255", "lan0"), 10, 10,
+			"routes[0].via",
+			"gateway 10.0.0.255 is the broadcast address of "
+			"10.0.0.0/24"},
+		{ROUTE("16.0.0.0/8", "10.0.0", "lan0"), 10, 10, "routes[0].via",
+			"invalid address '10.0.0': expected a.b.c.d"},
+		{ROUTE("16.0.0.0/8", "255.255.255.255", "lan0"), 10, 10,
+			"routes[0].via", "not a unicast host address"},
+		{ROUTE("16.0.0.0/8", "10.0.0.2", "wan0"), 11, 16,
+			"routes[0].interface",
+			"unknown interface 'wan0' (interfaces: lan0)"},
+		{ROUTE("16.0.0.0/8", "10.0.0.2",
+			 "lan0") "  - prefix: 16.0.0.0/8\n"
+				 "    interface: lan0\n",
+			12, 13, "routes[1].prefix",
+			"duplicate route 16.0.0.0/8 (first at line 9)"},
+		/* the routes list starts at the first item's '-' (9:3) */
+		{ROUTE("16.0.0.0/8", "10.0.0.2",
+			 "lan0") "  - prefix: 17.0.0.0/8\n"
+				 "    interface: lan0\n"
+				 "limits:\n"
+				 "  max_routes: 1\n",
+			9, 3, "routes",
+			"2 routes are more than limits.max_routes (1)"},
+	};
+#undef ROUTE
+
+	CHECK_BAD_TABLE(t);
+}
+
+/* ---------------------------------------------------------- neighbors */
+
+static void
+test_config_rejects_bad_neighbors(void)
+{
+	/* "neighbors:" is line 8; address at 9:14, mac at 10:10 */
+#define NB(a, m)                                                               \
+	PORTS IFACE "neighbors:\n  - address: " a "\n    mac: \"" m            \
+		    "\"\n    interface: lan0\n"
+	static const struct bad t[] = {
+		{NB("10.0.0.2", "ff:ff:ff:ff:ff:ff"), 10, 10,
+			"neighbors[0].mac",
+			"invalid MAC address 'ff:ff:ff:ff:ff:ff': a multicast "
+			"or broadcast address"},
+		{NB("10.0.0.2", "01:00:5e:00:00:01"), 10, 10,
+			"neighbors[0].mac", "a multicast or broadcast address"},
+		{NB("10.0.0.2", "00:00:00:00:00:00"), 10, 10,
+			"neighbors[0].mac", "the zero address"},
+		{NB("10.0.0.2", "02:00:00:00:00"), 10, 10, "neighbors[0].mac",
+			"expected six hex pairs"},
+		{NB("10.0.0.2", "02-00-00-00-00-02"), 10, 10,
+			"neighbors[0].mac", "expected six hex pairs"},
+		{NB("10.0.0.2", "02:00:00:00:00:0g"), 10, 10,
+			"neighbors[0].mac", "expected six hex pairs"},
+		{NB("10.0.0.2", "02:00:00:00:00:022"), 10, 10,
+			"neighbors[0].mac", "expected six hex pairs"},
+		{NB("10.1.0.2", "02:00:00:00:00:02"), 9, 14,
+			"neighbors[0].address",
+			"neighbor 10.1.0.2 is not in 10.0.0.0/24"},
+		{NB("10.0.0.1", "02:00:00:00:00:02"), 9, 14,
+			"neighbors[0].address",
+			"neighbor 10.0.0.1 is the address of interface 'lan0' "
+			"itself"},
+		{NB("10.0.0.2/32", "02:00:00:00:00:02"), 9, 14,
+			"neighbors[0].address",
+			"invalid address '10.0.0.2/32'"},
+		{NB("10.0.0.2",
+			 "02:00:00:00:00:02") "  - address: 10.0.0.2\n"
+					      "    mac: 02:00:00:00:00:03\n"
+					      "    interface: lan0\n",
+			12, 14, "neighbors[1].address",
+			"duplicate neighbor 10.0.0.2 (first at line 9)"},
+		{PORTS IFACE "neighbors:\n  - address: 10.0.0.2\n"
+			     "    mac: 02:00:00:00:00:02\n    interface: x\n",
+			11, 16, "neighbors[0].interface",
+			"unknown interface 'x' (interfaces: lan0)"},
+	};
+#undef NB
+	char yaml[8192];
+	struct bad b = {yaml, 9, 3, "neighbors",
+		"17 static neighbors are more than arp.max_neighbors (16)"};
+	int i, n;
+
+	CHECK_BAD_TABLE(t);
+	n = snprintf(yaml, sizeof(yaml), PORTS IFACE "neighbors:\n");
+	for (i = 0; i < 17; i++)
+		n += snprintf(yaml + n, sizeof(yaml) - n,
+			"  - {address: 10.0.0.%d, mac: \"02:00:00:00:00:%02x\","
+			" interface: lan0}\n",
+			i + 2, i + 2);
+	snprintf(yaml + n, sizeof(yaml) - n, "arp:\n  max_neighbors: 16\n");
+	check_bad(&b, __LINE__);
+}
+
+/* ------------------------------------------------------------ placement */
+
+/* p0 has two rx queues. Line 7: "    - lcore: N" (value at 7:14),
+ * line 8: ports (the list at 8:14), line 9: stages (the list at 9:15). */
+#define PL(lcore, ports, stages)                                               \
+	"ports:\n  - name: p0\n    device: net_null0\n    rx_queues: 2\n"      \
+	"pipeline:\n  placement:\n    - lcore: " lcore "\n      ports: " ports \
+	"\n      stages: " stages "\n"
+#define ALL "[forward, filter, natfw, ipsec, localfilter]"
+
+static void
+test_config_rejects_bad_placement(void)
+{
+	static const struct bad t[] = {
+		/* "forward" 16, "filter" 25, "natfw" 33 */
+		{PL("1", "[p0, \"p0:1\"]",
+			 "[forward, filter, nat, ipsec, localfilter]"),
+			9, 33, "pipeline.placement[0].stages[2]",
+			"unknown stage 'nat' (stages: forward, filter, natfw, "
+			"ipsec, localfilter)"},
+		/* "p0" at 15, "\"p0:1\"" at 19, a third item at 27 */
+		{PL("1", "[p0, \"p0:2\"]", ALL), 8, 19,
+			"pipeline.placement[0].ports[1]",
+			"port 'p0' has 2 rx queue(s): 0..1"},
+		{PL("1", "[p0, \"p0:x\"]", ALL), 8, 19,
+			"pipeline.placement[0].ports[1]",
+			"expected PORT or PORT:QUEUE (like p0 or p0:1), got "
+			"'p0:x'"},
+		{PL("1", "[p0, \":1\"]", ALL), 8, 19,
+			"pipeline.placement[0].ports[1]",
+			"expected PORT or PORT:QUEUE"},
+		{PL("1", "[px, \"p0:1\"]", ALL), 8, 15,
+			"pipeline.placement[0].ports[0]",
+			"unknown port 'px' (ports: p0)"},
+		{PL("1", "[p0]", ALL), 7, 5, "pipeline.placement",
+			"rx queue p0:1 is polled by no lcore"},
+		{PL("1", "[p0, \"p0:1\", \"p0:0\"]", ALL), 8, 27,
+			"pipeline.placement[0].ports[2]",
+			"rx queue p0:0 is already polled by lcore 1 (line 8)"},
+		{PL("1", "[p0, \"p0:1\"]", "[forward, filter, natfw, ipsec]"),
+			7, 5, "pipeline.placement",
+			"stage 'localfilter' runs on no lcore"},
+		{PL("1", "[p0, \"p0:1\"]",
+			 "[forward, filter, natfw, ipsec, localfilter, "
+			 "filter]"),
+			9, 60, "pipeline.placement[0].stages[5]",
+			"stage 'filter' is listed twice"},
+		/* line 10: "    - lcore: 2", line 11: stages, '[' at 15 */
+		{PL("1", "[p0, \"p0:1\"]", ALL) "    - lcore: 2\n"
+						"      stages: [forward]\n",
+			11, 16, "pipeline.placement[1].stages[0]",
+			"stage 'forward' already runs on lcore 1"},
+		{PL("1", "[p0, \"p0:1\"]",
+			 "[forward, filter]") "    - lcore: 1\n"
+					      "      stages: "
+					      "[natfw, ipsec, "
+					      "localfilter]\n",
+			10, 14, "pipeline.placement[1].lcore",
+			"lcore 1 is already placed (line 7)"},
+		{PL("2", "[p0, \"p0:1\"]", ALL) "dpdk:\n  lcores: \"0-1\"\n", 7,
+			14, "pipeline.placement[0].lcore",
+			"lcore 2 is not in dpdk.lcores '0-1'"},
+		{PL("0", "[p0, \"p0:1\"]", ALL) "dpdk:\n  lcores: \"0-1\"\n", 7,
+			14, "pipeline.placement[0].lcore",
+			"lcore 0 is the main lcore (the first of dpdk.lcores "
+			"'0-1')"},
+		{PL("2", "[p0, \"p0:1\"]", ALL) "dpdk:\n  lcores: \"3,2,5\"\n",
+			7, 14, "pipeline.placement[0].lcore",
+			"lcore 2 is the main lcore"},
+		{PL("128", "[p0, \"p0:1\"]", ALL), 7, 14,
+			"pipeline.placement[0].lcore",
+			"out of range: 128 (expected 0..127)"},
+		{PL("1", "p0", ALL), 8, 14, "pipeline.placement[0].ports",
+			"expected a list, got 'p0'"},
+		{"ports:\n  - name: p0\n    device: net_null0\n"
+		 "pipeline:\n  placement: []\n",
+			5, 14, "pipeline.placement",
+			"expected at least one entry (leave placement out"},
+		{"ports:\n  - name: p0\n    device: net_null0\n"
+		 "pipeline:\n  placement:\n    - ports: [p0]\n"
+		 "      stages: " ALL "\n",
+			6, 7, "pipeline.placement[0]",
+			"missing required key 'lcore'"},
+		{"ports:\n  - name: p0\n    device: net_null0\n"
+		 "pipeline:\n  placement:\n    - lcore: 1\n"
+		 "      ports: [p0]\n      stages: " ALL "\n"
+		 "    - lcore: 2\n",
+			9, 7, "pipeline.placement[1]",
+			"an entry needs ports or stages"},
+	};
+
+	CHECK_BAD_TABLE(t);
+}
+
+/* ------------------------------------------------------ error handling */
+
+static void
+test_config_collects_all_errors(void)
+{
+	/* one error per section, reported in file order */
+	const char *yaml = "routes:\n  - prefix: 10.0.0.1/8\n"
+			   "    interface: lan0\n" PORTS "    rx_desc: 100\n"
+			   "dpdk:\n  memory_mb: x\n" IFACE;
+	struct tg_config *cfg = NULL;
+	char *out;
+
+	CU_ASSERT_EQUAL(
+		tg_config_parse("t.yaml", yaml, strlen(yaml), &cfg, &errs),
+		-EINVAL);
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT_EQUAL(errs.n, 3);
+	out = printed();
+	CU_ASSERT_STRING_EQUAL(out,
+		"t.yaml:2:13: routes[0].prefix: host bits are set in "
+		"'10.0.0.1/8': the prefix should be 10.0.0.0/8\n"
+		"t.yaml:7:14: ports[0].rx_desc: must be a power of two, got "
+		"100\n"
+		"t.yaml:9:14: dpdk.memory_mb: expected a decimal integer, got "
+		"'x'\n");
+}
+
+static void
+test_config_counts_errors_beyond_the_stored(void)
+{
+	size_t len = 100 * 64 + 256, n, i;
+	char *yaml = malloc(len), *out;
+	struct tg_config *cfg = NULL;
+
+	CU_ASSERT_FATAL(yaml != NULL);
+	n = (size_t)snprintf(yaml, len, PORTS IFACE "routes:\n");
+	for (i = 0; i < 100; i++)
+		n += (size_t)snprintf(yaml + n, len - n,
+			"  - {prefix: 10.0.%zu.1/24, interface: lan0}\n", i);
+	CU_ASSERT_EQUAL(tg_config_parse(NULL, yaml, n, &cfg, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(tg_config_parse(NULL, yaml, n, &cfg, &errs), -EINVAL);
+	CU_ASSERT_EQUAL(errs.n, 100);
+	CU_ASSERT_STRING_EQUAL(errs.file, "<string>");
+	CU_ASSERT_EQUAL(
+		errs.e[TG_CFG_MAX_ERRORS - 1].line, 9 + TG_CFG_MAX_ERRORS - 1);
+	out = printed();
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out, "\n<string>: 36 more errors not shown\n"));
+	free(yaml);
+}
+
+static void
+test_config_error_format(void)
+{
+	char buf[256];
+
+	memset(&errs, 0, sizeof(errs));
+	strcpy(errs.file, "f.yaml");
+	errs.n = 3;
+	errs.e[0] = (struct tg_cfg_error){3, 7, "routes[3].via", "bad"};
+	errs.e[1] = (struct tg_cfg_error){1, 1, "", "empty"};
+	errs.e[2] = (struct tg_cfg_error){0, 0, "", "cannot read: x"};
+	CU_ASSERT_EQUAL(tg_cfg_error_format(&errs, 0, buf, sizeof(buf)),
+		(int)strlen("f.yaml:3:7: routes[3].via: bad"));
+	CU_ASSERT_STRING_EQUAL(buf, "f.yaml:3:7: routes[3].via: bad");
+	tg_cfg_error_format(&errs, 1, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "f.yaml:1:1: empty");
+	tg_cfg_error_format(&errs, 2, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "f.yaml: cannot read: x");
+	CU_ASSERT_EQUAL(
+		tg_cfg_error_format(&errs, 3, buf, sizeof(buf)), -EINVAL);
+	CU_ASSERT_EQUAL(
+		tg_cfg_error_format(NULL, 0, buf, sizeof(buf)), -EINVAL);
+	/* truncation, as snprintf */
+	CU_ASSERT_EQUAL(tg_cfg_error_format(&errs, 1, buf, 5), 17);
+	CU_ASSERT_STRING_EQUAL(buf, "f.ya");
+	CU_ASSERT_STRING_EQUAL(printed(),
+		"f.yaml:3:7: routes[3].via: bad\nf.yaml:1:1: empty\n"
+		"f.yaml: cannot read: x\n");
+}
+
+static void
+test_config_unreadable_file(void)
+{
+	struct tg_config *cfg = (struct tg_config *)&cfg;
+	const char *missing = "test/unit/configs/does-not-exist.yaml";
+
+	CU_ASSERT_EQUAL(tg_config_load(missing, &cfg, &errs), -ENOENT);
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT_EQUAL(errs.n, 1);
+	CU_ASSERT_EQUAL(errs.e[0].line, 0);
+	CU_ASSERT_EQUAL(errs.e[0].col, 0);
+	CU_ASSERT_STRING_EQUAL(
+		errs.e[0].msg, "cannot read: No such file or directory");
+	CU_ASSERT_STRING_EQUAL(printed(),
+		"test/unit/configs/does-not-exist.yaml: cannot read: No such "
+		"file or directory\n");
+	CU_ASSERT_EQUAL(tg_config_load("config", &cfg, &errs), -EISDIR);
+	CU_ASSERT_STRING_EQUAL(errs.e[0].msg, "cannot read: Is a directory");
+	CU_ASSERT_EQUAL(tg_config_load(missing, &cfg, NULL), -ENOENT);
+	CU_ASSERT_EQUAL(tg_config_load(NULL, &cfg, &errs), -EINVAL);
+}
+
+static void
+test_config_load_reports_the_file(void)
+{
+	char path[] = "/tmp/tg-test-config-XXXXXX";
+	const char *yaml = PORTS "dpdk:\n  no_huge: maybe\n";
+	struct tg_config *cfg = NULL;
+	char expect[256];
+	int fd = mkstemp(path);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_FATAL(write(fd, yaml, strlen(yaml)) == (ssize_t)strlen(yaml));
+	close(fd);
+	CU_ASSERT_EQUAL(tg_config_load(path, &cfg, &errs), -EINVAL);
+	snprintf(expect, sizeof(expect),
+		"%s:5:12: dpdk.no_huge: expected a boolean (true/false), got "
+		"'maybe'\n",
+		path);
+	CU_ASSERT_STRING_EQUAL(printed(), expect);
+	unlink(path);
+}
+
+static void
+test_config_rejects_huge_input(void)
+{
+	size_t len = (64u << 20) + 1;
+	char *big = malloc(len);
+	struct tg_config *cfg = NULL;
+
+	CU_ASSERT_FATAL(big != NULL);
+	memset(big, ' ', len);
+	CU_ASSERT_EQUAL(tg_config_parse("big", big, len, &cfg, &errs), -EINVAL);
+	CU_ASSERT_EQUAL(errs.n, 1);
+	CU_ASSERT_EQUAL(errs.e[0].line, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(errs.e[0].msg, "too large"));
+	free(big);
+}
+
+/* ---------------------------------------------------------- good input */
+
+static void
+test_config_loads_demo_example(void)
+{
+	struct tg_config *cfg = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(
+		tg_config_load("config/demo.yaml", &cfg, &errs), 0);
+	CU_ASSERT_STRING_EQUAL(cfg->file, "config/demo.yaml");
+	CU_ASSERT_STRING_EQUAL(cfg->dpdk.lcores, "0-1");
+	CU_ASSERT_EQUAL(cfg->dpdk.memory_mb, 512);
+	CU_ASSERT_TRUE(cfg->dpdk.no_huge);
+	CU_ASSERT_STRING_EQUAL(cfg->dpdk.file_prefix, "tg-demo");
+	CU_ASSERT_EQUAL(cfg->mempool.mbufs, 8191);
+	CU_ASSERT_EQUAL(cfg->n_ports, 2);
+	CU_ASSERT_STRING_EQUAL(cfg->ports[0].name, "lan");
+	CU_ASSERT_STRING_EQUAL(cfg->ports[0].device, "net_tap0,iface=tg-lan");
+	CU_ASSERT_FALSE(cfg->ports[0].is_pci);
+	CU_ASSERT_EQUAL(cfg->ports[0].pos.line, 16);
+	CU_ASSERT_EQUAL(cfg->ports[0].pos.col, 5);
+	CU_ASSERT_STRING_EQUAL(cfg->ports[1].device, "net_tap1,iface=tg-wan");
+	CU_ASSERT_EQUAL(cfg->n_ifaces, 2);
+	CU_ASSERT_STRING_EQUAL(cfg->ifaces[0].name, "lan0");
+	CU_ASSERT_EQUAL(cfg->ifaces[0].port, 0);
+	CU_ASSERT_EQUAL(cfg->ifaces[0].addr, 0xc0a80a01); /* 192.168.10.1 */
+	CU_ASSERT_EQUAL(cfg->ifaces[0].prefix_len, 24);
+	CU_ASSERT_EQUAL(cfg->ifaces[0].mtu, 1500);
+	CU_ASSERT_EQUAL(cfg->ifaces[1].port, 1);
+	CU_ASSERT_EQUAL(cfg->ifaces[1].addr, 0xcb007101); /* 203.0.113.1 */
+	CU_ASSERT_EQUAL(cfg->n_routes, 1);
+	CU_ASSERT_EQUAL(cfg->routes[0].prefix, 0xc6336400); /* 198.51.100.0 */
+	CU_ASSERT_EQUAL(cfg->routes[0].len, 24);
+	CU_ASSERT_EQUAL(cfg->routes[0].via, 0xcb007102);
+	CU_ASSERT_EQUAL(cfg->routes[0].iface, 1);
+	CU_ASSERT_EQUAL(cfg->routes[0].pos.line, 31);
+	CU_ASSERT_EQUAL(cfg->n_neighbors, 0);
+	CU_ASSERT_PTR_NULL(cfg->neighbors);
+	CU_ASSERT_EQUAL(cfg->icmp.rate, 100);
+	CU_ASSERT_EQUAL(cfg->pipeline.n_placement, 0);
+	tg_config_free(cfg);
+}
+
+static void
+test_config_loads_pcap_example(void)
+{
+	static const uint8_t mac[6] = {2, 0, 0, 0, 1, 2};
+	struct tg_config *cfg = NULL;
+	const struct tg_cfg_placement *p;
+
+	CU_ASSERT_EQUAL_FATAL(
+		tg_config_load("config/pcap-forward.yaml", &cfg, &errs), 0);
+	CU_ASSERT_STRING_EQUAL(cfg->dpdk.lcores, "0-1");
+	CU_ASSERT_EQUAL(cfg->dpdk.memory_mb, 256);
+	CU_ASSERT_STRING_EQUAL(cfg->dpdk.file_prefix, "tg-pcap");
+	CU_ASSERT_EQUAL(cfg->mempool.mbufs, 4095);
+	CU_ASSERT_EQUAL(cfg->mempool.cache, 128);
+	CU_ASSERT_EQUAL(cfg->n_ports, 2);
+	CU_ASSERT_STRING_EQUAL(cfg->ports[1].device, "net_null1");
+	CU_ASSERT_EQUAL(cfg->ifaces[1].addr, 0x0a010001);
+	CU_ASSERT_EQUAL(cfg->n_routes, 2);
+	CU_ASSERT_EQUAL(cfg->routes[0].prefix, 0x10000000);
+	CU_ASSERT_EQUAL(cfg->routes[0].len, 8);
+	CU_ASSERT_EQUAL(cfg->routes[0].via, 0x0a010002);
+	CU_ASSERT_EQUAL(cfg->routes[0].iface, 1);
+	CU_ASSERT_EQUAL(cfg->routes[1].prefix, 0x30000000);
+	CU_ASSERT_EQUAL(cfg->routes[1].iface, 0);
+	CU_ASSERT_EQUAL(cfg->n_neighbors, 2);
+	CU_ASSERT_EQUAL(cfg->neighbors[0].addr, 0x0a010002);
+	CU_ASSERT_EQUAL(memcmp(cfg->neighbors[0].mac, mac, 6), 0);
+	CU_ASSERT_EQUAL(cfg->neighbors[0].iface, 1);
+	CU_ASSERT_EQUAL(cfg->neighbors[1].iface, 0);
+	CU_ASSERT_EQUAL(cfg->neighbors[1].pos.line, 40);
+	CU_ASSERT_EQUAL(cfg->pipeline.burst, 32);
+	CU_ASSERT_EQUAL(cfg->pipeline.ring_size, 1024);
+	CU_ASSERT_EQUAL_FATAL(cfg->pipeline.n_placement, 1);
+	p = &cfg->pipeline.placement[0];
+	CU_ASSERT_EQUAL(p->lcore, 1);
+	CU_ASSERT_EQUAL(p->stage_mask, (1u << TG_CFG_N_STAGES) - 1);
+	CU_ASSERT_EQUAL(p->n_rxq, 2);
+	CU_ASSERT_EQUAL(p->rxq_port[0], 0);
+	CU_ASSERT_EQUAL(p->rxq_queue[0], 0);
+	CU_ASSERT_EQUAL(p->rxq_port[1], 1);
+	CU_ASSERT_EQUAL(p->rxq_queue[1], 0);
+	CU_ASSERT_EQUAL(p->pos.line, 48);
+	CU_ASSERT_EQUAL(p->pos.col, 7);
+	CU_ASSERT_EQUAL(tg_config_port_find(cfg, "p1"), 1);
+	CU_ASSERT_EQUAL(tg_config_port_find(cfg, "p"), -1);
+	CU_ASSERT_EQUAL(tg_config_port_find(cfg, "p10"), -1);
+	CU_ASSERT_EQUAL(tg_config_iface_find(cfg, "wan0"), 1);
+	CU_ASSERT_EQUAL(tg_config_iface_find(cfg, "lan"), -1);
+	CU_ASSERT_EQUAL(tg_config_iface_find(NULL, "lan0"), -1);
+	CU_ASSERT_EQUAL(tg_config_port_find(cfg, NULL), -1);
+	tg_config_free(cfg);
+}
+
+static void
+test_config_defaults(void)
+{
+	struct tg_config *cfg = parse_ok(PORTS);
+
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_STRING_EQUAL(cfg->file, "t.yaml");
+	CU_ASSERT_STRING_EQUAL(cfg->dpdk.lcores, "");
+	CU_ASSERT_EQUAL(cfg->dpdk.memory_mb, 0);
+	CU_ASSERT_FALSE(cfg->dpdk.no_huge);
+	CU_ASSERT_EQUAL(cfg->dpdk.n_extra, 0);
+	CU_ASSERT_EQUAL(cfg->mempool.mbufs, 8191);
+	CU_ASSERT_EQUAL(cfg->mempool.cache, 256);
+	CU_ASSERT_EQUAL(cfg->mempool.data_room, 2176);
+	CU_ASSERT_EQUAL(cfg->ports[0].rx_queues, 1);
+	CU_ASSERT_EQUAL(cfg->ports[0].rx_desc, 1024);
+	CU_ASSERT_EQUAL(cfg->ports[0].tx_desc, 1024);
+	CU_ASSERT_EQUAL(cfg->ports[0].pos.line, 2);
+	CU_ASSERT_EQUAL(cfg->ports[0].pos.col, 5);
+	CU_ASSERT_EQUAL(cfg->arp.reachable_s, 300);
+	CU_ASSERT_EQUAL(cfg->arp.retry_ms, 1000);
+	CU_ASSERT_EQUAL(cfg->arp.max_retries, 3);
+	CU_ASSERT_EQUAL(cfg->arp.failed_hold_s, 3);
+	CU_ASSERT_EQUAL(cfg->arp.hold_packets, 4);
+	CU_ASSERT_EQUAL(cfg->arp.max_neighbors, 4096);
+	CU_ASSERT_TRUE(cfg->icmp.ttl_exceeded);
+	CU_ASSERT_TRUE(cfg->icmp.unreachable);
+	CU_ASSERT_EQUAL(cfg->icmp.rate, 100);
+	CU_ASSERT_EQUAL(cfg->icmp.burst, 50);
+	CU_ASSERT_EQUAL(cfg->pipeline.burst, 32);
+	CU_ASSERT_EQUAL(cfg->pipeline.ring_size, 1024);
+	CU_ASSERT_EQUAL(cfg->pipeline.n_placement, 0);
+	CU_ASSERT_EQUAL(cfg->limits.max_routes, 1024);
+	CU_ASSERT_EQUAL(cfg->limits.lpm_tbl8, 256);
+	CU_ASSERT_EQUAL(cfg->n_ifaces, 0);
+	CU_ASSERT_EQUAL(cfg->n_routes, 0);
+	CU_ASSERT_PTR_NULL(cfg->routes);
+	tg_config_free(cfg);
+	tg_config_free(NULL);
+}
+
+/* Every key, none at its default. */
+static const char full_yaml[] =
+	"dpdk:\n"
+	"  lcores: \"0,2-3,127\"\n"
+	"  memory_mb: 1024\n"
+	"  no_huge: yes\n"
+	"  file_prefix: tg.x-1\n"
+	"  log_level: \"lib.eal:debug\"\n"
+	"  args: [\"--in-memory\", \"-n\", \"4\"]\n"
+	"mempool: {mbufs: 1023, cache: 512, data_room: 16384}\n"
+	"ports:\n"
+	"  - name: lan_1\n"
+	"    device: \"0000:01:00.0,rxq_cqe_comp_en=1\"\n"
+	"    rx_queues: 2\n"
+	"    rx_desc: 64\n"
+	"    tx_desc: 16384\n"
+	"  - {name: wan-2, device: \"02:00.1\"}\n"
+	"  - {name: p3, device: \"net_pcap0,rx_pcap=in.pcap,tx_pcap=o.pcap\"}\n"
+	"interfaces:\n"
+	"  - {name: lan, port: lan_1, address: 10.0.0.1/31, mtu: 9000}\n"
+	"  - {name: wan, port: wan-2, address: 192.0.2.7/32, mtu: 68}\n"
+	"  - {name: p3, port: p3, address: 10.0.0.2/31}\n"
+	"routes:\n"
+	"  - {prefix: 0.0.0.0/0, via: 10.0.0.0, interface: lan}\n"
+	"  - {prefix: 1.2.3.4/32, interface: wan}\n"
+	"  - {prefix: 1.2.3.4/31, interface: wan}\n"
+	"neighbors:\n"
+	"  - {address: 10.0.0.0, mac: \"02:AB:cd:00:00:01\", interface: lan}\n"
+	"arp:\n"
+	"  reachable_s: 86400\n"
+	"  retry_ms: 10\n"
+	"  max_retries: 10\n"
+	"  failed_hold_s: 0\n"
+	"  hold_packets: 64\n"
+	"  max_neighbors: 16\n"
+	"icmp: {ttl_exceeded: false, unreachable: No, rate: 0, burst: 100000}\n"
+	"pipeline:\n"
+	"  burst: 64\n"
+	"  ring_size: 65536\n"
+	"  placement:\n"
+	"    - lcore: 2\n"
+	"      ports: [\"lan_1:1\", wan-2]\n"
+	"      stages: [localfilter, forward]\n"
+	"    - lcore: 3\n"
+	"      ports: [p3, \"lan_1:0\"]\n"
+	"    - lcore: 127\n"
+	"      stages: [natfw, filter, ipsec]\n"
+	"limits: {max_routes: 16777216, lpm_tbl8: 65536}\n";
+
+static void
+test_config_reads_every_key(void)
+{
+	struct tg_config *cfg = parse_ok(full_yaml);
+	const struct tg_cfg_placement *p;
+
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_STRING_EQUAL(cfg->dpdk.lcores, "0,2-3,127");
+	CU_ASSERT_EQUAL(cfg->dpdk.memory_mb, 1024);
+	CU_ASSERT_TRUE(cfg->dpdk.no_huge);
+	CU_ASSERT_STRING_EQUAL(cfg->dpdk.file_prefix, "tg.x-1");
+	CU_ASSERT_STRING_EQUAL(cfg->dpdk.log_level, "lib.eal:debug");
+	CU_ASSERT_EQUAL(cfg->dpdk.n_extra, 3);
+	CU_ASSERT_STRING_EQUAL(cfg->dpdk.extra[2], "4");
+	CU_ASSERT_EQUAL(cfg->mempool.mbufs, 1023);
+	CU_ASSERT_EQUAL(cfg->mempool.cache, 512);
+	CU_ASSERT_EQUAL(cfg->mempool.data_room, 16384);
+	CU_ASSERT_EQUAL(cfg->n_ports, 3);
+	CU_ASSERT_TRUE(cfg->ports[0].is_pci);
+	CU_ASSERT_TRUE(cfg->ports[1].is_pci);
+	CU_ASSERT_FALSE(cfg->ports[2].is_pci);
+	CU_ASSERT_EQUAL(cfg->ports[0].rx_queues, 2);
+	CU_ASSERT_EQUAL(cfg->ports[0].rx_desc, 64);
+	CU_ASSERT_EQUAL(cfg->ports[0].tx_desc, 16384);
+	CU_ASSERT_EQUAL(cfg->ifaces[0].prefix_len, 31);
+	CU_ASSERT_EQUAL(cfg->ifaces[0].mtu, 9000);
+	CU_ASSERT_EQUAL(cfg->ifaces[1].addr, 0xc0000207);
+	CU_ASSERT_EQUAL(cfg->ifaces[1].prefix_len, 32);
+	CU_ASSERT_EQUAL(cfg->ifaces[1].mtu, 68);
+	CU_ASSERT_EQUAL(cfg->ifaces[2].port, 2);
+	CU_ASSERT_EQUAL(cfg->n_routes, 3);
+	CU_ASSERT_EQUAL(cfg->routes[0].prefix, 0);
+	CU_ASSERT_EQUAL(cfg->routes[0].len, 0);
+	CU_ASSERT_EQUAL(cfg->routes[0].via, 0x0a000000); /* /31 peer */
+	CU_ASSERT_EQUAL(cfg->routes[1].via, 0);
+	CU_ASSERT_EQUAL(cfg->routes[1].iface, 1);
+	CU_ASSERT_EQUAL(cfg->routes[2].len, 31);
+	CU_ASSERT_EQUAL(cfg->neighbors[0].mac[1], 0xab);
+	CU_ASSERT_EQUAL(cfg->neighbors[0].mac[2], 0xcd);
+	CU_ASSERT_EQUAL(cfg->arp.reachable_s, 86400);
+	CU_ASSERT_EQUAL(cfg->arp.retry_ms, 10);
+	CU_ASSERT_EQUAL(cfg->arp.max_retries, 10);
+	CU_ASSERT_EQUAL(cfg->arp.failed_hold_s, 0);
+	CU_ASSERT_EQUAL(cfg->arp.hold_packets, 64);
+	CU_ASSERT_EQUAL(cfg->arp.max_neighbors, 16);
+	CU_ASSERT_FALSE(cfg->icmp.ttl_exceeded);
+	CU_ASSERT_FALSE(cfg->icmp.unreachable);
+	CU_ASSERT_EQUAL(cfg->icmp.rate, 0);
+	CU_ASSERT_EQUAL(cfg->icmp.burst, 100000);
+	CU_ASSERT_EQUAL(cfg->pipeline.burst, 64);
+	CU_ASSERT_EQUAL(cfg->pipeline.ring_size, 65536);
+	CU_ASSERT_EQUAL_FATAL(cfg->pipeline.n_placement, 3);
+	p = cfg->pipeline.placement;
+	CU_ASSERT_EQUAL(p[0].lcore, 2);
+	CU_ASSERT_EQUAL(p[0].stage_mask, (1u << 4) | (1u << 0));
+	CU_ASSERT_EQUAL(p[0].n_rxq, 2);
+	CU_ASSERT_EQUAL(p[0].rxq_port[0], 0);
+	CU_ASSERT_EQUAL(p[0].rxq_queue[0], 1);
+	CU_ASSERT_EQUAL(p[0].rxq_port[1], 1);
+	CU_ASSERT_EQUAL(p[1].stage_mask, 0);
+	CU_ASSERT_EQUAL(p[1].rxq_port[0], 2);
+	CU_ASSERT_EQUAL(p[1].rxq_queue[1], 0);
+	CU_ASSERT_EQUAL(p[2].lcore, 127);
+	CU_ASSERT_EQUAL(p[2].stage_mask, (1u << 2) | (1u << 1) | (1u << 3));
+	CU_ASSERT_EQUAL(p[2].n_rxq, 0);
+	CU_ASSERT_EQUAL(cfg->limits.max_routes, 16777216);
+	CU_ASSERT_EQUAL(cfg->limits.lpm_tbl8, 65536);
+	CU_ASSERT_STRING_EQUAL(tg_cfg_stage_names[0], "forward");
+	CU_ASSERT_STRING_EQUAL(tg_cfg_stage_names[4], "localfilter");
+	tg_config_free(cfg);
+}
+
+/* 100,000 routes: linear parsing, O(n log n) duplicate detection. */
+static void
+test_config_parses_100k_routes(void)
+{
+	enum { N = 100000 };
+	size_t cap = (size_t)N * 80 + 512, n, i;
+	char *yaml = malloc(cap);
+	struct tg_config *cfg = NULL;
+	int rc;
+
+	CU_ASSERT_FATAL(yaml != NULL);
+	/* routes start at line 11, three lines each */
+	n = (size_t)snprintf(yaml, cap,
+		PORTS IFACE "limits:\n  max_routes: 200000\nroutes:\n");
+	for (i = 0; i < N; i++)
+		n += (size_t)snprintf(yaml + n, cap - n,
+			"  - prefix: %zu.%zu.%zu.0/24\n    via: 10.0.0.2\n"
+			"    interface: lan0\n",
+			1 + (i >> 16), (i >> 8) & 0xff, i & 0xff);
+	rc = tg_config_parse("big", yaml, n, &cfg, &errs);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_EQUAL(cfg->n_routes, N);
+	CU_ASSERT_EQUAL(cfg->routes[N - 1].prefix,
+		(uint32_t)(1 + ((N - 1) >> 16)) << 24 | ((N - 1) & 0xffff)
+								<< 8);
+	CU_ASSERT_EQUAL(cfg->routes[N - 1].pos.line, 11 + 3 * (N - 1));
+	tg_config_free(cfg);
+
+	/* one duplicate of the first route, at the very end */
+	n += (size_t)snprintf(yaml + n, cap - n,
+		"  - prefix: 1.0.0.0/24\n    interface: lan0\n");
+	rc = tg_config_parse("big", yaml, n, &cfg, &errs);
+	CU_ASSERT_EQUAL(rc, -EINVAL);
+	CU_ASSERT_EQUAL_FATAL(errs.n, 1);
+	CU_ASSERT_EQUAL(errs.e[0].line, 11 + 3 * N);
+	CU_ASSERT_EQUAL(errs.e[0].col, 13);
+	CU_ASSERT_STRING_EQUAL(errs.e[0].path, "routes[100000].prefix");
+	CU_ASSERT_STRING_EQUAL(
+		errs.e[0].msg, "duplicate route 1.0.0.0/24 (first at line 11)");
+	free(yaml);
+}
+
+/* Any prefix or corruption of a valid file: 0, or -EINVAL with errors. */
+static void
+test_config_truncated_or_corrupt_input_never_crashes(void)
+{
+	static const char bytes[] = {'\0', ':', '[', '{', '&', '*', '-', '\t',
+		'"', '\n', ' ', '\xff', '9', '#'};
+	size_t len = strlen(full_yaml), i, j;
+	char *buf = malloc(len);
+	unsigned int bad = 0, good = 0;
+
+	CU_ASSERT_FATAL(buf != NULL);
+	for (i = 0; i <= len; i++) {
+		struct tg_config *cfg = (struct tg_config *)&cfg;
+		int rc;
+
+		/* a heap copy of exactly i bytes: ASan sees any over-read */
+		memcpy(buf, full_yaml, i);
+		rc = tg_config_parse("cut", i ? buf : NULL, i, &cfg, &errs);
+		if (rc == 0 && cfg != NULL && errs.n == 0)
+			good++;
+		else if (!(rc == -EINVAL && cfg == NULL && errs.n > 0))
+			bad++;
+		tg_config_free(rc == 0 ? cfg : NULL);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_TRUE(good > 0 && good < len);
+	memcpy(buf, full_yaml, len);
+	for (i = 0; i < len; i++) {
+		char saved = buf[i];
+
+		for (j = 0; j < sizeof(bytes); j++) {
+			struct tg_config *cfg = (struct tg_config *)&cfg;
+			int rc;
+
+			buf[i] = bytes[j];
+			rc = tg_config_parse("flip", buf, len, &cfg, &errs);
+			if (!(rc == 0 && cfg != NULL && errs.n == 0) &&
+				!(rc == -EINVAL && cfg == NULL && errs.n > 0))
+				bad++;
+			tg_config_free(rc == 0 ? cfg : NULL);
+		}
+		buf[i] = saved;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	free(buf);
+}
+
+/* ------------------------------------------------------------- EAL argv */
+
+/* tg_config_eal_args() joined with spaces, freed; or "E<errno>". */
+static char *
+eal(const struct tg_config *cfg, int out_max, int argc, ...)
+{
+	static char line[2048];
+	char *cli[32], *out[TG_MAX_EAL_ARGS * 2 + 8 + 32];
+	va_list ap;
+	int i, n;
+	size_t o = 0;
+
+	va_start(ap, argc);
+	for (i = 0; i < argc; i++)
+		cli[i] = va_arg(ap, char *);
+	va_end(ap);
+	if (out_max == 0)
+		out_max = (int)(sizeof(out) / sizeof(out[0]));
+	n = tg_config_eal_args(cfg, "tg", argc, cli, out, out_max);
+	if (n < 0) {
+		snprintf(line, sizeof(line), "E%d", -n);
+		return line;
+	}
+	CU_ASSERT_PTR_NULL(out[n]);
+	line[0] = '\0';
+	for (i = 0; i < n; i++) {
+		o += (size_t)snprintf(line + o, sizeof(line) - o, "%s%s",
+			i ? " " : "", out[i]);
+		free(out[i]);
+	}
+	return line;
+}
+
+#define PCAP_ARGV                                                              \
+	"tg -l 0-1 -m 256 --no-huge --file-prefix tg-pcap --vdev net_null0 "   \
+	"--vdev net_null1 --no-pci"
+
+static void
+test_config_eal_args_from_yaml(void)
+{
+	struct tg_config *cfg = NULL, *full;
+
+	CU_ASSERT_EQUAL_FATAL(
+		tg_config_load("config/pcap-forward.yaml", &cfg, &errs), 0);
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 0), PCAP_ARGV);
+	full = parse_ok(full_yaml);
+	CU_ASSERT_FATAL(full != NULL);
+	CU_ASSERT_STRING_EQUAL(eal(full, 0, 0),
+		"tg -l 0,2-3,127 -m 1024 --no-huge --file-prefix tg.x-1 "
+		"--log-level lib.eal:debug --in-memory -n 4 "
+		"-a 0000:01:00.0,rxq_cqe_comp_en=1 -a 02:00.1 "
+		"--vdev net_pcap0,rx_pcap=in.pcap,tx_pcap=o.pcap");
+	/* "PORTS" alone: nothing but the port */
+	tg_config_free(full);
+	full = parse_ok(PORTS);
+	CU_ASSERT_STRING_EQUAL(eal(full, 0, 0), "tg --vdev net_null0 --no-pci");
+	tg_config_free(full);
+	tg_config_free(cfg);
+}
+
+static void
+test_config_eal_args_cli_replaces_yaml_options(void)
+{
+	struct tg_config *cfg = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(
+		tg_config_load("config/pcap-forward.yaml", &cfg, &errs), 0);
+	/* -l, -c and --lcores are one option, in any spelling */
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 2, "-l", "2-3"),
+		"tg -m 256 --no-huge --file-prefix tg-pcap --vdev net_null0 "
+		"--vdev net_null1 --no-pci -l 2-3");
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 1, "-l2-3"),
+		"tg -m 256 --no-huge --file-prefix tg-pcap --vdev net_null0 "
+		"--vdev net_null1 --no-pci -l2-3");
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 2, "-c", "0x3"),
+		"tg -m 256 --no-huge --file-prefix tg-pcap --vdev net_null0 "
+		"--vdev net_null1 --no-pci -c 0x3");
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 1, "--lcores=0@1"),
+		"tg -m 256 --no-huge --file-prefix tg-pcap --vdev net_null0 "
+		"--vdev net_null1 --no-pci --lcores=0@1");
+	/* -m and --socket-mem exclude each other in EAL */
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 2, "--socket-mem", "512,0"),
+		"tg -l 0-1 --no-huge --file-prefix tg-pcap --vdev net_null0 "
+		"--vdev net_null1 --no-pci --socket-mem 512,0");
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 3, "--file-prefix=x", "-m", "64"),
+		"tg -l 0-1 --no-huge --vdev net_null0 --vdev net_null1 "
+		"--no-pci --file-prefix=x -m 64");
+	/* flags replace too: no duplicate --no-huge / --no-pci */
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 2, "--no-huge", "--no-pci"),
+		"tg -l 0-1 -m 256 --file-prefix tg-pcap --vdev net_null0 "
+		"--vdev net_null1 --no-huge --no-pci");
+	/* a value option at the very end, without its value */
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 1, "-m"),
+		"tg -l 0-1 --no-huge --file-prefix tg-pcap --vdev net_null0 "
+		"--vdev net_null1 --no-pci -m");
+	tg_config_free(cfg);
+}
+
+static void
+test_config_eal_args_devices_accumulate(void)
+{
+	struct tg_config *cfg = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(
+		tg_config_load("config/pcap-forward.yaml", &cfg, &errs), 0);
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 2, "--vdev", "net_null2"),
+		PCAP_ARGV " --vdev net_null2");
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 1, "--vdev=net_tap0"),
+		PCAP_ARGV " --vdev=net_tap0");
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 2, "-b", "0000:02:00.0"),
+		PCAP_ARGV " -b 0000:02:00.0");
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 2, "-d", "/usr/lib/pmds"),
+		PCAP_ARGV " -d /usr/lib/pmds");
+	/* a PCI device on the command line: our --no-pci must go */
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 2, "-a", "0000:01:00.0"),
+		"tg -l 0-1 -m 256 --no-huge --file-prefix tg-pcap "
+		"--vdev net_null0 --vdev net_null1 -a 0000:01:00.0");
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 1, "--allow=0000:01:00.0"),
+		"tg -l 0-1 -m 256 --no-huge --file-prefix tg-pcap "
+		"--vdev net_null0 --vdev net_null1 --allow=0000:01:00.0");
+	tg_config_free(cfg);
+}
+
+static void
+test_config_eal_args_pass_through(void)
+{
+	struct tg_config *cfg = NULL, *y;
+
+	CU_ASSERT_EQUAL_FATAL(
+		tg_config_load("config/pcap-forward.yaml", &cfg, &errs), 0);
+	/* unknown options and plain arguments: kept, nothing removed */
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 3, "--foo", "bar", "-z"),
+		PCAP_ARGV " --foo bar -z");
+	/* after "--" nothing is an option */
+	CU_ASSERT_STRING_EQUAL(
+		eal(cfg, 0, 3, "--", "-l", "5"), PCAP_ARGV " -- -l 5");
+	/* the value of an option is not an option itself */
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 2, "--log-level", "--no-huge"),
+		"tg -l 0-1 -m 256 --no-huge --file-prefix tg-pcap "
+		"--vdev net_null0 --vdev net_null1 --no-pci "
+		"--log-level --no-huge");
+	/* bundled short flags are EAL's business */
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 1, "-vh"), PCAP_ARGV " -vh");
+	tg_config_free(cfg);
+
+	/* dpdk.args take part: the command line replaces them as well */
+	y = parse_ok(PORTS "dpdk:\n  log_level: \"7\"\n"
+			   "  args: [\"--log-level=pmd:8\", \"--in-memory\", "
+			   "\"-n\", \"4\", \"--vdev\", \"net_tap0\"]\n");
+	CU_ASSERT_FATAL(y != NULL);
+	CU_ASSERT_STRING_EQUAL(eal(y, 0, 0),
+		"tg --log-level 7 --log-level=pmd:8 --in-memory -n 4 "
+		"--vdev net_tap0 --vdev net_null0 --no-pci");
+	CU_ASSERT_STRING_EQUAL(eal(y, 0, 3, "--log-level=9", "-n2", "--vdev=x"),
+		"tg --in-memory --vdev net_tap0 --vdev net_null0 --no-pci "
+		"--log-level=9 -n2 --vdev=x");
+	tg_config_free(y);
+}
+
+static void
+test_config_eal_args_limits(void)
+{
+	struct tg_config *cfg = NULL;
+	char *out[5];
+
+	CU_ASSERT_EQUAL_FATAL(
+		tg_config_load("config/pcap-forward.yaml", &cfg, &errs), 0);
+	/* PCAP_ARGV is 13 arguments, + NULL */
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 13, 0), "E7"); /* E2BIG */
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 14, 0), PCAP_ARGV);
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 15, 2, "--vdev", "x"), "E7");
+	CU_ASSERT_STRING_EQUAL(
+		eal(cfg, 16, 2, "--vdev", "x"), PCAP_ARGV " --vdev x");
+	CU_ASSERT_EQUAL(
+		tg_config_eal_args(NULL, "tg", 0, NULL, out, 5), -EINVAL);
+	CU_ASSERT_EQUAL(
+		tg_config_eal_args(cfg, "tg", 1, NULL, out, 5), -EINVAL);
+	CU_ASSERT_EQUAL(tg_config_eal_args(cfg, NULL, 0, NULL, out, 5), -E2BIG);
+	tg_config_free(cfg);
+	cfg = parse_ok(PORTS);
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_EQUAL(tg_config_eal_args(cfg, NULL, 0, NULL, out, 4), -E2BIG);
+	CU_ASSERT_EQUAL_FATAL(
+		tg_config_eal_args(cfg, NULL, 0, NULL, out, 5), 4);
+	CU_ASSERT_STRING_EQUAL(out[0], "tollgate");
+	CU_ASSERT_STRING_EQUAL(out[3], "--no-pci");
+	CU_ASSERT_PTR_NULL(out[4]);
+	free(out[0]);
+	free(out[1]);
+	free(out[2]);
+	free(out[3]);
+	tg_config_free(cfg);
+}
+
+int
+main(void)
+{
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	tg_test_suite("config", NULL, NULL,
+		"test_config_rejects_empty_and_non_mapping",
+		test_config_rejects_empty_and_non_mapping,
+		"test_config_rejects_syntax_errors",
+		test_config_rejects_syntax_errors,
+		"test_config_rejects_aliases", test_config_rejects_aliases,
+		"test_config_rejects_deep_nesting",
+		test_config_rejects_deep_nesting,
+		"test_config_rejects_bad_keys", test_config_rejects_bad_keys,
+		"test_config_rejects_unsupported_sections",
+		test_config_rejects_unsupported_sections,
+		"test_config_rejects_wrong_types",
+		test_config_rejects_wrong_types,
+		"test_config_rejects_out_of_range",
+		test_config_rejects_out_of_range,
+		"test_config_rejects_bad_dpdk_values",
+		test_config_rejects_bad_dpdk_values,
+		"test_config_rejects_bad_ports", test_config_rejects_bad_ports,
+		"test_config_rejects_bad_interfaces",
+		test_config_rejects_bad_interfaces,
+		"test_config_rejects_bad_routes",
+		test_config_rejects_bad_routes,
+		"test_config_rejects_bad_neighbors",
+		test_config_rejects_bad_neighbors,
+		"test_config_rejects_bad_placement",
+		test_config_rejects_bad_placement,
+		"test_config_collects_all_errors",
+		test_config_collects_all_errors,
+		"test_config_counts_errors_beyond_the_stored",
+		test_config_counts_errors_beyond_the_stored,
+		"test_config_error_format", test_config_error_format,
+		"test_config_unreadable_file", test_config_unreadable_file,
+		"test_config_load_reports_the_file",
+		test_config_load_reports_the_file,
+		"test_config_rejects_huge_input",
+		test_config_rejects_huge_input,
+		"test_config_loads_demo_example",
+		test_config_loads_demo_example,
+		"test_config_loads_pcap_example",
+		test_config_loads_pcap_example, "test_config_defaults",
+		test_config_defaults, "test_config_reads_every_key",
+		test_config_reads_every_key, "test_config_parses_100k_routes",
+		test_config_parses_100k_routes,
+		"test_config_truncated_or_corrupt_input_never_crashes",
+		test_config_truncated_or_corrupt_input_never_crashes,
+		"test_config_eal_args_from_yaml",
+		test_config_eal_args_from_yaml,
+		"test_config_eal_args_cli_replaces_yaml_options",
+		test_config_eal_args_cli_replaces_yaml_options,
+		"test_config_eal_args_devices_accumulate",
+		test_config_eal_args_devices_accumulate,
+		"test_config_eal_args_pass_through",
+		test_config_eal_args_pass_through,
+		"test_config_eal_args_limits", test_config_eal_args_limits,
+		NULL);
+	return tg_test_run();
+}
