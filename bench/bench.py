@@ -94,10 +94,27 @@ def flatten(d, prefix=""):
     return out
 
 
-def sample(tel, system):
+def thread_cpu_ns(pid):
+    """CPU time of each thread of PID (ns, /proc/PID/task/*/schedstat)."""
+    out = {}
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                    out[tid] = int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    except OSError:
+        pass
+    return out
+
+
+def sample(tel, system, pid=None):
     """One reading of every counter the run reports."""
     t0 = time.monotonic()
     s = {"ports": {}}
+    if pid is not None:
+        s["threads"] = thread_cpu_ns(pid)
     for p in system.tx_ports:
         st = tel.query("/ethdev/stats", str(p))
         s["ports"][p] = {k: st[k] for k in ("ipackets", "opackets",
@@ -171,21 +188,28 @@ def run_one(system, ctx, args, logfile):
         tel = wait_ready(proc, ctx.prefix, system, logfile)
         with tel:
             time.sleep(args.warmup)
-            a = sample(tel, system)
+            load = os.getloadavg()[0]
+            a = sample(tel, system, proc.pid)
             time.sleep(args.seconds)
-            b = sample(tel, system)
+            b = sample(tel, system, proc.pid)
         if proc.poll() is not None:
             raise RunError("exited with %d during the measurement" %
                            proc.returncode)
     finally:
         rc = stop(proc)
         remove_runtime_dir(ctx.prefix)
-    return measure(a, b, system), rc
+    r = measure(a, b, system)
+    r["loadavg_before"] = load
+    return r, rc
 
 
 def measure(a, b, system):
     dt = b["time"] - a["time"]
     r = {"seconds": dt, "ports": {}}
+    # The busiest thread is the worker lcore: the share of the wall clock
+    # it was on a CPU shows whether anything else took its core.
+    busy = [b["threads"][t] - a["threads"].get(t, 0) for t in b["threads"]]
+    r["worker_cpu_share"] = max(busy) / (dt * 1e9) if busy else None
     tx = rx = 0
     for p in system.tx_ports:
         d = delta(a["ports"][p], b["ports"][p])
@@ -287,6 +311,9 @@ def summarize(results):
             e["mpps"] = med_range(mpps)
             e["cycles_per_packet"] = tsc / (e["mpps"]["median"] * 1e6) \
                 if e["mpps"]["median"] else None
+            shares = [r["measure"]["worker_cpu_share"] for r in runs
+                      if r["measure"].get("worker_cpu_share") is not None]
+            e["worker_cpu_share_min"] = min(shares) if shares else None
             if "tollgate" in runs[0]["measure"]:
                 costs = [tollgate_costs(r["measure"], tsc) for r in runs]
                 e["tollgate"] = summarize_costs(costs)
@@ -364,11 +391,12 @@ def markdown(results):
                                         results["machine"]["cpu"]))
     lines.append("")
     lines.append("| scenario | size (B) | system | Mpps median (min–max) | "
-                 "cycles/packet | vs baseline (median, per-repeat range) |")
-    lines.append("|---|---:|---|---:|---:|---:|")
+                 "cycles/packet | vs baseline (median, per-repeat range) | "
+                 "worker on CPU (min) |")
+    lines.append("|---|---:|---|---:|---:|---:|---:|")
     for e in results["summary"]:
         if "mpps" not in e:
-            lines.append("| %s | %d | %s | FAILED | | |" %
+            lines.append("| %s | %d | %s | FAILED | | | |" %
                          (e["scenario"], e["size"], e["system"]))
             continue
         ratio = ""
@@ -377,9 +405,11 @@ def markdown(results):
             if "per_repeat" in e["ratio"] and e["ratio"]["per_repeat"]["n"] > 1:
                 pr = e["ratio"]["per_repeat"]
                 ratio += " (%.2f–%.2f)" % (pr["min"], pr["max"])
-        lines.append("| %s | %d | %s | %s | %.0f | %s |" % (
+        share = e.get("worker_cpu_share_min")
+        lines.append("| %s | %d | %s | %s | %.0f | %s | %s |" % (
             e["scenario"], e["size"], e["system"], fmt_range(e["mpps"]),
-            e["cycles_per_packet"], ratio))
+            e["cycles_per_packet"], ratio,
+            "%.1f %%" % (100 * share) if share is not None else "?"))
     tg = [e for e in results["summary"] if "tollgate" in e]
     if tg:
         stages = list(tg[0]["tollgate"]["stages"])
@@ -515,9 +545,12 @@ def main():
                             r["measure"], r["exit_code"] = run_one(
                                 system, ctx, args, logfile)
                             r["ok"] = True
-                            log("  %-12s rep %d: %7.3f Mpps" % (
-                                system.name, rep + 1,
-                                r["measure"]["tx_pps"] / 1e6))
+                            m = r["measure"]
+                            log("  %-12s rep %d: %7.3f Mpps  (worker on CPU "
+                                "%.1f %%, load %.2f before)" % (
+                                    system.name, rep + 1, m["tx_pps"] / 1e6,
+                                    100 * (m["worker_cpu_share"] or 0),
+                                    m["loadavg_before"]))
                         except (RunError, OSError) as ex:
                             r["ok"] = False
                             r["error"] = str(ex)

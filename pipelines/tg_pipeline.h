@@ -103,7 +103,8 @@ struct tg_lcore_stats {
 	uint64_t busy_iterations;
 	uint64_t rx_cycles; /**< TSC spent validating and classifying RX */
 	uint64_t drops[TG_DROP_MAX];
-	uint64_t path_rx[TG_PATH__COUNT];   /**< entered each path at RX */
+	/** entered each path: at RX, generated, or by a path switch */
+	uint64_t path_rx[TG_PATH__COUNT];
 	uint64_t path_done[TG_PATH__COUNT]; /**< reached the path's end */
 	struct tg_stage_stats stage[TG_STAGE__COUNT];
 } __rte_cache_aligned;

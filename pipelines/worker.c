@@ -155,6 +155,8 @@ w_verdict(struct tg_worker *w, struct rte_mbuf *m, uint16_t v, uint8_t s,
 			break;
 		}
 		md->step = (uint8_t)step;
+		/* Generated packets and path switches enter a path here. */
+		w->stats.path_rx[md->path]++;
 		w_to_step(w, m, md);
 		break;
 	default:

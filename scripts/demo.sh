@@ -15,7 +15,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
-# shellcheck source=netns.sh
+# shellcheck source-path=SCRIPTDIR source=netns.sh
 . "$ROOT/scripts/netns.sh"
 
 CONFIG=config/demo.yaml
@@ -58,6 +58,7 @@ LOG=$DIR/tollgate.log
 TG_PID=
 HTTP_PID=
 
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	local i
 	trap - INT TERM
@@ -91,7 +92,9 @@ fi
 rm -rf "$(tg_dpdk_rundir "$PREFIX")"
 
 say "creating namespaces $NS_L and $NS_W"
-tg_ns_create "$NS_L" && tg_ns_create "$NS_W" || die "cannot create namespaces"
+if ! tg_ns_create "$NS_L" || ! tg_ns_create "$NS_W"; then
+	die "cannot create namespaces"
+fi
 
 say "starting tollgate -c $CONFIG --stats-period 1 (log: $LOG)"
 "$TOLLGATE" -c "$CONFIG" --stats-period 1 </dev/null >"$LOG" 2>&1 &
@@ -102,7 +105,9 @@ if ! tg_wait_log "$LOG" '^tollgate: running' 30 "$TG_PID"; then
 fi
 
 say "moving the tap interfaces into the namespaces"
-tg_wait_iface "$IF_L" 10 && tg_wait_iface "$IF_W" 10 || die "no tap interfaces"
+if ! tg_wait_iface "$IF_L" 10 || ! tg_wait_iface "$IF_W" 10; then
+	die "no tap interfaces"
+fi
 tg_ns_take_iface "$IF_L" "$NS_L" "$LAN_HOST/24" "$LAN_GW" "$(tg_rand_mac)" ||
 	die "cannot configure $IF_L in $NS_L"
 tg_ns_take_iface "$IF_W" "$NS_W" "$WAN_HOST/24" "$WAN_GW" "$(tg_rand_mac)" ||
@@ -176,6 +181,8 @@ start=$SECONDS
 while :; do
 	sleep 1
 	if ! kill -0 "$TG_PID" 2>/dev/null; then
+		# Ctrl-C reaches tollgate too (same process group): not an error.
+		grep -q '^tollgate: stopping (signal' "$LOG" && exit 0
 		tail -20 "$LOG" >&2
 		die "tollgate stopped"
 	fi

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Network-namespace helpers shared by test/e2e/run.sh and scripts/demo.sh.
 # Source it (bash); every function returns non-zero on failure and says why

@@ -38,7 +38,7 @@ trap 'rm -rf "$logs"' EXIT
 echo "== unit tests (release and ASan+UBSan builds)"
 for dir in build build-asan; do
 	for t in "$dir"/test/unit/test_*; do
-		[ -x "$t" ] || continue
+			[ -f "$t" ] && [ -x "$t" ] || continue
 		name="$dir/$(basename "$t")"
 		log="$logs/$(echo "$name" | tr / _).log"
 		if "$t" >"$log" 2>&1; then
@@ -69,7 +69,7 @@ done
 
 echo "== fuzzing smoke runs (${FUZZ_SECONDS:=20} s each)"
 for f in build-fuzz/test/fuzz/fuzz_*; do
-	[ -x "$f" ] || continue
+	[ -f "$f" ] && [ -x "$f" ] || continue
 	name=$(basename "$f")
 	corpus="$logs/corpus-$name"
 	mkdir -p "$corpus"

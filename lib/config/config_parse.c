@@ -201,28 +201,18 @@ static bool
 get_uint(struct tg_cfg_ctx *c, const yaml_node_t *n, uint64_t min, uint64_t max,
 	uint64_t *out)
 {
+	const char *s = is_plain(n) && !is_null(n) ? scalar(n) : "";
+	const char *d = s + (s[0] == '-');
+	size_t digits = strspn(d, "0123456789");
 	unsigned long long v;
-	const char *s, *d;
 	char buf[80];
 
-	if (!is_plain(n) || is_null(n)) {
+	if (digits == 0 || d[digits] != '\0' || (d[0] == '0' && digits > 1)) {
 		tg_cfg_err(c, tg_cfg_node_pos(n), NULL,
-			"expected an integer, got %s",
-			describe(n, buf, sizeof(buf)));
-		return false;
-	}
-	s = scalar(n);
-	d = s + (s[0] == '-');
-	if (d[0] == '\0' || strspn(d, "0123456789") != strlen(d)) {
-		tg_cfg_err(c, tg_cfg_node_pos(n), NULL,
-			"expected a decimal integer, got %s",
-			describe(n, buf, sizeof(buf)));
-		return false;
-	}
-	if (d[0] == '0' && d[1] != '\0') {
-		tg_cfg_err(c, tg_cfg_node_pos(n), NULL,
-			"expected a decimal integer without leading zeros, got "
-			"%s",
+			"expected an integer%s, got %s",
+			digits > 1 && d[digits] == '\0'
+				? " without leading zeros"
+				: "",
 			describe(n, buf, sizeof(buf)));
 		return false;
 	}

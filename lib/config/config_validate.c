@@ -108,13 +108,12 @@ tg_cfg_errors_print(const struct tg_cfg_errors *errs, FILE *f)
 	char line[sizeof(errs->file) + 512];
 	uint32_t i;
 
+	/* The stored errors only: callers say how many more there were
+	 * (errs->n), as app/tollgate does. */
 	for (i = 0; i < errs->n && i < TG_CFG_MAX_ERRORS; i++) {
 		tg_cfg_error_format(errs, i, line, sizeof(line));
 		fprintf(f, "%s\n", line);
 	}
-	if (errs->n > TG_CFG_MAX_ERRORS)
-		fprintf(f, "%s: %u more errors not shown\n", errs->file,
-			errs->n - TG_CFG_MAX_ERRORS);
 }
 
 /* -------------------------------------------------------------- lookups */

@@ -16,7 +16,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
-# shellcheck source=../../scripts/netns.sh
+# shellcheck source-path=SCRIPTDIR source=../../scripts/netns.sh
 . "$ROOT/scripts/netns.sh"
 
 TOLLGATE=${TOLLGATE:-$ROOT/build/app/tollgate/tollgate}
@@ -46,7 +46,11 @@ pass() {
 fail() { # name, why, [details file or text]
 	echo "FAIL $1: $2"
 	if [ -n "${3:-}" ]; then
-		if [ -f "$3" ]; then sed 's/^/     | /' "$3" | tail -20; else echo "$3" | sed 's/^/     | /'; fi
+		if [ -f "$3" ]; then
+			tail -20 "$3" | sed 's/^/     | /'
+		else
+			printf '%s\n' "$3" | sed 's/^/     | /'
+		fi
 	fi
 	failed=$((failed + 1))
 }
@@ -77,6 +81,7 @@ stop_tollgate() { # → exit status of tollgate
 	return $rc
 }
 
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	stop_tollgate
 	tg_ns_destroy "$NS_L" "$NS_W"
@@ -139,13 +144,15 @@ routes:
 EOF
 
 setup() {
-	tg_ns_create "$NS_L" && tg_ns_create "$NS_W" || return 1
+	tg_ns_create "$NS_L" || return 1
+	tg_ns_create "$NS_W" || return 1
 	"$TOLLGATE" -c "$TMP/tollgate.yaml" </dev/null >"$TMP/tollgate.log" 2>&1 &
 	TG_PID=$!
 	tg_wait_log "$TMP/tollgate.log" '^tollgate: running' 30 "$TG_PID" || return 1
 	# Ports are started by now: move the taps at once (never restart a
 	# port; link status is not waited for — TESTING.md).
-	tg_wait_iface "$IF_L" 10 && tg_wait_iface "$IF_W" 10 || return 1
+	tg_wait_iface "$IF_L" 10 || return 1
+	tg_wait_iface "$IF_W" 10 || return 1
 	tg_ns_take_iface "$IF_L" "$NS_L" "$LAN_HOST/24" "$LAN_GW" "$(tg_rand_mac)" || return 1
 	tg_ns_take_iface "$IF_W" "$NS_W" "$WAN_HOST/24" "$WAN_GW" "$(tg_rand_mac)" || return 1
 	ip -n "$NS_W" addr add "$FAR/32" dev lo || return 1
@@ -257,18 +264,19 @@ kernel_counters() {
 }
 
 sleep 0.5
-ok=0
 for ((try = 0; try < 20; try++)); do
 	k1=$(kernel_counters)
 	t=$(tg_counters 2>"$TMP/tel.err") || t=
 	k2=$(kernel_counters)
-	[ -n "$t" ] && [ "$k1" = "$k2" ] || { sleep 0.3; continue; }
+	if [ -z "$t" ] || [ "$k1" != "$k2" ]; then
+		sleep 0.3
+		continue
+	fi
 	read -r kl_tx kl_rx kw_tx kw_rx <<<"$k1"
 	read -r tl_rx tl_tx tw_rx tw_tx rx tx gen host drops inr <<<"$t"
 	if [ "$kl_tx" = "$tl_rx" ] && [ "$kl_rx" = "$tl_tx" ] &&
 		[ "$kw_tx" = "$tw_rx" ] && [ "$kw_rx" = "$tw_tx" ] &&
 		[ "$inr" = 0 ] && [ $((rx + gen)) = $((tx + host + drops)) ]; then
-		ok=1
 		break
 	fi
 	sleep 0.3

@@ -316,7 +316,7 @@ FINAL_RE = {
     "total": re.compile(r"^(rx|tx|host|generated|dropped)\s+(\d+)\s*$"),
     "drop": re.compile(r"^drop\s+(\S+)\s+(\d+)\b"),
     "event": re.compile(r"^event\s+(\S+)\s+(\d+)\s*$"),
-    "port": re.compile(r"^port\s+(\d+)\s+rx\s+(\d+)\s+tx\s+(\d+)"),
+    "port": re.compile(r"^port\s+(\S+)\s+rx\s+(\d+)\s+tx\s+(\d+)"),
 }
 
 
@@ -344,8 +344,8 @@ def parse_final(lines):
             continue
         m = FINAL_RE["port"].match(line)
         if m:
-            res["ports"][int(m.group(1))] = (int(m.group(2)),
-                                              int(m.group(3)))
+            # "port p0 rx .." (by name) or "port 0 rx .." (by id)
+            res["ports"][m.group(1)] = (int(m.group(2)), int(m.group(3)))
     res["found"] = started
     return res
 
@@ -619,16 +619,16 @@ def evaluate(res, run_name, r, cases, expect_events=None):
 
     # Per-port counters: the ethdev's rx/tx against the pcaps.
     p = []
-    for ifname, port in (("lan0", 0), ("wan0", 1)):
+    for ifname, pname, port in (("lan0", "p0", 0), ("wan0", "p1", 1)):
         pid = r.port_ids.get(ifname)
-        got = f["ports"].get(pid)
+        got = f["ports"].get(pname, f["ports"].get(str(pid)))
         n_in = sum(1 for c in cases for i in c.inputs if i[0] == port)
         n_out = len(r.outputs.get(port) or [])
         if got is None:
-            p.append("no 'port %s' line in the summary" % pid)
+            p.append("no 'port %s' line in the summary" % pname)
         elif got != (n_in, n_out):
             p.append("port %s: rx %d tx %d, want rx %d tx %d" % (
-                pid, got[0], got[1], n_in, n_out))
+                pname, got[0], got[1], n_in, n_out))
     res.report("%s.port_counters" % run_name, p)
 
     p = []

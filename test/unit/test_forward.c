@@ -232,6 +232,7 @@ ip_pkt(uint32_t src, uint32_t dst, uint8_t ttl, uint16_t ip_len,
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(14 + ip_len));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	memset(p, 0, 14);
 	put16(p + 12, 0x0800);
 	ip = p + 14;
@@ -288,6 +289,7 @@ arp_pkt(uint16_t op, const uint8_t *sha, uint32_t spa, uint32_t tpa,
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	p = (uint8_t *)rte_pktmbuf_append(m, 60); /* padded like a NIC */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	memset(p, 0, 60);
 	arp_bytes(p, op, op == 1 ? bcast : PEER_MAC, sha, spa,
 		op == 1 ? zero : PEER_MAC, tpa);

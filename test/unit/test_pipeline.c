@@ -68,6 +68,7 @@ mk_udp(uint16_t rx_port_idx, uint32_t src, uint32_t dst, uint8_t ttl)
 
 	CU_ASSERT_FATAL(m != NULL);
 	p = (uint8_t *)rte_pktmbuf_append(m, 14 + 20 + 8 + 18);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	memset(p, 0, 60);
 	memcpy(p, env.mac[rx_port_idx].addr_bytes, 6);
 	memcpy(p + 6, lan_host_mac, 6);
@@ -101,6 +102,7 @@ mk_arp_request(uint16_t port_idx, uint32_t sender, const uint8_t *smac,
 
 	CU_ASSERT_FATAL(m != NULL);
 	p = (uint8_t *)rte_pktmbuf_append(m, 42);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	memset(p, 0, 42);
 	memset(p, 0xff, 6);
 	memcpy(p + 6, smac, 6);
@@ -328,6 +330,7 @@ test_pipeline_drops_add_up(void)
 	/* truncated frame */
 	m = rte_pktmbuf_alloc(mp);
 	p = (uint8_t *)rte_pktmbuf_append(m, 20);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	memset(p, 0, 20);
 	p[12] = 0x08;
 	rte_ring_enqueue(rxr[0], m);
