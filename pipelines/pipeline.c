@@ -197,8 +197,10 @@ tg_pipeline_create(
 	pl->burst = RTE_MIN(cfg->pipeline.burst, TG_BURST_MAX);
 	pl->n_ports = conf->n_ports;
 	memcpy(pl->ports, conf->ports, sizeof(pl->ports));
-	for (p = 0; p < conf->n_ports; p++)
+	for (p = 0; p < conf->n_ports; p++) {
 		pl->port_running[conf->ports[p].port_id] = true;
+		pl->port_l3[conf->ports[p].port_id] = conf->ports[p].l3;
+	}
 	for (i = 0; i < TG_OWNER__COUNT; i++)
 		pl->drop_base[i] = tg_drop_base(i);
 	for (i = 0; i < TG_PATH__COUNT; i++)

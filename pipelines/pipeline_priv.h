@@ -53,6 +53,7 @@ struct tg_pipeline {
 	uint16_t n_ports;
 	struct tg_pipeline_port ports[TG_MAX_PORTS];
 	bool port_running[RTE_MAX_ETHPORTS];
+	bool port_l3[RTE_MAX_ETHPORTS];
 	struct rte_ring *stage_ring[TG_STAGE__COUNT];
 	int stage_worker[TG_STAGE__COUNT];
 	void *stage_ctx[TG_STAGE__COUNT];

@@ -118,6 +118,7 @@ struct tg_pipeline_port {
 	uint16_t port_id;
 	uint16_t n_rxq;
 	uint16_t n_txq; /**< TX queues configured on the port */
+	bool l3;        /**< bare IP (net_tun): no Ethernet header on the wire */
 	char name[TG_NAME_MAX];
 };
 

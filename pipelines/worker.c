@@ -3,6 +3,8 @@
  * stage bursts, verdicts → next stage ring / TX / counted drop.
  * Hot path: no locks, no allocation, no logging, no syscalls.
  */
+#include <string.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -59,6 +61,8 @@ w_tx(struct tg_worker *w, struct rte_mbuf *m, uint16_t port)
 		w_drop_pl(w, m, TG_PIPELINE_DROP_TX_BAD_PORT);
 		return;
 	}
+	if (unlikely(w->pl->port_l3[port]))
+		rte_pktmbuf_adj(m, sizeof(struct rte_ether_hdr));
 	b = &w->tx[port];
 	if (b->n == 0)
 		w->dirty_tx[w->n_dirty_tx++] = port;
@@ -187,6 +191,38 @@ w_flush_stages(struct tg_worker *w)
 		w_stage_flush(w, s);
 }
 
+/*
+ * Bare-IP ports (net_tun) get an Ethernet header in front of each packet,
+ * so every stage sees one frame format; TX takes it off again. The
+ * ethertype follows the IP version nibble (IPv6 is then dropped as an
+ * unsupported ethertype, like on Ethernet ports).
+ */
+static void
+w_rx_l3_to_eth(struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint8_t ver = rte_pktmbuf_data_len(m)
+				      ? *rte_pktmbuf_mtod(m, uint8_t *) >> 4
+				      : 0;
+		struct rte_ether_hdr *eth =
+			(struct rte_ether_hdr *)rte_pktmbuf_prepend(
+				m, sizeof(*eth));
+
+		/* No headroom: leave it; validation drops it as too short
+		 * or as an unknown ethertype. */
+		if (eth == NULL)
+			continue;
+		memset(eth, 0, sizeof(*eth));
+		eth->ether_type =
+			rte_cpu_to_be_16(ver == 4   ? RTE_ETHER_TYPE_IPV4
+					 : ver == 6 ? RTE_ETHER_TYPE_IPV6
+						    : 0);
+	}
+}
+
 static void
 w_rx(struct tg_worker *w, const struct tg_tables *t, struct rte_mbuf **pkts,
 	uint16_t n, uint16_t port)
@@ -196,6 +232,8 @@ w_rx(struct tg_worker *w, const struct tg_tables *t, struct rte_mbuf **pkts,
 	uint64_t t0 = rte_rdtsc();
 	uint16_t i;
 
+	if (unlikely(w->pl->port_l3[port]))
+		w_rx_l3_to_eth(pkts, n);
 	tg_pkt_rx_burst(pkts, n, port, verdict);
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];

@@ -105,6 +105,9 @@ port_start(const struct tg_cfg_port *cp, uint16_t port_id, uint16_t n_workers,
 			strerror(-rc));
 		return rc;
 	}
+	/* net_tun carries bare IP packets (no Ethernet header). */
+	pp->l3 = info.driver_name != NULL &&
+		 strcmp(info.driver_name, "net_tun") == 0;
 	pp->port_id = port_id;
 	pp->n_rxq = cp->rx_queues;
 	pp->n_txq = nb_txq;
@@ -141,6 +144,7 @@ tg_app_ports_start(const struct tg_config *cfg, uint16_t n_workers,
 			return rc;
 		env->port_id[i] = port_id;
 		rte_eth_macaddr_get(port_id, &env->mac[i]);
+		env->l3[i] = ports[i].l3;
 		env->n_ports = i + 1;
 		TG_APP_LOG(INFO,
 			"port %s: ethdev %u (%s), %u rx / %u tx queues",

@@ -229,6 +229,7 @@ build_ifaces(struct build *b, const struct tg_port_env *env)
 		ifc->mask = mask_of(ci->prefix_len);
 		ifc->mtu = ci->mtu;
 		ifc->mac = env->mac[ci->port];
+		ifc->l3 = env->l3[ci->port];
 
 		j = tg_local_hash(ci->addr);
 		while (ft->local[j] != 0 && ft->local[j] != ci->addr)

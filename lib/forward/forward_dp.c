@@ -149,6 +149,16 @@ fwd_ip(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 	}
 	if (transit)
 		tg_ipv4_ttl_dec(ip);
+	if (unlikely(ifc->l3)) {
+		/* Bare-IP port: the pipeline strips the Ethernet header at
+		 * TX; there is no neighbor to resolve. */
+		struct tg_meta *meta = tg_meta(m);
+
+		tg_fwd_write_eth(m, &ifc->mac, ifc);
+		meta->tx_if = nh->port;
+		meta->nh_ip = nh_ip;
+		return TG_V_NEXT;
+	}
 	return fwd_resolve(ft, ctx, m, nh->port, nh_ip, ifc, emit, now);
 }
 

@@ -84,6 +84,8 @@ struct tg_port_env {
 	uint16_t n_ports;
 	uint16_t port_id[TG_MAX_PORTS];
 	struct rte_ether_addr mac[TG_MAX_PORTS];
+	/** Port carries bare IP, no Ethernet (net_tun): no ARP on it. */
+	bool l3[TG_MAX_PORTS];
 };
 
 /** An interface's settings in a snapshot, indexed by DPDK port id. */
@@ -95,6 +97,7 @@ struct tg_iface {
 	uint32_t mask; /**< host order */
 	uint16_t mtu;
 	struct rte_ether_addr mac;
+	bool l3; /**< point-to-point, bare IP: next hop needs no ARP */
 };
 
 enum tg_nh_type {

@@ -3,6 +3,7 @@
  * synchronously over ring-backed ethdevs (rte_eth_from_rings): packets go
  * in one port's RX ring and are read back from TX rings, byte by byte.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,8 +128,11 @@ struct fixture {
 	struct tg_pipeline *pl;
 };
 
+/* @p n_txq TX queues per port (fewer than workers: hand-off to worker 0);
+ * @p l3_wan: port 1 carries bare IP like a net_tun port. */
 static void
-fx_setup(struct fixture *fx, uint16_t n_workers)
+fx_setup_opts(
+	struct fixture *fx, uint16_t n_workers, uint16_t n_txq, bool l3_wan)
 {
 	struct tg_pipeline_conf pc;
 	struct tg_cfg_errors errs;
@@ -138,6 +142,7 @@ fx_setup(struct fixture *fx, uint16_t n_workers)
 
 	CU_ASSERT_FATAL(tg_config_parse("<test>", yaml, sizeof(yaml) - 1, &cfg,
 				&errs) == 0);
+	env.l3[1] = l3_wan;
 	CU_ASSERT_FATAL(tg_control_init(&fx->ctl, &env, 0) == 0);
 	memset(&pc, 0, sizeof(pc));
 	pc.cfg = cfg;
@@ -147,7 +152,8 @@ fx_setup(struct fixture *fx, uint16_t n_workers)
 	for (i = 0; i < 2; i++) {
 		pc.ports[i].port_id = port_ids[i];
 		pc.ports[i].n_rxq = 1;
-		pc.ports[i].n_txq = NB_TXQ;
+		pc.ports[i].n_txq = n_txq;
+		pc.ports[i].l3 = (i == 1 && l3_wan);
 		snprintf(pc.ports[i].name, sizeof(pc.ports[i].name), "p%u", i);
 	}
 	pc.n_workers = n_workers;
@@ -161,6 +167,12 @@ fx_setup(struct fixture *fx, uint16_t n_workers)
 }
 
 static void
+fx_setup(struct fixture *fx, uint16_t n_workers)
+{
+	fx_setup_opts(fx, n_workers, NB_TXQ, false);
+}
+
+static void
 fx_teardown(struct fixture *fx)
 {
 	uint16_t p, q;
@@ -168,6 +180,7 @@ fx_teardown(struct fixture *fx)
 
 	tg_pipeline_free(fx->pl);
 	tg_control_fini(&fx->ctl);
+	env.l3[1] = false;
 	for (p = 0; p < 2; p++)
 		for (q = 0; q < NB_TXQ; q++)
 			while (rte_ring_dequeue(txr[p][q], &m) == 0)
@@ -464,6 +477,72 @@ start_port(uint16_t port)
 	return rte_eth_dev_start(port);
 }
 
+static void
+test_pipeline_tx_handoff(void)
+{
+	struct fixture fx;
+	struct rte_mbuf *m;
+	int i, got = 0;
+
+	/* One TX queue per port, two workers: the worker that ends a packet
+	 * but owns no queue hands it to worker 0 through a ring. */
+	fx_setup_opts(&fx, 2, 1, false);
+	for (i = 0; i < 64; i++)
+		rte_ring_enqueue(
+			rxr[0], mk_udp(0, 0x0a000002, 0x10000000 + i, 64));
+	run(&fx, 2, 20);
+	while ((m = tx_get(1, 0)) != NULL) {
+		check_forwarded(m, 63);
+		rte_pktmbuf_free(m);
+		got++;
+	}
+	CU_ASSERT(got == 64);
+	CU_ASSERT(tx_get(1, 1) == NULL); /* the queue nobody may use */
+	fx_teardown(&fx);
+}
+
+static void
+test_pipeline_bare_ip_port(void)
+{
+	struct fixture fx;
+	struct rte_mbuf *m, *in;
+	uint8_t *p, ip[46];
+	int i;
+
+	fx_setup_opts(&fx, 1, NB_TXQ, true);
+	/* Ethernet in on lan, out on the bare-IP wan port: no MACs, no ARP
+	 * for the gateway, the IP packet byte for byte with TTL - 1. */
+	in = mk_udp(0, 0x0a000002, 0x10000001, 64);
+	memcpy(ip, rte_pktmbuf_mtod_offset(in, uint8_t *, 14), sizeof(ip));
+	rte_ring_enqueue(rxr[0], in);
+	run(&fx, 1, 6);
+	m = tx_get(1, 0);
+	CU_ASSERT_FATAL(m != NULL);
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	CU_ASSERT(rte_pktmbuf_pkt_len(m) == 46);
+	CU_ASSERT(p[8] == 63);
+	CU_ASSERT(ref_cksum(p, 20) == 0);
+	CU_ASSERT(memcmp(p + 12, ip + 12, 46 - 12) == 0);
+	rte_pktmbuf_free(m);
+
+	/* Bare IP in on wan, Ethernet out on lan to the static neighbor. */
+	m = mk_udp(1, 0x10000001, 0x0a000002, 64);
+	rte_pktmbuf_adj(m, 14);
+	rte_ring_enqueue(rxr[1], m);
+	run(&fx, 1, 6);
+	m = tx_get(0, 0);
+	CU_ASSERT_FATAL(m != NULL);
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	CU_ASSERT(rte_pktmbuf_pkt_len(m) == 60);
+	CU_ASSERT(memcmp(p, lan_host_mac, 6) == 0);
+	CU_ASSERT(p[12] == 0x08 && p[13] == 0x00 && p[22] == 63);
+	for (i = 0; i < 18; i++)
+		CU_ASSERT(p[42 + i] == i);
+	rte_pktmbuf_free(m);
+	CU_ASSERT(tx_get(1, 0) == NULL); /* no ARP request on a tun port */
+	fx_teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -506,7 +585,9 @@ main(void)
 		"test_pipeline_drops_add_up", test_pipeline_drops_add_up,
 		"test_pipeline_arp_through_the_arp_path",
 		test_pipeline_arp_through_the_arp_path,
-		"test_pipeline_two_workers", test_pipeline_two_workers, NULL);
+		"test_pipeline_two_workers", test_pipeline_two_workers,
+		"test_pipeline_tx_handoff", test_pipeline_tx_handoff,
+		"test_pipeline_bare_ip_port", test_pipeline_bare_ip_port, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
