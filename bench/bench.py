@@ -260,13 +260,19 @@ def tollgate_costs(run, tsc_hz):
     rx = c.get("rx", 0) or 1
     out = {
         "tx_pps_own": c.get("tx", 0) / run["seconds"],
-        # the worker lcore polls all the time: every TSC cycle is its own
-        "total_per_tx": tsc_hz * run["seconds"] / tx,
+        # the worker lcore polls all the time: every TSC cycle it is on a
+        # CPU is spent on the packets
+        "total_per_tx": tsc_hz * run["seconds"] *
+        (run.get("worker_cpu_share") or 1.0) / tx,
         "rx_per_rx": c.get("rx_cycles", 0) / rx,
         "rx_per_tx": c.get("rx_cycles", 0) / tx,
         "stages": {},
+        "rx_pps_own": c.get("rx", 0) / run["seconds"],
         "drops": {k[len("drops."):]: v for k, v in c.items()
                   if k.startswith("drops.") and v},
+        "drops_per_s": {k[len("drops."):]: v / run["seconds"]
+                        for k, v in c.items()
+                        if k.startswith("drops.") and v},
     }
     counted = out["rx_per_tx"]
     for s in stage_names(c):
@@ -309,11 +315,17 @@ def summarize(results):
         if runs:
             mpps = [r["measure"]["tx_pps"] / 1e6 for r in runs]
             e["mpps"] = med_range(mpps)
-            e["cycles_per_packet"] = tsc / (e["mpps"]["median"] * 1e6) \
-                if e["mpps"]["median"] else None
+            # TSC cycles the worker thread was on a CPU, per packet: the
+            # cost of a packet even when the run lost time to another
+            # process (equal to tsc / pps when it kept its core).
+            e["cycles_per_packet"] = statistics.median(
+                tsc * (r["measure"].get("worker_cpu_share") or 1.0) /
+                r["measure"]["tx_pps"] for r in runs) \
+                if all(r["measure"]["tx_pps"] for r in runs) else None
             shares = [r["measure"]["worker_cpu_share"] for r in runs
                       if r["measure"].get("worker_cpu_share") is not None]
             e["worker_cpu_share_min"] = min(shares) if shares else None
+            e["disturbed_runs"] = sum(1 for r in runs if r.get("disturbed"))
             if "tollgate" in runs[0]["measure"]:
                 costs = [tollgate_costs(r["measure"], tsc) for r in runs]
                 e["tollgate"] = summarize_costs(costs)
@@ -359,8 +371,9 @@ def summarize_costs(costs):
         "rx_per_tx": m(lambda c: c["rx_per_tx"]),
         "outside_per_tx": m(lambda c: c["outside_per_tx"]),
         "busy_iterations": m(lambda c: c["busy_iterations"]),
+        "rx_mpps": m(lambda c: c["rx_pps_own"] / 1e6),
+        "tx_mpps": m(lambda c: c["tx_pps_own"] / 1e6),
         "stages": {},
-        "drops_per_s": {},
     }
     for s in costs[0]["stages"]:
         out["stages"][s] = {k: m(lambda c: c["stages"][s][k])
@@ -370,6 +383,9 @@ def summarize_costs(costs):
         for k, v in c["drops"].items():
             drops.setdefault(k, []).append(v)
     out["drops_total"] = {k: sum(v) for k, v in drops.items()}
+    # a reason missing from a run counts as 0 there
+    out["drops_mpps"] = {k: statistics.median(
+        c["drops_per_s"].get(k, 0) / 1e6 for c in costs) for k in drops}
     return out
 
 
@@ -385,10 +401,11 @@ def fmt_range(r, f="%.2f"):
 def markdown(results):
     lines = []
     a = results["args"]
-    lines.append("Measured %d s per run after %d s warm-up, %d repeat(s); "
-                 "TSC %.3f GHz; %s." % (a["seconds"], a["warmup"], a["repeat"],
-                                        results["tsc_hz"] / 1e9,
-                                        results["machine"]["cpu"]))
+    lines.append("Measured %g s per run after %g s warm-up, %d repeat(s); "
+                 "TSC %.3f GHz; %s. cycles/packet = TSC cycles the worker "
+                 "thread was on a CPU / packets forwarded." % (
+                     a["seconds"], a["warmup"], a["repeat"],
+                     results["tsc_hz"] / 1e9, results["machine"]["cpu"]))
     lines.append("")
     lines.append("| scenario | size (B) | system | Mpps median (min–max) | "
                  "cycles/packet | vs baseline (median, per-repeat range) | "
@@ -406,36 +423,52 @@ def markdown(results):
                 pr = e["ratio"]["per_repeat"]
                 ratio += " (%.2f–%.2f)" % (pr["min"], pr["max"])
         share = e.get("worker_cpu_share_min")
-        lines.append("| %s | %d | %s | %s | %.0f | %s | %s |" % (
+        cpp = e.get("cycles_per_packet")
+        lines.append("| %s | %d | %s | %s | %s | %s | %s |" % (
             e["scenario"], e["size"], e["system"], fmt_range(e["mpps"]),
-            e["cycles_per_packet"], ratio,
-            "%.1f %%" % (100 * share) if share is not None else "?"))
+            "%.0f" % cpp if cpp else "?", ratio,
+            ("%.1f %%" % (100 * share) if share is not None else "?") +
+            (" (%d disturbed)" % e["disturbed_runs"]
+             if e.get("disturbed_runs") else "")))
     tg = [e for e in results["summary"] if "tollgate" in e]
     if tg:
         stages = list(tg[0]["tollgate"]["stages"])
         lines.append("")
-        lines.append("tollgate's own TSC counters (medians over repeats). "
-                     "Stage columns: cycles per packet the stage handled "
-                     "(the filter stage sees a transit packet twice); "
-                     "\"outside\" = total − RX − stages = port I/O, "
-                     "dispatcher and rings.")
+        lines.append("tollgate's own counters (medians over repeats), in "
+                     "cycles per forwarded packet unless noted. RX "
+                     "validate+classify: per received packet. Stage "
+                     "columns: per packet the stage handled (×N: packets it "
+                     "handled per forwarded packet; a transit packet visits "
+                     "filter twice). RX + stages: the cost the counters "
+                     "see, per forwarded packet (no port I/O); outside "
+                     "counters = total − that: port I/O, dispatcher, "
+                     "rings.")
         lines.append("")
-        lines.append("| scenario | size (B) | total/pkt | RX validate+classify "
-                     "| " + " | ".join(stages) +
-                     " | outside counters | drops |")
-        lines.append("|---|---:|---:|---:|" + "---:|" * len(stages) +
-                     "---:|---|")
+        lines.append("| scenario | size (B) | RX Mpps | total/pkt | "
+                     "RX validate+classify | " + " | ".join(stages) +
+                     " | RX + stages | outside counters | drops (Mpps) |")
+        lines.append("|---|---:|---:|---:|---:|" + "---:|" * len(stages) +
+                     "---:|---:|---|")
         for e in tg:
             t = e["tollgate"]
-            cells = ["%.1f" % t["stages"][s]["per_in"] +
-                     ("" if abs(t["stages"][s]["in_per_tx"] - 1) < 0.01
-                      else " (×%.2f)" % t["stages"][s]["in_per_tx"])
-                     for s in stages]
-            drops = ", ".join("%s %d" % kv for kv in
-                              sorted(t["drops_total"].items())) or "none"
-            lines.append("| %s | %d | %.1f | %.1f | %s | %.1f | %s |" % (
-                e["scenario"], e["size"], t["total_per_tx"], t["rx_per_rx"],
-                " | ".join(cells), t["outside_per_tx"], drops))
+            cells = []
+            for st in stages:
+                c = t["stages"][st]
+                if c["in_per_tx"] == 0:
+                    cells.append("–")
+                    continue
+                cells.append("%.1f" % c["per_in"] +
+                             ("" if abs(c["in_per_tx"] - 1) < 0.01
+                              else " (×%.2f)" % c["in_per_tx"]))
+            drops = ", ".join("%s %.3g" % kv for kv in
+                              sorted(t["drops_mpps"].items())) or "none"
+            lines.append("| %s | %d | %.2f | %.1f | %.1f | %s | %.1f | %.1f "
+                         "| %s |" % (
+                             e["scenario"], e["size"], t["rx_mpps"],
+                             t["total_per_tx"], t["rx_per_rx"],
+                             " | ".join(cells),
+                             t["total_per_tx"] - t["outside_per_tx"],
+                             t["outside_per_tx"], drops))
     return "\n".join(lines) + "\n"
 
 
@@ -445,9 +478,15 @@ def markdown(results):
 def machine_info():
     info = {"cpu": "?", "cpus": os.cpu_count()}
     with open("/proc/cpuinfo") as f:
-        m = re.search(r"model name\s*:\s*(.*)", f.read())
+        text = f.read()
+    for key, rx in (("cpu", r"model name\s*:\s*(.*)"),
+                    ("cpu_family", r"cpu family\s*:\s*(.*)"),
+                    ("cpu_model", r"\nmodel\s*:\s*(.*)"),
+                    ("cpu_mhz", r"cpu MHz\s*:\s*(.*)")):
+        m = re.search(rx, text)
         if m:
-            info["cpu"] = m.group(1).strip()
+            info[key] = m.group(1).strip()
+    info["hypervisor"] = " hypervisor " in text
     try:
         info["dpdk"] = subprocess.run(
             ["pkg-config", "--modversion", "libdpdk"], capture_output=True,
@@ -455,6 +494,17 @@ def machine_info():
     except OSError:
         pass
     info["kernel"] = os.uname().release
+    try:
+        import hashlib
+        with open(sc.TOLLGATE, "rb") as f:
+            info["tollgate_binary"] = {
+                "path": sc.TOLLGATE,
+                "sha256": hashlib.sha256(f.read()).hexdigest()[:16],
+                "mtime": datetime.datetime.fromtimestamp(
+                    os.path.getmtime(sc.TOLLGATE)).isoformat(
+                        timespec="seconds")}
+    except OSError:
+        pass
     try:
         git = subprocess.run(["git", "-C", sc.REPO, "rev-parse", "HEAD"],
                              capture_output=True, text=True)
@@ -487,6 +537,12 @@ def parse_args():
                    ", ".join(s.name for s in sc.SCENARIOS))
     p.add_argument("--system", action="append",
                    help="only this system (repeatable)")
+    p.add_argument("--min-cpu-share", type=float, default=0.95,
+                   help="a run whose worker thread was on a CPU for less "
+                        "than this share of the window was disturbed by "
+                        "another process: run it again (default 0.95)")
+    p.add_argument("--retries", type=int, default=2,
+                   help="re-runs of a disturbed run (default 2)")
     a = p.parse_args()
     q = a.quick
     a.seconds = a.seconds if a.seconds is not None else (3 if q else 10)
@@ -541,9 +597,25 @@ def main():
                         r = {"scenario": scen.name, "size": size,
                              "system": system.name, "repeat": rep + 1,
                              "log": os.path.relpath(logfile, BENCH)}
+                        share = None
                         try:
-                            r["measure"], r["exit_code"] = run_one(
-                                system, ctx, args, logfile)
+                            for attempt in range(args.retries + 1):
+                                if attempt:
+                                    n += 1
+                                    ctx.prefix = "%s-%d" % (tag, n)
+                                    log("  %-12s rep %d: worker on CPU only "
+                                        "%.1f %%: disturbed, again" % (
+                                            system.name, rep + 1, 100 *
+                                            (share or 0)))
+                                r["measure"], r["exit_code"] = run_one(
+                                    system, ctx, args, logfile)
+                                share = r["measure"]["worker_cpu_share"]
+                                if share is None or \
+                                        share >= args.min_cpu_share:
+                                    break
+                            r["attempts"] = attempt + 1
+                            r["disturbed"] = share is not None and \
+                                share < args.min_cpu_share
                             r["ok"] = True
                             m = r["measure"]
                             log("  %-12s rep %d: %7.3f Mpps  (worker on CPU "

@@ -18,7 +18,9 @@ from typing import Callable, Dict, List, Optional
 import traffic as tr
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TOLLGATE = os.path.join(REPO, "build/app/tollgate/tollgate")
+# TOLLGATE_BIN benchmarks another build (a patched copy, an older commit).
+TOLLGATE = os.environ.get("TOLLGATE_BIN",
+                          os.path.join(REPO, "build/app/tollgate/tollgate"))
 TESTPMD = "/usr/bin/dpdk-testpmd"
 
 # ---------------------------------------------------------------- context

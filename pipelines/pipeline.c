@@ -236,10 +236,25 @@ tg_pipeline_create(
 			snprintf(err, errlen, "too many rx queues per lcore");
 		goto fail;
 	}
-	for (s = 0; s < TG_STAGE__COUNT; s++) {
-		struct tg_worker *w = pl->workers[pl->stage_worker[s]];
+	/* Poll a worker's stages in the order the transit path (the hot
+	 * one) visits them, so one round carries a burst through as many
+	 * stages as possible. */
+	for (i = 0; i < tg_paths[TG_PATH_TRANSIT].n_steps + TG_STAGE__COUNT;
+		i++) {
+		const struct tg_path_def *tp = &tg_paths[TG_PATH_TRANSIT];
+		struct tg_worker *w;
+		bool seen = false;
+		uint8_t k;
 
-		w->stages[w->n_stages++] = s;
+		/* transit steps first, then any stage it does not visit */
+		s = i < tp->n_steps ? tp->steps[i].stage : i - tp->n_steps;
+		if (s >= TG_STAGE__COUNT)
+			continue;
+		w = pl->workers[pl->stage_worker[s]];
+		for (k = 0; k < w->n_stages; k++)
+			seen |= w->stages[k] == s;
+		if (!seen)
+			w->stages[w->n_stages++] = s;
 	}
 	if (create_rings(pl, conf, err, errlen) < 0)
 		goto fail;

@@ -14,6 +14,7 @@
 #define TG_BUF_SIZE    64 /* packets buffered per destination */
 #define TG_TXQ_HANDOFF UINT16_MAX
 #define TG_MAX_RXQ     (TG_MAX_PORTS * 4)
+#define TG_MAX_ROUNDS  (2 * TG_PATH_MAX_STEPS) /* stage rounds per poll */
 
 struct tg_pktbuf {
 	uint16_t n;
@@ -32,6 +33,7 @@ struct tg_worker {
 	} rxq[TG_MAX_RXQ];
 	uint8_t n_stages;
 	uint8_t stages[TG_STAGE__COUNT];
+	uint32_t active_stages;		/* of this iteration's snapshot */
 	bool drains_handoff;		/* owns queue 0 of every port */
 	uint16_t txq[RTE_MAX_ETHPORTS]; /* queue to use, or TG_TXQ_HANDOFF */
 	uint16_t n_dirty_tx;

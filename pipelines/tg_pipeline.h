@@ -82,12 +82,13 @@ uint16_t tg_drop_count(void);
 uint16_t tg_drop_base(enum tg_drop_owner owner);
 
 struct tg_stage_stats {
-	uint64_t in;	  /**< packets handed to the stage */
-	uint64_t next;	  /**< continued on their path */
-	uint64_t jumped;  /**< path switches (TG_V_GOTO) */
-	uint64_t tx;	  /**< sent straight to TX (TG_V_TX) */
-	uint64_t stolen;  /**< kept by the stage */
-	uint64_t emitted; /**< released or created later by the stage */
+	uint64_t in;	   /**< packets handed to the stage */
+	uint64_t bypassed; /**< passed by: nothing to do in this snapshot */
+	uint64_t next;	   /**< continued on their path */
+	uint64_t jumped;   /**< path switches (TG_V_GOTO) */
+	uint64_t tx;	   /**< sent straight to TX (TG_V_TX) */
+	uint64_t stolen;   /**< kept by the stage */
+	uint64_t emitted;  /**< released or created later by the stage */
 	uint64_t dropped;
 	uint64_t bursts; /**< calls with at least one packet */
 	uint64_t cycles; /**< TSC spent in those calls */
@@ -101,6 +102,7 @@ struct tg_lcore_stats {
 	uint64_t generated;
 	uint64_t iterations;
 	uint64_t busy_iterations;
+	uint64_t rx_backpressure; /**< polls that skipped RX: rings full */
 	uint64_t rx_cycles; /**< TSC spent validating and classifying RX */
 	uint64_t drops[TG_DROP_MAX];
 	/** entered each path: at RX, generated, or by a path switch */
@@ -118,7 +120,7 @@ struct tg_pipeline_port {
 	uint16_t port_id;
 	uint16_t n_rxq;
 	uint16_t n_txq; /**< TX queues configured on the port */
-	bool l3;        /**< bare IP (net_tun): no Ethernet header on the wire */
+	bool l3; /**< bare IP (net_tun): no Ethernet header on the wire */
 	char name[TG_NAME_MAX];
 };
 

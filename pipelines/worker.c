@@ -99,6 +99,13 @@ w_to_step(struct tg_worker *w, struct rte_mbuf *m, struct tg_meta *md)
 		return;
 	}
 	st = &tg_paths[md->path].steps[md->step];
+	/* Every path ends in TX or HOST, which are never bypassed. */
+	while (st->stage < TG_STAGE__COUNT &&
+		!(w->active_stages & (1u << st->stage))) {
+		w->stats.stage[st->stage].bypassed++;
+		md->step++;
+		st++;
+	}
 	if (likely(st->stage < TG_STAGE__COUNT)) {
 		md->mode = st->mode;
 		b = &w->to_stage[st->stage];
@@ -216,6 +223,9 @@ w_rx_l3_to_eth(struct rte_mbuf **pkts, uint16_t n)
 		if (eth == NULL)
 			continue;
 		memset(eth, 0, sizeof(*eth));
+		/* Whatever the driver guessed about a checksum, it guessed on
+		 * the wrong header: verify in software. */
+		m->ol_flags &= ~RTE_MBUF_F_RX_IP_CKSUM_MASK;
 		eth->ether_type =
 			rte_cpu_to_be_16(ver == 4   ? RTE_ETHER_TYPE_IPV4
 					 : ver == 6 ? RTE_ETHER_TYPE_IPV6
@@ -268,17 +278,10 @@ w_run_stage(
 	uint64_t t0;
 	uint16_t n, i;
 
-	if (ops->tick != NULL) {
-		ops->tick(t, ctx, now, &w->emit);
-		if (w->emit.n)
-			w_drain_emit(w, s, ss);
-	}
 	n = (uint16_t)rte_ring_dequeue_burst(
 		w->pl->stage_ring[s], (void **)pkts, w->pl->burst, NULL);
-	if (n == 0) {
-		w_flush_stages(w);
+	if (n == 0)
 		return 0;
-	}
 	t0 = rte_rdtsc();
 	ops->burst(t, ctx, pkts, n, verdict, &w->emit, now);
 	ss->cycles += rte_rdtsc() - t0;
@@ -292,6 +295,43 @@ w_run_stage(
 	 * order sees it without waiting for the next iteration. */
 	w_flush_stages(w);
 	return n;
+}
+
+/* Timers of the stages placed here: once per iteration. */
+static void
+w_tick(struct tg_worker *w, const struct tg_tables *t, uint64_t now)
+{
+	uint16_t i;
+
+	for (i = 0; i < w->n_stages; i++) {
+		uint8_t s = w->stages[i];
+
+		if (tg_stage_ops[s].tick == NULL)
+			continue;
+		tg_stage_ops[s].tick(t, w->pl->stage_ctx[s], now, &w->emit);
+		if (w->emit.n)
+			w_drain_emit(w, s, &w->stats.stage[s]);
+	}
+	w_flush_stages(w);
+}
+
+/*
+ * Back-pressure: take no more from the ports while any stage ring is
+ * short of room for what one poll could bring. The NIC then holds (or
+ * drops and counts, rx_missed) what the pipeline cannot take, instead of
+ * the pipeline dropping packets it already paid to receive.
+ */
+static inline bool
+w_rx_room(const struct tg_worker *w)
+{
+	const struct tg_pipeline *pl = w->pl;
+	unsigned int need = (unsigned int)pl->burst * 2;
+	uint8_t s;
+
+	for (s = 0; s < TG_STAGE__COUNT; s++)
+		if (rte_ring_free_count(pl->stage_ring[s]) < need)
+			return false;
+	return true;
 }
 
 static void
@@ -336,19 +376,35 @@ tg_pipeline_poll_once(struct tg_pipeline *pl, uint16_t idx)
 	const struct tg_tables *t = tg_snapshot_get(pl->slot);
 	uint64_t now = rte_rdtsc();
 	uint32_t handled = 0;
-	uint16_t i, n;
+	uint16_t i, n, r;
 
-	for (i = 0; i < w->n_rxq; i++) {
-		n = rte_eth_rx_burst(w->rxq[i].port, w->rxq[i].queue,
-			w->burst_pkts, pl->burst);
-		if (n == 0)
-			continue;
-		w->stats.rx += n;
-		handled += n;
-		w_rx(w, t, w->burst_pkts, n, w->rxq[i].port);
+	w->active_stages = t->active_stages;
+	w_tick(w, t, now);
+	if (likely(w_rx_room(w))) {
+		for (i = 0; i < w->n_rxq; i++) {
+			n = rte_eth_rx_burst(w->rxq[i].port, w->rxq[i].queue,
+				w->burst_pkts, pl->burst);
+			if (n == 0)
+				continue;
+			w->stats.rx += n;
+			handled += n;
+			w_rx(w, t, w->burst_pkts, n, w->rxq[i].port);
+		}
+	} else {
+		w->stats.rx_backpressure++;
 	}
-	for (i = 0; i < w->n_stages; i++)
-		handled += w_run_stage(w, t, w->stages[i], now);
+	/* Rounds over the local stages until their rings are empty (bounded
+	 * so that RX and TX are served): a packet whose stages all run here
+	 * crosses its whole path in one iteration. */
+	for (r = 0; r < TG_MAX_ROUNDS; r++) {
+		uint32_t done = 0;
+
+		for (i = 0; i < w->n_stages; i++)
+			done += w_run_stage(w, t, w->stages[i], now);
+		handled += done;
+		if (done == 0)
+			break;
+	}
 	if (w->drains_handoff)
 		w_drain_handoff(w);
 	w_flush_tx(w);

@@ -86,10 +86,11 @@ for f in build-fuzz/test/fuzz/fuzz_*; do
 	fi
 done
 
-for suite in test/integration/run.py test/e2e/run.sh; do
+for suite in test/integration/run.py test/integration/bad_input.py \
+	test/e2e/run.sh test/e2e/tun.sh; do
 	[ -f "$suite" ] || continue
 	echo "== $suite"
-	log="$logs/$(basename "$(dirname "$suite")").log"
+	log="$logs/$(echo "$suite" | tr / _).log"
 	case "$suite" in
 	*.py) /usr/bin/python3 "$suite" 2>&1 | tee "$log"; rc=${PIPESTATUS[0]} ;;
 	*) bash "$suite" 2>&1 | tee "$log"; rc=${PIPESTATUS[0]} ;;

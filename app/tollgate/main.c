@@ -92,7 +92,8 @@ parse_args(int argc, char **argv, struct app_opts *o)
 			errno = 0;
 			o->stats_period =
 				(unsigned int)strtoul(optarg, &end, 10);
-			if (errno || *end || o->stats_period > 86400) {
+			if (errno || end == optarg || *end ||
+				o->stats_period > 86400) {
 				fprintf(stderr,
 					"--stats-period: 0..86400 seconds\n");
 				return -1;
@@ -198,6 +199,8 @@ main(int argc, char **argv)
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "EAL: %s\n", rte_strerror(rte_errno));
 	tg_app_log_init();
+	/* Also on rte_exit() during start-up: leave no runtime files. */
+	atexit(remove_runtime_dir);
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -257,13 +260,16 @@ main(int argc, char **argv)
 	tg_app_stats_print(&ctl, pl, stdout, true);
 	ret = 0;
 
+	/* Telemetry callbacks use the pipeline under the control lock: once
+	 * it is NULL under that lock, none is using it. */
+	pthread_mutex_lock(&ctl.lock);
 	ctl.pl = NULL;
+	pthread_mutex_unlock(&ctl.lock);
 	tg_app_ports_stop(&env);
 	tg_pipeline_free(pl);
 	tg_control_fini(&ctl);
 	rte_mempool_free(mp);
 	rte_eal_cleanup();
-	remove_runtime_dir();
 	for (rc = 0; rc < eal_argc; rc++)
 		free(eal_argv_owned[rc]);
 	return ret;

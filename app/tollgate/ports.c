@@ -63,7 +63,11 @@ port_start(const struct tg_cfg_port *cp, uint16_t port_id, uint16_t n_workers,
 	memset(&conf, 0, sizeof(conf));
 	/* Use the NIC's IPv4 header check where it has one; lib/pkt reads
 	 * ol_flags and falls back to software otherwise. */
-	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
+	pp->l3 = info.driver_name != NULL &&
+		 strcmp(info.driver_name, "net_tun") == 0;
+	/* net_tun parses bare IP as if it had an Ethernet header, so its
+	 * checksum flags describe the wrong bytes: never ask it. */
+	if (!pp->l3 && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM))
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
 	if (cp->rx_queues > 1) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
@@ -105,9 +109,6 @@ port_start(const struct tg_cfg_port *cp, uint16_t port_id, uint16_t n_workers,
 			strerror(-rc));
 		return rc;
 	}
-	/* net_tun carries bare IP packets (no Ethernet header). */
-	pp->l3 = info.driver_name != NULL &&
-		 strcmp(info.driver_name, "net_tun") == 0;
 	pp->port_id = port_id;
 	pp->n_rxq = cp->rx_queues;
 	pp->n_txq = nb_txq;
@@ -135,7 +136,8 @@ tg_app_ports_start(const struct tg_config *cfg, uint16_t n_workers,
 				"%s:%u:%u: ports[%u].device: no ethdev named "
 				"'%s' (driver missing, or PCI device not bound "
 				"to vfio-pci?)",
-				cfg->file, cp->pos.line, cp->pos.col, i, name);
+				cfg->file, cp->device_pos.line,
+				cp->device_pos.col, i, name);
 			return -ENODEV;
 		}
 		rc = port_start(

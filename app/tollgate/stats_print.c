@@ -51,12 +51,12 @@ tg_app_stats_print(struct tg_control *ctl, const struct tg_pipeline *pl,
 	for (st = 0; st < TG_STAGE__COUNT; st++) {
 		const struct tg_stage_stats *ss = &s.stage[st];
 
-		if (ss->in == 0 && ss->emitted == 0)
+		if (ss->in == 0 && ss->emitted == 0 && ss->bypassed == 0)
 			continue;
 		fprintf(f,
-			"stage %-30s in %" PRIu64 " dropped %" PRIu64
-			" cycles/pkt %.1f\n",
-			tg_stage_name(st), ss->in, ss->dropped,
+			"stage %-30s in %" PRIu64 " bypassed %" PRIu64
+			" dropped %" PRIu64 " cycles/pkt %.1f\n",
+			tg_stage_name(st), ss->in, ss->bypassed, ss->dropped,
 			ss->in ? (double)ss->cycles / (double)ss->in : 0.0);
 	}
 	for (i = 0; i < tg_drop_count(); i++)

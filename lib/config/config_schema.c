@@ -470,6 +470,7 @@ port_item(struct tg_cfg_ctx *c, size_t i, const yaml_node_t *item, void *arg)
 	tg_cfg_walk_map(c, item, port_fields, N_FIELDS(port_fields), p, s);
 	c->port[i].name = tg_cfg_seen_pos(&s[PORT_NAME], p->pos);
 	c->port[i].device = tg_cfg_seen_pos(&s[PORT_DEVICE], p->pos);
+	p->device_pos = c->port[i].device;
 	return true;
 }
 

@@ -13,6 +13,17 @@
 
 /* --------------------------------------------------------------- errors */
 
+/* Messages quote the user's YAML: keep control characters (a newline in
+ * a quoted key, an escape sequence) from reaching the terminal, so each
+ * error stays one line of plain text. */
+static void
+scrub(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 static void
 errs_vadd(struct tg_cfg_errors *errs, uint32_t line, uint32_t col,
 	const char *path, const char *fmt, va_list ap)
@@ -26,6 +37,8 @@ errs_vadd(struct tg_cfg_errors *errs, uint32_t line, uint32_t col,
 		memcpy(e->path, path, n); /* long paths are cut, not refused */
 		e->path[n] = '\0';
 		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		scrub(e->path);
+		scrub(e->msg);
 	}
 	if (errs->n < UINT32_MAX)
 		errs->n++;

@@ -47,6 +47,7 @@ struct tg_cfg_port {
 	uint16_t rx_desc;           /**< default 1024 */
 	uint16_t tx_desc;           /**< default 1024 */
 	struct tg_cfg_pos pos;
+	struct tg_cfg_pos device_pos; /**< of the device value: start-up errors */
 };
 
 /** interfaces: — IPv4 settings of a port (one interface per port). */

@@ -34,6 +34,10 @@ tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
 		rte_free(t);
 		return rc;
 	}
+	/* Forward always routes. filter, natfw, ipsec and localfilter have
+	 * no component yet: they pass everything, so they are bypassed. Each
+	 * sets its bit here when it lands and has something configured. */
+	t->active_stages = 1u << TG_STAGE_FORWARD;
 	*out = t;
 	return 0;
 }

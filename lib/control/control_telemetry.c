@@ -170,6 +170,9 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	pthread_mutex_lock(&tel_ctl->lock);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "generation", tel_ctl->generation);
+	if (tel_ctl->slot.cur != NULL)
+		rte_tel_data_add_dict_u64(
+			d, "active_stages", tel_ctl->slot.cur->active_stages);
 	if (tel_ctl->pl == NULL) {
 		pthread_mutex_unlock(&tel_ctl->lock);
 		return 0;
@@ -183,6 +186,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		d, "in_rings", tg_pipeline_in_rings(tel_ctl->pl));
 	rte_tel_data_add_dict_u64(d, "iterations", sum.iterations);
 	rte_tel_data_add_dict_u64(d, "busy_iterations", sum.busy_iterations);
+	rte_tel_data_add_dict_u64(d, "rx_backpressure", sum.rx_backpressure);
 	rte_tel_data_add_dict_u64(d, "rx_cycles", sum.rx_cycles);
 	rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
 
@@ -217,6 +221,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 			rte_tel_data_add_dict_int(p, "lcore",
 				tg_pipeline_stage_lcore(tel_ctl->pl, s));
 			rte_tel_data_add_dict_u64(p, "in", ss->in);
+			rte_tel_data_add_dict_u64(p, "bypassed", ss->bypassed);
 			rte_tel_data_add_dict_u64(p, "next", ss->next);
 			rte_tel_data_add_dict_u64(p, "path_switch", ss->jumped);
 			rte_tel_data_add_dict_u64(p, "direct_tx", ss->tx);

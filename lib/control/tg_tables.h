@@ -16,6 +16,11 @@ struct tg_tables {
 	uint64_t generation;
 	uint64_t load_time;    /**< time(NULL) when published */
 	struct tg_config *cfg; /**< the model it was built from */
+	/** Stages with work in this snapshot (bit 1 << enum tg_stage). The
+	 *  dispatcher moves packets past the others without a ring hop and
+	 *  counts them as bypassed, as VPP leaves disabled features off an
+	 *  arc. */
+	uint32_t active_stages;
 	struct tg_forward_table *forward;
 	/* filter, natfw, ipsec, localfilter tables join here. */
 };

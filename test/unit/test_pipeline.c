@@ -131,17 +131,21 @@ struct fixture {
 /* @p n_txq TX queues per port (fewer than workers: hand-off to worker 0);
  * @p l3_wan: port 1 carries bare IP like a net_tun port. */
 static void
-fx_setup_opts(
-	struct fixture *fx, uint16_t n_workers, uint16_t n_txq, bool l3_wan)
+fx_setup_opts(struct fixture *fx, uint16_t n_workers, uint16_t n_txq,
+	bool l3_wan, const char *extra_yaml)
 {
 	struct tg_pipeline_conf pc;
 	struct tg_cfg_errors errs;
 	struct tg_config *cfg = NULL;
-	char err[256];
+	char err[256], y[2048];
 	uint16_t i;
+	int len;
 
-	CU_ASSERT_FATAL(tg_config_parse("<test>", yaml, sizeof(yaml) - 1, &cfg,
-				&errs) == 0);
+	len = snprintf(y, sizeof(y), "%s%s", yaml, extra_yaml);
+	CU_ASSERT_FATAL(len > 0 && (size_t)len < sizeof(y));
+	if (tg_config_parse("<test>", y, (size_t)len, &cfg, &errs) < 0)
+		tg_cfg_errors_print(&errs, stderr);
+	CU_ASSERT_FATAL(cfg != NULL);
 	env.l3[1] = l3_wan;
 	CU_ASSERT_FATAL(tg_control_init(&fx->ctl, &env, 0) == 0);
 	memset(&pc, 0, sizeof(pc));
@@ -169,7 +173,7 @@ fx_setup_opts(
 static void
 fx_setup(struct fixture *fx, uint16_t n_workers)
 {
-	fx_setup_opts(fx, n_workers, NB_TXQ, false);
+	fx_setup_opts(fx, n_workers, NB_TXQ, false, "");
 }
 
 static void
@@ -309,12 +313,49 @@ test_pipeline_transit_forward(void)
 	CU_ASSERT(s.tx == 40);
 	CU_ASSERT(s.path_rx[TG_PATH_TRANSIT] == 40);
 	CU_ASSERT(s.path_done[TG_PATH_TRANSIT] == 40);
-	/* Every stage of the transit path saw them (filter twice). */
-	CU_ASSERT(s.stage[TG_STAGE_FILTER].in == 80);
+	/* Only forward has work: the others are passed by in path order
+	 * (filter twice), without a ring hop. */
 	CU_ASSERT(s.stage[TG_STAGE_FORWARD].in == 40);
-	CU_ASSERT(s.stage[TG_STAGE_NATFW].in == 40);
-	CU_ASSERT(s.stage[TG_STAGE_IPSEC].in == 40);
-	CU_ASSERT(s.stage[TG_STAGE_LOCALFILTER].in == 0);
+	CU_ASSERT(s.stage[TG_STAGE_FILTER].in == 0);
+	CU_ASSERT(s.stage[TG_STAGE_FILTER].bypassed == 80);
+	CU_ASSERT(s.stage[TG_STAGE_NATFW].bypassed == 40);
+	CU_ASSERT(s.stage[TG_STAGE_IPSEC].bypassed == 40);
+	CU_ASSERT(s.stage[TG_STAGE_LOCALFILTER].bypassed == 0);
+	fx_teardown(&fx);
+}
+
+static void
+test_pipeline_active_stages_get_every_packet(void)
+{
+	struct fixture fx;
+	struct tg_lcore_stats s;
+	struct rte_mbuf *m;
+	int i;
+
+	/* A snapshot where every stage has work: each transit packet goes
+	 * through every stage's ring, in the seed's order, and is unchanged
+	 * by the stages that only pass. */
+	fx_setup(&fx, 1);
+	fx.ctl.slot.cur->active_stages = (1u << TG_STAGE__COUNT) - 1;
+	for (i = 0; i < 40; i++)
+		rte_ring_enqueue(
+			rxr[0], mk_udp(0, 0x0a000002, 0x10000000 + i, 64));
+	rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x0a000001, 64));
+	run(&fx, 1, 8);
+	for (i = 0; i < 40; i++) {
+		m = tx_get(1, 0);
+		CU_ASSERT_FATAL(m != NULL);
+		check_forwarded(m, 63);
+		rte_pktmbuf_free(m);
+	}
+	tg_pipeline_stats_sum(fx.pl, &s);
+	CU_ASSERT(s.stage[TG_STAGE_FILTER].in == 81); /* 40 x 2 + target */
+	CU_ASSERT(s.stage[TG_STAGE_FORWARD].in == 40);
+	CU_ASSERT(s.stage[TG_STAGE_NATFW].in == 41);
+	CU_ASSERT(s.stage[TG_STAGE_IPSEC].in == 41);
+	CU_ASSERT(s.stage[TG_STAGE_LOCALFILTER].in == 1);
+	CU_ASSERT(s.stage[TG_STAGE_FILTER].bypassed == 0);
+	CU_ASSERT(s.drops[drop_idx("pipeline.no_host_port")] == 1);
 	fx_teardown(&fx);
 }
 
@@ -356,7 +397,8 @@ test_pipeline_drops_add_up(void)
 	CU_ASSERT(s.drops[drop_idx("forward.no_route")] == 1);
 	CU_ASSERT(s.drops[drop_idx("forward.ttl_exceeded")] == 1);
 	CU_ASSERT(s.drops[drop_idx("pipeline.no_host_port")] == 1);
-	CU_ASSERT(s.stage[TG_STAGE_LOCALFILTER].in == 1);
+	CU_ASSERT(s.stage[TG_STAGE_LOCALFILTER].bypassed == 1);
+	CU_ASSERT(s.path_done[TG_PATH_TARGET] == 1);
 	for (i = 0; i < tg_drop_count(); i++)
 		drops += s.drops[i];
 	/* rx + generated = tx + host + drops + in flight */
@@ -486,7 +528,13 @@ test_pipeline_tx_handoff(void)
 
 	/* One TX queue per port, two workers: the worker that ends a packet
 	 * but owns no queue hands it to worker 0 through a ring. */
-	fx_setup_opts(&fx, 2, 1, false);
+	fx_setup_opts(&fx, 2, 1, false,
+		"pipeline:\n"
+		"  placement:\n"
+		"    - {lcore: 1, ports: [p0, p1],"
+		" stages: [filter, natfw, ipsec, localfilter]}\n"
+		"    - {lcore: 2, stages: [forward]}\n");
+	CU_ASSERT(tg_pipeline_stage_lcore(fx.pl, TG_STAGE_FORWARD) == 2);
 	for (i = 0; i < 64; i++)
 		rte_ring_enqueue(
 			rxr[0], mk_udp(0, 0x0a000002, 0x10000000 + i, 64));
@@ -509,7 +557,7 @@ test_pipeline_bare_ip_port(void)
 	uint8_t *p, ip[46];
 	int i;
 
-	fx_setup_opts(&fx, 1, NB_TXQ, true);
+	fx_setup_opts(&fx, 1, NB_TXQ, true, "");
 	/* Ethernet in on lan, out on the bare-IP wan port: no MACs, no ARP
 	 * for the gateway, the IP packet byte for byte with TTL - 1. */
 	in = mk_udp(0, 0x0a000002, 0x10000001, 64);
@@ -582,6 +630,8 @@ main(void)
 		"test_pipeline_paths_follow_the_seed",
 		test_pipeline_paths_follow_the_seed,
 		"test_pipeline_transit_forward", test_pipeline_transit_forward,
+		"test_pipeline_active_stages_get_every_packet",
+		test_pipeline_active_stages_get_every_packet,
 		"test_pipeline_drops_add_up", test_pipeline_drops_add_up,
 		"test_pipeline_arp_through_the_arp_path",
 		test_pipeline_arp_through_the_arp_path,
