@@ -147,6 +147,9 @@ w_verdict(struct tg_worker *w, struct rte_mbuf *m, uint16_t v, uint8_t s,
 		break;
 	case TG_V_TX:
 		ss->tx++;
+		/* Straight out (ARP): that ends the packet's path too. */
+		if (likely(md->path < TG_PATH__COUNT))
+			w->stats.path_done[md->path]++;
 		w_tx(w, m, md->tx_if);
 		break;
 	case TG_V_STOLEN:
