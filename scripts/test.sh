@@ -86,7 +86,8 @@ for f in build-fuzz/test/fuzz/fuzz_*; do
 	fi
 done
 
-for suite in test/integration/run.py test/integration/bad_input.py \
+for suite in test/integration/shipped_configs.py test/integration/run.py \
+	test/integration/bad_input.py \
 	test/e2e/run.sh test/e2e/tun.sh; do
 	[ -f "$suite" ] || continue
 	echo "== $suite"

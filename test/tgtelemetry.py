@@ -84,10 +84,10 @@ class Telemetry:
             r = self.cmd(command, "%d,%d" % (start, page))
             if not isinstance(r, dict):
                 raise TelemetryError("%s: %r" % (command, r))
-            page = r.get(key, [])
-            if isinstance(page, dict):  # {"0": {...}, "1": {...}}
-                page = [page[k] for k in sorted(page, key=int)]
-            out.extend(page)
+            rows = r.get(key, [])
+            if isinstance(rows, dict):  # {"0": {...}, "1": {...}}
+                rows = [rows[k] for k in sorted(rows, key=int)]
+            out.extend(rows)
             if "next" not in r:
                 return out
             start = r["next"]
