@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inttypes.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -26,11 +28,67 @@
 #include "tg_pipeline.h"
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t reload_signal;
 
 static void
 on_signal(int sig)
 {
-	stop_signal = sig;
+	if (sig == SIGHUP)
+		reload_signal = 1;
+	else
+		stop_signal = sig;
+}
+
+/* SIGHUP: reload the file tollgate runs from, the way daemons do. */
+static void
+reload_on_hup(struct tg_control *ctl)
+{
+	struct tg_cfg_errors *errs = malloc(sizeof(*errs));
+	struct tg_reload_summary sum;
+
+	if (errs == NULL)
+		return;
+	if (tg_control_reload(ctl, NULL, errs, &sum) == 0) {
+		TG_APP_LOG(INFO,
+			"SIGHUP: reloaded %s: generation %" PRIu64
+			", routes +%u -%u, neighbors +%u -%u, interfaces added "
+			"[%s] removed [%s] changed [%s]",
+			errs->file, sum.generation, sum.routes_added,
+			sum.routes_removed, sum.neighbors_added,
+			sum.neighbors_removed, sum.if_added, sum.if_removed,
+			sum.if_changed);
+	} else {
+		TG_APP_LOG(ERR,
+			"SIGHUP: reload refused, generation %" PRIu64
+			" still runs:",
+			sum.generation);
+		tg_cfg_errors_print(errs, stderr);
+	}
+	free(errs);
+}
+
+/*
+ * The telemetry socket's file permissions are its only access control:
+ * anyone who can write to the runtime directory could replace the socket
+ * or the EAL files. Refuse to run with a directory others may write to.
+ */
+static int
+check_runtime_dir(void)
+{
+	const char *dir = rte_eal_get_runtime_dir();
+	struct stat st;
+
+	if (dir == NULL || stat(dir, &st) != 0)
+		return 0;
+	if (st.st_mode & (S_IWOTH | S_IWGRP)) {
+		fprintf(stderr,
+			"%s is writable by group or others (mode %04o): anyone "
+			"there could reach the telemetry socket; chmod go-w "
+			"it\n",
+			dir, (unsigned int)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -202,8 +260,11 @@ main(int argc, char **argv)
 	/* Also on rte_exit() during start-up: leave no runtime files. */
 	atexit(remove_runtime_dir);
 
+	if (check_runtime_dir() < 0)
+		rte_exit(EXIT_FAILURE, "unsafe runtime directory\n");
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 
 	mp = rte_pktmbuf_pool_create("tg_mbufs", cfg->mempool.mbufs,
 		cfg->mempool.cache, TG_MBUF_PRIV_SIZE, cfg->mempool.data_room,
@@ -250,6 +311,10 @@ main(int argc, char **argv)
 	next_stats = rte_get_tsc_cycles() + o.stats_period * rte_get_tsc_hz();
 	while (!stop_signal) {
 		rte_delay_us_sleep(100 * 1000);
+		if (reload_signal) {
+			reload_signal = 0;
+			reload_on_hup(&ctl);
+		}
 		if (o.stats_period && rte_get_tsc_cycles() >= next_stats) {
 			tg_app_stats_print(&ctl, pl, stdout, false);
 			next_stats += o.stats_period * rte_get_tsc_hz();

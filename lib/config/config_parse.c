@@ -642,6 +642,17 @@ parse_buf(const char *name, const char *text, size_t len,
 		tg_config_free(cfg);
 		return rc;
 	}
+	/* Keep the exact text that was applied: /tollgate/config/show must
+	 * show what runs, whatever the file on disk says by then. */
+	cfg->source = malloc(len + 1);
+	if (cfg->source == NULL) {
+		tg_config_free(cfg);
+		tg_cfg_errs_add(errs, 0, 0, "", "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(cfg->source, buf, len);
+	cfg->source[len] = '\0';
+	cfg->source_len = len;
 	*out = cfg;
 	return 0;
 }
@@ -758,5 +769,6 @@ tg_config_free(struct tg_config *cfg)
 		return;
 	free(cfg->routes);
 	free(cfg->neighbors);
+	free(cfg->source);
 	free(cfg);
 }

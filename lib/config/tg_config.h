@@ -152,6 +152,9 @@ struct tg_config {
 
 	uint32_t n_neighbors;
 	struct tg_cfg_neighbor *neighbors; /**< malloc'd */
+
+	char *source;      /**< the YAML text parsed (malloc'd, NUL-ended) */
+	size_t source_len;
 };
 
 /** One configuration error. Printed as FILE:LINE:COL: yaml.path: message */

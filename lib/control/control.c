@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -80,16 +81,28 @@ int
 tg_control_apply(
 	struct tg_control *ctl, struct tg_config *cfg, char *err, size_t errlen)
 {
-	struct tg_tables *t, *old;
+	uint64_t build_us;
 	int rc;
 
 	pthread_mutex_lock(&ctl->lock);
+	rc = tg_control_apply_locked(ctl, cfg, err, errlen, &build_us);
+	pthread_mutex_unlock(&ctl->lock);
+	return rc;
+}
+
+int
+tg_control_apply_locked(struct tg_control *ctl, struct tg_config *cfg,
+	char *err, size_t errlen, uint64_t *build_us)
+{
+	uint64_t t0 = rte_get_tsc_cycles();
+	struct tg_tables *t, *old;
+	int rc;
+
 	rc = tg_tables_build(cfg, &ctl->env, ctl->generation + 1, ctl->socket,
 		&t, err, errlen);
-	if (rc < 0) {
-		pthread_mutex_unlock(&ctl->lock);
+	*build_us = (rte_get_tsc_cycles() - t0) * 1000000 / rte_get_tsc_hz();
+	if (rc < 0)
 		return rc;
-	}
 	t->cfg = cfg;
 	t->load_time = (uint64_t)time(NULL);
 	old = ctl->slot.cur;
@@ -99,7 +112,6 @@ tg_control_apply(
 	/* Every worker must finish the iteration that may still use `old`. */
 	rte_rcu_qsbr_synchronize(ctl->slot.qsv, RTE_QSBR_THRID_INVALID);
 	tg_tables_free(old);
-	pthread_mutex_unlock(&ctl->lock);
 	return 0;
 }
 

@@ -34,6 +34,26 @@ ip_str(uint32_t a, char *buf, size_t len)
 		(a >> 8) & 0xff, a & 0xff);
 }
 
+/*
+ * DPDK 22.11's JSON writer mangles bytes >= 0x80 (it takes them for
+ * control characters and writes invalid escapes): every string that may
+ * come from a user — file names, error messages quoting the YAML — goes
+ * through here first. Non-ASCII and control bytes become '?'.
+ */
+static const char *
+ascii(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		buf[i] = ((unsigned char)s[i] < 0x20 ||
+				 (unsigned char)s[i] >= 0x7f)
+				 ? '?'
+				 : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 static int
 reply_error(struct rte_tel_data *d, const char *msg)
 {
@@ -411,6 +431,7 @@ out:
 static int
 tel_config(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	char buf[RTE_TEL_MAX_STRING_LEN];
 	const struct tg_tables *t;
 
 	if (params != NULL && *params != '\0')
@@ -422,13 +443,198 @@ tel_config(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(
 		d, "uptime_s", (uint64_t)time(NULL) - tel_ctl->start_time);
 	if (t != NULL) {
-		rte_tel_data_add_dict_string(d, "file", t->cfg->file);
+		rte_tel_data_add_dict_string(
+			d, "file", ascii(t->cfg->file, buf, sizeof(buf)));
 		rte_tel_data_add_dict_u64(d, "loaded_at", t->load_time);
 		rte_tel_data_add_dict_u64(d, "ports", t->cfg->n_ports);
 		rte_tel_data_add_dict_u64(d, "interfaces", t->cfg->n_ifaces);
 		rte_tel_data_add_dict_u64(d, "routes", t->cfg->n_routes);
 		rte_tel_data_add_dict_u64(d, "neighbors", t->cfg->n_neighbors);
 	}
+	pthread_mutex_unlock(&tel_ctl->lock);
+	return 0;
+}
+
+/* Errors as {"0": {file, line, col, path, message}, ...}: telemetry
+ * strings stop at 127 bytes, so the parts travel separately and
+ * tollgatectl puts "FILE:LINE:COL: path: message" back together. */
+static void
+add_errors(struct rte_tel_data *d, const struct tg_cfg_errors *errs)
+{
+	struct rte_tel_data *all = rte_tel_data_alloc();
+	char key[16], buf[RTE_TEL_MAX_STRING_LEN];
+	uint32_t i;
+
+	if (all == NULL)
+		return;
+	rte_tel_data_start_dict(all);
+	for (i = 0; i < errs->n && i < TG_CFG_MAX_ERRORS; i++) {
+		const struct tg_cfg_error *e = &errs->e[i];
+		struct rte_tel_data *c = rte_tel_data_alloc();
+
+		if (c == NULL)
+			break;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_string(
+			c, "file", ascii(errs->file, buf, sizeof(buf)));
+		rte_tel_data_add_dict_u64(c, "line", e->line);
+		rte_tel_data_add_dict_u64(c, "col", e->col);
+		rte_tel_data_add_dict_string(
+			c, "path", ascii(e->path, buf, sizeof(buf)));
+		rte_tel_data_add_dict_string(
+			c, "message", ascii(e->msg, buf, sizeof(buf)));
+		snprintf(key, sizeof(key), "%u", i);
+		rte_tel_data_add_dict_container(all, key, c, 0);
+	}
+	rte_tel_data_add_dict_u64(d, "error_count", errs->n);
+	rte_tel_data_add_dict_container(d, "errors", all, 0);
+}
+
+static int
+tel_reload(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct tg_cfg_errors *errs = malloc(sizeof(*errs));
+	struct tg_reload_summary sum;
+	char buf[RTE_TEL_MAX_STRING_LEN];
+	struct rte_tel_data *c;
+	int rc;
+
+	if (errs == NULL)
+		return reply_error(d, "out of memory");
+	rc = tg_control_reload(tel_ctl, params, errs, &sum);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "result", rc == 0 ? "ok" : "error");
+	rte_tel_data_add_dict_u64(d, "generation", sum.generation);
+	rte_tel_data_add_dict_string(
+		d, "file", ascii(errs->file, buf, sizeof(buf)));
+	if (rc < 0) {
+		add_errors(d, errs);
+		free(errs);
+		return 0;
+	}
+	c = rte_tel_data_alloc();
+	if (c != NULL) {
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_string(c, "added", sum.if_added);
+		rte_tel_data_add_dict_string(c, "removed", sum.if_removed);
+		rte_tel_data_add_dict_string(c, "changed", sum.if_changed);
+		rte_tel_data_add_dict_container(d, "interfaces", c, 0);
+	}
+	c = rte_tel_data_alloc();
+	if (c != NULL) {
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_u64(c, "added", sum.routes_added);
+		rte_tel_data_add_dict_u64(c, "removed", sum.routes_removed);
+		rte_tel_data_add_dict_container(d, "routes", c, 0);
+	}
+	c = rte_tel_data_alloc();
+	if (c != NULL) {
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_u64(c, "added", sum.neighbors_added);
+		rte_tel_data_add_dict_u64(c, "removed", sum.neighbors_removed);
+		rte_tel_data_add_dict_container(d, "neighbors", c, 0);
+	}
+	rte_tel_data_add_dict_u64(d, "parse_us", sum.parse_us);
+	rte_tel_data_add_dict_u64(d, "build_us", sum.build_us);
+	rte_tel_data_add_dict_u64(d, "publish_us", sum.publish_us);
+	free(errs);
+	return 0;
+}
+
+static int
+tel_check(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	char buf[RTE_TEL_MAX_STRING_LEN];
+	struct tg_cfg_errors *errs;
+	int rc;
+
+	if (params == NULL || *params == '\0')
+		return reply_error(d, "parameter: the file to check");
+	errs = malloc(sizeof(*errs));
+	if (errs == NULL)
+		return reply_error(d, "out of memory");
+	rc = tg_control_check(tel_ctl, params, errs);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "result", rc == 0 ? "ok" : "error");
+	rte_tel_data_add_dict_string(
+		d, "file", ascii(params, buf, sizeof(buf)));
+	if (rc < 0)
+		add_errors(d, errs);
+	free(errs);
+	return 0;
+}
+
+#define SHOW_CHUNK  120 /* characters per string (telemetry: < 128) */
+#define SHOW_CHUNKS 60	/* per answer: 7 KiB, 14 KiB if all escaped */
+
+/*
+ * Encode YAML bytes from @p src into @p out (at most SHOW_CHUNK chars):
+ * printable ASCII, newline and tab as they are; a backslash and any other
+ * byte as \xNN (the JSON writer cannot carry them, see ascii()).
+ * tollgatectl decodes. Returns the number of source bytes consumed.
+ */
+static size_t
+show_encode(const char *src, size_t n, char *out)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char b = (unsigned char)src[i];
+		bool plain = (b >= 0x20 && b < 0x7f && b != '\\') ||
+			     b == '\n' || b == '\t';
+
+		if (o + (plain ? 1 : 4) > SHOW_CHUNK)
+			break;
+		if (plain)
+			out[o++] = (char)b;
+		else
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", b);
+	}
+	out[o] = '\0';
+	return i;
+}
+
+static int
+tel_show(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct tg_config *cfg;
+	struct rte_tel_data *arr;
+	unsigned long long v = 0;
+	char chunk[SHOW_CHUNK + 1];
+	size_t off, k;
+	char *end;
+
+	if (params != NULL && *params != '\0') {
+		errno = 0;
+		v = strtoull(params, &end, 10);
+		if (*params < '0' || *params > '9' || errno || *end)
+			return reply_error(d, "parameter: OFFSET (decimal, "
+					      "from a previous answer's next)");
+	}
+	pthread_mutex_lock(&tel_ctl->lock);
+	rte_tel_data_start_dict(d);
+	if (tel_ctl->slot.cur == NULL)
+		goto out;
+	cfg = tel_ctl->slot.cur->cfg;
+	rte_tel_data_add_dict_string(
+		d, "file", ascii(cfg->file, chunk, sizeof(chunk)));
+	rte_tel_data_add_dict_u64(d, "generation", tel_ctl->generation);
+	rte_tel_data_add_dict_u64(d, "size", cfg->source_len);
+	rte_tel_data_add_dict_u64(d, "offset", v);
+	arr = rte_tel_data_alloc();
+	if (arr == NULL)
+		goto out;
+	rte_tel_data_start_array(arr, RTE_TEL_STRING_VAL);
+	off = v < cfg->source_len ? (size_t)v : cfg->source_len;
+	for (k = 0; k < SHOW_CHUNKS && off < cfg->source_len; k++) {
+		off += show_encode(
+			cfg->source + off, cfg->source_len - off, chunk);
+		rte_tel_data_add_array_string(arr, chunk);
+	}
+	rte_tel_data_add_dict_container(d, "text", arr, 0);
+	if (off < cfg->source_len)
+		rte_tel_data_add_dict_u64(d, "next", off);
+out:
 	pthread_mutex_unlock(&tel_ctl->lock);
 	return 0;
 }
@@ -451,6 +657,16 @@ tg_control_telemetry_init(struct tg_control *ctl)
 		{"/tollgate/neighbors", tel_neighbors,
 			"ARP neighbor cache. Parameters: START[,COUNT] "
 			"(paged)"},
+		{"/tollgate/config/reload", tel_reload,
+			"Reload the configuration atomically. Parameter: FILE "
+			"(default: the running one)"},
+		{"/tollgate/config/check", tel_check,
+			"Validate FILE against the running configuration, "
+			"apply "
+			"nothing. Parameter: FILE"},
+		{"/tollgate/config/show", tel_show,
+			"The running configuration's YAML text, in pieces. "
+			"Parameter: OFFSET"},
 		{"/tollgate/config", tel_config,
 			"Running configuration: generation, file, load time, "
 			"sizes"},

@@ -57,6 +57,49 @@ int tg_control_init(
 int tg_control_apply(struct tg_control *ctl, struct tg_config *cfg, char *err,
 	size_t errlen);
 
+/** tg_control_apply() for a caller that holds ctl->lock; also reports
+ *  how long building the snapshot took. */
+int tg_control_apply_locked(struct tg_control *ctl, struct tg_config *cfg,
+	char *err, size_t errlen, uint64_t *build_us);
+
+/** What a reload changed (or, on failure, would have). */
+struct tg_reload_summary {
+	uint64_t generation; /**< running after the call */
+	char if_added[256];  /**< interface names, space separated */
+	char if_removed[256];
+	char if_changed[256]; /**< address, prefix, MTU or port changed */
+	uint32_t routes_added, routes_removed;
+	uint32_t neighbors_added, neighbors_removed;
+	uint64_t parse_us, build_us, publish_us;
+};
+
+/**
+ * Live reload from @p file (NULL or "": the file the running config came
+ * from). Parses and validates without the lock, then under it refuses any
+ * change to start-up-only settings, builds and publishes. On any failure
+ * the running configuration is untouched and @p errs says why
+ * (FILE:LINE:COL: path: message).
+ * @return 0, or -errno. Any non-worker thread.
+ */
+int tg_control_reload(struct tg_control *ctl, const char *file,
+	struct tg_cfg_errors *errs, struct tg_reload_summary *sum);
+
+/** Validate @p file and compare it with the running config's start-up-only
+ *  settings, applying nothing. Returns 0 or -EINVAL (errors in @p errs). */
+int tg_control_check(
+	struct tg_control *ctl, const char *file, struct tg_cfg_errors *errs);
+
+/** Add an error to @p errs per start-up-only setting (ports, lcores and
+ *  placement, pools, ring sizes, EAL, arp.max_neighbors) that differs
+ *  between @p running and @p next. Returns how many. */
+int tg_control_check_restart_only(const struct tg_config *running,
+	const struct tg_config *next, struct tg_cfg_errors *errs);
+
+/** Summarise interfaces, routes and neighbors added/removed/changed from
+ *  @p a to @p b. Returns 0 or -ENOMEM. */
+int tg_config_diff(const struct tg_config *a, const struct tg_config *b,
+	struct tg_reload_summary *sum);
+
 /** Free the current snapshot and the RCU variable (workers stopped). */
 void tg_control_fini(struct tg_control *ctl);
 
