@@ -222,6 +222,9 @@ tg_pipeline_create(
 		w->idx = i;
 		w->lcore = conf->workers[i];
 		w->drains_handoff = (i == 0);
+		/* No real mask has these bits: the first poll computes the
+		 * skip table from its snapshot. */
+		w->active_stages = UINT32_MAX;
 		for (p = 0; p < conf->n_ports; p++)
 			w->txq[conf->ports[p].port_id] =
 				i < conf->ports[p].n_txq ? i : TG_TXQ_HANDOFF;
@@ -354,6 +357,38 @@ tg_pipeline_free(struct tg_pipeline *pl)
 	rte_free(pl);
 }
 
+/* Counters the workers do not keep per packet, derived from those they
+ * do: every packet a stage handles (in + emitted) gets one verdict, and a
+ * skip from step a to b passes every stage in between. */
+static void
+tg_stats_derive(struct tg_lcore_stats *sum)
+{
+	uint8_t p, a, b, k, s;
+
+	for (s = 0; s < TG_STAGE__COUNT; s++) {
+		struct tg_stage_stats *ss = &sum->stage[s];
+		uint64_t out = ss->dropped + ss->stolen + ss->jumped + ss->tx;
+
+		ss->next = ss->in + ss->emitted > out
+				   ? ss->in + ss->emitted - out
+				   : 0;
+		ss->bypassed = 0;
+	}
+	for (p = 0; p < TG_PATH__COUNT; p++)
+		for (a = 0; a < TG_PATH_MAX_STEPS; a++)
+			for (b = a + 1; b < TG_PATH_MAX_STEPS; b++) {
+				uint64_t c = sum->skips[p][a][b];
+
+				for (k = a; c != 0 && k < b; k++)
+					if (tg_paths[p].steps[k].stage <
+						TG_STAGE__COUNT)
+						sum->stage[tg_paths[p]
+								   .steps[k]
+								   .stage]
+							.bypassed += c;
+			}
+}
+
 void
 tg_pipeline_stats_sum(const struct tg_pipeline *pl, struct tg_lcore_stats *sum)
 {
@@ -371,6 +406,7 @@ tg_pipeline_stats_sum(const struct tg_pipeline *pl, struct tg_lcore_stats *sum)
 		for (k = 0; k < sizeof(*sum) / sizeof(uint64_t); k++)
 			dst[k] += src[k];
 	}
+	tg_stats_derive(sum);
 }
 
 uint64_t

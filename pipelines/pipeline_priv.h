@@ -33,7 +33,10 @@ struct tg_worker {
 	} rxq[TG_MAX_RXQ];
 	uint8_t n_stages;
 	uint8_t stages[TG_STAGE__COUNT];
-	uint32_t active_stages;		/* of this iteration's snapshot */
+	uint32_t active_stages; /* of this iteration's snapshot */
+	/* For active_stages: the step each step continues at (itself when
+	 * its stage is active, else the next active or final step). */
+	uint8_t skip_to[TG_PATH__COUNT][TG_PATH_MAX_STEPS];
 	bool drains_handoff;		/* owns queue 0 of every port */
 	uint16_t txq[RTE_MAX_ETHPORTS]; /* queue to use, or TG_TXQ_HANDOFF */
 	uint16_t n_dirty_tx;

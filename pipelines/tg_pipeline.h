@@ -83,12 +83,13 @@ uint16_t tg_drop_base(enum tg_drop_owner owner);
 
 struct tg_stage_stats {
 	uint64_t in;	   /**< packets handed to the stage */
-	uint64_t bypassed; /**< passed by: nothing to do in this snapshot */
-	uint64_t next;	   /**< continued on their path */
-	uint64_t jumped;   /**< path switches (TG_V_GOTO) */
-	uint64_t tx;	   /**< sent straight to TX (TG_V_TX) */
-	uint64_t stolen;   /**< kept by the stage */
-	uint64_t emitted;  /**< released or created later by the stage */
+	uint64_t bypassed; /**< passed by: nothing to do (derived when summing)
+			    */
+	uint64_t next;	  /**< continued on their path (derived when summing) */
+	uint64_t jumped;  /**< path switches (TG_V_GOTO) */
+	uint64_t tx;	  /**< sent straight to TX (TG_V_TX) */
+	uint64_t stolen;  /**< kept by the stage */
+	uint64_t emitted; /**< released or created later by the stage */
 	uint64_t dropped;
 	uint64_t bursts; /**< calls with at least one packet */
 	uint64_t cycles; /**< TSC spent in those calls */
@@ -105,6 +106,10 @@ struct tg_lcore_stats {
 	uint64_t rx_backpressure; /**< polls that skipped RX: rings full */
 	uint64_t rx_cycles; /**< TSC spent validating and classifying RX */
 	uint64_t drops[TG_DROP_MAX];
+	/** Packets moved from step [p][a] straight to step b, past stages
+	 *  with nothing to do: one count per packet, however many stages it
+	 *  passes (stage[].bypassed is derived from it when summing). */
+	uint64_t skips[TG_PATH__COUNT][TG_PATH_MAX_STEPS][TG_PATH_MAX_STEPS];
 	/** entered each path: at RX, generated, or by a path switch */
 	uint64_t path_rx[TG_PATH__COUNT];
 	uint64_t path_done[TG_PATH__COUNT]; /**< reached the path's end */

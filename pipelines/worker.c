@@ -98,14 +98,13 @@ w_to_step(struct tg_worker *w, struct rte_mbuf *m, struct tg_meta *md)
 		w_drop_pl(w, m, TG_PIPELINE_DROP_BAD_VERDICT);
 		return;
 	}
-	st = &tg_paths[md->path].steps[md->step];
-	/* Every path ends in TX or HOST, which are never bypassed. */
-	while (st->stage < TG_STAGE__COUNT &&
-		!(w->active_stages & (1u << st->stage))) {
-		w->stats.stage[st->stage].bypassed++;
-		md->step++;
-		st++;
+	if (unlikely(w->skip_to[md->path][md->step] != md->step)) {
+		uint8_t to = w->skip_to[md->path][md->step];
+
+		w->stats.skips[md->path][md->step][to]++;
+		md->step = to;
 	}
+	st = &tg_paths[md->path].steps[md->step];
 	if (likely(st->stage < TG_STAGE__COUNT)) {
 		md->mode = st->mode;
 		b = &w->to_stage[st->stage];
@@ -141,7 +140,6 @@ w_verdict(struct tg_worker *w, struct rte_mbuf *m, uint16_t v, uint8_t s,
 	}
 	switch (TG_V_KIND(v)) {
 	case TG_V_NEXT:
-		ss->next++;
 		md->step++;
 		w_to_step(w, m, md);
 		break;
@@ -300,6 +298,28 @@ w_run_stage(
 	return n;
 }
 
+/* A snapshot with another set of active stages: recompute where each
+ * step of each path continues. Paths end in TX or HOST, never skipped. */
+static void
+w_set_active(struct tg_worker *w, uint32_t active)
+{
+	uint8_t p, s, k;
+
+	w->active_stages = active;
+	for (p = 0; p < TG_PATH__COUNT; p++) {
+		const struct tg_path_def *d = &tg_paths[p];
+
+		for (s = 0; s < TG_PATH_MAX_STEPS; s++) {
+			k = s;
+			while (k < d->n_steps &&
+				d->steps[k].stage < TG_STAGE__COUNT &&
+				!(active & (1u << d->steps[k].stage)))
+				k++;
+			w->skip_to[p][s] = s < d->n_steps ? k : s;
+		}
+	}
+}
+
 /* Timers of the stages placed here: once per iteration. */
 static void
 w_tick(struct tg_worker *w, const struct tg_tables *t, uint64_t now)
@@ -381,7 +401,8 @@ tg_pipeline_poll_once(struct tg_pipeline *pl, uint16_t idx)
 	uint32_t handled = 0;
 	uint16_t i, n, r;
 
-	w->active_stages = t->active_stages;
+	if (unlikely(w->active_stages != t->active_stages))
+		w_set_active(w, t->active_stages);
 	w_tick(w, t, now);
 	if (likely(w_rx_room(w))) {
 		for (i = 0; i < w->n_rxq; i++) {

@@ -37,8 +37,12 @@ err_add(struct tg_cfg_errors *errs, const struct tg_cfg_pos *pos,
 		if (pos == NULL) {
 			char m[sizeof(e->msg)];
 
-			snprintf(m, sizeof(m), "%s: %s", path, e->msg);
-			memcpy(e->msg, m, sizeof(m));
+			/* Cut if long; using the result tells GCC that
+			 * truncation was thought of. */
+			int n = snprintf(m, sizeof(m), "%s: %s", path, e->msg);
+
+			if (n > 0)
+				memcpy(e->msg, m, sizeof(m));
 		}
 	}
 	errs->n++;
