@@ -61,6 +61,7 @@ tg_control_init(
 
 	memset(ctl, 0, sizeof(*ctl));
 	pthread_mutex_init(&ctl->lock, NULL);
+	pthread_mutex_init(&ctl->reload_lock, NULL);
 	ctl->env = *env;
 	ctl->socket = socket;
 	ctl->start_time = (uint64_t)time(NULL);
@@ -84,9 +85,9 @@ tg_control_apply(
 	uint64_t build_us;
 	int rc;
 
-	pthread_mutex_lock(&ctl->lock);
+	pthread_mutex_lock(&ctl->reload_lock);
 	rc = tg_control_apply_locked(ctl, cfg, err, errlen, &build_us);
-	pthread_mutex_unlock(&ctl->lock);
+	pthread_mutex_unlock(&ctl->reload_lock);
 	return rc;
 }
 
@@ -98,6 +99,8 @@ tg_control_apply_locked(struct tg_control *ctl, struct tg_config *cfg,
 	struct tg_tables *t, *old;
 	int rc;
 
+	/* Built without the readers' lock: telemetry keeps answering from
+	 * the running snapshot while a large table is being built. */
 	rc = tg_tables_build(cfg, &ctl->env, ctl->generation + 1, ctl->socket,
 		&t, err, errlen);
 	*build_us = (rte_get_tsc_cycles() - t0) * 1000000 / rte_get_tsc_hz();
@@ -105,23 +108,27 @@ tg_control_apply_locked(struct tg_control *ctl, struct tg_config *cfg,
 		return rc;
 	t->cfg = cfg;
 	t->load_time = (uint64_t)time(NULL);
+	pthread_mutex_lock(&ctl->lock);
 	old = ctl->slot.cur;
 	/* Publish: one store. Readers see the old or the new, never a mix. */
 	__atomic_store_n(&ctl->slot.cur, t, __ATOMIC_RELEASE);
-	ctl->generation = t->generation;
+	__atomic_store_n(&ctl->generation, t->generation, __ATOMIC_RELAXED);
 	/* Every worker must finish the iteration that may still use `old`. */
 	rte_rcu_qsbr_synchronize(ctl->slot.qsv, RTE_QSBR_THRID_INVALID);
 	tg_tables_free(old);
+	pthread_mutex_unlock(&ctl->lock);
 	return 0;
 }
 
 void
 tg_control_fini(struct tg_control *ctl)
 {
+	pthread_mutex_lock(&ctl->reload_lock); /* let a running reload end */
 	pthread_mutex_lock(&ctl->lock);
 	tg_tables_free(ctl->slot.cur);
 	ctl->slot.cur = NULL;
 	rte_free(ctl->slot.qsv);
 	ctl->slot.qsv = NULL;
 	pthread_mutex_unlock(&ctl->lock);
+	pthread_mutex_unlock(&ctl->reload_lock);
 }

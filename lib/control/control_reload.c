@@ -339,11 +339,11 @@ tg_control_reload(struct tg_control *ctl, const char *file,
 	memset(errs, 0, sizeof(*errs));
 	memset(sum, 0, sizeof(*sum));
 	if (file == NULL || *file == '\0') {
-		/* The file tollgate runs from: read its name under the lock. */
-		pthread_mutex_lock(&ctl->lock);
+		/* The file tollgate runs from. */
+		pthread_mutex_lock(&ctl->reload_lock);
 		snprintf(running, sizeof(running), "%s",
 			ctl->slot.cur != NULL ? ctl->slot.cur->cfg->file : "");
-		pthread_mutex_unlock(&ctl->lock);
+		pthread_mutex_unlock(&ctl->reload_lock);
 		file = running;
 	}
 	sum->generation = __atomic_load_n(&ctl->generation, __ATOMIC_RELAXED);
@@ -353,8 +353,13 @@ tg_control_reload(struct tg_control *ctl, const char *file,
 	if (rc < 0)
 		goto out;
 
-	pthread_mutex_lock(&ctl->lock);
+	pthread_mutex_lock(&ctl->reload_lock);
 	sum->generation = ctl->generation;
+	if (ctl->slot.cur == NULL) {
+		err_add(errs, NULL, "config", "nothing is running yet");
+		rc = -EAGAIN;
+		goto unlock;
+	}
 	if (tg_control_check_restart_only(ctl->slot.cur->cfg, cfg, errs) > 0) {
 		rc = -EINVAL;
 		goto unlock;
@@ -376,7 +381,7 @@ tg_control_reload(struct tg_control *ctl, const char *file,
 	cfg = NULL; /* the snapshot owns it now */
 	sum->generation = ctl->generation;
 unlock:
-	pthread_mutex_unlock(&ctl->lock);
+	pthread_mutex_unlock(&ctl->reload_lock);
 out:
 	if (errs->file[0] == '\0')
 		snprintf(errs->file, sizeof(errs->file), "%s", file);

@@ -455,14 +455,19 @@ tel_config(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-/* Errors as {"0": {file, line, col, path, message}, ...}: telemetry
- * strings stop at 127 bytes, so the parts travel separately and
- * tollgatectl puts "FILE:LINE:COL: path: message" back together. */
+/* Errors as {"0": {line, col, path, message}, ...} (the file is named once,
+ * at the top): telemetry strings stop at 127 bytes, so the parts travel
+ * separately and tollgatectl puts "FILE:LINE:COL: path: message" back
+ * together. An answer over 16 KiB would be dropped whole by DPDK: stop
+ * well before and say how many were left out. */
+#define ERRORS_BUDGET (10 * 1024)
+
 static void
 add_errors(struct rte_tel_data *d, const struct tg_cfg_errors *errs)
 {
 	struct rte_tel_data *all = rte_tel_data_alloc();
 	char key[16], buf[RTE_TEL_MAX_STRING_LEN];
+	size_t used = 0;
 	uint32_t i;
 
 	if (all == NULL)
@@ -470,13 +475,17 @@ add_errors(struct rte_tel_data *d, const struct tg_cfg_errors *errs)
 	rte_tel_data_start_dict(all);
 	for (i = 0; i < errs->n && i < TG_CFG_MAX_ERRORS; i++) {
 		const struct tg_cfg_error *e = &errs->e[i];
-		struct rte_tel_data *c = rte_tel_data_alloc();
+		struct rte_tel_data *c;
 
+		/* JSON for one entry: keys, numbers and both strings. */
+		used += 64 + strnlen(e->path, RTE_TEL_MAX_STRING_LEN) +
+			strnlen(e->msg, RTE_TEL_MAX_STRING_LEN);
+		if (used > ERRORS_BUDGET)
+			break;
+		c = rte_tel_data_alloc();
 		if (c == NULL)
 			break;
 		rte_tel_data_start_dict(c);
-		rte_tel_data_add_dict_string(
-			c, "file", ascii(errs->file, buf, sizeof(buf)));
 		rte_tel_data_add_dict_u64(c, "line", e->line);
 		rte_tel_data_add_dict_u64(c, "col", e->col);
 		rte_tel_data_add_dict_string(
@@ -487,6 +496,8 @@ add_errors(struct rte_tel_data *d, const struct tg_cfg_errors *errs)
 		rte_tel_data_add_dict_container(all, key, c, 0);
 	}
 	rte_tel_data_add_dict_u64(d, "error_count", errs->n);
+	if (i < errs->n)
+		rte_tel_data_add_dict_u64(d, "errors_not_shown", errs->n - i);
 	rte_tel_data_add_dict_container(d, "errors", all, 0);
 }
 

@@ -21,6 +21,10 @@ struct tg_control {
 	 * snapshot: the only writer frees old snapshots under this lock, so a
 	 * reader holding it needs no RCU registration of its own. */
 	pthread_mutex_t lock;
+	/* Serialises whole reloads (parse results compared, tables built,
+	 * published): the snapshot can only be replaced by its holder, so it
+	 * reads slot.cur without `lock` and takes `lock` just to publish. */
+	pthread_mutex_t reload_lock;
 	struct tg_snapshot_slot slot;
 	struct tg_port_env env;
 	struct tg_pipeline *pl; /**< set once workers exist; for stats */
@@ -57,8 +61,8 @@ int tg_control_init(
 int tg_control_apply(struct tg_control *ctl, struct tg_config *cfg, char *err,
 	size_t errlen);
 
-/** tg_control_apply() for a caller that holds ctl->lock; also reports
- *  how long building the snapshot took. */
+/** tg_control_apply() for a caller that holds ctl->reload_lock; also
+ *  reports how long building the snapshot took. */
 int tg_control_apply_locked(struct tg_control *ctl, struct tg_config *cfg,
 	char *err, size_t errlen, uint64_t *build_us);
 
