@@ -87,7 +87,7 @@ for f in build-fuzz/test/fuzz/fuzz_*; do
 done
 
 for suite in test/integration/shipped_configs.py test/integration/run.py \
-	test/integration/bad_input.py \
+	test/integration/bad_input.py test/integration/tollgatectl.py \
 	test/e2e/run.sh test/e2e/tun.sh test/e2e/reload.sh; do
 	[ -f "$suite" ] || continue
 	echo "== $suite"

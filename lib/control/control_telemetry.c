@@ -25,7 +25,11 @@
 static struct tg_control *tel_ctl;
 
 #define PAGE_DEFAULT 100
-#define PAGE_MAX     120 /* keeps a page well inside the 16 KiB answer */
+#define PAGE_MAX     120 /* entries per page at most */
+/* Bytes of JSON a page may hold: DPDK drops an answer over 16 KiB whole,
+ * so a page ends at whichever comes first, COUNT or this, and its "next"
+ * says where the following page starts. */
+#define PAGE_BUDGET (12 * 1024)
 
 static void
 ip_str(uint32_t a, char *buf, size_t len)
@@ -324,6 +328,7 @@ iface_name_of_port(const struct tg_tables *t, uint16_t port)
 static int
 tel_routes(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	size_t used = 0;
 	static const char *const origin[] = {"connected", "static", "local"};
 	const struct tg_tables *t;
 	struct rte_tel_data *arr;
@@ -347,8 +352,13 @@ tel_routes(const char *cmd, const char *params, struct rte_tel_data *d)
 	for (i = start; i < t->forward->n_routes && i - start < count; i++) {
 		const struct tg_route_info *r = &t->forward->routes[i];
 		const struct tg_nexthop *nh = &t->forward->nh[r->nh];
-		struct rte_tel_data *c = rte_tel_data_alloc();
+		struct rte_tel_data *c;
 
+		/* keys, quotes, two addresses, the origin, the name */
+		used += 120 + strlen(iface_name_of_port(t, nh->port));
+		if (used > PAGE_BUDGET && i > start)
+			break;
+		c = rte_tel_data_alloc();
 		if (c == NULL)
 			break;
 		rte_tel_data_start_dict(c);
@@ -382,6 +392,7 @@ tel_neighbors(const char *cmd, const char *params, struct rte_tel_data *d)
 	const struct tg_tables *t;
 	struct rte_tel_data *arr;
 	uint32_t start, count, n, total = 0, i;
+	size_t used = 0;
 	char buf[64];
 
 	if (parse_page(params, &start, &count) < 0)
@@ -402,8 +413,13 @@ tel_neighbors(const char *cmd, const char *params, struct rte_tel_data *d)
 		goto out;
 	rte_tel_data_start_dict(arr);
 	for (i = 0; i < n; i++) {
-		struct rte_tel_data *c = rte_tel_data_alloc();
+		struct rte_tel_data *c;
 
+		/* keys, quotes, address, MAC, state, numbers, the name */
+		used += 160 + strlen(iface_name_of_port(t, info[i].port));
+		if (used > PAGE_BUDGET && i > 0)
+			break;
+		c = rte_tel_data_alloc();
 		if (c == NULL)
 			break;
 		rte_tel_data_start_dict(c);
@@ -421,8 +437,8 @@ tel_neighbors(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_container(arr, buf, c, 0);
 	}
 	rte_tel_data_add_dict_container(d, "neighbors", arr, 0);
-	if (start + n < total)
-		rte_tel_data_add_dict_u64(d, "next", start + n);
+	if (start + i < total)
+		rte_tel_data_add_dict_u64(d, "next", start + i);
 out:
 	pthread_mutex_unlock(&tel_ctl->lock);
 	return 0;

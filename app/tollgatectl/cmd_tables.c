@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * tollgatectl interfaces, routes, neighbors: tables, the paged ones read
+ * page after page by following "next".
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tollgatectl.h"
+
+#define PAGE_FIRST  100	       /* entries asked for per page */
+#define MAX_ENTRIES (1u << 24) /* a table larger than this is a bug */
+#define RETRIES	    3	       /* when a reload happens while paging */
+
+/* Every page of one paged table: the documents stay alive as long as the
+ * entries are used. */
+struct pages {
+	struct json_doc **docs;
+	const struct json_value **entries; /* per page: {"<index>": {...}} */
+	size_t n, cap;
+	uint64_t count; /* entries over all pages */
+};
+
+static void
+pages_free(struct pages *pg)
+{
+	size_t i;
+
+	for (i = 0; i < pg->n; i++)
+		json_free(pg->docs[i]);
+	free(pg->docs);
+	free(pg->entries);
+	memset(pg, 0, sizeof(*pg));
+}
+
+static int
+pages_add(struct pages *pg, struct json_doc *doc, const struct json_value *e)
+{
+	if (pg->n == pg->cap) {
+		size_t cap = pg->cap != 0 ? pg->cap * 2 : 8;
+		void *d = realloc(pg->docs, cap * sizeof(*pg->docs));
+
+		if (d == NULL)
+			return -ENOMEM;
+		pg->docs = d;
+		d = realloc(pg->entries, cap * sizeof(*pg->entries));
+		if (d == NULL)
+			return -ENOMEM;
+		pg->entries = d;
+		pg->cap = cap;
+	}
+	pg->docs[pg->n] = doc;
+	pg->entries[pg->n] = e;
+	pg->n++;
+	pg->count += e->v.kids.n;
+	return 0;
+}
+
+/*
+ * START,COUNT pages until one comes without "next". DPDK leaves out, with
+ * no sign, whatever does not fit its max_output_len: a page that holds
+ * fewer entries than it claims (next - start, or total - start on the
+ * last) is asked again, half as large.
+ */
+static int
+fetch_pages(
+	struct tel_conn *t, const char *cmd, const char *key, struct pages *pg)
+{
+	const struct json_value *val, *ents;
+	uint64_t start = 0, total, next, expect;
+	unsigned int count = PAGE_FIRST;
+	struct json_doc *doc;
+	char params[48];
+	bool more;
+	int rc;
+
+	for (;;) {
+		snprintf(
+			params, sizeof(params), "%" PRIu64 ",%u", start, count);
+		rc = tel_query(t, cmd, params, &doc, &val);
+		if (rc != 0)
+			return rc;
+		ents = json_get(val, key);
+		if (ents == NULL && val->type == JSON_OBJECT &&
+			val->v.kids.n == 0) {
+			json_free(doc); /* nothing running yet: empty */
+			return CTL_OK;
+		}
+		if (ents == NULL || ents->type != JSON_OBJECT ||
+			json_u64(json_get(val, "total"), &total) != 0) {
+			fprintf(stderr,
+				"tollgatectl: %s: reply without \"total\" and "
+				"\"%s\"\n",
+				cmd, key);
+			goto failed;
+		}
+		more = json_u64(json_get(val, "next"), &next) == 0;
+		if (more && next <= start) {
+			fprintf(stderr,
+				"tollgatectl: %s: \"next\" %" PRIu64
+				" does not advance past %" PRIu64 "\n",
+				cmd, next, start);
+			goto failed;
+		}
+		expect = more		 ? next - start
+			 : total > start ? total - start
+					 : 0;
+		if (ents->v.kids.n < expect) {
+			json_free(doc);
+			if (count == 1) {
+				fprintf(stderr,
+					"tollgatectl: %s: one entry does not "
+					"fit a reply\n",
+					cmd);
+				return CTL_FAILED;
+			}
+			count /= 2;
+			continue;
+		}
+		if (pages_add(pg, doc, ents) < 0) {
+			fprintf(stderr, "tollgatectl: out of memory\n");
+			goto failed;
+		}
+		if (pg->count > MAX_ENTRIES) {
+			fprintf(stderr,
+				"tollgatectl: %s: more than %u entries\n", cmd,
+				MAX_ENTRIES);
+			return CTL_FAILED;
+		}
+		if (!more)
+			return CTL_OK;
+		start = next;
+	}
+failed:
+	json_free(doc);
+	return CTL_FAILED;
+}
+
+/* As one page holding everything: {"<cmd>": {"total": N, "start": 0,
+ * "<key>": {...}}}. */
+static void
+print_merged(const char *cmd, const char *key, const struct pages *pg)
+{
+	const struct json_value *e;
+	bool first = true;
+	size_t i;
+
+	putchar('{');
+	json_write_string(stdout, cmd, strlen(cmd));
+	printf(":{\"total\":%" PRIu64 ",\"start\":0,", pg->count);
+	json_write_string(stdout, key, strlen(key));
+	printf(":{");
+	for (i = 0; i < pg->n; i++) {
+		for (e = pg->entries[i]->v.kids.first; e != NULL; e = e->next) {
+			if (!first)
+				putchar(',');
+			first = false;
+			json_write_string(stdout, e->key, e->key_len);
+			putchar(':');
+			json_write(stdout, e);
+		}
+	}
+	printf("}}}\n");
+}
+
+static uint64_t
+generation(struct tel_conn *t, int *rc)
+{
+	const struct json_value *v;
+	struct json_doc *doc;
+	uint64_t g = 0;
+
+	*rc = tel_query(t, "/tollgate/config", NULL, &doc, &v);
+	if (*rc == 0)
+		json_u64(json_get(v, "generation"), &g);
+	json_free(doc);
+	return g;
+}
+
+int
+ctl_interfaces(struct tel_conn *t, const struct ctl_opts *o)
+{
+	char port[64], id[24], addr[64], mtu[24], mac[64];
+	const struct json_value *v, *i;
+	struct json_doc *doc;
+	struct table tb;
+	int rc;
+
+	rc = tel_query(t, "/tollgate/interfaces", NULL, &doc, &v);
+	if (rc != 0)
+		return rc;
+	if (o->json) {
+		ctl_print_raw(t, t->len);
+		json_free(doc);
+		return CTL_OK;
+	}
+	table_init(&tb, "llrlrl", "NAME", "PORT", "PORT_ID", "ADDRESS", "MTU",
+		"MAC");
+	for (i = v->type == JSON_OBJECT ? v->v.kids.first : NULL; i != NULL;
+		i = i->next)
+		table_row(&tb, i->key,
+			ctl_fmt(json_get(i, "port"), port, sizeof(port)),
+			ctl_fmt(json_get(i, "port_id"), id, sizeof(id)),
+			ctl_fmt(json_get(i, "address"), addr, sizeof(addr)),
+			ctl_fmt(json_get(i, "mtu"), mtu, sizeof(mtu)),
+			ctl_fmt(json_get(i, "mac"), mac, sizeof(mac)));
+	json_free(doc);
+	return table_print(&tb, stdout, "") == 0 ? CTL_OK : CTL_FAILED;
+}
+
+int
+ctl_routes(struct tel_conn *t, const struct ctl_opts *o)
+{
+	char prefix[64], via[64], ifc[64], origin[32];
+	const struct json_value *r;
+	struct pages pg = {0};
+	uint64_t g0, g1;
+	struct table tb;
+	int rc, tries;
+	size_t p;
+
+	/* Routes come from one snapshot; a reload between two pages would
+	 * mix two tables, so read again when the generation moved. */
+	for (tries = 0;; tries++) {
+		g0 = generation(t, &rc);
+		if (rc == 0)
+			rc = fetch_pages(t, "/tollgate/routes", "routes", &pg);
+		if (rc == 0)
+			g1 = generation(t, &rc);
+		if (rc != 0) {
+			pages_free(&pg);
+			return rc;
+		}
+		if (g0 == g1)
+			break;
+		pages_free(&pg);
+		if (tries + 1 == RETRIES) {
+			fprintf(stderr,
+				"tollgatectl: the configuration kept changing "
+				"while the routes were read\n");
+			return CTL_FAILED;
+		}
+	}
+	if (o->json) {
+		print_merged("/tollgate/routes", "routes", &pg);
+		pages_free(&pg);
+		return CTL_OK;
+	}
+	table_init(&tb, "llll", "PREFIX", "VIA", "INTERFACE", "ORIGIN");
+	for (p = 0; p < pg.n; p++)
+		for (r = pg.entries[p]->v.kids.first; r != NULL; r = r->next)
+			table_row(&tb,
+				ctl_fmt(json_get(r, "prefix"), prefix,
+					sizeof(prefix)),
+				ctl_fmt(json_get(r, "via"), via, sizeof(via)),
+				ctl_fmt(json_get(r, "interface"), ifc,
+					sizeof(ifc)),
+				ctl_fmt(json_get(r, "origin"), origin,
+					sizeof(origin)));
+	pages_free(&pg);
+	return table_print(&tb, stdout, "") == 0 ? CTL_OK : CTL_FAILED;
+}
+
+int
+ctl_neighbors(struct tel_conn *t, const struct ctl_opts *o)
+{
+	char addr[64], mac[64], ifc[64], state[32], held[24], age[32];
+	const struct json_value *n;
+	struct pages pg = {0};
+	struct table tb;
+	uint64_t ms;
+	size_t p;
+	int rc;
+
+	/* The cache is live: entries may come and go between two pages,
+	 * which no retry would fix. */
+	rc = fetch_pages(t, "/tollgate/neighbors", "neighbors", &pg);
+	if (rc != 0) {
+		pages_free(&pg);
+		return rc;
+	}
+	if (o->json) {
+		print_merged("/tollgate/neighbors", "neighbors", &pg);
+		pages_free(&pg);
+		return CTL_OK;
+	}
+	table_init(&tb, "llllrr", "ADDRESS", "MAC", "INTERFACE", "STATE",
+		"HELD", "AGE_S");
+	for (p = 0; p < pg.n; p++) {
+		for (n = pg.entries[p]->v.kids.first; n != NULL; n = n->next) {
+			if (json_u64(json_get(n, "age_ms"), &ms) == 0)
+				snprintf(age, sizeof(age), "%.1f",
+					(double)ms / 1000);
+			else
+				snprintf(age, sizeof(age), "-");
+			table_row(&tb,
+				ctl_fmt(json_get(n, "address"), addr,
+					sizeof(addr)),
+				ctl_fmt(json_get(n, "mac"), mac, sizeof(mac)),
+				ctl_fmt(json_get(n, "interface"), ifc,
+					sizeof(ifc)),
+				ctl_fmt(json_get(n, "state"), state,
+					sizeof(state)),
+				ctl_fmt(json_get(n, "held"), held,
+					sizeof(held)),
+				age);
+		}
+	}
+	pages_free(&pg);
+	return table_print(&tb, stdout, "") == 0 ? CTL_OK : CTL_FAILED;
+}

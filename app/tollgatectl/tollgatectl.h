@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * What tollgatectl's commands share: exit codes, options, the commands
+ * themselves, and the small table printer they format output with.
+ */
+#ifndef TGCTL_TOLLGATECTL_H
+#define TGCTL_TOLLGATECTL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "json.h"
+#include "tel_client.h"
+
+/** Exit codes. */
+enum {
+	CTL_OK = 0,
+	CTL_FAILED = 1, /**< error reply, reload refused, bad reply */
+	CTL_USAGE = 2,
+	CTL_NOCONN = 3, /**< not running, no permission, busy, link lost */
+};
+
+struct ctl_opts {
+	const char *prefix;
+	bool json;
+	double watch_s; /**< 0: run once */
+};
+
+/** Set by SIGINT/SIGTERM while --watch runs. */
+extern volatile sig_atomic_t ctl_stop;
+
+/** Sleep until @p deadline (CLOCK_MONOTONIC seconds). Returns false when
+ *  SIGINT/SIGTERM arrived. */
+bool ctl_sleep_until(double deadline);
+
+/** CLOCK_MONOTONIC now, in seconds. */
+double ctl_now(void);
+
+/* Commands; each returns an exit code. */
+int ctl_stats(struct tel_conn *t, const struct ctl_opts *o);
+int ctl_interfaces(struct tel_conn *t, const struct ctl_opts *o);
+int ctl_routes(struct tel_conn *t, const struct ctl_opts *o);
+int ctl_neighbors(struct tel_conn *t, const struct ctl_opts *o);
+int ctl_config_info(struct tel_conn *t, const struct ctl_opts *o);
+int ctl_config_show(struct tel_conn *t, const struct ctl_opts *o);
+/** @p file: as the user wrote it (NULL: the running file); @p abs: the
+ *  same made absolute from our working directory, as tollgate needs. */
+int ctl_reload(struct tel_conn *t, const struct ctl_opts *o, const char *file,
+	const char *abs);
+int ctl_check(struct tel_conn *t, const struct ctl_opts *o, const char *file,
+	const char *abs);
+
+/** Print @p v's raw reply bytes (t->buf) as received, with a newline. */
+void ctl_print_raw(const struct tel_conn *t, size_t len);
+
+/**
+ * dpdk.file_prefix of the tollgate YAML @p file into @p out.
+ * @return 0 found; 1 the file has none (DPDK's default applies); -1 the
+ *   file cannot be read or parsed (message printed).
+ */
+int ctl_prefix_from_yaml(const char *file, char *out, size_t len);
+
+/* ---- aligned tables ---------------------------------------------------- */
+
+#define TABLE_MAX_COLS 12
+
+struct table {
+	unsigned int ncols;
+	char align[TABLE_MAX_COLS]; /**< 'l' or 'r' per column */
+	size_t width[TABLE_MAX_COLS];
+	char **cells; /**< row-major, the header is row 0 */
+	size_t nrows, cap;
+	bool oom;
+};
+
+/** Start a table: @p align has one 'l' or 'r' per column; the header
+ *  follows as that many strings. */
+void table_init(struct table *tb, const char *align, ...);
+
+/** Add a row of tb->ncols strings (copied; NULL prints "-"). */
+void table_row(struct table *tb, ...);
+
+/** Print with two spaces between columns, no trailing blanks, each line
+ *  after @p indent; then free the rows. Returns -ENOMEM if a row was lost
+ *  to memory (nothing printed then). */
+int table_print(struct table *tb, FILE *f, const char *indent);
+
+/** @p v as text into @p buf: a string as it is, a number in decimal,
+ *  "-" when missing or not a scalar. Returns @p buf. */
+const char *ctl_fmt(const struct json_value *v, char *buf, size_t len);
+
+/** Free the rows without printing. */
+void table_free(struct table *tb);
+
+#endif /* TGCTL_TOLLGATECTL_H */
