@@ -68,7 +68,7 @@ for c in config/*.yaml; do
 done
 
 echo "== fuzzing smoke runs (${FUZZ_SECONDS:=20} s each)"
-for f in build-fuzz/test/fuzz/fuzz_*; do
+for f in build-fuzz/test/fuzz/fuzz_* build-fuzz/app/tollgatectl/fuzz_*; do
 	[ -f "$f" ] && [ -x "$f" ] || continue
 	name=$(basename "$f")
 	corpus="$logs/corpus-$name"
