@@ -127,8 +127,10 @@ struct tg_cfg_mempool {
 
 /** limits: — table sizes. */
 struct tg_cfg_limits {
-	uint32_t max_routes; /**< LPM rule capacity, default 1024 */
-	uint32_t lpm_tbl8;   /**< LPM tbl8 groups, default 256 */
+	uint32_t max_routes; /**< most routes installed (incl. connected and
+				  local ones), default 1024 */
+	uint32_t lpm_tbl8;   /**< most /24 blocks holding longer prefixes
+				  (DIR-24-8 tbl8 groups), default 256 */
 };
 
 struct tg_config {

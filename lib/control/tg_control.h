@@ -36,7 +36,7 @@ struct tg_control {
 /**
  * Build a complete snapshot from @p cfg without publishing it.
  * @return 0 and *out, or -errno with a message in @p err.
- * Control thread (rte_lpm_create, rte_malloc).
+ * Control thread (rte_fib_create, rte_malloc).
  */
 int tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
 	uint64_t generation, int socket, struct tg_tables **out, char *err,

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Control phase of forward: the immutable table (interfaces by port id,
- * LPM + next hops, our addresses, static neighbors, ARP/ICMP parameters)
+ * FIB + next hops, our addresses, static neighbors, ARP/ICMP parameters)
  * built from the config model.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +12,7 @@
 #include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_errno.h>
-#include <rte_lpm.h>
+#include <rte_fib.h>
 #include <rte_malloc.h>
 
 #include "tg_forward.h"
@@ -36,11 +35,10 @@ const char *const tg_forward_counter_names[TG_FORWARD_CNT__COUNT] = {
 #undef TG_X_NAME
 };
 
-/* Rules beyond max_routes + 2 per interface: the default route takes two
- * (rte_lpm has no depth 0, see route_add). */
-#define LPM_RULE_SLACK 16
-
 enum { ORIGIN_CONNECTED = 0, ORIGIN_STATIC = 1, ORIGIN_LOCAL = 2 };
+
+/* Where a route came from, for messages: routes[i] or interfaces[i]. */
+#define SRC_IFACE 0x80000000u
 
 struct build {
 	const struct tg_config *cfg;
@@ -49,6 +47,17 @@ struct build {
 	/* Next-hop dedupe: open addressing over nh indexes + 1 (0 = empty). */
 	uint32_t *nh_hash;
 	uint32_t nh_hash_mask;
+	/* Route dedupe: (prefix, len) → routes index + 1 (0 = empty).
+	 * hash_mask is rt_hash's and t8_hash's. */
+	uint32_t *rt_hash;
+	uint32_t hash_mask;
+	/* rt_src[i]: the config item that last set routes[i] (SRC_IFACE |
+	 * interface index, or the route index). */
+	uint32_t *rt_src;
+	/* The /24s (+ 1; 0 = empty) holding a prefix longer than /24: each
+	 * takes one tbl8 group, limits.lpm_tbl8 of them. */
+	uint32_t *t8_hash;
+	uint32_t n_tbl8;
 	char *err;
 	size_t errlen;
 };
@@ -80,12 +89,24 @@ mask_of(uint8_t len)
 	return len == 0 ? 0 : UINT32_MAX << (32 - len);
 }
 
+/* A 32-bit mixer (every input bit reaches the low bits we index with). */
+static inline uint32_t
+mix32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352du;
+	x ^= x >> 15;
+	x *= 0x846ca68bu;
+	x ^= x >> 16;
+	return x;
+}
+
 static uint32_t
 nh_get(struct build *b, uint8_t type, uint16_t port, uint32_t via)
 {
 	struct tg_forward_table *ft = b->ft;
-	uint32_t h = (via * 2654435761u) ^ ((uint32_t)port << 8 | type);
-	uint32_t i = (h * 2654435761u) & b->nh_hash_mask;
+	uint32_t i = mix32(via ^ mix32((uint32_t)port << 8 | type)) &
+		     b->nh_hash_mask;
 	struct tg_nexthop *nh;
 
 	while (b->nh_hash[i] != 0) {
@@ -102,85 +123,66 @@ nh_get(struct build *b, uint8_t type, uint16_t port, uint32_t via)
 	return ft->n_nh - 1;
 }
 
-/* Install prefix/len → nh, replacing an identical prefix installed
- * earlier (a static route over a connected one, our /32 over anything). */
-static int
-lpm_add(struct build *b, uint32_t prefix, uint8_t len, uint32_t nh,
-	uint8_t origin)
+/* The tbl8 group of the /24 @p blk: false when it is a new one and
+ * limits.lpm_tbl8 are already taken. */
+static bool
+tbl8_take(struct build *b, uint32_t blk)
 {
-	struct tg_forward_table *ft = b->ft;
-	uint32_t old, i;
-	int rc;
+	uint32_t i = mix32(blk) & b->hash_mask;
 
-	if (rte_lpm_is_rule_present(ft->lpm, prefix, len, &old) == 1) {
-		rc = rte_lpm_add(ft->lpm, prefix, len, nh);
-		if (rc < 0)
-			return rc;
-		for (i = 0; i < ft->n_routes; i++) {
-			struct tg_route_info *r = &ft->routes[i];
-
-			if (r->len == len && r->prefix == prefix) {
-				r->nh = nh;
-				r->origin = origin;
-				break;
-			}
-		}
-		return 0;
+	while (b->t8_hash[i] != 0) {
+		if (b->t8_hash[i] == blk + 1)
+			return true;
+		i = (i + 1) & b->hash_mask;
 	}
-	rc = rte_lpm_add(ft->lpm, prefix, len, nh);
-	if (rc < 0)
-		return rc;
-	ft->routes[ft->n_routes++] = (struct tg_route_info){
-		.prefix = prefix, .len = len, .origin = origin, .nh = nh};
-	return 0;
+	if (b->n_tbl8 >= b->cfg->limits.lpm_tbl8)
+		return false;
+	b->t8_hash[i] = blk + 1;
+	b->n_tbl8++;
+	return true;
 }
 
-/* rte_lpm has no depth 0: a default route is installed as 0/1 and 128/1,
- * each only where no /1 of its own exists (a /1 is more specific). */
+/* Record prefix/len → nh, replacing an identical prefix recorded earlier
+ * (a static route over a connected one, our /32 over anything). The FIB
+ * is filled afterwards (build_fib), once per distinct prefix. */
 static int
-lpm_add_default(struct build *b, uint32_t nh)
+route_add(struct build *b, uint32_t src, uint32_t prefix, uint8_t len,
+	uint32_t nh, uint8_t origin)
 {
 	struct tg_forward_table *ft = b->ft;
-	uint32_t half, old, i;
-	int rc;
+	uint32_t i = mix32(prefix ^ mix32(len)) & b->hash_mask;
+	struct tg_route_info *r;
 
-	for (half = 0; half < 2; half++) {
-		uint32_t p = half << 31;
-
-		if (rte_lpm_is_rule_present(ft->lpm, p, 1, &old) == 1) {
-			/* A /1 route of the config: keep it, unless it is
-			 * the other half of an earlier default route. */
-			bool mine = true;
-
-			for (i = 0; i < ft->n_routes; i++)
-				if (ft->routes[i].len == 1 &&
-					ft->routes[i].prefix == p)
-					mine = false;
-			if (!mine)
-				continue;
-		}
-		rc = rte_lpm_add(ft->lpm, p, 1, nh);
-		if (rc < 0)
-			return rc;
-	}
-	for (i = 0; i < ft->n_routes; i++) {
-		if (ft->routes[i].len == 0) {
-			ft->routes[i].nh = nh;
-			ft->routes[i].origin = ORIGIN_STATIC;
+	while (b->rt_hash[i] != 0) {
+		r = &ft->routes[b->rt_hash[i] - 1];
+		if (r->prefix == prefix && r->len == len) {
+			r->nh = nh;
+			r->origin = origin;
+			b->rt_src[b->rt_hash[i] - 1] = src;
 			return 0;
 		}
+		i = (i + 1) & b->hash_mask;
 	}
+	/* Like rte_lpm: one tbl8 group per /24 with a longer prefix. */
+	if (len > 24 && !tbl8_take(b, prefix >> 8))
+		return -ENOSPC;
+	b->rt_src[ft->n_routes] = src;
 	ft->routes[ft->n_routes++] = (struct tg_route_info){
-		.prefix = 0, .len = 0, .origin = ORIGIN_STATIC, .nh = nh};
+		.prefix = prefix, .len = len, .origin = origin, .nh = nh};
+	b->rt_hash[i] = ft->n_routes;
 	return 0;
 }
 
 static int
-lpm_fail(
-	struct build *b, int rc, const char *path, uint32_t prefix, uint8_t len)
+route_fail(struct build *b, int rc, uint32_t src, uint32_t prefix, uint8_t len)
 {
-	char a[16];
+	char path[48], a[16];
 
+	if (src & SRC_IFACE)
+		snprintf(
+			path, sizeof(path), "interfaces[%u]", src & ~SRC_IFACE);
+	else
+		snprintf(path, sizeof(path), "routes[%u]", src);
 	if (rc == -ENOSPC)
 		return build_err(b, -ENOSPC,
 			"%s: %s/%u exceeds limits.max_routes/lpm_tbl8 "
@@ -286,15 +288,15 @@ build_params(const struct tg_config *cfg, struct tg_forward_params *p)
 	p->icmp_burst = cfg->icmp.burst;
 }
 
+/* Collect the routes: connected subnets, then static routes (which
+ * replace an equal connected prefix), then our /32s (which nothing
+ * replaces). Fills ft->nh and ft->routes (the /tollgate/routes order). */
 static int
-build_lpm(struct build *b, const struct tg_port_env *env, int socket)
+build_routes(struct build *b, const struct tg_port_env *env, int socket)
 {
-	static uint32_t lpm_seq; /* rte_lpm names are process-wide */
 	const struct tg_config *cfg = b->cfg;
 	struct tg_forward_table *ft = b->ft;
-	struct rte_lpm_config lc = {0};
-	char name[RTE_LPM_NAMESIZE], path[48];
-	uint32_t i, nh, n_default = 0;
+	uint32_t i, j, nh, hash_sz;
 	int rc;
 
 	if (cfg->n_routes > cfg->limits.max_routes)
@@ -304,84 +306,136 @@ build_lpm(struct build *b, const struct tg_port_env *env, int socket)
 			cfg->limits.max_routes, cfg->limits.max_routes + 1,
 			cfg->n_routes, cfg->limits.max_routes);
 
-	lc.max_rules =
-		cfg->limits.max_routes + 2u * cfg->n_ifaces + LPM_RULE_SLACK;
-	lc.number_tbl8s = cfg->limits.lpm_tbl8;
-	snprintf(name, sizeof(name), "tgfw%" PRIx64 "_%x",
-		(uint64_t)(b->ft->generation & 0xffffffffffffull),
-		__atomic_fetch_add(&lpm_seq, 1, __ATOMIC_RELAXED));
-	ft->lpm = rte_lpm_create(name, socket, &lc);
-	if (ft->lpm == NULL)
-		return build_err(b, rte_errno == ENOSPC ? -ENOSPC : -ENOMEM,
-			"limits: cannot create the route table (%s)",
-			rte_strerror(rte_errno));
-
 	b->nh_cap = 2u * cfg->n_ifaces + cfg->n_routes + 1;
 	ft->nh = rte_zmalloc_socket(
 		"tg_fwd_nh", sizeof(*ft->nh) * b->nh_cap, 0, socket);
 	ft->routes = rte_zmalloc_socket(
 		"tg_fwd_routes", sizeof(*ft->routes) * b->nh_cap, 0, socket);
 	b->nh_hash_mask = rte_align32pow2(2 * b->nh_cap) - 1;
-	b->nh_hash = calloc(b->nh_hash_mask + 1, sizeof(*b->nh_hash));
-	if (ft->nh == NULL || ft->routes == NULL || b->nh_hash == NULL)
+	b->hash_mask = b->nh_hash_mask;
+	hash_sz = b->hash_mask + 1;
+	b->nh_hash = calloc(hash_sz, sizeof(*b->nh_hash));
+	b->rt_hash = calloc(hash_sz, sizeof(*b->rt_hash));
+	b->t8_hash = calloc(hash_sz, sizeof(*b->t8_hash));
+	b->rt_src = malloc(sizeof(*b->rt_src) * b->nh_cap);
+	if (ft->nh == NULL || ft->routes == NULL || b->nh_hash == NULL ||
+		b->rt_hash == NULL || b->t8_hash == NULL || b->rt_src == NULL)
 		return build_err(b, -ENOMEM, "routes: out of memory");
 
-	/* Connected subnets, then static routes (which replace an equal
-	 * connected prefix), then our /32s (which nothing replaces). */
 	for (i = 0; i < cfg->n_ifaces; i++) {
 		const struct tg_cfg_iface *ci = &cfg->ifaces[i];
-		uint16_t pid = env->port_id[ci->port];
 		uint32_t m = mask_of(ci->prefix_len);
 
-		snprintf(path, sizeof(path), "interfaces[%u]", i);
-		nh = nh_get(b, TG_NH_CONNECTED, pid, 0);
-		rc = lpm_add(
-			b, ci->addr & m, ci->prefix_len, nh, ORIGIN_CONNECTED);
+		nh = nh_get(b, TG_NH_CONNECTED, env->port_id[ci->port], 0);
+		rc = route_add(b, SRC_IFACE | i, ci->addr & m, ci->prefix_len,
+			nh, ORIGIN_CONNECTED);
 		if (rc < 0)
-			return lpm_fail(
-				b, rc, path, ci->addr & m, ci->prefix_len);
+			return route_fail(b, rc, SRC_IFACE | i, ci->addr & m,
+				ci->prefix_len);
 	}
-	for (i = 0; i < cfg->n_routes; i++) {
-		const struct tg_cfg_route *r = &cfg->routes[i];
+	/* Default routes after the others (their place in the listing). */
+	for (j = 0; j < 2; j++) {
+		for (i = 0; i < cfg->n_routes; i++) {
+			const struct tg_cfg_route *r = &cfg->routes[i];
 
-		if (r->iface >= cfg->n_ifaces || r->len > 32)
-			return build_err(
-				b, -EINVAL, "routes[%u]: no such interface", i);
-		if (r->len == 0) {
-			n_default++;
-			continue;
+			if (r->iface >= cfg->n_ifaces || r->len > 32)
+				return build_err(b, -EINVAL,
+					"routes[%u]: no such interface", i);
+			if ((r->len == 0) != (j == 1))
+				continue;
+			nh = nh_get(b,
+				r->via != 0 ? TG_NH_VIA : TG_NH_CONNECTED,
+				env->port_id[cfg->ifaces[r->iface].port],
+				r->via);
+			rc = route_add(b, i, r->prefix & mask_of(r->len),
+				r->len, nh, ORIGIN_STATIC);
+			if (rc < 0)
+				return route_fail(b, rc, i, r->prefix, r->len);
 		}
-		nh = nh_get(b, r->via != 0 ? TG_NH_VIA : TG_NH_CONNECTED,
-			env->port_id[cfg->ifaces[r->iface].port], r->via);
-		snprintf(path, sizeof(path), "routes[%u]", i);
-		rc = lpm_add(b, r->prefix & mask_of(r->len), r->len, nh,
-			ORIGIN_STATIC);
-		if (rc < 0)
-			return lpm_fail(b, rc, path, r->prefix, r->len);
-	}
-	/* Default routes last: their /1 halves must yield to real /1s. */
-	for (i = 0; n_default > 0 && i < cfg->n_routes; i++) {
-		const struct tg_cfg_route *r = &cfg->routes[i];
-
-		if (r->len != 0)
-			continue;
-		nh = nh_get(b, r->via != 0 ? TG_NH_VIA : TG_NH_CONNECTED,
-			env->port_id[cfg->ifaces[r->iface].port], r->via);
-		snprintf(path, sizeof(path), "routes[%u]", i);
-		rc = lpm_add_default(b, nh);
-		if (rc < 0)
-			return lpm_fail(b, rc, path, 0, 0);
 	}
 	for (i = 0; i < cfg->n_ifaces; i++) {
 		const struct tg_cfg_iface *ci = &cfg->ifaces[i];
 
-		snprintf(path, sizeof(path), "interfaces[%u]", i);
 		nh = nh_get(b, TG_NH_LOCAL, env->port_id[ci->port], 0);
-		rc = lpm_add(b, ci->addr, 32, nh, ORIGIN_LOCAL);
+		rc = route_add(
+			b, SRC_IFACE | i, ci->addr, 32, nh, ORIGIN_LOCAL);
 		if (rc < 0)
-			return lpm_fail(b, rc, path, ci->addr, 32);
+			return route_fail(b, rc, SRC_IFACE | i, ci->addr, 32);
 	}
 	return 0;
+}
+
+/* Largest next hop a DIR24_8 entry of 1 << sz bytes holds (its low bit
+ * flags a tbl8 index). */
+static uint64_t
+fib_max_nh(enum rte_fib_dir24_8_nh_sz sz)
+{
+	return (1ull << ((8u << sz) - 1)) - 1;
+}
+
+/* Create the FIB for the routes collected and install them, each once,
+ * shortest prefixes first. Then no route ever has a more specific one
+ * under it when it is added, and DIR24_8 just writes its range: it
+ * cannot go through the path that splits a range around existing more
+ * specific routes, which in DPDK 22.11 (and later) rewrites the whole
+ * table when the last of them ends at 255.255.255.255 (e.g. 192.0.0.0/2
+ * added after 220.0.0.0/6 and 224.0.0.0/3). Writing the ranges costs
+ * 2^(24 - len) tbl24 entries per prefix of length len ≤ 24. */
+static int
+build_fib(struct build *b, int socket)
+{
+	static uint32_t fib_seq; /* rte_fib/rte_rib names are process-wide */
+	struct tg_forward_table *ft = b->ft;
+	struct rte_fib_conf fc = {0};
+	uint32_t pos[34] = {0}, *order, i, k;
+	uint64_t need;
+	char name[32];
+	int rc = 0;
+
+	/* Lookups answer nh[] indexes; n_nh (unused) means no route. Sized
+	 * to what is installed (it never changes): the RIB takes up to two
+	 * nodes per route, each /24 with a longer prefix one tbl8 group (+1
+	 * spare; DIR24_8 refuses 0). An entry holds the next hop or a tbl8
+	 * index, with 1 bit to tell which: the smallest size that fits. */
+	fc.type = RTE_FIB_DIR24_8;
+	fc.default_nh = ft->n_nh;
+	fc.max_routes = (int)ft->n_routes + 1;
+	fc.dir24_8.num_tbl8 = b->n_tbl8 + 1;
+	need = RTE_MAX(fc.default_nh, (uint64_t)fc.dir24_8.num_tbl8);
+	fc.dir24_8.nh_sz = RTE_FIB_DIR24_8_1B;
+	while (fib_max_nh(fc.dir24_8.nh_sz) < need)
+		fc.dir24_8.nh_sz++;
+	/* The RIB's node pool is "MP_<name>": at most 22 characters. */
+	snprintf(name, sizeof(name), "tgfw%x_%x", (uint32_t)ft->generation,
+		__atomic_fetch_add(&fib_seq, 1, __ATOMIC_RELAXED));
+	ft->fib = rte_fib_create(name, socket, &fc);
+	if (ft->fib == NULL)
+		return build_err(b, rte_errno == ENOSPC ? -ENOSPC : -ENOMEM,
+			"limits: cannot create the route table (%s)",
+			rte_strerror(rte_errno));
+
+	/* Counting sort by length, shortest first. */
+	order = malloc(sizeof(*order) * (ft->n_routes + 1));
+	if (order == NULL)
+		return build_err(b, -ENOMEM, "routes: out of memory");
+	for (i = 0; i < ft->n_routes; i++)
+		pos[ft->routes[i].len + 1]++;
+	for (k = 1; k < RTE_DIM(pos); k++)
+		pos[k] += pos[k - 1];
+	for (i = 0; i < ft->n_routes; i++)
+		order[pos[ft->routes[i].len]++] = i;
+	for (k = 0; k < ft->n_routes; k++) {
+		const struct tg_route_info *r = &ft->routes[order[k]];
+
+		rc = rte_fib_add(ft->fib, r->prefix, r->len, r->nh);
+		if (rc < 0) {
+			rc = route_fail(
+				b, rc, b->rt_src[order[k]], r->prefix, r->len);
+			break;
+		}
+	}
+	free(order);
+	return rc;
 }
 
 int
@@ -410,8 +464,13 @@ tg_forward_build(const struct tg_config *cfg, const struct tg_port_env *env,
 	if (rc == 0)
 		rc = build_statics(&b, env, socket);
 	if (rc == 0)
-		rc = build_lpm(&b, env, socket);
+		rc = build_routes(&b, env, socket);
+	if (rc == 0)
+		rc = build_fib(&b, socket);
 	free(b.nh_hash);
+	free(b.rt_hash);
+	free(b.t8_hash);
+	free(b.rt_src);
 	if (rc < 0) {
 		tg_forward_table_free(ft);
 		return rc;
@@ -425,7 +484,7 @@ tg_forward_table_free(struct tg_forward_table *ft)
 {
 	if (ft == NULL)
 		return;
-	rte_lpm_free(ft->lpm);
+	rte_fib_free(ft->fib);
 	rte_free(ft->nh);
 	rte_free(ft->routes);
 	rte_free(ft->statics);

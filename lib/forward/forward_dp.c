@@ -3,7 +3,7 @@
  * and neighbor resolution on the hot path, ICMP errors.
  */
 #include <rte_cycles.h>
-#include <rte_lpm.h>
+#include <rte_fib.h>
 
 #include "forward_priv.h"
 
@@ -11,6 +11,10 @@
 #define ICMP_TIME_EXCEEDED 11
 #define ICMP_NET_UNREACH   0
 #define ICMP_FRAG_NEEDED   4
+
+/* Destinations looked up per rte_fib_lookup_bulk call (the pipeline's
+ * bursts are at most this long; longer ones are taken in chunks). */
+#define FWD_LOOKUP_MAX 64
 
 void
 tg_fwd_sync_slow(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
@@ -97,19 +101,20 @@ fwd_resolve(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 	return TG_V_NEXT;
 }
 
-/* One IPv4 packet, transit (TTL, ICMP errors) or source path. */
+/* One IPv4 packet, transit (TTL, ICMP errors) or source path, whose
+ * destination @p dst was looked up: @p idx, an nh[] index or n_nh. */
 static __rte_always_inline uint16_t
 fwd_ip(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
-	struct rte_mbuf *m, const bool transit, struct tg_emit *emit,
-	uint64_t now)
+	struct rte_mbuf *m, const bool transit, uint32_t dst, uint64_t idx,
+	struct tg_emit *emit, uint64_t now)
 {
 	struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
-	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
 	const struct tg_nexthop *nh;
 	const struct tg_iface *ifc;
-	uint32_t idx, nh_ip;
+	uint32_t nh_ip;
 
-	if (unlikely(rte_lpm_lookup(ft->lpm, dst, &idx) != 0)) {
+	/* A miss is the FIB's default_nh, n_nh. */
+	if (unlikely(idx >= ft->n_nh)) {
 		if (transit)
 			tg_fwd_icmp_error(ft, ctx, m, ICMP_DEST_UNREACH,
 				ICMP_NET_UNREACH, 0, emit, now);
@@ -167,22 +172,42 @@ tg_forward_burst(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 	struct rte_mbuf **pkts, uint16_t n, uint16_t *verdict,
 	struct tg_emit *emit, uint64_t now)
 {
-	uint16_t i;
+	uint32_t dst[FWD_LOOKUP_MAX];
+	uint64_t idx[FWD_LOOKUP_MAX];
+	uint16_t base, cnt, i, k;
 
 	tg_fwd_sync(ft, ctx, now, emit);
-	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
+	for (base = 0; base < n; base += cnt) {
+		struct rte_mbuf **p = pkts + base;
+		uint16_t *v = verdict + base;
 
-		switch (tg_meta(m)->mode) {
-		case TG_MODE_TRANSIT:
-			verdict[i] = fwd_ip(ft, ctx, m, true, emit, now);
-			break;
-		case TG_MODE_ARP:
-			verdict[i] = tg_neigh_arp_input(ft, ctx, m, emit, now);
-			break;
-		default: /* TG_MODE_OUT: the source path */
-			verdict[i] = fwd_ip(ft, ctx, m, false, emit, now);
-			break;
+		cnt = RTE_MIN((uint16_t)(n - base), (uint16_t)FWD_LOOKUP_MAX);
+		/* Every IP packet's destination, in one bulk lookup. */
+		for (i = 0, k = 0; i < cnt; i++)
+			if (tg_meta(p[i])->mode != TG_MODE_ARP)
+				dst[k++] = rte_be_to_cpu_32(
+					tg_pkt_ipv4(p[i])->dst_addr);
+		if (k > 0)
+			rte_fib_lookup_bulk(ft->fib, dst, idx, k);
+		for (i = 0, k = 0; i < cnt; i++) {
+			struct rte_mbuf *m = p[i];
+
+			switch (tg_meta(m)->mode) {
+			case TG_MODE_TRANSIT:
+				v[i] = fwd_ip(ft, ctx, m, true, dst[k], idx[k],
+					emit, now);
+				k++;
+				break;
+			case TG_MODE_ARP:
+				v[i] = tg_neigh_arp_input(
+					ft, ctx, m, emit, now);
+				break;
+			default: /* TG_MODE_OUT: the source path */
+				v[i] = fwd_ip(ft, ctx, m, false, dst[k], idx[k],
+					emit, now);
+				k++;
+				break;
+			}
 		}
 	}
 }

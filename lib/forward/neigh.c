@@ -10,7 +10,7 @@
 #include <rte_arp.h>
 #include <rte_cycles.h>
 #include <rte_errno.h>
-#include <rte_lpm.h>
+#include <rte_fib.h>
 #include <rte_malloc.h>
 
 #include "forward_priv.h"
@@ -382,6 +382,7 @@ static bool
 neigh_onlink(const struct tg_forward_table *ft, uint16_t port, uint32_t addr)
 {
 	const struct tg_iface *ifc = &ft->ifaces[port];
+	uint64_t idx;
 	uint32_t i;
 
 	if (!ifc->configured || addr == ifc->addr)
@@ -389,8 +390,9 @@ neigh_onlink(const struct tg_forward_table *ft, uint16_t port, uint32_t addr)
 	if (((addr ^ ifc->addr) & ifc->mask) == 0)
 		return true;
 	/* On-link static routes and gateways outside the subnet. */
-	if (rte_lpm_lookup(ft->lpm, addr, &i) == 0 &&
-		ft->nh[i].type == TG_NH_CONNECTED && ft->nh[i].port == port)
+	rte_fib_lookup_bulk(ft->fib, &addr, &idx, 1);
+	if (idx < ft->n_nh && ft->nh[idx].type == TG_NH_CONNECTED &&
+		ft->nh[idx].port == port)
 		return true;
 	for (i = 0; i < ft->n_nh; i++)
 		if (ft->nh[i].type == TG_NH_VIA && ft->nh[i].via == addr &&

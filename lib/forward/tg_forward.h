@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * IP forwarding (the seed's IP forwarding component in Tcpip.sys):
- * local vs. transit, LPM next hop, TTL, ARP neighbor resolution, ICMP
- * errors, MAC rewrite.
+ * local vs. transit, LPM next hop (rte_fib), TTL, ARP neighbor resolution,
+ * ICMP errors, MAC rewrite.
  *
  * Two objects, control and data phase apart (like rte_acl):
  *  - struct tg_forward_table: immutable, built from the config model by
@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <rte_ether.h>
-#include <rte_lpm.h>
+#include <rte_fib.h>
 #include <rte_mbuf.h>
 #include <rte_seqcount.h>
 
@@ -144,7 +144,10 @@ struct tg_static_neigh {
 /** The forward part of a snapshot. Immutable once published. */
 struct tg_forward_table {
 	uint64_t generation;
-	struct rte_lpm *lpm;
+	/** Longest-prefix match (DIR24_8): a lookup gives an index into nh[],
+	 *  or n_nh — the FIB's default_nh, reserved — for no route. Sized to
+	 *  the routes installed: limits.* are enforced by tg_forward_build. */
+	struct rte_fib *fib;
 	uint32_t n_nh;
 	struct tg_nexthop *nh;
 	uint32_t n_routes;
@@ -164,8 +167,9 @@ struct tg_forward_table {
  * @param generation  stored in the table (neighbors resync on change)
  * @param err         receives a message (with the YAML path) on failure
  * @return 0 and *out, or -EINVAL (e.g. an interface on a port not in
- *   @p env), -ENOSPC (more routes than limits.max_routes), -ENOMEM.
- * Control thread only (rte_lpm_create).
+ *   @p env), -ENOSPC (more routes than limits.max_routes, or more /24s
+ *   holding a prefix longer than /24 than limits.lpm_tbl8), -ENOMEM.
+ * Control thread only (rte_fib_create).
  */
 int tg_forward_build(const struct tg_config *cfg, const struct tg_port_env *env,
 	uint64_t generation, int socket, struct tg_forward_table **out,
@@ -235,6 +239,8 @@ void tg_forward_ctx_free(struct tg_forward_ctx *ctx);
  *  - TG_MODE_TRANSIT: LPM lookup, TTL check and decrement (TTL ≤ 1: drop
  *    TTL_EXCEEDED and emit an ICMP Time Exceeded), MTU check;
  *  - TG_MODE_OUT (source path): LPM lookup, no TTL change.
+ * The destinations of all IP packets of the burst are looked up at once
+ * (rte_fib_lookup_bulk), up to 64 at a time.
  * Then neighbor resolution: a known neighbor → Ethernet header written,
  * meta tx_if/nh_ip set, TG_V_NEXT; unknown → the packet is held
  * (TG_V_STOLEN) and an ARP request emitted; released by later calls via

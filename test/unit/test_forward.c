@@ -4,10 +4,13 @@
  * and ICMP errors, the ARP neighbor cache (held packets, retries, statics,
  * resync) and a two-lcore telemetry reader. Config built by hand.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_fib.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -430,28 +433,75 @@ ref_lookup(const struct ref_route *r, uint32_t n, uint32_t a)
 	return best;
 }
 
-static void
-test_forward_lpm_vs_reference(void)
+/* The FIB's answer for @p a: an nh[] index, or n_nh for no route. */
+static uint64_t
+fib_lookup(uint32_t a)
 {
-	enum { NR = 600 };
-	static struct ref_route ref[NR + 8];
-	static const uint16_t pid[3] = {P_LAN, P_WAN, P_DMZ};
-	uint32_t n = 0, i, j, a, idx;
-	const struct ref_route *want;
-	struct tg_cfg_route *r;
+	uint64_t idx = UINT64_MAX;
 
-	srand(4242);
-	F.cfg->limits.lpm_tbl8 = 1024;
+	CU_ASSERT_EQUAL_FATAL(rte_fib_lookup_bulk(F.ft->fib, &a, &idx, 1), 0);
+	return idx;
+}
+
+static int
+route_info_cmp(const void *x, const void *y)
+{
+	const struct tg_route_info *a = x, *b = y;
+
+	if (a->prefix != b->prefix)
+		return a->prefix < b->prefix ? -1 : 1;
+	return (int)a->len - (int)b->len;
+}
+
+/* Distinct (prefix, len) among the @p n reference routes. */
+static uint32_t
+ref_distinct(const struct ref_route *ref, uint32_t n)
+{
+	struct tg_route_info *k = calloc(n + 1, sizeof(*k));
+	uint32_t i, d = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(k);
+	for (i = 0; i < n; i++)
+		k[i] = (struct tg_route_info){
+			.prefix = ref[i].prefix, .len = ref[i].len};
+	qsort(k, n, sizeof(*k), route_info_cmp);
+	for (i = 0; i < n; i++)
+		d += i == 0 || route_info_cmp(&k[i - 1], &k[i]) != 0;
+	free(k);
+	return d;
+}
+
+/*
+ * @p nr random static routes (lengths 0..32, some duplicates, some equal
+ * to a connected subnet) over the fixture's interfaces, built, then
+ * @p n_edge lookups around prefix edges and @p n_rand random ones checked
+ * against a brute-force longest match. @p ref has room for nr + 8.
+ */
+static void
+lpm_check(uint32_t nr, struct ref_route *ref, uint32_t n_edge, uint32_t n_rand,
+	unsigned int seed)
+{
+	static const uint16_t pid[3] = {P_LAN, P_WAN, P_DMZ};
+	uint32_t n = 0, i, j, a, e, step, bad = 0, span[3] = {0};
+	const struct ref_route *want;
+	struct tg_route_info *sorted;
+	struct tg_cfg_route *r;
+	uint64_t idx;
+
+	srand(seed);
+	F.cfg->limits.max_routes = nr;
+	F.cfg->limits.lpm_tbl8 = 65536;
 	free(F.cfg->routes);
-	F.cfg->n_routes = NR;
-	F.cfg->routes = calloc(NR, sizeof(*r));
+	F.cfg->n_routes = nr;
+	F.cfg->routes = calloc(nr, sizeof(*r));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(F.cfg->routes);
 	for (i = 0; i < 3; i++) /* connected */
 		ref[n++] = (struct ref_route){
 			F.cfg->ifaces[i].addr &
 				mask_of(F.cfg->ifaces[i].prefix_len),
 			F.cfg->ifaces[i].prefix_len, TG_NH_CONNECTED, pid[i],
 			0};
-	for (i = 0; i < NR; i++) {
+	for (i = 0; i < nr; i++) {
 		r = &F.cfg->routes[i];
 		r->len = (uint8_t)(rand() % 33);
 		/* Some duplicates and some hitting the connected subnets. */
@@ -468,7 +518,7 @@ test_forward_lpm_vs_reference(void)
 	}
 	/* Statics in config order, default routes after the others. */
 	for (j = 0; j < 2; j++)
-		for (i = 0; i < NR; i++) {
+		for (i = 0; i < nr; i++) {
 			r = &F.cfg->routes[i];
 			if ((j == 0) == (r->len == 0))
 				continue;
@@ -481,40 +531,138 @@ test_forward_lpm_vs_reference(void)
 			F.cfg->ifaces[i].addr, 32, TG_NH_LOCAL, pid[i], 0};
 	fx_build(1);
 
-	for (i = 0; i < 200000; i++) {
-		if (i < n * 3) /* around every prefix edge */
-			a = ref[i / 3].prefix +
-			    (i % 3 == 0 ? 0
-				    : i % 3 == 1
-					    ? ~mask_of(ref[i / 3].len)
-					    : ~mask_of(ref[i / 3].len) + 1);
-		else
+	for (i = 0; i < n_edge + n_rand; i++) {
+		if (i < n_edge) { /* around a prefix edge: all, or some */
+			e = n_edge / 3 >= n ? i / 3 : (uint32_t)rand() % n;
+			/* its first address, its last, the one after */
+			span[1] = ~mask_of(ref[e].len);
+			span[2] = span[1] + 1;
+			a = ref[e].prefix + span[i % 3];
+		} else {
 			a = (uint32_t)rand() << 1 ^ (uint32_t)rand();
-		want = ref_lookup(ref, n, a);
-		if (want == NULL) {
-			CU_ASSERT_NOT_EQUAL(
-				rte_lpm_lookup(F.ft->lpm, a, &idx), 0);
-			continue;
 		}
-		CU_ASSERT_EQUAL_FATAL(rte_lpm_lookup(F.ft->lpm, a, &idx), 0);
-		CU_ASSERT_FATAL(idx < F.ft->n_nh);
-		CU_ASSERT_EQUAL(F.ft->nh[idx].type, want->type);
-		CU_ASSERT_EQUAL(F.ft->nh[idx].port, want->port);
-		CU_ASSERT_EQUAL(F.ft->nh[idx].via, want->via);
+		want = ref_lookup(ref, n, a);
+		idx = fib_lookup(a);
+		if (want == NULL ? idx == F.ft->n_nh
+				 : idx < F.ft->n_nh &&
+					   F.ft->nh[idx].type == want->type &&
+					   F.ft->nh[idx].port == want->port &&
+					   F.ft->nh[idx].via == want->via)
+			continue;
+		if (bad++ < 5)
+			printf("\n%u.%u.%u.%u: want %s/%u, got nh %" PRIu64
+			       " of %u\n",
+				a >> 24, a >> 16 & 0xff, a >> 8 & 0xff,
+				a & 0xff, want ? "route" : "none",
+				want ? want->len : 0, idx, F.ft->n_nh);
 	}
+	CU_ASSERT_EQUAL(bad, 0);
 	/* Next hops are deduplicated: at most 3 ifaces x (8 via + 2). */
 	CU_ASSERT(F.ft->n_nh <= 30);
-	/* route_info: one per distinct prefix, pointing at the winner. */
-	for (i = 0; i < F.ft->n_routes; i++) {
+	/* route_info: one per distinct prefix (as many as the reference
+	 * has), each pointing at the winner; sampled when there are many. */
+	CU_ASSERT_EQUAL(F.ft->n_routes, ref_distinct(ref, n));
+	sorted = malloc(sizeof(*sorted) * (F.ft->n_routes + 1));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sorted);
+	memcpy(sorted, F.ft->routes, sizeof(*sorted) * F.ft->n_routes);
+	qsort(sorted, F.ft->n_routes, sizeof(*sorted), route_info_cmp);
+	for (i = 1; i < F.ft->n_routes; i++)
+		CU_ASSERT(route_info_cmp(&sorted[i - 1], &sorted[i]) != 0);
+	free(sorted);
+	step = F.ft->n_routes / 1000 + 1;
+	for (i = 0; i < F.ft->n_routes; i += step) {
 		const struct tg_route_info *ri = &F.ft->routes[i];
 
 		want = ref_lookup(ref, n, ri->prefix);
-		for (j = 0; j < i; j++)
-			CU_ASSERT(F.ft->routes[j].prefix != ri->prefix ||
-				  F.ft->routes[j].len != ri->len);
+		CU_ASSERT_FATAL(want != NULL);
 		if (want->len == ri->len) {
 			CU_ASSERT_EQUAL(F.ft->nh[ri->nh].type, want->type);
 			CU_ASSERT_EQUAL(F.ft->nh[ri->nh].via, want->via);
+		}
+	}
+}
+
+static void
+test_forward_lpm_vs_reference(void)
+{
+	static struct ref_route ref[600 + 8];
+
+	/* Every prefix edge, then random addresses. */
+	lpm_check(600, ref, 3 * (600 + 6), 200000 - 3 * (600 + 6), 4242);
+}
+
+static void
+test_forward_lpm_100k(void)
+{
+	enum { NR = 100000 };
+	static struct ref_route ref[NR + 8];
+
+	/* The build must be fast (rte_fib): a few thousand brute-force
+	 * lookups take most of the time here. */
+	lpm_check(NR, ref, 3000, 3000, 777);
+}
+
+/* Routes whose ranges end at 255.255.255.255, the shortest listed last,
+ * then with a default route too. DPDK 22.11's DIR24_8 rewrites the whole
+ * table when 192.0.0.0/2 is added after the other two (the builder adds
+ * shortest prefixes first to stay clear of that). */
+static void
+test_forward_lpm_top_of_space(void)
+{
+	static const struct {
+		uint32_t prefix;
+		uint8_t len;
+		uint32_t via;
+	} rt[] = {{IP4(220, 0, 0, 0), 6, IP4(10, 0, 0, 6)},
+		{IP4(224, 0, 0, 0), 3, IP4(10, 0, 0, 3)},
+		{IP4(192, 0, 0, 0), 2, IP4(10, 0, 0, 2)},
+		{IP4(255, 255, 255, 255), 32, IP4(10, 0, 0, 32)}};
+	static const struct {
+		uint32_t a, via; /* via 0: no route */
+	} look[] = {{IP4(8, 8, 8, 8), 0}, {IP4(191, 255, 255, 255), 0},
+		{IP4(192, 0, 0, 0), IP4(10, 0, 0, 2)},
+		{IP4(219, 255, 255, 255), IP4(10, 0, 0, 2)},
+		{IP4(220, 0, 0, 0), IP4(10, 0, 0, 6)},
+		{IP4(223, 255, 255, 255), IP4(10, 0, 0, 6)},
+		{IP4(224, 0, 0, 0), IP4(10, 0, 0, 3)},
+		{IP4(255, 255, 255, 254), IP4(10, 0, 0, 3)},
+		{IP4(255, 255, 255, 255), IP4(10, 0, 0, 32)}};
+	unsigned int i, pass;
+	uint64_t idx;
+
+	for (pass = 0; pass < 2; pass++) {
+		free(F.cfg->routes);
+		F.cfg->n_routes = RTE_DIM(rt) + pass; /* pass 1: + default */
+		F.cfg->routes = calloc(F.cfg->n_routes, sizeof(*F.cfg->routes));
+		for (i = 0; i < RTE_DIM(rt); i++)
+			F.cfg->routes[i] =
+				(struct tg_cfg_route){.prefix = rt[i].prefix,
+					.len = rt[i].len,
+					.via = rt[i].via,
+					.iface = 0};
+		if (pass == 1)
+			F.cfg->routes[i] = (struct tg_cfg_route){
+				.via = IP4(10, 0, 0, 99), .iface = 0};
+		fx_build(1 + pass);
+		for (i = 0; i < RTE_DIM(look); i++) {
+			uint32_t via = look[i].via;
+
+			if (via == 0 && pass == 1)
+				via = IP4(10, 0, 0, 99);
+			idx = fib_lookup(look[i].a);
+			if (via == 0) {
+				CU_ASSERT_EQUAL(idx, F.ft->n_nh);
+				continue;
+			}
+			CU_ASSERT_FATAL(idx < F.ft->n_nh);
+			CU_ASSERT_EQUAL(F.ft->nh[idx].via, via);
+		}
+		/* The listing: 3 connected, the routes, 3 local /32s. */
+		CU_ASSERT_EQUAL(F.ft->n_routes, 3 + F.cfg->n_routes + 3);
+		if (pass == 1) {
+			CU_ASSERT_EQUAL(F.ft->routes[3 + RTE_DIM(rt)].len, 0);
+			CU_ASSERT_EQUAL(
+				F.ft->routes[3 + RTE_DIM(rt)].origin, 1);
 		}
 	}
 }
@@ -658,6 +806,74 @@ test_forward_no_route(void)
 	CU_ASSERT_EQUAL(fwd(m, false), FDROP(NO_ROUTE));
 	CU_ASSERT_EQUAL(F.emit.n, 0);
 	CU_ASSERT_EQUAL(CNT(ICMP_UNREACH_SENT), 1);
+}
+
+/* A burst longer than one bulk lookup, IP and ARP packets interleaved:
+ * each IP packet gets its own lookup result, in order (the ARP request
+ * early in the burst teaches the neighbor later packets go to). */
+static void
+test_forward_mixed_burst(void)
+{
+	enum { N = 70 };
+	struct rte_mbuf *m[N];
+	uint16_t v[N], i;
+	const uint8_t *eth;
+
+	fx_build(1);
+	for (i = 0; i < N; i++) {
+		switch (i % 5) {
+		case 0: /* via the static gateway */
+			m[i] = transit(IP4(10, 0, 0, 50), IP4(198, 51, 100, i),
+				64, P_LAN);
+			break;
+		case 1: /* ARP request for us */
+			m[i] = arp_pkt(1, PEER_MAC, IP4(10, 0, 0, 7),
+				IP4(10, 0, 0, 1), P_LAN);
+			break;
+		case 2: /* no route, source path (no ICMP error) */
+			m[i] = ip_pkt(IP4(10, 0, 0, 1), IP4(8, 8, 8, i), 64,
+				100, P_LAN, TG_MODE_OUT, false);
+			break;
+		case 3: /* one of our addresses */
+			m[i] = transit(IP4(10, 0, 0, 50), IP4(192, 168, 1, 1),
+				64, P_LAN);
+			break;
+		default: /* the neighbor learned at i = 1 */
+			m[i] = transit(IP4(192, 168, 1, 9), IP4(10, 0, 0, 7),
+				64, P_WAN);
+			break;
+		}
+	}
+	tg_forward_burst(F.ft, F.ctx, m, N, v, &F.emit, F.now);
+	for (i = 0; i < N; i++) {
+		eth = rte_pktmbuf_mtod(m[i], const uint8_t *);
+		switch (i % 5) {
+		case 0:
+			CU_ASSERT_EQUAL(v[i], TG_V_NEXT);
+			CU_ASSERT_EQUAL(tg_meta(m[i])->tx_if, P_WAN);
+			CU_ASSERT_EQUAL(memcmp(eth, GW_MAC, 6), 0);
+			CU_ASSERT_EQUAL(eth[14 + 8], 63);
+			CU_ASSERT_EQUAL(eth[14 + 19], i);
+			break;
+		case 1:
+			CU_ASSERT_EQUAL(v[i], TG_V_TX);
+			break;
+		case 2:
+			CU_ASSERT_EQUAL(v[i], FDROP(NO_ROUTE));
+			break;
+		case 3:
+			CU_ASSERT_EQUAL(v[i], FDROP(LOCAL_IN_TRANSIT));
+			break;
+		default:
+			CU_ASSERT_EQUAL(v[i], TG_V_NEXT);
+			CU_ASSERT_EQUAL(tg_meta(m[i])->tx_if, P_LAN);
+			CU_ASSERT_EQUAL(memcmp(eth, PEER_MAC, 6), 0);
+			break;
+		}
+	}
+	rte_pktmbuf_free_bulk(m, N);
+	CU_ASSERT_EQUAL(F.emit.n, 0);
+	CU_ASSERT_EQUAL(CNT(ARP_REPLY_SENT), N / 5);
 }
 
 static void
@@ -1218,11 +1434,14 @@ main(void)
 		T(test_forward_arp_malformed),
 		/* build and lookup */
 		T(test_forward_lpm_vs_reference),
+		T(test_forward_lpm_100k),
+		T(test_forward_lpm_top_of_space),
 		T(test_forward_local_table),
 		/* forwarding, drop reasons, counters */
 		T(test_forward_ttl_exceeded),
 		T(test_forward_ttl_decrement),
 		T(test_forward_no_route),
+		T(test_forward_mixed_burst),
 		T(test_forward_icmp_ratelimit),
 		T(test_forward_drop_reasons),
 		/* neighbor cache */
