@@ -529,7 +529,7 @@ with t.Telemetry(prefix, timeout=10) as tel:
             errs = errors_of(r)
             if r.get("result") != "error" or r.get("error_count") != 1 or len(errs) != 1:
                 problems.append("%s broken: %r" % (cmd, r))
-            elif (errs[0].get("file") != broken or errs[0].get("line") != bline
+            elif (r.get("file") != broken or errs[0].get("line") != bline
                   or errs[0].get("col") != 11 or "syntax error" not in errs[0].get("message", "")):
                 problems.append("%s broken: error %r (want %s:%d:11 syntax error)" % (cmd, errs[0], broken, bline))
             if cmd.endswith("reload") and r.get("generation") != g0:
