@@ -246,7 +246,8 @@ def med_range(xs):
 
 def stage_names(counters):
     return sorted({k.split(".")[1] for k in counters
-                   if k.startswith("stages.") and k.endswith(".in")},
+                   if k.startswith("stages.") and
+                   (k.endswith(".in") or k.endswith(".bypassed"))},
                   key=lambda s: ["forward", "filter", "natfw", "ipsec",
                                  "localfilter"].index(s)
                   if s in ("forward", "filter", "natfw", "ipsec",
@@ -283,6 +284,10 @@ def tollgate_costs(run, tsc_hz):
             "per_in": cyc / n if n else 0.0,
             "per_tx": cyc / tx,
             "in_per_tx": n / tx,
+            # passed by the dispatcher without a ring hop (nothing
+            # configured for the stage in the snapshot): costs no stage
+            # cycles, only the dispatcher's check
+            "bypassed_per_tx": c.get("stages.%s.bypassed" % s, 0) / tx,
             "avg_burst": n / bursts if bursts else 0.0,
         }
         counted += cyc / tx
@@ -376,7 +381,7 @@ def summarize_costs(costs):
         "stages": {},
     }
     for s in costs[0]["stages"]:
-        out["stages"][s] = {k: m(lambda c: c["stages"][s][k])
+        out["stages"][s] = {k: m(lambda c: c["stages"][s].get(k, 0.0))
                             for k in costs[0]["stages"][s]}
     drops = {}
     for c in costs:
@@ -396,6 +401,22 @@ def fmt_range(r, f="%.2f"):
     if r["n"] == 1:
         return f % r["median"]
     return (f + " (" + f + "–" + f + ")") % (r["median"], r["min"], r["max"])
+
+
+def mult(x):
+    return "" if abs(x - 1) < 0.01 else " (×%.2f)" % x
+
+
+def stage_cell(c):
+    """One stage's cell: its cost per packet it handled, or "bypassed"
+    when the dispatcher passed it by, or both after a reload changed it."""
+    byp = c.get("bypassed_per_tx", 0.0)
+    if c["in_per_tx"] == 0:
+        return "bypassed" + mult(byp) if byp else "–"
+    cell = "%.1f" % c["per_in"] + mult(c["in_per_tx"])
+    if byp:
+        cell += ", bypassed ×%.2f" % byp
+    return cell
 
 
 def markdown(results):
@@ -439,10 +460,12 @@ def markdown(results):
                      "validate+classify: per received packet. Stage "
                      "columns: per packet the stage handled (×N: packets it "
                      "handled per forwarded packet; a transit packet visits "
-                     "filter twice). RX + stages: the cost the counters "
-                     "see, per forwarded packet (no port I/O); outside "
-                     "counters = total − that: port I/O, dispatcher, "
-                     "rings.")
+                     "filter twice); \"bypassed\": the dispatcher passed "
+                     "the stage by (nothing configured for it: no ring hop, "
+                     "no stage cycles), ×N per forwarded packet; –: not "
+                     "visited. RX + stages: the cost the counters see, per "
+                     "forwarded packet (no port I/O); outside counters = "
+                     "total − that: port I/O, dispatcher, rings.")
         lines.append("")
         lines.append("| scenario | size (B) | RX Mpps | total/pkt | "
                      "RX validate+classify | " + " | ".join(stages) +
@@ -453,13 +476,7 @@ def markdown(results):
             t = e["tollgate"]
             cells = []
             for st in stages:
-                c = t["stages"][st]
-                if c["in_per_tx"] == 0:
-                    cells.append("–")
-                    continue
-                cells.append("%.1f" % c["per_in"] +
-                             ("" if abs(c["in_per_tx"] - 1) < 0.01
-                              else " (×%.2f)" % c["in_per_tx"]))
+                cells.append(stage_cell(t["stages"][st]))
             drops = ", ".join("%s %.3g" % kv for kv in
                               sorted(t["drops_mpps"].items())) or "none"
             lines.append("| %s | %d | %.2f | %.1f | %.1f | %s | %.1f | %.1f "
@@ -505,6 +522,12 @@ def machine_info():
                         timespec="seconds")}
     except OSError:
         pass
+    if "TOLLGATE_BIN" in os.environ:
+        # another build: this tree's commit says nothing about it
+        info["commit"] = os.environ.get("TOLLGATE_COMMIT") or \
+            "unknown (TOLLGATE_BIN; set TOLLGATE_COMMIT)"
+        info["dirty"] = None
+        return info
     try:
         git = subprocess.run(["git", "-C", sc.REPO, "rev-parse", "HEAD"],
                              capture_output=True, text=True)

@@ -25,11 +25,21 @@ command -v dpdk-testpmd >/dev/null || {
 	exit 1
 }
 
-echo "== building (scripts/build.sh)" >&2
-if ! ./scripts/build.sh; then
-	# A broken unit test must not stop a benchmark of a working binary.
-	echo "bench/run.sh: scripts/build.sh failed; building the tollgate target alone" >&2
-	ninja -C build app/tollgate/tollgate >/dev/null
+if [ -n "${TOLLGATE_BIN:-}" ]; then
+	# Another build (a pinned commit, a patched copy): this tree's build/
+	# is not what is measured, so leave it alone.
+	[ -x "$TOLLGATE_BIN" ] || {
+		echo "bench/run.sh: TOLLGATE_BIN=$TOLLGATE_BIN is not an executable" >&2
+		exit 1
+	}
+	echo "== benchmarking $TOLLGATE_BIN (no build)" >&2
+else
+	echo "== building (scripts/build.sh)" >&2
+	if ! ./scripts/build.sh; then
+		# A broken unit test must not stop a benchmark of a working binary.
+		echo "bench/run.sh: scripts/build.sh failed; building the tollgate target alone" >&2
+		ninja -C build app/tollgate/tollgate >/dev/null
+	fi
 fi
 
 # The runner stops its own children and removes their runtime directories;

@@ -214,7 +214,7 @@ class Scenario:
 SCENARIOS = [
     Scenario(
         name="transit-forward",
-        description="transit path, forward only (filter/natfw/ipsec pass); "
+        description="transit path, forward only (filter/natfw/ipsec bypassed); "
                     "UDP, 4096 flows, 512 /24 routes, 4 static next hops",
         traffic=TRANSIT_UDP,
         systems=[tollgate(TRANSIT_UDP, tollgate_transit_yaml), testpmd_io()],
