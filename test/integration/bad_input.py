@@ -55,6 +55,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "test"))
 
 import tgtelemetry as tel  # noqa: E402
+from harness import Results, write_pcap  # noqa: E402
 
 try:
     from scapy.all import (  # noqa: E402
@@ -105,34 +106,6 @@ def new_prefix(name):
     prefix = "tg-bad-%d-%s" % (os.getpid(), name)
     PREFIXES.append(prefix)
     return prefix
-
-
-class Results:
-    def __init__(self, only=None):
-        self.passed = 0
-        self.failed = 0
-        self.only = only
-
-    def wanted(self, name):
-        return self.only is None or any(o in name for o in self.only)
-
-    def part_wanted(self, part):
-        """Whether a part (cases named part.*) has a case -k may select."""
-        return self.only is None or any(o in part or o.startswith(part)
-                                        for o in self.only)
-
-    def report(self, name, problems):
-        if not self.wanted(name):
-            return
-        if problems:
-            self.failed += 1
-            print("FAIL %s: %s" % (name, problems[0]))
-            for extra in problems[1:]:
-                print("     " + str(extra).replace("\n", "\n     "))
-        else:
-            self.passed += 1
-            print("PASS %s" % name)
-        sys.stdout.flush()
 
 
 def show(lines, n=12):
@@ -732,14 +705,6 @@ def parse_final(lines):
         if m:
             res["ports"][m.group(1)] = (int(m.group(2)), int(m.group(3)))
     return res
-
-
-def write_pcap(path, frames):
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for i, fr in enumerate(frames):
-            f.write(struct.pack("<IIII", 1700000000, i, len(fr), len(fr)))
-            f.write(fr)
 
 
 def read_pcap(path):
@@ -1625,8 +1590,7 @@ def main():
         if res.part_wanted("storm"):
             run_storm(res)
     log("%.1f s" % (time.monotonic() - t0))
-    print("%d passed, %d failed" % (res.passed, res.failed))
-    return 1 if res.failed else 0
+    return res.finish()
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "test"))
 
 import tgtelemetry as tel  # noqa: E402
+from harness import Results, write_pcap  # noqa: E402
 
 try:
     from scapy.all import (  # noqa: E402
@@ -74,14 +75,6 @@ def log(msg):
 
 
 # ---- pcap files (written by hand: also the empty ones) ----------------------
-
-def write_pcap(path, frames):
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for i, fr in enumerate(frames):
-            f.write(struct.pack("<IIII", 1700000000, i, len(fr), len(fr)))
-            f.write(fr)
-
 
 def read_pcap(path):
     if not os.path.exists(path):
@@ -474,29 +467,6 @@ def run_tollgate(name, inputs, extra_yaml="", settle=None, timeout=15.0,
 
 
 # ---- cases -----------------------------------------------------------------
-
-class Results:
-    def __init__(self, only=None):
-        self.passed = 0
-        self.failed = 0
-        self.only = only
-
-    def wanted(self, name):
-        return self.only is None or any(o in name for o in self.only)
-
-    def report(self, name, problems):
-        if not self.wanted(name):
-            return
-        if problems:
-            self.failed += 1
-            print("FAIL %s: %s" % (name, problems[0]))
-            for extra in problems[1:]:
-                print("     " + extra.replace("\n", "\n     "))
-        else:
-            self.passed += 1
-            print("PASS %s" % name)
-        sys.stdout.flush()
-
 
 class Case:
     """Frames in, frames expected out, counters expected."""
@@ -1058,8 +1028,7 @@ def main():
         run_arp(res, macs)
         run_ratelimit(res, macs)
     log("%.1f s" % (time.monotonic() - t0))
-    print("%d passed, %d failed" % (res.passed, res.failed))
-    return 1 if res.failed else 0
+    return res.finish()
 
 
 if __name__ == "__main__":

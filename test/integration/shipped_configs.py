@@ -9,8 +9,6 @@ static and local routes, static neighbors. Then a clean stop.
 """
 import ipaddress
 import os
-import signal
-import subprocess
 import sys
 
 import yaml
@@ -19,23 +17,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "test"))
 import tgtelemetry as tel  # noqa: E402
+from harness import (finish, report, start_tollgate,  # noqa: E402
+                     stop_tollgate)
 
 TOLLGATE = os.environ.get("TOLLGATE",
                           os.path.join(TOP, "build/app/tollgate/tollgate"))
 CONFIGS = ["config/pcap-forward.yaml"]
-
-passed = failed = 0
-
-
-def report(name, ok, why=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("PASS %s" % name)
-    else:
-        failed += 1
-        print("FAIL %s: %s" % (name, why))
-
 
 def expected_routes(cfg):
     """(prefix, origin, via or None, interface) as tollgate should list."""
@@ -55,10 +42,7 @@ def check(path):
     with open(os.path.join(TOP, path)) as f:
         cfg = yaml.safe_load(f)
     prefix = "tg-ship-%d" % os.getpid()
-    p = subprocess.Popen([TOLLGATE, "-c", path, "--", "--file-prefix",
-                          prefix], cwd=TOP, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                         text=True)
+    p = start_tollgate(TOLLGATE, path, prefix, TOP)
     try:
         tel.wait_ready(prefix, timeout=20, proc=p)
         with tel.Telemetry(prefix) as t:
@@ -90,13 +74,7 @@ def check(path):
     except Exception as e:  # noqa: BLE001 - any failure is a test failure
         report("%s.runs" % name, False, repr(e))
     finally:
-        if p.poll() is None:
-            p.send_signal(signal.SIGINT)
-        try:
-            out, _ = p.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, _ = p.communicate()
+        out = stop_tollgate(p)
     report("%s.clean_exit" % name, p.returncode == 0 and
            "tollgate counters" in out and
            not os.path.exists(tel.runtime_dir(prefix)),
@@ -106,8 +84,7 @@ def check(path):
 def main():
     for c in CONFIGS:
         check(c)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

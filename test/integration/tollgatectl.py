@@ -29,6 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "test"))
 import tgtelemetry as tel  # noqa: E402
+from harness import (finish, report, start_tollgate,  # noqa: E402
+                     stop_tollgate)
 
 TOLLGATE = os.environ.get("TOLLGATE",
                           os.path.join(TOP, "build/app/tollgate/tollgate"))
@@ -38,19 +40,6 @@ CONFIG = "config/pcap-forward.yaml"
 # Appended to the reloaded copy: non-ASCII, a backslash and a tab all
 # travel escaped in /tollgate/config/show.
 ODD_COMMENT = "# Grüße, naïve café — ✓ C:\\tollgate\\x41\ttab\n".encode()
-
-passed = failed = 0
-
-
-def report(name, ok, why=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("PASS %s" % name)
-    else:
-        failed += 1
-        print("FAIL %s: %s" % (name, why))
-
 
 def ctl(prefix, *args, cwd=None, timeout=30):
     """Run tollgatectl; returns (exit code, stdout bytes, stderr text)."""
@@ -566,10 +555,7 @@ def main():
     check_usage()
     check_misbehaving_server(work)
     check_not_running(prefix, "before_start")
-    p = subprocess.Popen([TOLLGATE, "-c", CONFIG, "--", "--file-prefix",
-                          prefix], cwd=TOP, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                         text=True)
+    p = start_tollgate(TOLLGATE, CONFIG, prefix, TOP)
     try:
         if not tel.wait_ready(prefix, timeout=20, proc=p):
             report("tollgate.starts", False, "no telemetry")
@@ -587,19 +573,12 @@ def main():
     except Exception as e:  # noqa: BLE001 - any failure is a test failure
         report("tollgatectl.runs", False, repr(e))
     finally:
-        if p.poll() is None:
-            p.send_signal(signal.SIGINT)
-        try:
-            out, _ = p.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, _ = p.communicate()
+        out = stop_tollgate(p)
         shutil.rmtree(work, ignore_errors=True)
     report("tollgate.clean_exit", p.returncode == 0,
            "exit %s: %s" % (p.returncode, out[-400:]))
     check_not_running(prefix, "after_stop")
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

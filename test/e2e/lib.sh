@@ -1,0 +1,224 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Harness shared by test/e2e/run.sh, tun.sh and reload.sh. Source it after
+# scripts/netns.sh. The sourcing script sets ROOT, PY, TOLLGATE, PREFIX,
+# TMP, passed=0, failed=0 and TG_PID= (and, for the counter check, NS_L,
+# NS_W, IF_L, IF_W with the ports named lan and wan).
+#
+#   pass NAME / fail NAME WHY [FILE|TEXT] / info TEXT / finish
+#   stop_tollgate                    SIGINT, wait, → tollgate's exit status
+#   e2e_cleanup NS...                stop tollgate, namespaces, EAL dir, TMP
+#   e2e_preflight WHAT TOOL...       root (for WHAT) and tools, or finish
+#   tel ARGS...                      test/tgtelemetry.py against PREFIX
+#   nsx NS COMMAND...                run COMMAND inside NS
+#   e2e_check_lan_arp                lan host resolved lan0's MAC
+#   e2e_check_counters NAME [LAN_KIND WAN_KIND]
+#                                    kernel vs tollgate counters, invariant,
+#                                    ports sum to pipeline
+#   e2e_check_clean_exit             stop tollgate; status, counters, EAL dir
+#   e2e_config_head COMMENT WAN_DRIVER  dpdk, mempool and ports of a YAML
+
+pass() {
+	echo "PASS $1"
+	passed=$((passed + 1))
+}
+
+fail() { # name, why, [details file or text]
+	echo "FAIL $1: $2"
+	if [ -n "${3:-}" ]; then
+		if [ -f "$3" ]; then
+			tail -20 "$3" | sed 's/^/     | /'
+		else
+			printf '%s\n' "$3" | sed 's/^/     | /'
+		fi
+	fi
+	failed=$((failed + 1))
+}
+
+info() { echo "     ($*)"; }
+
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit $?
+}
+
+stop_tollgate() { # → exit status of tollgate
+	local rc i
+	[ -n "$TG_PID" ] || return 0
+	if kill -0 "$TG_PID" 2>/dev/null; then
+		kill -INT "$TG_PID" 2>/dev/null
+		for ((i = 0; i < 150; i++)); do
+			kill -0 "$TG_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$TG_PID" 2>/dev/null; then
+			echo "tollgate did not stop on SIGINT: killing it" >>"$TMP/tollgate.log"
+			kill -9 "$TG_PID" 2>/dev/null
+		fi
+	fi
+	wait "$TG_PID" 2>/dev/null
+	rc=$?
+	TG_PID=
+	return $rc
+}
+
+e2e_cleanup() { # namespaces...
+	stop_tollgate
+	tg_ns_destroy "$@"
+	rm -rf "$(tg_dpdk_rundir "$PREFIX")"
+	if [ "${E2E_KEEP:-0}" = 1 ]; then
+		echo "kept $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+}
+
+e2e_preflight() { # what root is needed for, tools...
+	local tool
+	if [ "$(id -u)" -ne 0 ]; then
+		fail setup "must run as root ($1)"
+		finish
+	fi
+	shift
+	if [ ! -x "$TOLLGATE" ]; then
+		fail build "$TOLLGATE not found: run ./scripts/build.sh"
+		finish
+	fi
+	for tool in "$@"; do
+		if ! command -v "$tool" >/dev/null; then
+			fail setup "$tool is missing (./scripts/deps.sh installs it)"
+			finish
+		fi
+	done
+}
+
+tel() { # command [params] [--get key]
+	"$PY" "$ROOT/test/tgtelemetry.py" "$PREFIX" "$@"
+}
+
+nsx() { # namespace, command...
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# ARP: the lan host resolved the appliance's address to the lan port's MAC.
+e2e_check_lan_arp() {
+	local lan_mac neigh
+	lan_mac=$(tel /tollgate/interfaces --get lan0.mac 2>/dev/null | tr 'A-F' 'a-f')
+	neigh=$(ip -n "$NS_L" neigh show "$LAN_GW" dev "$IF_L")
+	if [ -n "$lan_mac" ] && echo "$neigh" | grep -q "lladdr $lan_mac "; then
+		pass arp.lan_host_knows_appliance_mac
+	else
+		fail arp.lan_host_knows_appliance_mac \
+			"neighbor entry '$neigh', lan0 MAC '$lan_mac'"
+	fi
+}
+
+tg_counters() { # → "lan_rx lan_tx wan_rx wan_tx rx tx generated host drops in_rings"
+	"$PY" - "$ROOT/test" "$PREFIX" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import tgtelemetry as t
+s = t.query(sys.argv[2], "/tollgate/stats")
+p = s.get("ports", {})
+print(p["lan"]["rx_packets"], p["lan"]["tx_packets"],
+      p["wan"]["rx_packets"], p["wan"]["tx_packets"],
+      s["rx"], s["tx"], s["generated"], s.get("host", 0),
+      sum(t.drops_flat(s).values()), s.get("in_rings", 0))
+EOF
+}
+
+kernel_counters() {
+	echo "$(tg_iface_stat "$NS_L" "$IF_L" tx_packets) $(tg_iface_stat "$NS_L" "$IF_L" rx_packets)" \
+		"$(tg_iface_stat "$NS_W" "$IF_W" tx_packets) $(tg_iface_stat "$NS_W" "$IF_W" rx_packets)"
+}
+
+# Once traffic has stopped: what each namespace interface sent is what
+# tollgate received on that port, and what tollgate sent is what the
+# interface received. Read kernel, tollgate, kernel again and accept only
+# a stable reading (a late ARP could otherwise fall in between).
+# NAME is the first check's name; LAN_KIND/WAN_KIND (e.g. tap, tun) are
+# shown after the interface names in its detail line.
+e2e_check_counters() { # name [lan-kind wan-kind]
+	local name=$1 lk=${2:+ ($2)} wk=${3:+ ($3)}
+	local try k1 k2 t kl_tx kl_rx kw_tx kw_rx tl_rx tl_tx tw_rx tw_tx rx tx gen host drops inr detail
+	sleep 0.5
+	for ((try = 0; try < 20; try++)); do
+		k1=$(kernel_counters)
+		t=$(tg_counters 2>"$TMP/tel.err") || t=
+		k2=$(kernel_counters)
+		if [ -z "$t" ] || [ "$k1" != "$k2" ]; then
+			sleep 0.3
+			continue
+		fi
+		read -r kl_tx kl_rx kw_tx kw_rx <<<"$k1"
+		read -r tl_rx tl_tx tw_rx tw_tx rx tx gen host drops inr <<<"$t"
+		if [ "$kl_tx" = "$tl_rx" ] && [ "$kl_rx" = "$tl_tx" ] &&
+			[ "$kw_tx" = "$tw_rx" ] && [ "$kw_rx" = "$tw_tx" ] &&
+			[ "$inr" = 0 ] && [ $((rx + gen)) = $((tx + host + drops)) ]; then
+			break
+		fi
+		sleep 0.3
+	done
+	detail="kernel $IF_L$lk tx/rx ${kl_tx:-?}/${kl_rx:-?}, tollgate lan rx/tx ${tl_rx:-?}/${tl_tx:-?}; kernel $IF_W$wk tx/rx ${kw_tx:-?}/${kw_rx:-?}, tollgate wan rx/tx ${tw_rx:-?}/${tw_tx:-?}"
+	if [ -z "${t:-}" ]; then
+		fail "$name" "no telemetry reading" "$TMP/tel.err"
+	elif [ "$kl_tx" = "$tl_rx" ] && [ "$kl_rx" = "$tl_tx" ] &&
+		[ "$kw_tx" = "$tw_rx" ] && [ "$kw_rx" = "$tw_tx" ]; then
+		pass "$name"
+		echo "     ($detail)"
+	else
+		fail "$name" "$detail"
+	fi
+	if [ -n "${t:-}" ] && [ $((rx + gen)) = $((tx + host + drops)) ] && [ "$inr" = 0 ]; then
+		pass counters.invariant_rx_plus_generated_eq_tx_plus_drops
+	else
+		fail counters.invariant_rx_plus_generated_eq_tx_plus_drops \
+			"rx ${rx:-?} + generated ${gen:-?} vs tx ${tx:-?} + host ${host:-?} + drops ${drops:-?}, in rings ${inr:-?}"
+	fi
+	if [ -n "${t:-}" ] && [ "$((tl_rx + tw_rx))" = "$rx" ] && [ "$((tl_tx + tw_tx))" = "$tx" ]; then
+		pass counters.ports_sum_to_pipeline
+	else
+		fail counters.ports_sum_to_pipeline \
+			"ports rx ${tl_rx:-?}+${tw_rx:-?} vs pipeline rx ${rx:-?}; ports tx ${tl_tx:-?}+${tw_tx:-?} vs pipeline tx ${tx:-?}"
+	fi
+}
+
+# Stop tollgate: exit status 0, final counters printed, EAL dir removed.
+e2e_check_clean_exit() {
+	local rc
+	stop_tollgate
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		fail tollgate.clean_exit "exit status $rc" "$(tail -3 "$TMP/tollgate.log")"
+	elif ! grep -q -- '--- tollgate counters' "$TMP/tollgate.log"; then
+		fail tollgate.clean_exit "no final counters printed" "$TMP/tollgate.log"
+	elif [ -e "$(tg_dpdk_rundir "$PREFIX")" ]; then
+		fail tollgate.clean_exit "$(tg_dpdk_rundir "$PREFIX") left behind"
+	else
+		pass tollgate.clean_exit
+	fi
+}
+
+# The start of a tollgate YAML for two ports, lan (a net_tap) and wan
+# (WAN_DRIVER: net_tap1 or net_tun0) on IF_L and IF_W, EAL prefix PREFIX;
+# the caller appends interfaces, routes and the rest.
+e2e_config_head() { # comment wan-driver → YAML on stdout
+	cat <<EOF
+# $1
+dpdk:
+  lcores: "0-1"
+  memory_mb: 256
+  no_huge: true
+  file_prefix: $PREFIX
+mempool:
+  mbufs: 8191
+ports:
+  - name: lan
+    device: "net_tap0,iface=$IF_L"
+  - name: wan
+    device: "$2,iface=$IF_W"
+EOF
+}
