@@ -12,7 +12,7 @@ one worker lcore, --no-huge, and a unique --file-prefix.
 """
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Dict, List, Optional
 
 import traffic as tr
@@ -22,6 +22,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOLLGATE = os.environ.get("TOLLGATE_BIN",
                           os.path.join(REPO, "build/app/tollgate/tollgate"))
 TESTPMD = "/usr/bin/dpdk-testpmd"
+# Built by bench/run.sh from /usr/share/dpdk/examples (dpdk-doc), git-ignored.
+L3FWD = os.path.join(REPO, "bench/peers/l3fwd/build/l3fwd")
 
 # ---------------------------------------------------------------- context
 
@@ -188,15 +190,37 @@ def testpmd_io():
     )
 
 
-# A later peer is one more entry, e.g. DPDK's l3fwd (LPM) on the same
-# traffic (built from /usr/share/dpdk/examples, see BENCHMARKING.md):
-#
-#   System(name="l3fwd",
-#          files=lambda ctx: {"l3fwd.rules": l3fwd_rules(TRANSIT_UDP)},
-#          command=lambda ctx: [L3FWD, *ctx.eal(), "--", "-p", "0x3", "-P",
-#                               "--config", "(0,0,1),(1,0,1)",
-#                               "--parse-ptype",
-#                               "--rule_ipv4", ctx.file("l3fwd.rules")])
+def l3fwd_rules(traffic):
+    """l3fwd's LPM route files (`R<prefix> <port>`): the same /24 prefixes
+    as tollgate's routes, all out of port 1. l3fwd wants an IPv6 file as
+    well; one unused route keeps it non-empty."""
+    v4 = ["R%s 1" % net for net in traffic.info["prefixes"]]
+    return {"l3fwd_v4.cfg": "\n".join(v4) + "\n",
+            "l3fwd_v6.cfg": "R2001:0db8:0000:0000:0000:0000:0000:0000/32 1\n"}
+
+
+def l3fwd_lpm(traffic):
+    """DPDK's l3fwd, LPM lookup, on the same ports and memory, routes from
+    l3fwd_rules(). EAL gets `-l 1` only: l3fwd opens one TX queue per EAL
+    lcore and net_pcap has one, so with `-l 0-1` port configure fails. Its
+    main lcore is then the worker, polling both ports on CPU 1 as the
+    others' worker does (their lcore 0 only waits). Built (with the
+    net_pcap offload mask and a larger mbuf pool) by bench/run.sh; see
+    bench/README.md."""
+    return System(
+        name="l3fwd",
+        files=lambda ctx: l3fwd_rules(traffic),
+        command=lambda ctx: [
+            L3FWD, *replace(ctx, lcores="1").eal(), "--", "-p", "0x3", "--lookup=lpm",
+            "--config=(0,0,1),(1,0,1)", "--parse-ptype",
+            "--rule_ipv4=%s" % ctx.file("l3fwd_v4.cfg"),
+            "--rule_ipv6=%s" % ctx.file("l3fwd_v6.cfg")],
+    )
+
+
+def peers_available(systems):
+    """Drop l3fwd when bench/run.sh could not build it (it says why)."""
+    return [s for s in systems if s.name != "l3fwd" or os.access(L3FWD, os.X_OK)]
 
 
 # ---------------------------------------------------------------- scenarios
@@ -217,7 +241,8 @@ SCENARIOS = [
         description="transit path, forward only (filter/natfw/ipsec bypassed); "
                     "UDP, 4096 flows, 512 /24 routes, 4 static next hops",
         traffic=TRANSIT_UDP,
-        systems=[tollgate(TRANSIT_UDP, tollgate_transit_yaml), testpmd_io()],
+        systems=peers_available([tollgate(TRANSIT_UDP, tollgate_transit_yaml),
+                                 l3fwd_lpm(TRANSIT_UDP), testpmd_io()]),
         baseline="testpmd-io",
     ),
 ]
