@@ -256,8 +256,10 @@ tg_pipeline_create(
 		w = pl->workers[pl->stage_worker[s]];
 		for (k = 0; k < w->n_stages; k++)
 			seen |= w->stages[k] == s;
-		if (!seen)
+		if (!seen) {
 			w->stages[w->n_stages++] = s;
+			w->local_stages |= 1u << s;
+		}
 	}
 	if (create_rings(pl, conf, err, errlen) < 0)
 		goto fail;

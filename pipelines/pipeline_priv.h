@@ -18,6 +18,7 @@
 
 struct tg_pktbuf {
 	uint16_t n;
+	bool dirty; /* TX: listed in dirty_tx for this iteration */
 	struct rte_mbuf *pkts[TG_BUF_SIZE];
 };
 
@@ -33,6 +34,9 @@ struct tg_worker {
 	} rxq[TG_MAX_RXQ];
 	uint8_t n_stages;
 	uint8_t stages[TG_STAGE__COUNT];
+	uint32_t local_stages;	/* bit mask of stages[] */
+	uint32_t stage_pending; /* to_stage[] buffers holding packets */
+	uint32_t stage_fed;	/* rings this worker enqueued to, this round */
 	uint32_t active_stages; /* of this iteration's snapshot */
 	/* For active_stages: the step each step continues at (itself when
 	 * its stage is active, else the next active or final step). */

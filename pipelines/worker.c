@@ -52,6 +52,17 @@ w_tx_flush(struct tg_worker *w, uint16_t port)
 	b->n = 0;
 }
 
+/* Remember a TX buffer with packets, once per iteration (it may fill and
+ * be flushed several times in between). */
+static inline void
+w_tx_mark(struct tg_worker *w, struct tg_pktbuf *b, uint16_t port)
+{
+	if (!b->dirty) {
+		b->dirty = true;
+		w->dirty_tx[w->n_dirty_tx++] = port;
+	}
+}
+
 static inline void
 w_tx(struct tg_worker *w, struct rte_mbuf *m, uint16_t port)
 {
@@ -64,11 +75,71 @@ w_tx(struct tg_worker *w, struct rte_mbuf *m, uint16_t port)
 	if (unlikely(w->pl->port_l3[port]))
 		rte_pktmbuf_adj(m, sizeof(struct rte_ether_hdr));
 	b = &w->tx[port];
-	if (b->n == 0)
-		w->dirty_tx[w->n_dirty_tx++] = port;
+	w_tx_mark(w, b, port);
 	b->pkts[b->n++] = m;
 	if (unlikely(b->n == TG_BUF_SIZE))
 		w_tx_flush(w, port);
+}
+
+/* A few dozen pointers: an inline loop, not a call to libc's memmove. */
+static inline void
+w_copy_ptrs(struct rte_mbuf **dst, struct rte_mbuf *const *src, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		dst[i] = src[i];
+}
+
+/* Append @p n packets to buffer @p b, calling @p flush(w, key) each time
+ * it fills up. One copy per burst instead of one store per packet. */
+#define W_PUT_BULK(w, b, pkts, n, flush, key)                                  \
+	do {                                                                   \
+		while ((n) > 0) {                                              \
+			uint16_t c_ = RTE_MIN((uint16_t)(n),                   \
+				(uint16_t)(TG_BUF_SIZE - (b)->n));             \
+			w_copy_ptrs(&(b)->pkts[(b)->n], (pkts), c_);           \
+			(b)->n = (uint16_t)((b)->n + c_);                      \
+			(pkts) += c_;                                          \
+			(n) = (uint16_t)((n)-c_);                              \
+			if ((b)->n == TG_BUF_SIZE)                             \
+				flush((w), (key));                             \
+		}                                                              \
+	} while (0)
+
+/* A run of packets for one port (the common case: a whole burst). */
+static inline void
+w_tx_run(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t port)
+{
+	struct tg_pktbuf *b;
+	uint16_t i;
+
+	if (unlikely(port >= RTE_MAX_ETHPORTS || !w->pl->port_running[port])) {
+		for (i = 0; i < n; i++)
+			w_drop_pl(w, pkts[i], TG_PIPELINE_DROP_TX_BAD_PORT);
+		return;
+	}
+	if (unlikely(w->pl->port_l3[port]))
+		for (i = 0; i < n; i++)
+			rte_pktmbuf_adj(pkts[i], sizeof(struct rte_ether_hdr));
+	b = &w->tx[port];
+	w_tx_mark(w, b, port);
+	W_PUT_BULK(w, b, pkts, n, w_tx_flush, port);
+}
+
+/* Packets that all reached TX: split into runs by tx_if. */
+static inline void
+w_tx_bulk(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t i = 0, j, port;
+
+	while (i < n) {
+		port = tg_meta(pkts[i])->tx_if;
+		for (j = i + 1; j < n && tg_meta(pkts[j])->tx_if == port; j++)
+			;
+		w_tx_run(w, pkts + i, (uint16_t)(j - i), port);
+		i = j;
+	}
 }
 
 static void
@@ -77,10 +148,13 @@ w_stage_flush(struct tg_worker *w, uint8_t s)
 	struct tg_pktbuf *b = &w->to_stage[s];
 	unsigned int sent;
 
+	w->stage_pending &= ~(1u << s);
 	if (b->n == 0)
 		return;
 	sent = rte_ring_enqueue_burst(
 		w->pl->stage_ring[s], (void **)b->pkts, b->n, NULL);
+	if (likely(sent > 0))
+		w->stage_fed |= 1u << s;
 	while (unlikely(sent < b->n))
 		w_drop_pl(w, b->pkts[sent++], TG_PIPELINE_DROP_RING_FULL);
 	b->n = 0;
@@ -108,6 +182,7 @@ w_to_step(struct tg_worker *w, struct rte_mbuf *m, struct tg_meta *md)
 	if (likely(st->stage < TG_STAGE__COUNT)) {
 		md->mode = st->mode;
 		b = &w->to_stage[st->stage];
+		w->stage_pending |= 1u << st->stage;
 		b->pkts[b->n++] = m;
 		if (unlikely(b->n == TG_BUF_SIZE))
 			w_stage_flush(w, st->stage);
@@ -119,6 +194,64 @@ w_to_step(struct tg_worker *w, struct rte_mbuf *m, struct tg_meta *md)
 		w->stats.path_done[md->path]++;
 		w_drop_pl(w, m, TG_PIPELINE_DROP_NO_HOST_PORT);
 	}
+}
+
+/*
+ * The fast path of the dispatcher: @p n packets all at step @p step of
+ * @p path (a whole burst, usually). Same effect as w_to_step() on each,
+ * with the decisions and counters taken once and the packets copied to
+ * their next buffer in one go.
+ */
+static inline void
+w_to_step_bulk(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
+	uint8_t path, uint8_t step, bool one_port)
+{
+	const struct tg_path_step *st;
+	uint16_t i;
+	uint8_t to;
+
+	if (unlikely(
+		    path >= TG_PATH__COUNT || step >= tg_paths[path].n_steps)) {
+		for (i = 0; i < n; i++)
+			w_drop_pl(w, pkts[i], TG_PIPELINE_DROP_BAD_VERDICT);
+		return;
+	}
+	to = w->skip_to[path][step];
+	if (unlikely(to != step))
+		w->stats.skips[path][step][to] += n;
+	st = &tg_paths[path].steps[to];
+	if (likely(st->stage < TG_STAGE__COUNT)) {
+		struct tg_pktbuf *b = &w->to_stage[st->stage];
+		uint8_t s = st->stage;
+
+		for (i = 0; i < n; i++) {
+			struct tg_meta *md = tg_meta(pkts[i]);
+
+			md->step = to;
+			md->mode = st->mode;
+		}
+		w->stage_pending |= 1u << s;
+		W_PUT_BULK(w, b, pkts, n, w_stage_flush, s);
+	} else if (st->stage == TG_STEP_TX) {
+		w->stats.path_done[path] += n;
+		if (one_port)
+			w_tx_run(w, pkts, n, tg_meta(pkts[0])->tx_if);
+		else
+			w_tx_bulk(w, pkts, n);
+	} else {
+		w->stats.path_done[path] += n;
+		for (i = 0; i < n; i++)
+			w_drop_pl(w, pkts[i], TG_PIPELINE_DROP_NO_HOST_PORT);
+	}
+}
+
+/* path and step of a packet as one value, to compare a burst at once */
+static inline uint16_t
+w_path_step(struct rte_mbuf *m)
+{
+	const struct tg_meta *md = tg_meta(m);
+
+	return (uint16_t)(md->path << 8 | md->step);
 }
 
 static inline void
@@ -193,10 +326,8 @@ w_drain_emit(struct tg_worker *w, uint8_t s, struct tg_stage_stats *ss)
 static inline void
 w_flush_stages(struct tg_worker *w)
 {
-	uint8_t s;
-
-	for (s = 0; s < TG_STAGE__COUNT; s++)
-		w_stage_flush(w, s);
+	while (w->stage_pending)
+		w_stage_flush(w, (uint8_t)rte_bsf32(w->stage_pending));
 }
 
 /*
@@ -241,11 +372,14 @@ w_rx(struct tg_worker *w, const struct tg_tables *t, struct rte_mbuf **pkts,
 	uint16_t *verdict = w->verdict;
 	uint16_t pkt_base = w->pl->drop_base[TG_OWNER_PKT];
 	uint64_t t0 = rte_rdtsc();
-	uint16_t i;
+	uint16_t i, k = 0;
+	uint8_t path0 = TG_PATH_TRANSIT, mixed = 0;
 
 	if (unlikely(w->pl->port_l3[port]))
 		w_rx_l3_to_eth(pkts, n);
 	tg_pkt_rx_burst(pkts, n, port, verdict);
+	/* Drop the invalid, choose the path of the rest and keep them in
+	 * order at the front of pkts[]. */
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct tg_meta *md;
@@ -260,11 +394,53 @@ w_rx(struct tg_worker *w, const struct tg_tables *t, struct rte_mbuf **pkts,
 			tg_forward_is_local(t->forward,
 				rte_be_to_cpu_32(tg_pkt_ipv4(m)->dst_addr)))
 			md->path = TG_PATH_TARGET;
-		w->stats.path_rx[md->path]++;
-		w_to_step(w, m, md);
+		if (k == 0)
+			path0 = md->path;
+		mixed |= md->path ^ path0;
+		/* Only after a drop: a store here would make the copy into
+		 * the stage buffer wait on store forwarding. */
+		if (unlikely(k != i))
+			pkts[k] = m;
+		k++;
+	}
+	if (likely(mixed == 0)) {
+		if (k > 0) {
+			w->stats.path_rx[path0] += k;
+			w_to_step_bulk(w, pkts, k, path0, 0, false);
+		}
+	} else {
+		for (i = 0; i < k; i++) {
+			struct tg_meta *md = tg_meta(pkts[i]);
+
+			w->stats.path_rx[md->path]++;
+			w_to_step(w, pkts[i], md);
+		}
 	}
 	w->stats.rx_cycles += rte_rdtsc() - t0;
 	w_flush_stages(w);
+}
+
+/* Every verdict TG_V_NEXT and every packet at the same step of the same
+ * path: the burst moves on as one (w_to_step_bulk). *one_port: and all
+ * of them for the same tx interface. */
+static inline bool
+w_burst_uniform(struct rte_mbuf **pkts, const uint16_t *verdict, uint16_t n,
+	bool *one_port)
+{
+	const struct tg_meta *md0 = tg_meta(pkts[0]);
+	uint16_t any = 0, ps0 = w_path_step(pkts[0]), tx0 = md0->tx_if;
+	uint16_t ports = 0, i;
+
+	for (i = 0; i < n; i++)
+		any |= verdict[i];
+	if (any != TG_V_NEXT)
+		return false;
+	for (i = 1; i < n; i++) {
+		any |= w_path_step(pkts[i]) ^ ps0;
+		ports |= tg_meta(pkts[i])->tx_if ^ tx0;
+	}
+	*one_port = ports == 0;
+	return any == 0;
 }
 
 static uint32_t
@@ -278,18 +454,26 @@ w_run_stage(
 	uint16_t *verdict = w->verdict;
 	uint64_t t0;
 	uint16_t n, i;
+	bool one_port;
 
 	n = (uint16_t)rte_ring_dequeue_burst(
 		w->pl->stage_ring[s], (void **)pkts, w->pl->burst, NULL);
 	if (n == 0)
 		return 0;
+	/* A full burst may have left more behind: poll again next round. */
+	if (n == w->pl->burst)
+		w->stage_fed |= 1u << s;
 	t0 = rte_rdtsc();
 	ops->burst(t, ctx, pkts, n, verdict, &w->emit, now);
 	ss->cycles += rte_rdtsc() - t0;
 	ss->bursts++;
 	ss->in += n;
-	for (i = 0; i < n; i++)
-		w_verdict(w, pkts[i], verdict[i], s, ss);
+	if (likely(w_burst_uniform(pkts, verdict, n, &one_port)))
+		w_to_step_bulk(w, pkts, n, tg_meta(pkts[0])->path,
+			(uint8_t)(tg_meta(pkts[0])->step + 1), one_port);
+	else
+		for (i = 0; i < n; i++)
+			w_verdict(w, pkts[i], verdict[i], s, ss);
 	if (w->emit.n)
 		w_drain_emit(w, s, ss);
 	/* Hand the output on now, so a stage later in this iteration's
@@ -387,8 +571,10 @@ w_flush_tx(struct tg_worker *w)
 {
 	uint16_t i;
 
-	for (i = 0; i < w->n_dirty_tx; i++)
+	for (i = 0; i < w->n_dirty_tx; i++) {
 		w_tx_flush(w, w->dirty_tx[i]);
+		w->tx[w->dirty_tx[i]].dirty = false;
+	}
 	w->n_dirty_tx = 0;
 }
 
@@ -398,7 +584,7 @@ tg_pipeline_poll_once(struct tg_pipeline *pl, uint16_t idx)
 	struct tg_worker *w = pl->workers[idx];
 	const struct tg_tables *t = tg_snapshot_get(pl->slot);
 	uint64_t now = rte_rdtsc();
-	uint32_t handled = 0;
+	uint32_t handled = 0, poll;
 	uint16_t i, n, r;
 
 	if (unlikely(w->active_stages != t->active_stages))
@@ -420,14 +606,26 @@ tg_pipeline_poll_once(struct tg_pipeline *pl, uint16_t idx)
 	/* Rounds over the local stages until their rings are empty (bounded
 	 * so that RX and TX are served): a packet whose stages all run here
 	 * crosses its whole path in one iteration. */
-	for (r = 0; r < TG_MAX_ROUNDS; r++) {
+	/* The first round polls the active stages placed here, and every
+	 * 8th iteration the others too: only packets from before a snapshot
+	 * switch can wait there. Later rounds poll only the rings this
+	 * worker fed in the round before; what other workers feed is taken
+	 * next iteration. */
+	poll = w->local_stages &
+	       (w->active_stages |
+		       ((w->stats.iterations & 7) == 0 ? UINT32_MAX : 0));
+	w->stage_fed = 0;
+	for (r = 0; r < TG_MAX_ROUNDS && poll != 0; r++) {
 		uint32_t done = 0;
 
 		for (i = 0; i < w->n_stages; i++)
-			done += w_run_stage(w, t, w->stages[i], now);
+			if (poll & (1u << w->stages[i]))
+				done += w_run_stage(w, t, w->stages[i], now);
 		handled += done;
 		if (done == 0)
 			break;
+		poll = w->local_stages & w->stage_fed;
+		w->stage_fed = 0;
 	}
 	if (w->drains_handoff)
 		w_drain_handoff(w);

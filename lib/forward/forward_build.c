@@ -381,6 +381,26 @@ fib_max_nh(enum rte_fib_dir24_8_nh_sz sz)
  * table when the last of them ends at 255.255.255.255 (e.g. 192.0.0.0/2
  * added after 220.0.0.0/6 and 224.0.0.0/3). Writing the ranges costs
  * 2^(24 - len) tbl24 entries per prefix of length len ≤ 24. */
+/* Copy each next hop's interface fields into it (tg_nexthop). */
+static void
+build_nh_copies(struct build *b)
+{
+	struct tg_forward_table *ft = b->ft;
+	uint32_t i;
+
+	for (i = 0; i < ft->n_nh; i++) {
+		struct tg_nexthop *nh = &ft->nh[i];
+		const struct tg_iface *ifc;
+
+		if (nh->port >= RTE_MAX_ETHPORTS)
+			continue;
+		ifc = &ft->ifaces[nh->port];
+		nh->mtu = ifc->configured ? ifc->mtu : 0;
+		nh->l3 = ifc->l3;
+		nh->smac = ifc->mac;
+	}
+}
+
 static int
 build_fib(struct build *b, int socket)
 {
@@ -465,8 +485,10 @@ tg_forward_build(const struct tg_config *cfg, const struct tg_port_env *env,
 		rc = build_statics(&b, env, socket);
 	if (rc == 0)
 		rc = build_routes(&b, env, socket);
-	if (rc == 0)
+	if (rc == 0) {
+		build_nh_copies(&b);
 		rc = build_fib(&b, socket);
+	}
 	free(b.nh_hash);
 	free(b.rt_hash);
 	free(b.t8_hash);

@@ -73,32 +73,53 @@ tg_fwd_icmp_error(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 
 static __rte_always_inline uint16_t
 fwd_resolve(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
-	struct rte_mbuf *m, uint16_t port, uint32_t nh,
-	const struct tg_iface *ifc, struct tg_emit *emit, uint64_t now)
+	struct rte_mbuf *m, const struct tg_nexthop *nh, uint32_t nh_ip,
+	struct tg_emit *emit, uint64_t now)
 {
-	struct tg_neigh *e = tg_neigh_find(ctx, nh, port);
+	struct tg_neigh *e = tg_neigh_find(ctx, nh_ip, nh->port);
 	struct tg_meta *meta;
 
 	if (unlikely(e == NULL))
-		return tg_neigh_miss(ft, ctx, m, port, nh, emit, now);
-	switch (e->state) {
-	case TG_NEIGH_REACHABLE:
-	case TG_NEIGH_STATIC:
-		break;
-	case TG_NEIGH_STALE:
-		if (now - e->req_tsc >= ft->params.retry_tsc)
-			return tg_neigh_stale_use(ft, ctx, e, m, emit, now);
-		break;
-	case TG_NEIGH_INCOMPLETE:
-		return tg_neigh_hold(ft, ctx, e, m);
-	default: /* FAILED: drop fast until failed_hold expires */
-		return TG_V_DROP(TG_FORWARD_DROP_ARP_FAILED);
+		return tg_neigh_miss(ft, ctx, m, nh->port, nh_ip, emit, now);
+	if (unlikely(e->state != TG_NEIGH_REACHABLE &&
+		     e->state != TG_NEIGH_STATIC)) {
+		switch (e->state) {
+		case TG_NEIGH_STALE:
+			if (now - e->req_tsc >= ft->params.retry_tsc)
+				return tg_neigh_stale_use(
+					ft, ctx, e, m, emit, now);
+			break;
+		case TG_NEIGH_INCOMPLETE:
+			return tg_neigh_hold(ft, ctx, e, m);
+		default: /* FAILED: drop fast until failed_hold expires */
+			return TG_V_DROP(TG_FORWARD_DROP_ARP_FAILED);
+		}
 	}
-	tg_fwd_write_eth(m, &e->mac, ifc);
+	tg_fwd_write_eth(m, &e->mac, &nh->smac);
 	meta = tg_meta(m);
-	meta->tx_if = port;
-	meta->nh_ip = nh;
+	meta->tx_if = nh->port;
+	meta->nh_ip = nh_ip;
 	return TG_V_NEXT;
+}
+
+/* The cold end of fwd_ip(): the next hop's interface is not configured
+ * or the packet is larger than its MTU. */
+static __rte_noinline uint16_t
+fwd_too_big(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
+	struct rte_mbuf *m, const struct tg_nexthop *nh, bool transit,
+	struct tg_emit *emit, uint64_t now)
+{
+	const struct tg_iface *ifc = &ft->ifaces[nh->port];
+
+	if (!ifc->configured)
+		return TG_V_DROP(TG_FORWARD_DROP_NO_INTERFACE);
+	/* No fragmentation. The error quotes the header as received
+	 * (checked before the TTL decrement, like Linux). */
+	if (transit && (tg_pkt_ipv4(m)->fragment_offset &
+			       RTE_BE16(RTE_IPV4_HDR_DF_FLAG)))
+		tg_fwd_icmp_error(ft, ctx, m, ICMP_DEST_UNREACH,
+			ICMP_FRAG_NEEDED, ifc->mtu, emit, now);
+	return TG_V_DROP(TG_FORWARD_DROP_MTU_EXCEEDED);
 }
 
 /* One IPv4 packet, transit (TTL, ICMP errors) or source path, whose
@@ -110,7 +131,6 @@ fwd_ip(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 {
 	struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
 	const struct tg_nexthop *nh;
-	const struct tg_iface *ifc;
 	uint32_t nh_ip;
 
 	/* A miss is the FIB's default_nh, n_nh. */
@@ -130,12 +150,13 @@ fwd_ip(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 			ft, ctx, m, ICMP_TIME_EXCEEDED, 0, 0, emit, now);
 		return TG_V_DROP(TG_FORWARD_DROP_TTL_EXCEEDED);
 	}
-	ifc = &ft->ifaces[nh->port];
-	if (unlikely(!ifc->configured))
-		return TG_V_DROP(TG_FORWARD_DROP_NO_INTERFACE);
-	if (nh->type == TG_NH_VIA) {
+	if (likely(nh->type == TG_NH_VIA)) {
 		nh_ip = nh->via;
 	} else {
+		const struct tg_iface *ifc = &ft->ifaces[nh->port];
+
+		if (unlikely(!ifc->configured))
+			return TG_V_DROP(TG_FORWARD_DROP_NO_INTERFACE);
 		/* RFC 2644: no directed broadcasts (/31 and /32 have none). */
 		if (unlikely((dst | ifc->mask) == UINT32_MAX) &&
 			ifc->prefix_len <= 30 &&
@@ -143,28 +164,22 @@ fwd_ip(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 			return TG_V_DROP(TG_FORWARD_DROP_BROADCAST);
 		nh_ip = dst;
 	}
-	if (unlikely(rte_be_to_cpu_16(ip->total_length) > ifc->mtu)) {
-		/* No fragmentation. The error quotes the header as received
-		 * (checked before the TTL decrement, like Linux). */
-		if (transit && (ip->fragment_offset &
-				       rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)))
-			tg_fwd_icmp_error(ft, ctx, m, ICMP_DEST_UNREACH,
-				ICMP_FRAG_NEEDED, ifc->mtu, emit, now);
-		return TG_V_DROP(TG_FORWARD_DROP_MTU_EXCEEDED);
-	}
+	/* mtu is 0 when the interface is not configured: one test for both */
+	if (unlikely(tg_be16_to_cpu(ip->total_length) > nh->mtu))
+		return fwd_too_big(ft, ctx, m, nh, transit, emit, now);
 	if (transit)
 		tg_ipv4_ttl_dec(ip);
-	if (unlikely(ifc->l3)) {
+	if (unlikely(nh->l3)) {
 		/* Bare-IP port: the pipeline strips the Ethernet header at
 		 * TX; there is no neighbor to resolve. */
 		struct tg_meta *meta = tg_meta(m);
 
-		tg_fwd_write_eth(m, &ifc->mac, ifc);
+		tg_fwd_write_eth(m, &nh->smac, &nh->smac);
 		meta->tx_if = nh->port;
 		meta->nh_ip = nh_ip;
 		return TG_V_NEXT;
 	}
-	return fwd_resolve(ft, ctx, m, nh->port, nh_ip, ifc, emit, now);
+	return fwd_resolve(ft, ctx, m, nh, nh_ip, emit, now);
 }
 
 void
@@ -185,7 +200,7 @@ tg_forward_burst(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 		/* Every IP packet's destination, in one bulk lookup. */
 		for (i = 0, k = 0; i < cnt; i++)
 			if (tg_meta(p[i])->mode != TG_MODE_ARP)
-				dst[k++] = rte_be_to_cpu_32(
+				dst[k++] = tg_be32_to_cpu(
 					tg_pkt_ipv4(p[i])->dst_addr);
 		if (k > 0)
 			rte_fib_lookup_bulk(ft->fib, dst, idx, k);

@@ -103,16 +103,16 @@ tg_neigh_hold_limit(const struct tg_forward_table *ft)
 	return RTE_MIN(ft->params.hold_packets, (uint32_t)TG_NEIGH_HOLD_MAX);
 }
 
-/** Write the Ethernet header for transmission to @p mac on @p ifc. */
+/** Write the Ethernet header for transmission from @p src to @p dst. */
 static inline void
-tg_fwd_write_eth(struct rte_mbuf *m, const struct rte_ether_addr *mac,
-	const struct tg_iface *ifc)
+tg_fwd_write_eth(struct rte_mbuf *m, const struct rte_ether_addr *dst,
+	const struct rte_ether_addr *src)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 
-	rte_ether_addr_copy(mac, &eth->dst_addr);
-	rte_ether_addr_copy(&ifc->mac, &eth->src_addr);
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	rte_ether_addr_copy(dst, &eth->dst_addr);
+	rte_ether_addr_copy(src, &eth->src_addr);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 }
 
 /* forward_dp.c */

@@ -195,7 +195,7 @@ neigh_release(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 				TG_V_DROP(TG_FORWARD_DROP_NO_INTERFACE));
 			continue;
 		}
-		tg_fwd_write_eth(m, &e->mac, ifc);
+		tg_fwd_write_eth(m, &e->mac, &ifc->mac);
 		meta = tg_meta(m);
 		meta->tx_if = e->port;
 		meta->nh_ip = e->addr;
@@ -286,7 +286,7 @@ tg_neigh_stale_use(const struct tg_forward_table *ft,
 	e->req_tsc = now; /* also when it failed: once per interval */
 	due_set(ctx, e, now + ft->params.reachable_tsc);
 	wend(ctx);
-	tg_fwd_write_eth(m, &e->mac, &ft->ifaces[e->port]);
+	tg_fwd_write_eth(m, &e->mac, &ft->ifaces[e->port].mac);
 	tg_meta(m)->tx_if = e->port;
 	tg_meta(m)->nh_ip = e->addr;
 	return TG_V_NEXT;

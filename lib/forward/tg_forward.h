@@ -106,10 +106,16 @@ enum tg_nh_type {
 	TG_NH_LOCAL,	     /**< one of our addresses (/32) */
 };
 
+/** 16 bytes: what forwarding a packet needs, in one load. The interface
+ *  fields are copies (tg_iface stays the reference), so the fast path
+ *  does not touch the interface table. */
 struct tg_nexthop {
 	uint32_t via;  /**< gateway, host order; 0 for CONNECTED/LOCAL */
 	uint16_t port; /**< outgoing port id */
 	uint8_t type;  /**< enum tg_nh_type */
+	uint8_t l3;    /**< the interface carries bare IP (no ARP) */
+	uint16_t mtu;  /**< the interface's MTU; 0: interface not configured */
+	struct rte_ether_addr smac; /**< the interface's MAC */
 };
 
 /** A route as installed, for /tollgate/routes. */

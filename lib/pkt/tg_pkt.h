@@ -68,6 +68,31 @@ uint16_t tg_pkt_rx_one(struct rte_mbuf *m, uint16_t port);
 uint16_t tg_pkt_ipv4_check(const uint8_t *l3, uint32_t l3_avail,
 	bool verify_cksum, uint16_t *hdr_len, uint16_t *total_len);
 
+/*
+ * Byte order on the hot path. DPDK's x86 rte_bswap16/32 are inline asm for
+ * anything not constant, which the compiler can neither fold into a load
+ * (movbe) nor schedule: the builtins give it both.
+ */
+static inline uint16_t
+tg_be16_to_cpu(rte_be16_t x)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	return __builtin_bswap16(x);
+#else
+	return x;
+#endif
+}
+
+static inline uint32_t
+tg_be32_to_cpu(rte_be32_t x)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	return __builtin_bswap32(x);
+#else
+	return x;
+#endif
+}
+
 /** True for addresses (host order) that may not be a unicast destination. */
 static inline bool
 tg_ipv4_is_not_unicast(uint32_t a)
@@ -99,19 +124,21 @@ tg_cksum_adjust16(uint16_t cksum, uint16_t old_w, uint16_t new_w)
 	return (uint16_t)~s;
 }
 
-/** Decrement TTL and patch the header checksum incrementally. */
+/**
+ * Decrement TTL (> 1) and patch the header checksum incrementally.
+ * RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), where m is the TTL/protocol
+ * word and m' = m - 0x0100 whatever TTL and protocol are: ~m + m' is the
+ * constant 0xfeff. One's complement sums do not depend on byte order, so
+ * the field is used as loaded, with the constant in network order.
+ */
 static inline void
 tg_ipv4_ttl_dec(struct rte_ipv4_hdr *ip)
 {
-	/* TTL is the high byte of the 16-bit word it shares with protocol:
-	 * in network order that word decreases by 0x0100. */
-	uint16_t old_w = rte_cpu_to_be_16(
-		(uint16_t)(ip->time_to_live << 8 | ip->next_proto_id));
+	uint32_t s = (uint16_t)~ip->hdr_checksum + (uint32_t)RTE_BE16(0xfeff);
 
+	s = (s & 0xffff) + (s >> 16);
+	ip->hdr_checksum = (uint16_t)~s;
 	ip->time_to_live--;
-	ip->hdr_checksum = tg_cksum_adjust16(ip->hdr_checksum, old_w,
-		rte_cpu_to_be_16(
-			(uint16_t)(ip->time_to_live << 8 | ip->next_proto_id)));
 }
 
 /** IPv4 header of a validated frame (Ethernet header first). */

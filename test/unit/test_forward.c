@@ -908,7 +908,9 @@ test_forward_icmp_ratelimit(void)
 static void
 test_forward_drop_reasons(void)
 {
+	uint16_t saved_mtu[64] = {0};
 	struct rte_mbuf *m;
+	uint32_t i;
 	const uint8_t *ip;
 
 	fx_build(1);
@@ -938,11 +940,21 @@ test_forward_drop_reasons(void)
 	CU_ASSERT_EQUAL(fwd(m, false), TG_V_STOLEN); /* fits: ARP */
 	emit_clear();
 
-	/* A table whose next-hop port lost its interface. */
+	/* A table whose next-hop port lost its interface (as the builder
+	 * makes it: the next hops' copy of the MTU is 0 too). */
+	CU_ASSERT_FATAL(F.ft->n_nh <= RTE_DIM(saved_mtu));
 	F.ft->ifaces[P_WAN].configured = false;
+	for (i = 0; i < F.ft->n_nh; i++)
+		if (F.ft->nh[i].port == P_WAN) {
+			saved_mtu[i] = F.ft->nh[i].mtu;
+			F.ft->nh[i].mtu = 0;
+		}
 	m = transit(IP4(10, 0, 0, 50), IP4(198, 51, 100, 9), 64, P_LAN);
 	CU_ASSERT_EQUAL(fwd(m, false), FDROP(NO_INTERFACE));
 	F.ft->ifaces[P_WAN].configured = true;
+	for (i = 0; i < F.ft->n_nh; i++)
+		if (F.ft->nh[i].port == P_WAN)
+			F.ft->nh[i].mtu = saved_mtu[i];
 }
 
 /* ---- ARP ---- */
