@@ -24,6 +24,21 @@ w_drop_pl(struct tg_worker *w, struct rte_mbuf *m, enum tg_pipeline_drop r)
 	w_drop(w, m, w->pl->drop_base[TG_OWNER_PIPELINE] + r);
 }
 
+static inline void
+w_tx_send(struct tg_worker *w, uint16_t port, uint16_t q,
+	struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t sent = rte_eth_tx_burst(port, q, pkts, n);
+
+	/* One retry: a NIC that just ran out of descriptors usually frees
+	 * some within the same microsecond. */
+	if (unlikely(sent < n))
+		sent += rte_eth_tx_burst(port, q, pkts + sent, n - sent);
+	w->stats.tx += sent;
+	while (unlikely(sent < n))
+		w_drop_pl(w, pkts[sent++], TG_PIPELINE_DROP_TX_FULL);
+}
+
 static void
 w_tx_flush(struct tg_worker *w, uint16_t port)
 {
@@ -34,15 +49,7 @@ w_tx_flush(struct tg_worker *w, uint16_t port)
 	if (b->n == 0)
 		return;
 	if (q != TG_TXQ_HANDOFF) {
-		sent = rte_eth_tx_burst(port, q, b->pkts, b->n);
-		/* One retry: a NIC that just ran out of descriptors usually
-		 * frees some within the same microsecond. */
-		if (unlikely(sent < b->n))
-			sent += rte_eth_tx_burst(
-				port, q, b->pkts + sent, b->n - sent);
-		w->stats.tx += sent;
-		while (unlikely(sent < b->n))
-			w_drop_pl(w, b->pkts[sent++], TG_PIPELINE_DROP_TX_FULL);
+		w_tx_send(w, port, q, b->pkts, b->n);
 	} else {
 		sent = rte_ring_enqueue_burst(
 			w->pl->tx_handoff[port], (void **)b->pkts, b->n, NULL);
@@ -124,6 +131,11 @@ w_tx_run(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t port)
 			rte_pktmbuf_adj(pkts[i], sizeof(struct rte_ether_hdr));
 	b = &w->tx[port];
 	w_tx_mark(w, b, port);
+	if (b->n == 0 && n >= w->pl->burst && w->txq[port] != TG_TXQ_HANDOFF) {
+		/* A whole burst and nothing waiting: send it from here. */
+		w_tx_send(w, port, w->txq[port], pkts, n);
+		return;
+	}
 	W_PUT_BULK(w, b, pkts, n, w_tx_flush, port);
 }
 
@@ -142,21 +154,27 @@ w_tx_bulk(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 	}
 }
 
+static inline void
+w_stage_send(struct tg_worker *w, uint8_t s, struct rte_mbuf **pkts, uint16_t n)
+{
+	unsigned int sent = rte_ring_enqueue_burst(
+		w->pl->stage_ring[s], (void **)pkts, n, NULL);
+
+	if (likely(sent > 0))
+		w->stage_fed |= 1u << s;
+	while (unlikely(sent < n))
+		w_drop_pl(w, pkts[sent++], TG_PIPELINE_DROP_RING_FULL);
+}
+
 static void
 w_stage_flush(struct tg_worker *w, uint8_t s)
 {
 	struct tg_pktbuf *b = &w->to_stage[s];
-	unsigned int sent;
 
 	w->stage_pending &= ~(1u << s);
 	if (b->n == 0)
 		return;
-	sent = rte_ring_enqueue_burst(
-		w->pl->stage_ring[s], (void **)b->pkts, b->n, NULL);
-	if (likely(sent > 0))
-		w->stage_fed |= 1u << s;
-	while (unlikely(sent < b->n))
-		w_drop_pl(w, b->pkts[sent++], TG_PIPELINE_DROP_RING_FULL);
+	w_stage_send(w, s, b->pkts, b->n);
 	b->n = 0;
 }
 
@@ -229,6 +247,11 @@ w_to_step_bulk(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 
 			md->step = to;
 			md->mode = st->mode;
+		}
+		if (b->n == 0 && n >= w->pl->burst) {
+			/* A whole burst and nothing waiting: straight in. */
+			w_stage_send(w, s, pkts, n);
+			return;
 		}
 		w->stage_pending |= 1u << s;
 		W_PUT_BULK(w, b, pkts, n, w_stage_flush, s);
@@ -377,9 +400,9 @@ w_rx(struct tg_worker *w, const struct tg_tables *t, struct rte_mbuf **pkts,
 
 	if (unlikely(w->pl->port_l3[port]))
 		w_rx_l3_to_eth(pkts, n);
-	tg_pkt_rx_burst(pkts, n, port, verdict);
-	/* Drop the invalid, choose the path of the rest and keep them in
-	 * order at the front of pkts[]. */
+	tg_pkt_rx_burst(pkts, n, port, &t->forward->local, verdict);
+	/* Drop the invalid, keep the rest in order at the front of pkts[]
+	 * and see whether they all take the same path. */
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct tg_meta *md;
@@ -388,12 +411,8 @@ w_rx(struct tg_worker *w, const struct tg_tables *t, struct rte_mbuf **pkts,
 			w_drop(w, m, pkt_base + TG_V_REASON(verdict[i]));
 			continue;
 		}
-		md = tg_meta(m);
 		/* Path decided once, at RX (ARCHITECTURE.md section 2). */
-		if (md->path == TG_PATH_TRANSIT &&
-			tg_forward_is_local(t->forward,
-				rte_be_to_cpu_32(tg_pkt_ipv4(m)->dst_addr)))
-			md->path = TG_PATH_TARGET;
+		md = tg_meta(m);
 		if (k == 0)
 			path0 = md->path;
 		mixed |= md->path ^ path0;

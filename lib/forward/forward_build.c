@@ -234,10 +234,10 @@ build_ifaces(struct build *b, const struct tg_port_env *env)
 		ifc->l3 = env->l3[ci->port];
 
 		j = tg_local_hash(ci->addr);
-		while (ft->local[j] != 0 && ft->local[j] != ci->addr)
+		while (ft->local.addr[j] != 0 && ft->local.addr[j] != ci->addr)
 			j = (j + 1) & (TG_LOCAL_SLOTS - 1);
-		if (ft->local[j] == 0) {
-			ft->local[j] = ci->addr;
+		if (ft->local.addr[j] == 0) {
+			ft->local.addr[j] = ci->addr;
 			ft->local_port[j] = pid;
 		}
 	}

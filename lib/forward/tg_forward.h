@@ -22,6 +22,7 @@
 
 #include "tg_config.h"
 #include "tg_meta.h"
+#include "tg_pkt.h"
 
 /* Drop reasons of the forward stage: X(NAME, "telemetry.name", "why"). */
 #define TG_FORWARD_DROPS(X)                                                    \
@@ -145,8 +146,6 @@ struct tg_static_neigh {
 	struct rte_ether_addr mac;
 };
 
-#define TG_LOCAL_SLOTS 256 /* power of two, > 2 * TG_MAX_PORTS */
-
 /** The forward part of a snapshot. Immutable once published. */
 struct tg_forward_table {
 	uint64_t generation;
@@ -163,7 +162,7 @@ struct tg_forward_table {
 	struct tg_forward_params params;
 	/* Our addresses, open addressing on a multiplicative hash; 0 = empty.
 	 */
-	uint32_t local[TG_LOCAL_SLOTS];
+	struct tg_local_set local; /**< our addresses, for RX */
 	uint16_t local_port[TG_LOCAL_SLOTS];
 	struct tg_iface ifaces[RTE_MAX_ETHPORTS];
 };
@@ -184,24 +183,11 @@ int tg_forward_build(const struct tg_config *cfg, const struct tg_port_env *env,
 /** Free a table no reader can see any more. NULL is a no-op. */
 void tg_forward_table_free(struct tg_forward_table *ft);
 
-static inline uint32_t
-tg_local_hash(uint32_t a)
-{
-	return (a * 2654435761u) >> 24; /* top 8 bits: TG_LOCAL_SLOTS = 256 */
-}
-
 /** Is @p dst (host order) one of the appliance's addresses? */
 static inline bool
 tg_forward_is_local(const struct tg_forward_table *ft, uint32_t dst)
 {
-	uint32_t i = tg_local_hash(dst);
-
-	while (ft->local[i] != 0) {
-		if (ft->local[i] == dst)
-			return true;
-		i = (i + 1) & (TG_LOCAL_SLOTS - 1);
-	}
-	return false;
+	return tg_local_set_has(&ft->local, dst);
 }
 
 /** A neighbor as seen by telemetry. */

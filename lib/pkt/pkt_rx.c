@@ -110,12 +110,14 @@ ipv4_hdr5_cksum_ok(const uint8_t *h)
 {
 	uint64_t s = (uint64_t)load32(h) + load32(h + 4) + load32(h + 8) +
 		     load32(h + 12) + load32(h + 16);
+	uint32_t lo = (uint32_t)s, hi = (uint32_t)(s >> 32), t;
 
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return s == 0xffff;
+	/* s < 2^35: one 32-bit end-around add, then 16 bits the same way */
+	t = lo + hi;
+	t += t < lo;
+	t = (t & 0xffff) + (t >> 16);
+	t = (t & 0xffff) + (t >> 16);
+	return t == 0xffff;
 }
 
 static inline enum cksum_mode
@@ -139,7 +141,8 @@ rx_cksum_mode(const struct rte_mbuf *m)
 #define RX_NOT_FAST TG_V_GOTO_BASE
 
 static inline uint16_t
-rx_fast(struct rte_mbuf *m, const uint8_t *p, struct tg_meta *meta)
+rx_fast(struct rte_mbuf *m, const uint8_t *p, struct tg_meta *meta,
+	const struct tg_local_set *local)
 {
 	const uint8_t *l3 = p + ETH_LEN;
 	uint32_t avail, tl, src, dst;
@@ -167,11 +170,13 @@ rx_fast(struct rte_mbuf *m, const uint8_t *p, struct tg_meta *meta)
 	if (unlikely(avail > tl))
 		rte_pktmbuf_trim(m, (uint16_t)(avail - tl));
 	meta->l3_len = sizeof(struct rte_ipv4_hdr);
+	if (local != NULL && tg_local_set_has(local, dst))
+		meta->path = TG_PATH_TARGET;
 	return TG_V_NEXT;
 }
 
 static inline uint16_t
-rx_one(struct rte_mbuf *m, uint16_t port)
+rx_one(struct rte_mbuf *m, uint16_t port, const struct tg_local_set *local)
 {
 	struct tg_meta *meta = tg_meta(m);
 	const uint8_t *p;
@@ -191,7 +196,7 @@ rx_one(struct rte_mbuf *m, uint16_t port)
 	if (unlikely(m->nb_segs != 1))
 		return TG_V_DROP(TG_PKT_DROP_MULTI_SEG);
 	p = rte_pktmbuf_mtod(m, const uint8_t *);
-	v = rx_fast(m, p, meta);
+	v = rx_fast(m, p, meta, local);
 	if (likely(v != RX_NOT_FAST))
 		return v;
 	if (unlikely(m->next != NULL))
@@ -208,6 +213,10 @@ rx_one(struct rte_mbuf *m, uint16_t port)
 			rte_pktmbuf_trim(
 				m, (uint16_t)(m->data_len - ETH_LEN - tl));
 		meta->l3_len = hl;
+		if (local != NULL &&
+			tg_local_set_has(local,
+				rte_be_to_cpu_32(tg_pkt_ipv4(m)->dst_addr)))
+			meta->path = TG_PATH_TARGET;
 		return TG_V_NEXT;
 	}
 	if (et == RTE_ETHER_TYPE_ARP) {
@@ -222,15 +231,15 @@ rx_one(struct rte_mbuf *m, uint16_t port)
 uint16_t
 tg_pkt_rx_one(struct rte_mbuf *m, uint16_t port)
 {
-	return rx_one(m, port);
+	return rx_one(m, port, NULL);
 }
 
 void
-tg_pkt_rx_burst(
-	struct rte_mbuf **pkts, uint16_t n, uint16_t port, uint16_t *verdict)
+tg_pkt_rx_burst(struct rte_mbuf **pkts, uint16_t n, uint16_t port,
+	const struct tg_local_set *local, uint16_t *verdict)
 {
 	uint16_t i;
 
 	for (i = 0; i < n; i++)
-		verdict[i] = rx_one(pkts[i], port);
+		verdict[i] = rx_one(pkts[i], port, local);
 }

@@ -42,11 +42,44 @@ enum tg_pkt_drop {
 extern const char *const tg_pkt_drop_names[TG_PKT_DROP__COUNT];
 extern const char *const tg_pkt_drop_descs[TG_PKT_DROP__COUNT];
 
+#define TG_LOCAL_SLOTS 256 /* power of two, > 2 * TG_MAX_PORTS */
+
+/**
+ * The appliance's own IPv4 addresses (host order), as RX needs them to
+ * choose between the target and the transit path: open addressing with
+ * linear probing, 0 marks an empty slot. forward owns the addresses and
+ * builds the set into its table; RX only reads it.
+ */
+struct tg_local_set {
+	uint32_t addr[TG_LOCAL_SLOTS];
+};
+
+static inline uint32_t
+tg_local_hash(uint32_t a)
+{
+	return (a * 2654435761u) >> 24; /* top 8 bits: TG_LOCAL_SLOTS = 256 */
+}
+
+/** Is @p a (host order) in @p ls? */
+static inline bool
+tg_local_set_has(const struct tg_local_set *ls, uint32_t a)
+{
+	uint32_t i = tg_local_hash(a);
+
+	while (ls->addr[i] != 0) {
+		if (ls->addr[i] == a)
+			return true;
+		i = (i + 1) & (TG_LOCAL_SLOTS - 1);
+	}
+	return false;
+}
+
 /**
  * Validate a burst of frames received on @p port and initialise each
  * packet's tg_meta (rx_if = port, tx_if = TG_IF_NONE, flags = 0, l3_len,
- * path = TG_PATH_ARP for ARP frames, TG_PATH_TRANSIT for valid IPv4 —
- * forward's tg_forward_is_local() then picks target vs transit).
+ * path = TG_PATH_ARP for ARP frames; for valid IPv4 TG_PATH_TARGET when
+ * the destination is in @p local, else TG_PATH_TRANSIT).
+ * @p local may be NULL: every IPv4 packet is then transit.
  *
  * IPv4 frames longer than the IP total length (Ethernet padding) are
  * trimmed. IP options are accepted. The header checksum is trusted from
@@ -55,8 +88,8 @@ extern const char *const tg_pkt_drop_descs[TG_PKT_DROP__COUNT];
  * @param verdict  out: TG_V_NEXT or TG_V_DROP(enum tg_pkt_drop) per packet
  * Any thread; touches only the packets.
  */
-void tg_pkt_rx_burst(
-	struct rte_mbuf **pkts, uint16_t n, uint16_t port, uint16_t *verdict);
+void tg_pkt_rx_burst(struct rte_mbuf **pkts, uint16_t n, uint16_t port,
+	const struct tg_local_set *local, uint16_t *verdict);
 
 /** The same check for one frame (used by tests and fuzzers). */
 uint16_t tg_pkt_rx_one(struct rte_mbuf *m, uint16_t port);

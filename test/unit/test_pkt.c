@@ -331,7 +331,7 @@ test_pkt_padding_trimmed(void)
 	m[1] = mbuf_of(f, 42);
 	mk_frame(f, 0x86dd, 46);
 	m[2] = mbuf_of(f, 60);
-	tg_pkt_rx_burst(m, 3, 5, v);
+	tg_pkt_rx_burst(m, 3, 5, NULL, v);
 	CU_ASSERT_EQUAL(v[0], TG_V_NEXT);
 	CU_ASSERT_EQUAL(v[1], TG_V_NEXT);
 	CU_ASSERT_EQUAL(v[2], DROP(ETHERTYPE));
@@ -339,6 +339,77 @@ test_pkt_padding_trimmed(void)
 	CU_ASSERT_EQUAL(m[0]->data_len, 42);
 	CU_ASSERT_EQUAL(m[1]->pkt_len, 42);
 	rte_pktmbuf_free_bulk(m, 3);
+	check_pool_full();
+}
+
+/* Insert @p a as the builder does: probe from its hash to a free slot. */
+static void
+local_add(struct tg_local_set *ls, uint32_t a)
+{
+	uint32_t i = tg_local_hash(a);
+
+	while (ls->addr[i] != 0)
+		i = (i + 1) % TG_LOCAL_SLOTS;
+	ls->addr[i] = a;
+}
+
+/* RX picks the path: target for our addresses (also past a colliding
+ * address, and for headers with options), transit for the others and
+ * without a set, ARP for ARP. */
+static void
+test_pkt_rx_local(void)
+{
+	static struct tg_local_set ls;
+	uint32_t me = IP4(10, 1, 0, 1), other, a;
+	struct rte_mbuf *m[5];
+	uint16_t v[5];
+	uint8_t f[128];
+	int i;
+
+	memset(&ls, 0, sizeof(ls));
+	/* an address in the same slot, inserted first: the lookup probes */
+	for (a = IP4(10, 9, 0, 1);; a++)
+		if (a != me && tg_local_hash(a) == tg_local_hash(me))
+			break;
+	other = a;
+	local_add(&ls, other);
+	local_add(&ls, me);
+	CU_ASSERT_TRUE(tg_local_set_has(&ls, me));
+	CU_ASSERT_TRUE(tg_local_set_has(&ls, other));
+	CU_ASSERT_FALSE(tg_local_set_has(&ls, IP4(10, 1, 0, 2)));
+
+	mk_frame(f, 0x0800, 46); /* to 10.1.0.1 */
+	m[0] = mbuf_of(f, 60);
+	mk_frame(f, 0x0800, 46);
+	put32(f + 14 + 16, IP4(10, 1, 0, 2));
+	fix_cksum(f + 14);
+	m[1] = mbuf_of(f, 60);
+	memset(f, 0, sizeof(f));
+	memcpy(f, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02", 12);
+	put16(f + 12, 0x0800);
+	mk_ip(f + 14, 6, 44, 17, IP4(10, 0, 0, 1), me, 64); /* options */
+	m[2] = mbuf_of(f, 58);
+	mk_frame(f, 0x0806, 28);
+	m[3] = mbuf_of(f, 60);
+	mk_frame(f, 0x0800, 46);
+	put32(f + 14 + 16, other);
+	fix_cksum(f + 14);
+	m[4] = mbuf_of(f, 60);
+	tg_pkt_rx_burst(m, 5, 1, &ls, v);
+	for (i = 0; i < 5; i++)
+		CU_ASSERT_EQUAL(v[i], TG_V_NEXT);
+	CU_ASSERT_EQUAL(tg_meta(m[0])->path, TG_PATH_TARGET);
+	CU_ASSERT_EQUAL(tg_meta(m[1])->path, TG_PATH_TRANSIT);
+	CU_ASSERT_EQUAL(tg_meta(m[2])->path, TG_PATH_TARGET);
+	CU_ASSERT_EQUAL(tg_meta(m[2])->l3_len, 24);
+	CU_ASSERT_EQUAL(tg_meta(m[3])->path, TG_PATH_ARP);
+	CU_ASSERT_EQUAL(tg_meta(m[4])->path, TG_PATH_TARGET);
+	/* no set: everything IPv4 is transit */
+	tg_pkt_rx_burst(m, 5, 1, NULL, v);
+	CU_ASSERT_EQUAL(tg_meta(m[0])->path, TG_PATH_TRANSIT);
+	CU_ASSERT_EQUAL(tg_meta(m[2])->path, TG_PATH_TRANSIT);
+	CU_ASSERT_EQUAL(tg_meta(m[3])->path, TG_PATH_ARP);
+	rte_pktmbuf_free_bulk(m, 5);
 	check_pool_full();
 }
 
@@ -663,7 +734,8 @@ main(void)
 		"test_pkt_ethertype", test_pkt_ethertype, "test_pkt_multi_seg",
 		test_pkt_multi_seg, "test_pkt_valid_options",
 		test_pkt_valid_options, "test_pkt_padding_trimmed",
-		test_pkt_padding_trimmed, "test_pkt_ipv4_check_exact_buffer",
+		test_pkt_padding_trimmed, "test_pkt_rx_local",
+		test_pkt_rx_local, "test_pkt_ipv4_check_exact_buffer",
 		test_pkt_ipv4_check_exact_buffer, "test_pkt_cksum_incremental",
 		test_pkt_cksum_incremental, "test_pkt_icmp_error_bytes",
 		test_pkt_icmp_error_bytes, "test_pkt_icmp_error_nomem",
