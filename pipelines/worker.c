@@ -395,44 +395,33 @@ w_rx(struct tg_worker *w, const struct tg_tables *t, struct rte_mbuf **pkts,
 	uint16_t *verdict = w->verdict;
 	uint16_t pkt_base = w->pl->drop_base[TG_OWNER_PKT];
 	uint64_t t0 = rte_rdtsc();
-	uint16_t i, k = 0;
-	uint8_t path0 = TG_PATH_TRANSIT, mixed = 0;
+	uint32_t seen;
+	uint16_t i;
+	uint8_t path0;
 
 	if (unlikely(w->pl->port_l3[port]))
 		w_rx_l3_to_eth(pkts, n);
-	tg_pkt_rx_burst(pkts, n, port, &t->forward->local, verdict);
-	/* Drop the invalid, keep the rest in order at the front of pkts[]
-	 * and see whether they all take the same path. */
-	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		struct tg_meta *md;
-
-		if (unlikely(verdict[i] != TG_V_NEXT)) {
-			w_drop(w, m, pkt_base + TG_V_REASON(verdict[i]));
-			continue;
-		}
-		/* Path decided once, at RX (ARCHITECTURE.md section 2). */
-		md = tg_meta(m);
-		if (k == 0)
-			path0 = md->path;
-		mixed |= md->path ^ path0;
-		/* Only after a drop: a store here would make the copy into
-		 * the stage buffer wait on store forwarding. */
-		if (unlikely(k != i))
-			pkts[k] = m;
-		k++;
-	}
-	if (likely(mixed == 0)) {
-		if (k > 0) {
-			w->stats.path_rx[path0] += k;
-			w_to_step_bulk(w, pkts, k, path0, 0, false);
-		}
+	/* Validation also decides the path, once (ARCHITECTURE.md section
+	 * 2): our addresses take the target path, the rest transit. */
+	seen = tg_pkt_rx_burst(pkts, n, port, &t->forward->local, verdict);
+	if (likely(seen != 0 && rte_is_power_of_2(seen) &&
+		    seen != TG_PKT_RX_DROPPED)) {
+		/* All valid, all on one path: the burst moves as one. */
+		path0 = (uint8_t)rte_bsf32(seen);
+		w->stats.path_rx[path0] += n;
+		w_to_step_bulk(w, pkts, n, path0, 0, false);
 	} else {
-		for (i = 0; i < k; i++) {
-			struct tg_meta *md = tg_meta(pkts[i]);
+		for (i = 0; i < n; i++) {
+			struct rte_mbuf *m = pkts[i];
+			struct tg_meta *md = tg_meta(m);
 
+			if (verdict[i] != TG_V_NEXT) {
+				w_drop(w, m,
+					pkt_base + TG_V_REASON(verdict[i]));
+				continue;
+			}
 			w->stats.path_rx[md->path]++;
-			w_to_step(w, pkts[i], md);
+			w_to_step(w, m, md);
 		}
 	}
 	w->stats.rx_cycles += rte_rdtsc() - t0;

@@ -234,12 +234,18 @@ tg_pkt_rx_one(struct rte_mbuf *m, uint16_t port)
 	return rx_one(m, port, NULL);
 }
 
-void
+uint32_t
 tg_pkt_rx_burst(struct rte_mbuf **pkts, uint16_t n, uint16_t port,
 	const struct tg_local_set *local, uint16_t *verdict)
 {
-	uint16_t i;
+	uint32_t seen = 0;
+	uint16_t i, v;
 
-	for (i = 0; i < n; i++)
-		verdict[i] = rx_one(pkts[i], port, local);
+	for (i = 0; i < n; i++) {
+		v = rx_one(pkts[i], port, local);
+		verdict[i] = v;
+		seen |= v != TG_V_NEXT ? TG_PKT_RX_DROPPED
+				       : 1u << tg_meta(pkts[i])->path;
+	}
+	return seen;
 }

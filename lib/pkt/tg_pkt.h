@@ -81,6 +81,11 @@ tg_local_set_has(const struct tg_local_set *ls, uint32_t a)
  * the destination is in @p local, else TG_PATH_TRANSIT).
  * @p local may be NULL: every IPv4 packet is then transit.
  *
+ * @return what the burst held, so that the caller can skip looking at
+ *   each packet again in the common case: a bit (1 << enum tg_path) for
+ *   each path a valid packet takes, and TG_PKT_RX_DROPPED if any verdict
+ *   is a drop.
+ *
  * IPv4 frames longer than the IP total length (Ethernet padding) are
  * trimmed. IP options are accepted. The header checksum is trusted from
  * the NIC's ol_flags when it says GOOD or BAD, else verified in software.
@@ -88,8 +93,10 @@ tg_local_set_has(const struct tg_local_set *ls, uint32_t a)
  * @param verdict  out: TG_V_NEXT or TG_V_DROP(enum tg_pkt_drop) per packet
  * Any thread; touches only the packets.
  */
-void tg_pkt_rx_burst(struct rte_mbuf **pkts, uint16_t n, uint16_t port,
+uint32_t tg_pkt_rx_burst(struct rte_mbuf **pkts, uint16_t n, uint16_t port,
 	const struct tg_local_set *local, uint16_t *verdict);
+
+#define TG_PKT_RX_DROPPED (1u << 31)
 
 /** The same check for one frame (used by tests and fuzzers). */
 uint16_t tg_pkt_rx_one(struct rte_mbuf *m, uint16_t port);

@@ -331,7 +331,8 @@ test_pkt_padding_trimmed(void)
 	m[1] = mbuf_of(f, 42);
 	mk_frame(f, 0x86dd, 46);
 	m[2] = mbuf_of(f, 60);
-	tg_pkt_rx_burst(m, 3, 5, NULL, v);
+	CU_ASSERT_EQUAL(tg_pkt_rx_burst(m, 3, 5, NULL, v),
+		1u << TG_PATH_TRANSIT | TG_PKT_RX_DROPPED);
 	CU_ASSERT_EQUAL(v[0], TG_V_NEXT);
 	CU_ASSERT_EQUAL(v[1], TG_V_NEXT);
 	CU_ASSERT_EQUAL(v[2], DROP(ETHERTYPE));
@@ -395,7 +396,9 @@ test_pkt_rx_local(void)
 	put32(f + 14 + 16, other);
 	fix_cksum(f + 14);
 	m[4] = mbuf_of(f, 60);
-	tg_pkt_rx_burst(m, 5, 1, &ls, v);
+	CU_ASSERT_EQUAL(tg_pkt_rx_burst(m, 5, 1, &ls, v),
+		1u << TG_PATH_TARGET | 1u << TG_PATH_TRANSIT |
+			1u << TG_PATH_ARP);
 	for (i = 0; i < 5; i++)
 		CU_ASSERT_EQUAL(v[i], TG_V_NEXT);
 	CU_ASSERT_EQUAL(tg_meta(m[0])->path, TG_PATH_TARGET);
@@ -405,7 +408,10 @@ test_pkt_rx_local(void)
 	CU_ASSERT_EQUAL(tg_meta(m[3])->path, TG_PATH_ARP);
 	CU_ASSERT_EQUAL(tg_meta(m[4])->path, TG_PATH_TARGET);
 	/* no set: everything IPv4 is transit */
-	tg_pkt_rx_burst(m, 5, 1, NULL, v);
+	CU_ASSERT_EQUAL(
+		tg_pkt_rx_burst(m, 2, 1, NULL, v), 1u << TG_PATH_TRANSIT);
+	CU_ASSERT_EQUAL(tg_pkt_rx_burst(m + 2, 3, 1, NULL, v),
+		1u << TG_PATH_TRANSIT | 1u << TG_PATH_ARP);
 	CU_ASSERT_EQUAL(tg_meta(m[0])->path, TG_PATH_TRANSIT);
 	CU_ASSERT_EQUAL(tg_meta(m[2])->path, TG_PATH_TRANSIT);
 	CU_ASSERT_EQUAL(tg_meta(m[3])->path, TG_PATH_ARP);
