@@ -335,24 +335,69 @@ def summarize(results):
                 costs = [tollgate_costs(r["measure"], tsc) for r in runs]
                 e["tollgate"] = summarize_costs(costs)
         summary.append(e)
-    # ratios against the scenario's baseline, same size
+    # ratios against the scenario's baseline, and tollgate's against its
+    # peer, same size
     for e in summary:
         scen = next(s for s in sc.SCENARIOS if s.name == e["scenario"])
-        if not scen.baseline or e["system"] == scen.baseline or \
-                "mpps" not in e:
-            continue
-        base = next((b for b in summary if b["scenario"] == e["scenario"]
-                     and b["size"] == e["size"]
-                     and b["system"] == scen.baseline and "mpps" in b), None)
-        if base is None:
-            continue
-        e["ratio"] = {"vs": scen.baseline,
-                      "of_medians": e["mpps"]["median"] /
-                      base["mpps"]["median"]}
-        paired = paired_ratios(results["runs"], e, scen.baseline)
-        if paired:
-            e["ratio"]["per_repeat"] = med_range(paired)
+        r = ratio_vs(results["runs"], summary, e, scen.baseline)
+        if r:
+            e["ratio"] = r
+        if e["system"].startswith("tollgate"):
+            r = ratio_vs(results["runs"], summary, e, scen.peer)
+            if r:
+                e["peer_ratio"] = r
     results["summary"] = summary
+    results["ring_hops"] = ring_hops(summary)
+
+
+def ratio_vs(runs, summary, e, other):
+    """e's Mpps / other's: of the medians, and per repeat."""
+    if not other or e["system"] == other or "mpps" not in e:
+        return None
+    base = next((b for b in summary if b["scenario"] == e["scenario"]
+                 and b["size"] == e["size"]
+                 and b["system"] == other and "mpps" in b), None)
+    if base is None:
+        return None
+    r = {"vs": other,
+         "of_medians": e["mpps"]["median"] / base["mpps"]["median"]}
+    paired = paired_ratios(runs, e, other)
+    if paired:
+        r["per_repeat"] = med_range(paired)
+    return r
+
+
+def ring_hops(summary):
+    """The cost of one ring hop: tollgate through every stage's ring
+    against tollgate past the idle ones, same scenario and size. Stage
+    rings crossed per forwarded packet come from the counters (stage
+    "in" / tx): 1 (forward) against 5 (filter twice, forward, natfw,
+    ipsec). The difference in cycles per packet over the difference in
+    hops is what one hop costs: enqueue, dequeue, the dispatcher's work
+    for the step and the idle stage's call (which only writes verdicts)."""
+    out = []
+    for e in summary:
+        if e["system"] != "tollgate-all-rings" or "tollgate" not in e:
+            continue
+        b = next((x for x in summary if x["system"] == "tollgate"
+                  and x["scenario"] == e["scenario"]
+                  and x["size"] == e["size"] and "tollgate" in x), None)
+        if b is None or not e.get("cycles_per_packet") \
+                or not b.get("cycles_per_packet"):
+            continue
+
+        def hops(x):
+            return sum(s["in_per_tx"] for s in x["tollgate"]["stages"].values())
+        dh = hops(e) - hops(b)
+        if dh <= 0.5:
+            continue
+        out.append({"scenario": e["scenario"], "size": e["size"],
+                    "cycles_bypass": b["cycles_per_packet"],
+                    "cycles_all_rings": e["cycles_per_packet"],
+                    "hops_bypass": hops(b), "hops_all_rings": hops(e),
+                    "cycles_per_hop": (e["cycles_per_packet"] -
+                                       b["cycles_per_packet"]) / dh})
+    return out
 
 
 def paired_ratios(runs, e, baseline):
@@ -397,6 +442,15 @@ def summarize_costs(costs):
 # ------------------------------------------------------------ report
 
 
+def fmt_ratio(r):
+    if not r:
+        return ""
+    out = "%.2f× %s" % (r["of_medians"], r["vs"])
+    if "per_repeat" in r and r["per_repeat"]["n"] > 1:
+        out += " (%.2f–%.2f)" % (r["per_repeat"]["min"], r["per_repeat"]["max"])
+    return out
+
+
 def fmt_range(r, f="%.2f"):
     if r["n"] == 1:
         return f % r["median"]
@@ -430,27 +484,36 @@ def markdown(results):
     lines.append("")
     lines.append("| scenario | size (B) | system | Mpps median (min–max) | "
                  "cycles/packet | vs baseline (median, per-repeat range) | "
-                 "worker on CPU (min) |")
-    lines.append("|---|---:|---|---:|---:|---:|---:|")
+                 "tollgate vs peer | worker on CPU (min) |")
+    lines.append("|---|---:|---|---:|---:|---:|---:|---:|")
     for e in results["summary"]:
         if "mpps" not in e:
-            lines.append("| %s | %d | %s | FAILED | | | |" %
+            lines.append("| %s | %d | %s | FAILED | | | | |" %
                          (e["scenario"], e["size"], e["system"]))
             continue
-        ratio = ""
-        if "ratio" in e:
-            ratio = "%.2f× %s" % (e["ratio"]["of_medians"], e["ratio"]["vs"])
-            if "per_repeat" in e["ratio"] and e["ratio"]["per_repeat"]["n"] > 1:
-                pr = e["ratio"]["per_repeat"]
-                ratio += " (%.2f–%.2f)" % (pr["min"], pr["max"])
         share = e.get("worker_cpu_share_min")
         cpp = e.get("cycles_per_packet")
-        lines.append("| %s | %d | %s | %s | %s | %s | %s |" % (
+        lines.append("| %s | %d | %s | %s | %s | %s | %s | %s |" % (
             e["scenario"], e["size"], e["system"], fmt_range(e["mpps"]),
-            "%.0f" % cpp if cpp else "?", ratio,
+            "%.0f" % cpp if cpp else "?", fmt_ratio(e.get("ratio")),
+            fmt_ratio(e.get("peer_ratio")),
             ("%.1f %%" % (100 * share) if share is not None else "?") +
             (" (%d disturbed)" % e["disturbed_runs"]
              if e.get("disturbed_runs") else "")))
+    if results.get("ring_hops"):
+        lines.append("")
+        lines.append("One ring hop (tollgate-all-rings against tollgate, "
+                     "cycles per forwarded packet, stage rings crossed per "
+                     "packet from the counters):")
+        lines.append("")
+        lines.append("| scenario | size (B) | tollgate | rings | "
+                     "all rings | rings | cycles per ring hop |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|")
+        for h in results["ring_hops"]:
+            lines.append("| %s | %d | %.0f | %.1f | %.0f | %.1f | %.1f |" % (
+                h["scenario"], h["size"], h["cycles_bypass"],
+                h["hops_bypass"], h["cycles_all_rings"], h["hops_all_rings"],
+                h["cycles_per_hop"]))
     tg = [e for e in results["summary"] if "tollgate" in e]
     if tg:
         stages = list(tg[0]["tollgate"]["stages"])
@@ -467,10 +530,10 @@ def markdown(results):
                      "forwarded packet (no port I/O); outside counters = "
                      "total − that: port I/O, dispatcher, rings.")
         lines.append("")
-        lines.append("| scenario | size (B) | RX Mpps | total/pkt | "
+        lines.append("| scenario | size (B) | system | RX Mpps | total/pkt | "
                      "RX validate+classify | " + " | ".join(stages) +
                      " | RX + stages | outside counters | drops (Mpps) |")
-        lines.append("|---|---:|---:|---:|---:|" + "---:|" * len(stages) +
+        lines.append("|---|---:|---|---:|---:|---:|" + "---:|" * len(stages) +
                      "---:|---:|---|")
         for e in tg:
             t = e["tollgate"]
@@ -479,9 +542,10 @@ def markdown(results):
                 cells.append(stage_cell(t["stages"][st]))
             drops = ", ".join("%s %.3g" % kv for kv in
                               sorted(t["drops_mpps"].items())) or "none"
-            lines.append("| %s | %d | %.2f | %.1f | %.1f | %s | %.1f | %.1f "
-                         "| %s |" % (
-                             e["scenario"], e["size"], t["rx_mpps"],
+            lines.append("| %s | %d | %s | %.2f | %.1f | %.1f | %s | %.1f | "
+                         "%.1f | %s |" % (
+                             e["scenario"], e["size"], e["system"],
+                             t["rx_mpps"],
                              t["total_per_tx"], t["rx_per_rx"],
                              " | ".join(cells),
                              t["total_per_tx"] - t["outside_per_tx"],

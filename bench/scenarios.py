@@ -109,10 +109,13 @@ class System:
     tollgate_stats: bool = False
 
 
-def tollgate_transit_yaml(ctx, traffic):
+def tollgate_transit_yaml(ctx, traffic, bypass=True):
     """Config for the transit forward-only path: lan0 on p0 receives the
     traffic, every destination prefix is routed to one of four next hops on
-    wan0 (p1) with static neighbor entries, so no ARP is involved."""
+    wan0 (p1) with static neighbor entries, so no ARP is involved.
+    bypass=False: every packet also crosses the rings of the stages with
+    nothing configured (pipeline.bypass_idle_stages), which prices a ring
+    hop."""
     ring_size = 1024
     mbufs = ctx.mbufs(ring_mbufs=5 * ring_size, lcores=2, cache=256)
     hops = traffic.info["next_hops"]
@@ -155,6 +158,7 @@ def tollgate_transit_yaml(ctx, traffic):
         "pipeline:",
         "  burst: 32",
         "  ring_size: %d" % ring_size,
+        "  bypass_idle_stages: %s" % ("true" if bypass else "false"),
         "  placement:",
         "    - lcore: 1",
         "      ports: [p0, p1]",
@@ -163,9 +167,9 @@ def tollgate_transit_yaml(ctx, traffic):
     return "\n".join(out) + "\n"
 
 
-def tollgate(traffic, yaml_writer):
+def tollgate(traffic, yaml_writer, name="tollgate"):
     return System(
-        name="tollgate",
+        name=name,
         files=lambda ctx: {"tollgate.yaml": yaml_writer(ctx, traffic)},
         # EAL options after "--" override the YAML's dpdk: section.
         command=lambda ctx: [TOLLGATE, "-c", ctx.file("tollgate.yaml"),
@@ -233,6 +237,8 @@ class Scenario:
     traffic: Traffic
     systems: List[System]
     baseline: Optional[str] = None  # ratios are taken against this system
+    # tollgate's systems are also compared with this peer (its own column)
+    peer: Optional[str] = None
 
 
 SCENARIOS = [
@@ -241,8 +247,14 @@ SCENARIOS = [
         description="transit path, forward only (filter/natfw/ipsec bypassed); "
                     "UDP, 4096 flows, 512 /24 routes, 4 static next hops",
         traffic=TRANSIT_UDP,
-        systems=peers_available([tollgate(TRANSIT_UDP, tollgate_transit_yaml),
-                                 l3fwd_lpm(TRANSIT_UDP), testpmd_io()]),
+        systems=peers_available([
+            tollgate(TRANSIT_UDP, tollgate_transit_yaml),
+            l3fwd_lpm(TRANSIT_UDP), testpmd_io(),
+            # the same, through every stage's ring: prices a ring hop
+            tollgate(TRANSIT_UDP,
+                     lambda ctx, t: tollgate_transit_yaml(ctx, t, bypass=False),
+                     name="tollgate-all-rings")]),
         baseline="testpmd-io",
+        peer="l3fwd",
     ),
 ]

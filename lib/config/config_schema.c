@@ -724,6 +724,8 @@ fn_placement(struct tg_cfg_ctx *c, const yaml_node_t *v, void *base)
 static const struct tg_cfg_field pipeline_fields[] = {
 	F_UINT("burst", struct tg_cfg_pipeline, burst, 1, 64, 0),
 	F_UINT("ring_size", struct tg_cfg_pipeline, ring_size, 64, 65536, POW2),
+	F_BOOL("bypass_idle_stages", struct tg_cfg_pipeline,
+		bypass_idle_stages),
 	F_FN("placement", fn_placement, 0),
 };
 
@@ -755,6 +757,7 @@ tg_cfg_schema_defaults(struct tg_config *cfg)
 	cfg->mempool.data_room = 2176; /* RTE_MBUF_DEFAULT_BUF_SIZE */
 	cfg->pipeline.burst = 32;
 	cfg->pipeline.ring_size = 1024;
+	cfg->pipeline.bypass_idle_stages = true;
 	cfg->arp.reachable_s = 300;
 	cfg->arp.retry_ms = 1000;
 	cfg->arp.max_retries = 3;

@@ -14,11 +14,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define TG_NAME_MAX      32  /**< names of ports and interfaces, incl. NUL */
-#define TG_DEVARG_MAX    512 /**< a PCI address or vdev string */
-#define TG_MAX_PORTS     32
-#define TG_MAX_LCORES    128
-#define TG_MAX_EAL_ARGS  64
+#define TG_NAME_MAX	  32  /**< names of ports and interfaces, incl. NUL */
+#define TG_DEVARG_MAX	  512 /**< a PCI address or vdev string */
+#define TG_MAX_PORTS	  32
+#define TG_MAX_LCORES	  128
+#define TG_MAX_EAL_ARGS	  64
 #define TG_CFG_MAX_ERRORS 64
 
 /** Where a value sits in the YAML file (1-based), for build-time errors. */
@@ -31,7 +31,7 @@ struct tg_cfg_pos {
 struct tg_cfg_dpdk {
 	char lcores[64];      /**< "-l" list, e.g. "0-1"; "" = EAL default */
 	uint32_t memory_mb;   /**< "-m"; 0 = EAL default */
-	bool no_huge;         /**< "--no-huge" */
+	bool no_huge;	      /**< "--no-huge" */
 	char file_prefix[64]; /**< "--file-prefix"; "" = EAL default */
 	char log_level[64];   /**< "--log-level"; "" = default */
 	uint16_t n_extra;
@@ -41,31 +41,33 @@ struct tg_cfg_dpdk {
 /** ports: — one DPDK ethdev each. Not changeable at run time. */
 struct tg_cfg_port {
 	char name[TG_NAME_MAX];
-	char device[TG_DEVARG_MAX]; /**< "0000:01:00.0" or "net_pcap0,rx_pcap=…" */
-	bool is_pci;                /**< device parsed as a PCI address */
-	uint16_t rx_queues;         /**< default 1 */
-	uint16_t rx_desc;           /**< default 1024 */
-	uint16_t tx_desc;           /**< default 1024 */
+	char device[TG_DEVARG_MAX]; /**< "0000:01:00.0" or "net_pcap0,rx_pcap=…"
+				     */
+	bool is_pci;		    /**< device parsed as a PCI address */
+	uint16_t rx_queues;	    /**< default 1 */
+	uint16_t rx_desc;	    /**< default 1024 */
+	uint16_t tx_desc;	    /**< default 1024 */
 	struct tg_cfg_pos pos;
-	struct tg_cfg_pos device_pos; /**< of the device value: start-up errors */
+	struct tg_cfg_pos
+		device_pos; /**< of the device value: start-up errors */
 };
 
 /** interfaces: — IPv4 settings of a port (one interface per port). */
 struct tg_cfg_iface {
 	char name[TG_NAME_MAX];
-	uint16_t port;       /**< index into tg_config.ports */
-	uint32_t addr;       /**< the appliance's address on it */
-	uint8_t prefix_len;  /**< 1..32 (0 is rejected) */
-	uint16_t mtu;        /**< IP MTU, default 1500, 68..9000 */
+	uint16_t port;	    /**< index into tg_config.ports */
+	uint32_t addr;	    /**< the appliance's address on it */
+	uint8_t prefix_len; /**< 1..32 (0 is rejected) */
+	uint16_t mtu;	    /**< IP MTU, default 1500, 68..9000 */
 	struct tg_cfg_pos pos;
 };
 
 /** routes: — static routes. Connected routes come from interfaces. */
 struct tg_cfg_route {
-	uint32_t prefix;    /**< host bits are zero (validated) */
-	uint8_t len;        /**< 0..32 */
-	uint32_t via;       /**< gateway, 0 = on-link (no gateway) */
-	uint16_t iface;     /**< index into tg_config.ifaces */
+	uint32_t prefix; /**< host bits are zero (validated) */
+	uint8_t len;	 /**< 0..32 */
+	uint32_t via;	 /**< gateway, 0 = on-link (no gateway) */
+	uint16_t iface;	 /**< index into tg_config.ifaces */
 	struct tg_cfg_pos pos;
 };
 
@@ -73,26 +75,28 @@ struct tg_cfg_route {
 struct tg_cfg_neighbor {
 	uint32_t addr;
 	uint8_t mac[6];
-	uint16_t iface;     /**< index into tg_config.ifaces */
+	uint16_t iface; /**< index into tg_config.ifaces */
 	struct tg_cfg_pos pos;
 };
 
 /** arp: — neighbor resolution. max_neighbors is fixed at start-up. */
 struct tg_cfg_arp {
-	uint32_t reachable_s;   /**< entry valid for, default 300 */
-	uint32_t retry_ms;      /**< request retransmit interval, default 1000 */
-	uint32_t max_retries;   /**< requests before failing, default 3 */
-	uint32_t failed_hold_s; /**< keep a failed entry (drop fast), default 3 */
-	uint32_t hold_packets;  /**< packets held per unresolved entry, default 4 */
+	uint32_t reachable_s; /**< entry valid for, default 300 */
+	uint32_t retry_ms;    /**< request retransmit interval, default 1000 */
+	uint32_t max_retries; /**< requests before failing, default 3 */
+	uint32_t failed_hold_s; /**< keep a failed entry (drop fast), default 3
+				 */
+	uint32_t hold_packets; /**< packets held per unresolved entry, default 4
+				*/
 	uint32_t max_neighbors; /**< cache capacity, default 4096 */
 };
 
 /** icmp: — errors the appliance generates. Rate is per worker lcore. */
 struct tg_cfg_icmp {
-	bool ttl_exceeded;  /**< send Time Exceeded, default true */
-	bool unreachable;   /**< send Destination Unreachable, default true */
-	uint32_t rate;      /**< errors per second, default 100; 0 = none */
-	uint32_t burst;     /**< bucket depth, default 50 */
+	bool ttl_exceeded; /**< send Time Exceeded, default true */
+	bool unreachable;  /**< send Destination Unreachable, default true */
+	uint32_t rate;	   /**< errors per second, default 100; 0 = none */
+	uint32_t burst;	   /**< bucket depth, default 50 */
 };
 
 /** Stage names as written in pipeline.placement[].stages, in the order of
@@ -103,7 +107,7 @@ extern const char *const tg_cfg_stage_names[TG_CFG_N_STAGES];
 /** One lcore's share of the work (pipeline.placement). */
 struct tg_cfg_placement {
 	uint32_t lcore;
-	uint32_t stage_mask;          /**< bit (1 << enum tg_stage) */
+	uint32_t stage_mask; /**< bit (1 << enum tg_stage) */
 	uint16_t n_rxq;
 	uint16_t rxq_port[TG_MAX_PORTS]; /**< index into tg_config.ports */
 	uint16_t rxq_queue[TG_MAX_PORTS];
@@ -112,17 +116,21 @@ struct tg_cfg_placement {
 
 /** pipeline: — stages, rings and where they run. Start-up only. */
 struct tg_cfg_pipeline {
-	uint16_t burst;       /**< default 32, 1..64 */
-	uint32_t ring_size;   /**< per stage ring, power of two, default 1024 */
+	uint16_t burst;	    /**< default 32, 1..64 */
+	uint32_t ring_size; /**< per stage ring, power of two, default 1024 */
+	/** default true: pass by stages with nothing configured (no ring
+	 *  hop); false makes every packet visit every stage of its path,
+	 *  to measure a ring hop or exercise a placement. Reload. */
+	bool bypass_idle_stages;
 	uint16_t n_placement; /**< 0 = default placement over the workers */
 	struct tg_cfg_placement placement[TG_MAX_LCORES];
 };
 
 /** mempool: — packet buffers. Start-up only. */
 struct tg_cfg_mempool {
-	uint32_t mbufs;      /**< default 8191 */
-	uint32_t cache;      /**< default 256 */
-	uint16_t data_room;  /**< default RTE_MBUF_DEFAULT_BUF_SIZE (2176) */
+	uint32_t mbufs;	    /**< default 8191 */
+	uint32_t cache;	    /**< default 256 */
+	uint16_t data_room; /**< default RTE_MBUF_DEFAULT_BUF_SIZE (2176) */
 };
 
 /** limits: — table sizes. */
@@ -150,12 +158,12 @@ struct tg_config {
 	struct tg_cfg_iface ifaces[TG_MAX_PORTS];
 
 	uint32_t n_routes;
-	struct tg_cfg_route *routes;     /**< malloc'd, n_routes entries */
+	struct tg_cfg_route *routes; /**< malloc'd, n_routes entries */
 
 	uint32_t n_neighbors;
 	struct tg_cfg_neighbor *neighbors; /**< malloc'd */
 
-	char *source;      /**< the YAML text parsed (malloc'd, NUL-ended) */
+	char *source; /**< the YAML text parsed (malloc'd, NUL-ended) */
 	size_t source_len;
 };
 
@@ -169,7 +177,7 @@ struct tg_cfg_error {
 
 struct tg_cfg_errors {
 	char file[4096];
-	uint32_t n;       /**< errors found (may exceed the stored ones) */
+	uint32_t n; /**< errors found (may exceed the stored ones) */
 	struct tg_cfg_error e[TG_CFG_MAX_ERRORS];
 };
 
@@ -182,8 +190,8 @@ struct tg_cfg_errors {
  *   @p errs filled (a file that cannot be read: -errno and one error at
  *   line 0). *out is NULL on failure. Any thread; plain malloc only.
  */
-int tg_config_load(const char *file, struct tg_config **out,
-	struct tg_cfg_errors *errs);
+int tg_config_load(
+	const char *file, struct tg_config **out, struct tg_cfg_errors *errs);
 
 /** The same for a buffer; @p name is used as the file name in errors. */
 int tg_config_parse(const char *name, const char *buf, size_t len,
@@ -195,8 +203,8 @@ void tg_config_free(struct tg_config *cfg);
 void tg_cfg_errors_print(const struct tg_cfg_errors *errs, FILE *f);
 
 /** Format error @p i into @p buf as above (no newline). */
-int tg_cfg_error_format(const struct tg_cfg_errors *errs, uint32_t i,
-	char *buf, size_t len);
+int tg_cfg_error_format(
+	const struct tg_cfg_errors *errs, uint32_t i, char *buf, size_t len);
 
 /** Index of the interface / port with that name, or -1. */
 int tg_config_iface_find(const struct tg_config *cfg, const char *name);

@@ -39,6 +39,8 @@ tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
 	 * no component yet: they pass everything, so they are bypassed. Each
 	 * sets its bit here when it lands and has something configured. */
 	t->active_stages = 1u << TG_STAGE_FORWARD;
+	if (!cfg->pipeline.bypass_idle_stages)
+		t->active_stages = (1u << TG_STAGE__COUNT) - 1;
 	*out = t;
 	return 0;
 }

@@ -328,6 +328,8 @@ test_config_rejects_out_of_range(void)
 			"must be a power of two, got 100"},
 		{PORTS "pipeline:\n  ring_size: 32\n", 5, 14,
 			"pipeline.ring_size", "(expected 64..65536)"},
+		{PORTS "pipeline:\n  bypass_idle_stages: maybe\n", 5, 23,
+			"pipeline.bypass_idle_stages", "expected"},
 		{PORTS "limits:\n  max_routes: 0\n", 5, 15, "limits.max_routes",
 			"(expected 1..16777216)"},
 		{PORTS "limits:\n  lpm_tbl8: 70000\n", 5, 13, "limits.lpm_tbl8",
@@ -940,6 +942,7 @@ test_config_loads_pcap_example(void)
 	CU_ASSERT_EQUAL(cfg->neighbors[1].pos.line, 40);
 	CU_ASSERT_EQUAL(cfg->pipeline.burst, 32);
 	CU_ASSERT_EQUAL(cfg->pipeline.ring_size, 1024);
+	CU_ASSERT_TRUE(cfg->pipeline.bypass_idle_stages);
 	CU_ASSERT_EQUAL_FATAL(cfg->pipeline.n_placement, 1);
 	p = &cfg->pipeline.placement[0];
 	CU_ASSERT_EQUAL(p->lcore, 1);

@@ -103,6 +103,7 @@ test_control_apply_replaces_snapshot(void)
 {
 	struct tg_control ctl;
 	struct tg_tables *first;
+	struct tg_config *cfg;
 	char err[256];
 
 	CU_ASSERT_FATAL(tg_control_init(&ctl, &env, 0) == 0);
@@ -111,9 +112,14 @@ test_control_apply_replaces_snapshot(void)
 	first = ctl.slot.cur;
 	CU_ASSERT(first->generation == 1);
 	CU_ASSERT(first->forward->generation == 1);
-	CU_ASSERT(
-		tg_control_apply(&ctl, make_cfg(3, 7), err, sizeof(err)) == 0);
+	/* only forward has work: the other stages are passed by */
+	CU_ASSERT(first->active_stages == 1u << TG_STAGE_FORWARD);
+	cfg = make_cfg(3, 7);
+	CU_ASSERT_FATAL(cfg != NULL);
+	cfg->pipeline.bypass_idle_stages = false;
+	CU_ASSERT(tg_control_apply(&ctl, cfg, err, sizeof(err)) == 0);
 	CU_ASSERT(ctl.slot.cur != NULL);
+	CU_ASSERT(ctl.slot.cur->active_stages == (1u << TG_STAGE__COUNT) - 1);
 	CU_ASSERT(ctl.slot.cur->generation == 2);
 	CU_ASSERT(ctl.slot.cur->cfg->n_routes == 3);
 	CU_ASSERT(tg_forward_is_local(ctl.slot.cur->forward, 0x0a000001));
@@ -651,6 +657,8 @@ test_control_restart_only_allows_reloadable(void)
 	} edits[] = {
 		{"max_routes: 64", "max_routes: 128"},
 		{"lpm_tbl8: 16", "lpm_tbl8: 32"},
+		{"  ring_size: 1024\n",
+			"  ring_size: 1024\n  bypass_idle_stages: false\n"},
 		{"reachable_s: 300", "reachable_s: 30"},
 		{"rate: 100", "rate: 5"},
 		{"address: 10.0.0.1/24", "address: 10.0.0.1/16"},
@@ -1486,8 +1494,7 @@ main(void)
 		"test_control_diff_interface_lists_stay_bounded",
 		test_control_diff_interface_lists_stay_bounded, NULL);
 	tg_test_suite("control_restart_only", reload_suite_init,
-		reload_suite_clean,
-		"test_control_restart_only_port_device",
+		reload_suite_clean, "test_control_restart_only_port_device",
 		test_control_restart_only_port_device,
 		"test_control_restart_only_port_queue_count",
 		test_control_restart_only_port_queue_count,
