@@ -397,7 +397,9 @@ build_nh_copies(struct build *b)
 		ifc = &ft->ifaces[nh->port];
 		nh->mtu = ifc->configured ? ifc->mtu : 0;
 		nh->l3 = ifc->l3;
-		nh->smac = ifc->mac;
+		memcpy(nh->src_et, &ifc->mac, RTE_ETHER_ADDR_LEN);
+		nh->src_et[6] = RTE_ETHER_TYPE_IPV4 >> 8;
+		nh->src_et[7] = RTE_ETHER_TYPE_IPV4 & 0xff;
 	}
 }
 

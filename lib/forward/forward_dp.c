@@ -2,6 +2,8 @@
  * Data phase of forward: the burst (transit and source paths), next-hop
  * and neighbor resolution on the hot path, ICMP errors.
  */
+#include <stddef.h>
+
 #include <rte_cycles.h>
 #include <rte_fib.h>
 
@@ -95,7 +97,8 @@ fwd_resolve(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 			return TG_V_DROP(TG_FORWARD_DROP_ARP_FAILED);
 		}
 	}
-	tg_fwd_write_eth(m, &e->mac, &nh->smac);
+	RTE_BUILD_BUG_ON(offsetof(struct tg_neigh, mac) + 8 > sizeof(*e));
+	tg_fwd_write_eth2(m, &e->mac, nh->src_et);
 	meta = tg_meta(m);
 	meta->tx_if = nh->port;
 	meta->nh_ip = nh_ip;
@@ -174,7 +177,7 @@ fwd_ip(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 		 * TX; there is no neighbor to resolve. */
 		struct tg_meta *meta = tg_meta(m);
 
-		tg_fwd_write_eth(m, &nh->smac, &nh->smac);
+		tg_fwd_write_eth2(m, nh->src_et, nh->src_et);
 		meta->tx_if = nh->port;
 		meta->nh_ip = nh_ip;
 		return TG_V_NEXT;

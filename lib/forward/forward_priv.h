@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
@@ -32,9 +33,9 @@ struct tg_neigh {
 	uint16_t port;
 	uint8_t state; /* enum tg_neigh_state, 0 = free */
 	uint8_t n_held;
-	struct rte_ether_addr mac;
-	uint16_t retries; /* requests sent in this resolution round */
-	uint32_t blk;	  /* hold block: ctx->held[blk * TG_NEIGH_HOLD_MAX] */
+	struct rte_ether_addr mac; /* followed by 2 bytes: tg_fwd_write_eth2 */
+	uint16_t retries;	   /* requests sent in this resolution round */
+	uint32_t blk; /* hold block: ctx->held[blk * TG_NEIGH_HOLD_MAX] */
 	uint8_t held_head;
 	uint8_t pad[3];
 	uint64_t confirmed_tsc; /* last confirmation (creation if none) */
@@ -113,6 +114,24 @@ tg_fwd_write_eth(struct rte_mbuf *m, const struct rte_ether_addr *dst,
 	rte_ether_addr_copy(dst, &eth->dst_addr);
 	rte_ether_addr_copy(src, &eth->src_addr);
 	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+}
+
+/**
+ * The same with two 8-byte stores (the hot path): bytes 0..7 from @p dst8
+ * (the destination MAC and two bytes that the second store overwrites),
+ * then bytes 6..13 from @p src_et (tg_nexthop.src_et). @p dst8 must have
+ * two readable bytes after the MAC.
+ */
+static inline void
+tg_fwd_write_eth2(struct rte_mbuf *m, const void *dst8, const uint8_t src_et[8])
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	uint64_t a, b;
+
+	memcpy(&a, dst8, 8);
+	memcpy(&b, src_et, 8);
+	memcpy(p, &a, 8);
+	memcpy(p + 6, &b, 8);
 }
 
 /* forward_dp.c */

@@ -107,7 +107,7 @@ enum tg_nh_type {
 	TG_NH_LOCAL,	     /**< one of our addresses (/32) */
 };
 
-/** 16 bytes: what forwarding a packet needs, in one load. The interface
+/** What forwarding a packet needs, in one cache line. The interface
  *  fields are copies (tg_iface stays the reference), so the fast path
  *  does not touch the interface table. */
 struct tg_nexthop {
@@ -116,7 +116,10 @@ struct tg_nexthop {
 	uint8_t type;  /**< enum tg_nh_type */
 	uint8_t l3;    /**< the interface carries bare IP (no ARP) */
 	uint16_t mtu;  /**< the interface's MTU; 0: interface not configured */
-	struct rte_ether_addr smac; /**< the interface's MAC */
+	uint16_t pad;
+	/** Bytes 6..13 of the Ethernet header as sent: the interface's MAC
+	 *  and the IPv4 ethertype, written with one store. */
+	uint8_t src_et[8];
 };
 
 /** A route as installed, for /tollgate/routes. */

@@ -76,7 +76,8 @@ tg_local_set_has(const struct tg_local_set *ls, uint32_t a)
 
 /**
  * Validate a burst of frames received on @p port and initialise each
- * packet's tg_meta (rx_if = port, tx_if = TG_IF_NONE, flags = 0, l3_len,
+ * packet's tg_meta (rx_if = port, tx_if = TG_IF_NONE, flags = 0, l3_len
+ * (0 for ARP),
  * path = TG_PATH_ARP for ARP frames; for valid IPv4 TG_PATH_TARGET when
  * the destination is in @p local, else TG_PATH_TRANSIT).
  * @p local may be NULL: every IPv4 packet is then transit.
