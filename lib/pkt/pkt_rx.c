@@ -68,11 +68,25 @@ ipv4_hdr_cksum_ok(const uint8_t *h, uint32_t hlen)
 	return s == 0xffff;
 }
 
+/* Destination and source addresses: the last checks, shared by both
+ * paths. Gives the destination (host order) to the caller. */
+static inline uint16_t
+ipv4_addr_check(const uint8_t *l3, uint32_t *dst)
+{
+	*dst = rte_be_to_cpu_32(load32(l3 + 16));
+	if (unlikely(tg_ipv4_is_not_unicast(*dst)))
+		return TG_V_DROP(TG_PKT_DROP_NOT_UNICAST);
+	if (unlikely(tg_ipv4_is_martian_src(rte_be_to_cpu_32(load32(l3 + 12)))))
+		return TG_V_DROP(TG_PKT_DROP_MARTIAN_SRC);
+	return TG_V_NEXT;
+}
+
 static inline uint16_t
 ipv4_check(const uint8_t *l3, uint32_t avail, enum cksum_mode ck,
 	uint16_t *hdr_len, uint16_t *total_len)
 {
-	uint32_t hl, tl, src, dst;
+	uint32_t hl, tl, dst;
+	uint16_t v;
 
 	if (unlikely(avail < sizeof(struct rte_ipv4_hdr)))
 		return TG_V_DROP(TG_PKT_DROP_TOO_SHORT);
@@ -87,12 +101,9 @@ ipv4_check(const uint8_t *l3, uint32_t avail, enum cksum_mode ck,
 	if (ck == CKSUM_BAD ||
 		(ck == CKSUM_VERIFY && !ipv4_hdr_cksum_ok(l3, hl)))
 		return TG_V_DROP(TG_PKT_DROP_BAD_CKSUM);
-	dst = rte_be_to_cpu_32(load32(l3 + 16));
-	if (unlikely(tg_ipv4_is_not_unicast(dst)))
-		return TG_V_DROP(TG_PKT_DROP_NOT_UNICAST);
-	src = rte_be_to_cpu_32(load32(l3 + 12));
-	if (unlikely(tg_ipv4_is_martian_src(src)))
-		return TG_V_DROP(TG_PKT_DROP_MARTIAN_SRC);
+	v = ipv4_addr_check(l3, &dst);
+	if (unlikely(v != TG_V_NEXT))
+		return v;
 	*hdr_len = (uint16_t)hl;
 	*total_len = (uint16_t)tl;
 	return TG_V_NEXT;
@@ -147,7 +158,8 @@ rx_fast(struct rte_mbuf *m, const uint8_t *p, struct tg_meta *meta,
 	const struct tg_local_set *local)
 {
 	const uint8_t *l3 = p + ETH_LEN;
-	uint32_t avail, tl, src, dst;
+	uint32_t avail, tl, dst;
+	uint16_t v;
 	enum cksum_mode ck;
 
 	/* Ethertype 0x0800, then version 4 with IHL 5, as one compare of
@@ -163,12 +175,9 @@ rx_fast(struct rte_mbuf *m, const uint8_t *p, struct tg_meta *meta,
 	if (unlikely(ck == CKSUM_BAD ||
 		     (ck == CKSUM_VERIFY && !ipv4_hdr5_cksum_ok(l3))))
 		return TG_V_DROP(TG_PKT_DROP_BAD_CKSUM);
-	dst = rte_be_to_cpu_32(load32(l3 + 16));
-	if (unlikely(tg_ipv4_is_not_unicast(dst)))
-		return TG_V_DROP(TG_PKT_DROP_NOT_UNICAST);
-	src = rte_be_to_cpu_32(load32(l3 + 12));
-	if (unlikely(tg_ipv4_is_martian_src(src)))
-		return TG_V_DROP(TG_PKT_DROP_MARTIAN_SRC);
+	v = ipv4_addr_check(l3, &dst);
+	if (unlikely(v != TG_V_NEXT))
+		return v;
 	if (unlikely(avail > tl))
 		rte_pktmbuf_trim(m, (uint16_t)(avail - tl));
 	if (local != NULL && tg_local_set_has(local, dst))
