@@ -72,46 +72,6 @@ ctl_config_info(struct tel_conn *t, const struct ctl_opts *o)
 
 /* ---- config show ------------------------------------------------------- */
 
-struct pieces {
-	struct json_doc **docs;
-	const struct json_value **vals;
-	size_t n, cap;
-};
-
-static void
-pieces_free(struct pieces *ps)
-{
-	size_t i;
-
-	for (i = 0; i < ps->n; i++)
-		json_free(ps->docs[i]);
-	free(ps->docs);
-	free(ps->vals);
-	memset(ps, 0, sizeof(*ps));
-}
-
-static int
-pieces_add(struct pieces *ps, struct json_doc *doc, const struct json_value *v)
-{
-	if (ps->n == ps->cap) {
-		size_t cap = ps->cap != 0 ? ps->cap * 2 : 8;
-		void *d = realloc(ps->docs, cap * sizeof(*ps->docs));
-
-		if (d == NULL)
-			return -ENOMEM;
-		ps->docs = d;
-		d = realloc(ps->vals, cap * sizeof(*ps->vals));
-		if (d == NULL)
-			return -ENOMEM;
-		ps->vals = d;
-		ps->cap = cap;
-	}
-	ps->docs[ps->n] = doc;
-	ps->vals[ps->n] = v;
-	ps->n++;
-	return 0;
-}
-
 struct bytes {
 	char *p;
 	size_t len, cap;
@@ -184,7 +144,7 @@ show_decode(const char *s, size_t len, struct bytes *out)
  * pieces (the caller starts over).
  */
 static int
-show_read(struct tel_conn *t, struct pieces *ps, struct bytes *text)
+show_read(struct tel_conn *t, struct json_pages *ps, struct bytes *text)
 {
 	uint64_t off = 0, gen0 = 0, size0 = 0, gen, size, got, next, want;
 	const struct json_value *v, *arr, *c;
@@ -244,7 +204,7 @@ show_read(struct tel_conn *t, struct pieces *ps, struct bytes *text)
 				text->len - before, off, want);
 			goto failed;
 		}
-		if (pieces_add(ps, doc, v) < 0) {
+		if (json_pages_add(ps, doc, v) < 0) {
 			fprintf(stderr, "tollgatectl: out of memory\n");
 			goto failed;
 		}
@@ -261,7 +221,7 @@ failed:
  * it): {"/tollgate/config/show": {"file", "generation", "size",
  * "offset": 0, "text": [...]}}. */
 static void
-show_print_merged(const struct pieces *ps)
+show_print_merged(const struct json_pages *ps)
 {
 	static const char *const keys[] = {"file", "generation", "size"};
 	const struct json_value *c, *f;
@@ -294,14 +254,14 @@ int
 ctl_config_show(struct tel_conn *t, const struct ctl_opts *o)
 {
 	struct bytes text = {0};
-	struct pieces ps = {0};
+	struct json_pages ps = {0};
 	int rc, tries;
 
 	for (tries = 0; tries < SHOW_RETRIES; tries++) {
 		rc = show_read(t, &ps, &text);
 		if (rc != -EAGAIN)
 			break;
-		pieces_free(&ps);
+		json_pages_free(&ps);
 		text.len = 0;
 	}
 	if (rc == -EAGAIN) {
@@ -319,7 +279,7 @@ ctl_config_show(struct tel_conn *t, const struct ctl_opts *o)
 		else if (fwrite(text.p, 1, text.len, stdout) != text.len)
 			rc = CTL_FAILED;
 	}
-	pieces_free(&ps);
+	json_pages_free(&ps);
 	free(text.p);
 	return rc;
 }

@@ -14,48 +14,11 @@
 #define RETRIES	    3	       /* when a reload happens while paging */
 
 /* Every page of one paged table: the documents stay alive as long as the
- * entries are used. */
+ * entries are used. vals[i]: page i's {"<index>": {...}}. */
 struct pages {
-	struct json_doc **docs;
-	const struct json_value **entries; /* per page: {"<index>": {...}} */
-	size_t n, cap;
+	struct json_pages p;
 	uint64_t count; /* entries over all pages */
 };
-
-static void
-pages_free(struct pages *pg)
-{
-	size_t i;
-
-	for (i = 0; i < pg->n; i++)
-		json_free(pg->docs[i]);
-	free(pg->docs);
-	free(pg->entries);
-	memset(pg, 0, sizeof(*pg));
-}
-
-static int
-pages_add(struct pages *pg, struct json_doc *doc, const struct json_value *e)
-{
-	if (pg->n == pg->cap) {
-		size_t cap = pg->cap != 0 ? pg->cap * 2 : 8;
-		void *d = realloc(pg->docs, cap * sizeof(*pg->docs));
-
-		if (d == NULL)
-			return -ENOMEM;
-		pg->docs = d;
-		d = realloc(pg->entries, cap * sizeof(*pg->entries));
-		if (d == NULL)
-			return -ENOMEM;
-		pg->entries = d;
-		pg->cap = cap;
-	}
-	pg->docs[pg->n] = doc;
-	pg->entries[pg->n] = e;
-	pg->n++;
-	pg->count += e->v.kids.n;
-	return 0;
-}
 
 /*
  * START,COUNT pages until one comes without "next". DPDK leaves out, with
@@ -118,10 +81,11 @@ fetch_pages(
 			count /= 2;
 			continue;
 		}
-		if (pages_add(pg, doc, ents) < 0) {
+		if (json_pages_add(&pg->p, doc, ents) < 0) {
 			fprintf(stderr, "tollgatectl: out of memory\n");
 			goto failed;
 		}
+		pg->count += ents->v.kids.n;
 		if (pg->count > MAX_ENTRIES) {
 			fprintf(stderr,
 				"tollgatectl: %s: more than %u entries\n", cmd,
@@ -151,8 +115,8 @@ print_merged(const char *cmd, const char *key, const struct pages *pg)
 	printf(":{\"total\":%" PRIu64 ",\"start\":0,", pg->count);
 	json_write_string(stdout, key, strlen(key));
 	printf(":{");
-	for (i = 0; i < pg->n; i++) {
-		for (e = pg->entries[i]->v.kids.first; e != NULL; e = e->next) {
+	for (i = 0; i < pg->p.n; i++) {
+		for (e = pg->p.vals[i]->v.kids.first; e != NULL; e = e->next) {
 			if (!first)
 				putchar(',');
 			first = false;
@@ -229,12 +193,12 @@ ctl_routes(struct tel_conn *t, const struct ctl_opts *o)
 		if (rc == 0)
 			g1 = generation(t, &rc);
 		if (rc != 0) {
-			pages_free(&pg);
+			json_pages_free(&pg.p);
 			return rc;
 		}
 		if (g0 == g1)
 			break;
-		pages_free(&pg);
+		json_pages_free(&pg.p);
 		if (tries + 1 == RETRIES) {
 			fprintf(stderr,
 				"tollgatectl: the configuration kept changing "
@@ -244,12 +208,12 @@ ctl_routes(struct tel_conn *t, const struct ctl_opts *o)
 	}
 	if (o->json) {
 		print_merged("/tollgate/routes", "routes", &pg);
-		pages_free(&pg);
+		json_pages_free(&pg.p);
 		return CTL_OK;
 	}
 	table_init(&tb, "llll", "PREFIX", "VIA", "INTERFACE", "ORIGIN");
-	for (p = 0; p < pg.n; p++)
-		for (r = pg.entries[p]->v.kids.first; r != NULL; r = r->next)
+	for (p = 0; p < pg.p.n; p++)
+		for (r = pg.p.vals[p]->v.kids.first; r != NULL; r = r->next)
 			table_row(&tb,
 				ctl_fmt(json_get(r, "prefix"), prefix,
 					sizeof(prefix)),
@@ -258,7 +222,7 @@ ctl_routes(struct tel_conn *t, const struct ctl_opts *o)
 					sizeof(ifc)),
 				ctl_fmt(json_get(r, "origin"), origin,
 					sizeof(origin)));
-	pages_free(&pg);
+	json_pages_free(&pg.p);
 	return table_print(&tb, stdout, "") == 0 ? CTL_OK : CTL_FAILED;
 }
 
@@ -277,18 +241,18 @@ ctl_neighbors(struct tel_conn *t, const struct ctl_opts *o)
 	 * which no retry would fix. */
 	rc = fetch_pages(t, "/tollgate/neighbors", "neighbors", &pg);
 	if (rc != 0) {
-		pages_free(&pg);
+		json_pages_free(&pg.p);
 		return rc;
 	}
 	if (o->json) {
 		print_merged("/tollgate/neighbors", "neighbors", &pg);
-		pages_free(&pg);
+		json_pages_free(&pg.p);
 		return CTL_OK;
 	}
 	table_init(&tb, "llllrr", "ADDRESS", "MAC", "INTERFACE", "STATE",
 		"HELD", "AGE_S");
-	for (p = 0; p < pg.n; p++) {
-		for (n = pg.entries[p]->v.kids.first; n != NULL; n = n->next) {
+	for (p = 0; p < pg.p.n; p++) {
+		for (n = pg.p.vals[p]->v.kids.first; n != NULL; n = n->next) {
 			if (json_u64(json_get(n, "age_ms"), &ms) == 0)
 				snprintf(age, sizeof(age), "%.1f",
 					(double)ms / 1000);
@@ -307,6 +271,6 @@ ctl_neighbors(struct tel_conn *t, const struct ctl_opts *o)
 				age);
 		}
 	}
-	pages_free(&pg);
+	json_pages_free(&pg.p);
 	return table_print(&tb, stdout, "") == 0 ? CTL_OK : CTL_FAILED;
 }

@@ -83,6 +83,41 @@ json_free(struct json_doc *doc)
 	free(doc);
 }
 
+int
+json_pages_add(
+	struct json_pages *pg, struct json_doc *doc, const struct json_value *v)
+{
+	if (pg->n == pg->cap) {
+		size_t cap = pg->cap != 0 ? pg->cap * 2 : 8;
+		void *d = realloc(pg->docs, cap * sizeof(*pg->docs));
+
+		if (d == NULL)
+			return -ENOMEM;
+		pg->docs = d;
+		d = realloc(pg->vals, cap * sizeof(*pg->vals));
+		if (d == NULL)
+			return -ENOMEM;
+		pg->vals = d;
+		pg->cap = cap;
+	}
+	pg->docs[pg->n] = doc;
+	pg->vals[pg->n] = v;
+	pg->n++;
+	return 0;
+}
+
+void
+json_pages_free(struct json_pages *pg)
+{
+	size_t i;
+
+	for (i = 0; i < pg->n; i++)
+		json_free(pg->docs[i]);
+	free(pg->docs);
+	free(pg->vals);
+	memset(pg, 0, sizeof(*pg));
+}
+
 /* ---- parser ------------------------------------------------------------ */
 
 static int

@@ -100,4 +100,23 @@ int json_write(FILE *f, const struct json_value *v);
 /** Write @p s (@p len bytes) as a JSON string literal, quotes included. */
 int json_write_string(FILE *f, const char *s, size_t len);
 
+/**
+ * The answers of a paged telemetry request: each page's document, kept
+ * alive while its value of interest (vals[i], a node inside docs[i]) is
+ * used.
+ */
+struct json_pages {
+	struct json_doc **docs;
+	const struct json_value **vals;
+	size_t n, cap;
+};
+
+/** Keep @p doc and its value @p v. 0, or -ENOMEM (the caller still owns
+ *  @p doc). */
+int json_pages_add(struct json_pages *pg, struct json_doc *doc,
+	const struct json_value *v);
+
+/** Free every document; @p pg is empty again. */
+void json_pages_free(struct json_pages *pg);
+
 #endif /* TGCTL_JSON_H */
