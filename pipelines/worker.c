@@ -70,24 +70,6 @@ w_tx_mark(struct tg_worker *w, struct tg_pktbuf *b, uint16_t port)
 	}
 }
 
-static inline void
-w_tx(struct tg_worker *w, struct rte_mbuf *m, uint16_t port)
-{
-	struct tg_pktbuf *b;
-
-	if (unlikely(port >= RTE_MAX_ETHPORTS || !w->pl->port_running[port])) {
-		w_drop_pl(w, m, TG_PIPELINE_DROP_TX_BAD_PORT);
-		return;
-	}
-	if (unlikely(w->pl->port_l3[port]))
-		rte_pktmbuf_adj(m, sizeof(struct rte_ether_hdr));
-	b = &w->tx[port];
-	w_tx_mark(w, b, port);
-	b->pkts[b->n++] = m;
-	if (unlikely(b->n == TG_BUF_SIZE))
-		w_tx_flush(w, port);
-}
-
 /* A few dozen pointers: an inline loop, not a call to libc's memmove. */
 static inline void
 w_copy_ptrs(struct rte_mbuf **dst, struct rte_mbuf *const *src, uint16_t n)
@@ -139,6 +121,13 @@ w_tx_run(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t port)
 	W_PUT_BULK(w, b, pkts, n, w_tx_flush, port);
 }
 
+/* One packet (mixed bursts, ARP): a run of one. */
+static inline void
+w_tx(struct tg_worker *w, struct rte_mbuf *m, uint16_t port)
+{
+	w_tx_run(w, &m, 1, port);
+}
+
 /* Packets that all reached TX: split into runs by tx_if. */
 static inline void
 w_tx_bulk(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n)
@@ -178,47 +167,13 @@ w_stage_flush(struct tg_worker *w, uint8_t s)
 	b->n = 0;
 }
 
-/* Move a packet to the step meta->step of meta->path. */
-static inline void
-w_to_step(struct tg_worker *w, struct rte_mbuf *m, struct tg_meta *md)
-{
-	const struct tg_path_step *st;
-	struct tg_pktbuf *b;
-
-	if (unlikely(md->path >= TG_PATH__COUNT ||
-		     md->step >= tg_paths[md->path].n_steps)) {
-		w_drop_pl(w, m, TG_PIPELINE_DROP_BAD_VERDICT);
-		return;
-	}
-	if (unlikely(w->skip_to[md->path][md->step] != md->step)) {
-		uint8_t to = w->skip_to[md->path][md->step];
-
-		w->stats.skips[md->path][md->step][to]++;
-		md->step = to;
-	}
-	st = &tg_paths[md->path].steps[md->step];
-	if (likely(st->stage < TG_STAGE__COUNT)) {
-		md->mode = st->mode;
-		b = &w->to_stage[st->stage];
-		w->stage_pending |= 1u << st->stage;
-		b->pkts[b->n++] = m;
-		if (unlikely(b->n == TG_BUF_SIZE))
-			w_stage_flush(w, st->stage);
-	} else if (st->stage == TG_STEP_TX) {
-		w->stats.path_done[md->path]++;
-		w_tx(w, m, md->tx_if);
-	} else {
-		/* TG_STEP_HOST: the host port arrives with its issue. */
-		w->stats.path_done[md->path]++;
-		w_drop_pl(w, m, TG_PIPELINE_DROP_NO_HOST_PORT);
-	}
-}
-
 /*
- * The fast path of the dispatcher: @p n packets all at step @p step of
- * @p path (a whole burst, usually). Same effect as w_to_step() on each,
- * with the decisions and counters taken once and the packets copied to
- * their next buffer in one go.
+ * The dispatcher: move @p n packets, all at step @p step of @p path (a
+ * whole burst, or one packet from w_to_step()), on to the step they
+ * continue at, past the stages with nothing to do: into that stage's
+ * buffer (or straight into its ring), out of their port (@p one_port: all
+ * the same tx_if), or to the host. Decisions and counters are taken once
+ * for all of them.
  */
 static inline void
 w_to_step_bulk(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
@@ -262,10 +217,18 @@ w_to_step_bulk(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		else
 			w_tx_bulk(w, pkts, n);
 	} else {
+		/* TG_STEP_HOST: the host port arrives with its issue. */
 		w->stats.path_done[path] += n;
 		for (i = 0; i < n; i++)
 			w_drop_pl(w, pkts[i], TG_PIPELINE_DROP_NO_HOST_PORT);
 	}
+}
+
+/* Move one packet to the step meta->step of meta->path. */
+static inline void
+w_to_step(struct tg_worker *w, struct rte_mbuf *m, struct tg_meta *md)
+{
+	w_to_step_bulk(w, &m, 1, md->path, md->step, true);
 }
 
 /* path and step of a packet as one value, to compare a burst at once */
