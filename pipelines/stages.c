@@ -20,6 +20,13 @@ forward_tick(const struct tg_tables *t, void *ctx, uint64_t now,
 	tg_forward_tick(t->forward, ctx, now, emit);
 }
 
+static void
+localfilter_burst(const struct tg_tables *t, void *ctx, struct rte_mbuf **pkts,
+	uint16_t n, uint16_t *verdict, struct tg_emit *emit, uint64_t now)
+{
+	tg_localfilter_burst(t->localfilter, pkts, n, verdict);
+}
+
 /*
  * Components whose issue has not landed yet sit in the paths and pass
  * every packet on unchanged; their YAML sections are rejected by the
@@ -52,7 +59,14 @@ const struct tg_stage_ops tg_stage_ops[TG_STAGE__COUNT] = {
 	[TG_STAGE_FILTER] = {.name = "filter", .burst = pass_burst},
 	[TG_STAGE_NATFW] = {.name = "natfw", .burst = pass_burst},
 	[TG_STAGE_IPSEC] = {.name = "ipsec", .burst = pass_burst},
-	[TG_STAGE_LOCALFILTER] = {.name = "localfilter", .burst = pass_burst},
+	[TG_STAGE_LOCALFILTER] =
+		{
+			.name = "localfilter",
+			.n_drops = TG_LOCALFILTER_DROP__COUNT,
+			.drop_names = tg_localfilter_drop_names,
+			.drop_descs = tg_localfilter_drop_descs,
+			.burst = localfilter_burst,
+		},
 };
 
 static uint16_t

@@ -93,6 +93,8 @@ struct tg_cfg_ctx {
 	struct tg_cfg_src_route *route;	      /* n_routes entries */
 	struct tg_cfg_src_neighbor *neighbor; /* n_neighbors entries */
 	struct tg_cfg_src_placement placement[TG_MAX_LCORES];
+	/* local_filter.interfaces[i].interface, resolved by validation */
+	struct tg_cfg_ref lf_iface[TG_MAX_PORTS];
 };
 
 /* ---- The error list (config_validate.c). ---- */
@@ -121,7 +123,7 @@ enum tg_cfg_field_type {
 	TG_CFG_FT_CHECK, /* a string checked and stored by .check */
 	TG_CFG_FT_REF,	 /* a name of something else: resolved by validation */
 	TG_CFG_FT_MAP,	 /* a nested mapping with its own table (.sub) */
-	TG_CFG_FT_FN,	 /* anything else: .fn */
+	TG_CFG_FT_FN,	 /* anything else: .fn, given base + .off */
 	TG_CFG_FT_TODO,	 /* a planned section: an error, never ignored */
 };
 
@@ -168,6 +170,8 @@ bool tg_cfg_for_each(struct tg_cfg_ctx *c, const yaml_node_t *v, size_t max,
 struct tg_cfg_pos tg_cfg_node_pos(const yaml_node_t *n);
 size_t tg_cfg_list_len(const yaml_node_t *n); /* 0 if not a list */
 const char *tg_cfg_get_str(struct tg_cfg_ctx *c, const yaml_node_t *n);
+/* What @p n is, for "expected X, got Y" messages ("a list", "'abc'"). */
+const char *tg_cfg_describe(const yaml_node_t *n, char *buf, size_t len);
 bool tg_cfg_get_str_buf(
 	struct tg_cfg_ctx *c, const yaml_node_t *n, char *dst, size_t size);
 /* The position of what a field got, else @p dflt; its name as a ref. */
@@ -184,6 +188,12 @@ uint32_t tg_cfg_mask(uint32_t len); /* prefix length → netmask */
 void tg_cfg_ipv4_fmt(uint32_t addr, char buf[16]);
 /* The set of an EAL -l list ("0-1", "0,2-3"): NULL, or what is wrong. */
 const char *tg_cfg_lcores_parse(const char *s, uint64_t set[2]);
+
+/* ---- The local_filter section (config_local_filter.c). ---- */
+
+/* The F_FN of the top-level key: @p base is the struct tg_config. */
+bool tg_cfg_local_filter_walk(
+	struct tg_cfg_ctx *c, const yaml_node_t *v, void *base);
 
 /* ---- Cross-references and section-wide rules (config_validate.c). ---- */
 

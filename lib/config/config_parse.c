@@ -100,6 +100,12 @@ describe(const yaml_node_t *n, char *buf, size_t len)
 	return buf;
 }
 
+const char *
+tg_cfg_describe(const yaml_node_t *n, char *buf, size_t len)
+{
+	return describe(n, buf, len);
+}
+
 /* ------------------------------------------------------------------ path */
 
 static size_t path_push(struct tg_cfg_ctx *c, const char *fmt, ...)
@@ -296,7 +302,7 @@ apply(struct tg_cfg_ctx *c, const struct tg_cfg_field *f, const yaml_node_t *v,
 	case TG_CFG_FT_MAP:
 		return tg_cfg_walk_map(c, v, f->sub, f->n_sub, p, NULL);
 	case TG_CFG_FT_FN:
-		return f->fn(c, v, base);
+		return f->fn(c, v, p); /* .off is 0 unless the table sets it */
 	default:
 		return false;
 	}

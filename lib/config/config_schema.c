@@ -741,8 +741,9 @@ static const struct tg_cfg_field top_fields[] = {
 	F_MAP("icmp", icmp, icmp_fields),
 	F_MAP("pipeline", pipeline, pipeline_fields),
 	F_MAP("limits", limits, limits_fields),
+	F_FN("local_filter", tg_cfg_local_filter_walk, 0),
 	F_TODO("filters"), F_TODO("nat"), F_TODO("firewall"), F_TODO("ipsec"),
-	F_TODO("local_filter"), F_TODO("host"),
+	F_TODO("host"),
 };
 /* clang-format on */
 
@@ -770,6 +771,8 @@ tg_cfg_schema_defaults(struct tg_config *cfg)
 	cfg->icmp.burst = 50;
 	cfg->limits.max_routes = 1024;
 	cfg->limits.lpm_tbl8 = 256;
+	/* accept all without the section; a present one turns it on */
+	cfg->local_filter.enabled = false;
 }
 
 void

@@ -465,6 +465,36 @@ validate_neighbors(struct tg_cfg_ctx *c)
 			cfg->n_neighbors, cfg->arp.max_neighbors);
 }
 
+/* Each override names an interface, and an interface has at most one. */
+static void
+validate_local_filter(struct tg_cfg_ctx *c)
+{
+	struct tg_cfg_local_filter *lf = &c->cfg->local_filter;
+	int first[TG_MAX_PORTS]; /* override of each interface, or -1 */
+	char path[64];
+	uint16_t i;
+	int k;
+
+	memset(first, -1, sizeof(first));
+	for (i = 0; i < lf->n_overrides; i++) {
+		snprintf(path, sizeof(path),
+			"local_filter.interfaces[%u].interface", i);
+		k = iface_ref(c, &c->lf_iface[i], path);
+		if (k < 0)
+			continue;
+		if (first[k] >= 0) {
+			tg_cfg_err(c, c->lf_iface[i].pos, path,
+				"interface '%s' already has an override "
+				"(first at line %u)",
+				c->cfg->ifaces[k].name,
+				c->lf_iface[first[k]].pos.line);
+			continue;
+		}
+		first[k] = i;
+		lf->overrides[i].iface = (uint16_t)k;
+	}
+}
+
 /* ------------------------------------------------------------ placement */
 
 struct rxq_owner {
@@ -653,4 +683,5 @@ tg_cfg_validate(struct tg_cfg_ctx *c)
 	validate_routes(c);
 	validate_neighbors(c);
 	validate_placement(c);
+	validate_local_filter(c);
 }

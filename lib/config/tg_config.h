@@ -133,6 +133,45 @@ struct tg_cfg_mempool {
 	uint16_t data_room; /**< default RTE_MBUF_DEFAULT_BUF_SIZE (2176) */
 };
 
+/*
+ * local_filter: — TCP/IP filtering of target traffic (what the local host
+ * accepts). Reload. Each list is "all" or an allow-list of numbers and
+ * inclusive ranges.
+ */
+#define TG_CFG_LF_MAX_RANGES 64 /* entries per list */
+
+struct tg_cfg_lf_list {
+	bool set; /**< given in the YAML (an override inherits when not) */
+	bool all; /**< "all": every value passes (n is 0) */
+	uint16_t n;
+	struct {
+		uint16_t lo, hi; /**< inclusive; protocols 0..255, ports
+				      0..65535 */
+	} r[TG_CFG_LF_MAX_RANGES];
+};
+
+struct tg_cfg_lf_rules {
+	struct tg_cfg_lf_list protocols; /**< IP protocol numbers */
+	struct tg_cfg_lf_list tcp_ports; /**< destination ports */
+	struct tg_cfg_lf_list udp_ports;
+};
+
+struct tg_cfg_local_filter {
+	/** false (the default, also without the section): accept all. A
+	 *  present section is enabled unless it says enabled: false. */
+	bool enabled;
+	/** The global setting; a list not given is "all". */
+	struct tg_cfg_lf_rules global;
+	/** Per receiving interface: a list given here replaces the global
+	 *  one for packets that arrived on that interface. */
+	uint16_t n_overrides;
+	struct {
+		uint16_t iface; /**< index into tg_config.ifaces */
+		struct tg_cfg_lf_rules rules;
+		struct tg_cfg_pos pos;
+	} overrides[TG_MAX_PORTS];
+};
+
 /** limits: — table sizes. */
 struct tg_cfg_limits {
 	uint32_t max_routes; /**< most routes installed (incl. connected and
@@ -150,6 +189,7 @@ struct tg_config {
 	struct tg_cfg_arp arp;
 	struct tg_cfg_icmp icmp;
 	struct tg_cfg_limits limits;
+	struct tg_cfg_local_filter local_filter;
 
 	uint16_t n_ports;
 	struct tg_cfg_port ports[TG_MAX_PORTS];

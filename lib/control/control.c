@@ -31,14 +31,21 @@ tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
 	t->generation = generation;
 	rc = tg_forward_build(
 		cfg, env, generation, socket, &t->forward, err, errlen);
+	if (rc == 0)
+		rc = tg_localfilter_build(cfg, env->port_id, env->n_ports,
+			socket, &t->localfilter, err, errlen);
 	if (rc < 0) {
+		tg_forward_table_free(t->forward);
 		rte_free(t);
 		return rc;
 	}
-	/* Forward always routes. filter, natfw, ipsec and localfilter have
-	 * no component yet: they pass everything, so they are bypassed. Each
-	 * sets its bit here when it lands and has something configured. */
+	/* Forward always routes; localfilter works when enabled. filter,
+	 * natfw and ipsec have no component yet: they pass everything, so
+	 * they are bypassed. Each sets its bit here when it lands and has
+	 * something configured. */
 	t->active_stages = 1u << TG_STAGE_FORWARD;
+	if (t->localfilter->enabled)
+		t->active_stages |= 1u << TG_STAGE_LOCALFILTER;
 	if (!cfg->pipeline.bypass_idle_stages)
 		t->active_stages = (1u << TG_STAGE__COUNT) - 1;
 	*out = t;
@@ -51,6 +58,7 @@ tg_tables_free(struct tg_tables *t)
 	if (t == NULL)
 		return;
 	tg_forward_table_free(t->forward);
+	tg_localfilter_table_free(t->localfilter);
 	tg_config_free(t->cfg);
 	rte_free(t);
 }

@@ -11,6 +11,7 @@
 
 #include "tg_config.h"
 #include "tg_forward.h"
+#include "tg_localfilter.h"
 
 struct tg_tables {
 	uint64_t generation;
@@ -22,7 +23,8 @@ struct tg_tables {
 	 *  arc. */
 	uint32_t active_stages;
 	struct tg_forward_table *forward;
-	/* filter, natfw, ipsec, localfilter tables join here. */
+	struct tg_localfilter_table *localfilter;
+	/* filter, natfw and ipsec tables join here. */
 };
 
 /**

@@ -686,9 +686,10 @@ def run_probe(res):
     return r.macs if not r.error else {}
 
 
-def main_cases(us0, us1):
-    """The main run: forwarding, ICMP errors, ARP, target, malformed.
-    @us0/@us1: the appliance's MACs the input frames are addressed to."""
+def case_kit(us0, us1):
+    """A run's case list and its builders: case(name, drops) adds a
+    Case; lan(ip) / wan(ip) frame an IP packet from the hosts on lan0 /
+    wan0 to the appliance's MACs @us0 / @us1."""
     cases = []
 
     def case(name, drops=None):
@@ -701,6 +702,14 @@ def main_cases(us0, us1):
 
     def wan(ip, src=H1):
         return Ether(src=src, dst=us1) / ip
+
+    return cases, case, lan, wan
+
+
+def main_cases(us0, us1):
+    """The main run: forwarding, ICMP errors, ARP, target, malformed.
+    @us0/@us1: the appliance's MACs the input frames are addressed to."""
+    cases, case, lan, wan = case_kit(us0, us1)
 
     def to_wan(dst_mac):
         return lambda fr: (lambda m: forwarded(fr, dst_mac, m["wan0"]))
@@ -1005,6 +1014,52 @@ def run_ratelimit(res, probe_macs):
     })
 
 
+LOCAL_FILTER_YAML = """local_filter:
+  protocols: [tcp, udp]
+  tcp_ports: [22]
+  interfaces:
+    - interface: wan0
+      tcp_ports: all
+"""
+
+
+def run_localfilter(res, probe_macs):
+    """local_filter judges target traffic only: by protocol, by port, per
+    receiving interface (wan0 overrides tcp_ports), later fragments by
+    the documented rule; transit traffic to a filtered port is forwarded.
+    What it accepts ends as pipeline.no_host_port until the host port."""
+    cases, case, lan, wan = case_kit(
+        probe_macs.get("lan0", "02:00:00:00:ff:00"),
+        probe_macs.get("wan0", "02:00:00:00:ff:01"))
+    c = case("localfilter.tcp_port_refused", {"localfilter.tcp_port": 2})
+    c.send(0, lan(IP(src="10.0.0.2", dst="10.0.0.1") /
+                  TCP(sport=40000, dport=80, flags="S") / tag(c.name)))
+    # a later fragment: no ports, and tcp_ports is not "all"
+    c.send(0, lan(IP(src="10.0.0.2", dst="10.0.0.1", proto=6, frag=3) /
+                  Raw(b"x" * 24)))
+    c = case("localfilter.protocol_refused", {"localfilter.protocol": 1})
+    c.send(0, lan(IP(src="10.0.0.2", dst="10.0.0.1") / ICMP() /
+                  tag(c.name)))
+    c = case("localfilter.accepted_to_host",
+             {"pipeline.no_host_port": 4})
+    c.send(0, lan(IP(src="10.0.0.2", dst="10.0.0.1") /
+                  TCP(sport=40001, dport=22, flags="S") / tag(c.name)))
+    c.send(0, lan(IP(src="10.0.0.2", dst="10.0.0.1") /
+                  UDP(sport=5353, dport=53) / tag(c.name)))
+    # wan0's override: every TCP port, also to lan0's address
+    c.send(1, wan(IP(src="10.1.0.2", dst="10.1.0.1") /
+                  TCP(sport=40002, dport=80, flags="S") / tag(c.name)))
+    c.send(1, wan(IP(src="10.1.0.2", dst="10.0.0.1") /
+                  TCP(sport=40003, dport=443, flags="S") / tag(c.name)))
+    c = case("localfilter.transit_not_judged")
+    fr = c.send(0, lan(IP(src="10.0.0.2", dst="16.0.0.9", id=77) /
+                       TCP(sport=40004, dport=80, flags="S") / tag(c.name)))
+    c.want(1, lambda m, fr=fr: forwarded(fr, H1, m["wan0"]))
+    r = run_tollgate("localfilter", build_inputs(cases),
+                     extra_yaml=LOCAL_FILTER_YAML)
+    evaluate(res, "localfilter", r, cases)
+
+
 def main():
     global VERBOSE, KEEP
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -1027,6 +1082,7 @@ def main():
         run_main(res, macs)
         run_arp(res, macs)
         run_ratelimit(res, macs)
+        run_localfilter(res, macs)
     log("%.1f s" % (time.monotonic() - t0))
     return res.finish()
 

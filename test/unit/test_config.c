@@ -180,7 +180,7 @@ test_config_rejects_bad_keys(void)
 		{PORTS "bogus: 1\n", 4, 1, "",
 			"unknown key 'bogus' (valid keys: dpdk, mempool, "
 			"ports, interfaces, routes, neighbors, arp, icmp, "
-			"pipeline, limits)"},
+			"pipeline, limits, local_filter)"},
 		{PORTS "    speed: 10\n", 4, 5, "ports[0]",
 			"unknown key 'speed' (valid keys: name, device, "
 			"rx_queues, rx_desc, tx_desc)"},
@@ -211,7 +211,7 @@ static void
 test_config_rejects_unsupported_sections(void)
 {
 	static const char *const keys[] = {
-		"filters", "nat", "firewall", "ipsec", "local_filter", "host"};
+		"filters", "nat", "firewall", "ipsec", "host"};
 	char yaml[256];
 	size_t i;
 
@@ -1052,7 +1052,14 @@ static const char full_yaml[] =
 	"      ports: [p3, \"lan_1:0\"]\n"
 	"    - lcore: 127\n"
 	"      stages: [natfw, filter, ipsec]\n"
-	"limits: {max_routes: 16777216, lpm_tbl8: 65536}\n";
+	"limits: {max_routes: 16777216, lpm_tbl8: 65536}\n"
+	"local_filter:\n"
+	"  enabled: false\n"
+	"  protocols: [tcp, udp, 47]\n"
+	"  tcp_ports: [22, \"8000-8080\"]\n"
+	"  udp_ports: all\n"
+	"  interfaces:\n"
+	"    - {interface: wan, udp_ports: [53]}\n";
 
 static void
 test_config_reads_every_key(void)
@@ -1123,6 +1130,14 @@ test_config_reads_every_key(void)
 	CU_ASSERT_EQUAL(cfg->limits.lpm_tbl8, 65536);
 	CU_ASSERT_STRING_EQUAL(tg_cfg_stage_names[0], "forward");
 	CU_ASSERT_STRING_EQUAL(tg_cfg_stage_names[4], "localfilter");
+	CU_ASSERT_FALSE(cfg->local_filter.enabled);
+	CU_ASSERT_EQUAL(cfg->local_filter.global.protocols.n, 3);
+	CU_ASSERT_EQUAL(cfg->local_filter.global.tcp_ports.r[1].hi, 8080);
+	CU_ASSERT_TRUE(cfg->local_filter.global.udp_ports.all);
+	CU_ASSERT_EQUAL_FATAL(cfg->local_filter.n_overrides, 1);
+	CU_ASSERT_EQUAL(cfg->local_filter.overrides[0].iface, 1);
+	CU_ASSERT_EQUAL(
+		cfg->local_filter.overrides[0].rules.udp_ports.r[0].lo, 53);
 	tg_config_free(cfg);
 }
 
@@ -1214,6 +1229,288 @@ test_config_truncated_or_corrupt_input_never_crashes(void)
 	}
 	CU_ASSERT_EQUAL(bad, 0);
 	free(buf);
+}
+
+/* --------------------------------------------------------- local_filter */
+
+/* Line 8 after PORTS IFACE; the value of a 9-character key on line 9
+ * starts at column 14, its first flow-list entry at 15. */
+#define LF PORTS IFACE "local_filter:\n"
+
+static void
+test_config_rejects_bad_local_filter(void)
+{
+	static const struct bad t[] = {
+		{LF "  protocols: [tcp, {a: 1}]\n", 9, 20,
+			"local_filter.protocols[1]",
+			"expected a protocol (a number 0..255, icmp, tcp, udp "
+			"or a range \"LO-HI\"), got a mapping"},
+		{LF "  protocols: [[6]]\n", 9, 15, "local_filter.protocols[0]",
+			"expected a protocol (a number 0..255, icmp, tcp, udp "
+			"or a range \"LO-HI\"), got a list"},
+		{LF "  protocols: [~]\n", 9, 15, "local_filter.protocols[0]",
+			"got an empty value"},
+		{LF "  protocols: [abc]\n", 9, 15, "local_filter.protocols[0]",
+			"got 'abc'"},
+		{LF "  protocols: [sctp]\n", 9, 15, "local_filter.protocols[0]",
+			"got 'sctp'"},
+		{LF "  protocols: [0x06]\n", 9, 15, "local_filter.protocols[0]",
+			"got '0x06'"},
+		{LF "  protocols: [006]\n", 9, 15, "local_filter.protocols[0]",
+			"got '006'"},
+		{LF "  protocols: [256]\n", 9, 15, "local_filter.protocols[0]",
+			"out of range: 256 (expected 0..255)"},
+		{LF "  protocols: [-1]\n", 9, 15, "local_filter.protocols[0]",
+			"out of range: -1 (expected 0..255)"},
+		{LF "  protocols: [\"6-300\"]\n", 9, 15,
+			"local_filter.protocols[0]",
+			"out of range: 6-300 (expected 0..255)"},
+		{LF "  protocols: [tcp-udp]\n", 9, 15,
+			"local_filter.protocols[0]", "got 'tcp-udp'"},
+		{LF "  protocols: [6, all]\n", 9, 18,
+			"local_filter.protocols[1]",
+			"'all' stands for the whole list, not an entry"},
+		{LF "  protocols: {tcp: 1}\n", 9, 14, "local_filter.protocols",
+			"expected all or a list of protocols, got a mapping"},
+		{LF "  protocols: any\n", 9, 14, "local_filter.protocols",
+			"expected all or a list of protocols, got 'any'"},
+		{LF "  tcp_ports: [70000]\n", 9, 15,
+			"local_filter.tcp_ports[0]",
+			"out of range: 70000 (expected 0..65535)"},
+		{LF "  tcp_ports: [99999999999999999999]\n", 9, 15,
+			"local_filter.tcp_ports[0]",
+			"got '99999999999999999999'"},
+		{LF "  tcp_ports: [-80]\n", 9, 15, "local_filter.tcp_ports[0]",
+			"out of range: -80 (expected 0..65535)"},
+		{LF "  tcp_ports: [22, \"9-3\"]\n", 9, 19,
+			"local_filter.tcp_ports[1]",
+			"a range must go upwards (like 3-9), got '9-3'"},
+		{LF "  tcp_ports: [\"80-\"]\n", 9, 15,
+			"local_filter.tcp_ports[0]",
+			"expected a port (a number 0..65535 or a range "
+			"\"LO-HI\"), got the quoted string '80-'"},
+		{LF "  tcp_ports: [\"1-65536\"]\n", 9, 15,
+			"local_filter.tcp_ports[0]",
+			"out of range: 1-65536 (expected 0..65535)"},
+		{LF "  udp_ports: [tcp]\n", 9, 15, "local_filter.udp_ports[0]",
+			"expected a port (a number 0..65535 or a range "
+			"\"LO-HI\"), got 'tcp'"},
+		{LF "  udp_ports: [1.5]\n", 9, 15, "local_filter.udp_ports[0]",
+			"got '1.5'"},
+		{LF "  udp_ports: [53, ALL]\n", 9, 19,
+			"local_filter.udp_ports[1]",
+			"'all' stands for the whole list, not an entry"},
+		{LF "  udp_ports: ~\n", 9, 14, "local_filter.udp_ports",
+			"expected all or a list of ports, got an empty value"},
+		{LF "  tcp_ports: all\n  tcp_ports: []\n", 10, 3,
+			"local_filter.tcp_ports",
+			"duplicate key 'tcp_ports' (first at line 9)"},
+		{LF "  enabled: maybe\n", 9, 12, "local_filter.enabled",
+			"expected a boolean (true/false), got 'maybe'"},
+		{LF "  bogus: 1\n", 9, 3, "local_filter",
+			"unknown key 'bogus' (valid keys: enabled, protocols, "
+			"tcp_ports, udp_ports, interfaces)"},
+		{PORTS IFACE "local_filter: [tcp]\n", 8, 15, "local_filter",
+			"expected a mapping, got a list"},
+		{PORTS IFACE "local_filter:\n", 8, 14, "local_filter",
+			"expected a mapping, got an empty value"},
+		/* interfaces[]: "    - interface: " puts the name at col 18 */
+		{LF "  interfaces:\n    - interface: wan9\n", 10, 18,
+			"local_filter.interfaces[0].interface",
+			"unknown interface 'wan9' (interfaces: lan0)"},
+		{LF "  interfaces:\n    - tcp_ports: [22]\n", 10, 7,
+			"local_filter.interfaces[0]",
+			"missing required key 'interface'"},
+		{LF "  interfaces:\n    - interface: lan0\n"
+		    "    - interface: lan0\n      tcp_ports: [22]\n",
+			11, 18, "local_filter.interfaces[1].interface",
+			"interface 'lan0' already has an override (first at "
+			"line 10)"},
+		{LF "  interfaces:\n    - interface: lan0\n"
+		    "      enabled: false\n",
+			11, 7, "local_filter.interfaces[0]",
+			"unknown key 'enabled' (valid keys: interface, "
+			"protocols, tcp_ports, udp_ports)"},
+		{LF "  interfaces:\n    - interface: lan0\n"
+		    "      udp_ports: [70000]\n",
+			11, 19, "local_filter.interfaces[0].udp_ports[0]",
+			"out of range: 70000 (expected 0..65535)"},
+		{LF "  interfaces:\n    - interface: [lan0]\n", 10, 18,
+			"local_filter.interfaces[0].interface",
+			"expected a string, got a list"},
+		{LF "  interfaces: lan0\n", 9, 15, "local_filter.interfaces",
+			"expected a list, got 'lan0'"},
+	};
+
+	CHECK_BAD_TABLE(t);
+}
+
+/* 64 entries fit a list; the 65th is reported, at its own line. */
+static void
+test_config_local_filter_entry_limit(void)
+{
+	static char yaml[4096];
+	struct tg_config *cfg;
+	struct bad b = {yaml, 0, 7, "local_filter.tcp_ports[64]",
+		"too many entries (at most 64)"};
+	int i, n;
+
+	n = snprintf(yaml, sizeof(yaml), LF "  tcp_ports:\n");
+	for (i = 0; i < TG_CFG_LF_MAX_RANGES; i++)
+		n += snprintf(yaml + n, sizeof(yaml) - n, "    - %d\n", i);
+	cfg = parse_ok(yaml);
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_EQUAL(cfg->local_filter.global.tcp_ports.n, 64);
+	CU_ASSERT_EQUAL(cfg->local_filter.global.tcp_ports.r[63].lo, 63);
+	CU_ASSERT_EQUAL(cfg->local_filter.global.tcp_ports.r[63].hi, 63);
+	tg_config_free(cfg);
+
+	snprintf(yaml + n, sizeof(yaml) - n, "    - 64\n");
+	b.line = 9 + TG_CFG_LF_MAX_RANGES + 1;
+	check_bad(&b, __LINE__);
+}
+
+/* Every bad entry of every list is reported, not only the first. */
+static void
+test_config_local_filter_collects_all_errors(void)
+{
+	static const char yaml[] = LF "  protocols: [abc, 300, tcp]\n"
+				      "  tcp_ports: [\"9-3\", {}]\n"
+				      "  interfaces:\n"
+				      "    - interface: nope\n";
+	struct tg_config *cfg = (struct tg_config *)&cfg;
+
+	CU_ASSERT_EQUAL(
+		tg_config_parse("t.yaml", yaml, strlen(yaml), &cfg, &errs),
+		-EINVAL);
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT_EQUAL_FATAL(errs.n, 5);
+	CU_ASSERT_STRING_EQUAL(printed(),
+		"t.yaml:9:15: local_filter.protocols[0]: expected a protocol "
+		"(a number 0..255, icmp, tcp, udp or a range \"LO-HI\"), got "
+		"'abc'\n"
+		"t.yaml:9:20: local_filter.protocols[1]: out of range: 300 "
+		"(expected 0..255)\n"
+		"t.yaml:10:15: local_filter.tcp_ports[0]: a range must go "
+		"upwards (like 3-9), got '9-3'\n"
+		"t.yaml:10:22: local_filter.tcp_ports[1]: expected a port (a "
+		"number 0..65535 or a range \"LO-HI\"), got a mapping\n"
+		"t.yaml:12:18: local_filter.interfaces[0].interface: unknown "
+		"interface 'nope' (interfaces: lan0)\n");
+}
+
+static void
+test_config_local_filter_absent_or_empty(void)
+{
+	static const struct tg_cfg_local_filter zero;
+	struct tg_config *cfg = parse_ok(PORTS);
+	const struct tg_cfg_lf_rules *g;
+
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_EQUAL(memcmp(&cfg->local_filter, &zero, sizeof(zero)), 0);
+	CU_ASSERT_FALSE(cfg->local_filter.enabled);
+	tg_config_free(cfg);
+
+	/* present: on, and every global list not given is "all" */
+	cfg = parse_ok(PORTS "local_filter: {}\n");
+	CU_ASSERT_FATAL(cfg != NULL);
+	g = &cfg->local_filter.global;
+	CU_ASSERT_TRUE(cfg->local_filter.enabled);
+	CU_ASSERT_TRUE(g->protocols.set && g->protocols.all);
+	CU_ASSERT_TRUE(g->tcp_ports.set && g->tcp_ports.all);
+	CU_ASSERT_TRUE(g->udp_ports.set && g->udp_ports.all);
+	CU_ASSERT_EQUAL(g->protocols.n + g->tcp_ports.n + g->udp_ports.n, 0);
+	CU_ASSERT_EQUAL(cfg->local_filter.n_overrides, 0);
+	tg_config_free(cfg);
+
+	cfg = parse_ok(PORTS "local_filter:\n  enabled: no\n"
+			     "  protocols: [tcp]\n");
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_FALSE(cfg->local_filter.enabled);
+	CU_ASSERT_EQUAL(cfg->local_filter.global.protocols.n, 1);
+	CU_ASSERT_TRUE(cfg->local_filter.global.udp_ports.all);
+	tg_config_free(cfg);
+}
+
+static void
+test_config_reads_local_filter(void)
+{
+	static const char yaml[] =
+		PORTS "  - name: p1\n    device: net_null1\n" /* 4-5 */
+		      "interfaces:\n"			      /* 6 */
+		      "  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
+		      "  - {name: wan0, port: p1, address: 192.0.2.1/24}\n"
+		      "local_filter:\n" /* 9 */
+		      "  protocols: [tcp, UDP, Icmp, 47, \"50-51\", 0, 255]\n"
+		      "  tcp_ports: [22, 80, \"8000-8080\", 0-0, 65535]\n"
+		      "  udp_ports: []\n"
+		      "  interfaces:\n"		/* 13 */
+		      "    - interface: wan0\n" /* 14 */
+		      "      tcp_ports: [22]\n"
+		      "    - interface: lan0\n" /* 16 */
+		      "      udp_ports: all\n"
+		      "      protocols: [\"0-255\"]\n";
+	static const uint16_t proto[][2] = {{6, 6}, {17, 17}, {1, 1}, {47, 47},
+		{50, 51}, {0, 0}, {255, 255}};
+	static const uint16_t tcp[][2] = {
+		{22, 22}, {80, 80}, {8000, 8080}, {0, 0}, {65535, 65535}};
+	struct tg_config *cfg = parse_ok(yaml);
+	const struct tg_cfg_local_filter *lf;
+	const struct tg_cfg_lf_rules *g, *o;
+	size_t i;
+
+	CU_ASSERT_FATAL(cfg != NULL);
+	lf = &cfg->local_filter;
+	g = &lf->global;
+	CU_ASSERT_TRUE(lf->enabled);
+
+	CU_ASSERT_TRUE(g->protocols.set);
+	CU_ASSERT_FALSE(g->protocols.all);
+	CU_ASSERT_EQUAL_FATAL(g->protocols.n, 7);
+	for (i = 0; i < 7; i++) {
+		CU_ASSERT_EQUAL(g->protocols.r[i].lo, proto[i][0]);
+		CU_ASSERT_EQUAL(g->protocols.r[i].hi, proto[i][1]);
+	}
+	CU_ASSERT_TRUE(g->tcp_ports.set);
+	CU_ASSERT_FALSE(g->tcp_ports.all);
+	CU_ASSERT_EQUAL_FATAL(g->tcp_ports.n, 5);
+	for (i = 0; i < 5; i++) {
+		CU_ASSERT_EQUAL(g->tcp_ports.r[i].lo, tcp[i][0]);
+		CU_ASSERT_EQUAL(g->tcp_ports.r[i].hi, tcp[i][1]);
+	}
+	/* [] is a list that lets nothing pass, not "all" */
+	CU_ASSERT_TRUE(g->udp_ports.set);
+	CU_ASSERT_FALSE(g->udp_ports.all);
+	CU_ASSERT_EQUAL(g->udp_ports.n, 0);
+
+	CU_ASSERT_EQUAL_FATAL(lf->n_overrides, 2);
+	CU_ASSERT_EQUAL(lf->overrides[0].iface, 1);
+	CU_ASSERT_EQUAL(lf->overrides[0].pos.line, 14);
+	CU_ASSERT_EQUAL(lf->overrides[0].pos.col, 7);
+	o = &lf->overrides[0].rules;
+	CU_ASSERT_TRUE(o->tcp_ports.set);
+	CU_ASSERT_FALSE(o->tcp_ports.all);
+	CU_ASSERT_EQUAL(o->tcp_ports.n, 1);
+	CU_ASSERT_EQUAL(o->tcp_ports.r[0].lo, 22);
+	CU_ASSERT_EQUAL(o->tcp_ports.r[0].hi, 22);
+	/* not given: inherited from the global lists by the builder */
+	CU_ASSERT_FALSE(o->protocols.set || o->protocols.all);
+	CU_ASSERT_EQUAL(o->protocols.n, 0);
+	CU_ASSERT_FALSE(o->udp_ports.set || o->udp_ports.all);
+	CU_ASSERT_EQUAL(o->udp_ports.n, 0);
+
+	CU_ASSERT_EQUAL(lf->overrides[1].iface, 0);
+	CU_ASSERT_EQUAL(lf->overrides[1].pos.line, 16);
+	o = &lf->overrides[1].rules;
+	CU_ASSERT_TRUE(o->udp_ports.set && o->udp_ports.all);
+	CU_ASSERT_EQUAL(o->udp_ports.n, 0);
+	CU_ASSERT_TRUE(o->protocols.set);
+	CU_ASSERT_FALSE(o->protocols.all);
+	CU_ASSERT_EQUAL(o->protocols.n, 1);
+	CU_ASSERT_EQUAL(o->protocols.r[0].lo, 0);
+	CU_ASSERT_EQUAL(o->protocols.r[0].hi, 255);
+	CU_ASSERT_FALSE(o->tcp_ports.set);
+	tg_config_free(cfg);
 }
 
 /* ------------------------------------------------------------- EAL argv */
@@ -1443,6 +1740,12 @@ main(void)
 		test_config_rejects_bad_placement,
 		"test_config_rejects_too_many_rx_queues_per_lcore",
 		test_config_rejects_too_many_rx_queues_per_lcore,
+		"test_config_rejects_bad_local_filter",
+		test_config_rejects_bad_local_filter,
+		"test_config_local_filter_entry_limit",
+		test_config_local_filter_entry_limit,
+		"test_config_local_filter_collects_all_errors",
+		test_config_local_filter_collects_all_errors,
 		"test_config_collects_all_errors",
 		test_config_collects_all_errors,
 		"test_config_counts_errors_beyond_the_stored",
@@ -1458,7 +1761,12 @@ main(void)
 		"test_config_loads_pcap_example",
 		test_config_loads_pcap_example, "test_config_defaults",
 		test_config_defaults, "test_config_reads_every_key",
-		test_config_reads_every_key, "test_config_parses_100k_routes",
+		test_config_reads_every_key,
+		"test_config_local_filter_absent_or_empty",
+		test_config_local_filter_absent_or_empty,
+		"test_config_reads_local_filter",
+		test_config_reads_local_filter,
+		"test_config_parses_100k_routes",
 		test_config_parses_100k_routes,
 		"test_config_truncated_or_corrupt_input_never_crashes",
 		test_config_truncated_or_corrupt_input_never_crashes,

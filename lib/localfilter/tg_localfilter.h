@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * localfilter: TCP/IP filtering of target traffic — which IP protocols,
+ * TCP ports and UDP ports the local host accepts (the seed's "TCP/IP
+ * filtering"). Built from the config model into bitmaps; the stage only
+ * reads them. Knows nothing of rings, lcores or YAML.
+ */
+#ifndef TG_LOCALFILTER_H
+#define TG_LOCALFILTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "tg_config.h"
+#include "tg_meta.h"
+#include "tg_pkt.h"
+
+/* Drop reasons: X(NAME, "telemetry.name", "why"). */
+#define TG_LOCALFILTER_DROPS(X)                                                \
+	X(PROTOCOL, "localfilter.protocol",                                    \
+		"IP protocol the local host does not accept")                  \
+	X(TCP_PORT, "localfilter.tcp_port",                                    \
+		"TCP destination port the local host does not accept (or no "  \
+		"port to judge)")                                              \
+	X(UDP_PORT, "localfilter.udp_port",                                    \
+		"UDP destination port the local host does not accept (or no "  \
+		"port to judge)")
+
+enum tg_localfilter_drop {
+#define TG_X_ENUM(n, s, d) TG_LOCALFILTER_DROP_##n,
+	TG_LOCALFILTER_DROPS(TG_X_ENUM)
+#undef TG_X_ENUM
+		TG_LOCALFILTER_DROP__COUNT
+};
+
+extern const char *const tg_localfilter_drop_names[TG_LOCALFILTER_DROP__COUNT];
+extern const char *const tg_localfilter_drop_descs[TG_LOCALFILTER_DROP__COUNT];
+
+/** One rule set: a bit per protocol and per destination port. */
+struct tg_lf_rules {
+	uint64_t proto[256 / 64];
+	uint64_t tcp[65536 / 64];
+	uint64_t udp[65536 / 64];
+	bool tcp_all; /**< every TCP port: later fragments may pass */
+	bool udp_all;
+};
+
+struct tg_localfilter_table {
+	bool enabled;
+	uint16_t n_rules; /**< rules[0] global, then one per override */
+	struct tg_lf_rules *rules;
+	/** rules[] index for packets received on each ethdev port */
+	uint8_t rule_of_port[RTE_MAX_ETHPORTS];
+};
+
+/**
+ * Build the table for @p cfg->local_filter. @p port_id maps the config's
+ * port index (tg_cfg_iface.port) to the ethdev port id, for @p n_ports
+ * ports. Returns 0, or -errno with a message in @p err.
+ */
+int tg_localfilter_build(const struct tg_config *cfg, const uint16_t *port_id,
+	uint16_t n_ports, int socket, struct tg_localfilter_table **out,
+	char *err, size_t errlen);
+
+/** Free a table no reader can see any more. NULL is a no-op. */
+void tg_localfilter_table_free(struct tg_localfilter_table *lt);
+
+static inline bool
+tg_lf_bit(const uint64_t *map, uint32_t i)
+{
+	return (map[i >> 6] >> (i & 63)) & 1;
+}
+
+/**
+ * The verdict for one target packet (validated IPv4, Ethernet header
+ * first, meta->l3_len set): TG_V_NEXT or TG_V_DROP(enum
+ * tg_localfilter_drop). Fragments: the first carries the ports and is
+ * judged by them; a later one passes only when its protocol's port list
+ * allows every port (the first fragment's verdict is not at hand).
+ */
+static inline uint16_t
+tg_localfilter_check(const struct tg_localfilter_table *lt, struct rte_mbuf *m)
+{
+	const struct tg_meta *md = tg_meta(m);
+	const struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
+	const struct tg_lf_rules *r =
+		&lt->rules[md->rx_if < RTE_MAX_ETHPORTS
+				   ? lt->rule_of_port[md->rx_if]
+				   : 0];
+	uint8_t proto = ip->next_proto_id;
+	uint16_t reason, dport;
+	const uint8_t *l4;
+	bool all;
+
+	if (!tg_lf_bit(r->proto, proto))
+		return TG_V_DROP(TG_LOCALFILTER_DROP_PROTOCOL);
+	if (proto == IPPROTO_TCP) {
+		reason = TG_LOCALFILTER_DROP_TCP_PORT;
+		all = r->tcp_all;
+	} else if (proto == IPPROTO_UDP) {
+		reason = TG_LOCALFILTER_DROP_UDP_PORT;
+		all = r->udp_all;
+	} else {
+		return TG_V_NEXT;
+	}
+	if (all)
+		return TG_V_NEXT;
+	if (tg_be16_to_cpu(ip->fragment_offset) & RTE_IPV4_HDR_OFFSET_MASK)
+		return TG_V_DROP(reason);
+	/* the destination port: 4 bytes into the TCP or UDP header */
+	if (rte_pktmbuf_data_len(m) <
+		sizeof(struct rte_ether_hdr) + md->l3_len + 4u)
+		return TG_V_DROP(reason);
+	l4 = (const uint8_t *)ip + md->l3_len;
+	dport = (uint16_t)(l4[2] << 8 | l4[3]);
+	if (!tg_lf_bit(proto == IPPROTO_TCP ? r->tcp : r->udp, dport))
+		return TG_V_DROP(reason);
+	return TG_V_NEXT;
+}
+
+/** The stage's burst: target packets (mode in). */
+void tg_localfilter_burst(const struct tg_localfilter_table *lt,
+	struct rte_mbuf **pkts, uint16_t n, uint16_t *verdict);
+
+#endif /* TG_LOCALFILTER_H */
