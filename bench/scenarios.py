@@ -93,6 +93,20 @@ TRANSIT_UDP = Traffic(
     info={"prefixes": TRANSIT_PREFIXES, "next_hops": TRANSIT_NEXT_HOPS},
 )
 
+# One packet in four to the appliance's lan0 address, TCP to ports of
+# which local_filter below accepts half (22, 80, 443, 8080 yes; 23, 25,
+# 3389, 9999 no).
+LOCAL_IP = "10.0.0.1"
+LOCAL_PORTS = [22, 23, 80, 25, 443, 3389, 8080, 9999]
+
+TRANSIT_TARGET = Traffic(
+    name="transit-target",
+    gen=lambda path, size: tr.udp_flows(
+        path, size, n_packets=4096, prefixes=TRANSIT_PREFIXES,
+        local_ip=LOCAL_IP, local_every=4, local_ports=LOCAL_PORTS),
+    info={"prefixes": TRANSIT_PREFIXES, "next_hops": TRANSIT_NEXT_HOPS},
+)
+
 # ---------------------------------------------------------------- systems
 
 
@@ -165,6 +179,17 @@ def tollgate_transit_yaml(ctx, traffic, bypass=True):
         "      stages: [forward, filter, natfw, ipsec, localfilter]",
     ]
     return "\n".join(out) + "\n"
+
+
+def tollgate_localfilter_yaml(ctx, traffic):
+    """The transit config plus local_filter: TCP to 22, 80, 443 and
+    8000-8099 accepted, every UDP port, TCP and UDP only."""
+    return tollgate_transit_yaml(ctx, traffic) + "\n".join([
+        "local_filter:",
+        "  protocols: [tcp, udp]",
+        '  tcp_ports: [22, 80, 443, "8000-8099"]',
+        "  udp_ports: all",
+    ]) + "\n"
 
 
 def tollgate(traffic, yaml_writer, name="tollgate"):
@@ -256,5 +281,17 @@ SCENARIOS = [
                      name="tollgate-all-rings")]),
         baseline="testpmd-io",
         peer="l3fwd",
+    ),
+    Scenario(
+        name="transit-target-localfilter",
+        description="as transit-forward, but one packet in four is TCP to "
+                    "the appliance (target path): localfilter judges it "
+                    "(half refused); the accepted ones end as "
+                    "pipeline.no_host_port until the host port exists. "
+                    "Mpps counts what is transmitted: the transit 3/4",
+        traffic=TRANSIT_TARGET,
+        systems=[tollgate(TRANSIT_TARGET, tollgate_localfilter_yaml),
+                 testpmd_io()],
+        baseline="testpmd-io",
     ),
 ]

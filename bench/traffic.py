@@ -26,12 +26,14 @@ def write_empty_pcap(path):
 
 
 def udp_flows(path, size, n_packets=4096, prefixes=None, src_net="48.0.0.0/16",
-              seed=1):
+              seed=1, local_ip=None, local_every=0, local_ports=()):
     """Ethernet/IPv4/UDP frames of SIZE bytes (FCS included), one flow per
     packet: random source address in SRC_NET, random source port, and a
     destination spread over PREFIXES (a list of ipaddress.IPv4Network).
-    Returns the number of packets written."""
-    from scapy.layers.inet import IP, UDP
+    With LOCAL_IP, every LOCAL_EVERY-th packet is a TCP SYN to LOCAL_IP
+    instead (the appliance: target traffic), its destination port taken in
+    turn from LOCAL_PORTS. Returns the number of packets written."""
+    from scapy.layers.inet import IP, TCP, UDP
     from scapy.layers.l2 import Ether
     from scapy.packet import Raw
     from scapy.utils import PcapWriter
@@ -52,11 +54,21 @@ def udp_flows(path, size, n_packets=4096, prefixes=None, src_net="48.0.0.0/16",
             rnd.choice(prefixes)
         dst = net.network_address + rnd.randrange(1, net.num_addresses - 1)
         s = src.network_address + 1 + rnd.randrange(src_hosts)
-        p = (Ether(src=SRC_MAC, dst=DUT_MAC) /
-             IP(src=str(s), dst=str(dst), ttl=64, id=i & 0xFFFF) /
-             UDP(sport=rnd.randrange(1024, 65536),
-                 dport=rnd.choice((53, 123, 443, 8080, 5000 + i % 1000))) /
-             Raw(payload))
+        if local_ip and local_every and i % local_every == local_every - 1:
+            # TCP header: 12 bytes more than UDP's, taken from the payload
+            port = local_ports[(i // local_every) % len(local_ports)]
+            p = (Ether(src=SRC_MAC, dst=DUT_MAC) /
+                 IP(src=str(s), dst=local_ip, ttl=64, id=i & 0xFFFF) /
+                 TCP(sport=rnd.randrange(1024, 65536), dport=port,
+                     flags="S") /
+                 Raw(payload[12:]))
+        else:
+            p = (Ether(src=SRC_MAC, dst=DUT_MAC) /
+                 IP(src=str(s), dst=str(dst), ttl=64, id=i & 0xFFFF) /
+                 UDP(sport=rnd.randrange(1024, 65536),
+                     dport=rnd.choice((53, 123, 443, 8080,
+                                       5000 + i % 1000))) /
+                 Raw(payload))
         raw = bytes(p)
         assert len(raw) == frame, (len(raw), frame)
         w.write(raw)
