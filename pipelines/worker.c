@@ -264,9 +264,14 @@ w_verdict(struct tg_worker *w, struct rte_mbuf *m, uint16_t v, uint8_t s,
 		break;
 	case TG_V_TX:
 		ss->tx++;
-		/* Straight out (ARP): that ends the packet's path too. */
-		if (likely(md->path < TG_PATH__COUNT))
+		/* Straight out (ARP): that ends the packet's path too; a
+		 * packet the stage made (an ARP request) also enters it here,
+		 * so that every path's entered and completed add up. */
+		if (likely(md->path < TG_PATH__COUNT)) {
+			if (md->flags & TG_META_F_GENERATED)
+				w->stats.path_rx[md->path]++;
 			w->stats.path_done[md->path]++;
+		}
 		w_tx(w, m, md->tx_if);
 		break;
 	case TG_V_STOLEN:

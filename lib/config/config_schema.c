@@ -439,7 +439,8 @@ static const struct tg_cfg_field arp_fields[] = {
 	F_UINT("retry_ms", struct tg_cfg_arp, retry_ms, 10, 60000, 0),
 	F_UINT("max_retries", struct tg_cfg_arp, max_retries, 1, 10, 0),
 	F_UINT("failed_hold_s", struct tg_cfg_arp, failed_hold_s, 0, 3600, 0),
-	F_UINT("hold_packets", struct tg_cfg_arp, hold_packets, 0, 64, 0),
+	F_UINT("hold_packets", struct tg_cfg_arp, hold_packets, 0,
+		TG_CFG_ARP_HOLD_MAX, 0),
 	F_UINT("max_neighbors", struct tg_cfg_arp, max_neighbors, 16, 1048576,
 		0),
 };

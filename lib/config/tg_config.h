@@ -99,6 +99,10 @@ struct tg_cfg_icmp {
 	uint32_t burst;	   /**< bucket depth, default 50 */
 };
 
+/** arp.hold_packets: the most packets held per unresolved neighbor (the
+ *  hold blocks are allocated once, at start-up, for this many). */
+#define TG_CFG_ARP_HOLD_MAX 16
+
 /** Stage names as written in pipeline.placement[].stages, in the order of
  *  enum tg_stage (pipelines/ checks this with a static assertion). */
 #define TG_CFG_N_STAGES 5

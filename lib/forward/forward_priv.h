@@ -19,9 +19,10 @@
 #include "tg_forward.h"
 #include "tg_pkt.h"
 
-/* Packets held per unresolved neighbor: params.hold_packets is clamped to
- * this, so that the hold blocks can be allocated once at ctx creation. */
-#define TG_NEIGH_HOLD_MAX 16
+/* Packets held per unresolved neighbor: the config allows no more
+ * (arp.hold_packets), so that the hold blocks can be allocated once at ctx
+ * creation; the clamp in tg_neigh_hold_limit() is only a guard. */
+#define TG_NEIGH_HOLD_MAX TG_CFG_ARP_HOLD_MAX
 
 /*
  * One neighbor cache slot, 48 bytes; the fields a lookup reads sit in the

@@ -313,8 +313,8 @@ test_config_rejects_out_of_range(void)
 			"(expected 1..10)"},
 		{PORTS "arp:\n  failed_hold_s: 3601\n", 5, 18,
 			"arp.failed_hold_s", "(expected 0..3600)"},
-		{PORTS "arp:\n  hold_packets: 65\n", 5, 17, "arp.hold_packets",
-			"(expected 0..64)"},
+		{PORTS "arp:\n  hold_packets: 17\n", 5, 17, "arp.hold_packets",
+			"(expected 0..16)"},
 		{PORTS "arp:\n  max_neighbors: 8\n", 5, 18, "arp.max_neighbors",
 			"(expected 16..1048576)"},
 		{PORTS "icmp:\n  rate: 1000001\n", 5, 9, "icmp.rate",
@@ -1038,7 +1038,7 @@ static const char full_yaml[] =
 	"  retry_ms: 10\n"
 	"  max_retries: 10\n"
 	"  failed_hold_s: 0\n"
-	"  hold_packets: 64\n"
+	"  hold_packets: 16\n"
 	"  max_neighbors: 16\n"
 	"icmp: {ttl_exceeded: false, unreachable: No, rate: 0, burst: 100000}\n"
 	"pipeline:\n"
@@ -1104,7 +1104,7 @@ test_config_reads_every_key(void)
 	CU_ASSERT_EQUAL(cfg->arp.retry_ms, 10);
 	CU_ASSERT_EQUAL(cfg->arp.max_retries, 10);
 	CU_ASSERT_EQUAL(cfg->arp.failed_hold_s, 0);
-	CU_ASSERT_EQUAL(cfg->arp.hold_packets, 64);
+	CU_ASSERT_EQUAL(cfg->arp.hold_packets, 16);
 	CU_ASSERT_EQUAL(cfg->arp.max_neighbors, 16);
 	CU_ASSERT_FALSE(cfg->icmp.ttl_exceeded);
 	CU_ASSERT_FALSE(cfg->icmp.unreachable);

@@ -468,7 +468,10 @@ test_pipeline_arp_through_the_arp_path(void)
 	CU_ASSERT(p[22] == 63);
 	rte_pktmbuf_free(m);
 	tg_pipeline_stats_sum(fx.pl, &s);
-	CU_ASSERT(s.path_rx[TG_PATH_ARP] == 2);
+	/* entered: the two requests received and the one we sent;
+	 * completed: our two replies and our request */
+	CU_ASSERT(s.path_rx[TG_PATH_ARP] == 3);
+	CU_ASSERT(s.path_done[TG_PATH_ARP] == 3);
 	fx_teardown(&fx);
 }
 
