@@ -36,14 +36,9 @@ ctl_config_info(struct tel_conn *t, const struct ctl_opts *o)
 	time_t tt;
 	int rc;
 
-	rc = tel_query(t, "/tollgate/config", NULL, &doc, &v);
-	if (rc != 0)
-		return rc;
-	if (o->json) {
-		ctl_print_raw(t, t->len);
-		json_free(doc);
-		return CTL_OK;
-	}
+	rc = ctl_query_or_raw(t, o, "/tollgate/config", &doc, &v);
+	if (rc != CTL_OK)
+		return rc == CTL_PRINTED ? CTL_OK : rc;
 	snprintf(when, sizeof(when), "-");
 	if (json_u64(json_get(v, "loaded_at"), &at) == 0) {
 		tt = (time_t)at;

@@ -142,6 +142,18 @@ generation(struct tel_conn *t, int *rc)
 	return g;
 }
 
+/* --json: the pages merged into one reply, and the pages freed. */
+static bool
+json_done(const struct ctl_opts *o, const char *cmd, const char *key,
+	struct pages *pg)
+{
+	if (!o->json)
+		return false;
+	print_merged(cmd, key, pg);
+	json_pages_free(&pg->p);
+	return true;
+}
+
 int
 ctl_interfaces(struct tel_conn *t, const struct ctl_opts *o)
 {
@@ -151,14 +163,9 @@ ctl_interfaces(struct tel_conn *t, const struct ctl_opts *o)
 	struct table tb;
 	int rc;
 
-	rc = tel_query(t, "/tollgate/interfaces", NULL, &doc, &v);
-	if (rc != 0)
-		return rc;
-	if (o->json) {
-		ctl_print_raw(t, t->len);
-		json_free(doc);
-		return CTL_OK;
-	}
+	rc = ctl_query_or_raw(t, o, "/tollgate/interfaces", &doc, &v);
+	if (rc != CTL_OK)
+		return rc == CTL_PRINTED ? CTL_OK : rc;
 	table_init(&tb, "llrlrl", "NAME", "PORT", "PORT_ID", "ADDRESS", "MTU",
 		"MAC");
 	for (i = v->type == JSON_OBJECT ? v->v.kids.first : NULL; i != NULL;
@@ -206,11 +213,8 @@ ctl_routes(struct tel_conn *t, const struct ctl_opts *o)
 			return CTL_FAILED;
 		}
 	}
-	if (o->json) {
-		print_merged("/tollgate/routes", "routes", &pg);
-		json_pages_free(&pg.p);
+	if (json_done(o, "/tollgate/routes", "routes", &pg))
 		return CTL_OK;
-	}
 	table_init(&tb, "llll", "PREFIX", "VIA", "INTERFACE", "ORIGIN");
 	for (p = 0; p < pg.p.n; p++)
 		for (r = pg.p.vals[p]->v.kids.first; r != NULL; r = r->next)
@@ -244,11 +248,8 @@ ctl_neighbors(struct tel_conn *t, const struct ctl_opts *o)
 		json_pages_free(&pg.p);
 		return rc;
 	}
-	if (o->json) {
-		print_merged("/tollgate/neighbors", "neighbors", &pg);
-		json_pages_free(&pg.p);
+	if (json_done(o, "/tollgate/neighbors", "neighbors", &pg))
 		return CTL_OK;
-	}
 	table_init(&tb, "llllrr", "ADDRESS", "MAC", "INTERFACE", "STATE",
 		"HELD", "AGE_S");
 	for (p = 0; p < pg.p.n; p++) {

@@ -106,6 +106,23 @@ ctl_print_raw(const struct tel_conn *t, size_t len)
 	putchar('\n');
 }
 
+int
+ctl_query_or_raw(struct tel_conn *t, const struct ctl_opts *o, const char *cmd,
+	struct json_doc **doc, const struct json_value **v)
+{
+	int rc = tel_query(t, cmd, NULL, doc, v);
+
+	if (rc != 0)
+		return rc;
+	if (o->json) {
+		ctl_print_raw(t, t->len);
+		json_free(*doc);
+		*doc = NULL;
+		return CTL_PRINTED;
+	}
+	return CTL_OK;
+}
+
 /* ---- the prefix from a tollgate YAML ----------------------------------- */
 
 /* Skip the node that starts with @p ev (already taken). Returns 0 or -1. */

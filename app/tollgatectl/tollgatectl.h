@@ -54,6 +54,16 @@ int ctl_check(struct tel_conn *t, const struct ctl_opts *o, const char *file,
 /** Print @p v's raw reply bytes (t->buf) as received, with a newline. */
 void ctl_print_raw(const struct tel_conn *t, size_t len);
 
+/** ctl_query_or_raw() printed the reply as it came (--json): done. */
+#define CTL_PRINTED (-1)
+
+/** Query @p cmd (no parameters) for a command that prints a table. With
+ *  --json the reply is printed as it came and CTL_PRINTED returned;
+ *  otherwise CTL_OK with the parsed reply in @p doc (json_free() it) and
+ *  @p v, or the error code. */
+int ctl_query_or_raw(struct tel_conn *t, const struct ctl_opts *o,
+	const char *cmd, struct json_doc **doc, const struct json_value **v);
+
 /**
  * dpdk.file_prefix of the tollgate YAML @p file into @p out.
  * @return 0 found; 1 the file has none (DPDK's default applies); -1 the
