@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -142,6 +143,25 @@ create_rings(struct tg_pipeline *pl, const struct tg_pipeline_conf *conf,
 			return -rte_errno;
 		}
 	}
+	if (conf->host.enabled) {
+		/* To the kernel: every worker may end a target path (multi-
+		 * producer unless alone), the host thread consumes. From it:
+		 * the host thread produces, worker 0 consumes. */
+		snprintf(name, sizeof(name), "tg_%u_host", instance);
+		pl->host_ring = rte_ring_create(name, conf->host.queue_size,
+			conf->socket,
+			RING_F_EXACT_SZ | RING_F_SC_DEQ |
+				(conf->n_workers == 1 ? RING_F_SP_ENQ : 0));
+		snprintf(name, sizeof(name), "tg_%u_hostrx", instance);
+		pl->host_rx_ring =
+			rte_ring_create(name, conf->cfg->pipeline.ring_size,
+				conf->socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (pl->host_ring == NULL || pl->host_rx_ring == NULL) {
+			snprintf(err, errlen, "ring %s: %s", name,
+				rte_strerror(rte_errno));
+			return -rte_errno;
+		}
+	}
 	for (p = 0; p < conf->n_ports; p++) {
 		uint16_t port = conf->ports[p].port_id;
 
@@ -201,6 +221,16 @@ tg_pipeline_create(
 		pl->port_running[conf->ports[p].port_id] = true;
 		pl->port_l3[conf->ports[p].port_id] = conf->ports[p].l3;
 	}
+	pl->host = conf->host;
+	if (conf->host.enabled) {
+		pl->host_io =
+			rte_zmalloc_socket("tg_host_io", sizeof(*pl->host_io),
+				RTE_CACHE_LINE_SIZE, conf->socket);
+		if (pl->host_io == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
 	for (i = 0; i < TG_OWNER__COUNT; i++)
 		pl->drop_base[i] = tg_drop_base(i);
 	for (i = 0; i < TG_PATH__COUNT; i++)
@@ -222,6 +252,7 @@ tg_pipeline_create(
 		w->idx = i;
 		w->lcore = conf->workers[i];
 		w->drains_handoff = (i == 0);
+		w->host_owner = (i == 0) && conf->host.enabled;
 		/* No real mask has these bits: the first poll computes the
 		 * skip table from its snapshot. */
 		w->active_stages = UINT32_MAX;
@@ -277,11 +308,33 @@ fail:
 	return NULL;
 }
 
+/* The host thread: polls while there is work, sleeps poll_us when not
+ * (the empty poll of a tun/tap device is a read() system call). */
+static void *
+host_thread(void *arg)
+{
+	struct tg_pipeline *pl = arg;
+
+	while (!__atomic_load_n(&pl->stop, __ATOMIC_RELAXED))
+		if (tg_pipeline_host_poll(pl) == 0)
+			rte_delay_us_sleep(pl->host.poll_us);
+	return NULL;
+}
+
 int
 tg_pipeline_launch(struct tg_pipeline *pl)
 {
 	uint16_t i;
 	int rc;
+
+	if (pl->host_io != NULL) {
+		/* A control thread: DPDK places it off the worker lcores. */
+		rc = rte_ctrl_thread_create(
+			&pl->host_io->tid, "tg-host", NULL, host_thread, pl);
+		if (rc != 0)
+			return -rc;
+		pl->host_io->running = true;
+	}
 
 	for (i = 0; i < pl->n_workers; i++) {
 		rc = rte_eal_remote_launch(tg_pipeline_worker_main,
@@ -319,6 +372,10 @@ tg_pipeline_stop(struct tg_pipeline *pl)
 			rte_eal_wait_lcore(pl->workers[i]->lcore);
 		pl->launched = false;
 	}
+	if (pl->host_io != NULL && pl->host_io->running) {
+		pthread_join(pl->host_io->tid, NULL);
+		pl->host_io->running = false;
+	}
 	/* Packets still buffered or queued: the appliance is stopping. */
 	for (i = 0; i < pl->n_workers; i++) {
 		struct tg_worker *w = pl->workers[i];
@@ -339,6 +396,8 @@ tg_pipeline_stop(struct tg_pipeline *pl)
 		free_ring_pkts(pl->stage_ring[i]);
 	for (p = 0; p < RTE_MAX_ETHPORTS; p++)
 		free_ring_pkts(pl->tx_handoff[p]);
+	free_ring_pkts(pl->host_ring);
+	free_ring_pkts(pl->host_rx_ring);
 }
 
 void
@@ -354,6 +413,9 @@ tg_pipeline_free(struct tg_pipeline *pl)
 		rte_ring_free(pl->stage_ring[i]);
 	for (i = 0; i < RTE_MAX_ETHPORTS; i++)
 		rte_ring_free(pl->tx_handoff[i]);
+	rte_ring_free(pl->host_ring);
+	rte_ring_free(pl->host_rx_ring);
+	rte_free(pl->host_io);
 	for (i = 0; i < pl->n_workers; i++)
 		rte_free(pl->workers[i]);
 	rte_free(pl);
@@ -398,13 +460,19 @@ tg_pipeline_stats_sum(const struct tg_pipeline *pl, struct tg_lcore_stats *sum)
 	size_t k;
 
 	memset(sum, 0, sizeof(*sum));
-	for (i = 0; i < pl->n_workers; i++) {
+	/* the workers', then the host thread's */
+	for (i = 0; i <= pl->n_workers; i++) {
 		/* All-uint64_t struct: sum it word by word. A torn read of a
 		 * counter cannot happen on a 64-bit target. */
-		const volatile uint64_t *src =
-			(const volatile uint64_t *)&pl->workers[i]->stats;
+		const volatile uint64_t *src;
 		uint64_t *dst = (uint64_t *)sum;
 
+		if (i < pl->n_workers)
+			src = (const volatile uint64_t *)&pl->workers[i]->stats;
+		else if (pl->host_io != NULL)
+			src = (const volatile uint64_t *)&pl->host_io->stats;
+		else
+			break;
 		for (k = 0; k < sizeof(*sum) / sizeof(uint64_t); k++)
 			dst[k] += src[k];
 	}
@@ -422,6 +490,9 @@ tg_pipeline_in_rings(const struct tg_pipeline *pl)
 	for (i = 0; i < RTE_MAX_ETHPORTS; i++)
 		if (pl->tx_handoff[i] != NULL)
 			n += rte_ring_count(pl->tx_handoff[i]);
+	if (pl->host_ring != NULL)
+		n += rte_ring_count(pl->host_ring) +
+		     rte_ring_count(pl->host_rx_ring);
 	return n;
 }
 

@@ -5,6 +5,8 @@
 #ifndef TG_PIPELINE_PRIV_H
 #define TG_PIPELINE_PRIV_H
 
+#include <pthread.h>
+
 #include <rte_ring.h>
 
 #include "tg_pipeline.h"
@@ -42,6 +44,7 @@ struct tg_worker {
 	 * its stage is active, else the next active or final step). */
 	uint8_t skip_to[TG_PATH__COUNT][TG_PATH_MAX_STEPS];
 	bool drains_handoff;		/* owns queue 0 of every port */
+	bool host_owner;		/* takes packets from host_rx_ring */
 	uint16_t txq[RTE_MAX_ETHPORTS]; /* queue to use, or TG_TXQ_HANDOFF */
 	uint16_t n_dirty_tx;
 	uint16_t dirty_tx[RTE_MAX_ETHPORTS];
@@ -51,6 +54,13 @@ struct tg_worker {
 	struct rte_mbuf *burst_pkts[TG_BURST_MAX];
 	struct tg_emit emit;
 	struct tg_lcore_stats stats;
+};
+
+/* The host thread's state; its counters are summed with the workers'. */
+struct tg_host_io {
+	struct tg_lcore_stats stats; /* written only by the host thread */
+	pthread_t tid;
+	bool running;
 };
 
 struct tg_pipeline {
@@ -67,6 +77,13 @@ struct tg_pipeline {
 	int stage_worker[TG_STAGE__COUNT];
 	void *stage_ctx[TG_STAGE__COUNT];
 	struct rte_ring *tx_handoff[RTE_MAX_ETHPORTS];
+	/* The host port: packets for the kernel wait in host_ring (any
+	 * worker enqueues, the host thread writes them); what the kernel
+	 * sends waits in host_rx_ring for worker 0. NULL: no host port. */
+	struct rte_ring *host_ring;
+	struct rte_ring *host_rx_ring;
+	struct tg_pipeline_host host;
+	struct tg_host_io *host_io;
 	uint16_t drop_base[TG_OWNER__COUNT];
 	/* step index of each stage's first step in each path, -1 if none */
 	int8_t stage_step[TG_PATH__COUNT][TG_STAGE__COUNT];

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <rte_ether.h>
 #include <rte_mempool.h>
 
 #include "tg_config.h"
@@ -53,7 +54,17 @@ const char *tg_stage_name(uint8_t stage);
 	X(TX_BAD_PORT, "pipeline.tx_invalid_port",                             \
 		"no running port for the packet's tx interface")               \
 	X(NO_HOST_PORT, "pipeline.no_host_port",                               \
-		"target traffic, but no host port exists yet")                 \
+		"target traffic, but no host port is configured (host:)")      \
+	X(HOST_TX_FULL, "host.tx_full",                                        \
+		"the host port's queue was full: the kernel is slower than "   \
+		"the wire")                                                    \
+	X(HOST_REFUSED, "host.kernel_refused",                                 \
+		"the kernel did not take a packet written to the host port")   \
+	X(HOST_RX_FULL, "host.rx_full",                                        \
+		"the kernel sent faster than the pipeline takes packets in")   \
+	X(HOST_NOT_IPV4, "host.not_ipv4",                                      \
+		"the kernel sent something other than IPv4 (ARP) into the "    \
+		"host port")                                                   \
 	X(BAD_VERDICT, "pipeline.bad_verdict",                                 \
 		"a stage returned a verdict the path cannot follow")
 
@@ -99,7 +110,8 @@ struct tg_stage_stats {
 struct tg_lcore_stats {
 	uint64_t rx;
 	uint64_t tx;
-	uint64_t host;
+	uint64_t host;	  /**< delivered to the kernel through the host port */
+	uint64_t host_rx; /**< received from the host port (also in rx) */
 	uint64_t generated;
 	uint64_t iterations;
 	uint64_t busy_iterations;
@@ -129,12 +141,25 @@ struct tg_pipeline_port {
 	char name[TG_NAME_MAX];
 };
 
+/** The host port (ARCHITECTURE.md section 4): not one of ports[]. A
+ *  thread of its own (on a control core) reads and writes it; worker 0
+ *  takes what it read through a ring. */
+struct tg_pipeline_host {
+	bool enabled;
+	uint16_t port_id;
+	bool l3;		   /**< net_tun: bare IP */
+	struct rte_ether_addr mac; /**< net_tap: the kernel interface's MAC */
+	uint32_t queue_size;	   /**< packets waiting for the kernel */
+	uint32_t poll_us;	   /**< idle poll interval of the host thread */
+};
+
 struct tg_pipeline_conf {
 	const struct tg_config *cfg;   /**< placement, burst, ring size */
 	struct tg_snapshot_slot *slot; /**< where the snapshot is published */
 	struct rte_mempool *mp;	       /**< for generated packets */
 	uint16_t n_ports;	       /**< same order as cfg->ports */
 	struct tg_pipeline_port ports[TG_MAX_PORTS];
+	struct tg_pipeline_host host;
 	uint16_t n_workers;
 	unsigned int workers[TG_MAX_LCORES]; /**< worker lcore ids */
 	int socket;
@@ -155,10 +180,20 @@ struct tg_pipeline *tg_pipeline_create(
 /** Number of TX queues each port should have for @p n_workers workers. */
 uint16_t tg_pipeline_txq_wanted(uint16_t n_workers, uint16_t dev_max_txq);
 
-/** Launch one worker per conf->workers on its lcore. Returns 0 or -errno. */
+/**
+ * One round of the host thread: write up to a burst of queued packets to
+ * the host port, read up to a burst from it. Returns packets moved. Only
+ * for the host thread, or tests that drive a pipeline without launching
+ * it.
+ */
+uint32_t tg_pipeline_host_poll(struct tg_pipeline *pl);
+
+/** Launch one worker per conf->workers on its lcore, and the host thread
+ *  when there is a host port. Returns 0 or -errno. */
 int tg_pipeline_launch(struct tg_pipeline *pl);
 
-/** Ask the workers to stop and wait for them; frees packets in flight
+/** Ask the workers (and the host thread) to stop and wait for them;
+ *  frees packets in flight
  *  (counted under no reason: the appliance is going away). */
 void tg_pipeline_stop(struct tg_pipeline *pl);
 
@@ -171,7 +206,8 @@ int tg_pipeline_worker_main(void *arg);
 void tg_pipeline_stats_sum(
 	const struct tg_pipeline *pl, struct tg_lcore_stats *sum);
 
-/** Packets sitting in stage rings and TX hand-off rings right now. */
+/** Packets sitting in stage rings, TX hand-off rings and the host port's
+ *  queue right now. */
 uint64_t tg_pipeline_in_rings(const struct tg_pipeline *pl);
 
 /** The forward stage's context (neighbors, counters); NULL if none. */

@@ -143,6 +143,38 @@ w_tx_bulk(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 	}
 }
 
+/*
+ * The end of the target path: into the host port's queue, in the frame
+ * format of its kernel interface (bare IP for tun; for tap a frame
+ * addressed to the interface's own MAC, which is what the kernel takes
+ * as its own). A full queue drops: never wait for the kernel.
+ */
+static void
+w_host_put(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct tg_pipeline *pl = w->pl;
+	unsigned int sent;
+	uint16_t i;
+
+	if (unlikely(pl->host_ring == NULL)) {
+		for (i = 0; i < n; i++)
+			w_drop_pl(w, pkts[i], TG_PIPELINE_DROP_NO_HOST_PORT);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (pl->host.l3)
+			rte_pktmbuf_adj(pkts[i], sizeof(struct rte_ether_hdr));
+		else
+			rte_ether_addr_copy(
+				&pl->host.mac, &rte_pktmbuf_mtod(pkts[i],
+						       struct rte_ether_hdr *)
+							->dst_addr);
+	}
+	sent = rte_ring_enqueue_burst(pl->host_ring, (void **)pkts, n, NULL);
+	while (unlikely(sent < n))
+		w_drop_pl(w, pkts[sent++], TG_PIPELINE_DROP_HOST_TX_FULL);
+}
+
 static inline void
 w_stage_send(struct tg_worker *w, uint8_t s, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -217,10 +249,9 @@ w_to_step_bulk(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		else
 			w_tx_bulk(w, pkts, n);
 	} else {
-		/* TG_STEP_HOST: the host port arrives with its issue. */
+		/* TG_STEP_HOST */
 		w->stats.path_done[path] += n;
-		for (i = 0; i < n; i++)
-			w_drop_pl(w, pkts[i], TG_PIPELINE_DROP_NO_HOST_PORT);
+		w_host_put(w, pkts, n);
 	}
 }
 
@@ -394,6 +425,98 @@ w_rx(struct tg_worker *w, const struct tg_tables *t, struct rte_mbuf **pkts,
 	}
 	w->stats.rx_cycles += rte_rdtsc() - t0;
 	w_flush_stages(w);
+}
+
+/*
+ * What the kernel wrote into the host port: locally originated packets,
+ * validated like any others and sent down the source path. The kernel
+ * has no business sending ARP there (the interface is NOARP or bare IP).
+ */
+static void
+w_rx_host(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct tg_pipeline *pl = w->pl;
+	uint16_t *verdict = w->verdict;
+	uint16_t pkt_base = pl->drop_base[TG_OWNER_PKT];
+	uint64_t t0 = rte_rdtsc();
+	uint16_t i, k = 0;
+
+	if (pl->host.l3)
+		w_rx_l3_to_eth(pkts, n);
+	/* No local set: every valid IPv4 packet comes back as transit. */
+	tg_pkt_rx_burst(pkts, n, pl->host.port_id, NULL, verdict);
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct tg_meta *md = tg_meta(m);
+
+		if (verdict[i] != TG_V_NEXT)
+			w_drop(w, m, pkt_base + TG_V_REASON(verdict[i]));
+		else if (md->path != TG_PATH_TRANSIT)
+			w_drop_pl(w, m, TG_PIPELINE_DROP_HOST_NOT_IPV4);
+		else {
+			md->path = TG_PATH_SOURCE;
+			pkts[k++] = m;
+		}
+	}
+	if (k > 0) {
+		w->stats.path_rx[TG_PATH_SOURCE] += k;
+		w_to_step_bulk(w, pkts, k, TG_PATH_SOURCE, 0, false);
+	}
+	w->stats.rx_cycles += rte_rdtsc() - t0;
+	w_flush_stages(w);
+}
+
+/* What the host thread took from the kernel: through a ring, so that no
+ * worker ever makes the read() and write() calls of a tun/tap device. */
+static uint16_t
+w_host_rx(struct tg_worker *w)
+{
+	unsigned int n = rte_ring_dequeue_burst(w->pl->host_rx_ring,
+		(void **)w->burst_pkts, w->pl->burst, NULL);
+
+	if (n > 0)
+		w_rx_host(w, w->burst_pkts, (uint16_t)n);
+	return (uint16_t)n;
+}
+
+/*
+ * The host thread (pipeline.c starts it on a control core): the only
+ * code that touches the host port. It writes what the workers queued for
+ * the kernel and queues what the kernel sent for worker 0. Each packet is
+ * a system call, so it runs beside the workers, never on them.
+ */
+uint32_t
+tg_pipeline_host_poll(struct tg_pipeline *pl)
+{
+	struct tg_lcore_stats *st = &pl->host_io->stats;
+	uint16_t base = pl->drop_base[TG_OWNER_PIPELINE];
+	struct rte_mbuf *pkts[TG_BURST_MAX];
+	unsigned int n, sent;
+
+	n = rte_ring_dequeue_burst(
+		pl->host_ring, (void **)pkts, pl->burst, NULL);
+	if (n > 0) {
+		sent = rte_eth_tx_burst(pl->host.port_id, 0, pkts, (uint16_t)n);
+		st->host += sent;
+		for (; sent < n; sent++) {
+			st->drops[base + TG_PIPELINE_DROP_HOST_REFUSED]++;
+			rte_pktmbuf_free(pkts[sent]);
+		}
+	}
+	sent = rte_eth_rx_burst(pl->host.port_id, 0, pkts, pl->burst);
+	if (sent > 0) {
+		unsigned int q;
+
+		st->rx += sent;
+		st->host_rx += sent;
+		q = rte_ring_enqueue_burst(
+			pl->host_rx_ring, (void **)pkts, sent, NULL);
+		for (; q < sent; q++) {
+			st->drops[base + TG_PIPELINE_DROP_HOST_RX_FULL]++;
+			rte_pktmbuf_free(pkts[q]);
+		}
+	}
+	return n + sent;
 }
 
 /* Every verdict TG_V_NEXT and every packet at the same step of the same
@@ -576,6 +699,8 @@ tg_pipeline_poll_once(struct tg_pipeline *pl, uint16_t idx)
 			handled += n;
 			w_rx(w, t, w->burst_pkts, n, w->rxq[i].port);
 		}
+		if (w->host_owner)
+			handled += w_host_rx(w);
 	} else {
 		w->stats.rx_backpressure++;
 	}

@@ -57,6 +57,8 @@ reload_on_hup(struct tg_control *ctl)
 			sum.routes_removed, sum.neighbors_added,
 			sum.neighbors_removed, sum.if_added, sum.if_removed,
 			sum.if_changed);
+		if (sum.warning[0] != '\0')
+			TG_APP_LOG(WARNING, "SIGHUP: %s", sum.warning);
 	} else {
 		TG_APP_LOG(ERR,
 			"SIGHUP: reload refused, generation %" PRIu64
@@ -220,6 +222,7 @@ int
 main(int argc, char **argv)
 {
 	static struct tg_control ctl;
+	static struct tg_app_host host;
 	struct tg_pipeline_conf pconf;
 	struct tg_pipeline *pl = NULL;
 	char *eal_argv[TG_MAX_EAL_ARGS * 2 + 16];
@@ -284,9 +287,14 @@ main(int argc, char **argv)
 		    sizeof(err)) < 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	pconf.n_ports = env.n_ports;
+	if (tg_app_host_start(cfg, mp, &host, &pconf.host, err, sizeof(err)) <
+		0)
+		rte_exit(EXIT_FAILURE, "%s\n", err);
 
 	if (tg_control_init(&ctl, &env, (int)rte_socket_id()) < 0)
 		rte_exit(EXIT_FAILURE, "control: out of memory\n");
+	ctl.after_reload = tg_app_host_after_reload;
+	ctl.after_reload_arg = &host;
 	pconf.cfg = cfg;
 	pconf.slot = &ctl.slot;
 	pconf.mp = mp;
@@ -331,6 +339,7 @@ main(int argc, char **argv)
 	ctl.pl = NULL;
 	pthread_mutex_unlock(&ctl.lock);
 	tg_app_ports_stop(&env);
+	tg_app_host_stop(&host);
 	tg_pipeline_free(pl);
 	tg_control_fini(&ctl);
 	rte_mempool_free(mp);

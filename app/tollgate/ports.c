@@ -40,23 +40,32 @@ port_start(const struct tg_cfg_port *cp, uint16_t port_id, uint16_t n_workers,
 	struct rte_mempool *mp, struct tg_pipeline_port *pp, char *err,
 	size_t errlen)
 {
+	return tg_app_port_start_one(cp->name, port_id, cp->rx_queues,
+		cp->rx_desc, cp->tx_desc, n_workers, mp, pp, err, errlen);
+}
+
+int
+tg_app_port_start_one(const char *name, uint16_t port_id, uint16_t rx_queues,
+	uint16_t rx_desc, uint16_t tx_desc, uint16_t n_workers,
+	struct rte_mempool *mp, struct tg_pipeline_port *pp, char *err,
+	size_t errlen)
+{
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
-	uint16_t nb_rxd = cp->rx_desc, nb_txd = cp->tx_desc, q, nb_txq;
+	uint16_t nb_rxd = rx_desc, nb_txd = tx_desc, q, nb_txq;
 	int rc, socket = rte_eth_dev_socket_id(port_id);
 
 	if (socket < 0)
 		socket = (int)rte_socket_id();
 	rc = rte_eth_dev_info_get(port_id, &info);
 	if (rc < 0) {
-		snprintf(err, errlen, "port %s: info: %s", cp->name,
-			strerror(-rc));
+		snprintf(err, errlen, "port %s: info: %s", name, strerror(-rc));
 		return rc;
 	}
-	if (cp->rx_queues > info.max_rx_queues) {
+	if (rx_queues > info.max_rx_queues) {
 		snprintf(err, errlen,
 			"port %s: rx_queues %u, but the device has at most %u",
-			cp->name, cp->rx_queues, info.max_rx_queues);
+			name, rx_queues, info.max_rx_queues);
 		return -EINVAL;
 	}
 	nb_txq = tg_pipeline_txq_wanted(n_workers, info.max_tx_queues);
@@ -69,50 +78,50 @@ port_start(const struct tg_cfg_port *cp, uint16_t port_id, uint16_t n_workers,
 	 * checksum flags describe the wrong bytes: never ask it. */
 	if (!pp->l3 && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM))
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
-	if (cp->rx_queues > 1) {
+	if (rx_queues > 1) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf =
 			RTE_ETH_RSS_IP & info.flow_type_rss_offloads;
 	}
-	rc = rte_eth_dev_configure(port_id, cp->rx_queues, nb_txq, &conf);
+	rc = rte_eth_dev_configure(port_id, rx_queues, nb_txq, &conf);
 	if (rc < 0) {
-		snprintf(err, errlen, "port %s: configure: %s", cp->name,
+		snprintf(err, errlen, "port %s: configure: %s", name,
 			strerror(-rc));
 		return rc;
 	}
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rxd, &nb_txd);
 	if (rc < 0) {
-		snprintf(err, errlen, "port %s: descriptors: %s", cp->name,
+		snprintf(err, errlen, "port %s: descriptors: %s", name,
 			strerror(-rc));
 		return rc;
 	}
-	for (q = 0; q < cp->rx_queues; q++) {
+	for (q = 0; q < rx_queues; q++) {
 		rc = rte_eth_rx_queue_setup(
 			port_id, q, nb_rxd, socket, NULL, mp);
 		if (rc < 0) {
-			snprintf(err, errlen, "port %s: rx queue %u: %s",
-				cp->name, q, strerror(-rc));
+			snprintf(err, errlen, "port %s: rx queue %u: %s", name,
+				q, strerror(-rc));
 			return rc;
 		}
 	}
 	for (q = 0; q < nb_txq; q++) {
 		rc = rte_eth_tx_queue_setup(port_id, q, nb_txd, socket, NULL);
 		if (rc < 0) {
-			snprintf(err, errlen, "port %s: tx queue %u: %s",
-				cp->name, q, strerror(-rc));
+			snprintf(err, errlen, "port %s: tx queue %u: %s", name,
+				q, strerror(-rc));
 			return rc;
 		}
 	}
 	rc = rte_eth_dev_start(port_id);
 	if (rc < 0) {
-		snprintf(err, errlen, "port %s: start: %s", cp->name,
-			strerror(-rc));
+		snprintf(
+			err, errlen, "port %s: start: %s", name, strerror(-rc));
 		return rc;
 	}
 	pp->port_id = port_id;
-	pp->n_rxq = cp->rx_queues;
+	pp->n_rxq = rx_queues;
 	pp->n_txq = nb_txq;
-	snprintf(pp->name, sizeof(pp->name), "%s", cp->name);
+	snprintf(pp->name, sizeof(pp->name), "%s", name);
 	return 0;
 }
 

@@ -24,9 +24,9 @@ tg_app_stats_print(struct tg_control *ctl, const struct tg_pipeline *pl,
 		drops += s.drops[i];
 	if (!full) {
 		fprintf(f,
-			"rx %" PRIu64 "  tx %" PRIu64 "  generated %" PRIu64
-			"  dropped %" PRIu64,
-			s.rx, s.tx, s.generated, drops);
+			"rx %" PRIu64 "  tx %" PRIu64 "  host %" PRIu64
+			"  generated %" PRIu64 "  dropped %" PRIu64,
+			s.rx, s.tx, s.host, s.generated, drops);
 		for (i = 0; i < tg_drop_count(); i++)
 			if (s.drops[i])
 				fprintf(f, "  %s=%" PRIu64, tg_drop_name(i),
@@ -40,6 +40,7 @@ tg_app_stats_print(struct tg_control *ctl, const struct tg_pipeline *pl,
 	fprintf(f, "%-36s %" PRIu64 "\n", "rx", s.rx);
 	fprintf(f, "%-36s %" PRIu64 "\n", "tx", s.tx);
 	fprintf(f, "%-36s %" PRIu64 "\n", "host", s.host);
+	fprintf(f, "%-36s %" PRIu64 "\n", "host_rx", s.host_rx);
 	fprintf(f, "%-36s %" PRIu64 "\n", "generated", s.generated);
 	fprintf(f, "%-36s %" PRIu64 "\n", "dropped", drops);
 	for (i = 0; i < TG_PATH__COUNT; i++)

@@ -395,6 +395,9 @@ config_cmd(struct tel_conn *t, const struct ctl_opts *o, const char *cmd,
 		u64_or0(json_path(v, "neighbors.removed")), added, removed,
 		changed, ms_of(v, "parse_us"), ms_of(v, "build_us"),
 		ms_of(v, "publish_us"));
+	if (json_str(json_get(v, "warning")) != NULL)
+		fprintf(stderr, "warning: %s\n",
+			json_str(json_get(v, "warning")));
 	json_free(doc);
 	return CTL_OK;
 }

@@ -195,8 +195,8 @@ eal_push(struct eal_item *items, int *n, const char *opt, const char *val,
 
 /* The YAML's part: dpdk:, then the ports. */
 static int
-eal_from_config(
-	const struct tg_config *cfg, struct eal_item *items, char mem[16])
+eal_from_config(const struct tg_config *cfg, struct eal_item *items,
+	char mem[16], char host[TG_CFG_HOST_DEV_MAX])
 {
 	const struct tg_cfg_dpdk *d = &cfg->dpdk;
 	const char *extra[TG_MAX_EAL_ARGS];
@@ -228,11 +228,26 @@ eal_from_config(
 		items[n - 1].keep = true;
 		any_pci = any_pci || p->is_pci;
 	}
+	if (cfg->host.enabled) {
+		tg_config_host_devargs(cfg, host, TG_CFG_HOST_DEV_MAX);
+		eal_push(items, &n, "--vdev", host, G_VDEV);
+		items[n - 1].keep = true;
+	}
 	if (!any_pci) {
 		eal_push(items, &n, "--no-pci", NULL, G_NO_PCI);
 		items[n - 1].no_pci = true;
 	}
 	return n;
+}
+
+int
+tg_config_host_devargs(const struct tg_config *cfg, char *buf, size_t len)
+{
+	/* The ethdev is named after the part before the comma; users' own
+	 * vdevs are net_tunN / net_tapN, so this name cannot clash. */
+	return snprintf(buf, len, "%s,iface=%s",
+		cfg->host.tap ? TG_CFG_HOST_TAP : TG_CFG_HOST_TUN,
+		cfg->host.ifname);
 }
 
 static void
@@ -252,12 +267,12 @@ tg_config_eal_args(const struct tg_config *cfg, const char *argv0, int cli_argc,
 	bool on_cli[G_N] = {false}, done = false;
 	const char *const *cli = (const char *const *)cli_argv;
 	int n_items, i, j, argc = 0, need;
-	char mem[16];
+	char mem[16], host[TG_CFG_HOST_DEV_MAX];
 
 	if (cfg == NULL || out == NULL || out_max < 1 || cli_argc < 0 ||
 		(cli_argc > 0 && cli_argv == NULL))
 		return -EINVAL;
-	n_items = eal_from_config(cfg, items, mem);
+	n_items = eal_from_config(cfg, items, mem, host);
 	for (i = 0; i < cli_argc;) {
 		struct eal_item it;
 

@@ -730,6 +730,91 @@ static const struct tg_cfg_field pipeline_fields[] = {
 	F_FN("placement", fn_placement, 0),
 };
 
+/* ----------------------------------------------------------------- host */
+
+static bool
+check_host_type(const char *s, void *dst, char *msg, size_t len)
+{
+	if (strcmp(s, "tun") != 0 && strcmp(s, "tap") != 0) {
+		snprintf(msg, len,
+			"unknown host port type '%.40s': tun (bare IP, the "
+			"default) or tap (Ethernet)",
+			s);
+		return false;
+	}
+	*(bool *)dst = strcmp(s, "tap") == 0;
+	return true;
+}
+
+/* What the kernel takes as an interface name (dev_valid_name()), kept to
+ * characters that need no quoting in a shell or a devargs string. */
+static bool
+check_ifname(const char *s, void *dst, char *msg, size_t len)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= TG_CFG_IFNAME_MAX || strspn(s, ALNUM "_.-") != n ||
+		strcmp(s, ".") == 0 || strcmp(s, "..") == 0) {
+		snprintf(msg, len,
+			"invalid interface name '%.40s': use 1..%d characters "
+			"from A-Z a-z 0-9 _ . - (not . or ..)",
+			s, TG_CFG_IFNAME_MAX - 1);
+		return false;
+	}
+	memcpy(dst, s, n + 1);
+	return true;
+}
+
+/* A name under /run/netns (ip netns add NAME). */
+static bool
+check_netns(const char *s, void *dst, char *msg, size_t len)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= TG_CFG_NETNS_MAX || s[0] == '.' ||
+		strspn(s, ALNUM "_.-") != n) {
+		snprintf(msg, len,
+			"invalid network namespace '%.40s': a name as `ip "
+			"netns add` takes, 1..%d characters from A-Z a-z 0-9 _ "
+			". - (not starting with '.')",
+			s, TG_CFG_NETNS_MAX - 1);
+		return false;
+	}
+	memcpy(dst, s, n + 1);
+	return true;
+}
+
+enum { HOST_DEFAULT_ROUTE = 6 };
+/* clang-format off */
+static const struct tg_cfg_field host_fields[] = {
+	F_CHECK("type", offsetof(struct tg_cfg_host, tap), check_host_type, 0),
+	F_CHECK("ifname", offsetof(struct tg_cfg_host, ifname), check_ifname,
+		0),
+	F_CHECK("netns", offsetof(struct tg_cfg_host, netns), check_netns, 0),
+	F_UINT("queue_size", struct tg_cfg_host, queue_size, 64, 16384, POW2),
+	F_UINT("poll_us", struct tg_cfg_host, poll_us, 1, 100000, 0),
+	F_BOOL("routes", struct tg_cfg_host, routes),
+	[HOST_DEFAULT_ROUTE] = F_BOOL("default_route", struct tg_cfg_host,
+		default_route),
+};
+/* clang-format on */
+
+static bool
+fn_host(struct tg_cfg_ctx *c, const yaml_node_t *v, void *base)
+{
+	struct tg_cfg_host *h = &c->cfg->host;
+	struct tg_cfg_seen s[N_FIELDS(host_fields)];
+	bool ok;
+
+	h->enabled = true;
+	h->pos = tg_cfg_node_pos(v);
+	ok = tg_cfg_walk_map(c, v, host_fields, N_FIELDS(host_fields), h, s);
+	/* Only a namespace of its own gets the default route unasked. */
+	if (s[HOST_DEFAULT_ROUTE].node == NULL)
+		h->default_route = h->netns[0] != '\0';
+	return ok;
+}
+
 /* clang-format off */
 static const struct tg_cfg_field top_fields[] = {
 	F_MAP("dpdk", dpdk, dpdk_fields),
@@ -743,8 +828,8 @@ static const struct tg_cfg_field top_fields[] = {
 	F_MAP("pipeline", pipeline, pipeline_fields),
 	F_MAP("limits", limits, limits_fields),
 	F_FN("local_filter", tg_cfg_local_filter_walk, 0),
+	F_FN("host", fn_host, 0),
 	F_TODO("filters"), F_TODO("nat"), F_TODO("firewall"), F_TODO("ipsec"),
-	F_TODO("host"),
 };
 /* clang-format on */
 
@@ -774,6 +859,10 @@ tg_cfg_schema_defaults(struct tg_config *cfg)
 	cfg->limits.lpm_tbl8 = 256;
 	/* accept all without the section; a present one turns it on */
 	cfg->local_filter.enabled = false;
+	snprintf(cfg->host.ifname, sizeof(cfg->host.ifname), "tg-host");
+	cfg->host.queue_size = 1024;
+	cfg->host.poll_us = 50;
+	cfg->host.routes = true;
 }
 
 void

@@ -176,6 +176,36 @@ struct tg_cfg_local_filter {
 	} overrides[TG_MAX_PORTS];
 };
 
+/*
+ * host: — the host port (ARCHITECTURE.md section 4): a net_tun (or
+ * net_tap) device whose kernel interface is the appliance's own TCP/IP
+ * stack. Target traffic that passes its path is written to it; what the
+ * kernel writes into it takes the source path. Absent: no host port, and
+ * target traffic ends as pipeline.no_host_port.
+ */
+#define TG_CFG_IFNAME_MAX 16 /**< IFNAMSIZ, incl. NUL */
+#define TG_CFG_NETNS_MAX  64
+
+struct tg_cfg_host {
+	bool enabled;			/**< the section is present */
+	bool tap;			/**< type: tap (L2); default tun */
+	char ifname[TG_CFG_IFNAME_MAX]; /**< kernel name, default "tg-host" */
+	char netns[TG_CFG_NETNS_MAX];	/**< named netns to move it into; ""
+					     stays in tollgate's own */
+	uint32_t queue_size; /**< packets waiting for the kernel, pow2,
+				  default 1024. Start-up only. */
+	uint32_t poll_us;    /**< idle poll interval of the host port,
+				  default 50. Start-up only. */
+	/** Give the kernel tollgate's static routes (dev ifname, src = the
+	 *  route's interface address). Default true. Reload. */
+	bool routes;
+	/** Also a 0.0.0.0/0 route, when tollgate has one. Default: true
+	 *  when netns is set, false otherwise (the root namespace's default
+	 *  route is only touched on request). Reload. */
+	bool default_route;
+	struct tg_cfg_pos pos;
+};
+
 /** limits: — table sizes. */
 struct tg_cfg_limits {
 	uint32_t max_routes; /**< most routes installed (incl. connected and
@@ -194,6 +224,7 @@ struct tg_config {
 	struct tg_cfg_icmp icmp;
 	struct tg_cfg_limits limits;
 	struct tg_cfg_local_filter local_filter;
+	struct tg_cfg_host host;
 
 	uint16_t n_ports;
 	struct tg_cfg_port ports[TG_MAX_PORTS];
@@ -268,5 +299,14 @@ int tg_config_port_find(const struct tg_config *cfg, const char *name);
  */
 int tg_config_eal_args(const struct tg_config *cfg, const char *argv0,
 	int cli_argc, char **cli_argv, char **out, int out_max);
+
+/** The host port's ethdev names (tg_config_host_devargs). */
+#define TG_CFG_HOST_TUN	    "net_tun_tghost"
+#define TG_CFG_HOST_TAP	    "net_tap_tghost"
+#define TG_CFG_HOST_DEV_MAX 64
+
+/** The host port's vdev string: "net_tun_tghost,iface=IFNAME". Returns
+ *  what snprintf returns. */
+int tg_config_host_devargs(const struct tg_config *cfg, char *buf, size_t len);
 
 #endif /* TG_CONFIG_H */

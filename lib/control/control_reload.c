@@ -100,6 +100,15 @@ tg_control_check_restart_only(const struct tg_config *run,
 			}
 		}
 	}
+	if (run->host.enabled != nc->host.enabled ||
+		run->host.tap != nc->host.tap ||
+		strcmp(run->host.ifname, nc->host.ifname) != 0 ||
+		strcmp(run->host.netns, nc->host.netns) != 0 ||
+		run->host.queue_size != nc->host.queue_size ||
+		run->host.poll_us != nc->host.poll_us)
+		err_add(errs, nc->host.enabled ? &nc->host.pos : NULL, "host",
+			"the host port (type, ifname, netns, queue_size, "
+			"poll_us)" RESTART);
 	if (run->n_ports != nc->n_ports)
 		err_add(errs, NULL, "ports",
 			"%u ports running, %u in the file: ports" RESTART,
@@ -378,8 +387,14 @@ tg_control_reload(struct tg_control *ctl, const char *file,
 		err_add(errs, NULL, "build", "%s", err);
 		goto unlock;
 	}
-	cfg = NULL; /* the snapshot owns it now */
 	sum->generation = ctl->generation;
+	if (ctl->after_reload != NULL &&
+		ctl->after_reload(ctl->after_reload_arg, cfg, sum->warning,
+			sizeof(sum->warning)) < 0 &&
+		sum->warning[0] == '\0')
+		snprintf(sum->warning, sizeof(sum->warning),
+			"after the reload: failed");
+	cfg = NULL; /* the snapshot owns it now */
 unlock:
 	pthread_mutex_unlock(&ctl->reload_lock);
 out:

@@ -205,6 +205,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "rx", sum.rx);
 	rte_tel_data_add_dict_u64(d, "tx", sum.tx);
 	rte_tel_data_add_dict_u64(d, "host", sum.host);
+	rte_tel_data_add_dict_u64(d, "host_rx", sum.host_rx);
 	rte_tel_data_add_dict_u64(d, "generated", sum.generated);
 	rte_tel_data_add_dict_u64(
 		d, "in_rings", tg_pipeline_in_rings(tel_ctl->pl));
@@ -564,6 +565,9 @@ tel_reload(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "parse_us", sum.parse_us);
 	rte_tel_data_add_dict_u64(d, "build_us", sum.build_us);
 	rte_tel_data_add_dict_u64(d, "publish_us", sum.publish_us);
+	if (sum.warning[0] != '\0')
+		rte_tel_data_add_dict_string(
+			d, "warning", ascii(sum.warning, buf, sizeof(buf)));
 	free(errs);
 	return 0;
 }

@@ -28,6 +28,13 @@ struct tg_control {
 	struct tg_snapshot_slot slot;
 	struct tg_port_env env;
 	struct tg_pipeline *pl; /**< set once workers exist; for stats */
+	/** Called under reload_lock after a reload published @p cfg (the
+	 *  host port's kernel addresses and routes follow it). Its error is
+	 *  reported as a warning: the dataplane runs the new config anyway.
+	 *  NULL: nothing to do. */
+	int (*after_reload)(void *arg, const struct tg_config *cfg, char *err,
+		size_t errlen);
+	void *after_reload_arg;
 	int socket;
 	uint64_t generation; /**< of the published snapshot */
 	uint64_t start_time;
@@ -75,6 +82,8 @@ struct tg_reload_summary {
 	uint32_t routes_added, routes_removed;
 	uint32_t neighbors_added, neighbors_removed;
 	uint64_t parse_us, build_us, publish_us;
+	/** Applied, but a follower failed (after_reload): what and why. */
+	char warning[512];
 };
 
 /**

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * localfilter: the config model's lists → per-interface bitmaps.
+ * localfilter: the config model's lists → per-interface bitmaps (ICMP
+ * always on).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -53,6 +54,10 @@ rules_build(struct tg_lf_rules *r, const struct tg_cfg_lf_rules *base,
 	if (over != NULL && over->udp_ports.set)
 		u = &over->udp_ports;
 	list_to_bits(p, r->proto, 255);
+	/* The seed cannot filter ICMP ("You cannot filter ICMP traffic by
+	 * using TCP/IP filtering"): its bit is set whatever the list says,
+	 * which keeps the check at one bitmap load. */
+	r->proto[IPPROTO_ICMP >> 6] |= 1ull << (IPPROTO_ICMP & 63);
 	list_to_bits(t, r->tcp, 65535);
 	list_to_bits(u, r->udp, 65535);
 	r->tcp_all = t->all;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * localfilter: TCP/IP filtering of target traffic — which IP protocols,
- * TCP ports and UDP ports the local host accepts (the seed's "TCP/IP
- * filtering"). Built from the config model into bitmaps; the stage only
- * reads them. Knows nothing of rings, lcores or YAML.
+ * TCP ports (of connection requests) and UDP ports the local host accepts
+ * (the seed's "TCP/IP filtering"). Built from the config model into
+ * bitmaps; the stage only reads them. Knows nothing of rings, lcores or
+ * YAML.
  */
 #ifndef TG_LOCALFILTER_H
 #define TG_LOCALFILTER_H
@@ -11,6 +12,7 @@
 #include <stdint.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_tcp.h>
 
 #include "tg_config.h"
 #include "tg_meta.h"
@@ -21,11 +23,12 @@
 	X(PROTOCOL, "localfilter.protocol",                                    \
 		"IP protocol the local host does not accept")                  \
 	X(TCP_PORT, "localfilter.tcp_port",                                    \
-		"TCP destination port the local host does not accept (or no "  \
-		"port to judge)")                                              \
+		"TCP connection request (SYN without ACK) to a destination "   \
+		"port the local host does not accept (or a TCP header too "    \
+		"short to judge)")                                             \
 	X(UDP_PORT, "localfilter.udp_port",                                    \
-		"UDP destination port the local host does not accept (or no "  \
-		"port to judge)")
+		"UDP destination port the local host does not accept (or a "   \
+		"UDP header too short to judge)")
 
 enum tg_localfilter_drop {
 #define TG_X_ENUM(n, s, d) TG_LOCALFILTER_DROP_##n,
@@ -37,13 +40,16 @@ enum tg_localfilter_drop {
 extern const char *const tg_localfilter_drop_names[TG_LOCALFILTER_DROP__COUNT];
 extern const char *const tg_localfilter_drop_descs[TG_LOCALFILTER_DROP__COUNT];
 
-/** One rule set: a bit per protocol and per destination port. */
+/**
+ * One rule set: a bit per protocol and per destination port. The builder
+ * always sets ICMP's bit in proto[]: the seed cannot filter ICMP.
+ */
 struct tg_lf_rules {
 	uint64_t proto[256 / 64];
 	uint64_t tcp[65536 / 64];
 	uint64_t udp[65536 / 64];
-	bool tcp_all; /**< every TCP port: later fragments may pass */
-	bool udp_all;
+	bool tcp_all; /**< every TCP port: a short header passes too */
+	bool udp_all; /**< every UDP port: a short header passes too */
 };
 
 struct tg_localfilter_table {
@@ -75,9 +81,23 @@ tg_lf_bit(const uint64_t *map, uint32_t i)
 /**
  * The verdict for one target packet (validated IPv4, Ethernet header
  * first, meta->l3_len set): TG_V_NEXT or TG_V_DROP(enum
- * tg_localfilter_drop). Fragments: the first carries the ports and is
- * judged by them; a later one passes only when its protocol's port list
- * allows every port (the first fragment's verdict is not at hand).
+ * tg_localfilter_drop). As the seed, it judges what opens something on
+ * the host and lets the rest through:
+ * - ICMP always passes (its bit is forced on in proto[]); every other
+ *   protocol must be in the protocol list.
+ * - TCP: only a connection request (SYN set, ACK clear) is judged by its
+ *   destination port; every other segment belongs to a connection the
+ *   host opened or accepted, or is answered with a RST by the host.
+ * - UDP: every datagram is judged by its destination port (tollgate
+ *   cannot see the host's sockets, so replies to the host's own requests
+ *   need their port listed too).
+ * - Fragments are judged by their first fragment (offset 0), which
+ *   carries the ports and flags; later ones pass: when the first is
+ *   dropped the host cannot reassemble and discards them itself.
+ * - A first fragment or unfragmented packet whose TCP header is too short
+ *   for the flags (14 bytes), or UDP header too short for the port
+ *   (4 bytes), is dropped under the port reason unless that list is
+ *   "all".
  */
 static inline uint16_t
 tg_localfilter_check(const struct tg_localfilter_table *lt, struct rte_mbuf *m)
@@ -89,34 +109,39 @@ tg_localfilter_check(const struct tg_localfilter_table *lt, struct rte_mbuf *m)
 				   ? lt->rule_of_port[md->rx_if]
 				   : 0];
 	uint8_t proto = ip->next_proto_id;
-	uint16_t reason, dport;
+	uint16_t dport;
 	const uint8_t *l4;
-	bool all;
 
 	if (!tg_lf_bit(r->proto, proto))
 		return TG_V_DROP(TG_LOCALFILTER_DROP_PROTOCOL);
-	if (proto == IPPROTO_TCP) {
-		reason = TG_LOCALFILTER_DROP_TCP_PORT;
-		all = r->tcp_all;
-	} else if (proto == IPPROTO_UDP) {
-		reason = TG_LOCALFILTER_DROP_UDP_PORT;
-		all = r->udp_all;
-	} else {
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		return TG_V_NEXT;
-	}
-	if (all)
+	if (proto == IPPROTO_TCP ? r->tcp_all : r->udp_all)
 		return TG_V_NEXT;
 	if (tg_be16_to_cpu(ip->fragment_offset) & RTE_IPV4_HDR_OFFSET_MASK)
-		return TG_V_DROP(reason);
-	/* the destination port: 4 bytes into the TCP or UDP header */
+		return TG_V_NEXT;
+	l4 = (const uint8_t *)ip + md->l3_len;
+	if (proto == IPPROTO_TCP) {
+		/* the flags: byte 13 of the TCP header */
+		if (rte_pktmbuf_data_len(m) <
+			sizeof(struct rte_ether_hdr) + md->l3_len + 14u)
+			return TG_V_DROP(TG_LOCALFILTER_DROP_TCP_PORT);
+		if ((l4[13] & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) !=
+			RTE_TCP_SYN_FLAG)
+			return TG_V_NEXT;
+		dport = (uint16_t)(l4[2] << 8 | l4[3]);
+		return tg_lf_bit(r->tcp, dport)
+			       ? TG_V_NEXT
+			       : TG_V_DROP(TG_LOCALFILTER_DROP_TCP_PORT);
+	}
+	/* the destination port: 4 bytes into the UDP header */
 	if (rte_pktmbuf_data_len(m) <
 		sizeof(struct rte_ether_hdr) + md->l3_len + 4u)
-		return TG_V_DROP(reason);
-	l4 = (const uint8_t *)ip + md->l3_len;
+		return TG_V_DROP(TG_LOCALFILTER_DROP_UDP_PORT);
 	dport = (uint16_t)(l4[2] << 8 | l4[3]);
-	if (!tg_lf_bit(proto == IPPROTO_TCP ? r->tcp : r->udp, dport))
-		return TG_V_DROP(reason);
-	return TG_V_NEXT;
+	return tg_lf_bit(r->udp, dport)
+		       ? TG_V_NEXT
+		       : TG_V_DROP(TG_LOCALFILTER_DROP_UDP_PORT);
 }
 
 /** The stage's burst: target packets (mode in). */

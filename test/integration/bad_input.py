@@ -253,7 +253,7 @@ def config_cases(prefix, tollgate_bin):
          [(pos(t, "^rutes:"), None,
            r"unknown key 'rutes' \(valid keys: dpdk, mempool, ports, "
            r"interfaces, routes, neighbors, arp, icmp, pipeline, limits, "
-           r"local_filter\)")])
+           r"local_filter, host\)")])
     t = edit(B, "    address: 10.0.0.1/24", "    adress: 10.0.0.1/24")
     case("key.typo_in_interface_also_missing_required", t,
          [(pos(t, "  - ^name: lan0"), "interfaces[0]",

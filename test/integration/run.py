@@ -1017,6 +1017,7 @@ def run_ratelimit(res, probe_macs):
 LOCAL_FILTER_YAML = """local_filter:
   protocols: [tcp, udp]
   tcp_ports: [22]
+  udp_ports: [53]
   interfaces:
     - interface: wan0
       tcp_ports: all
@@ -1024,22 +1025,46 @@ LOCAL_FILTER_YAML = """local_filter:
 
 
 def run_localfilter(res, probe_macs):
-    """local_filter judges target traffic only: by protocol, by port, per
-    receiving interface (wan0 overrides tcp_ports), later fragments by
-    the documented rule; transit traffic to a filtered port is forwarded.
-    What it accepts ends as pipeline.no_host_port until the host port."""
+    """local_filter judges target traffic only, as the seed's TCP/IP
+    filtering: ICMP never; other protocols by the list; TCP connection
+    requests (SYN without ACK) and every UDP datagram by destination port,
+    per receiving interface (wan0 overrides tcp_ports); other TCP segments
+    and later fragments pass (a fragment follows its first one). Transit
+    traffic to a filtered port is forwarded. What it accepts ends as
+    pipeline.no_host_port until the host port."""
     cases, case, lan, wan = case_kit(
         probe_macs.get("lan0", "02:00:00:00:ff:00"),
         probe_macs.get("wan0", "02:00:00:00:ff:01"))
-    c = case("localfilter.tcp_port_refused", {"localfilter.tcp_port": 2})
+    c = case("localfilter.tcp_syn_refused", {"localfilter.tcp_port": 2})
     c.send(0, lan(IP(src="10.0.0.2", dst="10.0.0.1") /
                   TCP(sport=40000, dport=80, flags="S") / tag(c.name)))
-    # a later fragment: no ports, and tcp_ports is not "all"
-    c.send(0, lan(IP(src="10.0.0.2", dst="10.0.0.1", proto=6, frag=3) /
-                  Raw(b"x" * 24)))
+    # the first fragment of a SYN carries the ports and flags: judged
+    c.send(0, lan(IP(src="10.0.0.2", dst="10.0.0.1", id=78, flags="MF") /
+                  TCP(sport=40005, dport=443, flags="S") / tag(c.name) /
+                  bytes(8 - (20 + len(tag(c.name))) % 8)))
+    c = case("localfilter.udp_port_refused", {"localfilter.udp_port": 1})
+    c.send(0, lan(IP(src="10.0.0.2", dst="10.0.0.1") /
+                  UDP(sport=5353, dport=5353) / tag(c.name)))
     c = case("localfilter.protocol_refused", {"localfilter.protocol": 1})
-    c.send(0, lan(IP(src="10.0.0.2", dst="10.0.0.1") / ICMP() /
-                  tag(c.name)))
+    c.send(0, lan(IP(src="10.0.0.2", dst="10.0.0.1", proto=47) /
+                  Raw(b"\0\0\x08\0") / tag(c.name)))
+    # Passes, and so ends as pipeline.no_host_port: the host decides.
+    c = case("localfilter.icmp_not_filtered", {"pipeline.no_host_port": 1})
+    c.send(0, lan(IP(src="10.0.0.2", dst="10.0.0.1") /
+                  ICMP(type=8, id=7, seq=1) / tag(c.name)))
+    c = case("localfilter.tcp_not_connection_request_passes",
+             {"pipeline.no_host_port": 3})
+    for fl in ("A", "SA", "R"):
+        c.send(0, lan(IP(src="10.0.0.2", dst="10.0.0.1") /
+                      TCP(sport=40006, dport=80, flags=fl) / tag(c.name)))
+    c = case("localfilter.later_fragment_passes",
+             {"pipeline.no_host_port": 2})
+    # later fragments of the refused SYN above and of a UDP datagram to a
+    # refused port: no ports in them; the host discards them unassembled
+    c.send(0, lan(IP(src="10.0.0.2", dst="10.0.0.1", id=78, proto=6,
+                     frag=3) / Raw(b"x" * 24)))
+    c.send(0, lan(IP(src="10.0.0.2", dst="10.0.0.1", id=79, proto=17,
+                     frag=3) / Raw(b"x" * 24)))
     c = case("localfilter.accepted_to_host",
              {"pipeline.no_host_port": 4})
     c.send(0, lan(IP(src="10.0.0.2", dst="10.0.0.1") /

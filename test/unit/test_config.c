@@ -180,7 +180,7 @@ test_config_rejects_bad_keys(void)
 		{PORTS "bogus: 1\n", 4, 1, "",
 			"unknown key 'bogus' (valid keys: dpdk, mempool, "
 			"ports, interfaces, routes, neighbors, arp, icmp, "
-			"pipeline, limits, local_filter)"},
+			"pipeline, limits, local_filter, host)"},
 		{PORTS "    speed: 10\n", 4, 5, "ports[0]",
 			"unknown key 'speed' (valid keys: name, device, "
 			"rx_queues, rx_desc, tx_desc)"},
@@ -211,7 +211,7 @@ static void
 test_config_rejects_unsupported_sections(void)
 {
 	static const char *const keys[] = {
-		"filters", "nat", "firewall", "ipsec", "host"};
+		"filters", "nat", "firewall", "ipsec"};
 	char yaml[256];
 	size_t i;
 
@@ -1707,6 +1707,96 @@ test_config_eal_args_limits(void)
 	tg_config_free(cfg);
 }
 
+static void
+test_config_reads_host(void)
+{
+	struct tg_config *cfg = parse_ok(PORTS);
+
+	/* absent: no host port, no vdev for it */
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_FALSE(cfg->host.enabled);
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 0), "tg --vdev net_null0 --no-pci");
+	tg_config_free(cfg);
+
+	/* present with defaults: tun "tg-host", no netns, no default route */
+	cfg = parse_ok(PORTS "host: {}\n");
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_TRUE(cfg->host.enabled);
+	CU_ASSERT_FALSE(cfg->host.tap);
+	CU_ASSERT_STRING_EQUAL(cfg->host.ifname, "tg-host");
+	CU_ASSERT_STRING_EQUAL(cfg->host.netns, "");
+	CU_ASSERT_EQUAL(cfg->host.queue_size, 1024);
+	CU_ASSERT_EQUAL(cfg->host.poll_us, 50);
+	CU_ASSERT_TRUE(cfg->host.routes);
+	CU_ASSERT_FALSE(cfg->host.default_route);
+	CU_ASSERT_EQUAL(cfg->host.pos.line, 4);
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 0),
+		"tg --vdev net_null0 --vdev net_tun_tghost,iface=tg-host "
+		"--no-pci");
+	tg_config_free(cfg);
+
+	/* a namespace of its own gets the default route unless refused */
+	cfg = parse_ok(PORTS "host:\n  type: tap\n  ifname: h0.x_y-z\n"
+			     "  netns: appliance\n  queue_size: 64\n"
+			     "  poll_us: 100000\n  routes: false\n");
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_TRUE(cfg->host.tap);
+	CU_ASSERT_STRING_EQUAL(cfg->host.ifname, "h0.x_y-z");
+	CU_ASSERT_STRING_EQUAL(cfg->host.netns, "appliance");
+	CU_ASSERT_EQUAL(cfg->host.queue_size, 64);
+	CU_ASSERT_EQUAL(cfg->host.poll_us, 100000);
+	CU_ASSERT_FALSE(cfg->host.routes);
+	CU_ASSERT_TRUE(cfg->host.default_route);
+	/* --vdev on the command line adds to the YAML's, never replaces */
+	CU_ASSERT_STRING_EQUAL(eal(cfg, 0, 2, "--vdev", "net_null9"),
+		"tg --vdev net_null0 --vdev net_tap_tghost,iface=h0.x_y-z "
+		"--no-pci --vdev net_null9");
+	tg_config_free(cfg);
+	cfg = parse_ok(PORTS "host: {netns: a, default_route: false}\n");
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_FALSE(cfg->host.default_route);
+	tg_config_free(cfg);
+	cfg = parse_ok(PORTS "host: {default_route: true}\n");
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_TRUE(cfg->host.default_route);
+	tg_config_free(cfg);
+}
+
+static void
+test_config_rejects_bad_host(void)
+{
+	static const struct bad t[] = {
+		{PORTS "host: {type: tunnel}\n", 4, 14, "host.type",
+			"unknown host port type 'tunnel': tun (bare IP, the "
+			"default) or tap (Ethernet)"},
+		{PORTS "host: {ifname: abcdefghijklmnop}\n", 4, 16,
+			"host.ifname",
+			"invalid interface name 'abcdefghijklmnop': use 1..15 "
+			"characters"},
+		{PORTS "host: {ifname: 'a b'}\n", 4, 16, "host.ifname",
+			"invalid interface name"},
+		{PORTS "host: {ifname: ..}\n", 4, 16, "host.ifname",
+			"(not . or ..)"},
+		{PORTS "host: {netns: ../x}\n", 4, 15, "host.netns",
+			"invalid network namespace '../x'"},
+		{PORTS "host: {netns: 'a/b'}\n", 4, 15, "host.netns",
+			"invalid network namespace"},
+		{PORTS "host: {queue_size: 1000}\n", 4, 20, "host.queue_size",
+			"power of two"},
+		{PORTS "host: {queue_size: 32}\n", 4, 20, "host.queue_size",
+			"64"},
+		{PORTS "host: {poll_us: 0}\n", 4, 17, "host.poll_us", "1"},
+		{PORTS "host: {default_route: maybe}\n", 4, 23,
+			"host.default_route", "boolean"},
+		{PORTS "host: {interface: lan0}\n", 4, 8, "host",
+			"unknown key 'interface' (valid keys: type, ifname, "
+			"netns, queue_size, poll_us, routes, default_route)"},
+		{PORTS "host: [tun]\n", 4, 7, "host", "mapping"},
+	};
+
+	CHECK_BAD_TABLE(t);
+}
+
 int
 main(void)
 {
@@ -1741,7 +1831,9 @@ main(void)
 		"test_config_rejects_too_many_rx_queues_per_lcore",
 		test_config_rejects_too_many_rx_queues_per_lcore,
 		"test_config_rejects_bad_local_filter",
-		test_config_rejects_bad_local_filter,
+		test_config_rejects_bad_local_filter, "test_config_reads_host",
+		test_config_reads_host, "test_config_rejects_bad_host",
+		test_config_rejects_bad_host,
 		"test_config_local_filter_entry_limit",
 		test_config_local_filter_entry_limit,
 		"test_config_local_filter_collects_all_errors",

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * localfilter: decisions for every combination of settings, the
- * per-interface override, edge ports, fragments and short headers. The
+ * localfilter: decisions for every combination of settings x TCP flags,
+ * fragments, short headers, ICMP, edge ports, and the per-interface
+ * override. The
  * expected verdicts come from a reference written here from the rules in
  * docs/configuration.md, not from the bitmaps under test; the frames are
  * built byte by byte and go through RX validation first, as in the
  * dataplane.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +28,22 @@ static struct rte_mempool *mp;
 #define LF_DROP(r) TG_V_DROP(TG_LOCALFILTER_DROP_##r)
 
 /* ---- frames ------------------------------------------------------------ */
+
+/* TCP flags (RFC 9293 3.1), spelled here rather than taken from DPDK */
+#define FIN 0x01
+#define SYN 0x02
+#define RST 0x04
+#define ACK 0x10
+
+/* One packet to judge: IP protocol, destination port, TCP flags, the IP
+ * flags/offset field and how many bytes of L4 header there are. */
+struct probe {
+	uint8_t proto;
+	uint16_t dport;
+	uint8_t flags;
+	uint16_t frag;
+	uint16_t l4len;
+};
 
 static void
 put16(uint8_t *p, uint16_t v)
@@ -46,32 +65,41 @@ ip_sum(const uint8_t *p, int len)
 	return (uint16_t)~s;
 }
 
-/* Ethernet + IPv4 (to 10.0.0.1) + @p l4len bytes of L4 whose bytes 2..3
- * are @p dport; @p frag is the flags/offset field. Validated by RX on
- * @p port (meta: rx_if, l3_len). */
+/* Ethernet + IPv4 (to 10.0.0.1) + @p pr->l4len bytes of L4: for TCP and
+ * UDP the ports at 0..3, for TCP the data offset at 12 and the flags at
+ * 13 when they fit (also in a later fragment, where they are payload);
+ * an ICMP echo request for ICMP. Validated by RX on @p port (meta: rx_if,
+ * l3_len). */
 static struct rte_mbuf *
-pkt(uint8_t proto, uint16_t dport, uint16_t frag, uint16_t l4len, uint16_t port)
+pkt(const struct probe *pr, uint16_t port)
 {
 	uint8_t f[128] = {0};
-	uint8_t *ip = f + 14;
-	uint16_t tot = (uint16_t)(20 + l4len), len = (uint16_t)(14 + tot);
+	uint8_t *ip = f + 14, *l4 = ip + 20;
+	uint16_t tot = (uint16_t)(20 + pr->l4len), len = (uint16_t)(14 + tot);
 	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
 	char *d;
 
 	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT_FATAL(pr->l4len <= 64);
 	memcpy(f, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02", 12);
 	put16(f + 12, 0x0800);
 	ip[0] = 0x45;
 	put16(ip + 2, tot);
-	put16(ip + 6, frag);
+	put16(ip + 6, pr->frag);
 	ip[8] = 64;
-	ip[9] = proto;
+	ip[9] = pr->proto;
 	ip[12] = 192, ip[13] = 168, ip[14] = 1, ip[15] = 9;
 	ip[16] = 10, ip[17] = 0, ip[18] = 0, ip[19] = 1;
 	put16(ip + 10, ip_sum(ip, 20));
-	if (l4len >= 4) {
-		put16(ip + 20, 40000); /* source port */
-		put16(ip + 22, dport);
+	if (pr->proto == 1 && pr->l4len >= 1) {
+		l4[0] = 8; /* echo request */
+	} else if (pr->l4len >= 4) {
+		put16(l4, 40000); /* source port */
+		put16(l4 + 2, pr->dport);
+	}
+	if (pr->proto == 6 && pr->l4len >= 14) {
+		l4[12] = 0x50; /* 20-byte header */
+		l4[13] = pr->flags;
 	}
 	if (len < 60)
 		len = 60; /* Ethernet minimum: RX trims the padding */
@@ -83,10 +111,10 @@ pkt(uint8_t proto, uint16_t dport, uint16_t frag, uint16_t l4len, uint16_t port)
 }
 
 static uint16_t
-verdict(const struct tg_localfilter_table *lt, uint8_t proto, uint16_t dport,
-	uint16_t frag, uint16_t l4len, uint16_t port)
+verdict(const struct tg_localfilter_table *lt, const struct probe *pr,
+	uint16_t port)
 {
-	struct rte_mbuf *m = pkt(proto, dport, frag, l4len, port);
+	struct rte_mbuf *m = pkt(pr, port);
 	uint16_t v;
 
 	tg_localfilter_burst(lt, &m, 1, &v);
@@ -94,6 +122,12 @@ verdict(const struct tg_localfilter_table *lt, uint8_t proto, uint16_t dport,
 	rte_pktmbuf_free(m);
 	return v;
 }
+
+/* V(lt, port, .proto = 6, .dport = 22, ...): the verdict for one probe */
+#define V(lt, port, ...) verdict(lt, &(const struct probe){__VA_ARGS__}, port)
+/* the usual headers: TCP 20 bytes, UDP and ICMP 8 */
+#define TCP(dp, fl) .proto = 6, .dport = dp, .flags = fl, .l4len = 20
+#define UDP(dp)	    .proto = 17, .dport = dp, .l4len = 8
 
 /* ---- config models ----------------------------------------------------- */
 
@@ -132,6 +166,15 @@ list_set(struct tg_cfg_lf_list *l, enum kind k, uint16_t lo, uint16_t hi)
 	}
 }
 
+/* one more range in a K_SOME list */
+static void
+list_add(struct tg_cfg_lf_list *l, uint16_t lo, uint16_t hi)
+{
+	l->r[l->n].lo = lo;
+	l->r[l->n].hi = hi;
+	l->n++;
+}
+
 static struct tg_localfilter_table *
 build(const struct tg_config *c)
 {
@@ -145,27 +188,66 @@ build(const struct tg_config *c)
 	return lt;
 }
 
-/* The rules, written out: the expected verdict for one packet. */
-static uint16_t
-reference(
-	enum kind kp, enum kind kt, enum kind ku, uint8_t proto, uint16_t dport)
+/* K_SOME in the combinations: protocols {6, 17}; TCP ports {0, 20-22,
+ * 65535}; UDP ports {53, 65535}. */
+static void
+rules_set(struct tg_cfg_lf_rules *g, enum kind kp, enum kind kt, enum kind ku)
 {
-	/* K_SOME: protocols {6, 17}; TCP ports 20..22; UDP port 53 */
-	bool proto_ok =
-		kp == K_ALL || (kp == K_SOME && (proto == 6 || proto == 17));
+	list_set(&g->protocols, kp, 6, 6);
+	list_set(&g->tcp_ports, kt, 0, 0);
+	list_set(&g->udp_ports, ku, 53, 53);
+	if (kp == K_SOME)
+		list_add(&g->protocols, 17, 17);
+	if (kt == K_SOME) {
+		list_add(&g->tcp_ports, 20, 22);
+		list_add(&g->tcp_ports, 65535, 65535);
+	}
+	if (ku == K_SOME)
+		list_add(&g->udp_ports, 65535, 65535);
+}
 
-	if (!proto_ok)
+/* The rules of docs/configuration.md, written out: the expected verdict
+ * for one packet under the lists rules_set() makes. */
+static uint16_t
+reference(enum kind kp, enum kind kt, enum kind ku, const struct probe *pr)
+{
+	bool icmp = pr->proto == 1, tcp = pr->proto == 6, udp = pr->proto == 17;
+	bool listed_proto =
+		kp == K_ALL ||
+		(kp == K_SOME && (pr->proto == 6 || pr->proto == 17));
+	bool later_fragment = (pr->frag & 0x1fff) != 0;
+	bool tcp_port_ok =
+		kt == K_ALL ||
+		(kt == K_SOME && (pr->dport == 0 ||
+					 (pr->dport >= 20 && pr->dport <= 22) ||
+					 pr->dport == 65535));
+	bool udp_port_ok =
+		ku == K_ALL ||
+		(ku == K_SOME && (pr->dport == 53 || pr->dport == 65535));
+
+	/* ICMP cannot be filtered */
+	if (icmp)
+		return TG_V_NEXT;
+	if (!listed_proto)
 		return LF_DROP(PROTOCOL);
-	if (proto == 6)
-		return kt == K_ALL || (kt == K_SOME && dport >= 20 &&
-					      dport <= 22)
-			       ? TG_V_NEXT
-			       : LF_DROP(TCP_PORT);
-	if (proto == 17)
-		return ku == K_ALL || (ku == K_SOME && dport == 53)
-			       ? TG_V_NEXT
-			       : LF_DROP(UDP_PORT);
-	return TG_V_NEXT;
+	/* other protocols: the protocol list alone */
+	if (!tcp && !udp)
+		return TG_V_NEXT;
+	/* a later fragment follows its first one, which is judged */
+	if (later_fragment)
+		return TG_V_NEXT;
+	if (tcp) {
+		/* flags unreadable: only "all" lets it through */
+		if (pr->l4len < 14)
+			return kt == K_ALL ? TG_V_NEXT : LF_DROP(TCP_PORT);
+		/* not a connection request: not judged */
+		if (!(pr->flags & SYN) || (pr->flags & ACK))
+			return TG_V_NEXT;
+		return tcp_port_ok ? TG_V_NEXT : LF_DROP(TCP_PORT);
+	}
+	if (pr->l4len < 4)
+		return ku == K_ALL ? TG_V_NEXT : LF_DROP(UDP_PORT);
+	return udp_port_ok ? TG_V_NEXT : LF_DROP(UDP_PORT);
 }
 
 /* ---- tests -------------------------------------------------------------- */
@@ -178,13 +260,18 @@ test_lf_disabled_accepts_all(void)
 
 	c->local_filter.enabled = false;
 	list_set(&c->local_filter.global.protocols, K_NONE, 0, 0);
+	list_set(&c->local_filter.global.tcp_ports, K_NONE, 0, 0);
+	list_set(&c->local_filter.global.udp_ports, K_NONE, 0, 0);
 	lt = build(c);
 	CU_ASSERT_FALSE(lt->enabled);
-	CU_ASSERT_EQUAL(verdict(lt, 6, 80, 0, 20, P_LAN), TG_V_NEXT);
-	CU_ASSERT_EQUAL(verdict(lt, 17, 53, 0, 8, P_WAN), TG_V_NEXT);
-	CU_ASSERT_EQUAL(verdict(lt, 1, 0, 0, 8, P_LAN), TG_V_NEXT);
-	CU_ASSERT_EQUAL(verdict(lt, 47, 0, 0, 8, P_LAN), TG_V_NEXT);
-	CU_ASSERT_EQUAL(verdict(lt, 6, 80, 0x0010, 20, P_LAN), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, TCP(80, SYN)), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_WAN, UDP(53)), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 1, .l4len = 8), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 47, .l4len = 8), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 6, .dport = 80, .flags = SYN,
+				.frag = 0x0010, .l4len = 20),
+		TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 6, .l4len = 3), TG_V_NEXT);
 	tg_localfilter_table_free(lt);
 	free(c);
 }
@@ -193,45 +280,118 @@ test_lf_disabled_accepts_all(void)
 static void
 test_lf_every_combination(void)
 {
-	static const struct {
-		uint8_t proto;
-		uint16_t dport;
-	} p[] = {{6, 19}, {6, 20}, {6, 22}, {6, 23}, {17, 52}, {17, 53},
-		{17, 54}, {1, 0}, {47, 0}, {0, 0}, {255, 0}};
+	static const struct probe p[] = {
+		/* connection requests, judged by port (range edges) */
+		{TCP(19, SYN)},
+		{TCP(20, SYN)},
+		{TCP(22, SYN)},
+		{TCP(23, SYN)},
+		{TCP(0, SYN)},
+		{TCP(1, SYN)},
+		{TCP(65534, SYN)},
+		{TCP(65535, SYN)},
+		{TCP(23, SYN | FIN)},
+		/* the rest of TCP, to a refused port: not judged */
+		{TCP(23, SYN | ACK)},
+		{TCP(23, ACK)},
+		{TCP(23, RST)},
+		{TCP(23, RST | ACK)},
+		{TCP(23, FIN)},
+		{TCP(23, FIN | ACK)},
+		{TCP(23, 0)},
+		/* TCP headers: 13 bytes cannot show the flags, 14 can */
+		{.proto = 6, .dport = 22, .flags = SYN, .l4len = 13},
+		{.proto = 6, .dport = 23, .flags = ACK, .l4len = 13},
+		{.proto = 6, .dport = 22, .flags = SYN, .l4len = 14},
+		{.proto = 6, .dport = 23, .flags = SYN, .l4len = 14},
+		{.proto = 6, .dport = 23, .flags = ACK, .l4len = 14},
+		/* UDP: every datagram, by port */
+		{UDP(52)},
+		{UDP(53)},
+		{UDP(54)},
+		{UDP(0)},
+		{UDP(65535)},
+		{.proto = 17, .dport = 53, .l4len = 4},
+		{.proto = 17, .l4len = 3},
+		/* fragments: first (MF) judged, later ones pass; DF is not
+		 * a fragment; a first fragment of 8 bytes has no flags */
+		{.proto = 6,
+			.dport = 23,
+			.flags = SYN,
+			.frag = 0x2000,
+			.l4len = 24},
+		{.proto = 6,
+			.dport = 22,
+			.flags = SYN,
+			.frag = 0x2000,
+			.l4len = 24},
+		{.proto = 6,
+			.dport = 22,
+			.flags = SYN,
+			.frag = 0x2000,
+			.l4len = 8},
+		{.proto = 6,
+			.dport = 23,
+			.flags = SYN,
+			.frag = 0x4000,
+			.l4len = 20},
+		{.proto = 6,
+			.dport = 23,
+			.flags = SYN,
+			.frag = 0x0003,
+			.l4len = 24},
+		{.proto = 6,
+			.dport = 23,
+			.flags = SYN,
+			.frag = 0x2003,
+			.l4len = 24},
+		{.proto = 6, .frag = 0x0010, .l4len = 3},
+		{.proto = 17, .dport = 54, .frag = 0x2000, .l4len = 16},
+		{.proto = 17, .dport = 54, .frag = 0x0010, .l4len = 16},
+		{.proto = 17, .dport = 54, .frag = 0x2001, .l4len = 8},
+		{.proto = 17, .frag = 0x1fff, .l4len = 2},
+		/* ICMP (echo) whatever the list; the others by the list */
+		{.proto = 1, .l4len = 8},
+		{.proto = 1, .frag = 0x0010, .l4len = 8},
+		{.proto = 47, .l4len = 8},
+		{.proto = 47, .frag = 0x0010, .l4len = 8},
+		{.proto = 0, .l4len = 8},
+		{.proto = 2, .l4len = 8},
+		{.proto = 255, .l4len = 8},
+	};
 	enum kind kp, kt, ku;
-	unsigned int i, checked = 0;
+	unsigned int i, checked = 0, passed = 0;
 
 	for (kp = K_ALL; kp <= K_NONE; kp++)
 		for (kt = K_ALL; kt <= K_NONE; kt++)
 			for (ku = K_ALL; ku <= K_NONE; ku++) {
 				struct tg_config *c = cfg_new();
-				struct tg_cfg_lf_rules *g =
-					&c->local_filter.global;
 				struct tg_localfilter_table *lt;
 
-				list_set(&g->protocols, kp, 6, 6);
-				if (kp == K_SOME) {
-					g->protocols.n = 2;
-					g->protocols.r[1].lo = 17;
-					g->protocols.r[1].hi = 17;
-				}
-				list_set(&g->tcp_ports, kt, 20, 22);
-				list_set(&g->udp_ports, ku, 53, 53);
+				rules_set(&c->local_filter.global, kp, kt, ku);
 				lt = build(c);
 				for (i = 0; i < RTE_DIM(p); i++) {
-					uint16_t want = reference(kp, kt, ku,
-						p[i].proto, p[i].dport);
+					uint16_t want =
+						reference(kp, kt, ku, &p[i]);
+					uint16_t got =
+						verdict(lt, &p[i], P_LAN);
 
-					CU_ASSERT_EQUAL(verdict(lt, p[i].proto,
-								p[i].dport, 0,
-								20, P_LAN),
-						want);
+					CU_ASSERT_EQUAL(got, want);
+					if (got != want)
+						printf("\n  lists %d/%d/%d, "
+						       "probe "
+						       "%u: got %#x, want %#x",
+							kp, kt, ku, i, got,
+							want);
 					checked++;
+					passed += got == TG_V_NEXT;
 				}
 				tg_localfilter_table_free(lt);
 				free(c);
 			}
 	CU_ASSERT_EQUAL(checked, 27 * RTE_DIM(p));
+	/* the sweep sees both verdicts, not one of them throughout */
+	CU_ASSERT(passed > 0 && passed < checked);
 }
 
 /* Ports 0 and 65535, and their neighbours, in both directions. */
@@ -243,19 +403,18 @@ test_lf_edge_ports(void)
 	struct tg_localfilter_table *lt;
 
 	list_set(&g->tcp_ports, K_SOME, 0, 0);
-	g->tcp_ports.n = 2;
-	g->tcp_ports.r[1].lo = 65535;
-	g->tcp_ports.r[1].hi = 65535;
+	list_add(&g->tcp_ports, 65535, 65535);
 	list_set(&g->udp_ports, K_SOME, 1, 65534);
 	lt = build(c);
-	CU_ASSERT_EQUAL(verdict(lt, 6, 0, 0, 20, P_LAN), TG_V_NEXT);
-	CU_ASSERT_EQUAL(verdict(lt, 6, 65535, 0, 20, P_LAN), TG_V_NEXT);
-	CU_ASSERT_EQUAL(verdict(lt, 6, 1, 0, 20, P_LAN), LF_DROP(TCP_PORT));
-	CU_ASSERT_EQUAL(verdict(lt, 6, 65534, 0, 20, P_LAN), LF_DROP(TCP_PORT));
-	CU_ASSERT_EQUAL(verdict(lt, 17, 0, 0, 8, P_LAN), LF_DROP(UDP_PORT));
-	CU_ASSERT_EQUAL(verdict(lt, 17, 65535, 0, 8, P_LAN), LF_DROP(UDP_PORT));
-	CU_ASSERT_EQUAL(verdict(lt, 17, 1, 0, 8, P_LAN), TG_V_NEXT);
-	CU_ASSERT_EQUAL(verdict(lt, 17, 65534, 0, 8, P_LAN), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, TCP(0, SYN)), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, TCP(65535, SYN)), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, TCP(1, SYN)), LF_DROP(TCP_PORT));
+	CU_ASSERT_EQUAL(V(lt, P_LAN, TCP(65534, SYN)), LF_DROP(TCP_PORT));
+	CU_ASSERT_EQUAL(V(lt, P_LAN, TCP(1, ACK)), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, UDP(0)), LF_DROP(UDP_PORT));
+	CU_ASSERT_EQUAL(V(lt, P_LAN, UDP(65535)), LF_DROP(UDP_PORT));
+	CU_ASSERT_EQUAL(V(lt, P_LAN, UDP(1)), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, UDP(65534)), TG_V_NEXT);
 	tg_localfilter_table_free(lt);
 	free(c);
 }
@@ -270,32 +429,54 @@ test_lf_interface_override(void)
 	struct tg_localfilter_table *lt;
 
 	list_set(&lf->global.protocols, K_SOME, 6, 6);
-	lf->global.protocols.n = 2;
-	lf->global.protocols.r[1].lo = 17;
-	lf->global.protocols.r[1].hi = 17;
+	list_add(&lf->global.protocols, 17, 17);
 	list_set(&lf->global.udp_ports, K_SOME, 53, 53);
 	lf->n_overrides = 1;
 	lf->overrides[0].iface = 1; /* wan0 */
 	list_set(&lf->overrides[0].rules.tcp_ports, K_SOME, 22, 22);
 	lt = build(c);
-	CU_ASSERT_EQUAL(verdict(lt, 6, 80, 0, 20, P_LAN), TG_V_NEXT);
-	CU_ASSERT_EQUAL(verdict(lt, 6, 80, 0, 20, P_WAN), LF_DROP(TCP_PORT));
-	CU_ASSERT_EQUAL(verdict(lt, 6, 22, 0, 20, P_WAN), TG_V_NEXT);
-	CU_ASSERT_EQUAL(verdict(lt, 17, 53, 0, 8, P_WAN), TG_V_NEXT);
-	CU_ASSERT_EQUAL(verdict(lt, 17, 54, 0, 8, P_WAN), LF_DROP(UDP_PORT));
-	CU_ASSERT_EQUAL(verdict(lt, 1, 0, 0, 8, P_WAN), LF_DROP(PROTOCOL));
-	CU_ASSERT_EQUAL(verdict(lt, 1, 0, 0, 8, P_LAN), LF_DROP(PROTOCOL));
+	CU_ASSERT_EQUAL(V(lt, P_LAN, TCP(80, SYN)), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_WAN, TCP(80, SYN)), LF_DROP(TCP_PORT));
+	CU_ASSERT_EQUAL(V(lt, P_WAN, TCP(80, ACK)), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_WAN, TCP(22, SYN)), TG_V_NEXT);
+	CU_ASSERT_EQUAL(
+		V(lt, P_WAN, .proto = 6, .l4len = 13), LF_DROP(TCP_PORT));
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 6, .l4len = 13), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_WAN, UDP(53)), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_WAN, UDP(54)), LF_DROP(UDP_PORT));
+	CU_ASSERT_EQUAL(
+		V(lt, P_WAN, .proto = 47, .l4len = 8), LF_DROP(PROTOCOL));
+	CU_ASSERT_EQUAL(
+		V(lt, P_LAN, .proto = 47, .l4len = 8), LF_DROP(PROTOCOL));
+	/* ICMP is not in the protocol list, and passes on both */
+	CU_ASSERT_EQUAL(V(lt, P_WAN, .proto = 1, .l4len = 8), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 1, .l4len = 8), TG_V_NEXT);
 	/* a port with no interface and generated packets: the global lists */
-	CU_ASSERT_EQUAL(verdict(lt, 6, 80, 0, 20, 0), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, 0, TCP(80, SYN)), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, 0, UDP(54)), LF_DROP(UDP_PORT));
 	/* an override of protocols alone on lan0 */
 	tg_localfilter_table_free(lt);
 	lf->n_overrides = 2;
 	lf->overrides[1].iface = 0;
 	list_set(&lf->overrides[1].rules.protocols, K_ALL, 0, 0);
 	lt = build(c);
-	CU_ASSERT_EQUAL(verdict(lt, 1, 0, 0, 8, P_LAN), TG_V_NEXT);
-	CU_ASSERT_EQUAL(verdict(lt, 17, 54, 0, 8, P_LAN), LF_DROP(UDP_PORT));
-	CU_ASSERT_EQUAL(verdict(lt, 1, 0, 0, 8, P_WAN), LF_DROP(PROTOCOL));
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 47, .l4len = 8), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, UDP(54)), LF_DROP(UDP_PORT));
+	CU_ASSERT_EQUAL(
+		V(lt, P_WAN, .proto = 47, .l4len = 8), LF_DROP(PROTOCOL));
+	tg_localfilter_table_free(lt);
+	/* an override that refuses every protocol still lets ICMP in, and a
+	 * per-interface "all" does not open TCP ports on the other one */
+	lf->n_overrides = 1;
+	list_set(&lf->overrides[0].rules.protocols, K_NONE, 0, 0);
+	list_set(&lf->overrides[0].rules.tcp_ports, K_ALL, 0, 0);
+	list_set(&lf->global.tcp_ports, K_NONE, 0, 0);
+	lt = build(c);
+	CU_ASSERT_EQUAL(V(lt, P_WAN, .proto = 1, .l4len = 8), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_WAN, TCP(80, SYN)), LF_DROP(PROTOCOL));
+	CU_ASSERT_EQUAL(V(lt, P_WAN, UDP(53)), LF_DROP(PROTOCOL));
+	CU_ASSERT_EQUAL(V(lt, P_LAN, TCP(80, SYN)), LF_DROP(TCP_PORT));
+	CU_ASSERT_EQUAL(V(lt, P_LAN, TCP(80, SYN | ACK)), TG_V_NEXT);
 	tg_localfilter_table_free(lt);
 	/* an override naming no interface is refused */
 	{
@@ -303,6 +484,7 @@ test_lf_interface_override(void)
 		struct tg_localfilter_table *bad = NULL;
 		char err[128];
 
+		lf->n_overrides = 2;
 		lf->overrides[1].iface = 5;
 		CU_ASSERT(tg_localfilter_build(c, port_id, 2, 0, &bad, err,
 				  sizeof(err)) < 0);
@@ -312,9 +494,10 @@ test_lf_interface_override(void)
 	free(c);
 }
 
-/* Later fragments have no ports: they pass only with "all"; the first
- * fragment (MF, offset 0) is judged by its ports; a header too short to
- * hold the port is dropped under the port reason. */
+/* Fragments are judged by their first fragment (offset 0, MF or not);
+ * later ones pass whatever their bytes look like; a header too short for
+ * the TCP flags or the UDP port is dropped under the port reason unless
+ * that list is "all". */
 static void
 test_lf_fragments_and_short_headers(void)
 {
@@ -323,21 +506,63 @@ test_lf_fragments_and_short_headers(void)
 	struct tg_localfilter_table *lt;
 
 	list_set(&g->tcp_ports, K_SOME, 22, 22);
+	list_set(&g->udp_ports, K_SOME, 53, 53);
 	lt = build(c);
-	CU_ASSERT_EQUAL(verdict(lt, 6, 22, 0x2000, 20, P_LAN), TG_V_NEXT);
-	CU_ASSERT_EQUAL(
-		verdict(lt, 6, 23, 0x2000, 20, P_LAN), LF_DROP(TCP_PORT));
-	CU_ASSERT_EQUAL(
-		verdict(lt, 6, 22, 0x0010, 20, P_LAN), LF_DROP(TCP_PORT));
-	CU_ASSERT_EQUAL(
-		verdict(lt, 6, 22, 0x2010, 20, P_LAN), LF_DROP(TCP_PORT));
+	/* first fragments */
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 6, .dport = 22, .flags = SYN,
+				.frag = 0x2000, .l4len = 24),
+		TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 6, .dport = 23, .flags = SYN,
+				.frag = 0x2000, .l4len = 24),
+		LF_DROP(TCP_PORT));
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 17, .dport = 54, .frag = 0x2000,
+				.l4len = 16),
+		LF_DROP(UDP_PORT));
+	/* 8 bytes of TCP in the first fragment: ports, no flags */
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 6, .dport = 22, .flags = SYN,
+				.frag = 0x2000, .l4len = 8),
+		LF_DROP(TCP_PORT));
+	/* later fragments, MF or not, of a SYN-looking payload too */
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 6, .dport = 23, .flags = SYN,
+				.frag = 0x0010, .l4len = 20),
+		TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 6, .dport = 23, .flags = SYN,
+				.frag = 0x2010, .l4len = 24),
+		TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 6, .frag = 0x0001, .l4len = 1),
+		TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 17, .dport = 54, .frag = 0x0010,
+				.l4len = 8),
+		TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 17, .frag = 0x3fff, .l4len = 2),
+		TG_V_NEXT);
 	/* DF is not a fragment */
-	CU_ASSERT_EQUAL(verdict(lt, 6, 22, 0x4000, 20, P_LAN), TG_V_NEXT);
-	/* UDP: all ports, so a later fragment passes */
-	CU_ASSERT_EQUAL(verdict(lt, 17, 9, 0x0010, 8, P_LAN), TG_V_NEXT);
-	/* 3 bytes of TCP: no destination port to judge */
-	CU_ASSERT_EQUAL(verdict(lt, 6, 0, 0, 3, P_LAN), LF_DROP(TCP_PORT));
-	CU_ASSERT_EQUAL(verdict(lt, 17, 0, 0, 3, P_LAN), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 6, .dport = 23, .flags = SYN,
+				.frag = 0x4000, .l4len = 20),
+		LF_DROP(TCP_PORT));
+	/* short headers: 13 bytes of TCP hide the flags, 14 show them */
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 6, .dport = 22, .flags = SYN,
+				.l4len = 13),
+		LF_DROP(TCP_PORT));
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 6, .dport = 22, .flags = SYN,
+				.l4len = 14),
+		TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 6, .dport = 23, .flags = ACK,
+				.l4len = 14),
+		TG_V_NEXT);
+	CU_ASSERT_EQUAL(
+		V(lt, P_LAN, .proto = 6, .l4len = 3), LF_DROP(TCP_PORT));
+	CU_ASSERT_EQUAL(
+		V(lt, P_LAN, .proto = 17, .l4len = 3), LF_DROP(UDP_PORT));
+	CU_ASSERT_EQUAL(
+		V(lt, P_LAN, .proto = 17, .dport = 53, .l4len = 4), TG_V_NEXT);
+	tg_localfilter_table_free(lt);
+	/* with "all", a short header passes */
+	list_set(&g->tcp_ports, K_ALL, 0, 0);
+	list_set(&g->udp_ports, K_ALL, 0, 0);
+	lt = build(c);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 6, .l4len = 13), TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 17, .l4len = 3), TG_V_NEXT);
 	tg_localfilter_table_free(lt);
 	free(c);
 }

@@ -24,6 +24,13 @@ static struct rte_mempool *mp;
 static struct rte_ring *rxr[2], *txr[2][NB_TXQ];
 static uint16_t port_ids[2];
 static struct tg_port_env env;
+/* A third ring port standing in for the host port's tun/tap device (the
+ * kernel side is tested end to end in test/e2e/host.sh); its TX ring
+ * holds 15 packets. */
+static struct rte_ring *host_rxr, *host_txr;
+static uint16_t host_port;
+static struct tg_pipeline_host fx_host; /* used by fx_setup_opts */
+#define HOST_TXR_SIZE 16
 
 static const char yaml[] =
 	"ports:\n"
@@ -160,6 +167,7 @@ fx_setup_opts(struct fixture *fx, uint16_t n_workers, uint16_t n_txq,
 		pc.ports[i].l3 = (i == 1 && l3_wan);
 		snprintf(pc.ports[i].name, sizeof(pc.ports[i].name), "p%u", i);
 	}
+	pc.host = fx_host;
 	pc.n_workers = n_workers;
 	for (i = 0; i < n_workers; i++)
 		pc.workers[i] = i + 1; /* lcore ids; not launched here */
@@ -185,6 +193,11 @@ fx_teardown(struct fixture *fx)
 	tg_pipeline_free(fx->pl);
 	tg_control_fini(&fx->ctl);
 	env.l3[1] = false;
+	memset(&fx_host, 0, sizeof(fx_host));
+	while (rte_ring_dequeue(host_txr, &m) == 0)
+		rte_pktmbuf_free(m);
+	while (rte_ring_dequeue(host_rxr, &m) == 0)
+		rte_pktmbuf_free(m);
 	for (p = 0; p < 2; p++)
 		for (q = 0; q < NB_TXQ; q++)
 			while (rte_ring_dequeue(txr[p][q], &m) == 0)
@@ -507,19 +520,25 @@ test_pipeline_two_workers(void)
 
 /* Ring ports still need the ethdev start sequence before RX works. */
 static int
-start_port(uint16_t port)
+start_port_q(uint16_t port, uint16_t n_txq)
 {
 	struct rte_eth_conf conf;
 	uint16_t q;
 
 	memset(&conf, 0, sizeof(conf));
-	if (rte_eth_dev_configure(port, 1, NB_TXQ, &conf) < 0 ||
+	if (rte_eth_dev_configure(port, 1, n_txq, &conf) < 0 ||
 		rte_eth_rx_queue_setup(port, 0, 1024, 0, NULL, mp) < 0)
 		return -1;
-	for (q = 0; q < NB_TXQ; q++)
+	for (q = 0; q < n_txq; q++)
 		if (rte_eth_tx_queue_setup(port, q, 1024, 0, NULL) < 0)
 			return -1;
 	return rte_eth_dev_start(port);
+}
+
+static int
+start_port(uint16_t port)
+{
+	return start_port_q(port, NB_TXQ);
 }
 
 static void
@@ -594,6 +613,188 @@ test_pipeline_bare_ip_port(void)
 	fx_teardown(&fx);
 }
 
+/* Worker 0 and the host thread, in turns (the thread is not launched
+ * here): into the kernel and out of it in one round. */
+static void
+run_host(struct fixture *fx, int iterations)
+{
+	int i;
+
+	for (i = 0; i < iterations; i++) {
+		tg_pipeline_host_poll(fx->pl);
+		tg_pipeline_poll_once(fx->pl, 0);
+		tg_pipeline_host_poll(fx->pl);
+	}
+}
+
+static void
+host_setup(struct fixture *fx, bool l3, uint32_t queue_size)
+{
+	memset(&fx_host, 0, sizeof(fx_host));
+	fx_host.enabled = true;
+	fx_host.port_id = host_port;
+	fx_host.l3 = l3;
+	rte_eth_macaddr_get(host_port, &fx_host.mac);
+	fx_host.queue_size = queue_size;
+	fx_host.poll_us = 50;
+	fx_setup(fx, 1);
+}
+
+static struct rte_mbuf *
+host_get(void)
+{
+	void *m = NULL;
+
+	if (rte_ring_dequeue(host_txr, &m) != 0)
+		return NULL;
+	return m;
+}
+
+/* What the kernel would write into a tap host port: a frame from and to
+ * the interface's own MAC (it is NOARP). */
+static struct rte_mbuf *
+mk_from_host(uint32_t src, uint32_t dst, bool l3)
+{
+	struct rte_mbuf *m = mk_udp(0, src, dst, 64);
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+
+	memcpy(p, fx_host.mac.addr_bytes, 6);
+	memcpy(p + 6, fx_host.mac.addr_bytes, 6);
+	if (l3)
+		rte_pktmbuf_adj(m, 14);
+	return m;
+}
+
+static void
+test_pipeline_host_port(void)
+{
+	struct fixture fx;
+	struct tg_lcore_stats s;
+	struct rte_mbuf *m;
+	uint8_t *p;
+	int i;
+
+	host_setup(&fx, false, 64);
+	/* Target: to lan's address and to wan's (arriving on lan): both to
+	 * the kernel, addressed to its MAC, untouched otherwise (TTL 64). */
+	rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x0a000001, 64));
+	rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x0a010001, 64));
+	run_host(&fx, 4);
+	for (i = 0; i < 2; i++) {
+		m = host_get();
+		CU_ASSERT_FATAL(m != NULL);
+		p = rte_pktmbuf_mtod(m, uint8_t *);
+		CU_ASSERT(rte_pktmbuf_pkt_len(m) == 60);
+		CU_ASSERT(memcmp(p, fx_host.mac.addr_bytes, 6) == 0);
+		CU_ASSERT(p[22] == 64 && ref_cksum(p + 14, 20) == 0);
+		CU_ASSERT(p[31] == (i == 0 ? 0 : 1) && p[33] == 1);
+		rte_pktmbuf_free(m);
+	}
+	CU_ASSERT(host_get() == NULL);
+	CU_ASSERT(tx_get(0, 0) == NULL && tx_get(1, 0) == NULL);
+
+	/* Source: from the kernel to a routed destination, out of wan to
+	 * the gateway; a locally originated packet keeps its TTL. */
+	rte_ring_enqueue(host_rxr, mk_from_host(0x0a010001, 0x10000005, false));
+	/* ARP has no business on the host port. */
+	m = mk_arp_request(0, 0x0a000001, fx_host.mac.addr_bytes, 0x0a000002);
+	rte_ring_enqueue(host_rxr, m);
+	run_host(&fx, 4);
+	m = tx_get(1, 0);
+	CU_ASSERT_FATAL(m != NULL);
+	check_forwarded(m, 64);
+	rte_pktmbuf_free(m);
+	CU_ASSERT(tx_get(1, 0) == NULL && tx_get(0, 0) == NULL);
+
+	tg_pipeline_stats_sum(fx.pl, &s);
+	CU_ASSERT(s.rx == 4);
+	CU_ASSERT(s.host_rx == 2);
+	CU_ASSERT(s.host == 2);
+	CU_ASSERT(s.tx == 1);
+	CU_ASSERT(s.path_rx[TG_PATH_TARGET] == 2);
+	CU_ASSERT(s.path_done[TG_PATH_TARGET] == 2);
+	CU_ASSERT(s.path_rx[TG_PATH_SOURCE] == 1);
+	CU_ASSERT(s.path_done[TG_PATH_SOURCE] == 1);
+	CU_ASSERT(s.stage[TG_STAGE_FORWARD].in == 1);
+	CU_ASSERT(s.drops[drop_idx("host.not_ipv4")] == 1);
+	fx_teardown(&fx);
+}
+
+static void
+test_pipeline_host_port_bare_ip(void)
+{
+	struct fixture fx;
+	struct rte_mbuf *m, *in;
+	uint8_t *p, ip[46];
+
+	host_setup(&fx, true, 64);
+	in = mk_udp(0, 0x0a000002, 0x0a000001, 64);
+	memcpy(ip, rte_pktmbuf_mtod_offset(in, uint8_t *, 14), sizeof(ip));
+	rte_ring_enqueue(rxr[0], in);
+	run_host(&fx, 4);
+	m = host_get();
+	CU_ASSERT_FATAL(m != NULL);
+	/* the IP packet as it arrived, byte for byte */
+	CU_ASSERT(rte_pktmbuf_pkt_len(m) == 46);
+	CU_ASSERT(memcmp(rte_pktmbuf_mtod(m, uint8_t *), ip, 46) == 0);
+	rte_pktmbuf_free(m);
+
+	/* bare IP from the kernel, Ethernet out of lan to the neighbor */
+	rte_ring_enqueue(host_rxr, mk_from_host(0x0a000001, 0x0a000002, true));
+	run_host(&fx, 4);
+	m = tx_get(0, 0);
+	CU_ASSERT_FATAL(m != NULL);
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	CU_ASSERT(rte_pktmbuf_pkt_len(m) == 60);
+	CU_ASSERT(memcmp(p, lan_host_mac, 6) == 0);
+	CU_ASSERT(memcmp(p + 6, env.mac[0].addr_bytes, 6) == 0);
+	CU_ASSERT(p[22] == 64 && ref_cksum(p + 14, 20) == 0);
+	rte_pktmbuf_free(m);
+	fx_teardown(&fx);
+}
+
+/* The kernel slower than the wire: the queue holds queue_size packets,
+ * the rest is dropped and counted, and the worker never waits. */
+static void
+test_pipeline_host_queue_is_bounded(void)
+{
+	struct fixture fx;
+	struct tg_lcore_stats s;
+	struct rte_mbuf *m;
+	int i, got = 0;
+
+	host_setup(&fx, false, 8);
+	for (i = 0; i < 32; i++)
+		rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x0a000001, 64));
+	/* one iteration: 32 received, 8 queued, those 8 written */
+	tg_pipeline_poll_once(fx.pl, 0);
+	tg_pipeline_host_poll(fx.pl);
+	tg_pipeline_stats_sum(fx.pl, &s);
+	CU_ASSERT(s.rx == 32);
+	CU_ASSERT(s.drops[drop_idx("host.tx_full")] == 24);
+	CU_ASSERT(s.host == 8);
+	while ((m = host_get()) != NULL) {
+		rte_pktmbuf_free(m);
+		got++;
+	}
+	CU_ASSERT(got == 8);
+	fx_teardown(&fx);
+
+	/* The kernel refusing writes (here: the ring behind the port is
+	 * full at 15): counted, not retried forever. */
+	host_setup(&fx, false, 64);
+	for (i = 0; i < 20; i++)
+		rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x0a000001, 64));
+	tg_pipeline_poll_once(fx.pl, 0);
+	tg_pipeline_host_poll(fx.pl);
+	tg_pipeline_stats_sum(fx.pl, &s);
+	CU_ASSERT(s.host == HOST_TXR_SIZE - 1);
+	CU_ASSERT(s.drops[drop_idx("host.kernel_refused")] ==
+		  20 - (HOST_TXR_SIZE - 1));
+	CU_ASSERT(s.rx == s.host + s.drops[drop_idx("host.kernel_refused")]);
+	fx_teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -627,6 +828,18 @@ main(void)
 		env.port_id[p] = port_ids[p];
 		rte_eth_macaddr_get(port_ids[p], &env.mac[p]);
 	}
+	host_rxr =
+		rte_ring_create("hrx", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	host_txr = rte_ring_create(
+		"htx", HOST_TXR_SIZE, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (host_rxr == NULL || host_txr == NULL)
+		return 1;
+	rc = rte_eth_from_rings("ringhost", &host_rxr, 1, &host_txr, 1, 0);
+	if (rc < 0)
+		return 1;
+	host_port = (uint16_t)rc;
+	if (start_port_q(host_port, 1) < 0)
+		return 1;
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
 	tg_test_suite("pipeline", NULL, NULL,
@@ -640,7 +853,12 @@ main(void)
 		test_pipeline_arp_through_the_arp_path,
 		"test_pipeline_two_workers", test_pipeline_two_workers,
 		"test_pipeline_tx_handoff", test_pipeline_tx_handoff,
-		"test_pipeline_bare_ip_port", test_pipeline_bare_ip_port, NULL);
+		"test_pipeline_bare_ip_port", test_pipeline_bare_ip_port,
+		"test_pipeline_host_port", test_pipeline_host_port,
+		"test_pipeline_host_port_bare_ip",
+		test_pipeline_host_port_bare_ip,
+		"test_pipeline_host_queue_is_bounded",
+		test_pipeline_host_queue_is_bounded, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
