@@ -176,6 +176,16 @@ def run_one(system, ctx, args, logfile):
         with open(ctx.file(name), "w") as f:
             f.write(text)
     argv = system.command(ctx)
+    if system.setup is not None:
+        system.setup(ctx)
+    try:
+        return _run_started(system, ctx, args, logfile, argv)
+    finally:
+        if system.teardown is not None:
+            system.teardown(ctx)
+
+
+def _run_started(system, ctx, args, logfile, argv):
     with open(logfile, "w") as lf:
         lf.write("$ %s\n" % " ".join(argv))
         lf.flush()

@@ -118,8 +118,17 @@ tg_localfilter_check(const struct tg_localfilter_table *lt, struct rte_mbuf *m)
 		return TG_V_NEXT;
 	if (proto == IPPROTO_TCP ? r->tcp_all : r->udp_all)
 		return TG_V_NEXT;
-	if (tg_be16_to_cpu(ip->fragment_offset) & RTE_IPV4_HDR_OFFSET_MASK)
+	if (unlikely(tg_be16_to_cpu(ip->fragment_offset) &
+		     RTE_IPV4_HDR_OFFSET_MASK)) {
+		/* RFC 1858: a TCP fragment at offset 8 bytes overlaps the
+		 * first fragment's flags (a judged ACK could be rewritten
+		 * into a SYN); no honest sender makes one. */
+		if (proto == IPPROTO_TCP &&
+			(tg_be16_to_cpu(ip->fragment_offset) &
+				RTE_IPV4_HDR_OFFSET_MASK) == 1)
+			return TG_V_DROP(TG_LOCALFILTER_DROP_TCP_PORT);
 		return TG_V_NEXT;
+	}
 	l4 = (const uint8_t *)ip + md->l3_len;
 	if (proto == IPPROTO_TCP) {
 		/* the flags: byte 13 of the TCP header */

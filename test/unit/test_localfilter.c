@@ -233,9 +233,13 @@ reference(enum kind kp, enum kind kt, enum kind ku, const struct probe *pr)
 	/* other protocols: the protocol list alone */
 	if (!tcp && !udp)
 		return TG_V_NEXT;
-	/* a later fragment follows its first one, which is judged */
+	/* a later fragment follows its first one, which is judged; but a
+	 * TCP one at offset 8 bytes could rewrite the judged flags (RFC 1858)
+	 */
 	if (later_fragment)
-		return TG_V_NEXT;
+		return tcp && kt != K_ALL && (pr->frag & 0x1fff) == 1
+			       ? LF_DROP(TCP_PORT)
+			       : TG_V_NEXT;
 	if (tcp) {
 		/* flags unreadable: only "all" lets it through */
 		if (pr->l4len < 14)
@@ -346,6 +350,8 @@ test_lf_every_combination(void)
 			.frag = 0x2003,
 			.l4len = 24},
 		{.proto = 6, .frag = 0x0010, .l4len = 3},
+		{.proto = 6, .frag = 0x2001, .l4len = 16},
+		{.proto = 6, .frag = 0x0002, .l4len = 16},
 		{.proto = 17, .dport = 54, .frag = 0x2000, .l4len = 16},
 		{.proto = 17, .dport = 54, .frag = 0x0010, .l4len = 16},
 		{.proto = 17, .dport = 54, .frag = 0x2001, .l4len = 8},
@@ -529,7 +535,15 @@ test_lf_fragments_and_short_headers(void)
 	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 6, .dport = 23, .flags = SYN,
 				.frag = 0x2010, .l4len = 24),
 		TG_V_NEXT);
+	/* RFC 1858: offset 1 (8 bytes) would overlap the first fragment's
+	 * TCP flags; offset 2 no longer does, nor is UDP at offset 1 a risk */
 	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 6, .frag = 0x0001, .l4len = 1),
+		LF_DROP(TCP_PORT));
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 6, .frag = 0x2001, .l4len = 16),
+		LF_DROP(TCP_PORT));
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 6, .frag = 0x0002, .l4len = 8),
+		TG_V_NEXT);
+	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 17, .frag = 0x0001, .l4len = 8),
 		TG_V_NEXT);
 	CU_ASSERT_EQUAL(V(lt, P_LAN, .proto = 17, .dport = 54, .frag = 0x0010,
 				.l4len = 8),
