@@ -302,6 +302,17 @@ tg_pipeline_create(
 			rte_strerror(rte_errno));
 		goto fail;
 	}
+	/* Only a host sends requests whose replies need letting in. */
+	if (conf->host.enabled) {
+		pl->stage_ctx[TG_STAGE_LOCALFILTER] =
+			tg_localfilter_ctx_create(conf->socket);
+		if (pl->stage_ctx[TG_STAGE_LOCALFILTER] == NULL) {
+			snprintf(err, errlen,
+				"localfilter stage: out of "
+				"memory");
+			goto fail;
+		}
+	}
 	return pl;
 fail:
 	tg_pipeline_free(pl);
@@ -409,6 +420,7 @@ tg_pipeline_free(struct tg_pipeline *pl)
 		return;
 	tg_pipeline_stop(pl);
 	tg_forward_ctx_free(pl->stage_ctx[TG_STAGE_FORWARD]);
+	tg_localfilter_ctx_free(pl->stage_ctx[TG_STAGE_LOCALFILTER]);
 	for (i = 0; i < TG_STAGE__COUNT; i++)
 		rte_ring_free(pl->stage_ring[i]);
 	for (i = 0; i < RTE_MAX_ETHPORTS; i++)

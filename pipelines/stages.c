@@ -24,7 +24,7 @@ static void
 localfilter_burst(const struct tg_tables *t, void *ctx, struct rte_mbuf **pkts,
 	uint16_t n, uint16_t *verdict, struct tg_emit *emit, uint64_t now)
 {
-	tg_localfilter_burst(t->localfilter, pkts, n, verdict);
+	tg_localfilter_burst(t->localfilter, ctx, pkts, n, verdict, now);
 }
 
 /*

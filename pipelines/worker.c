@@ -438,7 +438,8 @@ w_rx_host(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 	struct tg_pipeline *pl = w->pl;
 	uint16_t *verdict = w->verdict;
 	uint16_t pkt_base = pl->drop_base[TG_OWNER_PKT];
-	uint64_t t0 = rte_rdtsc();
+	struct tg_localfilter_ctx *lf = pl->stage_ctx[TG_STAGE_LOCALFILTER];
+	uint64_t t0 = rte_rdtsc(), now = t0;
 	uint16_t i, k = 0;
 
 	if (pl->host.l3)
@@ -455,6 +456,8 @@ w_rx_host(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 			w_drop_pl(w, m, TG_PIPELINE_DROP_HOST_NOT_IPV4);
 		else {
 			md->path = TG_PATH_SOURCE;
+			if (lf != NULL)
+				tg_localfilter_note_sent(lf, m, now);
 			pkts[k++] = m;
 		}
 	}

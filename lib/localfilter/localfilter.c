@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_malloc.h>
 
 #include "tg_localfilter.h"
@@ -149,12 +150,56 @@ tg_localfilter_table_free(struct tg_localfilter_table *lt)
 	rte_free(lt);
 }
 
+struct tg_localfilter_ctx *
+tg_localfilter_ctx_create(int socket)
+{
+	struct tg_localfilter_ctx *ctx = rte_zmalloc_socket(
+		"tg_lf_ctx", sizeof(*ctx), RTE_CACHE_LINE_SIZE, socket);
+
+	if (ctx != NULL)
+		ctx->hz = rte_get_tsc_hz();
+	return ctx;
+}
+
+void
+tg_localfilter_ctx_free(struct tg_localfilter_ctx *ctx)
+{
+	rte_free(ctx);
+}
+
+/* A UDP datagram refused by its port: a reply to what the host sent from
+ * that port lately? (The port list judged it, so the header holds the
+ * port: a short one was refused before it was read.) */
+static bool
+lf_udp_reply(struct tg_localfilter_ctx *ctx, struct rte_mbuf *m, uint64_t now)
+{
+	const struct tg_meta *md = tg_meta(m);
+	const uint8_t *l4 = (const uint8_t *)tg_pkt_ipv4(m) + md->l3_len;
+	uint32_t sent;
+
+	if (rte_pktmbuf_data_len(m) <
+		sizeof(struct rte_ether_hdr) + md->l3_len + 4u)
+		return false;
+	sent = __atomic_load_n(
+		&ctx->udp_sent[l4[2] << 8 | l4[3]], __ATOMIC_RELAXED);
+	return sent != 0 &&
+	       (uint32_t)(now / ctx->hz) + 1 - sent <= TG_LF_UDP_REPLY_S;
+}
+
 void
 tg_localfilter_burst(const struct tg_localfilter_table *lt,
-	struct rte_mbuf **pkts, uint16_t n, uint16_t *verdict)
+	struct tg_localfilter_ctx *ctx, struct rte_mbuf **pkts, uint16_t n,
+	uint16_t *verdict, uint64_t now)
 {
 	uint16_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		verdict[i] = tg_localfilter_check(lt, pkts[i]);
+		if (unlikely(verdict[i] ==
+			     TG_V_DROP(TG_LOCALFILTER_DROP_UDP_PORT)) &&
+			ctx != NULL && lf_udp_reply(ctx, pkts[i], now)) {
+			verdict[i] = TG_V_NEXT;
+			ctx->udp_replies++;
+		}
+	}
 }

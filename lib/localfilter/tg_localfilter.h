@@ -153,8 +153,56 @@ tg_localfilter_check(const struct tg_localfilter_table *lt, struct rte_mbuf *m)
 		       : TG_V_DROP(TG_LOCALFILTER_DROP_UDP_PORT);
 }
 
-/** The stage's burst: target packets (mode in). */
+/*
+ * Replies to the host's own UDP requests. The seed does not filter "the
+ * response ports that are created to accept responses from outbound
+ * requests"; tollgate cannot see the kernel's sockets, but it sees what
+ * the kernel sends: the UDP source ports of the source path. A datagram
+ * to a port the host sent from within the last TG_LF_UDP_REPLY_S seconds
+ * is accepted whatever udp_ports says (the time Linux conntrack keeps an
+ * unreplied UDP flow). Shared state, not configuration: the host RX side
+ * (worker 0) writes, the stage reads; 32-bit relaxed stores and loads.
+ */
+#define TG_LF_UDP_REPLY_S 30
+
+struct tg_localfilter_ctx {
+	uint64_t hz; /**< TSC ticks per second */
+	/** Replies accepted by this rule (the stage's lcore writes it). */
+	uint64_t udp_replies;
+	/** Per UDP port: 1 + the second (TSC / hz) the host last sent from
+	 *  it; 0 = never. */
+	uint32_t udp_sent[65536];
+};
+
+/** Allocate the shared state (zeroed). NULL with rte_errno set. */
+struct tg_localfilter_ctx *tg_localfilter_ctx_create(int socket);
+void tg_localfilter_ctx_free(struct tg_localfilter_ctx *ctx);
+
+/** A packet the host sent (source path, validated IPv4): note its UDP
+ *  source port. @p now: TSC. */
+static inline void
+tg_localfilter_note_sent(
+	struct tg_localfilter_ctx *ctx, struct rte_mbuf *m, uint64_t now)
+{
+	const struct tg_meta *md = tg_meta(m);
+	const struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
+	const uint8_t *l4;
+
+	if (ip->next_proto_id != IPPROTO_UDP ||
+		(tg_be16_to_cpu(ip->fragment_offset) &
+			RTE_IPV4_HDR_OFFSET_MASK) ||
+		rte_pktmbuf_data_len(m) <
+			sizeof(struct rte_ether_hdr) + md->l3_len + 2u)
+		return;
+	l4 = (const uint8_t *)ip + md->l3_len;
+	__atomic_store_n(&ctx->udp_sent[l4[0] << 8 | l4[1]],
+		(uint32_t)(now / ctx->hz) + 1, __ATOMIC_RELAXED);
+}
+
+/** The stage's burst: target packets (mode in). @p ctx may be NULL (no
+ *  reply rule). @p now: TSC. */
 void tg_localfilter_burst(const struct tg_localfilter_table *lt,
-	struct rte_mbuf **pkts, uint16_t n, uint16_t *verdict);
+	struct tg_localfilter_ctx *ctx, struct rte_mbuf **pkts, uint16_t n,
+	uint16_t *verdict, uint64_t now);
 
 #endif /* TG_LOCALFILTER_H */

@@ -117,7 +117,7 @@ verdict(const struct tg_localfilter_table *lt, const struct probe *pr,
 	struct rte_mbuf *m = pkt(pr, port);
 	uint16_t v;
 
-	tg_localfilter_burst(lt, &m, 1, &v);
+	tg_localfilter_burst(lt, NULL, &m, 1, &v, 0);
 	CU_ASSERT_EQUAL(v, tg_localfilter_check(lt, m));
 	rte_pktmbuf_free(m);
 	return v;
@@ -596,6 +596,76 @@ test_lf_names(void)
 	CU_ASSERT_EQUAL(rte_mempool_avail_count(mp), NB_MBUF);
 }
 
+/* The verdict of the stage's burst with the reply state, at TSC @p now. */
+static uint16_t
+verdict_at(const struct tg_localfilter_table *lt,
+	struct tg_localfilter_ctx *ctx, const struct probe *pr, uint64_t now)
+{
+	struct rte_mbuf *m = pkt(pr, P_LAN);
+	uint16_t v;
+
+	tg_localfilter_burst(lt, ctx, &m, 1, &v, now);
+	rte_pktmbuf_free(m);
+	return v;
+}
+
+#define VAT(lt, ctx, now, ...)                                                 \
+	verdict_at(lt, ctx, &(const struct probe){__VA_ARGS__}, now)
+
+/* What the host sent lately opens its source port for the replies, for
+ * TG_LF_UDP_REPLY_S seconds, UDP only (the seed's "response ports"). */
+static void
+test_lf_udp_replies_to_the_host(void)
+{
+	struct tg_config *c = cfg_new();
+	struct tg_localfilter_table *lt;
+	struct tg_localfilter_ctx *ctx;
+	struct rte_mbuf *m;
+	uint64_t hz, t;
+
+	list_set(&c->local_filter.global.udp_ports, K_SOME, 53, 53);
+	list_set(&c->local_filter.global.tcp_ports, K_SOME, 22, 22);
+	lt = build(c);
+	ctx = tg_localfilter_ctx_create(0);
+	CU_ASSERT_FATAL(ctx != NULL);
+	hz = ctx->hz;
+	t = 1000 * hz;
+	/* nothing sent yet */
+	CU_ASSERT_EQUAL(VAT(lt, ctx, t, UDP(40000)), LF_DROP(UDP_PORT));
+	/* the host sends a query from port 40000 (pkt()'s source port)... */
+	m = pkt(&(const struct probe){UDP(53)}, P_LAN);
+	tg_localfilter_note_sent(ctx, m, t);
+	rte_pktmbuf_free(m);
+	/* ...its replies come in, for 30 s; other ports stay closed */
+	CU_ASSERT_EQUAL(VAT(lt, ctx, t + hz, UDP(40000)), TG_V_NEXT);
+	CU_ASSERT_EQUAL(VAT(lt, ctx, t + 30 * hz, UDP(40000)), TG_V_NEXT);
+	CU_ASSERT_EQUAL(ctx->udp_replies, 2);
+	CU_ASSERT_EQUAL(
+		VAT(lt, ctx, t + 31 * hz, UDP(40000)), LF_DROP(UDP_PORT));
+	CU_ASSERT_EQUAL(VAT(lt, ctx, t + hz, UDP(40001)), LF_DROP(UDP_PORT));
+	/* UDP only: a TCP SYN to that port is judged as ever */
+	CU_ASSERT_EQUAL(
+		VAT(lt, ctx, t + hz, TCP(40000, SYN)), LF_DROP(TCP_PORT));
+	/* a header too short to hold the port is not a reply */
+	CU_ASSERT_EQUAL(VAT(lt, ctx, t + hz, .proto = 17, .l4len = 3),
+		LF_DROP(UDP_PORT));
+	CU_ASSERT_EQUAL(ctx->udp_replies, 2);
+	/* what the host sends as TCP, or as a later fragment, opens nothing */
+	m = pkt(&(const struct probe){TCP(22, SYN)}, P_LAN);
+	tg_localfilter_note_sent(ctx, m, 2000 * hz);
+	rte_pktmbuf_free(m);
+	m = pkt(
+		&(const struct probe){
+			.proto = 17, .dport = 53, .frag = 0x0010, .l4len = 8},
+		P_LAN);
+	tg_localfilter_note_sent(ctx, m, 2000 * hz);
+	rte_pktmbuf_free(m);
+	CU_ASSERT_EQUAL(VAT(lt, ctx, 2000 * hz, UDP(40000)), LF_DROP(UDP_PORT));
+	tg_localfilter_ctx_free(ctx);
+	tg_localfilter_table_free(lt);
+	free(c);
+}
+
 int
 main(void)
 {
@@ -607,7 +677,9 @@ main(void)
 		RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (mp == NULL || CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
-	tg_test_suite("localfilter", NULL, NULL, "test_lf_disabled_accepts_all",
+	tg_test_suite("localfilter", NULL, NULL,
+		"test_lf_udp_replies_to_the_host",
+		test_lf_udp_replies_to_the_host, "test_lf_disabled_accepts_all",
 		test_lf_disabled_accepts_all, "test_lf_every_combination",
 		test_lf_every_combination, "test_lf_edge_ports",
 		test_lf_edge_ports, "test_lf_interface_override",

@@ -753,6 +753,52 @@ test_pipeline_host_port_bare_ip(void)
 	fx_teardown(&fx);
 }
 
+/* A reply to a UDP datagram the host sent passes local_filter whatever
+ * udp_ports says; a datagram to another port does not. */
+static void
+test_pipeline_host_udp_replies(void)
+{
+	struct fixture fx;
+	struct tg_lcore_stats s;
+	struct rte_mbuf *m;
+	uint8_t *p;
+
+	memset(&fx_host, 0, sizeof(fx_host));
+	fx_host.enabled = true;
+	fx_host.port_id = host_port;
+	rte_eth_macaddr_get(host_port, &fx_host.mac);
+	fx_host.queue_size = 64;
+	fx_host.poll_us = 50;
+	fx_setup_opts(
+		&fx, 1, NB_TXQ, false, "local_filter: {udp_ports: [53]}\n");
+	/* the host: 10.0.0.1:7 -> 10.0.0.2:9 */
+	rte_ring_enqueue(host_rxr, mk_from_host(0x0a000001, 0x0a000002, false));
+	run_host(&fx, 4);
+	m = tx_get(0, 0);
+	CU_ASSERT_FATAL(m != NULL);
+	rte_pktmbuf_free(m);
+	/* the answer 10.0.0.2:9 -> 10.0.0.1:7, and one to port 8 */
+	m = mk_udp(0, 0x0a000002, 0x0a000001, 64);
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	p[35] = 9, p[37] = 7;
+	rte_ring_enqueue(rxr[0], m);
+	m = mk_udp(0, 0x0a000002, 0x0a000001, 64);
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	p[35] = 9, p[37] = 8;
+	rte_ring_enqueue(rxr[0], m);
+	run_host(&fx, 4);
+	m = host_get();
+	CU_ASSERT_FATAL(m != NULL);
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	CU_ASSERT(p[37] == 7);
+	rte_pktmbuf_free(m);
+	CU_ASSERT(host_get() == NULL);
+	tg_pipeline_stats_sum(fx.pl, &s);
+	CU_ASSERT(s.drops[drop_idx("localfilter.udp_port")] == 1);
+	CU_ASSERT(s.host == 1);
+	fx_teardown(&fx);
+}
+
 /* The kernel slower than the wire: the queue holds queue_size packets,
  * the rest is dropped and counted, and the worker never waits. */
 static void
@@ -858,7 +904,9 @@ main(void)
 		"test_pipeline_host_port_bare_ip",
 		test_pipeline_host_port_bare_ip,
 		"test_pipeline_host_queue_is_bounded",
-		test_pipeline_host_queue_is_bounded, NULL);
+		test_pipeline_host_queue_is_bounded,
+		"test_pipeline_host_udp_replies",
+		test_pipeline_host_udp_replies, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
