@@ -521,3 +521,23 @@ tg_pipeline_stage_lcore(const struct tg_pipeline *pl, uint8_t stage)
 		return -1;
 	return (int)pl->workers[pl->stage_worker[stage]]->lcore;
 }
+
+void
+tg_pipeline_host_info(
+	const struct tg_pipeline *pl, struct tg_pipeline_host_info *info)
+{
+	const struct tg_localfilter_ctx *lf =
+		pl->stage_ctx[TG_STAGE_LOCALFILTER];
+
+	memset(info, 0, sizeof(*info));
+	if (pl->host_ring == NULL)
+		return;
+	info->enabled = true;
+	info->port_id = pl->host.port_id;
+	info->queue_size = rte_ring_get_capacity(pl->host_ring);
+	info->queue_used = rte_ring_count(pl->host_ring);
+	info->rx_queue_used = rte_ring_count(pl->host_rx_ring);
+	if (lf != NULL)
+		info->udp_replies =
+			__atomic_load_n(&lf->udp_replies, __ATOMIC_RELAXED);
+}

@@ -210,6 +210,20 @@ void tg_pipeline_stats_sum(
  *  queue right now. */
 uint64_t tg_pipeline_in_rings(const struct tg_pipeline *pl);
 
+/** The host port as telemetry shows it. */
+struct tg_pipeline_host_info {
+	bool enabled;
+	uint16_t port_id;
+	uint32_t queue_size;	/**< to the kernel: capacity */
+	uint32_t queue_used;	/**< to the kernel: waiting now */
+	uint32_t rx_queue_used; /**< from the kernel: waiting for worker 0 */
+	uint64_t udp_replies;	/**< UDP replies let in by localfilter */
+};
+
+/** Fill @p info (all zero without a host port). Any thread. */
+void tg_pipeline_host_info(
+	const struct tg_pipeline *pl, struct tg_pipeline_host_info *info);
+
 /** The forward stage's context (neighbors, counters); NULL if none. */
 const struct tg_forward_ctx *tg_pipeline_forward_ctx(
 	const struct tg_pipeline *pl);

@@ -318,6 +318,59 @@ tel_interfaces(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* The host port: where the appliance's own stack sits and how its
+ * queues and counters stand (what to look at when traffic to or from the
+ * appliance itself goes missing). */
+static int
+tel_host(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static struct tg_lcore_stats sum; /* large: not on the stack */
+	static const char *const drops[] = {"host.tx_full",
+		"host.kernel_refused", "host.rx_full", "host.not_ipv4",
+		"pipeline.no_host_port"};
+	struct tg_pipeline_host_info hi;
+	const struct tg_cfg_host *h;
+	struct rte_tel_data *c;
+	uint16_t i, k;
+
+	if (params != NULL && *params != '\0')
+		return reply_error(d, "/tollgate/host takes no parameter");
+	pthread_mutex_lock(&tel_ctl->lock);
+	rte_tel_data_start_dict(d);
+	if (tel_ctl->slot.cur == NULL || tel_ctl->pl == NULL) {
+		pthread_mutex_unlock(&tel_ctl->lock);
+		return 0;
+	}
+	h = &tel_ctl->slot.cur->cfg->host;
+	tg_pipeline_host_info(tel_ctl->pl, &hi);
+	rte_tel_data_add_dict_string(d, "enabled", h->enabled ? "yes" : "no");
+	if (h->enabled) {
+		rte_tel_data_add_dict_string(d, "type", h->tap ? "tap" : "tun");
+		rte_tel_data_add_dict_string(d, "ifname", h->ifname);
+		rte_tel_data_add_dict_string(d, "netns", h->netns);
+		rte_tel_data_add_dict_int(d, "port_id", hi.port_id);
+		rte_tel_data_add_dict_u64(d, "queue_size", hi.queue_size);
+		rte_tel_data_add_dict_u64(d, "queue_used", hi.queue_used);
+		rte_tel_data_add_dict_u64(d, "rx_queue_used", hi.rx_queue_used);
+		rte_tel_data_add_dict_u64(d, "udp_replies", hi.udp_replies);
+	}
+	tg_pipeline_stats_sum(tel_ctl->pl, &sum);
+	rte_tel_data_add_dict_u64(d, "to_kernel", sum.host);
+	rte_tel_data_add_dict_u64(d, "from_kernel", sum.host_rx);
+	c = rte_tel_data_alloc();
+	if (c != NULL) {
+		rte_tel_data_start_dict(c);
+		for (k = 0; k < RTE_DIM(drops); k++)
+			for (i = 0; i < tg_drop_count(); i++)
+				if (strcmp(tg_drop_name(i), drops[k]) == 0)
+					rte_tel_data_add_dict_u64(
+						c, drops[k], sum.drops[i]);
+		rte_tel_data_add_dict_container(d, "drops", c, 0);
+	}
+	pthread_mutex_unlock(&tel_ctl->lock);
+	return 0;
+}
+
 static const char *
 iface_name_of_port(const struct tg_tables *t, uint16_t port)
 {
@@ -698,6 +751,9 @@ tg_control_telemetry_init(struct tg_control *ctl)
 		{"/tollgate/config/show", tel_show,
 			"The running configuration's YAML text, in pieces. "
 			"Parameter: OFFSET"},
+		{"/tollgate/host", tel_host,
+			"The host port (the appliance's own TCP/IP stack): "
+			"kernel interface, queues, counters"},
 		{"/tollgate/config", tel_config,
 			"Running configuration: generation, file, load time, "
 			"sizes"},

@@ -1000,7 +1000,7 @@ def run_telemetry(res):
 
         p = []
         for cmd in ("/tollgate/stats", "/tollgate/interfaces",
-                    "/tollgate/config"):
+                    "/tollgate/host", "/tollgate/config"):
             for prm in ("foo", "0", "x" * 1000):
                 raw = raw_request(prefix, ("%s,%s" % (cmd, prm)).encode())
                 try:
