@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # The tollgate demo: two Linux hosts in network namespaces, tollgate routing
-# between them (config/demo.yaml).
+# between them (config/demo.yaml), and the appliance's own TCP/IP stack —
+# the host port, a net_tun interface tollgate moves into the namespace
+# tg-host — with a web server on it (docs/host.md).
 #
 #   tg-lan 192.168.10.2 ── [lan0 .10.1  tollgate  203.0.113.1 wan0] ── tg-wan 203.0.113.2
-#                                                                   198.51.100.1 (static route)
+#                                     │ host port                    198.51.100.1 (static route)
+#                 tg-host: 192.168.10.1/24 203.0.113.1/24, web server on :80
 #
 # Installs what is missing, builds, starts tollgate, shows a ping and an
-# HTTP fetch through it, then prints the live counters every second until
-# Ctrl-C. Run as root:   ./scripts/demo.sh
+# HTTP fetch through it, the appliance answering ping and HTTP on both its
+# addresses and fetching from the wan host itself, then prints the live
+# counters every second until Ctrl-C. Run as root:   ./scripts/demo.sh
 #   DEMO_SECONDS=N     stop by itself after N seconds of counters
 #   DEMO_NO_BUILD=1    skip deps.sh and build.sh
 #   TOLLGATE=path      another tollgate binary
@@ -22,10 +26,12 @@ CONFIG=config/demo.yaml
 PREFIX=tg-demo # dpdk.file_prefix in $CONFIG
 NS_L=tg-lan NS_W=tg-wan
 IF_L=tg-lan IF_W=tg-wan # the net_tap iface= names in $CONFIG
+NS_H=tg-host IF_H=tg-host # host: netns and ifname in $CONFIG
 LAN_GW=192.168.10.1 LAN_HOST=192.168.10.2
 WAN_GW=203.0.113.1 WAN_HOST=203.0.113.2
 FAR=198.51.100.1
 HTTP_PORT=8080
+HOST_HTTP_PORT=80 # the web server on the appliance (in $NS_H)
 TOLLGATE=${TOLLGATE:-$ROOT/build/app/tollgate/tollgate}
 PY=/usr/bin/python3
 
@@ -57,6 +63,7 @@ DIR=$(mktemp -d "${TMPDIR:-/tmp}/tg-demo.XXXXXX")
 LOG=$DIR/tollgate.log
 TG_PID=
 HTTP_PID=
+HOST_HTTP_PID=
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
@@ -78,21 +85,22 @@ cleanup() {
 		sed -n '/^--- tollgate counters/,$p' "$LOG" | sed 's/^/  /'
 	fi
 	[ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null
-	tg_ns_destroy "$NS_L" "$NS_W"
+	[ -n "$HOST_HTTP_PID" ] && kill "$HOST_HTTP_PID" 2>/dev/null
+	tg_ns_destroy "$NS_L" "$NS_W" "$NS_H"
 	rm -rf "$(tg_dpdk_rundir "$PREFIX")" "$DIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 # Left over from an interrupted demo (nothing runs in them any more).
-if tg_ns_exists "$NS_L" || tg_ns_exists "$NS_W"; then
+if tg_ns_exists "$NS_L" || tg_ns_exists "$NS_W" || tg_ns_exists "$NS_H"; then
 	say "removing namespaces left over from an earlier demo"
-	tg_ns_destroy "$NS_L" "$NS_W"
+	tg_ns_destroy "$NS_L" "$NS_W" "$NS_H"
 fi
 rm -rf "$(tg_dpdk_rundir "$PREFIX")"
 
-say "creating namespaces $NS_L and $NS_W"
-if ! tg_ns_create "$NS_L" || ! tg_ns_create "$NS_W"; then
+say "creating namespaces $NS_L, $NS_W and $NS_H (the appliance's own stack)"
+if ! tg_ns_create "$NS_L" || ! tg_ns_create "$NS_W" || ! tg_ns_create "$NS_H"; then
 	die "cannot create namespaces"
 fi
 
@@ -131,6 +139,10 @@ for name, i in t.query(sys.argv[2], "/tollgate/interfaces").items():
                                              i["mac"]))
 EOF
 echo
+say "the host port: tollgate moved interface $IF_H into namespace $NS_H and gave it the appliance's addresses and routes"
+ip -n "$NS_H" -br addr show dev "$IF_H" | sed 's/^/  /'
+ip -n "$NS_H" route show | sed 's/^/  /'
+echo
 
 say "ping $NS_L → $WAN_HOST ($NS_W), through tollgate"
 ip netns exec "$NS_L" ping -c 3 -i 0.3 -W 2 "$WAN_HOST"
@@ -152,6 +164,28 @@ ip netns exec "$NS_L" curl -sS --max-time 30 -o /dev/null \
 	-w "  8 MB file: %{size_download} bytes in %{time_total} s\n" \
 	"http://$WAN_HOST:$HTTP_PORT/8MB.bin"
 
+# The appliance itself: a web server in its own stack (the host port).
+mkdir -p "$DIR/host-www"
+echo "hello from tollgate itself (a web server in $NS_H, behind the host port)" \
+	>"$DIR/host-www/index.html"
+ip netns exec "$NS_H" "$PY" -m http.server "$HOST_HTTP_PORT" --bind 0.0.0.0 \
+	--directory "$DIR/host-www" </dev/null >"$DIR/host-http.log" 2>&1 &
+HOST_HTTP_PID=$!
+tg_wait_tcp "$NS_H" 127.0.0.1 "$HOST_HTTP_PORT" 10 ||
+	die "the web server in $NS_H did not start"
+say "ping the appliance itself: $NS_L → $LAN_GW, $NS_W → $WAN_GW (answered by its kernel)"
+ip netns exec "$NS_L" ping -c 2 -i 0.3 -W 2 "$LAN_GW"
+ip netns exec "$NS_W" ping -c 2 -i 0.3 -W 2 "$WAN_GW"
+say "HTTP to the appliance from $NS_L: curl http://$LAN_GW/"
+ip netns exec "$NS_L" curl -sS --max-time 10 "http://$LAN_GW:$HOST_HTTP_PORT/"
+say "HTTP to the appliance from $NS_W: curl http://$WAN_GW/"
+ip netns exec "$NS_W" curl -sS --max-time 10 "http://$WAN_GW:$HOST_HTTP_PORT/"
+say "HTTP from the appliance ($NS_H) to $WAN_HOST: its own connection, source path"
+ip netns exec "$NS_H" curl -sS --max-time 10 "http://$WAN_HOST:$HTTP_PORT/"
+echo "  the wan host's web server saw the client: $(grep -F '"GET / ' "$DIR/http.log" | tail -1 | cut -d' ' -f1)"
+echo "  stats: host $("$PY" "$ROOT/test/tgtelemetry.py" "$PREFIX" /tollgate/stats --get host) packets delivered to the kernel," \
+	"host_rx $("$PY" "$ROOT/test/tgtelemetry.py" "$PREFIX" /tollgate/stats --get host_rx) received from it"
+
 cat <<EOF
 
 Try next (as root, in another terminal, while the demo runs):
@@ -160,15 +194,20 @@ Try next (as root, in another terminal, while the demo runs):
   ip netns exec $NS_L ping -t 1 $WAN_HOST   # Time exceeded from $LAN_GW
   ip netns exec $NS_L ping 10.9.9.9         # Net unreachable from $LAN_GW
   ip netns exec $NS_W ping $LAN_HOST
+  ip netns exec $NS_L curl http://$LAN_GW/  # the appliance's own web server
+  ip netns exec $NS_H bash                # a shell in the appliance's own stack
+                                            # (ip addr, ss -tn, curl, sshd, ...)
   echo /tollgate/stats | dpdk-telemetry.py -f $PREFIX
   dpdk-telemetry.py -f $PREFIX              # interactive: /tollgate/stats,
                                             # /tollgate/interfaces, /help
   $PY test/tgtelemetry.py $PREFIX /tollgate/stats --get drops
 
-Counters below: forward.no_route counts, among others, the web server's
-reverse-DNS lookup of its own address (sent to this machine's resolver, for
-which tollgate has no route); pkt.unsupported_ethertype the IPv6 frames the
-kernel sent on the taps before they were moved and IPv6 was turned off.
+Counters below: host counts the packets delivered to the appliance's own
+kernel (those it sent are part of rx); forward.no_route counts, among
+others, the wan web server's reverse-DNS lookup of its own address (sent
+to this machine's resolver, for which tollgate has no route);
+pkt.unsupported_ethertype the IPv6 frames the kernel sent on the taps
+before they were moved and IPv6 was turned off.
 
 EOF
 

@@ -88,7 +88,7 @@ done
 
 for suite in test/integration/shipped_configs.py test/integration/run.py \
 	test/integration/bad_input.py test/integration/tollgatectl.py \
-	test/e2e/run.sh test/e2e/tun.sh test/e2e/reload.sh; do
+	test/e2e/run.sh test/e2e/tun.sh test/e2e/reload.sh test/e2e/host.sh; do
 	[ -f "$suite" ] || continue
 	echo "== $suite"
 	log="$logs/$(echo "$suite" | tr / _).log"

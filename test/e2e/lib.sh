@@ -222,3 +222,82 @@ ports:
     device: "$2,iface=$IF_W"
 EOF
 }
+
+# ---- with a host port (test/e2e/host.sh) --------------------------------------
+#
+#   e2e_check_counters_host NAME HOST_NS HOST_IF [LAN_KIND WAN_KIND HOST_KIND]
+#                                    e2e_check_counters with the host port:
+#                                    its kernel interface (in HOST_NS) against
+#                                    host / host_rx as well
+
+tg_counters_host() { # → "lan_rx lan_tx wan_rx wan_tx host host_rx rx tx generated drops in_rings"
+	"$PY" - "$ROOT/test" "$PREFIX" <<'PYEOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import tgtelemetry as t
+s = t.query(sys.argv[2], "/tollgate/stats")
+p = s.get("ports", {})
+print(p["lan"]["rx_packets"], p["lan"]["tx_packets"],
+      p["wan"]["rx_packets"], p["wan"]["tx_packets"],
+      s["host"], s["host_rx"], s["rx"], s["tx"], s["generated"],
+      sum(t.drops_flat(s).values()), s.get("in_rings", 0))
+PYEOF
+}
+
+# Once traffic has stopped: each kernel interface (lan, wan, and the host
+# port's, which tollgate moved into HOST_NS) sent exactly what tollgate
+# received from it and received what tollgate sent to it — for the host
+# port, host_rx and host. Then (checks named after NAME without its last part,
+# "counters" for counters.x) rx + generated = tx + host + drops with
+# nothing in the rings, and rx = lan rx + wan rx + host_rx, tx = lan tx +
+# wan tx. Stable readings only (kernel, tollgate, kernel again).
+e2e_check_counters_host() { # name host-ns host-if [lan-kind wan-kind host-kind]
+	local name=$1 hns=$2 hif=$3 lk=${4:+ ($4)} wk=${5:+ ($5)} hk=${6:+ ($6)}
+	local try k1 k2 t kl_tx kl_rx kw_tx kw_rx kh_tx kh_rx
+	local tl_rx tl_tx tw_rx tw_tx host host_rx rx tx gen drops inr detail ok
+	sleep 0.5
+	for ((try = 0; try < 20; try++)); do
+		k1="$(kernel_counters) $(tg_iface_stat "$hns" "$hif" tx_packets) $(tg_iface_stat "$hns" "$hif" rx_packets)"
+		t=$(tg_counters_host 2>"$TMP/tel.err") || t=
+		k2="$(kernel_counters) $(tg_iface_stat "$hns" "$hif" tx_packets) $(tg_iface_stat "$hns" "$hif" rx_packets)"
+		if [ -z "$t" ] || [ "$k1" != "$k2" ]; then
+			sleep 0.3
+			continue
+		fi
+		read -r kl_tx kl_rx kw_tx kw_rx kh_tx kh_rx <<<"$k1"
+		read -r tl_rx tl_tx tw_rx tw_tx host host_rx rx tx gen drops inr <<<"$t"
+		ok=0
+		if [ "$kl_tx" = "$tl_rx" ] && [ "$kl_rx" = "$tl_tx" ] &&
+			[ "$kw_tx" = "$tw_rx" ] && [ "$kw_rx" = "$tw_tx" ] &&
+			[ "$kh_tx" = "$host_rx" ] && [ "$kh_rx" = "$host" ]; then
+			ok=1
+		fi
+		if [ "$ok" = 1 ] && [ "$inr" = 0 ] &&
+			[ $((rx + gen)) = $((tx + host + drops)) ]; then
+			break
+		fi
+		sleep 0.3
+	done
+	detail="kernel $IF_L$lk tx/rx ${kl_tx:-?}/${kl_rx:-?}, tollgate lan rx/tx ${tl_rx:-?}/${tl_tx:-?}; kernel $IF_W$wk tx/rx ${kw_tx:-?}/${kw_rx:-?}, tollgate wan rx/tx ${tw_rx:-?}/${tw_tx:-?}; kernel $hif$hk tx/rx ${kh_tx:-?}/${kh_rx:-?}, tollgate host_rx/host ${host_rx:-?}/${host:-?}"
+	if [ -z "${t:-}" ]; then
+		fail "$name" "no telemetry reading" "$TMP/tel.err"
+		return
+	elif [ "${ok:-0}" = 1 ]; then
+		pass "$name"
+		echo "     ($detail)"
+	else
+		fail "$name" "$detail"
+	fi
+	if [ $((rx + gen)) = $((tx + host + drops)) ] && [ "$inr" = 0 ]; then
+		pass "${name%.*}.invariant_rx_plus_generated_eq_tx_plus_host_plus_drops"
+	else
+		fail "${name%.*}.invariant_rx_plus_generated_eq_tx_plus_host_plus_drops" \
+			"rx $rx + generated $gen vs tx $tx + host $host + drops $drops, in rings $inr"
+	fi
+	if [ $((tl_rx + tw_rx + host_rx)) = "$rx" ] && [ $((tl_tx + tw_tx)) = "$tx" ]; then
+		pass "${name%.*}.ports_and_host_sum_to_pipeline"
+	else
+		fail "${name%.*}.ports_and_host_sum_to_pipeline" \
+			"ports rx $tl_rx+$tw_rx + host_rx $host_rx vs pipeline rx $rx; ports tx $tl_tx+$tw_tx vs pipeline tx $tx"
+	fi
+}

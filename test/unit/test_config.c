@@ -886,7 +886,7 @@ test_config_loads_demo_example(void)
 	CU_ASSERT_STRING_EQUAL(cfg->ports[0].name, "lan");
 	CU_ASSERT_STRING_EQUAL(cfg->ports[0].device, "net_tap0,iface=tg-lan");
 	CU_ASSERT_FALSE(cfg->ports[0].is_pci);
-	CU_ASSERT_EQUAL(cfg->ports[0].pos.line, 16);
+	CU_ASSERT_EQUAL(cfg->ports[0].pos.line, 21);
 	CU_ASSERT_EQUAL(cfg->ports[0].pos.col, 5);
 	CU_ASSERT_STRING_EQUAL(cfg->ports[1].device, "net_tap1,iface=tg-wan");
 	CU_ASSERT_EQUAL(cfg->n_ifaces, 2);
@@ -902,11 +902,16 @@ test_config_loads_demo_example(void)
 	CU_ASSERT_EQUAL(cfg->routes[0].len, 24);
 	CU_ASSERT_EQUAL(cfg->routes[0].via, 0xcb007102);
 	CU_ASSERT_EQUAL(cfg->routes[0].iface, 1);
-	CU_ASSERT_EQUAL(cfg->routes[0].pos.line, 31);
+	CU_ASSERT_EQUAL(cfg->routes[0].pos.line, 36);
 	CU_ASSERT_EQUAL(cfg->n_neighbors, 0);
 	CU_ASSERT_PTR_NULL(cfg->neighbors);
 	CU_ASSERT_EQUAL(cfg->icmp.rate, 100);
 	CU_ASSERT_EQUAL(cfg->pipeline.n_placement, 0);
+	/* the host port, in a namespace of its own */
+	CU_ASSERT_TRUE(cfg->host.enabled);
+	CU_ASSERT_FALSE(cfg->host.tap);
+	CU_ASSERT_STRING_EQUAL(cfg->host.netns, "tg-host");
+	CU_ASSERT_TRUE(cfg->host.default_route);
 	tg_config_free(cfg);
 }
 
