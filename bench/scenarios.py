@@ -127,7 +127,7 @@ class System:
     teardown: Optional[Callable[[Ctx], None]] = None
 
 
-def tollgate_transit_yaml(ctx, traffic, bypass=True):
+def tollgate_transit_yaml(ctx, traffic, bypass=True, reply_route=False):
     """Config for the transit forward-only path: lan0 on p0 receives the
     traffic, every destination prefix is routed to one of four next hops on
     wan0 (p1) with static neighbor entries, so no ARP is involved.
@@ -167,11 +167,21 @@ def tollgate_transit_yaml(ctx, traffic, bypass=True):
         out += ["  - prefix: %s" % net,
                 "    via: %s" % hops[i % len(hops)],
                 "    interface: wan0"]
+    if reply_route:
+        # back to the traffic's sources (48.0.0.0/16), through the lan
+        # host: where the host's answers go
+        out += ["  - prefix: 48.0.0.0/16",
+                "    via: 10.0.0.2",
+                "    interface: lan0"]
     out.append("neighbors:")
     for i, hop in enumerate(hops):
         out += ["  - address: %s" % hop,
                 '    mac: "02:00:00:00:01:%02x"' % (i + 2),
                 "    interface: wan0"]
+    if reply_route:
+        out += ["  - address: 10.0.0.2",
+                '    mac: "%s"' % tr.SRC_MAC,
+                "    interface: lan0"]
     out += [
         "pipeline:",
         "  burst: 32",
@@ -185,10 +195,11 @@ def tollgate_transit_yaml(ctx, traffic, bypass=True):
     return "\n".join(out) + "\n"
 
 
-def tollgate_localfilter_yaml(ctx, traffic):
+def tollgate_localfilter_yaml(ctx, traffic, reply_route=False):
     """The transit config plus local_filter: TCP to 22, 80, 443 and
     8000-8099 accepted, every UDP port, TCP and UDP only."""
-    return tollgate_transit_yaml(ctx, traffic) + "\n".join([
+    return tollgate_transit_yaml(ctx, traffic,
+                                 reply_route=reply_route) + "\n".join([
         "local_filter:",
         "  protocols: [tcp, udp]",
         '  tcp_ports: [22, 80, 443, "8000-8099"]',
@@ -205,9 +216,10 @@ def host_netns(ctx):
 def tollgate_host_yaml(ctx, traffic):
     """The local_filter config plus the host port, its kernel interface in
     a namespace of its own: the accepted TCP SYNs (one packet in eight)
-    reach a real kernel, which answers them (RST, SYN-ACK) through the
-    source path."""
-    return tollgate_localfilter_yaml(ctx, traffic) + "\n".join([
+    reach a real kernel, which answers them (RST: nothing listens) through
+    the source path, routed back to the sources on lan0 (port 0)."""
+    return tollgate_localfilter_yaml(ctx, traffic,
+                                     reply_route=True) + "\n".join([
         "host:",
         "  netns: %s" % host_netns(ctx),
         "  ifname: tgbh%d" % (os.getpid() % 100000),
