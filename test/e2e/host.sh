@@ -67,22 +67,11 @@ WAN_HTTP=8081     # the wan host's web server
 # shellcheck disable=SC2034 # counted by pass and fail (lib.sh)
 passed=0 failed=0
 TG_PID=
-HTTP_PIDS=()
 TMP=$(mktemp -d /tmp/tg-e2e-host.XXXXXX)
 T0=$SECONDS
 
-stop_http() {
-	local pid
-	for pid in "${HTTP_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	HTTP_PIDS=()
-}
-
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
-	stop_http
 	e2e_cleanup "$NS_L" "$NS_W" "$NS_H"
 }
 trap cleanup EXIT
@@ -126,21 +115,12 @@ start_run() { # host type
 	tg_ns_create "$NS_L" || return 1
 	tg_ns_create "$NS_W" || return 1
 	tg_ns_create "$NS_H" || return 1
-	"$TOLLGATE" -c "$TMP/$1.yaml" </dev/null >"$TMP/tollgate.log" 2>&1 &
-	TG_PID=$!
-	tg_wait_log "$TMP/tollgate.log" '^tollgate: running' 30 "$TG_PID" || return 1
-	# Ports are started: move the taps at once (never restart a port;
-	# link status is not waited for — TESTING.md).
-	tg_wait_iface "$IF_L" 10 || return 1
-	tg_wait_iface "$IF_W" 10 || return 1
+	e2e_start_tollgate "$TMP/$1.yaml" || return 1
 	tg_ns_take_iface "$IF_L" "$NS_L" "$LAN_HOST/24" "$LAN_GW" "$(tg_rand_mac)" || return 1
 	tg_ns_take_iface "$IF_W" "$NS_W" "$WAN_HOST/24" "$WAN_GW" "$(tg_rand_mac)" || return 1
 	ip -n "$NS_W" addr add "$FAR/32" dev lo || return 1
 	ip -n "$NS_W" addr add "$NEW_ADDR/32" dev lo || return 1
-	tel --wait 10 || {
-		echo "telemetry socket does not answer" >&2
-		return 1
-	}
+	e2e_tel_ready || return 1
 }
 
 start_http() { # ns, port, directory, log
@@ -426,8 +406,8 @@ check_ping down.ping_answered_again "$NS_L" "$LAN_GW"
 
 # ---- counters and exit -----------------------------------------------------------
 
-stop_http
-e2e_check_counters_host counters.kernel_equals_tollgate_lan_wan_host "$NS_H" "$IF_H" tap tap tun
+e2e_stop_http
+e2e_check_counters counters.kernel_equals_tollgate_lan_wan_host tap tap "$NS_H" "$IF_H" tun
 nonzero_drops() {
 	"$PY" - "$ROOT/test" "$PREFIX" <<'EOF'
 import sys
@@ -489,8 +469,8 @@ if [ "$not_ipv4" = 0 ]; then
 else
 	fail tap.kernel_sent_no_arp_into_host_port "host.not_ipv4 $not_ipv4"
 fi
-stop_http
-e2e_check_counters_host tap.counters.kernel_equals_tollgate "$NS_H" "$IF_H" tap tap tap
+e2e_stop_http
+e2e_check_counters tap.counters.kernel_equals_tollgate tap tap "$NS_H" "$IF_H" tap
 info "drops: $(nonzero_drops 2>&1)"
 e2e_check_clean_exit
 if ! ip -n "$NS_H" link show dev "$IF_H" >/dev/null 2>&1; then

@@ -7,12 +7,17 @@
 #
 #   pass NAME / fail NAME WHY [FILE|TEXT] / info TEXT / finish
 #   stop_tollgate                    SIGINT, wait, → tollgate's exit status
-#   e2e_cleanup NS...                stop tollgate, namespaces, EAL dir, TMP
+#   e2e_cleanup NS...                stop web servers and tollgate; namespaces,
+#                                    EAL dir, TMP
+#   e2e_stop_http                    stop the web servers in HTTP_PIDS
+#   e2e_start_tollgate CONFIG        start it, wait until it runs and IF_L,
+#                                    IF_W exist (TG_PID, $TMP/tollgate.log)
+#   e2e_tel_ready                    telemetry answers, or a message
 #   e2e_preflight WHAT TOOL...       root (for WHAT) and tools, or finish
 #   tel ARGS...                      test/tgtelemetry.py against PREFIX
 #   nsx NS COMMAND...                run COMMAND inside NS
 #   e2e_check_lan_arp                lan host resolved lan0's MAC
-#   e2e_check_counters NAME [LAN_KIND WAN_KIND]
+#   e2e_check_counters NAME [LAN_KIND WAN_KIND [HOST_NS HOST_IF HOST_KIND]]
 #                                    kernel vs tollgate counters, invariant,
 #                                    ports sum to pipeline
 #   e2e_check_clean_exit             stop tollgate; status, counters, EAL dir
@@ -63,7 +68,40 @@ stop_tollgate() { # → exit status of tollgate
 	return $rc
 }
 
+# Web servers started in namespaces: add each one's pid to HTTP_PIDS;
+# e2e_stop_http (and e2e_cleanup) stops them.
+HTTP_PIDS=()
+e2e_stop_http() {
+	local pid
+	for pid in "${HTTP_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	HTTP_PIDS=()
+}
+
+# Start tollgate on CONFIG (log: $TMP/tollgate.log, pid: TG_PID), wait
+# until it runs and its ports' kernel ends IF_L and IF_W exist. The
+# caller moves them at once: never restart a port, and link status is
+# not waited for (TESTING.md).
+e2e_start_tollgate() { # config
+	"$TOLLGATE" -c "$1" </dev/null >"$TMP/tollgate.log" 2>&1 &
+	TG_PID=$!
+	tg_wait_log "$TMP/tollgate.log" '^tollgate: running' 30 "$TG_PID" || return 1
+	tg_wait_iface "$IF_L" 10 || return 1
+	tg_wait_iface "$IF_W" 10 || return 1
+}
+
+# The telemetry socket answers (within 10 s), or a message on stderr.
+e2e_tel_ready() {
+	tel --wait 10 || {
+		echo "telemetry socket does not answer" >&2
+		return 1
+	}
+}
+
 e2e_cleanup() { # namespaces...
+	e2e_stop_http
 	stop_tollgate
 	tg_ns_destroy "$@"
 	rm -rf "$(tg_dpdk_rundir "$PREFIX")"
@@ -116,7 +154,7 @@ e2e_check_lan_arp() {
 	fi
 }
 
-tg_counters() { # → "lan_rx lan_tx wan_rx wan_tx rx tx generated host drops in_rings"
+tg_counters() { # → "lan_rx lan_tx wan_rx wan_tx host host_rx rx tx generated drops in_rings"
 	"$PY" - "$ROOT/test" "$PREFIX" <<'EOF'
 import sys
 sys.path.insert(0, sys.argv[1])
@@ -125,64 +163,82 @@ s = t.query(sys.argv[2], "/tollgate/stats")
 p = s.get("ports", {})
 print(p["lan"]["rx_packets"], p["lan"]["tx_packets"],
       p["wan"]["rx_packets"], p["wan"]["tx_packets"],
-      s["rx"], s["tx"], s["generated"], s.get("host", 0),
-      sum(t.drops_flat(s).values()), s.get("in_rings", 0))
+      s.get("host", 0), s.get("host_rx", 0), s["rx"], s["tx"],
+      s["generated"], sum(t.drops_flat(s).values()), s.get("in_rings", 0))
 EOF
 }
 
-kernel_counters() {
+kernel_counters() { # [host-ns host-if]: also the host port's interface
 	echo "$(tg_iface_stat "$NS_L" "$IF_L" tx_packets) $(tg_iface_stat "$NS_L" "$IF_L" rx_packets)" \
 		"$(tg_iface_stat "$NS_W" "$IF_W" tx_packets) $(tg_iface_stat "$NS_W" "$IF_W" rx_packets)"
+	if [ -n "${1:-}" ]; then
+		echo "$(tg_iface_stat "$1" "$2" tx_packets) $(tg_iface_stat "$1" "$2" rx_packets)"
+	else
+		echo "0 0"
+	fi
 }
 
 # Once traffic has stopped: what each namespace interface sent is what
 # tollgate received on that port, and what tollgate sent is what the
-# interface received. Read kernel, tollgate, kernel again and accept only
-# a stable reading (a late ARP could otherwise fall in between).
-# NAME is the first check's name; LAN_KIND/WAN_KIND (e.g. tap, tun) are
-# shown after the interface names in its detail line.
-e2e_check_counters() { # name [lan-kind wan-kind]
-	local name=$1 lk=${2:+ ($2)} wk=${3:+ ($3)}
-	local try k1 k2 t kl_tx kl_rx kw_tx kw_rx tl_rx tl_tx tw_rx tw_tx rx tx gen host drops inr detail
+# interface received; with a host port (HOST_NS, HOST_IF: the interface
+# tollgate moved there) the same for host_rx and host. Read kernel,
+# tollgate, kernel again and accept only a stable reading (a late ARP
+# could otherwise fall in between). NAME is the first check's name;
+# LAN_KIND/WAN_KIND/HOST_KIND (e.g. tap, tun) are shown after the
+# interface names in its detail line. Then, named after NAME without its
+# last part: rx + generated = tx + host + drops with nothing in the
+# rings, and rx = lan rx + wan rx + host_rx, tx = lan tx + wan tx.
+e2e_check_counters() { # name [lan-kind wan-kind [host-ns host-if host-kind]]
+	local name=$1 lk=${2:+ ($2)} wk=${3:+ ($3)} hns=${4:-} hif=${5:-} hk=${6:+ ($6)}
+	local try k1 k2 t kl_tx kl_rx kw_tx kw_rx kh_tx kh_rx ok detail
+	local tl_rx tl_tx tw_rx tw_tx host host_rx rx tx gen drops inr
 	sleep 0.5
 	for ((try = 0; try < 20; try++)); do
-		k1=$(kernel_counters)
+		k1=$(kernel_counters "$hns" "$hif")
 		t=$(tg_counters 2>"$TMP/tel.err") || t=
-		k2=$(kernel_counters)
+		k2=$(kernel_counters "$hns" "$hif")
 		if [ -z "$t" ] || [ "$k1" != "$k2" ]; then
 			sleep 0.3
 			continue
 		fi
-		read -r kl_tx kl_rx kw_tx kw_rx <<<"$k1"
-		read -r tl_rx tl_tx tw_rx tw_tx rx tx gen host drops inr <<<"$t"
+		read -r kl_tx kl_rx kw_tx kw_rx kh_tx kh_rx <<<"${k1//$'\n'/ }"
+		read -r tl_rx tl_tx tw_rx tw_tx host host_rx rx tx gen drops inr <<<"$t"
+		ok=0
 		if [ "$kl_tx" = "$tl_rx" ] && [ "$kl_rx" = "$tl_tx" ] &&
 			[ "$kw_tx" = "$tw_rx" ] && [ "$kw_rx" = "$tw_tx" ] &&
-			[ "$inr" = 0 ] && [ $((rx + gen)) = $((tx + host + drops)) ]; then
+			{ [ -z "$hns" ] || { [ "$kh_tx" = "$host_rx" ] && [ "$kh_rx" = "$host" ]; }; }; then
+			ok=1
+		fi
+		if [ "$ok" = 1 ] && [ "$inr" = 0 ] &&
+			[ $((rx + gen)) = $((tx + host + drops)) ]; then
 			break
 		fi
 		sleep 0.3
 	done
 	detail="kernel $IF_L$lk tx/rx ${kl_tx:-?}/${kl_rx:-?}, tollgate lan rx/tx ${tl_rx:-?}/${tl_tx:-?}; kernel $IF_W$wk tx/rx ${kw_tx:-?}/${kw_rx:-?}, tollgate wan rx/tx ${tw_rx:-?}/${tw_tx:-?}"
+	if [ -n "$hns" ]; then
+		detail="$detail; kernel $hif$hk tx/rx ${kh_tx:-?}/${kh_rx:-?}, tollgate host_rx/host ${host_rx:-?}/${host:-?}"
+	fi
 	if [ -z "${t:-}" ]; then
 		fail "$name" "no telemetry reading" "$TMP/tel.err"
-	elif [ "$kl_tx" = "$tl_rx" ] && [ "$kl_rx" = "$tl_tx" ] &&
-		[ "$kw_tx" = "$tw_rx" ] && [ "$kw_rx" = "$tw_tx" ]; then
+		return
+	elif [ "${ok:-0}" = 1 ]; then
 		pass "$name"
 		echo "     ($detail)"
 	else
 		fail "$name" "$detail"
 	fi
-	if [ -n "${t:-}" ] && [ $((rx + gen)) = $((tx + host + drops)) ] && [ "$inr" = 0 ]; then
-		pass counters.invariant_rx_plus_generated_eq_tx_plus_drops
+	if [ $((rx + gen)) = $((tx + host + drops)) ] && [ "$inr" = 0 ]; then
+		pass "${name%.*}.invariant_rx_plus_generated_eq_tx_plus_host_plus_drops"
 	else
-		fail counters.invariant_rx_plus_generated_eq_tx_plus_drops \
-			"rx ${rx:-?} + generated ${gen:-?} vs tx ${tx:-?} + host ${host:-?} + drops ${drops:-?}, in rings ${inr:-?}"
+		fail "${name%.*}.invariant_rx_plus_generated_eq_tx_plus_host_plus_drops" \
+			"rx $rx + generated $gen vs tx $tx + host $host + drops $drops, in rings $inr"
 	fi
-	if [ -n "${t:-}" ] && [ "$((tl_rx + tw_rx))" = "$rx" ] && [ "$((tl_tx + tw_tx))" = "$tx" ]; then
-		pass counters.ports_sum_to_pipeline
+	if [ $((tl_rx + tw_rx + host_rx)) = "$rx" ] && [ $((tl_tx + tw_tx)) = "$tx" ]; then
+		pass "${name%.*}.ports_and_host_sum_to_pipeline"
 	else
-		fail counters.ports_sum_to_pipeline \
-			"ports rx ${tl_rx:-?}+${tw_rx:-?} vs pipeline rx ${rx:-?}; ports tx ${tl_tx:-?}+${tw_tx:-?} vs pipeline tx ${tx:-?}"
+		fail "${name%.*}.ports_and_host_sum_to_pipeline" \
+			"ports rx $tl_rx+$tw_rx + host_rx $host_rx vs pipeline rx $rx; ports tx $tl_tx+$tw_tx vs pipeline tx $tx"
 	fi
 }
 
@@ -224,80 +280,3 @@ EOF
 }
 
 # ---- with a host port (test/e2e/host.sh) --------------------------------------
-#
-#   e2e_check_counters_host NAME HOST_NS HOST_IF [LAN_KIND WAN_KIND HOST_KIND]
-#                                    e2e_check_counters with the host port:
-#                                    its kernel interface (in HOST_NS) against
-#                                    host / host_rx as well
-
-tg_counters_host() { # → "lan_rx lan_tx wan_rx wan_tx host host_rx rx tx generated drops in_rings"
-	"$PY" - "$ROOT/test" "$PREFIX" <<'PYEOF'
-import sys
-sys.path.insert(0, sys.argv[1])
-import tgtelemetry as t
-s = t.query(sys.argv[2], "/tollgate/stats")
-p = s.get("ports", {})
-print(p["lan"]["rx_packets"], p["lan"]["tx_packets"],
-      p["wan"]["rx_packets"], p["wan"]["tx_packets"],
-      s["host"], s["host_rx"], s["rx"], s["tx"], s["generated"],
-      sum(t.drops_flat(s).values()), s.get("in_rings", 0))
-PYEOF
-}
-
-# Once traffic has stopped: each kernel interface (lan, wan, and the host
-# port's, which tollgate moved into HOST_NS) sent exactly what tollgate
-# received from it and received what tollgate sent to it — for the host
-# port, host_rx and host. Then (checks named after NAME without its last part,
-# "counters" for counters.x) rx + generated = tx + host + drops with
-# nothing in the rings, and rx = lan rx + wan rx + host_rx, tx = lan tx +
-# wan tx. Stable readings only (kernel, tollgate, kernel again).
-e2e_check_counters_host() { # name host-ns host-if [lan-kind wan-kind host-kind]
-	local name=$1 hns=$2 hif=$3 lk=${4:+ ($4)} wk=${5:+ ($5)} hk=${6:+ ($6)}
-	local try k1 k2 t kl_tx kl_rx kw_tx kw_rx kh_tx kh_rx
-	local tl_rx tl_tx tw_rx tw_tx host host_rx rx tx gen drops inr detail ok
-	sleep 0.5
-	for ((try = 0; try < 20; try++)); do
-		k1="$(kernel_counters) $(tg_iface_stat "$hns" "$hif" tx_packets) $(tg_iface_stat "$hns" "$hif" rx_packets)"
-		t=$(tg_counters_host 2>"$TMP/tel.err") || t=
-		k2="$(kernel_counters) $(tg_iface_stat "$hns" "$hif" tx_packets) $(tg_iface_stat "$hns" "$hif" rx_packets)"
-		if [ -z "$t" ] || [ "$k1" != "$k2" ]; then
-			sleep 0.3
-			continue
-		fi
-		read -r kl_tx kl_rx kw_tx kw_rx kh_tx kh_rx <<<"$k1"
-		read -r tl_rx tl_tx tw_rx tw_tx host host_rx rx tx gen drops inr <<<"$t"
-		ok=0
-		if [ "$kl_tx" = "$tl_rx" ] && [ "$kl_rx" = "$tl_tx" ] &&
-			[ "$kw_tx" = "$tw_rx" ] && [ "$kw_rx" = "$tw_tx" ] &&
-			[ "$kh_tx" = "$host_rx" ] && [ "$kh_rx" = "$host" ]; then
-			ok=1
-		fi
-		if [ "$ok" = 1 ] && [ "$inr" = 0 ] &&
-			[ $((rx + gen)) = $((tx + host + drops)) ]; then
-			break
-		fi
-		sleep 0.3
-	done
-	detail="kernel $IF_L$lk tx/rx ${kl_tx:-?}/${kl_rx:-?}, tollgate lan rx/tx ${tl_rx:-?}/${tl_tx:-?}; kernel $IF_W$wk tx/rx ${kw_tx:-?}/${kw_rx:-?}, tollgate wan rx/tx ${tw_rx:-?}/${tw_tx:-?}; kernel $hif$hk tx/rx ${kh_tx:-?}/${kh_rx:-?}, tollgate host_rx/host ${host_rx:-?}/${host:-?}"
-	if [ -z "${t:-}" ]; then
-		fail "$name" "no telemetry reading" "$TMP/tel.err"
-		return
-	elif [ "${ok:-0}" = 1 ]; then
-		pass "$name"
-		echo "     ($detail)"
-	else
-		fail "$name" "$detail"
-	fi
-	if [ $((rx + gen)) = $((tx + host + drops)) ] && [ "$inr" = 0 ]; then
-		pass "${name%.*}.invariant_rx_plus_generated_eq_tx_plus_host_plus_drops"
-	else
-		fail "${name%.*}.invariant_rx_plus_generated_eq_tx_plus_host_plus_drops" \
-			"rx $rx + generated $gen vs tx $tx + host $host + drops $drops, in rings $inr"
-	fi
-	if [ $((tl_rx + tw_rx + host_rx)) = "$rx" ] && [ $((tl_tx + tw_tx)) = "$tx" ]; then
-		pass "${name%.*}.ports_and_host_sum_to_pipeline"
-	else
-		fail "${name%.*}.ports_and_host_sum_to_pipeline" \
-			"ports rx $tl_rx+$tw_rx + host_rx $host_rx vs pipeline rx $rx; ports tx $tl_tx+$tw_tx vs pipeline tx $tx"
-	fi
-}

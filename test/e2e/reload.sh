@@ -302,12 +302,7 @@ setup() {
 	for ns in "$NS_L" "$NS_S" "$NS_2" "$NS_3"; do
 		tg_ns_create "$ns" || return 1
 	done
-	"$TOLLGATE" -c "$TMP/running.yaml" </dev/null >"$TMP/tollgate.log" 2>&1 &
-	TG_PID=$!
-	tg_wait_log "$TMP/tollgate.log" '^tollgate: running' 30 "$TG_PID" || return 1
-	# Ports are started: move the taps at once, never restart a port.
-	tg_wait_iface "$IF_L" 10 || return 1
-	tg_wait_iface "$IF_W" 10 || return 1
+	e2e_start_tollgate "$TMP/running.yaml" || return 1
 	tg_ns_take_iface "$IF_L" "$NS_L" "$LAN_HOST/24" "$LAN_GW" "$LAN_MAC" || return 1
 	# The switch: the wan tap and one veth per wan host on a bridge. The
 	# tap's kernel end starts with tollgate's MAC (and a bridge takes the
@@ -329,10 +324,7 @@ setup() {
 		ip -n "$hns" addr add "$FAR/32" dev lo || return 1
 	done
 	ip -n "$NS_S" link set dev br0 up || return 1
-	tel --wait 10 || {
-		echo "telemetry socket does not answer" >&2
-		return 1
-	}
+	e2e_tel_ready || return 1
 }
 if ! setup 2>"$TMP/setup.err"; then
 	fail setup "$(tail -1 "$TMP/setup.err")" "$TMP/tollgate.log"

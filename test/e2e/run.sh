@@ -71,20 +71,11 @@ EOF
 setup() {
 	tg_ns_create "$NS_L" || return 1
 	tg_ns_create "$NS_W" || return 1
-	"$TOLLGATE" -c "$TMP/tollgate.yaml" </dev/null >"$TMP/tollgate.log" 2>&1 &
-	TG_PID=$!
-	tg_wait_log "$TMP/tollgate.log" '^tollgate: running' 30 "$TG_PID" || return 1
-	# Ports are started by now: move the taps at once (never restart a
-	# port; link status is not waited for — TESTING.md).
-	tg_wait_iface "$IF_L" 10 || return 1
-	tg_wait_iface "$IF_W" 10 || return 1
+	e2e_start_tollgate "$TMP/tollgate.yaml" || return 1
 	tg_ns_take_iface "$IF_L" "$NS_L" "$LAN_HOST/24" "$LAN_GW" "$(tg_rand_mac)" || return 1
 	tg_ns_take_iface "$IF_W" "$NS_W" "$WAN_HOST/24" "$WAN_GW" "$(tg_rand_mac)" || return 1
 	ip -n "$NS_W" addr add "$FAR/32" dev lo || return 1
-	"$PY" "$ROOT/test/tgtelemetry.py" "$PREFIX" --wait 10 || {
-		echo "telemetry socket does not answer" >&2
-		return 1
-	}
+	e2e_tel_ready || return 1
 }
 if ! setup 2>"$TMP/setup.err"; then
 	fail setup "$(tail -1 "$TMP/setup.err")" "$TMP/tollgate.log"

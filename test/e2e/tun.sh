@@ -49,21 +49,10 @@ HTTP_PORT=8080
 # shellcheck disable=SC2034 # counted by pass and fail (lib.sh)
 passed=0 failed=0
 TG_PID=
-HTTP_PIDS=()
 TMP=$(mktemp -d /tmp/tg-e2e-tun.XXXXXX)
-
-stop_http() {
-	local pid
-	for pid in "${HTTP_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	HTTP_PIDS=()
-}
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
-	stop_http
 	e2e_cleanup "$NS_L" "$NS_W"
 }
 trap cleanup EXIT
@@ -100,13 +89,7 @@ EOF
 setup() {
 	tg_ns_create "$NS_L" || return 1
 	tg_ns_create "$NS_W" || return 1
-	"$TOLLGATE" -c "$TMP/tollgate.yaml" </dev/null >"$TMP/tollgate.log" 2>&1 &
-	TG_PID=$!
-	tg_wait_log "$TMP/tollgate.log" '^tollgate: running' 30 "$TG_PID" || return 1
-	# Ports are started: move both kernel ends at once (never restart a
-	# port; link status is not waited for — TESTING.md).
-	tg_wait_iface "$IF_L" 10 || return 1
-	tg_wait_iface "$IF_W" 10 || return 1
+	e2e_start_tollgate "$TMP/tollgate.yaml" || return 1
 	tg_ns_take_iface "$IF_L" "$NS_L" "$LAN_HOST/24" "$LAN_GW" "$(tg_rand_mac)" || return 1
 	ip -n "$NS_L" addr add "$LAN_FAR/32" dev lo || return 1
 	# The tun end: an address on the /30, no MAC, no default route; the
@@ -118,10 +101,7 @@ setup() {
 	for a in "$FAR" "$SRC_A" "$SRC_B"; do
 		ip -n "$NS_W" addr add "$a/32" dev lo || return 1
 	done
-	tel --wait 10 || {
-		echo "telemetry socket does not answer" >&2
-		return 1
-	}
+	e2e_tel_ready || return 1
 	if [ "$(tel /tollgate/interfaces --get wan0.port)" != wan ]; then
 		echo "/tollgate/interfaces has no wan0 on port wan" >&2
 		return 1
@@ -196,7 +176,7 @@ http_case() { # name, server ns, server addr, client ns
 			fail "$name" "sha256 $got_sum, want $want_sum ($(stat -c %s "$TMP/got") bytes)"
 		fi
 	fi
-	stop_http
+	e2e_stop_http
 }
 http_case tcp.http_download_tun_to_tap "$NS_W" "$WAN_HOST" "$NS_L"
 http_case tcp.http_download_tap_to_tun "$NS_L" "$LAN_HOST" "$NS_W"
