@@ -57,6 +57,11 @@ tg_app_host_start(const struct tg_config *cfg, struct rte_mempool *mp,
 			h->tap ? "net_tap" : "net_tun");
 		return -ENODEV;
 	}
+	/* Before the start brings it up: no IPv6 chatter into the pipeline
+	 * in the moment before tg_host_open(). */
+	rc = tg_host_silence(h->ifname, err, errlen);
+	if (rc < 0)
+		return rc;
 	/* One queue each way: only the host thread reads and writes it. The
 	 * tun/tap driver holds one mbuf per RX descriptor for as long as it
 	 * runs (they are the segments of one read()): 1024 would take half

@@ -462,6 +462,44 @@ fail:
 }
 
 int
+tg_host_silence(const char *ifname, char *err, size_t errlen)
+{
+	struct tg_host h;
+	char ext[256], eb[400];
+	int rc;
+
+	tg_host_err_set(err, errlen, "%s", "");
+	if (ifname == NULL || ifname[0] == '\0' ||
+		strlen(ifname) >= IF_NAMESIZE) {
+		tg_host_err_set(err, errlen, "invalid interface name");
+		return -EINVAL;
+	}
+	memset(&h, 0, sizeof(h));
+	snprintf(h.ifname, sizeof(h.ifname), "%s", ifname);
+	rc = nl_open(&h.nl, h.rx);
+	if (rc < 0) {
+		tg_host_err_set(err, errlen, "netlink socket: %s",
+			tg_host_why(rc, NULL, eb, sizeof(eb)));
+		return rc;
+	}
+	rc = link_index(&h.nl, ifname, &h.ifindex);
+	if (rc < 0) {
+		tg_host_err_set(err, errlen, "look up %s: %s", ifname,
+			tg_host_why(rc, NULL, eb, sizeof(eb)));
+	} else {
+		rc = link_no_ipv6_addrs(&h, ext, sizeof(ext));
+		if (rc == -EAFNOSUPPORT || rc == -EOPNOTSUPP)
+			rc = 0; /* no IPv6 here: nothing to silence */
+		else if (rc < 0)
+			tg_host_err_set(err, errlen,
+				"disable IPv6 addresses on %s: %s", ifname,
+				tg_host_why(rc, ext, eb, sizeof(eb)));
+	}
+	nl_close(&h.nl);
+	return rc;
+}
+
+int
 tg_host_ifindex(const struct tg_host *h)
 {
 	return h == NULL ? -EINVAL : h->ifindex;

@@ -66,6 +66,18 @@ int tg_host_open(const char *ifname, const char *netns, bool noarp,
 	struct tg_host **out, char *err, size_t errlen);
 
 /**
+ * Turn off IPv6 address generation on @p ifname in the caller's
+ * namespace, touching nothing else. For the moment between the device's
+ * creation and tg_host_open(): the driver brings the interface up when
+ * the port starts, and the kernel would send a router solicitation into
+ * the dataplane before tg_host_open() silences it. (A later move into
+ * another namespace resets the setting; tg_host_open() sets it again
+ * before the interface is up there.)
+ * @return 0 (also when the kernel has no IPv6), or -errno with @p err set.
+ */
+int tg_host_silence(const char *ifname, char *err, size_t errlen);
+
+/**
  * Make the interface's IPv4 addresses and routes equal @p want: add (or
  * replace) every wanted one, delete what an earlier call installed and
  * @p want no longer has. Never deletes what it did not install; re-adds a

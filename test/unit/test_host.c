@@ -566,6 +566,31 @@ test_host_open_stays_in_callers_namespace(void)
 	tg_host_close(h);
 }
 
+/* Before the port starts: IPv6 address generation off in the caller's
+ * namespace, nothing else touched (not up, not moved). */
+static void
+test_host_silence_in_callers_namespace(void)
+{
+	const char *ns = fx_ns();
+	char ifname[IFNAMSIZ], err[256];
+	const char *j;
+	int self, rc, rc2;
+
+	fx_ifname(ifname);
+	fx_tun(ns, ifname, false);
+	self = ns_enter(ns);
+	rc = tg_host_silence(ifname, err, sizeof(err));
+	rc2 = tg_host_silence("tgu-nosuchif", err, sizeof(err));
+	ns_leave(self);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	j = link_json(ns, ifname);
+	CU_ASSERT_TRUE(has(j, "\"inet6_addr_gen_mode\":\"none\""));
+	CU_ASSERT_FALSE(has(j, "\"UP\""));
+	CU_ASSERT_EQUAL(rc2, -ENODEV);
+	CU_ASSERT_TRUE(has(err, "tgu-nosuchif"));
+	CU_ASSERT_EQUAL(tg_host_silence("", err, sizeof(err)), -EINVAL);
+}
+
 /* A second open (after a restart of the control plane) finds the
  * interface already moved. */
 static void
@@ -998,6 +1023,7 @@ main(void)
 	ADD(test_host_open_silences_ipv6);
 	ADD(test_host_open_stays_in_callers_namespace);
 	ADD(test_host_open_again_finds_moved_interface);
+	ADD(test_host_silence_in_callers_namespace);
 	ADD(test_host_sync_installs_addresses_and_routes);
 	ADD(test_host_sync_reload_replaces_changed_state);
 	ADD(test_host_sync_keeps_what_others_installed);
