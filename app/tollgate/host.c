@@ -103,6 +103,33 @@ tg_app_host_after_reload(
 }
 
 void
+tg_app_host_tick(struct tg_app_host *ah, struct tg_control *ctl)
+{
+	char err[512];
+	int rc;
+
+	if (ah->nl == NULL)
+		return;
+	/* Under the reload lock: a reload syncs through the same handle,
+	 * and the running config cannot change underneath. */
+	pthread_mutex_lock(&ctl->reload_lock);
+	rc = tg_host_link_came_up(ah->nl);
+	if (rc > 0 && ctl->slot.cur != NULL) {
+		if (host_sync(ah, ctl->slot.cur->cfg, err, sizeof(err)) < 0)
+			TG_APP_LOG(WARNING,
+				"host: %s is up again, but restoring its "
+				"routes failed: %s",
+				ctl->slot.cur->cfg->host.ifname, err);
+		else
+			TG_APP_LOG(INFO,
+				"host: %s is up again: addresses and routes "
+				"restored",
+				ctl->slot.cur->cfg->host.ifname);
+	}
+	pthread_mutex_unlock(&ctl->reload_lock);
+}
+
+void
 tg_app_host_stop(struct tg_app_host *ah)
 {
 	tg_host_close(ah->nl);

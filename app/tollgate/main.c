@@ -323,6 +323,7 @@ main(int argc, char **argv)
 			reload_signal = 0;
 			reload_on_hup(&ctl);
 		}
+		tg_app_host_tick(&host, &ctl);
 		if (o.stats_period && rte_get_tsc_cycles() >= next_stats) {
 			tg_app_stats_print(&ctl, pl, stdout, false);
 			next_stats += o.stats_period * rte_get_tsc_hz();

@@ -61,6 +61,10 @@ int tg_app_host_start(const struct tg_config *cfg, struct rte_mempool *mp,
 int tg_app_host_after_reload(
 	void *arg, const struct tg_config *cfg, char *err, size_t errlen);
 
+/** From the main loop: when the host interface came back up after
+ *  somebody set it down (the kernel dropped its routes), sync again. */
+void tg_app_host_tick(struct tg_app_host *ah, struct tg_control *ctl);
+
 void tg_app_host_stop(struct tg_app_host *ah);
 
 /** Stop and close the ports (pcap files are flushed on close). */

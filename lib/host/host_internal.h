@@ -6,6 +6,7 @@
 #define TG_HOST_INTERNAL_H
 
 #include <net/if.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,9 @@ struct tg_host_nl {
 
 struct tg_host {
 	struct tg_host_nl nl; /* in the interface's namespace */
+	/* the same namespace, bound to RTMGRP_LINK: the link's changes */
+	struct tg_host_nl mon;
+	bool was_up; /* as the last link event said */
 	char rx[TG_HOST_RX_BUF];
 	int ifindex;
 	char ifname[IF_NAMESIZE];

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE /* setns(), strerror_r returning char * */
 #endif
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
@@ -58,7 +59,7 @@ tg_host_why(int rc, const char *ext, char *buf, size_t len)
 /* -------------------------------------------------------------- sockets */
 
 static int
-nl_open(struct tg_host_nl *nl, char *rx)
+nl_open(struct tg_host_nl *nl, char *rx, unsigned int groups)
 {
 	int one = 1;
 
@@ -72,7 +73,7 @@ nl_open(struct tg_host_nl *nl, char *rx)
 		nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
 	(void)mnl_socket_setsockopt(
 		nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
-	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if (mnl_socket_bind(nl->sock, groups, MNL_SOCKET_AUTOPID) < 0) {
 		int rc = -errno;
 
 		mnl_socket_close(nl->sock);
@@ -98,8 +99,8 @@ nl_close(struct tg_host_nl *nl)
  * the socket, and come back, so the caller's thread ends where it was.
  */
 static int
-nl_open_in(struct tg_host_nl *nl, char *rx, int nsfd, const char *netns,
-	char *err, size_t errlen)
+nl_open_in(struct tg_host_nl *nl, char *rx, unsigned int groups, int nsfd,
+	const char *netns, char *err, size_t errlen)
 {
 	char eb[160];
 	int self, rc;
@@ -119,7 +120,7 @@ nl_open_in(struct tg_host_nl *nl, char *rx, int nsfd, const char *netns,
 		close(self);
 		return rc;
 	}
-	rc = nl_open(nl, rx);
+	rc = nl_open(nl, rx, groups);
 	if (rc < 0)
 		tg_host_err_set(err, errlen, "netns %s: netlink socket: %s",
 			netns, tg_host_why(rc, NULL, eb, sizeof(eb)));
@@ -341,7 +342,7 @@ host_find(struct tg_host *h, int nsfd, const char *netns, char *err,
 	int rc, idx;
 
 	if (nsfd >= 0) {
-		rc = nl_open(&own, h->rx);
+		rc = nl_open(&own, h->rx, 0);
 		if (rc < 0) {
 			tg_host_err_set(err, errlen, "netlink socket: %s",
 				tg_host_why(rc, NULL, eb, sizeof(eb)));
@@ -435,9 +436,16 @@ tg_host_open(const char *ifname, const char *netns, bool noarp,
 				path, tg_host_why(rc, NULL, eb, sizeof(eb)));
 			goto fail;
 		}
-		rc = nl_open_in(&h->nl, h->rx, nsfd, netns, err, errlen);
+		rc = nl_open_in(&h->nl, h->rx, 0, nsfd, netns, err, errlen);
+		/* and one that hears the link's changes (see
+		 * tg_host_link_came_up) */
+		if (rc == 0)
+			rc = nl_open_in(&h->mon, h->rx, RTMGRP_LINK, nsfd,
+				netns, err, errlen);
 	} else {
-		rc = nl_open(&h->nl, h->rx);
+		rc = nl_open(&h->nl, h->rx, 0);
+		if (rc == 0)
+			rc = nl_open(&h->mon, h->rx, RTMGRP_LINK);
 		if (rc < 0)
 			tg_host_err_set(err, errlen, "netlink socket: %s",
 				tg_host_why(rc, NULL, eb, sizeof(eb)));
@@ -450,6 +458,9 @@ tg_host_open(const char *ifname, const char *netns, bool noarp,
 	rc = host_setup(h, noarp, err, errlen);
 	if (rc < 0)
 		goto fail;
+	/* What the set-up itself did (down, up) is no news: read it away. */
+	(void)tg_host_link_came_up(h);
+	h->was_up = true;
 	if (nsfd >= 0)
 		close(nsfd);
 	*out = h;
@@ -476,7 +487,7 @@ tg_host_silence(const char *ifname, char *err, size_t errlen)
 	}
 	memset(&h, 0, sizeof(h));
 	snprintf(h.ifname, sizeof(h.ifname), "%s", ifname);
-	rc = nl_open(&h.nl, h.rx);
+	rc = nl_open(&h.nl, h.rx, 0);
 	if (rc < 0) {
 		tg_host_err_set(err, errlen, "netlink socket: %s",
 			tg_host_why(rc, NULL, eb, sizeof(eb)));
@@ -500,6 +511,48 @@ tg_host_silence(const char *ifname, char *err, size_t errlen)
 }
 
 int
+tg_host_link_came_up(struct tg_host *h)
+{
+	int came_up = 0, len;
+	ssize_t n;
+
+	if (h == NULL || h->mon.sock == NULL)
+		return -EINVAL;
+	for (;;) {
+		const struct nlmsghdr *m = (const struct nlmsghdr *)h->rx;
+
+		n = recv(mnl_socket_get_fd(h->mon.sock), h->rx, TG_HOST_RX_BUF,
+			MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0 && errno == ENOBUFS) {
+			/* Events were lost: the link may have gone down and
+			 * up unseen. Syncing once too often is harmless. */
+			came_up = 1;
+			continue;
+		}
+		if (n < 0)
+			return -errno;
+		for (len = (int)n; mnl_nlmsg_ok(m, len);
+			m = mnl_nlmsg_next(m, &len)) {
+			const struct ifinfomsg *ifi;
+			bool up;
+
+			if (m->nlmsg_type != RTM_NEWLINK)
+				continue;
+			ifi = mnl_nlmsg_get_payload(m);
+			if (ifi->ifi_index != h->ifindex)
+				continue;
+			up = (ifi->ifi_flags & IFF_UP) != 0;
+			if (up && !h->was_up)
+				came_up = 1;
+			h->was_up = up;
+		}
+	}
+	return came_up;
+}
+
+int
 tg_host_ifindex(const struct tg_host *h)
 {
 	return h == NULL ? -EINVAL : h->ifindex;
@@ -511,6 +564,7 @@ tg_host_close(struct tg_host *h)
 	if (h == NULL)
 		return;
 	nl_close(&h->nl);
+	nl_close(&h->mon);
 	free(h->addrs);
 	free(h->routes);
 	free(h);

@@ -101,6 +101,15 @@ int tg_host_sync(struct tg_host *h, const struct tg_host_state *want, char *err,
 int tg_host_ifindex(const struct tg_host *h);
 
 /**
+ * Has the interface come back up since the last call? Somebody set it down
+ * and up again (`ip link set … down`): the kernel then deleted every route
+ * through it, and a tg_host_sync() puts them back. Reads the link events
+ * of its namespace without blocking; 1 also when events were lost.
+ * @return 1, 0, or -errno. The thread that uses @p h.
+ */
+int tg_host_link_came_up(struct tg_host *h);
+
+/**
  * Close the socket. Deletes neither the interface (it goes away with the
  * DPDK port) nor what was installed. NULL is a no-op.
  */

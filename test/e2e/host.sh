@@ -27,7 +27,7 @@
 #     reload back: HTTP answers again;
 #   - reload a new static route: the kernel gets it; reload back: it is gone;
 #   - the interface set down by hand: writes counted as host.kernel_refused;
-#     up again and a reload: the routes the kernel deleted are back;
+#     up again: tollgate restores the routes the kernel deleted;
 #   - counters: every kernel interface (lan, wan, host) against tollgate's,
 #     rx + generated = tx + host + drops; a clean exit; the host interface is
 #     gone from the host namespace afterwards;
@@ -380,8 +380,8 @@ fi
 # ---- the interface set down by hand ------------------------------------------------
 #
 # Writes to a down tun fail: counted as host.kernel_refused. The kernel
-# deletes the static routes of a down interface; after it is up again, a
-# reload (of the same file) puts them back (docs/host.md, troubleshooting).
+# deletes the static routes of a down interface; when it is up again,
+# tollgate puts them back by itself (docs/host.md, troubleshooting).
 
 kr0=$(stat_get drops.host.kernel_refused)
 ip -n "$NS_H" link set dev "$IF_H" down
@@ -395,12 +395,17 @@ else
 		"host.kernel_refused $kr0 -> $kr1" "$TMP/ping-down.out"
 fi
 ip -n "$NS_H" link set dev "$IF_H" up
-r=$(reload_file "$TMP/tun.yaml" 2>&1)
-view=$(kernel_view tun 2>&1)
-if [ "${r%% *}" = ok ] && [ "$view" = ok ]; then
-	pass down.reload_after_up_restores_routes
+# tollgate hears the link come back (its main loop, every 100 ms) and
+# gives the kernel its routes again, without a reload.
+for ((i = 0; i < 30; i++)); do
+	view=$(kernel_view tun 2>&1)
+	[ "$view" = ok ] && break
+	sleep 0.1
+done
+if [ "$view" = ok ] && grep -q "is up again: addresses and routes restored" "$TMP/tollgate.log"; then
+	pass down.link_up_again_restores_routes
 else
-	fail down.reload_after_up_restores_routes "reload: $r; kernel: $view"
+	fail down.link_up_again_restores_routes "kernel: $view" "$TMP/tollgate.log"
 fi
 check_ping down.ping_answered_again "$NS_L" "$LAN_GW"
 

@@ -591,6 +591,38 @@ test_host_silence_in_callers_namespace(void)
 	CU_ASSERT_EQUAL(tg_host_silence("", err, sizeof(err)), -EINVAL);
 }
 
+/* Somebody sets the link down and up: tg_host_link_came_up() says so,
+ * once; the routes the kernel dropped come back with a sync. */
+static void
+test_host_link_came_up(void)
+{
+	const char *ns;
+	char ifname[IFNAMSIZ];
+	struct tg_host *h = open_moved(&ns, ifname, false, false);
+	struct tg_host_state st =
+		state(0, "10.0.0.1/24", "10.9.0.0/16@10.0.0.1");
+
+	CU_ASSERT_EQUAL(sync_st(h, &st), 0);
+	CU_ASSERT_EQUAL(tg_host_link_came_up(h), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		sh("ip -n %s link set dev %s down", ns, ifname), 0);
+	CU_ASSERT_EQUAL(tg_host_link_came_up(h), 0);
+	CU_ASSERT_EQUAL(n_routes(ns, ifname, "10.9.0.0/16"), 0);
+	CU_ASSERT_EQUAL_FATAL(sh("ip -n %s link set dev %s up", ns, ifname), 0);
+	CU_ASSERT_EQUAL(tg_host_link_came_up(h), 1);
+	CU_ASSERT_EQUAL(tg_host_link_came_up(h), 0);
+	CU_ASSERT_EQUAL(sync_st(h, &st), 0);
+	CU_ASSERT_TRUE(has_route(ns, ifname, "10.9.0.0/16", "10.0.0.1"));
+	/* other links' events are not this one's */
+	CU_ASSERT_EQUAL_FATAL(
+		sh("ip -n %s link set dev lo down; ip -n %s link set dev lo up",
+			ns, ns),
+		0);
+	CU_ASSERT_EQUAL(tg_host_link_came_up(h), 0);
+	CU_ASSERT_EQUAL(tg_host_link_came_up(NULL), -EINVAL);
+	tg_host_close(h);
+}
+
 /* A second open (after a restart of the control plane) finds the
  * interface already moved. */
 static void
@@ -1024,6 +1056,7 @@ main(void)
 	ADD(test_host_open_stays_in_callers_namespace);
 	ADD(test_host_open_again_finds_moved_interface);
 	ADD(test_host_silence_in_callers_namespace);
+	ADD(test_host_link_came_up);
 	ADD(test_host_sync_installs_addresses_and_routes);
 	ADD(test_host_sync_reload_replaces_changed_state);
 	ADD(test_host_sync_keeps_what_others_installed);
