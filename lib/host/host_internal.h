@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/netlink.h>
 
 #include "tg_host.h"
 
@@ -32,7 +33,8 @@ struct tg_host {
 	/* the same namespace, bound to RTMGRP_LINK: the link's changes */
 	struct tg_host_nl mon;
 	bool was_up; /* as the last link event said */
-	char rx[TG_HOST_RX_BUF];
+	/* netlink messages are read in place: aligned like them */
+	char rx[TG_HOST_RX_BUF] __attribute__((aligned(NLMSG_ALIGNTO)));
 	int ifindex;
 	char ifname[IF_NAMESIZE];
 	/* What earlier syncs installed and no later one deleted yet: only
