@@ -108,8 +108,10 @@ def routes_yaml(n, shifted):
     return "".join(lines), blocks28
 
 
-def config_yaml(n, shifted, prefix, memory_mb, no_rx):
+def config_yaml(n, shifted, prefix, memory_mb, no_rx, host_ns=None):
     routes, blocks28 = routes_yaml(n, shifted)
+    host = ("host: {netns: %s, ifname: %s}\n" % (host_ns, host_ns[:15])
+            if host_ns else "")
     dev = ",no-rx=1" if no_rx else ""
     # LPM sized for the table: every route, and a tbl8 group per /24 that
     # holds /28s, with some room.
@@ -130,9 +132,9 @@ def config_yaml(n, shifted, prefix, memory_mb, no_rx):
             "limits:\n"
             "  max_routes: %d\n"
             "  lpm_tbl8: %d\n"
-            "routes:\n%s"
+            "routes:\n%s%s"
             % (n, " (all prefixes shifted)" if shifted else "", memory_mb,
-               prefix, dev, dev, max_routes, tbl8, routes))
+               prefix, dev, dev, max_routes, tbl8, routes, host))
 
 
 # ---- run ------------------------------------------------------------------------
@@ -169,6 +171,10 @@ def main():
     ap.add_argument("--memory-mb", type=int, default=1024)
     ap.add_argument("--no-rx", action="store_true",
                     help="idle ports (net_null no-rx=1)")
+    ap.add_argument("--host", action="store_true",
+                    help="with a host port in a namespace of its own: every "
+                         "route also goes to the kernel, every reload syncs "
+                         "them")
     ap.add_argument("--keep", action="store_true",
                     help="keep the temporary directory (configs, log)")
     a = ap.parse_args()
@@ -178,11 +184,17 @@ def main():
     prefix = "tgrs%d" % os.getpid()
     tmp = tempfile.mkdtemp(prefix="tg-reload-scale.")
     fa, fb = os.path.join(tmp, "a.yaml"), os.path.join(tmp, "b.yaml")
+    host_ns = None
+    if a.host:
+        host_ns = "tgrs%d" % (os.getpid() % 100000)
+        subprocess.run(["ip", "netns", "add", host_ns], check=True)
     t0 = time.perf_counter()
     with open(fa, "w") as f:
-        f.write(config_yaml(a.routes, False, prefix, a.memory_mb, a.no_rx))
+        f.write(config_yaml(a.routes, False, prefix, a.memory_mb, a.no_rx,
+                            host_ns))
     with open(fb, "w") as f:
-        f.write(config_yaml(a.routes, True, prefix, a.memory_mb, a.no_rx))
+        f.write(config_yaml(a.routes, True, prefix, a.memory_mb, a.no_rx,
+                            host_ns))
     gen_s = time.perf_counter() - t0
 
     # Parse and validate alone, for scale.
@@ -260,10 +272,14 @@ def main():
                 proc.wait()
         log.close()
         shutil.rmtree(runtime_dir(prefix), ignore_errors=True)
+        if host_ns:
+            subprocess.run(["ip", "netns", "del", host_ns], check=False)
 
     mb = os.path.getsize(fa) / 1e6
-    print("## tollgate reload at scale: %d routes (%.1f MB of YAML), %s ports"
-          % (a.routes, mb, "idle" if a.no_rx else "busy net_null"))
+    print("## tollgate reload at scale: %d routes (%.1f MB of YAML), %s ports%s"
+          % (a.routes, mb, "idle" if a.no_rx else "busy net_null",
+             ", host port (every route also in the kernel)" if a.host
+             else ""))
     print()
     print("start-up: %.0f ms to the \"running\" line, %.0f ms until telemetry "
           "answers with generation 1; `--check` (parse + validate only): "
