@@ -185,6 +185,10 @@ void tg_cfg_schema_defaults(struct tg_config *cfg);
 /* Walk the top-level mapping into c->cfg. */
 void tg_cfg_schema_walk(struct tg_cfg_ctx *c, const yaml_node_t *root);
 uint32_t tg_cfg_mask(uint32_t len); /* prefix length → netmask */
+/* A dotted quad (decimal, no leading zeros), and "a.b.c.d/len" with len
+ * 0..32: the whole string, nothing after it. */
+bool tg_cfg_ipv4_parse(const char *s, uint32_t *addr);
+bool tg_cfg_prefix_parse(const char *s, uint32_t *addr, uint32_t *len);
 void tg_cfg_ipv4_fmt(uint32_t addr, char buf[16]);
 /* The set of an EAL -l list ("0-1", "0,2-3"): NULL, or what is wrong. */
 const char *tg_cfg_lcores_parse(const char *s, uint64_t set[2]);
@@ -193,6 +197,12 @@ const char *tg_cfg_lcores_parse(const char *s, uint64_t set[2]);
 
 /* The F_FN of the top-level key: @p base is the struct tg_config. */
 bool tg_cfg_local_filter_walk(
+	struct tg_cfg_ctx *c, const yaml_node_t *v, void *base);
+
+/* ---- interfaces[].filters (config_filters.c). ---- */
+
+/* The F_FN of the interface's key: @p base is the struct tg_cfg_iface. */
+bool tg_cfg_filters_walk(
 	struct tg_cfg_ctx *c, const yaml_node_t *v, void *base);
 
 /* ---- Cross-references and section-wide rules (config_validate.c). ---- */

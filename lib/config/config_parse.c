@@ -771,8 +771,13 @@ tg_config_load(
 void
 tg_config_free(struct tg_config *cfg)
 {
+	unsigned int i, d;
+
 	if (cfg == NULL)
 		return;
+	for (i = 0; i < cfg->n_ifaces && i < TG_MAX_PORTS; i++)
+		for (d = 0; d < TG_CFG_FILTER__DIRS; d++)
+			free(cfg->ifaces[i].filters[d].rules);
 	free(cfg->routes);
 	free(cfg->neighbors);
 	free(cfg->source);

@@ -47,16 +47,16 @@ ipv4_scan(const char *s, uint32_t *addr)
 	return s;
 }
 
-static bool
-ipv4_parse(const char *s, uint32_t *addr)
+bool
+tg_cfg_ipv4_parse(const char *s, uint32_t *addr)
 {
 	s = ipv4_scan(s, addr);
 	return s != NULL && *s == '\0';
 }
 
 /* "a.b.c.d/len", len 0..32 */
-static bool
-prefix_parse(const char *s, uint32_t *addr, uint32_t *len)
+bool
+tg_cfg_prefix_parse(const char *s, uint32_t *addr, uint32_t *len)
 {
 	size_t n;
 
@@ -240,7 +240,7 @@ check_if_address(const char *s, void *dst, char *msg, size_t len)
 	uint32_t a, plen, host;
 	char net[16];
 
-	if (!prefix_parse(s, &a, &plen) || plen == 0) {
+	if (!tg_cfg_prefix_parse(s, &a, &plen) || plen == 0) {
 		snprintf(msg, len,
 			"invalid address '%.40s': expected a.b.c.d/len with "
 			"len 1..32",
@@ -271,7 +271,7 @@ check_prefix(const char *s, void *dst, char *msg, size_t len)
 	uint32_t a, plen;
 	char net[16];
 
-	if (!prefix_parse(s, &a, &plen)) {
+	if (!tg_cfg_prefix_parse(s, &a, &plen)) {
 		snprintf(msg, len,
 			"invalid prefix '%.40s': expected a.b.c.d/len with len "
 			"0..32",
@@ -296,7 +296,7 @@ check_host(const char *s, void *dst, char *msg, size_t len)
 {
 	uint32_t a;
 
-	if (!ipv4_parse(s, &a)) {
+	if (!tg_cfg_ipv4_parse(s, &a)) {
 		snprintf(msg, len, "invalid address '%.40s': expected a.b.c.d",
 			s);
 		return false;
@@ -414,7 +414,7 @@ static const struct tg_cfg_field iface_fields[] = {
 	[IF_PORT] = F_REF("port"),
 	[IF_ADDRESS] = F_CHECK("address", 0, check_if_address, REQ),
 	F_UINT("mtu", struct tg_cfg_iface, mtu, 68, 9000, 0),
-	F_TODO("filters"),
+	F_FN("filters", tg_cfg_filters_walk, 0),
 };
 
 enum { RT_PREFIX, RT_VIA, RT_IFACE };
@@ -829,7 +829,7 @@ static const struct tg_cfg_field top_fields[] = {
 	F_MAP("limits", limits, limits_fields),
 	F_FN("local_filter", tg_cfg_local_filter_walk, 0),
 	F_FN("host", fn_host, 0),
-	F_TODO("filters"), F_TODO("nat"), F_TODO("firewall"), F_TODO("ipsec"),
+	F_TODO("nat"), F_TODO("firewall"), F_TODO("ipsec"),
 };
 /* clang-format on */
 

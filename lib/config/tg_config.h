@@ -52,6 +52,86 @@ struct tg_cfg_port {
 		device_pos; /**< of the device value: start-up errors */
 };
 
+/*
+ * interfaces[].filters: — the filter hook (RRAS packet filters): per
+ * interface an inbound list (packets that arrived on it) and an outbound
+ * list (packets that leave by it), on transit, target and source traffic
+ * alike. Reload.
+ */
+#define TG_CFG_FILTER_RULE_NAME_MAX 64	    /**< incl. NUL */
+#define TG_CFG_FILTER_MAX_RULES	    1000000 /**< per list */
+
+enum tg_cfg_filter_dir {
+	TG_CFG_FILTER_IN = 0, /**< inbound: the receiving interface */
+	TG_CFG_FILTER_OUT,    /**< outbound: the next-hop interface */
+	TG_CFG_FILTER__DIRS
+};
+
+enum tg_cfg_filter_mode {
+	/** "deny-listed": pass everything except what a rule denies */
+	TG_CFG_FILTER_DENY_LISTED = 0,
+	/** "allow-listed": drop everything except what a rule allows */
+	TG_CFG_FILTER_ALLOW_LISTED,
+};
+
+enum tg_cfg_filter_action {
+	TG_CFG_FILTER_ALLOW = 0,
+	TG_CFG_FILTER_DENY,
+};
+
+/** What a rule matches on: every condition given must hold. */
+#define TG_CFG_FR_SPORT	      0x01 /**< sport_lo..sport_hi given */
+#define TG_CFG_FR_DPORT	      0x02
+#define TG_CFG_FR_ICMP_TYPE   0x04
+#define TG_CFG_FR_ICMP_CODE   0x08 /**< only with a type */
+#define TG_CFG_FR_ESTABLISHED 0x10 /**< TCP with ACK or RST set */
+#define TG_CFG_FR_L4                                                           \
+	(TG_CFG_FR_SPORT | TG_CFG_FR_DPORT | TG_CFG_FR_ICMP_TYPE |             \
+		TG_CFG_FR_ICMP_CODE | TG_CFG_FR_ESTABLISHED)
+
+struct tg_cfg_filter_rule {
+	char name[TG_CFG_FILTER_RULE_NAME_MAX]; /**< unique in its list */
+	uint8_t action;	 /**< enum tg_cfg_filter_action; default: deny
+			      in a deny-listed list, allow in an
+			      allow-listed one */
+	uint8_t match;	 /**< TG_CFG_FR_* */
+	bool any_proto;	 /**< no protocol given: every protocol */
+	uint8_t proto;	 /**< IP protocol when !any_proto */
+	uint32_t src;	 /**< host order, host bits zero */
+	uint8_t src_len; /**< 0 = any */
+	uint32_t dst;
+	uint8_t dst_len;
+	uint16_t sport_lo, sport_hi; /**< TCP/UDP, inclusive */
+	uint16_t dport_lo, dport_hi;
+	uint8_t icmp_type, icmp_code;
+	struct tg_cfg_pos pos; /**< of the rule's mapping */
+};
+
+/** Same name and definition (action and every match field; not the
+ *  position in the file). */
+static inline bool
+tg_cfg_filter_rule_same(
+	const struct tg_cfg_filter_rule *a, const struct tg_cfg_filter_rule *b)
+{
+	return a->action == b->action && a->match == b->match &&
+	       a->any_proto == b->any_proto &&
+	       (a->any_proto || a->proto == b->proto) && a->src == b->src &&
+	       a->src_len == b->src_len && a->dst == b->dst &&
+	       a->dst_len == b->dst_len && a->sport_lo == b->sport_lo &&
+	       a->sport_hi == b->sport_hi && a->dport_lo == b->dport_lo &&
+	       a->dport_hi == b->dport_hi && a->icmp_type == b->icmp_type &&
+	       a->icmp_code == b->icmp_code &&
+	       __builtin_strcmp(a->name, b->name) == 0;
+}
+
+struct tg_cfg_filter_list {
+	bool set;     /**< the direction is configured */
+	uint8_t mode; /**< enum tg_cfg_filter_mode */
+	uint32_t n_rules;
+	struct tg_cfg_filter_rule *rules; /**< malloc'd, in list order */
+	struct tg_cfg_pos pos;
+};
+
 /** interfaces: — IPv4 settings of a port (one interface per port). */
 struct tg_cfg_iface {
 	char name[TG_NAME_MAX];
@@ -59,6 +139,7 @@ struct tg_cfg_iface {
 	uint32_t addr;	    /**< the appliance's address on it */
 	uint8_t prefix_len; /**< 1..32 (0 is rejected) */
 	uint16_t mtu;	    /**< IP MTU, default 1500, 68..9000 */
+	struct tg_cfg_filter_list filters[TG_CFG_FILTER__DIRS];
 	struct tg_cfg_pos pos;
 };
 

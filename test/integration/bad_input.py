@@ -260,7 +260,7 @@ def config_cases(prefix, tollgate_bin):
            r"missing required key 'address'"),
           (pos(t, "    ^adress:"), "interfaces[0]",
            r"unknown key 'adress' \(valid keys: name, port, address, "
-           r"mtu\)")])
+           r"mtu, filters\)")])
     t = edit(B, "  no_huge: true\n", "  no_huge: true\n  no_huge: false\n")
     case("key.duplicate", t,
          [(pos(t, "  ^no_huge: false"), "dpdk.no_huge",
@@ -369,11 +369,30 @@ def config_cases(prefix, tollgate_bin):
     t = B + "ipsec: {}\n"
     case("unsupported.ipsec_section", t,
          [(pos(t, "^ipsec:"), "ipsec", r"not supported yet.*")])
+
+    # --- interfaces[].filters -------------------------------------------
     t = edit(B, "    address: 10.1.0.1/24\n",
              "    address: 10.1.0.1/24\n    filters: []\n")
-    case("unsupported.interface_filters", t,
-         [(pos(t, "    ^filters: []"), "interfaces[1].filters",
-           r"not supported yet.*")])
+    case("filters.not_a_mapping", t,
+         [(pos(t, "    filters: ^[]"), "interfaces[1].filters",
+           r"expected a mapping, got a list")])
+    t = edit(B, "    address: 10.1.0.1/24\n",
+             "    address: 10.1.0.1/24\n    filters:\n      inbound:\n"
+             "        mode: deny-listed\n        rules:\n"
+             "          - name: no-web\n            dst_port: 80\n"
+             "          - name: no-web\n")
+    case("filters.rule_errors", t,
+         [(pos(t, "            ^dst_port: 80"),
+           "interfaces[1].filters.inbound.rules[0].dst_port",
+           r"dst_port needs protocol: tcp or udp"),
+          (pos(t, "          - name: ^no-web", nth=2),
+           "interfaces[1].filters.inbound.rules[1].name",
+           r"duplicate rule name 'no-web' \(first at line %d\)" %
+           pos(t, "          - name: ^no-web")[0])])
+    t = B + "filters: {}\n"
+    case("filters.only_per_interface", t,
+         [(pos(t, "^filters:"), None,
+           r"unknown key 'filters' \(valid keys: dpdk, .*, host\)")])
 
     # --- whole files ---------------------------------------------------
     case("file.empty", "",

@@ -210,8 +210,7 @@ test_config_rejects_bad_keys(void)
 static void
 test_config_rejects_unsupported_sections(void)
 {
-	static const char *const keys[] = {
-		"filters", "nat", "firewall", "ipsec"};
+	static const char *const keys[] = {"nat", "firewall", "ipsec"};
 	char yaml[256];
 	size_t i;
 
@@ -221,16 +220,6 @@ test_config_rejects_unsupported_sections(void)
 
 		snprintf(yaml, sizeof(yaml), PORTS "%s: {}\n", keys[i]);
 		check_bad(&b, __LINE__);
-	}
-	{
-		static const struct bad t[] = {
-			{PORTS IFACE "    filters: [drop-all]\n", 8, 5,
-				"interfaces[0].filters",
-				"not supported yet (planned; see the issue "
-				"tracker)"},
-		};
-
-		CHECK_BAD_TABLE(t);
 	}
 }
 
@@ -1031,7 +1020,12 @@ static const char full_yaml[] =
 	"interfaces:\n"
 	"  - {name: lan, port: lan_1, address: 10.0.0.1/31, mtu: 9000}\n"
 	"  - {name: wan, port: wan-2, address: 192.0.2.7/32, mtu: 68}\n"
-	"  - {name: p3, port: p3, address: 10.0.0.2/31}\n"
+	"  - {name: p3, port: p3, address: 10.0.0.2/31, filters: {inbound: "
+	"{mode: allow-listed, rules: [{name: ssh, protocol: tcp, src: "
+	"10.0.0.0/8, dst_port: \"22-23\", established: true}, {name: ping, "
+	"action: deny, protocol: icmp, dst: 192.0.2.1, icmp_type: 8, "
+	"icmp_code: 0}]}, outbound: {mode: deny-listed, rules: [{name: dns, "
+	"action: allow, protocol: udp, src_port: 53}]}}}\n"
 	"routes:\n"
 	"  - {prefix: 0.0.0.0/0, via: 10.0.0.0, interface: lan}\n"
 	"  - {prefix: 1.2.3.4/32, interface: wan}\n"
@@ -1096,6 +1090,19 @@ test_config_reads_every_key(void)
 	CU_ASSERT_EQUAL(cfg->ifaces[1].prefix_len, 32);
 	CU_ASSERT_EQUAL(cfg->ifaces[1].mtu, 68);
 	CU_ASSERT_EQUAL(cfg->ifaces[2].port, 2);
+	CU_ASSERT_FALSE(cfg->ifaces[0].filters[TG_CFG_FILTER_IN].set);
+	CU_ASSERT_TRUE(cfg->ifaces[2].filters[TG_CFG_FILTER_IN].set);
+	CU_ASSERT_EQUAL_FATAL(
+		cfg->ifaces[2].filters[TG_CFG_FILTER_IN].n_rules, 2);
+	CU_ASSERT_EQUAL(
+		cfg->ifaces[2].filters[TG_CFG_FILTER_IN].rules[0].dport_hi, 23);
+	CU_ASSERT_EQUAL(cfg->ifaces[2].filters[TG_CFG_FILTER_IN].rules[1].dst,
+		0xc0000201);
+	CU_ASSERT_EQUAL_FATAL(
+		cfg->ifaces[2].filters[TG_CFG_FILTER_OUT].n_rules, 1);
+	CU_ASSERT_EQUAL(
+		cfg->ifaces[2].filters[TG_CFG_FILTER_OUT].rules[0].sport_lo,
+		53);
 	CU_ASSERT_EQUAL(cfg->n_routes, 3);
 	CU_ASSERT_EQUAL(cfg->routes[0].prefix, 0);
 	CU_ASSERT_EQUAL(cfg->routes[0].len, 0);
@@ -1518,6 +1525,616 @@ test_config_reads_local_filter(void)
 	tg_config_free(cfg);
 }
 
+/* -------------------------------------------------------------- filters */
+
+/* Lines 8-11 after PORTS IFACE: lan0's inbound list, deny-listed; its
+ * rules start on line 12. A rule's first key, "          - name: ",
+ * puts the name at 12:19; the next keys (K) start at column 13, so a
+ * value sits at 13 + strlen("key: "). */
+#define FI                                                                     \
+	PORTS IFACE                                                            \
+		"    filters:\n      inbound:\n        mode: deny-listed\n"    \
+		"        rules:\n"
+#define RULE "          - name: r1\n"
+#define K    "            "
+#define FR   "interfaces[0].filters.inbound.rules[0]"
+
+static void
+test_config_rejects_bad_filter_lists(void)
+{
+	static const struct bad t[] = {
+		{PORTS "filters: {}\n", 4, 1, "",
+			"unknown key 'filters' (valid keys: dpdk, mempool, "
+			"ports, interfaces, routes, neighbors, arp, icmp, "
+			"pipeline, limits, local_filter, host)"},
+		{PORTS IFACE "    filters: [drop-all]\n", 8, 14,
+			"interfaces[0].filters",
+			"expected a mapping, got a list"},
+		{PORTS IFACE "    filters:\n", 8, 13, "interfaces[0].filters",
+			"expected a mapping, got an empty value"},
+		{PORTS IFACE "    filters: {}\n    filters: {}\n", 9, 5,
+			"interfaces[0].filters",
+			"duplicate key 'filters' (first at line 8)"},
+		{PORTS IFACE "    filters:\n      in: {}\n", 9, 7,
+			"interfaces[0].filters",
+			"unknown key 'in' (valid keys: inbound, outbound)"},
+		{PORTS IFACE "    filters:\n      inbound: [no-web]\n", 9, 16,
+			"interfaces[0].filters.inbound",
+			"expected a mapping, got a list"},
+		{PORTS IFACE "    filters:\n      outbound: deny-listed\n", 9,
+			17, "interfaces[0].filters.outbound",
+			"expected a mapping, got 'deny-listed'"},
+		{PORTS IFACE "    filters:\n      inbound:\n", 9, 15,
+			"interfaces[0].filters.inbound",
+			"expected a mapping, got an empty value"},
+		{PORTS IFACE
+			"    filters:\n      inbound:\n        rules: []\n",
+			10, 9, "interfaces[0].filters.inbound",
+			"missing required key 'mode'"},
+		{PORTS IFACE "    filters:\n      outbound: {rules: []}\n", 9,
+			17, "interfaces[0].filters.outbound",
+			"missing required key 'mode'"},
+		{PORTS IFACE
+			"    filters:\n      inbound:\n        mode: allow\n",
+			10, 15, "interfaces[0].filters.inbound.mode",
+			"unknown mode 'allow': allow-listed (drop what no rule "
+			"allows) or deny-listed (pass what no rule denies)"},
+		{PORTS IFACE "    filters:\n      inbound:\n"
+			     "        mode: Allow-Listed\n",
+			10, 15, "interfaces[0].filters.inbound.mode",
+			"unknown mode 'Allow-Listed'"},
+		{PORTS IFACE "    filters:\n      inbound:\n"
+			     "        mode: [deny-listed]\n",
+			10, 15, "interfaces[0].filters.inbound.mode",
+			"expected a string, got a list"},
+		{PORTS IFACE
+			"    filters:\n      inbound:\n"
+			"        mode: deny-listed\n        default: deny\n",
+			11, 9, "interfaces[0].filters.inbound",
+			"unknown key 'default' (valid keys: mode, rules)"},
+		{FI "          name: r1\n", 12, 11,
+			"interfaces[0].filters.inbound.rules",
+			"expected a list, got a mapping"},
+		{PORTS IFACE "    filters:\n      inbound:\n"
+			     "        mode: deny-listed\n        rules: ~\n",
+			11, 16, "interfaces[0].filters.inbound.rules",
+			"expected a list, got an empty value"},
+		{FI "          - no-web\n", 12, 13, FR,
+			"expected a mapping, got 'no-web'"},
+	};
+
+	CHECK_BAD_TABLE(t);
+}
+
+static void
+test_config_rejects_bad_filter_rules(void)
+{
+	static const struct bad t[] = {
+		/* keys */
+		{FI "          - action: deny\n", 12, 13, FR,
+			"missing required key 'name'"},
+		{FI RULE K "port: 80\n", 13, 13, FR,
+			"unknown key 'port' (valid keys: name, action, "
+			"protocol, src, dst, src_port, dst_port, icmp_type, "
+			"icmp_code, established)"},
+		{FI RULE K "name: r2\n", 13, 13, FR ".name",
+			"duplicate key 'name' (first at line 12)"},
+		/* values */
+		{FI "          - name: a/b\n", 12, 19, FR ".name",
+			"invalid rule name 'a/b': use 1..63 characters from "
+			"A-Z a-z 0-9 _ . : -"},
+		{FI "          - name: "
+		    "ab12345678901234567890123456789012345678901234567890123456"
+		    "7"
+		    "89012\n",
+			12, 19, FR ".name", "invalid rule name"},
+		{FI "          - name: ''\n", 12, 19, FR ".name",
+			"invalid rule name ''"},
+		{FI "          - name: [a]\n", 12, 19, FR ".name",
+			"expected a string, got a list"},
+		{FI RULE K "action: drop\n", 13, 21, FR ".action",
+			"unknown action 'drop': allow or deny"},
+		{FI RULE K "action: ~\n", 13, 21, FR ".action",
+			"expected a string, got an empty value"},
+		{FI RULE K "protocol: sctp\n", 13, 23, FR ".protocol",
+			"unknown protocol 'sctp': any, icmp, tcp, udp, gre, "
+			"esp, ah or a number 0..255"},
+		{FI RULE K "protocol: 006\n", 13, 23, FR ".protocol",
+			"unknown protocol '006'"},
+		{FI RULE K "protocol: 256\n", 13, 23, FR ".protocol",
+			"out of range: 256 (expected 0..255)"},
+		{FI RULE K "protocol: -1\n", 13, 23, FR ".protocol",
+			"out of range: -1 (expected 0..255)"},
+		{FI RULE K "protocol: 99999999999999999999\n", 13, 23,
+			FR ".protocol", "out of range: 99999999999999999999"},
+		{FI RULE K "protocol: [tcp]\n", 13, 23, FR ".protocol",
+			"expected a protocol (any, icmp, tcp, udp, gre, esp, "
+			"ah "
+			"or a number 0..255), got a list"},
+		{FI RULE K "src: 10.0.0.1/8\n", 13, 18, FR ".src",
+			"host bits are set in '10.0.0.1/8': the prefix should "
+			"be 10.0.0.0/8"},
+		{FI RULE K "dst: 0.0.0.1/0\n", 13, 18, FR ".dst",
+			"the prefix should be 0.0.0.0/0"},
+		{FI RULE K "src: 10.0.0/8\n", 13, 18, FR ".src",
+			"invalid address or prefix '10.0.0/8': expected any, "
+			"a.b.c.d or a.b.c.d/len with len 0..32"},
+		{FI RULE K "dst: 10.0.0.0/33\n", 13, 18, FR ".dst",
+			"invalid address or prefix '10.0.0.0/33'"},
+		{FI RULE K "dst: 010.0.0.1\n", 13, 18, FR ".dst",
+			"invalid address or prefix '010.0.0.1'"},
+		{FI RULE K "dst: ANY\n", 13, 18, FR ".dst",
+			"invalid address or prefix 'ANY'"},
+		{FI RULE K "src:\n", 13, 17, FR ".src",
+			"expected an address or prefix (any, a.b.c.d or "
+			"a.b.c.d/len), got an empty value"},
+		{FI RULE K "protocol: tcp\n" K "dst_port: 70000\n", 14, 23,
+			FR ".dst_port",
+			"out of range: 70000 (expected 0..65535)"},
+		{FI RULE K "protocol: tcp\n" K "dst_port: -1\n", 14, 23,
+			FR ".dst_port", "out of range: -1 (expected 0..65535)"},
+		{FI RULE K "protocol: udp\n" K "src_port: 1-65536\n", 14, 23,
+			FR ".src_port", "out of range: 1-65536"},
+		{FI RULE K "protocol: udp\n" K "src_port: 9-3\n", 14, 23,
+			FR ".src_port",
+			"a range must go upwards (like 3-9), got '9-3'"},
+		{FI RULE K "protocol: udp\n" K "src_port: \"80-\"\n", 14, 23,
+			FR ".src_port",
+			"expected a port (a number 0..65535 or a range "
+			"\"LO-HI\"), got the quoted string '80-'"},
+		{FI RULE K "protocol: udp\n" K "src_port: 080\n", 14, 23,
+			FR ".src_port", "expected a port"},
+		{FI RULE K "protocol: udp\n" K "src_port: [53]\n", 14, 23,
+			FR ".src_port", "expected a port"},
+		{FI RULE K "protocol: icmp\n" K "icmp_type: 256\n", 14, 24,
+			FR ".icmp_type", "out of range: 256 (expected 0..255)"},
+		{FI RULE K "protocol: icmp\n" K "icmp_type: 3\n" K
+			   "icmp_code: x\n",
+			15, 24, FR ".icmp_code",
+			"expected an integer, got 'x'"},
+		{FI RULE K "protocol: tcp\n" K "established: maybe\n", 14, 26,
+			FR ".established",
+			"expected a boolean (true/false), got 'maybe'"},
+		/* conditions that need a protocol: at the key */
+		{FI RULE K "src_port: 80\n", 13, 13, FR ".src_port",
+			"src_port needs protocol: tcp or udp"},
+		{FI RULE K "protocol: any\n" K "dst_port: 80\n", 14, 13,
+			FR ".dst_port", "dst_port needs protocol: tcp or udp"},
+		{FI RULE K "protocol: icmp\n" K "dst_port: 80\n", 14, 13,
+			FR ".dst_port",
+			"dst_port needs protocol: tcp or udp (the rule's "
+			"protocol is icmp)"},
+		{FI RULE K "protocol: 132\n" K "src_port: 80\n", 14, 13,
+			FR ".src_port",
+			"src_port needs protocol: tcp or udp (the rule's "
+			"protocol is 132)"},
+		{FI RULE K "icmp_type: 8\n", 13, 13, FR ".icmp_type",
+			"icmp_type needs protocol: icmp"},
+		{FI RULE K "protocol: tcp\n" K "icmp_type: 8\n", 14, 13,
+			FR ".icmp_type",
+			"icmp_type needs protocol: icmp (the rule's protocol "
+			"is "
+			"tcp)"},
+		{FI RULE K "protocol: 58\n" K "icmp_type: 128\n", 14, 13,
+			FR ".icmp_type",
+			"icmp_type needs protocol: icmp (the rule's protocol "
+			"is "
+			"58)"},
+		{FI RULE K "icmp_code: 0\n", 13, 13, FR ".icmp_code",
+			"icmp_code needs protocol: icmp"},
+		{FI RULE K "protocol: icmp\n" K "icmp_code: 0\n", 14, 13,
+			FR ".icmp_code", "icmp_code needs icmp_type"},
+		{FI RULE K "established: true\n", 13, 13, FR ".established",
+			"established needs protocol: tcp"},
+		{FI RULE K "protocol: udp\n" K "established: yes\n", 14, 13,
+			FR ".established",
+			"established needs protocol: tcp (the rule's protocol "
+			"is udp)"},
+		/* a bad protocol is reported once, not again per condition */
+		{FI RULE K "protocol: sctp\n" K "dst_port: 80\n" K
+			   "established: true\n",
+			13, 23, FR ".protocol", "unknown protocol 'sctp'"},
+		/* names are unique within one list */
+		{FI RULE "          - name: r2\n" RULE, 14, 19,
+			"interfaces[0].filters.inbound.rules[2].name",
+			"duplicate rule name 'r1' (first at line 12)"},
+		/* the outbound list has its own paths */
+		{PORTS IFACE
+			"    filters:\n      outbound:\n"
+			"        mode: allow-listed\n        rules:\n" RULE K
+			"protocol: gre\n" K "dst_port: 1\n",
+			14, 13,
+			"interfaces[0].filters.outbound.rules[0].dst_port",
+			"dst_port needs protocol: tcp or udp (the rule's "
+			"protocol is gre)"},
+	};
+
+	CHECK_BAD_TABLE(t);
+}
+
+/* Every bad rule is reported, and one does not hide the next. */
+static void
+test_config_filters_collect_all_errors(void)
+{
+	static const char yaml[] = PORTS IFACE
+		"    filters:\n"
+		"      inbound:\n"
+		"        mode: deny-listed\n"
+		"        rules:\n"
+		"          - {name: a, protocol: sctp}\n"     /* 12 */
+		"          - {name: b, src_port: 1}\n"	      /* 13 */
+		"          - {name: a, src: 1.2.3.4/8}\n"     /* 14 */
+		"          - {name: ok, protocol: tcp}\n"     /* 15 */
+		"          - {name: c, icmp_code: 1, x: 1}\n" /* 16 */
+		"      outbound:\n"			      /* 17 */
+		"        rules: [{name: a}]\n";
+	struct tg_config *cfg = (struct tg_config *)&cfg;
+
+	CU_ASSERT_EQUAL(
+		tg_config_parse("t.yaml", yaml, strlen(yaml), &cfg, &errs),
+		-EINVAL);
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT_STRING_EQUAL(printed(),
+		"t.yaml:12:33: interfaces[0].filters.inbound.rules[0]."
+		"protocol: unknown protocol 'sctp': any, icmp, tcp, udp, gre, "
+		"esp, ah or a number 0..255\n"
+		"t.yaml:13:23: interfaces[0].filters.inbound.rules[1]."
+		"src_port: src_port needs protocol: tcp or udp\n"
+		"t.yaml:14:20: interfaces[0].filters.inbound.rules[2].name: "
+		"duplicate rule name 'a' (first at line 12)\n"
+		"t.yaml:14:28: interfaces[0].filters.inbound.rules[2].src: "
+		"host bits are set in '1.2.3.4/8': the prefix should be "
+		"1.0.0.0/8\n"
+		"t.yaml:16:23: interfaces[0].filters.inbound.rules[4]."
+		"icmp_code: icmp_code needs protocol: icmp\n"
+		"t.yaml:16:37: interfaces[0].filters.inbound.rules[4]: "
+		"unknown key 'x' (valid keys: name, action, protocol, src, "
+		"dst, src_port, dst_port, icmp_type, icmp_code, "
+		"established)\n"
+		"t.yaml:18:9: interfaces[0].filters.outbound: missing "
+		"required key 'mode'\n");
+	CU_ASSERT_EQUAL(errs.n, 7);
+}
+
+/* The example of docs/configuration.md, every field checked. */
+static void
+test_config_reads_filters(void)
+{
+	static const char yaml[] =
+		"ports:\n  - {name: lan, device: net_null0}\n"
+		"  - {name: wan, device: net_null1}\n"
+		"interfaces:\n"
+		"  - name: lan0\n" /* 5 */
+		"    port: lan\n"
+		"    address: 192.168.1.1/24\n"
+		"    filters:\n"
+		"      inbound:\n"	      /* 9 */
+		"        mode: deny-listed\n" /* 10 */
+		"        rules:\n"
+		"          - name: no-web\n" /* 12 */
+		"            action: deny\n"
+		"            protocol: tcp\n"
+		"            src: 10.0.0.0/8\n"
+		"            dst: 198.51.100.0/24\n"
+		"            src_port: 1024-65535\n"
+		"            dst_port: 80\n"
+		"            established: true\n"
+		"          - name: Gre.1:x_y-z\n" /* 20 */
+		"            action: allow\n"
+		"            protocol: 47\n"
+		"            src: 203.0.113.9\n"
+		"            dst: 0.0.0.0/0\n"
+		"          - name: tcp-by-number\n" /* 25 */
+		"            protocol: 6\n"
+		"            dst_port: \"0-65535\"\n"
+		"            established: false\n"
+		"      outbound:\n" /* 29 */
+		"        mode: allow-listed\n"
+		"        rules:\n"
+		"          - name: ping\n" /* 32 */
+		"            protocol: icmp\n"
+		"            icmp_type: 8\n"
+		"            icmp_code: 0\n"
+		"          - {name: ICMP-any-code, protocol: ICMP, icmp_type: "
+		"3}\n" /* 36 */
+		"          - {name: no-udp, action: deny, protocol: udp, src: "
+		"any, dst: any}\n"
+		"          - {name: esp, protocol: esp}\n"
+		"          - {name: ah, protocol: AH, dst: 255.255.255.255}\n"
+		"  - {name: wan0, port: wan, address: 192.0.2.1/24}\n";
+	struct tg_config *cfg = parse_ok(yaml);
+	const struct tg_cfg_filter_list *in, *out;
+	const struct tg_cfg_filter_rule *r;
+	char long_name[TG_CFG_FILTER_RULE_NAME_MAX + 64];
+
+	CU_ASSERT_FATAL(cfg != NULL);
+	in = &cfg->ifaces[0].filters[TG_CFG_FILTER_IN];
+	out = &cfg->ifaces[0].filters[TG_CFG_FILTER_OUT];
+	CU_ASSERT_TRUE(in->set);
+	CU_ASSERT_EQUAL(in->mode, TG_CFG_FILTER_DENY_LISTED);
+	CU_ASSERT_EQUAL(in->pos.line, 10);
+	CU_ASSERT_EQUAL(in->pos.col, 9);
+	CU_ASSERT_EQUAL_FATAL(in->n_rules, 3);
+
+	r = &in->rules[0];
+	CU_ASSERT_STRING_EQUAL(r->name, "no-web");
+	CU_ASSERT_EQUAL(r->action, TG_CFG_FILTER_DENY);
+	CU_ASSERT_EQUAL(r->match,
+		TG_CFG_FR_SPORT | TG_CFG_FR_DPORT | TG_CFG_FR_ESTABLISHED);
+	CU_ASSERT_FALSE(r->any_proto);
+	CU_ASSERT_EQUAL(r->proto, 6);
+	CU_ASSERT_EQUAL(r->src, 0x0a000000);
+	CU_ASSERT_EQUAL(r->src_len, 8);
+	CU_ASSERT_EQUAL(r->dst, 0xc6336400);
+	CU_ASSERT_EQUAL(r->dst_len, 24);
+	CU_ASSERT_EQUAL(r->sport_lo, 1024);
+	CU_ASSERT_EQUAL(r->sport_hi, 65535);
+	CU_ASSERT_EQUAL(r->dport_lo, 80);
+	CU_ASSERT_EQUAL(r->dport_hi, 80);
+	CU_ASSERT_EQUAL(r->pos.line, 12);
+	CU_ASSERT_EQUAL(r->pos.col, 13);
+
+	r = &in->rules[1];
+	CU_ASSERT_STRING_EQUAL(r->name, "Gre.1:x_y-z");
+	CU_ASSERT_EQUAL(r->action, TG_CFG_FILTER_ALLOW);
+	CU_ASSERT_EQUAL(r->match, 0);
+	CU_ASSERT_FALSE(r->any_proto);
+	CU_ASSERT_EQUAL(r->proto, 47);
+	CU_ASSERT_EQUAL(r->src, 0xcb007109); /* an address is a /32 */
+	CU_ASSERT_EQUAL(r->src_len, 32);
+	CU_ASSERT_EQUAL(r->dst, 0);
+	CU_ASSERT_EQUAL(r->dst_len, 0);
+	CU_ASSERT_EQUAL(r->pos.line, 20);
+
+	/* a number is the protocol; established: false is no condition */
+	r = &in->rules[2];
+	CU_ASSERT_EQUAL(r->action, TG_CFG_FILTER_DENY);
+	CU_ASSERT_FALSE(r->any_proto);
+	CU_ASSERT_EQUAL(r->proto, 6);
+	CU_ASSERT_EQUAL(r->match, TG_CFG_FR_DPORT);
+	CU_ASSERT_EQUAL(r->dport_lo, 0);
+	CU_ASSERT_EQUAL(r->dport_hi, 65535);
+
+	CU_ASSERT_TRUE(out->set);
+	CU_ASSERT_EQUAL(out->mode, TG_CFG_FILTER_ALLOW_LISTED);
+	CU_ASSERT_EQUAL(out->pos.line, 30);
+	CU_ASSERT_EQUAL_FATAL(out->n_rules, 5);
+	r = &out->rules[0];
+	CU_ASSERT_STRING_EQUAL(r->name, "ping");
+	CU_ASSERT_EQUAL(r->action, TG_CFG_FILTER_ALLOW);
+	CU_ASSERT_EQUAL(r->match, TG_CFG_FR_ICMP_TYPE | TG_CFG_FR_ICMP_CODE);
+	CU_ASSERT_FALSE(r->any_proto);
+	CU_ASSERT_EQUAL(r->proto, 1);
+	CU_ASSERT_EQUAL(r->icmp_type, 8);
+	CU_ASSERT_EQUAL(r->icmp_code, 0);
+	CU_ASSERT_EQUAL(r->src_len + r->dst_len, 0);
+	CU_ASSERT_EQUAL(r->pos.line, 32);
+	r = &out->rules[1];
+	CU_ASSERT_EQUAL(r->match, TG_CFG_FR_ICMP_TYPE);
+	CU_ASSERT_EQUAL(r->proto, 1);
+	CU_ASSERT_EQUAL(r->icmp_type, 3);
+	CU_ASSERT_EQUAL(r->pos.line, 36);
+	CU_ASSERT_EQUAL(r->pos.col, 13);
+	r = &out->rules[2];
+	CU_ASSERT_EQUAL(r->action, TG_CFG_FILTER_DENY);
+	CU_ASSERT_EQUAL(r->proto, 17);
+	CU_ASSERT_EQUAL(r->src_len + r->dst_len + r->src + r->dst, 0);
+	CU_ASSERT_EQUAL(out->rules[3].proto, 50);
+	CU_ASSERT_EQUAL(out->rules[4].proto, 51);
+	CU_ASSERT_EQUAL(out->rules[4].dst, 0xffffffff);
+	CU_ASSERT_EQUAL(out->rules[4].dst_len, 32);
+	CU_ASSERT_EQUAL(out->rules[4].pos.line, 39);
+
+	CU_ASSERT_FALSE(cfg->ifaces[1].filters[TG_CFG_FILTER_IN].set);
+	CU_ASSERT_FALSE(cfg->ifaces[1].filters[TG_CFG_FILTER_OUT].set);
+	CU_ASSERT_PTR_NULL(cfg->ifaces[1].filters[TG_CFG_FILTER_IN].rules);
+	tg_config_free(cfg);
+
+	/* the longest name: 63 characters */
+	memset(long_name, 'n', TG_CFG_FILTER_RULE_NAME_MAX - 1);
+	long_name[TG_CFG_FILTER_RULE_NAME_MAX - 1] = '\0';
+	{
+		char y[1024];
+
+		snprintf(y, sizeof(y), FI "          - name: %s\n", long_name);
+		cfg = parse_ok(y);
+		CU_ASSERT_FATAL(cfg != NULL);
+		CU_ASSERT_STRING_EQUAL(
+			cfg->ifaces[0].filters[TG_CFG_FILTER_IN].rules[0].name,
+			long_name);
+		tg_config_free(cfg);
+	}
+}
+
+/* The action follows the mode (whatever the order of the keys); no
+ * protocol, src or dst matches everything; absent lists are unset. */
+static void
+test_config_filter_defaults(void)
+{
+	static const char yaml[] = PORTS IFACE
+		"    filters:\n"
+		"      inbound:\n"
+		"        rules: [{name: a}, {name: b, action: allow}]\n"
+		"        mode: deny-listed\n"
+		"      outbound:\n"
+		"        rules: [{name: a}, {name: b, action: deny}]\n"
+		"        mode: allow-listed\n";
+	struct tg_config *cfg = parse_ok(yaml);
+	const struct tg_cfg_filter_list *l;
+	const struct tg_cfg_filter_rule *r;
+
+	CU_ASSERT_FATAL(cfg != NULL);
+	l = &cfg->ifaces[0].filters[TG_CFG_FILTER_IN];
+	CU_ASSERT_TRUE(l->set);
+	CU_ASSERT_EQUAL_FATAL(l->n_rules, 2);
+	r = &l->rules[0];
+	CU_ASSERT_EQUAL(r->action, TG_CFG_FILTER_DENY);
+	CU_ASSERT_TRUE(r->any_proto);
+	CU_ASSERT_EQUAL(r->match, 0);
+	CU_ASSERT_EQUAL(r->src, 0);
+	CU_ASSERT_EQUAL(r->src_len, 0);
+	CU_ASSERT_EQUAL(r->dst, 0);
+	CU_ASSERT_EQUAL(r->dst_len, 0);
+	CU_ASSERT_EQUAL(l->rules[1].action, TG_CFG_FILTER_ALLOW);
+	l = &cfg->ifaces[0].filters[TG_CFG_FILTER_OUT];
+	CU_ASSERT_TRUE(l->set);
+	CU_ASSERT_EQUAL(l->mode, TG_CFG_FILTER_ALLOW_LISTED);
+	CU_ASSERT_EQUAL_FATAL(l->n_rules, 2);
+	CU_ASSERT_EQUAL(l->rules[0].action, TG_CFG_FILTER_ALLOW);
+	CU_ASSERT_TRUE(l->rules[0].any_proto);
+	CU_ASSERT_EQUAL(l->rules[1].action, TG_CFG_FILTER_DENY);
+	tg_config_free(cfg);
+
+	/* no filters key; filters: {}; a list without rules, or [] */
+	cfg = parse_ok(PORTS IFACE);
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_FALSE(cfg->ifaces[0].filters[TG_CFG_FILTER_IN].set);
+	CU_ASSERT_FALSE(cfg->ifaces[0].filters[TG_CFG_FILTER_OUT].set);
+	tg_config_free(cfg);
+	cfg = parse_ok(PORTS IFACE "    filters: {}\n");
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_FALSE(cfg->ifaces[0].filters[TG_CFG_FILTER_IN].set);
+	CU_ASSERT_FALSE(cfg->ifaces[0].filters[TG_CFG_FILTER_OUT].set);
+	tg_config_free(cfg);
+	cfg = parse_ok(
+		PORTS IFACE "    filters:\n"
+			    "      outbound: {mode: allow-listed}\n"
+			    "      inbound: {mode: deny-listed, rules: []}\n");
+	CU_ASSERT_FATAL(cfg != NULL);
+	l = cfg->ifaces[0].filters;
+	CU_ASSERT_TRUE(l[TG_CFG_FILTER_IN].set);
+	CU_ASSERT_EQUAL(l[TG_CFG_FILTER_IN].mode, TG_CFG_FILTER_DENY_LISTED);
+	CU_ASSERT_EQUAL(l[TG_CFG_FILTER_IN].n_rules, 0);
+	CU_ASSERT_PTR_NULL(l[TG_CFG_FILTER_IN].rules);
+	CU_ASSERT_EQUAL(l[TG_CFG_FILTER_IN].pos.line, 10);
+	CU_ASSERT_EQUAL(l[TG_CFG_FILTER_IN].pos.col, 16);
+	CU_ASSERT_TRUE(l[TG_CFG_FILTER_OUT].set);
+	CU_ASSERT_EQUAL(l[TG_CFG_FILTER_OUT].mode, TG_CFG_FILTER_ALLOW_LISTED);
+	CU_ASSERT_EQUAL(l[TG_CFG_FILTER_OUT].n_rules, 0);
+	CU_ASSERT_PTR_NULL(l[TG_CFG_FILTER_OUT].rules);
+	tg_config_free(cfg);
+}
+
+/* Five lines per rule, from line 12; rule i is named r<i>. */
+static size_t
+many_rules(char *yaml, size_t cap, size_t n)
+{
+	size_t o = (size_t)snprintf(yaml, cap, FI), i;
+
+	for (i = 0; i < n; i++)
+		o += (size_t)snprintf(yaml + o, cap - o,
+			"          - name: r%zu\n"
+			"            protocol: tcp\n"
+			"            src: %zu.%zu.%zu.0/24\n"
+			"            dst_port: %zu\n"
+			"            action: allow\n",
+			i, 1 + (i >> 16), (i >> 8) & 0xff, i & 0xff,
+			i & 0xffff);
+	return o;
+}
+
+/* 100,000 rules in one list: a linear walk and sorted names. */
+static void
+test_config_parses_100k_filter_rules(void)
+{
+	enum { N = 100000 };
+	size_t cap = (size_t)N * 160 + 1024, n;
+	char *yaml = malloc(cap);
+	const struct tg_cfg_filter_rule *r;
+	struct tg_config *cfg = NULL;
+	int rc;
+
+	CU_ASSERT_FATAL(yaml != NULL);
+	n = many_rules(yaml, cap, N);
+	rc = tg_config_parse("big", yaml, n, &cfg, &errs);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_EQUAL_FATAL(cfg->ifaces[0].filters[0].n_rules, N);
+	r = &cfg->ifaces[0].filters[0].rules[N - 1];
+	CU_ASSERT_STRING_EQUAL(r->name, "r99999");
+	CU_ASSERT_EQUAL(r->src, (uint32_t)(1 + ((N - 1) >> 16)) << 24 |
+					((N - 1) & 0xffff) << 8);
+	CU_ASSERT_EQUAL(r->dport_lo, (N - 1) & 0xffff);
+	CU_ASSERT_EQUAL(r->action, TG_CFG_FILTER_ALLOW);
+	CU_ASSERT_EQUAL(r->pos.line, 12 + 5 * (N - 1));
+	tg_config_free(cfg);
+	free(yaml);
+}
+
+/* Duplicate names among many rules: each later one names the first. */
+static void
+test_config_filter_duplicate_names_among_many(void)
+{
+	enum { N = 20000 };
+	size_t cap = (size_t)N * 160 + 1024, n;
+	char *yaml = malloc(cap);
+	struct tg_config *cfg = (struct tg_config *)&cfg;
+	char want[128];
+
+	CU_ASSERT_FATAL(yaml != NULL);
+	n = many_rules(yaml, cap, N);
+	/* rules N, N+1, N+2 (lines 12 + 5 * (N..N+2)) repeat r17, r0, r17 */
+	n += (size_t)snprintf(yaml + n, cap - n,
+		"          - {name: r17, protocol: any}\n"
+		"          - {name: r0}\n"
+		"          - {name: r17}\n");
+	CU_ASSERT_EQUAL(
+		tg_config_parse("t.yaml", yaml, n, &cfg, &errs), -EINVAL);
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT_EQUAL_FATAL(errs.n, 3);
+	CU_ASSERT_EQUAL(errs.e[0].line, 12 + 5 * N);
+	CU_ASSERT_EQUAL(errs.e[0].col, 20);
+	snprintf(want, sizeof(want),
+		"interfaces[0].filters.inbound.rules[%d].name", N);
+	CU_ASSERT_STRING_EQUAL(errs.e[0].path, want);
+	CU_ASSERT_STRING_EQUAL(
+		errs.e[0].msg, "duplicate rule name 'r17' (first at line 97)");
+	CU_ASSERT_EQUAL(errs.e[1].line, 12 + 5 * N + 1);
+	CU_ASSERT_STRING_EQUAL(
+		errs.e[1].msg, "duplicate rule name 'r0' (first at line 12)");
+	CU_ASSERT_EQUAL(errs.e[2].line, 12 + 5 * N + 2);
+	CU_ASSERT_STRING_EQUAL(
+		errs.e[2].msg, "duplicate rule name 'r17' (first at line 97)");
+	free(yaml);
+}
+
+/* A list longer than TG_CFG_FILTER_MAX_RULES is refused at the first
+ * rule too many, without checking the rules. */
+static void
+test_config_filter_rule_limit(void)
+{
+	size_t max = TG_CFG_FILTER_MAX_RULES;
+	size_t cap = 2 * (max + 1) + 1024, n;
+	char *yaml = malloc(cap);
+	struct tg_config *cfg = (struct tg_config *)&cfg;
+	char want[128];
+
+	CU_ASSERT_FATAL(yaml != NULL);
+	/* "        rules: [" puts item k of line 11 at column 17 + 2k */
+	n = (size_t)snprintf(yaml, cap,
+		PORTS IFACE "    filters:\n      inbound:\n"
+			    "        mode: deny-listed\n        rules: [");
+	memset(yaml + n, '0', 2 * (max + 1));
+	for (size_t i = 1; i < 2 * (max + 1); i += 2)
+		yaml[n + i] = ',';
+	n += 2 * (max + 1);
+	yaml[n - 1] = ']';
+	yaml[n++] = '\n';
+	CU_ASSERT_EQUAL(
+		tg_config_parse("t.yaml", yaml, n, &cfg, &errs), -EINVAL);
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT_EQUAL_FATAL(errs.n, 1);
+	CU_ASSERT_EQUAL(errs.e[0].line, 11);
+	CU_ASSERT_EQUAL(errs.e[0].col, 17 + 2 * max);
+	snprintf(want, sizeof(want), "interfaces[0].filters.inbound.rules[%zu]",
+		max);
+	CU_ASSERT_STRING_EQUAL(errs.e[0].path, want);
+	snprintf(want, sizeof(want),
+		"too many rules: %zu (at most %zu in a list)", max + 1, max);
+	CU_ASSERT_STRING_EQUAL(errs.e[0].msg, want);
+	free(yaml);
+}
+
 /* ------------------------------------------------------------- EAL argv */
 
 /* tg_config_eal_args() joined with spaces, freed; or "E<errno>". */
@@ -1843,6 +2460,13 @@ main(void)
 		test_config_local_filter_entry_limit,
 		"test_config_local_filter_collects_all_errors",
 		test_config_local_filter_collects_all_errors,
+		"test_config_rejects_bad_filter_lists",
+		test_config_rejects_bad_filter_lists,
+		"test_config_rejects_bad_filter_rules",
+		test_config_rejects_bad_filter_rules,
+		"test_config_filters_collect_all_errors",
+		test_config_filters_collect_all_errors,
+		"test_config_filter_rule_limit", test_config_filter_rule_limit,
 		"test_config_collects_all_errors",
 		test_config_collects_all_errors,
 		"test_config_counts_errors_beyond_the_stored",
@@ -1862,7 +2486,13 @@ main(void)
 		"test_config_local_filter_absent_or_empty",
 		test_config_local_filter_absent_or_empty,
 		"test_config_reads_local_filter",
-		test_config_reads_local_filter,
+		test_config_reads_local_filter, "test_config_reads_filters",
+		test_config_reads_filters, "test_config_filter_defaults",
+		test_config_filter_defaults,
+		"test_config_parses_100k_filter_rules",
+		test_config_parses_100k_filter_rules,
+		"test_config_filter_duplicate_names_among_many",
+		test_config_filter_duplicate_names_among_many,
 		"test_config_parses_100k_routes",
 		test_config_parses_100k_routes,
 		"test_config_truncated_or_corrupt_input_never_crashes",
