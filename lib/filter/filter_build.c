@@ -1,0 +1,485 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * filter: the config model's per-interface lists → one rte_acl context per
+ * (interface, direction), the per-rule actions and the hit counters.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_malloc.h>
+#include <rte_tcp.h>
+
+#include "tg_filter.h"
+
+/* The rte_acl fields over struct tg_filter_key. */
+enum {
+	FLD_PROTO = 0,
+	FLD_SRC,
+	FLD_DST,
+	FLD_SPORT,
+	FLD_DPORT,
+	FLD_FLAGS,
+	FLD_PAD1, /* the padding rte_acl wants to make 4-byte groups */
+	FLD_PAD2,
+	FLD__COUNT
+};
+
+RTE_ACL_RULE_DEF(filter_acl_rule, FLD__COUNT);
+
+#define KEY_OFF(f) ((uint32_t)offsetof(struct tg_filter_key, f))
+
+static const struct rte_acl_field_def filter_acl_defs[FLD__COUNT] = {
+	[FLD_PROTO] = {.type = RTE_ACL_FIELD_TYPE_BITMASK,
+		.size = 1,
+		.field_index = FLD_PROTO,
+		.input_index = 0,
+		.offset = KEY_OFF(proto)},
+	[FLD_SRC] = {.type = RTE_ACL_FIELD_TYPE_MASK,
+		.size = 4,
+		.field_index = FLD_SRC,
+		.input_index = 1,
+		.offset = KEY_OFF(src)},
+	[FLD_DST] = {.type = RTE_ACL_FIELD_TYPE_MASK,
+		.size = 4,
+		.field_index = FLD_DST,
+		.input_index = 2,
+		.offset = KEY_OFF(dst)},
+	[FLD_SPORT] = {.type = RTE_ACL_FIELD_TYPE_RANGE,
+		.size = 2,
+		.field_index = FLD_SPORT,
+		.input_index = 3,
+		.offset = KEY_OFF(sport)},
+	[FLD_DPORT] = {.type = RTE_ACL_FIELD_TYPE_RANGE,
+		.size = 2,
+		.field_index = FLD_DPORT,
+		.input_index = 3,
+		.offset = KEY_OFF(dport)},
+	[FLD_FLAGS] = {.type = RTE_ACL_FIELD_TYPE_BITMASK,
+		.size = 1,
+		.field_index = FLD_FLAGS,
+		.input_index = 4,
+		.offset = KEY_OFF(flags)},
+	[FLD_PAD1] = {.type = RTE_ACL_FIELD_TYPE_BITMASK,
+		.size = 1,
+		.field_index = FLD_PAD1,
+		.input_index = 4,
+		.offset = KEY_OFF(pad1)},
+	[FLD_PAD2] = {.type = RTE_ACL_FIELD_TYPE_BITMASK,
+		.size = 2,
+		.field_index = FLD_PAD2,
+		.input_index = 4,
+		.offset = KEY_OFF(pad1) + 1},
+};
+
+/*
+ * rte_acl_build()'s limit for the run-time structures. 0 (none): rte_acl
+ * splits the rules into tries at its smallest node threshold; with a
+ * limit it starts at its largest and halves it while the result does
+ * not fit. The lists measured stay in one trie even at the smallest
+ * threshold (100,000 rules of prefixes and port ranges: 1 trie,
+ * 213 MiB), so a limit could change nothing but fail a list that does
+ * not fit (-ERANGE, after up to four rebuilds).
+ */
+#define FILTER_ACL_MAX_SIZE 0
+
+/* rte_acl_add_rules() batch: the rules are copied into the context. */
+#define FILTER_ADD_BATCH 64
+
+/* rte_acl_create() returns the live context of the same name, and the
+ * replaced snapshot's contexts live on during a reload: every build
+ * names its contexts anew. */
+static uint32_t filter_build_seq;
+
+static const char *const dir_names[TG_CFG_FILTER__DIRS] = {
+	[TG_CFG_FILTER_IN] = "inbound",
+	[TG_CFG_FILTER_OUT] = "outbound",
+};
+
+static const struct {
+	enum rte_acl_classify_alg alg;
+	const char *name;
+} filter_methods[] = {
+	{RTE_ACL_CLASSIFY_AVX512X32, "avx512x32"},
+	{RTE_ACL_CLASSIFY_AVX512X16, "avx512x16"},
+	{RTE_ACL_CLASSIFY_AVX2, "avx2"},
+	{RTE_ACL_CLASSIFY_SSE, "sse"},
+	{RTE_ACL_CLASSIFY_SCALAR, "scalar"},
+};
+
+static uint32_t
+prefix_mask(uint8_t len)
+{
+	return len == 0 ? 0 : UINT32_MAX << (32 - len);
+}
+
+/* How many rte_acl rules @p r becomes (see "Rules" in tg_filter.h). */
+static uint32_t
+acl_rules_of(const struct tg_cfg_filter_rule *r)
+{
+	uint32_t n = 1;
+
+	if (!(r->match & TG_CFG_FR_L4))
+		return 1;
+	if (r->match & TG_CFG_FR_ESTABLISHED)
+		n = 2;
+	if (r->action == TG_CFG_FILTER_ALLOW)
+		n++;
+	return n;
+}
+
+/* NULL, or why @p r cannot be built. */
+static const char *
+rule_invalid(const struct tg_cfg_filter_rule *r)
+{
+	bool tcp_udp = !r->any_proto &&
+		       (r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP);
+
+	if (r->action > TG_CFG_FILTER_DENY)
+		return "unknown action";
+	if (r->match & ~TG_CFG_FR_L4)
+		return "unknown condition";
+	if (r->src_len > 32 || r->dst_len > 32)
+		return "prefix length over 32";
+	if ((r->match & (TG_CFG_FR_SPORT | TG_CFG_FR_DPORT)) && !tcp_udp)
+		return "ports need protocol tcp or udp";
+	if ((r->match & TG_CFG_FR_SPORT) && r->sport_lo > r->sport_hi)
+		return "source port range upside down";
+	if ((r->match & TG_CFG_FR_DPORT) && r->dport_lo > r->dport_hi)
+		return "destination port range upside down";
+	if ((r->match & (TG_CFG_FR_ICMP_TYPE | TG_CFG_FR_ICMP_CODE)) &&
+		(r->any_proto || r->proto != IPPROTO_ICMP))
+		return "ICMP type and code need protocol icmp";
+	if ((r->match & TG_CFG_FR_ICMP_CODE) &&
+		!(r->match & TG_CFG_FR_ICMP_TYPE))
+		return "ICMP code without a type";
+	if ((r->match & TG_CFG_FR_ESTABLISHED) &&
+		(r->any_proto || r->proto != IPPROTO_TCP))
+		return "established needs protocol tcp";
+	return NULL;
+}
+
+/* Write the rte_acl rules of rule @p i (of @p n) into @p out (room for
+ * acl_rules_of()); returns how many. */
+static uint32_t
+acl_rules_make(const struct tg_cfg_filter_rule *r, uint32_t i, uint32_t n,
+	struct filter_acl_rule *out)
+{
+	struct filter_acl_rule b;
+	struct rte_acl_field *f = b.field;
+	uint32_t k = 0;
+
+	memset(&b, 0, sizeof(b));
+	b.data.category_mask = 1;
+	b.data.priority = (int32_t)(n - i); /* first match wins */
+	b.data.userdata = i + 1;	    /* 0 is rte_acl's "no match" */
+	if (!r->any_proto) {
+		f[FLD_PROTO].value.u8 = r->proto;
+		f[FLD_PROTO].mask_range.u8 = UINT8_MAX;
+	}
+	f[FLD_SRC].value.u32 = r->src & prefix_mask(r->src_len);
+	f[FLD_SRC].mask_range.u32 = r->src_len;
+	f[FLD_DST].value.u32 = r->dst & prefix_mask(r->dst_len);
+	f[FLD_DST].mask_range.u32 = r->dst_len;
+	f[FLD_SPORT].mask_range.u16 = UINT16_MAX;
+	f[FLD_DPORT].mask_range.u16 = UINT16_MAX;
+	/* flags and padding: value 0, mask 0 (wild) */
+	if (!(r->match & TG_CFG_FR_L4)) {
+		out[k++] = b;
+		return k;
+	}
+	if (r->action == TG_CFG_FILTER_ALLOW) {
+		/* later fragments of what the rule allows, on protocol and
+		 * addresses alone */
+		out[k] = b;
+		out[k].field[FLD_FLAGS].value.u8 = TG_FILTER_KEY_NONFIRST;
+		out[k].field[FLD_FLAGS].mask_range.u8 = TG_FILTER_KEY_NONFIRST;
+		k++;
+	}
+	if (r->match & TG_CFG_FR_SPORT) {
+		f[FLD_SPORT].value.u16 = r->sport_lo;
+		f[FLD_SPORT].mask_range.u16 = r->sport_hi;
+	}
+	if (r->match & TG_CFG_FR_DPORT) {
+		f[FLD_DPORT].value.u16 = r->dport_lo;
+		f[FLD_DPORT].mask_range.u16 = r->dport_hi;
+	}
+	if (r->match & TG_CFG_FR_ICMP_TYPE) {
+		/* the key's sport holds type and code */
+		f[FLD_SPORT].value.u16 = (uint16_t)(r->icmp_type << 8);
+		f[FLD_SPORT].mask_range.u16 =
+			(uint16_t)(r->icmp_type << 8 |
+				   (r->match & TG_CFG_FR_ICMP_CODE
+						   ? r->icmp_code
+						   : UINT8_MAX));
+		if (r->match & TG_CFG_FR_ICMP_CODE)
+			f[FLD_SPORT].value.u16 |= r->icmp_code;
+	}
+	/* the first fragment or the whole packet only */
+	f[FLD_FLAGS].mask_range.u8 = TG_FILTER_KEY_NONFIRST;
+	if (!(r->match & TG_CFG_FR_ESTABLISHED)) {
+		out[k++] = b;
+		return k;
+	}
+	f[FLD_FLAGS].value.u8 = RTE_TCP_ACK_FLAG;
+	f[FLD_FLAGS].mask_range.u8 = TG_FILTER_KEY_NONFIRST | RTE_TCP_ACK_FLAG;
+	out[k++] = b;
+	f[FLD_FLAGS].value.u8 = RTE_TCP_RST_FLAG;
+	f[FLD_FLAGS].mask_range.u8 = TG_FILTER_KEY_NONFIRST | RTE_TCP_RST_FLAG;
+	out[k++] = b;
+	return k;
+}
+
+/* The rte_acl context of list @p l (which has rules), named @p name. */
+static int
+list_acl_build(struct tg_filter_list *l, const char *name, int socket,
+	char *err, size_t errlen)
+{
+	struct filter_acl_rule batch[FILTER_ADD_BATCH + 3];
+	struct rte_acl_config acfg;
+	struct rte_acl_param prm = {
+		.name = name,
+		.socket_id = socket,
+		.rule_size = RTE_ACL_RULE_SZ(FLD__COUNT),
+		.max_rule_num = l->n_acl_rules,
+	};
+	uint32_t i, nb = 0;
+	int rc;
+
+	l->acl = rte_acl_create(&prm);
+	if (l->acl == NULL) { /* the name and parameters are fine */
+		snprintf(err, errlen,
+			"interface %s, %s filters: rte_acl_create: out of "
+			"memory for %u rules",
+			l->iface_name, dir_names[l->dir], l->n_acl_rules);
+		return -ENOMEM;
+	}
+	for (i = 0; i < l->n_rules; i++) {
+		nb += acl_rules_make(&l->rules[i], i, l->n_rules, batch + nb);
+		if (nb < FILTER_ADD_BATCH && i + 1 < l->n_rules)
+			continue;
+		rc = rte_acl_add_rules(
+			l->acl, (const struct rte_acl_rule *)batch, nb);
+		if (rc < 0) {
+			snprintf(err, errlen,
+				"interface %s, %s filters: rte_acl_add_rules: "
+				"%s",
+				l->iface_name, dir_names[l->dir],
+				strerror(-rc));
+			return rc;
+		}
+		nb = 0;
+	}
+	memset(&acfg, 0, sizeof(acfg));
+	acfg.num_categories = 1;
+	acfg.num_fields = FLD__COUNT;
+	memcpy(acfg.defs, filter_acl_defs, sizeof(filter_acl_defs));
+	acfg.max_size = FILTER_ACL_MAX_SIZE;
+	rc = rte_acl_build(l->acl, &acfg);
+	if (rc != 0) {
+		snprintf(err, errlen,
+			"interface %s, %s filters: rte_acl_build of %u rules "
+			"(%u ACL rules) failed: %s",
+			l->iface_name, dir_names[l->dir], l->n_rules,
+			l->n_acl_rules, strerror(rc < 0 ? -rc : rc));
+		return rc < 0 ? rc : -rc;
+	}
+	return 0;
+}
+
+/* Fill list @p l from @p fl and build its context. */
+static int
+list_build(struct tg_filter_list *l, const struct tg_cfg_filter_list *fl,
+	uint32_t seq, uint16_t idx, int socket, char *err, size_t errlen)
+{
+	char name[RTE_ACL_NAMESIZE];
+	uint32_t i;
+
+	if (fl->mode > TG_CFG_FILTER_ALLOW_LISTED ||
+		fl->n_rules > TG_CFG_FILTER_MAX_RULES ||
+		(fl->n_rules > 0 && fl->rules == NULL)) {
+		snprintf(err, errlen, "interface %s, %s filters: invalid list",
+			l->iface_name, dir_names[l->dir]);
+		return -EINVAL;
+	}
+	l->mode = fl->mode;
+	l->n_rules = fl->n_rules;
+	l->rules = fl->rules;
+	l->verdict_of[TG_CFG_FILTER_ALLOW] = TG_V_NEXT;
+	l->verdict_of[TG_CFG_FILTER_DENY] =
+		l->dir == TG_CFG_FILTER_IN
+			? TG_V_DROP(TG_FILTER_DROP_IN_DENIED)
+			: TG_V_DROP(TG_FILTER_DROP_OUT_DENIED);
+	l->verdict_of[TG_FILTER_NO_MATCH] =
+		l->mode == TG_CFG_FILTER_DENY_LISTED ? TG_V_NEXT
+		: l->dir == TG_CFG_FILTER_IN
+			? TG_V_DROP(TG_FILTER_DROP_IN_DEFAULT)
+			: TG_V_DROP(TG_FILTER_DROP_OUT_DEFAULT);
+	l->action = rte_zmalloc_socket("tg_filter_action", l->n_rules + 1,
+		RTE_CACHE_LINE_SIZE, socket);
+	if (l->action == NULL) {
+		snprintf(err, errlen, "interface %s, %s filters: out of memory",
+			l->iface_name, dir_names[l->dir]);
+		return -ENOMEM;
+	}
+	for (i = 0; i < l->n_rules; i++) {
+		const char *why = rule_invalid(&l->rules[i]);
+
+		if (why != NULL) {
+			snprintf(err, errlen,
+				"interface %s, %s filters, rule %.64s: %s",
+				l->iface_name, dir_names[l->dir],
+				l->rules[i].name, why);
+			return -EINVAL;
+		}
+		l->action[i] = l->rules[i].action;
+		l->n_acl_rules += acl_rules_of(&l->rules[i]);
+	}
+	l->action[l->n_rules] = TG_FILTER_NO_MATCH;
+	if (l->n_rules == 0)
+		return 0; /* rte_acl cannot build an empty context */
+	snprintf(name, sizeof(name), "tgflt%u_%u", seq, idx);
+	return list_acl_build(l, name, socket, err, errlen);
+}
+
+/* The first classify method every context accepts, in the order of
+ * filter_methods[]. */
+static const char *
+table_method(struct tg_filter_table *ft)
+{
+	size_t m;
+	uint16_t l;
+
+	for (m = 0; m < RTE_DIM(filter_methods); m++) {
+		bool ok = true;
+
+		for (l = 0; l < ft->n_lists && ok; l++)
+			if (ft->lists[l].acl != NULL &&
+				rte_acl_set_ctx_classify(ft->lists[l].acl,
+					filter_methods[m].alg) != 0)
+				ok = false;
+		if (ok)
+			return filter_methods[m].name;
+	}
+	return "scalar"; /* never: scalar is always accepted */
+}
+
+int
+tg_filter_build(const struct tg_config *cfg, const uint16_t *port_id,
+	uint16_t n_ports, uint16_t n_slots, int socket,
+	struct tg_filter_table **out, char *err, size_t errlen)
+{
+	struct tg_filter_table *ft;
+	uint32_t seq, n_counters = 0;
+	uint16_t i, n = 0;
+	bool any_acl = false;
+	int d, rc;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (cfg == NULL || out == NULL || n_slots == 0 ||
+		(n_ports > 0 && port_id == NULL) ||
+		cfg->n_ifaces > TG_MAX_PORTS)
+		return -EINVAL;
+	*out = NULL;
+	ft = rte_zmalloc_socket(
+		"tg_filter_table", sizeof(*ft), RTE_CACHE_LINE_SIZE, socket);
+	if (ft == NULL)
+		goto nomem;
+	memset(ft->list_of, 0xff, sizeof(ft->list_of)); /* TG_FILTER_NO_LIST */
+	ft->n_slots = n_slots;
+	ft->method = "none";
+	for (i = 0; i < cfg->n_ifaces; i++)
+		for (d = 0; d < TG_CFG_FILTER__DIRS; d++)
+			ft->n_lists += cfg->ifaces[i].filters[d].set;
+	ft->enabled = ft->n_lists > 0;
+	if (ft->n_lists == 0) {
+		*out = ft; /* every reload: keep it cheap */
+		return 0;
+	}
+	ft->lists = rte_zmalloc_socket("tg_filter_lists",
+		sizeof(*ft->lists) * ft->n_lists, RTE_CACHE_LINE_SIZE, socket);
+	if (ft->lists == NULL)
+		goto nomem;
+	seq = __atomic_fetch_add(&filter_build_seq, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		const struct tg_cfg_iface *ifc = &cfg->ifaces[i];
+
+		for (d = 0; d < TG_CFG_FILTER__DIRS; d++) {
+			struct tg_filter_list *l = &ft->lists[n];
+			uint16_t pid;
+
+			if (!ifc->filters[d].set)
+				continue;
+			l->dir = (uint8_t)d;
+			l->iface = i;
+			snprintf(l->iface_name, sizeof(l->iface_name), "%s",
+				ifc->name);
+			if (ifc->port >= n_ports ||
+				port_id[ifc->port] >= RTE_MAX_ETHPORTS) {
+				snprintf(err, errlen,
+					"interface %s: no such port",
+					ifc->name);
+				rc = -EINVAL;
+				goto fail;
+			}
+			pid = port_id[ifc->port];
+			if (ft->list_of[d][pid] != TG_FILTER_NO_LIST) {
+				snprintf(err, errlen,
+					"interface %s: %s filters of port %u "
+					"given twice",
+					ifc->name, dir_names[d], pid);
+				rc = -EINVAL;
+				goto fail;
+			}
+			l->port_id = pid;
+			rc = list_build(l, &ifc->filters[d], seq, n, socket,
+				err, errlen);
+			if (rc != 0)
+				goto fail;
+			any_acl |= l->acl != NULL;
+			l->hits_off = n_counters;
+			n_counters += l->n_rules + 1;
+			ft->list_of[d][pid] = n++;
+		}
+	}
+	/* a whole number of cache lines per slot: no false sharing */
+	ft->slot_stride = RTE_ALIGN_CEIL(
+		n_counters, RTE_CACHE_LINE_SIZE / sizeof(uint64_t));
+	ft->hits = rte_zmalloc_socket("tg_filter_hits",
+		sizeof(uint64_t) * ft->slot_stride * n_slots,
+		RTE_CACHE_LINE_SIZE, socket);
+	ft->carried = rte_zmalloc_socket("tg_filter_carried",
+		sizeof(uint64_t) * ft->slot_stride, RTE_CACHE_LINE_SIZE,
+		socket);
+	if (ft->hits == NULL || ft->carried == NULL)
+		goto nomem;
+	if (any_acl)
+		ft->method = table_method(ft);
+	if (strcmp(ft->method, "avx512x32") == 0)
+		ft->acl_pad = 32;
+	*out = ft;
+	return 0;
+nomem:
+	snprintf(err, errlen, "filters: out of memory");
+	rc = -ENOMEM;
+fail:
+	tg_filter_table_free(ft);
+	return rc;
+}
+
+void
+tg_filter_table_free(struct tg_filter_table *ft)
+{
+	uint16_t l;
+
+	if (ft == NULL)
+		return;
+	for (l = 0; ft->lists != NULL && l < ft->n_lists; l++) {
+		rte_acl_free(ft->lists[l].acl);
+		rte_free(ft->lists[l].action);
+	}
+	rte_free(ft->lists);
+	rte_free(ft->hits);
+	rte_free(ft->carried);
+	rte_free(ft);
+}
