@@ -302,6 +302,19 @@ tg_pipeline_create(
 			rte_strerror(rte_errno));
 		goto fail;
 	}
+	/* Rule hits are counted in the snapshot, in the block of the worker
+	 * that runs the stage. */
+	pl->stage_ctx[TG_STAGE_FILTER] = rte_zmalloc_socket("tg_filter_ctx",
+		sizeof(struct tg_filter_ctx), RTE_CACHE_LINE_SIZE,
+		conf->socket);
+	if (pl->stage_ctx[TG_STAGE_FILTER] == NULL) {
+		snprintf(err, errlen, "filter stage: out of memory");
+		goto fail;
+	}
+	((struct tg_filter_ctx *)pl->stage_ctx[TG_STAGE_FILTER])->slot =
+		(uint16_t)(pl->stage_worker[TG_STAGE_FILTER] < 0
+				   ? 0
+				   : pl->stage_worker[TG_STAGE_FILTER]);
 	/* Only a host sends requests whose replies need letting in. */
 	if (conf->host.enabled) {
 		pl->stage_ctx[TG_STAGE_LOCALFILTER] =
@@ -421,6 +434,7 @@ tg_pipeline_free(struct tg_pipeline *pl)
 	tg_pipeline_stop(pl);
 	tg_forward_ctx_free(pl->stage_ctx[TG_STAGE_FORWARD]);
 	tg_localfilter_ctx_free(pl->stage_ctx[TG_STAGE_LOCALFILTER]);
+	rte_free(pl->stage_ctx[TG_STAGE_FILTER]);
 	for (i = 0; i < TG_STAGE__COUNT; i++)
 		rte_ring_free(pl->stage_ring[i]);
 	for (i = 0; i < RTE_MAX_ETHPORTS; i++)

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "pipeline_priv.h"
 #include "tg_stage_ops.h"
 
 static void
@@ -25,6 +26,28 @@ localfilter_burst(const struct tg_tables *t, void *ctx, struct rte_mbuf **pkts,
 	uint16_t n, uint16_t *verdict, struct tg_emit *emit, uint64_t now)
 {
 	tg_localfilter_burst(t->localfilter, ctx, pkts, n, verdict, now);
+}
+
+/* The filter stage serves two steps of the transit path (in on the
+ * receiving interface, out on the next-hop one) from one ring: each
+ * packet's step says which list applies. */
+static void
+filter_burst(const struct tg_tables *t, void *ctx, struct rte_mbuf **pkts,
+	uint16_t n, uint16_t *verdict, struct tg_emit *emit, uint64_t now)
+{
+	const struct tg_filter_ctx *fc = ctx;
+	uint8_t dir[TG_BURST_MAX];
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct tg_meta *md = tg_meta(pkts[i]);
+
+		dir[i] = tg_paths[md->path].steps[md->step].mode == TG_MODE_IN
+				 ? TG_CFG_FILTER_IN
+				 : TG_CFG_FILTER_OUT;
+	}
+	tg_filter_burst(t->filter, fc->slot < t->filter->n_slots ? fc->slot : 0,
+		pkts, n, dir, verdict);
 }
 
 /*
@@ -56,7 +79,14 @@ const struct tg_stage_ops tg_stage_ops[TG_STAGE__COUNT] = {
 			.burst = forward_burst,
 			.tick = forward_tick,
 		},
-	[TG_STAGE_FILTER] = {.name = "filter", .burst = pass_burst},
+	[TG_STAGE_FILTER] =
+		{
+			.name = "filter",
+			.n_drops = TG_FILTER_DROP__COUNT,
+			.drop_names = tg_filter_drop_names,
+			.drop_descs = tg_filter_drop_descs,
+			.burst = filter_burst,
+		},
 	[TG_STAGE_NATFW] = {.name = "natfw", .burst = pass_burst},
 	[TG_STAGE_IPSEC] = {.name = "ipsec", .burst = pass_burst},
 	[TG_STAGE_LOCALFILTER] =

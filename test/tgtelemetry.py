@@ -133,21 +133,24 @@ def dig(obj, dotted):
     return obj
 
 
-def drops_flat(stats):
-    """{"pkt.bad_checksum": N, ...} from a /tollgate/stats reply."""
-    out = {}
-    for owner, reasons in (stats.get("drops") or {}).items():
-        for name, n in (reasons or {}).items():
-            out["%s.%s" % (owner, name)] = n
+def _flat(d, prefix, out):
+    for k, v in (d or {}).items():
+        if isinstance(v, dict):
+            _flat(v, prefix + k + ".", out)
+        else:
+            out[prefix + k] = v
     return out
+
+
+def drops_flat(stats):
+    """{"pkt.bad_checksum": N, "filter.in.denied": N, ...} from a
+    /tollgate/stats reply (telemetry nests dotted names: filter → in →
+    denied)."""
+    return _flat(stats.get("drops"), "", {})
 
 
 def events_flat(stats):
-    out = {}
-    for owner, names in (stats.get("events") or {}).items():
-        for name, n in (names or {}).items():
-            out["%s.%s" % (owner, name)] = n
-    return out
+    return _flat(stats.get("events"), "", {})
 
 
 def main(argv):

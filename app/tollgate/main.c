@@ -52,11 +52,11 @@ reload_on_hup(struct tg_control *ctl)
 		TG_APP_LOG(INFO,
 			"SIGHUP: reloaded %s: generation %" PRIu64
 			", routes +%u -%u, neighbors +%u -%u, interfaces added "
-			"[%s] removed [%s] changed [%s]",
+			"[%s] removed [%s] changed [%s], filters changed [%s]",
 			errs->file, sum.generation, sum.routes_added,
 			sum.routes_removed, sum.neighbors_added,
 			sum.neighbors_removed, sum.if_added, sum.if_removed,
-			sum.if_changed);
+			sum.if_changed, sum.filters_changed);
 		if (sum.warning[0] != '\0')
 			TG_APP_LOG(WARNING, "SIGHUP: %s", sum.warning);
 	} else {
@@ -287,6 +287,7 @@ main(int argc, char **argv)
 		    sizeof(err)) < 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	pconf.n_ports = env.n_ports;
+	env.n_workers = pconf.n_workers;
 	if (tg_app_host_start(cfg, mp, &host, &pconf.host, err, sizeof(err)) <
 		0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);

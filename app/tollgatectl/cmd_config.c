@@ -337,7 +337,7 @@ static int
 config_cmd(struct tel_conn *t, const struct ctl_opts *o, const char *cmd,
 	const char *file, const char *abs, bool reload)
 {
-	char added[160], removed[160], changed[160];
+	char added[160], removed[160], changed[160], filters[300] = "";
 	const struct json_value *v, *res;
 	struct json_doc *doc;
 	const char *name;
@@ -385,15 +385,20 @@ config_cmd(struct tel_conn *t, const struct ctl_opts *o, const char *cmd,
 	ctl_fmt(json_path(v, "interfaces.added"), added, sizeof(added));
 	ctl_fmt(json_path(v, "interfaces.removed"), removed, sizeof(removed));
 	ctl_fmt(json_path(v, "interfaces.changed"), changed, sizeof(changed));
+	/* only when a filter list changed: the line stays as it was */
+	if (json_str(json_get(v, "filters_changed")) != NULL &&
+		*json_str(json_get(v, "filters_changed")) != '\0')
+		snprintf(filters, sizeof(filters), ", filters changed [%.256s]",
+			json_str(json_get(v, "filters_changed")));
 	printf("reloaded %s: generation %" PRIu64 " (routes +%" PRIu64
 	       " -%" PRIu64 ", neighbors +%" PRIu64 " -%" PRIu64
-	       ", interfaces added [%s] removed [%s] changed [%s]; parse "
+	       ", interfaces added [%s] removed [%s] changed [%s]%s; parse "
 	       "%.3f ms, build %.3f ms, publish %.3f ms)\n",
 		name, gen, u64_or0(json_path(v, "routes.added")),
 		u64_or0(json_path(v, "routes.removed")),
 		u64_or0(json_path(v, "neighbors.added")),
 		u64_or0(json_path(v, "neighbors.removed")), added, removed,
-		changed, ms_of(v, "parse_us"), ms_of(v, "build_us"),
+		changed, filters, ms_of(v, "parse_us"), ms_of(v, "build_us"),
 		ms_of(v, "publish_us"));
 	if (json_str(json_get(v, "warning")) != NULL)
 		fprintf(stderr, "warning: %s\n",

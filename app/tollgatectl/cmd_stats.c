@@ -213,13 +213,40 @@ print_stages(const struct json_value *s, const struct delta *d)
 	table_print(&tb, stdout, "");
 }
 
-/* {"owner": {"name": N}} → rows "owner.name N", the non-zero ones. */
+/* The non-zero counters under @p obj as rows "prefix.name N", nested
+ * dicts included ({"filter": {"in": {"denied": N}}} → filter.in.denied). */
+static size_t
+named_rows(struct table *tb, const struct json_value *obj,
+	const struct json_value *prev, const char *prefix, double dt)
+{
+	const struct json_value *c;
+	char name[160], val[24], r[24];
+	size_t rows = 0;
+
+	for (c = obj->v.kids.first; c != NULL; c = c->next) {
+		snprintf(name, sizeof(name), "%s%s%s", prefix,
+			*prefix ? "." : "", c->key);
+		if (c->type == JSON_OBJECT) {
+			rows += named_rows(
+				tb, c, json_get(prev, c->key), name, dt);
+			continue;
+		}
+		/* counters sit one level down at least: "owner.name" */
+		if (*prefix == '\0' || u64_of(c) == 0)
+			continue;
+		fmt_u64(val, sizeof(val), c);
+		fmt_rate(r, sizeof(r), obj, prev, c->key, dt);
+		table_row(tb, name, val, r);
+		rows++;
+	}
+	return rows;
+}
+
 static void
 print_named(const struct json_value *s, const struct delta *d,
 	const char *section, const char *title)
 {
-	const struct json_value *sec = json_get(s, section), *own, *c, *pown;
-	char name[160], val[24], r[24];
+	const struct json_value *sec = json_get(s, section);
 	struct table tb;
 	size_t rows = 0;
 
@@ -227,22 +254,9 @@ print_named(const struct json_value *s, const struct delta *d,
 		table_init(&tb, "lrr", title, "COUNT", "PER_S");
 	else
 		table_init(&tb, "lr", title, "COUNT");
-	for (own = sec != NULL && sec->type == JSON_OBJECT ? sec->v.kids.first
-							   : NULL;
-		own != NULL; own = own->next) {
-		if (own->type != JSON_OBJECT)
-			continue;
-		pown = json_get(json_get(d->prev, section), own->key);
-		for (c = own->v.kids.first; c != NULL; c = c->next) {
-			if (u64_of(c) == 0)
-				continue;
-			snprintf(name, sizeof(name), "%s.%s", own->key, c->key);
-			fmt_u64(val, sizeof(val), c);
-			fmt_rate(r, sizeof(r), own, pown, c->key, d->dt);
-			table_row(&tb, name, val, r);
-			rows++;
-		}
-	}
+	if (sec != NULL && sec->type == JSON_OBJECT)
+		rows = named_rows(
+			&tb, sec, json_get(d->prev, section), "", d->dt);
 	putchar('\n');
 	if (rows == 0) {
 		printf("%s: none\n", section);

@@ -13,34 +13,28 @@
 #define MAX_ENTRIES (1u << 24) /* a table larger than this is a bug */
 #define RETRIES	    3	       /* when a reload happens while paging */
 
-/* Every page of one paged table: the documents stay alive as long as the
- * entries are used. vals[i]: page i's {"<index>": {...}}. */
-struct pages {
-	struct json_pages p;
-	uint64_t count; /* entries over all pages */
-};
-
 /*
  * START,COUNT pages until one comes without "next". DPDK leaves out, with
  * no sign, whatever does not fit its max_output_len: a page that holds
  * fewer entries than it claims (next - start, or total - start on the
  * last) is asked again, half as large.
  */
-static int
-fetch_pages(
-	struct tel_conn *t, const char *cmd, const char *key, struct pages *pg)
+int
+ctl_fetch_pages(struct tel_conn *t, const char *cmd, const char *params0,
+	const char *key, struct ctl_pages *pg)
 {
 	const struct json_value *val, *ents;
 	uint64_t start = 0, total, next, expect;
 	unsigned int count = PAGE_FIRST;
 	struct json_doc *doc;
-	char params[48];
+	char params[160];
 	bool more;
 	int rc;
 
 	for (;;) {
-		snprintf(
-			params, sizeof(params), "%" PRIu64 ",%u", start, count);
+		snprintf(params, sizeof(params), "%s%s%" PRIu64 ",%u",
+			params0 ? params0 : "", params0 ? "," : "", start,
+			count);
 		rc = tel_query(t, cmd, params, &doc, &val);
 		if (rc != 0)
 			return rc;
@@ -104,7 +98,7 @@ failed:
 /* As one page holding everything: {"<cmd>": {"total": N, "start": 0,
  * "<key>": {...}}}. */
 static void
-print_merged(const char *cmd, const char *key, const struct pages *pg)
+print_merged(const char *cmd, const char *key, const struct ctl_pages *pg)
 {
 	const struct json_value *e;
 	bool first = true;
@@ -128,8 +122,8 @@ print_merged(const char *cmd, const char *key, const struct pages *pg)
 	printf("}}}\n");
 }
 
-static uint64_t
-generation(struct tel_conn *t, int *rc)
+uint64_t
+ctl_generation(struct tel_conn *t, int *rc)
 {
 	const struct json_value *v;
 	struct json_doc *doc;
@@ -143,9 +137,9 @@ generation(struct tel_conn *t, int *rc)
 }
 
 /* --json: the pages merged into one reply, and the pages freed. */
-static bool
-json_done(const struct ctl_opts *o, const char *cmd, const char *key,
-	struct pages *pg)
+bool
+ctl_json_done(const struct ctl_opts *o, const char *cmd, const char *key,
+	struct ctl_pages *pg)
 {
 	if (!o->json)
 		return false;
@@ -185,7 +179,7 @@ ctl_routes(struct tel_conn *t, const struct ctl_opts *o)
 {
 	char prefix[64], via[64], ifc[64], origin[32];
 	const struct json_value *r;
-	struct pages pg = {0};
+	struct ctl_pages pg = {0};
 	uint64_t g0, g1;
 	struct table tb;
 	int rc, tries;
@@ -194,11 +188,12 @@ ctl_routes(struct tel_conn *t, const struct ctl_opts *o)
 	/* Routes come from one snapshot; a reload between two pages would
 	 * mix two tables, so read again when the generation moved. */
 	for (tries = 0;; tries++) {
-		g0 = generation(t, &rc);
+		g0 = ctl_generation(t, &rc);
 		if (rc == 0)
-			rc = fetch_pages(t, "/tollgate/routes", "routes", &pg);
+			rc = ctl_fetch_pages(
+				t, "/tollgate/routes", NULL, "routes", &pg);
 		if (rc == 0)
-			g1 = generation(t, &rc);
+			g1 = ctl_generation(t, &rc);
 		if (rc != 0) {
 			json_pages_free(&pg.p);
 			return rc;
@@ -213,7 +208,7 @@ ctl_routes(struct tel_conn *t, const struct ctl_opts *o)
 			return CTL_FAILED;
 		}
 	}
-	if (json_done(o, "/tollgate/routes", "routes", &pg))
+	if (ctl_json_done(o, "/tollgate/routes", "routes", &pg))
 		return CTL_OK;
 	table_init(&tb, "llll", "PREFIX", "VIA", "INTERFACE", "ORIGIN");
 	for (p = 0; p < pg.p.n; p++)
@@ -235,7 +230,7 @@ ctl_neighbors(struct tel_conn *t, const struct ctl_opts *o)
 {
 	char addr[64], mac[64], ifc[64], state[32], held[24], age[32];
 	const struct json_value *n;
-	struct pages pg = {0};
+	struct ctl_pages pg = {0};
 	struct table tb;
 	uint64_t ms;
 	size_t p;
@@ -243,12 +238,12 @@ ctl_neighbors(struct tel_conn *t, const struct ctl_opts *o)
 
 	/* The cache is live: entries may come and go between two pages,
 	 * which no retry would fix. */
-	rc = fetch_pages(t, "/tollgate/neighbors", "neighbors", &pg);
+	rc = ctl_fetch_pages(t, "/tollgate/neighbors", NULL, "neighbors", &pg);
 	if (rc != 0) {
 		json_pages_free(&pg.p);
 		return rc;
 	}
-	if (json_done(o, "/tollgate/neighbors", "neighbors", &pg))
+	if (ctl_json_done(o, "/tollgate/neighbors", "neighbors", &pg))
 		return CTL_OK;
 	table_init(&tb, "llllrr", "ADDRESS", "MAC", "INTERFACE", "STATE",
 		"HELD", "AGE_S");

@@ -29,6 +29,9 @@ usage(FILE *f)
 		"  interfaces          interfaces: port, address, MTU, MAC\n"
 		"  routes              the installed routes\n"
 		"  neighbors           the ARP neighbor cache\n"
+		"  filters [IFACE DIR] the packet filter lists; with IFACE "
+		"and DIR (in|out)\n"
+		"                      that list's rules and their hits\n"
 		"  config              the running configuration: file, "
 		"generation, sizes\n"
 		"  config show         the running configuration's YAML, "
@@ -308,6 +311,7 @@ enum command {
 	C_INTERFACES,
 	C_ROUTES,
 	C_NEIGHBORS,
+	C_FILTERS,
 	C_CONFIG,
 	C_SHOW,
 	C_RELOAD,
@@ -317,17 +321,19 @@ enum command {
 
 /* The command and its argument from argv[optind...]. Returns 0 or 2. */
 static int
-parse_command(int argc, char **argv, enum command *c, const char **arg)
+parse_command(int argc, char **argv, enum command *c, const char **arg,
+	const char **arg2)
 {
 	static const struct {
 		const char *name, *sub;
 		enum command c;
-		int args; /* 0 none, 1 optional, 2 required */
+		int args; /* 0 none, 1 optional, 2 required, 3 none or two */
 	} cmds[] = {
 		{"stats", NULL, C_STATS, 0},
 		{"interfaces", NULL, C_INTERFACES, 0},
 		{"routes", NULL, C_ROUTES, 0},
 		{"neighbors", NULL, C_NEIGHBORS, 0},
+		{"filters", NULL, C_FILTERS, 3},
 		{"config", "show", C_SHOW, 0},
 		{"config", NULL, C_CONFIG, 0},
 		{"reload", NULL, C_RELOAD, 1},
@@ -336,7 +342,7 @@ parse_command(int argc, char **argv, enum command *c, const char **arg)
 	};
 	int n = argc - optind, i, used;
 
-	*arg = NULL;
+	*arg = *arg2 = NULL;
 	if (n == 0)
 		return usage_error("%s", "a command is needed");
 	for (i = 0; i < (int)(sizeof(cmds) / sizeof(cmds[0])); i++) {
@@ -348,7 +354,16 @@ parse_command(int argc, char **argv, enum command *c, const char **arg)
 				continue;
 			used = 2;
 		}
-		if (cmds[i].args != 0 && n > used)
+		if (cmds[i].args == 3 && n > used) {
+			if (n != used + 2)
+				return usage_error("%s takes IFACE and DIR "
+						   "(in or out), or nothing",
+					cmds[i].name);
+			*arg = argv[optind + used];
+			*arg2 = argv[optind + used + 1];
+			used += 2;
+		}
+		if (cmds[i].args != 0 && cmds[i].args != 3 && n > used)
 			*arg = argv[optind + used++];
 		if (cmds[i].args == 2 && *arg == NULL)
 			return usage_error(
@@ -364,7 +379,7 @@ parse_command(int argc, char **argv, enum command *c, const char **arg)
 
 static int
 run(struct tel_conn *t, const struct ctl_opts *o, enum command c,
-	const char *arg, const char *abs)
+	const char *arg, const char *arg2, const char *abs)
 {
 	switch (c) {
 	case C_STATS:
@@ -375,6 +390,8 @@ run(struct tel_conn *t, const struct ctl_opts *o, enum command c,
 		return ctl_routes(t, o);
 	case C_NEIGHBORS:
 		return ctl_neighbors(t, o);
+	case C_FILTERS:
+		return ctl_filters(t, o, arg, arg2);
 	case C_CONFIG:
 		return ctl_config_info(t, o);
 	case C_SHOW:
@@ -391,7 +408,8 @@ run(struct tel_conn *t, const struct ctl_opts *o, enum command c,
 
 /* --watch for the commands other than stats: the same output again. */
 static int
-watch(struct tel_conn *t, const struct ctl_opts *o, enum command c)
+watch(struct tel_conn *t, const struct ctl_opts *o, enum command c,
+	const char *arg, const char *arg2)
 {
 	double next = ctl_now();
 	bool tty = isatty(STDOUT_FILENO);
@@ -402,7 +420,7 @@ watch(struct tel_conn *t, const struct ctl_opts *o, enum command c)
 			fputs("\033[H\033[2J", stdout);
 		else if (n++ > 0 && !o->json)
 			putchar('\n');
-		rc = run(t, o, c, NULL, NULL);
+		rc = run(t, o, c, arg, arg2, NULL);
 		fflush(stdout);
 		next += o->watch_s;
 		if (next < ctl_now())
@@ -424,7 +442,7 @@ main(int argc, char **argv)
 	};
 	struct ctl_opts o = {.prefix = "rte"};
 	char yaml_prefix[256], *abs = NULL, *end;
-	const char *arg, *yaml = NULL;
+	const char *arg, *arg2, *yaml = NULL;
 	struct tel_conn t;
 	struct sigaction sa;
 	enum command c = C_STATS;
@@ -459,7 +477,7 @@ main(int argc, char **argv)
 			return CTL_USAGE;
 		}
 	}
-	rc = parse_command(argc, argv, &c, &arg);
+	rc = parse_command(argc, argv, &c, &arg, &arg2);
 	if (rc != 0)
 		return rc;
 	if (o.watch_s > 0 &&
@@ -496,9 +514,10 @@ main(int argc, char **argv)
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
-		rc = c == C_STATS ? ctl_stats(&t, &o) : watch(&t, &o, c);
+		rc = c == C_STATS ? ctl_stats(&t, &o)
+				  : watch(&t, &o, c, arg, arg2);
 	} else if (rc == 0) {
-		rc = run(&t, &o, c, arg, abs);
+		rc = run(&t, &o, c, arg, arg2, abs);
 	}
 	tel_close(&t);
 	free(abs);

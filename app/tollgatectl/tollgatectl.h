@@ -54,6 +54,30 @@ int ctl_check(struct tel_conn *t, const struct ctl_opts *o, const char *file,
 /** Print @p v's raw reply bytes (t->buf) as received, with a newline. */
 void ctl_print_raw(const struct tel_conn *t, size_t len);
 
+/** Every page of one paged table: the documents stay alive as long as
+ *  the entries are used. p.vals[i]: page i's {"<index>": {...}}. */
+struct ctl_pages {
+	struct json_pages p;
+	uint64_t count; /**< entries over all pages */
+};
+
+/** Read @p cmd page after page ("PARAMS0,START,COUNT", or "START,COUNT"
+ *  when @p params0 is NULL), following "next", into @p pg (free with
+ *  json_pages_free(&pg->p)). @p key names the entries' object. */
+int ctl_fetch_pages(struct tel_conn *t, const char *cmd, const char *params0,
+	const char *key, struct ctl_pages *pg);
+
+/** The running configuration's generation (0 and *rc set on failure). */
+uint64_t ctl_generation(struct tel_conn *t, int *rc);
+
+/** --json: print the pages merged into one reply and free them; true
+ *  when done so. */
+bool ctl_json_done(const struct ctl_opts *o, const char *cmd, const char *key,
+	struct ctl_pages *pg);
+
+int ctl_filters(struct tel_conn *t, const struct ctl_opts *o, const char *iface,
+	const char *dir);
+
 /** ctl_query_or_raw() printed the reply as it came (--json): done. */
 #define CTL_PRINTED (-1)
 

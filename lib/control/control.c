@@ -34,18 +34,25 @@ tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
 	if (rc == 0)
 		rc = tg_localfilter_build(cfg, env->port_id, env->n_ports,
 			socket, &t->localfilter, err, errlen);
+	if (rc == 0)
+		rc = tg_filter_build(cfg, env->port_id, env->n_ports,
+			env->n_workers ? env->n_workers : 1, socket, &t->filter,
+			err, errlen);
 	if (rc < 0) {
 		tg_forward_table_free(t->forward);
+		tg_localfilter_table_free(t->localfilter);
 		rte_free(t);
 		return rc;
 	}
-	/* Forward always routes; localfilter works when enabled. filter,
-	 * natfw and ipsec have no component yet: they pass everything, so
-	 * they are bypassed. Each sets its bit here when it lands and has
-	 * something configured. */
+	/* Forward always routes; localfilter and filter work when
+	 * configured. natfw and ipsec have no component yet: they pass
+	 * everything, so they are bypassed. Each sets its bit here when it
+	 * lands and has something configured. */
 	t->active_stages = 1u << TG_STAGE_FORWARD;
 	if (t->localfilter->enabled)
 		t->active_stages |= 1u << TG_STAGE_LOCALFILTER;
+	if (t->filter->enabled)
+		t->active_stages |= 1u << TG_STAGE_FILTER;
 	if (!cfg->pipeline.bypass_idle_stages)
 		t->active_stages = (1u << TG_STAGE__COUNT) - 1;
 	*out = t;
@@ -59,6 +66,7 @@ tg_tables_free(struct tg_tables *t)
 		return;
 	tg_forward_table_free(t->forward);
 	tg_localfilter_table_free(t->localfilter);
+	tg_filter_table_free(t->filter);
 	tg_config_free(t->cfg);
 	rte_free(t);
 }
@@ -125,6 +133,11 @@ tg_control_apply_locked(struct tg_control *ctl, struct tg_config *cfg,
 	__atomic_store_n(&ctl->generation, t->generation, __ATOMIC_RELAXED);
 	/* Every worker must finish the iteration that may still use `old`. */
 	rte_rcu_qsbr_synchronize(ctl->slot.qsv, RTE_QSBR_THRID_INVALID);
+	/* No worker counts in `old` any more, and telemetry (waiting for
+	 * `lock`) has not read the new counts yet: unchanged rules keep
+	 * their hits. */
+	if (old != NULL)
+		tg_filter_carry_hits(t->filter, old->filter);
 	tg_tables_free(old);
 	pthread_mutex_unlock(&ctl->lock);
 	return 0;

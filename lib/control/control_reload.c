@@ -244,6 +244,65 @@ name_list_add(char *list, size_t len, const char *name)
 	snprintf(list + used, len - used, "%s%s", used ? " " : "", name);
 }
 
+static bool
+filter_list_same(
+	const struct tg_cfg_filter_list *a, const struct tg_cfg_filter_list *b)
+{
+	uint32_t i;
+
+	if (a->set != b->set)
+		return false;
+	if (!a->set)
+		return true;
+	if (a->mode != b->mode || a->n_rules != b->n_rules)
+		return false;
+	for (i = 0; i < a->n_rules; i++)
+		if (!tg_cfg_filter_rule_same(&a->rules[i], &b->rules[i]))
+			return false;
+	return true;
+}
+
+/* "lan0.in" for every list configured on either side that is not the
+ * same (in order) on the other. */
+static void
+filters_diff(const struct tg_config *a, const struct tg_config *b,
+	struct tg_reload_summary *s)
+{
+	static const struct tg_cfg_filter_list none;
+	static const char *const dirs[] = {"in", "out"};
+	const struct tg_config *sides[2] = {a, b};
+	char name[TG_NAME_MAX + 8];
+	int side, d;
+	uint16_t i;
+
+	memset(s->filters_changed, 0, sizeof(s->filters_changed));
+	for (side = 0; side < 2; side++) {
+		const struct tg_config *x = sides[side], *y = sides[!side];
+
+		for (i = 0; i < x->n_ifaces; i++) {
+			int j = tg_config_iface_find(y, x->ifaces[i].name);
+
+			for (d = 0; d < TG_CFG_FILTER__DIRS; d++) {
+				const struct tg_cfg_filter_list *lx =
+					&x->ifaces[i].filters[d];
+				const struct tg_cfg_filter_list *ly =
+					j < 0 ? &none
+					      : &y->ifaces[j].filters[d];
+
+				/* a pair present on both sides: once */
+				if (side == 1 && j >= 0)
+					continue;
+				if (filter_list_same(lx, ly))
+					continue;
+				snprintf(name, sizeof(name), "%s.%s",
+					x->ifaces[i].name, dirs[d]);
+				name_list_add(s->filters_changed,
+					sizeof(s->filters_changed), name);
+			}
+		}
+	}
+}
+
 int
 tg_config_diff(const struct tg_config *a, const struct tg_config *b,
 	struct tg_reload_summary *s)
@@ -281,6 +340,7 @@ tg_config_diff(const struct tg_config *a, const struct tg_config *b,
 			name_list_add(s->if_removed, sizeof(s->if_removed),
 				a->ifaces[j].name);
 	}
+	filters_diff(a, b, s);
 	ra = route_keys(a);
 	rb = route_keys(b);
 	na = neigh_keys(a);

@@ -18,21 +18,15 @@
 #include <rte_ethdev.h>
 #include <rte_telemetry.h>
 
+#include "control_tel.h"
 #include "tg_control.h"
 #include "tg_pipeline.h"
 
 /* DPDK's telemetry callbacks carry no context pointer. */
-static struct tg_control *tel_ctl;
+struct tg_control *tg_tel_ctl;
 
-#define PAGE_DEFAULT 100
-#define PAGE_MAX     120 /* entries per page at most */
-/* Bytes of JSON a page may hold: DPDK drops an answer over 16 KiB whole,
- * so a page ends at whichever comes first, COUNT or this, and its "next"
- * says where the following page starts. */
-#define PAGE_BUDGET (12 * 1024)
-
-static void
-ip_str(uint32_t a, char *buf, size_t len)
+void
+tg_tel_ip_str(uint32_t a, char *buf, size_t len)
 {
 	snprintf(buf, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff,
 		(a >> 8) & 0xff, a & 0xff);
@@ -44,8 +38,8 @@ ip_str(uint32_t a, char *buf, size_t len)
  * come from a user — file names, error messages quoting the YAML — goes
  * through here first. Non-ASCII and control bytes become '?'.
  */
-static const char *
-ascii(const char *s, char *buf, size_t len)
+const char *
+tg_tel_ascii(const char *s, char *buf, size_t len)
 {
 	size_t i;
 
@@ -58,8 +52,8 @@ ascii(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-static int
-reply_error(struct rte_tel_data *d, const char *msg)
+int
+tg_tel_reply_error(struct rte_tel_data *d, const char *msg)
 {
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "error", msg);
@@ -67,8 +61,8 @@ reply_error(struct rte_tel_data *d, const char *msg)
 }
 
 /* "START" or "START,COUNT" (decimal). Returns 0 or -EINVAL. */
-static int
-parse_page(const char *params, uint32_t *start, uint32_t *count)
+int
+tg_tel_parse_page(const char *params, uint32_t *start, uint32_t *count)
 {
 	unsigned long long v;
 	char *end;
@@ -95,39 +89,53 @@ parse_page(const char *params, uint32_t *start, uint32_t *count)
 	return 0;
 }
 
-/* Add "owner.name" = val into d as d[owner][name], creating the inner
- * dicts on the way (children[] holds them until the end). */
+/* Add "a.b.c" = val into d as d[a][b][c], creating the inner dicts on
+ * the way (node[] holds them until nested_attach()). Names have at most
+ * three parts ("filter.in.denied"). */
+
 struct nested {
 	uint16_t n;
-	char owner[16][32];
-	struct rte_tel_data *child[16];
+	struct {
+		char name[32];
+		int16_t parent; /* node index, -1: the top */
+		struct rte_tel_data *d;
+	} node[48];
 };
 
 static void
 nested_add(struct nested *ns, const char *dotted, uint64_t val)
 {
-	const char *dot = strchr(dotted, '.');
-	char owner[32];
+	const char *part = dotted, *dot;
+	int16_t cur = -1;
+	char name[32];
 	uint16_t i;
 
-	if (dot == NULL || (size_t)(dot - dotted) >= sizeof(owner))
-		return;
-	memcpy(owner, dotted, dot - dotted);
-	owner[dot - dotted] = '\0';
-	for (i = 0; i < ns->n; i++)
-		if (strcmp(ns->owner[i], owner) == 0)
-			break;
-	if (i == ns->n) {
-		if (ns->n == RTE_DIM(ns->child))
+	while ((dot = strchr(part, '.')) != NULL) {
+		if ((size_t)(dot - part) >= sizeof(name))
 			return;
-		ns->child[i] = rte_tel_data_alloc();
-		if (ns->child[i] == NULL)
-			return;
-		rte_tel_data_start_dict(ns->child[i]);
-		snprintf(ns->owner[i], sizeof(ns->owner[i]), "%s", owner);
-		ns->n++;
+		memcpy(name, part, dot - part);
+		name[dot - part] = '\0';
+		for (i = 0; i < ns->n; i++)
+			if (ns->node[i].parent == cur &&
+				strcmp(ns->node[i].name, name) == 0)
+				break;
+		if (i == ns->n) {
+			if (ns->n == RTE_DIM(ns->node))
+				return;
+			ns->node[i].d = rte_tel_data_alloc();
+			if (ns->node[i].d == NULL)
+				return;
+			rte_tel_data_start_dict(ns->node[i].d);
+			snprintf(ns->node[i].name, sizeof(ns->node[i].name),
+				"%s", name);
+			ns->node[i].parent = cur;
+			ns->n++;
+		}
+		cur = (int16_t)i;
+		part = dot + 1;
 	}
-	rte_tel_data_add_dict_u64(ns->child[i], dot + 1, val);
+	if (cur >= 0) /* every name has an owner */
+		rte_tel_data_add_dict_u64(ns->node[cur].d, part, val);
 }
 
 static void
@@ -141,7 +149,9 @@ nested_attach(struct nested *ns, struct rte_tel_data *d, const char *name)
 	rte_tel_data_start_dict(c);
 	for (i = 0; i < ns->n; i++)
 		rte_tel_data_add_dict_container(
-			c, ns->owner[i], ns->child[i], 0);
+			ns->node[i].parent < 0 ? c
+					       : ns->node[ns->node[i].parent].d,
+			ns->node[i].name, ns->node[i].d, 0);
 	rte_tel_data_add_dict_container(d, name, c, 0);
 }
 
@@ -154,7 +164,7 @@ add_ports(struct rte_tel_data *d, const struct tg_config *cfg)
 	if (ports == NULL)
 		return;
 	rte_tel_data_start_dict(ports);
-	for (i = 0; i < cfg->n_ports && i < tel_ctl->env.n_ports; i++) {
+	for (i = 0; i < cfg->n_ports && i < tg_tel_ctl->env.n_ports; i++) {
 		struct rte_tel_data *p = rte_tel_data_alloc();
 		struct rte_eth_stats st;
 
@@ -162,8 +172,8 @@ add_ports(struct rte_tel_data *d, const struct tg_config *cfg)
 			break;
 		rte_tel_data_start_dict(p);
 		rte_tel_data_add_dict_int(
-			p, "port_id", tel_ctl->env.port_id[i]);
-		if (rte_eth_stats_get(tel_ctl->env.port_id[i], &st) == 0) {
+			p, "port_id", tg_tel_ctl->env.port_id[i]);
+		if (rte_eth_stats_get(tg_tel_ctl->env.port_id[i], &st) == 0) {
 			rte_tel_data_add_dict_u64(p, "rx_packets", st.ipackets);
 			rte_tel_data_add_dict_u64(p, "tx_packets", st.opackets);
 			rte_tel_data_add_dict_u64(p, "rx_bytes", st.ibytes);
@@ -190,25 +200,26 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	uint8_t s;
 
 	if (params != NULL && *params != '\0')
-		return reply_error(d, "/tollgate/stats takes no parameter");
-	pthread_mutex_lock(&tel_ctl->lock);
+		return tg_tel_reply_error(
+			d, "/tollgate/stats takes no parameter");
+	pthread_mutex_lock(&tg_tel_ctl->lock);
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "generation", tel_ctl->generation);
-	if (tel_ctl->slot.cur != NULL)
-		rte_tel_data_add_dict_u64(
-			d, "active_stages", tel_ctl->slot.cur->active_stages);
-	if (tel_ctl->pl == NULL) {
-		pthread_mutex_unlock(&tel_ctl->lock);
+	rte_tel_data_add_dict_u64(d, "generation", tg_tel_ctl->generation);
+	if (tg_tel_ctl->slot.cur != NULL)
+		rte_tel_data_add_dict_u64(d, "active_stages",
+			tg_tel_ctl->slot.cur->active_stages);
+	if (tg_tel_ctl->pl == NULL) {
+		pthread_mutex_unlock(&tg_tel_ctl->lock);
 		return 0;
 	}
-	tg_pipeline_stats_sum(tel_ctl->pl, &sum);
+	tg_pipeline_stats_sum(tg_tel_ctl->pl, &sum);
 	rte_tel_data_add_dict_u64(d, "rx", sum.rx);
 	rte_tel_data_add_dict_u64(d, "tx", sum.tx);
 	rte_tel_data_add_dict_u64(d, "host", sum.host);
 	rte_tel_data_add_dict_u64(d, "host_rx", sum.host_rx);
 	rte_tel_data_add_dict_u64(d, "generated", sum.generated);
 	rte_tel_data_add_dict_u64(
-		d, "in_rings", tg_pipeline_in_rings(tel_ctl->pl));
+		d, "in_rings", tg_pipeline_in_rings(tg_tel_ctl->pl));
 	rte_tel_data_add_dict_u64(d, "iterations", sum.iterations);
 	rte_tel_data_add_dict_u64(d, "busy_iterations", sum.busy_iterations);
 	rte_tel_data_add_dict_u64(d, "rx_backpressure", sum.rx_backpressure);
@@ -244,7 +255,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 				break;
 			rte_tel_data_start_dict(p);
 			rte_tel_data_add_dict_int(p, "lcore",
-				tg_pipeline_stage_lcore(tel_ctl->pl, s));
+				tg_pipeline_stage_lcore(tg_tel_ctl->pl, s));
 			rte_tel_data_add_dict_u64(p, "in", ss->in);
 			rte_tel_data_add_dict_u64(p, "bypassed", ss->bypassed);
 			rte_tel_data_add_dict_u64(p, "next", ss->next);
@@ -265,7 +276,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		nested_add(&drops, tg_drop_name(i), sum.drops[i]);
 	nested_attach(&drops, d, "drops");
 
-	fctx = tg_pipeline_forward_ctx(tel_ctl->pl);
+	fctx = tg_pipeline_forward_ctx(tg_tel_ctl->pl);
 	if (fctx != NULL) {
 		const uint64_t *c = tg_forward_ctx_counters(fctx);
 
@@ -274,9 +285,9 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 				&counters, tg_forward_counter_names[i], c[i]);
 	}
 	nested_attach(&counters, d, "events");
-	if (tel_ctl->slot.cur != NULL)
-		add_ports(d, tel_ctl->slot.cur->cfg);
-	pthread_mutex_unlock(&tel_ctl->lock);
+	if (tg_tel_ctl->slot.cur != NULL)
+		add_ports(d, tg_tel_ctl->slot.cur->cfg);
+	pthread_mutex_unlock(&tg_tel_ctl->lock);
 	return 0;
 }
 
@@ -288,16 +299,16 @@ tel_interfaces(const char *cmd, const char *params, struct rte_tel_data *d)
 	uint16_t i;
 
 	if (params != NULL && *params != '\0')
-		return reply_error(
+		return tg_tel_reply_error(
 			d, "/tollgate/interfaces takes no parameter");
-	pthread_mutex_lock(&tel_ctl->lock);
-	t = tel_ctl->slot.cur;
+	pthread_mutex_lock(&tg_tel_ctl->lock);
+	t = tg_tel_ctl->slot.cur;
 	rte_tel_data_start_dict(d);
 	for (i = 0; t != NULL && i < t->cfg->n_ifaces; i++) {
 		const struct tg_cfg_iface *ci = &t->cfg->ifaces[i];
 		const struct tg_iface *fi;
 		struct rte_tel_data *c = rte_tel_data_alloc();
-		uint16_t port_id = tel_ctl->env.port_id[ci->port];
+		uint16_t port_id = tg_tel_ctl->env.port_id[ci->port];
 
 		if (c == NULL)
 			break;
@@ -306,7 +317,7 @@ tel_interfaces(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_string(
 			c, "port", t->cfg->ports[ci->port].name);
 		rte_tel_data_add_dict_int(c, "port_id", port_id);
-		ip_str(ci->addr, ip, sizeof(ip));
+		tg_tel_ip_str(ci->addr, ip, sizeof(ip));
 		snprintf(buf, sizeof(buf), "%s/%u", ip, ci->prefix_len);
 		rte_tel_data_add_dict_string(c, "address", buf);
 		rte_tel_data_add_dict_int(c, "mtu", ci->mtu);
@@ -314,7 +325,7 @@ tel_interfaces(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_string(c, "mac", buf);
 		rte_tel_data_add_dict_container(d, ci->name, c, 0);
 	}
-	pthread_mutex_unlock(&tel_ctl->lock);
+	pthread_mutex_unlock(&tg_tel_ctl->lock);
 	return 0;
 }
 
@@ -334,15 +345,16 @@ tel_host(const char *cmd, const char *params, struct rte_tel_data *d)
 	uint16_t i, k;
 
 	if (params != NULL && *params != '\0')
-		return reply_error(d, "/tollgate/host takes no parameter");
-	pthread_mutex_lock(&tel_ctl->lock);
+		return tg_tel_reply_error(
+			d, "/tollgate/host takes no parameter");
+	pthread_mutex_lock(&tg_tel_ctl->lock);
 	rte_tel_data_start_dict(d);
-	if (tel_ctl->slot.cur == NULL || tel_ctl->pl == NULL) {
-		pthread_mutex_unlock(&tel_ctl->lock);
+	if (tg_tel_ctl->slot.cur == NULL || tg_tel_ctl->pl == NULL) {
+		pthread_mutex_unlock(&tg_tel_ctl->lock);
 		return 0;
 	}
-	h = &tel_ctl->slot.cur->cfg->host;
-	tg_pipeline_host_info(tel_ctl->pl, &hi);
+	h = &tg_tel_ctl->slot.cur->cfg->host;
+	tg_pipeline_host_info(tg_tel_ctl->pl, &hi);
 	rte_tel_data_add_dict_string(d, "enabled", h->enabled ? "yes" : "no");
 	if (h->enabled) {
 		rte_tel_data_add_dict_string(d, "type", h->tap ? "tap" : "tun");
@@ -354,7 +366,7 @@ tel_host(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(d, "rx_queue_used", hi.rx_queue_used);
 		rte_tel_data_add_dict_u64(d, "udp_replies", hi.udp_replies);
 	}
-	tg_pipeline_stats_sum(tel_ctl->pl, &sum);
+	tg_pipeline_stats_sum(tg_tel_ctl->pl, &sum);
 	rte_tel_data_add_dict_u64(d, "to_kernel", sum.host);
 	rte_tel_data_add_dict_u64(d, "from_kernel", sum.host_rx);
 	c = rte_tel_data_alloc();
@@ -367,7 +379,7 @@ tel_host(const char *cmd, const char *params, struct rte_tel_data *d)
 						c, drops[k], sum.drops[i]);
 		rte_tel_data_add_dict_container(d, "drops", c, 0);
 	}
-	pthread_mutex_unlock(&tel_ctl->lock);
+	pthread_mutex_unlock(&tg_tel_ctl->lock);
 	return 0;
 }
 
@@ -389,11 +401,12 @@ tel_routes(const char *cmd, const char *params, struct rte_tel_data *d)
 	uint32_t start, count, i;
 	char buf[64], ip[16];
 
-	if (parse_page(params, &start, &count) < 0)
-		return reply_error(d, "parameter: START[,COUNT] (decimal; "
-				      "COUNT at most 120)");
-	pthread_mutex_lock(&tel_ctl->lock);
-	t = tel_ctl->slot.cur;
+	if (tg_tel_parse_page(params, &start, &count) < 0)
+		return tg_tel_reply_error(d,
+			"parameter: START[,COUNT] (decimal; "
+			"COUNT at most 120)");
+	pthread_mutex_lock(&tg_tel_ctl->lock);
+	t = tg_tel_ctl->slot.cur;
 	rte_tel_data_start_dict(d);
 	if (t == NULL)
 		goto out;
@@ -416,11 +429,11 @@ tel_routes(const char *cmd, const char *params, struct rte_tel_data *d)
 		if (c == NULL)
 			break;
 		rte_tel_data_start_dict(c);
-		ip_str(r->prefix, ip, sizeof(ip));
+		tg_tel_ip_str(r->prefix, ip, sizeof(ip));
 		snprintf(buf, sizeof(buf), "%s/%u", ip, r->len);
 		rte_tel_data_add_dict_string(c, "prefix", buf);
 		if (nh->type == TG_NH_VIA) {
-			ip_str(nh->via, ip, sizeof(ip));
+			tg_tel_ip_str(nh->via, ip, sizeof(ip));
 			rte_tel_data_add_dict_string(c, "via", ip);
 		}
 		rte_tel_data_add_dict_string(
@@ -434,7 +447,7 @@ tel_routes(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (i < t->forward->n_routes)
 		rte_tel_data_add_dict_u64(d, "next", i);
 out:
-	pthread_mutex_unlock(&tel_ctl->lock);
+	pthread_mutex_unlock(&tg_tel_ctl->lock);
 	return 0;
 }
 
@@ -449,12 +462,13 @@ tel_neighbors(const char *cmd, const char *params, struct rte_tel_data *d)
 	size_t used = 0;
 	char buf[64];
 
-	if (parse_page(params, &start, &count) < 0)
-		return reply_error(d, "parameter: START[,COUNT] (decimal; "
-				      "COUNT at most 120)");
-	pthread_mutex_lock(&tel_ctl->lock);
-	t = tel_ctl->slot.cur;
-	fctx = tel_ctl->pl ? tg_pipeline_forward_ctx(tel_ctl->pl) : NULL;
+	if (tg_tel_parse_page(params, &start, &count) < 0)
+		return tg_tel_reply_error(d,
+			"parameter: START[,COUNT] (decimal; "
+			"COUNT at most 120)");
+	pthread_mutex_lock(&tg_tel_ctl->lock);
+	t = tg_tel_ctl->slot.cur;
+	fctx = tg_tel_ctl->pl ? tg_pipeline_forward_ctx(tg_tel_ctl->pl) : NULL;
 	rte_tel_data_start_dict(d);
 	if (fctx == NULL || t == NULL)
 		goto out;
@@ -477,7 +491,7 @@ tel_neighbors(const char *cmd, const char *params, struct rte_tel_data *d)
 		if (c == NULL)
 			break;
 		rte_tel_data_start_dict(c);
-		ip_str(info[i].addr, buf, sizeof(buf));
+		tg_tel_ip_str(info[i].addr, buf, sizeof(buf));
 		rte_tel_data_add_dict_string(c, "address", buf);
 		rte_ether_format_addr(buf, sizeof(buf), &info[i].mac);
 		rte_tel_data_add_dict_string(c, "mac", buf);
@@ -494,7 +508,7 @@ tel_neighbors(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (start + i < total)
 		rte_tel_data_add_dict_u64(d, "next", start + i);
 out:
-	pthread_mutex_unlock(&tel_ctl->lock);
+	pthread_mutex_unlock(&tg_tel_ctl->lock);
 	return 0;
 }
 
@@ -505,23 +519,24 @@ tel_config(const char *cmd, const char *params, struct rte_tel_data *d)
 	const struct tg_tables *t;
 
 	if (params != NULL && *params != '\0')
-		return reply_error(d, "/tollgate/config takes no parameter");
-	pthread_mutex_lock(&tel_ctl->lock);
-	t = tel_ctl->slot.cur;
+		return tg_tel_reply_error(
+			d, "/tollgate/config takes no parameter");
+	pthread_mutex_lock(&tg_tel_ctl->lock);
+	t = tg_tel_ctl->slot.cur;
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "generation", tel_ctl->generation);
+	rte_tel_data_add_dict_u64(d, "generation", tg_tel_ctl->generation);
 	rte_tel_data_add_dict_u64(
-		d, "uptime_s", (uint64_t)time(NULL) - tel_ctl->start_time);
+		d, "uptime_s", (uint64_t)time(NULL) - tg_tel_ctl->start_time);
 	if (t != NULL) {
-		rte_tel_data_add_dict_string(
-			d, "file", ascii(t->cfg->file, buf, sizeof(buf)));
+		rte_tel_data_add_dict_string(d, "file",
+			tg_tel_ascii(t->cfg->file, buf, sizeof(buf)));
 		rte_tel_data_add_dict_u64(d, "loaded_at", t->load_time);
 		rte_tel_data_add_dict_u64(d, "ports", t->cfg->n_ports);
 		rte_tel_data_add_dict_u64(d, "interfaces", t->cfg->n_ifaces);
 		rte_tel_data_add_dict_u64(d, "routes", t->cfg->n_routes);
 		rte_tel_data_add_dict_u64(d, "neighbors", t->cfg->n_neighbors);
 	}
-	pthread_mutex_unlock(&tel_ctl->lock);
+	pthread_mutex_unlock(&tg_tel_ctl->lock);
 	return 0;
 }
 
@@ -559,9 +574,9 @@ add_errors(struct rte_tel_data *d, const struct tg_cfg_errors *errs)
 		rte_tel_data_add_dict_u64(c, "line", e->line);
 		rte_tel_data_add_dict_u64(c, "col", e->col);
 		rte_tel_data_add_dict_string(
-			c, "path", ascii(e->path, buf, sizeof(buf)));
+			c, "path", tg_tel_ascii(e->path, buf, sizeof(buf)));
 		rte_tel_data_add_dict_string(
-			c, "message", ascii(e->msg, buf, sizeof(buf)));
+			c, "message", tg_tel_ascii(e->msg, buf, sizeof(buf)));
 		snprintf(key, sizeof(key), "%u", i);
 		rte_tel_data_add_dict_container(all, key, c, 0);
 	}
@@ -581,13 +596,13 @@ tel_reload(const char *cmd, const char *params, struct rte_tel_data *d)
 	int rc;
 
 	if (errs == NULL)
-		return reply_error(d, "out of memory");
-	rc = tg_control_reload(tel_ctl, params, errs, &sum);
+		return tg_tel_reply_error(d, "out of memory");
+	rc = tg_control_reload(tg_tel_ctl, params, errs, &sum);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "result", rc == 0 ? "ok" : "error");
 	rte_tel_data_add_dict_u64(d, "generation", sum.generation);
 	rte_tel_data_add_dict_string(
-		d, "file", ascii(errs->file, buf, sizeof(buf)));
+		d, "file", tg_tel_ascii(errs->file, buf, sizeof(buf)));
 	if (rc < 0) {
 		add_errors(d, errs);
 		free(errs);
@@ -615,12 +630,13 @@ tel_reload(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(c, "removed", sum.neighbors_removed);
 		rte_tel_data_add_dict_container(d, "neighbors", c, 0);
 	}
+	rte_tel_data_add_dict_string(d, "filters_changed", sum.filters_changed);
 	rte_tel_data_add_dict_u64(d, "parse_us", sum.parse_us);
 	rte_tel_data_add_dict_u64(d, "build_us", sum.build_us);
 	rte_tel_data_add_dict_u64(d, "publish_us", sum.publish_us);
 	if (sum.warning[0] != '\0')
-		rte_tel_data_add_dict_string(
-			d, "warning", ascii(sum.warning, buf, sizeof(buf)));
+		rte_tel_data_add_dict_string(d, "warning",
+			tg_tel_ascii(sum.warning, buf, sizeof(buf)));
 	free(errs);
 	return 0;
 }
@@ -633,15 +649,15 @@ tel_check(const char *cmd, const char *params, struct rte_tel_data *d)
 	int rc;
 
 	if (params == NULL || *params == '\0')
-		return reply_error(d, "parameter: the file to check");
+		return tg_tel_reply_error(d, "parameter: the file to check");
 	errs = malloc(sizeof(*errs));
 	if (errs == NULL)
-		return reply_error(d, "out of memory");
-	rc = tg_control_check(tel_ctl, params, errs);
+		return tg_tel_reply_error(d, "out of memory");
+	rc = tg_control_check(tg_tel_ctl, params, errs);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "result", rc == 0 ? "ok" : "error");
 	rte_tel_data_add_dict_string(
-		d, "file", ascii(params, buf, sizeof(buf)));
+		d, "file", tg_tel_ascii(params, buf, sizeof(buf)));
 	if (rc < 0)
 		add_errors(d, errs);
 	free(errs);
@@ -654,7 +670,7 @@ tel_check(const char *cmd, const char *params, struct rte_tel_data *d)
 /*
  * Encode YAML bytes from @p src into @p out (at most SHOW_CHUNK chars):
  * printable ASCII, newline and tab as they are; a backslash and any other
- * byte as \xNN (the JSON writer cannot carry them, see ascii()).
+ * byte as \xNN (the JSON writer cannot carry them, see tg_tel_ascii()).
  * tollgatectl decodes. Returns the number of source bytes consumed.
  */
 static size_t
@@ -692,17 +708,18 @@ tel_show(const char *cmd, const char *params, struct rte_tel_data *d)
 		errno = 0;
 		v = strtoull(params, &end, 10);
 		if (*params < '0' || *params > '9' || errno || *end)
-			return reply_error(d, "parameter: OFFSET (decimal, "
-					      "from a previous answer's next)");
+			return tg_tel_reply_error(d,
+				"parameter: OFFSET (decimal, "
+				"from a previous answer's next)");
 	}
-	pthread_mutex_lock(&tel_ctl->lock);
+	pthread_mutex_lock(&tg_tel_ctl->lock);
 	rte_tel_data_start_dict(d);
-	if (tel_ctl->slot.cur == NULL)
+	if (tg_tel_ctl->slot.cur == NULL)
 		goto out;
-	cfg = tel_ctl->slot.cur->cfg;
+	cfg = tg_tel_ctl->slot.cur->cfg;
 	rte_tel_data_add_dict_string(
-		d, "file", ascii(cfg->file, chunk, sizeof(chunk)));
-	rte_tel_data_add_dict_u64(d, "generation", tel_ctl->generation);
+		d, "file", tg_tel_ascii(cfg->file, chunk, sizeof(chunk)));
+	rte_tel_data_add_dict_u64(d, "generation", tg_tel_ctl->generation);
 	rte_tel_data_add_dict_u64(d, "size", cfg->source_len);
 	rte_tel_data_add_dict_u64(d, "offset", v);
 	arr = rte_tel_data_alloc();
@@ -719,7 +736,7 @@ tel_show(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (off < cfg->source_len)
 		rte_tel_data_add_dict_u64(d, "next", off);
 out:
-	pthread_mutex_unlock(&tel_ctl->lock);
+	pthread_mutex_unlock(&tg_tel_ctl->lock);
 	return 0;
 }
 
@@ -751,6 +768,9 @@ tg_control_telemetry_init(struct tg_control *ctl)
 		{"/tollgate/config/show", tel_show,
 			"The running configuration's YAML text, in pieces. "
 			"Parameter: OFFSET"},
+		{"/tollgate/filters", tg_tel_filters,
+			"Filter lists with rule hits. Parameters: none (every "
+			"list) or IFACE,DIR[,START[,COUNT]] (its rules)"},
 		{"/tollgate/host", tel_host,
 			"The host port (the appliance's own TCP/IP stack): "
 			"kernel interface, queues, counters"},
@@ -761,7 +781,7 @@ tg_control_telemetry_init(struct tg_control *ctl)
 	size_t i;
 	int rc;
 
-	tel_ctl = ctl;
+	tg_tel_ctl = ctl;
 	for (i = 0; i < RTE_DIM(cmds); i++) {
 		rc = rte_telemetry_register_cmd(
 			cmds[i].cmd, cmds[i].fn, cmds[i].help);

@@ -79,6 +79,8 @@ struct tg_reload_summary {
 	char if_added[256];  /**< interface names, space separated */
 	char if_removed[256];
 	char if_changed[256]; /**< address, prefix, MTU or port changed */
+	/** Filter lists added, removed or changed: "lan0.in wan0.out" */
+	char filters_changed[256];
 	uint32_t routes_added, routes_removed;
 	uint32_t neighbors_added, neighbors_removed;
 	uint64_t parse_us, build_us, publish_us;

@@ -10,6 +10,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "tg_config.h"
+#include "tg_filter.h"
 #include "tg_forward.h"
 #include "tg_localfilter.h"
 
@@ -24,7 +25,8 @@ struct tg_tables {
 	uint32_t active_stages;
 	struct tg_forward_table *forward;
 	struct tg_localfilter_table *localfilter;
-	/* filter, natfw and ipsec tables join here. */
+	struct tg_filter_table *filter;
+	/* natfw and ipsec tables join here. */
 };
 
 /**

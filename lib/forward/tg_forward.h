@@ -87,6 +87,9 @@ struct tg_port_env {
 	struct rte_ether_addr mac[TG_MAX_PORTS];
 	/** Port carries bare IP, no Ethernet (net_tun): no ARP on it. */
 	bool l3[TG_MAX_PORTS];
+	/** Worker lcores: tables with per-lcore counters (filter rule hits)
+	 *  keep one block per worker; 0 counts as 1. */
+	uint16_t n_workers;
 };
 
 /** An interface's settings in a snapshot, indexed by DPDK port id. */

@@ -46,6 +46,9 @@ static const char yaml[] =
 	"  - {address: 10.0.0.2, mac: '02:00:00:00:00:02', interface: lan0}\n"
 	"icmp: {rate: 1000, burst: 100}\n";
 
+/* Replaces yaml[] when set (a test with its own interfaces). */
+static const char *fx_yaml;
+
 static const uint8_t gw_mac[6] = {2, 0, 0, 0, 1, 2};
 static const uint8_t lan_host_mac[6] = {2, 0, 0, 0, 0, 2};
 
@@ -144,11 +147,12 @@ fx_setup_opts(struct fixture *fx, uint16_t n_workers, uint16_t n_txq,
 	struct tg_pipeline_conf pc;
 	struct tg_cfg_errors errs;
 	struct tg_config *cfg = NULL;
-	char err[256], y[2048];
+	char err[256], y[4096];
 	uint16_t i;
 	int len;
 
-	len = snprintf(y, sizeof(y), "%s%s", yaml, extra_yaml);
+	len = snprintf(
+		y, sizeof(y), "%s%s", fx_yaml ? fx_yaml : yaml, extra_yaml);
 	CU_ASSERT_FATAL(len > 0 && (size_t)len < sizeof(y));
 	if (tg_config_parse("<test>", y, (size_t)len, &cfg, &errs) < 0)
 		tg_cfg_errors_print(&errs, stderr);
@@ -193,6 +197,7 @@ fx_teardown(struct fixture *fx)
 	tg_pipeline_free(fx->pl);
 	tg_control_fini(&fx->ctl);
 	env.l3[1] = false;
+	fx_yaml = NULL;
 	memset(&fx_host, 0, sizeof(fx_host));
 	while (rte_ring_dequeue(host_txr, &m) == 0)
 		rte_pktmbuf_free(m);
@@ -720,6 +725,153 @@ test_pipeline_host_port(void)
 	fx_teardown(&fx);
 }
 
+/* The filter lists of the paths test: each rule and each list is there
+ * to be hit by exactly the packets the test names, or to prove that a
+ * list is not consulted at a step where it does not belong. */
+static const char filter_yaml[] =
+	"ports:\n"
+	"  - {name: p0, device: net_null0}\n"
+	"  - {name: p1, device: net_null1}\n"
+	"interfaces:\n"
+	"  - name: lan0\n"
+	"    port: p0\n"
+	"    address: 10.0.0.1/24\n"
+	"    filters:\n"
+	"      inbound:\n"
+	"        mode: deny-listed\n"
+	"        rules:\n"
+	"          - {name: no-9, protocol: udp, dst: 16.0.0.5, dst_port: 9}\n"
+	"          - {name: no-local, protocol: udp, dst: 10.0.0.1}\n"
+	"      outbound: {mode: allow-listed}\n"
+	"  - name: wan0\n"
+	"    port: p1\n"
+	"    address: 10.1.0.1/24\n"
+	"    filters:\n"
+	"      inbound: {mode: allow-listed, rules: []}\n"
+	"      outbound:\n"
+	"        mode: deny-listed\n"
+	"        rules:\n"
+	"          - {name: no-7, protocol: udp, dst: 16.0.0.7/32}\n"
+	"          - {name: host-no-8, src: 10.1.0.1, dst: 16.0.0.8}\n"
+	"routes:\n"
+	"  - {prefix: 16.0.0.0/8, via: 10.1.0.2, interface: wan0}\n"
+	"neighbors:\n"
+	"  - {address: 10.1.0.2, mac: '02:00:00:00:01:02', interface: wan0}\n"
+	"  - {address: 10.0.0.2, mac: '02:00:00:00:00:02', interface: lan0}\n";
+
+/* Hits of rule @p r (UINT32_MAX: no match) of IFACE's list @p dir. */
+static uint64_t
+filter_hits(struct fixture *fx, const char *iface, int dir, uint32_t r)
+{
+	const struct tg_tables *t = fx->ctl.slot.cur;
+	uint16_t i;
+
+	for (i = 0; i < t->filter->n_lists; i++) {
+		const struct tg_filter_list *l = &t->filter->lists[i];
+
+		if (l->dir == dir &&
+			strcmp(t->cfg->ifaces[l->iface].name, iface) == 0)
+			return tg_filter_hits(
+				t->filter, i, r == UINT32_MAX ? l->n_rules : r);
+	}
+	CU_FAIL("no such filter list");
+	return 0;
+}
+
+/*
+ * ARCHITECTURE.md section 2: filter(in) judges transit and target
+ * packets by the list of the interface they arrived on; filter(out)
+ * judges transit and source packets by the list of the interface they
+ * leave by. wan0's allow-listed inbound list with no rules would drop
+ * lan→wan transit if it were consulted, lan0's empty allow-listed
+ * outbound list too.
+ */
+static void
+test_pipeline_filters_on_each_path(void)
+{
+	struct fixture fx;
+	struct tg_lcore_stats s;
+	struct rte_mbuf *m;
+	uint8_t *p;
+	int i, n = 0;
+
+	fx_yaml = filter_yaml;
+	host_setup(&fx, false, 64);
+	CU_ASSERT(fx.ctl.slot.cur->active_stages & (1u << TG_STAGE_FILTER));
+	/* transit lan → wan to 16.0.0.1..9: .5 denied inbound on lan, .7
+	 * outbound on wan */
+	for (i = 1; i <= 9; i++)
+		rte_ring_enqueue(
+			rxr[0], mk_udp(0, 0x0a000002, 0x10000000 + i, 64));
+	/* target from lan: to lan0's address denied inbound; to wan0's
+	 * address passes lan0's list and never meets wan0's */
+	rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x0a000001, 64));
+	rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x0a010001, 64));
+	/* transit wan → lan: wan0's inbound list allows nothing */
+	rte_ring_enqueue(rxr[1], mk_udp(1, 0x10000001, 0x0a000002, 64));
+	/* source: from the host out of wan, to .8 denied, to .9 passes */
+	rte_ring_enqueue(host_rxr, mk_from_host(0x0a010001, 0x10000008, false));
+	rte_ring_enqueue(host_rxr, mk_from_host(0x0a010001, 0x10000009, false));
+	run_host(&fx, 8);
+
+	while ((m = tx_get(1, 0)) != NULL) {
+		p = rte_pktmbuf_mtod(m, uint8_t *);
+		CU_ASSERT(p[30] == 16 && p[33] != 5 && p[33] != 7);
+		CU_ASSERT(p[33] != 8 || p[26] == 10); /* .8 only from lan */
+		n++;
+		rte_pktmbuf_free(m);
+	}
+	CU_ASSERT(n == 7 + 1);
+	CU_ASSERT(tx_get(0, 0) == NULL);
+	m = host_get();
+	CU_ASSERT_FATAL(m != NULL);
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	CU_ASSERT(p[30] == 10 && p[31] == 1 && p[33] == 1);
+	rte_pktmbuf_free(m);
+	CU_ASSERT(host_get() == NULL);
+
+	tg_pipeline_stats_sum(fx.pl, &s);
+	CU_ASSERT(s.drops[drop_idx("filter.in.denied")] == 2);
+	CU_ASSERT(s.drops[drop_idx("filter.out.denied")] == 2);
+	CU_ASSERT(s.drops[drop_idx("filter.in.default")] == 1);
+	CU_ASSERT(s.drops[drop_idx("filter.out.default")] == 0);
+	/* lan0 in: 9 transit + 2 target; wan0 out: 8 transit + 2 source */
+	CU_ASSERT(s.stage[TG_STAGE_FILTER].in == 11 + 1 + 10);
+	CU_ASSERT(filter_hits(&fx, "lan0", TG_CFG_FILTER_IN, 0) == 1);
+	CU_ASSERT(filter_hits(&fx, "lan0", TG_CFG_FILTER_IN, 1) == 1);
+	CU_ASSERT(filter_hits(&fx, "lan0", TG_CFG_FILTER_IN, UINT32_MAX) == 9);
+	CU_ASSERT(filter_hits(&fx, "wan0", TG_CFG_FILTER_OUT, 0) == 1);
+	CU_ASSERT(filter_hits(&fx, "wan0", TG_CFG_FILTER_OUT, 1) == 1);
+	CU_ASSERT(filter_hits(&fx, "wan0", TG_CFG_FILTER_OUT, UINT32_MAX) == 8);
+	CU_ASSERT(filter_hits(&fx, "wan0", TG_CFG_FILTER_IN, UINT32_MAX) == 1);
+	CU_ASSERT(filter_hits(&fx, "lan0", TG_CFG_FILTER_OUT, UINT32_MAX) == 0);
+
+	/* A reload keeps the hits of the rules it leaves alone: no-7
+	 * renamed starts from zero, the rest keep theirs. */
+	{
+		const char *at = strstr(filter_yaml, "no-7,");
+		struct tg_config *cfg2 = NULL;
+		struct tg_cfg_errors errs;
+		char y2[sizeof(filter_yaml) + 8], err[256];
+		int len;
+
+		CU_ASSERT_FATAL(at != NULL);
+		len = snprintf(y2, sizeof(y2), "%.*sno-7b%s",
+			(int)(at - filter_yaml), filter_yaml, at + 4);
+		CU_ASSERT_FATAL(tg_config_parse("<test2>", y2, (size_t)len,
+					&cfg2, &errs) == 0);
+		CU_ASSERT_FATAL(
+			tg_control_apply(&fx.ctl, cfg2, err, sizeof(err)) == 0);
+		CU_ASSERT(filter_hits(&fx, "lan0", TG_CFG_FILTER_IN, 0) == 1);
+		CU_ASSERT(filter_hits(&fx, "lan0", TG_CFG_FILTER_IN, 1) == 1);
+		CU_ASSERT(filter_hits(&fx, "wan0", TG_CFG_FILTER_OUT, 0) == 0);
+		CU_ASSERT(filter_hits(&fx, "wan0", TG_CFG_FILTER_OUT, 1) == 1);
+		CU_ASSERT(filter_hits(&fx, "wan0", TG_CFG_FILTER_OUT,
+				  UINT32_MAX) == 8);
+	}
+	fx_teardown(&fx);
+}
+
 static void
 test_pipeline_host_port_bare_ip(void)
 {
@@ -906,7 +1058,9 @@ main(void)
 		"test_pipeline_host_queue_is_bounded",
 		test_pipeline_host_queue_is_bounded,
 		"test_pipeline_host_udp_replies",
-		test_pipeline_host_udp_replies, NULL);
+		test_pipeline_host_udp_replies,
+		"test_pipeline_filters_on_each_path",
+		test_pipeline_filters_on_each_path, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;

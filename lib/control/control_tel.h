@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Private to lib/control: what the telemetry files share (the command
+ * table is in control_telemetry.c, the filter commands in
+ * control_tel_filters.c).
+ */
+#ifndef TG_CONTROL_TEL_H
+#define TG_CONTROL_TEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <rte_telemetry.h>
+
+#include "tg_control.h"
+
+/* DPDK's telemetry callbacks carry no context pointer. */
+extern struct tg_control *tg_tel_ctl;
+
+#define PAGE_DEFAULT 100
+#define PAGE_MAX     120 /* entries per page at most */
+/* Bytes of JSON a page may hold: DPDK drops an answer over 16 KiB whole,
+ * so a page ends at whichever comes first, COUNT or this, and its "next"
+ * says where the following page starts. */
+#define PAGE_BUDGET (12 * 1024)
+
+void tg_tel_ip_str(uint32_t a, char *buf, size_t len);
+/* Non-ASCII and control bytes → '?' (DPDK 22.11's JSON writer mangles
+ * them). Returns @p buf. */
+const char *tg_tel_ascii(const char *s, char *buf, size_t len);
+int tg_tel_reply_error(struct rte_tel_data *d, const char *msg);
+/* "START" or "START,COUNT" (decimal). Returns 0 or -EINVAL. */
+int tg_tel_parse_page(const char *params, uint32_t *start, uint32_t *count);
+
+/* /tollgate/filters[,IFACE,DIR[,START[,COUNT]]] */
+int tg_tel_filters(const char *cmd, const char *params, struct rte_tel_data *d);
+
+#endif /* TG_CONTROL_TEL_H */
