@@ -12,6 +12,7 @@ one worker lcore, --no-huge, and a unique --file-prefix.
 """
 
 import os
+import random
 import subprocess
 from dataclasses import dataclass, field, replace
 from typing import Callable, Dict, List, Optional
@@ -207,6 +208,129 @@ def tollgate_localfilter_yaml(ctx, traffic, reply_route=False):
     ]) + "\n"
 
 
+# ---------------------------------------------------------------- filters
+#
+# The filter hook's rule lists for the transit-filter scenario and
+# bench/filter_scale.py: deny-listed, realistic rules (prefixes of every
+# length, single ports and port ranges, several protocols) that the
+# transit traffic (UDP from 48.0.0.0/16, random source port, to
+# 16.0.0.0-16.1.255.255, destination port 53, 123, 443, 8080 or
+# 5000-5999) never matches, so every packet is classified against the
+# whole list and passes as "no match". Deterministic: the same N and
+# seed give the same rules.
+
+_TCP_SERVICES = [22, 23, 25, 80, 110, 135, 139, 143, 445, 993, 1433, 3306,
+                 3389, 5432, 5900, 6379, 8443, 9200]
+_FOREIGN_NETS = ["100.64.0.0/10", "198.18.0.0/15", "203.0.113.0/24",
+                 "192.0.2.0/24", "172.16.0.0/12", "10.128.0.0/9",
+                 "49.0.0.0/8", "17.0.0.0/8"]
+
+
+def _ip(a):
+    return "%d.%d.%d.%d" % (a >> 24, (a >> 16) & 255, (a >> 8) & 255,
+                            a & 255)
+
+
+def _sub(rnd, net, min_len, max_len):
+    """A random prefix of length min_len..max_len inside NET."""
+    base, blen = net.split("/")
+    b = [int(x) for x in base.split(".")]
+    base = (b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]
+    blen = int(blen)
+    plen = rnd.randint(max(min_len, blen), max_len)
+    host_bits = 32 - plen
+    a = base | (rnd.getrandbits(plen - blen) << host_bits if plen > blen
+                else 0)
+    return "%s/%d" % (_ip(a), plen) if plen < 32 else _ip(a)
+
+
+def _range(rnd, lo, hi, width_max):
+    a = rnd.randint(lo, hi - 1)
+    b = min(hi, a + rnd.randint(0, width_max))
+    return "%d-%d" % (a, b) if b > a else "%d" % a
+
+
+def filter_rules(n, seed=5, prefix="r"):
+    """N rule lines (YAML flow mappings, no indentation) that the transit
+    traffic does not match; see above."""
+    rnd = random.Random("%s-%d" % (prefix, seed))
+    out = []
+    for i in range(n):
+        name = "%s%06d" % (prefix, i)
+        k = i % 10
+        if k in (0, 1, 2):
+            # TCP services blocked towards the traffic's destinations
+            port = rnd.choice(_TCP_SERVICES) if k != 2 else \
+                _range(rnd, 6000, 7999, 63)
+            r = "protocol: tcp, dst: %s, dst_port: %s" % (
+                _sub(rnd, "16.0.0.0/15", 16, 32), port)
+        elif k in (3, 4):
+            # UDP from foreign sources
+            r = "protocol: udp, src: %s, dst: %s, dst_port: %s" % (
+                _sub(rnd, rnd.choice(_FOREIGN_NETS), 12, 28),
+                _sub(rnd, "16.0.0.0/8", 12, 24),
+                _range(rnd, 1, 65535, 4096))
+        elif k in (5, 6):
+            # UDP from the traffic's own sources, to ports it never uses
+            r = "protocol: udp, src: %s, dst: %s, src_port: %s, " \
+                "dst_port: %s" % (
+                    _sub(rnd, "48.0.0.0/16", 16, 28),
+                    _sub(rnd, "16.0.0.0/15", 15, 28),
+                    _range(rnd, 1024, 65535, 20000),
+                    _range(rnd, 9000, 65535, 2000))
+        elif k == 7:
+            r = "protocol: icmp, src: %s, icmp_type: %d" % (
+                _sub(rnd, "0.0.0.0/0", 8, 24), rnd.choice([0, 3, 5, 8,
+                                                           11, 13, 17]))
+            if rnd.random() < 0.5:
+                r += ", icmp_code: %d" % rnd.randint(0, 15)
+        elif k == 8:
+            # outgoing mail from the traffic's sources, established or not
+            r = "protocol: tcp, src: %s, src_port: 1024-65535, " \
+                "dst_port: %s" % (_sub(rnd, "48.0.0.0/12", 12, 24),
+                                  rnd.choice(["25", "465", "587"]))
+            if rnd.random() < 0.3:
+                r += ", established: true"
+        else:
+            r = "protocol: %s, src: %s, dst: %s" % (
+                rnd.choice(["gre", "esp", "ah", "132", "89"]),
+                _sub(rnd, "0.0.0.0/0", 8, 32),
+                _sub(rnd, "16.0.0.0/8", 8, 32))
+        out.append("{name: %s, action: deny, %s}" % (name, r))
+    return out
+
+
+def filters_block(inbound=0, outbound=0, seed=5, indent="    "):
+    """The filters: key of an interface (YAML lines), or ""."""
+    if not inbound and not outbound:
+        return ""
+    lines = [indent + "filters:"]
+    for key, n, pfx in (("inbound", inbound, "in"),
+                        ("outbound", outbound, "out")):
+        if not n:
+            continue
+        lines += [indent + "  %s:" % key, indent + "    mode: deny-listed",
+                  indent + "    rules:"]
+        lines += [indent + "      - " + r
+                  for r in filter_rules(n, seed, pfx)]
+    return "\n".join(lines) + "\n"
+
+
+def tollgate_filter_yaml(ctx, traffic, lan_in=1000, wan_out=1000, seed=5):
+    """The transit config plus LAN_IN deny rules inbound on lan0 and
+    WAN_OUT outbound on wan0 (filter_rules()): every forwarded packet is
+    classified twice and matches no rule."""
+    text = tollgate_transit_yaml(ctx, traffic)
+    for addr, block in (("10.0.0.1/24", filters_block(inbound=lan_in,
+                                                      seed=seed)),
+                        ("10.1.0.1/24", filters_block(outbound=wan_out,
+                                                      seed=seed))):
+        line = "    address: %s\n" % addr
+        assert text.count(line) == 1
+        text = text.replace(line, line + block)
+    return text
+
+
 def host_netns(ctx):
     """The host port's namespace for one run: never the root namespace,
     whose addresses and routes a benchmark must not touch."""
@@ -344,5 +468,25 @@ SCENARIOS = [
                           name="tollgate-host", host=True),
                  testpmd_io()],
         baseline="testpmd-io",
+    ),
+    Scenario(
+        name="transit-filter",
+        description="transit-forward's traffic through the filter hook: "
+                    "1,000 deny rules inbound on lan0 and 1,000 outbound "
+                    "on wan0 (prefixes, ports and port ranges, several "
+                    "protocols; bench/scenarios.py filter_rules()), none "
+                    "matching the traffic, so each forwarded packet is "
+                    "classified twice against a whole list. "
+                    "tollgate-nofilter: the same config without filters "
+                    "(filter bypassed). filter column: cycles per "
+                    "classification (×2 per forwarded packet)",
+        traffic=TRANSIT_UDP,
+        systems=peers_available([
+            tollgate(TRANSIT_UDP, tollgate_filter_yaml),
+            tollgate(TRANSIT_UDP, tollgate_transit_yaml,
+                     name="tollgate-nofilter"),
+            l3fwd_lpm(TRANSIT_UDP)]),
+        baseline="l3fwd",
+        peer="l3fwd",
     ),
 ]
