@@ -64,6 +64,7 @@ LOG=$DIR/tollgate.log
 TG_PID=
 HTTP_PID=
 HOST_HTTP_PID=
+HTTP2_PID=
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
@@ -86,6 +87,7 @@ cleanup() {
 	fi
 	[ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null
 	[ -n "$HOST_HTTP_PID" ] && kill "$HOST_HTTP_PID" 2>/dev/null
+	[ -n "$HTTP2_PID" ] && kill "$HTTP2_PID" 2>/dev/null
 	tg_ns_destroy "$NS_L" "$NS_W" "$NS_H"
 	rm -rf "$(tg_dpdk_rundir "$PREFIX")" "$DIR"
 }
@@ -164,6 +166,19 @@ ip netns exec "$NS_L" curl -sS --max-time 30 -o /dev/null \
 	-w "  8 MB file: %{size_download} bytes in %{time_total} s\n" \
 	"http://$WAN_HOST:$HTTP_PORT/8MB.bin"
 
+# The filter hook: lan0's inbound list denies TCP to port 8081, where a
+# second web server listens on the wan host.
+ip netns exec "$NS_W" "$PY" -m http.server 8081 --bind "$WAN_HOST" \
+	--directory "$DIR/www" </dev/null >"$DIR/http2.log" 2>&1 &
+HTTP2_PID=$!
+tg_wait_tcp "$NS_W" "$WAN_HOST" 8081 10 || die "the second web server did not start"
+say "HTTP from $NS_L to port 8081: lan0's inbound filter denies it (no answer)"
+if ip netns exec "$NS_L" curl -sS --max-time 2 "http://$WAN_HOST:8081/"; then
+	die "port 8081 answered through the filter"
+fi
+"$ROOT/build/app/tollgatectl/tollgatectl" -f "$PREFIX" filters lan0 in
+echo "  drops.filter.in.denied: $("$PY" "$ROOT/test/tgtelemetry.py" "$PREFIX" /tollgate/stats --get drops.filter.in.denied)"
+
 # The appliance itself: a web server in its own stack (the host port).
 mkdir -p "$DIR/host-www"
 echo "hello from tollgate itself (a web server in $NS_H, behind the host port)" \
@@ -195,6 +210,7 @@ Try next (as root, in another terminal, while the demo runs):
   ip netns exec $NS_L ping 10.9.9.9         # Net unreachable from $LAN_GW
   ip netns exec $NS_W ping $LAN_HOST
   ip netns exec $NS_L curl http://$LAN_GW/  # the appliance's own web server
+  build/app/tollgatectl/tollgatectl -f $PREFIX filters lan0 in  # rule hits
   ip netns exec $NS_H bash                # a shell in the appliance's own stack
                                             # (ip addr, ss -tn, curl, sshd, ...)
   echo /tollgate/stats | dpdk-telemetry.py -f $PREFIX
