@@ -483,7 +483,7 @@ main(int argc, char **argv)
 	if (o.watch_s > 0 &&
 		(c == C_SHOW || c == C_RELOAD || c == C_CHECK || c == C_RAW))
 		return usage_error("--watch works with stats, interfaces, "
-				   "routes, neighbors and config, not %s",
+				   "routes, neighbors, filters and config, not %s",
 			argv[optind]);
 	if (c == C_RAW && arg[0] != '/')
 		return usage_error(
