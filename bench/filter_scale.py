@@ -207,7 +207,12 @@ def one(a, n, variant, n_run, pcap, empty, npk, tmp):
             r = run.q("/tollgate/config/reload", cfg)
             row["reload_rtt_ms"] = (time.perf_counter() - t0) * 1e3
             if not isinstance(r, dict) or r.get("result") != "ok":
-                row["error"] = "reload: %s" % json.dumps(r)[:600]
+                e0 = ((r or {}).get("errors") or {}).get("0") \
+                    if isinstance(r, dict) else None
+                row["error"] = "reload refused: %s" % (
+                    e0.get("message") if isinstance(e0, dict) else
+                    json.dumps(r)[:600])
+                row["reload_answer"] = r
                 return row
             for k in ("parse_us", "build_us", "publish_us"):
                 row[k] = r.get(k)

@@ -27,14 +27,18 @@ wan0 = port 1, as in run.py):
           fragments (allow vs deny rules with port conditions), short L4
           headers (at and around the limits) and the TCP overlap fragment;
           the /tollgate/filters paging;
+  edge    values at the edges of their ranges: protocol 0, ICMP type and
+          code 0, port 0 and 0-65535, a /0 prefix and a bare address, IP
+          options before the L4 header, short L4 headers in frames padded
+          to 60 bytes, an allow-listed list without rules;
   host    a host port (net_tun in a namespace of this script's own): the
           Linux kernel answers pings that passed lan0's inbound list, its
           replies take the source path through lan0's outbound list; UDP
           the kernel sends meets wan0's outbound list. A live reload that
-          changes one rule keeps the other rules' counts (and the no-match
-          counts); a reload with a duplicate rule name is refused with
-          FILE:LINE:COL and the running filters keep working; tollgatectl
-          filters.
+          changes one rule and puts a new one first keeps the other rules'
+          counts (wherever they moved) and the no-match counts; a reload
+          with a duplicate rule name is refused with FILE:LINE:COL and the
+          running filters keep working; tollgatectl filters.
 
 Per run: the frames on each output pcap (byte for byte where the input
 decides them), every drop reason exactly, per-rule hits and no-match
@@ -46,7 +50,8 @@ if anything failed.
 
   /usr/bin/python3 test/integration/filters.py [-v] [--keep] [-k SUBSTRING]
 
-Needs root; TOLLGATE=path and TOLLGATECTL=path override the binaries.
+Needs root; TOLLGATE=path and TOLLGATECTL=path override the binaries (an
+ASan/UBSan build's reports fail the run's clean_exit).
 """
 import argparse
 import atexit
@@ -73,7 +78,7 @@ from harness import Results, write_pcap  # noqa: E402
 
 try:
     from scapy.all import (  # noqa: E402
-        GRE, ICMP, IP, TCP, UDP, Ether, Raw, rdpcap)
+        GRE, ICMP, IP, TCP, UDP, Ether, IPOption_NOP, Raw, rdpcap)
     from scapy.utils import checksum  # noqa: E402
 except ImportError:
     print("scapy is missing: run with /usr/bin/python3 (apt-get install "
@@ -757,6 +762,10 @@ def check_exit(res, run, tg):
             tg.rc, tg.lines[-1] if tg.lines else ""))
     if tg.runtime_dir_left:
         p.append("runtime dir /var/run/dpdk/%s left behind" % tg.prefix)
+    san = [ln for ln in tg.lines if "Sanitizer" in ln or
+           "runtime error:" in ln]
+    if san:  # an ASan/UBSan build (TOLLGATE=build-asan/...)
+        p.append("sanitizer report:\n      " + "\n      ".join(san[:20]))
     res.report("%s.clean_exit" % run, p)
 
 
@@ -863,6 +872,8 @@ def rule_keys_problems(model, lists):
                 w = r[k]
                 if k in ("src", "dst") and "/" not in str(w):
                     w = "%s/32" % w
+                if k in ("src", "dst") and w == "0.0.0.0/0" and k not in got:
+                    continue  # the same as any, which is not shown
                 if str(got.get(k)) != str(w):
                     p.append("%s %s %s: %s=%r, want %r" % (
                         key + (r["name"], k, got.get(k), w)))
@@ -1234,14 +1245,135 @@ def run_rules(res, macs):
     check_exit(res, "rules", tg)
 
 
+# ---- run: edge values ------------------------------------------------------------
+
+def edge_lists():
+    return {
+        ("lan0", "in"): flist("deny-listed", [
+            rule("hopopt", protocol=0),
+            rule("echo-reply-0-0", protocol="icmp", icmp_type=0,
+                 icmp_code=0),
+            rule("udp-port-zero", protocol="udp", dst_port=0),
+            rule("tcp-every-port", protocol="tcp", dst="16.0.9.0/24",
+                 dst_port="0-65535"),
+            rule("one-host", action="allow", protocol="udp",
+                 src="0.0.0.0/0", dst="16.0.8.1"),
+            rule("deny-16-0-8", protocol="udp", dst="16.0.8.0/24"),
+            rule("web-80", protocol="tcp", dst_port=80),
+            rule("src-port-65535", protocol="udp", src_port=65535),
+        ]),
+        # allow-listed without rules: nothing leaves by lan0
+        ("lan0", "out"): flist("allow-listed", []),
+    }
+
+
+def padded(ip):
+    """An IP packet's bytes padded to the 60-byte Ethernet minimum with
+    non-zero bytes (not part of the IP packet: total length says so)."""
+    return ip + b"\xaa" * max(0, 46 - len(ip))
+
+
+def edge_traffic(m):
+    S, n = "10.0.0.2", [0]
+
+    def lan(case, ip):
+        n[0] += 1
+        if not isinstance(ip, bytes):
+            ip.id = 700 + n[0]
+        m.send(case, 0, ip)
+
+    t = tag
+    c = "protocol_0_matches_only_protocol_0"
+    lan(c, IP(src=S, dst="16.0.1.1", proto=0) / Raw(t(c)))
+    for dport in (53, 1):
+        lan(c, IP(src=S, dst="16.0.1.1") / UDP(sport=1000, dport=dport) /
+            t(c))
+    lan(c, IP(src=S, dst="16.0.1.1", proto=47) / Raw(t(c)))
+    c = "icmp_type_0_code_0"
+    for ty, code in ((0, 0), (0, 1), (8, 0), (3, 0)):
+        lan(c, IP(src=S, dst="16.0.1.2") / ICMP(type=ty, code=code) / t(c))
+    c = "udp_port_0"
+    for dport in (0, 1, 65535):
+        lan(c, IP(src=S, dst="16.0.1.3") / UDP(sport=5, dport=dport) / t(c))
+    c = "tcp_ports_0_to_65535"
+    for dport in (0, 65535, 22):
+        lan(c, IP(src=S, dst="16.0.9.5") / TCP(sport=5, dport=dport) / t(c))
+    lan(c, IP(src=S, dst="16.0.10.5") / TCP(sport=5, dport=22) / t(c))
+    lan(c, IP(src=S, dst="16.0.9.5", proto=6, frag=20) / Raw(t(c)))
+    c = "zero_prefix_and_bare_address"
+    for src, dst in ((S, "16.0.8.1"), ("48.9.9.9", "16.0.8.1"),
+                     (S, "16.0.8.2"), (S, "16.0.7.1")):
+        lan(c, IP(src=src, dst=dst) / UDP(sport=7, dport=7) / t(c))
+    c = "src_port_65535"
+    for sport in (65535, 65534):
+        lan(c, IP(src=S, dst="16.0.1.4") / UDP(sport=sport, dport=7) / t(c))
+    # IP options: the L4 header is where the IHL says
+    opts = [IPOption_NOP()] * 4
+    c = "ip_options_before_l4"
+    for dport in (80, 81):
+        lan(c, IP(src=S, dst="16.0.2.5", options=opts) /
+            TCP(sport=40000, dport=dport, flags="S") / t(c))
+    lan("ip_options_short_l4", bytes(
+        IP(src=S, dst="16.0.2.5", proto=6, options=opts) /
+        Raw(bytes(TCP(sport=40000, dport=81, flags="S"))[:13])))
+    lan("ip_options_nonfirst_tcp_fragment", bytes(
+        IP(src=S, dst="16.0.2.5", proto=6, frag=30, options=opts) /
+        Raw(t("ip_options_nonfirst_tcp_fragment"))))
+    # short L4 in padded frames: the IP total length counts, not the frame
+    lan("short_l4_udp_3_bytes_padded", padded(raw_ip(
+        S, "16.0.1.3", 17, bytes(UDP(sport=5, dport=0))[:3])))
+    lan("short_l4_tcp_13_bytes_padded", padded(raw_ip(
+        S, "16.0.2.5", 6, bytes(TCP(sport=5, dport=81, flags="S"))[:13])))
+    lan("short_l4_icmp_1_byte_padded", padded(raw_ip(
+        S, "16.0.1.2", 1, b"\x08")))
+    lan("udp_4_bytes_padded_judged", padded(raw_ip(
+        S, "16.0.1.3", 17, bytes(UDP(sport=5, dport=0))[:4])))
+    lan("udp_4_bytes_padded_judged", padded(raw_ip(
+        S, "16.0.1.3", 17, bytes(UDP(sport=5, dport=9))[:4])))
+    # wan → lan: lan0's outbound list allows nothing
+    c = "allow_listed_empty_list_drops_all"
+    for dport in (53, 80):
+        m.send(c, 1, IP(src="16.0.0.5", dst="10.0.0.2", id=790 + dport) /
+               UDP(sport=5, dport=dport) / t(c))
+
+
+def run_edge(res, macs):
+    lists = edge_lists()
+    m = Model(lists, macs)
+    edge_traffic(m)
+    tg = Tollgate("edge", lists, m.inputs)
+    summary = pages = None
+    try:
+        if tg.start():
+            if not tg.settle(sum(len(v) for v in m.inputs.values())):
+                tg.error = "counters never settled: %s" % flat(tg.stats)
+            summary, pages = read_filters(tg)
+    except (tel.TelemetryError, OSError) as e:
+        tg.error = "telemetry: %s" % e
+    finally:
+        tg.stop()
+    if not run_checks(res, "edge", tg, m):
+        return
+    res.report("edge.filters_hits_and_no_match",
+               hits_problems(m, summary, pages))
+    res.report("edge.filters_rule_keys_shown",
+               rule_keys_problems(m, pages))
+    check_exit(res, "edge", tg)
+
+
 # ---- run: host port, reload ------------------------------------------------------
 
 def host_lists(changed=False):
+    """changed: udp-7000s gets another port range, and a new rule goes
+    first in wan0's outbound list (no-host-7777 moves from 0 to 1: its
+    count belongs to it, not to its place)."""
     udp_rule = rule("udp-7000s", action="allow", protocol="udp",
                     dst_port="7000-7999")
+    top = []
     if changed:
         udp_rule = rule("udp-7000s", action="allow", protocol="udp",
                         dst_port="7700-7799")
+        top = [rule("new-top", protocol="udp", dst_port=9999)]
     return {
         ("lan0", "in"): flist("deny-listed", [
             rule("no-udp-9001", protocol="udp", dst_port=9001),
@@ -1254,7 +1386,7 @@ def host_lists(changed=False):
             rule("count-reply", action="allow", protocol="icmp",
                  icmp_type=0),
         ]),
-        ("wan0", "out"): flist("deny-listed", [
+        ("wan0", "out"): flist("deny-listed", top + [
             rule("no-host-7777", protocol="udp", src=WAN_IP,
                  dst_port=7777),
             udp_rule,
@@ -1468,9 +1600,9 @@ def run_host(res, macs):
                enumerate(lists[("lan0", "out")]["rules"])}
     want_p = {
         "p1": {"no-host-7777": 3, "udp-7000s": 3},
-        "reload": {"no-host-7777": 3, "udp-7000s": 0},
-        "p2": {"no-host-7777": 5, "udp-7000s": 2},
-        "p3": {"no-host-7777": 6, "udp-7000s": 3},
+        "reload": {"new-top": 0, "no-host-7777": 3, "udp-7000s": 0},
+        "p2": {"new-top": 0, "no-host-7777": 5, "udp-7000s": 2},
+        "p3": {"new-top": 0, "no-host-7777": 6, "udp-7000s": 3},
     }
     for ph, pages in (("p1", notes.get("p1", (0, 0, None))[2]),
                       ("reload", notes.get("reload", (0, 0, None))[2]),
@@ -1630,6 +1762,8 @@ def main():
                 run_paths(res, macs)
             if res.part_wanted("rules"):
                 run_rules(res, macs)
+            if res.part_wanted("edge"):
+                run_edge(res, macs)
             if res.part_wanted("host"):
                 run_host(res, macs)
     log("%.1f s" % (time.monotonic() - t0))
