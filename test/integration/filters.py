@@ -49,6 +49,7 @@ Prints "PASS name" / "FAIL name: why", then "N passed, N failed"; exits 1
 if anything failed.
 
   /usr/bin/python3 test/integration/filters.py [-v] [--keep] [-k SUBSTRING]
+                                              [--eal "EAL OPTIONS"]
 
 Needs root; TOLLGATE=path and TOLLGATECTL=path override the binaries (an
 ASan/UBSan build's reports fail the run's clean_exit).
@@ -114,6 +115,7 @@ ICMP_ERR_MAX = 576
 
 VERBOSE = False
 KEEP = False
+EAL_EXTRA = []  # --eal: EAL options after "--" (e.g. more worker lcores)
 TMP = tempfile.mkdtemp(prefix="tg-filt-")
 LIVE = []
 PREFIXES = []
@@ -581,7 +583,9 @@ class Tollgate:
 
     def start(self):
         log("%s: %s -c %s" % (self.name, TOLLGATE, self.cfg))
-        self.p = subprocess.Popen([TOLLGATE, "-c", self.cfg],
+        self.p = subprocess.Popen([TOLLGATE, "-c", self.cfg] + (
+                                      ["--"] + EAL_EXTRA if EAL_EXTRA
+                                      else []),
                                   stdin=subprocess.DEVNULL,
                                   stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True,
@@ -1739,15 +1743,20 @@ def probe_macs(res):
 
 
 def main():
-    global VERBOSE, KEEP
+    global VERBOSE, KEEP, EAL_EXTRA
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--keep", action="store_true",
                     help="keep the temporary directory (pcaps, YAML)")
     ap.add_argument("-k", action="append", metavar="SUBSTRING",
                     help="report only cases whose name contains it")
+    ap.add_argument("--eal", default="", metavar="ARGS",
+                    help="EAL options for every run, e.g. \"--lcores "
+                         "0@0,1@1,2@1\": two worker lcores (the stages "
+                         "spread over them, hits counted per worker)")
     a = ap.parse_args()
     VERBOSE, KEEP = a.verbose, a.keep
+    EAL_EXTRA = a.eal.split()
     res = Results(a.k)
     t0 = time.monotonic()
     if not os.access(TOLLGATE, os.X_OK):
