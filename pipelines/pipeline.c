@@ -180,6 +180,28 @@ create_rings(struct tg_pipeline *pl, const struct tg_pipeline_conf *conf,
 	return 0;
 }
 
+/* The filter stage's counter block (the worker it runs on) and, for every
+ * step of every path, which list a packet there meets. */
+static void
+filter_ctx_init(struct tg_filter_ctx *fc, int worker)
+{
+	uint8_t p, s;
+
+	RTE_BUILD_BUG_ON(TG_PATH_MAX_STEPS > TG_FILTER_STEPS);
+	fc->slot = (uint16_t)(worker < 0 ? 0 : worker);
+	memset(&fc->steps, TG_CFG_FILTER__DIRS, sizeof(fc->steps));
+	for (p = 0; p < TG_PATH__COUNT; p++)
+		for (s = 0; s < tg_paths[p].n_steps; s++) {
+			const struct tg_path_step *st = &tg_paths[p].steps[s];
+
+			if (st->stage != TG_STAGE_FILTER)
+				continue;
+			fc->steps.dir[p][s] = st->mode == TG_MODE_IN
+						      ? TG_CFG_FILTER_IN
+						      : TG_CFG_FILTER_OUT;
+		}
+}
+
 struct tg_pipeline *
 tg_pipeline_create(
 	const struct tg_pipeline_conf *conf, char *err, size_t errlen)
@@ -311,10 +333,8 @@ tg_pipeline_create(
 		snprintf(err, errlen, "filter stage: out of memory");
 		goto fail;
 	}
-	((struct tg_filter_ctx *)pl->stage_ctx[TG_STAGE_FILTER])->slot =
-		(uint16_t)(pl->stage_worker[TG_STAGE_FILTER] < 0
-				   ? 0
-				   : pl->stage_worker[TG_STAGE_FILTER]);
+	filter_ctx_init(pl->stage_ctx[TG_STAGE_FILTER],
+		pl->stage_worker[TG_STAGE_FILTER]);
 	/* Only a host sends requests whose replies need letting in. */
 	if (conf->host.enabled) {
 		pl->stage_ctx[TG_STAGE_LOCALFILTER] =

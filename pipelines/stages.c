@@ -30,24 +30,13 @@ localfilter_burst(const struct tg_tables *t, void *ctx, struct rte_mbuf **pkts,
 
 /* The filter stage serves two steps of the transit path (in on the
  * receiving interface, out on the next-hop one) from one ring: each
- * packet's step says which list applies. */
+ * packet's path and step say which list applies (ctx->steps, filled from
+ * tg_paths by the pipeline). */
 static void
 filter_burst(const struct tg_tables *t, void *ctx, struct rte_mbuf **pkts,
 	uint16_t n, uint16_t *verdict, struct tg_emit *emit, uint64_t now)
 {
-	const struct tg_filter_ctx *fc = ctx;
-	uint8_t dir[TG_BURST_MAX];
-	uint16_t i;
-
-	for (i = 0; i < n; i++) {
-		const struct tg_meta *md = tg_meta(pkts[i]);
-
-		dir[i] = tg_paths[md->path].steps[md->step].mode == TG_MODE_IN
-				 ? TG_CFG_FILTER_IN
-				 : TG_CFG_FILTER_OUT;
-	}
-	tg_filter_burst(t->filter, fc->slot < t->filter->n_slots ? fc->slot : 0,
-		pkts, n, dir, verdict);
+	tg_filter_burst_steps(t->filter, ctx, pkts, n, verdict);
 }
 
 /*

@@ -73,14 +73,16 @@ static const struct rte_acl_field_def filter_acl_defs[FLD__COUNT] = {
 
 /*
  * rte_acl_build()'s limit for the run-time structures. 0 (none): rte_acl
- * splits the rules into tries at its smallest node threshold; with a
- * limit it starts at its largest and halves it while the result does
- * not fit. The lists measured stay in one trie even at the smallest
- * threshold (100,000 rules of prefixes and port ranges: 1 trie,
- * 213 MiB), so a limit could change nothing but fail a list that does
- * not fit (-ERANGE, after up to four rebuilds).
+ * splits the rules into tries at its smallest node threshold, which
+ * keeps the context small and fast while the rules fit its 8 tries
+ * (random lists of 100,000 rules: 1 trie, 213 MiB). Lists whose rules
+ * overlap more need more tries at that threshold (bench/filter_scale.py's
+ * mix: over 8 at 100,000 rules, "Exceeded max number of tries"): they are
+ * built again with a limit, which makes rte_acl start at its largest
+ * threshold — fewer, much larger tries (that mix: 6 tries, 3 GB).
  */
-#define FILTER_ACL_MAX_SIZE 0
+#define FILTER_ACL_MAX_SIZE	  0
+#define FILTER_ACL_MAX_SIZE_RETRY (64ull << 30) /* never reached */
 
 /* rte_acl_add_rules() batch: the rules are copied into the context. */
 #define FILTER_ADD_BATCH 64
@@ -275,10 +277,18 @@ list_acl_build(struct tg_filter_list *l, const char *name, int socket,
 	memcpy(acfg.defs, filter_acl_defs, sizeof(filter_acl_defs));
 	acfg.max_size = FILTER_ACL_MAX_SIZE;
 	rc = rte_acl_build(l->acl, &acfg);
+	if (rc == -ENOMEM) {
+		acfg.max_size = FILTER_ACL_MAX_SIZE_RETRY;
+		rc = rte_acl_build(l->acl, &acfg);
+	}
 	if (rc != 0) {
 		snprintf(err, errlen,
 			"interface %s, %s filters: rte_acl_build of %u rules "
-			"(%u ACL rules) failed: %s",
+			"(%u ACL rules) failed: %s (more than rte_acl's 8 "
+			"tries "
+			"even at its largest node threshold, or out of memory: "
+			"see the EAL log; raise dpdk.memory_mb, or split or "
+			"simplify the list)",
 			l->iface_name, dir_names[l->dir], l->n_rules,
 			l->n_acl_rules, strerror(rc < 0 ? -rc : rc));
 		return rc < 0 ? rc : -rc;

@@ -174,8 +174,8 @@ filter_judge(const struct tg_filter_table *ft, uint16_t l, const uint8_t **data,
  * slot's counters (burst); @p list and @p rule may be NULL. */
 static __rte_always_inline void
 filter_run(const struct tg_filter_table *ft, struct rte_mbuf **pkts, uint16_t n,
-	const uint8_t *dir, uint16_t *verdict, uint16_t *list, uint32_t *rule,
-	uint64_t *hits)
+	const uint8_t *dir, const struct tg_filter_steps *steps,
+	uint16_t *verdict, uint16_t *list, uint32_t *rule, uint64_t *hits)
 {
 	/* the packets that wait for a list, in chunk order: their keys,
 	 * key pointers, chunk positions and lists */
@@ -186,6 +186,9 @@ filter_run(const struct tg_filter_table *ft, struct rte_mbuf **pkts, uint16_t n,
 	uint16_t base, i, c, np, nk, nr, l;
 	bool mixed;
 
+	/* the first packets' metadata: the loop prefetches further ahead */
+	for (i = 0; i < 2 * FILTER_PREFETCH && i < n; i++)
+		rte_prefetch0(tg_meta(pkts[i]));
 	for (base = 0; base < n; base = (uint16_t)(base + c)) {
 		uint16_t *vb = verdict + base;
 		uint16_t *lb = list != NULL ? list + base : NULL;
@@ -199,7 +202,13 @@ filter_run(const struct tg_filter_table *ft, struct rte_mbuf **pkts, uint16_t n,
 			uint16_t v;
 
 			filter_prefetch(pkts + base, i, c);
-			l = filter_list_of(ft, m, dir[base + i]);
+			l = filter_list_of(ft, m,
+				steps != NULL
+					? steps->dir[tg_meta(m)->path %
+						     TG_PATH__COUNT]
+						    [tg_meta(m)->step %
+							    TG_FILTER_STEPS]
+					: dir[base + i]);
 			if (l == TG_FILTER_NO_LIST) {
 				v = TG_V_NEXT;
 			} else {
@@ -250,7 +259,7 @@ tg_filter_classify(const struct tg_filter_table *ft, struct rte_mbuf **pkts,
 	uint16_t n, const uint8_t *dir, uint16_t *verdict, uint16_t *list,
 	uint32_t *rule)
 {
-	filter_run(ft, pkts, n, dir, verdict, list, rule, NULL);
+	filter_run(ft, pkts, n, dir, NULL, verdict, list, rule, NULL);
 }
 
 void
@@ -264,5 +273,20 @@ tg_filter_burst(const struct tg_filter_table *ft, uint16_t slot,
 				 ? ft->hits + (size_t)slot * ft->slot_stride
 				 : NULL;
 
-	filter_run(ft, pkts, n, dir, verdict, NULL, NULL, hits);
+	filter_run(ft, pkts, n, dir, NULL, verdict, NULL, NULL, hits);
+}
+
+void
+tg_filter_burst_steps(const struct tg_filter_table *ft,
+	const struct tg_filter_ctx *ctx, struct rte_mbuf **pkts, uint16_t n,
+	uint16_t *verdict)
+{
+	uint64_t *hits = ft->hits != NULL
+				 ? ft->hits + (size_t)(ctx->slot < ft->n_slots
+							       ? ctx->slot
+							       : 0) *
+						      ft->slot_stride
+				 : NULL;
+
+	filter_run(ft, pkts, n, NULL, &ctx->steps, verdict, NULL, NULL, hits);
 }

@@ -265,9 +265,27 @@ void tg_filter_burst(const struct tg_filter_table *ft, uint16_t slot,
 	struct rte_mbuf **pkts, uint16_t n, const uint8_t *dir,
 	uint16_t *verdict);
 
+/** Steps per path that tg_filter_steps knows (the pipeline's paths have
+ *  at most this many). */
+#define TG_FILTER_STEPS 8
+
+/** Which list a packet meets, by where it is on its path: dir[meta->path]
+ *  [meta->step] (enum tg_cfg_filter_dir; any other value: no list). */
+struct tg_filter_steps {
+	uint8_t dir[TG_PATH__COUNT][TG_FILTER_STEPS];
+};
+
 /** The stage's per-lcore state, owned by the pipeline. */
 struct tg_filter_ctx {
 	uint16_t slot; /**< counter block of the lcore running the stage */
+	struct tg_filter_steps steps; /**< filled once by the pipeline */
 };
+
+/** tg_filter_burst() for the pipeline: each packet's direction comes from
+ *  its path and step (@p ctx->steps), read in the same pass as the rest
+ *  of its metadata; counts in block @p ctx->slot. */
+void tg_filter_burst_steps(const struct tg_filter_table *ft,
+	const struct tg_filter_ctx *ctx, struct rte_mbuf **pkts, uint16_t n,
+	uint16_t *verdict);
 
 #endif /* TG_FILTER_H */
