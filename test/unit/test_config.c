@@ -891,7 +891,26 @@ test_config_loads_demo_example(void)
 	CU_ASSERT_EQUAL(cfg->routes[0].len, 24);
 	CU_ASSERT_EQUAL(cfg->routes[0].via, 0xcb007102);
 	CU_ASSERT_EQUAL(cfg->routes[0].iface, 1);
-	CU_ASSERT_EQUAL(cfg->routes[0].pos.line, 36);
+	CU_ASSERT_EQUAL(cfg->routes[0].pos.line, 49);
+	/* lan0's inbound filter list */
+	CU_ASSERT_TRUE(cfg->ifaces[0].filters[TG_CFG_FILTER_IN].set);
+	CU_ASSERT_FALSE(cfg->ifaces[0].filters[TG_CFG_FILTER_OUT].set);
+	CU_ASSERT_FALSE(cfg->ifaces[1].filters[TG_CFG_FILTER_IN].set);
+	CU_ASSERT_EQUAL(cfg->ifaces[0].filters[TG_CFG_FILTER_IN].mode,
+		TG_CFG_FILTER_DENY_LISTED);
+	CU_ASSERT_EQUAL_FATAL(
+		cfg->ifaces[0].filters[TG_CFG_FILTER_IN].n_rules, 2);
+	CU_ASSERT_STRING_EQUAL(
+		cfg->ifaces[0].filters[TG_CFG_FILTER_IN].rules[0].name,
+		"no-8081");
+	CU_ASSERT_EQUAL(
+		cfg->ifaces[0].filters[TG_CFG_FILTER_IN].rules[0].pos.line, 37);
+	CU_ASSERT_EQUAL(
+		cfg->ifaces[0].filters[TG_CFG_FILTER_IN].rules[0].dport_lo,
+		8081);
+	CU_ASSERT_EQUAL(
+		cfg->ifaces[0].filters[TG_CFG_FILTER_IN].rules[0].action,
+		TG_CFG_FILTER_DENY);
 	CU_ASSERT_EQUAL(cfg->n_neighbors, 0);
 	CU_ASSERT_PTR_NULL(cfg->neighbors);
 	CU_ASSERT_EQUAL(cfg->icmp.rate, 100);
