@@ -133,10 +133,13 @@ def dig(obj, dotted):
     return obj
 
 
-def _flat(d, prefix, out):
+def flat(d, prefix=""):
+    """Nested dicts → {"a.b.c": value, ...} (telemetry nests dotted
+    names: filter → in → denied)."""
+    out = {}
     for k, v in (d or {}).items():
         if isinstance(v, dict):
-            _flat(v, prefix + k + ".", out)
+            out.update(flat(v, prefix + k + "."))
         else:
             out[prefix + k] = v
     return out
@@ -144,13 +147,12 @@ def _flat(d, prefix, out):
 
 def drops_flat(stats):
     """{"pkt.bad_checksum": N, "filter.in.denied": N, ...} from a
-    /tollgate/stats reply (telemetry nests dotted names: filter → in →
-    denied)."""
-    return _flat(stats.get("drops"), "", {})
+    /tollgate/stats reply."""
+    return flat(stats.get("drops"))
 
 
 def events_flat(stats):
-    return _flat(stats.get("events"), "", {})
+    return flat(stats.get("events"))
 
 
 def main(argv):

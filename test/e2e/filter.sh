@@ -113,32 +113,6 @@ config "" "" >"$TMP/c.yaml"
 
 # ---- helpers -------------------------------------------------------------------
 
-start_http() { # ns, port, directory, log
-	ip netns exec "$1" "$PY" -m http.server "$2" --bind 0.0.0.0 \
-		--directory "$3" </dev/null >"$4" 2>&1 &
-	HTTP_PIDS+=($!)
-	tg_wait_tcp "$1" 127.0.0.1 "$2" 10
-}
-
-check_ping() { # name, ns, target
-	if nsx "$2" ping -c 2 -i 0.2 -W 2 "$3" >"$TMP/ping.out" 2>&1; then
-		pass "$1"
-	else
-		fail "$1" "no reply from $3" "$TMP/ping.out"
-	fi
-}
-
-check_http() { # name, ns, url, wanted body
-	local got
-	if ! got=$(nsx "$2" curl -sS --max-time 5 "$3" 2>"$TMP/curl.err"); then
-		fail "$1" "curl $3 failed" "$TMP/curl.err"
-	elif [ "$got" != "$4" ]; then
-		fail "$1" "curl $3: '$got', want '$4'"
-	else
-		pass "$1"
-	fi
-}
-
 # curl must not connect; the counter KEY of /tollgate/stats must grow.
 check_blocked() { # name, ns, url, stats key
 	local before after
@@ -154,10 +128,6 @@ check_blocked() { # name, ns, url, stats key
 	else
 		fail "$1" "curl failed, but $4 stayed $after" "$TMP/curl.out"
 	fi
-}
-
-stat_get() { # dotted key of /tollgate/stats → value (0 when absent)
-	tel /tollgate/stats --get "$1" 2>/dev/null || echo 0
 }
 
 # Hits of rule NAME in /tollgate/filters,IFACE,DIR: a number, "none"
@@ -178,6 +148,28 @@ print(hits[0] if hits else "none")
 EOF
 }
 
+# Rule RULE of IFACE's DIR list has counted hits; HITS: what rule_hits said.
+check_hits() { # name, iface, dir, rule
+	HITS=$(rule_hits "$2" "$3" "$4" 2>&1)
+	if [ "$HITS" != none ] && [ "$HITS" -gt 0 ] 2>/dev/null; then
+		pass "$1"
+		info "$4 hits $HITS"
+	else
+		fail "$1" "$4 hits '$HITS'" "$(tel /tollgate/filters "$2,$3" 2>&1)"
+	fi
+}
+
+# A reload through telemetry (reload_file) that must succeed.
+check_reload() { # name, file
+	local r
+	r=$(reload_file "$2" 2>&1)
+	if [ "${r%% *}" = ok ]; then
+		pass "$1"
+	else
+		fail "$1" "reload: $r"
+	fi
+}
+
 # The number of lists in /tollgate/filters' summary.
 n_lists() {
 	"$PY" - "$ROOT/test" "$PREFIX" <<'EOF'
@@ -189,29 +181,10 @@ print(len((r or {}).get("lists") or {}) if isinstance(r, dict) else "none")
 EOF
 }
 
-reload_file() { # file → "ok GENERATION" or what went wrong
-	"$PY" - "$ROOT/test" "$PREFIX" "$1" <<'EOF'
-import sys
-sys.path.insert(0, sys.argv[1])
-import tgtelemetry as t
-r = t.query(sys.argv[2], "/tollgate/config/reload", sys.argv[3], timeout=30)
-if isinstance(r, dict) and r.get("result") == "ok" and not r.get("warning"):
-    print("ok %s" % r.get("generation"))
-else:
-    print("not ok: %r" % (r,))
-EOF
-}
-
 # ---- start -----------------------------------------------------------------------
 
 start_run() {
-	tg_ns_destroy "$NS_L" "$NS_W" "$NS_H"
-	tg_ns_create "$NS_L" || return 1
-	tg_ns_create "$NS_W" || return 1
-	tg_ns_create "$NS_H" || return 1
-	e2e_start_tollgate "$TMP/a.yaml" || return 1
-	tg_ns_take_iface "$IF_L" "$NS_L" "$LAN_HOST/24" "$LAN_GW" "$(tg_rand_mac)" || return 1
-	tg_ns_take_iface "$IF_W" "$NS_W" "$WAN_HOST/24" "$WAN_GW" "$(tg_rand_mac)" || return 1
+	e2e_start_hosts "$TMP/a.yaml" "$NS_H" || return 1
 	e2e_tel_ready || return 1
 }
 if ! start_run 2>"$TMP/setup.err"; then
@@ -222,9 +195,9 @@ pass setup
 
 mkdir -p "$TMP/www"
 echo "wan host $id" >"$TMP/www/index.html"
-if start_http "$NS_W" 80 "$TMP/www" "$TMP/http80.log" 2>"$TMP/srv.err" &&
-	start_http "$NS_W" 8080 "$TMP/www" "$TMP/http8080.log" 2>>"$TMP/srv.err" &&
-	start_http "$NS_W" 8081 "$TMP/www" "$TMP/http8081.log" 2>>"$TMP/srv.err"; then
+if e2e_start_http "$NS_W" 80 "$TMP/www" "$TMP/http80.log" 2>"$TMP/srv.err" &&
+	e2e_start_http "$NS_W" 8080 "$TMP/www" "$TMP/http8080.log" 2>>"$TMP/srv.err" &&
+	e2e_start_http "$NS_W" 8081 "$TMP/www" "$TMP/http8081.log" 2>>"$TMP/srv.err"; then
 	pass setup.web_servers
 else
 	fail setup.web_servers "$(tail -1 "$TMP/srv.err")"
@@ -239,19 +212,13 @@ check_blocked a.http_lan_to_wan_80_denied_by_lan_in "$NS_L" \
 check_http a.http_lan_to_wan_8080_passes "$NS_L" "http://$WAN_HOST:8080/" "$BODY"
 check_http a.http_lan_to_wan_8081_transit_not_host_rule "$NS_L" \
 	"http://$WAN_HOST:8081/" "$BODY"
-h=$(rule_hits lan0 in no-web 2>&1)
-if [ "$h" != none ] && [ "$h" -gt 0 ] 2>/dev/null; then
-	pass a.filters_no_web_hits
-	info "no-web hits $h"
-else
-	fail a.filters_no_web_hits "no-web hits '$h'" "$(tel /tollgate/filters lan0,in 2>&1)"
-fi
-NO_WEB_HITS=$h
+check_hits a.filters_no_web_hits lan0 in no-web
+NO_WEB_HITS=$HITS
 if "$TOLLGATECTL" -f "$PREFIX" filters lan0 in >"$TMP/ctl.out" 2>&1 &&
-	grep -E "(^|[[:space:]])no-web([[:space:]]|$)" "$TMP/ctl.out" | grep -qE "(^|[[:space:]])$h([[:space:]]|$)"; then
+	grep -E "(^|[[:space:]])no-web([[:space:]]|$)" "$TMP/ctl.out" | grep -qE "(^|[[:space:]])$NO_WEB_HITS([[:space:]]|$)"; then
 	pass a.tollgatectl_filters_lan0_in_shows_hits
 else
-	fail a.tollgatectl_filters_lan0_in_shows_hits "no row no-web with $h hits" "$TMP/ctl.out"
+	fail a.tollgatectl_filters_lan0_in_shows_hits "no row no-web with $NO_WEB_HITS hits" "$TMP/ctl.out"
 fi
 if "$TOLLGATECTL" -f "$PREFIX" filters >"$TMP/ctl-sum.out" 2>&1 &&
 	grep -q lan0 "$TMP/ctl-sum.out" && grep -q wan0 "$TMP/ctl-sum.out"; then
@@ -265,23 +232,12 @@ fi
 check_blocked a.http_host_to_wan_8081_denied_by_wan_out "$NS_H" \
 	"http://$WAN_HOST:8081/" drops.filter.out.denied
 check_http a.http_host_to_wan_8080_passes "$NS_H" "http://$WAN_HOST:8080/" "$BODY"
-h=$(rule_hits wan0 out no-host-8081 2>&1)
-if [ "$h" != none ] && [ "$h" -gt 0 ] 2>/dev/null; then
-	pass a.filters_no_host_8081_hits
-	info "no-host-8081 hits $h"
-else
-	fail a.filters_no_host_8081_hits "no-host-8081 hits '$h'" "$(tel /tollgate/filters wan0,out 2>&1)"
-fi
-HOST_HITS=$h
+check_hits a.filters_no_host_8081_hits wan0 out no-host-8081
+HOST_HITS=$HITS
 
 # ---- reload B: no-web removed -----------------------------------------------------
 
-r=$(reload_file "$TMP/b.yaml" 2>&1)
-if [ "${r%% *}" = ok ]; then
-	pass b.reload_without_no_web
-else
-	fail b.reload_without_no_web "reload: $r"
-fi
+check_reload b.reload_without_no_web "$TMP/b.yaml"
 check_http b.http_lan_to_wan_80_passes "$NS_L" "http://$WAN_HOST:80/" "$BODY"
 h=$(rule_hits lan0 in no-web 2>&1)
 if [ "$h" = none ]; then
@@ -304,12 +260,7 @@ fi
 
 # ---- reload C: no filters -----------------------------------------------------------
 
-r=$(reload_file "$TMP/c.yaml" 2>&1)
-if [ "${r%% *}" = ok ]; then
-	pass c.reload_without_filters
-else
-	fail c.reload_without_filters "reload: $r"
-fi
+check_reload c.reload_without_filters "$TMP/c.yaml"
 check_http c.http_host_to_wan_8081_passes "$NS_H" "http://$WAN_HOST:8081/" "$BODY"
 check_http c.http_lan_to_wan_80_passes "$NS_L" "http://$WAN_HOST:80/" "$BODY"
 n=$(n_lists 2>&1)

@@ -111,43 +111,10 @@ config tap "" >"$TMP/tap.yaml"
 # Namespaces (the host one first: tollgate moves its interface there),
 # tollgate, the taps moved into lan and wan.
 start_run() { # host type
-	tg_ns_destroy "$NS_L" "$NS_W" "$NS_H"
-	tg_ns_create "$NS_L" || return 1
-	tg_ns_create "$NS_W" || return 1
-	tg_ns_create "$NS_H" || return 1
-	e2e_start_tollgate "$TMP/$1.yaml" || return 1
-	tg_ns_take_iface "$IF_L" "$NS_L" "$LAN_HOST/24" "$LAN_GW" "$(tg_rand_mac)" || return 1
-	tg_ns_take_iface "$IF_W" "$NS_W" "$WAN_HOST/24" "$WAN_GW" "$(tg_rand_mac)" || return 1
+	e2e_start_hosts "$TMP/$1.yaml" "$NS_H" || return 1
 	ip -n "$NS_W" addr add "$FAR/32" dev lo || return 1
 	ip -n "$NS_W" addr add "$NEW_ADDR/32" dev lo || return 1
 	e2e_tel_ready || return 1
-}
-
-start_http() { # ns, port, directory, log
-	# ip netns exec execs the server: $! is its pid.
-	ip netns exec "$1" "$PY" -m http.server "$2" --bind 0.0.0.0 \
-		--directory "$3" </dev/null >"$4" 2>&1 &
-	HTTP_PIDS+=($!)
-	tg_wait_tcp "$1" 127.0.0.1 "$2" 10
-}
-
-check_ping() { # name, ns, target
-	if nsx "$2" ping -c 2 -i 0.2 -W 2 "$3" >"$TMP/ping.out" 2>&1; then
-		pass "$1"
-	else
-		fail "$1" "no reply from $3" "$TMP/ping.out"
-	fi
-}
-
-check_http() { # name, ns, url, wanted body
-	local got
-	if ! got=$(nsx "$2" curl -sS --max-time 5 "$3" 2>"$TMP/curl.err"); then
-		fail "$1" "curl $3 failed" "$TMP/curl.err"
-	elif [ "$got" != "$4" ]; then
-		fail "$1" "curl $3: '$got', want '$4'"
-	else
-		pass "$1"
-	fi
 }
 
 # The client address the server logged for its last request of PATH.
@@ -159,25 +126,6 @@ check_client() { # name, server log, path, wanted client address
 	else
 		fail "$1" "server saw '${line%% *}' for GET $3, want $4" "$2"
 	fi
-}
-
-stat_get() { # dotted key of /tollgate/stats → value (0 when absent)
-	tel /tollgate/stats --get "$1" 2>/dev/null || echo 0
-}
-
-# A reload through telemetry: "ok GENERATION", or what went wrong (a
-# warning means the kernel's side was not brought in step).
-reload_file() { # file
-	"$PY" - "$ROOT/test" "$PREFIX" "$1" <<'EOF'
-import sys
-sys.path.insert(0, sys.argv[1])
-import tgtelemetry as t
-r = t.query(sys.argv[2], "/tollgate/config/reload", sys.argv[3], timeout=30)
-if isinstance(r, dict) and r.get("result") == "ok" and not r.get("warning"):
-    print("ok %s" % r.get("generation"))
-else:
-    print("not ok: %r" % (r,))
-EOF
 }
 
 # What the kernel has on the host interface, from `ip -j` in the host
@@ -270,9 +218,9 @@ echo "port 22 $id" >"$TMP/sshwww/index.html"
 echo "wan host $id" >"$TMP/wanwww/index.html"
 cp "$TMP/wanwww/index.html" "$TMP/wanwww/from-host.html"
 cp "$TMP/wanwww/index.html" "$TMP/wanwww/transit.html"
-if start_http "$NS_H" "$HOST_HTTP" "$TMP/hostwww" "$TMP/http-host.log" 2>"$TMP/srv.err" &&
-	start_http "$NS_H" "$HOST_SSH" "$TMP/sshwww" "$TMP/http-ssh.log" 2>>"$TMP/srv.err" &&
-	start_http "$NS_W" "$WAN_HTTP" "$TMP/wanwww" "$TMP/http-wan.log" 2>>"$TMP/srv.err"; then
+if e2e_start_http "$NS_H" "$HOST_HTTP" "$TMP/hostwww" "$TMP/http-host.log" 2>"$TMP/srv.err" &&
+	e2e_start_http "$NS_H" "$HOST_SSH" "$TMP/sshwww" "$TMP/http-ssh.log" 2>>"$TMP/srv.err" &&
+	e2e_start_http "$NS_W" "$WAN_HTTP" "$TMP/wanwww" "$TMP/http-wan.log" 2>>"$TMP/srv.err"; then
 	pass setup.web_servers
 else
 	fail setup.web_servers "$(tail -1 "$TMP/srv.err")"
@@ -454,8 +402,8 @@ if [ "$view" = ok ]; then
 else
 	fail tap.kernel_host_interface_noarp_addresses_routes "$view"
 fi
-if start_http "$NS_H" "$HOST_HTTP" "$TMP/hostwww" "$TMP/http-host-tap.log" 2>"$TMP/srv.err" &&
-	start_http "$NS_W" "$WAN_HTTP" "$TMP/wanwww" "$TMP/http-wan-tap.log" 2>>"$TMP/srv.err"; then
+if e2e_start_http "$NS_H" "$HOST_HTTP" "$TMP/hostwww" "$TMP/http-host-tap.log" 2>"$TMP/srv.err" &&
+	e2e_start_http "$NS_W" "$WAN_HTTP" "$TMP/wanwww" "$TMP/http-wan-tap.log" 2>>"$TMP/srv.err"; then
 	pass tap.web_servers
 else
 	fail tap.web_servers "$(tail -1 "$TMP/srv.err")"

@@ -1,21 +1,30 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Harness shared by test/e2e/run.sh, tun.sh and reload.sh. Source it after
-# scripts/netns.sh. The sourcing script sets ROOT, PY, TOLLGATE, PREFIX,
-# TMP, passed=0, failed=0 and TG_PID= (and, for the counter check, NS_L,
-# NS_W, IF_L, IF_W with the ports named lan and wan).
+# Harness shared by test/e2e/run.sh, tun.sh, reload.sh, host.sh and
+# filter.sh. Source it after scripts/netns.sh. The sourcing script sets
+# ROOT, PY, TOLLGATE, PREFIX, TMP, passed=0, failed=0 and TG_PID= (and, for
+# the counter check and e2e_start_hosts, NS_L, NS_W, IF_L, IF_W with the
+# ports named lan and wan; LAN_HOST, LAN_GW, WAN_HOST, WAN_GW for
+# e2e_start_hosts).
 #
 #   pass NAME / fail NAME WHY [FILE|TEXT] / info TEXT / finish
 #   stop_tollgate                    SIGINT, wait, → tollgate's exit status
 #   e2e_cleanup NS...                stop web servers and tollgate; namespaces,
 #                                    EAL dir, TMP
+#   e2e_start_http NS PORT DIR LOG   a web server in NS serving DIR on PORT
 #   e2e_stop_http                    stop the web servers in HTTP_PIDS
 #   e2e_start_tollgate CONFIG        start it, wait until it runs and IF_L,
 #                                    IF_W exist (TG_PID, $TMP/tollgate.log)
+#   e2e_start_hosts CONFIG [HOST_NS] fresh namespaces NS_L, NS_W (HOST_NS),
+#                                    tollgate, its taps moved to the hosts
 #   e2e_tel_ready                    telemetry answers, or a message
 #   e2e_preflight WHAT TOOL...       root (for WHAT) and tools, or finish
 #   tel ARGS...                      test/tgtelemetry.py against PREFIX
 #   nsx NS COMMAND...                run COMMAND inside NS
+#   stat_get KEY                     a counter of /tollgate/stats (0 if none)
+#   reload_file FILE                 reload through telemetry: "ok GEN" or not
+#   check_ping NAME NS TARGET [OPTION...]  NS pings TARGET (2 echoes)
+#   check_http NAME NS URL BODY      curl in NS gets BODY from URL
 #   e2e_check_lan_arp                lan host resolved lan0's MAC
 #   e2e_check_counters NAME [LAN_KIND WAN_KIND [HOST_NS HOST_IF HOST_KIND]]
 #                                    kernel vs tollgate counters, invariant,
@@ -71,6 +80,14 @@ stop_tollgate() { # → exit status of tollgate
 # Web servers started in namespaces: add each one's pid to HTTP_PIDS;
 # e2e_stop_http (and e2e_cleanup) stops them.
 HTTP_PIDS=()
+e2e_start_http() { # ns, port, directory, log
+	# ip netns exec execs the server: $! is its pid.
+	ip netns exec "$1" "$PY" -m http.server "$2" --bind 0.0.0.0 \
+		--directory "$3" </dev/null >"$4" 2>&1 &
+	HTTP_PIDS+=($!)
+	tg_wait_tcp "$1" 127.0.0.1 "$2" 10
+}
+
 e2e_stop_http() {
 	local pid
 	for pid in "${HTTP_PIDS[@]}"; do
@@ -90,6 +107,22 @@ e2e_start_tollgate() { # config
 	tg_wait_log "$TMP/tollgate.log" '^tollgate: running' 30 "$TG_PID" || return 1
 	tg_wait_iface "$IF_L" 10 || return 1
 	tg_wait_iface "$IF_W" 10 || return 1
+}
+
+# Fresh namespaces NS_L, NS_W and (a host port's: tollgate moves its
+# interface there) HOST_NS; tollgate on CONFIG; its taps moved into the lan
+# and wan hosts as LAN_HOST/24 and WAN_HOST/24, their default routes via
+# LAN_GW and WAN_GW, random MACs.
+e2e_start_hosts() { # config [host-ns]
+	tg_ns_destroy "$NS_L" "$NS_W" ${2:+"$2"}
+	tg_ns_create "$NS_L" || return 1
+	tg_ns_create "$NS_W" || return 1
+	if [ -n "${2:-}" ]; then
+		tg_ns_create "$2" || return 1
+	fi
+	e2e_start_tollgate "$1" || return 1
+	tg_ns_take_iface "$IF_L" "$NS_L" "$LAN_HOST/24" "$LAN_GW" "$(tg_rand_mac)" || return 1
+	tg_ns_take_iface "$IF_W" "$NS_W" "$WAN_HOST/24" "$WAN_GW" "$(tg_rand_mac)" || return 1
 }
 
 # The telemetry socket answers (within 10 s), or a message on stderr.
@@ -139,6 +172,48 @@ nsx() { # namespace, command...
 	local ns=$1
 	shift
 	ip netns exec "$ns" "$@"
+}
+
+stat_get() { # dotted key of /tollgate/stats → value (0 when absent)
+	tel /tollgate/stats --get "$1" 2>/dev/null || echo 0
+}
+
+# A reload through telemetry: "ok GENERATION", or what went wrong (a
+# warning means the kernel's side was not brought in step).
+reload_file() { # file
+	"$PY" - "$ROOT/test" "$PREFIX" "$1" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import tgtelemetry as t
+r = t.query(sys.argv[2], "/tollgate/config/reload", sys.argv[3], timeout=30)
+if isinstance(r, dict) and r.get("result") == "ok" and not r.get("warning"):
+    print("ok %s" % r.get("generation"))
+else:
+    print("not ok: %r" % (r,))
+EOF
+}
+
+# Two echo requests 0.2 s apart, each answered within 2 s; ping OPTIONS
+# go before TARGET (a -c there sets another count).
+check_ping() { # name, ns, target, [ping options...]
+	local name=$1 ns=$2 target=$3
+	shift 3
+	if nsx "$ns" ping -c 2 -i 0.2 -W 2 "$@" "$target" >"$TMP/ping.out" 2>&1; then
+		pass "$name"
+	else
+		fail "$name" "no reply from $target${*:+ (ping $*)}" "$TMP/ping.out"
+	fi
+}
+
+check_http() { # name, ns, url, wanted body
+	local got
+	if ! got=$(nsx "$2" curl -sS --max-time 5 "$3" 2>"$TMP/curl.err"); then
+		fail "$1" "curl $3 failed" "$TMP/curl.err"
+	elif [ "$got" != "$4" ]; then
+		fail "$1" "curl $3: '$got', want '$4'"
+	else
+		pass "$1"
+	fi
 }
 
 # ARP: the lan host resolved the appliance's address to the lan port's MAC.
@@ -278,5 +353,3 @@ ports:
     device: "$2,iface=$IF_W"
 EOF
 }
-
-# ---- with a host port (test/e2e/host.sh) --------------------------------------

@@ -115,23 +115,14 @@ pass setup
 
 # ---- traffic -------------------------------------------------------------------
 
-check_ping() { # name, ns, target, [ping options...]
-	local name=$1 ns=$2 target=$3
-	shift 3
-	if nsx "$ns" ping -c 3 -i 0.2 -W 2 "$@" "$target" >"$TMP/ping.out" 2>&1; then
-		pass "$name"
-	else
-		fail "$name" "no reply from $target (ping $*)" "$TMP/ping.out"
-	fi
-}
-check_ping ping.lan_to_wan_over_tun "$NS_L" "$WAN_HOST"
-check_ping ping.wan_to_lan_over_tun "$NS_W" "$LAN_HOST"
-check_ping ping.lan_to_gateway_route_on_tun "$NS_L" "$FAR"
-check_ping ping.wan_to_route_behind_lan_host "$NS_W" "$LAN_FAR"
+check_ping ping.lan_to_wan_over_tun "$NS_L" "$WAN_HOST" -c 3
+check_ping ping.wan_to_lan_over_tun "$NS_W" "$LAN_HOST" -c 3
+check_ping ping.lan_to_gateway_route_on_tun "$NS_L" "$FAR" -c 3
+check_ping ping.wan_to_route_behind_lan_host "$NS_W" "$LAN_FAR" -c 3
 # 1500-byte IP packets (the tun MTU and wan0's) with DF, both directions:
 # 1514-byte frames inside tollgate, 1500 bytes on the tun.
-check_ping ping.full_size_df_lan_to_wan "$NS_L" "$WAN_HOST" -M "do" -s 1472
-check_ping ping.full_size_df_wan_to_lan "$NS_W" "$LAN_HOST" -M "do" -s 1472
+check_ping ping.full_size_df_lan_to_wan "$NS_L" "$WAN_HOST" -c 3 -M "do" -s 1472
+check_ping ping.full_size_df_wan_to_lan "$NS_W" "$LAN_HOST" -c 3 -M "do" -s 1472
 
 check_icmp() { # name, ns, want regex, ping args...
 	local name=$1 ns=$2 want=$3
@@ -282,7 +273,7 @@ elif [ $((wan_rx1 - wan_rx0)) -ne "$want_n" ]; then
 else
 	pass tun.garbage_counted_under_named_drops
 fi
-check_ping tun.forwarding_goes_on_after_garbage "$NS_W" "$LAN_HOST"
+check_ping tun.forwarding_goes_on_after_garbage "$NS_W" "$LAN_HOST" -c 3
 
 # No ARP on a bare-IP port: the neighbor cache has nothing on wan0 (it has
 # the lan host on lan0).

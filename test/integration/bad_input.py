@@ -34,19 +34,15 @@ exits 1 if anything failed.
 Needs root (EAL runtime files in /var/run/dpdk) and a built
 build/app/tollgate/tollgate (or TOLLGATE=path).
 """
-import argparse
-import atexit
 import json
 import os
 import random
 import re
 import shutil
-import signal
 import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -55,57 +51,19 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "test"))
 
 import tgtelemetry as tel  # noqa: E402
-from harness import Results, write_pcap  # noqa: E402
+from harness import (H0, H1, NEIGHBORS, TOLLGATE,  # noqa: E402
+                     PcapTollgate, Results, Scratch, pcap_yaml, preflight,
+                     scapy_missing, wait_settled)
 
 try:
     from scapy.all import (  # noqa: E402
         ARP, ICMP, IP, TCP, UDP, Ether, Raw, fuzz)
     from scapy.utils import checksum  # noqa: E402
 except ImportError:
-    print("scapy is missing: run with /usr/bin/python3 (apt-get install "
-          "python3-scapy)")
-    print("0 passed, 1 failed")
-    sys.exit(1)
+    sys.exit(scapy_missing())
 
-TOLLGATE = os.environ.get("TOLLGATE",
-                          os.path.join(ROOT, "build/app/tollgate/tollgate"))
-VERBOSE = False
-KEEP = False
-TMP = tempfile.mkdtemp(prefix="tg-bad-")
-LIVE = []       # Popen objects that may still run
-PREFIXES = []   # EAL file prefixes used by this run
-
-
-def log(msg):
-    if VERBOSE:
-        print("  # " + msg, flush=True)
-
-
-def cleanup():
-    for p in LIVE:
-        if p.poll() is None:
-            p.send_signal(signal.SIGINT)
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-    for prefix in PREFIXES:
-        shutil.rmtree(tel.runtime_dir(prefix), ignore_errors=True)
-    if not KEEP:
-        shutil.rmtree(TMP, ignore_errors=True)
-    else:
-        print("kept %s" % TMP)
-
-
-atexit.register(cleanup)
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
-
-
-def new_prefix(name):
-    prefix = "tg-bad-%d-%s" % (os.getpid(), name)
-    PREFIXES.append(prefix)
-    return prefix
+SCRATCH = Scratch("tg-bad")  # -v, --keep
+log = SCRATCH.log
 
 
 def show(lines, n=12):
@@ -508,9 +466,9 @@ def compare_errors(c, err_lines):
 
 
 def run_config(res):
-    d = os.path.join(TMP, "config")
+    d = os.path.join(SCRATCH.tmp, "config")
     os.makedirs(d)
-    prefix = new_prefix("cfg")
+    prefix = SCRATCH.new_prefix("cfg")
     cases = config_cases(prefix, TOLLGATE)
 
     # The valid file first: every case is one edit away from it.
@@ -617,7 +575,7 @@ def run_config(res):
 
     # A file that is valid but names a device that cannot start: a clear
     # message that points at the device, and no runtime directory left.
-    pfx = new_prefix("nodev")
+    pfx = SCRATCH.new_prefix("nodev")
     missing = os.path.join(d, "no-such-input.pcap")
     t = edit(BASE.format(prefix=pfx), "    device: net_null0",
              '    device: "net_pcap0,rx_pcap=%s,tx_pcap=%s"' %
@@ -651,10 +609,10 @@ def run_config(res):
 
 
 def run_cli(res):
-    d = os.path.join(TMP, "cli")
+    d = os.path.join(SCRATCH.tmp, "cli")
     os.makedirs(d)
     with open(os.path.join(d, "ok.yaml"), "w") as f:
-        f.write(BASE.format(prefix=new_prefix("cli")))
+        f.write(BASE.format(prefix=SCRATCH.new_prefix("cli")))
     for name, args, want in (
             ("no_config", [], r"a configuration file is needed"),
             ("unknown_option", ["--bogus", "-c", "ok.yaml", "--check"],
@@ -685,201 +643,30 @@ def run_cli(res):
 # Running tollgate on net_pcap ports
 # ============================================================================
 
-H0 = "02:00:00:00:00:02"    # 10.0.0.2, static neighbor on lan0
-H1 = "02:00:00:00:01:02"    # 10.1.0.2, static neighbor on wan0 (router)
 BCAST = "ff:ff:ff:ff:ff:ff"
 
-FINAL_RE = {
-    "total": re.compile(r"^(rx|tx|host|generated|dropped)\s+(\d+)\s*$"),
-    "drop": re.compile(r"^drop\s+(\S+)\s+(\d+)\s+\((.+)\)\s*$"),
-    "event": re.compile(r"^event\s+(\S+)\s+(\d+)\s*$"),
-    "port": re.compile(r"^port\s+(\S+)\s+rx\s+(\d+)\s+tx\s+(\d+)"),
-}
 
+class Tollgate(PcapTollgate):
+    """One tollgate process on two net_pcap ports (harness.py's topology,
+    without the neighbor 10.1.0.3), frames IN0 and IN1 in, EXTRA
+    appended to its configuration."""
 
-def parse_final(lines):
-    res = {"totals": {}, "drops": {}, "drop_desc": {}, "events": {},
-           "ports": {}, "found": False, "odd": []}
-    for line in lines:
-        if line.startswith("--- tollgate counters"):
-            res["found"] = True
-            continue
-        if not res["found"]:
-            continue
-        m = FINAL_RE["total"].match(line)
-        if m:
-            res["totals"][m.group(1)] = int(m.group(2))
-            continue
-        m = FINAL_RE["drop"].match(line)
-        if m:
-            res["drops"][m.group(1)] = int(m.group(2))
-            res["drop_desc"][m.group(1)] = m.group(3)
-            continue
-        if line.startswith("drop"):
-            res["odd"].append(line)
-        m = FINAL_RE["event"].match(line)
-        if m:
-            res["events"][m.group(1)] = int(m.group(2))
-            continue
-        m = FINAL_RE["port"].match(line)
-        if m:
-            res["ports"][m.group(1)] = (int(m.group(2)), int(m.group(3)))
-    return res
-
-
-def read_pcap(path):
-    """The frames of a pcap file, as bytes (no dissection: some of what
-    a storm produces sends scapy into endless recursion)."""
-    if not os.path.exists(path):
-        return None
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 24:
-        return []
-    magic = struct.unpack("<I", data[:4])[0]
-    end = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
-    frames, off = [], 24
-    while off + 16 <= len(data):
-        incl = struct.unpack(end + "IIII", data[off:off + 16])[2]
-        frames.append(data[off + 16:off + 16 + incl])
-        off += 16 + incl
-    return frames
-
-
-def pcap_yaml(prefix, files, extra=""):
-    return """# generated by test/integration/bad_input.py
-dpdk:
-  lcores: "0-1"
-  memory_mb: 256
-  no_huge: true
-  file_prefix: {prefix}
-mempool:
-  mbufs: 4095
-  cache: 64
-ports:
-  - name: p0
-    device: "net_pcap0,rx_pcap={in0},tx_pcap={out0}"
-  - name: p1
-    device: "net_pcap1,rx_pcap={in1},tx_pcap={out1}"
-interfaces:
-  - name: lan0
-    port: p0
-    address: 10.0.0.1/24
-  - name: wan0
-    port: p1
-    address: 10.1.0.1/24
-routes:
-  - prefix: 16.0.0.0/8
-    via: 10.1.0.2
-    interface: wan0
-  - prefix: 48.0.0.0/8
-    via: 10.0.0.2
-    interface: lan0
-neighbors:
-  - address: 10.0.0.2
-    mac: "{h0}"
-    interface: lan0
-  - address: 10.1.0.2
-    mac: "{h1}"
-    interface: wan0
-{extra}""".format(prefix=prefix, h0=H0, h1=H1, extra=extra, **files)
-
-
-class Tollgate:
-    """One tollgate process on two net_pcap ports."""
+    tail_lines, tail_indent = 15, "| "
 
     def __init__(self, name, in0, in1, extra=""):
-        self.name = name
-        self.prefix = new_prefix(name)
-        self.dir = os.path.join(TMP, name)
-        os.makedirs(self.dir)
-        self.files = {k: os.path.join(self.dir, k + ".pcap")
-                      for k in ("in0", "in1", "out0", "out1")}
-        write_pcap(self.files["in0"], in0)
-        write_pcap(self.files["in1"], in1)
-        self.n_in = (len(in0), len(in1))
-        self.cfg = os.path.join(self.dir, "tollgate.yaml")
-        with open(self.cfg, "w") as f:
-            f.write(pcap_yaml(self.prefix, self.files, extra))
-        self.lines = []
-        self.proc = None
-        self.rc = None
-        self.error = None
+        super().__init__(SCRATCH, name, {0: in0, 1: in1})
+        self.cfg = self.write_config("tollgate.yaml", pcap_yaml(
+            "bad_input.py", self.prefix, self.files,
+            neighbors=NEIGHBORS[:2], extra=extra))
 
     def start(self):
-        self.proc = subprocess.Popen(
-            [TOLLGATE, "-c", self.cfg], stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            errors="replace", cwd=self.dir)
-        LIVE.append(self.proc)
-        running = threading.Event()
-
-        def reader():
-            for line in self.proc.stdout:
-                self.lines.append(line.rstrip("\n"))
-                if line.startswith("tollgate: running"):
-                    running.set()
-            running.set()
-
-        self.reader = threading.Thread(target=reader, daemon=True)
-        self.reader.start()
-        if not running.wait(30) or self.proc.poll() is not None:
-            self.error = "tollgate did not start (exit code %s)" % \
-                self.proc.poll()
-            return False
-        if not tel.wait_ready(self.prefix, 10, self.proc):
-            self.error = "telemetry socket did not answer"
-            return False
-        return True
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
+        return super().start(TOLLGATE, self.cfg)
 
     def settle(self, timeout=20.0):
         """Until every input frame is accounted for, stable over 3 reads.
-        Returns the last /tollgate/stats."""
-        deadline = time.monotonic() + timeout
-        stable, last, s = 0, None, None
+        → (the last /tollgate/stats, whether it settled)."""
         with tel.Telemetry(self.prefix) as t:
-            while time.monotonic() < deadline:
-                s = t.cmd("/tollgate/stats")
-                drops = sum(tel.drops_flat(s).values())
-                key = (s["rx"], s["tx"], s["generated"], drops,
-                       s.get("in_rings"))
-                done = (s["rx"] == sum(self.n_in) and
-                        s.get("in_rings") == 0 and
-                        s["rx"] + s["generated"] ==
-                        s["tx"] + s.get("host", 0) + drops)
-                stable = stable + 1 if done and key == last else 0
-                last = key
-                if stable >= 3:
-                    return s, True
-                time.sleep(0.05)
-        return s, False
-
-    def stop(self, timeout=20):
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.rc = self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.rc = self.proc.wait()
-                self.error = self.error or "did not stop on SIGINT"
-        else:
-            self.rc = self.proc.returncode
-        self.reader.join(5)
-        if self.proc in LIVE:
-            LIVE.remove(self.proc)
-        self.dir_left = os.path.exists(tel.runtime_dir(self.prefix))
-        shutil.rmtree(tel.runtime_dir(self.prefix), ignore_errors=True)
-        self.final = parse_final(self.lines)
-        return self.rc
-
-    def tail(self, n=15):
-        return "\n".join("| " + l for l in self.lines[-n:])
+            return wait_settled(t.cmd, self.n_in, timeout=timeout)
 
 
 def exit_problems(tg):
@@ -889,7 +676,7 @@ def exit_problems(tg):
             tg.rc, " (signal %d)" % -tg.rc if tg.rc and tg.rc < 0 else ""))
     if not tg.final["found"]:
         p.append("no final counters printed")
-    if getattr(tg, "dir_left", False):
+    if tg.runtime_dir_left:
         p.append("runtime dir %s left behind" % tel.runtime_dir(tg.prefix))
     if p:
         p.append(tg.tail())
@@ -1088,7 +875,7 @@ def run_telemetry(res):
         # and no packet counted that was not sent.
         p = []
         if not tg.alive():
-            p.append("tollgate exited (code %s)\n%s" % (tg.proc.poll(),
+            p.append("tollgate exited (code %s)\n%s" % (tg.p.poll(),
                                                          tg.tail()))
         else:
             with tel.Telemetry(prefix) as t:
@@ -1549,7 +1336,7 @@ icmp:
     log("storm drops: %s" % tg.final["drops"])
     log("storm events: %s" % tg.final["events"])
 
-    outs = {0: read_pcap(tg.files["out0"]), 1: read_pcap(tg.files["out1"])}
+    outs = tg.outputs
     p = []
     n_out = sum(len(o or []) for o in outs.values())
     if t.get("tx") != n_out:
@@ -1583,23 +1370,10 @@ icmp:
 # ============================================================================
 
 def main():
-    global VERBOSE, KEEP
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("-v", "--verbose", action="store_true")
-    ap.add_argument("--keep", action="store_true",
-                    help="keep the temporary directory")
-    ap.add_argument("-k", action="append", metavar="SUBSTRING",
-                    help="report only cases whose name contains it")
-    a = ap.parse_args()
-    VERBOSE, KEEP = a.verbose, a.keep
+    a = SCRATCH.parse_args(__doc__)
     res = Results(a.k)
     t0 = time.monotonic()
-    if not os.access(TOLLGATE, os.X_OK):
-        res.report("build", ["%s not found: run ./scripts/build.sh" %
-                             TOLLGATE])
-    elif os.geteuid() != 0:
-        res.report("root", ["run as root (EAL runtime files, net_pcap)"])
-    else:
+    if preflight(res):
         if res.part_wanted("check") or res.part_wanted("run_broken"):
             run_config(res)
         if res.part_wanted("cli"):

@@ -54,19 +54,13 @@ if anything failed.
 Needs root; TOLLGATE=path and TOLLGATECTL=path override the binaries (an
 ASan/UBSan build's reports fail the run's clean_exit).
 """
-import argparse
-import atexit
 import ipaddress
 import json
 import os
 import re
-import shutil
-import signal
 import struct
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -75,95 +69,36 @@ sys.path.insert(0, os.path.join(ROOT, "test"))
 sys.path.insert(0, HERE)
 
 import tgtelemetry as tel  # noqa: E402
-from harness import Results, write_pcap  # noqa: E402
+from harness import (H0, H1, LAN_IP, NEIGHBORS, TOLLGATE,  # noqa: E402
+                     TOLLGATECTL, WAN_IP, PcapTollgate, Results, Scratch,
+                     forwarded, icmp_error_ip, ip_of, pcap_yaml, preflight,
+                     scapy_missing, tag, wait_settled)
 
 try:
     from scapy.all import (  # noqa: E402
-        GRE, ICMP, IP, TCP, UDP, Ether, IPOption_NOP, Raw, rdpcap)
-    from scapy.utils import checksum  # noqa: E402
+        GRE, ICMP, IP, TCP, UDP, Ether, IPOption_NOP, Raw)
 except ImportError:
-    print("scapy is missing: run with /usr/bin/python3 (apt-get install "
-          "python3-scapy)")
-    print("0 passed, 1 failed")
-    sys.exit(1)
+    sys.exit(scapy_missing())
 
-TOLLGATE = os.path.abspath(os.environ.get(
-    "TOLLGATE", os.path.join(ROOT, "build/app/tollgate/tollgate")))
-TOLLGATECTL = os.path.abspath(os.environ.get(
-    "TOLLGATECTL", os.path.join(ROOT, "build/app/tollgatectl/tollgatectl")))
 PY = "/usr/bin/python3"
 
-# ---- topology (as run.py) ---------------------------------------------------
+# ---- topology (harness.py's, as run.py's) ----------------------------------
 #
 #   lan: 10.0.0.2 (48/8 behind it)  ─ p0 ─ lan0 10.0.0.1/24 [tollgate]
 #   wan: router 10.1.0.2 (16/8 behind it), host 10.1.0.3
 #                                   ─ p1 ─ wan0 10.1.0.1/24
 #
-IFACES = {"lan0": {"port": 0, "addr": "10.0.0.1", "net": "10.0.0.0/24"},
-          "wan0": {"port": 1, "addr": "10.1.0.1", "net": "10.1.0.0/24"}}
-LAN_IP, WAN_IP = "10.0.0.1", "10.1.0.1"
-H0 = "02:00:00:00:00:02"    # 10.0.0.2, static neighbor on lan0
-H1 = "02:00:00:00:01:02"    # 10.1.0.2, static neighbor on wan0 (router)
-H1B = "02:00:00:00:01:03"   # 10.1.0.3, static neighbor on wan0
-NEIGH = {"10.0.0.2": ("lan0", H0), "10.1.0.2": ("wan0", H1),
-         "10.1.0.3": ("wan0", H1B)}
+IFACES = {"lan0": {"port": 0, "addr": LAN_IP, "net": "10.0.0.0/24"},
+          "wan0": {"port": 1, "addr": WAN_IP, "net": "10.1.0.0/24"}}
+NEIGH = {addr: (ifname, mac) for addr, mac, ifname in NEIGHBORS}
 ROUTES = [("16.0.0.0/8", "10.1.0.2", "wan0"),
           ("48.0.0.0/8", "10.0.0.2", "lan0")]
 PORT_IF = {0: "lan0", 1: "wan0"}
 SENDER_MAC = {0: H0, 1: H1}
-ICMP_ERR_MAX = 576
 
-VERBOSE = False
-KEEP = False
 EAL_EXTRA = []  # --eal: EAL options after "--" (e.g. more worker lcores)
-TMP = tempfile.mkdtemp(prefix="tg-filt-")
-LIVE = []
-PREFIXES = []
-NETNS = []
-
-
-def log(msg):
-    if VERBOSE:
-        print("  # " + msg, flush=True)
-
-
-def cleanup():
-    for p in LIVE:
-        if p.poll() is None:
-            p.send_signal(signal.SIGINT)
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-    for prefix in PREFIXES:
-        shutil.rmtree(tel.runtime_dir(prefix), ignore_errors=True)
-    for ns in NETNS:
-        subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL,
-                       check=False)
-    if not KEEP:
-        shutil.rmtree(TMP, ignore_errors=True)
-    else:
-        print("kept %s" % TMP)
-
-
-atexit.register(cleanup)
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
-
-
-def flat(d, prefix=""):
-    """Nested telemetry dicts → {"filter.in.denied": N, ...}."""
-    out = {}
-    for k, v in (d or {}).items():
-        if isinstance(v, dict):
-            out.update(flat(v, prefix + k + "."))
-        else:
-            out[prefix + k] = v
-    return out
-
-
-def tag(name):
-    return ("<tg:%s>" % name).encode()
+SCRATCH = Scratch("tg-filt")  # -v, --keep; the host run's namespace
+log = SCRATCH.log
 
 
 # ---- the rules: YAML and an independent first-match evaluator ------------
@@ -319,31 +254,6 @@ def judge(lst, d, ip):
 
 # ---- frames ------------------------------------------------------------------
 
-def ip_of(frame):
-    ip = frame[14:]
-    return ip[:struct.unpack("!H", ip[2:4])[0]]
-
-
-def forwarded(frame, dst_mac, src_mac):
-    """What a router sends: new MACs, TTL - 1, fresh header checksum."""
-    ip = bytearray(ip_of(frame))
-    ihl = (ip[0] & 0xF) * 4
-    ip[8] -= 1
-    ip[10:12] = b"\0\0"
-    ip[10:12] = struct.pack("!H", checksum(bytes(ip[:ihl])))
-    return bytes(Ether(dst=dst_mac, src=src_mac, type=0x0800)) + bytes(ip)
-
-
-def icmp_error_ip(src_ip, orig_ip, icmp_type, code):
-    """RFC 792 error about @orig_ip (as run.py builds it)."""
-    quote = orig_ip[:ICMP_ERR_MAX - 20 - 8]
-    body = struct.pack("!BBHHH", icmp_type, code, 0, 0, 0) + quote
-    body = body[:2] + struct.pack("!H", checksum(body)) + body[4:]
-    orig_src = "%d.%d.%d.%d" % tuple(orig_ip[12:16])
-    return bytes(IP(src=src_ip, dst=orig_src, ttl=64, tos=0xC0, id=0,
-                    flags=0, proto=1) / Raw(body))
-
-
 def raw_ip(src, dst, proto, l4, ttl=64, ident=1, flags=0, frag=0):
     """An IPv4 packet with exactly the L4 bytes given (short headers)."""
     return bytes(IP(src=src, dst=dst, proto=proto, ttl=ttl, id=ident,
@@ -461,153 +371,33 @@ class Model:
 # ---- running tollgate ------------------------------------------------------------
 
 def yaml_config(prefix, files, lists, extra="", host=None):
-    ifs = []
-    for ifname in ("lan0", "wan0"):
-        i = IFACES[ifname]
-        ifs.append("  - name: %s" % ifname)
-        ifs.append("    port: p%d" % i["port"])
-        ifs.append("    address: %s/24" % i["addr"])
-        ifs.extend(yaml_filters(lists, ifname))
-    text = """# generated by test/integration/filters.py
-dpdk:
-  lcores: "0-1"
-  memory_mb: 256
-  no_huge: true
-  file_prefix: {prefix}
-mempool:
-  mbufs: 4095
-  cache: 64
-ports:
-  - name: p0
-    device: "net_pcap0,rx_pcap={in0},tx_pcap={out0}"
-  - name: p1
-    device: "net_pcap1,rx_pcap={in1},tx_pcap={out1}"
-interfaces:
-{ifs}
-routes:
-  - prefix: 16.0.0.0/8
-    via: 10.1.0.2
-    interface: wan0
-  - prefix: 48.0.0.0/8
-    via: 10.0.0.2
-    interface: lan0
-neighbors:
-  - address: 10.0.0.2
-    mac: "{h0}"
-    interface: lan0
-  - address: 10.1.0.2
-    mac: "{h1}"
-    interface: wan0
-  - address: 10.1.0.3
-    mac: "{h1b}"
-    interface: wan0
-icmp:
-  rate: 100000
-  burst: 10000
-""".format(prefix=prefix, ifs="\n".join(ifs), h0=H0, h1=H1, h1b=H1B,
-           **files)
+    text = pcap_yaml("filters.py", prefix, files, if_lines={
+        ifname: yaml_filters(lists, ifname) for ifname in IFACES},
+        extra="icmp:\n  rate: 100000\n  burst: 10000\n")
     if host:
         text += "host:\n  type: tun\n  ifname: %s\n  netns: %s\n" % (
             host["ifname"], host["netns"])
     return text + extra
 
 
-FINAL_RE = {
-    "total": re.compile(r"^(rx|tx|host|host_rx|generated|dropped)\s+(\d+)\s*$"),
-    "drop": re.compile(r"^drop\s+(\S+)\s+(\d+)\b"),
-}
-
-
-def parse_final(lines):
-    res = {"totals": {}, "drops": {}, "found": False}
-    for line in lines:
-        if line.startswith("--- tollgate counters"):
-            res["found"] = True
-            continue
-        if not res["found"]:
-            continue
-        m = FINAL_RE["total"].match(line)
-        if m:
-            res["totals"][m.group(1)] = int(m.group(2))
-            continue
-        m = FINAL_RE["drop"].match(line)
-        if m:
-            res["drops"][m.group(1)] = int(m.group(2))
-    return res
-
-
-def read_pcap(path):
-    if not os.path.exists(path):
-        return None
-    if os.path.getsize(path) <= 24:
-        return []
-    return [bytes(p) for p in rdpcap(path)]
-
-
-class Tollgate:
-    """One tollgate process on two net_pcap ports (and a host port)."""
+class Tollgate(PcapTollgate):
+    """One tollgate process on two net_pcap ports (and a host port) with
+    the filter lists LISTS."""
 
     def __init__(self, name, lists, inputs, host=None, extra=""):
-        self.name = name
-        self.prefix = "tg-filt-%d-%s" % (os.getpid(), name)
-        PREFIXES.append(self.prefix)
-        self.dir = os.path.join(TMP, name)
-        os.makedirs(self.dir)
-        self.files = {k: os.path.join(self.dir, k + ".pcap")
-                      for k in ("in0", "in1", "out0", "out1")}
-        write_pcap(self.files["in0"], inputs.get(0, []))
-        write_pcap(self.files["in1"], inputs.get(1, []))
+        super().__init__(SCRATCH, name, inputs)
         self.host = host
         self.extra = extra
-        self.cfg = self.write_config("tollgate.yaml", lists)
-        self.n_in = len(inputs.get(0, [])) + len(inputs.get(1, []))
-        self.lines = []
-        self.p = None
-        self.error = None
+        self.cfg = self.write_config("tollgate.yaml", self.config_text(lists))
         self.stats = None
-        self.final = None
-        self.outputs = {}
-        self.rc = None
-        self.runtime_dir_left = False
-
-    def write_config(self, fname, lists, text=None):
-        path = os.path.join(self.dir, fname)
-        with open(path, "w") as f:
-            f.write(text if text is not None else yaml_config(
-                self.prefix, self.files, lists, self.extra, self.host))
-        return path
 
     def config_text(self, lists):
         return yaml_config(self.prefix, self.files, lists, self.extra,
                            self.host)
 
     def start(self):
-        log("%s: %s -c %s" % (self.name, TOLLGATE, self.cfg))
-        self.p = subprocess.Popen([TOLLGATE, "-c", self.cfg] + (
-                                      ["--"] + EAL_EXTRA if EAL_EXTRA
-                                      else []),
-                                  stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True,
-                                  errors="replace", cwd=self.dir)
-        LIVE.append(self.p)
-        running = threading.Event()
-
-        def reader():
-            for line in self.p.stdout:
-                self.lines.append(line.rstrip("\n"))
-                if line.startswith("tollgate: running"):
-                    running.set()
-            running.set()
-
-        self.th = threading.Thread(target=reader, daemon=True)
-        self.th.start()
-        if not running.wait(30) or self.p.poll() is not None:
-            self.error = "tollgate did not start (exit code %s)\n%s" % (
-                self.p.poll(), self.tail())
-            return False
-        if not tel.wait_ready(self.prefix, 10, self.p):
-            self.error = "telemetry socket did not answer"
+        if not super().start(TOLLGATE, self.cfg,
+                             ["--"] + EAL_EXTRA if EAL_EXTRA else []):
             return False
         ifs = tel.query(self.prefix, "/tollgate/interfaces")
         self.macs = {k: v["mac"].lower() for k, v in ifs.items()}
@@ -619,53 +409,8 @@ class Tollgate:
     def settle(self, rx, host=0, timeout=15.0, more=None):
         """Until @rx packets were received (host_rx included), @host went
         to the host port and every one is accounted for, stable."""
-        deadline = time.monotonic() + timeout
-        stable, last = 0, None
-        while time.monotonic() < deadline:
-            s = self.cmd("/tollgate/stats")
-            drops = sum(flat(s.get("drops")).values())
-            key = (s.get("rx"), s.get("tx"), s.get("generated"), drops,
-                   s.get("in_rings"), s.get("host"))
-            done = (s.get("rx") == rx and s.get("in_rings") == 0 and
-                    s.get("host", 0) >= host and
-                    s["rx"] + s["generated"] ==
-                    s["tx"] + s.get("host", 0) + drops and
-                    (more is None or more(s)))
-            stable = stable + 1 if done and key == last else 0
-            last = key
-            self.stats = s
-            if stable >= 3:
-                return True
-            time.sleep(0.05)
-        return False
-
-    def stop(self):
-        if self.p is None:
-            return
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGINT)
-            try:
-                self.rc = self.p.wait(20)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.rc = self.p.wait()
-                self.error = self.error or "tollgate did not stop on SIGINT"
-        else:
-            self.rc = self.p.returncode
-        self.th.join(5)
-        LIVE.remove(self.p)
-        self.runtime_dir_left = os.path.exists(tel.runtime_dir(self.prefix))
-        shutil.rmtree(tel.runtime_dir(self.prefix), ignore_errors=True)
-        self.final = parse_final(self.lines)
-        for port in (0, 1):
-            try:
-                self.outputs[port] = read_pcap(self.files["out%d" % port])
-            except Exception as e:  # noqa: BLE001 - report, don't crash
-                self.outputs[port] = None
-                self.error = self.error or "out%d.pcap: %s" % (port, e)
-
-    def tail(self, n=20):
-        return "\n".join("      | " + ln for ln in self.lines[-n:])
+        self.stats, ok = wait_settled(self.cmd, rx, host, more, timeout)
+        return ok
 
 
 # ---- checks ------------------------------------------------------------------
@@ -898,6 +643,42 @@ def run_checks(res, run, tg, model, extra_drops=None, host=0):
     return True
 
 
+def run_lists(res, run, lists, macs, traffic, while_running=()):
+    """Run RUN: the filter lists LISTS, the packets TRAFFIC(model) sends
+    (no host port). Checks the outputs, drops and invariant, the hits and
+    the rule keys in /tollgate/filters, a clean exit; WHILE_RUNNING
+    [(case, fn(tg, lists) → problems)] are asked once the counters
+    settled and reported before the exit ("not run" if it never got that
+    far). → the model, or None when the run failed."""
+    m = Model(lists, macs)
+    traffic(m)
+    tg = Tollgate(run, lists, m.inputs)
+    summary = pages = None
+    more = {case: ["not run"] for case, _ in while_running}
+    try:
+        if tg.start():
+            if not tg.settle(tg.n_in):
+                tg.error = "counters never settled: %s" % tel.flat(
+                    tg.stats)
+            summary, pages = read_filters(tg)
+            for case, fn in while_running:
+                more[case] = fn(tg, lists)
+    except (tel.TelemetryError, OSError) as e:
+        tg.error = "telemetry: %s" % e
+    finally:
+        tg.stop()
+    if not run_checks(res, run, tg, m):
+        return None
+    res.report("%s.filters_hits_and_no_match" % run,
+               hits_problems(m, summary, pages))
+    res.report("%s.filters_rule_keys_shown" % run,
+               rule_keys_problems(m, pages))
+    for case, _ in while_running:
+        res.report("%s.%s" % (run, case), more[case])
+    check_exit(res, run, tg)
+    return m
+
+
 # ---- run: paths ----------------------------------------------------------------
 
 def paths_lists():
@@ -963,31 +744,11 @@ def paths_traffic(m):
 
 
 def run_paths(res, macs):
-    lists = paths_lists()
-    m = Model(lists, macs)
-    paths_traffic(m)
-    tg = Tollgate("paths", lists, m.inputs)
-    summary = pages = None
-    try:
-        if tg.start():
-            if not tg.settle(sum(len(v) for v in m.inputs.values())):
-                tg.error = "counters never settled: %s" % flat(tg.stats)
-            summary, pages = read_filters(tg)
-    except (tel.TelemetryError, OSError) as e:
-        tg.error = "telemetry: %s" % e
-    finally:
-        tg.stop()
-    if not run_checks(res, "paths", tg, m):
-        return
+    m = run_lists(res, "paths", paths_lists(), macs, paths_traffic)
     # the case names above say what each list must (not) see; the drops
     # per case make it visible which list counted it
-    for case, d in m.case_drops.items():
+    for case, d in (m.case_drops.items() if m else ()):
         log("paths %s: %s" % (case, d))
-    res.report("paths.filters_hits_and_no_match",
-               hits_problems(m, summary, pages))
-    res.report("paths.filters_rule_keys_shown",
-               rule_keys_problems(m, pages))
-    check_exit(res, "paths", tg)
 
 
 # ---- run: rules ------------------------------------------------------------------
@@ -1026,21 +787,25 @@ def rules_lists():
     }
 
 
+def numbered_senders(m, base):
+    """lan(case, ip) and wan(case, ip): @m.send() on port 0 and port 1,
+    a scapy packet with the next IP id on the way (base + 1, base + 2,
+    ... over both), bytes as they are."""
+    n = [base]
+
+    def sender(port):
+        def send(case, ip):
+            n[0] += 1
+            if not isinstance(ip, bytes):
+                ip.id = n[0]
+            m.send(case, port, ip)
+        return send
+
+    return sender(0), sender(1)
+
+
 def rules_traffic(m):
-    n = [0]
-
-    def lan(case, ip):
-        n[0] += 1
-        if not isinstance(ip, bytes):
-            ip.id = 300 + n[0]
-        m.send(case, 0, ip)
-
-    def wan(case, ip):
-        n[0] += 1
-        if not isinstance(ip, bytes):
-            ip.id = 300 + n[0]
-        m.send(case, 1, ip)
-
+    lan, wan = numbered_senders(m, 300)
     t = tag
     S = "10.0.0.2"
     # first match wins: the deny before the allow for the same packet
@@ -1223,30 +988,8 @@ def paging_problems(tg, lists):
 
 
 def run_rules(res, macs):
-    lists = rules_lists()
-    m = Model(lists, macs)
-    rules_traffic(m)
-    tg = Tollgate("rules", lists, m.inputs)
-    summary = pages = None
-    paging = ["not run"]
-    try:
-        if tg.start():
-            if not tg.settle(sum(len(v) for v in m.inputs.values())):
-                tg.error = "counters never settled: %s" % flat(tg.stats)
-            summary, pages = read_filters(tg)
-            paging = paging_problems(tg, lists)
-    except (tel.TelemetryError, OSError) as e:
-        tg.error = "telemetry: %s" % e
-    finally:
-        tg.stop()
-    if not run_checks(res, "rules", tg, m):
-        return
-    res.report("rules.filters_hits_and_no_match",
-               hits_problems(m, summary, pages))
-    res.report("rules.filters_rule_keys_shown",
-               rule_keys_problems(m, pages))
-    res.report("rules.filters_paging", paging)
-    check_exit(res, "rules", tg)
+    run_lists(res, "rules", rules_lists(), macs, rules_traffic,
+              [("filters_paging", paging_problems)])
 
 
 # ---- run: edge values ------------------------------------------------------------
@@ -1278,14 +1021,8 @@ def padded(ip):
 
 
 def edge_traffic(m):
-    S, n = "10.0.0.2", [0]
-
-    def lan(case, ip):
-        n[0] += 1
-        if not isinstance(ip, bytes):
-            ip.id = 700 + n[0]
-        m.send(case, 0, ip)
-
+    S = "10.0.0.2"
+    lan, _ = numbered_senders(m, 700)
     t = tag
     c = "protocol_0_matches_only_protocol_0"
     lan(c, IP(src=S, dst="16.0.1.1", proto=0) / Raw(t(c)))
@@ -1342,27 +1079,7 @@ def edge_traffic(m):
 
 
 def run_edge(res, macs):
-    lists = edge_lists()
-    m = Model(lists, macs)
-    edge_traffic(m)
-    tg = Tollgate("edge", lists, m.inputs)
-    summary = pages = None
-    try:
-        if tg.start():
-            if not tg.settle(sum(len(v) for v in m.inputs.values())):
-                tg.error = "counters never settled: %s" % flat(tg.stats)
-            summary, pages = read_filters(tg)
-    except (tel.TelemetryError, OSError) as e:
-        tg.error = "telemetry: %s" % e
-    finally:
-        tg.stop()
-    if not run_checks(res, "edge", tg, m):
-        return
-    res.report("edge.filters_hits_and_no_match",
-               hits_problems(m, summary, pages))
-    res.report("edge.filters_rule_keys_shown",
-               rule_keys_problems(m, pages))
-    check_exit(res, "edge", tg)
+    run_lists(res, "edge", edge_lists(), macs, edge_traffic)
 
 
 # ---- run: host port, reload ------------------------------------------------------
@@ -1431,7 +1148,7 @@ def run_host(res, macs):
     if subprocess.run(["ip", "netns", "add", ns]).returncode != 0:
         res.report("%s.setup" % R, ["ip netns add %s failed" % ns])
         return
-    NETNS.append(ns)
+    SCRATCH.netns.append(ns)
     subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=False)
     lists = host_lists()
     m = Model(lists, macs, host=True)
@@ -1468,7 +1185,7 @@ def run_host(res, macs):
     phases = []   # (what, [(dport, payload)]) the host sent
     try:
         if not tg.start():
-            res.report("%s.run" % R, [tg.error])
+            res.report("%s.run" % R, ["%s\n%s" % (tg.error, tg.tail())])
             tg.stop()
             return
         # wait for the pings, the kernel's replies (host_rx) and their
@@ -1498,7 +1215,7 @@ def run_host(res, macs):
 
         # live reload: one rule changed (udp-7000s), the others kept
         new_lists = host_lists(changed=True)
-        cfg_b = tg.write_config("b.yaml", new_lists)
+        cfg_b = tg.write_config("b.yaml", tg.config_text(new_lists))
         gen0 = tg.cmd("/tollgate/config")["generation"]
         rb = tg.cmd("/tollgate/config/reload", cfg_b)
         s2, pages2 = read_filters(tg)
@@ -1514,7 +1231,7 @@ def run_host(res, macs):
             "lan0", "in")]["rules"] + [rule("no-udp-9001", protocol="udp",
                                             dst_port=9002)])
         bad_text = tg.config_text(bad_lists)
-        cfg_c = tg.write_config("bad.yaml", None, bad_text)
+        cfg_c = tg.write_config("bad.yaml", bad_text)
         line, col = error_pos(bad_text, "name: no-udp-9001", 2)
         col += len("name: ")
         ctl = subprocess.run([TOLLGATECTL, "-f", tg.prefix, "reload",
@@ -1737,34 +1454,23 @@ def probe_macs(res):
     finally:
         tg.stop()
     p = [] if macs.get("lan0") and macs.get("wan0") else [
-        tg.error or "no MACs: %s" % macs]
+        "%s\n%s" % (tg.error, tg.tail()) if tg.error else
+        "no MACs: %s" % macs]
     res.report("probe.macs", p)
     return macs
 
 
 def main():
-    global VERBOSE, KEEP, EAL_EXTRA
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("-v", "--verbose", action="store_true")
-    ap.add_argument("--keep", action="store_true",
-                    help="keep the temporary directory (pcaps, YAML)")
-    ap.add_argument("-k", action="append", metavar="SUBSTRING",
-                    help="report only cases whose name contains it")
-    ap.add_argument("--eal", default="", metavar="ARGS",
-                    help="EAL options for every run, e.g. \"--lcores "
-                         "0@0,1@1,2@1\": two worker lcores (the stages "
-                         "spread over them, hits counted per worker)")
-    a = ap.parse_args()
-    VERBOSE, KEEP = a.verbose, a.keep
+    global EAL_EXTRA
+    a = SCRATCH.parse_args(__doc__, [("--eal", dict(
+        default="", metavar="ARGS",
+        help="EAL options for every run, e.g. \"--lcores 0@0,1@1,2@1\": "
+             "two worker lcores (the stages spread over them, hits "
+             "counted per worker)"))])
     EAL_EXTRA = a.eal.split()
     res = Results(a.k)
     t0 = time.monotonic()
-    if not os.access(TOLLGATE, os.X_OK):
-        res.report("build", ["%s not found: run ./scripts/build.sh" %
-                             TOLLGATE])
-    elif os.geteuid() != 0:
-        res.report("root", ["run as root (EAL runtime files, net_pcap)"])
-    else:
+    if preflight(res):
         macs = probe_macs(res)
         if macs:
             if res.part_wanted("paths"):

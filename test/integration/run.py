@@ -17,17 +17,10 @@ exits 1 if anything failed.
 Needs root (EAL runtime files in /var/run/dpdk) and a built
 build/app/tollgate/tollgate (or TOLLGATE=path).
 """
-import argparse
-import atexit
 import os
 import re
-import shutil
-import signal
 import struct
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,85 +28,35 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "test"))
 
 import tgtelemetry as tel  # noqa: E402
-from harness import Results, write_pcap  # noqa: E402
+from harness import (H0, H1, H1B, LAN_IP, TOLLGATE,  # noqa: E402
+                     WAN_IP, PcapTollgate, Results, Scratch, forwarded,
+                     icmp_error_ip, ip_of, pcap_yaml, preflight,
+                     scapy_missing, tag, wait_settled)
 
 try:
     from scapy.all import (  # noqa: E402
         ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, IPOption_NOP, IPOption_RR,
-        IPv6, Raw, rdpcap)
+        IPv6, Raw)
     from scapy.utils import checksum  # noqa: E402
 except ImportError:
-    print("scapy is missing: run with /usr/bin/python3 (apt-get install "
-          "python3-scapy)")
-    print("0 passed, 1 failed")
-    sys.exit(1)
+    sys.exit(scapy_missing())
 
-TOLLGATE = os.environ.get("TOLLGATE",
-                          os.path.join(ROOT, "build/app/tollgate/tollgate"))
-
-# ---- the topology of every run --------------------------------------------
-#
-#   lan hosts 10.0.0.0/24, 48/8 behind 10.0.0.2
-#        │ port 0 (p0, lan0 10.0.0.1/24)
-#     tollgate
-#        │ port 1 (p1, wan0 10.1.0.1/24)
-#   wan: router 10.1.0.2 (16/8 behind it), host 10.1.0.3
-#
-LAN_IP, WAN_IP = "10.0.0.1", "10.1.0.1"
-H0 = "02:00:00:00:00:02"    # 10.0.0.2, static neighbor on lan0
-H1 = "02:00:00:00:01:02"    # 10.1.0.2, static neighbor on wan0 (router)
-H1B = "02:00:00:00:01:03"   # 10.1.0.3, static neighbor on wan0 (host)
+# The topology of every run is harness.py's: lan0 10.0.0.1/24 on port 0
+# (p0), wan0 10.1.0.1/24 on port 1 (p1), static neighbors H0 (10.0.0.2,
+# 48/8 behind it), H1 (10.1.0.2, 16/8 behind it) and H1B (10.1.0.3).
 BCAST = "ff:ff:ff:ff:ff:ff"
-ICMP_ERR_MAX = 576          # RFC 1812 4.3.2.3: whole error IP packet
 
-VERBOSE = False
-
-
-def log(msg):
-    if VERBOSE:
-        print("  # " + msg, flush=True)
-
-
-# ---- pcap files (written by hand: also the empty ones) ----------------------
-
-def read_pcap(path):
-    if not os.path.exists(path):
-        return None
-    if os.path.getsize(path) == 0:
-        return []
-    return [bytes(p) for p in rdpcap(path)]
+SCRATCH = Scratch("tg-it")  # -v, --keep
+log = SCRATCH.log
 
 
 # ---- expected-frame builders (scapy and plain byte arithmetic) -------------
 
-def ip_of(frame):
-    """The IP packet inside an Ethernet frame, without Ethernet padding."""
-    ip = frame[14:]
-    return ip[:struct.unpack("!H", ip[2:4])[0]]
-
-
-def forwarded(frame, dst_mac, src_mac):
-    """What a router sends for @frame: new MACs, TTL - 1, fresh checksum
-    (computed over the whole header, not incrementally), padding gone."""
-    ip = bytearray(ip_of(frame))
-    ihl = (ip[0] & 0xF) * 4
-    ip[8] -= 1
-    ip[10:12] = b"\0\0"
-    ip[10:12] = struct.pack("!H", checksum(bytes(ip[:ihl])))
-    return bytes(Ether(dst=dst_mac, src=src_mac, type=0x0800)) + bytes(ip)
-
-
 def icmp_error(dst_mac, src_mac, src_ip, orig_ip, icmp_type, code,
                next_mtu=0):
-    """RFC 792 error about @orig_ip (bytes), within 576 bytes of IP;
-    @next_mtu in the low 16 bits of the second word (RFC 1191)."""
-    quote = orig_ip[:ICMP_ERR_MAX - 20 - 8]
-    body = struct.pack("!BBHHH", icmp_type, code, 0, 0, next_mtu) + quote
-    body = body[:2] + struct.pack("!H", checksum(body)) + body[4:]
-    orig_src = "%d.%d.%d.%d" % tuple(orig_ip[12:16])
-    return bytes(Ether(dst=dst_mac, src=src_mac) /
-                 IP(src=src_ip, dst=orig_src, ttl=64, tos=0xC0, id=0,
-                    flags=0, proto=1) / Raw(body))
+    """icmp_error_ip() in an Ethernet frame from @src_mac to @dst_mac."""
+    return bytes(Ether(dst=dst_mac, src=src_mac, type=0x0800)) + \
+        icmp_error_ip(src_ip, orig_ip, icmp_type, code, next_mtu)
 
 
 def arp_request_frame(src_mac, src_ip, target_ip):
@@ -126,11 +69,6 @@ def arp_reply_frame(src_mac, src_ip, dst_mac, dst_ip):
     return bytes(Ether(dst=dst_mac, src=src_mac) /
                  ARP(op=2, hwsrc=src_mac, psrc=src_ip, hwdst=dst_mac,
                      pdst=dst_ip))
-
-
-def tag(name):
-    """Payload marker: lets a stray output packet name its case."""
-    return ("<tg:%s>" % name).encode()
 
 
 def fix_ip_cksum(ip):
@@ -235,204 +173,47 @@ def compare_port(port, outs, expected, problems, case_names, stray):
 
 # ---- running tollgate ------------------------------------------------------
 
-TMP = tempfile.mkdtemp(prefix="tg-it-")
-LIVE = []  # Popen objects still running
-PREFIXES = []
-KEEP = False
-
-
-def cleanup():
-    for p in LIVE:
-        if p.poll() is None:
-            p.send_signal(signal.SIGINT)
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-    for prefix in PREFIXES:
-        shutil.rmtree(tel.runtime_dir(prefix), ignore_errors=True)
-    if not KEEP:
-        shutil.rmtree(TMP, ignore_errors=True)
-    else:
-        print("kept %s" % TMP)
-
-
-atexit.register(cleanup)
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
-
-
 def yaml_config(prefix, files, extra="", wan_mtu=None):
-    return """# generated by test/integration/run.py
-dpdk:
-  lcores: "0-1"
-  memory_mb: 256
-  no_huge: true
-  file_prefix: {prefix}
-mempool:
-  mbufs: 4095
-  cache: 64
-ports:
-  - name: p0
-    device: "net_pcap0,rx_pcap={in0},tx_pcap={out0}"
-  - name: p1
-    device: "net_pcap1,rx_pcap={in1},tx_pcap={out1}"
-interfaces:
-  - name: lan0
-    port: p0
-    address: 10.0.0.1/24
-  - name: wan0
-    port: p1
-    address: 10.1.0.1/24
-{mtu}routes:
-  - prefix: 16.0.0.0/8
-    via: 10.1.0.2
-    interface: wan0
-  - prefix: 48.0.0.0/8
-    via: 10.0.0.2
-    interface: lan0
-neighbors:
-  - address: 10.0.0.2
-    mac: "{h0}"
-    interface: lan0
-  - address: 10.1.0.2
-    mac: "{h1}"
-    interface: wan0
-  - address: 10.1.0.3
-    mac: "{h1b}"
-    interface: wan0
-{extra}""".format(prefix=prefix, h0=H0, h1=H1, h1b=H1B, extra=extra,
-                  mtu="    mtu: %d\n" % wan_mtu if wan_mtu else "", **files)
+    return pcap_yaml("run.py", prefix, files, if_lines={
+        "wan0": ["    mtu: %d" % wan_mtu] if wan_mtu else []}, extra=extra)
 
 
-FINAL_RE = {
-    "total": re.compile(r"^(rx|tx|host|generated|dropped)\s+(\d+)\s*$"),
-    "drop": re.compile(r"^drop\s+(\S+)\s+(\d+)\b"),
-    "event": re.compile(r"^event\s+(\S+)\s+(\d+)\s*$"),
-    "port": re.compile(r"^port\s+(\S+)\s+rx\s+(\d+)\s+tx\s+(\d+)"),
-}
+class RunResult(PcapTollgate):
+    """A run (PcapTollgate) and what was read while it ran."""
 
+    tail_lines = 25
 
-def parse_final(lines):
-    """The summary tollgate prints after SIGINT."""
-    res = {"totals": {}, "drops": {}, "events": {}, "ports": {}}
-    started = False
-    for line in lines:
-        if line.startswith("--- tollgate counters"):
-            started = True
-            continue
-        if not started:
-            continue
-        m = FINAL_RE["total"].match(line)
-        if m:
-            res["totals"][m.group(1)] = int(m.group(2))
-            continue
-        m = FINAL_RE["drop"].match(line)
-        if m:
-            res["drops"][m.group(1)] = int(m.group(2))
-            continue
-        m = FINAL_RE["event"].match(line)
-        if m:
-            res["events"][m.group(1)] = int(m.group(2))
-            continue
-        m = FINAL_RE["port"].match(line)
-        if m:
-            # "port p0 rx .." (by name) or "port 0 rx .." (by id)
-            res["ports"][m.group(1)] = (int(m.group(2)), int(m.group(3)))
-    res["found"] = started
-    return res
-
-
-class RunResult:
-    def __init__(self):
-        self.error = None      # why the run itself failed, or None
+    def __init__(self, name, inputs):
+        super().__init__(SCRATCH, name, inputs)
         self.macs = {}         # iface name → MAC (lower case)
         self.port_ids = {}     # iface name → DPDK port id
         self.interfaces = None
         self.routes = None
         self.neighbors = None
         self.stats = None      # last /tollgate/stats before SIGINT
-        self.final = None      # parse_final()
-        self.outputs = {}      # pcap port index → [bytes]
-        self.lines = []
-        self.rc = None
-        self.runtime_dir_left = False
         self.settled = False
         self.raw = {}          # first pages of the paged tables, as read
-
-    def tail(self, n=25):
-        return "\n".join("      | " + l for l in self.lines[-n:])
 
 
 def run_tollgate(name, inputs, extra_yaml="", settle=None, timeout=15.0,
                  wan_mtu=None):
     """Run tollgate once on @inputs ({0: [frames], 1: [frames]}).
     @settle(stats) → True once the run's slow work (ARP timers) is done."""
-    prefix = "tg-it-%d-%s" % (os.getpid(), name)
-    PREFIXES.append(prefix)
-    d = os.path.join(TMP, name)
-    os.makedirs(d)
-    files = {"in0": os.path.join(d, "in0.pcap"),
-             "in1": os.path.join(d, "in1.pcap"),
-             "out0": os.path.join(d, "out0.pcap"),
-             "out1": os.path.join(d, "out1.pcap")}
-    write_pcap(files["in0"], inputs.get(0, []))
-    write_pcap(files["in1"], inputs.get(1, []))
-    cfg = os.path.join(d, "tollgate.yaml")
-    with open(cfg, "w") as f:
-        f.write(yaml_config(prefix, files, extra_yaml, wan_mtu))
-    n_in = len(inputs.get(0, [])) + len(inputs.get(1, []))
-
-    r = RunResult()
-    cmd = [TOLLGATE, "-c", cfg]
-    log("%s: %s" % (name, " ".join(cmd)))
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         text=True, errors="replace", cwd=d)
-    LIVE.append(p)
-    running = threading.Event()
-
-    def reader():
-        for line in p.stdout:
-            r.lines.append(line.rstrip("\n"))
-            if "running" in line and line.startswith("tollgate:"):
-                running.set()
-        running.set()
-
-    th = threading.Thread(target=reader, daemon=True)
-    th.start()
+    r = RunResult(name, inputs)
+    cfg = r.write_config("tollgate.yaml", yaml_config(
+        r.prefix, r.files, extra_yaml, wan_mtu))
     try:
-        if not running.wait(30) or p.poll() is not None:
-            r.error = "tollgate did not start (exit code %s)" % p.poll()
+        if not r.start(TOLLGATE, cfg):
             return r
-        if not tel.wait_ready(prefix, 10, p):
-            r.error = "telemetry socket did not answer"
-            return r
-        with tel.Telemetry(prefix) as t:
+        with tel.Telemetry(r.prefix) as t:
             r.interfaces = t.cmd("/tollgate/interfaces")
             for ifname, info in (r.interfaces or {}).items():
                 r.macs[ifname] = info["mac"].lower()
                 r.port_ids[ifname] = info["port_id"]
             # Wait until every input frame went somewhere and nothing is
             # in flight, stable over a few polls.
-            deadline = time.monotonic() + timeout
-            stable, last = 0, None
-            while time.monotonic() < deadline:
-                s = t.cmd("/tollgate/stats")
-                drops = sum(tel.drops_flat(s).values())
-                key = (s.get("rx"), s.get("tx"), s.get("generated"), drops,
-                       s.get("in_rings"))
-                done = (s.get("rx") == n_in and s.get("in_rings") == 0 and
-                        s["rx"] + s["generated"] ==
-                        s["tx"] + s.get("host", 0) + drops and
-                        (settle is None or settle(s)))
-                stable = stable + 1 if done and key == last else 0
-                last = key
-                r.stats = s
-                if stable >= 3:
-                    r.settled = True
-                    break
-                time.sleep(0.05)
+            r.stats, r.settled = wait_settled(t.cmd, r.n_in, more=settle,
+                                              timeout=timeout)
             r.neighbors = t.paged("/tollgate/neighbors", "neighbors")
             r.routes = t.paged("/tollgate/routes", "routes")
             r.raw = {c: t.cmd(c) for c in ("/tollgate/routes",
@@ -440,29 +221,10 @@ def run_tollgate(name, inputs, extra_yaml="", settle=None, timeout=15.0,
     except (tel.TelemetryError, OSError, KeyError) as e:
         r.error = "telemetry: %s" % e
     finally:
-        if p.poll() is None:
-            p.send_signal(signal.SIGINT)
-            try:
-                r.rc = p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                r.rc = p.wait()
-                r.error = r.error or "tollgate did not stop on SIGINT"
-        else:
-            r.rc = p.returncode
-        th.join(5)
-        LIVE.remove(p)
-        r.runtime_dir_left = os.path.exists(tel.runtime_dir(prefix))
-        shutil.rmtree(tel.runtime_dir(prefix), ignore_errors=True)
-    r.final = parse_final(r.lines)
-    for port in (0, 1):
-        try:
-            r.outputs[port] = read_pcap(files["out%d" % port])
-        except Exception as e:  # noqa: BLE001 - report, don't crash
-            r.outputs[port] = None
-            r.error = r.error or "out%d.pcap unreadable: %s" % (port, e)
-    # A bad exit status is reported by the run's clean_exit case: the
-    # frames and the summary written before it are still worth checking.
+        # A bad exit status is reported by the run's clean_exit case: the
+        # frames and the summary written before it are still worth
+        # checking.
+        r.stop()
     return r
 
 
@@ -1086,23 +848,10 @@ def run_localfilter(res, probe_macs):
 
 
 def main():
-    global VERBOSE, KEEP
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("-v", "--verbose", action="store_true")
-    ap.add_argument("--keep", action="store_true",
-                    help="keep the temporary directory (pcaps, YAML)")
-    ap.add_argument("-k", action="append", metavar="SUBSTRING",
-                    help="report only cases whose name contains it")
-    a = ap.parse_args()
-    VERBOSE, KEEP = a.verbose, a.keep
+    a = SCRATCH.parse_args(__doc__)
     res = Results(a.k)
     t0 = time.monotonic()
-    if not os.access(TOLLGATE, os.X_OK):
-        res.report("build", ["%s not found: run ./scripts/build.sh" %
-                             TOLLGATE])
-    elif os.geteuid() != 0:
-        res.report("root", ["run as root (EAL runtime files, net_pcap)"])
-    else:
+    if preflight(res):
         macs = run_probe(res)
         run_main(res, macs)
         run_arp(res, macs)

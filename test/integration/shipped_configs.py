@@ -17,11 +17,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "test"))
 import tgtelemetry as tel  # noqa: E402
-from harness import (finish, report, start_tollgate,  # noqa: E402
-                     stop_tollgate)
+from harness import (TOLLGATE, finish, report,  # noqa: E402
+                     start_tollgate, stop_tollgate)
 
-TOLLGATE = os.environ.get("TOLLGATE",
-                          os.path.join(TOP, "build/app/tollgate/tollgate"))
 CONFIGS = ["config/pcap-forward.yaml"]
 
 def expected_routes(cfg):

@@ -29,13 +29,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "test"))
 import tgtelemetry as tel  # noqa: E402
-from harness import (finish, report, start_tollgate,  # noqa: E402
-                     stop_tollgate)
+from harness import (TOLLGATE, finish, report,  # noqa: E402
+                     start_tollgate, stop_tollgate)
+from harness import TOLLGATECTL as CTL  # noqa: E402
 
-TOLLGATE = os.environ.get("TOLLGATE",
-                          os.path.join(TOP, "build/app/tollgate/tollgate"))
-CTL = os.path.abspath(os.environ.get(
-    "TOLLGATECTL", os.path.join(TOP, "build/app/tollgatectl/tollgatectl")))
 CONFIG = "config/pcap-forward.yaml"
 # Appended to the reloaded copy: non-ASCII, a backslash and a tab all
 # travel escaped in /tollgate/config/show.
