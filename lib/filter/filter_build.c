@@ -11,19 +11,27 @@
 
 #include "tg_filter.h"
 
-/* The rte_acl fields over struct tg_filter_key. */
+/* The rte_acl fields over struct tg_filter_key: layout A is the first
+ * FLD_A__COUNT (13 input bytes), layout B all of them (17: the flags
+ * group, for lists with an established rule); later fragments need only
+ * the first FLD_F__COUNT (9: their rules leave the ports wild). */
 enum {
 	FLD_PROTO = 0,
 	FLD_SRC,
 	FLD_DST,
-	FLD_SPORT,
+	FLD_F__COUNT,
+	FLD_SPORT = FLD_F__COUNT,
 	FLD_DPORT,
-	FLD_FLAGS,
+	FLD_A__COUNT,
+	FLD_FLAGS = FLD_A__COUNT,
 	FLD_PAD1, /* the padding rte_acl wants to make 4-byte groups */
 	FLD_PAD2,
 	FLD__COUNT
 };
 
+/* Rules are made with every field and handed to rte_acl at the
+ * context's rule size (RTE_ACL_RULE_SZ(fields)): a rule of fewer fields
+ * is the first RTE_ACL_RULE_SZ(fields) bytes of one. */
 RTE_ACL_RULE_DEF(filter_acl_rule, FLD__COUNT);
 
 #define KEY_OFF(f) ((uint32_t)offsetof(struct tg_filter_key, f))
@@ -71,6 +79,14 @@ static const struct rte_acl_field_def filter_acl_defs[FLD__COUNT] = {
 		.offset = KEY_OFF(pad1) + 1},
 };
 
+/* The key bytes rte_acl walks with the first @p n_fields fields: the
+ * first byte, and 4 per further group. */
+static uint32_t
+key_bytes(uint32_t n_fields)
+{
+	return 1 + 4 * filter_acl_defs[n_fields - 1].input_index;
+}
+
 /*
  * rte_acl_build()'s limit for the run-time structures. 0 (none): rte_acl
  * splits the rules into tries at its smallest node threshold, which
@@ -114,19 +130,21 @@ prefix_mask(uint8_t len)
 	return len == 0 ? 0 : UINT32_MAX << (32 - len);
 }
 
-/* How many rte_acl rules @p r becomes (see "Rules" in tg_filter.h). */
-static uint32_t
-acl_rules_of(const struct tg_cfg_filter_rule *r)
-{
-	uint32_t n = 1;
+/* The two contexts of a list (see "Rules" in tg_filter.h). */
+enum filter_ctx_kind {
+	CTX_MAIN, /* unfragmented packets and first fragments */
+	CTX_FRAG, /* later fragments */
+};
 
+/* How many rte_acl rules @p r becomes in a context of @p kind. */
+static uint32_t
+acl_rules_of(const struct tg_cfg_filter_rule *r, enum filter_ctx_kind kind)
+{
 	if (!(r->match & TG_CFG_FR_L4))
 		return 1;
-	if (r->match & TG_CFG_FR_ESTABLISHED)
-		n = 2;
-	if (r->action == TG_CFG_FILTER_ALLOW)
-		n++;
-	return n;
+	if (kind == CTX_FRAG)
+		return r->action == TG_CFG_FILTER_ALLOW;
+	return r->match & TG_CFG_FR_ESTABLISHED ? 2 : 1;
 }
 
 /* NULL, or why @p r cannot be built. */
@@ -160,15 +178,14 @@ rule_invalid(const struct tg_cfg_filter_rule *r)
 	return NULL;
 }
 
-/* Write the rte_acl rules of rule @p i (of @p n) into @p out (room for
- * acl_rules_of()); returns how many. */
+/* Write the rte_acl rules of rule @p i (of @p n) for a context of @p kind
+ * into @p out (room for acl_rules_of()); returns how many. */
 static uint32_t
 acl_rules_make(const struct tg_cfg_filter_rule *r, uint32_t i, uint32_t n,
-	struct filter_acl_rule *out)
+	enum filter_ctx_kind kind, struct filter_acl_rule *out)
 {
 	struct filter_acl_rule b;
 	struct rte_acl_field *f = b.field;
-	uint32_t k = 0;
 
 	memset(&b, 0, sizeof(b));
 	b.data.category_mask = 1;
@@ -184,18 +201,18 @@ acl_rules_make(const struct tg_cfg_filter_rule *r, uint32_t i, uint32_t n,
 	f[FLD_DST].mask_range.u32 = r->dst_len;
 	f[FLD_SPORT].mask_range.u16 = UINT16_MAX;
 	f[FLD_DPORT].mask_range.u16 = UINT16_MAX;
-	/* flags and padding: value 0, mask 0 (wild) */
+	/* flags and padding (layout B): value 0, mask 0 (wild) */
 	if (!(r->match & TG_CFG_FR_L4)) {
-		out[k++] = b;
-		return k;
+		out[0] = b;
+		return 1;
 	}
-	if (r->action == TG_CFG_FILTER_ALLOW) {
-		/* later fragments of what the rule allows, on protocol and
-		 * addresses alone */
-		out[k] = b;
-		out[k].field[FLD_FLAGS].value.u8 = TG_FILTER_KEY_NONFIRST;
-		out[k].field[FLD_FLAGS].mask_range.u8 = TG_FILTER_KEY_NONFIRST;
-		k++;
+	if (kind == CTX_FRAG) {
+		/* later fragments of what an allow rule allows, on protocol
+		 * and addresses alone; a deny rule leaves them be */
+		if (r->action != TG_CFG_FILTER_ALLOW)
+			return 0;
+		out[0] = b;
+		return 1;
 	}
 	if (r->match & TG_CFG_FR_SPORT) {
 		f[FLD_SPORT].value.u16 = r->sport_lo;
@@ -216,56 +233,69 @@ acl_rules_make(const struct tg_cfg_filter_rule *r, uint32_t i, uint32_t n,
 		if (r->match & TG_CFG_FR_ICMP_CODE)
 			f[FLD_SPORT].value.u16 |= r->icmp_code;
 	}
-	/* the first fragment or the whole packet only */
-	f[FLD_FLAGS].mask_range.u8 = TG_FILTER_KEY_NONFIRST;
 	if (!(r->match & TG_CFG_FR_ESTABLISHED)) {
-		out[k++] = b;
-		return k;
+		out[0] = b;
+		return 1;
 	}
+	/* established (layout B): ACK set, or RST set */
 	f[FLD_FLAGS].value.u8 = RTE_TCP_ACK_FLAG;
-	f[FLD_FLAGS].mask_range.u8 = TG_FILTER_KEY_NONFIRST | RTE_TCP_ACK_FLAG;
-	out[k++] = b;
+	f[FLD_FLAGS].mask_range.u8 = RTE_TCP_ACK_FLAG;
+	out[0] = b;
 	f[FLD_FLAGS].value.u8 = RTE_TCP_RST_FLAG;
-	f[FLD_FLAGS].mask_range.u8 = TG_FILTER_KEY_NONFIRST | RTE_TCP_RST_FLAG;
-	out[k++] = b;
-	return k;
+	f[FLD_FLAGS].mask_range.u8 = RTE_TCP_RST_FLAG;
+	out[1] = b;
+	return 2;
 }
 
-/* The rte_acl context of list @p l (which has rules), named @p name. */
+/* The rte_acl context of @p kind for list @p l, named @p name, with its
+ * @p n_acl rules (at least one) over @p n_fields fields. */
 static int
-list_acl_build(struct tg_filter_list *l, const char *name, int socket,
-	char *err, size_t errlen)
+list_acl_build(struct tg_filter_list *l, enum filter_ctx_kind kind,
+	const char *name, uint32_t n_acl, uint32_t n_fields, int socket,
+	struct rte_acl_ctx **out, char *err, size_t errlen)
 {
-	struct filter_acl_rule batch[FILTER_ADD_BATCH + 3];
+	struct filter_acl_rule batch[FILTER_ADD_BATCH + 2], made[2];
+	/* the rules at the context's rule size, packed */
+	uint8_t *packed = (uint8_t *)batch;
+	const size_t rsz = RTE_ACL_RULE_SZ(n_fields);
+	const char *what = kind == CTX_MAIN ? "" : " (later fragments)";
 	struct rte_acl_config acfg;
 	struct rte_acl_param prm = {
 		.name = name,
 		.socket_id = socket,
-		.rule_size = RTE_ACL_RULE_SZ(FLD__COUNT),
-		.max_rule_num = l->n_acl_rules,
+		.rule_size = (uint32_t)rsz,
+		.max_rule_num = n_acl,
 	};
-	uint32_t i, nb = 0;
+	struct rte_acl_ctx *ctx;
+	uint32_t i, k, m, nb = 0;
 	int rc;
 
-	l->acl = rte_acl_create(&prm);
-	if (l->acl == NULL) { /* the name and parameters are fine */
+	RTE_BUILD_BUG_ON(
+		sizeof(struct filter_acl_rule) != RTE_ACL_RULE_SZ(FLD__COUNT));
+	RTE_BUILD_BUG_ON(offsetof(struct filter_acl_rule, field) !=
+			 sizeof(struct rte_acl_rule));
+	*out = ctx = rte_acl_create(&prm);
+	if (ctx == NULL) { /* the name and parameters are fine */
 		snprintf(err, errlen,
-			"interface %s, %s filters: rte_acl_create: out of "
+			"interface %s, %s filters: rte_acl_create%s: out of "
 			"memory for %u rules",
-			l->iface_name, dir_names[l->dir], l->n_acl_rules);
+			l->iface_name, dir_names[l->dir], what, n_acl);
 		return -ENOMEM;
 	}
 	for (i = 0; i < l->n_rules; i++) {
-		nb += acl_rules_make(&l->rules[i], i, l->n_rules, batch + nb);
+		m = acl_rules_make(&l->rules[i], i, l->n_rules, kind, made);
+		for (k = 0; k < m; k++, nb++)
+			memcpy(packed + nb * rsz, &made[k], rsz);
 		if (nb < FILTER_ADD_BATCH && i + 1 < l->n_rules)
 			continue;
-		rc = rte_acl_add_rules(
-			l->acl, (const struct rte_acl_rule *)batch, nb);
+		rc = nb == 0 ? 0
+			     : rte_acl_add_rules(ctx,
+				       (const struct rte_acl_rule *)packed, nb);
 		if (rc < 0) {
 			snprintf(err, errlen,
-				"interface %s, %s filters: rte_acl_add_rules: "
-				"%s",
-				l->iface_name, dir_names[l->dir],
+				"interface %s, %s filters: "
+				"rte_acl_add_rules%s: %s",
+				l->iface_name, dir_names[l->dir], what,
 				strerror(-rc));
 			return rc;
 		}
@@ -273,36 +303,37 @@ list_acl_build(struct tg_filter_list *l, const char *name, int socket,
 	}
 	memset(&acfg, 0, sizeof(acfg));
 	acfg.num_categories = 1;
-	acfg.num_fields = FLD__COUNT;
-	memcpy(acfg.defs, filter_acl_defs, sizeof(filter_acl_defs));
+	acfg.num_fields = n_fields;
+	memcpy(acfg.defs, filter_acl_defs, sizeof(acfg.defs[0]) * n_fields);
 	acfg.max_size = FILTER_ACL_MAX_SIZE;
-	rc = rte_acl_build(l->acl, &acfg);
+	rc = rte_acl_build(ctx, &acfg);
 	if (rc == -ENOMEM) {
 		acfg.max_size = FILTER_ACL_MAX_SIZE_RETRY;
-		rc = rte_acl_build(l->acl, &acfg);
+		rc = rte_acl_build(ctx, &acfg);
 	}
 	if (rc != 0) {
 		snprintf(err, errlen,
-			"interface %s, %s filters: rte_acl_build of %u rules "
-			"(%u ACL rules) failed: %s (more than rte_acl's 8 "
-			"tries "
-			"even at its largest node threshold, or out of memory: "
-			"see the EAL log; raise dpdk.memory_mb, or split or "
-			"simplify the list)",
-			l->iface_name, dir_names[l->dir], l->n_rules,
-			l->n_acl_rules, strerror(rc < 0 ? -rc : rc));
+			"interface %s, %s filters: rte_acl_build%s of %u rules "
+			"(%u ACL rules of %u input bytes) failed: %s (more "
+			"than rte_acl's 8 tries even at its largest node "
+			"threshold, or out of memory: see the EAL log; raise "
+			"dpdk.memory_mb, or split or simplify the list)",
+			l->iface_name, dir_names[l->dir], what, l->n_rules,
+			n_acl, key_bytes(n_fields),
+			strerror(rc < 0 ? -rc : rc));
 		return rc < 0 ? rc : -rc;
 	}
 	return 0;
 }
 
-/* Fill list @p l from @p fl and build its context. */
+/* Fill list @p l from @p fl and build its contexts. */
 static int
 list_build(struct tg_filter_list *l, const struct tg_cfg_filter_list *fl,
 	uint32_t seq, uint16_t idx, int socket, char *err, size_t errlen)
 {
 	char name[RTE_ACL_NAMESIZE];
-	uint32_t i;
+	uint32_t i, nf, match = 0;
+	int rc;
 
 	if (fl->mode > TG_CFG_FILTER_ALLOW_LISTED ||
 		fl->n_rules > TG_CFG_FILTER_MAX_RULES ||
@@ -342,13 +373,28 @@ list_build(struct tg_filter_list *l, const struct tg_cfg_filter_list *fl,
 			return -EINVAL;
 		}
 		l->action[i] = l->rules[i].action;
-		l->n_acl_rules += acl_rules_of(&l->rules[i]);
+		l->n_acl_rules += acl_rules_of(&l->rules[i], CTX_MAIN);
+		l->n_acl_frag_rules += acl_rules_of(&l->rules[i], CTX_FRAG);
+		match |= l->rules[i].match;
 	}
 	l->action[l->n_rules] = TG_FILTER_NO_MATCH;
+	nf = match & TG_CFG_FR_ESTABLISHED ? FLD__COUNT : FLD_A__COUNT;
+	l->key_bytes = (uint8_t)key_bytes(nf);
 	if (l->n_rules == 0)
 		return 0; /* rte_acl cannot build an empty context */
 	snprintf(name, sizeof(name), "tgflt%u_%u", seq, idx);
-	return list_acl_build(l, name, socket, err, errlen);
+	rc = list_acl_build(l, CTX_MAIN, name, l->n_acl_rules, nf, socket,
+		&l->acl, err, errlen);
+	if (rc != 0 || l->n_acl_frag_rules == 0)
+		return rc;
+	if (!(match & TG_CFG_FR_L4)) {
+		/* no L4 condition: the main context holds the same rules */
+		l->acl_frag = l->acl;
+		return 0;
+	}
+	snprintf(name, sizeof(name), "tgflt%u_%uf", seq, idx);
+	return list_acl_build(l, CTX_FRAG, name, l->n_acl_frag_rules,
+		FLD_F__COUNT, socket, &l->acl_frag, err, errlen);
 }
 
 /* The first classify method every context accepts, in the order of
@@ -362,11 +408,17 @@ table_method(struct tg_filter_table *ft)
 	for (m = 0; m < RTE_DIM(filter_methods); m++) {
 		bool ok = true;
 
-		for (l = 0; l < ft->n_lists && ok; l++)
-			if (ft->lists[l].acl != NULL &&
-				rte_acl_set_ctx_classify(ft->lists[l].acl,
-					filter_methods[m].alg) != 0)
+		for (l = 0; l < ft->n_lists && ok; l++) {
+			struct tg_filter_list *fl = &ft->lists[l];
+
+			if ((fl->acl != NULL &&
+				    rte_acl_set_ctx_classify(fl->acl,
+					    filter_methods[m].alg) != 0) ||
+				(fl->acl_frag != NULL &&
+					rte_acl_set_ctx_classify(fl->acl_frag,
+						filter_methods[m].alg) != 0))
 				ok = false;
+		}
 		if (ok)
 			return filter_methods[m].name;
 	}
@@ -485,6 +537,8 @@ tg_filter_table_free(struct tg_filter_table *ft)
 	if (ft == NULL)
 		return;
 	for (l = 0; ft->lists != NULL && l < ft->n_lists; l++) {
+		if (ft->lists[l].acl_frag != ft->lists[l].acl)
+			rte_acl_free(ft->lists[l].acl_frag);
 		rte_acl_free(ft->lists[l].acl);
 		rte_free(ft->lists[l].action);
 	}

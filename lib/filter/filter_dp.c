@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * filter: the burst path — a classification key per packet, one
- * rte_acl_classify() call per list per chunk of the burst, the verdicts
- * and the rule hit counters.
+ * rte_acl_classify() call per list and context (whole packets and first
+ * fragments; later fragments) per chunk of the burst, the verdicts and
+ * the rule hit counters.
  */
 #include <string.h>
 
@@ -31,8 +32,10 @@ const char *const tg_filter_drop_descs[TG_FILTER_DROP__COUNT] = {
 /* Fewest keys worth padding to tg_filter_table.acl_pad. */
 #define FILTER_PAD_MIN 22
 
+/* The key of @p m in @p k, and in @p nonfirst whether it is a later
+ * fragment (1) or not (0): which of its list's contexts judges it. */
 static __rte_always_inline uint16_t
-filter_key_make(struct rte_mbuf *m, struct tg_filter_key *k)
+filter_key_make(struct rte_mbuf *m, struct tg_filter_key *k, uint16_t *nonfirst)
 {
 	const struct tg_meta *md = tg_meta(m);
 	const struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
@@ -84,6 +87,7 @@ filter_key_make(struct rte_mbuf *m, struct tg_filter_key *k)
 			return TG_V_DROP(TG_FILTER_DROP_TCP_OVERLAP);
 		flags = TG_FILTER_KEY_NONFIRST;
 	}
+	*nonfirst = frag != 0;
 	/* One store per 4-byte group, the way rte_acl loads them: a load
 	 * that spans two pending stores cannot be forwarded and waits. */
 	w[0] = proto; /* the padding zero: deterministic keys */
@@ -98,7 +102,9 @@ filter_key_make(struct rte_mbuf *m, struct tg_filter_key *k)
 uint16_t
 tg_filter_key_make(const struct rte_mbuf *m, struct tg_filter_key *k)
 {
-	return filter_key_make((struct rte_mbuf *)(uintptr_t)m, k);
+	uint16_t nonfirst;
+
+	return filter_key_make((struct rte_mbuf *)(uintptr_t)m, k, &nonfirst);
 }
 
 /* The list that applies to @p m in direction @p d, or TG_FILTER_NO_LIST. */
@@ -129,16 +135,19 @@ filter_prefetch(struct rte_mbuf **pkts, uint16_t i, uint16_t n)
 }
 
 /*
- * Judge @p nk packets (chunk positions @p sel[], keys @p data[]) by list
- * @p l in one rte_acl_classify() call. @p hits: the slot's counters, NULL
- * not to count; @p list and @p rule may be NULL.
+ * Judge @p nk packets (chunk positions @p sel[], keys @p data[]) of group
+ * @p g (list g >> 1; its acl, or with g & 1 its acl_frag) in one
+ * rte_acl_classify() call. @p hits: the slot's counters, NULL not to
+ * count; @p list and @p rule may be NULL.
  */
 static __rte_always_inline void
-filter_judge(const struct tg_filter_table *ft, uint16_t l, const uint8_t **data,
+filter_judge(const struct tg_filter_table *ft, uint16_t g, const uint8_t **data,
 	const uint8_t *sel, uint16_t nk, uint16_t *verdict, uint16_t *list,
 	uint32_t *rule, uint64_t *hits)
 {
+	const uint16_t l = g >> 1;
 	const struct tg_filter_list *fl = &ft->lists[l];
+	const struct rte_acl_ctx *ctx = g & 1 ? fl->acl_frag : fl->acl;
 	uint32_t res[FILTER_CHUNK];
 	uint16_t j, nc = nk;
 
@@ -149,8 +158,8 @@ filter_judge(const struct tg_filter_table *ft, uint16_t l, const uint8_t **data,
 		for (; nc < ft->acl_pad; nc++)
 			data[nc] = data[0];
 	}
-	if (fl->acl != NULL)
-		rte_acl_classify(fl->acl, data, res, nc, 1);
+	if (ctx != NULL)
+		rte_acl_classify(ctx, data, res, nc, 1);
 	else
 		memset(res, 0, sizeof(res[0]) * nk);
 	/* Branch-free: whether a rule matched is the traffic's to say.
@@ -177,14 +186,18 @@ filter_run(const struct tg_filter_table *ft, struct rte_mbuf **pkts, uint16_t n,
 	const uint8_t *dir, const struct tg_filter_steps *steps,
 	uint16_t *verdict, uint16_t *list, uint32_t *rule, uint64_t *hits)
 {
-	/* the packets that wait for a list, in chunk order: their keys,
-	 * key pointers, chunk positions and lists */
+	/* the packets that wait for a context, in chunk order: their keys,
+	 * key pointers, chunk positions and groups (list << 1 | nonfirst:
+	 * which list, and which of its contexts) */
 	struct tg_filter_key keys[FILTER_CHUNK];
 	const uint8_t *data[FILTER_CHUNK], *gdata[FILTER_CHUNK];
 	uint8_t sel[FILTER_CHUNK], gsel[FILTER_CHUNK];
-	uint16_t lidx[FILTER_CHUNK];
-	uint16_t base, i, c, np, nk, nr, l;
+	uint16_t gidx[FILTER_CHUNK];
+	uint16_t base, i, c, np, nk, nr, l, g;
 	bool mixed;
+
+	/* a group fits in 16 bits */
+	RTE_BUILD_BUG_ON(TG_CFG_FILTER__DIRS * TG_MAX_PORTS >= UINT16_MAX / 2);
 
 	/* the first packets' metadata: the loop prefetches further ahead */
 	for (i = 0; i < 2 * FILTER_PREFETCH && i < n; i++)
@@ -212,12 +225,13 @@ filter_run(const struct tg_filter_table *ft, struct rte_mbuf **pkts, uint16_t n,
 			if (l == TG_FILTER_NO_LIST) {
 				v = TG_V_NEXT;
 			} else {
-				v = filter_key_make(m, &keys[np]);
+				v = filter_key_make(m, &keys[np], &g);
 				if (likely(v == 0)) {
-					mixed |= np > 0 && l != lidx[0];
+					g |= (uint16_t)(l << 1);
+					mixed |= np > 0 && g != gidx[0];
 					data[np] = (const uint8_t *)&keys[np];
 					sel[np] = (uint8_t)i;
-					lidx[np++] = l;
+					gidx[np++] = g;
 					continue;
 				}
 			}
@@ -227,28 +241,28 @@ filter_run(const struct tg_filter_table *ft, struct rte_mbuf **pkts, uint16_t n,
 			if (rb != NULL)
 				rb[i] = UINT32_MAX;
 		}
-		if (likely(!mixed)) { /* one list: the usual burst */
+		if (likely(!mixed)) { /* one group: the usual burst */
 			if (np > 0)
-				filter_judge(ft, lidx[0], data, sel, np, vb, lb,
+				filter_judge(ft, gidx[0], data, sel, np, vb, lb,
 					rb, hits);
 			continue;
 		}
-		/* several lists: one call per list, the first pending
-		 * list's packets each time */
+		/* several lists, or later fragments among the rest: one call
+		 * per group, the first pending group's packets each time */
 		while (np > 0) {
-			l = lidx[0];
+			g = gidx[0];
 			nk = nr = 0;
 			for (i = 0; i < np; i++) {
-				if (lidx[i] == l) {
+				if (gidx[i] == g) {
 					gdata[nk] = data[i];
 					gsel[nk++] = sel[i];
 				} else {
 					data[nr] = data[i];
 					sel[nr] = sel[i];
-					lidx[nr++] = lidx[i];
+					gidx[nr++] = gidx[i];
 				}
 			}
-			filter_judge(ft, l, gdata, gsel, nk, vb, lb, rb, hits);
+			filter_judge(ft, g, gdata, gsel, nk, vb, lb, rb, hits);
 			np = nr;
 		}
 	}

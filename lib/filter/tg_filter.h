@@ -3,9 +3,10 @@
  * Per interface an inbound list, judged on the interface a packet arrived
  * by, and an outbound list, judged on the interface it leaves by; each is
  * allow-listed or deny-listed with ordered, named rules, first match wins.
- * One rte_acl context per configured (interface, direction), built from
- * the config model; the stage only reads it (and counts rule hits). Knows
- * nothing of rings, lcores or YAML.
+ * Per configured (interface, direction) an rte_acl context for whole
+ * packets and first fragments and a small one for later fragments, built
+ * from the config model; the stage only reads them (and counts rule
+ * hits). Knows nothing of rings, lcores or YAML.
  */
 #ifndef TG_FILTER_H
 #define TG_FILTER_H
@@ -82,12 +83,25 @@ extern const char *const tg_filter_drop_descs[TG_FILTER_DROP__COUNT];
  * frame) is dropped under SHORT_L4; a TCP fragment at offset 1 (8 bytes)
  * under TCP_OVERLAP. Neither counts against a rule.
  *
- * In rte_acl: one context per list, one category; rule i has priority
- * n_rules - i (first match wins) and userdata i + 1. A rule with L4
- * conditions matches keys without TG_FILTER_KEY_NONFIRST only;
- * established becomes two ACL rules (ACK set; RST set) of the same
- * priority and userdata; an allow rule with L4 conditions gets one more
- * for later fragments (TG_FILTER_KEY_NONFIRST set, L4 fields wild).
+ * In rte_acl: two contexts per list with rules, one category each; rule
+ * i has priority n_rules - i (first match wins) and userdata i + 1 in
+ * both, so either answers with the list's rule index.
+ * - acl, for unfragmented packets and first fragments: every rule with
+ *   its conditions. Its input is 13 bytes of the key (proto, src, dst,
+ *   sport+dport: "layout A"), or 17 (also the flags group: "layout B")
+ *   when a rule of the list has established; that rule becomes two ACL
+ *   rules (ACK set; RST set) of the same priority and userdata, and the
+ *   other rules leave the flags wild.
+ * - acl_frag, for later fragments (TG_FILTER_KEY_NONFIRST): the rules
+ *   without L4 conditions as they are and the allow rules with L4
+ *   conditions without them; deny rules with L4 conditions are left out.
+ *   Its input is 9 bytes (proto, src, dst). NULL when no rule is left
+ *   (every later fragment matches nothing); the same context as acl when
+ *   no rule has L4 conditions (the rules are the same).
+ * The burst hands each packet to the context of its kind. (Variants for
+ * later fragments inside acl, ports wild, made rte_acl split a list into
+ * more tries, each walked by every packet; and rte_acl leaves out of its
+ * tries a field that every rule of a context leaves wild.)
  */
 
 /*
@@ -99,7 +113,9 @@ extern const char *const tg_filter_drop_descs[TG_FILTER_DROP__COUNT];
  *   (the first two bytes of the ICMP header), dport is 0; 0 for other
  *   protocols and for non-first fragments.
  * - flags: the TCP ACK and RST bits as in the TCP header (0 otherwise),
- *   and TG_FILTER_KEY_NONFIRST for a fragment other than the first.
+ *   and TG_FILTER_KEY_NONFIRST for a fragment other than the first (which
+ *   goes to the list's acl_frag; no ACL rule reads the bit). Read only by
+ *   layout B contexts (see "Rules").
  */
 struct tg_filter_key {
 	uint8_t proto;
@@ -119,11 +135,16 @@ struct tg_filter_key {
 
 /** One configured (interface, direction). */
 struct tg_filter_list {
-	struct rte_acl_ctx *acl; /**< NULL when the list has no rules */
-	uint8_t dir;		 /**< enum tg_cfg_filter_dir */
-	uint8_t mode;		 /**< enum tg_cfg_filter_mode */
-	uint16_t iface;		 /**< index into cfg->ifaces */
-	uint16_t port_id;	 /**< its ethdev port */
+	/** Unfragmented packets and first fragments: NULL when the list
+	 *  has no rules. */
+	struct rte_acl_ctx *acl;
+	/** Later fragments: NULL when no rule can match one, == acl when no
+	 *  rule has L4 conditions (see "Rules"). */
+	struct rte_acl_ctx *acl_frag;
+	uint8_t dir;	  /**< enum tg_cfg_filter_dir */
+	uint8_t mode;	  /**< enum tg_cfg_filter_mode */
+	uint16_t iface;	  /**< index into cfg->ifaces */
+	uint16_t port_id; /**< its ethdev port */
 	uint32_t n_rules;
 	/** The rules as configured (names for telemetry): points into the
 	 *  config model the snapshot owns. */
@@ -138,8 +159,13 @@ struct tg_filter_list {
 	 *  direction's *_DENIED drop for deny, and for TG_FILTER_NO_MATCH
 	 *  TG_V_NEXT (deny-listed) or the *_DEFAULT drop (allow-listed). */
 	uint16_t verdict_of[3];
-	/** rte_acl rules the list's rules became (see "Rules" above). */
+	/** rte_acl rules the list's rules became in acl and in acl_frag
+	 *  (see "Rules" above). */
 	uint32_t n_acl_rules;
+	uint32_t n_acl_frag_rules;
+	/** Key bytes acl walks per packet: 13 (layout A) or 17 (layout B:
+	 *  an established rule). */
+	uint8_t key_bytes;
 	/** The interface's name (a copy): what tg_filter_carry_hits()
 	 *  recognises a list by across snapshots. */
 	char iface_name[TG_NAME_MAX];
@@ -192,13 +218,13 @@ struct tg_filter_table {
  * (--force-max-simd-bitwidth=512), avx512x16 and avx2 at least 256 (the
  * default).
  *
- * Cost, measured (100,000 rules of prefixes and TCP/UDP port ranges,
- * 175,000 rte_acl rules): about 20 s of one core, 213 MiB of DPDK heap
- * for the context, and rte_acl's build phase takes about 2.4 GB of
- * malloc'd memory while it runs. rte_acl_build() gets no max_size: a
- * limit would only make it retry with smaller trie-split thresholds
- * (it already starts at the smallest without one) and fail with
- * -ERANGE when the context does not fit.
+ * Cost, measured (the unit test's 100,000 rules of prefixes and TCP/UDP
+ * port ranges, 75 % allow: 100,000 rte_acl rules in acl, 75,000 in
+ * acl_frag): about 15 s of one core, 294 MiB of DPDK heap for the two
+ * contexts (170 and 109 MiB), and rte_acl's build phase takes about
+ * 1.2 GB of malloc'd memory while it runs. A context rte_acl cannot fit
+ * in its 8 tries at its smallest node threshold is built again from its
+ * largest (see FILTER_ACL_MAX_SIZE in filter_build.c).
  * Control thread; the tables of one build share nothing mutable with
  * another's.
  */
@@ -249,9 +275,9 @@ uint16_t tg_filter_key_make(const struct rte_mbuf *m, struct tg_filter_key *k);
  * list, no rule matched, or a drop before the rules). @p list gets the
  * list that applied (also for a drop before the rules), or
  * TG_FILTER_NO_LIST (also for a @p dir[i] that is no direction). @p list
- * and @p rule may be NULL. Packets are gathered per list: one
- * rte_acl_classify() call per list and 64 packets. Any thread; reads
- * the table only.
+ * and @p rule may be NULL. Packets are gathered per list and context
+ * (acl, acl_frag): one rte_acl_classify() call per list, context and 64
+ * packets. Any thread; reads the table only.
  */
 void tg_filter_classify(const struct tg_filter_table *ft,
 	struct rte_mbuf **pkts, uint16_t n, const uint8_t *dir,

@@ -998,9 +998,13 @@ compare_random(const struct tg_config *c, const char *what)
 	}
 	for (a = 0; a < RTE_DIM(algs); a++) {
 		for (li = 0; li < ft->n_lists; li++)
-			if (ft->lists[li].acl != NULL &&
-				rte_acl_set_ctx_classify(
-					ft->lists[li].acl, algs[a].alg) != 0)
+			if ((ft->lists[li].acl != NULL &&
+				    rte_acl_set_ctx_classify(ft->lists[li].acl,
+					    algs[a].alg) != 0) ||
+				(ft->lists[li].acl_frag != NULL &&
+					rte_acl_set_ctx_classify(
+						ft->lists[li].acl_frag,
+						algs[a].alg) != 0))
 				break;
 		if (li < ft->n_lists)
 			continue;
@@ -1054,18 +1058,29 @@ compare_random(const struct tg_config *c, const char *what)
 	tg_filter_table_free(ft);
 }
 
-/* Random rules for interface @p i, direction @p d. */
+/* Random rules for interface @p i, direction @p d; @p est false: none
+ * with established. */
 static void
-rnd_list(struct tg_config *c, int i, int d, uint8_t mode, uint32_t n)
+rnd_list_est(
+	struct tg_config *c, int i, int d, uint8_t mode, uint32_t n, bool est)
 {
 	struct tg_cfg_filter_rule *r = malloc(sizeof(*r) * n);
 	uint32_t k;
 
 	CU_ASSERT_FATAL(r != NULL);
-	for (k = 0; k < n; k++)
+	for (k = 0; k < n; k++) {
 		rnd_rule(&r[k], k);
+		if (!est)
+			r[k].match &= (uint8_t)~TG_CFG_FR_ESTABLISHED;
+	}
 	list_set(c, i, d, mode, r, n);
 	free(r);
+}
+
+static void
+rnd_list(struct tg_config *c, int i, int d, uint8_t mode, uint32_t n)
+{
+	rnd_list_est(c, i, d, mode, n, true);
 }
 
 static void
@@ -1090,6 +1105,113 @@ test_filter_random_against_reference(void)
 			cfg_free(c);
 		}
 	}
+	printf("\n  ");
+}
+
+/* Each list of @p ft against its rules in @p c: the key bytes (17 with
+ * an established rule, else 13), the ACL rules of both contexts, and
+ * which acl_frag it has. Returns how many lists have 13-byte keys. */
+static uint32_t
+check_lists(const struct tg_filter_table *ft, const struct tg_config *c)
+{
+	uint32_t narrow = 0, i;
+	uint16_t li;
+
+	for (li = 0; li < ft->n_lists; li++) {
+		const struct tg_filter_list *fl = &ft->lists[li];
+		const struct tg_cfg_filter_list *cl =
+			&c->ifaces[fl->iface].filters[fl->dir];
+		uint32_t est = 0, l4 = 0, frag = 0;
+
+		for (i = 0; i < cl->n_rules; i++) {
+			const struct tg_cfg_filter_rule *r = &cl->rules[i];
+
+			est += (r->match & TG_CFG_FR_ESTABLISHED) != 0;
+			l4 += (r->match & TG_CFG_FR_L4) != 0;
+			frag += !(r->match & TG_CFG_FR_L4) ||
+				r->action == TG_CFG_FILTER_ALLOW;
+		}
+		CU_ASSERT_EQUAL(fl->key_bytes, est ? 17 : 13);
+		CU_ASSERT_EQUAL(fl->n_acl_rules, cl->n_rules + est);
+		CU_ASSERT_EQUAL(fl->n_acl_frag_rules, frag);
+		/* none, the same rules as acl, or a context of its own */
+		CU_ASSERT(frag == 0 ? fl->acl_frag == NULL
+			  : l4 == 0 ? fl->acl_frag == fl->acl
+				    : fl->acl_frag != NULL &&
+					      fl->acl_frag != fl->acl);
+		narrow += fl->key_bytes == 13;
+	}
+	return narrow;
+}
+
+/* Lists without established (13-byte keys) next to one with it (17);
+ * lists whose later fragments no rule can match (no acl_frag) and whose
+ * rules have no L4 conditions (acl_frag is acl). */
+static void
+test_filter_random_layouts(void)
+{
+	static const uint32_t sizes[] = {10, 1000};
+	uint64_t saved = rng; /* the other tests' rules stay the same */
+	struct tg_cfg_filter_rule *r;
+	struct tg_filter_table *ft;
+	char what[80];
+	uint32_t k, n = 1000;
+	size_t s;
+	int mode;
+
+	rng = 0x2545f4914f6cdd1dull;
+	for (s = 0; s < RTE_DIM(sizes); s++) {
+		for (mode = 0; mode < 2; mode++) {
+			struct tg_config *c = cfg_new();
+
+			rnd_list_est(c, 0, IN, (uint8_t)mode, sizes[s], false);
+			rnd_list(c, 1, OUT, (uint8_t)!mode, sizes[s]);
+			rnd_list_est(c, 0, OUT, (uint8_t)mode, sizes[s], false);
+			ft = build(c, 1);
+			/* wan0's 10 rules may have no established */
+			k = check_lists(ft, c);
+			CU_ASSERT(k == 2 || (k == 3 && sizes[s] == 10));
+			tg_filter_table_free(ft);
+			snprintf(what, sizeof(what),
+				"%u rules, lan0 without established, %s",
+				sizes[s],
+				mode ? "allow-listed" : "deny-listed");
+			compare_random(c, what);
+			cfg_free(c);
+		}
+	}
+	/* lan0: deny rules with L4 conditions only (no acl_frag), then
+	 * rules without L4 conditions (acl_frag is acl); wan0 has the usual
+	 * mix */
+	for (mode = 0; mode < 2; mode++) {
+		struct tg_config *c = cfg_new();
+
+		r = malloc(sizeof(*r) * n);
+		CU_ASSERT_FATAL(r != NULL);
+		for (k = 0; k < n; k++) {
+			do
+				rnd_rule(&r[k], k);
+			while (mode == 0 && !(r[k].match & TG_CFG_FR_L4));
+			if (mode == 0)
+				r[k].action = TG_CFG_FILTER_DENY;
+			else
+				r[k].match = 0;
+		}
+		list_set(c, 0, IN, (uint8_t)mode, r, n);
+		rnd_list(c, 1, IN, DENY_LISTED, n);
+		free(r);
+		ft = build(c, 1);
+		check_lists(ft, c);
+		if (mode == 0)
+			CU_ASSERT_PTR_NULL(
+				ft->lists[ft->list_of[IN][P_LAN]].acl_frag);
+		tg_filter_table_free(ft);
+		compare_random(c,
+			mode == 0 ? "1000 rules, lan0 deny with L4 conditions"
+				  : "1000 rules without L4 conditions");
+		cfg_free(c);
+	}
+	rng = saved;
 	printf("\n  ");
 }
 
@@ -1152,9 +1274,16 @@ test_filter_100k_rules(void)
 	if (rc != 0)
 		fprintf(stderr, "  100k build: %d %s\n", rc, err);
 	CU_ASSERT_EQUAL_FATAL(rc, 0);
-	printf("  %u rules (%u ACL rules): built in %.2f s, %.1f MiB of "
-	       "DPDK heap, peak RSS up %.0f MiB, method %s\n  ",
-		n, ft->lists[0].n_acl_rules, (double)t0 / rte_get_tsc_hz(),
+	printf("  %u rules (%u ACL rules of %u-byte keys, %u for later "
+	       "fragments): built in %.2f s (%.2f s of CPU), %.1f MiB of DPDK "
+	       "heap, peak RSS up %.0f MiB, method %s\n  ",
+		n, ft->lists[0].n_acl_rules, ft->lists[0].key_bytes,
+		ft->lists[0].n_acl_frag_rules, (double)t0 / rte_get_tsc_hz(),
+		(double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec +
+			 ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
+			(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec +
+				ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) /
+				1e6,
 		(heap_used() - mem0) / 1048576.0,
 		(ru1.ru_maxrss - ru0.ru_maxrss) / 1024.0, ft->method);
 	/* a sample against the reference */
@@ -1228,8 +1357,9 @@ main(void)
 		test_filter_hit_counters_and_carry,
 		"test_filter_classify_method", test_filter_classify_method,
 		"test_filter_random_against_reference",
-		test_filter_random_against_reference, "test_filter_100k_rules",
-		test_filter_100k_rules, NULL);
+		test_filter_random_against_reference,
+		"test_filter_random_layouts", test_filter_random_layouts,
+		"test_filter_100k_rules", test_filter_100k_rules, NULL);
 	rc = tg_test_run();
 	rte_mempool_free(mp);
 	tg_test_eal_cleanup();
