@@ -56,33 +56,6 @@ struct probe {
 	uint16_t rx, tx;
 };
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t
-ip_sum(const uint8_t *p, int len)
-{
-	uint32_t s = 0;
-	int i;
-
-	for (i = 0; i < len; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 static struct rte_mbuf *
 pkt(const struct probe *pr)
 {
@@ -95,21 +68,21 @@ pkt(const struct probe *pr)
 
 	CU_ASSERT_FATAL(m != NULL && l4len <= 64);
 	memcpy(f, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02", 12);
-	put16(f + 12, 0x0800);
+	tg_test_put16(f + 12, 0x0800);
 	ip[0] = 0x45;
-	put16(ip + 2, tot);
-	put16(ip + 6, pr->frag);
+	tg_test_put16(ip + 2, tot);
+	tg_test_put16(ip + 6, pr->frag);
 	ip[8] = 64;
 	ip[9] = pr->proto;
-	put32(ip + 12, pr->src ? pr->src : IP4(192, 168, 1, 9));
-	put32(ip + 16, pr->dst ? pr->dst : IP4(10, 0, 0, 1));
-	put16(ip + 10, ip_sum(ip, 20));
+	tg_test_put32(ip + 12, pr->src ? pr->src : IP4(192, 168, 1, 9));
+	tg_test_put32(ip + 16, pr->dst ? pr->dst : IP4(10, 0, 0, 1));
+	tg_test_put16(ip + 10, tg_test_ip_sum(ip, 20));
 	if (pr->proto == 1) {
 		l4[0] = pr->type;
 		l4[1] = pr->code;
 	} else {
-		put16(l4, pr->sport);
-		put16(l4 + 2, pr->dport);
+		tg_test_put16(l4, pr->sport);
+		tg_test_put16(l4 + 2, pr->dport);
 		l4[12] = 0x50; /* TCP: a 20-byte header */
 		l4[13] = pr->flags;
 	}
@@ -626,9 +599,10 @@ test_filter_fragments_and_short_headers(void)
 	CU_ASSERT(k.proto == 6 && k.flags == ACK &&
 		  tg_be16_to_cpu(k.dport) == 80);
 	ip = rte_pktmbuf_mtod_offset(m, uint8_t *, 14);
-	put16(ip + 2, 20 + 13); /* the frame still holds 20 bytes of TCP */
+	tg_test_put16(
+		ip + 2, 20 + 13); /* the frame still holds 20 bytes of TCP */
 	CU_ASSERT_EQUAL(tg_filter_key_make(m, &k), F_DROP(SHORT_L4));
-	put16(ip + 2, 20 + 14);
+	tg_test_put16(ip + 2, 20 + 14);
 	CU_ASSERT_EQUAL(tg_filter_key_make(m, &k), 0);
 	rte_pktmbuf_free(m);
 	tg_filter_table_free(ft);

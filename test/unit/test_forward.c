@@ -59,20 +59,6 @@ ref_sum(const uint8_t *p, size_t len)
 	return (uint16_t)s;
 }
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
 static uint32_t
 get32(const uint8_t *p)
 {
@@ -237,17 +223,17 @@ ip_pkt(uint32_t src, uint32_t dst, uint8_t ttl, uint16_t ip_len,
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	memset(p, 0, 14);
-	put16(p + 12, 0x0800);
+	tg_test_put16(p + 12, 0x0800);
 	ip = p + 14;
 	memset(ip, 0, 20);
 	ip[0] = 0x45;
-	put16(ip + 2, ip_len);
-	put16(ip + 6, df ? 0x4000 : 0);
+	tg_test_put16(ip + 2, ip_len);
+	tg_test_put16(ip + 6, df ? 0x4000 : 0);
 	ip[8] = ttl;
 	ip[9] = 17;
-	put32(ip + 12, src);
-	put32(ip + 16, dst);
-	put16(ip + 10, (uint16_t)~ref_sum(ip, 20));
+	tg_test_put32(ip + 12, src);
+	tg_test_put32(ip + 16, dst);
+	tg_test_put16(ip + 10, (uint16_t)~ref_sum(ip, 20));
 	for (i = 20; i < ip_len; i++)
 		ip[i] = (uint8_t)i;
 	CU_ASSERT_EQUAL_FATAL(tg_pkt_rx_one(m, rx_port), TG_V_NEXT);
@@ -268,16 +254,16 @@ arp_bytes(uint8_t *f, uint16_t op, const uint8_t *eth_dst, const uint8_t *sha,
 {
 	memcpy(f, eth_dst, 6);
 	memcpy(f + 6, sha, 6);
-	put16(f + 12, 0x0806);
-	put16(f + 14, 1);
-	put16(f + 16, 0x0800);
+	tg_test_put16(f + 12, 0x0806);
+	tg_test_put16(f + 14, 1);
+	tg_test_put16(f + 16, 0x0800);
 	f[18] = 6;
 	f[19] = 4;
-	put16(f + 20, op);
+	tg_test_put16(f + 20, op);
 	memcpy(f + 22, sha, 6);
-	put32(f + 28, spa);
+	tg_test_put32(f + 28, spa);
 	memcpy(f + 32, tha, 6);
-	put32(f + 38, tpa);
+	tg_test_put32(f + 38, tpa);
 	return f;
 }
 
@@ -1338,7 +1324,7 @@ mac_of(uint32_t a, uint8_t *mac)
 {
 	mac[0] = 0x02;
 	mac[1] = 0xaa;
-	put32(mac + 2, a);
+	tg_test_put32(mac + 2, a);
 }
 
 static int

@@ -45,26 +45,6 @@ struct probe {
 	uint16_t l4len;
 };
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t
-ip_sum(const uint8_t *p, int len)
-{
-	uint32_t s = 0;
-	int i;
-
-	for (i = 0; i < len; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 /* Ethernet + IPv4 (to 10.0.0.1) + @p pr->l4len bytes of L4: for TCP and
  * UDP the ports at 0..3, for TCP the data offset at 12 and the flags at
  * 13 when they fit (also in a later fragment, where they are payload);
@@ -82,20 +62,20 @@ pkt(const struct probe *pr, uint16_t port)
 	CU_ASSERT_FATAL(m != NULL);
 	CU_ASSERT_FATAL(pr->l4len <= 64);
 	memcpy(f, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02", 12);
-	put16(f + 12, 0x0800);
+	tg_test_put16(f + 12, 0x0800);
 	ip[0] = 0x45;
-	put16(ip + 2, tot);
-	put16(ip + 6, pr->frag);
+	tg_test_put16(ip + 2, tot);
+	tg_test_put16(ip + 6, pr->frag);
 	ip[8] = 64;
 	ip[9] = pr->proto;
 	ip[12] = 192, ip[13] = 168, ip[14] = 1, ip[15] = 9;
 	ip[16] = 10, ip[17] = 0, ip[18] = 0, ip[19] = 1;
-	put16(ip + 10, ip_sum(ip, 20));
+	tg_test_put16(ip + 10, tg_test_ip_sum(ip, 20));
 	if (pr->proto == 1 && pr->l4len >= 1) {
 		l4[0] = 8; /* echo request */
 	} else if (pr->l4len >= 4) {
-		put16(l4, 40000); /* source port */
-		put16(l4 + 2, pr->dport);
+		tg_test_put16(l4, 40000); /* source port */
+		tg_test_put16(l4 + 2, pr->dport);
 	}
 	if (pr->proto == 6 && pr->l4len >= 14) {
 		l4[12] = 0x50; /* 20-byte header */

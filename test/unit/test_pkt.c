@@ -36,22 +36,6 @@ ref_sum(const uint8_t *p, size_t len)
 	return (uint16_t)s;
 }
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
 
 /* IPv4 header of ihl words at @p p (options: NOPs), valid checksum. */
@@ -61,15 +45,15 @@ mk_ip(uint8_t *p, uint8_t ihl, uint16_t tot, uint8_t proto, uint32_t src,
 {
 	memset(p, 0, (size_t)ihl * 4);
 	p[0] = (uint8_t)(0x40 | ihl);
-	put16(p + 2, tot);
-	put16(p + 4, 0x1234);
+	tg_test_put16(p + 2, tot);
+	tg_test_put16(p + 4, 0x1234);
 	p[8] = ttl;
 	p[9] = proto;
-	put32(p + 12, src);
-	put32(p + 16, dst);
+	tg_test_put32(p + 12, src);
+	tg_test_put32(p + 16, dst);
 	if (ihl > 5)
 		memset(p + 20, 1, (size_t)ihl * 4 - 20); /* NOP options */
-	put16(p + 10, (uint16_t)~ref_sum(p, (size_t)ihl * 4));
+	tg_test_put16(p + 10, (uint16_t)~ref_sum(p, (size_t)ihl * 4));
 }
 
 static void
@@ -77,8 +61,8 @@ fix_cksum(uint8_t *ip)
 {
 	size_t hl = (size_t)(ip[0] & 0xf) * 4;
 
-	put16(ip + 10, 0);
-	put16(ip + 10, (uint16_t)~ref_sum(ip, hl));
+	tg_test_put16(ip + 10, 0);
+	tg_test_put16(ip + 10, (uint16_t)~ref_sum(ip, hl));
 }
 
 /* A frame: Ethernet (ethertype @p et) + @p l3len bytes of payload
@@ -88,7 +72,7 @@ mk_frame(uint8_t *buf, uint16_t et, uint32_t l3len)
 {
 	memset(buf, 0, 14 + l3len);
 	memcpy(buf, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02", 12);
-	put16(buf + 12, et);
+	tg_test_put16(buf + 12, et);
 	if (et == 0x0800 && l3len >= 20) {
 		uint32_t i;
 
@@ -181,11 +165,11 @@ test_pkt_bad_total_len(void)
 	uint8_t f[128];
 
 	mk_frame(f, 0x0800, 40);
-	put16(f + 16, 19);
+	tg_test_put16(f + 16, 19);
 	fix_cksum(f + 14);
 	CU_ASSERT_EQUAL(rx(f, 54), DROP(BAD_TOTAL_LEN));
 	mk_frame(f, 0x0800, 40);
-	put16(f + 16, 41); /* one byte beyond the frame */
+	tg_test_put16(f + 16, 41); /* one byte beyond the frame */
 	fix_cksum(f + 14);
 	CU_ASSERT_EQUAL(rx(f, 54), DROP(BAD_TOTAL_LEN));
 	check_pool_full();
@@ -224,7 +208,7 @@ test_pkt_not_unicast(void)
 
 	for (i = 0; i < RTE_DIM(dsts); i++) {
 		mk_frame(f, 0x0800, 40);
-		put32(f + 14 + 16, dsts[i]);
+		tg_test_put32(f + 14 + 16, dsts[i]);
 		fix_cksum(f + 14);
 		CU_ASSERT_EQUAL(rx(f, 54), DROP(NOT_UNICAST));
 	}
@@ -242,7 +226,7 @@ test_pkt_martian_src(void)
 
 	for (i = 0; i < RTE_DIM(srcs); i++) {
 		mk_frame(f, 0x0800, 40);
-		put32(f + 14 + 12, srcs[i]);
+		tg_test_put32(f + 14 + 12, srcs[i]);
 		fix_cksum(f + 14);
 		CU_ASSERT_EQUAL(rx(f, 54), DROP(MARTIAN_SRC));
 	}
@@ -325,7 +309,7 @@ test_pkt_padding_trimmed(void)
 	uint16_t v[3];
 
 	mk_frame(f, 0x0800, 46);
-	put16(f + 16, 28); /* 28 bytes of IP in a 60-byte frame */
+	tg_test_put16(f + 16, 28); /* 28 bytes of IP in a 60-byte frame */
 	fix_cksum(f + 14);
 	m[0] = mbuf_of(f, 60);
 	m[1] = mbuf_of(f, 42);
@@ -382,18 +366,18 @@ test_pkt_rx_local(void)
 	mk_frame(f, 0x0800, 46); /* to 10.1.0.1 */
 	m[0] = mbuf_of(f, 60);
 	mk_frame(f, 0x0800, 46);
-	put32(f + 14 + 16, IP4(10, 1, 0, 2));
+	tg_test_put32(f + 14 + 16, IP4(10, 1, 0, 2));
 	fix_cksum(f + 14);
 	m[1] = mbuf_of(f, 60);
 	memset(f, 0, sizeof(f));
 	memcpy(f, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02", 12);
-	put16(f + 12, 0x0800);
+	tg_test_put16(f + 12, 0x0800);
 	mk_ip(f + 14, 6, 44, 17, IP4(10, 0, 0, 1), me, 64); /* options */
 	m[2] = mbuf_of(f, 58);
 	mk_frame(f, 0x0806, 28);
 	m[3] = mbuf_of(f, 60);
 	mk_frame(f, 0x0800, 46);
-	put32(f + 14 + 16, other);
+	tg_test_put32(f + 14 + 16, other);
 	fix_cksum(f + 14);
 	m[4] = mbuf_of(f, 60);
 	CU_ASSERT_EQUAL(tg_pkt_rx_burst(m, 5, 1, &ls, v),
@@ -519,18 +503,18 @@ expected_icmp(uint8_t *out, const uint8_t *orig_ip, uint32_t orig_len,
 	out[13] = 0x00;
 	ip[0] = 0x45;
 	ip[1] = 0xc0;
-	put16(ip + 2, (uint16_t)(28 + quote));
+	tg_test_put16(ip + 2, (uint16_t)(28 + quote));
 	ip[8] = 64;
 	ip[9] = 1;
-	put32(ip + 12, src);
+	tg_test_put32(ip + 12, src);
 	memcpy(ip + 16, orig_ip + 12, 4); /* to the original source */
-	put16(ip + 10, (uint16_t)~ref_sum(ip, 20));
+	tg_test_put16(ip + 10, (uint16_t)~ref_sum(ip, 20));
 	icmp[0] = type;
 	icmp[1] = code;
 	if (type == 3 && code == 4)
-		put16(icmp + 6, mtu);
+		tg_test_put16(icmp + 6, mtu);
 	memcpy(icmp + 8, orig_ip, quote);
-	put16(icmp + 2, (uint16_t)~ref_sum(icmp, 8 + quote));
+	tg_test_put16(icmp + 2, (uint16_t)~ref_sum(icmp, 8 + quote));
 	return 14 + 28 + quote;
 }
 
@@ -543,7 +527,7 @@ check_icmp(uint32_t orig_len, uint8_t type, uint8_t code, uint16_t mtu)
 	uint32_t elen;
 
 	mk_frame(f, 0x0800, orig_len);
-	put32(f + 14 + 12, IP4(192, 0, 2, 77));
+	tg_test_put32(f + 14 + 12, IP4(192, 0, 2, 77));
 	fix_cksum(f + 14);
 	o = mbuf_of(f, 14 + orig_len);
 	CU_ASSERT_EQUAL_FATAL(tg_pkt_rx_one(o, 1), TG_V_NEXT);
@@ -622,8 +606,8 @@ allowed(uint8_t proto, uint8_t icmp_type, uint16_t frag, uint32_t src,
 
 	mk_frame(f, 0x0800, len);
 	f[14 + 9] = proto;
-	put16(f + 14 + 6, frag);
-	put32(f + 14 + 12, src);
+	tg_test_put16(f + 14 + 6, frag);
+	tg_test_put32(f + 14 + 12, src);
 	if (len > 20)
 		f[14 + 20] = icmp_type;
 	fix_cksum(f + 14);
