@@ -1318,6 +1318,7 @@ test_forward_neighbors_read(void)
 
 static volatile int writer_done;
 static volatile int writer_errors;
+static volatile int reader_started;
 
 static void
 mac_of(uint32_t a, uint8_t *mac)
@@ -1336,6 +1337,10 @@ writer_main(void *arg)
 	uint32_t it, k, a;
 
 	(void)arg;
+	/* Start when the reader does: on a loaded machine this lcore could
+	 * otherwise finish before the reader's first read. */
+	while (!__atomic_load_n(&reader_started, __ATOMIC_ACQUIRE))
+		rte_pause();
 	for (it = 0; it < 4000; it++) {
 		for (k = 0; k < 8; k++) {
 			a = IP4(10, 0, 0, 2 + (it * 8 + k) % 250);
@@ -1375,9 +1380,11 @@ test_forward_two_lcore_reader(void)
 	fx_build(1);
 	writer_done = 0;
 	writer_errors = 0;
+	reader_started = 0;
 	CU_ASSERT_EQUAL_FATAL(rte_eal_remote_launch(writer_main, NULL, lc), 0);
-	while (!__atomic_load_n(&writer_done, __ATOMIC_ACQUIRE)) {
+	do {
 		n = tg_forward_neighbors_read(F.ctx, 0, 0, out, 256, &total);
+		__atomic_store_n(&reader_started, 1, __ATOMIC_RELEASE);
 		reads++;
 		if (n != total || n > 64)
 			bad++;
@@ -1392,7 +1399,7 @@ test_forward_two_lcore_reader(void)
 				if (out[j].addr == out[i].addr)
 					bad++;
 		}
-	}
+	} while (!__atomic_load_n(&writer_done, __ATOMIC_ACQUIRE));
 	rte_eal_wait_lcore(lc);
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT_EQUAL(writer_errors, 0);
