@@ -15,8 +15,8 @@
 
 int
 tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
-	uint64_t generation, int socket, struct tg_tables **out, char *err,
-	size_t errlen)
+	const struct tg_tables *prev, uint64_t generation, int socket,
+	struct tg_tables **out, char *err, size_t errlen)
 {
 	struct tg_tables *t;
 	int rc;
@@ -35,9 +35,10 @@ tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
 		rc = tg_localfilter_build(cfg, env->port_id, env->n_ports,
 			socket, &t->localfilter, err, errlen);
 	if (rc == 0)
-		rc = tg_filter_build(cfg, env->port_id, env->n_ports,
-			env->n_workers ? env->n_workers : 1, socket, &t->filter,
-			err, errlen);
+		rc = tg_filter_build_from(cfg, env->port_id, env->n_ports,
+			env->n_workers ? env->n_workers : 1, socket,
+			prev != NULL ? prev->filter : NULL, &t->filter, err,
+			errlen);
 	if (rc < 0) {
 		tg_forward_table_free(t->forward);
 		tg_localfilter_table_free(t->localfilter);
@@ -119,8 +120,10 @@ tg_control_apply_locked(struct tg_control *ctl, struct tg_config *cfg,
 
 	/* Built without the readers' lock: telemetry keeps answering from
 	 * the running snapshot while a large table is being built. */
-	rc = tg_tables_build(cfg, &ctl->env, ctl->generation + 1, ctl->socket,
-		&t, err, errlen);
+	/* slot.cur can only be replaced by the holder of reload_lock: it
+	 * stays alive while the new snapshot borrows from it. */
+	rc = tg_tables_build(cfg, &ctl->env, ctl->slot.cur, ctl->generation + 1,
+		ctl->socket, &t, err, errlen);
 	*build_us = (rte_get_tsc_cycles() - t0) * 1000000 / rte_get_tsc_hz();
 	if (rc < 0)
 		return rc;

@@ -326,11 +326,40 @@ list_acl_build(struct tg_filter_list *l, enum filter_ctx_kind kind,
 	return 0;
 }
 
-/* Fill list @p l from @p fl and build its contexts. */
+/* The list of @p prev for @p l's interface and direction with exactly
+ * @p fl's rules, in order, and contexts to share; NULL if none. */
+static const struct tg_filter_list *
+list_same_rules(const struct tg_filter_table *prev,
+	const struct tg_filter_list *l, const struct tg_cfg_filter_list *fl)
+{
+	uint16_t i;
+	uint32_t r;
+
+	for (i = 0; prev != NULL && i < prev->n_lists; i++) {
+		const struct tg_filter_list *p = &prev->lists[i];
+
+		if (p->dir != l->dir || p->acl_ref == NULL ||
+			p->n_rules != fl->n_rules ||
+			strcmp(p->iface_name, l->iface_name) != 0)
+			continue;
+		for (r = 0; r < fl->n_rules; r++)
+			if (!tg_cfg_filter_rule_same(
+				    &p->rules[r], &fl->rules[r]))
+				break;
+		if (r == fl->n_rules)
+			return p;
+	}
+	return NULL;
+}
+
+/* Fill list @p l from @p fl and build its contexts (or share those of
+ * the same rules in @p prev). */
 static int
 list_build(struct tg_filter_list *l, const struct tg_cfg_filter_list *fl,
-	uint32_t seq, uint16_t idx, int socket, char *err, size_t errlen)
+	const struct tg_filter_table *prev, uint32_t seq, uint16_t idx,
+	int socket, char *err, size_t errlen)
 {
+	const struct tg_filter_list *same;
 	char name[RTE_ACL_NAMESIZE];
 	uint32_t i, nf, match = 0;
 	int rc;
@@ -382,6 +411,23 @@ list_build(struct tg_filter_list *l, const struct tg_cfg_filter_list *fl,
 	l->key_bytes = (uint8_t)key_bytes(nf);
 	if (l->n_rules == 0)
 		return 0; /* rte_acl cannot build an empty context */
+	same = list_same_rules(prev, l, fl);
+	if (same != NULL) {
+		l->acl = same->acl;
+		l->acl_frag = same->acl_frag;
+		l->acl_ref = same->acl_ref;
+		(*l->acl_ref)++;
+		l->reused = true;
+		return 0;
+	}
+	l->acl_ref = rte_zmalloc_socket(
+		"tg_filter_acl_ref", sizeof(*l->acl_ref), 0, socket);
+	if (l->acl_ref == NULL) {
+		snprintf(err, errlen, "interface %s, %s filters: out of memory",
+			l->iface_name, dir_names[l->dir]);
+		return -ENOMEM;
+	}
+	*l->acl_ref = 1;
 	snprintf(name, sizeof(name), "tgflt%u_%u", seq, idx);
 	rc = list_acl_build(l, CTX_MAIN, name, l->n_acl_rules, nf, socket,
 		&l->acl, err, errlen);
@@ -397,20 +443,29 @@ list_build(struct tg_filter_list *l, const struct tg_cfg_filter_list *fl,
 		FLD_F__COUNT, socket, &l->acl_frag, err, errlen);
 }
 
-/* The first classify method every context accepts, in the order of
- * filter_methods[]. */
+/* The first classify method every new context accepts, in the order of
+ * filter_methods[]. Shared contexts are not touched (workers of the
+ * running snapshot classify with them): they got the same method when
+ * they were built, since the CPU and the SIMD limit do not change. */
 static const char *
-table_method(struct tg_filter_table *ft)
+table_method(struct tg_filter_table *ft, const struct tg_filter_table *prev)
 {
+	bool any_new = false;
 	size_t m;
 	uint16_t l;
 
+	for (l = 0; l < ft->n_lists; l++)
+		any_new |= ft->lists[l].acl != NULL && !ft->lists[l].reused;
+	if (!any_new && prev != NULL)
+		return prev->method;
 	for (m = 0; m < RTE_DIM(filter_methods); m++) {
 		bool ok = true;
 
 		for (l = 0; l < ft->n_lists && ok; l++) {
 			struct tg_filter_list *fl = &ft->lists[l];
 
+			if (fl->reused)
+				continue;
 			if ((fl->acl != NULL &&
 				    rte_acl_set_ctx_classify(fl->acl,
 					    filter_methods[m].alg) != 0) ||
@@ -429,6 +484,16 @@ int
 tg_filter_build(const struct tg_config *cfg, const uint16_t *port_id,
 	uint16_t n_ports, uint16_t n_slots, int socket,
 	struct tg_filter_table **out, char *err, size_t errlen)
+{
+	return tg_filter_build_from(
+		cfg, port_id, n_ports, n_slots, socket, NULL, out, err, errlen);
+}
+
+int
+tg_filter_build_from(const struct tg_config *cfg, const uint16_t *port_id,
+	uint16_t n_ports, uint16_t n_slots, int socket,
+	const struct tg_filter_table *prev, struct tg_filter_table **out,
+	char *err, size_t errlen)
 {
 	struct tg_filter_table *ft;
 	uint32_t seq, n_counters = 0;
@@ -494,8 +559,8 @@ tg_filter_build(const struct tg_config *cfg, const uint16_t *port_id,
 				goto fail;
 			}
 			l->port_id = pid;
-			rc = list_build(l, &ifc->filters[d], seq, n, socket,
-				err, errlen);
+			rc = list_build(l, &ifc->filters[d], prev, seq, n,
+				socket, err, errlen);
 			if (rc != 0)
 				goto fail;
 			any_acl |= l->acl != NULL;
@@ -516,7 +581,7 @@ tg_filter_build(const struct tg_config *cfg, const uint16_t *port_id,
 	if (ft->hits == NULL || ft->carried == NULL)
 		goto nomem;
 	if (any_acl)
-		ft->method = table_method(ft);
+		ft->method = table_method(ft, prev);
 	if (strcmp(ft->method, "avx512x32") == 0)
 		ft->acl_pad = 32;
 	*out = ft;
@@ -537,10 +602,16 @@ tg_filter_table_free(struct tg_filter_table *ft)
 	if (ft == NULL)
 		return;
 	for (l = 0; ft->lists != NULL && l < ft->n_lists; l++) {
-		if (ft->lists[l].acl_frag != ft->lists[l].acl)
-			rte_acl_free(ft->lists[l].acl_frag);
-		rte_acl_free(ft->lists[l].acl);
-		rte_free(ft->lists[l].action);
+		struct tg_filter_list *fl = &ft->lists[l];
+
+		rte_free(fl->action);
+		/* shared with another snapshot's list: the last one frees */
+		if (fl->acl_ref != NULL && --*fl->acl_ref > 0)
+			continue;
+		if (fl->acl_frag != fl->acl)
+			rte_acl_free(fl->acl_frag);
+		rte_acl_free(fl->acl);
+		rte_free(fl->acl_ref);
 	}
 	rte_free(ft->lists);
 	rte_free(ft->hits);

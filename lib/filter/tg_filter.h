@@ -166,6 +166,13 @@ struct tg_filter_list {
 	/** Key bytes acl walks per packet: 13 (layout A) or 17 (layout B:
 	 *  an established rule). */
 	uint8_t key_bytes;
+	/** acl and acl_frag came from the previous snapshot's list with the
+	 *  same rules (tg_filter_build_from()): not built again. */
+	bool reused;
+	/** How many lists (of live snapshots) share acl and acl_frag; the
+	 *  last one freed frees them. Control thread only. NULL: no
+	 *  context. */
+	uint32_t *acl_ref;
 	/** The interface's name (a copy): what tg_filter_carry_hits()
 	 *  recognises a list by across snapshots. */
 	char iface_name[TG_NAME_MAX];
@@ -231,6 +238,21 @@ struct tg_filter_table {
 int tg_filter_build(const struct tg_config *cfg, const uint16_t *port_id,
 	uint16_t n_ports, uint16_t n_slots, int socket,
 	struct tg_filter_table **out, char *err, size_t errlen);
+
+/**
+ * tg_filter_build() for a reload: a list whose interface, direction and
+ * rules (all of them, in order; the mode may differ) are those of a list
+ * of @p prev, the running table, shares that list's rte_acl contexts
+ * instead of building them again (a 1,000-rule list: 0.6 s saved, a
+ * 100,000-rule one: minutes). The contexts are read-only once built, so
+ * both snapshots' workers may classify with them; they are freed with
+ * the last table that holds them. @p prev may be NULL. Control thread,
+ * with @p prev alive until the build returns.
+ */
+int tg_filter_build_from(const struct tg_config *cfg, const uint16_t *port_id,
+	uint16_t n_ports, uint16_t n_slots, int socket,
+	const struct tg_filter_table *prev, struct tg_filter_table **out,
+	char *err, size_t errlen);
 
 /** Free a table no reader can see any more (its rte_acl contexts too).
  *  NULL is a no-op. */

@@ -759,9 +759,9 @@ static const char filter_yaml[] =
 	"  - {address: 10.1.0.2, mac: '02:00:00:00:01:02', interface: wan0}\n"
 	"  - {address: 10.0.0.2, mac: '02:00:00:00:00:02', interface: lan0}\n";
 
-/* Hits of rule @p r (UINT32_MAX: no match) of IFACE's list @p dir. */
-static uint64_t
-filter_hits(struct fixture *fx, const char *iface, int dir, uint32_t r)
+/* IFACE's list @p dir in the running snapshot, and its index. */
+static const struct tg_filter_list *
+filter_list(struct fixture *fx, const char *iface, int dir, uint16_t *idx)
 {
 	const struct tg_tables *t = fx->ctl.slot.cur;
 	uint16_t i;
@@ -770,12 +770,24 @@ filter_hits(struct fixture *fx, const char *iface, int dir, uint32_t r)
 		const struct tg_filter_list *l = &t->filter->lists[i];
 
 		if (l->dir == dir &&
-			strcmp(t->cfg->ifaces[l->iface].name, iface) == 0)
-			return tg_filter_hits(
-				t->filter, i, r == UINT32_MAX ? l->n_rules : r);
+			strcmp(t->cfg->ifaces[l->iface].name, iface) == 0) {
+			*idx = i;
+			return l;
+		}
 	}
-	CU_FAIL("no such filter list");
-	return 0;
+	CU_FAIL_FATAL("no such filter list");
+	return NULL;
+}
+
+/* Hits of rule @p r (UINT32_MAX: no match) of IFACE's list @p dir. */
+static uint64_t
+filter_hits(struct fixture *fx, const char *iface, int dir, uint32_t r)
+{
+	uint16_t i = 0;
+	const struct tg_filter_list *l = filter_list(fx, iface, dir, &i);
+
+	return tg_filter_hits(
+		fx->ctl.slot.cur->filter, i, r == UINT32_MAX ? l->n_rules : r);
 }
 
 /*
@@ -847,12 +859,19 @@ test_pipeline_filters_on_each_path(void)
 	CU_ASSERT(filter_hits(&fx, "lan0", TG_CFG_FILTER_OUT, UINT32_MAX) == 0);
 
 	/* A reload keeps the hits of the rules it leaves alone: no-7
-	 * renamed starts from zero, the rest keep theirs. */
+	 * renamed starts from zero, the rest keep theirs. lan0's inbound
+	 * list did not change: its rte_acl context is the same one, not
+	 * built again, and still judges; wan0's outbound list is new. */
 	{
 		const char *at = strstr(filter_yaml, "no-7,");
 		struct tg_config *cfg2 = NULL;
 		struct tg_cfg_errors errs;
 		char y2[sizeof(filter_yaml) + 8], err[256];
+		uint16_t li;
+		const void *lan_acl =
+			filter_list(&fx, "lan0", TG_CFG_FILTER_IN, &li)->acl;
+		const void *wan_acl =
+			filter_list(&fx, "wan0", TG_CFG_FILTER_OUT, &li)->acl;
 		int len;
 
 		CU_ASSERT_FATAL(at != NULL);
@@ -868,6 +887,26 @@ test_pipeline_filters_on_each_path(void)
 		CU_ASSERT(filter_hits(&fx, "wan0", TG_CFG_FILTER_OUT, 1) == 1);
 		CU_ASSERT(filter_hits(&fx, "wan0", TG_CFG_FILTER_OUT,
 				  UINT32_MAX) == 8);
+		CU_ASSERT(
+			filter_list(&fx, "lan0", TG_CFG_FILTER_IN, &li)->acl ==
+			lan_acl);
+		CU_ASSERT(filter_list(&fx, "lan0", TG_CFG_FILTER_IN, &li)
+				  ->reused);
+		CU_ASSERT(
+			filter_list(&fx, "wan0", TG_CFG_FILTER_OUT, &li)->acl !=
+			wan_acl);
+		CU_ASSERT(!filter_list(&fx, "wan0", TG_CFG_FILTER_OUT, &li)
+				   ->reused);
+		/* the shared context still judges: to .5 denied, to .6 not */
+		rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x10000005, 64));
+		rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x10000006, 64));
+		run_host(&fx, 4);
+		CU_ASSERT(filter_hits(&fx, "lan0", TG_CFG_FILTER_IN, 0) == 2);
+		m = tx_get(1, 0);
+		CU_ASSERT_FATAL(m != NULL);
+		CU_ASSERT(rte_pktmbuf_mtod(m, uint8_t *)[33] == 6);
+		rte_pktmbuf_free(m);
+		CU_ASSERT(tx_get(1, 0) == NULL);
 	}
 	fx_teardown(&fx);
 }
