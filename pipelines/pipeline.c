@@ -278,6 +278,7 @@ tg_pipeline_create(
 		/* No real mask has these bits: the first poll computes the
 		 * skip table from its snapshot. */
 		w->active_stages = UINT32_MAX;
+		w->tables_gen = UINT64_MAX;
 		for (p = 0; p < conf->n_ports; p++)
 			w->txq[conf->ports[p].port_id] =
 				i < conf->ports[p].n_txq ? i : TG_TXQ_HANDOFF;

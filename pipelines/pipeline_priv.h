@@ -40,6 +40,7 @@ struct tg_worker {
 	uint32_t stage_pending; /* to_stage[] buffers holding packets */
 	uint32_t stage_fed;	/* rings this worker enqueued to, this round */
 	uint32_t active_stages; /* of this iteration's snapshot */
+	uint64_t tables_gen;	/* generation skip_to was computed for */
 	/* For active_stages: the step each step continues at (itself when
 	 * its stage is active, else the next active or final step). */
 	uint8_t skip_to[TG_PATH__COUNT][TG_PATH_MAX_STEPS];

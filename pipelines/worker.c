@@ -584,14 +584,24 @@ w_run_stage(
 	return n;
 }
 
-/* A snapshot with another set of active stages: recompute where each
- * step of each path continues. Paths end in TX or HOST, never skipped. */
+/* A step with work in this snapshot: its stage is active, and has work
+ * in the step's mode. */
+static inline bool
+w_step_active(const struct tg_tables *t, const struct tg_path_step *st)
+{
+	return (t->active_stages & (1u << st->stage)) &&
+	       (t->stage_modes[st->stage] & (1u << st->mode));
+}
+
+/* Another snapshot: recompute where each step of each path continues.
+ * Paths end in TX or HOST, never skipped. */
 static void
-w_set_active(struct tg_worker *w, uint32_t active)
+w_set_active(struct tg_worker *w, const struct tg_tables *t)
 {
 	uint8_t p, s, k;
 
-	w->active_stages = active;
+	w->active_stages = t->active_stages;
+	w->tables_gen = t->generation;
 	for (p = 0; p < TG_PATH__COUNT; p++) {
 		const struct tg_path_def *d = &tg_paths[p];
 
@@ -599,7 +609,7 @@ w_set_active(struct tg_worker *w, uint32_t active)
 			k = s;
 			while (k < d->n_steps &&
 				d->steps[k].stage < TG_STAGE__COUNT &&
-				!(active & (1u << d->steps[k].stage)))
+				!w_step_active(t, &d->steps[k]))
 				k++;
 			w->skip_to[p][s] = s < d->n_steps ? k : s;
 		}
@@ -689,8 +699,8 @@ tg_pipeline_poll_once(struct tg_pipeline *pl, uint16_t idx)
 	uint32_t handled = 0, poll;
 	uint16_t i, n, r;
 
-	if (unlikely(w->active_stages != t->active_stages))
-		w_set_active(w, t->active_stages);
+	if (unlikely(w->tables_gen != t->generation))
+		w_set_active(w, t);
 	w_tick(w, t, now);
 	if (likely(w_rx_room(w))) {
 		for (i = 0; i < w->n_rxq; i++) {

@@ -19,6 +19,7 @@ tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
 	struct tg_tables **out, char *err, size_t errlen)
 {
 	struct tg_tables *t;
+	uint16_t i;
 	int rc;
 
 	*out = NULL;
@@ -54,8 +55,17 @@ tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
 		t->active_stages |= 1u << TG_STAGE_LOCALFILTER;
 	if (t->filter->enabled)
 		t->active_stages |= 1u << TG_STAGE_FILTER;
-	if (!cfg->pipeline.bypass_idle_stages)
+	memset(t->stage_modes, 0xff, sizeof(t->stage_modes));
+	t->stage_modes[TG_STAGE_FILTER] = 0;
+	for (i = 0; i < t->filter->n_lists; i++)
+		t->stage_modes[TG_STAGE_FILTER] |=
+			1u << (t->filter->lists[i].dir == TG_CFG_FILTER_IN
+					? TG_MODE_IN
+					: TG_MODE_OUT);
+	if (!cfg->pipeline.bypass_idle_stages) {
 		t->active_stages = (1u << TG_STAGE__COUNT) - 1;
+		memset(t->stage_modes, 0xff, sizeof(t->stage_modes));
+	}
 	*out = t;
 	return 0;
 }

@@ -23,6 +23,10 @@ struct tg_tables {
 	 *  counts them as bypassed, as VPP leaves disabled features off an
 	 *  arc. */
 	uint32_t active_stages;
+	/** Per stage, the modes (bit 1 << enum tg_mode) with work: a step
+	 *  of an active stage whose mode has none is passed by too (filter
+	 *  with inbound lists only: its out steps). */
+	uint8_t stage_modes[TG_STAGE__COUNT];
 	struct tg_forward_table *forward;
 	struct tg_localfilter_table *localfilter;
 	struct tg_filter_table *filter;

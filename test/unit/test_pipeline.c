@@ -355,6 +355,8 @@ test_pipeline_active_stages_get_every_packet(void)
 	 * by the stages that only pass. */
 	fx_setup(&fx, 1);
 	fx.ctl.slot.cur->active_stages = (1u << TG_STAGE__COUNT) - 1;
+	memset(fx.ctl.slot.cur->stage_modes, 0xff,
+		sizeof(fx.ctl.slot.cur->stage_modes));
 	for (i = 0; i < 40; i++)
 		rte_ring_enqueue(
 			rxr[0], mk_udp(0, 0x0a000002, 0x10000000 + i, 64));
@@ -911,6 +913,53 @@ test_pipeline_filters_on_each_path(void)
 	fx_teardown(&fx);
 }
 
+/* Only inbound lists: filter's out steps have nothing to do and are
+ * passed by like an idle stage (no ring hop), its in steps are not. */
+static void
+test_pipeline_filter_inbound_only(void)
+{
+	static const char y[] =
+		"ports:\n"
+		"  - {name: p0, device: net_null0}\n"
+		"  - {name: p1, device: net_null1}\n"
+		"interfaces:\n"
+		"  - name: lan0\n"
+		"    port: p0\n"
+		"    address: 10.0.0.1/24\n"
+		"    filters:\n"
+		"      inbound:\n"
+		"        mode: deny-listed\n"
+		"        rules: [{name: no-5, dst: 16.0.0.5}]\n"
+		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n"
+		"routes:\n"
+		"  - {prefix: 16.0.0.0/8, via: 10.1.0.2, interface: wan0}\n"
+		"neighbors:\n"
+		"  - {address: 10.1.0.2, mac: '02:00:00:00:01:02', "
+		"interface: wan0}\n";
+	struct fixture fx;
+	struct tg_lcore_stats s;
+	struct rte_mbuf *m;
+	int i, n = 0;
+
+	fx_yaml = y;
+	fx_setup(&fx, 1);
+	for (i = 1; i <= 10; i++)
+		rte_ring_enqueue(
+			rxr[0], mk_udp(0, 0x0a000002, 0x10000000 + i, 64));
+	run(&fx, 1, 8);
+	while ((m = tx_get(1, 0)) != NULL) {
+		CU_ASSERT(rte_pktmbuf_mtod(m, uint8_t *)[33] != 5);
+		rte_pktmbuf_free(m);
+		n++;
+	}
+	CU_ASSERT(n == 9);
+	tg_pipeline_stats_sum(fx.pl, &s);
+	CU_ASSERT(s.stage[TG_STAGE_FILTER].in == 10);
+	CU_ASSERT(s.stage[TG_STAGE_FILTER].bypassed == 9);
+	CU_ASSERT(s.drops[drop_idx("filter.in.denied")] == 1);
+	fx_teardown(&fx);
+}
+
 static void
 test_pipeline_host_port_bare_ip(void)
 {
@@ -1099,7 +1148,9 @@ main(void)
 		"test_pipeline_host_udp_replies",
 		test_pipeline_host_udp_replies,
 		"test_pipeline_filters_on_each_path",
-		test_pipeline_filters_on_each_path, NULL);
+		test_pipeline_filters_on_each_path,
+		"test_pipeline_filter_inbound_only",
+		test_pipeline_filter_inbound_only, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
