@@ -38,17 +38,7 @@ ROOT=$PWD
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$ROOT/test/e2e/lib.sh"
 
-TOLLGATE=${TOLLGATE:-$ROOT/build/app/tollgate/tollgate}
-TOLLGATECTL=${TOLLGATECTL:-$ROOT/build/app/tollgatectl/tollgatectl}
-PY=/usr/bin/python3
-id=$$
-NS_L=tgf-lan-$id
-NS_W=tgf-wan-$id
-NS_H=tgf-host-$id
-IF_L=tgfL$id # at most 15 characters
-IF_W=tgfW$id
-IF_H=tgfH$id
-PREFIX=tg-e2e-filter-$id
+e2e_names f filter
 LAN_GW=192.168.78.1 LAN_HOST=192.168.78.2
 WAN_GW=192.168.79.1 WAN_HOST=192.168.79.2
 

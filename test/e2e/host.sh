@@ -45,17 +45,7 @@ ROOT=$PWD
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$ROOT/test/e2e/lib.sh"
 
-TOLLGATE=${TOLLGATE:-$ROOT/build/app/tollgate/tollgate}
-TOLLGATECTL=${TOLLGATECTL:-$ROOT/build/app/tollgatectl/tollgatectl}
-PY=/usr/bin/python3
-id=$$
-NS_L=tgh-lan-$id
-NS_W=tgh-wan-$id
-NS_H=tgh-host-$id
-IF_L=tghL$id # at most 15 characters
-IF_W=tghW$id
-IF_H=tghH$id
-PREFIX=tg-e2e-host-$id
+e2e_names h host
 LAN_GW=192.168.76.1 LAN_HOST=192.168.76.2
 WAN_GW=192.168.77.1 WAN_HOST=192.168.77.2
 FAR=198.51.100.1  # behind the wan host, through the static route

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Harness shared by test/e2e/run.sh, tun.sh, reload.sh, host.sh and
-# filter.sh. Source it after scripts/netns.sh. The sourcing script sets
-# ROOT, PY, TOLLGATE, PREFIX, TMP, passed=0, failed=0 and TG_PID= (and, for
+# filter.sh. Source it after scripts/netns.sh, with ROOT set; it sets
+# TOLLGATE, TOLLGATECTL, PY and id. The sourcing script sets PREFIX
+# (e2e_names), TMP, passed=0, failed=0 and TG_PID= (and, for
 # the counter check and e2e_start_hosts, NS_L, NS_W, IF_L, IF_W with the
 # ports named lan and wan; LAN_HOST, LAN_GW, WAN_HOST, WAN_GW for
 # e2e_start_hosts).
@@ -79,6 +80,22 @@ stop_tollgate() { # → exit status of tollgate
 
 # Web servers started in namespaces: add each one's pid to HTTP_PIDS;
 # e2e_stop_http (and e2e_cleanup) stops them.
+# The binaries and interpreter every script runs (TOLLGATE= and
+# TOLLGATECTL= in the environment override them), and the run's id.
+TOLLGATE=${TOLLGATE:-$ROOT/build/app/tollgate/tollgate}
+TOLLGATECTL=${TOLLGATECTL:-$ROOT/build/app/tollgatectl/tollgatectl}
+PY=/usr/bin/python3
+id=$$
+
+# e2e_names T NAME: the lan, wan and host namespaces and interfaces of
+# this run (tgT-lan-ID; tgTL<id>, within the 15 characters of an
+# interface name) and its EAL file prefix (tg-e2e-NAME-ID).
+e2e_names() {
+	NS_L=tg$1-lan-$id NS_W=tg$1-wan-$id NS_H=tg$1-host-$id
+	IF_L=tg$1L$id IF_W=tg$1W$id IF_H=tg$1H$id
+	PREFIX=tg-e2e-$2-$id
+}
+
 HTTP_PIDS=()
 e2e_start_http() { # ns, port, directory, log
 	# ip netns exec execs the server: $! is its pid.

@@ -34,11 +34,8 @@ ROOT=$PWD
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$ROOT/test/e2e/lib.sh"
 
-TOLLGATE=${TOLLGATE:-$ROOT/build/app/tollgate/tollgate}
-PY=/usr/bin/python3
 RELOADS=${RELOADS:-100}
 RATE=${RATE:-3000}
-id=$$
 NS_L=tgr-lan-$id
 NS_S=tgr-sw-$id # the switch: wan tap + bridge
 NS_2=tgr-w2-$id

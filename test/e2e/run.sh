@@ -21,9 +21,6 @@ ROOT=$PWD
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$ROOT/test/e2e/lib.sh"
 
-TOLLGATE=${TOLLGATE:-$ROOT/build/app/tollgate/tollgate}
-PY=/usr/bin/python3
-id=$$
 NS_L=tge-lan-$id
 NS_W=tge-wan-$id
 IF_L=tgeL$id # at most 15 characters

@@ -29,9 +29,6 @@ ROOT=$PWD
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$ROOT/test/e2e/lib.sh"
 
-TOLLGATE=${TOLLGATE:-$ROOT/build/app/tollgate/tollgate}
-PY=/usr/bin/python3
-id=$$
 NS_L=tgt-lan-$id
 NS_W=tgt-wan-$id
 IF_L=tgtL$id # at most 15 characters

@@ -32,19 +32,24 @@ static uint16_t host_port;
 static struct tg_pipeline_host fx_host; /* used by fx_setup_opts */
 #define HOST_TXR_SIZE 16
 
-static const char yaml[] =
-	"ports:\n"
-	"  - {name: p0, device: net_null0}\n"
+/* The pieces every test config shares: two null ports, and routes and
+ * static neighbors behind lan0 and wan0. */
+#define FX_PORTS                                                               \
+	"ports:\n"                                                             \
+	"  - {name: p0, device: net_null0}\n"                                  \
 	"  - {name: p1, device: net_null1}\n"
-	"interfaces:\n"
-	"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
-	"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n"
-	"routes:\n"
-	"  - {prefix: 16.0.0.0/8, via: 10.1.0.2, interface: wan0}\n"
-	"neighbors:\n"
-	"  - {address: 10.1.0.2, mac: '02:00:00:00:01:02', interface: wan0}\n"
+#define FX_ROUTES                                                              \
+	"routes:\n"                                                            \
+	"  - {prefix: 16.0.0.0/8, via: 10.1.0.2, interface: wan0}\n"           \
+	"neighbors:\n"                                                         \
+	"  - {address: 10.1.0.2, mac: '02:00:00:00:01:02', interface: wan0}\n" \
 	"  - {address: 10.0.0.2, mac: '02:00:00:00:00:02', interface: lan0}\n"
-	"icmp: {rate: 1000, burst: 100}\n";
+
+static const char yaml[] =
+	FX_PORTS "interfaces:\n"
+		 "  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
+		 "  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
+		 "icmp: {rate: 1000, burst: 100}\n";
 
 /* Replaces yaml[] when set (a test with its own interfaces). */
 static const char *fx_yaml;
@@ -730,10 +735,7 @@ test_pipeline_host_port(void)
 /* The filter lists of the paths test: each rule and each list is there
  * to be hit by exactly the packets the test names, or to prove that a
  * list is not consulted at a step where it does not belong. */
-static const char filter_yaml[] =
-	"ports:\n"
-	"  - {name: p0, device: net_null0}\n"
-	"  - {name: p1, device: net_null1}\n"
+static const char filter_yaml[] = FX_PORTS
 	"interfaces:\n"
 	"  - name: lan0\n"
 	"    port: p0\n"
@@ -754,12 +756,8 @@ static const char filter_yaml[] =
 	"        mode: deny-listed\n"
 	"        rules:\n"
 	"          - {name: no-7, protocol: udp, dst: 16.0.0.7/32}\n"
-	"          - {name: host-no-8, src: 10.1.0.1, dst: 16.0.0.8}\n"
-	"routes:\n"
-	"  - {prefix: 16.0.0.0/8, via: 10.1.0.2, interface: wan0}\n"
-	"neighbors:\n"
-	"  - {address: 10.1.0.2, mac: '02:00:00:00:01:02', interface: wan0}\n"
-	"  - {address: 10.0.0.2, mac: '02:00:00:00:00:02', interface: lan0}\n";
+	"          - {name: host-no-8, src: 10.1.0.1, dst: "
+	"16.0.0.8}\n" FX_ROUTES;
 
 /* IFACE's list @p dir in the running snapshot, and its index. */
 static const struct tg_filter_list *
@@ -918,10 +916,7 @@ test_pipeline_filters_on_each_path(void)
 static void
 test_pipeline_filter_inbound_only(void)
 {
-	static const char y[] =
-		"ports:\n"
-		"  - {name: p0, device: net_null0}\n"
-		"  - {name: p1, device: net_null1}\n"
+	static const char y[] = FX_PORTS
 		"interfaces:\n"
 		"  - name: lan0\n"
 		"    port: p0\n"
@@ -930,12 +925,7 @@ test_pipeline_filter_inbound_only(void)
 		"      inbound:\n"
 		"        mode: deny-listed\n"
 		"        rules: [{name: no-5, dst: 16.0.0.5}]\n"
-		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n"
-		"routes:\n"
-		"  - {prefix: 16.0.0.0/8, via: 10.1.0.2, interface: wan0}\n"
-		"neighbors:\n"
-		"  - {address: 10.1.0.2, mac: '02:00:00:00:01:02', "
-		"interface: wan0}\n";
+		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES;
 	struct fixture fx;
 	struct tg_lcore_stats s;
 	struct rte_mbuf *m;
