@@ -336,6 +336,19 @@ tg_pipeline_create(
 	}
 	filter_ctx_init(pl->stage_ctx[TG_STAGE_FILTER],
 		pl->stage_worker[TG_STAGE_FILTER]);
+	if (cfg->pipeline.filter_cache > 0) {
+		struct tg_filter_ctx *fc = pl->stage_ctx[TG_STAGE_FILTER];
+
+		fc->cache = tg_filter_cache_create(
+			cfg->pipeline.filter_cache, conf->socket);
+		if (fc->cache == NULL) {
+			snprintf(err, errlen,
+				"filter stage: no memory for a decision cache "
+				"of %u entries (pipeline.filter_cache)",
+				cfg->pipeline.filter_cache);
+			goto fail;
+		}
+	}
 	/* Only a host sends requests whose replies need letting in. */
 	if (conf->host.enabled) {
 		pl->stage_ctx[TG_STAGE_LOCALFILTER] =
@@ -455,6 +468,10 @@ tg_pipeline_free(struct tg_pipeline *pl)
 	tg_pipeline_stop(pl);
 	tg_forward_ctx_free(pl->stage_ctx[TG_STAGE_FORWARD]);
 	tg_localfilter_ctx_free(pl->stage_ctx[TG_STAGE_LOCALFILTER]);
+	if (pl->stage_ctx[TG_STAGE_FILTER] != NULL)
+		tg_filter_cache_free(
+			((struct tg_filter_ctx *)pl->stage_ctx[TG_STAGE_FILTER])
+				->cache);
 	rte_free(pl->stage_ctx[TG_STAGE_FILTER]);
 	for (i = 0; i < TG_STAGE__COUNT; i++)
 		rte_ring_free(pl->stage_ring[i]);
@@ -575,4 +592,13 @@ tg_pipeline_host_info(
 	if (lf != NULL)
 		info->udp_replies =
 			__atomic_load_n(&lf->udp_replies, __ATOMIC_RELAXED);
+}
+
+const struct tg_filter_cache *
+tg_pipeline_filter_cache(const struct tg_pipeline *pl)
+{
+	const struct tg_filter_ctx *fc =
+		pl != NULL ? pl->stage_ctx[TG_STAGE_FILTER] : NULL;
+
+	return fc != NULL ? fc->cache : NULL;
 }

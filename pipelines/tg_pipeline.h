@@ -206,6 +206,14 @@ int tg_pipeline_worker_main(void *arg);
 void tg_pipeline_stats_sum(
 	const struct tg_pipeline *pl, struct tg_lcore_stats *sum);
 
+struct tg_filter_cache;
+
+/** The filter stage's decision cache (tg_filter.h), NULL without one
+ *  (pipeline.filter_cache: 0). Its counters are read without a lock:
+ *  each is a whole 64-bit word written by one lcore. */
+const struct tg_filter_cache *tg_pipeline_filter_cache(
+	const struct tg_pipeline *pl);
+
 /** Packets sitting in stage rings, TX hand-off rings and the host port's
  *  queue right now. */
 uint64_t tg_pipeline_in_rings(const struct tg_pipeline *pl);

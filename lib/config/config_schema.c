@@ -727,6 +727,8 @@ static const struct tg_cfg_field pipeline_fields[] = {
 	F_UINT("ring_size", struct tg_cfg_pipeline, ring_size, 64, 65536, POW2),
 	F_BOOL("bypass_idle_stages", struct tg_cfg_pipeline,
 		bypass_idle_stages),
+	F_UINT("filter_cache", struct tg_cfg_pipeline, filter_cache, 0,
+		16777216, 0),
 	F_FN("placement", fn_placement, 0),
 };
 
@@ -845,6 +847,7 @@ tg_cfg_schema_defaults(struct tg_config *cfg)
 	cfg->pipeline.burst = 32;
 	cfg->pipeline.ring_size = 1024;
 	cfg->pipeline.bypass_idle_stages = true;
+	cfg->pipeline.filter_cache = 49152;
 	cfg->arp.reachable_s = 300;
 	cfg->arp.retry_ms = 1000;
 	cfg->arp.max_retries = 3;

@@ -207,6 +207,10 @@ struct tg_cfg_pipeline {
 	 *  hop); false makes every packet visit every stage of its path,
 	 *  to measure a ring hop or exercise a placement. Reload. */
 	bool bypass_idle_stages;
+	/** Decisions the filter stage's lcore remembers (tg_filter.h,
+	 *  "Decision cache"), rounded up to whole buckets; 0: none, every
+	 *  packet walks rte_acl. Default 49152 (1 MiB). Start-up only. */
+	uint32_t filter_cache;
 	uint16_t n_placement; /**< 0 = default placement over the workers */
 	struct tg_cfg_placement placement[TG_MAX_LCORES];
 };

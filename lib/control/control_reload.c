@@ -76,6 +76,9 @@ tg_control_check_restart_only(const struct tg_config *run,
 	if (run->pipeline.burst != nc->pipeline.burst ||
 		run->pipeline.ring_size != nc->pipeline.ring_size)
 		err_add(errs, NULL, "pipeline", "burst and ring sizes" RESTART);
+	if (run->pipeline.filter_cache != nc->pipeline.filter_cache)
+		err_add(errs, NULL, "pipeline.filter_cache",
+			"the filter decision cache size" RESTART);
 	if (run->pipeline.n_placement != nc->pipeline.n_placement) {
 		err_add(errs, NULL, "pipeline.placement",
 			"lcore placement" RESTART);

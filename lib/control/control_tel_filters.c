@@ -11,6 +11,7 @@
 
 #include "control_tel.h"
 #include "tg_filter.h"
+#include "tg_pipeline.h"
 
 static const char *const dir_names[TG_CFG_FILTER__DIRS] = {"in", "out"};
 
@@ -112,8 +113,17 @@ summary(struct rte_tel_data *d, const struct tg_tables *t)
 	char key[16];
 	uint16_t i;
 
+	const struct tg_filter_cache *fc =
+		tg_pipeline_filter_cache(tg_tel_ctl->pl);
+
 	rte_tel_data_add_dict_string(d, "method", ft->method);
 	rte_tel_data_add_dict_u64(d, "generation", t->generation);
+	/* The decision cache: since start, of every list (0: none). */
+	rte_tel_data_add_dict_u64(
+		d, "cache_entries", tg_filter_cache_entries(fc));
+	rte_tel_data_add_dict_u64(d, "cache_hits", fc != NULL ? fc->hits : 0);
+	rte_tel_data_add_dict_u64(
+		d, "cache_misses", fc != NULL ? fc->misses : 0);
 	if (arr == NULL)
 		return;
 	rte_tel_data_start_dict(arr);

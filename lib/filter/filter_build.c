@@ -107,6 +107,8 @@ key_bytes(uint32_t n_fields)
  * replaced snapshot's contexts live on during a reload: every build
  * names its contexts anew. */
 static uint32_t filter_build_seq;
+/* tg_filter_table.build_id: 64 bits, so never seen twice. */
+static uint64_t filter_table_seq;
 
 static const char *const dir_names[TG_CFG_FILTER__DIRS] = {
 	[TG_CFG_FILTER_IN] = "inbound",
@@ -409,6 +411,9 @@ list_build(struct tg_filter_list *l, const struct tg_cfg_filter_list *fl,
 	l->action[l->n_rules] = TG_FILTER_NO_MATCH;
 	nf = match & TG_CFG_FR_ESTABLISHED ? FLD__COUNT : FLD_A__COUNT;
 	l->key_bytes = (uint8_t)key_bytes(nf);
+	l->cache_flags =
+		TG_FILTER_KEY_NONFIRST |
+		(nf == FLD__COUNT ? RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG : 0);
 	if (l->n_rules == 0)
 		return 0; /* rte_acl cannot build an empty context */
 	same = list_same_rules(prev, l, fl);
@@ -515,6 +520,8 @@ tg_filter_build_from(const struct tg_config *cfg, const uint16_t *port_id,
 	memset(ft->list_of, 0xff, sizeof(ft->list_of)); /* TG_FILTER_NO_LIST */
 	ft->n_slots = n_slots;
 	ft->method = "none";
+	ft->build_id =
+		__atomic_add_fetch(&filter_table_seq, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < cfg->n_ifaces; i++)
 		for (d = 0; d < TG_CFG_FILTER__DIRS; d++)
 			ft->n_lists += cfg->ifaces[i].filters[d].set;

@@ -6,6 +6,9 @@
  */
 #include <string.h>
 
+#include <rte_errno.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
 #include <rte_prefetch.h>
 #include <rte_tcp.h>
 
@@ -134,22 +137,20 @@ filter_prefetch(struct rte_mbuf **pkts, uint16_t i, uint16_t n)
 			pkts[i + FILTER_PREFETCH], const void *));
 }
 
-/*
- * Judge @p nk packets (chunk positions @p sel[], keys @p data[]) of group
- * @p g (list g >> 1; its acl, or with g & 1 its acl_frag) in one
- * rte_acl_classify() call. @p hits: the slot's counters, NULL not to
- * count; @p list and @p rule may be NULL.
- */
+/* An answer not known yet (rte_acl's are below 1 << 20). */
+#define FILTER_RES_NONE UINT32_MAX
+#define FILTER_RES_MASK ((1u << TG_FILTER_CACHE_RES_BITS) - 1)
+
+/* rte_acl's answers for @p nk keys @p data of group @p g (list g >> 1;
+ * its acl, or with g & 1 its acl_frag) in one rte_acl_classify() call:
+ * rule + 1, 0 for none. @p data has room for FILTER_CHUNK pointers. */
 static __rte_always_inline void
-filter_judge(const struct tg_filter_table *ft, uint16_t g, const uint8_t **data,
-	const uint8_t *sel, uint16_t nk, uint16_t *verdict, uint16_t *list,
-	uint32_t *rule, uint64_t *hits)
+filter_acl_call(const struct tg_filter_table *ft, uint16_t g,
+	const uint8_t **data, uint16_t nk, uint32_t *res)
 {
-	const uint16_t l = g >> 1;
-	const struct tg_filter_list *fl = &ft->lists[l];
+	const struct tg_filter_list *fl = &ft->lists[g >> 1];
 	const struct rte_acl_ctx *ctx = g & 1 ? fl->acl_frag : fl->acl;
-	uint32_t res[FILTER_CHUNK];
-	uint16_t j, nc = nk;
+	uint16_t nc = nk;
 
 	/* rte_acl's avx512x32 walks 32 keys at once only when given at
 	 * least 32, and falls back to 16 at a time for fewer: from 22
@@ -162,43 +163,166 @@ filter_judge(const struct tg_filter_table *ft, uint16_t g, const uint8_t **data,
 		rte_acl_classify(ctx, data, res, nc, 1);
 	else
 		memset(res, 0, sizeof(res[0]) * nk);
-	/* Branch-free: whether a rule matched is the traffic's to say.
-	 * userdata is rule + 1, 0 no match: r - 1 is the rule or
-	 * UINT32_MAX, clamped to n_rules, whose action entry is
-	 * TG_FILTER_NO_MATCH. */
-	for (j = 0; j < nk; j++) {
-		uint32_t ri = RTE_MIN(res[j] - 1, fl->n_rules);
+}
 
-		verdict[sel[j]] = fl->verdict_of[fl->action[ri]];
-		if (list != NULL)
-			list[sel[j]] = l;
-		if (rule != NULL)
-			rule[sel[j]] = res[j] - 1; /* UINT32_MAX: none */
-		if (hits != NULL)
-			hits[fl->hits_off + ri]++;
+/* rte_acl's answers in @p res[] for the @p nm keys @p todo[] (indexes
+ * into @p keys and @p gidx): one call per group (list and context), the
+ * first pending group's keys each time; a burst is usually one group. */
+static __rte_always_inline void
+filter_acl(const struct tg_filter_table *ft, const struct tg_filter_key *keys,
+	const uint16_t *gidx, uint8_t *todo, uint16_t nm, uint32_t *res)
+{
+	const uint8_t *data[FILTER_CHUNK];
+	uint32_t out[FILTER_CHUNK];
+	uint8_t at[FILTER_CHUNK];
+	uint16_t g, k, nk, nr;
+
+	while (nm > 0) {
+		g = gidx[todo[0]];
+		nk = nr = 0;
+		for (k = 0; k < nm; k++) {
+			uint8_t j = todo[k];
+
+			if (gidx[j] == g) {
+				data[nk] = (const uint8_t *)&keys[j];
+				at[nk++] = j;
+			} else {
+				todo[nr++] = j;
+			}
+		}
+		filter_acl_call(ft, g, data, nk, out);
+		for (k = 0; k < nk; k++)
+			res[at[k]] = out[k];
+		nm = nr;
 	}
 }
 
-/* One worker for classify and burst: @p hits NULL (classify) or the
- * slot's counters (burst); @p list and @p rule may be NULL. */
+/* The cache's key of a packet of list @p l: its filter key with the list
+ * in place of the padding, and only the flags the list reads. Built from
+ * the key's 4-byte groups as they were stored (an 8-byte load of two
+ * 4-byte stores would wait for both to reach the cache). */
 static __rte_always_inline void
-filter_run(const struct tg_filter_table *ft, struct rte_mbuf **pkts, uint16_t n,
-	const uint8_t *dir, const struct tg_filter_steps *steps,
-	uint16_t *verdict, uint16_t *list, uint32_t *rule, uint64_t *hits)
+filter_cache_key(const struct tg_filter_table *ft, uint16_t l,
+	const struct tg_filter_key *key, uint64_t *ck)
 {
-	/* the packets that wait for a context, in chunk order: their keys,
-	 * key pointers, chunk positions and groups (list << 1 | nonfirst:
-	 * which list, and which of its contexts) */
+	const uint32_t *w = (const uint32_t *)key;
+	uint32_t w0 = (uint32_t)key->proto |
+		      (uint32_t)(key->flags & ft->lists[l].cache_flags) << 8 |
+		      (uint32_t)l << 16;
+
+	ck[0] = (uint64_t)w0 | (uint64_t)w[1] << 32;
+	ck[1] = (uint64_t)w[2] | (uint64_t)w[3] << 32;
+}
+
+static __rte_always_inline uint32_t
+filter_cache_hash(const uint64_t *ck)
+{
+	return rte_hash_crc_8byte(ck[1], rte_hash_crc_8byte(ck[0], 0));
+}
+
+static __rte_always_inline bool
+filter_cache_same(const struct tg_filter_cache_entry *e, const uint64_t *ck)
+{
+	uint64_t x, y;
+
+	memcpy(&x, e->k, 8);
+	memcpy(&y, e->k + 2, 8);
+	return ((ck[0] ^ x) | (ck[1] ^ y)) == 0;
+}
+
+/* The live entry of @p ck in bucket @p b: its tag, or 0. (A branch-free
+ * look at every way measured slower: most flows sit alone in their
+ * bucket, in its first way.) */
+static __rte_always_inline uint32_t
+filter_cache_find(const struct tg_filter_cache_bucket *b, const uint64_t *ck,
+	uint32_t epoch)
+{
+	uint32_t w;
+
+	for (w = 0; w < TG_FILTER_CACHE_WAYS; w++) {
+		const struct tg_filter_cache_entry *e = &b->e[w];
+		uint32_t t = e->tag;
+
+		if (filter_cache_same(e, ck) &&
+			t >> TG_FILTER_CACHE_RES_BITS == epoch)
+			return t;
+	}
+	return 0;
+}
+
+/* Remember @p tag for @p ck (hash @p h) in bucket @p b: in its own entry
+ * if a packet before it in the burst put it there, else a stale one,
+ * else one the hash picks. */
+static __rte_always_inline void
+filter_cache_put(struct tg_filter_cache_bucket *b, const uint64_t *ck,
+	uint32_t h, uint32_t tag)
+{
+	uint32_t epoch = tag >> TG_FILTER_CACHE_RES_BITS, w;
+
+	for (w = 0; w < TG_FILTER_CACHE_WAYS; w++) {
+		const struct tg_filter_cache_entry *e = &b->e[w];
+
+		if (e->tag >> TG_FILTER_CACHE_RES_BITS != epoch ||
+			filter_cache_same(e, ck))
+			break;
+	}
+	if (w == TG_FILTER_CACHE_WAYS)
+		w = (uint32_t)(((uint64_t)(h >> 16) * TG_FILTER_CACHE_WAYS) >>
+			       16);
+	memcpy(b->e[w].k, ck, sizeof(b->e[w].k));
+	b->e[w].tag = tag;
+}
+
+/* Another table: a new epoch makes every entry stale; the last epoch
+ * before the counter wraps clears them instead (an entry could otherwise
+ * come alive again). */
+static void
+filter_cache_renew(struct tg_filter_cache *c, uint64_t build_id)
+{
+	c->build_id = build_id;
+	if (++c->epoch < TG_FILTER_CACHE_EPOCHS)
+		return;
+	memset(c->b, 0, sizeof(c->b[0]) * ((size_t)c->mask + 1));
+	c->epoch = 1;
+	c->clears++;
+}
+
+/* One worker for classify and burst: @p hits NULL (classify) or the
+ * slot's counters (burst); @p cache NULL (classify, or none); @p list and
+ * @p rule may be NULL. */
+static __rte_always_inline void
+filter_run(const struct tg_filter_table *ft, struct tg_filter_cache *cache,
+	struct rte_mbuf **pkts, uint16_t n, const uint8_t *dir,
+	const struct tg_filter_steps *steps, uint16_t *verdict, uint16_t *list,
+	uint32_t *rule, uint64_t *hits)
+{
+	/* the packets that wait for an answer, in chunk order: their keys,
+	 * chunk positions, groups (list << 1 | nonfirst: which list, and
+	 * which of its contexts) and answers; with a cache, their cache
+	 * keys, hashes and buckets */
 	struct tg_filter_key keys[FILTER_CHUNK];
-	const uint8_t *data[FILTER_CHUNK], *gdata[FILTER_CHUNK];
-	uint8_t sel[FILTER_CHUNK], gsel[FILTER_CHUNK];
+	uint8_t sel[FILTER_CHUNK], todo[FILTER_CHUNK];
 	uint16_t gidx[FILTER_CHUNK];
-	uint16_t base, i, c, np, nk, nr, l, g;
-	bool mixed;
+	uint32_t res[FILTER_CHUNK];
+	uint64_t ck[FILTER_CHUNK][2];
+	uint32_t hv[FILTER_CHUNK];
+	struct tg_filter_cache_bucket *bk[FILTER_CHUNK];
+	uint32_t epoch = 0, tag;
+	uint64_t *hp = NULL, run = 0;
+	uint16_t base, i, j, c, np, nm, l, g;
 
 	/* a group fits in 16 bits */
 	RTE_BUILD_BUG_ON(TG_CFG_FILTER__DIRS * TG_MAX_PORTS >= UINT16_MAX / 2);
+	/* every answer fits beside the epoch in a cache tag */
+	RTE_BUILD_BUG_ON(TG_CFG_FILTER_MAX_RULES >= FILTER_RES_MASK);
+	RTE_BUILD_BUG_ON(
+		sizeof(struct tg_filter_cache_bucket) != RTE_CACHE_LINE_SIZE);
 
+	if (cache != NULL) {
+		if (unlikely(cache->build_id != ft->build_id))
+			filter_cache_renew(cache, ft->build_id);
+		epoch = cache->epoch;
+	}
 	/* the first packets' metadata: the loop prefetches further ahead */
 	for (i = 0; i < 2 * FILTER_PREFETCH && i < n; i++)
 		rte_prefetch0(tg_meta(pkts[i]));
@@ -209,7 +333,6 @@ filter_run(const struct tg_filter_table *ft, struct rte_mbuf **pkts, uint16_t n,
 
 		c = (uint16_t)RTE_MIN(n - base, FILTER_CHUNK);
 		np = 0;
-		mixed = false;
 		for (i = 0; i < c; i++) {
 			struct rte_mbuf *m = pkts[base + i];
 			uint16_t v;
@@ -227,11 +350,8 @@ filter_run(const struct tg_filter_table *ft, struct rte_mbuf **pkts, uint16_t n,
 			} else {
 				v = filter_key_make(m, &keys[np], &g);
 				if (likely(v == 0)) {
-					g |= (uint16_t)(l << 1);
-					mixed |= np > 0 && g != gidx[0];
-					data[np] = (const uint8_t *)&keys[np];
 					sel[np] = (uint8_t)i;
-					gidx[np++] = g;
+					gidx[np++] = (uint16_t)(l << 1 | g);
 					continue;
 				}
 			}
@@ -241,31 +361,75 @@ filter_run(const struct tg_filter_table *ft, struct rte_mbuf **pkts, uint16_t n,
 			if (rb != NULL)
 				rb[i] = UINT32_MAX;
 		}
-		if (likely(!mixed)) { /* one group: the usual burst */
-			if (np > 0)
-				filter_judge(ft, gidx[0], data, sel, np, vb, lb,
-					rb, hits);
-			continue;
-		}
-		/* several lists, or later fragments among the rest: one call
-		 * per group, the first pending group's packets each time */
-		while (np > 0) {
-			g = gidx[0];
-			nk = nr = 0;
-			for (i = 0; i < np; i++) {
-				if (gidx[i] == g) {
-					gdata[nk] = data[i];
-					gsel[nk++] = sel[i];
-				} else {
-					data[nr] = data[i];
-					sel[nr] = sel[i];
-					gidx[nr++] = gidx[i];
+		/* the cache's answers; the rest to rte_acl, and remembered.
+		 * Loops of their own: one loop for all of it kept its
+		 * counters in memory, each packet waiting on the last. */
+		nm = 0;
+		if (cache != NULL) {
+			for (j = 0; j < np; j++) {
+				filter_cache_key(
+					ft, gidx[j] >> 1, &keys[j], ck[j]);
+				hv[j] = filter_cache_hash(ck[j]);
+				bk[j] = &cache->b[hv[j] & cache->mask];
+				rte_prefetch0(bk[j]);
+			}
+			for (j = 0; j < np; j++) {
+				tag = filter_cache_find(bk[j], ck[j], epoch);
+				res[j] = tag & FILTER_RES_MASK;
+				if (tag == 0)
+					todo[nm++] = (uint8_t)j;
+			}
+			cache->hits += (uint16_t)(np - nm);
+			cache->misses += nm;
+			if (nm > 0) {
+				uint8_t missed[FILTER_CHUNK];
+
+				memcpy(missed, todo, nm);
+				filter_acl(ft, keys, gidx, todo, nm, res);
+				for (j = 0; j < nm; j++) {
+					uint8_t k = missed[j];
+
+					filter_cache_put(bk[k], ck[k], hv[k],
+						epoch << TG_FILTER_CACHE_RES_BITS |
+							res[k]);
 				}
 			}
-			filter_judge(ft, g, gdata, gsel, nk, vb, lb, rb, hits);
-			np = nr;
+		} else {
+			for (j = 0; j < np; j++)
+				todo[j] = (uint8_t)j;
+			filter_acl(ft, keys, gidx, todo, np, res);
+		}
+		/* Branch-free: whether a rule matched is the traffic's to
+		 * say. The answer is rule + 1, 0 no match: r - 1 is the rule
+		 * or UINT32_MAX, clamped to n_rules, whose action entry is
+		 * TG_FILTER_NO_MATCH. Hits are added per run of packets with
+		 * the same counter: one increment per packet would wait on
+		 * the one before. */
+		for (j = 0; j < np; j++) {
+			const struct tg_filter_list *fl =
+				&ft->lists[gidx[j] >> 1];
+			uint32_t ri = RTE_MIN(res[j] - 1, fl->n_rules);
+
+			vb[sel[j]] = fl->verdict_of[fl->action[ri]];
+			if (lb != NULL)
+				lb[sel[j]] = gidx[j] >> 1;
+			if (rb != NULL)
+				rb[sel[j]] = res[j] - 1; /* UINT32_MAX: none */
+			if (hits != NULL) {
+				uint64_t *h = &hits[fl->hits_off + ri];
+
+				if (h != hp) {
+					if (hp != NULL)
+						*hp += run;
+					hp = h;
+					run = 0;
+				}
+				run++;
+			}
 		}
 	}
+	if (hp != NULL)
+		*hp += run;
 }
 
 void
@@ -273,7 +437,7 @@ tg_filter_classify(const struct tg_filter_table *ft, struct rte_mbuf **pkts,
 	uint16_t n, const uint8_t *dir, uint16_t *verdict, uint16_t *list,
 	uint32_t *rule)
 {
-	filter_run(ft, pkts, n, dir, NULL, verdict, list, rule, NULL);
+	filter_run(ft, NULL, pkts, n, dir, NULL, verdict, list, rule, NULL);
 }
 
 void
@@ -287,7 +451,19 @@ tg_filter_burst(const struct tg_filter_table *ft, uint16_t slot,
 				 ? ft->hits + (size_t)slot * ft->slot_stride
 				 : NULL;
 
-	filter_run(ft, pkts, n, dir, NULL, verdict, NULL, NULL, hits);
+	filter_run(ft, NULL, pkts, n, dir, NULL, verdict, NULL, NULL, hits);
+}
+
+void
+tg_filter_burst_cached(const struct tg_filter_table *ft, uint16_t slot,
+	struct tg_filter_cache *cache, struct rte_mbuf **pkts, uint16_t n,
+	const uint8_t *dir, uint16_t *verdict)
+{
+	uint64_t *hits = ft->hits != NULL
+				 ? ft->hits + (size_t)slot * ft->slot_stride
+				 : NULL;
+
+	filter_run(ft, cache, pkts, n, dir, NULL, verdict, NULL, NULL, hits);
 }
 
 void
@@ -302,5 +478,51 @@ tg_filter_burst_steps(const struct tg_filter_table *ft,
 						      ft->slot_stride
 				 : NULL;
 
-	filter_run(ft, pkts, n, NULL, &ctx->steps, verdict, NULL, NULL, hits);
+	filter_run(ft, ctx->cache, pkts, n, NULL, &ctx->steps, verdict, NULL,
+		NULL, hits);
+}
+
+struct tg_filter_cache *
+tg_filter_cache_create(uint32_t entries, int socket)
+{
+	struct tg_filter_cache *c;
+	uint32_t buckets;
+
+	if (entries == 0 || entries > TG_FILTER_CACHE_MAX) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	buckets = rte_align32pow2(
+		(entries + TG_FILTER_CACHE_WAYS - 1) / TG_FILTER_CACHE_WAYS);
+	c = rte_zmalloc_socket(
+		"tg_filter_cache", sizeof(*c), RTE_CACHE_LINE_SIZE, socket);
+	if (c == NULL)
+		goto nomem;
+	c->b = rte_zmalloc_socket("tg_filter_cache_buckets",
+		sizeof(c->b[0]) * buckets, RTE_CACHE_LINE_SIZE, socket);
+	if (c->b == NULL)
+		goto nomem;
+	c->mask = buckets - 1;
+	/* build_id 0 is no table's: the first burst starts epoch 1 */
+	c->epoch = 0;
+	return c;
+nomem:
+	rte_free(c);
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+tg_filter_cache_free(struct tg_filter_cache *c)
+{
+	if (c == NULL)
+		return;
+	rte_free(c->b);
+	rte_free(c);
+}
+
+uint32_t
+tg_filter_cache_entries(const struct tg_filter_cache *c)
+{
+	return c != NULL ? (c->mask + 1) * TG_FILTER_CACHE_WAYS : 0;
 }
