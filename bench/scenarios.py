@@ -335,12 +335,26 @@ def tollgate_filter_avx512_yaml(ctx, traffic):
     """tollgate_filter_yaml() with DPDK's SIMD limit raised to 512 bits
     (EAL --force-max-simd-bitwidth=512), so that rte_acl may classify 32
     packets at a time with AVX-512 (avx512x32); at the default limit
-    (256) it uses avx512x16."""
-    text = tollgate_filter_yaml(ctx, traffic)
+    (256) it uses avx512x16. Without the decision cache: this prices
+    rte_acl's widest walk."""
+    text = tollgate_filter_cache_yaml(0)(ctx, traffic)
     line = "  no_huge: true\n"
     assert text.count(line) == 1
     return text.replace(
         line, line + '  args: ["--force-max-simd-bitwidth=512"]\n')
+
+
+def tollgate_filter_cache_yaml(entries):
+    """tollgate_filter_yaml() with pipeline.filter_cache set to ENTRIES:
+    0 sends every packet to rte_acl; a cache far smaller than the
+    traffic's 8,192 (flow, list) keys makes nearly every lookup a miss
+    (what many more flows than entries do), which prices a miss."""
+    def make(ctx, traffic):
+        text = tollgate_filter_yaml(ctx, traffic)
+        line = "pipeline:\n"
+        assert text.count(line) == 1
+        return text.replace(line, line + "  filter_cache: %d\n" % entries)
+    return make
 
 
 def host_netns(ctx):
@@ -410,28 +424,128 @@ def l3fwd_rules(traffic):
             "l3fwd_v6.cfg": "R2001:0db8:0000:0000:0000:0000:0000:0000/32 1\n"}
 
 
-def l3fwd_lpm(traffic):
-    """DPDK's l3fwd, LPM lookup, on the same ports and memory, routes from
-    l3fwd_rules(). EAL gets `-l 1` only: l3fwd opens one TX queue per EAL
-    lcore and net_pcap has one, so with `-l 0-1` port configure fails. Its
-    main lcore is then the worker, polling both ports on CPU 1 as the
-    others' worker does (their lcore 0 only waits). Built (with the
-    net_pcap offload mask and a larger mbuf pool) by bench/run.sh; see
-    bench/README.md."""
+def l3fwd_system(name, lookup, rule_files):
+    """DPDK's l3fwd with --lookup=LOOKUP, on the same ports and memory,
+    rule files from RULE_FILES(ctx). EAL gets `-l 1` only: l3fwd opens one
+    TX queue per EAL lcore and net_pcap has one, so with `-l 0-1` port
+    configure fails. Its main lcore is then the worker, polling both ports
+    on CPU 1 as the others' worker does (their lcore 0 only waits).
+    --parse-ptype: net_pcap reports no packet types, and every lookup mode
+    needs them (ACL: IPv4 or IPv6, else the packet is dropped). Built
+    (with the net_pcap offload mask and a larger mbuf pool) by
+    bench/run.sh; see bench/README.md."""
     return System(
-        name="l3fwd",
-        files=lambda ctx: l3fwd_rules(traffic),
+        name=name,
+        files=rule_files,
         command=lambda ctx: [
-            L3FWD, *replace(ctx, lcores="1").eal(), "--", "-p", "0x3", "--lookup=lpm",
+            L3FWD, *replace(ctx, lcores="1").eal(), "--", "-p", "0x3",
+            "--lookup=%s" % lookup,
             "--config=(0,0,1),(1,0,1)", "--parse-ptype",
             "--rule_ipv4=%s" % ctx.file("l3fwd_v4.cfg"),
             "--rule_ipv6=%s" % ctx.file("l3fwd_v6.cfg")],
     )
 
 
+def l3fwd_lpm(traffic):
+    """l3fwd, LPM lookup, routes from l3fwd_rules()."""
+    return l3fwd_system("l3fwd", "lpm", lambda ctx: l3fwd_rules(traffic))
+
+
+_PROTOCOLS = {"tcp": 6, "udp": 17, "icmp": 1, "gre": 47, "esp": 50,
+              "ah": 51}
+
+
+def _flow_mapping(line):
+    """{k: v, k: v} (filter_rules()'s lines: no nesting, no commas in a
+    value) -> dict of strings."""
+    assert line.startswith("{") and line.endswith("}"), line
+    out = {}
+    for item in line[1:-1].split(","):
+        k, v = item.split(":", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _acl_net(v):
+    """An address or prefix as l3fwd's ACL parser wants it (a/len)."""
+    if v in (None, "any"):
+        return "0.0.0.0/0"
+    return v if "/" in v else v + "/32"
+
+
+def _acl_ports(v):
+    """A port or lo-hi as l3fwd's `lo : hi`."""
+    if v in (None, "any"):
+        return "0 : 65535"
+    lo, _, hi = v.partition("-")
+    return "%d : %d" % (int(lo), int(hi or lo))
+
+
+def l3fwd_acl_rule(rule):
+    """One filter_rules() line as an l3fwd ACL deny line: `@<src>/<len>
+    <dst>/<len> <sport_lo> : <sport_hi> <dport_lo> : <dport_hi>
+    <proto>/<mask>`. See l3fwd_acl_rules() for what it cannot say."""
+    r = _flow_mapping(rule)
+    r.pop("name", None)
+    known = {"protocol", "src", "dst", "src_port", "dst_port", "icmp_type",
+             "icmp_code", "established"}
+    if r.pop("action", None) != "deny" or not set(r) <= known:
+        raise ValueError("l3fwd_acl_rule: cannot convert %s" % rule)
+    proto = r.get("protocol", "any")
+    proto = "0/0" if proto == "any" else \
+        "%d/0xff" % (_PROTOCOLS[proto] if proto in _PROTOCOLS else int(proto))
+    # icmp_type/icmp_code and established are dropped (wild): see
+    # l3fwd_acl_rules()
+    return "@%s %s %s %s %s" % (_acl_net(r.get("src")), _acl_net(r.get("dst")),
+                                _acl_ports(r.get("src_port")),
+                                _acl_ports(r.get("dst_port")), proto)
+
+
+def l3fwd_acl_rules(traffic, lan_in=1000, seed=5):
+    """l3fwd's ACL rule files (--lookup=acl). IPv4: the LAN_IN rules of
+    tollgate_filter_yaml()'s lan0 inbound list (filter_rules(LAN_IN, SEED,
+    "in")) as `@` deny lines, then the traffic's /24 prefixes as `R` route
+    lines out of port 1 (`R0.0.0.0/0 <prefix> 0 : 65535 0 : 65535 0/0 1`).
+    l3fwd puts both in one rte_acl context and gives each line the
+    priority of its place in the file (earlier wins), so the deny lines
+    come first. One classification per packet, like tollgate's first
+    (lan0 inbound) of its two; it is also l3fwd's route lookup.
+
+    What l3fwd's format cannot say, approximated (the traffic, UDP to
+    ports none of the rules name, matches none either way):
+    - icmp_type / icmp_code: only the protocol (1/0xff) is kept, ports
+      wild (l3fwd would read type and code as the "source port");
+    - established: the same TCP rule without it (no TCP flags field);
+    - a missing or "any" field: wild (0.0.0.0/0, 0 : 65535, 0/0).
+
+    IPv6 (mandatory file, at least one route): one unused route,
+    `R::/0 2001:db8::/32 ...` written in full, as l3fwd's parser wants."""
+    v4 = [l3fwd_acl_rule(r) for r in filter_rules(lan_in, seed, "in")]
+    v4 += ["R0.0.0.0/0 %s 0 : 65535 0 : 65535 0/0 1" % net
+           for net in traffic.info["prefixes"]]
+    v6 = ("R0000:0000:0000:0000:0000:0000:0000:0000/0 "
+          "2001:0db8:0000:0000:0000:0000:0000:0000/32 "
+          "0 : 65535 0 : 65535 0/0 1\n")
+    return {"l3fwd_v4.cfg": "\n".join(v4) + "\n", "l3fwd_v6.cfg": v6}
+
+
+def l3fwd_acl(traffic):
+    """l3fwd, ACL lookup (--lookup=acl), rules from l3fwd_acl_rules(): per
+    packet one rte_acl classification against 1,000 deny rules and the
+    routes. Classify method: rte_acl's default choice, as tollgate's
+    (no --alg)."""
+    return l3fwd_system("l3fwd-acl", "acl",
+                        lambda ctx: l3fwd_acl_rules(traffic))
+
+
+L3FWD_SYSTEMS = ("l3fwd", "l3fwd-acl")
+
+
 def peers_available(systems):
-    """Drop l3fwd when bench/run.sh could not build it (it says why)."""
-    return [s for s in systems if s.name != "l3fwd" or os.access(L3FWD, os.X_OK)]
+    """Drop the l3fwd systems when bench/run.sh could not build it (it
+    says why)."""
+    return [s for s in systems
+            if s.name not in L3FWD_SYSTEMS or os.access(L3FWD, os.X_OK)]
 
 
 # ---------------------------------------------------------------- scenarios
@@ -490,17 +604,30 @@ SCENARIOS = [
                     "matching the traffic, so each forwarded packet is "
                     "classified twice against a whole list. "
                     "tollgate-nofilter: the same config without filters "
-                    "(filter bypassed). filter column: cycles per "
-                    "classification (×2 per forwarded packet)",
+                    "(filter bypassed). l3fwd-acl: DPDK's l3fwd "
+                    "--lookup=acl, lan0's 1,000 rules and the routes in "
+                    "one rte_acl context, one classification per packet "
+                    "(l3fwd_acl_rules()). filter column: cycles per "
+                    "classification (×2 per forwarded packet). "
+                    "tollgate: the default decision cache (49,152 "
+                    "entries: every flow stays in it); -nocache: "
+                    "pipeline.filter_cache 0, every packet through "
+                    "rte_acl; -cachemiss: 768 entries for 8,192 keys, "
+                    "nearly every lookup a miss; -avx512: no cache and "
+                    "rte_acl's avx512x32",
         traffic=TRANSIT_UDP,
         systems=peers_available([
             tollgate(TRANSIT_UDP, tollgate_filter_yaml),
+            tollgate(TRANSIT_UDP, tollgate_filter_cache_yaml(0),
+                     name="tollgate-nocache"),
+            tollgate(TRANSIT_UDP, tollgate_filter_cache_yaml(768),
+                     name="tollgate-cachemiss"),
             tollgate(TRANSIT_UDP, tollgate_filter_avx512_yaml,
                      name="tollgate-avx512"),
             tollgate(TRANSIT_UDP, tollgate_transit_yaml,
                      name="tollgate-nofilter"),
-            l3fwd_lpm(TRANSIT_UDP)]),
+            l3fwd_lpm(TRANSIT_UDP), l3fwd_acl(TRANSIT_UDP)]),
         baseline="l3fwd",
-        peer="l3fwd",
+        peer="l3fwd-acl",
     ),
 ]

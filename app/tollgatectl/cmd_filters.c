@@ -11,6 +11,35 @@
 
 #define RETRIES 3 /* when a reload happens while paging */
 
+/* An unsigned member, 0 when missing. */
+static uint64_t
+u64_of(const struct json_value *v, const char *key)
+{
+	const struct json_value *x = json_get(v, key);
+
+	return x != NULL && x->type == JSON_UINT ? x->v.u : 0;
+}
+
+/* The decision cache: its size and how often it answered. */
+static void
+cache_line(const struct json_value *v)
+{
+	uint64_t entries = u64_of(v, "cache_entries");
+	uint64_t hits = u64_of(v, "cache_hits");
+	uint64_t misses = u64_of(v, "cache_misses");
+
+	if (entries == 0) {
+		printf("decision cache: none\n\n");
+		return;
+	}
+	printf("decision cache: %" PRIu64 " entries, %" PRIu64 " hits, %" PRIu64
+	       " misses (%.1f %% hits)\n\n",
+		entries, hits, misses,
+		hits + misses > 0
+			? 100.0 * (double)hits / (double)(hits + misses)
+			: 0.0);
+}
+
 static int
 lists(struct tel_conn *t, const struct ctl_opts *o)
 {
@@ -29,8 +58,9 @@ lists(struct tel_conn *t, const struct ctl_opts *o)
 		json_free(doc);
 		return CTL_OK;
 	}
-	printf("classify method: %s\n\n",
+	printf("classify method: %s\n",
 		ctl_fmt(json_get(v, "method"), m, sizeof(m)));
+	cache_line(v);
 	table_init(&tb, "lllrrr", "INTERFACE", "DIR", "MODE", "RULES",
 		"RULE_HITS", "NO_MATCH");
 	for (l = l->v.kids.first; l != NULL; l = l->next)

@@ -595,6 +595,27 @@ def hits_problems(model, summary, lists, only=None):
     return p
 
 
+def cache_problems(model, summary):
+    """The decision cache (default size) was asked once per packet a list
+    judged: its hits and misses add up to the model's rule hits and
+    no-match counts over every list (no reload in between)."""
+    if not isinstance(summary, dict):
+        return ["/tollgate/filters: %r" % (summary,)]
+    p = []
+    if summary.get("cache_entries") != 49152:
+        p.append("cache_entries %r, want the default 49152"
+                 % summary.get("cache_entries"))
+    judged = sum(sum(h) for h in model.hits.values())
+    got = (summary.get("cache_hits") or 0) + \
+        (summary.get("cache_misses") or 0)
+    if got != judged:
+        p.append("cache hits %r + misses %r = %d, want %d lookups (every "
+                 "packet a list judged)" % (summary.get("cache_hits"),
+                                             summary.get("cache_misses"),
+                                             got, judged))
+    return p
+
+
 def rule_keys_problems(model, lists):
     """The rule pages show the keys each rule was written with (and its
     action, with the list's default filled in)."""
@@ -673,6 +694,8 @@ def run_lists(res, run, lists, macs, traffic, while_running=()):
                hits_problems(m, summary, pages))
     res.report("%s.filters_rule_keys_shown" % run,
                rule_keys_problems(m, pages))
+    res.report("%s.filters_decision_cache_counts" % run,
+               cache_problems(m, summary))
     for case, _ in while_running:
         res.report("%s.%s" % (run, case), more[case])
     check_exit(res, run, tg)

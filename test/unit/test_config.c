@@ -263,6 +263,9 @@ test_config_rejects_wrong_types(void)
 			"expected a list, got '--in-memory'"},
 		{PORTS "icmp:\n  ttl_exceeded: maybe\n", 5, 17,
 			"icmp.ttl_exceeded", "expected a boolean (true/false)"},
+		{PORTS "pipeline:\n  filter_cache: abc\n", 5, 17,
+			"pipeline.filter_cache",
+			"expected an integer, got 'abc'"},
 	};
 
 	CHECK_BAD_TABLE(t);
@@ -319,6 +322,12 @@ test_config_rejects_out_of_range(void)
 			"pipeline.ring_size", "(expected 64..65536)"},
 		{PORTS "pipeline:\n  bypass_idle_stages: maybe\n", 5, 23,
 			"pipeline.bypass_idle_stages", "expected"},
+		{PORTS "pipeline:\n  filter_cache: -1\n", 5, 17,
+			"pipeline.filter_cache",
+			"out of range: -1 (expected 0..16777216)"},
+		{PORTS "pipeline:\n  filter_cache: 16777217\n", 5, 17,
+			"pipeline.filter_cache",
+			"out of range: 16777217 (expected 0..16777216)"},
 		{PORTS "limits:\n  max_routes: 0\n", 5, 15, "limits.max_routes",
 			"(expected 1..16777216)"},
 		{PORTS "limits:\n  lpm_tbl8: 70000\n", 5, 13, "limits.lpm_tbl8",
@@ -1008,6 +1017,7 @@ test_config_defaults(void)
 	CU_ASSERT_EQUAL(cfg->icmp.burst, 50);
 	CU_ASSERT_EQUAL(cfg->pipeline.burst, 32);
 	CU_ASSERT_EQUAL(cfg->pipeline.ring_size, 1024);
+	CU_ASSERT_EQUAL(cfg->pipeline.filter_cache, 49152);
 	CU_ASSERT_EQUAL(cfg->pipeline.n_placement, 0);
 	CU_ASSERT_EQUAL(cfg->limits.max_routes, 1024);
 	CU_ASSERT_EQUAL(cfg->limits.lpm_tbl8, 256);
@@ -1016,6 +1026,32 @@ test_config_defaults(void)
 	CU_ASSERT_PTR_NULL(cfg->routes);
 	tg_config_free(cfg);
 	tg_config_free(NULL);
+}
+
+/* pipeline.filter_cache: 0 (no cache) up to 16777216 entries, as given
+ * (the filter stage rounds it up to whole buckets). */
+static void
+test_config_pipeline_filter_cache(void)
+{
+	static const struct {
+		const char *yaml;
+		uint32_t want;
+	} t[] = {
+		{PORTS "pipeline: {filter_cache: 0}\n", 0},
+		{PORTS "pipeline: {filter_cache: 1000}\n", 1000},
+		{PORTS "pipeline:\n  filter_cache: 1\n", 1},
+		{PORTS "pipeline:\n  filter_cache: 16777216\n", 16777216},
+		{PORTS "pipeline: {burst: 16}\n", 49152},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct tg_config *cfg = parse_ok(t[i].yaml);
+
+		CU_ASSERT_FATAL(cfg != NULL);
+		CU_ASSERT_EQUAL(cfg->pipeline.filter_cache, t[i].want);
+		tg_config_free(cfg);
+	}
 }
 
 /* Every key, none at its default. */
@@ -1062,6 +1098,7 @@ static const char full_yaml[] =
 	"pipeline:\n"
 	"  burst: 64\n"
 	"  ring_size: 65536\n"
+	"  filter_cache: 0\n"
 	"  placement:\n"
 	"    - lcore: 2\n"
 	"      ports: [\"lan_1:1\", wan-2]\n"
@@ -1143,6 +1180,7 @@ test_config_reads_every_key(void)
 	CU_ASSERT_EQUAL(cfg->icmp.burst, 100000);
 	CU_ASSERT_EQUAL(cfg->pipeline.burst, 64);
 	CU_ASSERT_EQUAL(cfg->pipeline.ring_size, 65536);
+	CU_ASSERT_EQUAL(cfg->pipeline.filter_cache, 0);
 	CU_ASSERT_EQUAL_FATAL(cfg->pipeline.n_placement, 3);
 	p = cfg->pipeline.placement;
 	CU_ASSERT_EQUAL(p[0].lcore, 2);
@@ -2500,8 +2538,9 @@ main(void)
 		test_config_loads_demo_example,
 		"test_config_loads_pcap_example",
 		test_config_loads_pcap_example, "test_config_defaults",
-		test_config_defaults, "test_config_reads_every_key",
-		test_config_reads_every_key,
+		test_config_defaults, "test_config_pipeline_filter_cache",
+		test_config_pipeline_filter_cache,
+		"test_config_reads_every_key", test_config_reads_every_key,
 		"test_config_local_filter_absent_or_empty",
 		test_config_local_filter_absent_or_empty,
 		"test_config_reads_local_filter",

@@ -347,6 +347,7 @@ static const char restart_base[] =
 	"pipeline:\n"
 	"  burst: 32\n"
 	"  ring_size: 1024\n"
+	"  filter_cache: 49152\n"
 	"  placement:\n"
 	"    - lcore: 1\n"
 	"      ports: [p0, p1]\n"
@@ -607,6 +608,17 @@ test_control_restart_only_pipeline_rings(void)
 	expect_restart_only("ring_size: 1024", "ring_size: 2048", NULL, p);
 }
 
+/* The decision cache is allocated with the pipeline: its size stays. */
+static void
+test_control_restart_only_pipeline_filter_cache(void)
+{
+	static const char *const p[] = {"pipeline.filter_cache", NULL};
+
+	expect_restart_only("filter_cache: 49152", "filter_cache: 0", NULL, p);
+	expect_restart_only(
+		"filter_cache: 49152", "filter_cache: 1000", NULL, p);
+}
+
 static void
 test_control_restart_only_arp_max_neighbors(void)
 {
@@ -657,6 +669,8 @@ test_control_restart_only_allows_reloadable(void)
 	} edits[] = {
 		{"max_routes: 64", "max_routes: 128"},
 		{"lpm_tbl8: 16", "lpm_tbl8: 32"},
+		/* left out: its default, the same size */
+		{"  filter_cache: 49152\n", ""},
 		{"  ring_size: 1024\n",
 			"  ring_size: 1024\n  bypass_idle_stages: false\n"},
 		{"reachable_s: 300", "reachable_s: 30"},
@@ -1510,6 +1524,8 @@ main(void)
 		test_control_restart_only_pipeline_placement,
 		"test_control_restart_only_pipeline_rings",
 		test_control_restart_only_pipeline_rings,
+		"test_control_restart_only_pipeline_filter_cache",
+		test_control_restart_only_pipeline_filter_cache,
 		"test_control_restart_only_arp_max_neighbors",
 		test_control_restart_only_arp_max_neighbors,
 		"test_control_restart_only_reports_every_change",

@@ -6,6 +6,7 @@
  * a rebuild, a 100,000-rule build and the classify methods. Frames are
  * built byte by byte and pass RX validation first, as in the dataplane.
  */
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -327,10 +329,49 @@ run_cases(const struct tg_filter_table *ft, const struct tg_config *c,
 	}
 }
 
+/* The cases as one burst through tg_filter_burst_cached() with @p cache
+ * (may be NULL) in slot 0: each verdict as given, and the given verdict
+ * and rule the reference's. */
+static void
+run_cached(const struct tg_filter_table *ft, const struct tg_config *c,
+	struct tg_filter_cache *cache, const struct hcase *hc, size_t n)
+{
+	struct rte_mbuf *m[16];
+	uint16_t v[16], rv, rl;
+	uint8_t d[16];
+	uint32_t rr;
+	size_t i;
+
+	CU_ASSERT_FATAL(n <= 16);
+	for (i = 0; i < n; i++) {
+		m[i] = pkt(&hc[i].pr);
+		d[i] = hc[i].dir;
+	}
+	tg_filter_burst_cached(ft, 0, cache, m, (uint16_t)n, d, v);
+	for (i = 0; i < n; i++) {
+		ref_of(ft, c, m[i], d[i], &rv, &rr, &rl);
+		if (v[i] != hc[i].verdict || rv != hc[i].verdict ||
+			rr != hc[i].rule) {
+			fprintf(stderr,
+				"cached case %zu: verdict %#x (want %#x %d; "
+				"reference %#x %d)\n",
+				i, v[i], hc[i].verdict, (int)hc[i].rule, rv,
+				(int)rr);
+			CU_FAIL("cached case");
+		}
+		rte_pktmbuf_free(m[i]);
+	}
+}
+
 #define RUN(ft, c, ...)                                                        \
 	do {                                                                   \
 		const struct hcase hc_[] = {__VA_ARGS__};                      \
 		run_cases(ft, c, hc_, RTE_DIM(hc_));                           \
+	} while (0)
+#define CRUN(ft, c, cache, ...)                                                \
+	do {                                                                   \
+		const struct hcase hc_[] = {__VA_ARGS__};                      \
+		run_cached(ft, c, cache, hc_, RTE_DIM(hc_));                   \
 	} while (0)
 /* C(dir, verdict, rule, probe fields...) */
 #define C(d, v, r, ...)                                                        \
@@ -1057,6 +1098,114 @@ rnd_list(struct tg_config *c, int i, int d, uint8_t mode, uint32_t n)
 	rnd_list_est(c, i, d, mode, n, true);
 }
 
+/* A few hundred packets near the rules of a config, in random directions,
+ * each sent many times through a decision cache; the reference's answers
+ * for one table (pool_ref()). */
+#define N_POOL 300
+
+struct pool {
+	struct rte_mbuf *m[N_POOL];
+	uint8_t dir[N_POOL];
+	uint16_t v[N_POOL], l[N_POOL];
+	uint32_t r[N_POOL];
+	bool judged[N_POOL]; /* by a list's rules: looked up in the cache */
+};
+
+static void
+pool_ref(struct pool *p, const struct tg_filter_table *ft,
+	const struct tg_config *c)
+{
+	uint32_t i;
+
+	for (i = 0; i < N_POOL; i++) {
+		ref_of(ft, c, p->m[i], p->dir[i], &p->v[i], &p->r[i], &p->l[i]);
+		p->judged[i] = p->l[i] != TG_FILTER_NO_LIST &&
+			       p->v[i] != F_DROP(SHORT_L4) &&
+			       p->v[i] != F_DROP(TCP_OVERLAP);
+	}
+}
+
+static void
+pool_make(struct pool *p, const struct tg_config *c)
+{
+	uint32_t i;
+
+	for (i = 0; i < N_POOL; i++) {
+		p->dir[i] = (uint8_t)RND(2);
+		p->m[i] = rnd_pkt_for(c, (int)RND(2), p->dir[i]);
+	}
+}
+
+static void
+pool_free(struct pool *p)
+{
+	uint32_t i;
+
+	for (i = 0; i < N_POOL; i++)
+		rte_pktmbuf_free(p->m[i]);
+}
+
+/* Pool indexes: @p n draws, each packet once in a random order
+ * (@p once), else with repeats and one in three from the first 8
+ * packets (a few hot flows among many). */
+static void
+pool_draw(uint16_t *at, uint32_t n, bool once)
+{
+	uint32_t i, j;
+	uint16_t t;
+
+	for (i = 0; i < n; i++)
+		at[i] = (uint16_t)(once		 ? i
+				   : RND(3) == 0 ? RND(8)
+						 : RND(N_POOL));
+	for (i = n - 1; once && i > 0; i--) {
+		j = RND(i + 1);
+		t = at[i];
+		at[i] = at[j];
+		at[j] = t;
+	}
+}
+
+/* Pool packets @p at[0..n) in bursts of 1..64 (one in eight 65..100: two
+ * chunks) through tg_filter_burst_cached() with @p cache in @p slot, and
+ * the same bursts through tg_filter_burst() of @p ftr (if not NULL).
+ * Returns how many verdicts differ from the reference or from @p ftr's. */
+static uint32_t
+pool_send(const struct tg_filter_table *ft, const struct tg_filter_table *ftr,
+	struct tg_filter_cache *cache, uint16_t slot, const struct pool *p,
+	const uint16_t *at, uint32_t n)
+{
+	struct rte_mbuf *m[100];
+	uint16_t v[100], vr[100];
+	uint8_t d[100];
+	uint32_t i, k, b, bad = 0;
+
+	for (i = 0; i < n; i += b) {
+		b = RTE_MIN(RND(8) ? 1 + RND(64) : 65 + RND(36), n - i);
+		for (k = 0; k < b; k++) {
+			m[k] = p->m[at[i + k]];
+			d[k] = p->dir[at[i + k]];
+		}
+		tg_filter_burst_cached(ft, slot, cache, m, (uint16_t)b, d, v);
+		if (ftr != NULL)
+			tg_filter_burst(ftr, slot, m, (uint16_t)b, d, vr);
+		for (k = 0; k < b; k++) {
+			uint16_t j = at[i + k];
+
+			if (v[k] == p->v[j] && (ftr == NULL || vr[k] == v[k]))
+				continue;
+			if (bad++ < 10)
+				fprintf(stderr,
+					"pool packet %u: verdict %#x (without "
+					"cache %#x), reference %#x rule %d "
+					"list %u\n",
+					j, v[k], ftr != NULL ? vr[k] : v[k],
+					p->v[j], (int)p->r[j], p->l[j]);
+		}
+	}
+	return bad;
+}
+
 static void
 test_filter_random_against_reference(void)
 {
@@ -1187,6 +1336,420 @@ test_filter_random_layouts(void)
 	}
 	rng = saved;
 	printf("\n  ");
+}
+
+/* ---- decision cache ---------------------------------------------------- */
+
+/* Random lists (with and without established, both modes, both
+ * directions) and a pool of packets sent again and again in random bursts
+ * through caches of 6, 24 and 49,152 entries: every verdict the
+ * reference's and that of the same bursts through a second table of the
+ * same config without a cache; its rule counters the reference's and the
+ * second table's; each packet a list's rules judge looked up once (no
+ * list, or a drop before the rules: not looked up). */
+static void
+test_filter_cache_against_reference(void)
+{
+	static const uint32_t sizes[] = {30, 300}, entries[] = {6, 24, 49152};
+	static struct pool p;
+	uint16_t at[N_POOL];
+	uint64_t saved = rng, judged, warm, *want;
+	uint32_t s, e, pass, i, bad = 0, lb = 0, frag = 0, pre = 0, none = 0;
+	struct tg_filter_table *ft, *ftr;
+	struct tg_filter_cache *cache;
+	uint16_t li;
+	int mode;
+
+	rng = 0x853c49e6748fea9bull;
+	for (s = 0; s < RTE_DIM(sizes); s++) {
+		for (mode = 0; mode < 2; mode++) {
+			struct tg_config *c = cfg_new();
+
+			rnd_list(c, 0, IN, (uint8_t)mode, sizes[s]);
+			rnd_list_est(
+				c, 1, OUT, (uint8_t)!mode, sizes[s], false);
+			rnd_list(c, 0, OUT, (uint8_t)mode, sizes[s] / 10);
+			ft = build(c, 2);
+			ftr = build(c, 2);
+			want = calloc(ft->slot_stride, sizeof(*want));
+			CU_ASSERT_FATAL(want != NULL);
+			pool_make(&p, c);
+			pool_ref(&p, ft, c);
+			for (i = 0; i < N_POOL; i++) {
+				none += p.l[i] == TG_FILTER_NO_LIST;
+				pre += p.l[i] != TG_FILTER_NO_LIST &&
+				       !p.judged[i];
+				if (!p.judged[i])
+					continue;
+				lb += ft->lists[p.l[i]].key_bytes == 17;
+				frag += (tg_be16_to_cpu(
+						 tg_pkt_ipv4(p.m[i])
+							 ->fragment_offset) &
+						0x1fff) != 0;
+			}
+			printf("\n    %u rules, lan0 in %s, cache hits/misses:",
+				sizes[s],
+				mode ? "allow-listed" : "deny-listed");
+			for (e = 0; e < RTE_DIM(entries); e++) {
+				cache = tg_filter_cache_create(entries[e], 0);
+				CU_ASSERT_FATAL(cache != NULL);
+				judged = warm = 0;
+				for (pass = 0; pass < 12; pass++) {
+					pool_draw(at, N_POOL, pass == 0);
+					bad += pool_send(ft, ftr, cache,
+						(uint16_t)(pass % 2), &p, at,
+						N_POOL);
+					for (i = 0; i < N_POOL; i++) {
+						const struct tg_filter_list *fl;
+
+						if (!p.judged[at[i]])
+							continue;
+						fl = &ft->lists[p.l[at[i]]];
+						judged++;
+						want[fl->hits_off +
+							RTE_MIN(p.r[at[i]],
+								fl->n_rules)]++;
+					}
+					if (pass == 0)
+						warm = cache->misses;
+				}
+				CU_ASSERT_EQUAL(
+					cache->hits + cache->misses, judged);
+				CU_ASSERT(cache->hits > 0);
+				CU_ASSERT(cache->epoch == 1 &&
+					  cache->clears == 0 &&
+					  cache->build_id == ft->build_id);
+				/* small: entries evicted and missed again;
+				 * large: after the first pass, only hits */
+				CU_ASSERT(entries[e] < N_POOL
+						  ? cache->misses > N_POOL
+						  : cache->misses == warm);
+				printf(" %u: %" PRIu64 "/%" PRIu64, entries[e],
+					cache->hits, cache->misses);
+				tg_filter_cache_free(cache);
+			}
+			for (li = 0; li < ft->n_lists; li++)
+				for (i = 0; i <= ft->lists[li].n_rules; i++)
+					bad += tg_filter_hits(ft, li, i) !=
+						       tg_filter_hits(
+							       ftr, li, i) ||
+					       tg_filter_hits(ft, li, i) !=
+						       want[ft->lists[li]
+								       .hits_off +
+							       i];
+			pool_free(&p);
+			free(want);
+			tg_filter_table_free(ft);
+			tg_filter_table_free(ftr);
+			cfg_free(c);
+		}
+	}
+	printf("\n    pool packets: %u judged by a layout B list, %u later "
+	       "fragments judged, %u dropped before the rules, %u without a "
+	       "list\n  ",
+		lb, frag, pre, none);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(lb > 0 && frag > 0 && pre > 0 && none > 0);
+	rng = saved;
+}
+
+/* Live entries (of any epoch) in @p c. */
+static uint32_t
+cache_live(const struct tg_filter_cache *c)
+{
+	uint32_t b, w, n = 0;
+
+	for (b = 0; b <= c->mask; b++)
+		for (w = 0; w < TG_FILTER_CACHE_WAYS; w++)
+			n += c->b[b].e[w].tag != 0;
+	return n;
+}
+
+/* A new table makes the cache's entries stale: the answers follow the
+ * table, also when a remembered answer (a rule index) would be another
+ * verdict in the new one, and after the epoch counter wraps. */
+static void
+test_filter_cache_new_table(void)
+{
+	const struct tg_cfg_filter_rule ra[] = {
+		RULE("udp", ALLOW, P(17)),
+		RULE("web", DENY, P(6), DPORT(80, 80)),
+	};
+	const struct tg_cfg_filter_rule rb[] = {
+		RULE("udp", ALLOW, P(17)),
+		RULE("alt", DENY, P(6), DPORT(81, 81)),
+	};
+	struct tg_config *ca = cfg_new(), *cb = cfg_new(), *cc = cfg_new();
+	struct tg_filter_cache *cache = tg_filter_cache_create(24, 0);
+	struct tg_filter_table *fa, *fb, *fa2, *fc = NULL;
+	static struct pool p;
+	uint16_t at[N_POOL];
+	uint32_t ra_rule[N_POOL], i, k, stale = 0, bad = 0;
+	uint64_t saved = rng, n0, m0;
+	char err[256];
+
+#define CASES_A(ft, c, ch)                                                     \
+	CRUN(ft, c, ch, C(IN, F_DROP(IN_DENIED), 1, TCP(80, SYN)),             \
+		C(IN, TG_V_NEXT, NONE, TCP(81, SYN)),                          \
+		C(IN, TG_V_NEXT, 0, UDP(53)))
+#define CASES_B(ft, c, ch)                                                     \
+	CRUN(ft, c, ch, C(IN, TG_V_NEXT, NONE, TCP(80, SYN)),                  \
+		C(IN, F_DROP(IN_DENIED), 1, TCP(81, SYN)),                     \
+		C(IN, TG_V_NEXT, 0, UDP(53)))
+	CU_ASSERT_FATAL(cache != NULL);
+	list_set(ca, 0, IN, DENY_LISTED, ra, RTE_DIM(ra));
+	list_set(cb, 0, IN, DENY_LISTED, rb, RTE_DIM(rb));
+	list_set(cc, 0, IN, ALLOW_LISTED, ra, RTE_DIM(ra));
+	fa = build(ca, 1);
+	fb = build(cb, 1);
+	CASES_A(fa, ca, cache); /* one burst: every key missed */
+	CASES_A(fa, ca, cache);
+	CU_ASSERT(cache->hits == 3 && cache->misses == 3);
+	CU_ASSERT(cache->epoch == 1 && cache->build_id == fa->build_id);
+	/* A remembered TCP 80 as its rule 1, which in B denies port 81 */
+	CASES_B(fb, cb, cache);
+	CASES_B(fb, cb, cache);
+	CU_ASSERT(cache->hits == 6 && cache->misses == 6);
+	CU_ASSERT(cache->epoch == 2 && cache->build_id == fb->build_id);
+	/* counted against each table's own rules */
+	CU_ASSERT(
+		tg_filter_hits(fa, 0, 1) == 2 && tg_filter_hits(fa, 0, 2) == 2);
+	CU_ASSERT(
+		tg_filter_hits(fb, 0, 1) == 2 && tg_filter_hits(fb, 0, 2) == 2);
+	CU_ASSERT(
+		tg_filter_hits(fa, 0, 0) == 2 && tg_filter_hits(fb, 0, 0) == 2);
+	fa2 = build(ca, 1);
+	CASES_A(fa2, ca, cache);
+	CASES_A(fa2, ca, cache);
+	CU_ASSERT(cache->hits == 9 && cache->misses == 9 && cache->epoch == 3);
+	/* the mode flipped, the rte_acl contexts shared with fa2 */
+	CU_ASSERT_EQUAL_FATAL(tg_filter_build_from(cc, port_id, 2, 1, 0, fa2,
+				      &fc, err, sizeof(err)),
+		0);
+	CU_ASSERT(fc->lists[0].reused && fc->lists[0].acl == fa2->lists[0].acl);
+	for (k = 0; k < 2; k++)
+		CRUN(fc, cc, cache, C(IN, F_DROP(IN_DENIED), 1, TCP(80, SYN)),
+			C(IN, F_DROP(IN_DEFAULT), NONE, TCP(81, SYN)),
+			C(IN, TG_V_NEXT, 0, UDP(53)));
+	CU_ASSERT(cache->hits == 12 && cache->misses == 12 &&
+		  cache->epoch == 4 && cache->clears == 0);
+	tg_filter_cache_free(cache);
+
+	/* The epoch wraps: A's answers, remembered in epoch 1, must not
+	 * come alive in the next epoch 1 (B's). In the last epoch before
+	 * the wrap only other flows, which leave A's entries alone. */
+	cache = tg_filter_cache_create(49152, 0);
+	CU_ASSERT_FATAL(cache != NULL);
+	CASES_A(fa, ca, cache);
+	CU_ASSERT(cache->epoch == 1 && cache_live(cache) == 3);
+	cache->epoch = TG_FILTER_CACHE_EPOCHS - 2;
+	for (k = 0; k < 2; k++) /* the last epoch works */
+		CRUN(fb, cb, cache,
+			C(IN, TG_V_NEXT, 0, UDP(54), .src = IP4(10, 9, 9, 9)),
+			C(IN, F_DROP(IN_DENIED), 1, TCP(81, ACK),
+				.src = IP4(10, 9, 9, 9)));
+	CU_ASSERT(cache->epoch == TG_FILTER_CACHE_EPOCHS - 1 &&
+		  cache->clears == 0);
+	CU_ASSERT(cache->hits == 2 && cache->misses == 5);
+	CU_ASSERT_EQUAL(cache_live(cache), 5);
+	tg_filter_table_free(fb);
+	fb = build(cb, 1);
+	CASES_B(fb, cb, cache);
+	CU_ASSERT(cache->epoch == 1 && cache->clears == 1);
+	CU_ASSERT(cache->hits == 2 && cache->misses == 8);
+	CU_ASSERT_EQUAL(cache_live(cache), 3); /* B's, just put */
+	CASES_B(fb, cb, cache);
+	CU_ASSERT(cache->hits == 5 && cache->misses == 8);
+	CASES_A(fa2, ca, cache);
+	CU_ASSERT(cache->epoch == 2 && cache->clears == 1);
+	tg_filter_table_free(fa);
+	tg_filter_table_free(fb);
+	tg_filter_table_free(fa2);
+	tg_filter_table_free(fc);
+	cfg_free(ca);
+	cfg_free(cb);
+
+	/* Random lists: A, then B, then A built again, through one cache;
+	 * many of A's remembered answers would be wrong in B. */
+	rng = 0xda942042e4dd58b5ull;
+	ca = cfg_new();
+	cb = cfg_new();
+	for (k = 0; k < 2; k++) {
+		struct tg_config *c = k ? cb : ca;
+
+		rnd_list(c, 0, IN, (uint8_t)RND(2), 200);
+		rnd_list(c, 1, OUT, (uint8_t)RND(2), 200);
+		rnd_list(c, 0, OUT, (uint8_t)RND(2), 20);
+	}
+	fa = build(ca, 1);
+	fb = build(cb, 1);
+	fa2 = build(ca, 1);
+	pool_make(&p, ca);
+	for (k = 0; k < 3; k++) {
+		const struct tg_filter_table *ft = k == 1 ? fb : k ? fa2 : fa;
+
+		pool_ref(&p, ft, k == 1 ? cb : ca);
+		for (i = 0; k == 0 && i < N_POOL; i++)
+			ra_rule[i] = p.r[i];
+		for (i = 0; k == 1 && i < N_POOL; i++) {
+			const struct tg_filter_list *fl;
+
+			if (!p.judged[i])
+				continue;
+			fl = &fb->lists[p.l[i]];
+			stale += fl->verdict_of[fl->action[RTE_MIN(
+					 ra_rule[i], fl->n_rules)]] != p.v[i];
+		}
+		n0 = cache->hits + cache->misses;
+		m0 = cache->misses;
+		pool_draw(at, N_POOL, true);
+		bad += pool_send(ft, NULL, cache, 0, &p, at, N_POOL);
+		CU_ASSERT(cache->misses > m0);
+		m0 = cache->misses;
+		bad += pool_send(ft, NULL, cache, 0, &p, at, N_POOL);
+		CU_ASSERT_EQUAL(cache->misses, m0); /* the second time: hits */
+		for (i = 0; i < N_POOL; i++)
+			n0 += 2u * p.judged[i];
+		CU_ASSERT_EQUAL(cache->hits + cache->misses, n0);
+	}
+	printf("\n    %u of %u pool packets would get A's verdict wrong in "
+	       "B\n  ",
+		stale, N_POOL);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(stale >= 10);
+	pool_free(&p);
+	tg_filter_cache_free(cache);
+	tg_filter_table_free(fa);
+	tg_filter_table_free(fb);
+	tg_filter_table_free(fa2);
+	cfg_free(ca);
+	cfg_free(cb);
+	cfg_free(cc);
+	rng = saved;
+#undef CASES_A
+#undef CASES_B
+}
+
+/* What a cache entry's key holds: the ACK and RST bits for a list with an
+ * established rule (layout B), not for the others; the later-fragment bit
+ * always (the same ports and flags otherwise: another rte_acl context). */
+static void
+test_filter_cache_key_flags(void)
+{
+	const struct tg_cfg_filter_rule est[] = {
+		RULE("est", ALLOW, P(6), .match = TG_CFG_FR_ESTABLISHED)};
+	const struct tg_cfg_filter_rule low[] = {
+		RULE("low", DENY, P(6), DPORT(0, 100))};
+	struct tg_config *c = cfg_new();
+	struct tg_filter_cache *cache = tg_filter_cache_create(24, 0);
+	struct tg_filter_table *ft;
+	uint16_t lan, wan;
+	int k;
+
+	CU_ASSERT_FATAL(cache != NULL);
+	list_set(c, 0, IN, ALLOW_LISTED, est, 1);
+	list_set(c, 1, OUT, DENY_LISTED, low, 1);
+	ft = build(c, 1);
+	lan = ft->list_of[IN][P_LAN];
+	wan = ft->list_of[OUT][P_WAN];
+	CU_ASSERT_EQUAL(ft->lists[lan].key_bytes, 17);
+	CU_ASSERT_EQUAL(
+		ft->lists[lan].cache_flags, TG_FILTER_KEY_NONFIRST | ACK | RST);
+	CU_ASSERT_EQUAL(ft->lists[wan].cache_flags, TG_FILTER_KEY_NONFIRST);
+	/* one 5-tuple, two answers */
+	CRUN(ft, c, cache, C(IN, F_DROP(IN_DEFAULT), NONE, TCP(80, SYN)),
+		C(IN, TG_V_NEXT, 0, TCP(80, ACK)));
+	CU_ASSERT(cache->hits == 0 && cache->misses == 2);
+	CRUN(ft, c, cache, C(IN, TG_V_NEXT, 0, TCP(80, ACK)),
+		C(IN, F_DROP(IN_DEFAULT), NONE, TCP(80, SYN)),
+		C(IN, TG_V_NEXT, 0, TCP(80, RST)),
+		C(IN, TG_V_NEXT, 0, TCP(80, SYN | ACK)),
+		C(IN, F_DROP(IN_DEFAULT), NONE, TCP(80, FIN)),
+		C(IN, F_DROP(IN_DEFAULT), NONE, TCP(80, SYN)),
+		C(IN, TG_V_NEXT, 0, TCP(80, ACK)));
+	/* RST: a key of its own; SYN|ACK and FIN share ACK's and SYN's */
+	CU_ASSERT(cache->hits == 6 && cache->misses == 3);
+	/* layout A: the flags are not part of the key */
+	CRUN(ft, c, cache, C(OUT, F_DROP(OUT_DENIED), 0, TCP(80, SYN)));
+	CRUN(ft, c, cache, C(OUT, F_DROP(OUT_DENIED), 0, TCP(80, ACK)),
+		C(OUT, F_DROP(OUT_DENIED), 0, TCP(80, RST)));
+	CU_ASSERT(cache->hits == 8 && cache->misses == 4);
+	/* ports 0, no flags in the key: only the later-fragment bit tells
+	 * the deny rule's match from a later fragment's no match */
+	for (k = 0; k < 2; k++)
+		CRUN(ft, c, cache, C(OUT, F_DROP(OUT_DENIED), 0, TCP(0, SYN)),
+			C(OUT, TG_V_NEXT, NONE, TCP(0, SYN), .frag = 185),
+			C(OUT, F_DROP(OUT_DENIED), 0, TCP(0, SYN)),
+			C(OUT, TG_V_NEXT, NONE, TCP(0, SYN), .frag = 185));
+	/* one burst: every packet missed, the second: every packet hit */
+	CU_ASSERT(cache->hits == 12 && cache->misses == 8);
+	CU_ASSERT(tg_filter_hits(ft, lan, 0) == 5 &&
+		  tg_filter_hits(ft, lan, 1) == 4);
+	CU_ASSERT(tg_filter_hits(ft, wan, 0) == 7 &&
+		  tg_filter_hits(ft, wan, 1) == 4);
+	tg_filter_cache_free(cache);
+	tg_filter_table_free(ft);
+	cfg_free(c);
+}
+
+/* Sizes: whole buckets of TG_FILTER_CACHE_WAYS, a power of two of them;
+ * limits. Without a list nothing is looked up; without a cache the same
+ * verdicts. */
+static void
+test_filter_cache_create(void)
+{
+	static const uint32_t sizes[][2] = {{1, 3}, {3, 3}, {4, 6}, {6, 6},
+		{24, 24}, {49152, 49152}, {49153, 98304}};
+	struct tg_config *c = cfg_new();
+	struct tg_filter_cache *cache;
+	struct tg_filter_table *ft;
+	size_t i;
+
+	rte_errno = 0;
+	CU_ASSERT_PTR_NULL(tg_filter_cache_create(0, 0));
+	CU_ASSERT_EQUAL(rte_errno, EINVAL);
+	rte_errno = 0;
+	CU_ASSERT_PTR_NULL(tg_filter_cache_create(TG_FILTER_CACHE_MAX + 1, 0));
+	CU_ASSERT_EQUAL(rte_errno, EINVAL);
+	for (i = 0; i < RTE_DIM(sizes); i++) {
+		cache = tg_filter_cache_create(sizes[i][0], 0);
+		CU_ASSERT_FATAL(cache != NULL);
+		CU_ASSERT_EQUAL(tg_filter_cache_entries(cache), sizes[i][1]);
+		CU_ASSERT_EQUAL(
+			(cache->mask + 1) * TG_FILTER_CACHE_WAYS, sizes[i][1]);
+		CU_ASSERT(rte_is_power_of_2(cache->mask + 1));
+		CU_ASSERT((uintptr_t)cache->b % RTE_CACHE_LINE_SIZE == 0);
+		CU_ASSERT(cache->epoch == 0 && cache->build_id == 0 &&
+			  cache->hits == 0 && cache->misses == 0 &&
+			  cache->clears == 0);
+		CU_ASSERT_EQUAL(cache_live(cache), 0);
+		tg_filter_cache_free(cache);
+	}
+	CU_ASSERT_EQUAL(tg_filter_cache_entries(NULL), 0);
+	tg_filter_cache_free(NULL);
+	/* the largest is accepted: 512 MiB, or no memory for it here */
+	rte_errno = 0;
+	cache = tg_filter_cache_create(TG_FILTER_CACHE_MAX, 0);
+	CU_ASSERT(cache != NULL ? tg_filter_cache_entries(cache) ==
+					  TG_FILTER_CACHE_WAYS * (1u << 23)
+				: rte_errno == ENOMEM);
+	tg_filter_cache_free(cache);
+	cache = tg_filter_cache_create(6, 0);
+	CU_ASSERT_FATAL(cache != NULL);
+	ft = build(c, 1);
+	CRUN(ft, c, cache, C(IN, TG_V_NEXT, NONE, TCP(80, SYN)),
+		C(OUT, TG_V_NEXT, NONE, .proto = 6, .exact = true));
+	CU_ASSERT(cache->hits == 0 && cache->misses == 0);
+	CU_ASSERT(cache->epoch == 1 && cache->build_id == ft->build_id);
+	tg_filter_table_free(ft);
+	list_set(c, 0, IN, DENY_LISTED, lan_in, RTE_DIM(lan_in));
+	ft = build(c, 1);
+	CRUN(ft, c, NULL, C(IN, F_DROP(IN_DENIED), 1, TCP(23, SYN)),
+		C(IN, TG_V_NEXT, 0, TCP(22, SYN)));
+	CU_ASSERT_EQUAL(tg_filter_hits(ft, 0, 1), 1);
+	tg_filter_table_free(ft);
+	tg_filter_cache_free(cache);
+	cfg_free(c);
 }
 
 /* ---- scale and method -------------------------------------------------- */
@@ -1333,6 +1896,11 @@ main(void)
 		"test_filter_random_against_reference",
 		test_filter_random_against_reference,
 		"test_filter_random_layouts", test_filter_random_layouts,
+		"test_filter_cache_against_reference",
+		test_filter_cache_against_reference,
+		"test_filter_cache_new_table", test_filter_cache_new_table,
+		"test_filter_cache_key_flags", test_filter_cache_key_flags,
+		"test_filter_cache_create", test_filter_cache_create,
 		"test_filter_100k_rules", test_filter_100k_rules, NULL);
 	rc = tg_test_run();
 	rte_mempool_free(mp);
