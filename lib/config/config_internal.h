@@ -75,6 +75,44 @@ struct tg_cfg_src_placement {
 	bool bad_list; /* ports or stages is not a list (reported) */
 };
 
+/* nat.port_mappings[i] (config_natfw.c): where the values validation
+ * may complain about are, and whether they parsed. */
+struct tg_cfg_src_nat_map {
+	struct tg_cfg_pos name, public_port, private_address, public_address;
+	bool name_ok, proto_ok, port_ok, priv_ok, pub_given, pub_ok;
+	bool key_ok; /* (protocol, public address, public port) is known */
+};
+
+/* firewall.exceptions[i] */
+struct tg_cfg_src_fw_exc {
+	struct tg_cfg_pos name;
+	bool name_ok;
+	struct tg_cfg_ref iface;
+};
+
+/* nat.private or nat.public, resolved by validation. */
+struct tg_cfg_src_iface_list {
+	uint16_t n;
+	struct tg_cfg_ref ref[TG_MAX_PORTS];
+	bool ok; /* given, a list, and every entry a string */
+	struct tg_cfg_pos pos;
+};
+
+/* The nat: and firewall: sections, for validation. */
+struct tg_cfg_src_natfw {
+	bool nat, firewall; /* the sections are present */
+	struct tg_cfg_src_iface_list priv, pub;
+	bool addresses_given;
+	bool addresses_ok; /* every entry's address parsed */
+	struct tg_cfg_pos addr[TG_CFG_NAT_MAX_ADDRESSES];
+	bool addr_ok[TG_CFG_NAT_MAX_ADDRESSES];
+	bool max_sessions_ok; /* default or a good value */
+	bool per_host_given;
+	struct tg_cfg_pos per_host;
+	struct tg_cfg_src_nat_map *map; /* nat.n_mappings entries */
+	struct tg_cfg_src_fw_exc *exc;	/* firewall.n_exceptions entries */
+};
+
 struct tg_cfg_ctx {
 	yaml_document_t *doc;
 	struct tg_config *cfg;
@@ -95,6 +133,8 @@ struct tg_cfg_ctx {
 	struct tg_cfg_src_placement placement[TG_MAX_LCORES];
 	/* local_filter.interfaces[i].interface, resolved by validation */
 	struct tg_cfg_ref lf_iface[TG_MAX_PORTS];
+	/* nat: and firewall:, NULL when neither is given (malloc'd) */
+	struct tg_cfg_src_natfw *natfw;
 };
 
 /* ---- The error list (config_validate.c). ---- */
@@ -205,8 +245,26 @@ bool tg_cfg_local_filter_walk(
 bool tg_cfg_filters_walk(
 	struct tg_cfg_ctx *c, const yaml_node_t *v, void *base);
 
+/* ---- nat: and firewall: (config_natfw.c, config_natfw_validate.c). ---- */
+
+/* The F_FN of the top-level keys: @p base is the struct tg_config. */
+bool tg_cfg_nat_walk(struct tg_cfg_ctx *c, const yaml_node_t *v, void *base);
+bool tg_cfg_firewall_walk(
+	struct tg_cfg_ctx *c, const yaml_node_t *v, void *base);
+/* Defaults of both sections (enabled false), from tg_cfg_schema_defaults. */
+void tg_cfg_natfw_defaults(struct tg_config *cfg);
+/* Interface references, addresses against interfaces, duplicates; the
+ * implicit NAT addresses. After the interfaces are validated. */
+void tg_cfg_natfw_validate(struct tg_cfg_ctx *c);
+/* Frees c->natfw. */
+void tg_cfg_natfw_src_free(struct tg_cfg_ctx *c);
+
 /* ---- Cross-references and section-wide rules (config_validate.c). ---- */
 
 void tg_cfg_validate(struct tg_cfg_ctx *c);
+/* Resolve a reference to an interface: its index, or -1 (an unknown name
+ * is reported at the reference, under @p path; an absent one is not). */
+int tg_cfg_iface_ref(
+	struct tg_cfg_ctx *c, const struct tg_cfg_ref *r, const char *path);
 
 #endif /* TG_CONFIG_INTERNAL_H */

@@ -585,6 +585,7 @@ ctx_free(struct tg_cfg_ctx *c)
 	}
 	free(c->route);
 	free(c->neighbor);
+	tg_cfg_natfw_src_free(c);
 	free(c);
 }
 
@@ -780,6 +781,8 @@ tg_config_free(struct tg_config *cfg)
 			free(cfg->ifaces[i].filters[d].rules);
 	free(cfg->routes);
 	free(cfg->neighbors);
+	free(cfg->nat.mappings);
+	free(cfg->firewall.exceptions);
 	free(cfg->source);
 	free(cfg);
 }

@@ -831,7 +831,9 @@ static const struct tg_cfg_field top_fields[] = {
 	F_MAP("limits", limits, limits_fields),
 	F_FN("local_filter", tg_cfg_local_filter_walk, 0),
 	F_FN("host", fn_host, 0),
-	F_TODO("nat"), F_TODO("firewall"), F_TODO("ipsec"),
+	F_FN("nat", tg_cfg_nat_walk, 0),
+	F_FN("firewall", tg_cfg_firewall_walk, 0),
+	F_TODO("ipsec"),
 };
 /* clang-format on */
 
@@ -866,6 +868,7 @@ tg_cfg_schema_defaults(struct tg_config *cfg)
 	cfg->host.queue_size = 1024;
 	cfg->host.poll_us = 50;
 	cfg->host.routes = true;
+	tg_cfg_natfw_defaults(cfg); /* both sections off without them */
 }
 
 void

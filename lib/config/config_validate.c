@@ -191,8 +191,9 @@ known_names(const struct tg_config *cfg, bool ports, char *buf, size_t len)
 }
 
 /* Resolve a reference to an interface; -1 (reported) if unknown. */
-static int
-iface_ref(struct tg_cfg_ctx *c, const struct tg_cfg_ref *r, const char *path)
+int
+tg_cfg_iface_ref(
+	struct tg_cfg_ctx *c, const struct tg_cfg_ref *r, const char *path)
 {
 	char names[160];
 	int k;
@@ -408,7 +409,7 @@ validate_routes(struct tg_cfg_ctx *c)
 		const struct tg_cfg_src_route *src = &c->route[i];
 
 		snprintf(path, sizeof(path), "routes[%u].interface", i);
-		k = iface_ref(c, &src->iface, path);
+		k = tg_cfg_iface_ref(c, &src->iface, path);
 		if (k >= 0)
 			r->iface = (uint16_t)k;
 		snprintf(path, sizeof(path), "routes[%u].via", i);
@@ -446,7 +447,7 @@ validate_neighbors(struct tg_cfg_ctx *c)
 		const struct tg_cfg_src_neighbor *src = &c->neighbor[i];
 
 		snprintf(path, sizeof(path), "neighbors[%u].interface", i);
-		k = iface_ref(c, &src->iface, path);
+		k = tg_cfg_iface_ref(c, &src->iface, path);
 		if (k >= 0)
 			nb->iface = (uint16_t)k;
 		snprintf(path, sizeof(path), "neighbors[%u].address", i);
@@ -479,7 +480,7 @@ validate_local_filter(struct tg_cfg_ctx *c)
 	for (i = 0; i < lf->n_overrides; i++) {
 		snprintf(path, sizeof(path),
 			"local_filter.interfaces[%u].interface", i);
-		k = iface_ref(c, &c->lf_iface[i], path);
+		k = tg_cfg_iface_ref(c, &c->lf_iface[i], path);
 		if (k < 0)
 			continue;
 		if (first[k] >= 0) {
@@ -684,4 +685,5 @@ tg_cfg_validate(struct tg_cfg_ctx *c)
 	validate_neighbors(c);
 	validate_placement(c);
 	validate_local_filter(c);
+	tg_cfg_natfw_validate(c);
 }

@@ -291,6 +291,172 @@ struct tg_cfg_host {
 	struct tg_cfg_pos pos;
 };
 
+/*
+ * nat: — address and port translation (NAPT) between private and public
+ * interfaces, as ICS and RRAS NAT do (RFC 4787, 5382, 5508), for the natfw
+ * stage (issue 6). Without the section enabled is false and the other
+ * fields keep their defaults. Reload.
+ */
+#define TG_CFG_NAT_MAX_ADDRESSES 16   /**< nat.addresses entries */
+#define TG_CFG_NAT_MAX_MAPPINGS	 1024 /**< nat.port_mappings entries */
+#define TG_CFG_NAT_MIN_PORTS	 64   /**< ports per NAT address, at least */
+#define TG_CFG_NATFW_NAME_MAX	 64   /**< names, incl. NUL */
+
+enum tg_cfg_nat_filtering {
+	/** "address-and-port-dependent" (the default): an inbound packet
+	 *  matches a session only from the remote address and port the
+	 *  session was opened to */
+	TG_CFG_NAT_FILTER_ADDR_PORT = 0,
+	/** "endpoint-independent": from any remote address and port, once
+	 *  the mapping exists */
+	TG_CFG_NAT_FILTER_ENDPOINT_INDEP,
+};
+
+/** nat.addresses[]: a public address translations use, and its ports. */
+struct tg_cfg_nat_address {
+	uint32_t addr;	  /**< interfaces[].address of a public interface */
+	uint16_t iface;	  /**< that interface: index into tg_config.ifaces */
+	uint16_t port_lo; /**< ports for dynamic translations, inclusive: */
+	uint16_t port_hi; /**< default 1024-65535, at least
+			       TG_CFG_NAT_MIN_PORTS */
+	/** Not listed: filled in by validation because nat.addresses was
+	 *  left out (then every public interface gives its address). */
+	bool implicit;
+	struct tg_cfg_pos pos; /**< the list entry; when implicit, the
+				    interface's name in nat.public */
+};
+
+/** nat.port_mappings[]: static port forwarding (ICS "services"). */
+struct tg_cfg_nat_mapping {
+	char name[TG_CFG_NATFW_NAME_MAX]; /**< unique among the mappings */
+	uint8_t proto;			  /**< 6 (tcp) or 17 (udp) */
+	uint32_t public_addr;	/**< one of nat.addresses; default: the
+				     first */
+	uint16_t public_port;	/**< 1..65535; (proto, public_addr,
+				     public_port) is unique */
+	uint32_t private_addr;	/**< a host in a private interface's subnet
+				     (not its network, broadcast or own
+				     address) */
+	uint16_t private_port;	/**< 1..65535, default public_port */
+	uint16_t private_iface; /**< the private interface whose subnet holds
+				     private_addr: index into
+				     tg_config.ifaces */
+	struct tg_cfg_pos pos;	/**< of the mapping */
+};
+
+/** nat.timeouts: seconds a session may stay idle. */
+struct tg_cfg_nat_timeouts {
+	uint32_t tcp_established; /**< default 7440 (RFC 5382: at least
+				       2 h 4 min), 60..604800 */
+	uint32_t tcp_transitory;  /**< SYN sent, FIN or RST seen: default 240
+				       (RFC 5382: at least 4 min), 10..86400 */
+	uint32_t udp;		  /**< default 300 (RFC 4787: at least 120, 300
+				       recommended), 10..86400 */
+	uint32_t icmp; /**< query sessions: default 60 (RFC 5508: at least
+			    60), 10..86400 */
+	uint32_t gre;  /**< PPTP data (GRE call IDs): default 300,
+			    10..86400 */
+};
+
+struct tg_cfg_nat {
+	/** false without the section; a present section is on unless it
+	 *  says enabled: false (it is validated either way) */
+	bool enabled;
+	uint16_t n_private; /**< at least 1 when the section is present */
+	uint16_t private_ifaces[TG_MAX_PORTS]; /**< indexes into
+						    tg_config.ifaces, list
+						    order */
+	uint16_t n_public;		       /**< at least 1, the same */
+	uint16_t public_ifaces[TG_MAX_PORTS];  /**< no interface is both */
+	/** Complete after validation: the listed addresses, or, when the
+	 *  list is left out, the address of each public interface in
+	 *  nat.public order with ports 1024-65535 (implicit). Unique. */
+	uint16_t n_addresses;
+	struct tg_cfg_nat_address addresses[TG_CFG_NAT_MAX_ADDRESSES];
+	uint8_t filtering; /**< enum tg_cfg_nat_filtering */
+	struct tg_cfg_nat_timeouts timeouts;
+	uint32_t max_sessions; /**< default 65536, 1..100000000 */
+	/** sessions one private address may hold: default 0 (no limit),
+	 *  else 1..max_sessions */
+	uint32_t max_sessions_per_host;
+	uint32_t n_mappings; /**< at most TG_CFG_NAT_MAX_MAPPINGS */
+	struct tg_cfg_nat_mapping *mappings; /**< malloc'd, list order */
+	struct tg_cfg_pos pos;		     /**< of the section's value */
+};
+
+/*
+ * firewall: — the stateful host firewall (Windows Firewall, the ICS
+ * firewall) for the natfw stage (issue 6): unsolicited traffic to the
+ * appliance passes by a static exception, responses to what the appliance
+ * sent by a dynamic entry, ICMP by message type. Without the section
+ * enabled is false. Reload.
+ */
+#define TG_CFG_FW_MAX_EXCEPTIONS 1024 /**< firewall.exceptions entries */
+#define TG_CFG_FW_MAX_SCOPE	 16   /**< scope entries per exception */
+
+struct tg_cfg_fw_prefix {
+	uint32_t addr; /**< host bits zero */
+	uint8_t len;   /**< 0..32; a.b.c.d alone is a /32 */
+};
+
+/** firewall.exceptions[]: unsolicited inbound target traffic allowed. */
+struct tg_cfg_fw_exception {
+	char name[TG_CFG_NATFW_NAME_MAX]; /**< unique among the exceptions */
+	uint8_t proto; /**< IP protocol; never 1 (ICMP: firewall.icmp) */
+	uint16_t port_lo, port_hi; /**< the local (destination) ports,
+					inclusive, 1..65535: TCP and UDP
+					only (always given for them), 0
+					otherwise */
+	bool has_iface;		   /**< only packets that arrived on iface */
+	uint16_t iface;		   /**< index into tg_config.ifaces */
+	uint16_t n_scope;	   /**< 0: any remote address */
+	struct tg_cfg_fw_prefix scope[TG_CFG_FW_MAX_SCOPE]; /**< remote
+							      (source)
+							      prefixes */
+	struct tg_cfg_pos pos; /**< of the exception */
+};
+
+/** firewall.icmp.inbound: unsolicited ICMP requests to the appliance.
+ *  true = allow; each defaults to false (block). */
+struct tg_cfg_fw_icmp_in {
+	bool echo_request;	   /**< type 8 */
+	bool timestamp_request;	   /**< type 13 */
+	bool address_mask_request; /**< type 17 */
+	bool router_solicitation;  /**< type 10 */
+};
+
+/** firewall.icmp.outbound: ICMP errors the appliance's own stack sends
+ *  (the source path). true = allow. */
+struct tg_cfg_fw_icmp_out {
+	bool destination_unreachable; /**< type 3 except code 4; default
+					   block */
+	bool source_quench;	      /**< type 4; default block */
+	bool parameter_problem;	      /**< type 12; default block */
+	bool time_exceeded;	      /**< type 11; default block */
+	bool redirect;		      /**< type 5; default block */
+	bool packet_too_big;	      /**< type 3 code 4 (fragmentation needed);
+					   default allow: blocking it breaks path
+					   MTU discovery */
+};
+
+struct tg_cfg_fw_icmp {
+	struct tg_cfg_fw_icmp_in inbound;
+	struct tg_cfg_fw_icmp_out outbound;
+};
+
+struct tg_cfg_firewall {
+	/** false without the section; a present section is on unless it
+	 *  says enabled: false (it is validated either way) */
+	bool enabled;
+	uint32_t n_exceptions; /**< at most TG_CFG_FW_MAX_EXCEPTIONS */
+	struct tg_cfg_fw_exception *exceptions; /**< malloc'd, list order */
+	struct tg_cfg_fw_icmp icmp;
+	uint32_t max_dynamic;  /**< most dynamic entries (responses to what
+				    the appliance sent), default 65536,
+				    1..10000000 */
+	struct tg_cfg_pos pos; /**< of the section's value */
+};
+
 /** limits: — table sizes. */
 struct tg_cfg_limits {
 	uint32_t max_routes; /**< most routes installed (incl. connected and
@@ -310,6 +476,8 @@ struct tg_config {
 	struct tg_cfg_limits limits;
 	struct tg_cfg_local_filter local_filter;
 	struct tg_cfg_host host;
+	struct tg_cfg_nat nat;
+	struct tg_cfg_firewall firewall;
 
 	uint16_t n_ports;
 	struct tg_cfg_port ports[TG_MAX_PORTS];

@@ -36,6 +36,9 @@ tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
 		rc = tg_localfilter_build(cfg, env->port_id, env->n_ports,
 			socket, &t->localfilter, err, errlen);
 	if (rc == 0)
+		rc = tg_natfw_build(cfg, env->port_id, env->n_ports, &t->natfw,
+			err, errlen);
+	if (rc == 0)
 		rc = tg_filter_build_from(cfg, env->port_id, env->n_ports,
 			env->n_workers ? env->n_workers : 1, socket,
 			prev != NULL ? prev->filter : NULL, &t->filter, err,
@@ -43,19 +46,22 @@ tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
 	if (rc < 0) {
 		tg_forward_table_free(t->forward);
 		tg_localfilter_table_free(t->localfilter);
+		tg_natfw_table_free(t->natfw);
 		rte_free(t);
 		return rc;
 	}
-	/* Forward always routes; localfilter and filter work when
-	 * configured. natfw and ipsec have no component yet: they pass
-	 * everything, so they are bypassed. Each sets its bit here when it
-	 * lands and has something configured. */
+	/* Forward always routes; localfilter, filter and natfw work when
+	 * configured. ipsec has no component yet: it passes everything,
+	 * so it is bypassed; it sets its bit here when it lands. */
 	t->active_stages = 1u << TG_STAGE_FORWARD;
 	if (t->localfilter->enabled)
 		t->active_stages |= 1u << TG_STAGE_LOCALFILTER;
 	if (t->filter->enabled)
 		t->active_stages |= 1u << TG_STAGE_FILTER;
+	if (t->natfw->modes != 0)
+		t->active_stages |= 1u << TG_STAGE_NATFW;
 	memset(t->stage_modes, 0xff, sizeof(t->stage_modes));
+	t->stage_modes[TG_STAGE_NATFW] = (uint8_t)t->natfw->modes;
 	t->stage_modes[TG_STAGE_FILTER] = 0;
 	for (i = 0; i < t->filter->n_lists; i++)
 		t->stage_modes[TG_STAGE_FILTER] |=
@@ -78,6 +84,7 @@ tg_tables_free(struct tg_tables *t)
 	tg_forward_table_free(t->forward);
 	tg_localfilter_table_free(t->localfilter);
 	tg_filter_table_free(t->filter);
+	tg_natfw_table_free(t->natfw);
 	tg_config_free(t->cfg);
 	rte_free(t);
 }

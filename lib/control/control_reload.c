@@ -76,6 +76,10 @@ tg_control_check_restart_only(const struct tg_config *run,
 	if (run->pipeline.burst != nc->pipeline.burst ||
 		run->pipeline.ring_size != nc->pipeline.ring_size)
 		err_add(errs, NULL, "pipeline", "burst and ring sizes" RESTART);
+	if (tg_natfw_restart_only(run, nc, path, sizeof(path)))
+		err_add(errs, NULL, path,
+			"the natfw stage's session table (sized and laid out "
+			"from the start-up configuration)" RESTART);
 	if (run->pipeline.filter_cache != nc->pipeline.filter_cache)
 		err_add(errs, NULL, "pipeline.filter_cache",
 			"the filter decision cache size" RESTART);

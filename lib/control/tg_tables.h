@@ -13,6 +13,7 @@
 #include "tg_filter.h"
 #include "tg_forward.h"
 #include "tg_localfilter.h"
+#include "tg_natfw.h"
 
 struct tg_tables {
 	uint64_t generation;
@@ -30,7 +31,8 @@ struct tg_tables {
 	struct tg_forward_table *forward;
 	struct tg_localfilter_table *localfilter;
 	struct tg_filter_table *filter;
-	/* natfw and ipsec tables join here. */
+	struct tg_natfw_table *natfw;
+	/* the ipsec table joins here. */
 };
 
 /**

@@ -18,21 +18,6 @@
 /* RFC 1812 4.3.2.3: the error, IP header included, stays within 576. */
 #define ICMP_ERR_MAX_IP 576u
 
-static bool
-icmp_type_is_error(uint8_t type)
-{
-	switch (type) {
-	case 3:	 /* destination unreachable */
-	case 4:	 /* source quench */
-	case 5:	 /* redirect */
-	case 11: /* time exceeded */
-	case 12: /* parameter problem */
-		return true;
-	default:
-		return false;
-	}
-}
-
 bool
 tg_pkt_icmp_error_allowed(const struct rte_mbuf *orig)
 {
@@ -50,7 +35,7 @@ tg_pkt_icmp_error_allowed(const struct rte_mbuf *orig)
 		/* Too short to tell which ICMP it is: assume an error. */
 		if (tl < hl + 1 || orig->data_len < ETH_LEN + hl + 1)
 			return false;
-		if (icmp_type_is_error(*((const uint8_t *)ip + hl)))
+		if (tg_pkt_icmp_is_error(*((const uint8_t *)ip + hl)))
 			return false;
 	}
 	return true;

@@ -151,6 +151,24 @@ tg_ipv4_is_martian_src(uint32_t a)
 	return top == 0 || top == 127 || (a >> 28) >= 0xe;
 }
 
+/** ICMP types that are errors and carry the packet they report on (RFC
+ *  792): destination unreachable, source quench, redirect, time exceeded,
+ *  parameter problem. */
+static inline bool
+tg_pkt_icmp_is_error(uint8_t type)
+{
+	switch (type) {
+	case 3:	 /* destination unreachable */
+	case 4:	 /* source quench */
+	case 5:	 /* redirect */
+	case 11: /* time exceeded */
+	case 12: /* parameter problem */
+		return true;
+	default:
+		return false;
+	}
+}
+
 /** RFC 1624 incremental update of a 16-bit one's complement checksum
  *  (network order in and out) when a 16-bit word changes old → new. */
 static inline uint16_t

@@ -98,6 +98,73 @@ test_control_build_fails_cleanly(void)
 	tg_control_fini(&ctl);
 }
 
+/* base_yaml with no routes, then @p tail from line 18. */
+static struct tg_config *
+make_cfg_tail(const char *tail)
+{
+	struct tg_cfg_errors errs;
+	struct tg_config *cfg = NULL;
+	char y[2048];
+	int n = snprintf(y, sizeof(y), "%s  []\n%s", base_yaml, tail);
+
+	if (tg_config_parse("<test>", y, (size_t)n, &cfg, &errs) < 0)
+		tg_cfg_errors_print(&errs, stderr);
+	return cfg;
+}
+
+/* nat and firewall build into the snapshot (the natfw stage active in
+ * the modes they need); what the session table was sized and laid out
+ * from cannot change on reload, the timeouts can. */
+static void
+test_control_natfw_applies_and_restart_only(void)
+{
+	static const char nat[] = "nat:\n  private: [lan0]\n  public: [wan0]\n";
+	struct tg_cfg_errors *errs = calloc(1, sizeof(*errs));
+	struct tg_config *plain, *on, *tmo, *big;
+	struct tg_control ctl;
+	char err[512];
+
+	CU_ASSERT_FATAL(errs != NULL);
+	CU_ASSERT_FATAL(tg_control_init(&ctl, &env, 0) == 0);
+	on = make_cfg_tail("nat: {private: [lan0], public: [wan0]}\n"
+			   "firewall: {}\n");
+	CU_ASSERT_FATAL(on != NULL);
+	CU_ASSERT(tg_control_apply(&ctl, on, err, sizeof(err)) == 0);
+	CU_ASSERT_FATAL(ctl.slot.cur != NULL && ctl.slot.cur->natfw != NULL);
+	CU_ASSERT(ctl.slot.cur->natfw->nat && ctl.slot.cur->natfw->firewall);
+	CU_ASSERT(ctl.slot.cur->active_stages & 1u << TG_STAGE_NATFW);
+	CU_ASSERT_EQUAL(ctl.slot.cur->stage_modes[TG_STAGE_NATFW],
+		1u << TG_MODE_TRANSIT | 1u << TG_MODE_IN | 1u << TG_MODE_OUT);
+	tg_control_fini(&ctl);
+
+	plain = make_cfg(2, 0);
+	on = make_cfg_tail(nat);
+	tmo = make_cfg_tail("nat:\n  private: [lan0]\n  public: [wan0]\n"
+			    "  timeouts: {udp: 60}\n");
+	big = make_cfg_tail("nat:\n  private: [lan0]\n  public: [wan0]\n"
+			    "  max_sessions: 1000\n");
+	CU_ASSERT_FATAL(plain && on && tmo && big);
+	/* turning NAT on: no session table to use */
+	CU_ASSERT(tg_control_check_restart_only(plain, on, errs) == 1);
+	CU_ASSERT_STRING_EQUAL(errs->e[0].path, "nat");
+	/* new timeouts apply at once */
+	memset(errs, 0, sizeof(*errs));
+	CU_ASSERT(tg_control_check_restart_only(on, tmo, errs) == 0);
+	/* a table of another size does not */
+	memset(errs, 0, sizeof(*errs));
+	CU_ASSERT(tg_control_check_restart_only(on, big, errs) == 1);
+	CU_ASSERT_STRING_EQUAL(errs->e[0].path, "nat.max_sessions");
+	/* turning it off changes the port spaces the table was laid out
+	 * with: a restart too (for now: see docs/nat.md, Reload) */
+	memset(errs, 0, sizeof(*errs));
+	CU_ASSERT(tg_control_check_restart_only(on, plain, errs) == 1);
+	tg_config_free(plain);
+	tg_config_free(on);
+	tg_config_free(tmo);
+	tg_config_free(big);
+	free(errs);
+}
+
 static void
 test_control_apply_replaces_snapshot(void)
 {
@@ -1504,6 +1571,8 @@ main(void)
 		test_control_build_fails_cleanly,
 		"test_control_apply_replaces_snapshot",
 		test_control_apply_replaces_snapshot,
+		"test_control_natfw_applies_and_restart_only",
+		test_control_natfw_applies_and_restart_only,
 		"test_control_rcu_two_lcores", test_control_rcu_two_lcores,
 		"test_control_diff_interface_lists_stay_bounded",
 		test_control_diff_interface_lists_stay_bounded, NULL);

@@ -950,6 +950,94 @@ test_pipeline_filter_inbound_only(void)
 	fx_teardown(&fx);
 }
 
+/* A frame's 16-bit field at @p off. */
+static uint16_t
+fr16(struct rte_mbuf *m, int off)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	return (uint16_t)(p[off] << 8 | p[off + 1]);
+}
+
+static uint32_t
+fr32(struct rte_mbuf *m, int off)
+{
+	return (uint32_t)fr16(m, off) << 16 | fr16(m, off + 2);
+}
+
+/*
+ * NAT through the pipeline: a lan host's UDP leaves wan0 from the NAT
+ * address (transit natfw(nat)), the answer to that address comes in as
+ * target traffic, is translated back at natfw(in) and switches to the
+ * transit path at forward, out of lan0 to the host; unsolicited traffic
+ * to the NAT address meets the firewall.
+ */
+static void
+test_pipeline_nat_round_trip(void)
+{
+	static const char y[] = FX_PORTS
+		"interfaces:\n"
+		"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
+		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
+		"nat: {private: [lan0], public: [wan0]}\n"
+		"firewall: {}\n";
+	struct fixture fx;
+	struct tg_lcore_stats s;
+	struct rte_mbuf *m;
+	uint16_t pub_port;
+	uint8_t *p;
+
+	fx_yaml = y;
+	fx_setup(&fx, 1);
+	m = mk_udp(0, 0x0a000002, 0x10000005, 64);
+	CU_ASSERT_FATAL(rte_ring_enqueue(rxr[0], m) == 0);
+	run(&fx, 1, 8);
+	m = tx_get(1, 0);
+	CU_ASSERT_FATAL(m != NULL);
+	/* source: the NAT address, a port of its range (7 is below it) */
+	CU_ASSERT_EQUAL(fr32(m, 26), 0x0a010001);
+	CU_ASSERT_EQUAL(fr32(m, 30), 0x10000005);
+	pub_port = fr16(m, 34);
+	CU_ASSERT(pub_port >= 1024);
+	CU_ASSERT_EQUAL(fr16(m, 36), 9);
+	CU_ASSERT_EQUAL(ref_cksum(rte_pktmbuf_mtod_offset(m, uint8_t *, 14),
+				20), 0);
+	rte_pktmbuf_free(m);
+
+	/* the answer, to the NAT address and port */
+	m = mk_udp(1, 0x10000005, 0x0a010001, 64);
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	p[34] = 0;
+	p[35] = 9;
+	p[36] = (uint8_t)(pub_port >> 8);
+	p[37] = (uint8_t)pub_port;
+	CU_ASSERT_FATAL(rte_ring_enqueue(rxr[1], m) == 0);
+	/* unsolicited: another port of the NAT address */
+	m = mk_udp(1, 0x10000005, 0x0a010001, 64);
+	CU_ASSERT_FATAL(rte_ring_enqueue(rxr[1], m) == 0);
+	run(&fx, 1, 8);
+	m = tx_get(0, 0);
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT_EQUAL(fr32(m, 26), 0x10000005);
+	CU_ASSERT_EQUAL(fr32(m, 30), 0x0a000002);
+	CU_ASSERT_EQUAL(fr16(m, 34), 9);
+	CU_ASSERT_EQUAL(fr16(m, 36), 7);
+	CU_ASSERT_EQUAL(m->pkt_len, 60);
+	CU_ASSERT_EQUAL(rte_pktmbuf_mtod(m, uint8_t *)[22], 63); /* TTL */
+	CU_ASSERT_EQUAL(ref_cksum(rte_pktmbuf_mtod_offset(m, uint8_t *, 14),
+				20), 0);
+	CU_ASSERT(memcmp(rte_pktmbuf_mtod(m, uint8_t *), lan_host_mac, 6) ==
+		  0);
+	rte_pktmbuf_free(m);
+	CU_ASSERT(tx_get(0, 0) == NULL);
+	CU_ASSERT(tx_get(1, 0) == NULL);
+	tg_pipeline_stats_sum(fx.pl, &s);
+	CU_ASSERT_EQUAL(s.drops[drop_idx("natfw.no_exception")], 1);
+	CU_ASSERT_EQUAL(s.stage[TG_STAGE_NATFW].jumped, 1);
+	CU_ASSERT_EQUAL(s.path_done[TG_PATH_TRANSIT], 2);
+	fx_teardown(&fx);
+}
+
 static void
 test_pipeline_host_port_bare_ip(void)
 {
@@ -1140,7 +1228,9 @@ main(void)
 		"test_pipeline_filters_on_each_path",
 		test_pipeline_filters_on_each_path,
 		"test_pipeline_filter_inbound_only",
-		test_pipeline_filter_inbound_only, NULL);
+		test_pipeline_filter_inbound_only,
+		"test_pipeline_nat_round_trip", test_pipeline_nat_round_trip,
+		NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;

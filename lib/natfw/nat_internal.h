@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * natfw: what nat_table.c and nat_expire.c share and callers do not see:
+ * the expiry wheel's link operations, session removal, sequence brackets.
+ */
+#ifndef TG_NAT_INTERNAL_H
+#define TG_NAT_INTERNAL_H
+
+#include "nat_table.h"
+
+/** Signed distance from @p b to @p a on the caller's 32-bit clock (it
+ *  may wrap). */
+static inline int32_t
+nat_tdiff(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b);
+}
+
+/* The writer's side of the record's sequence (rte_seqcount's order). */
+static inline void
+nat_seq_begin(struct tg_nat_sess *s)
+{
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static inline void
+nat_seq_end(struct tg_nat_sess *s)
+{
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+}
+
+static inline uint32_t
+nat_timeout(const struct tg_nat_table *t, uint8_t c)
+{
+	return __atomic_load_n(&t->timeouts[c], __ATOMIC_RELAXED);
+}
+
+/** Queue session @p idx in the wheel slot of time @p due (clamped into
+ *  the wheel's span from its cursor). nat_expire.c. */
+void nat_wheel_add(struct tg_nat_table *t, uint32_t idx, uint32_t due);
+
+/** Take session @p idx off the wheel. nat_expire.c. */
+void nat_wheel_del(struct tg_nat_table *t, uint32_t idx);
+
+/** Start the wheel at time @p now if nothing did yet. nat_expire.c. */
+void nat_wheel_start(struct tg_nat_table *t, uint32_t now);
+
+/** Delete session @p idx (in use, already off the wheel): indexes,
+ *  mapping, host, free list. Counts nothing. nat_table.c. */
+void nat_sess_remove(struct tg_nat_table *t, uint32_t idx);
+
+#endif /* TG_NAT_INTERNAL_H */

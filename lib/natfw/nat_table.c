@@ -1,0 +1,640 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * natfw: the session table: creation and sizing, endpoint-independent
+ * mappings with their public port arrays, per-host counts, sessions and
+ * the reader's sequence copy. Expiry is in nat_expire.c.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_random.h>
+
+#include "nat_internal.h"
+
+const char *const tg_nat_fail_names[TG_NAT_FAIL__COUNT] = {
+#define TG_X_NAME(n, s, e, d) [TG_NAT_FAIL_##n] = s,
+	TG_NAT_FAILS(TG_X_NAME)
+#undef TG_X_NAME
+};
+
+const char *const tg_nat_fail_descs[TG_NAT_FAIL__COUNT] = {
+#define TG_X_DESC(n, s, e, d) [TG_NAT_FAIL_##n] = d,
+	TG_NAT_FAILS(TG_X_DESC)
+#undef TG_X_DESC
+};
+
+static const int nat_fail_errno[TG_NAT_FAIL__COUNT] = {
+#define TG_X_ERRNO(n, s, e, d) [TG_NAT_FAIL_##n] = e,
+	TG_NAT_FAILS(TG_X_ERRNO)
+#undef TG_X_ERRNO
+};
+
+_Static_assert(sizeof(struct tg_nat_sess) == 64, "a session is a line");
+_Static_assert(sizeof(struct tg_nat_map) == 16, "a mapping is 16 bytes");
+_Static_assert(sizeof(struct tg_nat_host) == 8, "a host is 8 bytes");
+_Static_assert(sizeof(struct tg_nat_bucket) == 64, "a bucket is a line");
+
+/** Count failure @p r and return its -errno. */
+static inline int
+nat_fail(struct tg_nat_table *t, enum tg_nat_fail r)
+{
+	t->stats.fail[r]++;
+	return nat_fail_errno[r];
+}
+
+/* ---- keys and hashes of the mapping and host indexes ---- */
+
+struct nat_map_key {
+	uint32_t ip;
+	uint16_t port;
+	uint8_t proto;
+};
+
+static inline uint32_t
+nat_mix(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	return h;
+}
+
+static inline uint32_t
+nat_map_hash(const struct tg_nat_table *t, const struct nat_map_key *k)
+{
+	uint64_t w = (uint64_t)k->ip << 32 | (uint32_t)k->proto << 16 | k->port;
+
+	return nat_mix(rte_hash_crc_8byte(w, t->map_seed));
+}
+
+static inline int
+nat_map_match(const void *ctx, const void *key, uint32_t idx)
+{
+	const struct tg_nat_map *m =
+		&((const struct tg_nat_table *)ctx)->maps[idx];
+	const struct nat_map_key *k = key;
+
+	return (m->priv_ip == k->ip) & (m->priv_port == k->port) &
+	       (m->proto == k->proto);
+}
+
+static inline uint32_t
+nat_host_hash(const struct tg_nat_table *t, uint32_t ip)
+{
+	return nat_mix(rte_hash_crc_4byte(ip, t->host_seed));
+}
+
+static inline int
+nat_host_match(const void *ctx, const void *key, uint32_t idx)
+{
+	return ((const struct tg_nat_table *)ctx)->hosts[idx].ip ==
+	       *(const uint32_t *)key;
+}
+
+static inline void
+nat_sess_keys(const struct tg_nat_sess *s, struct tg_nat_key *in,
+	struct tg_nat_key *out)
+{
+	*in = (struct tg_nat_key){.ip = s->priv_ip,
+		.rem_ip = s->rem_ip,
+		.port = s->priv_port,
+		.rem_port = s->rem_port,
+		.proto = s->proto};
+	*out = *in;
+	out->ip = s->pub_ip;
+	out->port = s->pub_port;
+}
+
+/** Index of (address, class)'s port array and bitmap. */
+static inline size_t
+nat_pc(uint16_t addr, int c)
+{
+	return (size_t)addr * TG_NAT_PCLASS__COUNT + (size_t)c;
+}
+
+/* ---- creation ---- */
+
+static int
+conf_check(const struct tg_nat_table_conf *c)
+{
+	unsigned int i;
+
+	if (c == NULL || c->max_sessions == 0 ||
+		c->max_sessions > TG_NAT_MAX_ENTRIES ||
+		c->max_mappings > TG_NAT_MAX_ENTRIES || c->max_hosts == 0 ||
+		c->max_hosts > TG_NAT_MAX_ENTRIES || c->n_public == 0 ||
+		c->n_public > TG_NAT_MAX_PUBLIC || c->public_ips == NULL ||
+		c->n_classes == 0 || c->n_classes > TG_NAT_TMO_CLASSES)
+		return -EINVAL;
+	for (i = 0; i < c->n_classes; i++)
+		if (c->timeouts[i] == 0)
+			return -EINVAL;
+	if (c->wheel_slots != 0 &&
+		(!rte_is_power_of_2(c->wheel_slots) || c->wheel_slots < 64 ||
+			c->wheel_slots > TG_NAT_WHEEL_MAX))
+		return -EINVAL;
+	return 0;
+}
+
+static void *
+nat_alloc(const char *what, size_t size, int socket, size_t *acct)
+{
+	void *p = rte_zmalloc_socket(what, size, RTE_CACHE_LINE_SIZE, socket);
+
+	if (p != NULL)
+		*acct += RTE_ALIGN_CEIL(size, RTE_CACHE_LINE_SIZE);
+	return p;
+}
+
+struct tg_nat_table *
+tg_nat_table_create(const struct tg_nat_table_conf *conf)
+{
+	struct tg_nat_table *t;
+	struct tg_nat_table_mem *mem;
+	size_t n_pc;
+	uint32_t i, slots, longest = 0;
+	int socket;
+
+	if (conf_check(conf) != 0) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	socket = conf->socket;
+	t = rte_zmalloc_socket(
+		"tg_nat_table", sizeof(*t), RTE_CACHE_LINE_SIZE, socket);
+	if (t == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	mem = &t->mem;
+	mem->other = RTE_ALIGN_CEIL(sizeof(*t), RTE_CACHE_LINE_SIZE);
+	t->max_sessions = conf->max_sessions;
+	t->max_mappings = conf->max_mappings != 0 ? conf->max_mappings
+						  : conf->max_sessions;
+	t->max_hosts = conf->max_hosts;
+	t->max_per_host = conf->max_sessions_per_host;
+	t->n_public = conf->n_public;
+	t->n_classes = conf->n_classes;
+	for (i = 0; i < conf->n_classes; i++) {
+		t->timeouts[i] = conf->timeouts[i];
+		longest = RTE_MAX(longest, conf->timeouts[i]);
+	}
+	slots = conf->wheel_slots;
+	if (slots == 0)
+		slots = longest >= TG_NAT_WHEEL_MAX
+				? TG_NAT_WHEEL_MAX
+				: rte_align32pow2(longest + 1);
+	slots = RTE_MAX(slots, 64u);
+	t->wheel_mask = slots - 1;
+	t->seed[TG_NAT_IN2OUT] = (uint32_t)rte_rand();
+	t->seed[TG_NAT_OUT2IN] = (uint32_t)rte_rand();
+	t->map_seed = (uint32_t)rte_rand();
+	t->host_seed = (uint32_t)rte_rand();
+	n_pc = (size_t)t->n_public * TG_NAT_PCLASS__COUNT;
+
+	t->sess = nat_alloc("tg_nat_sess",
+		(size_t)t->max_sessions * sizeof(struct tg_nat_sess), socket,
+		&mem->sessions);
+	t->maps = nat_alloc("tg_nat_map",
+		(size_t)t->max_mappings * sizeof(struct tg_nat_map), socket,
+		&mem->maps);
+	t->hosts = nat_alloc("tg_nat_host",
+		(size_t)t->max_hosts * sizeof(struct tg_nat_host), socket,
+		&mem->hosts);
+	t->pub_map = nat_alloc("tg_nat_pub_map",
+		n_pc * 65536 * sizeof(uint32_t), socket, &mem->ports);
+	t->pub_used = nat_alloc("tg_nat_pub_used",
+		n_pc * 1024 * sizeof(uint64_t), socket, &mem->ports);
+	t->pub_next = nat_alloc("tg_nat_pub_next", n_pc * sizeof(uint16_t),
+		socket, &mem->other);
+	t->public_ips = nat_alloc("tg_nat_public",
+		(size_t)t->n_public * sizeof(uint32_t), socket, &mem->other);
+	t->wheel = nat_alloc("tg_nat_wheel", (size_t)slots * sizeof(uint32_t),
+		socket, &mem->wheel);
+	t->wheel_bits = nat_alloc("tg_nat_wheel_bits",
+		(size_t)slots / 64 * sizeof(uint64_t), socket, &mem->wheel);
+	t->ix[TG_NAT_IN2OUT] = tg_nat_index_create(t->max_sessions, socket);
+	t->ix[TG_NAT_OUT2IN] = tg_nat_index_create(t->max_sessions, socket);
+	t->map_ix = tg_nat_index_create(t->max_mappings, socket);
+	t->host_ix = tg_nat_index_create(t->max_hosts, socket);
+	if (t->sess == NULL || t->maps == NULL || t->hosts == NULL ||
+		t->pub_map == NULL || t->pub_used == NULL ||
+		t->pub_next == NULL || t->public_ips == NULL ||
+		t->wheel == NULL || t->wheel_bits == NULL ||
+		t->ix[TG_NAT_IN2OUT] == NULL || t->ix[TG_NAT_OUT2IN] == NULL ||
+		t->map_ix == NULL || t->host_ix == NULL) {
+		tg_nat_table_free(t);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	mem->sess_index = t->ix[TG_NAT_IN2OUT]->mem + t->ix[TG_NAT_OUT2IN]->mem;
+	mem->map_index = t->map_ix->mem;
+	mem->hosts += t->host_ix->mem;
+	mem->total = mem->sessions + mem->sess_index + mem->maps +
+		     mem->map_index + mem->ports + mem->hosts + mem->wheel +
+		     mem->other;
+
+	memcpy(t->public_ips, conf->public_ips,
+		(size_t)t->n_public * sizeof(uint32_t));
+	memset(t->wheel, 0xff, (size_t)slots * sizeof(uint32_t));
+	/* free lists in index order: the first records are used first */
+	for (i = 0; i < t->max_sessions; i++)
+		t->sess[i].next = i + 1 < t->max_sessions ? i + 1 : TG_NAT_NONE;
+	for (i = 0; i < t->max_mappings; i++)
+		t->maps[i].priv_ip =
+			i + 1 < t->max_mappings ? i + 1 : TG_NAT_NONE;
+	for (i = 0; i < t->max_hosts; i++)
+		t->hosts[i].ip = i + 1 < t->max_hosts ? i + 1 : TG_NAT_NONE;
+	t->sess_free = 0;
+	t->map_free = 0;
+	t->host_free = 0;
+	return t;
+}
+
+void
+tg_nat_table_free(struct tg_nat_table *t)
+{
+	if (t == NULL)
+		return;
+	tg_nat_index_free(t->ix[TG_NAT_IN2OUT]);
+	tg_nat_index_free(t->ix[TG_NAT_OUT2IN]);
+	tg_nat_index_free(t->map_ix);
+	tg_nat_index_free(t->host_ix);
+	rte_free(t->sess);
+	rte_free(t->maps);
+	rte_free(t->hosts);
+	rte_free(t->pub_map);
+	rte_free(t->pub_used);
+	rte_free(t->pub_next);
+	rte_free(t->public_ips);
+	rte_free(t->wheel);
+	rte_free(t->wheel_bits);
+	rte_free(t);
+}
+
+int
+tg_nat_table_memory(const struct tg_nat_table *t, size_t *bytes)
+{
+	if (t == NULL || bytes == NULL)
+		return -EINVAL;
+	*bytes = t->mem.total;
+	return 0;
+}
+
+int
+tg_nat_table_memory_parts(
+	const struct tg_nat_table *t, struct tg_nat_table_mem *mem)
+{
+	if (t == NULL || mem == NULL)
+		return -EINVAL;
+	*mem = t->mem;
+	return 0;
+}
+
+/* ---- mappings ---- */
+
+/** First port in [a, b] whose bit is clear in @p used, or UINT32_MAX. */
+static uint32_t
+port_free_in(const uint64_t *used, uint32_t a, uint32_t b)
+{
+	uint32_t w;
+
+	for (w = a >> 6; w <= b >> 6; w++) {
+		uint64_t f = ~used[w];
+
+		if (w == a >> 6)
+			f &= ~UINT64_C(0) << (a & 63);
+		if (w == b >> 6 && (b & 63) != 63)
+			f &= (UINT64_C(2) << (b & 63)) - 1;
+		if (f != 0)
+			return w * 64 + (uint32_t)__builtin_ctzll(f);
+	}
+	return UINT32_MAX;
+}
+
+static int
+port_pick(struct tg_nat_table *t, size_t pc, uint16_t lo, uint16_t hi,
+	uint16_t pref, uint16_t *port)
+{
+	const uint64_t *used = &t->pub_used[pc << 10];
+	uint32_t start, p;
+
+	if (pref >= lo && pref <= hi &&
+		(used[pref >> 6] >> (pref & 63) & 1) == 0) {
+		*port = pref;
+		return 0;
+	}
+	start = t->pub_next[pc];
+	if (start < lo || start > hi)
+		start = lo;
+	p = port_free_in(used, start, hi);
+	if (p == UINT32_MAX && start > lo)
+		p = port_free_in(used, lo, start - 1);
+	if (p == UINT32_MAX)
+		return -EADDRINUSE;
+	*port = (uint16_t)p;
+	t->pub_next[pc] = (uint16_t)(p + 1);
+	return 0;
+}
+
+uint32_t
+tg_nat_map_lookup_private(const struct tg_nat_table *t, uint8_t proto,
+	uint32_t priv_ip, uint16_t priv_port)
+{
+	struct nat_map_key k = {
+		.ip = priv_ip, .port = priv_port, .proto = proto};
+
+	return tg_nat_index_lookup(
+		t->map_ix, nat_map_hash(t, &k), nat_map_match, t, &k);
+}
+
+int
+tg_nat_map_get_or_create(struct tg_nat_table *t, uint8_t proto,
+	uint32_t priv_ip, uint16_t priv_port, uint16_t addr, uint16_t lo,
+	uint16_t hi, uint16_t pref, uint32_t *out)
+{
+	struct nat_map_key k = {
+		.ip = priv_ip, .port = priv_port, .proto = proto};
+	struct tg_nat_map *m;
+	uint32_t h, mi;
+	uint16_t port;
+	size_t pc;
+	int c;
+
+	if (addr >= t->n_public || lo > hi || out == NULL)
+		return -EINVAL;
+	c = tg_nat_pclass(proto);
+	if (c < 0)
+		return -EPROTONOSUPPORT;
+	h = nat_map_hash(t, &k);
+	mi = tg_nat_index_lookup(t->map_ix, h, nat_map_match, t, &k);
+	if (mi != TG_NAT_NONE) {
+		*out = mi;
+		return 0;
+	}
+	mi = t->map_free;
+	if (mi == TG_NAT_NONE)
+		return nat_fail(t, TG_NAT_FAIL_MAPS_FULL);
+	pc = nat_pc(addr, c);
+	if (port_pick(t, pc, lo, hi, pref, &port) != 0)
+		return nat_fail(t, TG_NAT_FAIL_PORTS);
+	if (tg_nat_index_insert(t->map_ix, h, mi) != 0)
+		return nat_fail(t, TG_NAT_FAIL_INDEX_FULL);
+	m = &t->maps[mi];
+	t->map_free = m->priv_ip;
+	*m = (struct tg_nat_map){.priv_ip = priv_ip,
+		.priv_port = priv_port,
+		.pub_port = port,
+		.sessions = 0,
+		.addr = addr,
+		.proto = proto};
+	t->pub_map[pc << 16 | port] = mi + 1;
+	t->pub_used[(pc << 10) + (port >> 6)] |= UINT64_C(1) << (port & 63);
+	t->stats.mappings++;
+	t->stats.maps_created++;
+	*out = mi;
+	return 1;
+}
+
+/** Free mapping @p mi (in use, without sessions). */
+static void
+nat_map_free(struct tg_nat_table *t, uint32_t mi)
+{
+	struct tg_nat_map *m = &t->maps[mi];
+	struct nat_map_key k = {
+		.ip = m->priv_ip, .port = m->priv_port, .proto = m->proto};
+	size_t pc = nat_pc(m->addr, tg_nat_pclass(m->proto));
+
+	tg_nat_index_delete(t->map_ix, nat_map_hash(t, &k), mi);
+	t->pub_map[pc << 16 | m->pub_port] = 0;
+	t->pub_used[(pc << 10) + (m->pub_port >> 6)] &=
+		~(UINT64_C(1) << (m->pub_port & 63));
+	m->proto = 0;
+	m->priv_ip = t->map_free;
+	t->map_free = mi;
+	t->stats.mappings--;
+	t->stats.maps_freed++;
+}
+
+int
+tg_nat_map_release(struct tg_nat_table *t, uint32_t map)
+{
+	if (map >= t->max_mappings || t->maps[map].proto == 0)
+		return -EINVAL;
+	if (t->maps[map].sessions != 0)
+		return -EBUSY;
+	nat_map_free(t, map);
+	return 0;
+}
+
+/* ---- hosts ---- */
+
+static void
+nat_host_put(struct tg_nat_table *t, uint32_t hi)
+{
+	struct tg_nat_host *h = &t->hosts[hi];
+
+	if (--h->sessions != 0)
+		return;
+	tg_nat_index_delete(t->host_ix, nat_host_hash(t, h->ip), hi);
+	h->ip = t->host_free;
+	t->host_free = hi;
+	t->stats.hosts--;
+}
+
+/* ---- sessions ---- */
+
+int
+tg_nat_sess_create(struct tg_nat_table *t, uint32_t map, uint32_t rem_ip,
+	uint16_t rem_port, uint32_t now, uint8_t tmo_class, uint32_t *out)
+{
+	struct tg_nat_map *m;
+	struct tg_nat_sess *s;
+	struct tg_nat_key kin, kout;
+	uint32_t h_in, h_out, idx, hi;
+	bool new_host = false;
+	int rc;
+
+	if (map >= t->max_mappings || t->maps[map].proto == 0 ||
+		tmo_class >= t->n_classes || out == NULL)
+		return -EINVAL;
+	m = &t->maps[map];
+	idx = t->sess_free;
+	if (idx == TG_NAT_NONE) {
+		rc = nat_fail(t, TG_NAT_FAIL_SESS_FULL);
+		goto fail;
+	}
+	kin = (struct tg_nat_key){.ip = m->priv_ip,
+		.rem_ip = rem_ip,
+		.port = m->priv_port,
+		.rem_port = rem_port,
+		.proto = m->proto};
+	kout = kin;
+	kout.ip = t->public_ips[m->addr];
+	kout.port = m->pub_port;
+	h_in = tg_nat_key_hash(t, TG_NAT_IN2OUT, &kin);
+	if (tg_nat_sess_lookup_h(t, TG_NAT_IN2OUT, h_in, &kin) != TG_NAT_NONE) {
+		rc = nat_fail(t, TG_NAT_FAIL_EXISTS);
+		goto fail;
+	}
+	hi = tg_nat_index_lookup(t->host_ix, nat_host_hash(t, m->priv_ip),
+		nat_host_match, t, &m->priv_ip);
+	if (hi != TG_NAT_NONE) {
+		if (t->max_per_host != 0 &&
+			t->hosts[hi].sessions >= t->max_per_host) {
+			rc = nat_fail(t, TG_NAT_FAIL_HOST_LIMIT);
+			goto fail;
+		}
+	} else {
+		hi = t->host_free;
+		if (hi == TG_NAT_NONE) {
+			rc = nat_fail(t, TG_NAT_FAIL_HOSTS_FULL);
+			goto fail;
+		}
+		if (tg_nat_index_insert(t->host_ix,
+			    nat_host_hash(t, m->priv_ip), hi) != 0) {
+			rc = nat_fail(t, TG_NAT_FAIL_INDEX_FULL);
+			goto fail;
+		}
+		t->host_free = t->hosts[hi].ip;
+		t->hosts[hi] = (struct tg_nat_host){.ip = m->priv_ip};
+		t->stats.hosts++;
+		new_host = true;
+	}
+	h_out = tg_nat_key_hash(t, TG_NAT_OUT2IN, &kout);
+	if (tg_nat_index_insert(t->ix[TG_NAT_IN2OUT], h_in, idx) != 0)
+		goto index_full;
+	if (tg_nat_index_insert(t->ix[TG_NAT_OUT2IN], h_out, idx) != 0) {
+		tg_nat_index_delete(t->ix[TG_NAT_IN2OUT], h_in, idx);
+		goto index_full;
+	}
+
+	s = &t->sess[idx];
+	t->sess_free = s->next;
+	nat_seq_begin(s);
+	s->priv_ip = kin.ip;
+	s->pub_ip = kout.ip;
+	s->rem_ip = rem_ip;
+	s->priv_port = kin.port;
+	s->pub_port = kout.port;
+	s->rem_port = rem_port;
+	s->proto = m->proto;
+	s->state = 0;
+	s->flags = TG_NAT_SF_USED;
+	s->tmo_class = tmo_class;
+	s->addr = m->addr;
+	s->last = now;
+	s->map = map;
+	s->created = now;
+	s->pkts_i2o = 0;
+	s->pkts_o2i = 0;
+	s->host = hi;
+	nat_seq_end(s);
+	t->hosts[hi].sessions++;
+	m->sessions++;
+	nat_wheel_start(t, now);
+	nat_wheel_add(t, idx, now + nat_timeout(t, tmo_class));
+	t->stats.sessions++;
+	t->stats.created++;
+	*out = idx;
+	return 0;
+
+index_full:
+	rc = nat_fail(t, TG_NAT_FAIL_INDEX_FULL);
+	if (new_host) {
+		t->hosts[hi].sessions = 1;
+		nat_host_put(t, hi);
+	}
+fail:
+	if (m->sessions == 0)
+		nat_map_free(t, map);
+	return rc;
+}
+
+void
+nat_sess_remove(struct tg_nat_table *t, uint32_t idx)
+{
+	struct tg_nat_sess *s = &t->sess[idx];
+	struct tg_nat_key kin, kout;
+	struct tg_nat_map *m = &t->maps[s->map];
+
+	nat_sess_keys(s, &kin, &kout);
+	tg_nat_index_delete(t->ix[TG_NAT_IN2OUT],
+		tg_nat_key_hash(t, TG_NAT_IN2OUT, &kin), idx);
+	tg_nat_index_delete(t->ix[TG_NAT_OUT2IN],
+		tg_nat_key_hash(t, TG_NAT_OUT2IN, &kout), idx);
+	if (--m->sessions == 0)
+		nat_map_free(t, s->map);
+	nat_host_put(t, s->host);
+	nat_seq_begin(s);
+	s->flags = 0;
+	nat_seq_end(s);
+	s->next = t->sess_free;
+	t->sess_free = idx;
+}
+
+static inline bool
+nat_sess_valid(const struct tg_nat_table *t, uint32_t idx)
+{
+	return idx < t->max_sessions && (t->sess[idx].flags & TG_NAT_SF_USED);
+}
+
+int
+tg_nat_sess_delete(struct tg_nat_table *t, uint32_t idx)
+{
+	if (!nat_sess_valid(t, idx))
+		return -EINVAL;
+	nat_wheel_del(t, idx);
+	nat_sess_remove(t, idx);
+	t->stats.deleted++;
+	t->stats.sessions--;
+	return 0;
+}
+
+int
+tg_nat_sess_set_class(
+	struct tg_nat_table *t, uint32_t idx, uint8_t tmo_class, uint32_t now)
+{
+	struct tg_nat_sess *s;
+
+	if (!nat_sess_valid(t, idx) || tmo_class >= t->n_classes)
+		return -EINVAL;
+	s = &t->sess[idx];
+	nat_wheel_del(t, idx);
+	nat_seq_begin(s);
+	s->tmo_class = tmo_class;
+	s->last = now;
+	nat_seq_end(s);
+	nat_wheel_add(t, idx, now + nat_timeout(t, tmo_class));
+	return 0;
+}
+
+int
+tg_nat_sess_set_state(struct tg_nat_table *t, uint32_t idx, uint8_t state)
+{
+	struct tg_nat_sess *s;
+
+	if (!nat_sess_valid(t, idx))
+		return -EINVAL;
+	s = &t->sess[idx];
+	nat_seq_begin(s);
+	s->state = state;
+	nat_seq_end(s);
+	return 0;
+}
+
+int
+tg_nat_sess_read(
+	const struct tg_nat_table *t, uint32_t idx, struct tg_nat_sess *copy)
+{
+	uint32_t begin;
+
+	if (t == NULL || copy == NULL || idx >= t->max_sessions)
+		return -EINVAL;
+	begin = tg_nat_sess_read_begin(t, idx);
+	memcpy(copy, &t->sess[idx], sizeof(*copy));
+	if (tg_nat_sess_read_retry(t, idx, begin))
+		return -EAGAIN;
+	return (copy->flags & TG_NAT_SF_USED) ? 0 : -ENOENT;
+}

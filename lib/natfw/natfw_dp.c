@@ -1,0 +1,537 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * natfw: the burst path. Transit natfw(nat) translates private → public;
+ * target natfw(in) translates answers back (a path switch to transit at
+ * forward) or lets the firewall judge; source natfw(out) applies the ICMP
+ * policy and opens dynamic entries for what the appliance sends.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_ip.h>
+#include <rte_tcp.h>
+
+#include "nat_rewrite.h"
+#include "tg_natfw.h"
+#include "tg_pkt.h"
+
+#define V_DROP(r) TG_V_DROP(TG_NATFW_DROP_##r)
+
+/* The natfw stage's answer for a packet translated back: continue on the
+ * transit path at forward (ARCHITECTURE.md section 2). */
+static inline uint16_t
+to_transit(struct tg_meta *md)
+{
+	md->path = TG_PATH_TRANSIT;
+	md->flags |= TG_META_F_NAT;
+	return TG_V_GOTO(TG_STAGE_FORWARD);
+}
+
+static inline bool
+later_fragment(const struct rte_ipv4_hdr *ip)
+{
+	return (rte_be_to_cpu_16(ip->fragment_offset) &
+		       RTE_IPV4_HDR_OFFSET_MASK) != 0;
+}
+
+/* L4 bytes present: within the IP total length and the frame. */
+static inline uint32_t
+l4_len_of(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t l3_len)
+{
+	int32_t n = RTE_MIN((int32_t)rte_be_to_cpu_16(ip->total_length),
+			    (int32_t)rte_pktmbuf_data_len(m) -
+				    (int32_t)sizeof(struct rte_ether_hdr)) -
+		    (int32_t)l3_len;
+
+	return n > 0 ? (uint32_t)n : 0;
+}
+
+/* The port space index of address @p a, or n_addr. */
+static inline uint16_t
+addr_index(const struct tg_natfw_table *nt, uint32_t a)
+{
+	uint16_t i;
+
+	for (i = 0; i < nt->n_addr && nt->addr[i] != a; i++)
+		;
+	return i;
+}
+
+static inline uint8_t
+tmo_class_of(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return TG_NATFW_TMO_TCP_TRANS; /* until answered */
+	case IPPROTO_UDP:
+		return TG_NATFW_TMO_UDP;
+	case IPPROTO_ICMP:
+		return TG_NATFW_TMO_ICMP;
+	default:
+		return TG_NATFW_TMO_GRE;
+	}
+}
+
+/* A session key from a tuple seen on the inside (@p inside true: the
+ * private or local endpoint is the source) or the outside. ICMP queries:
+ * the identifier is the endpoint's port, the remote's is 0. */
+static inline void
+key_of(const struct tg_nat_tuple *t, bool inside, struct tg_nat_key *k)
+{
+	bool icmp = t->proto == IPPROTO_ICMP;
+
+	memset(k, 0, sizeof(*k));
+	k->proto = t->proto;
+	k->ip = inside ? t->src : t->dst;
+	k->port = inside ? t->sport : t->dport;
+	k->rem_ip = inside ? t->dst : t->src;
+	k->rem_port = icmp ? 0 : inside ? t->dport : t->sport;
+}
+
+/* A table failure as the stage's drop reason. */
+static uint16_t
+drop_of(int rc)
+{
+	switch (rc) {
+	case -ENOSPC:
+		return V_DROP(SESSIONS_FULL);
+	case -EDQUOT:
+		return V_DROP(HOST_LIMIT);
+	case -EADDRINUSE:
+		return V_DROP(PORTS_FULL);
+	default:
+		return V_DROP(TABLE_FULL);
+	}
+}
+
+/* TCP as NAT follows it: the state and, with it, the timeout class. */
+static void
+tcp_track(struct tg_nat_table *tab, uint32_t idx, const uint8_t *l4,
+	uint32_t l4_len, enum tg_nat_dir dir, uint32_t sec)
+{
+	struct tg_nat_sess *s = tg_nat_sess_at(tab, idx);
+	uint8_t f = l4_len > 13 ? l4[13] : 0, st = s->state, ns = st;
+	bool i2o = dir == TG_NAT_IN2OUT;
+
+	if (f & RTE_TCP_RST_FLAG)
+		ns = TG_NATFW_TCP_CLOSING;
+	else if (f & RTE_TCP_FIN_FLAG)
+		ns = st == TG_NATFW_TCP_CLOSING ||
+				     st == (i2o ? TG_NATFW_TCP_FIN_O2I
+						: TG_NATFW_TCP_FIN_I2O)
+			     ? TG_NATFW_TCP_CLOSING
+			     : (i2o ? TG_NATFW_TCP_FIN_I2O
+				    : TG_NATFW_TCP_FIN_O2I);
+	else if (st == (i2o ? TG_NATFW_TCP_SYN_O2I : TG_NATFW_TCP_SYN_I2O))
+		ns = TG_NATFW_TCP_EST; /* the other side answered */
+	if (ns == st)
+		return;
+	tg_nat_sess_set_state(tab, idx, ns);
+	tg_nat_sess_set_class(tab, idx,
+		ns == TG_NATFW_TCP_EST ? TG_NATFW_TMO_TCP_EST
+				       : TG_NATFW_TMO_TCP_TRANS,
+		sec);
+}
+
+/* A session found or made: count the packet, follow TCP. */
+static inline void
+sess_seen(struct tg_nat_table *tab, uint32_t idx, const struct tg_nat_tuple *t,
+	const uint8_t *l4, uint32_t l4_len, enum tg_nat_dir dir, uint32_t sec)
+{
+	tg_nat_sess_touch(tab, tg_nat_sess_at(tab, idx), sec, dir);
+	if (t->proto == IPPROTO_TCP)
+		tcp_track(tab, idx, l4, l4_len, dir, sec);
+}
+
+/* A new session on mapping @p map towards the tuple's remote side; its
+ * TCP state says which side opened it. 0 and *idx, or a drop verdict. */
+static uint16_t
+sess_new(struct tg_nat_table *tab, uint32_t map, const struct tg_nat_key *k,
+	bool opened_inside, uint32_t sec, uint32_t *idx)
+{
+	int rc = tg_nat_sess_create(tab, map, k->rem_ip, k->rem_port, sec,
+		tmo_class_of(k->proto), idx);
+
+	if (rc != 0)
+		return drop_of(rc);
+	if (k->proto == IPPROTO_TCP && !opened_inside)
+		tg_nat_sess_set_state(tab, *idx, TG_NATFW_TCP_SYN_O2I);
+	return 0;
+}
+
+/* ---- transit natfw(nat): private → public ---------------------------- */
+
+/* An ICMP error a private host sends about a packet that reached it
+ * through a translation: translated with the packet it carries (RFC 5508
+ * 4.2). About anything else it would show a private address: dropped. */
+static uint16_t
+icmp_error_out(struct tg_nat_table *tab, struct tg_meta *md,
+	struct rte_ipv4_hdr *ip, uint32_t l4_len)
+{
+	const struct tg_nat_sess *s;
+	struct tg_nat_tuple in;
+	struct tg_nat_key k;
+	uint32_t idx;
+
+	if (tg_nat_icmp_error_inner(ip, l4_len, &in) != 0)
+		return V_DROP(SHORT_L4);
+	/* the carried packet came in: its destination is the private side */
+	key_of(&in, false, &k);
+	idx = tg_nat_sess_lookup_in2out(tab, &k);
+	if (idx == TG_NAT_NONE)
+		return V_DROP(PROTOCOL);
+	s = tg_nat_sess_at(tab, idx);
+	if (tg_nat_rewrite_icmp_error(ip, l4_len, TG_NAT_SRC, s->pub_ip,
+		    s->pub_ip, s->pub_port) != 0)
+		return V_DROP(SHORT_L4);
+	md->flags |= TG_META_F_NAT;
+	return TG_V_NEXT;
+}
+
+static uint16_t
+nat_out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	struct rte_mbuf *m, struct rte_ipv4_hdr *ip, uint32_t sec)
+{
+	struct tg_meta *md = tg_meta(m);
+	uint32_t l4_len = l4_len_of(m, ip, md->l3_len), idx, map;
+	uint8_t *l4 = (uint8_t *)ip + md->l3_len;
+	struct tg_nat_tuple t;
+	struct tg_nat_key k;
+	uint16_t a, v;
+	int rc;
+
+	if (!nt->nat || md->rx_if >= RTE_MAX_ETHPORTS ||
+		md->tx_if >= RTE_MAX_ETHPORTS ||
+		nt->role[md->rx_if] != TG_NATFW_PRIVATE ||
+		nt->role[md->tx_if] != TG_NATFW_PUBLIC)
+		return TG_V_NEXT;
+	if (later_fragment(ip))
+		return V_DROP(FRAGMENT);
+	if (tg_nat_tuple_of(ip, l4_len, &t) != 0)
+		return V_DROP(SHORT_L4);
+	if (t.proto == IPPROTO_ICMP && !tg_nat_icmp_is_query(t.icmp_type))
+		return icmp_error_out(tab, md, ip, l4_len);
+	if (t.proto != IPPROTO_TCP && t.proto != IPPROTO_UDP &&
+		t.proto != IPPROTO_ICMP)
+		return V_DROP(PROTOCOL);
+	key_of(&t, true, &k);
+	idx = tg_nat_sess_lookup_in2out(tab, &k);
+	if (idx == TG_NAT_NONE) {
+		a = nt->nat_addr_of_port[md->tx_if];
+		rc = tg_nat_map_get_or_create(tab, k.proto, k.ip, k.port, a,
+			nt->port_lo[a], nt->port_hi[a], k.port, &map);
+		if (rc < 0)
+			return drop_of(rc);
+		v = sess_new(tab, map, &k, true, sec, &idx);
+		if (v != 0)
+			return v;
+	}
+	sess_seen(tab, idx, &t, l4, l4_len, TG_NAT_IN2OUT, sec);
+	if (tg_nat_rewrite(ip, l4_len, TG_NAT_SRC,
+		    tg_nat_sess_at(tab, idx)->pub_ip,
+		    tg_nat_sess_at(tab, idx)->pub_port) != 0)
+		return V_DROP(SHORT_L4);
+	md->flags |= TG_META_F_NAT;
+	return TG_V_NEXT;
+}
+
+/* ---- target natfw(in): translations back, then the firewall ---------- */
+
+static const struct tg_natfw_pmap *
+pmap_find(const struct tg_natfw_table *nt, uint8_t proto, uint16_t a,
+	uint16_t port)
+{
+	uint32_t lo = 0, hi = nt->n_pmaps;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		const struct tg_natfw_pmap *p = &nt->pmaps[mid];
+		int c = p->proto != proto ? p->proto - proto
+			: p->addr != a	  ? p->addr - a
+					  : (int)p->public_port - (int)port;
+
+		if (c == 0)
+			return p;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* nat_in_new(): nothing applies; the firewall judges (no verdict has
+ * this value: drops have TG_V_DROP_BASE set). */
+#define NAT_IN_NONE 1
+
+/*
+ * No session for an inbound packet to NAT address @p a: endpoint-
+ * independent filtering lets it reach an existing mapping, a port mapping
+ * makes one. → 0 and a new session's index in *idx, NAT_IN_NONE when
+ * neither applies, or a drop verdict.
+ */
+static uint16_t
+nat_in_new(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	const struct tg_nat_key *k, uint16_t a, uint32_t sec, uint32_t *idx)
+{
+	const struct tg_natfw_pmap *p;
+	uint32_t map;
+	int rc;
+
+	map = tg_nat_map_lookup_public(tab, a, k->proto, k->port);
+	if (map != TG_NAT_NONE &&
+		nt->filtering == TG_CFG_NAT_FILTER_ENDPOINT_INDEP &&
+		tab->maps[map].priv_ip != nt->addr[a])
+		return sess_new(tab, map, k, false, sec, idx);
+	if (k->proto == IPPROTO_ICMP)
+		return NAT_IN_NONE;
+	p = pmap_find(nt, k->proto, a, k->port);
+	if (p == NULL)
+		return NAT_IN_NONE;
+	rc = tg_nat_map_get_or_create(tab, k->proto, p->private_ip,
+		p->private_port, a, p->public_port, p->public_port,
+		p->public_port, &map);
+	if (rc < 0)
+		return drop_of(rc);
+	if (tab->maps[map].addr != a ||
+		tab->maps[map].pub_port != p->public_port) {
+		/* the server's endpoint already has another mapping */
+		if (rc == 1)
+			tg_nat_map_release(tab, map);
+		return NAT_IN_NONE;
+	}
+	return sess_new(tab, map, k, false, sec, idx);
+}
+
+/* The firewall's judgement of unsolicited traffic to the appliance. */
+static uint16_t
+fw_in(const struct tg_natfw_table *nt, const struct tg_meta *md,
+	const struct tg_nat_tuple *t)
+{
+	const struct tg_cfg_firewall *fw = nt->fw;
+	uint32_t i, j;
+
+	if (!nt->firewall || (md->flags & TG_META_F_IPSEC_BYPASS))
+		return TG_V_NEXT;
+	if (t->proto == IPPROTO_ICMP) {
+		if (tg_nat_icmp_is_query(t->icmp_type) &&
+			(nt->icmp_in_allow[t->icmp_type / 64] >>
+				(t->icmp_type % 64) & 1))
+			return TG_V_NEXT;
+		return tg_nat_icmp_is_query(t->icmp_type) ? V_DROP(ICMP_BLOCKED)
+							  : V_DROP(NO_EXCEPTION);
+	}
+	for (i = 0; i < fw->n_exceptions; i++) {
+		const struct tg_cfg_fw_exception *e = &fw->exceptions[i];
+		bool in_scope = e->n_scope == 0;
+
+		if (e->proto != t->proto ||
+			(e->port_hi != 0 &&
+				(t->dport < e->port_lo ||
+					t->dport > e->port_hi)) ||
+			(e->has_iface && nt->iface_port[e->iface] != md->rx_if))
+			continue;
+		for (j = 0; j < e->n_scope && !in_scope; j++) {
+			uint8_t len = e->scope[j].len;
+			uint32_t mask = len == 0 ? 0 : ~0u << (32 - len);
+
+			in_scope = (t->src & mask) == e->scope[j].addr;
+		}
+		if (in_scope)
+			return TG_V_NEXT;
+	}
+	return V_DROP(NO_EXCEPTION);
+}
+
+/* An ICMP error to the appliance: about a translated flow, it is
+ * translated with the packet it carries; about a dynamic entry, it
+ * passes; otherwise the firewall judges it. */
+static uint16_t
+icmp_error_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	struct tg_meta *md, struct rte_ipv4_hdr *ip, uint32_t l4_len,
+	const struct tg_nat_tuple *t)
+{
+	struct tg_nat_tuple in;
+	struct tg_nat_key k;
+	const struct tg_nat_sess *s;
+	uint32_t idx;
+
+	if (tg_nat_icmp_error_inner(ip, l4_len, &in) != 0)
+		return fw_in(nt, md, t);
+	/* the carried packet went out: its source is our side */
+	key_of(&in, true, &k);
+	idx = tg_nat_sess_lookup_out2in(tab, &k);
+	if (idx == TG_NAT_NONE)
+		return fw_in(nt, md, t);
+	s = tg_nat_sess_at(tab, idx);
+	if (s->flags & TG_NATFW_SF_LOCAL)
+		return TG_V_NEXT;
+	if (tg_nat_rewrite_icmp_error(ip, l4_len, TG_NAT_DST, s->priv_ip,
+		    s->priv_ip, s->priv_port) != 0)
+		return V_DROP(SHORT_L4);
+	return to_transit(md);
+}
+
+static uint16_t
+natfw_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	struct rte_mbuf *m, struct rte_ipv4_hdr *ip, uint32_t sec)
+{
+	struct tg_meta *md = tg_meta(m);
+	uint32_t l4_len = l4_len_of(m, ip, md->l3_len), idx;
+	uint8_t *l4 = (uint8_t *)ip + md->l3_len;
+	uint16_t a = addr_index(nt, rte_be_to_cpu_32(ip->dst_addr)), v;
+	struct tg_nat_tuple t;
+	struct tg_nat_key k;
+	const struct tg_nat_sess *s;
+
+	if (later_fragment(ip))
+		/* no ports to find a translation by; to the appliance
+		 * itself, the kernel reassembles what the first fragment
+		 * was let in for */
+		return a < nt->n_nat ? V_DROP(FRAGMENT) : TG_V_NEXT;
+	if (tg_nat_tuple_of(ip, l4_len, &t) != 0)
+		return V_DROP(SHORT_L4);
+	if (t.proto == IPPROTO_ICMP && !tg_nat_icmp_is_query(t.icmp_type))
+		return icmp_error_in(nt, tab, md, ip, l4_len, &t);
+	key_of(&t, false, &k);
+	idx = tg_nat_sess_lookup_out2in(tab, &k);
+	if (idx == TG_NAT_NONE && nt->nat && a < nt->n_nat) {
+		v = nat_in_new(nt, tab, &k, a, sec, &idx);
+		if (v != 0)
+			return v == NAT_IN_NONE ? fw_in(nt, md, &t) : v;
+	}
+	if (idx == TG_NAT_NONE)
+		return fw_in(nt, md, &t);
+	sess_seen(tab, idx, &t, l4, l4_len, TG_NAT_OUT2IN, sec);
+	s = tg_nat_sess_at(tab, idx);
+	if (s->flags & TG_NATFW_SF_LOCAL)
+		return TG_V_NEXT; /* a dynamic entry: for the appliance */
+	if (tg_nat_rewrite(ip, l4_len, TG_NAT_DST, s->priv_ip, s->priv_port) !=
+		0)
+		return V_DROP(SHORT_L4);
+	return to_transit(md);
+}
+
+/* ---- source natfw(out): ICMP policy, dynamic entries ------------------ */
+
+static bool
+icmp_out_allowed(const struct tg_cfg_fw_icmp_out *o, uint8_t type,
+	uint8_t code)
+{
+	switch (type) {
+	case 3:
+		return code == 4 ? o->packet_too_big
+				 : o->destination_unreachable;
+	case 4:
+		return o->source_quench;
+	case 5:
+		return o->redirect;
+	case 11:
+		return o->time_exceeded;
+	case 12:
+		return o->parameter_problem;
+	default:
+		return true;
+	}
+}
+
+static uint16_t
+fw_out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	struct rte_mbuf *m, struct rte_ipv4_hdr *ip, uint32_t sec)
+{
+	struct tg_meta *md = tg_meta(m);
+	uint32_t l4_len = l4_len_of(m, ip, md->l3_len), idx, map, per_host;
+	uint8_t *l4 = (uint8_t *)ip + md->l3_len;
+	uint16_t a = addr_index(nt, rte_be_to_cpu_32(ip->src_addr)), v;
+	struct tg_nat_tuple t;
+	struct tg_nat_key k;
+	int rc;
+
+	if (later_fragment(ip) || a >= nt->n_addr)
+		return TG_V_NEXT;
+	if (tg_nat_tuple_of(ip, l4_len, &t) != 0)
+		return V_DROP(SHORT_L4);
+	if (t.proto == IPPROTO_ICMP && !tg_nat_icmp_is_query(t.icmp_type))
+		return !nt->firewall || icmp_out_allowed(&nt->fw->icmp.outbound,
+						t.icmp_type, l4[1])
+			       ? TG_V_NEXT
+			       : V_DROP(ICMP_BLOCKED);
+	if (t.proto != IPPROTO_TCP && t.proto != IPPROTO_UDP &&
+		t.proto != IPPROTO_ICMP)
+		return TG_V_NEXT;
+	/* Only requests open an ICMP entry (the reply comes back). */
+	if (t.proto == IPPROTO_ICMP && t.icmp_type != 8 &&
+		t.icmp_type != 13 && t.icmp_type != 15 && t.icmp_type != 17)
+		return TG_V_NEXT;
+	/* Without the firewall, entries matter on NAT addresses only: they
+	 * keep translations off the ports the appliance uses. */
+	if (!nt->firewall && a >= nt->n_nat)
+		return TG_V_NEXT;
+	key_of(&t, true, &k);
+	idx = tg_nat_sess_lookup_in2out(tab, &k);
+	if (idx == TG_NAT_NONE) {
+		rc = tg_nat_map_get_or_create(
+			tab, k.proto, k.ip, k.port, a, k.port, k.port, k.port,
+			&map);
+		if (rc == -EADDRINUSE)
+			return V_DROP(PORT_IN_USE);
+		if (rc < 0)
+			return drop_of(rc);
+		/* The appliance is no private host: its entries are not
+		 * held to nat.max_sessions_per_host. */
+		per_host = tab->max_per_host;
+		tab->max_per_host = 0;
+		v = sess_new(tab, map, &k, true, sec, &idx);
+		tab->max_per_host = per_host;
+		if (v != 0)
+			return v;
+		tg_nat_sess_at(tab, idx)->flags |= TG_NATFW_SF_LOCAL;
+	}
+	sess_seen(tab, idx, &t, l4, l4_len, TG_NAT_IN2OUT, sec);
+	return TG_V_NEXT;
+}
+
+void
+tg_natfw_burst(const struct tg_natfw_table *nt, struct tg_natfw_ctx *c,
+	struct rte_mbuf **pkts, uint16_t n, uint16_t *verdict, uint64_t now)
+{
+	uint32_t sec = (uint32_t)(now / c->tsc_hz);
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
+
+		switch (tg_meta(m)->mode) {
+		case TG_MODE_TRANSIT:
+			verdict[i] = nat_out(nt, c->sessions, m, ip, sec);
+			break;
+		case TG_MODE_IN:
+			verdict[i] = nt->nat || nt->firewall
+					     ? natfw_in(nt, c->sessions, m, ip,
+						       sec)
+					     : TG_V_NEXT;
+			break;
+		case TG_MODE_OUT:
+			verdict[i] = nt->nat || nt->firewall
+					     ? fw_out(nt, c->sessions, m, ip,
+						       sec)
+					     : TG_V_NEXT;
+			break;
+		default:
+			verdict[i] = TG_V_NEXT;
+		}
+	}
+}
+
+void
+tg_natfw_tick(const struct tg_natfw_table *nt, struct tg_natfw_ctx *c,
+	uint64_t now)
+{
+	/* a reload's new timeouts: compared here, set rarely */
+	if (memcmp(c->sessions->timeouts, nt->timeouts,
+		    sizeof(nt->timeouts)) != 0)
+		tg_nat_table_set_timeouts(
+			c->sessions, nt->timeouts, TG_NATFW_TMO__COUNT);
+	tg_nat_table_expire(
+		c->sessions, (uint32_t)(now / c->tsc_hz), c->expire_budget);
+}

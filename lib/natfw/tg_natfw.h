@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * natfw: the firewall hook (the seed's Ipnat.sys) — NAPT between private
+ * and public interfaces and the stateful host firewall, at one step of
+ * each path (docs/nat.md). The configuration part of a snapshot is a
+ * tg_natfw_table (immutable, built from the config model); the sessions
+ * live in the stage's per-lcore context (a tg_nat_table), which survives
+ * reloads. Knows nothing of rings, lcores or YAML.
+ */
+#ifndef TG_NATFW_H
+#define TG_NATFW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <rte_mbuf.h>
+
+#include "nat_table.h"
+#include "tg_config.h"
+#include "tg_meta.h"
+
+/* Drop reasons: X(NAME, "telemetry.name", "why"). */
+#define TG_NATFW_DROPS(X)                                                      \
+	X(SESSIONS_FULL, "natfw.sessions_full",                                \
+		"a new flow and every session in use (nat.max_sessions)")      \
+	X(HOST_LIMIT, "natfw.host_limit",                                      \
+		"a new flow of a private host that has "                       \
+		"nat.max_sessions_per_host sessions")                          \
+	X(PORTS_FULL, "natfw.ports_full",                                      \
+		"a new mapping and every port of the NAT address's range in "  \
+		"use for that protocol")                                       \
+	X(TABLE_FULL, "natfw.table_full",                                      \
+		"a new flow the session table could not index (mappings, "     \
+		"hosts or an index full)")                                     \
+	X(NO_EXCEPTION, "natfw.no_exception",                                  \
+		"unsolicited traffic to the appliance that no translation, "   \
+		"exception or dynamic entry lets in (firewall)")               \
+	X(ICMP_BLOCKED, "natfw.icmp_blocked",                                  \
+		"an ICMP type the firewall blocks: an unsolicited request "    \
+		"in, or an error the appliance sends out")                     \
+	X(PORT_IN_USE, "natfw.port_in_use",                                    \
+		"the appliance sent from a port of a NAT address that a "      \
+		"translation holds (its answers would be the translation's)")  \
+	X(FRAGMENT, "natfw.fragment",                                          \
+		"a later fragment of a packet NAT must translate (no "         \
+		"reassembly: its ports are in the first fragment)")            \
+	X(SHORT_L4, "natfw.short_l4",                                          \
+		"TCP, UDP or ICMP header too short to translate or judge")     \
+	X(PROTOCOL, "natfw.protocol",                                          \
+		"from a private to a public interface, a protocol NAT does "   \
+		"not translate (TCP, UDP and ICMP are; the private address "   \
+		"must not leave)")
+
+enum tg_natfw_drop {
+#define TG_X_ENUM(n, s, d) TG_NATFW_DROP_##n,
+	TG_NATFW_DROPS(TG_X_ENUM)
+#undef TG_X_ENUM
+		TG_NATFW_DROP__COUNT
+};
+
+extern const char *const tg_natfw_drop_names[TG_NATFW_DROP__COUNT];
+extern const char *const tg_natfw_drop_descs[TG_NATFW_DROP__COUNT];
+
+/** Timeout classes of the session table. */
+enum tg_natfw_tmo {
+	TG_NATFW_TMO_TCP_EST = 0,
+	TG_NATFW_TMO_TCP_TRANS,
+	TG_NATFW_TMO_UDP,
+	TG_NATFW_TMO_ICMP,
+	TG_NATFW_TMO_GRE,
+	TG_NATFW_TMO__COUNT
+};
+
+/** tg_nat_sess.state: TCP as NAT sees it (RFC 5382: established, or
+ *  transitory — partially open or partially closed). I2O: the private
+ *  (or local) side; O2I: the remote side. */
+enum tg_natfw_tcp {
+	TG_NATFW_TCP_SYN_I2O = 0, /**< opened from inside, no answer yet */
+	TG_NATFW_TCP_SYN_O2I,	  /**< opened from outside, no answer yet */
+	TG_NATFW_TCP_EST,	  /**< the other side answered */
+	TG_NATFW_TCP_FIN_I2O,	  /**< FIN from inside */
+	TG_NATFW_TCP_FIN_O2I,	  /**< FIN from outside */
+	TG_NATFW_TCP_CLOSING,	  /**< FIN both ways, or RST */
+};
+
+/** tg_nat_sess.flags beyond the table's: the session is a firewall
+ *  dynamic entry (the appliance's own flow, not translated). */
+#define TG_NATFW_SF_LOCAL 0x10
+
+/** Interface roles (tg_natfw_table.role). */
+enum tg_natfw_role {
+	TG_NATFW_NONE = 0,
+	TG_NATFW_PRIVATE,
+	TG_NATFW_PUBLIC,
+};
+
+/** Addresses with a port space: the NAT ones and the interfaces'. */
+#define TG_NATFW_MAX_ADDR (TG_CFG_NAT_MAX_ADDRESSES + TG_MAX_PORTS)
+
+/** A port mapping, sorted by (proto, addr, public_port). */
+struct tg_natfw_pmap {
+	uint8_t proto;
+	uint16_t addr; /**< index into the session table's addresses */
+	uint16_t public_port;
+	uint32_t private_ip;
+	uint16_t private_port;
+};
+
+/** The snapshot's part: what the configuration says. Control thread
+ *  builds it; workers only read it. */
+struct tg_natfw_table {
+	bool nat;      /**< nat.enabled */
+	bool firewall; /**< firewall.enabled */
+	/** the stage has work at a step mode: bit (1 << enum tg_mode) */
+	uint32_t modes;
+	uint8_t role[RTE_MAX_ETHPORTS]; /**< enum tg_natfw_role by port */
+	uint8_t filtering;		/**< enum tg_cfg_nat_filtering */
+	/** Addresses with a port space in the session table: the NAT
+	 *  addresses first (n_nat of them, with their dynamic ranges),
+	 *  then the appliance's other addresses (dynamic entries only). The
+	 *  session table is created with the same list. */
+	uint16_t n_addr;
+	uint16_t n_nat;
+	uint32_t addr[TG_NATFW_MAX_ADDR];
+	/** NAT address (index) new translations leaving by a public port
+	 *  take: the first on that interface, else the first */
+	uint16_t nat_addr_of_port[RTE_MAX_ETHPORTS];
+	/** ethdev port of each config interface (exceptions' interface) */
+	uint16_t iface_port[TG_MAX_PORTS];
+	uint16_t port_lo[TG_CFG_NAT_MAX_ADDRESSES];
+	uint16_t port_hi[TG_CFG_NAT_MAX_ADDRESSES];
+	uint32_t timeouts[TG_NATFW_TMO__COUNT]; /**< seconds */
+	uint32_t n_pmaps;
+	struct tg_natfw_pmap *pmaps;
+	/** firewall */
+	uint64_t icmp_in_allow[4]; /**< bit per ICMP type: requests let in */
+	const struct tg_cfg_firewall *fw; /**< exceptions and ICMP policy:
+					       the snapshot's config model */
+};
+
+/** Build the snapshot's part from @p cfg; @p port_id maps config port
+ *  index → ethdev port. 0 and *out, or -errno with @p err. Control
+ *  thread. */
+int tg_natfw_build(const struct tg_config *cfg, const uint16_t *port_id,
+	uint16_t n_ports, struct tg_natfw_table **out, char *err,
+	size_t errlen);
+void tg_natfw_table_free(struct tg_natfw_table *nt);
+
+/**
+ * Whether going from the running configuration @p run to @p nc needs a
+ * restart for natfw: its session table is sized, and its port spaces
+ * laid out, from the start-up configuration. True (with the YAML key in
+ * @p what) when nat or the firewall would be turned on without a table,
+ * or the table's addresses (NAT addresses and ranges, interface
+ * addresses) or sizes would change while either is on. Any thread.
+ */
+bool tg_natfw_restart_only(const struct tg_config *run,
+	const struct tg_config *nc, char *what, size_t len);
+
+/** The stage's per-lcore state. */
+struct tg_natfw_ctx {
+	struct tg_nat_table *sessions;
+	uint64_t tsc_hz; /**< the clock: seconds = now / tsc_hz */
+	uint32_t expire_budget; /**< sessions expiry visits per tick */
+};
+
+/** The session table for @p cfg (addresses as tg_natfw_build() orders
+ *  them, sizes and timeouts from nat:, firewall:); NULL with rte_errno.
+ *  Control thread, before the workers start. */
+struct tg_natfw_ctx *tg_natfw_ctx_create(
+	const struct tg_config *cfg, uint64_t tsc_hz, int socket);
+void tg_natfw_ctx_free(struct tg_natfw_ctx *c);
+
+/**
+ * The stage's burst: each packet by its step's mode (meta->mode):
+ * TG_MODE_TRANSIT (transit natfw(nat)): translate private → public;
+ * TG_MODE_IN (target natfw(in)): translate back (verdict
+ * TG_V_GOTO(TG_STAGE_FORWARD), meta->path TRANSIT) or judge by the
+ * firewall; TG_MODE_OUT (source natfw(out)): ICMP policy and dynamic
+ * entries. @p now: TSC. Only the lcore owning @p c.
+ */
+void tg_natfw_burst(const struct tg_natfw_table *nt, struct tg_natfw_ctx *c,
+	struct rte_mbuf **pkts, uint16_t n, uint16_t *verdict, uint64_t now);
+
+/** Expire idle sessions (bounded work): once per poll loop. */
+void tg_natfw_tick(const struct tg_natfw_table *nt, struct tg_natfw_ctx *c,
+	uint64_t now);
+
+#endif /* TG_NATFW_H */

@@ -1,0 +1,1125 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * natfw: the stage's contract (lib/natfw/tg_natfw.h, docs/nat.md) on
+ * frames built byte by byte. Every translated packet is compared, whole
+ * frame, with one built here from scratch with the new addresses and
+ * ports and checksums computed here (tg_test_ip_sum), never with the
+ * stage's own rewrite. The clock is fake: tsc_hz = 1000, so `now` is in
+ * milliseconds. Topology: lan0 10.0.0.1/24 (port 0, private), wan0
+ * 192.0.2.1/24 (port 1, public, the NAT address), dmz0 172.16.0.1/24
+ * (port 2, no role).
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+
+#include "tg_config.h"
+#include "tg_natfw.h"
+#include "tg_pkt.h"
+#include "tg_test.h"
+
+#define NB_MBUF	  511
+#define FRAME_MAX 256
+#define HZ	  1000 /* the fake TSC: now in milliseconds */
+#define S(s)	  ((uint64_t)(s)*HZ)
+#define T0	  S(100)
+#define P_LAN	  0
+#define P_WAN	  1
+#define P_DMZ	  2
+
+#define IP(a, b, c, d)                                                         \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 |      \
+		(uint32_t)(d))
+#define LAN IP(10, 0, 0, 1)
+#define H2  IP(10, 0, 0, 2)
+#define H3  IP(10, 0, 0, 3)
+#define SRV IP(10, 0, 0, 10)
+#define PUB IP(192, 0, 2, 1)
+#define DMZ IP(172, 16, 0, 1)
+#define R7  IP(198, 51, 100, 7)
+#define R9  IP(198, 51, 100, 9)
+#define RS  IP(203, 0, 113, 5)
+
+/* TCP flags (RFC 9293 3.1) */
+#define FIN 0x01
+#define SYN 0x02
+#define RST 0x04
+#define ACK 0x10
+
+#define PASS	TG_V_NEXT
+#define FWD	TG_V_GOTO(TG_STAGE_FORWARD)
+#define DROP(r) TG_V_DROP(TG_NATFW_DROP_##r)
+
+static struct rte_mempool *mp;
+static struct tg_cfg_errors errs; /* large: not on the stack */
+/* every drop seen, by reason; verdicts that are none of the allowed */
+static uint64_t drops[TG_NATFW_DROP__COUNT];
+static uint64_t bad_verdicts;
+
+/* ---- configurations ----------------------------------------------------- */
+
+#define BASE                                                                   \
+	"ports:\n"                                                             \
+	"  - {name: p0, device: net_null0}\n"                                  \
+	"  - {name: p1, device: net_null1}\n"                                  \
+	"  - {name: p2, device: net_null2}\n"                                  \
+	"interfaces:\n"                                                        \
+	"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"                   \
+	"  - {name: wan0, port: p1, address: 192.0.2.1/24}\n"                  \
+	"  - {name: dmz0, port: p2, address: 172.16.0.1/24}\n"
+#define NAT "nat:\n  private: [lan0]\n  public: [wan0]\n"
+#define FW  "firewall: {}\n"
+#define PMAP                                                                   \
+	"  port_mappings:\n    - {name: web, protocol: tcp, public_port: "     \
+	"8080, private_address: 10.0.0.10, private_port: 80}\n"
+
+struct fx {
+	struct tg_config *cfg;
+	struct tg_natfw_table *nt;
+	struct tg_natfw_ctx *ctx;
+};
+
+static const uint16_t ids_default[3] = {P_LAN, P_WAN, P_DMZ};
+
+static bool
+fx_open(struct fx *x, const char *tail, const uint16_t *ids)
+{
+	static char y[8192];
+	char err[256] = "";
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	snprintf(y, sizeof(y), "%s%s", BASE, tail);
+	rc = tg_config_parse("natfw.yaml", y, strlen(y), &x->cfg, &errs);
+	if (rc != 0) {
+		fprintf(stderr, "\n--- yaml:\n%s", y);
+		tg_cfg_errors_print(&errs, stderr);
+		return false;
+	}
+	rc = tg_natfw_build(x->cfg, ids != NULL ? ids : ids_default, 3, &x->nt,
+		err, sizeof(err));
+	if (rc != 0 || x->nt == NULL) {
+		fprintf(stderr, "\ntg_natfw_build: %d: %s\n", rc, err);
+		return false;
+	}
+	x->ctx = tg_natfw_ctx_create(x->cfg, HZ, SOCKET_ID_ANY);
+	if (x->ctx == NULL) {
+		fprintf(stderr, "\ntg_natfw_ctx_create: %d\n", rte_errno);
+		return false;
+	}
+	return true;
+}
+
+#define FX(x, tail) CU_ASSERT_FATAL(fx_open(x, tail, NULL))
+
+static void
+fx_close(struct fx *x)
+{
+	tg_natfw_ctx_free(x->ctx);
+	tg_natfw_table_free(x->nt);
+	tg_config_free(x->cfg);
+}
+
+/* ticks every second from @p from to @p to, then a few more at @p to
+ * (expiry's budget) */
+static void
+ticks(struct fx *x, uint64_t from, uint64_t to)
+{
+	uint64_t s;
+	int i;
+
+	for (s = from; s <= to; s++)
+		tg_natfw_tick(x->nt, x->ctx, S(s));
+	for (i = 0; i < 16; i++)
+		tg_natfw_tick(x->nt, x->ctx, S(to));
+}
+
+/* ---- frames ------------------------------------------------------------- */
+
+/* One IPv4 packet: TCP and UDP with 4 bytes of data, ICMP queries with
+ * the identifier in sport, ICMP errors carrying @p inner. */
+struct pk {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint8_t proto, flags; /* flags: TCP's */
+	uint8_t type, code;   /* ICMP */
+	uint16_t frag;	      /* the IPv4 flags and fragment offset field */
+	uint16_t cut;	      /* != 0: only this many bytes of L4 */
+	const uint8_t *inner; /* ICMP error: the packet it carries */
+	uint16_t inner_len;
+};
+
+#define UDP(s, sp, d, dp)                                                      \
+	(&(struct pk){.proto = 17,                                             \
+		.src = (s),                                                    \
+		.sport = (sp),                                                 \
+		.dst = (d),                                                    \
+		.dport = (dp)})
+#define TCP(s, sp, d, dp, fl)                                                  \
+	(&(struct pk){.proto = 6,                                              \
+		.src = (s),                                                    \
+		.sport = (sp),                                                 \
+		.dst = (d),                                                    \
+		.dport = (dp),                                                 \
+		.flags = (fl)})
+#define ICMP(s, d, ty, id)                                                     \
+	(&(struct pk){                                                         \
+		.proto = 1, .src = (s), .dst = (d), .type = (ty), .sport = (id)})
+#define ERR(s, d, ty, co, in, len)                                             \
+	(&(struct pk){.proto = 1,                                              \
+		.src = (s),                                                    \
+		.dst = (d),                                                    \
+		.type = (ty),                                                  \
+		.code = (co),                                                  \
+		.inner = (in),                                                 \
+		.inner_len = (len)})
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* TCP/UDP checksum of @p len bytes at @p l4 with @p ip's pseudo-header */
+static uint16_t
+l4_sum(const uint8_t *ip, const uint8_t *l4, uint16_t len)
+{
+	uint8_t b[12 + FRAME_MAX + 1] = {0};
+
+	memcpy(b, ip + 12, 8);
+	b[9] = ip[9];
+	tg_test_put16(b + 10, len);
+	memcpy(b + 12, l4, len);
+	return tg_test_ip_sum(b, 12 + len + (len & 1));
+}
+
+/* The Ethernet frame of @p p into @p f; returns its length. */
+static uint16_t
+frame(const struct pk *p, uint8_t *f)
+{
+	uint8_t *ip = f + 14, *l4 = ip + 20;
+	uint16_t n, s;
+
+	memset(f, 0, FRAME_MAX);
+	memcpy(f, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02", 12);
+	tg_test_put16(f + 12, 0x0800);
+	ip[0] = 0x45;
+	tg_test_put16(ip + 4, 0x4242);
+	tg_test_put16(ip + 6, p->frag);
+	ip[8] = 64;
+	ip[9] = p->proto;
+	tg_test_put32(ip + 12, p->src);
+	tg_test_put32(ip + 16, p->dst);
+	switch (p->proto) {
+	case 17:
+		tg_test_put16(l4, p->sport);
+		tg_test_put16(l4 + 2, p->dport);
+		tg_test_put16(l4 + 4, 12);
+		memcpy(l4 + 8, "udp!", 4);
+		n = 12;
+		s = l4_sum(ip, l4, n);
+		tg_test_put16(l4 + 6, s != 0 ? s : 0xffff);
+		break;
+	case 6:
+		tg_test_put16(l4, p->sport);
+		tg_test_put16(l4 + 2, p->dport);
+		tg_test_put32(l4 + 4, 0x01020304);
+		if (p->flags & ACK)
+			tg_test_put32(l4 + 8, 0x0a0b0c0d);
+		l4[12] = 0x50;
+		l4[13] = p->flags;
+		tg_test_put16(l4 + 14, 0xffff);
+		memcpy(l4 + 20, "tcp!", 4);
+		n = 24;
+		tg_test_put16(l4 + 16, l4_sum(ip, l4, n));
+		break;
+	case 1:
+		l4[0] = p->type;
+		l4[1] = p->code;
+		if (p->inner != NULL) {
+			if (p->type == 3 && p->code == 4)
+				tg_test_put16(l4 + 6, 1400); /* next-hop MTU */
+			memcpy(l4 + 8, p->inner, p->inner_len);
+			n = (uint16_t)(8 + p->inner_len);
+		} else {
+			tg_test_put16(l4 + 4, p->sport);
+			tg_test_put16(l4 + 6, 7);
+			memcpy(l4 + 8, "ping", 4);
+			n = 12;
+		}
+		tg_test_put16(l4 + 2, tg_test_ip_sum(l4, n));
+		break;
+	default: /* GRE-like: 8 bytes */
+		memcpy(l4, "\x00\x00\x88\x0bgre!", 8);
+		n = 8;
+	}
+	if (p->cut != 0)
+		n = p->cut;
+	tg_test_put16(ip + 2, (uint16_t)(20 + n));
+	tg_test_put16(ip + 10, tg_test_ip_sum(ip, 20));
+	return (uint16_t)(14 + 20 + n);
+}
+
+/* ---- running the stage -------------------------------------------------- */
+
+/* A step: path, mode, meta flags, rx_if, tx_if. */
+struct dir {
+	uint8_t path, mode, flags;
+	uint16_t rx, tx;
+};
+
+static const struct dir d_nat = {
+	TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, P_LAN, P_WAN};
+static const struct dir d_in = {
+	TG_PATH_TARGET, TG_MODE_IN, 0, P_WAN, TG_IF_NONE};
+static const struct dir d_in_lan = {
+	TG_PATH_TARGET, TG_MODE_IN, 0, P_LAN, TG_IF_NONE};
+static const struct dir d_out = {
+	TG_PATH_SOURCE, TG_MODE_OUT, 0, TG_IF_NONE, P_WAN};
+static const struct dir d_out_lan = {
+	TG_PATH_SOURCE, TG_MODE_OUT, 0, TG_IF_NONE, P_LAN};
+
+static void
+set_meta(struct rte_mbuf *m, const struct dir *d)
+{
+	struct tg_meta *mt = tg_meta(m);
+
+	memset(mt, 0, sizeof(*mt));
+	mt->path = d->path;
+	mt->mode = d->mode;
+	mt->flags = d->flags;
+	mt->rx_if = d->rx;
+	mt->tx_if = d->tx;
+	mt->l3_len = (uint16_t)((rte_pktmbuf_mtod(m, uint8_t *)[14] & 0xf) * 4);
+}
+
+/* An mbuf holding @p f, its tailroom filled with a canary. */
+static struct rte_mbuf *
+mk(const struct dir *d, const uint8_t *f, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	char *p;
+
+	CU_ASSERT_FATAL(m != NULL);
+	p = rte_pktmbuf_append(m, len);
+	CU_ASSERT_FATAL(p != NULL);
+	memcpy(p, f, len);
+	memset(p + len, 0xa5, rte_pktmbuf_tailroom(m));
+	set_meta(m, d);
+	return m;
+}
+
+static bool
+tail_intact(const struct rte_mbuf *m)
+{
+	const uint8_t *p =
+		rte_pktmbuf_mtod_offset(m, const uint8_t *, m->data_len);
+	uint16_t i, n = rte_pktmbuf_tailroom(m);
+
+	for (i = 0; i < n; i++)
+		if (p[i] != 0xa5)
+			return false;
+	return true;
+}
+
+/* Allowed verdicts: NEXT, GOTO forward, or a named drop (counted). */
+static bool
+verdict_ok(uint16_t v)
+{
+	if (TG_V_IS_DROP(v)) {
+		if (TG_V_KIND(v) != TG_V_DROP_BASE ||
+			TG_V_REASON(v) >= TG_NATFW_DROP__COUNT) {
+			bad_verdicts++;
+			return false;
+		}
+		drops[TG_V_REASON(v)]++;
+		return true;
+	}
+	if (v == PASS || v == FWD)
+		return true;
+	bad_verdicts++;
+	return false;
+}
+
+static const char *
+vname(uint16_t v, char *b, size_t n)
+{
+	if (TG_V_IS_DROP(v))
+		snprintf(b, n, "DROP(%s)",
+			TG_V_REASON(v) < TG_NATFW_DROP__COUNT
+				? tg_natfw_drop_names[TG_V_REASON(v)]
+				: "?");
+	else if (v == PASS)
+		snprintf(b, n, "NEXT");
+	else if (TG_V_KIND(v) == TG_V_GOTO_BASE)
+		snprintf(b, n, "GOTO(%u)", TG_V_GOTO_STAGE(v));
+	else
+		snprintf(b, n, "%#x", v);
+	return b;
+}
+
+static void
+hex(const char *what, const uint8_t *p, uint16_t n)
+{
+	uint16_t i;
+
+	fprintf(stderr, "\n    %s:", what);
+	for (i = 14; i < n; i++)
+		fprintf(stderr, "%s%02x", (i - 14) % 4 ? "" : " ", p[i]);
+}
+
+/* One packet of a burst: its step, what goes in, the verdict wanted and
+ * what must come out (NULL: unchanged; sport 0: any source port or
+ * identifier, read back into port). */
+struct cs {
+	const struct dir *d;
+	const struct pk *in;
+	uint16_t want;
+	const struct pk *exp;
+	uint16_t port; /* out: the output's source port (ICMP: identifier) */
+};
+
+static void
+run_at(int line, struct fx *x, uint64_t now, struct cs *c, uint16_t n)
+{
+	struct rte_mbuf *m[32];
+	uint16_t v[32], i;
+	uint8_t f[FRAME_MAX], e[FRAME_MAX];
+
+	CU_ASSERT_FATAL(n <= 32);
+	for (i = 0; i < n; i++) {
+		m[i] = mk(c[i].d, f, frame(c[i].in, f));
+		v[i] = 0xdead;
+	}
+	tg_natfw_burst(x->nt, x->ctx, m, n, v, now);
+	for (i = 0; i < n; i++) {
+		const uint8_t *got = rte_pktmbuf_mtod(m[i], const uint8_t *);
+		const struct tg_meta *mt = tg_meta(m[i]);
+		struct pk ep = c[i].exp != NULL ? *c[i].exp : *c[i].in;
+		const char *what = "verdict";
+		uint16_t elen = 0, glen = m[i]->data_len;
+		char b1[64], b2[64];
+		bool ok = verdict_ok(v[i]) && v[i] == c[i].want;
+
+		if (glen >= 14 + 20 + 6)
+			c[i].port = get16(got + 34 + (c[i].in->proto == 1) * 4);
+		if (ok && !TG_V_IS_DROP(v[i])) {
+			if (c[i].exp != NULL && ep.sport == 0)
+				ep.sport = c[i].port;
+			elen = frame(&ep, e);
+			what = "bytes";
+			ok = glen == elen && m[i]->pkt_len == elen &&
+			     memcmp(got, e, elen) == 0;
+			if (ok) {
+				what = "meta (path, rx_if, l3_len)";
+				ok = mt->path == (v[i] == FWD ? TG_PATH_TRANSIT
+							      : c[i].d->path) &&
+				     mt->rx_if == c[i].d->rx &&
+				     mt->l3_len == 20;
+			}
+		}
+		if (ok && !tail_intact(m[i])) {
+			what = "wrote past the packet";
+			ok = false;
+		}
+		if (!ok) {
+			fprintf(stderr, "\n  line %d, packet %u: %s: got %s, want %s",
+				line, i, what, vname(v[i], b1, sizeof(b1)),
+				vname(c[i].want, b2, sizeof(b2)));
+			hex("got ", got, glen);
+			if (elen != 0)
+				hex("want", e, elen);
+		}
+		CU_assertImplementation(ok, (unsigned int)line, "natfw packet",
+			__FILE__, "", CU_FALSE);
+		rte_pktmbuf_free(m[i]);
+	}
+}
+
+static uint16_t
+check1(int line, struct fx *x, uint64_t now, const struct dir *d,
+	const struct pk *in, uint16_t want, const struct pk *exp)
+{
+	struct cs c = {d, in, want, exp, 0};
+
+	run_at(line, x, now, &c, 1);
+	return c.port;
+}
+
+/* CK(fixture, now, step, packet in, verdict, packet out or NULL) */
+#define CK(x, now, d, in, want, exp) check1(__LINE__, x, now, d, in, want, exp)
+
+/* The verdict alone (for the cases where the contract allows two). */
+static uint16_t
+verdict_of(struct fx *x, uint64_t now, const struct dir *d, const struct pk *p)
+{
+	uint8_t f[FRAME_MAX];
+	struct rte_mbuf *m = mk(d, f, frame(p, f));
+	uint16_t v = 0xdead;
+
+	tg_natfw_burst(x->nt, x->ctx, &m, 1, &v, now);
+	CU_ASSERT(verdict_ok(v));
+	rte_pktmbuf_free(m);
+	return v;
+}
+
+#define IS_UNSOLICITED(v)                                                      \
+	((v) == DROP(NO_EXCEPTION) || (v) == DROP(ICMP_BLOCKED))
+
+/* ---- tests -------------------------------------------------------------- */
+
+/* 1. private → public: port preservation, reuse, endpoint-independent
+ * mapping, a second host on the same port, TCP, ICMP echo. */
+static void
+test_natfw_outbound_translation(void)
+{
+	struct fx x;
+	uint16_t p, q;
+
+	FX(&x, NAT);
+	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	/* the same private endpoint to another remote: the same mapping */
+	CK(&x, T0, &d_nat, UDP(H2, 5000, R9, 123), PASS,
+		UDP(PUB, 5000, R9, 123));
+	/* another host on port 5000: another public port */
+	p = CK(&x, T0, &d_nat, UDP(H3, 5000, R7, 53), PASS,
+		UDP(PUB, 0, R7, 53));
+	CU_ASSERT(p != 5000 && p >= 1024);
+	CK(&x, T0, &d_in, UDP(R7, 53, PUB, p), FWD, UDP(R7, 53, H3, 5000));
+	CK(&x, T0, &d_in, UDP(R7, 53, PUB, 5000), FWD, UDP(R7, 53, H2, 5000));
+	CK(&x, T0, &d_nat, UDP(H3, 5000, R7, 53), PASS, UDP(PUB, p, R7, 53));
+	/* TCP: its own port space, 5000 is free there */
+	CK(&x, T0, &d_nat, TCP(H2, 5000, R7, 80, SYN), PASS,
+		TCP(PUB, 5000, R7, 80, SYN));
+	CK(&x, T0, &d_nat, TCP(H2, 6000, R7, 80, SYN), PASS,
+		TCP(PUB, 6000, R7, 80, SYN));
+	/* ICMP echo: the identifier is the port */
+	CK(&x, T0, &d_nat, ICMP(H2, R7, 8, 4660), PASS, ICMP(PUB, R7, 8, 4660));
+	CK(&x, T0, &d_in, ICMP(R7, PUB, 0, 4660), FWD, ICMP(R7, H2, 0, 4660));
+	q = CK(&x, T0, &d_nat, ICMP(H3, R7, 8, 4660), PASS,
+		ICMP(PUB, R7, 8, 0));
+	CU_ASSERT(q != 4660);
+	CK(&x, T0, &d_in, ICMP(R7, PUB, 0, q), FWD, ICMP(R7, H3, 0, 4660));
+	fx_close(&x);
+}
+
+/* 2. The answers are translated back and switch to the transit path. */
+static void
+test_natfw_reply_denat(void)
+{
+	struct fx x;
+
+	FX(&x, NAT FW);
+	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	CK(&x, T0, &d_in, UDP(R7, 53, PUB, 5000), FWD, UDP(R7, 53, H2, 5000));
+	CK(&x, T0, &d_nat, TCP(H2, 6000, R7, 80, SYN), PASS,
+		TCP(PUB, 6000, R7, 80, SYN));
+	CK(&x, T0, &d_in, TCP(R7, 80, PUB, 6000, SYN | ACK), FWD,
+		TCP(R7, 80, H2, 6000, SYN | ACK));
+	fx_close(&x);
+}
+
+/* 3. Address-and-port-dependent filtering (default), and
+ * endpoint-independent. */
+static void
+test_natfw_filtering(void)
+{
+	struct fx x;
+
+	FX(&x, NAT FW);
+	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	CK(&x, T0, &d_in, UDP(R9, 53, PUB, 5000), DROP(NO_EXCEPTION), NULL);
+	CK(&x, T0, &d_in, UDP(R7, 54, PUB, 5000), DROP(NO_EXCEPTION), NULL);
+	CK(&x, T0, &d_in, UDP(R7, 53, PUB, 5000), FWD, UDP(R7, 53, H2, 5000));
+	fx_close(&x);
+
+	/* no firewall: not translated, but let in to the appliance */
+	FX(&x, NAT);
+	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	CK(&x, T0, &d_in, UDP(R9, 53, PUB, 5000), PASS, NULL);
+	fx_close(&x);
+
+	FX(&x, NAT "  filtering: endpoint-independent\n" FW);
+	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	CK(&x, T0, &d_in, UDP(R9, 99, PUB, 5000), FWD, UDP(R9, 99, H2, 5000));
+	CK(&x, T0, &d_in, UDP(R7, 54, PUB, 5000), FWD, UDP(R7, 54, H2, 5000));
+	CK(&x, T0, &d_nat, UDP(H2, 5000, R9, 99), PASS, UDP(PUB, 5000, R9, 99));
+	/* a port without a mapping, and another protocol, stay closed */
+	CK(&x, T0, &d_in, UDP(R9, 99, PUB, 5001), DROP(NO_EXCEPTION), NULL);
+	CK(&x, T0, &d_in, TCP(R9, 99, PUB, 5000, SYN), DROP(NO_EXCEPTION),
+		NULL);
+	fx_close(&x);
+}
+
+/* 4. Only private → public transit is translated. */
+static void
+test_natfw_untouched_transit(void)
+{
+	static const struct dir lan_lan = {
+		TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, P_LAN, P_LAN};
+	static const struct dir wan_lan = {
+		TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, P_WAN, P_LAN};
+	static const struct dir lan_dmz = {
+		TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, P_LAN, P_DMZ};
+	static const struct dir dmz_wan = {
+		TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, P_DMZ, P_WAN};
+	/* ethdev ids 4, 2, 6 for config ports 0, 1, 2 */
+	static const uint16_t ids[3] = {4, 2, 6};
+	static const struct dir nat_remapped = {
+		TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, 4, 2};
+	struct fx x;
+
+	FX(&x, NAT FW);
+	CK(&x, T0, &lan_lan, UDP(H2, 5000, H3, 53), PASS, NULL);
+	CK(&x, T0, &wan_lan, UDP(R7, 53, H2, 5000), PASS, NULL);
+	CK(&x, T0, &wan_lan, TCP(R7, 80, H2, 6000, SYN), PASS, NULL);
+	CK(&x, T0, &lan_dmz, UDP(H2, 5000, DMZ + 5, 53), PASS, NULL);
+	CK(&x, T0, &lan_dmz, ICMP(H2, DMZ + 5, 8, 1), PASS, NULL);
+	CK(&x, T0, &dmz_wan, UDP(DMZ + 5, 5000, R7, 53), PASS, NULL);
+	CK(&x, T0, &dmz_wan, TCP(DMZ + 5, 6000, R7, 80, SYN), PASS, NULL);
+	fx_close(&x);
+
+	FX(&x, "nat: {enabled: false, private: [lan0], public: [wan0]}\n");
+	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, NULL);
+	CK(&x, T0, &d_nat, TCP(H2, 6000, R7, 80, SYN), PASS, NULL);
+	CK(&x, T0, &d_nat, ICMP(H2, R7, 8, 1), PASS, NULL);
+	CK(&x, T0, &d_in, UDP(R7, 53, PUB, 5000), PASS, NULL);
+	fx_close(&x);
+
+	/* roles follow the ethdev ids of tg_natfw_build()'s map */
+	CU_ASSERT_FATAL(fx_open(&x, NAT, ids));
+	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, NULL);
+	CK(&x, T0, &nat_remapped, UDP(H2, 5000, R7, 53), PASS,
+		UDP(PUB, 5000, R7, 53));
+	fx_close(&x);
+}
+
+/* 5. The host firewall on target traffic. */
+static void
+test_natfw_firewall(void)
+{
+	static const struct dir in_ipsec = {TG_PATH_TARGET, TG_MODE_IN,
+		TG_META_F_IPSEC_BYPASS, P_WAN, TG_IF_NONE};
+	struct fx x;
+
+	FX(&x, "firewall:\n  exceptions:\n"
+	       "    - {name: ssh, protocol: tcp, port: 22}\n"
+	       "    - {name: dns, protocol: udp, port: 53}\n"
+	       "    - {name: web, protocol: tcp, port: 8000-8001, scope: "
+	       "[203.0.113.0/24]}\n"
+	       "    - {name: adm, protocol: tcp, port: 2222, interface: lan0}\n"
+	       "  icmp: {inbound: {echo_request: allow}}\n");
+	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 22, SYN), PASS, NULL);
+	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 23, SYN), DROP(NO_EXCEPTION),
+		NULL);
+	CK(&x, T0, &d_in, UDP(R7, 40000, PUB, 53), PASS, NULL);
+	CK(&x, T0, &d_in, UDP(R7, 40000, PUB, 54), DROP(NO_EXCEPTION), NULL);
+	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 53, SYN), DROP(NO_EXCEPTION),
+		NULL);
+	/* scope */
+	CK(&x, T0, &d_in, TCP(RS, 40000, PUB, 8000, SYN), PASS, NULL);
+	CK(&x, T0, &d_in, TCP(RS, 40000, PUB, 8001, SYN), PASS, NULL);
+	CK(&x, T0, &d_in, TCP(RS, 40000, PUB, 8002, SYN), DROP(NO_EXCEPTION),
+		NULL);
+	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 8000, SYN), DROP(NO_EXCEPTION),
+		NULL);
+	/* interface */
+	CK(&x, T0, &d_in_lan, TCP(H2, 40000, LAN, 2222, SYN), PASS, NULL);
+	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 2222, SYN), DROP(NO_EXCEPTION),
+		NULL);
+	/* no exception for GRE */
+	CK(&x, T0, &d_in, (&(struct pk){.proto = 47, .src = R7, .dst = PUB}),
+		DROP(NO_EXCEPTION), NULL);
+	/* ICMP by type */
+	CK(&x, T0, &d_in, ICMP(R7, PUB, 8, 1), PASS, NULL);
+	CK(&x, T0, &d_in, ICMP(R7, PUB, 13, 1), DROP(ICMP_BLOCKED), NULL);
+	CK(&x, T0, &d_in, ICMP(R7, PUB, 17, 1), DROP(ICMP_BLOCKED), NULL);
+	/* the IPsec bypass tag passes */
+	CK(&x, T0, &in_ipsec, TCP(R7, 40000, PUB, 23, SYN), PASS, NULL);
+	fx_close(&x);
+
+	/* without the section, or disabled: everything passes */
+	FX(&x, NAT);
+	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 23, SYN), PASS, NULL);
+	CK(&x, T0, &d_in, ICMP(R7, PUB, 13, 1), PASS, NULL);
+	fx_close(&x);
+	FX(&x, "firewall: {enabled: false}\n");
+	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 23, SYN), PASS, NULL);
+	CK(&x, T0, &d_in, ICMP(R7, PUB, 13, 1), PASS, NULL);
+	fx_close(&x);
+}
+
+/* 6. Dynamic entries: what the appliance sends lets its answers in. */
+static void
+test_natfw_dynamic_entries(void)
+{
+	struct fx x;
+	uint16_t p, v;
+
+	FX(&x, NAT FW);
+	CK(&x, T0, &d_out, UDP(PUB, 40000, R9, 123), PASS, NULL);
+	CK(&x, T0, &d_in, UDP(R9, 123, PUB, 40000), PASS, NULL);
+	CK(&x, T0, &d_in, UDP(R9, 124, PUB, 40000), DROP(NO_EXCEPTION), NULL);
+	CK(&x, T0, &d_in, UDP(R7, 123, PUB, 40000), DROP(NO_EXCEPTION), NULL);
+	CK(&x, T0, &d_out, TCP(PUB, 40001, R9, 443, SYN), PASS, NULL);
+	CK(&x, T0, &d_in, TCP(R9, 443, PUB, 40001, SYN | ACK), PASS, NULL);
+	CK(&x, T0, &d_out, ICMP(PUB, R9, 8, 777), PASS, NULL);
+	CK(&x, T0, &d_in, ICMP(R9, PUB, 0, 777), PASS, NULL);
+	v = verdict_of(&x, T0, &d_in, ICMP(R9, PUB, 0, 778));
+	CU_ASSERT(IS_UNSOLICITED(v));
+	/* NAT never hands out a port the appliance is using... */
+	p = CK(&x, T0, &d_nat, UDP(H2, 40000, R7, 53), PASS,
+		UDP(PUB, 0, R7, 53));
+	CU_ASSERT(p != 40000 && p >= 1024);
+	/* ...and the appliance may not use one a translation holds */
+	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	CK(&x, T0, &d_out, UDP(PUB, 5000, R9, 123), DROP(PORT_IN_USE), NULL);
+	/* the appliance's other addresses have dynamic entries too */
+	CK(&x, T0, &d_out_lan, UDP(LAN, 40002, H3, 53), PASS, NULL);
+	CK(&x, T0, &d_in_lan, UDP(H3, 53, LAN, 40002), PASS, NULL);
+	CK(&x, T0, &d_in_lan, UDP(H3, 54, LAN, 40002), DROP(NO_EXCEPTION),
+		NULL);
+	fx_close(&x);
+
+	/* a firewall without NAT */
+	FX(&x, FW);
+	CK(&x, T0, &d_out, UDP(PUB, 40000, R9, 123), PASS, NULL);
+	CK(&x, T0, &d_in, UDP(R9, 123, PUB, 40000), PASS, NULL);
+	CK(&x, T0, &d_in, UDP(R9, 124, PUB, 40000), DROP(NO_EXCEPTION), NULL);
+	fx_close(&x);
+}
+
+/* 7. ICMP errors the appliance sends: the outbound policy. */
+static void
+test_natfw_outbound_icmp(void)
+{
+	uint8_t in[FRAME_MAX];
+	const uint8_t *e = in + 14;
+	struct fx x;
+
+	frame(UDP(R7, 5353, PUB, 9), in);
+	FX(&x, FW);
+	CK(&x, T0, &d_out, ERR(PUB, R7, 3, 3, e, 28), DROP(ICMP_BLOCKED), NULL);
+	CK(&x, T0, &d_out, ERR(PUB, R7, 3, 1, e, 28), DROP(ICMP_BLOCKED), NULL);
+	CK(&x, T0, &d_out, ERR(PUB, R7, 3, 4, e, 28), PASS, NULL);
+	CK(&x, T0, &d_out, ERR(PUB, R7, 11, 0, e, 28), DROP(ICMP_BLOCKED),
+		NULL);
+	CK(&x, T0, &d_out, ERR(PUB, R7, 12, 0, e, 28), DROP(ICMP_BLOCKED),
+		NULL);
+	CK(&x, T0, &d_out, ERR(PUB, R7, 5, 1, e, 28), DROP(ICMP_BLOCKED), NULL);
+	CK(&x, T0, &d_out, ERR(PUB, R7, 4, 0, e, 28), DROP(ICMP_BLOCKED), NULL);
+	/* not an error */
+	CK(&x, T0, &d_out, ICMP(PUB, R7, 0, 99), PASS, NULL);
+	fx_close(&x);
+
+	FX(&x, "firewall:\n  icmp: {outbound: {destination_unreachable: "
+	       "allow, packet_too_big: block}}\n");
+	CK(&x, T0, &d_out, ERR(PUB, R7, 3, 3, e, 28), PASS, NULL);
+	CK(&x, T0, &d_out, ERR(PUB, R7, 3, 4, e, 28), DROP(ICMP_BLOCKED), NULL);
+	CK(&x, T0, &d_out, ERR(PUB, R7, 11, 0, e, 28), DROP(ICMP_BLOCKED),
+		NULL);
+	fx_close(&x);
+
+	FX(&x, NAT);
+	CK(&x, T0, &d_out, ERR(PUB, R7, 3, 3, e, 28), PASS, NULL);
+	fx_close(&x);
+}
+
+/* 8. A port mapping forwards a public port to a host behind. */
+static void
+test_natfw_port_mapping(void)
+{
+	struct fx x;
+
+	FX(&x, NAT PMAP FW);
+	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 8080, SYN), FWD,
+		TCP(R7, 40000, SRV, 80, SYN));
+	CK(&x, T0, &d_nat, TCP(SRV, 80, R7, 40000, SYN | ACK), PASS,
+		TCP(PUB, 8080, R7, 40000, SYN | ACK));
+	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 8080, ACK), FWD,
+		TCP(R7, 40000, SRV, 80, ACK));
+	/* from any remote */
+	CK(&x, T0, &d_in, TCP(R9, 5555, PUB, 8080, SYN), FWD,
+		TCP(R9, 5555, SRV, 80, SYN));
+	CK(&x, T0, &d_nat, TCP(SRV, 80, R9, 5555, SYN | ACK), PASS,
+		TCP(PUB, 8080, R9, 5555, SYN | ACK));
+	/* the mapped port only, TCP only */
+	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 8081, SYN), DROP(NO_EXCEPTION),
+		NULL);
+	CK(&x, T0, &d_in, UDP(R7, 40000, PUB, 8080), DROP(NO_EXCEPTION), NULL);
+	fx_close(&x);
+}
+
+/* 9. ICMP errors about a translated flow, both ways (RFC 5508). */
+static void
+test_natfw_icmp_error(void)
+{
+	uint8_t t[FRAME_MAX], o[FRAME_MAX], a[FRAME_MAX], b[FRAME_MAX];
+	struct fx x;
+	uint16_t v;
+
+	FX(&x, NAT FW);
+	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	frame(UDP(PUB, 5000, R7, 53), t); /* as it left */
+	frame(UDP(H2, 5000, R7, 53), o);  /* as the host sent it */
+	CK(&x, T0, &d_in, ERR(R7, PUB, 3, 3, t + 14, 28), FWD,
+		ERR(R7, H2, 3, 3, o + 14, 28));
+	/* from a router on the way, not the remote */
+	CK(&x, T0, &d_in, ERR(R9, PUB, 11, 0, t + 14, 28), FWD,
+		ERR(R9, H2, 11, 0, o + 14, 28));
+	/* TCP, with its whole header: the embedded TCP checksum too */
+	CK(&x, T0, &d_nat, TCP(H2, 6000, R7, 80, SYN), PASS,
+		TCP(PUB, 6000, R7, 80, SYN));
+	frame(TCP(PUB, 6000, R7, 80, SYN), t);
+	frame(TCP(H2, 6000, R7, 80, SYN), o);
+	CK(&x, T0, &d_in, ERR(R7, PUB, 3, 4, t + 14, 40), FWD,
+		ERR(R7, H2, 3, 4, o + 14, 40));
+	/* the private host's error about an answer goes out translated */
+	frame(UDP(R7, 53, H2, 5000), a);
+	frame(UDP(R7, 53, PUB, 5000), b);
+	CK(&x, T0, &d_nat, ERR(H2, R7, 3, 3, a + 14, 28), PASS,
+		ERR(PUB, R7, 3, 3, b + 14, 28));
+	/* an error about no flow meets the firewall */
+	frame(UDP(PUB, 5001, R7, 53), t);
+	v = verdict_of(&x, T0, &d_in, ERR(R7, PUB, 3, 3, t + 14, 28));
+	CU_ASSERT(IS_UNSOLICITED(v));
+	fx_close(&x);
+}
+
+/* 10. Idle timeouts on the fake clock. */
+static void
+test_natfw_timeouts(void)
+{
+	const uint64_t t = 100, u = 300, w = 1000, y = 2000; /* seconds */
+	struct fx x;
+
+	FX(&x, NAT "  timeouts: {udp: 30, tcp_established: 60, "
+		   "tcp_transitory: 10}\n" FW);
+	CK(&x, S(t), &d_nat, UDP(H2, 5000, R7, 53), PASS,
+		UDP(PUB, 5000, R7, 53));
+	ticks(&x, t, t + 29);
+	CK(&x, S(t + 29), &d_in, UDP(R7, 53, PUB, 5000), FWD,
+		UDP(R7, 53, H2, 5000));
+	/* 31 s after the last packet, whichever direction refreshes */
+	ticks(&x, t + 29, t + 29 + 31);
+	CK(&x, S(t + 60), &d_in, UDP(R7, 53, PUB, 5000), DROP(NO_EXCEPTION),
+		NULL);
+	CK(&x, S(t + 60), &d_nat, UDP(H2, 5000, R7, 53), PASS,
+		UDP(PUB, 5000, R7, 53));
+	CK(&x, S(t + 60), &d_in, UDP(R7, 53, PUB, 5000), FWD,
+		UDP(R7, 53, H2, 5000));
+	/* an outbound packet refreshes */
+	CK(&x, S(u), &d_nat, UDP(H2, 5001, R7, 53), PASS,
+		UDP(PUB, 5001, R7, 53));
+	ticks(&x, t + 60, u + 20);
+	CK(&x, S(u + 20), &d_nat, UDP(H2, 5001, R7, 53), PASS,
+		UDP(PUB, 5001, R7, 53));
+	ticks(&x, u + 20, u + 45);
+	CK(&x, S(u + 45), &d_in, UDP(R7, 53, PUB, 5001), FWD,
+		UDP(R7, 53, H2, 5001));
+
+	/* TCP: SYN, SYN-ACK: established, beyond tcp_transitory */
+	CK(&x, S(w), &d_nat, TCP(H2, 6000, R7, 80, SYN), PASS,
+		TCP(PUB, 6000, R7, 80, SYN));
+	CK(&x, S(w + 1), &d_in, TCP(R7, 80, PUB, 6000, SYN | ACK), FWD,
+		TCP(R7, 80, H2, 6000, SYN | ACK));
+	CK(&x, S(w + 2), &d_nat, TCP(H2, 6000, R7, 80, ACK), PASS,
+		TCP(PUB, 6000, R7, 80, ACK));
+	ticks(&x, u + 45, w + 17);
+	CK(&x, S(w + 17), &d_in, TCP(R7, 80, PUB, 6000, ACK), FWD,
+		TCP(R7, 80, H2, 6000, ACK));
+	/* RST: transitory, gone 12 s later (established would hold 60) */
+	CK(&x, S(w + 18), &d_nat, TCP(H2, 6000, R7, 80, RST | ACK), PASS,
+		TCP(PUB, 6000, R7, 80, RST | ACK));
+	ticks(&x, w + 17, w + 30);
+	CK(&x, S(w + 30), &d_in, TCP(R7, 80, PUB, 6000, ACK),
+		DROP(NO_EXCEPTION), NULL);
+	/* a SYN nobody answers is transitory too */
+	CK(&x, S(y), &d_nat, TCP(H2, 6001, R7, 80, SYN), PASS,
+		TCP(PUB, 6001, R7, 80, SYN));
+	ticks(&x, w + 30, y + 12);
+	CK(&x, S(y + 12), &d_in, TCP(R7, 80, PUB, 6001, SYN | ACK),
+		DROP(NO_EXCEPTION), NULL);
+	fx_close(&x);
+}
+
+/* 11. max_sessions, max_sessions_per_host, a NAT address's port range. */
+static void
+test_natfw_limits(void)
+{
+	uint64_t used = 0;
+	struct fx x;
+	uint16_t i, p, first = 0;
+
+	FX(&x, NAT "  max_sessions: 4\n");
+	for (i = 0; i < 4; i++)
+		CK(&x, T0, &d_nat, UDP(H2, 5000 + i, R7, 53), PASS,
+			UDP(PUB, 5000 + i, R7, 53));
+	/* a new mapping, and a new session of an existing mapping */
+	CK(&x, T0, &d_nat, UDP(H2, 5004, R7, 53), DROP(SESSIONS_FULL), NULL);
+	CK(&x, T0, &d_nat, UDP(H2, 5000, R9, 53), DROP(SESSIONS_FULL), NULL);
+	CK(&x, T0, &d_nat, UDP(H3, 5000, R7, 53), DROP(SESSIONS_FULL), NULL);
+	for (i = 0; i < 4; i++) {
+		CK(&x, T0, &d_nat, UDP(H2, 5000 + i, R7, 53), PASS,
+			UDP(PUB, 5000 + i, R7, 53));
+		CK(&x, T0, &d_in, UDP(R7, 53, PUB, 5000 + i), FWD,
+			UDP(R7, 53, H2, 5000 + i));
+	}
+	fx_close(&x);
+
+	FX(&x, NAT "  max_sessions_per_host: 2\n");
+	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	CK(&x, T0, &d_nat, UDP(H2, 5001, R7, 53), PASS, UDP(PUB, 5001, R7, 53));
+	CK(&x, T0, &d_nat, UDP(H2, 5002, R7, 53), DROP(HOST_LIMIT), NULL);
+	CK(&x, T0, &d_nat, UDP(H2, 5000, R9, 53), DROP(HOST_LIMIT), NULL);
+	CK(&x, T0, &d_nat, UDP(H3, 5002, R7, 53), PASS, UDP(PUB, 5002, R7, 53));
+	CK(&x, T0, &d_nat, UDP(H3, 5003, R7, 53), PASS, UDP(PUB, 5003, R7, 53));
+	CK(&x, T0, &d_nat, UDP(H2, 5001, R7, 53), PASS, UDP(PUB, 5001, R7, 53));
+	fx_close(&x);
+
+	/* 64 ports: 64 hosts on port 5000 (outside the range) get them */
+	FX(&x, NAT "  addresses:\n    - {address: 192.0.2.1, ports: "
+		   "1024-1087}\n");
+	for (i = 0; i < 64; i++) {
+		p = CK(&x, T0, &d_nat, UDP(H2 + i, 5000, R7, 53), PASS,
+			UDP(PUB, 0, R7, 53));
+		CU_ASSERT(p >= 1024 && p <= 1087);
+		if (p >= 1024 && p <= 1087) {
+			CU_ASSERT_FALSE(used & 1ull << (p - 1024));
+			used |= 1ull << (p - 1024);
+		}
+		if (i == 0)
+			first = p;
+	}
+	CU_ASSERT_EQUAL(used, UINT64_MAX);
+	CK(&x, T0, &d_nat, UDP(H2 + 64, 5000, R7, 53), DROP(PORTS_FULL), NULL);
+	/* existing flows go on; TCP has its own ports */
+	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, first, R7, 53));
+	p = CK(&x, T0, &d_nat, TCP(H2 + 64, 5000, R7, 80, SYN), PASS,
+		TCP(PUB, 0, R7, 80, SYN));
+	CU_ASSERT(p >= 1024 && p <= 1087);
+	fx_close(&x);
+}
+
+/* 12. Short headers, fragments, and garbage in every mode. */
+static const struct {
+	const struct dir *d;
+	uint32_t src[3], dst[2];
+} fz[] = {
+	{&d_nat, {H2, H3, SRV}, {R7, R9}},
+	{&d_in, {R7, R9, RS}, {PUB, PUB}},
+	{&d_in_lan, {H2, H3, SRV}, {LAN, PUB}},
+	{&d_out, {PUB, PUB, LAN}, {R7, R9}},
+	{&d_out_lan, {LAN, LAN, PUB}, {H2, H3}},
+};
+static uint64_t rs = 0x9e3779b97f4a7c15ull;
+
+static uint32_t
+rnd(void)
+{
+	rs ^= rs << 13;
+	rs ^= rs >> 7;
+	rs ^= rs << 17;
+	return (uint32_t)(rs >> 32);
+}
+
+static uint16_t
+fuzz_frame(uint8_t *f, unsigned int k)
+{
+	static const uint32_t addrs[] = {H2, H3, SRV, LAN, PUB, DMZ, R7, R9, RS};
+	static const uint16_t ports[] = {53, 5000, 80, 6000, 22, 8080, 40000};
+	static const uint8_t protos[] = {1, 6, 17, 47, 1, 6, 17};
+	static const uint8_t types[] = {0, 3, 8, 11, 13, 5, 4, 12};
+	uint8_t *ip = f + 14, *l4, *in;
+	unsigned int ihl = rnd() % 5 ? 5 : 5 + rnd() % 11, n = rnd() % 64, i;
+	unsigned int r = rnd() % 10;
+
+	memset(f, 0, FRAME_MAX);
+	tg_test_put16(f + 12, 0x0800);
+	l4 = ip + ihl * 4;
+	ip[0] = (uint8_t)(0x40 | ihl);
+	tg_test_put16(ip + 6, r < 7 ? 0 : r == 7 ? 0x2000 : rnd() & 0x3fff);
+	ip[8] = (uint8_t)(1 + rnd() % 255);
+	ip[9] = rnd() % 8 ? protos[rnd() % 7] : (uint8_t)rnd();
+	tg_test_put32(ip + 12, rnd() % 4 ? fz[k].src[rnd() % 3] : addrs[rnd() % 9]);
+	tg_test_put32(ip + 16, rnd() % 4 ? fz[k].dst[rnd() % 2] : addrs[rnd() % 9]);
+	for (i = 20; i < ihl * 4; i++)
+		ip[i] = 1; /* NOP options */
+	for (i = 0; i < n; i++)
+		l4[i] = (uint8_t)rnd();
+	if (n >= 4 && rnd() % 2) {
+		tg_test_put16(l4, ports[rnd() % 7]);
+		tg_test_put16(l4 + 2, ports[rnd() % 7]);
+	}
+	if (ip[9] == 1 && n >= 1 && rnd() % 2)
+		l4[0] = types[rnd() % 8];
+	if (ip[9] == 1 && n >= 28 && rnd() % 2) { /* a plausible inner one */
+		in = l4 + 8;
+		in[0] = 0x45;
+		tg_test_put16(in + 2, (uint16_t)(20 + rnd() % 100));
+		in[6] = in[7] = 0;
+		in[9] = protos[rnd() % 7];
+		tg_test_put32(in + 12, addrs[rnd() % 9]);
+		tg_test_put32(in + 16, addrs[rnd() % 9]);
+		tg_test_put16(in + 20, ports[rnd() % 7]);
+		tg_test_put16(in + 22, ports[rnd() % 7]);
+	}
+	tg_test_put16(ip + 2, (uint16_t)(ihl * 4 + n));
+	tg_test_put16(ip + 10, tg_test_ip_sum(ip, (int)ihl * 4));
+	return (uint16_t)(14 + ihl * 4 + n);
+}
+
+static void
+fuzz(struct fx *x, unsigned int count)
+{
+	struct rte_mbuf *m[32];
+	uint16_t v[32], len[32], n, i;
+	uint8_t f[FRAME_MAX];
+	unsigned int judged = 0, fails = 0, k;
+	uint64_t now = T0;
+
+	/* some state to hit */
+	CK(x, now, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	CK(x, now, &d_nat, TCP(H3, 6000, R9, 80, SYN), PASS,
+		TCP(PUB, 6000, R9, 80, SYN));
+	CK(x, now, &d_out, UDP(PUB, 40000, R9, 53), PASS, NULL);
+	while (judged < count) {
+		n = (uint16_t)(1 + rnd() % 32);
+		for (i = 0; i < n;) {
+			k = rnd() % RTE_DIM(fz);
+			len[i] = fuzz_frame(f, k);
+			m[i] = mk(fz[k].d, f, len[i]);
+			if (tg_pkt_rx_one(m[i], 0) != TG_V_NEXT) {
+				rte_pktmbuf_free(m[i]);
+				continue;
+			}
+			set_meta(m[i], fz[k].d);
+			if (rnd() % 20 == 0)
+				tg_meta(m[i])->flags |= TG_META_F_IPSEC_BYPASS;
+			v[i] = 0xdead;
+			i++;
+		}
+		tg_natfw_burst(x->nt, x->ctx, m, n, v, now);
+		for (i = 0; i < n; i++) {
+			bool ok = verdict_ok(v[i]) && tail_intact(m[i]) &&
+				  (TG_V_IS_DROP(v[i]) ||
+					  m[i]->data_len == len[i]) &&
+				  (v[i] != FWD ||
+					  tg_meta(m[i])->path ==
+						  TG_PATH_TRANSIT);
+
+			if (!ok && fails++ < 10)
+				fprintf(stderr, "\n  fuzz packet %u: verdict %#x",
+					judged + i, v[i]);
+			rte_pktmbuf_free(m[i]);
+		}
+		judged += n;
+		now += rnd() % 2000;
+		if (rnd() % 4 == 0)
+			tg_natfw_tick(x->nt, x->ctx, now);
+	}
+	CU_ASSERT_EQUAL(fails, 0);
+}
+
+static void
+test_natfw_bad_input(void)
+{
+	struct fx x;
+
+	FX(&x, NAT FW);
+	CK(&x, T0, &d_nat, (&(struct pk){.proto = 6, .src = H2, .sport = 6000,
+				   .dst = R7, .dport = 80, .cut = 10}),
+		DROP(SHORT_L4), NULL);
+	CK(&x, T0, &d_nat, (&(struct pk){.proto = 17, .src = H2, .sport = 5000,
+				   .dst = R7, .dport = 53, .cut = 6}),
+		DROP(SHORT_L4), NULL);
+	CK(&x, T0, &d_nat, (&(struct pk){.proto = 1, .src = H2, .dst = R7,
+				   .type = 8, .sport = 9, .cut = 4}),
+		DROP(SHORT_L4), NULL);
+	/* a first fragment has the ports; a later one does not */
+	CK(&x, T0, &d_nat, (&(struct pk){.proto = 17, .src = H2, .sport = 5000,
+				   .dst = R7, .dport = 53, .frag = 0x2000}),
+		PASS,
+		(&(struct pk){.proto = 17, .src = PUB, .sport = 5000, .dst = R7,
+			.dport = 53, .frag = 0x2000}));
+	CK(&x, T0, &d_nat, (&(struct pk){.proto = 17, .src = H2, .sport = 5000,
+				   .dst = R7, .dport = 53, .frag = 0x00b9}),
+		DROP(FRAGMENT), NULL);
+	CK(&x, T0, &d_nat, (&(struct pk){.proto = 17, .src = H3, .sport = 5000,
+				   .dst = R7, .dport = 53, .frag = 0x20b9}),
+		DROP(FRAGMENT), NULL);
+	/* the translated reply needs a whole header too */
+	CK(&x, T0, &d_nat, TCP(H2, 6000, R7, 80, SYN), PASS,
+		TCP(PUB, 6000, R7, 80, SYN));
+	CK(&x, T0, &d_in, (&(struct pk){.proto = 6, .src = R7, .sport = 80,
+				  .dst = PUB, .dport = 6000, .cut = 10}),
+		DROP(SHORT_L4), NULL);
+	fx_close(&x);
+
+	FX(&x, NAT PMAP "firewall:\n  exceptions:\n"
+			"    - {name: ssh, protocol: tcp, port: 22}\n"
+			"  icmp: {inbound: {echo_request: allow}}\n");
+	fuzz(&x, 5000);
+	fx_close(&x);
+	FX(&x, NAT "  filtering: endpoint-independent\n  timeouts: {udp: 10, "
+		   "icmp: 10, tcp_transitory: 10}\n");
+	fuzz(&x, 5000);
+	fx_close(&x);
+}
+
+/* Last: every drop the suite saw had a named reason. */
+static void
+test_natfw_drop_reasons(void)
+{
+	static const enum tg_natfw_drop seen[] = {TG_NATFW_DROP_SESSIONS_FULL,
+		TG_NATFW_DROP_HOST_LIMIT, TG_NATFW_DROP_PORTS_FULL,
+		TG_NATFW_DROP_NO_EXCEPTION, TG_NATFW_DROP_ICMP_BLOCKED,
+		TG_NATFW_DROP_PORT_IN_USE, TG_NATFW_DROP_FRAGMENT,
+		TG_NATFW_DROP_SHORT_L4};
+	unsigned int i;
+
+	for (i = 0; i < TG_NATFW_DROP__COUNT; i++) {
+		CU_ASSERT_FATAL(tg_natfw_drop_names[i] != NULL);
+		CU_ASSERT(strncmp(tg_natfw_drop_names[i], "natfw.", 6) == 0);
+		CU_ASSERT(tg_natfw_drop_descs[i] != NULL &&
+			  tg_natfw_drop_descs[i][0] != '\0');
+		printf("\n    %-22s %" PRIu64, tg_natfw_drop_names[i], drops[i]);
+	}
+	for (i = 0; i < RTE_DIM(seen); i++)
+		CU_ASSERT(drops[seen[i]] > 0);
+	CU_ASSERT_EQUAL(bad_verdicts, 0);
+}
+
+int
+main(void)
+{
+	int rc;
+
+	if (tg_test_eal_init("test_natfw") != 0)
+		return 1;
+	mp = rte_pktmbuf_pool_create("test_natfw", NB_MBUF, 0,
+		TG_MBUF_PRIV_SIZE, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (mp == NULL || CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	tg_test_suite("natfw", NULL, NULL, "test_natfw_outbound_translation",
+		test_natfw_outbound_translation, "test_natfw_reply_denat",
+		test_natfw_reply_denat, "test_natfw_filtering",
+		test_natfw_filtering, "test_natfw_untouched_transit",
+		test_natfw_untouched_transit, "test_natfw_firewall",
+		test_natfw_firewall, "test_natfw_dynamic_entries",
+		test_natfw_dynamic_entries, "test_natfw_outbound_icmp",
+		test_natfw_outbound_icmp, "test_natfw_port_mapping",
+		test_natfw_port_mapping, "test_natfw_icmp_error",
+		test_natfw_icmp_error, "test_natfw_timeouts",
+		test_natfw_timeouts, "test_natfw_limits", test_natfw_limits,
+		"test_natfw_bad_input", test_natfw_bad_input,
+		"test_natfw_drop_reasons", test_natfw_drop_reasons, NULL);
+	rc = tg_test_run();
+	rte_mempool_free(mp);
+	tg_test_eal_cleanup();
+	return rc;
+}
