@@ -349,6 +349,17 @@ tg_pipeline_create(
 			goto fail;
 		}
 	}
+	/* The session table of NAT and the firewall, sized from the start-up
+	 * configuration (turning either on later needs a restart). */
+	if (cfg->nat.enabled || cfg->firewall.enabled) {
+		pl->stage_ctx[TG_STAGE_NATFW] = tg_natfw_ctx_create(
+			cfg, rte_get_tsc_hz(), conf->socket);
+		if (pl->stage_ctx[TG_STAGE_NATFW] == NULL) {
+			snprintf(err, errlen, "natfw stage: %s",
+				rte_strerror(rte_errno));
+			goto fail;
+		}
+	}
 	/* Only a host sends requests whose replies need letting in. */
 	if (conf->host.enabled) {
 		pl->stage_ctx[TG_STAGE_LOCALFILTER] =
@@ -468,6 +479,7 @@ tg_pipeline_free(struct tg_pipeline *pl)
 	tg_pipeline_stop(pl);
 	tg_forward_ctx_free(pl->stage_ctx[TG_STAGE_FORWARD]);
 	tg_localfilter_ctx_free(pl->stage_ctx[TG_STAGE_LOCALFILTER]);
+	tg_natfw_ctx_free(pl->stage_ctx[TG_STAGE_NATFW]);
 	if (pl->stage_ctx[TG_STAGE_FILTER] != NULL)
 		tg_filter_cache_free(
 			((struct tg_filter_ctx *)pl->stage_ctx[TG_STAGE_FILTER])

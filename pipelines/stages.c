@@ -39,6 +39,27 @@ filter_burst(const struct tg_tables *t, void *ctx, struct rte_mbuf **pkts,
 	tg_filter_burst_steps(t->filter, ctx, pkts, n, verdict);
 }
 
+static void
+natfw_burst(const struct tg_tables *t, void *ctx, struct rte_mbuf **pkts,
+	uint16_t n, uint16_t *verdict, struct tg_emit *emit, uint64_t now)
+{
+	/* No session table: nat and firewall were off at start (a reload
+	 * cannot turn them on: tg_control_check_restart_only()). */
+	if (unlikely(ctx == NULL)) {
+		memset(verdict, 0, sizeof(*verdict) * n); /* TG_V_NEXT */
+		return;
+	}
+	tg_natfw_burst(t->natfw, ctx, pkts, n, verdict, now);
+}
+
+static void
+natfw_tick(const struct tg_tables *t, void *ctx, uint64_t now,
+	struct tg_emit *emit)
+{
+	if (ctx != NULL)
+		tg_natfw_tick(t->natfw, ctx, now);
+}
+
 /*
  * Components whose issue has not landed yet sit in the paths and pass
  * every packet on unchanged; their YAML sections are rejected by the
@@ -76,7 +97,15 @@ const struct tg_stage_ops tg_stage_ops[TG_STAGE__COUNT] = {
 			.drop_descs = tg_filter_drop_descs,
 			.burst = filter_burst,
 		},
-	[TG_STAGE_NATFW] = {.name = "natfw", .burst = pass_burst},
+	[TG_STAGE_NATFW] =
+		{
+			.name = "natfw",
+			.n_drops = TG_NATFW_DROP__COUNT,
+			.drop_names = tg_natfw_drop_names,
+			.drop_descs = tg_natfw_drop_descs,
+			.burst = natfw_burst,
+			.tick = natfw_tick,
+		},
 	[TG_STAGE_IPSEC] = {.name = "ipsec", .burst = pass_burst},
 	[TG_STAGE_LOCALFILTER] =
 		{
