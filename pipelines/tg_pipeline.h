@@ -207,6 +207,12 @@ void tg_pipeline_stats_sum(
 	const struct tg_pipeline *pl, struct tg_lcore_stats *sum);
 
 struct tg_filter_cache;
+struct tg_natfw_ctx;
+
+/** The natfw stage's state (its session table), NULL when nat and the
+ *  firewall were off at start. Readers use the table's sequence
+ *  numbers (tg_nat_sess_read()). */
+const struct tg_natfw_ctx *tg_pipeline_natfw(const struct tg_pipeline *pl);
 
 /** The filter stage's decision cache (tg_filter.h), NULL without one
  *  (pipeline.filter_cache: 0). Its counters are read without a lock:

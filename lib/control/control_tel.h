@@ -33,4 +33,9 @@ int tg_tel_parse_page(const char *params, uint32_t *start, uint32_t *count);
 /* /tollgate/filters[,IFACE,DIR[,START[,COUNT]]] */
 int tg_tel_filters(const char *cmd, const char *params, struct rte_tel_data *d);
 
+/* /tollgate/nat/summary, /tollgate/nat/sessions[,ADDR][,START[,COUNT]] */
+int tg_tel_nat(const char *cmd, const char *params, struct rte_tel_data *d);
+/* /tollgate/firewall */
+int tg_tel_firewall(const char *cmd, const char *params, struct rte_tel_data *d);
+
 #endif /* TG_CONTROL_TEL_H */

@@ -771,6 +771,15 @@ tg_control_telemetry_init(struct tg_control *ctl)
 		{"/tollgate/filters", tg_tel_filters,
 			"Filter lists with rule hits. Parameters: none (every "
 			"list) or IFACE,DIR[,START[,COUNT]] (its rules)"},
+		{"/tollgate/nat/summary", tg_tel_nat,
+			"NAT: addresses and port use, sessions by protocol "
+			"and TCP state, timeouts, failures. No parameters"},
+		{"/tollgate/nat/sessions", tg_tel_nat,
+			"NAT and firewall sessions, paged. Parameters: "
+			"[ADDR][,START[,COUNT]] (ADDR: any endpoint)"},
+		{"/tollgate/firewall", tg_tel_firewall,
+			"Firewall: exceptions, ICMP policy, dynamic entries. "
+			"No parameters"},
 		{"/tollgate/host", tel_host,
 			"The host port (the appliance's own TCP/IP stack): "
 			"kernel interface, queues, counters"},

@@ -65,8 +65,7 @@ pmap_cmp(const void *a, const void *b)
 
 int
 tg_natfw_build(const struct tg_config *cfg, const uint16_t *port_id,
-	uint16_t n_ports, struct tg_natfw_table **out, char *err,
-	size_t errlen)
+	uint16_t n_ports, struct tg_natfw_table **out, char *err, size_t errlen)
 {
 	static const uint8_t icmp_in_types[] = {8, 13, 17, 10};
 	const struct tg_cfg_fw_icmp_in *in = &cfg->firewall.icmp.inbound;
@@ -150,8 +149,8 @@ tg_natfw_build(const struct tg_config *cfg, const uint16_t *port_id,
 				&cfg->nat.mappings[i];
 			struct tg_natfw_pmap *p = &nt->pmaps[i];
 
-			for (j = 0; j < nt->n_nat && nt->addr[j] !=
-							     m->public_addr;
+			for (j = 0;
+				j < nt->n_nat && nt->addr[j] != m->public_addr;
 				j++)
 				;
 			p->proto = m->proto;
@@ -231,9 +230,9 @@ tg_natfw_ctx_create(const struct tg_config *cfg, uint64_t tsc_hz, int socket)
 		return NULL;
 	}
 	memset(&tc, 0, sizeof(tc));
-	tc.max_sessions = cfg->nat.max_sessions +
-			  (cfg->firewall.enabled ? cfg->firewall.max_dynamic
-						 : 0);
+	tc.max_sessions =
+		cfg->nat.max_sessions +
+		(cfg->firewall.enabled ? cfg->firewall.max_dynamic : 0);
 	/* One host record per four sessions: more private hosts than that
 	 * with a session each is a table-full drop, counted. */
 	tc.max_hosts = RTE_MAX(tc.max_sessions / 4, 64u);

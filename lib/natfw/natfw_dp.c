@@ -315,19 +315,20 @@ fw_in(const struct tg_natfw_table *nt, const struct tg_meta *md,
 	if (t->proto == IPPROTO_ICMP) {
 		if (tg_nat_icmp_is_query(t->icmp_type) &&
 			(nt->icmp_in_allow[t->icmp_type / 64] >>
-				(t->icmp_type % 64) & 1))
+					(t->icmp_type % 64) &
+				1))
 			return TG_V_NEXT;
-		return tg_nat_icmp_is_query(t->icmp_type) ? V_DROP(ICMP_BLOCKED)
-							  : V_DROP(NO_EXCEPTION);
+		return tg_nat_icmp_is_query(t->icmp_type)
+			       ? V_DROP(ICMP_BLOCKED)
+			       : V_DROP(NO_EXCEPTION);
 	}
 	for (i = 0; i < fw->n_exceptions; i++) {
 		const struct tg_cfg_fw_exception *e = &fw->exceptions[i];
 		bool in_scope = e->n_scope == 0;
 
 		if (e->proto != t->proto ||
-			(e->port_hi != 0 &&
-				(t->dport < e->port_lo ||
-					t->dport > e->port_hi)) ||
+			(e->port_hi != 0 && (t->dport < e->port_lo ||
+						    t->dport > e->port_hi)) ||
 			(e->has_iface && nt->iface_port[e->iface] != md->rx_if))
 			continue;
 		for (j = 0; j < e->n_scope && !in_scope; j++) {
@@ -414,8 +415,7 @@ natfw_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 /* ---- source natfw(out): ICMP policy, dynamic entries ------------------ */
 
 static bool
-icmp_out_allowed(const struct tg_cfg_fw_icmp_out *o, uint8_t type,
-	uint8_t code)
+icmp_out_allowed(const struct tg_cfg_fw_icmp_out *o, uint8_t type, uint8_t code)
 {
 	switch (type) {
 	case 3:
@@ -459,8 +459,8 @@ fw_out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 		t.proto != IPPROTO_ICMP)
 		return TG_V_NEXT;
 	/* Only requests open an ICMP entry (the reply comes back). */
-	if (t.proto == IPPROTO_ICMP && t.icmp_type != 8 &&
-		t.icmp_type != 13 && t.icmp_type != 15 && t.icmp_type != 17)
+	if (t.proto == IPPROTO_ICMP && t.icmp_type != 8 && t.icmp_type != 13 &&
+		t.icmp_type != 15 && t.icmp_type != 17)
 		return TG_V_NEXT;
 	/* Without the firewall, entries matter on NAT addresses only: they
 	 * keep translations off the ports the appliance uses. */
@@ -469,9 +469,8 @@ fw_out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	key_of(&t, true, &k);
 	idx = tg_nat_sess_lookup_in2out(tab, &k);
 	if (idx == TG_NAT_NONE) {
-		rc = tg_nat_map_get_or_create(
-			tab, k.proto, k.ip, k.port, a, k.port, k.port, k.port,
-			&map);
+		rc = tg_nat_map_get_or_create(tab, k.proto, k.ip, k.port, a,
+			k.port, k.port, k.port, &map);
 		if (rc == -EADDRINUSE)
 			return V_DROP(PORT_IN_USE);
 		if (rc < 0)
@@ -506,16 +505,16 @@ tg_natfw_burst(const struct tg_natfw_table *nt, struct tg_natfw_ctx *c,
 			verdict[i] = nat_out(nt, c->sessions, m, ip, sec);
 			break;
 		case TG_MODE_IN:
-			verdict[i] = nt->nat || nt->firewall
-					     ? natfw_in(nt, c->sessions, m, ip,
-						       sec)
-					     : TG_V_NEXT;
+			verdict[i] =
+				nt->nat || nt->firewall
+					? natfw_in(nt, c->sessions, m, ip, sec)
+					: TG_V_NEXT;
 			break;
 		case TG_MODE_OUT:
-			verdict[i] = nt->nat || nt->firewall
-					     ? fw_out(nt, c->sessions, m, ip,
-						       sec)
-					     : TG_V_NEXT;
+			verdict[i] =
+				nt->nat || nt->firewall
+					? fw_out(nt, c->sessions, m, ip, sec)
+					: TG_V_NEXT;
 			break;
 		default:
 			verdict[i] = TG_V_NEXT;
@@ -524,12 +523,12 @@ tg_natfw_burst(const struct tg_natfw_table *nt, struct tg_natfw_ctx *c,
 }
 
 void
-tg_natfw_tick(const struct tg_natfw_table *nt, struct tg_natfw_ctx *c,
-	uint64_t now)
+tg_natfw_tick(
+	const struct tg_natfw_table *nt, struct tg_natfw_ctx *c, uint64_t now)
 {
 	/* a reload's new timeouts: compared here, set rarely */
-	if (memcmp(c->sessions->timeouts, nt->timeouts,
-		    sizeof(nt->timeouts)) != 0)
+	if (memcmp(c->sessions->timeouts, nt->timeouts, sizeof(nt->timeouts)) !=
+		0)
 		tg_nat_table_set_timeouts(
 			c->sessions, nt->timeouts, TG_NATFW_TMO__COUNT);
 	tg_nat_table_expire(

@@ -158,7 +158,7 @@ bool tg_natfw_restart_only(const struct tg_config *run,
 /** The stage's per-lcore state. */
 struct tg_natfw_ctx {
 	struct tg_nat_table *sessions;
-	uint64_t tsc_hz; /**< the clock: seconds = now / tsc_hz */
+	uint64_t tsc_hz;	/**< the clock: seconds = now / tsc_hz */
 	uint32_t expire_budget; /**< sessions expiry visits per tick */
 };
 
@@ -181,7 +181,7 @@ void tg_natfw_burst(const struct tg_natfw_table *nt, struct tg_natfw_ctx *c,
 	struct rte_mbuf **pkts, uint16_t n, uint16_t *verdict, uint64_t now);
 
 /** Expire idle sessions (bounded work): once per poll loop. */
-void tg_natfw_tick(const struct tg_natfw_table *nt, struct tg_natfw_ctx *c,
-	uint64_t now);
+void tg_natfw_tick(
+	const struct tg_natfw_table *nt, struct tg_natfw_ctx *c, uint64_t now);
 
 #endif /* TG_NATFW_H */
