@@ -125,7 +125,8 @@ conf_check(const struct tg_nat_table_conf *c)
 		c->max_mappings > TG_NAT_MAX_ENTRIES || c->max_hosts == 0 ||
 		c->max_hosts > TG_NAT_MAX_ENTRIES || c->n_public == 0 ||
 		c->n_public > TG_NAT_MAX_PUBLIC || c->public_ips == NULL ||
-		c->n_classes == 0 || c->n_classes > TG_NAT_TMO_CLASSES)
+		c->n_classes == 0 || c->n_classes > TG_NAT_TMO_CLASSES ||
+		c->max_local >= c->max_sessions)
 		return -EINVAL;
 	for (i = 0; i < c->n_classes; i++)
 		if (c->timeouts[i] == 0)
@@ -174,6 +175,7 @@ tg_nat_table_create(const struct tg_nat_table_conf *conf)
 						  : conf->max_sessions;
 	t->max_hosts = conf->max_hosts;
 	t->max_per_host = conf->max_sessions_per_host;
+	t->max_local = conf->max_local;
 	t->n_public = conf->n_public;
 	t->n_classes = conf->n_classes;
 	for (i = 0; i < conf->n_classes; i++) {
@@ -449,6 +451,28 @@ int
 tg_nat_sess_create(struct tg_nat_table *t, uint32_t map, uint32_t rem_ip,
 	uint16_t rem_port, uint32_t now, uint8_t tmo_class, uint32_t *out)
 {
+	return tg_nat_sess_create_flags(
+		t, map, rem_ip, rem_port, now, tmo_class, 0, out);
+}
+
+/* Room for one more session of this kind (the pool split by max_local). */
+static inline bool
+nat_kind_room(const struct tg_nat_table *t, bool local)
+{
+	if (t->max_local == 0)
+		return true;
+	if (local)
+		return t->stats.local < t->max_local;
+	return t->stats.sessions - t->stats.local <
+	       (uint64_t)(t->max_sessions - t->max_local);
+}
+
+int
+tg_nat_sess_create_flags(struct tg_nat_table *t, uint32_t map, uint32_t rem_ip,
+	uint16_t rem_port, uint32_t now, uint8_t tmo_class, uint8_t flags,
+	uint32_t *out)
+{
+	bool local = (flags & TG_NAT_SF_LOCAL) != 0;
 	struct tg_nat_map *m;
 	struct tg_nat_sess *s;
 	struct tg_nat_key kin, kout;
@@ -461,7 +485,7 @@ tg_nat_sess_create(struct tg_nat_table *t, uint32_t map, uint32_t rem_ip,
 		return -EINVAL;
 	m = &t->maps[map];
 	idx = t->sess_free;
-	if (idx == TG_NAT_NONE) {
+	if (idx == TG_NAT_NONE || !nat_kind_room(t, local)) {
 		rc = nat_fail(t, TG_NAT_FAIL_SESS_FULL);
 		goto fail;
 	}
@@ -481,7 +505,7 @@ tg_nat_sess_create(struct tg_nat_table *t, uint32_t map, uint32_t rem_ip,
 	hi = tg_nat_index_lookup(t->host_ix, nat_host_hash(t, m->priv_ip),
 		nat_host_match, t, &m->priv_ip);
 	if (hi != TG_NAT_NONE) {
-		if (t->max_per_host != 0 &&
+		if (t->max_per_host != 0 && !local &&
 			t->hosts[hi].sessions >= t->max_per_host) {
 			rc = nat_fail(t, TG_NAT_FAIL_HOST_LIMIT);
 			goto fail;
@@ -521,7 +545,7 @@ tg_nat_sess_create(struct tg_nat_table *t, uint32_t map, uint32_t rem_ip,
 	s->rem_port = rem_port;
 	s->proto = m->proto;
 	s->state = 0;
-	s->flags = TG_NAT_SF_USED;
+	s->flags = TG_NAT_SF_USED | (local ? TG_NAT_SF_LOCAL : 0);
 	s->tmo_class = tmo_class;
 	s->addr = m->addr;
 	s->last = now;
@@ -536,6 +560,7 @@ tg_nat_sess_create(struct tg_nat_table *t, uint32_t map, uint32_t rem_ip,
 	nat_wheel_start(t, now);
 	nat_wheel_add(t, idx, now + nat_timeout(t, tmo_class));
 	t->stats.sessions++;
+	t->stats.local += local;
 	t->stats.created++;
 	*out = idx;
 	return 0;
@@ -567,6 +592,7 @@ nat_sess_remove(struct tg_nat_table *t, uint32_t idx)
 	if (--m->sessions == 0)
 		nat_map_free(t, s->map);
 	nat_host_put(t, s->host);
+	t->stats.local -= (s->flags & TG_NAT_SF_LOCAL) != 0;
 	nat_seq_begin(s);
 	s->flags = 0;
 	nat_seq_end(s);

@@ -263,6 +263,11 @@ enum tg_nat_dir { TG_NAT_IN2OUT = 0, TG_NAT_OUT2IN = 1, TG_NAT_DIRS };
 
 /** tg_nat_sess.flags: the record holds a session. */
 #define TG_NAT_SF_USED 0x01
+/** tg_nat_sess.flags: a local session (the appliance's own flow, kept
+ *  for its answers: the firewall's dynamic entries). Counted apart
+ *  (stats.local), limited by conf.max_local, and not held to the
+ *  per-host limit, which is for private hosts. */
+#define TG_NAT_SF_LOCAL 0x02
 
 /**
  * A session: one cache line. Addresses and ports in host order; for ICMP
@@ -378,6 +383,9 @@ struct tg_nat_table_conf {
 	uint32_t max_mappings; /**< 0: max_sessions */
 	uint32_t max_hosts;    /**< private addresses with sessions, >= 1 */
 	uint32_t max_sessions_per_host; /**< 0: no limit */
+	/** Of max_sessions, how many may be local (TG_NAT_SF_LOCAL); the
+	 *  rest are for the others. 0: one pool for both. */
+	uint32_t max_local;
 	uint16_t n_public; /**< public addresses, 1 .. TG_NAT_MAX_PUBLIC */
 	const uint32_t *public_ips; /**< n_public addresses (copied) */
 	uint8_t n_classes;	    /**< timeout classes, 1 .. 8 */
@@ -395,6 +403,7 @@ struct tg_nat_table_conf {
  *  aligned 64-bit word). created - expired - deleted == sessions. */
 struct tg_nat_table_stats {
 	uint64_t sessions; /**< in use */
+	uint64_t local;	   /**< of them, local (TG_NAT_SF_LOCAL) */
 	uint64_t mappings; /**< in use */
 	uint64_t hosts;	   /**< in use */
 	uint64_t created;
@@ -446,6 +455,7 @@ struct tg_nat_table {
 	uint32_t max_mappings;
 	uint32_t max_hosts;
 	uint32_t max_per_host;
+	uint32_t max_local; /**< conf.max_local */
 	/** Per class, written by tg_nat_table_set_timeouts() (atomic). */
 	uint32_t timeouts[TG_NAT_TMO_CLASSES];
 	/* Expiry wheel: slot (time & mask) heads a list of sessions */
@@ -594,6 +604,13 @@ tg_nat_map_lookup_public(const struct tg_nat_table *t, uint16_t addr,
  */
 int tg_nat_sess_create(struct tg_nat_table *t, uint32_t map, uint32_t rem_ip,
 	uint16_t rem_port, uint32_t now, uint8_t tmo_class, uint32_t *out);
+
+/** tg_nat_sess_create() with @p flags: TG_NAT_SF_LOCAL makes a local
+ *  session (see the flag); a pool that is full for its kind fails with
+ *  -ENOSPC (SESS_FULL). Writer only. */
+int tg_nat_sess_create_flags(struct tg_nat_table *t, uint32_t map,
+	uint32_t rem_ip, uint16_t rem_port, uint32_t now, uint8_t tmo_class,
+	uint8_t flags, uint32_t *out);
 
 /** Delete session @p idx (its mapping and host count go with their last
  *  session). Returns 0 or -EINVAL (not a session in use). Writer only. */

@@ -230,9 +230,17 @@ tg_natfw_ctx_create(const struct tg_config *cfg, uint64_t tsc_hz, int socket)
 		return NULL;
 	}
 	memset(&tc, 0, sizeof(tc));
-	tc.max_sessions =
-		cfg->nat.max_sessions +
-		(cfg->firewall.enabled ? cfg->firewall.max_dynamic : 0);
+	/* one pool, split: translations (nat.max_sessions) and the
+	 * appliance's own flows (firewall.max_dynamic) never take each
+	 * other's room */
+	if (cfg->nat.enabled) {
+		tc.max_local = cfg->firewall.enabled ? cfg->firewall.max_dynamic
+						     : TG_NATFW_LOCAL_NAT_ONLY;
+		tc.max_sessions = cfg->nat.max_sessions + tc.max_local;
+	} else {
+		/* the firewall alone: every session is local */
+		tc.max_sessions = cfg->firewall.max_dynamic;
+	}
 	/* One host record per four sessions: more private hosts than that
 	 * with a session each is a table-full drop, counted. */
 	tc.max_hosts = RTE_MAX(tc.max_sessions / 4, 64u);

@@ -93,6 +93,7 @@ drop_of(int rc)
 {
 	switch (rc) {
 	case -ENOSPC:
+	case -ENOBUFS: /* mappings full: every mapping has a session */
 		return V_DROP(SESSIONS_FULL);
 	case -EDQUOT:
 		return V_DROP(HOST_LIMIT);
@@ -372,6 +373,77 @@ icmp_error_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	return to_transit(md);
 }
 
+/*
+ * Hairpinning (RFC 4787 REQ-9, RFC 5382 REQ-8): a private host sends to a
+ * NAT address and port that a translation owns. The packet leaves as if
+ * it had gone out and come back: its source becomes the sender's own
+ * mapping, its destination the translation's private endpoint, and it
+ * continues on the transit path. → NAT_IN_NONE when the destination is no
+ * translation's (then it is for the appliance), or a verdict.
+ */
+static uint16_t
+hairpin(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	struct tg_meta *md, struct rte_ipv4_hdr *ip, uint32_t l4_len,
+	const struct tg_nat_tuple *t, uint16_t a, uint32_t sec)
+{
+	const struct tg_nat_sess *so, *si;
+	struct tg_nat_key ko, ki;
+	uint32_t io, ii, map;
+	uint16_t v;
+	int rc;
+
+	if (t->proto != IPPROTO_TCP && t->proto != IPPROTO_UDP &&
+		t->proto != IPPROTO_ICMP)
+		return NAT_IN_NONE;
+	/* the sender's side: its session towards the public endpoint */
+	key_of(t, true, &ko);
+	io = tg_nat_sess_lookup_in2out(tab, &ko);
+	if (io == TG_NAT_NONE) {
+		map = tg_nat_map_lookup_public(tab, a, t->proto, ko.rem_port);
+		if (t->proto == IPPROTO_ICMP ||
+			((map == TG_NAT_NONE ||
+				 tab->maps[map].priv_ip == nt->addr[a]) &&
+				pmap_find(nt, t->proto, a, t->dport) == NULL))
+			return NAT_IN_NONE;
+		rc = tg_nat_map_get_or_create(tab, ko.proto, ko.ip, ko.port, a,
+			nt->port_lo[a], nt->port_hi[a], ko.port, &map);
+		if (rc < 0)
+			return drop_of(rc);
+		v = sess_new(tab, map, &ko, true, sec, &io);
+		if (v != 0)
+			return v;
+	}
+	so = tg_nat_sess_at(tab, io);
+	if (so->flags & TG_NATFW_SF_LOCAL)
+		return NAT_IN_NONE;
+	/* the receiver's side, as if the packet came from outside */
+	memset(&ki, 0, sizeof(ki));
+	ki.proto = t->proto;
+	ki.ip = t->dst;
+	ki.port = t->dport;
+	ki.rem_ip = so->pub_ip;
+	ki.rem_port = t->proto == IPPROTO_ICMP ? 0 : so->pub_port;
+	ii = tg_nat_sess_lookup_out2in(tab, &ki);
+	if (ii == TG_NAT_NONE) {
+		v = nat_in_new(nt, tab, &ki, a, sec, &ii);
+		if (v != 0)
+			return v == NAT_IN_NONE ? V_DROP(NO_EXCEPTION) : v;
+	}
+	si = tg_nat_sess_at(tab, ii);
+	if (si->flags & TG_NATFW_SF_LOCAL)
+		return V_DROP(NO_EXCEPTION);
+	sess_seen(tab, io, t, (uint8_t *)ip + md->l3_len, l4_len, TG_NAT_IN2OUT,
+		sec);
+	sess_seen(tab, ii, t, (uint8_t *)ip + md->l3_len, l4_len, TG_NAT_OUT2IN,
+		sec);
+	if (tg_nat_rewrite(ip, l4_len, TG_NAT_SRC, so->pub_ip, so->pub_port) !=
+			0 ||
+		tg_nat_rewrite(ip, l4_len, TG_NAT_DST, si->priv_ip,
+			si->priv_port) != 0)
+		return V_DROP(SHORT_L4);
+	return to_transit(md);
+}
+
 static uint16_t
 natfw_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	struct rte_mbuf *m, struct rte_ipv4_hdr *ip, uint32_t sec)
@@ -393,6 +465,12 @@ natfw_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 		return V_DROP(SHORT_L4);
 	if (t.proto == IPPROTO_ICMP && !tg_nat_icmp_is_query(t.icmp_type))
 		return icmp_error_in(nt, tab, md, ip, l4_len, &t);
+	if (nt->nat && a < nt->n_nat && md->rx_if < RTE_MAX_ETHPORTS &&
+		nt->role[md->rx_if] == TG_NATFW_PRIVATE) {
+		v = hairpin(nt, tab, md, ip, l4_len, &t, a, sec);
+		if (v != NAT_IN_NONE)
+			return v;
+	}
 	key_of(&t, false, &k);
 	idx = tg_nat_sess_lookup_out2in(tab, &k);
 	if (idx == TG_NAT_NONE && nt->nat && a < nt->n_nat) {
@@ -439,9 +517,9 @@ fw_out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	struct rte_mbuf *m, struct rte_ipv4_hdr *ip, uint32_t sec)
 {
 	struct tg_meta *md = tg_meta(m);
-	uint32_t l4_len = l4_len_of(m, ip, md->l3_len), idx, map, per_host;
+	uint32_t l4_len = l4_len_of(m, ip, md->l3_len), idx, map;
 	uint8_t *l4 = (uint8_t *)ip + md->l3_len;
-	uint16_t a = addr_index(nt, rte_be_to_cpu_32(ip->src_addr)), v;
+	uint16_t a = addr_index(nt, rte_be_to_cpu_32(ip->src_addr));
 	struct tg_nat_tuple t;
 	struct tg_nat_key k;
 	int rc;
@@ -475,15 +553,12 @@ fw_out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 			return V_DROP(PORT_IN_USE);
 		if (rc < 0)
 			return drop_of(rc);
-		/* The appliance is no private host: its entries are not
-		 * held to nat.max_sessions_per_host. */
-		per_host = tab->max_per_host;
-		tab->max_per_host = 0;
-		v = sess_new(tab, map, &k, true, sec, &idx);
-		tab->max_per_host = per_host;
-		if (v != 0)
-			return v;
-		tg_nat_sess_at(tab, idx)->flags |= TG_NATFW_SF_LOCAL;
+		rc = tg_nat_sess_create_flags(tab, map, k.rem_ip, k.rem_port,
+			sec, tmo_class_of(k.proto), TG_NAT_SF_LOCAL, &idx);
+		if (rc == -ENOSPC)
+			return V_DROP(DYNAMIC_FULL);
+		if (rc < 0)
+			return drop_of(rc);
 	}
 	sess_seen(tab, idx, &t, l4, l4_len, TG_NAT_IN2OUT, sec);
 	return TG_V_NEXT;

@@ -28,14 +28,18 @@
 		"a new mapping and every port of the NAT address's range in "  \
 		"use for that protocol")                                       \
 	X(TABLE_FULL, "natfw.table_full",                                      \
-		"a new flow the session table could not index (mappings, "     \
-		"hosts or an index full)")                                     \
+		"a new flow the session table could not hold: more private "   \
+		"hosts with sessions than its host records (a quarter of "     \
+		"nat.max_sessions), or an index full")                         \
 	X(NO_EXCEPTION, "natfw.no_exception",                                  \
 		"unsolicited traffic to the appliance that no translation, "   \
 		"exception or dynamic entry lets in (firewall)")               \
 	X(ICMP_BLOCKED, "natfw.icmp_blocked",                                  \
 		"an ICMP type the firewall blocks: an unsolicited request "    \
 		"in, or an error the appliance sends out")                     \
+	X(DYNAMIC_FULL, "natfw.dynamic_full",                                  \
+		"the appliance opened a flow and every dynamic entry is in "   \
+		"use (firewall.max_dynamic): its answers could not come in")   \
 	X(PORT_IN_USE, "natfw.port_in_use",                                    \
 		"the appliance sent from a port of a NAT address that a "      \
 		"translation holds (its answers would be the translation's)")  \
@@ -81,9 +85,13 @@ enum tg_natfw_tcp {
 	TG_NATFW_TCP_CLOSING,	  /**< FIN both ways, or RST */
 };
 
-/** tg_nat_sess.flags beyond the table's: the session is a firewall
- *  dynamic entry (the appliance's own flow, not translated). */
-#define TG_NATFW_SF_LOCAL 0x10
+/** A firewall dynamic entry: a local session of the table (the
+ *  appliance's own flow, not translated). */
+#define TG_NATFW_SF_LOCAL TG_NAT_SF_LOCAL
+
+/** Local sessions when NAT runs without the firewall: they only keep
+ *  translations off the ports the appliance uses on NAT addresses. */
+#define TG_NATFW_LOCAL_NAT_ONLY 4096
 
 /** Interface roles (tg_natfw_table.role). */
 enum tg_natfw_role {

@@ -9,7 +9,10 @@ test/tgtelemetry.py: counters within the readings taken before and after,
 tables entry by entry, `config show` byte for byte. Then live reload of a
 changed copy (given relative to tollgatectl's working directory), a broken
 copy refused with FILE:LINE:COL errors, --watch, a busy socket, a process
-that is not running, a user without permission, and usage errors.
+that is not running, a user without permission, and usage errors. Then
+`nat`, `nat sessions` and `firewall`: against that configuration (nat and
+firewall off), and against a second tollgate run with NAT_FIREWALL
+appended (no traffic: the session table stays empty).
 
   TOLLGATECTL=build-asan/app/tollgatectl/tollgatectl test/integration/tollgatectl.py
 """
@@ -37,6 +40,29 @@ CONFIG = "config/pcap-forward.yaml"
 # Appended to the reloaded copy: non-ASCII, a backslash and a tab all
 # travel escaped in /tollgate/config/show.
 ODD_COMMENT = "# Grüße, naïve café — ✓ C:\\tollgate\\x41\ttab\n".encode()
+# Appended to CONFIG for the nat and firewall commands; EXCEPTIONS: the
+# rows `tollgatectl firewall` should print for it.
+NAT_FIREWALL = """
+nat:
+  private: [lan0]
+  public: [wan0]
+  port_mappings:
+    - {name: web, protocol: tcp, public_port: 8080,
+       private_address: 10.0.0.10, private_port: 80}
+firewall:
+  exceptions:
+    - {name: ssh, protocol: tcp, port: 22, scope: [203.0.113.0/24]}
+    - {name: dns, protocol: udp, port: 53-54,
+       scope: [192.0.2.7, 198.51.100.0/24], interface: wan0}
+    - {name: pptp, protocol: gre}
+  icmp: {inbound: {echo_request: allow}, outbound: {time_exceeded: allow}}
+"""
+EXCEPTIONS = [["ssh", "tcp", "22", "203.0.113.0/24", "any"],
+              ["dns", "udp", "53-54", "192.0.2.7/32,198.51.100.0/24",
+               "wan0"],
+              ["pptp", "gre", "-", "any", "any"]]
+SESSIONS_HEADER = ("PROTO  PRIVATE  PUBLIC  REMOTE  KIND  STATE  TIMEOUT  "
+                   "IDLE  PKTS_OUT  PKTS_IN\n")
 
 def ctl(prefix, *args, cwd=None, timeout=30):
     """Run tollgatectl; returns (exit code, stdout bytes, stderr text)."""
@@ -353,6 +379,142 @@ def check_many_pages(prefix, work):
            [str(i) for i in range(302)], str(j)[:200])
 
 
+def check_natfw_off(prefix):
+    """CONFIG has neither nat nor firewall: no session table."""
+    rc, out, err = ctl(prefix, "nat")
+    text = out.decode()
+    report("natfw_off.nat", rc == 0 and
+           text.startswith("nat: off, firewall: off, ") and
+           text.endswith("\n\nno session table: nat and firewall are off\n"),
+           "exit %d %r %s" % (rc, text, err))
+    want = tel.query(prefix, "/tollgate/nat/sessions")["error"]
+    rc, out, err = ctl(prefix, "nat", "sessions")
+    report("natfw_off.sessions_error", rc == 1 and out == b"" and
+           err == "tollgatectl: /tollgate/nat/sessions: %s\n" % want,
+           "exit %d %r %r" % (rc, out, err))
+    rc, out, err = ctl(prefix, "firewall")
+    text = out.decode()
+    report("natfw_off.firewall", rc == 0 and
+           text.startswith("firewall: off, dynamic entries: 0 of ") and
+           text.endswith("\n\nexceptions: none\n"),
+           "exit %d %r %s" % (rc, text, err))
+
+
+def icmp_policy(text):
+    """{"in_TYPE": policy, "out_TYPE": policy} from the ICMP table, whose
+    inbound pair is blank where outbound has more types."""
+    got = {}
+    for r in rows(text, "ICMP_IN"):
+        if len(r) == 4:
+            got["in_" + r[0]] = r[1]
+        got["out_" + r[-2]] = r[-1]
+    return got
+
+
+def check_natfw(prefix):
+    """nat and firewall on (NAT_FIREWALL), no traffic: every command
+    against the telemetry answers, an empty session table."""
+    with tel.Telemetry(prefix) as t:
+        summ = t.cmd("/tollgate/nat/summary")
+        fw = t.cmd("/tollgate/firewall")
+        bad = t.cmd("/tollgate/nat/sessions", "10.0.0.300")
+
+    rc, out, err = ctl(prefix, "nat")
+    text = out.decode()
+    report("nat.exit", rc == 0 and err == "", "exit %d %s" % (rc, err))
+    head = ["nat: on, firewall: on, filtering: address-and-port-dependent, "
+            "generation %d" % summ["generation"],
+            "timeouts (s): " + ", ".join("%s %d" % kv for kv in
+                                         summ["timeouts"].items())]
+    report("nat.settings", text.splitlines()[:2] == head,
+           "%r vs %r" % (text.splitlines()[:2], head))
+    got = rows(text, "ADDRESS ")
+    want = [[a["address"], a["ports"], str(a["tcp_used"]),
+             str(a["udp_used"]), str(a["icmp_gre_used"])]
+            for a in summ["addresses"].values()]
+    report("nat.addresses", re.search(r"^ADDRESS +PORTS +TCP_USED +UDP_USED"
+                                      r" +ICMP_GRE_USED$", text, re.M)
+           and got == want == [["10.1.0.1", "1024-65535", "0", "0", "0"]],
+           "got %s, want %s" % (got, want))
+    line = ("sessions: 0 of %d (0 mappings, 0 hosts); created 0, expired 0,"
+            " deleted 0" % summ["max_sessions"])
+    report("nat.sessions_line", summ["sessions"] == 0 and
+           line in text.splitlines(), "%r not in %r" % (line, text))
+    for title, key in (("PROTOCOL ", "by_protocol"),
+                       ("TCP_STATE ", "tcp_states")):
+        got = rows(text, title)
+        want = [[k, str(v)] for k, v in summ[key].items()]
+        report("nat.%s" % key, got == want and len(want) >= 5,
+               "got %s, want %s" % (got, want))
+    report("nat.no_failures", text.endswith("\n\nfailures: none\n") and
+           not any(summ["failed"].values()), text[-200:])
+    rc, out, err = ctl(prefix, "--json", "nat")
+    try:
+        j = json.loads(out)
+    except ValueError as e:
+        j = repr(e)
+    report("nat.json", rc == 0 and j == {"/tollgate/nat/summary": summ},
+           "exit %d %r" % (rc, out[:300]))
+
+    for args in (["nat", "sessions"], ["nat", "sessions", "10.1.0.1"]):
+        rc, out, err = ctl(prefix, *args)
+        report("nat_sessions.empty(%s)" % " ".join(args[2:]),
+               rc == 0 and out.decode() == SESSIONS_HEADER and err == "",
+               "exit %d %r %s" % (rc, out, err))
+    rc, out, err = ctl(prefix, "--json", "nat", "sessions")
+    try:
+        j = json.loads(out)
+    except ValueError as e:
+        j = repr(e)
+    report("nat_sessions.json", rc == 0 and j == {
+        "/tollgate/nat/sessions": {"total": 0, "start": 0, "entries": {}}},
+        "exit %d %r" % (rc, out[:300]))
+    rc, out, err = ctl(prefix, "nat", "sessions", "10.0.0.300")
+    report("nat_sessions.bad_address", rc == 1 and out == b"" and
+           err == "tollgatectl: /tollgate/nat/sessions: %s\n" % bad["error"],
+           "exit %d %r %r (want %r)" % (rc, out, err, bad))
+
+    rc, out, err = ctl(prefix, "firewall")
+    text = out.decode()
+    report("firewall.exit", rc == 0 and err == "", "exit %d %s" % (rc, err))
+    report("firewall.state", text.splitlines()[0] ==
+           "firewall: on, dynamic entries: %d of %d"
+           % (fw["dynamic_entries"], fw["max_dynamic"]), text[:100])
+    got = icmp_policy(text)
+    report("firewall.icmp_policy", re.search(
+        r"^ICMP_IN +POLICY +ICMP_OUT +POLICY$", text, re.M) and
+        got == fw["icmp"] and got["in_echo_request"] == "allow" and
+        got["out_time_exceeded"] == "allow" and
+        got["in_timestamp_request"] == "block",
+        "got %s, want %s" % (got, fw["icmp"]))
+    got = rows(text, "NAME ")
+    report("firewall.exceptions", re.search(
+        r"^NAME +PROTO +PORT +SCOPE +INTERFACE$", text, re.M) and
+        got == EXCEPTIONS and fw["n_exceptions"] == len(EXCEPTIONS),
+        "got %s, want %s" % (got, EXCEPTIONS))
+    rc, out, err = ctl(prefix, "--json", "firewall")
+    try:
+        j = json.loads(out)
+    except ValueError as e:
+        j = repr(e)
+    report("firewall.json", rc == 0 and j == {"/tollgate/firewall": fw},
+           "exit %d %r" % (rc, out[:300]))
+
+    p = subprocess.Popen([CTL, "-f", prefix, "--watch", "0.2", "nat",
+                          "sessions"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    time.sleep(1)
+    p.send_signal(signal.SIGINT)
+    try:
+        out, err = p.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+    report("nat_sessions.watch", p.returncode == 0 and
+           out.decode().count(SESSIONS_HEADER) >= 2,
+           "exit %s %r %r" % (p.returncode, out[:200], err))
+
+
 def check_watch(prefix):
     p = subprocess.Popen([CTL, "-f", prefix, "--watch", "1", "stats"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -440,6 +602,7 @@ class FakeTelemetry(threading.Thread):
         self.sock.bind(os.path.join(d, "dpdk_telemetry.v2"))
         self.sock.listen(4)
         self.pages = []
+        self.session_pages = []
 
     def answer(self, cmd, params):
         if cmd == "/tollgate/neighbors":
@@ -456,6 +619,30 @@ class FakeTelemetry(threading.Thread):
                 for i in range(start, start + n)}
             if start + n < total:
                 out["next"] = start + n
+            return json.dumps({cmd: out})
+        if cmd == "/tollgate/nat/sessions":
+            # Records 0..499, every other one in use (keys have gaps, no
+            # "total"); over 25 entries a page passes 16 KiB and loses
+            # its last entries, as DPDK would drop them.
+            start, count = (int(x) for x in params.split(","))
+            self.session_pages.append(count)
+            ents, i = {}, start
+            while i < 500 and len(ents) < count:
+                if i % 2 == 0:
+                    ents[str(i)] = {
+                        "protocol": "udp", "private": "10.0.0.9:%d" % i,
+                        "public": "10.1.0.1:%d" % i,
+                        "remote": "16.0.0.1:53", "kind": "nat",
+                        "timeout": "udp", "idle": 1, "packets_out": 1,
+                        "packets_in": 0, "pad": "x" * 300}
+                i += 1
+            while i < 500 and i % 2:
+                i += 1
+            out = {"sessions": 250, "start": start, "entries": ents}
+            if i < 500:
+                out["next"] = i
+            while len(json.dumps({cmd: out})) > 16300:
+                del ents[max(ents, key=int)]
             return json.dumps({cmd: out})
         if cmd == "/tollgate/routes":  # "next" that does not advance
             return json.dumps({cmd: {"total": 5, "start": 0, "routes": {},
@@ -511,6 +698,16 @@ def check_misbehaving_server(work):
            fake.pages[:2] == [100, 50] and max(fake.pages[2:]) <= 40,
            "exit %d, %d rows, pages %s: %s" % (rc, len(got), fake.pages,
                                               err))
+    rc, out, err = run("nat", "sessions")
+    got = rows(out, "PROTO ")
+    report("fake.sparse_pages_near_the_limit_are_asked_again",
+           rc == 0 and len(got) == 250 and
+           [r[1] for r in got] == ["10.0.0.9:%d" % i
+                                   for i in range(0, 500, 2)] and
+           fake.session_pages[:3] == [100, 50, 25] and
+           max(fake.session_pages[3:]) <= 25,
+           "exit %d, %d rows, pages %s: %s" % (rc, len(got),
+                                              fake.session_pages, err))
     for args, want in ((["routes"], "does not advance"),
                        (["config", "show"], "expected 10"),
                        (["interfaces"], "not valid JSON"),
@@ -529,7 +726,8 @@ def check_usage():
     for args in ([], ["bogus"], ["check"], ["raw"], ["raw", "tollgate"],
                  ["--watch", "0", "stats"], ["--watch", "1", "reload"],
                  ["stats", "extra"], ["-c", "/nonexistent.yaml", "stats"],
-                 ["--nope", "stats"]):
+                 ["--nope", "stats"], ["nat", "bogus"], ["firewall", "x"],
+                 ["nat", "sessions", "10.0.0.1", "extra"]):
         rc, out, err = ctl("x", *args)
         report("usage.exit_2(%s)" % " ".join(args), rc == 2, "exit %d" % rc)
 
@@ -562,6 +760,7 @@ def main():
             check_tables(prefix)
             check_config(prefix, os.path.join(TOP, CONFIG), g)
             check_raw(prefix)
+            check_natfw_off(prefix)
             check_watch(prefix)
             check_busy(prefix)
             check_access(prefix, work)
@@ -575,7 +774,31 @@ def main():
     report("tollgate.clean_exit", p.returncode == 0,
            "exit %s: %s" % (p.returncode, out[-400:]))
     check_not_running(prefix, "after_stop")
+    check_natfw_run()
     return finish()
+
+
+def check_natfw_run():
+    """A second tollgate: CONFIG with NAT_FIREWALL."""
+    prefix = "tg-ctlnat-%d" % os.getpid()
+    work = tempfile.mkdtemp(prefix="tgctl-nat-")
+    path = os.path.join(work, "natfw.yaml")
+    with open(path, "w") as f:
+        f.write(open(os.path.join(TOP, CONFIG)).read() + NAT_FIREWALL)
+    p = start_tollgate(TOLLGATE, path, prefix, TOP)
+    try:
+        if not tel.wait_ready(prefix, timeout=20, proc=p):
+            report("natfw.tollgate_starts", False, "no telemetry")
+        else:
+            check_natfw(prefix)
+    except Exception as e:  # noqa: BLE001 - any failure is a test failure
+        report("natfw.runs", False, repr(e))
+    finally:
+        out = stop_tollgate(p)
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(tel.runtime_dir(prefix), ignore_errors=True)
+    report("natfw.tollgate_clean_exit", p.returncode == 0,
+           "exit %s: %s" % (p.returncode, out[-400:]))
 
 
 if __name__ == "__main__":

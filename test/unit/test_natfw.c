@@ -8,12 +8,14 @@
  * 192.0.2.1/24 (port 1, public, the NAT address), dmz0 172.16.0.1/24
  * (port 2, no role).
  */
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_mbuf.h>
 
 #include "tg_config.h"
@@ -84,21 +86,30 @@ struct fx {
 
 static const uint16_t ids_default[3] = {P_LAN, P_WAN, P_DMZ};
 
+static struct tg_config *
+parse(const char *tail)
+{
+	static char y[8192];
+	struct tg_config *c = NULL;
+
+	snprintf(y, sizeof(y), "%s%s", BASE, tail);
+	if (tg_config_parse("natfw.yaml", y, strlen(y), &c, &errs) != 0) {
+		fprintf(stderr, "\n--- yaml:\n%s", y);
+		tg_cfg_errors_print(&errs, stderr);
+	}
+	return c;
+}
+
 static bool
 fx_open(struct fx *x, const char *tail, const uint16_t *ids)
 {
-	static char y[8192];
 	char err[256] = "";
 	int rc;
 
 	memset(x, 0, sizeof(*x));
-	snprintf(y, sizeof(y), "%s%s", BASE, tail);
-	rc = tg_config_parse("natfw.yaml", y, strlen(y), &x->cfg, &errs);
-	if (rc != 0) {
-		fprintf(stderr, "\n--- yaml:\n%s", y);
-		tg_cfg_errors_print(&errs, stderr);
+	x->cfg = parse(tail);
+	if (x->cfg == NULL)
 		return false;
-	}
 	rc = tg_natfw_build(x->cfg, ids != NULL ? ids : ids_default, 3, &x->nt,
 		err, sizeof(err));
 	if (rc != 0 || x->nt == NULL) {
@@ -113,7 +124,9 @@ fx_open(struct fx *x, const char *tail, const uint16_t *ids)
 	return true;
 }
 
-#define FX(x, tail) CU_ASSERT_FATAL(fx_open(x, tail, NULL))
+/* the fixture the tests use */
+static struct fx X;
+#define FX(tail) CU_ASSERT_FATAL(fx_open(&X, tail, NULL))
 
 static void
 fx_close(struct fx *x)
@@ -142,9 +155,12 @@ ticks(struct fx *x, uint64_t from, uint64_t to)
 /* One IPv4 packet: TCP and UDP with 4 bytes of data, ICMP queries with
  * the identifier in sport, ICMP errors carrying @p inner. */
 struct pk {
-	uint32_t src, dst;
-	uint16_t sport, dport;
-	uint8_t proto, flags; /* flags: TCP's */
+	uint8_t proto;
+	uint32_t src;
+	uint16_t sport;
+	uint32_t dst;
+	uint16_t dport;
+	uint8_t flags;	      /* TCP's */
 	uint8_t type, code;   /* ICMP */
 	uint16_t frag;	      /* the IPv4 flags and fragment offset field */
 	uint16_t cut;	      /* != 0: only this many bytes of L4 */
@@ -152,30 +168,16 @@ struct pk {
 	uint16_t inner_len;
 };
 
-#define UDP(s, sp, d, dp)                                                      \
-	(&(struct pk){.proto = 17,                                             \
-		.src = (s),                                                    \
-		.sport = (sp),                                                 \
-		.dst = (d),                                                    \
-		.dport = (dp)})
-#define TCP(s, sp, d, dp, fl)                                                  \
-	(&(struct pk){.proto = 6,                                              \
-		.src = (s),                                                    \
-		.sport = (sp),                                                 \
-		.dst = (d),                                                    \
-		.dport = (dp),                                                 \
-		.flags = (fl)})
-#define ICMP(s, d, ty, id)                                                     \
-	(&(struct pk){                                                         \
-		.proto = 1, .src = (s), .dst = (d), .type = (ty), .sport = (id)})
+/* (positional: clang-format keeps them on one line) */
+#define UDP(s, sp, d, dp)     (&(struct pk){17, (s), (sp), (d), (dp)})
+#define UDP0(s, sp, d, dp)    (&(struct pk){17, (s), (sp), (d), (dp), 1})
+#define TCP(s, sp, d, dp, fl) (&(struct pk){6, (s), (sp), (d), (dp), (fl)})
+#define ICMP(s, d, ty, id)    (&(struct pk){1, (s), (id), (d), 0, 0, (ty)})
 #define ERR(s, d, ty, co, in, len)                                             \
-	(&(struct pk){.proto = 1,                                              \
-		.src = (s),                                                    \
-		.dst = (d),                                                    \
-		.type = (ty),                                                  \
-		.code = (co),                                                  \
-		.inner = (in),                                                 \
-		.inner_len = (len)})
+	(&(struct pk){1, (s), 0, (d), 0, 0, (ty), (co), 0, 0, (in), (len)})
+/* with a fragment field and a cut */
+#define PKX(pr, s, sp, d, dp, ty, fr, ct)                                      \
+	(&(struct pk){(pr), (s), (sp), (d), (dp), 0, (ty), 0, (fr), (ct)})
 
 static uint16_t
 get16(const uint8_t *p)
@@ -221,7 +223,8 @@ frame(const struct pk *p, uint8_t *f)
 		memcpy(l4 + 8, "udp!", 4);
 		n = 12;
 		s = l4_sum(ip, l4, n);
-		tg_test_put16(l4 + 6, s != 0 ? s : 0xffff);
+		/* flags 1 on UDP: no checksum (0) */
+		tg_test_put16(l4 + 6, p->flags ? 0 : s != 0 ? s : 0xffff);
 		break;
 	case 6:
 		tg_test_put16(l4, p->sport);
@@ -426,7 +429,8 @@ run_at(int line, struct fx *x, uint64_t now, struct cs *c, uint16_t n)
 			ok = false;
 		}
 		if (!ok) {
-			fprintf(stderr, "\n  line %d, packet %u: %s: got %s, want %s",
+			fprintf(stderr,
+				"\n  line %d, packet %u: %s: got %s, want %s",
 				line, i, what, vname(v[i], b1, sizeof(b1)),
 				vname(c[i].want, b2, sizeof(b2)));
 			hex("got ", got, glen);
@@ -449,8 +453,10 @@ check1(int line, struct fx *x, uint64_t now, const struct dir *d,
 	return c.port;
 }
 
-/* CK(fixture, now, step, packet in, verdict, packet out or NULL) */
-#define CK(x, now, d, in, want, exp) check1(__LINE__, x, now, d, in, want, exp)
+/* CK(step, packet in, verdict, packet out or NULL) at T0, CKT at a time
+ * in seconds, on the fixture X */
+#define CK(d, in, want, exp)	 check1(__LINE__, &X, T0, d, in, want, exp)
+#define CKT(s, d, in, want, exp) check1(__LINE__, &X, S(s), d, in, want, exp)
 
 /* The verdict alone (for the cases where the contract allows two). */
 static uint16_t
@@ -476,51 +482,92 @@ verdict_of(struct fx *x, uint64_t now, const struct dir *d, const struct pk *p)
 static void
 test_natfw_outbound_translation(void)
 {
-	struct fx x;
 	uint16_t p, q;
 
-	FX(&x, NAT);
-	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
-	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	FX(NAT);
+	CK(&d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	CK(&d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
 	/* the same private endpoint to another remote: the same mapping */
-	CK(&x, T0, &d_nat, UDP(H2, 5000, R9, 123), PASS,
-		UDP(PUB, 5000, R9, 123));
+	CK(&d_nat, UDP(H2, 5000, R9, 123), PASS, UDP(PUB, 5000, R9, 123));
 	/* another host on port 5000: another public port */
-	p = CK(&x, T0, &d_nat, UDP(H3, 5000, R7, 53), PASS,
-		UDP(PUB, 0, R7, 53));
+	p = CK(&d_nat, UDP(H3, 5000, R7, 53), PASS, UDP(PUB, 0, R7, 53));
 	CU_ASSERT(p != 5000 && p >= 1024);
-	CK(&x, T0, &d_in, UDP(R7, 53, PUB, p), FWD, UDP(R7, 53, H3, 5000));
-	CK(&x, T0, &d_in, UDP(R7, 53, PUB, 5000), FWD, UDP(R7, 53, H2, 5000));
-	CK(&x, T0, &d_nat, UDP(H3, 5000, R7, 53), PASS, UDP(PUB, p, R7, 53));
+	CK(&d_in, UDP(R7, 53, PUB, p), FWD, UDP(R7, 53, H3, 5000));
+	CK(&d_in, UDP(R7, 53, PUB, 5000), FWD, UDP(R7, 53, H2, 5000));
+	CK(&d_nat, UDP(H3, 5000, R7, 53), PASS, UDP(PUB, p, R7, 53));
+	/* a UDP checksum of 0 ("none") stays 0, both ways */
+	CK(&d_nat, UDP0(H2, 5002, R7, 53), PASS, UDP0(PUB, 5002, R7, 53));
+	CK(&d_in, UDP0(R7, 53, PUB, 5002), FWD, UDP0(R7, 53, H2, 5002));
 	/* TCP: its own port space, 5000 is free there */
-	CK(&x, T0, &d_nat, TCP(H2, 5000, R7, 80, SYN), PASS,
+	CK(&d_nat, TCP(H2, 5000, R7, 80, SYN), PASS,
 		TCP(PUB, 5000, R7, 80, SYN));
-	CK(&x, T0, &d_nat, TCP(H2, 6000, R7, 80, SYN), PASS,
+	CK(&d_nat, TCP(H2, 6000, R7, 80, SYN), PASS,
 		TCP(PUB, 6000, R7, 80, SYN));
 	/* ICMP echo: the identifier is the port */
-	CK(&x, T0, &d_nat, ICMP(H2, R7, 8, 4660), PASS, ICMP(PUB, R7, 8, 4660));
-	CK(&x, T0, &d_in, ICMP(R7, PUB, 0, 4660), FWD, ICMP(R7, H2, 0, 4660));
-	q = CK(&x, T0, &d_nat, ICMP(H3, R7, 8, 4660), PASS,
-		ICMP(PUB, R7, 8, 0));
+	CK(&d_nat, ICMP(H2, R7, 8, 4660), PASS, ICMP(PUB, R7, 8, 4660));
+	CK(&d_in, ICMP(R7, PUB, 0, 4660), FWD, ICMP(R7, H2, 0, 4660));
+	q = CK(&d_nat, ICMP(H3, R7, 8, 4660), PASS, ICMP(PUB, R7, 8, 0));
 	CU_ASSERT(q != 4660);
-	CK(&x, T0, &d_in, ICMP(R7, PUB, 0, q), FWD, ICMP(R7, H3, 0, 4660));
-	fx_close(&x);
+	CK(&d_in, ICMP(R7, PUB, 0, q), FWD, ICMP(R7, H3, 0, 4660));
+	fx_close(&X);
 }
 
 /* 2. The answers are translated back and switch to the transit path. */
 static void
 test_natfw_reply_denat(void)
 {
-	struct fx x;
 
-	FX(&x, NAT FW);
-	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
-	CK(&x, T0, &d_in, UDP(R7, 53, PUB, 5000), FWD, UDP(R7, 53, H2, 5000));
-	CK(&x, T0, &d_nat, TCP(H2, 6000, R7, 80, SYN), PASS,
+	FX(NAT FW);
+	CK(&d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	CK(&d_in, UDP(R7, 53, PUB, 5000), FWD, UDP(R7, 53, H2, 5000));
+	CK(&d_nat, TCP(H2, 6000, R7, 80, SYN), PASS,
 		TCP(PUB, 6000, R7, 80, SYN));
-	CK(&x, T0, &d_in, TCP(R7, 80, PUB, 6000, SYN | ACK), FWD,
+	CK(&d_in, TCP(R7, 80, PUB, 6000, SYN | ACK), FWD,
 		TCP(R7, 80, H2, 6000, SYN | ACK));
-	fx_close(&x);
+	fx_close(&X);
+}
+
+/* 2b. One burst: the first packets of new flows together (the second
+ * packet of a flow finds the first one's session), then every mode. */
+static void
+test_natfw_burst(void)
+{
+	static const struct dir wan_lan = {
+		TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, P_WAN, P_LAN};
+	struct cs a[] = {
+		{&d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53)},
+		{&d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53)},
+		{&d_nat, UDP(H3, 5000, R7, 53), PASS, UDP(PUB, 0, R7, 53)},
+		{&d_nat, UDP(H2, 5000, R9, 53), PASS, UDP(PUB, 5000, R9, 53)},
+		{&d_nat, UDP(H3, 5000, R7, 53), PASS, UDP(PUB, 0, R7, 53)},
+		{&d_nat, TCP(H2, 5000, R7, 80, SYN), PASS,
+			TCP(PUB, 5000, R7, 80, SYN)},
+	};
+
+	FX(NAT FW);
+	run_at(__LINE__, &X, T0, a, RTE_DIM(a));
+	CU_ASSERT(a[2].port != 5000 && a[2].port >= 1024);
+	CU_ASSERT_EQUAL(a[4].port, a[2].port);
+	{
+		struct cs b[] = {
+			{&d_in, UDP(R7, 53, PUB, a[2].port), FWD,
+				UDP(R7, 53, H3, 5000)},
+			{&d_in, UDP(R7, 53, PUB, 5000), FWD,
+				UDP(R7, 53, H2, 5000)},
+			{&d_in, UDP(R9, 1, PUB, 5000), DROP(NO_EXCEPTION),
+				NULL},
+			{&wan_lan, UDP(R7, 53, H2, 5000), PASS, NULL},
+			{&d_nat, UDP(H2, 5000, R7, 53), PASS,
+				UDP(PUB, 5000, R7, 53)},
+			{&d_out, UDP(PUB, 40000, R9, 123), PASS, NULL},
+			{&d_in, ICMP(R7, PUB, 13, 1), DROP(ICMP_BLOCKED), NULL},
+			{&d_in, TCP(R7, 80, PUB, 5000, SYN | ACK), FWD,
+				TCP(R7, 80, H2, 5000, SYN | ACK)},
+		};
+
+		run_at(__LINE__, &X, T0 + 1, b, RTE_DIM(b));
+	}
+	fx_close(&X);
 }
 
 /* 3. Address-and-port-dependent filtering (default), and
@@ -528,31 +575,54 @@ test_natfw_reply_denat(void)
 static void
 test_natfw_filtering(void)
 {
-	struct fx x;
 
-	FX(&x, NAT FW);
-	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
-	CK(&x, T0, &d_in, UDP(R9, 53, PUB, 5000), DROP(NO_EXCEPTION), NULL);
-	CK(&x, T0, &d_in, UDP(R7, 54, PUB, 5000), DROP(NO_EXCEPTION), NULL);
-	CK(&x, T0, &d_in, UDP(R7, 53, PUB, 5000), FWD, UDP(R7, 53, H2, 5000));
-	fx_close(&x);
+	FX(NAT FW);
+	CK(&d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	CK(&d_in, UDP(R9, 53, PUB, 5000), DROP(NO_EXCEPTION), NULL);
+	CK(&d_in, UDP(R7, 54, PUB, 5000), DROP(NO_EXCEPTION), NULL);
+	CK(&d_in, UDP(R7, 53, PUB, 5000), FWD, UDP(R7, 53, H2, 5000));
+	fx_close(&X);
 
 	/* no firewall: not translated, but let in to the appliance */
-	FX(&x, NAT);
-	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
-	CK(&x, T0, &d_in, UDP(R9, 53, PUB, 5000), PASS, NULL);
-	fx_close(&x);
+	FX(NAT);
+	CK(&d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	CK(&d_in, UDP(R9, 53, PUB, 5000), PASS, NULL);
+	fx_close(&X);
 
-	FX(&x, NAT "  filtering: endpoint-independent\n" FW);
-	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
-	CK(&x, T0, &d_in, UDP(R9, 99, PUB, 5000), FWD, UDP(R9, 99, H2, 5000));
-	CK(&x, T0, &d_in, UDP(R7, 54, PUB, 5000), FWD, UDP(R7, 54, H2, 5000));
-	CK(&x, T0, &d_nat, UDP(H2, 5000, R9, 99), PASS, UDP(PUB, 5000, R9, 99));
+	FX(NAT "  filtering: endpoint-independent\n" FW);
+	CK(&d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	CK(&d_in, UDP(R9, 99, PUB, 5000), FWD, UDP(R9, 99, H2, 5000));
+	CK(&d_in, UDP(R7, 54, PUB, 5000), FWD, UDP(R7, 54, H2, 5000));
+	CK(&d_nat, UDP(H2, 5000, R9, 99), PASS, UDP(PUB, 5000, R9, 99));
 	/* a port without a mapping, and another protocol, stay closed */
-	CK(&x, T0, &d_in, UDP(R9, 99, PUB, 5001), DROP(NO_EXCEPTION), NULL);
-	CK(&x, T0, &d_in, TCP(R9, 99, PUB, 5000, SYN), DROP(NO_EXCEPTION),
-		NULL);
-	fx_close(&x);
+	CK(&d_in, UDP(R9, 99, PUB, 5001), DROP(NO_EXCEPTION), NULL);
+	CK(&d_in, TCP(R9, 99, PUB, 5000, SYN), DROP(NO_EXCEPTION), NULL);
+	fx_close(&X);
+}
+
+/* 3b. Two public interfaces: a translation takes the NAT address of the
+ * interface it leaves by, and the ports of that address. */
+static void
+test_natfw_two_public(void)
+{
+	static const struct dir nat_dmz = {
+		TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, P_LAN, P_DMZ};
+	static const struct dir in_dmz = {
+		TG_PATH_TARGET, TG_MODE_IN, 0, P_DMZ, TG_IF_NONE};
+	uint16_t p, q;
+
+	FX("nat:\n  private: [lan0]\n  public: [wan0, dmz0]\n  addresses:\n"
+	   "    - {address: 192.0.2.1, ports: 1024-1087}\n"
+	   "    - {address: 172.16.0.1, ports: 2000-2063}\n" FW);
+	p = CK(&nat_dmz, UDP(H2, 5000, R7, 53), PASS, UDP(DMZ, 0, R7, 53));
+	CU_ASSERT(p >= 2000 && p <= 2063);
+	q = CK(&d_nat, UDP(H3, 5000, R7, 53), PASS, UDP(PUB, 0, R7, 53));
+	CU_ASSERT(q >= 1024 && q <= 1087);
+	CK(&in_dmz, UDP(R7, 53, DMZ, p), FWD, UDP(R7, 53, H2, 5000));
+	CK(&d_in, UDP(R7, 53, PUB, q), FWD, UDP(R7, 53, H3, 5000));
+	if (p != q)
+		CK(&d_in, UDP(R7, 53, PUB, p), DROP(NO_EXCEPTION), NULL);
+	fx_close(&X);
 }
 
 /* 4. Only private → public transit is translated. */
@@ -571,31 +641,34 @@ test_natfw_untouched_transit(void)
 	static const uint16_t ids[3] = {4, 2, 6};
 	static const struct dir nat_remapped = {
 		TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, 4, 2};
-	struct fx x;
 
-	FX(&x, NAT FW);
-	CK(&x, T0, &lan_lan, UDP(H2, 5000, H3, 53), PASS, NULL);
-	CK(&x, T0, &wan_lan, UDP(R7, 53, H2, 5000), PASS, NULL);
-	CK(&x, T0, &wan_lan, TCP(R7, 80, H2, 6000, SYN), PASS, NULL);
-	CK(&x, T0, &lan_dmz, UDP(H2, 5000, DMZ + 5, 53), PASS, NULL);
-	CK(&x, T0, &lan_dmz, ICMP(H2, DMZ + 5, 8, 1), PASS, NULL);
-	CK(&x, T0, &dmz_wan, UDP(DMZ + 5, 5000, R7, 53), PASS, NULL);
-	CK(&x, T0, &dmz_wan, TCP(DMZ + 5, 6000, R7, 80, SYN), PASS, NULL);
-	fx_close(&x);
+	FX(NAT FW);
+	CK(&lan_lan, UDP(H2, 5000, H3, 53), PASS, NULL);
+	CK(&wan_lan, UDP(R7, 53, H2, 5000), PASS, NULL);
+	CK(&wan_lan, TCP(R7, 80, H2, 6000, SYN), PASS, NULL);
+	CK(&lan_dmz, UDP(H2, 5000, DMZ + 5, 53), PASS, NULL);
+	CK(&lan_dmz, ICMP(H2, DMZ + 5, 8, 1), PASS, NULL);
+	CK(&dmz_wan, UDP(DMZ + 5, 5000, R7, 53), PASS, NULL);
+	CK(&dmz_wan, TCP(DMZ + 5, 6000, R7, 80, SYN), PASS, NULL);
+	CK(&dmz_wan, PKX(47, DMZ + 5, 0, R7, 0, 0, 0, 0), PASS, NULL);
+	/* private → public in a protocol NAT does not translate: dropped */
+	CK(&d_nat, PKX(47, H2, 0, R7, 0, 0, 0, 0), DROP(PROTOCOL), NULL);
+	CK(&d_nat, PKX(50, H2, 0, R7, 0, 0, 0, 0), DROP(PROTOCOL), NULL);
+	fx_close(&X);
 
-	FX(&x, "nat: {enabled: false, private: [lan0], public: [wan0]}\n");
-	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, NULL);
-	CK(&x, T0, &d_nat, TCP(H2, 6000, R7, 80, SYN), PASS, NULL);
-	CK(&x, T0, &d_nat, ICMP(H2, R7, 8, 1), PASS, NULL);
-	CK(&x, T0, &d_in, UDP(R7, 53, PUB, 5000), PASS, NULL);
-	fx_close(&x);
+	FX("nat: {enabled: false, private: [lan0], public: [wan0]}\n");
+	CK(&d_nat, UDP(H2, 5000, R7, 53), PASS, NULL);
+	CK(&d_nat, TCP(H2, 6000, R7, 80, SYN), PASS, NULL);
+	CK(&d_nat, ICMP(H2, R7, 8, 1), PASS, NULL);
+	CK(&d_nat, PKX(47, H2, 0, R7, 0, 0, 0, 0), PASS, NULL);
+	CK(&d_in, UDP(R7, 53, PUB, 5000), PASS, NULL);
+	fx_close(&X);
 
 	/* roles follow the ethdev ids of tg_natfw_build()'s map */
-	CU_ASSERT_FATAL(fx_open(&x, NAT, ids));
-	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, NULL);
-	CK(&x, T0, &nat_remapped, UDP(H2, 5000, R7, 53), PASS,
-		UDP(PUB, 5000, R7, 53));
-	fx_close(&x);
+	CU_ASSERT_FATAL(fx_open(&X, NAT, ids));
+	CK(&d_nat, UDP(H2, 5000, R7, 53), PASS, NULL);
+	CK(&nat_remapped, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	fx_close(&X);
 }
 
 /* 5. The host firewall on target traffic. */
@@ -604,93 +677,83 @@ test_natfw_firewall(void)
 {
 	static const struct dir in_ipsec = {TG_PATH_TARGET, TG_MODE_IN,
 		TG_META_F_IPSEC_BYPASS, P_WAN, TG_IF_NONE};
-	struct fx x;
 
-	FX(&x, "firewall:\n  exceptions:\n"
-	       "    - {name: ssh, protocol: tcp, port: 22}\n"
-	       "    - {name: dns, protocol: udp, port: 53}\n"
-	       "    - {name: web, protocol: tcp, port: 8000-8001, scope: "
-	       "[203.0.113.0/24]}\n"
-	       "    - {name: adm, protocol: tcp, port: 2222, interface: lan0}\n"
-	       "  icmp: {inbound: {echo_request: allow}}\n");
-	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 22, SYN), PASS, NULL);
-	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 23, SYN), DROP(NO_EXCEPTION),
-		NULL);
-	CK(&x, T0, &d_in, UDP(R7, 40000, PUB, 53), PASS, NULL);
-	CK(&x, T0, &d_in, UDP(R7, 40000, PUB, 54), DROP(NO_EXCEPTION), NULL);
-	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 53, SYN), DROP(NO_EXCEPTION),
-		NULL);
+	FX("firewall:\n  exceptions:\n"
+	   "    - {name: ssh, protocol: tcp, port: 22}\n"
+	   "    - {name: dns, protocol: udp, port: 53}\n"
+	   "    - {name: web, protocol: tcp, port: 8000-8001, scope: "
+	   "[203.0.113.0/24]}\n"
+	   "    - {name: adm, protocol: tcp, port: 2222, interface: lan0}\n"
+	   "  icmp: {inbound: {echo_request: allow}}\n");
+	CK(&d_in, TCP(R7, 40000, PUB, 22, SYN), PASS, NULL);
+	CK(&d_in, TCP(R7, 40000, PUB, 23, SYN), DROP(NO_EXCEPTION), NULL);
+	CK(&d_in, UDP(R7, 40000, PUB, 53), PASS, NULL);
+	CK(&d_in, UDP(R7, 40000, PUB, 54), DROP(NO_EXCEPTION), NULL);
+	CK(&d_in, TCP(R7, 40000, PUB, 53, SYN), DROP(NO_EXCEPTION), NULL);
 	/* scope */
-	CK(&x, T0, &d_in, TCP(RS, 40000, PUB, 8000, SYN), PASS, NULL);
-	CK(&x, T0, &d_in, TCP(RS, 40000, PUB, 8001, SYN), PASS, NULL);
-	CK(&x, T0, &d_in, TCP(RS, 40000, PUB, 8002, SYN), DROP(NO_EXCEPTION),
-		NULL);
-	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 8000, SYN), DROP(NO_EXCEPTION),
-		NULL);
+	CK(&d_in, TCP(RS, 40000, PUB, 8000, SYN), PASS, NULL);
+	CK(&d_in, TCP(RS, 40000, PUB, 8001, SYN), PASS, NULL);
+	CK(&d_in, TCP(RS, 40000, PUB, 8002, SYN), DROP(NO_EXCEPTION), NULL);
+	CK(&d_in, TCP(R7, 40000, PUB, 8000, SYN), DROP(NO_EXCEPTION), NULL);
 	/* interface */
-	CK(&x, T0, &d_in_lan, TCP(H2, 40000, LAN, 2222, SYN), PASS, NULL);
-	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 2222, SYN), DROP(NO_EXCEPTION),
-		NULL);
+	CK(&d_in_lan, TCP(H2, 40000, LAN, 2222, SYN), PASS, NULL);
+	CK(&d_in, TCP(R7, 40000, PUB, 2222, SYN), DROP(NO_EXCEPTION), NULL);
 	/* no exception for GRE */
-	CK(&x, T0, &d_in, (&(struct pk){.proto = 47, .src = R7, .dst = PUB}),
-		DROP(NO_EXCEPTION), NULL);
+	CK(&d_in, PKX(47, R7, 0, PUB, 0, 0, 0, 0), DROP(NO_EXCEPTION), NULL);
 	/* ICMP by type */
-	CK(&x, T0, &d_in, ICMP(R7, PUB, 8, 1), PASS, NULL);
-	CK(&x, T0, &d_in, ICMP(R7, PUB, 13, 1), DROP(ICMP_BLOCKED), NULL);
-	CK(&x, T0, &d_in, ICMP(R7, PUB, 17, 1), DROP(ICMP_BLOCKED), NULL);
+	CK(&d_in, ICMP(R7, PUB, 8, 1), PASS, NULL);
+	CK(&d_in, ICMP(R7, PUB, 13, 1), DROP(ICMP_BLOCKED), NULL);
+	CK(&d_in, ICMP(R7, PUB, 17, 1), DROP(ICMP_BLOCKED), NULL);
 	/* the IPsec bypass tag passes */
-	CK(&x, T0, &in_ipsec, TCP(R7, 40000, PUB, 23, SYN), PASS, NULL);
-	fx_close(&x);
+	CK(&in_ipsec, TCP(R7, 40000, PUB, 23, SYN), PASS, NULL);
+	fx_close(&X);
 
 	/* without the section, or disabled: everything passes */
-	FX(&x, NAT);
-	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 23, SYN), PASS, NULL);
-	CK(&x, T0, &d_in, ICMP(R7, PUB, 13, 1), PASS, NULL);
-	fx_close(&x);
-	FX(&x, "firewall: {enabled: false}\n");
-	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 23, SYN), PASS, NULL);
-	CK(&x, T0, &d_in, ICMP(R7, PUB, 13, 1), PASS, NULL);
-	fx_close(&x);
+	FX(NAT);
+	CK(&d_in, TCP(R7, 40000, PUB, 23, SYN), PASS, NULL);
+	CK(&d_in, ICMP(R7, PUB, 13, 1), PASS, NULL);
+	fx_close(&X);
+	FX("firewall: {enabled: false}\n");
+	CK(&d_in, TCP(R7, 40000, PUB, 23, SYN), PASS, NULL);
+	CK(&d_in, ICMP(R7, PUB, 13, 1), PASS, NULL);
+	fx_close(&X);
 }
 
 /* 6. Dynamic entries: what the appliance sends lets its answers in. */
 static void
 test_natfw_dynamic_entries(void)
 {
-	struct fx x;
 	uint16_t p, v;
 
-	FX(&x, NAT FW);
-	CK(&x, T0, &d_out, UDP(PUB, 40000, R9, 123), PASS, NULL);
-	CK(&x, T0, &d_in, UDP(R9, 123, PUB, 40000), PASS, NULL);
-	CK(&x, T0, &d_in, UDP(R9, 124, PUB, 40000), DROP(NO_EXCEPTION), NULL);
-	CK(&x, T0, &d_in, UDP(R7, 123, PUB, 40000), DROP(NO_EXCEPTION), NULL);
-	CK(&x, T0, &d_out, TCP(PUB, 40001, R9, 443, SYN), PASS, NULL);
-	CK(&x, T0, &d_in, TCP(R9, 443, PUB, 40001, SYN | ACK), PASS, NULL);
-	CK(&x, T0, &d_out, ICMP(PUB, R9, 8, 777), PASS, NULL);
-	CK(&x, T0, &d_in, ICMP(R9, PUB, 0, 777), PASS, NULL);
-	v = verdict_of(&x, T0, &d_in, ICMP(R9, PUB, 0, 778));
+	FX(NAT FW);
+	CK(&d_out, UDP(PUB, 40000, R9, 123), PASS, NULL);
+	CK(&d_in, UDP(R9, 123, PUB, 40000), PASS, NULL);
+	CK(&d_in, UDP(R9, 124, PUB, 40000), DROP(NO_EXCEPTION), NULL);
+	CK(&d_in, UDP(R7, 123, PUB, 40000), DROP(NO_EXCEPTION), NULL);
+	CK(&d_out, TCP(PUB, 40001, R9, 443, SYN), PASS, NULL);
+	CK(&d_in, TCP(R9, 443, PUB, 40001, SYN | ACK), PASS, NULL);
+	CK(&d_out, ICMP(PUB, R9, 8, 777), PASS, NULL);
+	CK(&d_in, ICMP(R9, PUB, 0, 777), PASS, NULL);
+	v = verdict_of(&X, T0, &d_in, ICMP(R9, PUB, 0, 778));
 	CU_ASSERT(IS_UNSOLICITED(v));
 	/* NAT never hands out a port the appliance is using... */
-	p = CK(&x, T0, &d_nat, UDP(H2, 40000, R7, 53), PASS,
-		UDP(PUB, 0, R7, 53));
+	p = CK(&d_nat, UDP(H2, 40000, R7, 53), PASS, UDP(PUB, 0, R7, 53));
 	CU_ASSERT(p != 40000 && p >= 1024);
 	/* ...and the appliance may not use one a translation holds */
-	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
-	CK(&x, T0, &d_out, UDP(PUB, 5000, R9, 123), DROP(PORT_IN_USE), NULL);
+	CK(&d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	CK(&d_out, UDP(PUB, 5000, R9, 123), DROP(PORT_IN_USE), NULL);
 	/* the appliance's other addresses have dynamic entries too */
-	CK(&x, T0, &d_out_lan, UDP(LAN, 40002, H3, 53), PASS, NULL);
-	CK(&x, T0, &d_in_lan, UDP(H3, 53, LAN, 40002), PASS, NULL);
-	CK(&x, T0, &d_in_lan, UDP(H3, 54, LAN, 40002), DROP(NO_EXCEPTION),
-		NULL);
-	fx_close(&x);
+	CK(&d_out_lan, UDP(LAN, 40002, H3, 53), PASS, NULL);
+	CK(&d_in_lan, UDP(H3, 53, LAN, 40002), PASS, NULL);
+	CK(&d_in_lan, UDP(H3, 54, LAN, 40002), DROP(NO_EXCEPTION), NULL);
+	fx_close(&X);
 
 	/* a firewall without NAT */
-	FX(&x, FW);
-	CK(&x, T0, &d_out, UDP(PUB, 40000, R9, 123), PASS, NULL);
-	CK(&x, T0, &d_in, UDP(R9, 123, PUB, 40000), PASS, NULL);
-	CK(&x, T0, &d_in, UDP(R9, 124, PUB, 40000), DROP(NO_EXCEPTION), NULL);
-	fx_close(&x);
+	FX(FW);
+	CK(&d_out, UDP(PUB, 40000, R9, 123), PASS, NULL);
+	CK(&d_in, UDP(R9, 123, PUB, 40000), PASS, NULL);
+	CK(&d_in, UDP(R9, 124, PUB, 40000), DROP(NO_EXCEPTION), NULL);
+	fx_close(&X);
 }
 
 /* 7. ICMP errors the appliance sends: the outbound policy. */
@@ -699,59 +762,66 @@ test_natfw_outbound_icmp(void)
 {
 	uint8_t in[FRAME_MAX];
 	const uint8_t *e = in + 14;
-	struct fx x;
 
 	frame(UDP(R7, 5353, PUB, 9), in);
-	FX(&x, FW);
-	CK(&x, T0, &d_out, ERR(PUB, R7, 3, 3, e, 28), DROP(ICMP_BLOCKED), NULL);
-	CK(&x, T0, &d_out, ERR(PUB, R7, 3, 1, e, 28), DROP(ICMP_BLOCKED), NULL);
-	CK(&x, T0, &d_out, ERR(PUB, R7, 3, 4, e, 28), PASS, NULL);
-	CK(&x, T0, &d_out, ERR(PUB, R7, 11, 0, e, 28), DROP(ICMP_BLOCKED),
-		NULL);
-	CK(&x, T0, &d_out, ERR(PUB, R7, 12, 0, e, 28), DROP(ICMP_BLOCKED),
-		NULL);
-	CK(&x, T0, &d_out, ERR(PUB, R7, 5, 1, e, 28), DROP(ICMP_BLOCKED), NULL);
-	CK(&x, T0, &d_out, ERR(PUB, R7, 4, 0, e, 28), DROP(ICMP_BLOCKED), NULL);
+	FX(FW);
+	CK(&d_out, ERR(PUB, R7, 3, 3, e, 28), DROP(ICMP_BLOCKED), NULL);
+	CK(&d_out, ERR(PUB, R7, 3, 1, e, 28), DROP(ICMP_BLOCKED), NULL);
+	CK(&d_out, ERR(PUB, R7, 3, 4, e, 28), PASS, NULL);
+	CK(&d_out, ERR(PUB, R7, 11, 0, e, 28), DROP(ICMP_BLOCKED), NULL);
+	CK(&d_out, ERR(PUB, R7, 12, 0, e, 28), DROP(ICMP_BLOCKED), NULL);
+	CK(&d_out, ERR(PUB, R7, 5, 1, e, 28), DROP(ICMP_BLOCKED), NULL);
+	CK(&d_out, ERR(PUB, R7, 4, 0, e, 28), DROP(ICMP_BLOCKED), NULL);
 	/* not an error */
-	CK(&x, T0, &d_out, ICMP(PUB, R7, 0, 99), PASS, NULL);
-	fx_close(&x);
+	CK(&d_out, ICMP(PUB, R7, 0, 99), PASS, NULL);
+	fx_close(&X);
 
-	FX(&x, "firewall:\n  icmp: {outbound: {destination_unreachable: "
-	       "allow, packet_too_big: block}}\n");
-	CK(&x, T0, &d_out, ERR(PUB, R7, 3, 3, e, 28), PASS, NULL);
-	CK(&x, T0, &d_out, ERR(PUB, R7, 3, 4, e, 28), DROP(ICMP_BLOCKED), NULL);
-	CK(&x, T0, &d_out, ERR(PUB, R7, 11, 0, e, 28), DROP(ICMP_BLOCKED),
-		NULL);
-	fx_close(&x);
+	FX("firewall:\n  icmp: {outbound: {destination_unreachable: "
+	   "allow, packet_too_big: block}}\n");
+	CK(&d_out, ERR(PUB, R7, 3, 3, e, 28), PASS, NULL);
+	CK(&d_out, ERR(PUB, R7, 3, 4, e, 28), DROP(ICMP_BLOCKED), NULL);
+	CK(&d_out, ERR(PUB, R7, 11, 0, e, 28), DROP(ICMP_BLOCKED), NULL);
+	fx_close(&X);
 
-	FX(&x, NAT);
-	CK(&x, T0, &d_out, ERR(PUB, R7, 3, 3, e, 28), PASS, NULL);
-	fx_close(&x);
+	FX(NAT);
+	CK(&d_out, ERR(PUB, R7, 3, 3, e, 28), PASS, NULL);
+	fx_close(&X);
 }
 
 /* 8. A port mapping forwards a public port to a host behind. */
 static void
 test_natfw_port_mapping(void)
 {
-	struct fx x;
 
-	FX(&x, NAT PMAP FW);
-	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 8080, SYN), FWD,
+	FX(NAT PMAP FW);
+	CK(&d_in, TCP(R7, 40000, PUB, 8080, SYN), FWD,
 		TCP(R7, 40000, SRV, 80, SYN));
-	CK(&x, T0, &d_nat, TCP(SRV, 80, R7, 40000, SYN | ACK), PASS,
+	CK(&d_nat, TCP(SRV, 80, R7, 40000, SYN | ACK), PASS,
 		TCP(PUB, 8080, R7, 40000, SYN | ACK));
-	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 8080, ACK), FWD,
+	CK(&d_in, TCP(R7, 40000, PUB, 8080, ACK), FWD,
 		TCP(R7, 40000, SRV, 80, ACK));
 	/* from any remote */
-	CK(&x, T0, &d_in, TCP(R9, 5555, PUB, 8080, SYN), FWD,
+	CK(&d_in, TCP(R9, 5555, PUB, 8080, SYN), FWD,
 		TCP(R9, 5555, SRV, 80, SYN));
-	CK(&x, T0, &d_nat, TCP(SRV, 80, R9, 5555, SYN | ACK), PASS,
+	CK(&d_nat, TCP(SRV, 80, R9, 5555, SYN | ACK), PASS,
 		TCP(PUB, 8080, R9, 5555, SYN | ACK));
 	/* the mapped port only, TCP only */
-	CK(&x, T0, &d_in, TCP(R7, 40000, PUB, 8081, SYN), DROP(NO_EXCEPTION),
-		NULL);
-	CK(&x, T0, &d_in, UDP(R7, 40000, PUB, 8080), DROP(NO_EXCEPTION), NULL);
-	fx_close(&x);
+	CK(&d_in, TCP(R7, 40000, PUB, 8081, SYN), DROP(NO_EXCEPTION), NULL);
+	CK(&d_in, UDP(R7, 40000, PUB, 8080), DROP(NO_EXCEPTION), NULL);
+	fx_close(&X);
+}
+
+/* 8b. Hairpinning (docs/nat.md): a lan host to a NAT address and mapped
+ * port; the server sees, and answers, the sender's own mapping. */
+static void
+test_natfw_hairpin(void)
+{
+	FX(NAT PMAP FW);
+	CK(&d_in_lan, TCP(H2, 7000, PUB, 8080, SYN), FWD,
+		TCP(PUB, 7000, SRV, 80, SYN));
+	CK(&d_in_lan, TCP(SRV, 80, PUB, 7000, SYN | ACK), FWD,
+		TCP(PUB, 8080, H2, 7000, SYN | ACK));
+	fx_close(&X);
 }
 
 /* 9. ICMP errors about a translated flow, both ways (RFC 5508). */
@@ -759,35 +829,34 @@ static void
 test_natfw_icmp_error(void)
 {
 	uint8_t t[FRAME_MAX], o[FRAME_MAX], a[FRAME_MAX], b[FRAME_MAX];
-	struct fx x;
 	uint16_t v;
 
-	FX(&x, NAT FW);
-	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	FX(NAT FW);
+	CK(&d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
 	frame(UDP(PUB, 5000, R7, 53), t); /* as it left */
 	frame(UDP(H2, 5000, R7, 53), o);  /* as the host sent it */
-	CK(&x, T0, &d_in, ERR(R7, PUB, 3, 3, t + 14, 28), FWD,
+	CK(&d_in, ERR(R7, PUB, 3, 3, t + 14, 28), FWD,
 		ERR(R7, H2, 3, 3, o + 14, 28));
 	/* from a router on the way, not the remote */
-	CK(&x, T0, &d_in, ERR(R9, PUB, 11, 0, t + 14, 28), FWD,
+	CK(&d_in, ERR(R9, PUB, 11, 0, t + 14, 28), FWD,
 		ERR(R9, H2, 11, 0, o + 14, 28));
 	/* TCP, with its whole header: the embedded TCP checksum too */
-	CK(&x, T0, &d_nat, TCP(H2, 6000, R7, 80, SYN), PASS,
+	CK(&d_nat, TCP(H2, 6000, R7, 80, SYN), PASS,
 		TCP(PUB, 6000, R7, 80, SYN));
 	frame(TCP(PUB, 6000, R7, 80, SYN), t);
 	frame(TCP(H2, 6000, R7, 80, SYN), o);
-	CK(&x, T0, &d_in, ERR(R7, PUB, 3, 4, t + 14, 40), FWD,
+	CK(&d_in, ERR(R7, PUB, 3, 4, t + 14, 40), FWD,
 		ERR(R7, H2, 3, 4, o + 14, 40));
 	/* the private host's error about an answer goes out translated */
 	frame(UDP(R7, 53, H2, 5000), a);
 	frame(UDP(R7, 53, PUB, 5000), b);
-	CK(&x, T0, &d_nat, ERR(H2, R7, 3, 3, a + 14, 28), PASS,
+	CK(&d_nat, ERR(H2, R7, 3, 3, a + 14, 28), PASS,
 		ERR(PUB, R7, 3, 3, b + 14, 28));
 	/* an error about no flow meets the firewall */
 	frame(UDP(PUB, 5001, R7, 53), t);
-	v = verdict_of(&x, T0, &d_in, ERR(R7, PUB, 3, 3, t + 14, 28));
+	v = verdict_of(&X, T0, &d_in, ERR(R7, PUB, 3, 3, t + 14, 28));
 	CU_ASSERT(IS_UNSOLICITED(v));
-	fx_close(&x);
+	fx_close(&X);
 }
 
 /* 10. Idle timeouts on the fake clock. */
@@ -795,56 +864,51 @@ static void
 test_natfw_timeouts(void)
 {
 	const uint64_t t = 100, u = 300, w = 1000, y = 2000; /* seconds */
-	struct fx x;
 
-	FX(&x, NAT "  timeouts: {udp: 30, tcp_established: 60, "
-		   "tcp_transitory: 10}\n" FW);
-	CK(&x, S(t), &d_nat, UDP(H2, 5000, R7, 53), PASS,
-		UDP(PUB, 5000, R7, 53));
-	ticks(&x, t, t + 29);
-	CK(&x, S(t + 29), &d_in, UDP(R7, 53, PUB, 5000), FWD,
-		UDP(R7, 53, H2, 5000));
+	FX(NAT "  timeouts: {udp: 30, tcp_established: 60, "
+	       "tcp_transitory: 10}\n" FW);
+	CKT(t, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	ticks(&X, t, t + 29);
+	CKT(t + 29, &d_in, UDP(R7, 53, PUB, 5000), FWD, UDP(R7, 53, H2, 5000));
 	/* 31 s after the last packet, whichever direction refreshes */
-	ticks(&x, t + 29, t + 29 + 31);
-	CK(&x, S(t + 60), &d_in, UDP(R7, 53, PUB, 5000), DROP(NO_EXCEPTION),
-		NULL);
-	CK(&x, S(t + 60), &d_nat, UDP(H2, 5000, R7, 53), PASS,
+	ticks(&X, t + 29, t + 29 + 31);
+	CKT(t + 60, &d_in, UDP(R7, 53, PUB, 5000), DROP(NO_EXCEPTION), NULL);
+	CKT(t + 60, &d_nat, UDP(H2, 5000, R7, 53), PASS,
 		UDP(PUB, 5000, R7, 53));
-	CK(&x, S(t + 60), &d_in, UDP(R7, 53, PUB, 5000), FWD,
-		UDP(R7, 53, H2, 5000));
+	CKT(t + 60, &d_in, UDP(R7, 53, PUB, 5000), FWD, UDP(R7, 53, H2, 5000));
 	/* an outbound packet refreshes */
-	CK(&x, S(u), &d_nat, UDP(H2, 5001, R7, 53), PASS,
+	CKT(u, &d_nat, UDP(H2, 5001, R7, 53), PASS, UDP(PUB, 5001, R7, 53));
+	ticks(&X, u, u + 20);
+	CKT(u + 20, &d_nat, UDP(H2, 5001, R7, 53), PASS,
 		UDP(PUB, 5001, R7, 53));
-	ticks(&x, t + 60, u + 20);
-	CK(&x, S(u + 20), &d_nat, UDP(H2, 5001, R7, 53), PASS,
-		UDP(PUB, 5001, R7, 53));
-	ticks(&x, u + 20, u + 45);
-	CK(&x, S(u + 45), &d_in, UDP(R7, 53, PUB, 5001), FWD,
-		UDP(R7, 53, H2, 5001));
+	ticks(&X, u + 20, u + 45);
+	CKT(u + 45, &d_in, UDP(R7, 53, PUB, 5001), FWD, UDP(R7, 53, H2, 5001));
 
 	/* TCP: SYN, SYN-ACK: established, beyond tcp_transitory */
-	CK(&x, S(w), &d_nat, TCP(H2, 6000, R7, 80, SYN), PASS,
+	ticks(&X, u + 45, w);
+	CKT(w, &d_nat, TCP(H2, 6000, R7, 80, SYN), PASS,
 		TCP(PUB, 6000, R7, 80, SYN));
-	CK(&x, S(w + 1), &d_in, TCP(R7, 80, PUB, 6000, SYN | ACK), FWD,
+	CKT(w + 1, &d_in, TCP(R7, 80, PUB, 6000, SYN | ACK), FWD,
 		TCP(R7, 80, H2, 6000, SYN | ACK));
-	CK(&x, S(w + 2), &d_nat, TCP(H2, 6000, R7, 80, ACK), PASS,
+	CKT(w + 2, &d_nat, TCP(H2, 6000, R7, 80, ACK), PASS,
 		TCP(PUB, 6000, R7, 80, ACK));
-	ticks(&x, u + 45, w + 17);
-	CK(&x, S(w + 17), &d_in, TCP(R7, 80, PUB, 6000, ACK), FWD,
+	ticks(&X, w + 2, w + 17);
+	CKT(w + 17, &d_in, TCP(R7, 80, PUB, 6000, ACK), FWD,
 		TCP(R7, 80, H2, 6000, ACK));
 	/* RST: transitory, gone 12 s later (established would hold 60) */
-	CK(&x, S(w + 18), &d_nat, TCP(H2, 6000, R7, 80, RST | ACK), PASS,
+	CKT(w + 18, &d_nat, TCP(H2, 6000, R7, 80, RST | ACK), PASS,
 		TCP(PUB, 6000, R7, 80, RST | ACK));
-	ticks(&x, w + 17, w + 30);
-	CK(&x, S(w + 30), &d_in, TCP(R7, 80, PUB, 6000, ACK),
-		DROP(NO_EXCEPTION), NULL);
+	ticks(&X, w + 18, w + 30);
+	CKT(w + 30, &d_in, TCP(R7, 80, PUB, 6000, ACK), DROP(NO_EXCEPTION),
+		NULL);
 	/* a SYN nobody answers is transitory too */
-	CK(&x, S(y), &d_nat, TCP(H2, 6001, R7, 80, SYN), PASS,
+	ticks(&X, w + 30, y);
+	CKT(y, &d_nat, TCP(H2, 6001, R7, 80, SYN), PASS,
 		TCP(PUB, 6001, R7, 80, SYN));
-	ticks(&x, w + 30, y + 12);
-	CK(&x, S(y + 12), &d_in, TCP(R7, 80, PUB, 6001, SYN | ACK),
+	ticks(&X, y, y + 12);
+	CKT(y + 12, &d_in, TCP(R7, 80, PUB, 6001, SYN | ACK),
 		DROP(NO_EXCEPTION), NULL);
-	fx_close(&x);
+	fx_close(&X);
 }
 
 /* 11. max_sessions, max_sessions_per_host, a NAT address's port range. */
@@ -852,40 +916,48 @@ static void
 test_natfw_limits(void)
 {
 	uint64_t used = 0;
-	struct fx x;
 	uint16_t i, p, first = 0;
 
-	FX(&x, NAT "  max_sessions: 4\n");
+	FX(NAT "  max_sessions: 4\n");
 	for (i = 0; i < 4; i++)
-		CK(&x, T0, &d_nat, UDP(H2, 5000 + i, R7, 53), PASS,
+		CK(&d_nat, UDP(H2, 5000 + i, R7, 53), PASS,
 			UDP(PUB, 5000 + i, R7, 53));
 	/* a new mapping, and a new session of an existing mapping */
-	CK(&x, T0, &d_nat, UDP(H2, 5004, R7, 53), DROP(SESSIONS_FULL), NULL);
-	CK(&x, T0, &d_nat, UDP(H2, 5000, R9, 53), DROP(SESSIONS_FULL), NULL);
-	CK(&x, T0, &d_nat, UDP(H3, 5000, R7, 53), DROP(SESSIONS_FULL), NULL);
+	CK(&d_nat, UDP(H2, 5004, R7, 53), DROP(SESSIONS_FULL), NULL);
+	CK(&d_nat, UDP(H2, 5000, R9, 53), DROP(SESSIONS_FULL), NULL);
+	CK(&d_nat, UDP(H3, 5000, R7, 53), DROP(SESSIONS_FULL), NULL);
 	for (i = 0; i < 4; i++) {
-		CK(&x, T0, &d_nat, UDP(H2, 5000 + i, R7, 53), PASS,
+		CK(&d_nat, UDP(H2, 5000 + i, R7, 53), PASS,
 			UDP(PUB, 5000 + i, R7, 53));
-		CK(&x, T0, &d_in, UDP(R7, 53, PUB, 5000 + i), FWD,
+		CK(&d_in, UDP(R7, 53, PUB, 5000 + i), FWD,
 			UDP(R7, 53, H2, 5000 + i));
 	}
-	fx_close(&x);
+	fx_close(&X);
 
-	FX(&x, NAT "  max_sessions_per_host: 2\n");
-	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
-	CK(&x, T0, &d_nat, UDP(H2, 5001, R7, 53), PASS, UDP(PUB, 5001, R7, 53));
-	CK(&x, T0, &d_nat, UDP(H2, 5002, R7, 53), DROP(HOST_LIMIT), NULL);
-	CK(&x, T0, &d_nat, UDP(H2, 5000, R9, 53), DROP(HOST_LIMIT), NULL);
-	CK(&x, T0, &d_nat, UDP(H3, 5002, R7, 53), PASS, UDP(PUB, 5002, R7, 53));
-	CK(&x, T0, &d_nat, UDP(H3, 5003, R7, 53), PASS, UDP(PUB, 5003, R7, 53));
-	CK(&x, T0, &d_nat, UDP(H2, 5001, R7, 53), PASS, UDP(PUB, 5001, R7, 53));
-	fx_close(&x);
+	/* the limit is NAT's, whatever room dynamic entries have */
+	FX(NAT "  max_sessions: 4\n" FW);
+	for (i = 0; i < 4; i++)
+		CK(&d_nat, UDP(H2, 5000, R7 + i, 53), PASS,
+			UDP(PUB, 5000, R7 + i, 53));
+	CK(&d_nat, UDP(H2, 5000, R7 + 4, 53), DROP(SESSIONS_FULL), NULL);
+	CK(&d_out, UDP(PUB, 40000, R9, 123), PASS, NULL);
+	fx_close(&X);
+
+	FX(NAT "  max_sessions_per_host: 2\n");
+	CK(&d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
+	CK(&d_nat, UDP(H2, 5001, R7, 53), PASS, UDP(PUB, 5001, R7, 53));
+	CK(&d_nat, UDP(H2, 5002, R7, 53), DROP(HOST_LIMIT), NULL);
+	CK(&d_nat, UDP(H2, 5000, R9, 53), DROP(HOST_LIMIT), NULL);
+	CK(&d_nat, UDP(H3, 5002, R7, 53), PASS, UDP(PUB, 5002, R7, 53));
+	CK(&d_nat, UDP(H3, 5003, R7, 53), PASS, UDP(PUB, 5003, R7, 53));
+	CK(&d_nat, UDP(H2, 5001, R7, 53), PASS, UDP(PUB, 5001, R7, 53));
+	fx_close(&X);
 
 	/* 64 ports: 64 hosts on port 5000 (outside the range) get them */
-	FX(&x, NAT "  addresses:\n    - {address: 192.0.2.1, ports: "
-		   "1024-1087}\n");
+	FX(NAT "  addresses:\n    - {address: 192.0.2.1, ports: "
+	       "1024-1087}\n");
 	for (i = 0; i < 64; i++) {
-		p = CK(&x, T0, &d_nat, UDP(H2 + i, 5000, R7, 53), PASS,
+		p = CK(&d_nat, UDP(H2 + i, 5000, R7, 53), PASS,
 			UDP(PUB, 0, R7, 53));
 		CU_ASSERT(p >= 1024 && p <= 1087);
 		if (p >= 1024 && p <= 1087) {
@@ -896,13 +968,13 @@ test_natfw_limits(void)
 			first = p;
 	}
 	CU_ASSERT_EQUAL(used, UINT64_MAX);
-	CK(&x, T0, &d_nat, UDP(H2 + 64, 5000, R7, 53), DROP(PORTS_FULL), NULL);
+	CK(&d_nat, UDP(H2 + 64, 5000, R7, 53), DROP(PORTS_FULL), NULL);
 	/* existing flows go on; TCP has its own ports */
-	CK(&x, T0, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, first, R7, 53));
-	p = CK(&x, T0, &d_nat, TCP(H2 + 64, 5000, R7, 80, SYN), PASS,
+	CK(&d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, first, R7, 53));
+	p = CK(&d_nat, TCP(H2 + 64, 5000, R7, 80, SYN), PASS,
 		TCP(PUB, 0, R7, 80, SYN));
 	CU_ASSERT(p >= 1024 && p <= 1087);
-	fx_close(&x);
+	fx_close(&X);
 }
 
 /* 12. Short headers, fragments, and garbage in every mode. */
@@ -930,10 +1002,15 @@ rnd(void)
 static uint16_t
 fuzz_frame(uint8_t *f, unsigned int k)
 {
-	static const uint32_t addrs[] = {H2, H3, SRV, LAN, PUB, DMZ, R7, R9, RS};
+	static const uint32_t addrs[] = {
+		H2, H3, SRV, LAN, PUB, DMZ, R7, R9, RS};
 	static const uint16_t ports[] = {53, 5000, 80, 6000, 22, 8080, 40000};
 	static const uint8_t protos[] = {1, 6, 17, 47, 1, 6, 17};
 	static const uint8_t types[] = {0, 3, 8, 11, 13, 5, 4, 12};
+	/* answers to the flows fuzz() opens: proto, remote, its port, ours */
+	static const uint32_t ans[][4] = {
+		{17, R7, 53, 5000}, {6, R9, 80, 6000}, {6, RS, 1234, 8080}};
+	const uint32_t *a = ans[rnd() % 3];
 	uint8_t *ip = f + 14, *l4, *in;
 	unsigned int ihl = rnd() % 5 ? 5 : 5 + rnd() % 11, n = rnd() % 64, i;
 	unsigned int r = rnd() % 10;
@@ -945,8 +1022,10 @@ fuzz_frame(uint8_t *f, unsigned int k)
 	tg_test_put16(ip + 6, r < 7 ? 0 : r == 7 ? 0x2000 : rnd() & 0x3fff);
 	ip[8] = (uint8_t)(1 + rnd() % 255);
 	ip[9] = rnd() % 8 ? protos[rnd() % 7] : (uint8_t)rnd();
-	tg_test_put32(ip + 12, rnd() % 4 ? fz[k].src[rnd() % 3] : addrs[rnd() % 9]);
-	tg_test_put32(ip + 16, rnd() % 4 ? fz[k].dst[rnd() % 2] : addrs[rnd() % 9]);
+	tg_test_put32(
+		ip + 12, rnd() % 4 ? fz[k].src[rnd() % 3] : addrs[rnd() % 9]);
+	tg_test_put32(
+		ip + 16, rnd() % 4 ? fz[k].dst[rnd() % 2] : addrs[rnd() % 9]);
 	for (i = 20; i < ihl * 4; i++)
 		ip[i] = 1; /* NOP options */
 	for (i = 0; i < n; i++)
@@ -954,6 +1033,12 @@ fuzz_frame(uint8_t *f, unsigned int k)
 	if (n >= 4 && rnd() % 2) {
 		tg_test_put16(l4, ports[rnd() % 7]);
 		tg_test_put16(l4 + 2, ports[rnd() % 7]);
+	}
+	if (fz[k].d == &d_in && n >= 4 && rnd() % 2) {
+		ip[9] = (uint8_t)a[0];
+		tg_test_put32(ip + 12, a[1]);
+		tg_test_put16(l4, (uint16_t)a[2]);
+		tg_test_put16(l4 + 2, (uint16_t)a[3]);
 	}
 	if (ip[9] == 1 && n >= 1 && rnd() % 2)
 		l4[0] = types[rnd() % 8];
@@ -967,6 +1052,13 @@ fuzz_frame(uint8_t *f, unsigned int k)
 		tg_test_put32(in + 16, addrs[rnd() % 9]);
 		tg_test_put16(in + 20, ports[rnd() % 7]);
 		tg_test_put16(in + 22, ports[rnd() % 7]);
+		if (rnd() % 2) { /* about a flow: as it left */
+			in[9] = (uint8_t)a[0];
+			tg_test_put32(in + 12, PUB);
+			tg_test_put32(in + 16, a[1]);
+			tg_test_put16(in + 20, (uint16_t)a[3]);
+			tg_test_put16(in + 22, (uint16_t)a[2]);
+		}
 	}
 	tg_test_put16(ip + 2, (uint16_t)(ihl * 4 + n));
 	tg_test_put16(ip + 10, tg_test_ip_sum(ip, (int)ihl * 4));
@@ -979,14 +1071,15 @@ fuzz(struct fx *x, unsigned int count)
 	struct rte_mbuf *m[32];
 	uint16_t v[32], len[32], n, i;
 	uint8_t f[FRAME_MAX];
-	unsigned int judged = 0, fails = 0, k;
+	unsigned int judged = 0, fails = 0, k, next = 0, fwd = 0;
 	uint64_t now = T0;
 
 	/* some state to hit */
-	CK(x, now, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
-	CK(x, now, &d_nat, TCP(H3, 6000, R9, 80, SYN), PASS,
+	check1(__LINE__, x, now, &d_nat, UDP(H2, 5000, R7, 53), PASS,
+		UDP(PUB, 5000, R7, 53));
+	check1(__LINE__, x, now, &d_nat, TCP(H3, 6000, R9, 80, SYN), PASS,
 		TCP(PUB, 6000, R9, 80, SYN));
-	CK(x, now, &d_out, UDP(PUB, 40000, R9, 53), PASS, NULL);
+	check1(__LINE__, x, now, &d_out, UDP(PUB, 40000, R9, 53), PASS, NULL);
 	while (judged < count) {
 		n = (uint16_t)(1 + rnd() % 32);
 		for (i = 0; i < n;) {
@@ -1008,13 +1101,15 @@ fuzz(struct fx *x, unsigned int count)
 			bool ok = verdict_ok(v[i]) && tail_intact(m[i]) &&
 				  (TG_V_IS_DROP(v[i]) ||
 					  m[i]->data_len == len[i]) &&
-				  (v[i] != FWD ||
-					  tg_meta(m[i])->path ==
-						  TG_PATH_TRANSIT);
+				  (v[i] != FWD || tg_meta(m[i])->path ==
+							  TG_PATH_TRANSIT);
 
 			if (!ok && fails++ < 10)
-				fprintf(stderr, "\n  fuzz packet %u: verdict %#x",
+				fprintf(stderr,
+					"\n  fuzz packet %u: verdict %#x",
 					judged + i, v[i]);
+			next += v[i] == PASS;
+			fwd += v[i] == FWD;
 			rte_pktmbuf_free(m[i]);
 		}
 		judged += n;
@@ -1022,53 +1117,81 @@ fuzz(struct fx *x, unsigned int count)
 		if (rnd() % 4 == 0)
 			tg_natfw_tick(x->nt, x->ctx, now);
 	}
+	printf("\n    fuzz: %u packets, %u next, %u forward", judged, next,
+		fwd);
+	CU_ASSERT(next > 0 && fwd > 0);
 	CU_ASSERT_EQUAL(fails, 0);
 }
 
 static void
 test_natfw_bad_input(void)
 {
-	struct fx x;
 
-	FX(&x, NAT FW);
-	CK(&x, T0, &d_nat, (&(struct pk){.proto = 6, .src = H2, .sport = 6000,
-				   .dst = R7, .dport = 80, .cut = 10}),
-		DROP(SHORT_L4), NULL);
-	CK(&x, T0, &d_nat, (&(struct pk){.proto = 17, .src = H2, .sport = 5000,
-				   .dst = R7, .dport = 53, .cut = 6}),
-		DROP(SHORT_L4), NULL);
-	CK(&x, T0, &d_nat, (&(struct pk){.proto = 1, .src = H2, .dst = R7,
-				   .type = 8, .sport = 9, .cut = 4}),
-		DROP(SHORT_L4), NULL);
+	FX(NAT FW);
+	CK(&d_nat, PKX(6, H2, 6000, R7, 80, 0, 0, 10), DROP(SHORT_L4), NULL);
+	CK(&d_nat, PKX(17, H2, 5000, R7, 53, 0, 0, 6), DROP(SHORT_L4), NULL);
+	CK(&d_nat, PKX(1, H2, 9, R7, 0, 8, 0, 4), DROP(SHORT_L4), NULL);
 	/* a first fragment has the ports; a later one does not */
-	CK(&x, T0, &d_nat, (&(struct pk){.proto = 17, .src = H2, .sport = 5000,
-				   .dst = R7, .dport = 53, .frag = 0x2000}),
-		PASS,
-		(&(struct pk){.proto = 17, .src = PUB, .sport = 5000, .dst = R7,
-			.dport = 53, .frag = 0x2000}));
-	CK(&x, T0, &d_nat, (&(struct pk){.proto = 17, .src = H2, .sport = 5000,
-				   .dst = R7, .dport = 53, .frag = 0x00b9}),
-		DROP(FRAGMENT), NULL);
-	CK(&x, T0, &d_nat, (&(struct pk){.proto = 17, .src = H3, .sport = 5000,
-				   .dst = R7, .dport = 53, .frag = 0x20b9}),
-		DROP(FRAGMENT), NULL);
+	CK(&d_nat, PKX(17, H2, 5000, R7, 53, 0, 0x2000, 0), PASS,
+		PKX(17, PUB, 5000, R7, 53, 0, 0x2000, 0));
+	CK(&d_nat, PKX(17, H2, 5000, R7, 53, 0, 0x00b9, 0), DROP(FRAGMENT),
+		NULL);
+	CK(&d_nat, PKX(17, H3, 5000, R7, 53, 0, 0x20b9, 0), DROP(FRAGMENT),
+		NULL);
 	/* the translated reply needs a whole header too */
-	CK(&x, T0, &d_nat, TCP(H2, 6000, R7, 80, SYN), PASS,
+	CK(&d_nat, TCP(H2, 6000, R7, 80, SYN), PASS,
 		TCP(PUB, 6000, R7, 80, SYN));
-	CK(&x, T0, &d_in, (&(struct pk){.proto = 6, .src = R7, .sport = 80,
-				  .dst = PUB, .dport = 6000, .cut = 10}),
-		DROP(SHORT_L4), NULL);
-	fx_close(&x);
+	CK(&d_in, PKX(6, R7, 80, PUB, 6000, 0, 0, 10), DROP(SHORT_L4), NULL);
+	fx_close(&X);
 
-	FX(&x, NAT PMAP "firewall:\n  exceptions:\n"
-			"    - {name: ssh, protocol: tcp, port: 22}\n"
-			"  icmp: {inbound: {echo_request: allow}}\n");
-	fuzz(&x, 5000);
-	fx_close(&x);
-	FX(&x, NAT "  filtering: endpoint-independent\n  timeouts: {udp: 10, "
-		   "icmp: 10, tcp_transitory: 10}\n");
-	fuzz(&x, 5000);
-	fx_close(&x);
+	FX(NAT PMAP "firewall:\n  exceptions:\n"
+		    "    - {name: ssh, protocol: tcp, port: 22}\n"
+		    "  icmp: {inbound: {echo_request: allow}}\n");
+	fuzz(&X, 5000);
+	fx_close(&X);
+	FX(NAT "  filtering: endpoint-independent\n  timeouts: {udp: 10, "
+	       "icmp: 10, tcp_transitory: 10}\n");
+	fuzz(&X, 5000);
+	fx_close(&X);
+}
+
+/* What a reload cannot change: the table's sizes and port spaces. */
+static void
+test_natfw_restart_only(void)
+{
+	static const char *const same[] = {NAT FW,
+		NAT PMAP "  timeouts: {udp: 30}\n  filtering: "
+			 "endpoint-independent\nfirewall:\n  exceptions:\n"
+			 "    - {name: ssh, protocol: tcp, port: 22}\n"};
+	static const char *const restart[] = {NAT "  max_sessions: 1000\n" FW,
+		NAT "  addresses:\n    - {address: 192.0.2.1, ports: "
+		    "2000-3000}\n" FW};
+	struct tg_config *run = parse(NAT FW), *off = parse(""), *nc;
+	char what[128];
+	unsigned int i;
+
+	CU_ASSERT_FATAL(run != NULL && off != NULL);
+	for (i = 0; i < RTE_DIM(same); i++) {
+		nc = parse(same[i]);
+		CU_ASSERT_FATAL(nc != NULL);
+		what[0] = 0;
+		CU_ASSERT_FALSE(tg_natfw_restart_only(run, nc, what, 128));
+		tg_config_free(nc);
+	}
+	for (i = 0; i < RTE_DIM(restart); i++) {
+		nc = parse(restart[i]);
+		CU_ASSERT_FATAL(nc != NULL);
+		what[0] = 0;
+		CU_ASSERT_TRUE(tg_natfw_restart_only(run, nc, what, 128));
+		CU_ASSERT(strncmp(what, "nat", 3) == 0);
+		tg_config_free(nc);
+	}
+	/* turned on without a table */
+	what[0] = 0;
+	CU_ASSERT_TRUE(tg_natfw_restart_only(off, run, what, 128));
+	CU_ASSERT(what[0] != 0);
+	tg_config_free(off);
+	tg_config_free(run);
 }
 
 /* Last: every drop the suite saw had a named reason. */
@@ -1079,7 +1202,7 @@ test_natfw_drop_reasons(void)
 		TG_NATFW_DROP_HOST_LIMIT, TG_NATFW_DROP_PORTS_FULL,
 		TG_NATFW_DROP_NO_EXCEPTION, TG_NATFW_DROP_ICMP_BLOCKED,
 		TG_NATFW_DROP_PORT_IN_USE, TG_NATFW_DROP_FRAGMENT,
-		TG_NATFW_DROP_SHORT_L4};
+		TG_NATFW_DROP_SHORT_L4, TG_NATFW_DROP_PROTOCOL};
 	unsigned int i;
 
 	for (i = 0; i < TG_NATFW_DROP__COUNT; i++) {
@@ -1087,7 +1210,8 @@ test_natfw_drop_reasons(void)
 		CU_ASSERT(strncmp(tg_natfw_drop_names[i], "natfw.", 6) == 0);
 		CU_ASSERT(tg_natfw_drop_descs[i] != NULL &&
 			  tg_natfw_drop_descs[i][0] != '\0');
-		printf("\n    %-22s %" PRIu64, tg_natfw_drop_names[i], drops[i]);
+		printf("\n    %-22s %" PRIu64, tg_natfw_drop_names[i],
+			drops[i]);
 	}
 	for (i = 0; i < RTE_DIM(seen); i++)
 		CU_ASSERT(drops[seen[i]] > 0);
@@ -1107,16 +1231,19 @@ main(void)
 		return 1;
 	tg_test_suite("natfw", NULL, NULL, "test_natfw_outbound_translation",
 		test_natfw_outbound_translation, "test_natfw_reply_denat",
-		test_natfw_reply_denat, "test_natfw_filtering",
-		test_natfw_filtering, "test_natfw_untouched_transit",
-		test_natfw_untouched_transit, "test_natfw_firewall",
-		test_natfw_firewall, "test_natfw_dynamic_entries",
-		test_natfw_dynamic_entries, "test_natfw_outbound_icmp",
-		test_natfw_outbound_icmp, "test_natfw_port_mapping",
-		test_natfw_port_mapping, "test_natfw_icmp_error",
-		test_natfw_icmp_error, "test_natfw_timeouts",
-		test_natfw_timeouts, "test_natfw_limits", test_natfw_limits,
-		"test_natfw_bad_input", test_natfw_bad_input,
+		test_natfw_reply_denat, "test_natfw_burst", test_natfw_burst,
+		"test_natfw_filtering", test_natfw_filtering,
+		"test_natfw_two_public", test_natfw_two_public,
+		"test_natfw_untouched_transit", test_natfw_untouched_transit,
+		"test_natfw_firewall", test_natfw_firewall,
+		"test_natfw_dynamic_entries", test_natfw_dynamic_entries,
+		"test_natfw_outbound_icmp", test_natfw_outbound_icmp,
+		"test_natfw_port_mapping", test_natfw_port_mapping,
+		"test_natfw_hairpin", test_natfw_hairpin,
+		"test_natfw_icmp_error", test_natfw_icmp_error,
+		"test_natfw_timeouts", test_natfw_timeouts, "test_natfw_limits",
+		test_natfw_limits, "test_natfw_bad_input", test_natfw_bad_input,
+		"test_natfw_restart_only", test_natfw_restart_only,
 		"test_natfw_drop_reasons", test_natfw_drop_reasons, NULL);
 	rc = tg_test_run();
 	rte_mempool_free(mp);
