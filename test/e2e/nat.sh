@@ -523,6 +523,11 @@ check_http pmap.wan_to_nat_8080_reaches_lan_host "$NS_W" \
 	"http://$NAT_ADDR:$MAP_PORT/" "lan host $id"
 check_client pmap.lan_server_saw_wan_host "$TMP/http-lan.log" / "$WAN_HOST"
 check_http pmap.wan_to_nat_8080_again "$NS_W" "http://$NAT_ADDR:$MAP_PORT/" "lan host $id"
+# Hairpinning (RFC 5382 REQ-8): the lan host reaches its own mapped
+# server through the NAT address, and sees the connection come from the
+# NAT address (its own mapping), not from itself.
+check_http pmap.hairpin_lan_to_nat_8080 "$NS_L" "http://$NAT_ADDR:$MAP_PORT/" "lan host $id"
+check_client pmap.hairpin_server_saw_nat_address "$TMP/http-lan.log" / "$NAT_ADDR"
 r=$(udp_refused "$NS_W" "$NAT_ADDR" "$UDP_MAP_PORT" 2>&1)
 if [ "$r" = refused ]; then
 	pass pmap.icmp_error_from_lan_host_translated
