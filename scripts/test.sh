@@ -87,10 +87,10 @@ for f in build-fuzz/test/fuzz/fuzz_* build-fuzz/app/tollgatectl/fuzz_*; do
 done
 
 for suite in test/integration/shipped_configs.py test/integration/run.py \
-	test/integration/filters.py \
+	test/integration/filters.py test/integration/nat.py \
 	test/integration/bad_input.py test/integration/tollgatectl.py \
 	test/e2e/run.sh test/e2e/tun.sh test/e2e/reload.sh test/e2e/host.sh \
-	test/e2e/filter.sh; do
+	test/e2e/filter.sh test/e2e/nat.sh; do
 	[ -f "$suite" ] || continue
 	echo "== $suite"
 	log="$logs/$(echo "$suite" | tr / _).log"

@@ -12,23 +12,27 @@
 #define PAGE_FIRST  100	       /* entries asked for per page */
 #define MAX_ENTRIES (1u << 24) /* a table larger than this is a bug */
 #define RETRIES	    3	       /* when a reload happens while paging */
+/* More than any entry of a sparse table takes (a NAT session: ~260). */
+#define SPARSE_SLACK 1024
 
 /*
  * START,COUNT pages until one comes without "next". DPDK leaves out, with
  * no sign, whatever does not fit its max_output_len: a page that holds
  * fewer entries than it claims (next - start, or total - start on the
- * last) is asked again, half as large.
+ * last) is asked again, half as large. A sparse table claims no number:
+ * there a page is suspect when its reply came within SPARSE_SLACK bytes
+ * of max_output_len, the room an entry it lost would have needed.
  */
 int
 ctl_fetch_pages(struct tel_conn *t, const char *cmd, const char *params0,
 	const char *key, struct ctl_pages *pg)
 {
 	const struct json_value *val, *ents;
-	uint64_t start = 0, total, next, expect;
+	uint64_t start = 0, total = 0, next, expect;
 	unsigned int count = PAGE_FIRST;
 	struct json_doc *doc;
 	char params[160];
-	bool more;
+	bool more, lost;
 	int rc;
 
 	for (;;) {
@@ -45,11 +49,11 @@ ctl_fetch_pages(struct tel_conn *t, const char *cmd, const char *params0,
 			return CTL_OK;
 		}
 		if (ents == NULL || ents->type != JSON_OBJECT ||
-			json_u64(json_get(val, "total"), &total) != 0) {
+			(!pg->sparse && json_u64(json_get(val, "total"),
+						&total) != 0)) {
 			fprintf(stderr,
-				"tollgatectl: %s: reply without \"total\" and "
-				"\"%s\"\n",
-				cmd, key);
+				"tollgatectl: %s: reply without %s\"%s\"\n",
+				cmd, pg->sparse ? "" : "\"total\" and ", key);
 			goto failed;
 		}
 		more = json_u64(json_get(val, "next"), &next) == 0;
@@ -60,10 +64,15 @@ ctl_fetch_pages(struct tel_conn *t, const char *cmd, const char *params0,
 				cmd, next, start);
 			goto failed;
 		}
-		expect = more		 ? next - start
-			 : total > start ? total - start
-					 : 0;
-		if (ents->v.kids.n < expect) {
+		if (pg->sparse) {
+			lost = t->len + SPARSE_SLACK > t->max_output_len;
+		} else {
+			expect = more		 ? next - start
+				 : total > start ? total - start
+						 : 0;
+			lost = ents->v.kids.n < expect;
+		}
+		if (lost) {
 			json_free(doc);
 			if (count == 1) {
 				fprintf(stderr,

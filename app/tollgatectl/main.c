@@ -32,6 +32,14 @@ usage(FILE *f)
 		"  filters [IFACE DIR] the packet filter lists; with IFACE "
 		"and DIR (in|out)\n"
 		"                      that list's rules and their hits\n"
+		"  nat                 NAT settings, addresses and ports in "
+		"use, sessions\n"
+		"                      by protocol and TCP state, failures\n"
+		"  nat sessions [ADDR] every NAT session and firewall dynamic "
+		"entry; with\n"
+		"                      ADDR those with that address on a side\n"
+		"  firewall            the firewall: ICMP policy, dynamic "
+		"entries, exceptions\n"
 		"  config              the running configuration: file, "
 		"generation, sizes\n"
 		"  config show         the running configuration's YAML, "
@@ -312,6 +320,9 @@ enum command {
 	C_ROUTES,
 	C_NEIGHBORS,
 	C_FILTERS,
+	C_NAT,
+	C_NAT_SESSIONS,
+	C_FIREWALL,
 	C_CONFIG,
 	C_SHOW,
 	C_RELOAD,
@@ -334,6 +345,9 @@ parse_command(int argc, char **argv, enum command *c, const char **arg,
 		{"routes", NULL, C_ROUTES, 0},
 		{"neighbors", NULL, C_NEIGHBORS, 0},
 		{"filters", NULL, C_FILTERS, 3},
+		{"nat", "sessions", C_NAT_SESSIONS, 1},
+		{"nat", NULL, C_NAT, 0},
+		{"firewall", NULL, C_FIREWALL, 0},
 		{"config", "show", C_SHOW, 0},
 		{"config", NULL, C_CONFIG, 0},
 		{"reload", NULL, C_RELOAD, 1},
@@ -392,6 +406,12 @@ run(struct tel_conn *t, const struct ctl_opts *o, enum command c,
 		return ctl_neighbors(t, o);
 	case C_FILTERS:
 		return ctl_filters(t, o, arg, arg2);
+	case C_NAT:
+		return ctl_nat(t, o);
+	case C_NAT_SESSIONS:
+		return ctl_nat_sessions(t, o, arg);
+	case C_FIREWALL:
+		return ctl_firewall(t, o);
 	case C_CONFIG:
 		return ctl_config_info(t, o);
 	case C_SHOW:
@@ -483,7 +503,8 @@ main(int argc, char **argv)
 	if (o.watch_s > 0 &&
 		(c == C_SHOW || c == C_RELOAD || c == C_CHECK || c == C_RAW))
 		return usage_error("--watch works with stats, interfaces, "
-				   "routes, neighbors, filters and config, not %s",
+				   "routes, neighbors, filters, nat, firewall "
+				   "and config, not %s",
 			argv[optind]);
 	if (c == C_RAW && arg[0] != '/')
 		return usage_error(

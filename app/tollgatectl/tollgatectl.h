@@ -59,6 +59,9 @@ void ctl_print_raw(const struct tel_conn *t, size_t len);
 struct ctl_pages {
 	struct json_pages p;
 	uint64_t count; /**< entries over all pages */
+	/** Set by the caller for a table keyed by record index with gaps
+	 *  and no "total" (/tollgate/nat/sessions). */
+	bool sparse;
 };
 
 /** Read @p cmd page after page ("PARAMS0,START,COUNT", or "START,COUNT"
@@ -77,6 +80,12 @@ bool ctl_json_done(const struct ctl_opts *o, const char *cmd, const char *key,
 
 int ctl_filters(struct tel_conn *t, const struct ctl_opts *o, const char *iface,
 	const char *dir);
+
+int ctl_nat(struct tel_conn *t, const struct ctl_opts *o);
+/** @p addr: only the sessions with this address on any side (NULL: all). */
+int ctl_nat_sessions(
+	struct tel_conn *t, const struct ctl_opts *o, const char *addr);
+int ctl_firewall(struct tel_conn *t, const struct ctl_opts *o);
 
 /** ctl_query_or_raw() printed the reply as it came (--json): done. */
 #define CTL_PRINTED (-1)

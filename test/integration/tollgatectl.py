@@ -436,8 +436,8 @@ def check_natfw(prefix):
                                       r" +ICMP_GRE_USED$", text, re.M)
            and got == want == [["10.1.0.1", "1024-65535", "0", "0", "0"]],
            "got %s, want %s" % (got, want))
-    line = ("sessions: 0 of %d (0 mappings, 0 hosts); created 0, expired 0,"
-            " deleted 0" % summ["max_sessions"])
+    line = ("sessions: 0 of %d records (0 mappings, 0 hosts); created 0, "
+            "expired 0, deleted 0" % summ["max_sessions"])
     report("nat.sessions_line", summ["sessions"] == 0 and
            line in text.splitlines(), "%r not in %r" % (line, text))
     for title, key in (("PROTOCOL ", "by_protocol"),
