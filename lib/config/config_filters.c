@@ -11,84 +11,19 @@
 
 #include "config_internal.h"
 
-#define DIGITS "0123456789"
-#define NAME_CHARS                                                             \
-	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" DIGITS "_.:-"
-
 /* rule.action while the list's mode may still be unknown (the keys of a
  * mapping come in any order): the default is applied after the walk. */
 #define ACTION_UNSET 0xff
 
 #define PROTO_FORMS "any, icmp, tcp, udp, gre, esp, ah or a number 0..255"
-#define PORT_FORMS  "a number 0..65535 or a range \"LO-HI\""
-
-static const struct {
-	const char *name;
-	uint8_t proto;
-} proto_names[] = {{"icmp", 1}, {"tcp", 6}, {"udp", 17}, {"gre", 47},
-	{"esp", 50}, {"ah", 51}};
 
 /* ------------------------------------------------------- single values */
-
-/* A scalar's text, or NULL for anything that is not a string (a list, a
- * mapping, an empty value, embedded NUL). */
-static const char *
-scalar_text(const yaml_node_t *n)
-{
-	const char *s;
-
-	if (n->type != YAML_SCALAR_NODE)
-		return NULL;
-	s = (const char *)n->data.scalar.value;
-	if (strlen(s) != n->data.scalar.length || s[0] == '\0')
-		return NULL;
-	if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-		(strcmp(s, "~") == 0 || strcasecmp(s, "null") == 0))
-		return NULL;
-	return s;
-}
-
-/* Reports "expected @p what, got ..." at @p v when it is not a string. */
-static const char *
-want_text(struct tg_cfg_ctx *c, const yaml_node_t *v, const char *what)
-{
-	const char *s = scalar_text(v);
-	char buf[80];
-
-	if (s == NULL)
-		tg_cfg_err(c, tg_cfg_node_pos(v), NULL, "expected %s, got %s",
-			what, tg_cfg_describe(v, buf, sizeof(buf)));
-	return s;
-}
-
-/* Decimal without leading zeros, at most 10 digits (larger is out of
- * range anyway); the number of characters read, 0 if none. */
-static size_t
-number(const char *s, unsigned long long *v)
-{
-	size_t n = strspn(s, DIGITS);
-
-	if (n == 0 || n > 10 || (n > 1 && s[0] == '0'))
-		return 0;
-	*v = strtoull(s, NULL, 10);
-	return n;
-}
 
 static bool
 check_rule_name(const char *s, void *dst, char *msg, size_t len)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= TG_CFG_FILTER_RULE_NAME_MAX ||
-		strspn(s, NAME_CHARS) != n) {
-		snprintf(msg, len,
-			"invalid rule name '%.40s': use 1..%d characters from "
-			"A-Z a-z 0-9 _ . : -",
-			s, TG_CFG_FILTER_RULE_NAME_MAX - 1);
-		return false;
-	}
-	memcpy(dst, s, n + 1);
-	return true;
+	return tg_cfg_name_check(
+		s, TG_CFG_FILTER_RULE_NAME_MAX, "rule name", dst, msg, len);
 }
 
 static bool
@@ -127,10 +62,8 @@ static bool
 fn_protocol(struct tg_cfg_ctx *c, const yaml_node_t *v, void *base)
 {
 	struct tg_cfg_filter_rule *r = base;
-	const char *s = want_text(c, v, "a protocol (" PROTO_FORMS ")");
+	const char *s = tg_cfg_want_text(c, v, "a protocol (" PROTO_FORMS ")");
 	struct tg_cfg_pos pos = tg_cfg_node_pos(v);
-	unsigned long long p = 0;
-	size_t i, len;
 
 	if (s == NULL)
 		return false;
@@ -138,73 +71,26 @@ fn_protocol(struct tg_cfg_ctx *c, const yaml_node_t *v, void *base)
 		r->any_proto = true;
 		return true;
 	}
-	for (i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]); i++) {
-		if (strcasecmp(s, proto_names[i].name) == 0) {
-			r->any_proto = false;
-			r->proto = proto_names[i].proto;
-			return true;
-		}
-	}
-	len = strlen(s);
-	if (number(s, &p) == len && p <= 255) {
+	switch (tg_cfg_proto_parse(c, pos, s, &r->proto)) {
+	case TG_CFG_PROTO_OK:
 		r->any_proto = false;
-		r->proto = (uint8_t)p;
 		return true;
-	}
-	/* a plain number, too large or negative ("006" is no number) */
-	i = s[0] == '-';
-	if (len > i && strspn(s + i, DIGITS) == len - i &&
-		(s[i] != '0' || len == i + 1))
-		tg_cfg_err(c, pos, NULL,
-			"out of range: %.40s (expected 0..255)", s);
-	else
+	case TG_CFG_PROTO_UNKNOWN:
 		tg_cfg_err(c, pos, NULL,
 			"unknown protocol '%.40s': " PROTO_FORMS, s);
-	return false;
+		return false;
+	default:
+		return false;
+	}
 }
 
 /* any, a.b.c.d (a /32) or a.b.c.d/len with the host bits zero. */
-static bool
-addr_value(struct tg_cfg_ctx *c, const yaml_node_t *v, uint32_t *addr,
-	uint8_t *plen)
-{
-	const char *s = want_text(
-		c, v, "an address or prefix (any, a.b.c.d or a.b.c.d/len)");
-	uint32_t a, len = 32;
-	char net[16];
-
-	if (s == NULL)
-		return false;
-	if (strcmp(s, "any") == 0) {
-		*addr = 0;
-		*plen = 0;
-		return true;
-	}
-	if (!tg_cfg_ipv4_parse(s, &a) && !tg_cfg_prefix_parse(s, &a, &len)) {
-		tg_cfg_err(c, tg_cfg_node_pos(v), NULL,
-			"invalid address or prefix '%.40s': expected any, "
-			"a.b.c.d or a.b.c.d/len with len 0..32",
-			s);
-		return false;
-	}
-	if ((a & ~tg_cfg_mask(len)) != 0) {
-		tg_cfg_ipv4_fmt(a & tg_cfg_mask(len), net);
-		tg_cfg_err(c, tg_cfg_node_pos(v), NULL,
-			"host bits are set in '%s': the prefix should be %s/%u",
-			s, net, len);
-		return false;
-	}
-	*addr = a;
-	*plen = (uint8_t)len;
-	return true;
-}
-
 static bool
 fn_src(struct tg_cfg_ctx *c, const yaml_node_t *v, void *base)
 {
 	struct tg_cfg_filter_rule *r = base;
 
-	return addr_value(c, v, &r->src, &r->src_len);
+	return tg_cfg_prefix_value(c, v, true, &r->src, &r->src_len);
 }
 
 static bool
@@ -212,62 +98,16 @@ fn_dst(struct tg_cfg_ctx *c, const yaml_node_t *v, void *base)
 {
 	struct tg_cfg_filter_rule *r = base;
 
-	return addr_value(c, v, &r->dst, &r->dst_len);
+	return tg_cfg_prefix_value(c, v, true, &r->dst, &r->dst_len);
 }
 
-/* A port or an inclusive range "LO-HI". */
-static bool
-port_value(
-	struct tg_cfg_ctx *c, const yaml_node_t *v, uint16_t *lo, uint16_t *hi)
-{
-	const char *s = want_text(c, v, "a port (" PORT_FORMS ")");
-	struct tg_cfg_pos pos = tg_cfg_node_pos(v);
-	unsigned long long a, b;
-	size_t n;
-	char buf[80];
-
-	if (s == NULL)
-		return false;
-	if (s[0] == '-' && number(s + 1, &a) == strlen(s + 1)) {
-		tg_cfg_err(c, pos, NULL,
-			"out of range: %.40s (expected 0..65535)", s);
-		return false;
-	}
-	n = number(s, &a);
-	b = a;
-	if (n > 0 && s[n] == '-') {
-		size_t m = number(s + n + 1, &b);
-
-		n = m > 0 ? n + 1 + m : 0;
-	}
-	if (n == 0 || s[n] != '\0') {
-		tg_cfg_err(c, pos, NULL,
-			"expected a port (" PORT_FORMS "), got %s",
-			tg_cfg_describe(v, buf, sizeof(buf)));
-		return false;
-	}
-	if (a > 65535 || b > 65535) {
-		tg_cfg_err(c, pos, NULL,
-			"out of range: %.40s (expected 0..65535)", s);
-		return false;
-	}
-	if (a > b) {
-		tg_cfg_err(c, pos, NULL,
-			"a range must go upwards (like %llu-%llu), got '%s'", b,
-			a, s);
-		return false;
-	}
-	*lo = (uint16_t)a;
-	*hi = (uint16_t)b;
-	return true;
-}
-
+/* A port 0..65535 or an inclusive range "LO-HI". */
 static bool
 fn_sport(struct tg_cfg_ctx *c, const yaml_node_t *v, void *base)
 {
 	struct tg_cfg_filter_rule *r = base;
 
-	return port_value(c, v, &r->sport_lo, &r->sport_hi);
+	return tg_cfg_port_range(c, v, 0, &r->sport_lo, &r->sport_hi);
 }
 
 static bool
@@ -275,7 +115,7 @@ fn_dport(struct tg_cfg_ctx *c, const yaml_node_t *v, void *base)
 {
 	struct tg_cfg_filter_rule *r = base;
 
-	return port_value(c, v, &r->dport_lo, &r->dport_hi);
+	return tg_cfg_port_range(c, v, 0, &r->dport_lo, &r->dport_hi);
 }
 
 /* ------------------------------------------------------------------ rules */
@@ -331,14 +171,12 @@ struct rules_walk {
 static const char *
 proto_desc(const struct tg_cfg_filter_rule *r, char *buf, size_t len)
 {
-	size_t i;
+	const char *name = tg_cfg_proto_name(r->proto);
 
-	for (i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]); i++)
-		if (proto_names[i].proto == r->proto) {
-			snprintf(buf, len, " (the rule's protocol is %s)",
-				proto_names[i].name);
-			return buf;
-		}
+	if (name != NULL) {
+		snprintf(buf, len, " (the rule's protocol is %s)", name);
+		return buf;
+	}
 	snprintf(buf, len, " (the rule's protocol is %u)", r->proto);
 	return buf;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Private to lib/config: the parse context and the interfaces between the
  * YAML walker (config_parse.c), the schema it is driven by
- * (config_schema.c) and the cross-section checks (config_validate.c).
+ * (config_schema.c), the values several sections share (config_values.c)
+ * and the cross-section checks (config_validate.c).
  */
 #ifndef TG_CONFIG_INTERNAL_H
 #define TG_CONFIG_INTERNAL_H
@@ -232,6 +233,45 @@ bool tg_cfg_prefix_parse(const char *s, uint32_t *addr, uint32_t *len);
 void tg_cfg_ipv4_fmt(uint32_t addr, char buf[16]);
 /* The set of an EAL -l list ("0-1", "0,2-3"): NULL, or what is wrong. */
 const char *tg_cfg_lcores_parse(const char *s, uint64_t set[2]);
+
+/* ---- Values more than one section takes (config_values.c). ---- */
+
+/* A scalar's text, or NULL for anything that is not a string (a list, a
+ * mapping, an empty value, embedded NUL). */
+const char *tg_cfg_scalar_text(const yaml_node_t *n);
+/* The same, reporting "expected @p what, got ..." at @p v when NULL. */
+const char *tg_cfg_want_text(
+	struct tg_cfg_ctx *c, const yaml_node_t *v, const char *what);
+/* Decimal without leading zeros, at most 10 digits (larger is out of
+ * range anyway); the number of characters read, 0 if none. */
+size_t tg_cfg_number(const char *s, unsigned long long *v);
+/* A name of 1..@p max - 1 characters from A-Z a-z 0-9 _ . : -, copied
+ * to @p dst; else "invalid @p what '...'" in @p msg (a tg_cfg_check_fn's
+ * body). */
+bool tg_cfg_name_check(const char *s, size_t max, const char *what, void *dst,
+	char *msg, size_t len);
+/* icmp, tcp, udp, gre, esp or ah for those numbers, else NULL. */
+const char *tg_cfg_proto_name(uint8_t proto);
+enum tg_cfg_proto_res {
+	TG_CFG_PROTO_OK,
+	TG_CFG_PROTO_REPORTED, /* a number out of 0..255: reported at pos */
+	TG_CFG_PROTO_UNKNOWN,  /* anything else: the caller reports it */
+};
+/* A protocol name (any case) or a number 0..255 into @p proto. */
+enum tg_cfg_proto_res tg_cfg_proto_parse(struct tg_cfg_ctx *c,
+	struct tg_cfg_pos pos, const char *s, uint8_t *proto);
+/* @p s, the text of @p v, as "N" or an inclusive range "LO-HI" within
+ * @p min..@p max; else "expected @p what, got ..." or "out of range". */
+bool tg_cfg_range_text(struct tg_cfg_ctx *c, const yaml_node_t *v,
+	const char *s, const char *what, unsigned int min, unsigned int max,
+	uint16_t *lo, uint16_t *hi);
+/* A port "N" or an inclusive range "LO-HI", @p min..65535. */
+bool tg_cfg_port_range(struct tg_cfg_ctx *c, const yaml_node_t *v,
+	unsigned int min, uint16_t *lo, uint16_t *hi);
+/* a.b.c.d (a /32) or a.b.c.d/len with the host bits zero; "any" (0/0)
+ * too when @p any. */
+bool tg_cfg_prefix_value(struct tg_cfg_ctx *c, const yaml_node_t *v, bool any,
+	uint32_t *addr, uint8_t *plen);
 
 /* ---- The local_filter section (config_local_filter.c). ---- */
 

@@ -3,7 +3,6 @@
  * ("all", numbers, "LO-HI" ranges, protocol names) and the per-interface
  * overrides. Interface names are resolved by config_validate.c.
  */
-#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,19 +29,6 @@ static const struct {
 	uint16_t proto;
 } lf_names[] = {{"icmp", 1}, {"tcp", 6}, {"udp", 17}};
 
-/* Decimal without leading zeros, at most 10 digits (larger is out of
- * range anyway); the number of characters read, 0 if none. */
-static size_t
-lf_number(const char *s, uint64_t *v)
-{
-	size_t n = strspn(s, "0123456789");
-
-	if (n == 0 || n > 10 || (n > 1 && s[0] == '0'))
-		return 0;
-	*v = strtoull(s, NULL, 10);
-	return n;
-}
-
 /* One entry: a number, a name, or "LO-HI". Reports and returns false
  * when it is none of them. */
 static bool
@@ -50,20 +36,13 @@ lf_entry(struct tg_cfg_ctx *c, const yaml_node_t *item, const struct lf_kind *k,
 	uint16_t *lo, uint16_t *hi)
 {
 	struct tg_cfg_pos pos = tg_cfg_node_pos(item);
-	const char *s = NULL;
-	uint64_t a, b;
-	size_t i, n;
-	char buf[80];
+	const char *s = tg_cfg_scalar_text(item);
+	char what[80];
+	size_t i;
 
-	if (item->type == YAML_SCALAR_NODE &&
-		strlen((const char *)item->data.scalar.value) ==
-			item->data.scalar.length)
-		s = (const char *)item->data.scalar.value;
-	if (s == NULL || s[0] == '\0' ||
-		(item->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-			(strcmp(s, "~") == 0 || strcasecmp(s, "null") == 0))) {
-		tg_cfg_err(c, pos, NULL, "expected a %s (%s), got %s", k->noun,
-			k->form, tg_cfg_describe(item, buf, sizeof(buf)));
+	snprintf(what, sizeof(what), "a %s (%s)", k->noun, k->form);
+	if (s == NULL) {
+		tg_cfg_want_text(c, item, what);
 		return false;
 	}
 	if (strcasecmp(s, "all") == 0) {
@@ -79,38 +58,7 @@ lf_entry(struct tg_cfg_ctx *c, const yaml_node_t *item, const struct lf_kind *k,
 			return true;
 		}
 	}
-	if (s[0] == '-' && lf_number(s + 1, &a) == strlen(s + 1)) {
-		tg_cfg_err(c, pos, NULL, "out of range: %.40s (expected 0..%u)",
-			s, k->max);
-		return false;
-	}
-	n = lf_number(s, &a);
-	b = a;
-	if (n > 0 && s[n] == '-') {
-		size_t m = lf_number(s + n + 1, &b);
-
-		n = m > 0 ? n + 1 + m : 0;
-	}
-	if (n == 0 || s[n] != '\0') {
-		tg_cfg_err(c, pos, NULL, "expected a %s (%s), got %s", k->noun,
-			k->form, tg_cfg_describe(item, buf, sizeof(buf)));
-		return false;
-	}
-	if (a > k->max || b > k->max) {
-		tg_cfg_err(c, pos, NULL, "out of range: %.40s (expected 0..%u)",
-			s, k->max);
-		return false;
-	}
-	if (a > b) {
-		tg_cfg_err(c, pos, NULL,
-			"a range must go upwards (like %" PRIu64 "-%" PRIu64
-			"), got '%s'",
-			b, a, s);
-		return false;
-	}
-	*lo = (uint16_t)a;
-	*hi = (uint16_t)b;
-	return true;
+	return tg_cfg_range_text(c, item, s, what, 0, k->max, lo, hi);
 }
 
 struct lf_walk {

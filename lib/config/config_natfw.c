@@ -12,17 +12,7 @@
 
 #include "config_internal.h"
 
-#define DIGITS "0123456789"
-#define NAME_CHARS                                                             \
-	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" DIGITS "_.:-"
-#define PORT_FORMS     "a number 1..65535 or a range \"LO-HI\""
 #define FW_PROTO_FORMS "tcp, udp, gre, esp, ah or a number 0..255"
-
-static const struct {
-	const char *name;
-	uint8_t proto;
-} proto_names[] = {{"icmp", 1}, {"tcp", 6}, {"udp", 17}, {"gre", 47},
-	{"esp", 50}, {"ah", 51}};
 
 static struct tg_cfg_src_natfw *
 src_get(struct tg_cfg_ctx *c)
@@ -70,112 +60,11 @@ tg_cfg_natfw_defaults(struct tg_config *cfg)
 
 /* ------------------------------------------------------- single values */
 
-/* A scalar's text, or NULL for anything that is not a string (a list, a
- * mapping, an empty value, embedded NUL). */
-static const char *
-scalar_text(const yaml_node_t *n)
-{
-	const char *s;
-
-	if (n->type != YAML_SCALAR_NODE)
-		return NULL;
-	s = (const char *)n->data.scalar.value;
-	if (strlen(s) != n->data.scalar.length || s[0] == '\0')
-		return NULL;
-	if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-		(strcmp(s, "~") == 0 || strcasecmp(s, "null") == 0))
-		return NULL;
-	return s;
-}
-
-/* Reports "expected @p what, got ..." at @p v when it is not a string. */
-static const char *
-want_text(struct tg_cfg_ctx *c, const yaml_node_t *v, const char *what)
-{
-	const char *s = scalar_text(v);
-	char buf[80];
-
-	if (s == NULL)
-		tg_cfg_err(c, tg_cfg_node_pos(v), NULL, "expected %s, got %s",
-			what, tg_cfg_describe(v, buf, sizeof(buf)));
-	return s;
-}
-
-/* Decimal without leading zeros, at most 10 digits (larger is out of
- * range anyway); the number of characters read, 0 if none. */
-static size_t
-number(const char *s, unsigned long long *v)
-{
-	size_t n = strspn(s, DIGITS);
-
-	if (n == 0 || n > 10 || (n > 1 && s[0] == '0'))
-		return 0;
-	*v = strtoull(s, NULL, 10);
-	return n;
-}
-
-/* A port "N" or an inclusive range "LO-HI", 1..65535. */
-static bool
-port_range(
-	struct tg_cfg_ctx *c, const yaml_node_t *v, uint16_t *lo, uint16_t *hi)
-{
-	const char *s = want_text(c, v, "a port (" PORT_FORMS ")");
-	struct tg_cfg_pos pos = tg_cfg_node_pos(v);
-	unsigned long long a, b;
-	size_t n;
-	char buf[80];
-
-	if (s == NULL)
-		return false;
-	if (s[0] == '-' && number(s + 1, &a) == strlen(s + 1)) {
-		tg_cfg_err(c, pos, NULL,
-			"out of range: %.40s (expected 1..65535)", s);
-		return false;
-	}
-	n = number(s, &a);
-	b = a;
-	if (n > 0 && s[n] == '-') {
-		size_t m = number(s + n + 1, &b);
-
-		n = m > 0 ? n + 1 + m : 0;
-	}
-	if (n == 0 || s[n] != '\0') {
-		tg_cfg_err(c, pos, NULL,
-			"expected a port (" PORT_FORMS "), got %s",
-			tg_cfg_describe(v, buf, sizeof(buf)));
-		return false;
-	}
-	if (a < 1 || b < 1 || a > 65535 || b > 65535) {
-		tg_cfg_err(c, pos, NULL,
-			"out of range: %.40s (expected 1..65535)", s);
-		return false;
-	}
-	if (a > b) {
-		tg_cfg_err(c, pos, NULL,
-			"a range must go upwards (like %llu-%llu), got '%s'", b,
-			a, s);
-		return false;
-	}
-	*lo = (uint16_t)a;
-	*hi = (uint16_t)b;
-	return true;
-}
-
 static bool
 check_name(const char *s, void *dst, char *msg, size_t len)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= TG_CFG_NATFW_NAME_MAX ||
-		strspn(s, NAME_CHARS) != n) {
-		snprintf(msg, len,
-			"invalid name '%.40s': use 1..%d characters from A-Z "
-			"a-z 0-9 _ . : -",
-			s, TG_CFG_NATFW_NAME_MAX - 1);
-		return false;
-	}
-	memcpy(dst, s, n + 1);
-	return true;
+	return tg_cfg_name_check(
+		s, TG_CFG_NATFW_NAME_MAX, "name", dst, msg, len);
 }
 
 /* One host: not 0/8, 127/8, or 224/4 and above. */
@@ -312,12 +201,12 @@ fn_addr_ports(struct tg_cfg_ctx *c, const yaml_node_t *v, void *base)
 	struct tg_cfg_nat_address *a = base;
 	uint16_t lo, hi;
 
-	if (!port_range(c, v, &lo, &hi))
+	if (!tg_cfg_port_range(c, v, 1, &lo, &hi))
 		return false;
 	if (hi - lo + 1 < TG_CFG_NAT_MIN_PORTS) {
 		tg_cfg_err(c, tg_cfg_node_pos(v), NULL,
 			"%.40s is %u port%s: a NAT address needs at least %d",
-			scalar_text(v), (unsigned int)(hi - lo + 1),
+			tg_cfg_scalar_text(v), (unsigned int)(hi - lo + 1),
 			hi == lo ? "" : "s", TG_CFG_NAT_MIN_PORTS);
 		return false;
 	}
@@ -498,11 +387,10 @@ tg_cfg_nat_walk(struct tg_cfg_ctx *c, const yaml_node_t *v, void *base)
 static const char *
 proto_name(uint8_t p, char buf[4])
 {
-	size_t i;
+	const char *name = tg_cfg_proto_name(p);
 
-	for (i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]); i++)
-		if (proto_names[i].proto == p)
-			return proto_names[i].name;
+	if (name != NULL)
+		return name;
 	snprintf(buf, 4, "%u", p);
 	return buf;
 }
@@ -513,24 +401,18 @@ static bool
 fn_fw_proto(struct tg_cfg_ctx *c, const yaml_node_t *v, void *base)
 {
 	struct tg_cfg_fw_exception *e = base;
-	const char *s = want_text(c, v, "a protocol (" FW_PROTO_FORMS ")");
+	const char *s =
+		tg_cfg_want_text(c, v, "a protocol (" FW_PROTO_FORMS ")");
 	struct tg_cfg_pos pos = tg_cfg_node_pos(v);
-	unsigned long long p = 256;
-	size_t i, len;
+	uint8_t p;
 
 	if (s == NULL)
 		return false;
-	len = strlen(s);
-	for (i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]); i++)
-		if (strcasecmp(s, proto_names[i].name) == 0)
-			p = proto_names[i].proto;
-	if (p == 256 && (number(s, &p) != len || p > 255)) {
-		i = s[0] == '-';
-		if (len > i && strspn(s + i, DIGITS) == len - i &&
-			(s[i] != '0' || len == i + 1))
-			tg_cfg_err(c, pos, NULL,
-				"out of range: %.40s (expected 0..255)", s);
-		else if (strcasecmp(s, "any") == 0)
+	switch (tg_cfg_proto_parse(c, pos, s, &p)) {
+	case TG_CFG_PROTO_OK:
+		break;
+	case TG_CFG_PROTO_UNKNOWN:
+		if (strcasecmp(s, "any") == 0)
 			tg_cfg_err(c, pos, NULL,
 				"an exception names one protocol "
 				"(" FW_PROTO_FORMS
@@ -539,6 +421,8 @@ fn_fw_proto(struct tg_cfg_ctx *c, const yaml_node_t *v, void *base)
 			tg_cfg_err(c, pos, NULL,
 				"unknown protocol '%.40s': " FW_PROTO_FORMS, s);
 		return false;
+	default:
+		return false;
 	}
 	if (p == 1) {
 		tg_cfg_err(c, pos, NULL,
@@ -546,7 +430,7 @@ fn_fw_proto(struct tg_cfg_ctx *c, const yaml_node_t *v, void *base)
 			"policy, firewall.icmp");
 		return false;
 	}
-	e->proto = (uint8_t)p;
+	e->proto = p;
 	return true;
 }
 
@@ -555,38 +439,18 @@ fn_fw_port(struct tg_cfg_ctx *c, const yaml_node_t *v, void *base)
 {
 	struct tg_cfg_fw_exception *e = base;
 
-	return port_range(c, v, &e->port_lo, &e->port_hi);
+	return tg_cfg_port_range(c, v, 1, &e->port_lo, &e->port_hi);
 }
 
 static bool
 scope_item(struct tg_cfg_ctx *c, size_t i, const yaml_node_t *item, void *arg)
 {
 	struct tg_cfg_fw_exception *e = arg;
-	const char *s = want_text(
-		c, item, "an address or prefix (a.b.c.d or a.b.c.d/len)");
-	uint32_t a, len = 32;
-	char net[16];
 
-	if (s == NULL)
-		return true; /* report every bad entry */
-	if (!tg_cfg_ipv4_parse(s, &a) && !tg_cfg_prefix_parse(s, &a, &len)) {
-		tg_cfg_err(c, tg_cfg_node_pos(item), NULL,
-			"invalid address or prefix '%.40s': expected a.b.c.d "
-			"or a.b.c.d/len with len 0..32",
-			s);
-		return true;
-	}
-	if ((a & ~tg_cfg_mask(len)) != 0) {
-		tg_cfg_ipv4_fmt(a & tg_cfg_mask(len), net);
-		tg_cfg_err(c, tg_cfg_node_pos(item), NULL,
-			"host bits are set in '%s': the prefix should be %s/%u",
-			s, net, len);
-		return true;
-	}
-	e->scope[e->n_scope].addr = a;
-	e->scope[e->n_scope].len = (uint8_t)len;
-	e->n_scope++;
-	return true;
+	if (tg_cfg_prefix_value(c, item, false, &e->scope[e->n_scope].addr,
+		    &e->scope[e->n_scope].len))
+		e->n_scope++;
+	return true; /* report every bad entry */
 }
 
 static bool

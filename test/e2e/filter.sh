@@ -56,10 +56,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 e2e_preflight "namespaces, tap/tun" ip ping curl
-if [ ! -x "$TOLLGATECTL" ]; then
-	fail build "$TOLLGATECTL not found: run ./scripts/build.sh"
-	finish
-fi
+e2e_need_ctl
 
 # ---- configurations ----------------------------------------------------------
 
@@ -102,23 +99,6 @@ config "" "$WAN_NO_HOST" >"$TMP/b.yaml"
 config "" "" >"$TMP/c.yaml"
 
 # ---- helpers -------------------------------------------------------------------
-
-# curl must not connect; the counter KEY of /tollgate/stats must grow.
-check_blocked() { # name, ns, url, stats key
-	local before after
-	before=$(stat_get "$4")
-	if nsx "$2" curl -sS --connect-timeout 1.5 --max-time 2 "$3" >"$TMP/curl.out" 2>&1; then
-		fail "$1" "curl $3 got an answer" "$TMP/curl.out"
-		return
-	fi
-	after=$(stat_get "$4")
-	if [ "$after" -gt "$before" ]; then
-		pass "$1"
-		info "$4 $before -> $after"
-	else
-		fail "$1" "curl failed, but $4 stayed $after" "$TMP/curl.out"
-	fi
-}
 
 # Hits of rule NAME in /tollgate/filters,IFACE,DIR: a number, "none"
 # when the list or the rule is not there, "unanswered(...)" when the

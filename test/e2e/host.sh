@@ -68,10 +68,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 e2e_preflight "namespaces, tap/tun, netlink" ip ping curl sha256sum
-if [ ! -x "$TOLLGATECTL" ]; then
-	fail build "$TOLLGATECTL not found: run ./scripts/build.sh"
-	finish
-fi
+e2e_need_ctl
 
 # ---- configurations ----------------------------------------------------------
 
@@ -105,17 +102,6 @@ start_run() { # host type
 	ip -n "$NS_W" addr add "$FAR/32" dev lo || return 1
 	ip -n "$NS_W" addr add "$NEW_ADDR/32" dev lo || return 1
 	e2e_tel_ready || return 1
-}
-
-# The client address the server logged for its last request of PATH.
-check_client() { # name, server log, path, wanted client address
-	local line
-	line=$(grep -F "\"GET $3 " "$2" | tail -1)
-	if [ "${line%% *}" = "$4" ]; then
-		pass "$1"
-	else
-		fail "$1" "server saw '${line%% *}' for GET $3, want $4" "$2"
-	fi
 }
 
 # What the kernel has on the host interface, from `ip -j` in the host
@@ -172,14 +158,9 @@ print("ok" if not bad else "; ".join(bad))
 EOF
 }
 
-root_view() { # → the root namespace's IPv4 routes and whether IF_H is there
-	ip -4 route show table all
-	ip -o link show dev "$IF_H" 2>/dev/null
-}
-
 # ---- run 1: host type tun ------------------------------------------------------
 
-root_view >"$TMP/root.before"
+e2e_root_view >"$TMP/root.before"
 if ! start_run tun 2>"$TMP/setup.err"; then
 	fail setup "$(tail -1 "$TMP/setup.err")" "$TMP/tollgate.log"
 	finish
@@ -194,12 +175,7 @@ else
 	fail kernel.host_interface_addresses_routes_mtu_in_host_netns "$view" \
 		"$(cat "$TMP/k-addr.json" "$TMP/k-route.json" 2>/dev/null)"
 fi
-root_view >"$TMP/root.during"
-if diff -u "$TMP/root.before" "$TMP/root.during" >"$TMP/root.diff"; then
-	pass root.no_host_interface_routes_unchanged
-else
-	fail root.no_host_interface_routes_unchanged "root namespace changed" "$TMP/root.diff"
-fi
+e2e_check_root root.no_host_interface_routes_unchanged during
 
 mkdir -p "$TMP/hostwww" "$TMP/sshwww" "$TMP/wanwww"
 echo "tollgate host $id" >"$TMP/hostwww/index.html"
@@ -351,28 +327,14 @@ check_ping down.ping_answered_again "$NS_L" "$LAN_GW"
 
 e2e_stop_http
 e2e_check_counters counters.kernel_equals_tollgate_lan_wan_host tap tap "$NS_H" "$IF_H" tun
-nonzero_drops() {
-	"$PY" - "$ROOT/test" "$PREFIX" <<'EOF'
-import sys
-sys.path.insert(0, sys.argv[1])
-import tgtelemetry as t
-d = t.drops_flat(t.query(sys.argv[2], "/tollgate/stats"))
-print(" ".join("%s=%d" % (k, v) for k, v in sorted(d.items()) if v) or "none")
-EOF
-}
-info "drops: $(nonzero_drops 2>&1)"
+info "drops: $(e2e_nonzero_drops 2>&1)"
 e2e_check_clean_exit
 if ! ip -n "$NS_H" link show dev "$IF_H" >/dev/null 2>&1; then
 	pass exit.host_interface_gone
 else
 	fail exit.host_interface_gone "$IF_H still in $NS_H after tollgate exited"
 fi
-root_view >"$TMP/root.after"
-if diff -u "$TMP/root.before" "$TMP/root.after" >"$TMP/root.diff"; then
-	pass exit.root_namespace_unchanged
-else
-	fail exit.root_namespace_unchanged "root namespace changed" "$TMP/root.diff"
-fi
+e2e_check_root exit.root_namespace_unchanged after
 mv "$TMP/tollgate.log" "$TMP/tollgate-tun.log"
 info "tun run took $((SECONDS - T0)) s"
 
@@ -414,7 +376,7 @@ else
 fi
 e2e_stop_http
 e2e_check_counters tap.counters.kernel_equals_tollgate tap tap "$NS_H" "$IF_H" tap
-info "drops: $(nonzero_drops 2>&1)"
+info "drops: $(e2e_nonzero_drops 2>&1)"
 e2e_check_clean_exit
 if ! ip -n "$NS_H" link show dev "$IF_H" >/dev/null 2>&1; then
 	pass tap.exit.host_interface_gone

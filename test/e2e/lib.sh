@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Harness shared by test/e2e/run.sh, tun.sh, reload.sh, host.sh and
-# filter.sh. Source it after scripts/netns.sh, with ROOT set; it sets
+# Harness shared by test/e2e/run.sh, tun.sh, reload.sh, host.sh,
+# filter.sh and nat.sh. Source it after scripts/netns.sh, with ROOT set; it sets
 # TOLLGATE, TOLLGATECTL, PY and id. The sourcing script sets PREFIX
 # (e2e_names), TMP, passed=0, failed=0 and TG_PID= (and, for
 # the counter check and e2e_start_hosts, NS_L, NS_W, IF_L, IF_W with the
@@ -20,12 +20,19 @@
 #                                    tollgate, its taps moved to the hosts
 #   e2e_tel_ready                    telemetry answers, or a message
 #   e2e_preflight WHAT TOOL...       root (for WHAT) and tools, or finish
+#   e2e_need_ctl                     TOLLGATECTL is built, or finish
 #   tel ARGS...                      test/tgtelemetry.py against PREFIX
 #   nsx NS COMMAND...                run COMMAND inside NS
 #   stat_get KEY                     a counter of /tollgate/stats (0 if none)
 #   reload_file FILE                 reload through telemetry: "ok GEN" or not
 #   check_ping NAME NS TARGET [OPTION...]  NS pings TARGET (2 echoes)
 #   check_http NAME NS URL BODY      curl in NS gets BODY from URL
+#   check_blocked NAME NS URL KEY    curl in NS fails, stats KEY grows
+#   check_client NAME LOG PATH ADDR  the web server saw ADDR for PATH
+#   e2e_root_view                    the root namespace's routes and IF_H
+#   e2e_check_root NAME WHEN         e2e_root_view now ($TMP/root.WHEN) is
+#                                    $TMP/root.before
+#   e2e_nonzero_drops                the drop counters that are not 0
 #   e2e_check_lan_arp                lan host resolved lan0's MAC
 #   e2e_check_counters NAME [LAN_KIND WAN_KIND [HOST_NS HOST_IF HOST_KIND]]
 #                                    kernel vs tollgate counters, invariant,
@@ -181,6 +188,13 @@ e2e_preflight() { # what root is needed for, tools...
 	done
 }
 
+e2e_need_ctl() {
+	if [ ! -x "$TOLLGATECTL" ]; then
+		fail build "$TOLLGATECTL not found: run ./scripts/build.sh"
+		finish
+	fi
+}
+
 tel() { # command [params] [--get key]
 	"$PY" "$ROOT/test/tgtelemetry.py" "$PREFIX" "$@"
 }
@@ -231,6 +245,60 @@ check_http() { # name, ns, url, wanted body
 	else
 		pass "$1"
 	fi
+}
+
+# curl must not connect; the counter KEY of /tollgate/stats must grow.
+check_blocked() { # name, ns, url, stats key
+	local before after
+	before=$(stat_get "$4")
+	if nsx "$2" curl -sS --connect-timeout 1.5 --max-time 2 "$3" >"$TMP/curl.out" 2>&1; then
+		fail "$1" "curl $3 got an answer" "$TMP/curl.out"
+		return
+	fi
+	after=$(stat_get "$4")
+	if [ "$after" -gt "$before" ]; then
+		pass "$1"
+		info "$(tail -1 "$TMP/curl.out"); $4 $before -> $after"
+	else
+		fail "$1" "curl failed, but $4 stayed $after" "$TMP/curl.out"
+	fi
+}
+
+# The client address the server logged for its last request of PATH.
+check_client() { # name, server log, path, wanted client address
+	local line
+	line=$(grep -F "\"GET $3 " "$2" | tail -1)
+	if [ "${line%% *}" = "$4" ]; then
+		pass "$1"
+	else
+		fail "$1" "server saw '${line%% *}' for GET $3, want $4" "$2"
+	fi
+}
+
+e2e_root_view() { # → the root namespace's IPv4 routes and whether IF_H is there
+	ip -4 route show table all
+	ip -o link show dev "$IF_H" 2>/dev/null
+}
+
+# The root namespace now (kept as $TMP/root.WHEN) as it was in
+# $TMP/root.before.
+e2e_check_root() { # name, when
+	e2e_root_view >"$TMP/root.$2"
+	if diff -u "$TMP/root.before" "$TMP/root.$2" >"$TMP/root.diff"; then
+		pass "$1"
+	else
+		fail "$1" "root namespace changed" "$TMP/root.diff"
+	fi
+}
+
+e2e_nonzero_drops() { # → "key=n ..." of the drops that are not 0, or none
+	"$PY" - "$ROOT/test" "$PREFIX" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import tgtelemetry as t
+d = t.drops_flat(t.query(sys.argv[2], "/tollgate/stats"))
+print(" ".join("%s=%d" % (k, v) for k, v in sorted(d.items()) if v) or "none")
+EOF
 }
 
 # ARP: the lan host resolved the appliance's address to the lan port's MAC.

@@ -98,10 +98,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 e2e_preflight "namespaces, tap/tun" ip ping curl dumpcap tshark
-if [ ! -x "$TOLLGATECTL" ]; then
-	fail build "$TOLLGATECTL not found: run ./scripts/build.sh"
-	finish
-fi
+e2e_need_ctl
 
 # ---- configurations ----------------------------------------------------------
 
@@ -135,11 +132,6 @@ config "" "" >"$TMP/a.yaml"
 config "$PMAP" "$EXC" >"$TMP/b.yaml"
 
 # ---- helpers -------------------------------------------------------------------
-
-root_view() { # → the root namespace's IPv4 routes and whether IF_H is there
-	ip -4 route show table all
-	ip -o link show dev "$IF_H" 2>/dev/null
-}
 
 # dumpcap on the wan host's interface, for the whole run (passive: it
 # changes no counter; -p: no promiscuous mode).
@@ -265,34 +257,6 @@ print("timeout")
 ' "$2" "$3"
 }
 
-# The client address the server logged for its last request of PATH.
-check_client() { # name, server log, path, wanted client address
-	local line
-	line=$(grep -F "\"GET $3 " "$2" | tail -1)
-	if [ "${line%% *}" = "$4" ]; then
-		pass "$1"
-	else
-		fail "$1" "server saw '${line%% *}' for GET $3, want $4" "$2"
-	fi
-}
-
-# curl must not connect; the counter KEY of /tollgate/stats must grow.
-check_blocked() { # name, ns, url, stats key
-	local before after
-	before=$(stat_get "$4")
-	if nsx "$2" curl -sS --connect-timeout 1.5 --max-time 2 "$3" >"$TMP/curl.out" 2>&1; then
-		fail "$1" "curl $3 got an answer" "$TMP/curl.out"
-		return
-	fi
-	after=$(stat_get "$4")
-	if [ "$after" -gt "$before" ]; then
-		pass "$1"
-		info "$(tail -1 "$TMP/curl.out"); $4 $before -> $after"
-	else
-		fail "$1" "curl failed, but $4 stayed $after" "$TMP/curl.out"
-	fi
-}
-
 # The wan capture as text, once (tshark starts slowly): a line a frame,
 # tab-separated: number, ip.src, ip.dst, icmp.type, icmp.ident,
 # tcp.srcport, tcp.dstport. An ICMP error's embedded header adds its
@@ -319,7 +283,7 @@ all_in_range() { # file, lo, hi
 
 # ---- start -----------------------------------------------------------------------
 
-root_view >"$TMP/root.before"
+e2e_root_view >"$TMP/root.before"
 start_run() {
 	e2e_start_hosts "$TMP/a.yaml" "$NS_H" || return 1
 	e2e_tel_ready || return 1
@@ -592,29 +556,10 @@ fi
 
 # ---- 6: counters and exit --------------------------------------------------------------
 
-nonzero_drops() {
-	"$PY" - "$ROOT/test" "$PREFIX" <<'EOF'
-import sys
-sys.path.insert(0, sys.argv[1])
-import tgtelemetry as t
-d = t.drops_flat(t.query(sys.argv[2], "/tollgate/stats"))
-print(" ".join("%s=%d" % (k, v) for k, v in sorted(d.items()) if v) or "none")
-EOF
-}
 e2e_check_counters counters.kernel_equals_tollgate_lan_wan_host tap tap "$NS_H" "$IF_H" tun
-info "drops: $(nonzero_drops 2>&1)"
-root_view >"$TMP/root.during"
-if diff -u "$TMP/root.before" "$TMP/root.during" >"$TMP/root.diff"; then
-	pass root.routes_unchanged_no_host_interface
-else
-	fail root.routes_unchanged_no_host_interface "root namespace changed" "$TMP/root.diff"
-fi
+info "drops: $(e2e_nonzero_drops 2>&1)"
+e2e_check_root root.routes_unchanged_no_host_interface during
 e2e_check_clean_exit
-root_view >"$TMP/root.after"
-if diff -u "$TMP/root.before" "$TMP/root.after" >"$TMP/root.diff"; then
-	pass exit.root_namespace_unchanged
-else
-	fail exit.root_namespace_unchanged "root namespace changed" "$TMP/root.diff"
-fi
+e2e_check_root exit.root_namespace_unchanged after
 info "took $((SECONDS - T0)) s"
 finish

@@ -474,6 +474,14 @@ class Run(PcapTollgate):
                     self.stray.append("port %d: unexpected frame: %s" % (
                         port, summary_of(got)))
 
+    def step_dropped(self, case, ipb, reason):
+        """IPB in from wan, dropped for REASON: no frame out (any that
+        comes out is CASE's problem)."""
+        outs = self.step(case, [(1, ipb)], drops={reason: 1}, cases=[case])
+        self.match(outs, [])
+        self.case(case).extend("frame out: %s" % summary_of(fr)
+                               for fr in outs[0] + outs[1])
+
     def report(self, res):
         for c in self.cases:
             res.report("%s.%s" % (self.name, c), self.problems[c])
@@ -728,8 +736,27 @@ firewall: {}
 """
 
 
+def run_part(res, live, name, natfw, body):
+    """A Run NAME of NATFW: BODY(run) once it started; then stopped, its
+    cases reported and the final checks made."""
+    run = Run(name, live, natfw)
+    try:
+        if not run.start():
+            res.report(name + ".run", ["%s\n%s" % (run.error, run.tail())])
+            run.stop()
+            return
+        body(run)
+    except (tel.TelemetryError, OSError, KeyError, TypeError) as e:
+        run.error = "%s: %s" % (type(e).__name__, e)
+    finally:
+        run.stop()
+    if run.error:
+        res.report(name + ".run", ["%s\n%s" % (run.error, run.tail())])
+    run.report(res)
+    run.final_checks(res)
+
+
 def run_apdf(res, live):
-    run = Run("apdf", live, APDF_YAML)
     ports = Ports(1024, 65535)
     U, T, I = ("outbound_udp", "outbound_tcp_syn", "outbound_icmp_echo")
     flows = [
@@ -750,11 +777,8 @@ def run_apdf(res, live):
         Flow("i2", I, "10.0.0.3", "icmp", 1234, "16.0.0.5", 0, seq=22),
     ]
     by = {f.name: f for f in flows}
-    try:
-        if not run.start():
-            res.report("apdf.run", ["%s\n%s" % (run.error, run.tail())])
-            run.stop()
-            return
+
+    def body(run):
         # 1. outbound translation
         run_outbound(run, flows, ports)
 
@@ -858,11 +882,7 @@ def run_apdf(res, live):
                  bytes(IP(src="16.0.0.5", dst=WAN_IP, ttl=50) /
                        ICMP(type=8, id=999, seq=1) / tag("un-ping")),
                  "natfw.icmp_blocked")):
-            outs = run.step(case, [(1, ipb)], drops={reason: 1},
-                            cases=[case])
-            run.match(outs, [])
-            run.case(case).extend("frame out: %s" % summary_of(fr)
-                                  for fr in outs[0] + outs[1])
+            run.step_dropped(case, ipb, reason)
 
         # 6. address-and-port-dependent filtering
         u1 = by["u1"]
@@ -874,20 +894,9 @@ def run_apdf(res, live):
                      "16.0.0.5", 54)):
                 ipb = bytes(IP(src=src, dst=WAN_IP, ttl=50) /
                             UDP(sport=sport, dport=u1.pub) / tag(case))
-                outs = run.step(case, [(1, ipb)],
-                                drops={"natfw.no_exception": 1},
-                                cases=[case])
-                run.match(outs, [])
-                run.case(case).extend("frame out: %s" % summary_of(fr)
-                                      for fr in outs[0] + outs[1])
-    except (tel.TelemetryError, OSError, KeyError, TypeError) as e:
-        run.error = "%s: %s" % (type(e).__name__, e)
-    finally:
-        run.stop()
-    if run.error:
-        res.report("apdf.run", ["%s\n%s" % (run.error, run.tail())])
-    run.report(res)
-    run.final_checks(res)
+                run.step_dropped(case, ipb, "natfw.no_exception")
+
+    run_part(res, live, "apdf", APDF_YAML, body)
 
 
 # ---- run eif ----------------------------------------------------------------
@@ -908,16 +917,12 @@ firewall:
 
 
 def run_eif(res, live):
-    run = Run("eif", live, EIF_YAML)
     ports = Ports(5000, 5063)
     U = "outbound_udp_range_5000_5063"
     flows = [Flow("b1", U, "10.0.0.2", "udp", 5000, "16.0.0.5", 53, seq=31),
              Flow("b2", U, "10.0.0.3", "udp", 40000, "16.0.0.5", 53, seq=32)]
-    try:
-        if not run.start():
-            res.report("eif.run", ["%s\n%s" % (run.error, run.tail())])
-            run.stop()
-            return
+
+    def body(run):
         run_outbound(run, flows, ports)
 
         # 6. endpoint-independent filtering: strangers reach the mappings
@@ -969,19 +974,9 @@ def run_eif(res, live):
                  bytes(IP(src="16.0.0.9", dst=WAN_IP, ttl=50) /
                        UDP(sport=4444, dport=6000) / tag("eif-unmapped")),
                  "natfw.no_exception")):
-            outs = run.step(case, [(1, ipb)], drops={reason: 1},
-                            cases=[case])
-            run.match(outs, [])
-            run.case(case).extend("frame out: %s" % summary_of(fr)
-                                  for fr in outs[0] + outs[1])
-    except (tel.TelemetryError, OSError, KeyError, TypeError) as e:
-        run.error = "%s: %s" % (type(e).__name__, e)
-    finally:
-        run.stop()
-    if run.error:
-        res.report("eif.run", ["%s\n%s" % (run.error, run.tail())])
-    run.report(res)
-    run.final_checks(res)
+            run.step_dropped(case, ipb, reason)
+
+    run_part(res, live, "eif", EIF_YAML, body)
 
 
 # ---- main -------------------------------------------------------------------

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/Basic.h>
@@ -87,6 +88,59 @@ printed(void)
 	tg_cfg_errors_print(&errs, f);
 	fclose(f);
 	return buf;
+}
+
+/* One parse of damaged input: it must load (counted in *@p good) or fail
+ * with errors; returns 1 when it does neither, else 0. */
+static inline unsigned int
+tg_test_cfg_parse_any(
+	const char *name, const char *buf, size_t len, unsigned int *good)
+{
+	struct tg_config *cfg = (struct tg_config *)&cfg;
+	int rc = tg_config_parse(name, buf, len, &cfg, &errs);
+	unsigned int bad = 0;
+
+	if (rc == 0 && cfg != NULL && errs.n == 0)
+		(*good)++;
+	else if (!(rc == -EINVAL && cfg == NULL && errs.n > 0))
+		bad = 1;
+	tg_config_free(rc == 0 ? cfg : NULL);
+	return bad;
+}
+
+/* Any prefix of @p yaml, then @p yaml with each byte from @p from on
+ * replaced by each of @p bytes: never a crash or a leak (ASan). Each
+ * prefix is a heap copy of exactly that many bytes, so ASan sees any
+ * over-read. Returns how many parses neither loaded nor failed with
+ * errors; @p good_prefixes (may be NULL) gets how many prefixes loaded. */
+static inline unsigned int
+tg_test_cfg_mangle(const char *yaml, size_t from, const char *bytes,
+	size_t n_bytes, unsigned int *good_prefixes)
+{
+	size_t len = strlen(yaml), i, j;
+	char *buf = malloc(len);
+	unsigned int bad = 0, good = 0, flipped = 0;
+
+	CU_ASSERT_FATAL(buf != NULL);
+	for (i = 0; i <= len; i++) {
+		memcpy(buf, yaml, i);
+		bad += tg_test_cfg_parse_any("cut", i ? buf : NULL, i, &good);
+	}
+	memcpy(buf, yaml, len);
+	for (i = from; i < len; i++) {
+		char saved = buf[i];
+
+		for (j = 0; j < n_bytes; j++) {
+			buf[i] = bytes[j];
+			bad += tg_test_cfg_parse_any(
+				"flip", buf, len, &flipped);
+		}
+		buf[i] = saved;
+	}
+	free(buf);
+	if (good_prefixes != NULL)
+		*good_prefixes = good;
+	return bad;
 }
 
 #endif /* TG_TEST_CFG_H */
