@@ -176,8 +176,11 @@ static void
 rewrite_addr(struct rte_ipv4_hdr *ip, enum tg_nat_side side, uint32_t new_a,
 	uint16_t *pseudo, uint16_t *outer)
 {
+	/* by offset: the header struct is packed */
 	uint8_t *fa =
-		(uint8_t *)(side == TG_NAT_SRC ? &ip->src_addr : &ip->dst_addr);
+		(uint8_t *)ip +
+		(side == TG_NAT_SRC ? offsetof(struct rte_ipv4_hdr, src_addr)
+				    : offsetof(struct rte_ipv4_hdr, dst_addr));
 	uint32_t old_a;
 	uint16_t ipsum;
 
