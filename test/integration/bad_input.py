@@ -211,7 +211,7 @@ def config_cases(prefix, tollgate_bin):
          [(pos(t, "^rutes:"), None,
            r"unknown key 'rutes' \(valid keys: dpdk, mempool, ports, "
            r"interfaces, routes, neighbors, arp, icmp, pipeline, limits, "
-           r"local_filter, host\)")])
+           r"local_filter, host, nat, firewall\)")])
     t = edit(B, "    address: 10.0.0.1/24", "    adress: 10.0.0.1/24")
     case("key.typo_in_interface_also_missing_required", t,
          [(pos(t, "  - ^name: lan0"), "interfaces[0]",
@@ -320,10 +320,12 @@ def config_cases(prefix, tollgate_bin):
          [(pos(t, "mtu: ^67"), "interfaces[1].mtu",
            r"out of range: 67 \(expected 68\.\.9000\)")])
 
-    # --- sections of features that do not exist yet --------------------
+    # --- nat: a list where a mapping belongs ----------------------------
     t = B + "nat:\n  - {from: lan0, to: wan0}\n"
-    case("unsupported.nat_section", t,
-         [(pos(t, "^nat:"), "nat", r"not supported yet.*")])
+    case("nat.not_a_mapping", t,
+         [(pos(t, "  ^- {from"), "nat", r"expected a mapping, got a list")])
+
+    # --- sections of features that do not exist yet --------------------
     t = B + "ipsec: {}\n"
     case("unsupported.ipsec_section", t,
          [(pos(t, "^ipsec:"), "ipsec", r"not supported yet.*")])
@@ -350,7 +352,8 @@ def config_cases(prefix, tollgate_bin):
     t = B + "filters: {}\n"
     case("filters.only_per_interface", t,
          [(pos(t, "^filters:"), None,
-           r"unknown key 'filters' \(valid keys: dpdk, .*, host\)")])
+           r"unknown key 'filters' \(valid keys: dpdk, .*, host, nat, "
+           r"firewall\)")])
 
     # --- whole files ---------------------------------------------------
     case("file.empty", "",
@@ -551,7 +554,7 @@ def run_config(res):
 
     # Without --check: the same messages, non-zero, nothing started.
     for name in ("key.unknown_in_dpdk", "prefix.host_bits_set",
-                 "unsupported.nat_section", "route.via_unknown_interface",
+                 "nat.not_a_mapping", "route.via_unknown_interface",
                  "syntax.tab_indentation"):
         c = [x for x in cases if x.name == name][0]
         t0 = time.monotonic()
