@@ -188,17 +188,19 @@ icmp_error_out(struct tg_nat_table *tab, struct tg_meta *md,
 	return TG_V_NEXT;
 }
 
+/* nat_out_key(): the packet needs its session looked up (no verdict has
+ * this value: drops have TG_V_DROP_BASE set). */
+#define NAT_OUT_LOOKUP 1
+
+/* The first half of a private → public packet: whether it is NAT's, and
+ * its tuple and session key (→ NAT_OUT_LOOKUP), or its verdict. */
 static uint16_t
-nat_out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
-	struct rte_mbuf *m, struct rte_ipv4_hdr *ip, uint32_t sec)
+nat_out_key(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	struct rte_mbuf *m, struct rte_ipv4_hdr *ip, struct tg_nat_tuple *t,
+	struct tg_nat_key *k)
 {
 	struct tg_meta *md = tg_meta(m);
-	uint32_t l4_len = l4_len_of(m, ip, md->l3_len), idx, map;
-	uint8_t *l4 = (uint8_t *)ip + md->l3_len;
-	struct tg_nat_tuple t;
-	struct tg_nat_key k;
-	uint16_t a, v;
-	int rc;
+	uint32_t l4_len = l4_len_of(m, ip, md->l3_len);
 
 	if (!nt->nat || md->rx_if >= RTE_MAX_ETHPORTS ||
 		md->tx_if >= RTE_MAX_ETHPORTS ||
@@ -207,29 +209,47 @@ nat_out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 		return TG_V_NEXT;
 	if (later_fragment(ip))
 		return V_DROP(FRAGMENT);
-	if (tg_nat_tuple_of(ip, l4_len, &t) != 0)
+	if (tg_nat_tuple_of(ip, l4_len, t) != 0)
 		return V_DROP(SHORT_L4);
-	if (t.proto == IPPROTO_ICMP && !tg_nat_icmp_is_query(t.icmp_type))
+	if (t->proto == IPPROTO_ICMP && !tg_nat_icmp_is_query(t->icmp_type))
 		return icmp_error_out(tab, md, ip, l4_len);
-	if (t.proto != IPPROTO_TCP && t.proto != IPPROTO_UDP &&
-		t.proto != IPPROTO_ICMP)
+	if (t->proto != IPPROTO_TCP && t->proto != IPPROTO_UDP &&
+		t->proto != IPPROTO_ICMP)
 		return V_DROP(PROTOCOL);
-	key_of(&t, true, &k);
-	idx = tg_nat_sess_lookup_in2out(tab, &k);
+	key_of(t, true, k);
+	return NAT_OUT_LOOKUP;
+}
+
+/* The second half: the session @p idx the burst's lookup found (or none:
+ * made here), and the rewrite. */
+static uint16_t
+nat_out_finish(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
+	const struct tg_nat_tuple *t, const struct tg_nat_key *k, uint32_t idx,
+	uint32_t sec)
+{
+	struct tg_meta *md = tg_meta(m);
+	uint32_t l4_len = l4_len_of(m, ip, md->l3_len), map;
+	uint8_t *l4 = (uint8_t *)ip + md->l3_len;
+	const struct tg_nat_sess *s;
+	uint16_t a, v;
+	int rc;
+
+	if (idx == TG_NAT_NONE) /* a packet before it may have made it */
+		idx = tg_nat_sess_lookup_in2out(tab, k);
 	if (idx == TG_NAT_NONE) {
 		a = nt->nat_addr_of_port[md->tx_if];
-		rc = tg_nat_map_get_or_create(tab, k.proto, k.ip, k.port, a,
-			nt->port_lo[a], nt->port_hi[a], k.port, &map);
+		rc = tg_nat_map_get_or_create(tab, k->proto, k->ip, k->port, a,
+			nt->port_lo[a], nt->port_hi[a], k->port, &map);
 		if (rc < 0)
 			return drop_of(rc);
-		v = sess_new(tab, map, &k, true, sec, &idx);
+		v = sess_new(tab, map, k, true, sec, &idx);
 		if (v != 0)
 			return v;
 	}
-	sess_seen(tab, idx, &t, l4, l4_len, TG_NAT_IN2OUT, sec);
-	if (tg_nat_rewrite(ip, l4_len, TG_NAT_SRC,
-		    tg_nat_sess_at(tab, idx)->pub_ip,
-		    tg_nat_sess_at(tab, idx)->pub_port) != 0)
+	sess_seen(tab, idx, t, l4, l4_len, TG_NAT_IN2OUT, sec);
+	s = tg_nat_sess_at(tab, idx);
+	if (tg_nat_rewrite(ip, l4_len, TG_NAT_SRC, s->pub_ip, s->pub_port) != 0)
 		return V_DROP(SHORT_L4);
 	md->flags |= TG_META_F_NAT;
 	return TG_V_NEXT;
@@ -564,20 +584,60 @@ fw_out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	return TG_V_NEXT;
 }
 
+/* The private → public packets of a burst, waiting for their sessions:
+ * looked up together (tg_nat_sess_lookup_bulk(): the buckets and records
+ * of the whole group are fetched from memory at once, where one at a
+ * time each lookup waits for its own), then finished in order. */
+struct nat_out_batch {
+	uint16_t n;
+	uint16_t at[TG_NAT_BULK_MAX];
+	struct tg_nat_tuple t[TG_NAT_BULK_MAX];
+	struct tg_nat_key k[TG_NAT_BULK_MAX];
+	uint32_t idx[TG_NAT_BULK_MAX];
+};
+
+static void
+nat_out_flush(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	struct nat_out_batch *b, struct rte_mbuf **pkts, uint16_t *verdict,
+	uint32_t sec)
+{
+	uint16_t j;
+
+	tg_nat_sess_lookup_bulk(tab, TG_NAT_IN2OUT, b->k, b->n, b->idx);
+	for (j = 0; j < b->n; j++) {
+		struct rte_mbuf *m = pkts[b->at[j]];
+
+		verdict[b->at[j]] = nat_out_finish(nt, tab, m, tg_pkt_ipv4(m),
+			&b->t[j], &b->k[j], b->idx[j], sec);
+	}
+	b->n = 0;
+}
+
 void
 tg_natfw_burst(const struct tg_natfw_table *nt, struct tg_natfw_ctx *c,
 	struct rte_mbuf **pkts, uint16_t n, uint16_t *verdict, uint64_t now)
 {
 	uint32_t sec = (uint32_t)(now / c->tsc_hz);
-	uint16_t i;
+	struct nat_out_batch b;
+	uint16_t i, v;
 
+	b.n = 0;
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
 
 		switch (tg_meta(m)->mode) {
 		case TG_MODE_TRANSIT:
-			verdict[i] = nat_out(nt, c->sessions, m, ip, sec);
+			v = nat_out_key(
+				nt, c->sessions, m, ip, &b.t[b.n], &b.k[b.n]);
+			if (v == NAT_OUT_LOOKUP) {
+				b.at[b.n++] = i;
+				if (b.n == TG_NAT_BULK_MAX)
+					nat_out_flush(nt, c->sessions, &b, pkts,
+						verdict, sec);
+				continue;
+			}
+			verdict[i] = v;
 			break;
 		case TG_MODE_IN:
 			verdict[i] =
@@ -595,6 +655,8 @@ tg_natfw_burst(const struct tg_natfw_table *nt, struct tg_natfw_ctx *c,
 			verdict[i] = TG_V_NEXT;
 		}
 	}
+	if (b.n > 0)
+		nat_out_flush(nt, c->sessions, &b, pkts, verdict, sec);
 }
 
 void
