@@ -81,3 +81,108 @@ def prefixes_24(first="16.0.0.0", count=512):
     """COUNT consecutive /24 prefixes starting at FIRST."""
     base = int(ipaddress.IPv4Address(first))
     return [ipaddress.IPv4Network((base + (i << 8), 24)) for i in range(count)]
+
+
+def nat_flows(path, n_sessions, prefixes, seed=7, max_endpoints=60000):
+    """Ethernet/IPv4/UDP 64-byte frames (FCS included), one per session of
+    a NAT benchmark with N_SESSIONS sessions, in a random order, written
+    with numpy (millions of packets: scapy would take hours). The first
+    packet is built by scapy and is the template; every other differs in
+    addresses, ports, IPv4 id and both checksums, computed here and checked
+    for a sample of packets against scapy's own (check_sample()).
+
+    The sessions are E private endpoints x K remote endpoints each:
+    K = ceil(N_SESSIONS / MAX_ENDPOINTS), because one NAT address has
+    64,512 ports per protocol and every private endpoint (endpoint-
+    independent mapping) holds one. Endpoint e: host 48.0.(e//16 + 1),
+    source port 20000 + e % 16 (ports collide across hosts, so NAT
+    searches past the preserved port); remote r: a host in PREFIXES, port
+    1000 + r. Returns (packets written, E, K)."""
+    import numpy as np
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    from scapy.packet import Raw
+
+    k = max(1, -(-n_sessions // max_endpoints))
+    e = -(-n_sessions // k)
+    n = e * k
+    rng = np.random.default_rng(seed)
+    flow = rng.permutation(n).astype(np.int64)
+    ep, rem = flow // k, flow % k
+    nets = np.array([int(p.network_address) for p in prefixes], np.int64)
+    src = (0x30000000 + 1 + ep // 16).astype(np.uint32)
+    sport = (20000 + ep % 16).astype(np.uint32)
+    dst = (nets[(ep * 7 + rem) % len(nets)] + 1 +
+           (ep + rem * 31) % 253).astype(np.uint32)
+    dport = (1000 + rem).astype(np.uint32)
+    ipid = (np.arange(n) & 0xFFFF).astype(np.uint32)
+
+    tmpl = bytes(Ether(src=SRC_MAC, dst=DUT_MAC) /
+                 IP(src="48.0.0.1", dst="16.0.0.1", ttl=64, id=0) /
+                 UDP(sport=20000, dport=1000) / Raw(bytes(18)))
+    assert len(tmpl) == 60
+
+    def fold(s):
+        s = (s & 0xFFFF) + (s >> 16)
+        s = (s & 0xFFFF) + (s >> 16)
+        return s
+
+    def words(v):  # the two 16-bit words of 32-bit V, summed
+        return (v >> 16) + (v & 0xFFFF)
+
+    # IPv4: 4500 002e id 0000 4011 csum src dst
+    ip_sum = 0x4500 + 46 + ipid + 0x4011 + words(src) + words(dst)
+    ip_ck = (~fold(ip_sum.astype(np.int64))) & 0xFFFF
+    # UDP over the pseudo header (src, dst, 17, 26), the header (length
+    # 26) and 18 zero bytes of payload
+    u_sum = words(src) + words(dst) + 17 + 26 + sport + dport + 26
+    u_ck = (~fold(u_sum.astype(np.int64))) & 0xFFFF
+    u_ck[u_ck == 0] = 0xFFFF
+
+    rec = np.zeros((n, 16 + 60), np.uint8)
+    rec[:, 16:] = np.frombuffer(tmpl, np.uint8)
+    hdr = np.array([0, 0, 60, 60], "<u4").view(np.uint8)
+    rec[:, :16] = hdr
+
+    def put(col, v, width):
+        be = v.astype(">u%d" % width).view(np.uint8).reshape(n, width)
+        rec[:, 16 + col:16 + col + width] = be
+
+    put(18, ipid, 2)
+    put(24, ip_ck, 2)
+    put(26, src, 4)
+    put(30, dst, 4)
+    put(34, sport, 2)
+    put(36, dport, 2)
+    put(40, u_ck, 2)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        rec.tofile(f)
+    check_sample(tmp, n, seed)
+    os.replace(tmp, path)
+    return n, e, k
+
+
+def check_sample(path, n, seed, count=64):
+    """Read COUNT packets of PATH (a pcap of 76-byte records) and check
+    their IPv4 and UDP checksums against the ones scapy computes."""
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    rnd = random.Random(seed)
+    with open(path, "rb") as f:
+        for i in sorted(rnd.randrange(n) for _ in range(count)):
+            f.seek(24 + i * 76 + 16)
+            raw = f.read(60)
+            p = Ether(raw)
+            q = Ether(raw)
+            del q[IP].chksum
+            del q[UDP].chksum
+            q = Ether(bytes(q))
+            if (p[IP].chksum, p[UDP].chksum) != (q[IP].chksum,
+                                                  q[UDP].chksum):
+                raise ValueError("packet %d: checksums %04x/%04x, scapy "
+                                 "says %04x/%04x" % (
+                                     i, p[IP].chksum, p[UDP].chksum,
+                                     q[IP].chksum, q[UDP].chksum))

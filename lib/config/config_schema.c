@@ -391,7 +391,7 @@ static const struct tg_cfg_field dpdk_fields[] = {
 };
 
 static const struct tg_cfg_field mempool_fields[] = {
-	F_UINT("mbufs", struct tg_cfg_mempool, mbufs, 1023, 1048575, 0),
+	F_UINT("mbufs", struct tg_cfg_mempool, mbufs, 1023, 16777215, 0),
 	F_UINT("cache", struct tg_cfg_mempool, cache, 0, 512, 0),
 	F_UINT("data_room", struct tg_cfg_mempool, data_room, 1024, 16384, 0),
 };

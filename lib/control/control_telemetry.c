@@ -20,6 +20,7 @@
 
 #include "control_tel.h"
 #include "tg_control.h"
+#include "tg_natfw.h"
 #include "tg_pipeline.h"
 
 /* DPDK's telemetry callbacks carry no context pointer. */
@@ -189,6 +190,36 @@ add_ports(struct rte_tel_data *d, const struct tg_config *cfg)
 	rte_tel_data_add_dict_container(d, "ports", ports, 0);
 }
 
+/* The session table's counters: no pass over the records (that is
+ * /tollgate/nat/summary's work), so a poll of the stats stays cheap at
+ * ten million sessions. Read while the owning worker writes them: each
+ * is one aligned 64-bit word. */
+static void
+add_nat(struct rte_tel_data *d)
+{
+	const struct tg_natfw_ctx *c = tg_pipeline_natfw(tg_tel_ctl->pl);
+	const struct tg_nat_table *tab;
+	struct rte_tel_data *x;
+	size_t bytes = 0;
+
+	if (c == NULL || c->sessions == NULL)
+		return;
+	tab = c->sessions;
+	x = rte_tel_data_alloc();
+	if (x == NULL)
+		return;
+	rte_tel_data_start_dict(x);
+	rte_tel_data_add_dict_u64(x, "sessions", tab->stats.sessions);
+	rte_tel_data_add_dict_u64(x, "mappings", tab->stats.mappings);
+	rte_tel_data_add_dict_u64(x, "created", tab->stats.created);
+	rte_tel_data_add_dict_u64(x, "expired", tab->stats.expired);
+	rte_tel_data_add_dict_u64(x, "deleted", tab->stats.deleted);
+	rte_tel_data_add_dict_u64(x, "max_sessions", tab->max_sessions);
+	if (tg_nat_table_memory(tab, &bytes) == 0)
+		rte_tel_data_add_dict_u64(x, "table_bytes", bytes);
+	rte_tel_data_add_dict_container(d, "nat", x, 0);
+}
+
 static int
 tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -285,6 +316,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 				&counters, tg_forward_counter_names[i], c[i]);
 	}
 	nested_attach(&counters, d, "events");
+	add_nat(d);
 	if (tg_tel_ctl->slot.cur != NULL)
 		add_ports(d, tg_tel_ctl->slot.cur->cfg);
 	pthread_mutex_unlock(&tg_tel_ctl->lock);

@@ -9,6 +9,7 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
+#include "nat_internal.h"
 #include "nat_table.h"
 
 #define NO_PARENT UINT16_MAX
@@ -42,6 +43,7 @@ tg_nat_index_create(uint32_t entries, int socket)
 		rte_errno = ENOMEM;
 		return NULL;
 	}
+	tg_nat_prefault(ix->b, n * sizeof(struct tg_nat_bucket));
 	ix->n_buckets = (uint32_t)n;
 	ix->mem = sizeof(*ix) + n * sizeof(struct tg_nat_bucket);
 	return ix;

@@ -143,8 +143,10 @@ nat_alloc(const char *what, size_t size, int socket, size_t *acct)
 {
 	void *p = rte_zmalloc_socket(what, size, RTE_CACHE_LINE_SIZE, socket);
 
-	if (p != NULL)
-		*acct += RTE_ALIGN_CEIL(size, RTE_CACHE_LINE_SIZE);
+	if (p == NULL)
+		return NULL;
+	tg_nat_prefault(p, size);
+	*acct += RTE_ALIGN_CEIL(size, RTE_CACHE_LINE_SIZE);
 	return p;
 }
 
@@ -467,6 +469,59 @@ nat_kind_room(const struct tg_nat_table *t, bool local)
 	       (uint64_t)(t->max_sessions - t->max_local);
 }
 
+/*
+ * Sessions about to be made miss up to six cache lines each that nothing
+ * fetched yet: the mapping index's bucket and the mapping, the host
+ * index's bucket and the host record, both out2in buckets. One at a time
+ * each waits for the one before it (about 1,500 cycles a session at ten
+ * million). Fetched here for the whole group in three rounds, each
+ * round's loads issued before the next round reads them, so the group's
+ * misses overlap and tg_nat_sess_create_flags() finds them in cache.
+ */
+void
+tg_nat_sess_create_prefetch(
+	const struct tg_nat_table *t, const struct tg_nat_key *keys, uint32_t n)
+{
+	uint32_t hm[TG_NAT_BULK_MAX], hh[TG_NAT_BULK_MAX];
+	uint32_t i, c;
+
+	n = RTE_MIN(n, (uint32_t)TG_NAT_BULK_MAX);
+	for (i = 0; i < n; i++) {
+		struct nat_map_key k = {.ip = keys[i].ip,
+			.port = keys[i].port,
+			.proto = keys[i].proto};
+
+		hm[i] = nat_map_hash(t, &k);
+		hh[i] = nat_host_hash(t, keys[i].ip);
+		tg_nat_index_prefetch(t->map_ix, hm[i]);
+		tg_nat_index_prefetch(t->host_ix, hh[i]);
+	}
+	for (i = 0; i < n; i++) {
+		c = tg_nat_index_candidate(t->map_ix, hm[i]);
+		if (c != TG_NAT_NONE)
+			rte_prefetch0(&t->maps[c]);
+		c = tg_nat_index_candidate(t->host_ix, hh[i]);
+		if (c != TG_NAT_NONE)
+			rte_prefetch0(&t->hosts[c]);
+	}
+	for (i = 0; i < n; i++) {
+		struct nat_map_key k = {.ip = keys[i].ip,
+			.port = keys[i].port,
+			.proto = keys[i].proto};
+		struct tg_nat_key kout = keys[i];
+		const struct tg_nat_map *m;
+
+		c = tg_nat_index_lookup(t->map_ix, hm[i], nat_map_match, t, &k);
+		if (c == TG_NAT_NONE)
+			continue; /* a new mapping: its port is not chosen yet */
+		m = &t->maps[c];
+		kout.ip = t->public_ips[m->addr];
+		kout.port = m->pub_port;
+		tg_nat_index_prefetch(t->ix[TG_NAT_OUT2IN],
+			tg_nat_key_hash(t, TG_NAT_OUT2IN, &kout));
+	}
+}
+
 int
 tg_nat_sess_create_flags(struct tg_nat_table *t, uint32_t map, uint32_t rem_ip,
 	uint16_t rem_port, uint32_t now, uint8_t tmo_class, uint8_t flags,
@@ -536,6 +591,9 @@ tg_nat_sess_create_flags(struct tg_nat_table *t, uint32_t map, uint32_t rem_ip,
 
 	s = &t->sess[idx];
 	t->sess_free = s->next;
+	/* the next session's record: in cache by the time it is made */
+	if (t->sess_free != TG_NAT_NONE)
+		rte_prefetch0(&t->sess[t->sess_free]);
 	nat_seq_begin(s);
 	s->priv_ip = kin.ip;
 	s->pub_ip = kout.ip;

@@ -612,6 +612,13 @@ int tg_nat_sess_create_flags(struct tg_nat_table *t, uint32_t map,
 	uint32_t rem_ip, uint16_t rem_port, uint32_t now, uint8_t tmo_class,
 	uint8_t flags, uint32_t *out);
 
+/** Fetch into cache what making sessions for the in2out keys @p keys
+ *  (the first TG_NAT_BULK_MAX of @p n) will read: the mapping and host
+ *  indexes and records, and, where the mapping exists, the out2in
+ *  buckets. A hint: changes nothing. Writer only. */
+void tg_nat_sess_create_prefetch(
+	const struct tg_nat_table *t, const struct tg_nat_key *keys, uint32_t n);
+
 /** Delete session @p idx (its mapping and host count go with their last
  *  session). Returns 0 or -EINVAL (not a session in use). Writer only. */
 int tg_nat_sess_delete(struct tg_nat_table *t, uint32_t idx);

@@ -226,7 +226,7 @@ static uint16_t
 nat_out_finish(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
 	const struct tg_nat_tuple *t, const struct tg_nat_key *k, uint32_t idx,
-	uint32_t sec)
+	bool recheck, uint32_t sec)
 {
 	struct tg_meta *md = tg_meta(m);
 	uint32_t l4_len = l4_len_of(m, ip, md->l3_len), map;
@@ -235,7 +235,8 @@ nat_out_finish(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	uint16_t a, v;
 	int rc;
 
-	if (idx == TG_NAT_NONE) /* a packet before it may have made it */
+	if (idx == TG_NAT_NONE && recheck) /* an earlier packet of the
+					     * burst may have made it */
 		idx = tg_nat_sess_lookup_in2out(tab, k);
 	if (idx == TG_NAT_NONE) {
 		a = nt->nat_addr_of_port[md->tx_if];
@@ -601,14 +602,22 @@ nat_out_flush(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	struct nat_out_batch *b, struct rte_mbuf **pkts, uint16_t *verdict,
 	uint32_t sec)
 {
-	uint16_t j;
+	struct tg_nat_key miss[TG_NAT_BULK_MAX];
+	uint64_t created = tab->stats.created;
+	uint16_t j, n_miss = 0;
 
 	tg_nat_sess_lookup_bulk(tab, TG_NAT_IN2OUT, b->k, b->n, b->idx);
+	for (j = 0; j < b->n; j++)
+		if (b->idx[j] == TG_NAT_NONE)
+			miss[n_miss++] = b->k[j];
+	if (n_miss > 0)
+		tg_nat_sess_create_prefetch(tab, miss, n_miss);
 	for (j = 0; j < b->n; j++) {
 		struct rte_mbuf *m = pkts[b->at[j]];
 
 		verdict[b->at[j]] = nat_out_finish(nt, tab, m, tg_pkt_ipv4(m),
-			&b->t[j], &b->k[j], b->idx[j], sec);
+			&b->t[j], &b->k[j], b->idx[j],
+			tab->stats.created != created, sec);
 	}
 	b->n = 0;
 }

@@ -301,7 +301,7 @@ def config_cases(prefix, tollgate_bin):
     case("number.beyond_64_bits", t,
          [(pos(t, "mbufs: ^999"), "mempool.mbufs",
            r"out of range: 99999999999999999999999 "
-           r"\(expected 1023\.\.1048575\)")])
+           r"\(expected 1023\.\.16777215\)")])
     t = B + "icmp:\n  rate: -1\n"
     case("number.negative", t,
          [(pos(t, "rate: ^-1"), "icmp.rate",

@@ -212,7 +212,7 @@ test_config_rejects_out_of_range(void)
 		{PORTS "dpdk:\n  memory_mb: 18446744073709551616\n", 5, 14,
 			"dpdk.memory_mb", "out of range"},
 		{PORTS "mempool:\n  mbufs: 100\n", 5, 10, "mempool.mbufs",
-			"out of range: 100 (expected 1023..1048575)"},
+			"out of range: 100 (expected 1023..16777215)"},
 		{PORTS "mempool:\n  cache: 513\n", 5, 10, "mempool.cache",
 			"(expected 0..512)"},
 		{PORTS "mempool:\n  data_room: 512\n", 5, 14,
