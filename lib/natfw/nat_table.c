@@ -512,8 +512,8 @@ tg_nat_sess_create_prefetch(
 		const struct tg_nat_map *m;
 
 		c = tg_nat_index_lookup(t->map_ix, hm[i], nat_map_match, t, &k);
-		if (c == TG_NAT_NONE)
-			continue; /* a new mapping: its port is not chosen yet */
+		if (c == TG_NAT_NONE) /* a new mapping: no port chosen yet */
+			continue;
 		m = &t->maps[c];
 		kout.ip = t->public_ips[m->addr];
 		kout.port = m->pub_port;

@@ -616,8 +616,8 @@ int tg_nat_sess_create_flags(struct tg_nat_table *t, uint32_t map,
  *  (the first TG_NAT_BULK_MAX of @p n) will read: the mapping and host
  *  indexes and records, and, where the mapping exists, the out2in
  *  buckets. A hint: changes nothing. Writer only. */
-void tg_nat_sess_create_prefetch(
-	const struct tg_nat_table *t, const struct tg_nat_key *keys, uint32_t n);
+void tg_nat_sess_create_prefetch(const struct tg_nat_table *t,
+	const struct tg_nat_key *keys, uint32_t n);
 
 /** Delete session @p idx (its mapping and host count go with their last
  *  session). Returns 0 or -EINVAL (not a session in use). Writer only. */

@@ -235,8 +235,8 @@ nat_out_finish(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	uint16_t a, v;
 	int rc;
 
-	if (idx == TG_NAT_NONE && recheck) /* an earlier packet of the
-					     * burst may have made it */
+	/* an earlier packet of the burst may have made it */
+	if (idx == TG_NAT_NONE && recheck)
 		idx = tg_nat_sess_lookup_in2out(tab, k);
 	if (idx == TG_NAT_NONE) {
 		a = nt->nat_addr_of_port[md->tx_if];
