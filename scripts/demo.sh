@@ -10,8 +10,10 @@
 #                 tg-host: 192.168.10.1/24 203.0.113.1/24, web server on :80
 #
 # Installs what is missing, builds, starts tollgate, shows a ping and an
-# HTTP fetch through it, the appliance answering ping and HTTP on both its
-# addresses and fetching from the wan host itself, then prints the live
+# HTTP fetch through it (NAT: the wan host sees 203.0.113.1), the
+# appliance answering ping and HTTP on both its addresses and fetching
+# from the wan host itself, a port mapping to a lan web server, the
+# firewall dropping what it has no exception for, then prints the live
 # counters every second until Ctrl-C. Run as root:   ./scripts/demo.sh
 #   DEMO_SECONDS=N     stop by itself after N seconds of counters
 #   DEMO_NO_BUILD=1    skip deps.sh and build.sh
@@ -33,6 +35,8 @@ FAR=198.51.100.1
 HTTP_PORT=8080
 HOST_HTTP_PORT=80 # the web server on the appliance (in $NS_H)
 TOLLGATE=${TOLLGATE:-$ROOT/build/app/tollgate/tollgate}
+CTL=$ROOT/build/app/tollgatectl/tollgatectl
+LAN_HTTP_PORT=8000 # nat.port_mappings lan-web in $CONFIG
 PY=/usr/bin/python3
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -65,6 +69,7 @@ TG_PID=
 HTTP_PID=
 HOST_HTTP_PID=
 HTTP2_PID=
+LAN_HTTP_PID=
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
@@ -88,6 +93,7 @@ cleanup() {
 	[ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null
 	[ -n "$HOST_HTTP_PID" ] && kill "$HOST_HTTP_PID" 2>/dev/null
 	[ -n "$HTTP2_PID" ] && kill "$HTTP2_PID" 2>/dev/null
+	[ -n "$LAN_HTTP_PID" ] && kill "$LAN_HTTP_PID" 2>/dev/null
 	tg_ns_destroy "$NS_L" "$NS_W" "$NS_H"
 	rm -rf "$(tg_dpdk_rundir "$PREFIX")" "$DIR"
 }
@@ -162,6 +168,7 @@ HTTP_PID=$!
 tg_wait_tcp "$NS_W" "$WAN_HOST" "$HTTP_PORT" 10 || die "the web server did not start"
 say "HTTP from $NS_L: curl http://$WAN_HOST:$HTTP_PORT/"
 ip netns exec "$NS_L" curl -sS --max-time 10 "http://$WAN_HOST:$HTTP_PORT/"
+echo "  NAT: the wan web server saw the client as $(grep -F '"GET / ' "$DIR/http.log" | tail -1 | cut -d' ' -f1) (the lan host is $LAN_HOST)"
 ip netns exec "$NS_L" curl -sS --max-time 30 -o /dev/null \
 	-w "  8 MB file: %{size_download} bytes in %{time_total} s\n" \
 	"http://$WAN_HOST:$HTTP_PORT/8MB.bin"
@@ -176,7 +183,7 @@ say "HTTP from $NS_L to port 8081: lan0's inbound filter denies it (no answer)"
 if ip netns exec "$NS_L" curl -sS --max-time 2 "http://$WAN_HOST:8081/"; then
 	die "port 8081 answered through the filter"
 fi
-"$ROOT/build/app/tollgatectl/tollgatectl" -f "$PREFIX" filters lan0 in
+"$CTL" -f "$PREFIX" filters lan0 in
 echo "  drops.filter.in.denied: $("$PY" "$ROOT/test/tgtelemetry.py" "$PREFIX" /tollgate/stats --get drops.filter.in.denied)"
 
 # The appliance itself: a web server in its own stack (the host port).
@@ -201,6 +208,27 @@ echo "  the wan host's web server saw the client: $(grep -F '"GET / ' "$DIR/http
 echo "  stats: host $("$PY" "$ROOT/test/tgtelemetry.py" "$PREFIX" /tollgate/stats --get host) packets delivered to the kernel," \
 	"host_rx $("$PY" "$ROOT/test/tgtelemetry.py" "$PREFIX" /tollgate/stats --get host_rx) received from it"
 
+say "NAT sessions (tollgatectl nat sessions): the lan host's flows and their public ports"
+"$CTL" -f "$PREFIX" nat sessions | head -12
+
+mkdir -p "$DIR/lan-www"
+echo "hello from $NS_L ($LAN_HOST), reached through a port mapping" \
+	>"$DIR/lan-www/index.html"
+ip netns exec "$NS_L" "$PY" -m http.server "$LAN_HTTP_PORT" --bind "$LAN_HOST" \
+	--directory "$DIR/lan-www" </dev/null >"$DIR/lan-http.log" 2>&1 &
+LAN_HTTP_PID=$!
+tg_wait_tcp "$NS_L" "$LAN_HOST" "$LAN_HTTP_PORT" 10 ||
+	die "the web server in $NS_L did not start"
+say "port mapping: $NS_W → http://$WAN_GW:$LAN_HTTP_PORT/ reaches the lan host's web server"
+ip netns exec "$NS_W" curl -sS --max-time 10 "http://$WAN_GW:$LAN_HTTP_PORT/"
+
+say "the firewall: $NS_W → $WAN_GW port 22 has no exception: dropped, no answer (not even a reset)"
+if ip netns exec "$NS_W" curl -sS --max-time 2 "telnet://$WAN_GW:22" </dev/null 2>/dev/null; then
+	die "port 22 of the appliance answered through the firewall"
+fi
+echo "  drops.natfw.no_exception: $("$PY" "$ROOT/test/tgtelemetry.py" "$PREFIX" /tollgate/stats --get drops.natfw.no_exception)"
+"$CTL" -f "$PREFIX" firewall | sed 's/^/  /'
+
 cat <<EOF
 
 Try next (as root, in another terminal, while the demo runs):
@@ -211,6 +239,9 @@ Try next (as root, in another terminal, while the demo runs):
   ip netns exec $NS_W ping $LAN_HOST
   ip netns exec $NS_L curl http://$LAN_GW/  # the appliance's own web server
   build/app/tollgatectl/tollgatectl -f $PREFIX filters lan0 in  # rule hits
+  build/app/tollgatectl/tollgatectl -f $PREFIX nat        # NAT summary
+  build/app/tollgatectl/tollgatectl -f $PREFIX firewall   # exceptions, ICMP
+  ip netns exec $NS_W curl http://$WAN_GW:$LAN_HTTP_PORT/  # the port mapping
   ip netns exec $NS_H bash                # a shell in the appliance's own stack
                                             # (ip addr, ss -tn, curl, sshd, ...)
   echo /tollgate/stats | dpdk-telemetry.py -f $PREFIX
