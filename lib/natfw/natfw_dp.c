@@ -676,25 +676,24 @@ tg_natfw_burst(const struct tg_natfw_table *nt, struct tg_natfw_ctx *c,
 			verdict[i] = v;
 			break;
 		case TG_MODE_IN:
-			verdict[i] =
-				nt->nat || nt->firewall
-					? natfw_in(nt, c->sessions, m, ip, sec,
-						  &c->pptp)
-					: TG_V_NEXT;
+			verdict[i] = nt->nat || nt->firewall
+					     ? natfw_in(nt, c->sessions, m, ip,
+						       sec, &c->pptp)
+					     : TG_V_NEXT;
 			break;
 		case TG_MODE_OUT:
-			verdict[i] =
-				nt->nat || nt->firewall
-					? fw_out(nt, c->sessions, m, ip, sec,
-						  &c->pptp)
-					: TG_V_NEXT;
+			verdict[i] = nt->nat || nt->firewall
+					     ? fw_out(nt, c->sessions, m, ip,
+						       sec, &c->pptp)
+					     : TG_V_NEXT;
 			break;
 		default:
 			verdict[i] = TG_V_NEXT;
 		}
 	}
 	if (b.n > 0)
-		nat_out_flush(nt, c->sessions, &b, pkts, verdict, sec, &c->pptp);
+		nat_out_flush(
+			nt, c->sessions, &b, pkts, verdict, sec, &c->pptp);
 }
 
 void
