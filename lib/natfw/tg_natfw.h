@@ -50,8 +50,8 @@
 		"TCP, UDP or ICMP header too short to translate or judge")     \
 	X(PROTOCOL, "natfw.protocol",                                          \
 		"from a private to a public interface, a protocol NAT does "   \
-		"not translate (TCP, UDP and ICMP are; the private address "   \
-		"must not leave)")                                             \
+		"not translate (TCP, UDP, ICMP and PPTP GRE are; the private "   \
+		"address must not leave)")                                     \
 	X(GRE_NOT_PPTP, "natfw.gre_not_pptp",                                  \
 		"from a private to a public interface, GRE that is not "       \
 		"PPTP's enhanced GRE (version 1 with a key, RFC 2637 4.1): "   \
