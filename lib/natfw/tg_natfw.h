@@ -50,7 +50,7 @@
 		"TCP, UDP or ICMP header too short to translate or judge")     \
 	X(PROTOCOL, "natfw.protocol",                                          \
 		"from a private to a public interface, a protocol NAT does "   \
-		"not translate (TCP, UDP, ICMP and PPTP GRE are; the private "   \
+		"not translate (TCP, UDP, ICMP and PPTP GRE are; the private " \
 		"address must not leave)")                                     \
 	X(GRE_NOT_PPTP, "natfw.gre_not_pptp",                                  \
 		"from a private to a public interface, GRE that is not "       \
