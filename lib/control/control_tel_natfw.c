@@ -124,6 +124,15 @@ summary(struct rte_tel_data *d, const struct tg_tables *t,
 				tab->stats.fail[i]);
 		rte_tel_data_add_dict_container(d, "failed", x, 0);
 	}
+	x = rte_tel_data_alloc();
+	if (x != NULL) {
+		rte_tel_data_start_dict(x);
+		for (i = 0; i < TG_NATFW_PPTP__COUNT; i++)
+			rte_tel_data_add_dict_u64(x,
+				tg_natfw_pptp_names[i] + strlen("natfw.pptp."),
+				c->pptp.n[i]);
+		rte_tel_data_add_dict_container(d, "pptp", x, 0);
+	}
 	/* by protocol and TCP state: one pass over the records, each read
 	 * consistently (a record changing under the reader is skipped) */
 	for (i = 0; i < tab->max_sessions; i++) {

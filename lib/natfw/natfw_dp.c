@@ -11,6 +11,7 @@
 #include <rte_tcp.h>
 
 #include "nat_rewrite.h"
+#include "natfw_pptp.h"
 #include "tg_natfw.h"
 #include "tg_pkt.h"
 
@@ -213,6 +214,14 @@ nat_out_key(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 		return V_DROP(SHORT_L4);
 	if (t->proto == IPPROTO_ICMP && !tg_nat_icmp_is_query(t->icmp_type))
 		return icmp_error_out(tab, md, ip, l4_len);
+	if (t->proto == IPPROTO_GRE) {
+		/* PPTP's: the call ID (the server's) as the remote port */
+		if (tg_natfw_gre_call((uint8_t *)ip + md->l3_len, l4_len,
+			    &t->dport, NULL) != 0)
+			return V_DROP(GRE_NOT_PPTP);
+		key_of(t, true, k);
+		return NAT_OUT_LOOKUP;
+	}
 	if (t->proto != IPPROTO_TCP && t->proto != IPPROTO_UDP &&
 		t->proto != IPPROTO_ICMP)
 		return V_DROP(PROTOCOL);
@@ -226,7 +235,7 @@ static uint16_t
 nat_out_finish(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
 	const struct tg_nat_tuple *t, const struct tg_nat_key *k, uint32_t idx,
-	bool recheck, uint32_t sec)
+	bool recheck, uint32_t sec, struct tg_natfw_pptp_stats *ps)
 {
 	struct tg_meta *md = tg_meta(m);
 	uint32_t l4_len = l4_len_of(m, ip, md->l3_len), map;
@@ -235,6 +244,12 @@ nat_out_finish(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	uint16_t a, v;
 	int rc;
 
+	if (t->proto == IPPROTO_GRE) {
+		v = tg_natfw_pptp_gre_out(tab, ip, l4_len, k, idx, sec);
+		if (v == TG_V_NEXT)
+			md->flags |= TG_META_F_NAT;
+		return v;
+	}
 	/* an earlier packet of the burst may have made it */
 	if (idx == TG_NAT_NONE && recheck)
 		idx = tg_nat_sess_lookup_in2out(tab, k);
@@ -253,6 +268,8 @@ nat_out_finish(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	if (tg_nat_rewrite(ip, l4_len, TG_NAT_SRC, s->pub_ip, s->pub_port) != 0)
 		return V_DROP(SHORT_L4);
 	md->flags |= TG_META_F_NAT;
+	if (t->proto == IPPROTO_TCP && t->dport == TG_NATFW_PPTP_PORT)
+		return tg_natfw_pptp_ctl_out(nt, tab, ps, ip, l4_len, idx, sec);
 	return TG_V_NEXT;
 }
 
@@ -467,7 +484,8 @@ hairpin(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 
 static uint16_t
 natfw_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
-	struct rte_mbuf *m, struct rte_ipv4_hdr *ip, uint32_t sec)
+	struct rte_mbuf *m, struct rte_ipv4_hdr *ip, uint32_t sec,
+	struct tg_natfw_pptp_stats *ps)
 {
 	struct tg_meta *md = tg_meta(m);
 	uint32_t l4_len = l4_len_of(m, ip, md->l3_len), idx;
@@ -486,6 +504,13 @@ natfw_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 		return V_DROP(SHORT_L4);
 	if (t.proto == IPPROTO_ICMP && !tg_nat_icmp_is_query(t.icmp_type))
 		return icmp_error_in(nt, tab, md, ip, l4_len, &t);
+	if (t.proto == IPPROTO_GRE) {
+		/* only PPTP calls' GRE is translated or let in by state */
+		v = tg_natfw_pptp_gre_in(tab, ip, l4_len, sec);
+		if (v == TG_NATFW_PPTP_XLAT)
+			return to_transit(md);
+		return v == TG_NATFW_PPTP_NONE ? fw_in(nt, md, &t) : v;
+	}
 	if (nt->nat && a < nt->n_nat && md->rx_if < RTE_MAX_ETHPORTS &&
 		nt->role[md->rx_if] == TG_NATFW_PRIVATE) {
 		v = hairpin(nt, tab, md, ip, l4_len, &t, a, sec);
@@ -503,11 +528,19 @@ natfw_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 		return fw_in(nt, md, &t);
 	sess_seen(tab, idx, &t, l4, l4_len, TG_NAT_OUT2IN, sec);
 	s = tg_nat_sess_at(tab, idx);
-	if (s->flags & TG_NATFW_SF_LOCAL)
-		return TG_V_NEXT; /* a dynamic entry: for the appliance */
+	if (s->flags & TG_NATFW_SF_LOCAL) /* a dynamic entry: the appliance's */
+		return t.proto == IPPROTO_TCP && t.sport == TG_NATFW_PPTP_PORT
+			       ? tg_natfw_pptp_local(
+					 tab, ps, ip, l4_len, idx, false, sec)
+			       : TG_V_NEXT;
 	if (tg_nat_rewrite(ip, l4_len, TG_NAT_DST, s->priv_ip, s->priv_port) !=
 		0)
 		return V_DROP(SHORT_L4);
+	if (t.proto == IPPROTO_TCP && t.sport == TG_NATFW_PPTP_PORT) {
+		v = tg_natfw_pptp_ctl_in(nt, tab, ps, ip, l4_len, idx, sec);
+		if (v != TG_V_NEXT)
+			return v;
+	}
 	return to_transit(md);
 }
 
@@ -535,7 +568,8 @@ icmp_out_allowed(const struct tg_cfg_fw_icmp_out *o, uint8_t type, uint8_t code)
 
 static uint16_t
 fw_out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
-	struct rte_mbuf *m, struct rte_ipv4_hdr *ip, uint32_t sec)
+	struct rte_mbuf *m, struct rte_ipv4_hdr *ip, uint32_t sec,
+	struct tg_natfw_pptp_stats *ps)
 {
 	struct tg_meta *md = tg_meta(m);
 	uint32_t l4_len = l4_len_of(m, ip, md->l3_len), idx, map;
@@ -582,6 +616,8 @@ fw_out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 			return drop_of(rc);
 	}
 	sess_seen(tab, idx, &t, l4, l4_len, TG_NAT_IN2OUT, sec);
+	if (t.proto == IPPROTO_TCP && t.dport == TG_NATFW_PPTP_PORT)
+		return tg_natfw_pptp_local(tab, ps, ip, l4_len, idx, true, sec);
 	return TG_V_NEXT;
 }
 
@@ -600,7 +636,7 @@ struct nat_out_batch {
 static void
 nat_out_flush(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	struct nat_out_batch *b, struct rte_mbuf **pkts, uint16_t *verdict,
-	uint32_t sec)
+	uint32_t sec, struct tg_natfw_pptp_stats *ps)
 {
 	struct tg_nat_key miss[TG_NAT_BULK_MAX];
 	uint64_t created = tab->stats.created;
@@ -617,7 +653,7 @@ nat_out_flush(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 
 		verdict[b->at[j]] = nat_out_finish(nt, tab, m, tg_pkt_ipv4(m),
 			&b->t[j], &b->k[j], b->idx[j],
-			tab->stats.created != created, sec);
+			tab->stats.created != created, sec, ps);
 	}
 	b->n = 0;
 }
@@ -643,29 +679,30 @@ tg_natfw_burst(const struct tg_natfw_table *nt, struct tg_natfw_ctx *c,
 				b.at[b.n++] = i;
 				if (b.n == TG_NAT_BULK_MAX)
 					nat_out_flush(nt, c->sessions, &b, pkts,
-						verdict, sec);
+						verdict, sec, &c->pptp);
 				continue;
 			}
 			verdict[i] = v;
 			break;
 		case TG_MODE_IN:
-			verdict[i] =
-				nt->nat || nt->firewall
-					? natfw_in(nt, c->sessions, m, ip, sec)
-					: TG_V_NEXT;
+			verdict[i] = nt->nat || nt->firewall
+					     ? natfw_in(nt, c->sessions, m, ip,
+						       sec, &c->pptp)
+					     : TG_V_NEXT;
 			break;
 		case TG_MODE_OUT:
-			verdict[i] =
-				nt->nat || nt->firewall
-					? fw_out(nt, c->sessions, m, ip, sec)
-					: TG_V_NEXT;
+			verdict[i] = nt->nat || nt->firewall
+					     ? fw_out(nt, c->sessions, m, ip,
+						       sec, &c->pptp)
+					     : TG_V_NEXT;
 			break;
 		default:
 			verdict[i] = TG_V_NEXT;
 		}
 	}
 	if (b.n > 0)
-		nat_out_flush(nt, c->sessions, &b, pkts, verdict, sec);
+		nat_out_flush(
+			nt, c->sessions, &b, pkts, verdict, sec, &c->pptp);
 }
 
 void

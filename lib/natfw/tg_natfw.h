@@ -50,8 +50,19 @@
 		"TCP, UDP or ICMP header too short to translate or judge")     \
 	X(PROTOCOL, "natfw.protocol",                                          \
 		"from a private to a public interface, a protocol NAT does "   \
-		"not translate (TCP, UDP and ICMP are; the private address "   \
-		"must not leave)")
+		"not translate (TCP, UDP, ICMP and PPTP GRE are; the private " \
+		"address must not leave)")                                     \
+	X(GRE_NOT_PPTP, "natfw.gre_not_pptp",                                  \
+		"from a private to a public interface, GRE that is not "       \
+		"PPTP's enhanced GRE (version 1 with a key, RFC 2637 4.1): "   \
+		"no call ID to translate it by")                               \
+	X(GRE_NO_CALL, "natfw.gre_no_call",                                    \
+		"from a private to a public interface, PPTP GRE for a call "   \
+		"no control message set up (or that ended)")                   \
+	X(PPTP_UNTRANSLATABLE, "natfw.pptp_untranslatable",                    \
+		"a PPTP call message NAT cannot translate: the call ID's "     \
+		"mapping sits on another NAT address than the control "        \
+		"connection, or both call IDs are 0")
 
 enum tg_natfw_drop {
 #define TG_X_ENUM(n, s, d) TG_NATFW_DROP_##n,
@@ -163,11 +174,53 @@ void tg_natfw_table_free(struct tg_natfw_table *nt);
 bool tg_natfw_restart_only(const struct tg_config *run,
 	const struct tg_config *nc, char *what, size_t len);
 
+/* PPTP counters (not drops: the messages pass): X(NAME, "telemetry.name",
+ * "why"). */
+#define TG_NATFW_PPTP_STATS(X)                                                 \
+	X(MESSAGES, "natfw.pptp.messages",                                     \
+		"PPTP control messages parsed at the start of a TCP 1723 "     \
+		"segment (transit and the appliance's own)")                   \
+	X(CALLS, "natfw.pptp.calls",                                           \
+		"GRE calls set up: translated ones and the appliance's own "   \
+		"(firewall dynamic entries)")                                  \
+	X(CLEARED, "natfw.pptp.cleared",                                       \
+		"GRE sessions ended early by a Call-Clear-Request, a "         \
+		"Call-Disconnect-Notify or a refused call")                    \
+	X(TRUNCATED, "natfw.pptp.truncated",                                   \
+		"a control message shorter than its type's length (RFC "       \
+		"2637), or cut by the segment: passed unparsed")               \
+	X(BAD_COOKIE, "natfw.pptp.bad_cookie",                                 \
+		"a TCP 1723 payload that does not start with a control "       \
+		"message (magic cookie 0x1A2B3C4D, message type 1): passed "   \
+		"unparsed")                                                    \
+	X(BAD_TYPE, "natfw.pptp.bad_type",                                     \
+		"a control message type RFC 2637 does not define: passed")     \
+	X(UNKNOWN_CALL, "natfw.pptp.unknown_call",                             \
+		"a message naming a call ID NAT did not hand out to this "     \
+		"control connection's client: passed untranslated")
+
+enum tg_natfw_pptp_stat {
+#define TG_X_ENUM(n, s, d) TG_NATFW_PPTP_##n,
+	TG_NATFW_PPTP_STATS(TG_X_ENUM)
+#undef TG_X_ENUM
+		TG_NATFW_PPTP__COUNT
+};
+
+extern const char *const tg_natfw_pptp_names[TG_NATFW_PPTP__COUNT];
+extern const char *const tg_natfw_pptp_descs[TG_NATFW_PPTP__COUNT];
+
+/** PPTP counters of one lcore: written by it only, read by anyone (each
+ *  an aligned 64-bit word). */
+struct tg_natfw_pptp_stats {
+	uint64_t n[TG_NATFW_PPTP__COUNT];
+};
+
 /** The stage's per-lcore state. */
 struct tg_natfw_ctx {
 	struct tg_nat_table *sessions;
 	uint64_t tsc_hz;	/**< the clock: seconds = now / tsc_hz */
 	uint32_t expire_budget; /**< sessions expiry visits per tick */
+	struct tg_natfw_pptp_stats pptp; /**< natfw_pptp.c */
 };
 
 /** The session table for @p cfg (addresses as tg_natfw_build() orders

@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * natfw: PPTP through NAT and the firewall (RFC 2637), as Linux's
+ * nf_conntrack_pptp and nf_nat_pptp do it: the control message at the
+ * start of a TCP 1723 segment names the calls' IDs; NAT gives a client's
+ * call ID a public one (a mapping in the ICMP/GRE port class of the NAT
+ * address) and the GRE of the call is translated by it. How GRE sessions
+ * are keyed: natfw_pptp.h.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+
+#include "nat_rewrite.h"
+#include "natfw_pptp.h"
+#include "tg_pkt.h"
+
+const char *const tg_natfw_pptp_names[TG_NATFW_PPTP__COUNT] = {
+#define TG_X_NAME(n, s, d) [TG_NATFW_PPTP_##n] = s,
+	TG_NATFW_PPTP_STATS(TG_X_NAME)
+#undef TG_X_NAME
+};
+
+const char *const tg_natfw_pptp_descs[TG_NATFW_PPTP__COUNT] = {
+#define TG_X_DESC(n, s, d) [TG_NATFW_PPTP_##n] = d,
+	TG_NATFW_PPTP_STATS(TG_X_DESC)
+#undef TG_X_DESC
+};
+
+#define V_DROP(r) TG_V_DROP(TG_NATFW_DROP_##r)
+
+#define GRE_PROTO_PPP 0x880b
+#define PPTP_COOKIE   0x1a2b3c4du
+#define PPTP_CONTROL  1 /* PPTP message type: control message */
+#define PPTP_HDR      12
+
+/* Control message types (RFC 2637 2.0) natfw acts on. */
+enum {
+	PPTP_OCRQ = 7,	/* Outgoing-Call-Request: client's Call ID */
+	PPTP_OCRP = 8,	/* Outgoing-Call-Reply: server's, Peer's */
+	PPTP_ICRQ = 9,	/* Incoming-Call-Request: server's */
+	PPTP_ICRP = 10, /* Incoming-Call-Reply: client's, Peer's */
+	PPTP_ICCN = 11, /* Incoming-Call-Connected: Peer's */
+	PPTP_CCRQ = 12, /* Call-Clear-Request: client's */
+	PPTP_CDN = 13,	/* Call-Disconnect-Notify: server's */
+	PPTP_WEN = 14,	/* WAN-Error-Notify: Peer's */
+	PPTP_SLI = 15,	/* Set-Link-Info: Peer's */
+	PPTP_TYPES = 16
+};
+
+/* Length of each message type (RFC 2637 2.1 to 2.15); 0: undefined. */
+static const uint16_t pptp_len[PPTP_TYPES] = {
+	0, 156, 156, 16, 16, 16, 20, 168, 32, 220, 24, 28, 16, 148, 40, 24};
+
+/* Offsets in a message: the first and second call ID fields, the result
+ * code (Outgoing- and Incoming-Call-Reply), whose 1 is "connected". */
+#define OFF_ID1	    12
+#define OFF_ID2	    14
+#define OFF_RESULT  16
+#define RESULT_CONN 1
+
+static inline uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
+/* Write @p v (host order) to the 16-bit field at @p f, and patch the
+ * checksum at @p sum that covers it (RFC 1624). Both at even offsets
+ * from the start of what the checksum covers. */
+static void
+put16_patch(uint8_t *f, uint16_t v, uint8_t *sum)
+{
+	uint16_t old, nw = rte_cpu_to_be_16(v), s;
+
+	memcpy(&old, f, 2);
+	memcpy(&s, sum, 2);
+	s = tg_cksum_adjust16(s, old, nw);
+	memcpy(f, &nw, 2);
+	memcpy(sum, &s, 2);
+}
+
+/* A table failure as the stage's drop reason (natfw_dp.c's, for GRE
+ * sessions). */
+static uint16_t
+drop_of(int rc)
+{
+	switch (rc) {
+	case -ENOSPC:
+	case -ENOBUFS:
+		return V_DROP(SESSIONS_FULL);
+	case -EDQUOT:
+		return V_DROP(HOST_LIMIT);
+	case -EADDRINUSE:
+		return V_DROP(PORTS_FULL);
+	default:
+		return V_DROP(TABLE_FULL);
+	}
+}
+
+static inline void
+gre_key(struct tg_nat_key *k, uint32_t ip, uint16_t port, uint32_t rem_ip,
+	uint16_t rem_port)
+{
+	memset(k, 0, sizeof(*k));
+	k->proto = IPPROTO_GRE;
+	k->ip = ip;
+	k->port = port;
+	k->rem_ip = rem_ip;
+	k->rem_port = rem_port;
+}
+
+/* ---- GRE ---------------------------------------------------------------- */
+
+int
+tg_natfw_gre_call(
+	const uint8_t *gre, uint32_t len, uint16_t *call_id, uint32_t *off)
+{
+	uint32_t o;
+
+	if (len < 8)
+		return -EINVAL;
+	/* version 1, K set, R clear (RFC 2637 4.1); C must be clear there
+	 * too, but costs nothing to accept (its checksum is patched) */
+	if ((gre[1] & 0x07) != 1 || !(gre[0] & 0x20) || (gre[0] & 0x40) ||
+		get16(gre + 2) != GRE_PROTO_PPP)
+		return -EPROTO;
+	o = (gre[0] & 0x80) ? 8 : 4;
+	if (len < o + 4)
+		return -EINVAL;
+	*call_id = get16(gre + o + 2);
+	if (off != NULL)
+		*off = o + 2;
+	return 0;
+}
+
+uint16_t
+tg_natfw_pptp_gre_out(struct tg_nat_table *tab, struct rte_ipv4_hdr *ip,
+	uint32_t l4_len, const struct tg_nat_key *k, uint32_t idx, uint32_t sec)
+{
+	struct tg_nat_sess *s;
+
+	if (idx == TG_NAT_NONE) /* its call may be from this burst */
+		idx = tg_nat_sess_lookup_in2out(tab, k);
+	if (idx == TG_NAT_NONE)
+		return V_DROP(GRE_NO_CALL);
+	s = tg_nat_sess_at(tab, idx);
+	if (s->state != TG_NATFW_GRE_OUT || (s->flags & TG_NAT_SF_LOCAL))
+		return V_DROP(GRE_NO_CALL);
+	tg_nat_sess_touch(tab, s, sec, TG_NAT_IN2OUT);
+	/* GRE: the address only (its checksum has no pseudo-header) */
+	if (tg_nat_rewrite(ip, l4_len, TG_NAT_SRC, s->pub_ip, 0) != 0)
+		return V_DROP(SHORT_L4);
+	return TG_V_NEXT;
+}
+
+uint16_t
+tg_natfw_pptp_gre_in(struct tg_nat_table *tab, struct rte_ipv4_hdr *ip,
+	uint32_t l4_len, uint32_t sec)
+{
+	uint8_t *gre = (uint8_t *)ip + rte_ipv4_hdr_len(ip);
+	struct tg_nat_sess *s;
+	struct tg_nat_key k;
+	uint32_t idx, off;
+	uint16_t cid;
+
+	if (tg_natfw_gre_call(gre, l4_len, &cid, &off) != 0)
+		return TG_NATFW_PPTP_NONE;
+	gre_key(&k, rte_be_to_cpu_32(ip->dst_addr), cid,
+		rte_be_to_cpu_32(ip->src_addr), 0);
+	idx = tg_nat_sess_lookup_out2in(tab, &k);
+	if (idx == TG_NAT_NONE)
+		return TG_NATFW_PPTP_NONE;
+	s = tg_nat_sess_at(tab, idx);
+	if (s->state != TG_NATFW_GRE_IN)
+		return TG_NATFW_PPTP_NONE;
+	tg_nat_sess_touch(tab, s, sec, TG_NAT_OUT2IN);
+	if (s->flags & TG_NAT_SF_LOCAL)
+		return TG_V_NEXT; /* the appliance's own call */
+	if (tg_nat_rewrite(ip, l4_len, TG_NAT_DST, s->priv_ip, 0) != 0)
+		return V_DROP(SHORT_L4);
+	if (gre[0] & 0x80) /* GRE's checksum covers the key, not the IP */
+		put16_patch(gre + off, s->priv_port, gre + 4);
+	else
+		memcpy(gre + off, &(uint16_t){rte_cpu_to_be_16(s->priv_port)},
+			2);
+	return TG_NATFW_PPTP_XLAT;
+}
+
+/* ---- control messages ---------------------------------------------------- */
+
+/* The message at the start of a TCP segment's payload (@p tcp, @p l4_len
+ * bytes): its start and type. Only one message is looked at, the first:
+ * one that starts later in a segment, or spans two, is not (as in
+ * Linux's helper); a client sends a call's message in a segment of its
+ * own. → the message or NULL (nothing to do; counted when it is not
+ * PPTP or too short). */
+static uint8_t *
+pptp_msg(struct tg_natfw_pptp_stats *ps, uint8_t *tcp, uint32_t l4_len,
+	uint16_t *type)
+{
+	uint32_t doff, len;
+	uint8_t *p;
+
+	if (l4_len < 20)
+		return NULL;
+	doff = (uint32_t)(tcp[12] >> 4) * 4;
+	if (doff < 20 || doff > l4_len) {
+		ps->n[TG_NATFW_PPTP_TRUNCATED]++;
+		return NULL;
+	}
+	len = l4_len - doff;
+	if (len == 0) /* an ACK, a SYN, a FIN */
+		return NULL;
+	p = tcp + doff;
+	if (len < PPTP_HDR) {
+		ps->n[TG_NATFW_PPTP_TRUNCATED]++;
+		return NULL;
+	}
+	if (get16(p + 2) != PPTP_CONTROL || get32(p + 4) != PPTP_COOKIE) {
+		ps->n[TG_NATFW_PPTP_BAD_COOKIE]++;
+		return NULL;
+	}
+	*type = get16(p + 8);
+	if (*type >= PPTP_TYPES || pptp_len[*type] == 0) {
+		ps->n[TG_NATFW_PPTP_BAD_TYPE]++;
+		return NULL;
+	}
+	if (get16(p) < pptp_len[*type] || len < pptp_len[*type]) {
+		ps->n[TG_NATFW_PPTP_TRUNCATED]++;
+		return NULL;
+	}
+	ps->n[TG_NATFW_PPTP_MESSAGES]++;
+	return p;
+}
+
+static inline uint8_t *
+tcp_of(struct rte_ipv4_hdr *ip)
+{
+	return (uint8_t *)ip + rte_ipv4_hdr_len(ip);
+}
+
+/* The call's outbound GRE session (client → server, key @p scid) of
+ * control session @p c: found or made on the client's anchor mapping
+ * (GRE, client, 0). 0 or a drop verdict. */
+static uint16_t
+gre_out_get(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	const struct tg_nat_sess *c, uint16_t scid, uint32_t sec)
+{
+	struct tg_nat_key k;
+	uint32_t idx, map;
+	uint16_t a = c->addr;
+	int rc;
+
+	gre_key(&k, c->priv_ip, 0, c->rem_ip, scid);
+	idx = tg_nat_sess_lookup_in2out(tab, &k);
+	if (idx != TG_NAT_NONE) {
+		if (tg_nat_sess_at(tab, idx)->state != TG_NATFW_GRE_OUT)
+			return V_DROP(PPTP_UNTRANSLATABLE); /* both IDs 0 */
+		tg_nat_sess_touch(
+			tab, tg_nat_sess_at(tab, idx), sec, TG_NAT_OUT2IN);
+		return 0;
+	}
+	/* the anchor's own public ID is never on the wire; any will do */
+	rc = tg_nat_map_get_or_create(tab, IPPROTO_GRE, c->priv_ip, 0, a,
+		nt->port_lo[a], nt->port_hi[a], 0, &map);
+	if (rc < 0)
+		return drop_of(rc);
+	if (tab->maps[map].addr != a) {
+		if (rc == 1)
+			tg_nat_map_release(tab, map);
+		return V_DROP(PPTP_UNTRANSLATABLE);
+	}
+	rc = tg_nat_sess_create(
+		tab, map, c->rem_ip, scid, sec, TG_NATFW_TMO_GRE, &idx);
+	if (rc != 0)
+		return drop_of(rc);
+	tg_nat_sess_set_state(tab, idx, TG_NATFW_GRE_OUT);
+	return 0;
+}
+
+/* The client's call ID @p ccid of control session @p c: its inbound GRE
+ * session (made pending when new) → 0 and *out, or a drop verdict. */
+static uint16_t
+call_get(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	const struct tg_nat_sess *c, uint16_t ccid, uint32_t sec, uint32_t *out)
+{
+	struct tg_nat_key k;
+	uint32_t map;
+	uint16_t a = c->addr;
+	int rc;
+
+	gre_key(&k, c->priv_ip, ccid, c->rem_ip, 0);
+	*out = tg_nat_sess_lookup_in2out(tab, &k);
+	if (*out != TG_NAT_NONE) {
+		if (tg_nat_sess_at(tab, *out)->state == TG_NATFW_GRE_OUT)
+			return V_DROP(PPTP_UNTRANSLATABLE); /* both IDs 0 */
+		return 0;
+	}
+	/* port preservation: the client's own ID when it is free */
+	rc = tg_nat_map_get_or_create(tab, IPPROTO_GRE, c->priv_ip, ccid, a,
+		nt->port_lo[a], nt->port_hi[a], ccid, &map);
+	if (rc < 0)
+		return drop_of(rc);
+	if (tab->maps[map].addr != a) {
+		/* the server would send the call's GRE to the control
+		 * connection's address, where the ID is not the client's */
+		if (rc == 1)
+			tg_nat_map_release(tab, map);
+		return V_DROP(PPTP_UNTRANSLATABLE);
+	}
+	rc = tg_nat_sess_create(
+		tab, map, c->rem_ip, 0, sec, TG_NATFW_TMO_GRE, out);
+	return rc != 0 ? drop_of(rc) : 0;
+}
+
+/* The call whose public ID the server names in @p pub, on control
+ * session @p c: its inbound GRE session, or TG_NAT_NONE (counted). */
+static uint32_t
+call_of_public(struct tg_nat_table *tab, struct tg_natfw_pptp_stats *ps,
+	const struct tg_nat_sess *c, uint16_t pub)
+{
+	uint32_t map = tg_nat_map_lookup_public(tab, c->addr, IPPROTO_GRE, pub);
+	uint32_t idx = TG_NAT_NONE;
+	struct tg_nat_key k;
+
+	if (map != TG_NAT_NONE && tab->maps[map].priv_ip == c->priv_ip) {
+		gre_key(&k, c->priv_ip, tab->maps[map].priv_port, c->rem_ip, 0);
+		idx = tg_nat_sess_lookup_in2out(tab, &k);
+		if (idx != TG_NAT_NONE &&
+			tg_nat_sess_at(tab, idx)->state == TG_NATFW_GRE_OUT)
+			idx = TG_NAT_NONE;
+	}
+	if (idx == TG_NAT_NONE)
+		ps->n[TG_NATFW_PPTP_UNKNOWN_CALL]++;
+	return idx;
+}
+
+/* Inbound GRE session @p idx: the call is up (the reply said so). */
+static void
+call_up(struct tg_nat_table *tab, struct tg_natfw_pptp_stats *ps, uint32_t idx,
+	uint32_t sec)
+{
+	if (tg_nat_sess_at(tab, idx)->state != TG_NATFW_GRE_IN) {
+		tg_nat_sess_set_state(tab, idx, TG_NATFW_GRE_IN);
+		ps->n[TG_NATFW_PPTP_CALLS]++;
+	}
+	tg_nat_sess_set_class(tab, idx, TG_NATFW_TMO_GRE, sec);
+}
+
+/* The inbound GRE session of the call that the client of control
+ * session @p c knows as @p ccid, or TG_NAT_NONE. */
+static uint32_t
+call_of_private(
+	struct tg_nat_table *tab, const struct tg_nat_sess *c, uint16_t ccid)
+{
+	struct tg_nat_key k;
+	uint32_t idx;
+
+	gre_key(&k, c->priv_ip, ccid, c->rem_ip, 0);
+	idx = tg_nat_sess_lookup_in2out(tab, &k);
+	if (idx != TG_NAT_NONE &&
+		tg_nat_sess_at(tab, idx)->state == TG_NATFW_GRE_OUT)
+		return TG_NAT_NONE;
+	return idx;
+}
+
+uint16_t
+tg_natfw_pptp_ctl_out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	struct tg_natfw_pptp_stats *ps, struct rte_ipv4_hdr *ip,
+	uint32_t l4_len, uint32_t tcp, uint32_t sec)
+{
+	const struct tg_nat_sess *c = tg_nat_sess_at(tab, tcp);
+	uint8_t *th = tcp_of(ip), *p;
+	uint16_t type, v;
+	uint32_t idx;
+
+	p = pptp_msg(ps, th, l4_len, &type);
+	if (p == NULL)
+		return TG_V_NEXT;
+	switch (type) {
+	case PPTP_OCRQ:
+	case PPTP_ICRP:
+		v = call_get(nt, tab, c, get16(p + OFF_ID1), sec, &idx);
+		if (v != 0)
+			return v;
+		tg_nat_sess_touch(
+			tab, tg_nat_sess_at(tab, idx), sec, TG_NAT_IN2OUT);
+		if (type == PPTP_ICRP && p[OFF_RESULT] == RESULT_CONN) {
+			/* the client takes the server's call: both IDs known */
+			v = gre_out_get(nt, tab, c, get16(p + OFF_ID2), sec);
+			if (v != 0)
+				return v;
+			call_up(tab, ps, idx, sec);
+		}
+		put16_patch(p + OFF_ID1, tg_nat_sess_at(tab, idx)->pub_port,
+			th + 16);
+		return TG_V_NEXT;
+	case PPTP_CCRQ:
+		/* the client clears the call: no more inbound GRE for it; its
+		 * outbound session goes with the server's
+		 * Call-Disconnect-Notify (which names only the server's ID) */
+		idx = call_of_private(tab, c, get16(p + OFF_ID1));
+		if (idx == TG_NAT_NONE) {
+			ps->n[TG_NATFW_PPTP_UNKNOWN_CALL]++;
+			return TG_V_NEXT;
+		}
+		put16_patch(p + OFF_ID1, tg_nat_sess_at(tab, idx)->pub_port,
+			th + 16);
+		tg_nat_sess_delete(tab, idx);
+		ps->n[TG_NATFW_PPTP_CLEARED]++;
+		return TG_V_NEXT;
+	default:
+		return TG_V_NEXT;
+	}
+}
+
+uint16_t
+tg_natfw_pptp_ctl_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	struct tg_natfw_pptp_stats *ps, struct rte_ipv4_hdr *ip,
+	uint32_t l4_len, uint32_t tcp, uint32_t sec)
+{
+	const struct tg_nat_sess *c = tg_nat_sess_at(tab, tcp);
+	uint8_t *th = tcp_of(ip), *p, *peer;
+	struct tg_nat_key k;
+	uint16_t type, v;
+	uint32_t idx;
+
+	p = pptp_msg(ps, th, l4_len, &type);
+	if (p == NULL)
+		return TG_V_NEXT;
+	switch (type) {
+	case PPTP_OCRP:
+		peer = p + OFF_ID2;
+		break;
+	case PPTP_ICCN:
+	case PPTP_WEN:
+	case PPTP_SLI:
+		peer = p + OFF_ID1;
+		break;
+	case PPTP_CDN:
+		/* the server ends the call: its outbound GRE (keyed by the
+		 * server's ID) goes; the inbound one, keyed by the client's,
+		 * which this message does not name, times out */
+		gre_key(&k, c->priv_ip, 0, c->rem_ip, get16(p + OFF_ID1));
+		idx = tg_nat_sess_lookup_in2out(tab, &k);
+		if (idx == TG_NAT_NONE ||
+			tg_nat_sess_at(tab, idx)->state != TG_NATFW_GRE_OUT) {
+			ps->n[TG_NATFW_PPTP_UNKNOWN_CALL]++;
+			return TG_V_NEXT;
+		}
+		tg_nat_sess_delete(tab, idx);
+		ps->n[TG_NATFW_PPTP_CLEARED]++;
+		return TG_V_NEXT;
+	default:
+		return TG_V_NEXT;
+	}
+	idx = call_of_public(tab, ps, c, get16(peer));
+	if (idx == TG_NAT_NONE)
+		return TG_V_NEXT;
+	if (type == PPTP_OCRP) {
+		if (p[OFF_RESULT] == RESULT_CONN) {
+			v = gre_out_get(nt, tab, c, get16(p + OFF_ID1), sec);
+			if (v != 0)
+				return v;
+			call_up(tab, ps, idx, sec);
+		} else if (tg_nat_sess_at(tab, idx)->state ==
+			   TG_NATFW_GRE_PENDING) {
+			/* refused: nothing will use the public ID */
+			put16_patch(peer, tg_nat_sess_at(tab, idx)->priv_port,
+				th + 16);
+			tg_nat_sess_delete(tab, idx);
+			ps->n[TG_NATFW_PPTP_CLEARED]++;
+			return TG_V_NEXT;
+		}
+	}
+	put16_patch(peer, tg_nat_sess_at(tab, idx)->priv_port, th + 16);
+	return TG_V_NEXT;
+}
+
+/* The appliance's call @p hcid with the server of dynamic entry @p c: a
+ * dynamic entry for its inbound GRE (the appliance's address, @p hcid,
+ * the server), untranslated. 0 or a drop verdict. */
+static uint16_t
+local_call(struct tg_nat_table *tab, struct tg_natfw_pptp_stats *ps,
+	const struct tg_nat_sess *c, uint16_t hcid, uint32_t sec)
+{
+	struct tg_nat_key k;
+	uint32_t idx, map;
+	int rc;
+
+	gre_key(&k, c->priv_ip, hcid, c->rem_ip, 0);
+	idx = tg_nat_sess_lookup_in2out(tab, &k);
+	if (idx != TG_NAT_NONE) {
+		tg_nat_sess_set_class(tab, idx, TG_NATFW_TMO_GRE, sec);
+		return 0;
+	}
+	/* its own ID: a translation that holds it is in the way */
+	rc = tg_nat_map_get_or_create(tab, IPPROTO_GRE, c->priv_ip, hcid,
+		c->addr, hcid, hcid, hcid, &map);
+	if (rc == -EADDRINUSE)
+		return V_DROP(PORT_IN_USE);
+	if (rc < 0)
+		return drop_of(rc);
+	rc = tg_nat_sess_create_flags(tab, map, c->rem_ip, 0, sec,
+		TG_NATFW_TMO_GRE, TG_NAT_SF_LOCAL, &idx);
+	if (rc == -ENOSPC)
+		return V_DROP(DYNAMIC_FULL);
+	if (rc < 0)
+		return drop_of(rc);
+	tg_nat_sess_set_state(tab, idx, TG_NATFW_GRE_IN);
+	ps->n[TG_NATFW_PPTP_CALLS]++;
+	return 0;
+}
+
+uint16_t
+tg_natfw_pptp_local(struct tg_nat_table *tab, struct tg_natfw_pptp_stats *ps,
+	struct rte_ipv4_hdr *ip, uint32_t l4_len, uint32_t tcp, bool out,
+	uint32_t sec)
+{
+	const struct tg_nat_sess *c = tg_nat_sess_at(tab, tcp);
+	uint8_t *p;
+	struct tg_nat_key k;
+	uint16_t type;
+	uint32_t idx;
+
+	p = pptp_msg(ps, tcp_of(ip), l4_len, &type);
+	if (p == NULL)
+		return TG_V_NEXT;
+	if (out && type == PPTP_ICRP && p[OFF_RESULT] == RESULT_CONN)
+		return local_call(tab, ps, c, get16(p + OFF_ID1), sec);
+	if (!out && type == PPTP_OCRP && p[OFF_RESULT] == RESULT_CONN)
+		return local_call(tab, ps, c, get16(p + OFF_ID2), sec);
+	if (out && type == PPTP_CCRQ) {
+		gre_key(&k, c->priv_ip, get16(p + OFF_ID1), c->rem_ip, 0);
+		idx = tg_nat_sess_lookup_in2out(tab, &k);
+		if (idx != TG_NAT_NONE &&
+			(tg_nat_sess_at(tab, idx)->flags & TG_NAT_SF_LOCAL)) {
+			tg_nat_sess_delete(tab, idx);
+			ps->n[TG_NATFW_PPTP_CLEARED]++;
+		}
+	}
+	return TG_V_NEXT;
+}
