@@ -136,6 +136,11 @@ ctl_nat(struct tel_conn *t, const struct ctl_opts *o)
 		rc = CTL_FAILED;
 		break;
 	}
+	if (json_get(v, "pptp") != NULL) {
+		printf("\npptp: ");
+		print_pairs(json_get(v, "pptp"));
+		putchar('\n');
+	}
 	json_free(doc);
 	return rc;
 }

@@ -446,8 +446,11 @@ def check_natfw(prefix):
         want = [[k, str(v)] for k, v in summ[key].items()]
         report("nat.%s" % key, got == want and len(want) >= 5,
                "got %s, want %s" % (got, want))
-    report("nat.no_failures", text.endswith("\n\nfailures: none\n") and
+    report("nat.no_failures", "\n\nfailures: none\n" in text and
            not any(summ["failed"].values()), text[-200:])
+    line = "pptp: " + ", ".join("%s %d" % kv for kv in summ["pptp"].items())
+    report("nat.pptp_line", text.endswith("\n\n" + line + "\n") and
+           len(summ["pptp"]) >= 7, "%r not at the end of %r" % (line, text))
     rc, out, err = ctl(prefix, "--json", "nat")
     try:
         j = json.loads(out)
