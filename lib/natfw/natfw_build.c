@@ -192,7 +192,9 @@ pmaps_kept(const struct tg_natfw_table *prev, const struct tg_natfw_table *nt)
 		k.addr = nt->slot_addr[prev->slot[p->addr]];
 		if (k.addr == TG_NATFW_NO_ADDR)
 			return false;
-		q = bsearch(&k, nt->pmaps, nt->n_pmaps, sizeof(*q), pmap_cmp);
+		q = nt->n_pmaps == 0 ? NULL
+				     : bsearch(&k, nt->pmaps, nt->n_pmaps,
+					       sizeof(*q), pmap_cmp);
 		if (q == NULL || q->private_ip != p->private_ip ||
 			q->private_port != p->private_port)
 			return false;
