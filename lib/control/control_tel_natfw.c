@@ -70,9 +70,8 @@ static uint32_t
 ports_used(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	uint16_t a, int pc)
 {
-	const struct tg_nat_ports *p = nt->slot[a] < tab->n_public
-					       ? tab->ports[nt->slot[a]]
-					       : NULL;
+	const struct tg_nat_ports *p =
+		nt->slot[a] < tab->n_public ? tab->ports[nt->slot[a]] : NULL;
 	uint32_t n = 0, i;
 
 	for (i = 0; p != NULL && i < 1024; i++)

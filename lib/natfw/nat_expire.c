@@ -168,8 +168,8 @@ nat_sess_dropped(struct tg_nat_table *t, uint32_t idx)
 }
 
 uint32_t
-tg_nat_table_sweep(struct tg_nat_table *t, tg_nat_keep_fn keep,
-	const void *ctx, uint32_t budget)
+tg_nat_table_sweep(struct tg_nat_table *t, tg_nat_keep_fn keep, const void *ctx,
+	uint32_t budget)
 {
 	uint32_t i = t->sweep_cur, end, deleted = 0;
 

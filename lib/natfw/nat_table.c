@@ -118,8 +118,9 @@ conf_check(const struct tg_nat_table_conf *c)
 		c->max_mappings > TG_NAT_MAX_ENTRIES || c->max_hosts == 0 ||
 		c->max_hosts > TG_NAT_MAX_ENTRIES || c->n_public == 0 ||
 		c->n_public > TG_NAT_MAX_PUBLIC || c->public_ips == NULL ||
-		(c->max_public != 0 && (c->max_public < c->n_public ||
-					       c->max_public > TG_NAT_MAX_PUBLIC)) ||
+		(c->max_public != 0 &&
+			(c->max_public < c->n_public ||
+				c->max_public > TG_NAT_MAX_PUBLIC)) ||
 		c->n_classes == 0 || c->n_classes > TG_NAT_TMO_CLASSES ||
 		c->max_local >= c->max_sessions)
 		return -EINVAL;
@@ -218,10 +219,11 @@ tg_nat_table_create(const struct tg_nat_table_conf *conf)
 	t->map_ix = tg_nat_index_create(t->max_mappings, socket);
 	t->host_ix = tg_nat_index_create(t->max_hosts, socket);
 	if (t->sess == NULL || t->maps == NULL || t->hosts == NULL ||
-		t->ports == NULL || i < conf->n_public || t->public_ips == NULL ||
-		t->wheel == NULL || t->wheel_bits == NULL ||
-		t->ix[TG_NAT_IN2OUT] == NULL || t->ix[TG_NAT_OUT2IN] == NULL ||
-		t->map_ix == NULL || t->host_ix == NULL) {
+		t->ports == NULL || i < conf->n_public ||
+		t->public_ips == NULL || t->wheel == NULL ||
+		t->wheel_bits == NULL || t->ix[TG_NAT_IN2OUT] == NULL ||
+		t->ix[TG_NAT_OUT2IN] == NULL || t->map_ix == NULL ||
+		t->host_ix == NULL) {
 		tg_nat_table_free(t);
 		rte_errno = ENOMEM;
 		return NULL;
@@ -300,8 +302,8 @@ tg_nat_table_slot_alloc(struct tg_nat_table *t, uint16_t slot, uint32_t ip)
 void
 tg_nat_table_slot_free(struct tg_nat_table *t, uint16_t slot)
 {
-	size_t sz = RTE_ALIGN_CEIL(sizeof(struct tg_nat_ports),
-		RTE_CACHE_LINE_SIZE);
+	size_t sz = RTE_ALIGN_CEIL(
+		sizeof(struct tg_nat_ports), RTE_CACHE_LINE_SIZE);
 
 	if (t == NULL || slot >= t->n_public || t->ports[slot] == NULL)
 		return;

@@ -213,9 +213,9 @@ slots_assign(struct tg_natfw_table *nt, const struct tg_natfw_table *prev,
 	struct tg_natfw_ctx *ctx, char *err, size_t errlen)
 {
 	struct tg_nat_table *tab = ctx != NULL ? ctx->sessions : NULL;
-	uint32_t swept = ctx != NULL
-				 ? __atomic_load_n(&ctx->swept, __ATOMIC_ACQUIRE)
-				 : 0;
+	uint32_t swept =
+		ctx != NULL ? __atomic_load_n(&ctx->swept, __ATOMIC_ACQUIRE)
+			    : 0;
 	bool fresh[TG_NATFW_SLOTS] = {false};
 	bool changed = false;
 	uint16_t i, j, s;
@@ -245,8 +245,9 @@ slots_assign(struct tg_natfw_table *nt, const struct tg_natfw_table *prev,
 	if (nt->layout == 0)
 		nt->layout = 1;
 	for (s = 0; s < TG_NATFW_SLOTS; s++)
-		if (prev->retired[s] != 0 && nt->slot_addr[s] == TG_NATFW_NO_ADDR &&
-			ctx != NULL && (int32_t)(swept - prev->retired[s]) < 0)
+		if (prev->retired[s] != 0 &&
+			nt->slot_addr[s] == TG_NATFW_NO_ADDR && ctx != NULL &&
+			(int32_t)(swept - prev->retired[s]) < 0)
 			nt->retired[s] = prev->retired[s];
 	for (j = 0; j < prev->n_addr; j++)
 		if (nt->slot_addr[prev->slot[j]] == TG_NATFW_NO_ADDR)
@@ -254,8 +255,9 @@ slots_assign(struct tg_natfw_table *nt, const struct tg_natfw_table *prev,
 	for (i = 0, s = 0; i < nt->n_addr; i++) {
 		if (nt->slot[i] != TG_NATFW_NO_ADDR)
 			continue;
-		while (s < TG_NATFW_SLOTS && (nt->slot_addr[s] != TG_NATFW_NO_ADDR ||
-						     nt->retired[s] != 0))
+		while (s < TG_NATFW_SLOTS &&
+			(nt->slot_addr[s] != TG_NATFW_NO_ADDR ||
+				nt->retired[s] != 0))
 			s++;
 		if (s == TG_NATFW_SLOTS) {
 			snprintf(err, errlen,

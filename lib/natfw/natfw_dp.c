@@ -203,8 +203,8 @@ sess_fits(const void *ctx, const struct tg_nat_table *tab, uint32_t idx)
  * there yet): one that no longer fits is deleted here, counted, and the
  * packet is a new flow. True when it was. Cheap without a sweep. */
 static inline bool
-sess_gone(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
-	uint32_t idx)
+sess_gone(
+	const struct tg_natfw_table *nt, struct tg_nat_table *tab, uint32_t idx)
 {
 	if (likely(!tg_nat_table_sweeping(tab)) || idx == TG_NAT_NONE ||
 		sess_fits(nt, tab, idx))
@@ -267,7 +267,8 @@ map_public(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	uint32_t map = tg_nat_map_lookup_public(tab, nt->slot[a], proto, port);
 
 	if (unlikely(tg_nat_table_sweeping(tab)) && map != TG_NAT_NONE &&
-		!map_fits(nt, tab, map, tab->maps[map].priv_ip == nt->addr[a])) {
+		!map_fits(
+			nt, tab, map, tab->maps[map].priv_ip == nt->addr[a])) {
 		tg_nat_map_detach(tab, map);
 		return TG_NAT_NONE;
 	}
@@ -803,11 +804,11 @@ tg_natfw_tick(
 		c->sessions, (uint32_t)(now / c->tsc_hz), c->expire_budget);
 	layout_follow(nt, c);
 	if (tg_nat_table_sweeping(c->sessions)) {
-		tg_nat_table_sweep(
-			c->sessions, sess_fits, nt, c->sweep_budget);
+		tg_nat_table_sweep(c->sessions, sess_fits, nt, c->sweep_budget);
 		if (!tg_nat_table_sweeping(c->sessions))
 			/* the removed addresses' port spaces are unused:
 			 * tg_natfw_build_from() may free them */
-			__atomic_store_n(&c->swept, c->layout, __ATOMIC_RELEASE);
+			__atomic_store_n(
+				&c->swept, c->layout, __ATOMIC_RELEASE);
 	}
 }

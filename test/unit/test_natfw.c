@@ -1166,7 +1166,7 @@ test_natfw_restart_only(void)
 			 "    - {name: ssh, protocol: tcp, port: 22}\n",
 		NAT "  addresses:\n    - {address: 192.0.2.1, ports: "
 		    "2000-3000}\n" FW,
-		"nat:\n  private: [lan0]\n  public: [wan0, dmz0]\n" FW};
+		("nat:\n  private: [lan0]\n  public: [wan0, dmz0]\n" FW)};
 	static const char *const restart[] = {NAT "  max_sessions: 1000\n" FW,
 		NAT "  max_sessions_per_host: 10\n" FW,
 		NAT "firewall: {max_dynamic: 100}\n", FW};

@@ -68,7 +68,7 @@ static struct tg_cfg_errors errs;
 #define ADDR0(r) "    - {address: 192.0.2.1, ports: " r "}\n"
 #define ADDR1(r) "    - {address: 198.18.0.1, ports: " r "}\n"
 #define PMAP(p)                                                                \
-	"  port_mappings:\n    - {name: web, protocol: tcp, public_port: " p  \
+	"  port_mappings:\n    - {name: web, protocol: tcp, public_port: " p   \
 	", private_address: 10.0.0.250, private_port: 80}\n"
 
 static const uint16_t ids[3] = {P_LAN, P_WAN, P_WAN1};
@@ -88,8 +88,8 @@ parse(const char *w1, const char *tail)
 	struct tg_config *c = NULL;
 	int n = snprintf(y, sizeof(y), BASE, w1);
 
-	snprintf(y + n, sizeof(y) - (size_t)n, "%sfirewall: {max_dynamic: 100}\n",
-		tail);
+	snprintf(y + n, sizeof(y) - (size_t)n,
+		"%sfirewall: {max_dynamic: 100}\n", tail);
 	if (tg_config_parse("reload.yaml", y, strlen(y), &c, &errs) != 0) {
 		fprintf(stderr, "\n--- yaml:\n%s", y);
 		tg_cfg_errors_print(&errs, stderr);
@@ -125,8 +125,7 @@ fx_reload(const char *w1, const char *tail)
 
 	if (c == NULL)
 		return -EINVAL;
-	rc = tg_natfw_build_from(
-		c, ids, 3, X.nt, X.ctx, &nt, err, sizeof(err));
+	rc = tg_natfw_build_from(c, ids, 3, X.nt, X.ctx, &nt, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "\nbuild_from: %d: %s\n", rc, err);
 		tg_config_free(c);
@@ -219,20 +218,19 @@ struct dir {
 	uint8_t path, mode;
 	uint16_t rx, tx;
 };
-static const struct dir d_nat = {TG_PATH_TRANSIT, TG_MODE_TRANSIT, P_LAN,
-	P_WAN};
-static const struct dir d_nat1 = {TG_PATH_TRANSIT, TG_MODE_TRANSIT, P_LAN,
-	P_WAN1};
-static const struct dir d_in = {TG_PATH_TARGET, TG_MODE_IN, P_WAN,
-	TG_IF_NONE};
-static const struct dir d_in1 = {TG_PATH_TARGET, TG_MODE_IN, P_WAN1,
-	TG_IF_NONE};
-static const struct dir d_in_lan = {TG_PATH_TARGET, TG_MODE_IN, P_LAN,
-	TG_IF_NONE};
-static const struct dir d_out1 = {TG_PATH_SOURCE, TG_MODE_OUT, TG_IF_NONE,
-	P_WAN1};
-static const struct dir d_out_lan = {TG_PATH_SOURCE, TG_MODE_OUT,
-	TG_IF_NONE, P_LAN};
+static const struct dir d_nat = {
+	TG_PATH_TRANSIT, TG_MODE_TRANSIT, P_LAN, P_WAN};
+static const struct dir d_nat1 = {
+	TG_PATH_TRANSIT, TG_MODE_TRANSIT, P_LAN, P_WAN1};
+static const struct dir d_in = {TG_PATH_TARGET, TG_MODE_IN, P_WAN, TG_IF_NONE};
+static const struct dir d_in1 = {
+	TG_PATH_TARGET, TG_MODE_IN, P_WAN1, TG_IF_NONE};
+static const struct dir d_in_lan = {
+	TG_PATH_TARGET, TG_MODE_IN, P_LAN, TG_IF_NONE};
+static const struct dir d_out1 = {
+	TG_PATH_SOURCE, TG_MODE_OUT, TG_IF_NONE, P_WAN1};
+static const struct dir d_out_lan = {
+	TG_PATH_SOURCE, TG_MODE_OUT, TG_IF_NONE, P_LAN};
 
 /*
  * One packet @p in through the stage at @p now; the verdict must be
@@ -274,8 +272,12 @@ send_pk(int line, const struct dir *d, struct pk in, uint64_t now,
 		fprintf(stderr,
 			"\n  line %d: verdict %#x (want %#x), %08x:%u -> "
 			"%08x:%u",
-			line, v, want, (unsigned)(got[26] << 24 | got[27] << 16 | got[28] << 8 | got[29]),
-			sport, (unsigned)(got[30] << 24 | got[31] << 16 | got[32] << 8 | got[33]),
+			line, v, want,
+			(unsigned)(got[26] << 24 | got[27] << 16 |
+				   got[28] << 8 | got[29]),
+			sport,
+			(unsigned)(got[30] << 24 | got[31] << 16 |
+				   got[32] << 8 | got[33]),
 			(unsigned)(got[36] << 8 | got[37]));
 	CU_assertImplementation(
 		ok, (unsigned int)line, "natfw packet", __FILE__, "", CU_FALSE);
@@ -284,7 +286,7 @@ send_pk(int line, const struct dir *d, struct pk in, uint64_t now,
 }
 
 #define SEND(d, in, want, exp) send_pk(__LINE__, d, in, T0, want, exp)
-#define XP(p)		       (&(struct pk)p)
+#define XP(p)		       (&(struct pk[1]){p}[0])
 
 /* The fields of session records that a reload must leave as they are. */
 static bool
@@ -407,13 +409,13 @@ test_natfw_reload_remove_address(void)
 		SEND(&d_in, UDP(R7, 53, PUB, p0[i]), FWD,
 			XP(UDP(R7, 53, H(i), 7000 + i)));
 		if (i > 0)
-			SEND(&d_in1, UDP(R7, 53, W1, p1[i]),
-				DROP(NO_EXCEPTION), NULL);
+			SEND(&d_in1, UDP(R7, 53, W1, p1[i]), DROP(NO_EXCEPTION),
+				NULL);
 	}
 	SEND(&d_in, UDP(R7, 53, PUB, p), FWD, XP(UDP(R7, 53, H(0), 5000)));
 	CU_ASSERT_EQUAL(st()->dropped, d0 + 10);
-	CU_ASSERT_EQUAL(st()->created - st()->expired - st()->deleted,
-		st()->sessions);
+	CU_ASSERT_EQUAL(
+		st()->created - st()->expired - st()->deleted, st()->sessions);
 	fx_close();
 }
 
@@ -426,8 +428,8 @@ test_natfw_reload_range_shrink(void)
 	unsigned int i, lost = 0, n_lost_first = 0;
 	uint16_t p;
 
-	CU_ASSERT_FATAL(fx_open("198.18.0.1",
-		"  addresses:\n" ADDR0("1024-1151")));
+	CU_ASSERT_FATAL(
+		fx_open("198.18.0.1", "  addresses:\n" ADDR0("1024-1151")));
 	for (i = 0; i < 40; i++) {
 		/* TCP and UDP alternate: two port spaces */
 		if (i % 2)
@@ -564,8 +566,8 @@ test_natfw_reload_back_and_forth(void)
 		"  addresses:\n" ADDR0("1024-2047"),
 		"  addresses:\n" ADDR0("1500-3000") ADDR1("3000-3999"),
 	};
-	static const char *const w1[] = {"198.18.0.1", "198.18.0.2",
-		"198.18.0.1"};
+	static const char *const w1[] = {
+		"198.18.0.1", "198.18.0.2", "198.18.0.1"};
 	size_t mem0 = 0, mem;
 	unsigned int round, k, i;
 	uint64_t drops = 0;
@@ -615,24 +617,23 @@ test_natfw_reload_readd_before_sweep(void)
 	CU_ASSERT_FATAL(fx_open("198.18.0.1",
 		"  addresses:\n" ADDR0("1024-65535") ADDR1("2000-2999")));
 	X.ctx->sweep_budget = 1;
-	SEND(&d_nat, UDP(H(1), 5000, R7, 53), PASS,
-		XP(UDP(PUB, 5000, R7, 53)));
+	SEND(&d_nat, UDP(H(1), 5000, R7, 53), PASS, XP(UDP(PUB, 5000, R7, 53)));
 	SEND(&d_nat, UDP(H(2), 5000, R7, 53), PASS, XP(UDP(PUB, 0, R7, 53)));
 	/* the third record: one tick's sweep does not get there */
-	p = SEND(&d_nat1, UDP(H(0), 5000, R7, 53), PASS,
-		XP(UDP(W1, 0, R7, 53)));
+	p = SEND(
+		&d_nat1, UDP(H(0), 5000, R7, 53), PASS, XP(UDP(W1, 0, R7, 53)));
 	CU_ASSERT_FATAL(fx_reload("198.18.0.2",
 				"  addresses:\n" ADDR0("1024-65535")) == 0);
 	tg_natfw_tick(X.nt, X.ctx, T0);
-	CU_ASSERT_FATAL(fx_reload("198.18.0.1",
-				"  addresses:\n" ADDR0("1024-65535")
-					ADDR1("2000-2999")) == 0);
+	CU_ASSERT_FATAL(
+		fx_reload("198.18.0.1", "  addresses:\n" ADDR0("1024-65535")
+						ADDR1("2000-2999")) == 0);
 	CU_ASSERT(X.nt->slot[1] != 1 && X.nt->retired[1] != 0);
 	/* the old mapping's port on the same address: not the old flow */
 	SEND(&d_in1, UDP(R7, 53, W1, p), DROP(NO_EXCEPTION), NULL);
 	CU_ASSERT_EQUAL(st()->dropped, 1);
-	p = SEND(&d_nat1, UDP(H(0), 5000, R7, 53), PASS,
-		XP(UDP(W1, 0, R7, 53)));
+	p = SEND(
+		&d_nat1, UDP(H(0), 5000, R7, 53), PASS, XP(UDP(W1, 0, R7, 53)));
 	SEND(&d_in1, UDP(R7, 53, W1, p), FWD, XP(UDP(R7, 53, H(0), 5000)));
 	X.ctx->sweep_budget = 4096;
 	sweep_all(T0);
