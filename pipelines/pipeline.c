@@ -615,7 +615,7 @@ tg_pipeline_filter_cache(const struct tg_pipeline *pl)
 	return fc != NULL ? fc->cache : NULL;
 }
 
-const struct tg_natfw_ctx *
+struct tg_natfw_ctx *
 tg_pipeline_natfw(const struct tg_pipeline *pl)
 {
 	return pl != NULL ? pl->stage_ctx[TG_STAGE_NATFW] : NULL;

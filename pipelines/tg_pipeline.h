@@ -211,8 +211,10 @@ struct tg_natfw_ctx;
 
 /** The natfw stage's state (its session table), NULL when nat and the
  *  firewall were off at start. Readers use the table's sequence
- *  numbers (tg_nat_sess_read()). */
-const struct tg_natfw_ctx *tg_pipeline_natfw(const struct tg_pipeline *pl);
+ *  numbers (tg_nat_sess_read()); the control thread also gives the
+ *  table port spaces for a reload's new addresses
+ *  (tg_natfw_build_from()). */
+struct tg_natfw_ctx *tg_pipeline_natfw(const struct tg_pipeline *pl);
 
 /** The filter stage's decision cache (tg_filter.h), NULL without one
  *  (pipeline.filter_cache: 0). Its counters are read without a lock:

@@ -125,6 +125,9 @@ ctl_nat(struct tel_conn *t, const struct ctl_opts *o)
 		ctl_fmt(json_get(v, "max_sessions"), max, sizeof(max)),
 		u64_of(v, "mappings"), u64_of(v, "hosts"), u64_of(v, "created"),
 		u64_of(v, "expired"), u64_of(v, "deleted"));
+	printf("reload_dropped: %" PRIu64 " (sessions a reload's addresses "
+	       "and ranges had no room for; of deleted)\n",
+		u64_of(v, "reload_dropped"));
 	if (counts_table(json_get(v, "by_protocol"), "PROTOCOL", false) < 0 ||
 		counts_table(json_get(v, "tcp_states"), "TCP_STATE", false) < 0)
 		rc = CTL_FAILED;

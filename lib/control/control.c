@@ -12,11 +12,13 @@
 #include <rte_malloc.h>
 
 #include "tg_control.h"
+#include "tg_pipeline.h"
 
 int
 tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
-	const struct tg_tables *prev, uint64_t generation, int socket,
-	struct tg_tables **out, char *err, size_t errlen)
+	const struct tg_tables *prev, struct tg_natfw_ctx *natfw,
+	uint64_t generation, int socket, struct tg_tables **out, char *err,
+	size_t errlen)
 {
 	struct tg_tables *t;
 	uint16_t i;
@@ -36,7 +38,8 @@ tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
 		rc = tg_localfilter_build(cfg, env->port_id, env->n_ports,
 			socket, &t->localfilter, err, errlen);
 	if (rc == 0)
-		rc = tg_natfw_build(cfg, env->port_id, env->n_ports, &t->natfw,
+		rc = tg_natfw_build_from(cfg, env->port_id, env->n_ports,
+			prev != NULL ? prev->natfw : NULL, natfw, &t->natfw,
 			err, errlen);
 	if (rc == 0)
 		rc = tg_filter_build_from(cfg, env->port_id, env->n_ports,
@@ -139,8 +142,9 @@ tg_control_apply_locked(struct tg_control *ctl, struct tg_config *cfg,
 	 * the running snapshot while a large table is being built. */
 	/* slot.cur can only be replaced by the holder of reload_lock: it
 	 * stays alive while the new snapshot borrows from it. */
-	rc = tg_tables_build(cfg, &ctl->env, ctl->slot.cur, ctl->generation + 1,
-		ctl->socket, &t, err, errlen);
+	rc = tg_tables_build(cfg, &ctl->env, ctl->slot.cur,
+		tg_pipeline_natfw(ctl->pl), ctl->generation + 1, ctl->socket,
+		&t, err, errlen);
 	*build_us = (rte_get_tsc_cycles() - t0) * 1000000 / rte_get_tsc_hz();
 	if (rc < 0)
 		return rc;

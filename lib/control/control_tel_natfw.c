@@ -62,18 +62,20 @@ add_endpoint(
 	rte_tel_data_add_dict_string(c, key, buf);
 }
 
-/* Ports of public port space (@p a, class @p pc) in use: a popcount of
- * its bitmap (8 KiB). */
+/* Ports of NAT address @p a's port space, class @p pc, in use: a
+ * popcount of its bitmap (8 KiB). The snapshot's slot: its port space
+ * lives while the snapshot runs (tg_natfw_build_from() frees only those
+ * of slots the running snapshot does not have). */
 static uint32_t
-ports_used(const struct tg_nat_table *tab, uint16_t a, int pc)
+ports_used(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
+	uint16_t a, int pc)
 {
-	const uint64_t *w =
-		&tab->pub_used[((size_t)a * TG_NAT_PCLASS__COUNT + (size_t)pc)
-			       << 10];
+	const struct tg_nat_ports *p =
+		nt->slot[a] < tab->n_public ? tab->ports[nt->slot[a]] : NULL;
 	uint32_t n = 0, i;
 
-	for (i = 0; i < 1024; i++)
-		n += (uint32_t)__builtin_popcountll(w[i]);
+	for (i = 0; p != NULL && i < 1024; i++)
+		n += (uint32_t)__builtin_popcountll(p->used[pc][i]);
 	return n;
 }
 
@@ -115,6 +117,11 @@ summary(struct rte_tel_data *d, const struct tg_tables *t,
 	rte_tel_data_add_dict_u64(d, "created", tab->stats.created);
 	rte_tel_data_add_dict_u64(d, "expired", tab->stats.expired);
 	rte_tel_data_add_dict_u64(d, "deleted", tab->stats.deleted);
+	/* natfw.reload_dropped: of deleted, those a reload left without
+	 * room (docs/nat.md, Reload) */
+	rte_tel_data_add_dict_u64(d, "reload_dropped", tab->stats.dropped);
+	rte_tel_data_add_dict_string(d, "reload_sweep",
+		tg_nat_table_sweeping(tab) ? "running" : "idle");
 	x = rte_tel_data_alloc();
 	if (x != NULL) {
 		rte_tel_data_start_dict(x);
@@ -184,12 +191,12 @@ summary(struct rte_tel_data *d, const struct tg_tables *t,
 		snprintf(range, sizeof(range), "%u-%u", nt->port_lo[a],
 			nt->port_hi[a]);
 		rte_tel_data_add_dict_string(x, "ports", range);
-		rte_tel_data_add_dict_u64(
-			x, "tcp_used", ports_used(tab, a, TG_NAT_PCLASS_TCP));
-		rte_tel_data_add_dict_u64(
-			x, "udp_used", ports_used(tab, a, TG_NAT_PCLASS_UDP));
+		rte_tel_data_add_dict_u64(x, "tcp_used",
+			ports_used(nt, tab, a, TG_NAT_PCLASS_TCP));
+		rte_tel_data_add_dict_u64(x, "udp_used",
+			ports_used(nt, tab, a, TG_NAT_PCLASS_UDP));
 		rte_tel_data_add_dict_u64(x, "icmp_gre_used",
-			ports_used(tab, a, TG_NAT_PCLASS_ICMP_GRE));
+			ports_used(nt, tab, a, TG_NAT_PCLASS_ICMP_GRE));
 		snprintf(key, sizeof(key), "%u", a);
 		rte_tel_data_add_dict_container(arr, key, x, 0);
 	}

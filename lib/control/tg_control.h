@@ -43,13 +43,17 @@ struct tg_control {
 /**
  * Build a complete snapshot from @p cfg without publishing it. @p prev,
  * the running snapshot (or NULL), lends what need not be built again
- * (the rte_acl contexts of unchanged filter lists).
+ * (the rte_acl contexts of unchanged filter lists) and the natfw session
+ * table's slots of the addresses it keeps; @p natfw, the natfw stage's
+ * state (NULL: none yet), gets port spaces for new addresses
+ * (tg_natfw_build_from()).
  * @return 0 and *out, or -errno with a message in @p err.
- * Control thread (rte_fib_create, rte_malloc).
+ * Control thread (rte_fib_create, rte_malloc), one build at a time.
  */
 int tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
-	const struct tg_tables *prev, uint64_t generation, int socket,
-	struct tg_tables **out, char *err, size_t errlen);
+	const struct tg_tables *prev, struct tg_natfw_ctx *natfw,
+	uint64_t generation, int socket, struct tg_tables **out, char *err,
+	size_t errlen);
 
 /** Free a snapshot and the config it owns. NULL is a no-op. */
 void tg_tables_free(struct tg_tables *t);

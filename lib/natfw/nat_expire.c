@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * natfw: session expiry on a timing wheel (one slot per unit of the
  * caller's clock), so that neither packets nor expiry scan the table, and
- * the timeouts.
+ * the timeouts; the sweep that deletes, a bounded step at a time, the
+ * sessions a new configuration has no room for.
  *
  * Why a wheel and not one FIFO per timeout class: a session that had
  * packets is re-queued when its first deadline passes, due at its last
@@ -146,5 +147,54 @@ tg_nat_table_set_timeouts(
 	for (c = 0; c < n; c++)
 		__atomic_store_n(
 			&t->timeouts[c], timeouts[c], __ATOMIC_RELAXED);
+	return 0;
+}
+
+void
+tg_nat_table_sweep_start(struct tg_nat_table *t)
+{
+	t->sweep_cur = 0;
+}
+
+/* Delete session @p idx (in use) as no longer wanted. */
+static void
+nat_sess_dropped(struct tg_nat_table *t, uint32_t idx)
+{
+	nat_wheel_del(t, idx);
+	nat_sess_remove(t, idx);
+	t->stats.deleted++;
+	t->stats.dropped++;
+	t->stats.sessions--;
+}
+
+uint32_t
+tg_nat_table_sweep(struct tg_nat_table *t, tg_nat_keep_fn keep, const void *ctx,
+	uint32_t budget)
+{
+	uint32_t i = t->sweep_cur, end, deleted = 0;
+
+	if (i == TG_NAT_NONE)
+		return 0;
+	end = budget < t->max_sessions - i ? i + budget : t->max_sessions;
+	for (; i < end; i++) {
+		if (i + 8 < end)
+			rte_prefetch0(&t->sess[i + 8]);
+		if ((t->sess[i].flags & TG_NAT_SF_USED) && !keep(ctx, t, i)) {
+			nat_sess_dropped(t, i);
+			deleted++;
+		}
+	}
+	t->stats.sweep_visits += end - t->sweep_cur;
+	t->sweep_cur = end == t->max_sessions ? TG_NAT_NONE : end;
+	return deleted;
+}
+
+int
+tg_nat_sess_drop(struct tg_nat_table *t, uint32_t idx)
+{
+	if (t == NULL || idx >= t->max_sessions ||
+		!(t->sess[idx].flags & TG_NAT_SF_USED))
+		return -EINVAL;
+	nat_sess_dropped(t, idx);
 	return 0;
 }

@@ -106,13 +106,6 @@ nat_sess_keys(const struct tg_nat_sess *s, struct tg_nat_key *in,
 	out->port = s->pub_port;
 }
 
-/** Index of (address, class)'s port array and bitmap. */
-static inline size_t
-nat_pc(uint16_t addr, int c)
-{
-	return (size_t)addr * TG_NAT_PCLASS__COUNT + (size_t)c;
-}
-
 /* ---- creation ---- */
 
 static int
@@ -125,6 +118,9 @@ conf_check(const struct tg_nat_table_conf *c)
 		c->max_mappings > TG_NAT_MAX_ENTRIES || c->max_hosts == 0 ||
 		c->max_hosts > TG_NAT_MAX_ENTRIES || c->n_public == 0 ||
 		c->n_public > TG_NAT_MAX_PUBLIC || c->public_ips == NULL ||
+		(c->max_public != 0 &&
+			(c->max_public < c->n_public ||
+				c->max_public > TG_NAT_MAX_PUBLIC)) ||
 		c->n_classes == 0 || c->n_classes > TG_NAT_TMO_CLASSES ||
 		c->max_local >= c->max_sessions)
 		return -EINVAL;
@@ -155,7 +151,6 @@ tg_nat_table_create(const struct tg_nat_table_conf *conf)
 {
 	struct tg_nat_table *t;
 	struct tg_nat_table_mem *mem;
-	size_t n_pc;
 	uint32_t i, slots, longest = 0;
 	int socket;
 
@@ -178,7 +173,9 @@ tg_nat_table_create(const struct tg_nat_table_conf *conf)
 	t->max_hosts = conf->max_hosts;
 	t->max_per_host = conf->max_sessions_per_host;
 	t->max_local = conf->max_local;
-	t->n_public = conf->n_public;
+	t->ports_socket = socket;
+	t->n_public = conf->max_public != 0 ? conf->max_public : conf->n_public;
+	t->sweep_cur = TG_NAT_NONE;
 	t->n_classes = conf->n_classes;
 	for (i = 0; i < conf->n_classes; i++) {
 		t->timeouts[i] = conf->timeouts[i];
@@ -195,7 +192,6 @@ tg_nat_table_create(const struct tg_nat_table_conf *conf)
 	t->seed[TG_NAT_OUT2IN] = (uint32_t)rte_rand();
 	t->map_seed = (uint32_t)rte_rand();
 	t->host_seed = (uint32_t)rte_rand();
-	n_pc = (size_t)t->n_public * TG_NAT_PCLASS__COUNT;
 
 	t->sess = nat_alloc("tg_nat_sess",
 		(size_t)t->max_sessions * sizeof(struct tg_nat_sess), socket,
@@ -206,12 +202,14 @@ tg_nat_table_create(const struct tg_nat_table_conf *conf)
 	t->hosts = nat_alloc("tg_nat_host",
 		(size_t)t->max_hosts * sizeof(struct tg_nat_host), socket,
 		&mem->hosts);
-	t->pub_map = nat_alloc("tg_nat_pub_map",
-		n_pc * 65536 * sizeof(uint32_t), socket, &mem->ports);
-	t->pub_used = nat_alloc("tg_nat_pub_used",
-		n_pc * 1024 * sizeof(uint64_t), socket, &mem->ports);
-	t->pub_next = nat_alloc("tg_nat_pub_next", n_pc * sizeof(uint16_t),
-		socket, &mem->other);
+	t->ports = nat_alloc("tg_nat_ports",
+		(size_t)t->n_public * sizeof(t->ports[0]), socket, &mem->other);
+	for (i = 0; t->ports != NULL && i < conf->n_public; i++) {
+		t->ports[i] = nat_alloc("tg_nat_ports", sizeof(*t->ports[i]),
+			socket, &mem->ports);
+		if (t->ports[i] == NULL)
+			break;
+	}
 	t->public_ips = nat_alloc("tg_nat_public",
 		(size_t)t->n_public * sizeof(uint32_t), socket, &mem->other);
 	t->wheel = nat_alloc("tg_nat_wheel", (size_t)slots * sizeof(uint32_t),
@@ -223,11 +221,11 @@ tg_nat_table_create(const struct tg_nat_table_conf *conf)
 	t->map_ix = tg_nat_index_create(t->max_mappings, socket);
 	t->host_ix = tg_nat_index_create(t->max_hosts, socket);
 	if (t->sess == NULL || t->maps == NULL || t->hosts == NULL ||
-		t->pub_map == NULL || t->pub_used == NULL ||
-		t->pub_next == NULL || t->public_ips == NULL ||
-		t->wheel == NULL || t->wheel_bits == NULL ||
-		t->ix[TG_NAT_IN2OUT] == NULL || t->ix[TG_NAT_OUT2IN] == NULL ||
-		t->map_ix == NULL || t->host_ix == NULL) {
+		t->ports == NULL || i < conf->n_public ||
+		t->public_ips == NULL || t->wheel == NULL ||
+		t->wheel_bits == NULL || t->ix[TG_NAT_IN2OUT] == NULL ||
+		t->ix[TG_NAT_OUT2IN] == NULL || t->map_ix == NULL ||
+		t->host_ix == NULL) {
 		tg_nat_table_free(t);
 		rte_errno = ENOMEM;
 		return NULL;
@@ -240,7 +238,7 @@ tg_nat_table_create(const struct tg_nat_table_conf *conf)
 		     mem->other;
 
 	memcpy(t->public_ips, conf->public_ips,
-		(size_t)t->n_public * sizeof(uint32_t));
+		(size_t)conf->n_public * sizeof(uint32_t));
 	memset(t->wheel, 0xff, (size_t)slots * sizeof(uint32_t));
 	/* free lists in index order: the first records are used first */
 	for (i = 0; i < t->max_sessions; i++)
@@ -259,6 +257,8 @@ tg_nat_table_create(const struct tg_nat_table_conf *conf)
 void
 tg_nat_table_free(struct tg_nat_table *t)
 {
+	uint32_t i;
+
 	if (t == NULL)
 		return;
 	tg_nat_index_free(t->ix[TG_NAT_IN2OUT]);
@@ -268,13 +268,52 @@ tg_nat_table_free(struct tg_nat_table *t)
 	rte_free(t->sess);
 	rte_free(t->maps);
 	rte_free(t->hosts);
-	rte_free(t->pub_map);
-	rte_free(t->pub_used);
-	rte_free(t->pub_next);
+	for (i = 0; t->ports != NULL && i < t->n_public; i++)
+		rte_free(t->ports[i]);
+	rte_free(t->ports);
 	rte_free(t->public_ips);
 	rte_free(t->wheel);
 	rte_free(t->wheel_bits);
 	rte_free(t);
+}
+
+int
+tg_nat_table_slot_alloc(struct tg_nat_table *t, uint16_t slot, uint32_t ip)
+{
+	struct tg_nat_ports *p;
+	size_t sz = RTE_ALIGN_CEIL(sizeof(*p), RTE_CACHE_LINE_SIZE);
+
+	if (t == NULL || slot >= t->n_public)
+		return -EINVAL;
+	p = t->ports[slot];
+	if (p == NULL) {
+		p = rte_zmalloc_socket("tg_nat_ports", sizeof(*p),
+			RTE_CACHE_LINE_SIZE, t->ports_socket);
+		if (p == NULL)
+			return -ENOMEM;
+		tg_nat_prefault(p, sizeof(*p)); /* here, not on the worker */
+		t->mem.ports += sz;
+		t->mem.total += sz;
+	}
+	memset(p->next, 0, sizeof(p->next));
+	t->public_ips[slot] = ip;
+	/* seen by the writer through the configuration published next */
+	__atomic_store_n(&t->ports[slot], p, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void
+tg_nat_table_slot_free(struct tg_nat_table *t, uint16_t slot)
+{
+	size_t sz = RTE_ALIGN_CEIL(
+		sizeof(struct tg_nat_ports), RTE_CACHE_LINE_SIZE);
+
+	if (t == NULL || slot >= t->n_public || t->ports[slot] == NULL)
+		return;
+	rte_free(t->ports[slot]);
+	__atomic_store_n(&t->ports[slot], NULL, __ATOMIC_RELAXED);
+	t->mem.ports -= sz;
+	t->mem.total -= sz;
 }
 
 int
@@ -318,10 +357,10 @@ port_free_in(const uint64_t *used, uint32_t a, uint32_t b)
 }
 
 static int
-port_pick(struct tg_nat_table *t, size_t pc, uint16_t lo, uint16_t hi,
+port_pick(struct tg_nat_ports *ps, int c, uint16_t lo, uint16_t hi,
 	uint16_t pref, uint16_t *port)
 {
-	const uint64_t *used = &t->pub_used[pc << 10];
+	const uint64_t *used = ps->used[c];
 	uint32_t start, p;
 
 	if (pref >= lo && pref <= hi &&
@@ -329,7 +368,7 @@ port_pick(struct tg_nat_table *t, size_t pc, uint16_t lo, uint16_t hi,
 		*port = pref;
 		return 0;
 	}
-	start = t->pub_next[pc];
+	start = ps->next[c];
 	if (start < lo || start > hi)
 		start = lo;
 	p = port_free_in(used, start, hi);
@@ -338,7 +377,7 @@ port_pick(struct tg_nat_table *t, size_t pc, uint16_t lo, uint16_t hi,
 	if (p == UINT32_MAX)
 		return -EADDRINUSE;
 	*port = (uint16_t)p;
-	t->pub_next[pc] = (uint16_t)(p + 1);
+	ps->next[c] = (uint16_t)(p + 1);
 	return 0;
 }
 
@@ -360,14 +399,16 @@ tg_nat_map_get_or_create(struct tg_nat_table *t, uint8_t proto,
 {
 	struct nat_map_key k = {
 		.ip = priv_ip, .port = priv_port, .proto = proto};
+	struct tg_nat_ports *ps;
 	struct tg_nat_map *m;
 	uint32_t h, mi;
 	uint16_t port;
-	size_t pc;
 	int c;
 
-	if (addr >= t->n_public || lo > hi || out == NULL)
+	if (addr >= t->n_public || t->ports[addr] == NULL || lo > hi ||
+		out == NULL)
 		return -EINVAL;
+	ps = t->ports[addr];
 	c = tg_nat_pclass(proto);
 	if (c < 0)
 		return -EPROTONOSUPPORT;
@@ -380,8 +421,7 @@ tg_nat_map_get_or_create(struct tg_nat_table *t, uint8_t proto,
 	mi = t->map_free;
 	if (mi == TG_NAT_NONE)
 		return nat_fail(t, TG_NAT_FAIL_MAPS_FULL);
-	pc = nat_pc(addr, c);
-	if (port_pick(t, pc, lo, hi, pref, &port) != 0)
+	if (port_pick(ps, c, lo, hi, pref, &port) != 0)
 		return nat_fail(t, TG_NAT_FAIL_PORTS);
 	if (tg_nat_index_insert(t->map_ix, h, mi) != 0)
 		return nat_fail(t, TG_NAT_FAIL_INDEX_FULL);
@@ -393,12 +433,27 @@ tg_nat_map_get_or_create(struct tg_nat_table *t, uint8_t proto,
 		.sessions = 0,
 		.addr = addr,
 		.proto = proto};
-	t->pub_map[pc << 16 | port] = mi + 1;
-	t->pub_used[(pc << 10) + (port >> 6)] |= UINT64_C(1) << (port & 63);
+	ps->map[c][port] = mi + 1;
+	ps->used[c][port >> 6] |= UINT64_C(1) << (port & 63);
 	t->stats.mappings++;
 	t->stats.maps_created++;
 	*out = mi;
 	return 1;
+}
+
+/** Take mapping @p mi out of the private index and its port array. */
+static void
+nat_map_unlink(struct tg_nat_table *t, uint32_t mi)
+{
+	struct tg_nat_map *m = &t->maps[mi];
+	struct nat_map_key k = {
+		.ip = m->priv_ip, .port = m->priv_port, .proto = m->proto};
+	struct tg_nat_ports *ps = t->ports[m->addr];
+	int c = tg_nat_pclass(m->proto);
+
+	tg_nat_index_delete(t->map_ix, nat_map_hash(t, &k), mi);
+	ps->map[c][m->pub_port] = 0;
+	ps->used[c][m->pub_port >> 6] &= ~(UINT64_C(1) << (m->pub_port & 63));
 }
 
 /** Free mapping @p mi (in use, without sessions). */
@@ -406,19 +461,26 @@ static void
 nat_map_free(struct tg_nat_table *t, uint32_t mi)
 {
 	struct tg_nat_map *m = &t->maps[mi];
-	struct nat_map_key k = {
-		.ip = m->priv_ip, .port = m->priv_port, .proto = m->proto};
-	size_t pc = nat_pc(m->addr, tg_nat_pclass(m->proto));
 
-	tg_nat_index_delete(t->map_ix, nat_map_hash(t, &k), mi);
-	t->pub_map[pc << 16 | m->pub_port] = 0;
-	t->pub_used[(pc << 10) + (m->pub_port >> 6)] &=
-		~(UINT64_C(1) << (m->pub_port & 63));
+	if (!(m->flags & TG_NAT_MF_DETACHED))
+		nat_map_unlink(t, mi);
 	m->proto = 0;
+	m->flags = 0;
 	m->priv_ip = t->map_free;
 	t->map_free = mi;
 	t->stats.mappings--;
 	t->stats.maps_freed++;
+}
+
+int
+tg_nat_map_detach(struct tg_nat_table *t, uint32_t map)
+{
+	if (map >= t->max_mappings || t->maps[map].proto == 0 ||
+		(t->maps[map].flags & TG_NAT_MF_DETACHED))
+		return -EINVAL;
+	nat_map_unlink(t, map);
+	t->maps[map].flags |= TG_NAT_MF_DETACHED;
+	return 0;
 }
 
 int

@@ -9,6 +9,13 @@
  * tg_nat_sess_read() (telemetry), read the counters, and change the
  * timeouts (tg_nat_table_set_timeouts()).
  *
+ * Slots. Public addresses are slots: the table has conf.max_public of
+ * them, the first conf.n_public with a port space from the start; the
+ * control thread gives a slot a port space (tg_nat_table_slot_alloc())
+ * and takes it back (tg_nat_table_slot_free()) while no mapping and no
+ * configuration the writer can see uses it, so that a reload can add and
+ * remove public addresses while the writer runs. Records keep their slot.
+ *
  * Memory (measured by the unit test, tg_nat_table_memory()): 64 bytes per
  * session record, 2 x 8.9 for the in2out and out2in indexes (8-byte slots
  * at 90 % load), 16 per mapping and 8.9 for its index; per public address
@@ -309,6 +316,13 @@ struct tg_nat_sess {
 	uint32_t host;	   /**< host record index (per-host count) */
 } __rte_cache_aligned;
 
+/** tg_nat_map.flags: the caller's mark of a static mapping (a port
+ *  mapping's), set after creation; opaque here. */
+#define TG_NAT_MF_STATIC 0x01
+/** tg_nat_map.flags: detached (tg_nat_map_detach()): in no index and no
+ *  port array any more; freed with its last session. */
+#define TG_NAT_MF_DETACHED 0x02
+
 /** An endpoint-independent mapping (RFC 4787): one public address and
  *  port per private (proto, address, port), shared by all the sessions
  *  of that endpoint; it lives as long as it has sessions. */
@@ -317,9 +331,9 @@ struct tg_nat_map {
 	uint16_t priv_port;
 	uint16_t pub_port;
 	uint32_t sessions; /**< sessions using it */
-	uint16_t addr;	   /**< public address index */
+	uint16_t addr;	   /**< public address index (slot) */
 	uint8_t proto;	   /**< 0: free */
-	uint8_t pad;
+	uint8_t flags;	   /**< TG_NAT_MF_* */
 };
 
 /** Sessions of one private address (max_sessions_per_host). */
@@ -386,8 +400,12 @@ struct tg_nat_table_conf {
 	/** Of max_sessions, how many may be local (TG_NAT_SF_LOCAL); the
 	 *  rest are for the others. 0: one pool for both. */
 	uint32_t max_local;
-	uint16_t n_public; /**< public addresses, 1 .. TG_NAT_MAX_PUBLIC */
+	/** public addresses with a port space from the start (slots 0 ..
+	 *  n_public - 1), 1 .. TG_NAT_MAX_PUBLIC */
+	uint16_t n_public;
 	const uint32_t *public_ips; /**< n_public addresses (copied) */
+	/** slots, n_public .. TG_NAT_MAX_PUBLIC; 0: n_public */
+	uint16_t max_public;
 	uint8_t n_classes;	    /**< timeout classes, 1 .. 8 */
 	/** Per class, in the caller's clock unit (>= 1). The unit is the
 	 *  expiry's resolution: one wheel slot per unit. */
@@ -412,6 +430,11 @@ struct tg_nat_table_stats {
 	uint64_t maps_created;
 	uint64_t maps_freed;
 	uint64_t expire_visits; /**< sessions expiry looked at */
+	/** of deleted, those tg_nat_table_sweep() and tg_nat_sess_drop()
+	 *  removed: sessions the caller's configuration no longer has room
+	 *  for (natfw: a reload's) */
+	uint64_t dropped;
+	uint64_t sweep_visits; /**< records tg_nat_table_sweep() looked at */
 	uint64_t fail[TG_NAT_FAIL__COUNT];
 };
 
@@ -421,11 +444,20 @@ struct tg_nat_table_mem {
 	size_t sess_index; /**< in2out and out2in */
 	size_t maps;
 	size_t map_index;
-	size_t ports; /**< per public address: port arrays and bitmaps */
+	size_t ports; /**< per slot with a port space: arrays, bitmaps */
 	size_t hosts; /**< records and their index */
 	size_t wheel;
 	size_t other; /**< the table struct, addresses, cursors */
 	size_t total;
+};
+
+/** A slot's port space: per protocol class, 65,536 mapping index + 1 by
+ *  public port (0: free), a bitmap of the ports in use, the allocation
+ *  cursor. */
+struct tg_nat_ports {
+	uint32_t map[TG_NAT_PCLASS__COUNT][65536];
+	uint64_t used[TG_NAT_PCLASS__COUNT][1024];
+	uint16_t next[TG_NAT_PCLASS__COUNT];
 };
 
 struct tg_nat_table {
@@ -434,11 +466,14 @@ struct tg_nat_table {
 	struct tg_nat_index *ix[TG_NAT_DIRS]; /**< session indexes */
 	uint32_t seed[TG_NAT_DIRS];	      /**< their hash seeds */
 	struct tg_nat_map *maps;
-	/** Per (address, protocol class): 65,536 mapping index + 1 by
-	 *  public port, 0 when the port is free. */
-	uint32_t *pub_map;
-	uint16_t n_public;
+	/** Per slot: its port space, NULL when it has none. Written by the
+	 *  control thread (tg_nat_table_slot_alloc(), _free()). */
+	struct tg_nat_ports **ports;
+	uint16_t n_public; /**< slots (conf.max_public) */
 	uint8_t n_classes;
+	/** Next record tg_nat_table_sweep() looks at; TG_NAT_NONE: no
+	 *  sweep runs. Writer only. */
+	uint32_t sweep_cur;
 	/* Writer state */
 	struct tg_nat_index *map_ix;
 	struct tg_nat_index *host_ix;
@@ -448,14 +483,14 @@ struct tg_nat_table {
 	uint32_t sess_free; /**< free list heads */
 	uint32_t map_free;
 	uint32_t host_free;
-	uint64_t *pub_used; /**< bitmap of pub_map != 0 */
-	uint16_t *pub_next; /**< per (address, class): allocation cursor */
+	/** per slot; written by the control thread with the port space */
 	uint32_t *public_ips;
 	uint32_t max_sessions;
 	uint32_t max_mappings;
 	uint32_t max_hosts;
 	uint32_t max_per_host;
 	uint32_t max_local; /**< conf.max_local */
+	int ports_socket;   /**< conf.socket: where port spaces go */
 	/** Per class, written by tg_nat_table_set_timeouts() (atomic). */
 	uint32_t timeouts[TG_NAT_TMO_CLASSES];
 	/* Expiry wheel: slot (time & mask) heads a list of sessions */
@@ -569,27 +604,85 @@ uint32_t tg_nat_map_lookup_private(const struct tg_nat_table *t, uint8_t proto,
 	uint32_t priv_ip, uint16_t priv_port);
 
 /**
- * The mapping that holds public port @p pub_port of address @p addr for
- * @p proto, or TG_NAT_NONE: endpoint-independent filtering lets any
- * remote reach it. One array read. @p addr must be < n_public. Writer
- * only.
+ * The mapping that holds public port @p pub_port of address (slot)
+ * @p addr for @p proto, or TG_NAT_NONE: endpoint-independent filtering
+ * lets any remote reach it. One array read. @p addr must be < n_public.
+ * Writer only.
  */
 static inline uint32_t
 tg_nat_map_lookup_public(const struct tg_nat_table *t, uint16_t addr,
 	uint8_t proto, uint16_t pub_port)
 {
+	const struct tg_nat_ports *p = t->ports[addr];
 	int c = tg_nat_pclass(proto);
 	uint32_t v;
 
-	if (unlikely(c < 0))
+	if (unlikely(c < 0 || p == NULL))
 		return TG_NAT_NONE;
-	v = t->pub_map[(((size_t)addr * TG_NAT_PCLASS__COUNT + (size_t)c)
-			       << 16) |
-		       pub_port];
+	v = p->map[c][pub_port];
 	if (v == 0 || t->maps[v - 1].proto != proto)
 		return TG_NAT_NONE;
 	return v - 1;
 }
+
+/**
+ * Detach mapping @p map: out of the private endpoints' index and its
+ * public port array (the port is free again), marked TG_NAT_MF_DETACHED.
+ * Its sessions go on until deleted; a new flow of the endpoint gets a new
+ * mapping. For a mapping the caller's configuration no longer has room
+ * for, whose sessions it deletes. Returns 0 or -EINVAL (not a mapping in
+ * use, or detached already). Writer only.
+ */
+int tg_nat_map_detach(struct tg_nat_table *t, uint32_t map);
+
+/* ---- slots (public addresses) ---- */
+
+/**
+ * Give slot @p slot (< n_public) a port space for address @p ip: the
+ * one it has if any (free ports: no mapping may use it), else a new one
+ * (rte_zmalloc_socket()). Returns 0, -EINVAL or -ENOMEM. Control thread,
+ * for a slot that no mapping and no configuration the writer can see
+ * uses: the writer finds the port space through the configuration
+ * published after this call.
+ */
+int tg_nat_table_slot_alloc(struct tg_nat_table *t, uint16_t slot, uint32_t ip);
+
+/** Free slot @p slot's port space (none: a no-op). Control thread, for
+ *  a slot that no mapping and no configuration the writer can see uses
+ *  any more. */
+void tg_nat_table_slot_free(struct tg_nat_table *t, uint16_t slot);
+
+/* ---- the sweep: sessions a new configuration has no room for ---- */
+
+/** Does the caller still want session @p idx (in use)? @p ctx: the
+ *  caller's (its configuration). */
+typedef bool (*tg_nat_keep_fn)(
+	const void *ctx, const struct tg_nat_table *t, uint32_t idx);
+
+/** Start a sweep over every session record from the first (again, if
+ *  one runs). Writer only. */
+void tg_nat_table_sweep_start(struct tg_nat_table *t);
+
+/** Whether a sweep runs (one load). Writer only. */
+static __rte_always_inline bool
+tg_nat_table_sweeping(const struct tg_nat_table *t)
+{
+	return t->sweep_cur != TG_NAT_NONE;
+}
+
+/**
+ * Go on with the sweep: look at the next @p budget records at most and
+ * delete each session in use that @p keep refuses (stats.deleted and
+ * stats.dropped). Bounded work, never a pass over the table in one call;
+ * the sweep ends after the last record. Returns the sessions deleted.
+ * Writer only.
+ */
+uint32_t tg_nat_table_sweep(struct tg_nat_table *t, tg_nat_keep_fn keep,
+	const void *ctx, uint32_t budget);
+
+/** Delete session @p idx as tg_nat_table_sweep() does (a lookup found
+ *  it before the sweep did). Returns 0 or -EINVAL. Writer only. */
+int tg_nat_sess_drop(struct tg_nat_table *t, uint32_t idx);
 
 /* ---- sessions ---- */
 

@@ -63,8 +63,9 @@ pmap_cmp(const void *a, const void *b)
 	return (int)x->public_port - (int)y->public_port;
 }
 
-int
-tg_natfw_build(const struct tg_config *cfg, const uint16_t *port_id,
+/* The snapshot's part from @p cfg, its slots not yet assigned. */
+static int
+natfw_build(const struct tg_config *cfg, const uint16_t *port_id,
 	uint16_t n_ports, struct tg_natfw_table **out, char *err, size_t errlen)
 {
 	static const uint8_t icmp_in_types[] = {8, 13, 17, 10};
@@ -162,49 +163,224 @@ tg_natfw_build(const struct tg_config *cfg, const uint16_t *port_id,
 		nt->n_pmaps = cfg->nat.n_mappings;
 		qsort(nt->pmaps, nt->n_pmaps, sizeof(*nt->pmaps), pmap_cmp);
 	}
+	for (i = 0; i < TG_NATFW_SLOTS; i++)
+		nt->slot_addr[i] = TG_NATFW_NO_ADDR;
 	*out = nt;
 	return 0;
+}
+
+int
+tg_natfw_build(const struct tg_config *cfg, const uint16_t *port_id,
+	uint16_t n_ports, struct tg_natfw_table **out, char *err, size_t errlen)
+{
+	return tg_natfw_build_from(
+		cfg, port_id, n_ports, NULL, NULL, out, err, errlen);
+}
+
+/* Whether every port mapping of @p prev is in @p nt, on the same address
+ * (IP: their address lists may differ) and towards the same host. */
+static bool
+pmaps_kept(const struct tg_natfw_table *prev, const struct tg_natfw_table *nt)
+{
+	uint32_t i;
+
+	for (i = 0; i < prev->n_pmaps; i++) {
+		const struct tg_natfw_pmap *p = &prev->pmaps[i];
+		struct tg_natfw_pmap k = *p;
+		const struct tg_natfw_pmap *q;
+
+		k.addr = nt->slot_addr[prev->slot[p->addr]];
+		if (k.addr == TG_NATFW_NO_ADDR)
+			return false;
+		q = nt->n_pmaps == 0 ? NULL
+				     : bsearch(&k, nt->pmaps, nt->n_pmaps,
+					       sizeof(*q), pmap_cmp);
+		if (q == NULL || q->private_ip != p->private_ip ||
+			q->private_port != p->private_port)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The slots of @p nt's addresses: those of @p prev keep theirs, new ones
+ * take free slots (neither an address's nor retired), and the layout
+ * moves on when sessions of @p prev may no longer fit @p nt. A retired
+ * slot is free once the stage has swept the layout that retired it.
+ */
+static int
+slots_assign(struct tg_natfw_table *nt, const struct tg_natfw_table *prev,
+	struct tg_natfw_ctx *ctx, char *err, size_t errlen)
+{
+	struct tg_nat_table *tab = ctx != NULL ? ctx->sessions : NULL;
+	uint32_t swept =
+		ctx != NULL ? __atomic_load_n(&ctx->swept, __ATOMIC_ACQUIRE)
+			    : 0;
+	bool fresh[TG_NATFW_SLOTS] = {false};
+	bool changed = false;
+	uint16_t i, j, s;
+	int rc;
+
+	for (i = 0; i < nt->n_addr; i++) {
+		for (j = 0; j < prev->n_addr && prev->addr[j] != nt->addr[i];
+			j++)
+			;
+		nt->slot[i] = TG_NATFW_NO_ADDR;
+		if (j == prev->n_addr)
+			continue;
+		nt->slot[i] = prev->slot[j];
+		nt->slot_addr[prev->slot[j]] = i;
+		/* no longer NAT's, or a range that lost ports */
+		if (j < prev->n_nat &&
+			(i >= nt->n_nat || nt->port_lo[i] > prev->port_lo[j] ||
+				nt->port_hi[i] < prev->port_hi[j]))
+			changed = true;
+	}
+	for (j = 0; j < prev->n_addr; j++)
+		if (nt->slot_addr[prev->slot[j]] == TG_NATFW_NO_ADDR)
+			changed = true; /* removed */
+	if (!pmaps_kept(prev, nt))
+		changed = true;
+	nt->layout = prev->layout + changed;
+	if (nt->layout == 0)
+		nt->layout = 1;
+	for (s = 0; s < TG_NATFW_SLOTS; s++)
+		if (prev->retired[s] != 0 &&
+			nt->slot_addr[s] == TG_NATFW_NO_ADDR && ctx != NULL &&
+			(int32_t)(swept - prev->retired[s]) < 0)
+			nt->retired[s] = prev->retired[s];
+	for (j = 0; j < prev->n_addr; j++)
+		if (nt->slot_addr[prev->slot[j]] == TG_NATFW_NO_ADDR)
+			nt->retired[prev->slot[j]] = nt->layout;
+	for (i = 0, s = 0; i < nt->n_addr; i++) {
+		if (nt->slot[i] != TG_NATFW_NO_ADDR)
+			continue;
+		while (s < TG_NATFW_SLOTS &&
+			(nt->slot_addr[s] != TG_NATFW_NO_ADDR ||
+				nt->retired[s] != 0))
+			s++;
+		if (s == TG_NATFW_SLOTS) {
+			snprintf(err, errlen,
+				"natfw: no free port space for a new address: "
+				"the sessions of removed addresses are still "
+				"being deleted (try again)");
+			return -EBUSY;
+		}
+		nt->slot[i] = s;
+		nt->slot_addr[s] = i;
+		fresh[s] = true;
+	}
+	if (tab == NULL)
+		return 0;
+	/* Port spaces: new for new slots, none for free ones. The stage
+	 * uses neither before it sees this snapshot. */
+	for (s = 0; s < TG_NATFW_SLOTS && s < tab->n_public; s++) {
+		if (fresh[s]) {
+			rc = tg_nat_table_slot_alloc(
+				tab, s, nt->addr[nt->slot_addr[s]]);
+			if (rc < 0) {
+				snprintf(err, errlen,
+					"natfw: out of memory for the ports of "
+					"a new address");
+				return rc;
+			}
+		} else if (nt->slot_addr[s] == TG_NATFW_NO_ADDR &&
+			   nt->retired[s] == 0) {
+			tg_nat_table_slot_free(tab, s);
+		}
+	}
+	return 0;
+}
+
+int
+tg_natfw_build_from(const struct tg_config *cfg, const uint16_t *port_id,
+	uint16_t n_ports, const struct tg_natfw_table *prev,
+	struct tg_natfw_ctx *ctx, struct tg_natfw_table **out, char *err,
+	size_t errlen)
+{
+	struct tg_natfw_table *nt;
+	uint16_t i;
+	int rc;
+
+	rc = natfw_build(cfg, port_id, n_ports, out, err, errlen);
+	if (rc < 0)
+		return rc;
+	nt = *out;
+	if (prev == NULL) {
+		/* as tg_natfw_ctx_create() lays the table out */
+		for (i = 0; i < nt->n_addr; i++) {
+			nt->slot[i] = i;
+			nt->slot_addr[i] = i;
+		}
+		nt->layout = 1;
+		return 0;
+	}
+	rc = slots_assign(nt, prev, ctx, err, errlen);
+	if (rc < 0) {
+		tg_natfw_table_free(nt);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* The session table's sizes for @p cfg into @p tc; false when @p cfg
+ * needs no table (nat and the firewall off). */
+static bool
+table_size(const struct tg_config *cfg, struct tg_nat_table_conf *tc)
+{
+	memset(tc, 0, sizeof(*tc));
+	/* one pool, split: translations (nat.max_sessions) and the
+	 * appliance's own flows (firewall.max_dynamic) never take each
+	 * other's room */
+	if (cfg->nat.enabled) {
+		tc->max_local = cfg->firewall.enabled
+					? cfg->firewall.max_dynamic
+					: TG_NATFW_LOCAL_NAT_ONLY;
+		tc->max_sessions = cfg->nat.max_sessions + tc->max_local;
+	} else {
+		/* the firewall alone: every session is local */
+		tc->max_sessions = cfg->firewall.max_dynamic;
+	}
+	/* One host record per four sessions: more private hosts than that
+	 * with a session each is a table-full drop, counted. */
+	tc->max_hosts = RTE_MAX(tc->max_sessions / 4, 64u);
+	tc->max_sessions_per_host = cfg->nat.max_sessions_per_host;
+	return cfg->nat.enabled || cfg->firewall.enabled;
 }
 
 bool
 tg_natfw_restart_only(const struct tg_config *run, const struct tg_config *nc,
 	char *what, size_t len)
 {
-	uint32_t a1[TG_NATFW_MAX_ADDR], a2[TG_NATFW_MAX_ADDR];
-	uint16_t n1, n2, k1, k2, i;
-	bool had = run->nat.enabled || run->firewall.enabled;
+	struct tg_nat_table_conf a, b;
+	bool had = table_size(run, &a), has = table_size(nc, &b);
+	const char *key;
 
 	if (!had) {
-		if (!nc->nat.enabled && !nc->firewall.enabled)
+		if (!has)
 			return false;
 		snprintf(what, len, "%s", nc->nat.enabled ? "nat" : "firewall");
 		return true;
 	}
-	n1 = addr_list(run, a1, RTE_DIM(a1), &k1);
-	n2 = addr_list(nc, a2, RTE_DIM(a2), &k2);
-	if (n1 != n2 || k1 != k2 || memcmp(a1, a2, sizeof(a1[0]) * n1) != 0) {
-		snprintf(what, len, "nat.addresses, interfaces[].address");
-		return true;
-	}
-	for (i = 0; i < k1; i++)
-		if (run->nat.addresses[i].port_lo !=
-				nc->nat.addresses[i].port_lo ||
-			run->nat.addresses[i].port_hi !=
-				nc->nat.addresses[i].port_hi) {
-			snprintf(what, len, "nat.addresses[%u].ports", i);
-			return true;
-		}
-	if (run->nat.max_sessions != nc->nat.max_sessions)
-		snprintf(what, len, "nat.max_sessions");
-	else if (run->nat.max_sessions_per_host !=
-		 nc->nat.max_sessions_per_host)
-		snprintf(what, len, "nat.max_sessions_per_host");
-	else if (run->firewall.enabled != nc->firewall.enabled)
-		snprintf(what, len, "firewall.enabled");
-	else if (run->firewall.max_dynamic != nc->firewall.max_dynamic)
-		snprintf(what, len, "firewall.max_dynamic");
+	/* Addresses, ranges and port mappings are not here: a reload
+	 * applies them to the running table (docs/nat.md, Reload). */
+	if (run->nat.enabled != nc->nat.enabled)
+		key = "nat.enabled";
+	else if (!has)
+		key = "firewall.enabled";
+	else if (nc->nat.enabled &&
+		 run->nat.max_sessions != nc->nat.max_sessions)
+		key = "nat.max_sessions";
+	else if (nc->nat.enabled && run->nat.max_sessions_per_host !=
+					    nc->nat.max_sessions_per_host)
+		key = "nat.max_sessions_per_host";
+	else if (a.max_sessions != b.max_sessions || a.max_local != b.max_local)
+		key = run->firewall.enabled != nc->firewall.enabled
+			      ? "firewall.enabled"
+			      : "firewall.max_dynamic";
 	else
 		return false;
+	snprintf(what, len, "%s", key);
 	return true;
 }
 
@@ -229,24 +405,13 @@ tg_natfw_ctx_create(const struct tg_config *cfg, uint64_t tsc_hz, int socket)
 		rte_errno = EINVAL;
 		return NULL;
 	}
-	memset(&tc, 0, sizeof(tc));
-	/* one pool, split: translations (nat.max_sessions) and the
-	 * appliance's own flows (firewall.max_dynamic) never take each
-	 * other's room */
-	if (cfg->nat.enabled) {
-		tc.max_local = cfg->firewall.enabled ? cfg->firewall.max_dynamic
-						     : TG_NATFW_LOCAL_NAT_ONLY;
-		tc.max_sessions = cfg->nat.max_sessions + tc.max_local;
-	} else {
-		/* the firewall alone: every session is local */
-		tc.max_sessions = cfg->firewall.max_dynamic;
-	}
-	/* One host record per four sessions: more private hosts than that
-	 * with a session each is a table-full drop, counted. */
-	tc.max_hosts = RTE_MAX(tc.max_sessions / 4, 64u);
-	tc.max_sessions_per_host = cfg->nat.max_sessions_per_host;
+	table_size(cfg, &tc);
+	/* slot i: address i, as the first snapshot has them
+	 * (tg_natfw_build()); the other slots get port spaces when a reload
+	 * adds addresses (tg_natfw_build_from()) */
 	tc.n_public = addr_list(cfg, addr, RTE_DIM(addr), &n_nat);
 	tc.public_ips = addr;
+	tc.max_public = TG_NATFW_SLOTS;
 	tc.n_classes = TG_NATFW_TMO__COUNT;
 	tc.timeouts[TG_NATFW_TMO_TCP_EST] = cfg->nat.timeouts.tcp_established;
 	tc.timeouts[TG_NATFW_TMO_TCP_TRANS] = cfg->nat.timeouts.tcp_transitory;
@@ -267,6 +432,9 @@ tg_natfw_ctx_create(const struct tg_config *cfg, uint64_t tsc_hz, int socket)
 	}
 	c->tsc_hz = tsc_hz;
 	c->expire_budget = 256;
+	c->sweep_budget = TG_NATFW_SWEEP_BUDGET;
+	c->layout = 1; /* the first snapshot's */
+	c->swept = 1;
 	return c;
 }
 

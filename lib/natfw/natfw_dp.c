@@ -160,14 +160,130 @@ sess_new(struct tg_nat_table *tab, uint32_t map, const struct tg_nat_key *k,
 	return 0;
 }
 
+/* ---- a reload's leftovers (docs/nat.md, Reload) ----------------------- */
+
+static const struct tg_natfw_pmap *pmap_find(const struct tg_natfw_table *nt,
+	uint8_t proto, uint16_t a, uint16_t port);
+
+/* Does mapping @p map (of local sessions: @p local) fit the snapshot: its
+ * address still has a port space, and, for a translation, is still a NAT
+ * address whose range holds the port, or whose port mapping it still is. */
+static bool
+map_fits(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
+	uint32_t map, bool local)
+{
+	const struct tg_nat_map *m = &tab->maps[map];
+	uint16_t a = m->addr < TG_NATFW_SLOTS ? nt->slot_addr[m->addr]
+					      : TG_NATFW_NO_ADDR;
+	const struct tg_natfw_pmap *p;
+
+	if (a == TG_NATFW_NO_ADDR || (m->flags & TG_NAT_MF_DETACHED))
+		return false;
+	if (local)
+		return true;
+	if (a >= nt->n_nat)
+		return false;
+	if (m->flags & TG_NAT_MF_STATIC) {
+		p = pmap_find(nt, m->proto, a, m->pub_port);
+		return p != NULL && p->private_ip == m->priv_ip &&
+		       p->private_port == m->priv_port;
+	}
+	return m->pub_port >= nt->port_lo[a] && m->pub_port <= nt->port_hi[a];
+}
+
+/* tg_nat_keep_fn of the sweep: @p ctx is the snapshot's part. */
+static bool
+sess_fits(const void *ctx, const struct tg_nat_table *tab, uint32_t idx)
+{
+	const struct tg_nat_sess *s = tg_nat_sess_at(tab, idx);
+
+	return map_fits(ctx, tab, s->map, (s->flags & TG_NATFW_SF_LOCAL) != 0);
+}
+
+/* A lookup found session @p idx while a sweep runs (it may not have got
+ * there yet): one that no longer fits is deleted here, counted, and the
+ * packet is a new flow. True when it was. Cheap without a sweep. */
+static inline bool
+sess_gone(
+	const struct tg_natfw_table *nt, struct tg_nat_table *tab, uint32_t idx)
+{
+	if (likely(!tg_nat_table_sweeping(tab)) || idx == TG_NAT_NONE ||
+		sess_fits(nt, tab, idx))
+		return false;
+	tg_nat_sess_drop(tab, idx);
+	return true;
+}
+
+/* The session lookups of the stage: a session left behind by a reload is
+ * none (another one may have the same public key: look again). */
+static inline uint32_t
+lookup_in2out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	const struct tg_nat_key *k)
+{
+	uint32_t idx;
+
+	do
+		idx = tg_nat_sess_lookup_in2out(tab, k);
+	while (sess_gone(nt, tab, idx));
+	return idx;
+}
+
+static inline uint32_t
+lookup_out2in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	const struct tg_nat_key *k)
+{
+	uint32_t idx;
+
+	do
+		idx = tg_nat_sess_lookup_out2in(tab, k);
+	while (sess_gone(nt, tab, idx));
+	return idx;
+}
+
+/* tg_nat_map_get_or_create() on address @p a's slot; while a sweep runs,
+ * the private endpoint's mapping that no longer fits is detached first
+ * (its sessions go; the new flow gets a new mapping). */
+static inline int
+map_get(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	uint8_t proto, uint32_t ip, uint16_t port, uint16_t a, uint16_t lo,
+	uint16_t hi, uint16_t pref, bool local, uint32_t *map)
+{
+	uint32_t old;
+
+	if (unlikely(tg_nat_table_sweeping(tab))) {
+		old = tg_nat_map_lookup_private(tab, proto, ip, port);
+		if (old != TG_NAT_NONE && !map_fits(nt, tab, old, local))
+			tg_nat_map_detach(tab, old);
+	}
+	return tg_nat_map_get_or_create(
+		tab, proto, ip, port, nt->slot[a], lo, hi, pref, map);
+}
+
+/* The mapping that holds public port @p port of address @p a, or
+ * TG_NAT_NONE (one out of its range after a reload is detached). */
+static inline uint32_t
+map_public(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	uint16_t a, uint8_t proto, uint16_t port)
+{
+	uint32_t map = tg_nat_map_lookup_public(tab, nt->slot[a], proto, port);
+
+	if (unlikely(tg_nat_table_sweeping(tab)) && map != TG_NAT_NONE &&
+		!map_fits(
+			nt, tab, map, tab->maps[map].priv_ip == nt->addr[a])) {
+		tg_nat_map_detach(tab, map);
+		return TG_NAT_NONE;
+	}
+	return map;
+}
+
 /* ---- transit natfw(nat): private → public ---------------------------- */
 
 /* An ICMP error a private host sends about a packet that reached it
  * through a translation: translated with the packet it carries (RFC 5508
  * 4.2). About anything else it would show a private address: dropped. */
 static uint16_t
-icmp_error_out(struct tg_nat_table *tab, struct tg_meta *md,
-	struct rte_ipv4_hdr *ip, uint32_t l4_len)
+icmp_error_out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	struct tg_meta *md, struct rte_ipv4_hdr *ip, uint32_t l4_len)
 {
 	const struct tg_nat_sess *s;
 	struct tg_nat_tuple in;
@@ -178,7 +294,7 @@ icmp_error_out(struct tg_nat_table *tab, struct tg_meta *md,
 		return V_DROP(SHORT_L4);
 	/* the carried packet came in: its destination is the private side */
 	key_of(&in, false, &k);
-	idx = tg_nat_sess_lookup_in2out(tab, &k);
+	idx = lookup_in2out(nt, tab, &k);
 	if (idx == TG_NAT_NONE)
 		return V_DROP(PROTOCOL);
 	s = tg_nat_sess_at(tab, idx);
@@ -213,7 +329,7 @@ nat_out_key(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	if (tg_nat_tuple_of(ip, l4_len, t) != 0)
 		return V_DROP(SHORT_L4);
 	if (t->proto == IPPROTO_ICMP && !tg_nat_icmp_is_query(t->icmp_type))
-		return icmp_error_out(tab, md, ip, l4_len);
+		return icmp_error_out(nt, tab, md, ip, l4_len);
 	if (t->proto == IPPROTO_GRE) {
 		/* PPTP's: the call ID (the server's) as the remote port */
 		if (tg_natfw_gre_call((uint8_t *)ip + md->l3_len, l4_len,
@@ -250,13 +366,15 @@ nat_out_finish(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 			md->flags |= TG_META_F_NAT;
 		return v;
 	}
+	if (sess_gone(nt, tab, idx)) /* a reload left it without room */
+		idx = TG_NAT_NONE;
 	/* an earlier packet of the burst may have made it */
 	if (idx == TG_NAT_NONE && recheck)
-		idx = tg_nat_sess_lookup_in2out(tab, k);
+		idx = lookup_in2out(nt, tab, k);
 	if (idx == TG_NAT_NONE) {
 		a = nt->nat_addr_of_port[md->tx_if];
-		rc = tg_nat_map_get_or_create(tab, k->proto, k->ip, k->port, a,
-			nt->port_lo[a], nt->port_hi[a], k->port, &map);
+		rc = map_get(nt, tab, k->proto, k->ip, k->port, a,
+			nt->port_lo[a], nt->port_hi[a], k->port, false, &map);
 		if (rc < 0)
 			return drop_of(rc);
 		v = sess_new(tab, map, k, true, sec, &idx);
@@ -316,7 +434,7 @@ nat_in_new(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	uint32_t map;
 	int rc;
 
-	map = tg_nat_map_lookup_public(tab, a, k->proto, k->port);
+	map = map_public(nt, tab, a, k->proto, k->port);
 	if (map != TG_NAT_NONE &&
 		nt->filtering == TG_CFG_NAT_FILTER_ENDPOINT_INDEP &&
 		tab->maps[map].priv_ip != nt->addr[a])
@@ -326,18 +444,19 @@ nat_in_new(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	p = pmap_find(nt, k->proto, a, k->port);
 	if (p == NULL)
 		return NAT_IN_NONE;
-	rc = tg_nat_map_get_or_create(tab, k->proto, p->private_ip,
-		p->private_port, a, p->public_port, p->public_port,
-		p->public_port, &map);
+	rc = map_get(nt, tab, k->proto, p->private_ip, p->private_port, a,
+		p->public_port, p->public_port, p->public_port, false, &map);
 	if (rc < 0)
 		return drop_of(rc);
-	if (tab->maps[map].addr != a ||
+	if (tab->maps[map].addr != nt->slot[a] ||
 		tab->maps[map].pub_port != p->public_port) {
 		/* the server's endpoint already has another mapping */
 		if (rc == 1)
 			tg_nat_map_release(tab, map);
 		return NAT_IN_NONE;
 	}
+	if (rc == 1) /* a reload keeps it while the port mapping stays */
+		tab->maps[map].flags |= TG_NAT_MF_STATIC;
 	return sess_new(tab, map, k, false, sec, idx);
 }
 
@@ -399,7 +518,7 @@ icmp_error_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 		return fw_in(nt, md, t);
 	/* the carried packet went out: its source is our side */
 	key_of(&in, true, &k);
-	idx = tg_nat_sess_lookup_out2in(tab, &k);
+	idx = lookup_out2in(nt, tab, &k);
 	if (idx == TG_NAT_NONE)
 		return fw_in(nt, md, t);
 	s = tg_nat_sess_at(tab, idx);
@@ -435,16 +554,16 @@ hairpin(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 		return NAT_IN_NONE;
 	/* the sender's side: its session towards the public endpoint */
 	key_of(t, true, &ko);
-	io = tg_nat_sess_lookup_in2out(tab, &ko);
+	io = lookup_in2out(nt, tab, &ko);
 	if (io == TG_NAT_NONE) {
-		map = tg_nat_map_lookup_public(tab, a, t->proto, ko.rem_port);
+		map = map_public(nt, tab, a, t->proto, ko.rem_port);
 		if (t->proto == IPPROTO_ICMP ||
 			((map == TG_NAT_NONE ||
 				 tab->maps[map].priv_ip == nt->addr[a]) &&
 				pmap_find(nt, t->proto, a, t->dport) == NULL))
 			return NAT_IN_NONE;
-		rc = tg_nat_map_get_or_create(tab, ko.proto, ko.ip, ko.port, a,
-			nt->port_lo[a], nt->port_hi[a], ko.port, &map);
+		rc = map_get(nt, tab, ko.proto, ko.ip, ko.port, a,
+			nt->port_lo[a], nt->port_hi[a], ko.port, false, &map);
 		if (rc < 0)
 			return drop_of(rc);
 		v = sess_new(tab, map, &ko, true, sec, &io);
@@ -461,7 +580,7 @@ hairpin(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	ki.port = t->dport;
 	ki.rem_ip = so->pub_ip;
 	ki.rem_port = t->proto == IPPROTO_ICMP ? 0 : so->pub_port;
-	ii = tg_nat_sess_lookup_out2in(tab, &ki);
+	ii = lookup_out2in(nt, tab, &ki);
 	if (ii == TG_NAT_NONE) {
 		v = nat_in_new(nt, tab, &ki, a, sec, &ii);
 		if (v != 0)
@@ -518,7 +637,7 @@ natfw_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 			return v;
 	}
 	key_of(&t, false, &k);
-	idx = tg_nat_sess_lookup_out2in(tab, &k);
+	idx = lookup_out2in(nt, tab, &k);
 	if (idx == TG_NAT_NONE && nt->nat && a < nt->n_nat) {
 		v = nat_in_new(nt, tab, &k, a, sec, &idx);
 		if (v != 0)
@@ -600,10 +719,10 @@ fw_out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	if (!nt->firewall && a >= nt->n_nat)
 		return TG_V_NEXT;
 	key_of(&t, true, &k);
-	idx = tg_nat_sess_lookup_in2out(tab, &k);
+	idx = lookup_in2out(nt, tab, &k);
 	if (idx == TG_NAT_NONE) {
-		rc = tg_nat_map_get_or_create(tab, k.proto, k.ip, k.port, a,
-			k.port, k.port, k.port, &map);
+		rc = map_get(nt, tab, k.proto, k.ip, k.port, a, k.port, k.port,
+			k.port, true, &map);
 		if (rc == -EADDRINUSE)
 			return V_DROP(PORT_IN_USE);
 		if (rc < 0)
@@ -658,6 +777,18 @@ nat_out_flush(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	b->n = 0;
 }
 
+/* A snapshot with another layout (a reload changed addresses, ranges or
+ * port mappings): sweep the table for the sessions that no longer fit,
+ * from the first record again if a sweep ran. */
+static inline void
+layout_follow(const struct tg_natfw_table *nt, struct tg_natfw_ctx *c)
+{
+	if (likely(c->layout == nt->layout))
+		return;
+	c->layout = nt->layout;
+	tg_nat_table_sweep_start(c->sessions);
+}
+
 void
 tg_natfw_burst(const struct tg_natfw_table *nt, struct tg_natfw_ctx *c,
 	struct rte_mbuf **pkts, uint16_t n, uint16_t *verdict, uint64_t now)
@@ -666,6 +797,7 @@ tg_natfw_burst(const struct tg_natfw_table *nt, struct tg_natfw_ctx *c,
 	struct nat_out_batch b;
 	uint16_t i, v;
 
+	layout_follow(nt, c);
 	b.n = 0;
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -716,4 +848,13 @@ tg_natfw_tick(
 			c->sessions, nt->timeouts, TG_NATFW_TMO__COUNT);
 	tg_nat_table_expire(
 		c->sessions, (uint32_t)(now / c->tsc_hz), c->expire_budget);
+	layout_follow(nt, c);
+	if (tg_nat_table_sweeping(c->sessions)) {
+		tg_nat_table_sweep(c->sessions, sess_fits, nt, c->sweep_budget);
+		if (!tg_nat_table_sweeping(c->sessions))
+			/* the removed addresses' port spaces are unused:
+			 * tg_natfw_build_from() may free them */
+			__atomic_store_n(
+				&c->swept, c->layout, __ATOMIC_RELEASE);
+	}
 }

@@ -104,6 +104,10 @@ enum tg_natfw_tcp {
  *  translations off the ports the appliance uses on NAT addresses. */
 #define TG_NATFW_LOCAL_NAT_ONLY 4096
 
+/** Session records a reload's sweep looks at per tick (tg_natfw_tick()):
+ *  32 cache lines a prefetched stride, a few microseconds a poll. */
+#define TG_NATFW_SWEEP_BUDGET 2048
+
 /** Interface roles (tg_natfw_table.role). */
 enum tg_natfw_role {
 	TG_NATFW_NONE = 0,
@@ -113,6 +117,12 @@ enum tg_natfw_role {
 
 /** Addresses with a port space: the NAT ones and the interfaces'. */
 #define TG_NATFW_MAX_ADDR (TG_CFG_NAT_MAX_ADDRESSES + TG_MAX_PORTS)
+/** The session table's slots (port spaces): twice the addresses, so that
+ *  a reload finds slots for new addresses while the sessions of removed
+ *  ones are still being deleted (docs/nat.md, Reload). */
+#define TG_NATFW_SLOTS (2 * TG_NATFW_MAX_ADDR)
+/** tg_natfw_table.slot_addr: a slot no address of the snapshot has. */
+#define TG_NATFW_NO_ADDR UINT16_MAX
 
 /** A port mapping, sorted by (proto, addr, public_port). */
 struct tg_natfw_pmap {
@@ -139,6 +149,20 @@ struct tg_natfw_table {
 	uint16_t n_addr;
 	uint16_t n_nat;
 	uint32_t addr[TG_NATFW_MAX_ADDR];
+	/** The session table's slot of each address: an address keeps its
+	 *  slot across reloads (its sessions and mappings hold the slot),
+	 *  a new one takes a free slot (tg_natfw_build_from()). */
+	uint16_t slot[TG_NATFW_MAX_ADDR];
+	/** slot → address index, TG_NATFW_NO_ADDR for a slot without one */
+	uint16_t slot_addr[TG_NATFW_SLOTS];
+	/** Changes when sessions may stop fitting (an address removed or
+	 *  no longer a NAT one, a range that lost ports, a port mapping
+	 *  gone): the stage then sweeps its table (tg_natfw_tick()). */
+	uint32_t layout;
+	/** Per slot, the layout that removed its address while the stage
+	 *  may still be deleting its sessions (its port space cannot be
+	 *  given to another address yet); 0: none. */
+	uint32_t retired[TG_NATFW_SLOTS];
 	/** NAT address (index) new translations leaving by a public port
 	 *  take: the first on that interface, else the first */
 	uint16_t nat_addr_of_port[RTE_MAX_ETHPORTS];
@@ -156,20 +180,41 @@ struct tg_natfw_table {
 };
 
 /** Build the snapshot's part from @p cfg; @p port_id maps config port
- *  index → ethdev port. 0 and *out, or -errno with @p err. Control
- *  thread. */
+ *  index → ethdev port. The first snapshot: address i has slot i, as
+ *  tg_natfw_ctx_create() lays the table out. 0 and *out, or -errno with
+ *  @p err. Control thread. */
 int tg_natfw_build(const struct tg_config *cfg, const uint16_t *port_id,
 	uint16_t n_ports, struct tg_natfw_table **out, char *err,
+	size_t errlen);
+
+struct tg_natfw_ctx;
+
+/**
+ * tg_natfw_build() for a reload: the addresses of @p prev (the running
+ * snapshot) keep their slots, new ones take free slots, and @p ctx's
+ * session table (NULL: none) gets a port space for each new slot here,
+ * on the control thread; free slots' port spaces are freed. A slot whose
+ * address went away stays retired until the stage has swept its sessions
+ * (ctx->swept). @p prev NULL: tg_natfw_build(). 0 and *out; -EBUSY when
+ * no slot is free (removed addresses' sessions still being deleted: try
+ * again), -ENOMEM, -EINVAL, with @p err. Control thread, under the lock
+ * that serialises reloads; the stage may run.
+ */
+int tg_natfw_build_from(const struct tg_config *cfg, const uint16_t *port_id,
+	uint16_t n_ports, const struct tg_natfw_table *prev,
+	struct tg_natfw_ctx *ctx, struct tg_natfw_table **out, char *err,
 	size_t errlen);
 void tg_natfw_table_free(struct tg_natfw_table *nt);
 
 /**
  * Whether going from the running configuration @p run to @p nc needs a
- * restart for natfw: its session table is sized, and its port spaces
- * laid out, from the start-up configuration. True (with the YAML key in
- * @p what) when nat or the firewall would be turned on without a table,
- * or the table's addresses (NAT addresses and ranges, interface
- * addresses) or sizes would change while either is on. Any thread.
+ * restart for natfw: its session table is sized from the start-up
+ * configuration. True (with the YAML key in @p what) when nat or the
+ * firewall would be turned on without a table, or the table's sizes
+ * would change (nat.enabled, firewall.enabled, nat.max_sessions,
+ * nat.max_sessions_per_host, firewall.max_dynamic, as far as they size
+ * it). Addresses, ranges and port mappings apply live (docs/nat.md,
+ * Reload). Any thread.
  */
 bool tg_natfw_restart_only(const struct tg_config *run,
 	const struct tg_config *nc, char *what, size_t len);
@@ -221,6 +266,11 @@ struct tg_natfw_ctx {
 	uint64_t tsc_hz;	/**< the clock: seconds = now / tsc_hz */
 	uint32_t expire_budget; /**< sessions expiry visits per tick */
 	struct tg_natfw_pptp_stats pptp; /**< natfw_pptp.c */
+	uint32_t sweep_budget;	/**< records a reload's sweep visits per tick */
+	uint32_t layout; /**< the snapshot layout the table follows (stage) */
+	/** The layout whose sweep is complete: written by the stage
+	 *  (release), read by tg_natfw_build_from() (acquire). */
+	uint32_t swept;
 };
 
 /** The session table for @p cfg (addresses as tg_natfw_build() orders
@@ -241,7 +291,9 @@ void tg_natfw_ctx_free(struct tg_natfw_ctx *c);
 void tg_natfw_burst(const struct tg_natfw_table *nt, struct tg_natfw_ctx *c,
 	struct rte_mbuf **pkts, uint16_t n, uint16_t *verdict, uint64_t now);
 
-/** Expire idle sessions (bounded work): once per poll loop. */
+/** Expire idle sessions and, after a reload that changed the layout,
+ *  delete the sessions that no longer fit (natfw.reload_dropped): both
+ *  bounded work, once per poll loop. */
 void tg_natfw_tick(
 	const struct tg_natfw_table *nt, struct tg_natfw_ctx *c, uint64_t now);
 

@@ -440,6 +440,9 @@ def check_natfw(prefix):
             "expired 0, deleted 0" % summ["max_sessions"])
     report("nat.sessions_line", summ["sessions"] == 0 and
            line in text.splitlines(), "%r not in %r" % (line, text))
+    report("nat.reload_dropped", summ.get("reload_dropped") == 0 and
+           any(x.startswith("reload_dropped: 0 (") for x in
+               text.splitlines()), text)
     for title, key in (("PROTOCOL ", "by_protocol"),
                        ("TCP_STATE ", "tcp_states")):
         got = rows(text, title)

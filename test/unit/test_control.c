@@ -120,7 +120,7 @@ test_control_natfw_applies_and_restart_only(void)
 {
 	static const char nat[] = "nat:\n  private: [lan0]\n  public: [wan0]\n";
 	struct tg_cfg_errors *errs = calloc(1, sizeof(*errs));
-	struct tg_config *plain, *on, *tmo, *big;
+	struct tg_config *plain, *on, *tmo, *big, *range, *pmap, *per_host;
 	struct tg_control ctl;
 	char err[512];
 
@@ -135,6 +135,17 @@ test_control_natfw_applies_and_restart_only(void)
 	CU_ASSERT(ctl.slot.cur->active_stages & 1u << TG_STAGE_NATFW);
 	CU_ASSERT_EQUAL(ctl.slot.cur->stage_modes[TG_STAGE_NATFW],
 		1u << TG_MODE_TRANSIT | 1u << TG_MODE_IN | 1u << TG_MODE_OUT);
+	/* a range that moves applies: the address keeps its slot, the
+	 * layout moves on (the stage sweeps) */
+	CU_ASSERT_EQUAL(ctl.slot.cur->natfw->layout, 1);
+	on = make_cfg_tail("nat:\n  private: [lan0]\n  public: [wan0]\n"
+			   "  addresses:\n    - {address: 10.1.0.1, ports: "
+			   "2000-3000}\nfirewall: {}\n");
+	CU_ASSERT_FATAL(on != NULL);
+	CU_ASSERT(tg_control_apply(&ctl, on, err, sizeof(err)) == 0);
+	CU_ASSERT_EQUAL(ctl.slot.cur->natfw->layout, 2);
+	CU_ASSERT_EQUAL(ctl.slot.cur->natfw->slot[0], 0);
+	CU_ASSERT_EQUAL(ctl.slot.cur->natfw->port_lo[0], 2000);
 	tg_control_fini(&ctl);
 
 	plain = make_cfg(2, 0);
@@ -143,7 +154,16 @@ test_control_natfw_applies_and_restart_only(void)
 			    "  timeouts: {udp: 60}\n");
 	big = make_cfg_tail("nat:\n  private: [lan0]\n  public: [wan0]\n"
 			    "  max_sessions: 1000\n");
-	CU_ASSERT_FATAL(plain && on && tmo && big);
+	range = make_cfg_tail("nat:\n  private: [lan0]\n  public: [wan0]\n"
+			      "  addresses:\n    - {address: 10.1.0.1, ports: "
+			      "40000-40999}\n");
+	pmap = make_cfg_tail("nat:\n  private: [lan0]\n  public: [wan0]\n"
+			     "  port_mappings:\n    - {name: web, protocol: "
+			     "tcp, public_port: 80, private_address: "
+			     "10.0.0.9}\n");
+	per_host = make_cfg_tail("nat:\n  private: [lan0]\n  public: "
+				 "[wan0]\n  max_sessions_per_host: 9\n");
+	CU_ASSERT_FATAL(plain && on && tmo && big && range && pmap && per_host);
 	/* turning NAT on: no session table to use */
 	CU_ASSERT(tg_control_check_restart_only(plain, on, errs) == 1);
 	CU_ASSERT_STRING_EQUAL(errs->e[0].path, "nat");
@@ -154,10 +174,24 @@ test_control_natfw_applies_and_restart_only(void)
 	memset(errs, 0, sizeof(*errs));
 	CU_ASSERT(tg_control_check_restart_only(on, big, errs) == 1);
 	CU_ASSERT_STRING_EQUAL(errs->e[0].path, "nat.max_sessions");
-	/* turning it off changes the port spaces the table was laid out
-	 * with: a restart too (for now: see docs/nat.md, Reload) */
+	memset(errs, 0, sizeof(*errs));
+	CU_ASSERT(tg_control_check_restart_only(on, per_host, errs) == 1);
+	CU_ASSERT_STRING_EQUAL(errs->e[0].path, "nat.max_sessions_per_host");
+	/* addresses, ranges and port mappings apply live (docs/nat.md,
+	 * Reload) */
+	memset(errs, 0, sizeof(*errs));
+	CU_ASSERT(tg_control_check_restart_only(on, range, errs) == 0);
+	CU_ASSERT(tg_control_check_restart_only(range, on, errs) == 0);
+	CU_ASSERT(tg_control_check_restart_only(on, pmap, errs) == 0);
+	CU_ASSERT(tg_control_check_restart_only(pmap, range, errs) == 0);
+	/* turning it off: the table would be sized otherwise (and turning
+	 * it on again finds none) */
 	memset(errs, 0, sizeof(*errs));
 	CU_ASSERT(tg_control_check_restart_only(on, plain, errs) == 1);
+	CU_ASSERT_STRING_EQUAL(errs->e[0].path, "nat.enabled");
+	tg_config_free(range);
+	tg_config_free(pmap);
+	tg_config_free(per_host);
 	tg_config_free(plain);
 	tg_config_free(on);
 	tg_config_free(tmo);
@@ -941,14 +975,16 @@ static char *
 gen_yaml(int cfg)
 {
 	static const char *const ifaces[N_CFGS] = {
-		"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
-		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n"
-		"  - {name: dmz0, port: p2, address: 10.2.0.1/24}\n",
-		"  - {name: lan0, port: p0, address: 10.0.0.1/24, mtu: 1400}\n"
-		"  - {name: ext0, port: p1, address: 10.1.0.1/24}\n"
-		"  - {name: dmz0, port: p2, address: 10.2.0.1/24}\n",
-		"  - {name: lan0, port: p2, address: 10.0.0.1/24, mtu: 1400}\n"
-		"  - {name: ext0, port: p1, address: 10.1.0.254/24}\n",
+		/* each entry several lines: parenthesised for clang's
+		 * -Wstring-concatenation */
+		("  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
+		 "  - {name: wan0, port: p1, address: 10.1.0.1/24}\n"
+		 "  - {name: dmz0, port: p2, address: 10.2.0.1/24}\n"),
+		("  - {name: lan0, port: p0, address: 10.0.0.1/24, mtu: 1400}\n"
+		 "  - {name: ext0, port: p1, address: 10.1.0.1/24}\n"
+		 "  - {name: dmz0, port: p2, address: 10.2.0.1/24}\n"),
+		("  - {name: lan0, port: p2, address: 10.0.0.1/24, mtu: 1400}\n"
+		 "  - {name: ext0, port: p1, address: 10.1.0.254/24}\n"),
 	};
 	struct sbuf b = {0};
 	unsigned int k;
