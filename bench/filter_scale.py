@@ -311,6 +311,21 @@ def markdown(rows, a, tsc_hz):
     return "\n".join(out) + "\n"
 
 
+def parse_args(ap):
+    """AP's arguments, with the ones every scale script takes (--json,
+    --keep); exits unless this can run (root, a tollgate binary)."""
+    ap.add_argument("--json", help="also write the raw rows here")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the temporary directory (configs, logs)")
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("run as root (DPDK runtime directory)")
+    if not os.access(sc.TOLLGATE, os.X_OK):
+        sys.exit("%s not found: build first (or TOLLGATE_BIN=...)" %
+                 sc.TOLLGATE)
+    return a
+
+
 def main():
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n")[0],
@@ -335,15 +350,7 @@ def main():
                     help="skip the N = 0 run")
     ap.add_argument("--no-rebuild", dest="rebuild", action="store_false",
                     help="skip the second (unchanged) reload")
-    ap.add_argument("--json", help="also write the raw rows here")
-    ap.add_argument("--keep", action="store_true",
-                    help="keep the temporary directory (configs, logs)")
-    a = ap.parse_args()
-    if os.geteuid() != 0:
-        sys.exit("run as root (DPDK runtime directory)")
-    if not os.access(sc.TOLLGATE, os.X_OK):
-        sys.exit("%s not found: build first (or TOLLGATE_BIN=...)" %
-                 sc.TOLLGATE)
+    a = parse_args(ap)
     tmp = tempfile.mkdtemp(prefix="tg-filter-scale.")
     pcap = os.path.join(tmp, "transit-udp-%d.pcap" % a.frame)
     empty = os.path.join(tmp, "empty.pcap")

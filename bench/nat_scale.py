@@ -31,7 +31,9 @@ million; N that would not fit in the free memory are skipped.
   millions of sessions), the readings every 0.2 s also give the rate the
   whole worker reached (RX, forward, natfw, TX on one lcore):
   Δ nat.created / Δt.
-- established: after WARMUP s, /tollgate/stats twice SECONDS apart:
+- established: after WARMUP s, /tollgate/stats read REPEAT times
+  SECONDS apart (the median window is reported, with the range of the
+  natfw cost over the windows); per window:
   Δ stages.natfw.cycles / Δ stages.natfw.in = the stage's cycles per
   packet (the session lookup, the rewrite with its checksums, the
   counters); Mpps and the worker's whole cost per packet (tsc_hz x its
@@ -102,24 +104,13 @@ def config(ctx, mbufs, max_sessions):
                    "  max_sessions: %d\n" % max_sessions)
 
 
-def threads_cpu_ns(pid):
-    """{tid: ns on a CPU} (schedstat): the worker is the thread whose
-    time grows most between two readings (at start the main thread has
-    more in total: it loaded the file and filled the memory)."""
-    out = {}
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                out[tid] = int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass
-    return out
-
-
 def stats(run):
     s = fs.flat(run.q("/tollgate/stats"))
     s["_t"] = time.monotonic()
-    s["_threads"] = threads_cpu_ns(run.p.pid)
+    # per thread: the worker is the one whose time grows most between two
+    # readings (at start the main thread has more in total: it loaded the
+    # file and filled the memory)
+    s["_threads"] = bench.thread_cpu_ns(run.p.pid)
     return s
 
 
@@ -225,7 +216,14 @@ def one(a, n, i, tmp, empty):
         row["start_s"] = time.monotonic() - t0
         samples = first_pass(run, npk, timeout=300)
         time.sleep(a.warmup)
-        row.update(established(run, a.seconds))
+        # several windows in a row: the spread shows this machine's noise
+        wins = [established(run, a.seconds) for _ in range(a.repeat)]
+        cyc = sorted(w["natfw_cycles_per_packet"] for w in wins)
+        row.update(sorted(wins, key=lambda w: w["natfw_cycles_per_packet"])
+                   [len(wins) // 2])
+        row["natfw_cycles_windows"] = [w["natfw_cycles_per_packet"]
+                                       for w in wins]
+        row["natfw_cycles_range"] = [cyc[0], cyc[-1]]
         row.update(creation(samples, npk, row["natfw_cycles_per_packet"],
                             row["tsc_hz"]))
         if run.p.poll() is not None:
@@ -263,7 +261,8 @@ def markdown(rows, ref, a):
     tsc = next((r["tsc_hz"] for r in rows if r.get("tsc_hz")), None)
     out = ["NAT (lan0 private → wan0 public), 64 B UDP, one packet per "
            "session in a random order, replayed on net_pcap; %g s per "
-           "measurement after the first pass and %g s warm-up; TSC %.3f "
+           "window (median of the windows, range in brackets) after the "
+           "first pass and %g s warm-up; TSC %.3f "
            "GHz. natfw/pkt: the stage's cycles per packet (established "
            "sessions). new session: the stage's cycles to make one (its "
            "first packet), and tsc_hz / that; worker: sessions per second "
@@ -299,7 +298,9 @@ def markdown(rows, ref, a):
                 100 * (r.get("worker_cpu_share") or 0))
         out.append(head + " %s | %s | %s | %s | %s | %s | %s | %s / %s | "
                    "%s | %s |" % (
-                       fmt(r.get("natfw_cycles_per_packet")),
+                       fmt(r.get("natfw_cycles_per_packet")) + (
+                           " (%.0f–%.0f)" % tuple(r["natfw_cycles_range"])
+                           if r.get("natfw_cycles_range") else ""),
                        fmt(r.get("cycles_per_new_session"), "%.0f"),
                        fmt(r.get("stage_sessions_per_s"), "%.2fM", 1e6),
                        fmt(r.get("worker_sessions_per_s"), "%.2fM", 1e6),
@@ -322,20 +323,16 @@ def main():
                          "1000000,10000000)")
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--warmup", type=float, default=2.0)
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="established-session windows of SECONDS per N, "
+                         "one after the other; the median is reported, "
+                         "with the range (default 3)")
     ap.add_argument("--no-l3fwd", action="store_true",
                     help="skip the l3fwd reference run")
     ap.add_argument("--traffic-dir", default=os.path.join(HERE, "traffic"),
                     help="where the traffic files are kept between runs "
                          "(default bench/traffic; 10M sessions: 760 MB)")
-    ap.add_argument("--json", help="also write the raw rows here")
-    ap.add_argument("--keep", action="store_true",
-                    help="keep the temporary directory (configs, logs)")
-    a = ap.parse_args()
-    if os.geteuid() != 0:
-        sys.exit("run as root (DPDK runtime directory)")
-    if not os.access(sc.TOLLGATE, os.X_OK):
-        sys.exit("%s not found: build first (or TOLLGATE_BIN=...)" %
-                 sc.TOLLGATE)
+    a = fs.parse_args(ap)
     os.makedirs(a.traffic_dir, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="tg-nat-scale.")
     empty = os.path.join(tmp, "empty.pcap")

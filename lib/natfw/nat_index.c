@@ -36,14 +36,13 @@ tg_nat_index_create(uint32_t entries, int socket)
 		rte_errno = ENOMEM;
 		return NULL;
 	}
-	ix->b = rte_zmalloc_socket("tg_nat_index_b",
-		n * sizeof(struct tg_nat_bucket), RTE_CACHE_LINE_SIZE, socket);
+	ix->b = tg_nat_big_zalloc(
+		"tg_nat_index_b", n * sizeof(struct tg_nat_bucket), socket);
 	if (ix->b == NULL) {
 		rte_free(ix);
 		rte_errno = ENOMEM;
 		return NULL;
 	}
-	tg_nat_prefault(ix->b, n * sizeof(struct tg_nat_bucket));
 	ix->n_buckets = (uint32_t)n;
 	ix->mem = sizeof(*ix) + n * sizeof(struct tg_nat_bucket);
 	return ix;
@@ -54,7 +53,7 @@ tg_nat_index_free(struct tg_nat_index *ix)
 {
 	if (ix == NULL)
 		return;
-	rte_free(ix->b);
+	tg_nat_big_free(ix->b);
 	rte_free(ix);
 }
 

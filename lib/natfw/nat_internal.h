@@ -49,6 +49,21 @@ tg_nat_prefault(void *p, size_t size)
 	memset(p, 0, size);
 }
 
+/**
+ * A zeroed, prefaulted array of @p size bytes for the table's largest
+ * parts (records, indexes). From rte_malloc when the EAL has hugepages;
+ * without them (--no-huge: rte_malloc's memory is 4 KiB pages) an array
+ * of at least TG_NAT_THP_MIN bytes is mapped apart and asked for
+ * transparent huge pages, because at millions of sessions every random
+ * lookup would otherwise also miss the TLB (a page walk per bucket and
+ * per record). Free with tg_nat_big_free(). NULL when out of memory.
+ * Control thread.
+ */
+void *tg_nat_big_zalloc(const char *what, size_t size, int socket);
+void tg_nat_big_free(void *p);
+
+#define TG_NAT_THP_MIN (4u << 20)
+
 /** Queue session @p idx in the wheel slot of time @p due (clamped into
  *  the wheel's span from its cursor). nat_expire.c. */
 void nat_wheel_add(struct tg_nat_table *t, uint32_t idx, uint32_t due);

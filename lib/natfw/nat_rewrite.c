@@ -266,10 +266,70 @@ rewrite_hdr(struct rte_ipv4_hdr *ip, uint32_t l4_len, enum tg_nat_side side,
 	return 0;
 }
 
+/* RFC 1624 eqn. 3 with the difference @p d (a sum of ~old and new
+ * words, not folded) already made: ~(~HC + d). */
+static inline uint16_t
+cksum_apply(uint16_t cksum, uint32_t d)
+{
+	uint32_t s = (uint16_t)~cksum + d;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/*
+ * rewrite_hdr() for what nearly every translated packet is: a whole TCP
+ * or UDP header, one address and one port. The address's difference is
+ * summed once and applied to both checksums (one fold each, where the
+ * general path adjusts word by word: a fifth of natfw's cycles per
+ * packet). Same results: test_nat_rewrite checks both paths against
+ * checksums computed from scratch.
+ */
+static inline void
+rewrite_l4(struct rte_ipv4_hdr *ip, uint8_t proto, enum tg_nat_side side,
+	uint32_t addr, uint16_t port)
+{
+	uint8_t *l4 = (uint8_t *)ip + rte_ipv4_hdr_len(ip);
+	uint8_t *fa = (uint8_t *)ip +
+		      (side == TG_NAT_SRC ? offsetof(struct rte_ipv4_hdr, src_addr)
+					  : offsetof(struct rte_ipv4_hdr, dst_addr));
+	uint8_t *fp = l4 + (side == TG_NAT_SRC ? 0 : 2);
+	uint8_t *fc = l4 + (proto == IPPROTO_TCP
+				     ? offsetof(struct rte_tcp_hdr, cksum)
+				     : offsetof(struct rte_udp_hdr, dgram_cksum));
+	uint32_t old_a, new_a = rte_cpu_to_be_32(addr), d;
+	uint16_t old_p = ld16(fp), new_p = rte_cpu_to_be_16(port);
+	uint16_t l4sum = ld16(fc);
+
+	memcpy(&old_a, fa, 4);
+	/* 16-bit words as they lie in memory, like the checksums (RFC 1071:
+	 * the sum does not depend on byte order) */
+	d = (uint16_t)~old_a + (uint16_t)~(old_a >> 16) + (uint16_t)new_a +
+	    (uint16_t)(new_a >> 16);
+	ip->hdr_checksum = cksum_apply(ip->hdr_checksum, d);
+	memcpy(fa, &new_a, 4);
+	memcpy(fp, &new_p, 2);
+	if (proto == IPPROTO_UDP && l4sum == 0)
+		return; /* UDP without checksum stays without */
+	l4sum = cksum_apply(l4sum, d + (uint16_t)~old_p + new_p);
+	if (proto == IPPROTO_UDP && l4sum == 0)
+		l4sum = 0xffff;
+	memcpy(fc, &l4sum, 2);
+}
+
 int
 tg_nat_rewrite(struct rte_ipv4_hdr *ip, uint32_t l4_len, enum tg_nat_side side,
 	uint32_t addr, uint16_t port)
 {
+	uint8_t proto = ip->next_proto_id;
+
+	if (likely(((proto == IPPROTO_TCP && l4_len >= TCP_NEED) ||
+			   (proto == IPPROTO_UDP && l4_len >= UDP_NEED)) &&
+		   ip_l4_ok(ip))) {
+		rewrite_l4(ip, proto, side, addr, port);
+		return 0;
+	}
 	return rewrite_hdr(ip, l4_len, side, addr, port, NULL, false);
 }
 

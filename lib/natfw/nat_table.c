@@ -5,7 +5,10 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
+#include <rte_common.h>
+#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_random.h>
@@ -134,6 +137,65 @@ conf_check(const struct tg_nat_table_conf *c)
 	return 0;
 }
 
+/* In front of every tg_nat_big_zalloc() array: how to free it. One cache
+ * line, so the array stays line-aligned. */
+struct nat_big_hdr {
+	size_t len; /**< bytes mapped, this header included; 0: rte_malloc */
+	uint8_t pad[RTE_CACHE_LINE_SIZE - sizeof(size_t)];
+};
+
+#define NAT_HUGE (2u << 20) /* the x86-64 transparent huge page */
+
+void *
+tg_nat_big_zalloc(const char *what, size_t size, int socket)
+{
+	size_t hdr = sizeof(struct nat_big_hdr), len;
+	struct nat_big_hdr *h;
+	uint8_t *base, *al;
+
+	if (rte_eal_has_hugepages() || size < TG_NAT_THP_MIN) {
+		h = rte_zmalloc_socket(
+			what, hdr + size, RTE_CACHE_LINE_SIZE, socket);
+		if (h == NULL)
+			return NULL;
+		tg_nat_prefault(h + 1, size);
+		h->len = 0;
+		return h + 1;
+	}
+	/* 2 MiB-aligned, so that every page of it can be a huge one: map a
+	 * huge page more than needed and give back what is outside */
+	len = RTE_ALIGN_CEIL(hdr + size, NAT_HUGE);
+	base = mmap(NULL, len + NAT_HUGE, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		return NULL;
+	al = RTE_PTR_ALIGN_CEIL(base, NAT_HUGE);
+	if (al > base)
+		munmap(base, (size_t)(al - base));
+	if (al + len < base + len + NAT_HUGE)
+		munmap(al + len, (size_t)(base + len + NAT_HUGE - (al + len)));
+	/* a hint: without THP the array works on 4 KiB pages */
+	(void)madvise(al, len, MADV_HUGEPAGE);
+	tg_nat_prefault(al, len);
+	h = (struct nat_big_hdr *)al;
+	h->len = len;
+	return h + 1;
+}
+
+void
+tg_nat_big_free(void *p)
+{
+	struct nat_big_hdr *h;
+
+	if (p == NULL)
+		return;
+	h = (struct nat_big_hdr *)p - 1;
+	if (h->len != 0)
+		munmap(h, h->len);
+	else
+		rte_free(h);
+}
+
 static void *
 nat_alloc(const char *what, size_t size, int socket, size_t *acct)
 {
@@ -143,6 +205,16 @@ nat_alloc(const char *what, size_t size, int socket, size_t *acct)
 		return NULL;
 	tg_nat_prefault(p, size);
 	*acct += RTE_ALIGN_CEIL(size, RTE_CACHE_LINE_SIZE);
+	return p;
+}
+
+static void *
+nat_alloc_big(const char *what, size_t size, int socket, size_t *acct)
+{
+	void *p = tg_nat_big_zalloc(what, size, socket);
+
+	if (p != NULL)
+		*acct += RTE_ALIGN_CEIL(size, RTE_CACHE_LINE_SIZE);
 	return p;
 }
 
@@ -193,13 +265,13 @@ tg_nat_table_create(const struct tg_nat_table_conf *conf)
 	t->map_seed = (uint32_t)rte_rand();
 	t->host_seed = (uint32_t)rte_rand();
 
-	t->sess = nat_alloc("tg_nat_sess",
+	t->sess = nat_alloc_big("tg_nat_sess",
 		(size_t)t->max_sessions * sizeof(struct tg_nat_sess), socket,
 		&mem->sessions);
-	t->maps = nat_alloc("tg_nat_map",
+	t->maps = nat_alloc_big("tg_nat_map",
 		(size_t)t->max_mappings * sizeof(struct tg_nat_map), socket,
 		&mem->maps);
-	t->hosts = nat_alloc("tg_nat_host",
+	t->hosts = nat_alloc_big("tg_nat_host",
 		(size_t)t->max_hosts * sizeof(struct tg_nat_host), socket,
 		&mem->hosts);
 	t->ports = nat_alloc("tg_nat_ports",
@@ -265,9 +337,9 @@ tg_nat_table_free(struct tg_nat_table *t)
 	tg_nat_index_free(t->ix[TG_NAT_OUT2IN]);
 	tg_nat_index_free(t->map_ix);
 	tg_nat_index_free(t->host_ix);
-	rte_free(t->sess);
-	rte_free(t->maps);
-	rte_free(t->hosts);
+	tg_nat_big_free(t->sess);
+	tg_nat_big_free(t->maps);
+	tg_nat_big_free(t->hosts);
 	for (i = 0; t->ports != NULL && i < t->n_public; i++)
 		rte_free(t->ports[i]);
 	rte_free(t->ports);
