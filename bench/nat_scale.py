@@ -27,6 +27,9 @@ million; N that would not fit in the free memory are skipped.
   established cost (measured below) of the packets after the first pass,
   divided by N = cycles per new session; its inverse at the TSC rate is
   the sessions one lcore running natfw alone could create per second.
+  Not estimated when more than 20 x N packets came after the pass (small
+  N: the pass ends before telemetry answers, and the subtraction is
+  mostly noise).
   While the pass lasts long enough to be sampled (about a second or more:
   millions of sessions), the readings every 0.2 s also give the rate the
   whole worker reached (RX, forward, natfw, TX on one lcore):
@@ -67,6 +70,9 @@ DATA_ROOM = 1024
 # rte_mbuf (128 B) + the data room + mempool object header and padding:
 # what one pool entry costs, rounded up
 MBUF_BYTES = 128 + DATA_ROOM + 128
+# creation() estimates only when at most this many times N packets came
+# after the first pass
+CREATION_MAX_AFTER = 20
 # session table bytes per max_sessions, with room (measured: about 121)
 TABLE_BYTES = 160
 
@@ -135,7 +141,10 @@ def creation(samples, total, est_cycles, tsc_hz):
     cyc = last.get("stages.natfw.cycles", 0) - est_cycles * max(after, 0)
     out = {"first_pass_samples": len(samples),
            "packets_after_first_pass": after}
-    if cyc > 0:
+    # With many more packets after the pass than sessions (small N: the
+    # pass is over before telemetry answers), the estimate is mostly the
+    # subtraction's noise: none then.
+    if cyc > 0 and after <= CREATION_MAX_AFTER * total:
         out["cycles_per_new_session"] = cyc / total
         out["stage_sessions_per_s"] = tsc_hz * total / cyc
     # whole-worker rate over readings taken inside the pass
@@ -279,6 +288,10 @@ def markdown(rows, ref, a):
            "table MB | drops |",
            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|"]
     for r in rows:
+        if (r.get("packets_after_first_pass") or 0) > \
+                CREATION_MAX_AFTER * (r.get("packets") or 1):
+            r = {k: v for k, v in r.items() if k not in (
+                "cycles_per_new_session", "stage_sessions_per_s")}
         head = "| %s | %s x %s |" % (
             fmt(r.get("sessions") or r.get("packets"), "%d"),
             fmt(r.get("endpoints"), "%d"),
