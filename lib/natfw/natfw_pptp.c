@@ -241,59 +241,19 @@ gre_find(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	return natfw_lookup(nt, tab, TG_NAT_IN2OUT, &k);
 }
 
-/* The call's outbound GRE session (client → server, key @p scid) of
- * control session @p c: found or made on the client's anchor mapping
- * (GRE, client, 0). 0 or a drop verdict. */
+/* A new GRE session of control session @p c's client towards (server,
+ * @p scid), on its mapping (GRE, client, @p ccid) of the control
+ * connection's address (the public ID @p ccid when it is free). 0 and
+ * *idx, or a drop verdict. */
 static uint16_t
-gre_out_get(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
-	const struct tg_nat_sess *c, uint16_t scid, uint32_t sec)
+gre_sess_new(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	const struct tg_nat_sess *c, uint16_t ccid, uint16_t scid, uint32_t sec,
+	uint32_t *idx)
 {
-	uint32_t idx = gre_find(nt, tab, c, 0, scid), map;
 	uint16_t a = c->addr;
-	int rc;
-
-	if (idx != TG_NAT_NONE) {
-		if (tg_nat_sess_at(tab, idx)->state != TG_NATFW_GRE_OUT)
-			return V_DROP(PPTP_UNTRANSLATABLE); /* both IDs 0 */
-		tg_nat_sess_touch(
-			tab, tg_nat_sess_at(tab, idx), sec, TG_NAT_OUT2IN);
-		return 0;
-	}
-	/* the anchor's own public ID is never on the wire; any will do */
-	rc = tg_nat_map_get_or_create(tab, IPPROTO_GRE, c->priv_ip, 0, a,
-		nt->port_lo[a], nt->port_hi[a], 0, &map);
-	if (rc < 0)
-		return natfw_drop_of(rc);
-	if (tab->maps[map].addr != a) {
-		if (rc == 1)
-			tg_nat_map_release(tab, map);
-		return V_DROP(PPTP_UNTRANSLATABLE);
-	}
-	rc = tg_nat_sess_create(
-		tab, map, c->rem_ip, scid, sec, TG_NATFW_TMO_GRE, &idx);
-	if (rc != 0)
-		return natfw_drop_of(rc);
-	tg_nat_sess_set_state(tab, idx, TG_NATFW_GRE_OUT);
-	return 0;
-}
-
-/* The client's call ID @p ccid of control session @p c: its inbound GRE
- * session (made pending when new) → 0 and *out, or a drop verdict. */
-static uint16_t
-call_get(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
-	const struct tg_nat_sess *c, uint16_t ccid, uint32_t sec, uint32_t *out)
-{
 	uint32_t map;
-	uint16_t a = c->addr;
 	int rc;
 
-	*out = gre_find(nt, tab, c, ccid, 0);
-	if (*out != TG_NAT_NONE) {
-		if (tg_nat_sess_at(tab, *out)->state == TG_NATFW_GRE_OUT)
-			return V_DROP(PPTP_UNTRANSLATABLE); /* both IDs 0 */
-		return 0;
-	}
-	/* port preservation: the client's own ID when it is free */
 	rc = tg_nat_map_get_or_create(tab, IPPROTO_GRE, c->priv_ip, ccid, a,
 		nt->port_lo[a], nt->port_hi[a], ccid, &map);
 	if (rc < 0)
@@ -306,8 +266,49 @@ call_get(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 		return V_DROP(PPTP_UNTRANSLATABLE);
 	}
 	rc = tg_nat_sess_create(
-		tab, map, c->rem_ip, 0, sec, TG_NATFW_TMO_GRE, out);
+		tab, map, c->rem_ip, scid, sec, TG_NATFW_TMO_GRE, idx);
 	return rc != 0 ? natfw_drop_of(rc) : 0;
+}
+
+/* The call's outbound GRE session (client → server, key @p scid) of
+ * control session @p c: found or made on the client's anchor mapping
+ * (GRE, client, 0). 0 or a drop verdict. */
+static uint16_t
+gre_out_get(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	const struct tg_nat_sess *c, uint16_t scid, uint32_t sec)
+{
+	uint32_t idx = gre_find(nt, tab, c, 0, scid);
+	uint16_t v;
+
+	if (idx != TG_NAT_NONE) {
+		if (tg_nat_sess_at(tab, idx)->state != TG_NATFW_GRE_OUT)
+			return V_DROP(PPTP_UNTRANSLATABLE); /* both IDs 0 */
+		tg_nat_sess_touch(
+			tab, tg_nat_sess_at(tab, idx), sec, TG_NAT_OUT2IN);
+		return 0;
+	}
+	/* the anchor's own public ID is never on the wire; any will do */
+	v = gre_sess_new(nt, tab, c, 0, scid, sec, &idx);
+	if (v != 0)
+		return v;
+	tg_nat_sess_set_state(tab, idx, TG_NATFW_GRE_OUT);
+	return 0;
+}
+
+/* The client's call ID @p ccid of control session @p c: its inbound GRE
+ * session (made pending when new) → 0 and *out, or a drop verdict. */
+static uint16_t
+call_get(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	const struct tg_nat_sess *c, uint16_t ccid, uint32_t sec, uint32_t *out)
+{
+	*out = gre_find(nt, tab, c, ccid, 0);
+	if (*out != TG_NAT_NONE) {
+		if (tg_nat_sess_at(tab, *out)->state == TG_NATFW_GRE_OUT)
+			return V_DROP(PPTP_UNTRANSLATABLE); /* both IDs 0 */
+		return 0;
+	}
+	/* port preservation: the client's own ID when it is free */
+	return gre_sess_new(nt, tab, c, ccid, 0, sec, out);
 }
 
 /* The inbound GRE session of the call that the client of control
