@@ -11,11 +11,10 @@
 #include <rte_tcp.h>
 
 #include "nat_rewrite.h"
+#include "natfw_internal.h"
 #include "natfw_pptp.h"
 #include "tg_natfw.h"
 #include "tg_pkt.h"
-
-#define V_DROP(r) TG_V_DROP(TG_NATFW_DROP_##r)
 
 /* The natfw stage's answer for a packet translated back: continue on the
  * transit path at forward (ARCHITECTURE.md section 2). */
@@ -88,23 +87,6 @@ key_of(const struct tg_nat_tuple *t, bool inside, struct tg_nat_key *k)
 	k->rem_port = icmp ? 0 : inside ? t->dport : t->sport;
 }
 
-/* A table failure as the stage's drop reason. */
-static uint16_t
-drop_of(int rc)
-{
-	switch (rc) {
-	case -ENOSPC:
-	case -ENOBUFS: /* mappings full: every mapping has a session */
-		return V_DROP(SESSIONS_FULL);
-	case -EDQUOT:
-		return V_DROP(HOST_LIMIT);
-	case -EADDRINUSE:
-		return V_DROP(PORTS_FULL);
-	default:
-		return V_DROP(TABLE_FULL);
-	}
-}
-
 /* TCP as NAT follows it: the state and, with it, the timeout class. */
 static void
 tcp_track(struct tg_nat_table *tab, uint32_t idx, const uint8_t *l4,
@@ -154,7 +136,7 @@ sess_new(struct tg_nat_table *tab, uint32_t map, const struct tg_nat_key *k,
 		tmo_class_of(k->proto), idx);
 
 	if (rc != 0)
-		return drop_of(rc);
+		return natfw_drop_of(rc);
 	if (k->proto == IPPROTO_TCP && !opened_inside)
 		tg_nat_sess_set_state(tab, *idx, TG_NATFW_TCP_SYN_O2I);
 	return 0;
@@ -192,52 +174,13 @@ map_fits(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 }
 
 /* tg_nat_keep_fn of the sweep: @p ctx is the snapshot's part. */
-static bool
-sess_fits(const void *ctx, const struct tg_nat_table *tab, uint32_t idx)
+bool
+tg_natfw_sess_fits(
+	const void *ctx, const struct tg_nat_table *tab, uint32_t idx)
 {
 	const struct tg_nat_sess *s = tg_nat_sess_at(tab, idx);
 
 	return map_fits(ctx, tab, s->map, (s->flags & TG_NATFW_SF_LOCAL) != 0);
-}
-
-/* A lookup found session @p idx while a sweep runs (it may not have got
- * there yet): one that no longer fits is deleted here, counted, and the
- * packet is a new flow. True when it was. Cheap without a sweep. */
-static inline bool
-sess_gone(
-	const struct tg_natfw_table *nt, struct tg_nat_table *tab, uint32_t idx)
-{
-	if (likely(!tg_nat_table_sweeping(tab)) || idx == TG_NAT_NONE ||
-		sess_fits(nt, tab, idx))
-		return false;
-	tg_nat_sess_drop(tab, idx);
-	return true;
-}
-
-/* The session lookups of the stage: a session left behind by a reload is
- * none (another one may have the same public key: look again). */
-static inline uint32_t
-lookup_in2out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
-	const struct tg_nat_key *k)
-{
-	uint32_t idx;
-
-	do
-		idx = tg_nat_sess_lookup_in2out(tab, k);
-	while (sess_gone(nt, tab, idx));
-	return idx;
-}
-
-static inline uint32_t
-lookup_out2in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
-	const struct tg_nat_key *k)
-{
-	uint32_t idx;
-
-	do
-		idx = tg_nat_sess_lookup_out2in(tab, k);
-	while (sess_gone(nt, tab, idx));
-	return idx;
 }
 
 /* tg_nat_map_get_or_create() on address @p a's slot; while a sweep runs,
@@ -294,7 +237,7 @@ icmp_error_out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 		return V_DROP(SHORT_L4);
 	/* the carried packet came in: its destination is the private side */
 	key_of(&in, false, &k);
-	idx = lookup_in2out(nt, tab, &k);
+	idx = natfw_lookup(nt, tab, TG_NAT_IN2OUT, &k);
 	if (idx == TG_NAT_NONE)
 		return V_DROP(PROTOCOL);
 	s = tg_nat_sess_at(tab, idx);
@@ -360,23 +303,23 @@ nat_out_finish(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	uint16_t a, v;
 	int rc;
 
+	if (natfw_sess_gone(nt, tab, idx)) /* a reload left it without room */
+		idx = TG_NAT_NONE;
 	if (t->proto == IPPROTO_GRE) {
-		v = tg_natfw_pptp_gre_out(tab, ip, l4_len, k, idx, sec);
+		v = tg_natfw_pptp_gre_out(nt, tab, ip, l4_len, k, idx, sec);
 		if (v == TG_V_NEXT)
 			md->flags |= TG_META_F_NAT;
 		return v;
 	}
-	if (sess_gone(nt, tab, idx)) /* a reload left it without room */
-		idx = TG_NAT_NONE;
 	/* an earlier packet of the burst may have made it */
 	if (idx == TG_NAT_NONE && recheck)
-		idx = lookup_in2out(nt, tab, k);
+		idx = natfw_lookup(nt, tab, TG_NAT_IN2OUT, k);
 	if (idx == TG_NAT_NONE) {
 		a = nt->nat_addr_of_port[md->tx_if];
 		rc = map_get(nt, tab, k->proto, k->ip, k->port, a,
 			nt->port_lo[a], nt->port_hi[a], k->port, false, &map);
 		if (rc < 0)
-			return drop_of(rc);
+			return natfw_drop_of(rc);
 		v = sess_new(tab, map, k, true, sec, &idx);
 		if (v != 0)
 			return v;
@@ -447,7 +390,7 @@ nat_in_new(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	rc = map_get(nt, tab, k->proto, p->private_ip, p->private_port, a,
 		p->public_port, p->public_port, p->public_port, false, &map);
 	if (rc < 0)
-		return drop_of(rc);
+		return natfw_drop_of(rc);
 	if (tab->maps[map].addr != nt->slot[a] ||
 		tab->maps[map].pub_port != p->public_port) {
 		/* the server's endpoint already has another mapping */
@@ -518,7 +461,7 @@ icmp_error_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 		return fw_in(nt, md, t);
 	/* the carried packet went out: its source is our side */
 	key_of(&in, true, &k);
-	idx = lookup_out2in(nt, tab, &k);
+	idx = natfw_lookup(nt, tab, TG_NAT_OUT2IN, &k);
 	if (idx == TG_NAT_NONE)
 		return fw_in(nt, md, t);
 	s = tg_nat_sess_at(tab, idx);
@@ -554,7 +497,7 @@ hairpin(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 		return NAT_IN_NONE;
 	/* the sender's side: its session towards the public endpoint */
 	key_of(t, true, &ko);
-	io = lookup_in2out(nt, tab, &ko);
+	io = natfw_lookup(nt, tab, TG_NAT_IN2OUT, &ko);
 	if (io == TG_NAT_NONE) {
 		map = map_public(nt, tab, a, t->proto, ko.rem_port);
 		if (t->proto == IPPROTO_ICMP ||
@@ -565,7 +508,7 @@ hairpin(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 		rc = map_get(nt, tab, ko.proto, ko.ip, ko.port, a,
 			nt->port_lo[a], nt->port_hi[a], ko.port, false, &map);
 		if (rc < 0)
-			return drop_of(rc);
+			return natfw_drop_of(rc);
 		v = sess_new(tab, map, &ko, true, sec, &io);
 		if (v != 0)
 			return v;
@@ -580,7 +523,7 @@ hairpin(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	ki.port = t->dport;
 	ki.rem_ip = so->pub_ip;
 	ki.rem_port = t->proto == IPPROTO_ICMP ? 0 : so->pub_port;
-	ii = lookup_out2in(nt, tab, &ki);
+	ii = natfw_lookup(nt, tab, TG_NAT_OUT2IN, &ki);
 	if (ii == TG_NAT_NONE) {
 		v = nat_in_new(nt, tab, &ki, a, sec, &ii);
 		if (v != 0)
@@ -625,7 +568,7 @@ natfw_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 		return icmp_error_in(nt, tab, md, ip, l4_len, &t);
 	if (t.proto == IPPROTO_GRE) {
 		/* only PPTP calls' GRE is translated or let in by state */
-		v = tg_natfw_pptp_gre_in(tab, ip, l4_len, sec);
+		v = tg_natfw_pptp_gre_in(nt, tab, ip, l4_len, sec);
 		if (v == TG_NATFW_PPTP_XLAT)
 			return to_transit(md);
 		return v == TG_NATFW_PPTP_NONE ? fw_in(nt, md, &t) : v;
@@ -637,7 +580,7 @@ natfw_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 			return v;
 	}
 	key_of(&t, false, &k);
-	idx = lookup_out2in(nt, tab, &k);
+	idx = natfw_lookup(nt, tab, TG_NAT_OUT2IN, &k);
 	if (idx == TG_NAT_NONE && nt->nat && a < nt->n_nat) {
 		v = nat_in_new(nt, tab, &k, a, sec, &idx);
 		if (v != 0)
@@ -649,8 +592,8 @@ natfw_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	s = tg_nat_sess_at(tab, idx);
 	if (s->flags & TG_NATFW_SF_LOCAL) /* a dynamic entry: the appliance's */
 		return t.proto == IPPROTO_TCP && t.sport == TG_NATFW_PPTP_PORT
-			       ? tg_natfw_pptp_local(
-					 tab, ps, ip, l4_len, idx, false, sec)
+			       ? tg_natfw_pptp_local(nt, tab, ps, ip, l4_len,
+					 idx, false, sec)
 			       : TG_V_NEXT;
 	if (tg_nat_rewrite(ip, l4_len, TG_NAT_DST, s->priv_ip, s->priv_port) !=
 		0)
@@ -719,24 +662,25 @@ fw_out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	if (!nt->firewall && a >= nt->n_nat)
 		return TG_V_NEXT;
 	key_of(&t, true, &k);
-	idx = lookup_in2out(nt, tab, &k);
+	idx = natfw_lookup(nt, tab, TG_NAT_IN2OUT, &k);
 	if (idx == TG_NAT_NONE) {
 		rc = map_get(nt, tab, k.proto, k.ip, k.port, a, k.port, k.port,
 			k.port, true, &map);
 		if (rc == -EADDRINUSE)
 			return V_DROP(PORT_IN_USE);
 		if (rc < 0)
-			return drop_of(rc);
+			return natfw_drop_of(rc);
 		rc = tg_nat_sess_create_flags(tab, map, k.rem_ip, k.rem_port,
 			sec, tmo_class_of(k.proto), TG_NAT_SF_LOCAL, &idx);
 		if (rc == -ENOSPC)
 			return V_DROP(DYNAMIC_FULL);
 		if (rc < 0)
-			return drop_of(rc);
+			return natfw_drop_of(rc);
 	}
 	sess_seen(tab, idx, &t, l4, l4_len, TG_NAT_IN2OUT, sec);
 	if (t.proto == IPPROTO_TCP && t.dport == TG_NATFW_PPTP_PORT)
-		return tg_natfw_pptp_local(tab, ps, ip, l4_len, idx, true, sec);
+		return tg_natfw_pptp_local(
+			nt, tab, ps, ip, l4_len, idx, true, sec);
 	return TG_V_NEXT;
 }
 
@@ -850,7 +794,8 @@ tg_natfw_tick(
 		c->sessions, (uint32_t)(now / c->tsc_hz), c->expire_budget);
 	layout_follow(nt, c);
 	if (tg_nat_table_sweeping(c->sessions)) {
-		tg_nat_table_sweep(c->sessions, sess_fits, nt, c->sweep_budget);
+		tg_nat_table_sweep(
+			c->sessions, tg_natfw_sess_fits, nt, c->sweep_budget);
 		if (!tg_nat_table_sweeping(c->sessions))
 			/* the removed addresses' port spaces are unused:
 			 * tg_natfw_build_from() may free them */

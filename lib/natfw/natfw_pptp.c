@@ -12,6 +12,7 @@
 #include <rte_byteorder.h>
 
 #include "nat_rewrite.h"
+#include "natfw_internal.h"
 #include "natfw_pptp.h"
 #include "tg_pkt.h"
 
@@ -26,8 +27,6 @@ const char *const tg_natfw_pptp_descs[TG_NATFW_PPTP__COUNT] = {
 	TG_NATFW_PPTP_STATS(TG_X_DESC)
 #undef TG_X_DESC
 };
-
-#define V_DROP(r) TG_V_DROP(TG_NATFW_DROP_##r)
 
 #define GRE_PROTO_PPP 0x880b
 #define PPTP_COOKIE   0x1a2b3c4du
@@ -86,24 +85,6 @@ put16_patch(uint8_t *f, uint16_t v, uint8_t *sum)
 	memcpy(sum, &s, 2);
 }
 
-/* A table failure as the stage's drop reason (natfw_dp.c's, for GRE
- * sessions). */
-static uint16_t
-drop_of(int rc)
-{
-	switch (rc) {
-	case -ENOSPC:
-	case -ENOBUFS:
-		return V_DROP(SESSIONS_FULL);
-	case -EDQUOT:
-		return V_DROP(HOST_LIMIT);
-	case -EADDRINUSE:
-		return V_DROP(PORTS_FULL);
-	default:
-		return V_DROP(TABLE_FULL);
-	}
-}
-
 static inline void
 gre_key(struct tg_nat_key *k, uint32_t ip, uint16_t port, uint32_t rem_ip,
 	uint16_t rem_port)
@@ -141,13 +122,14 @@ tg_natfw_gre_call(
 }
 
 uint16_t
-tg_natfw_pptp_gre_out(struct tg_nat_table *tab, struct rte_ipv4_hdr *ip,
-	uint32_t l4_len, const struct tg_nat_key *k, uint32_t idx, uint32_t sec)
+tg_natfw_pptp_gre_out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	struct rte_ipv4_hdr *ip, uint32_t l4_len, const struct tg_nat_key *k,
+	uint32_t idx, uint32_t sec)
 {
 	struct tg_nat_sess *s;
 
 	if (idx == TG_NAT_NONE) /* its call may be from this burst */
-		idx = tg_nat_sess_lookup_in2out(tab, k);
+		idx = natfw_lookup(nt, tab, TG_NAT_IN2OUT, k);
 	if (idx == TG_NAT_NONE)
 		return V_DROP(GRE_NO_CALL);
 	s = tg_nat_sess_at(tab, idx);
@@ -161,8 +143,8 @@ tg_natfw_pptp_gre_out(struct tg_nat_table *tab, struct rte_ipv4_hdr *ip,
 }
 
 uint16_t
-tg_natfw_pptp_gre_in(struct tg_nat_table *tab, struct rte_ipv4_hdr *ip,
-	uint32_t l4_len, uint32_t sec)
+tg_natfw_pptp_gre_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	struct rte_ipv4_hdr *ip, uint32_t l4_len, uint32_t sec)
 {
 	uint8_t *gre = (uint8_t *)ip + rte_ipv4_hdr_len(ip);
 	struct tg_nat_sess *s;
@@ -174,7 +156,7 @@ tg_natfw_pptp_gre_in(struct tg_nat_table *tab, struct rte_ipv4_hdr *ip,
 		return TG_NATFW_PPTP_NONE;
 	gre_key(&k, rte_be_to_cpu_32(ip->dst_addr), cid,
 		rte_be_to_cpu_32(ip->src_addr), 0);
-	idx = tg_nat_sess_lookup_out2in(tab, &k);
+	idx = natfw_lookup(nt, tab, TG_NAT_OUT2IN, &k);
 	if (idx == TG_NAT_NONE)
 		return TG_NATFW_PPTP_NONE;
 	s = tg_nat_sess_at(tab, idx);
@@ -246,6 +228,48 @@ tcp_of(struct rte_ipv4_hdr *ip)
 	return (uint8_t *)ip + rte_ipv4_hdr_len(ip);
 }
 
+/* The GRE session of control session @p c's client and server keyed by
+ * the client's call ID @p ccid and the server's @p scid (one of them 0:
+ * natfw_pptp.h), or TG_NAT_NONE. */
+static uint32_t
+gre_find(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	const struct tg_nat_sess *c, uint16_t ccid, uint16_t scid)
+{
+	struct tg_nat_key k;
+
+	gre_key(&k, c->priv_ip, ccid, c->rem_ip, scid);
+	return natfw_lookup(nt, tab, TG_NAT_IN2OUT, &k);
+}
+
+/* A new GRE session of control session @p c's client towards (server,
+ * @p scid), on its mapping (GRE, client, @p ccid) of the control
+ * connection's address (the public ID @p ccid when it is free). 0 and
+ * *idx, or a drop verdict. */
+static uint16_t
+gre_sess_new(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	const struct tg_nat_sess *c, uint16_t ccid, uint16_t scid, uint32_t sec,
+	uint32_t *idx)
+{
+	uint16_t a = c->addr;
+	uint32_t map;
+	int rc;
+
+	rc = tg_nat_map_get_or_create(tab, IPPROTO_GRE, c->priv_ip, ccid, a,
+		nt->port_lo[a], nt->port_hi[a], ccid, &map);
+	if (rc < 0)
+		return natfw_drop_of(rc);
+	if (tab->maps[map].addr != a) {
+		/* the server would send the call's GRE to the control
+		 * connection's address, where the ID is not the client's */
+		if (rc == 1)
+			tg_nat_map_release(tab, map);
+		return V_DROP(PPTP_UNTRANSLATABLE);
+	}
+	rc = tg_nat_sess_create(
+		tab, map, c->rem_ip, scid, sec, TG_NATFW_TMO_GRE, idx);
+	return rc != 0 ? natfw_drop_of(rc) : 0;
+}
+
 /* The call's outbound GRE session (client → server, key @p scid) of
  * control session @p c: found or made on the client's anchor mapping
  * (GRE, client, 0). 0 or a drop verdict. */
@@ -253,13 +277,9 @@ static uint16_t
 gre_out_get(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	const struct tg_nat_sess *c, uint16_t scid, uint32_t sec)
 {
-	struct tg_nat_key k;
-	uint32_t idx, map;
-	uint16_t a = c->addr;
-	int rc;
+	uint32_t idx = gre_find(nt, tab, c, 0, scid);
+	uint16_t v;
 
-	gre_key(&k, c->priv_ip, 0, c->rem_ip, scid);
-	idx = tg_nat_sess_lookup_in2out(tab, &k);
 	if (idx != TG_NAT_NONE) {
 		if (tg_nat_sess_at(tab, idx)->state != TG_NATFW_GRE_OUT)
 			return V_DROP(PPTP_UNTRANSLATABLE); /* both IDs 0 */
@@ -268,19 +288,9 @@ gre_out_get(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 		return 0;
 	}
 	/* the anchor's own public ID is never on the wire; any will do */
-	rc = tg_nat_map_get_or_create(tab, IPPROTO_GRE, c->priv_ip, 0, a,
-		nt->port_lo[a], nt->port_hi[a], 0, &map);
-	if (rc < 0)
-		return drop_of(rc);
-	if (tab->maps[map].addr != a) {
-		if (rc == 1)
-			tg_nat_map_release(tab, map);
-		return V_DROP(PPTP_UNTRANSLATABLE);
-	}
-	rc = tg_nat_sess_create(
-		tab, map, c->rem_ip, scid, sec, TG_NATFW_TMO_GRE, &idx);
-	if (rc != 0)
-		return drop_of(rc);
+	v = gre_sess_new(nt, tab, c, 0, scid, sec, &idx);
+	if (v != 0)
+		return v;
 	tg_nat_sess_set_state(tab, idx, TG_NATFW_GRE_OUT);
 	return 0;
 }
@@ -291,52 +301,42 @@ static uint16_t
 call_get(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	const struct tg_nat_sess *c, uint16_t ccid, uint32_t sec, uint32_t *out)
 {
-	struct tg_nat_key k;
-	uint32_t map;
-	uint16_t a = c->addr;
-	int rc;
-
-	gre_key(&k, c->priv_ip, ccid, c->rem_ip, 0);
-	*out = tg_nat_sess_lookup_in2out(tab, &k);
+	*out = gre_find(nt, tab, c, ccid, 0);
 	if (*out != TG_NAT_NONE) {
 		if (tg_nat_sess_at(tab, *out)->state == TG_NATFW_GRE_OUT)
 			return V_DROP(PPTP_UNTRANSLATABLE); /* both IDs 0 */
 		return 0;
 	}
 	/* port preservation: the client's own ID when it is free */
-	rc = tg_nat_map_get_or_create(tab, IPPROTO_GRE, c->priv_ip, ccid, a,
-		nt->port_lo[a], nt->port_hi[a], ccid, &map);
-	if (rc < 0)
-		return drop_of(rc);
-	if (tab->maps[map].addr != a) {
-		/* the server would send the call's GRE to the control
-		 * connection's address, where the ID is not the client's */
-		if (rc == 1)
-			tg_nat_map_release(tab, map);
-		return V_DROP(PPTP_UNTRANSLATABLE);
-	}
-	rc = tg_nat_sess_create(
-		tab, map, c->rem_ip, 0, sec, TG_NATFW_TMO_GRE, out);
-	return rc != 0 ? drop_of(rc) : 0;
+	return gre_sess_new(nt, tab, c, ccid, 0, sec, out);
+}
+
+/* The inbound GRE session of the call that the client of control
+ * session @p c knows as @p ccid, or TG_NAT_NONE. */
+static uint32_t
+call_of_private(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	const struct tg_nat_sess *c, uint16_t ccid)
+{
+	uint32_t idx = gre_find(nt, tab, c, ccid, 0);
+
+	if (idx != TG_NAT_NONE &&
+		tg_nat_sess_at(tab, idx)->state == TG_NATFW_GRE_OUT)
+		return TG_NAT_NONE;
+	return idx;
 }
 
 /* The call whose public ID the server names in @p pub, on control
  * session @p c: its inbound GRE session, or TG_NAT_NONE (counted). */
 static uint32_t
-call_of_public(struct tg_nat_table *tab, struct tg_natfw_pptp_stats *ps,
-	const struct tg_nat_sess *c, uint16_t pub)
+call_of_public(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	struct tg_natfw_pptp_stats *ps, const struct tg_nat_sess *c,
+	uint16_t pub)
 {
 	uint32_t map = tg_nat_map_lookup_public(tab, c->addr, IPPROTO_GRE, pub);
 	uint32_t idx = TG_NAT_NONE;
-	struct tg_nat_key k;
 
-	if (map != TG_NAT_NONE && tab->maps[map].priv_ip == c->priv_ip) {
-		gre_key(&k, c->priv_ip, tab->maps[map].priv_port, c->rem_ip, 0);
-		idx = tg_nat_sess_lookup_in2out(tab, &k);
-		if (idx != TG_NAT_NONE &&
-			tg_nat_sess_at(tab, idx)->state == TG_NATFW_GRE_OUT)
-			idx = TG_NAT_NONE;
-	}
+	if (map != TG_NAT_NONE && tab->maps[map].priv_ip == c->priv_ip)
+		idx = call_of_private(nt, tab, c, tab->maps[map].priv_port);
 	if (idx == TG_NAT_NONE)
 		ps->n[TG_NATFW_PPTP_UNKNOWN_CALL]++;
 	return idx;
@@ -352,23 +352,6 @@ call_up(struct tg_nat_table *tab, struct tg_natfw_pptp_stats *ps, uint32_t idx,
 		ps->n[TG_NATFW_PPTP_CALLS]++;
 	}
 	tg_nat_sess_set_class(tab, idx, TG_NATFW_TMO_GRE, sec);
-}
-
-/* The inbound GRE session of the call that the client of control
- * session @p c knows as @p ccid, or TG_NAT_NONE. */
-static uint32_t
-call_of_private(
-	struct tg_nat_table *tab, const struct tg_nat_sess *c, uint16_t ccid)
-{
-	struct tg_nat_key k;
-	uint32_t idx;
-
-	gre_key(&k, c->priv_ip, ccid, c->rem_ip, 0);
-	idx = tg_nat_sess_lookup_in2out(tab, &k);
-	if (idx != TG_NAT_NONE &&
-		tg_nat_sess_at(tab, idx)->state == TG_NATFW_GRE_OUT)
-		return TG_NAT_NONE;
-	return idx;
 }
 
 uint16_t
@@ -406,7 +389,7 @@ tg_natfw_pptp_ctl_out(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 		/* the client clears the call: no more inbound GRE for it; its
 		 * outbound session goes with the server's
 		 * Call-Disconnect-Notify (which names only the server's ID) */
-		idx = call_of_private(tab, c, get16(p + OFF_ID1));
+		idx = call_of_private(nt, tab, c, get16(p + OFF_ID1));
 		if (idx == TG_NAT_NONE) {
 			ps->n[TG_NATFW_PPTP_UNKNOWN_CALL]++;
 			return TG_V_NEXT;
@@ -428,7 +411,6 @@ tg_natfw_pptp_ctl_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 {
 	const struct tg_nat_sess *c = tg_nat_sess_at(tab, tcp);
 	uint8_t *th = tcp_of(ip), *p, *peer;
-	struct tg_nat_key k;
 	uint16_t type, v;
 	uint32_t idx;
 
@@ -448,8 +430,7 @@ tg_natfw_pptp_ctl_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 		/* the server ends the call: its outbound GRE (keyed by the
 		 * server's ID) goes; the inbound one, keyed by the client's,
 		 * which this message does not name, times out */
-		gre_key(&k, c->priv_ip, 0, c->rem_ip, get16(p + OFF_ID1));
-		idx = tg_nat_sess_lookup_in2out(tab, &k);
+		idx = gre_find(nt, tab, c, 0, get16(p + OFF_ID1));
 		if (idx == TG_NAT_NONE ||
 			tg_nat_sess_at(tab, idx)->state != TG_NATFW_GRE_OUT) {
 			ps->n[TG_NATFW_PPTP_UNKNOWN_CALL]++;
@@ -461,7 +442,7 @@ tg_natfw_pptp_ctl_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	default:
 		return TG_V_NEXT;
 	}
-	idx = call_of_public(tab, ps, c, get16(peer));
+	idx = call_of_public(nt, tab, ps, c, get16(peer));
 	if (idx == TG_NAT_NONE)
 		return TG_V_NEXT;
 	if (type == PPTP_OCRP) {
@@ -488,15 +469,13 @@ tg_natfw_pptp_ctl_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
  * dynamic entry for its inbound GRE (the appliance's address, @p hcid,
  * the server), untranslated. 0 or a drop verdict. */
 static uint16_t
-local_call(struct tg_nat_table *tab, struct tg_natfw_pptp_stats *ps,
-	const struct tg_nat_sess *c, uint16_t hcid, uint32_t sec)
+local_call(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	struct tg_natfw_pptp_stats *ps, const struct tg_nat_sess *c,
+	uint16_t hcid, uint32_t sec)
 {
-	struct tg_nat_key k;
-	uint32_t idx, map;
+	uint32_t idx = gre_find(nt, tab, c, hcid, 0), map;
 	int rc;
 
-	gre_key(&k, c->priv_ip, hcid, c->rem_ip, 0);
-	idx = tg_nat_sess_lookup_in2out(tab, &k);
 	if (idx != TG_NAT_NONE) {
 		tg_nat_sess_set_class(tab, idx, TG_NATFW_TMO_GRE, sec);
 		return 0;
@@ -507,26 +486,25 @@ local_call(struct tg_nat_table *tab, struct tg_natfw_pptp_stats *ps,
 	if (rc == -EADDRINUSE)
 		return V_DROP(PORT_IN_USE);
 	if (rc < 0)
-		return drop_of(rc);
+		return natfw_drop_of(rc);
 	rc = tg_nat_sess_create_flags(tab, map, c->rem_ip, 0, sec,
 		TG_NATFW_TMO_GRE, TG_NAT_SF_LOCAL, &idx);
 	if (rc == -ENOSPC)
 		return V_DROP(DYNAMIC_FULL);
 	if (rc < 0)
-		return drop_of(rc);
+		return natfw_drop_of(rc);
 	tg_nat_sess_set_state(tab, idx, TG_NATFW_GRE_IN);
 	ps->n[TG_NATFW_PPTP_CALLS]++;
 	return 0;
 }
 
 uint16_t
-tg_natfw_pptp_local(struct tg_nat_table *tab, struct tg_natfw_pptp_stats *ps,
-	struct rte_ipv4_hdr *ip, uint32_t l4_len, uint32_t tcp, bool out,
-	uint32_t sec)
+tg_natfw_pptp_local(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
+	struct tg_natfw_pptp_stats *ps, struct rte_ipv4_hdr *ip,
+	uint32_t l4_len, uint32_t tcp, bool out, uint32_t sec)
 {
 	const struct tg_nat_sess *c = tg_nat_sess_at(tab, tcp);
 	uint8_t *p;
-	struct tg_nat_key k;
 	uint16_t type;
 	uint32_t idx;
 
@@ -534,12 +512,11 @@ tg_natfw_pptp_local(struct tg_nat_table *tab, struct tg_natfw_pptp_stats *ps,
 	if (p == NULL)
 		return TG_V_NEXT;
 	if (out && type == PPTP_ICRP && p[OFF_RESULT] == RESULT_CONN)
-		return local_call(tab, ps, c, get16(p + OFF_ID1), sec);
+		return local_call(nt, tab, ps, c, get16(p + OFF_ID1), sec);
 	if (!out && type == PPTP_OCRP && p[OFF_RESULT] == RESULT_CONN)
-		return local_call(tab, ps, c, get16(p + OFF_ID2), sec);
+		return local_call(nt, tab, ps, c, get16(p + OFF_ID2), sec);
 	if (out && type == PPTP_CCRQ) {
-		gre_key(&k, c->priv_ip, get16(p + OFF_ID1), c->rem_ip, 0);
-		idx = tg_nat_sess_lookup_in2out(tab, &k);
+		idx = gre_find(nt, tab, c, get16(p + OFF_ID1), 0);
 		if (idx != TG_NAT_NONE &&
 			(tg_nat_sess_at(tab, idx)->flags & TG_NAT_SF_LOCAL)) {
 			tg_nat_sess_delete(tab, idx);

@@ -3,7 +3,8 @@
  * control messages on TCP 1723 and for the enhanced GRE of their calls.
  * The functions work on a packet natfw_dp.c has already judged (its TCP
  * session found, its header translated); they are called by the lcore
- * that owns the session table only.
+ * that owns the session table only. Their lookups take the snapshot @p nt
+ * (natfw_internal.h): a session a reload left without room is none.
  */
 #ifndef TG_NATFW_PPTP_H
 #define TG_NATFW_PPTP_H
@@ -62,9 +63,9 @@ int tg_natfw_gre_call(
  * remote port) gave @p idx: its source becomes the call's NAT address.
  * @return TG_V_NEXT, or the drop natfw.gre_no_call.
  */
-uint16_t tg_natfw_pptp_gre_out(struct tg_nat_table *tab,
-	struct rte_ipv4_hdr *ip, uint32_t l4_len, const struct tg_nat_key *k,
-	uint32_t idx, uint32_t sec);
+uint16_t tg_natfw_pptp_gre_out(const struct tg_natfw_table *nt,
+	struct tg_nat_table *tab, struct rte_ipv4_hdr *ip, uint32_t l4_len,
+	const struct tg_nat_key *k, uint32_t idx, uint32_t sec);
 
 /**
  * GRE to one of the appliance's addresses (target natfw(in)). A
@@ -72,8 +73,9 @@ uint16_t tg_natfw_pptp_gre_out(struct tg_nat_table *tab,
  * (→ TG_NATFW_PPTP_XLAT); the appliance's own call's passes
  * (→ TG_V_NEXT); anything else → TG_NATFW_PPTP_NONE.
  */
-uint16_t tg_natfw_pptp_gre_in(struct tg_nat_table *tab, struct rte_ipv4_hdr *ip,
-	uint32_t l4_len, uint32_t sec);
+uint16_t tg_natfw_pptp_gre_in(const struct tg_natfw_table *nt,
+	struct tg_nat_table *tab, struct rte_ipv4_hdr *ip, uint32_t l4_len,
+	uint32_t sec);
 
 /**
  * A client's segment to TCP 1723, translated by its TCP session @p tcp
@@ -109,8 +111,9 @@ uint16_t tg_natfw_pptp_ctl_in(const struct tg_natfw_table *nt,
  * @return TG_V_NEXT, or a drop (natfw.dynamic_full, natfw.port_in_use,
  *   the table's reasons).
  */
-uint16_t tg_natfw_pptp_local(struct tg_nat_table *tab,
-	struct tg_natfw_pptp_stats *ps, struct rte_ipv4_hdr *ip,
-	uint32_t l4_len, uint32_t tcp, bool out, uint32_t sec);
+uint16_t tg_natfw_pptp_local(const struct tg_natfw_table *nt,
+	struct tg_nat_table *tab, struct tg_natfw_pptp_stats *ps,
+	struct rte_ipv4_hdr *ip, uint32_t l4_len, uint32_t tcp, bool out,
+	uint32_t sec);
 
 #endif /* TG_NATFW_PPTP_H */

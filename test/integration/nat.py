@@ -981,8 +981,11 @@ def run_eif(res, live):
 
 # ---- main -------------------------------------------------------------------
 
-def main():
-    a = SCRATCH.parse_args(__doc__)
+def main_parts(doc, parts):
+    """The main of a NAT module (DOC its usage): the veth pairs and the
+    namespace up, then each (name, run) of PARTS that -k may want,
+    run(res, live); the exit code."""
+    a = SCRATCH.parse_args(doc)
     res = Results(a.k)
     t0 = time.monotonic()
     if preflight(res):
@@ -991,12 +994,15 @@ def main():
             res.report("setup", ["veth pairs and namespace: %s" %
                                  live.error])
         else:
-            if res.part_wanted("apdf"):
-                run_apdf(res, live)
-            if res.part_wanted("eif"):
-                run_eif(res, live)
+            for name, run in parts:
+                if res.part_wanted(name):
+                    run(res, live)
     log("%.1f s" % (time.monotonic() - t0))
     return res.finish()
+
+
+def main():
+    return main_parts(__doc__, [("apdf", run_apdf), ("eif", run_eif)])
 
 
 if __name__ == "__main__":

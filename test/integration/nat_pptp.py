@@ -17,12 +17,11 @@ Needs root; TOLLGATE=path overrides the binary.
 """
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import nat  # noqa: E402
-from harness import WAN_IP, Results, preflight  # noqa: E402
+from harness import WAN_IP  # noqa: E402
 from scapy.all import IP, TCP  # noqa: E402
 from scapy.layers.l2 import GRE_PPTP  # noqa: E402
 from scapy.layers.ppp import PPP  # noqa: E402
@@ -127,18 +126,7 @@ def run_pptp(res, live):
 
 
 def main():
-    a = nat.SCRATCH.parse_args(__doc__)
-    res = Results(a.k)
-    t0 = time.monotonic()
-    if preflight(res):
-        live = nat.Live(nat.SCRATCH)
-        if live.error:
-            res.report("setup", ["veth pairs and namespace: %s" %
-                                 live.error])
-        else:
-            run_pptp(res, live)
-    nat.log("%.1f s" % (time.monotonic() - t0))
-    return res.finish()
+    return nat.main_parts(__doc__, [("pptp", run_pptp)])
 
 
 if __name__ == "__main__":

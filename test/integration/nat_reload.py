@@ -30,12 +30,11 @@ two-port topology lacks: the unit tests (test_natfw_reload) cover it.
 """
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import nat  # noqa: E402
-from harness import WAN_IP, Results, Scratch, preflight  # noqa: E402
+from harness import WAN_IP, Scratch  # noqa: E402
 
 nat.SCRATCH = Scratch("tg-natrl")
 nat.log = nat.SCRATCH.log
@@ -133,18 +132,7 @@ def run_shrink(res, live):
 
 
 def main():
-    a = nat.SCRATCH.parse_args(__doc__)
-    res = Results(a.k)
-    t0 = time.monotonic()
-    if preflight(res):
-        live = nat.Live(nat.SCRATCH)
-        if live.error:
-            res.report("setup", ["veth pairs and namespace: %s" %
-                                 live.error])
-        elif res.part_wanted("shrink"):
-            run_shrink(res, live)
-    log("%.1f s" % (time.monotonic() - t0))
-    return res.finish()
+    return nat.main_parts(__doc__, [("shrink", run_shrink)])
 
 
 if __name__ == "__main__":

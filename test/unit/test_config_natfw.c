@@ -12,17 +12,12 @@
 #include "tg_config.h"
 #include "tg_test.h"
 #include "tg_test_cfg.h"
+#include "tg_test_natfw_yaml.h"
 
 /* Lines 1-8: three ports, lan0 10.0.0.1/24, wan0 192.0.2.1/24 and wan1
  * 198.51.100.1/24 (interface indexes 0, 1, 2). */
 #define BASE                                                                   \
-	"ports:\n"                                                             \
-	"  - {name: p0, device: net_null0}\n"                                  \
-	"  - {name: p1, device: net_null1}\n"                                  \
-	"  - {name: p2, device: net_null2}\n"                                  \
-	"interfaces:\n"                                                        \
-	"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"                   \
-	"  - {name: wan0, port: p1, address: 192.0.2.1/24}\n"                  \
+	TG_TEST_NATFW_PORTS                                                    \
 	"  - {name: wan1, port: p2, address: 198.51.100.1/24}\n"
 /* Lines 9-11: the smallest nat section; the next line is 12. private's
  * list opens at 10:12 (lan0 at 10:13), public's at 11:11 (wan0 11:12). */

@@ -14,18 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_eal.h>
-#include <rte_errno.h>
 #include <rte_mbuf.h>
 
-#include "tg_config.h"
-#include "tg_natfw.h"
-#include "tg_pkt.h"
-#include "tg_test.h"
+#include "tg_test_natfw.h"
 
 #define NB_MBUF	  511
 #define FRAME_MAX 256
-#define HZ	  1000 /* the fake TSC: now in milliseconds */
+#define HZ	  TG_TEST_NATFW_HZ
 #define S(s)	  ((uint64_t)(s)*HZ)
 #define T0	  S(100)
 #define P_LAN	  0
@@ -51,104 +46,38 @@
 #define RST 0x04
 #define ACK 0x10
 
-#define PASS	TG_V_NEXT
-#define FWD	TG_V_GOTO(TG_STAGE_FORWARD)
-#define DROP(r) TG_V_DROP(TG_NATFW_DROP_##r)
-
 static struct rte_mempool *mp;
-static struct tg_cfg_errors errs; /* large: not on the stack */
 /* every drop seen, by reason; verdicts that are none of the allowed */
 static uint64_t drops[TG_NATFW_DROP__COUNT];
 static uint64_t bad_verdicts;
 
 /* ---- configurations ----------------------------------------------------- */
 
-#define BASE                                                                   \
-	"ports:\n"                                                             \
-	"  - {name: p0, device: net_null0}\n"                                  \
-	"  - {name: p1, device: net_null1}\n"                                  \
-	"  - {name: p2, device: net_null2}\n"                                  \
-	"interfaces:\n"                                                        \
-	"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"                   \
-	"  - {name: wan0, port: p1, address: 192.0.2.1/24}\n"                  \
-	"  - {name: dmz0, port: p2, address: 172.16.0.1/24}\n"
-#define NAT "nat:\n  private: [lan0]\n  public: [wan0]\n"
-#define FW  "firewall: {}\n"
+#define BASE TG_TEST_NATFW_BASE
+#define NAT  TG_TEST_NATFW_NAT
+#define FW   TG_TEST_NATFW_FW
 #define PMAP                                                                   \
 	"  port_mappings:\n    - {name: web, protocol: tcp, public_port: "     \
 	"8080, private_address: 10.0.0.10, private_port: 80}\n"
-
-struct fx {
-	struct tg_config *cfg;
-	struct tg_natfw_table *nt;
-	struct tg_natfw_ctx *ctx;
-};
 
 static const uint16_t ids_default[3] = {P_LAN, P_WAN, P_DMZ};
 
 static struct tg_config *
 parse(const char *tail)
 {
-	static char y[8192];
-	struct tg_config *c = NULL;
-
-	snprintf(y, sizeof(y), "%s%s", BASE, tail);
-	if (tg_config_parse("natfw.yaml", y, strlen(y), &c, &errs) != 0) {
-		fprintf(stderr, "\n--- yaml:\n%s", y);
-		tg_cfg_errors_print(&errs, stderr);
-	}
-	return c;
+	return tg_test_natfw_parse("natfw.yaml", BASE "%s", tail);
 }
 
 static bool
-fx_open(struct fx *x, const char *tail, const uint16_t *ids)
+fx_open(struct tg_test_natfw_fx *x, const char *tail, const uint16_t *ids)
 {
-	char err[256] = "";
-	int rc;
-
-	memset(x, 0, sizeof(*x));
-	x->cfg = parse(tail);
-	if (x->cfg == NULL)
-		return false;
-	rc = tg_natfw_build(x->cfg, ids != NULL ? ids : ids_default, 3, &x->nt,
-		err, sizeof(err));
-	if (rc != 0 || x->nt == NULL) {
-		fprintf(stderr, "\ntg_natfw_build: %d: %s\n", rc, err);
-		return false;
-	}
-	x->ctx = tg_natfw_ctx_create(x->cfg, HZ, SOCKET_ID_ANY);
-	if (x->ctx == NULL) {
-		fprintf(stderr, "\ntg_natfw_ctx_create: %d\n", rte_errno);
-		return false;
-	}
-	return true;
+	return tg_test_natfw_open(
+		x, parse(tail), ids != NULL ? ids : ids_default);
 }
 
 /* the fixture the tests use */
-static struct fx X;
+static struct tg_test_natfw_fx X;
 #define FX(tail) CU_ASSERT_FATAL(fx_open(&X, tail, NULL))
-
-static void
-fx_close(struct fx *x)
-{
-	tg_natfw_ctx_free(x->ctx);
-	tg_natfw_table_free(x->nt);
-	tg_config_free(x->cfg);
-}
-
-/* ticks every second from @p from to @p to, then a few more at @p to
- * (expiry's budget) */
-static void
-ticks(struct fx *x, uint64_t from, uint64_t to)
-{
-	uint64_t s;
-	int i;
-
-	for (s = from; s <= to; s++)
-		tg_natfw_tick(x->nt, x->ctx, S(s));
-	for (i = 0; i < 16; i++)
-		tg_natfw_tick(x->nt, x->ctx, S(to));
-}
 
 /* ---- frames ------------------------------------------------------------- */
 
@@ -268,40 +197,20 @@ frame(const struct pk *p, uint8_t *f)
 
 /* ---- running the stage -------------------------------------------------- */
 
-/* A step: path, mode, meta flags, rx_if, tx_if. */
-struct dir {
-	uint8_t path, mode, flags;
-	uint16_t rx, tx;
-};
-
-static const struct dir d_nat = {
+static const struct tg_test_natfw_dir d_nat = {
 	TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, P_LAN, P_WAN};
-static const struct dir d_in = {
+static const struct tg_test_natfw_dir d_in = {
 	TG_PATH_TARGET, TG_MODE_IN, 0, P_WAN, TG_IF_NONE};
-static const struct dir d_in_lan = {
+static const struct tg_test_natfw_dir d_in_lan = {
 	TG_PATH_TARGET, TG_MODE_IN, 0, P_LAN, TG_IF_NONE};
-static const struct dir d_out = {
+static const struct tg_test_natfw_dir d_out = {
 	TG_PATH_SOURCE, TG_MODE_OUT, 0, TG_IF_NONE, P_WAN};
-static const struct dir d_out_lan = {
+static const struct tg_test_natfw_dir d_out_lan = {
 	TG_PATH_SOURCE, TG_MODE_OUT, 0, TG_IF_NONE, P_LAN};
-
-static void
-set_meta(struct rte_mbuf *m, const struct dir *d)
-{
-	struct tg_meta *mt = tg_meta(m);
-
-	memset(mt, 0, sizeof(*mt));
-	mt->path = d->path;
-	mt->mode = d->mode;
-	mt->flags = d->flags;
-	mt->rx_if = d->rx;
-	mt->tx_if = d->tx;
-	mt->l3_len = (uint16_t)((rte_pktmbuf_mtod(m, uint8_t *)[14] & 0xf) * 4);
-}
 
 /* An mbuf holding @p f, its tailroom filled with a canary. */
 static struct rte_mbuf *
-mk(const struct dir *d, const uint8_t *f, uint16_t len)
+mk(const struct tg_test_natfw_dir *d, const uint8_t *f, uint16_t len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
 	char *p;
@@ -311,7 +220,7 @@ mk(const struct dir *d, const uint8_t *f, uint16_t len)
 	CU_ASSERT_FATAL(p != NULL);
 	memcpy(p, f, len);
 	memset(p + len, 0xa5, rte_pktmbuf_tailroom(m));
-	set_meta(m, d);
+	tg_test_natfw_meta(m, d);
 	return m;
 }
 
@@ -364,21 +273,11 @@ vname(uint16_t v, char *b, size_t n)
 	return b;
 }
 
-static void
-hex(const char *what, const uint8_t *p, uint16_t n)
-{
-	uint16_t i;
-
-	fprintf(stderr, "\n    %s:", what);
-	for (i = 14; i < n; i++)
-		fprintf(stderr, "%s%02x", (i - 14) % 4 ? "" : " ", p[i]);
-}
-
 /* One packet of a burst: its step, what goes in, the verdict wanted and
  * what must come out (NULL: unchanged; sport 0: any source port or
  * identifier, read back into port). */
 struct cs {
-	const struct dir *d;
+	const struct tg_test_natfw_dir *d;
 	const struct pk *in;
 	uint16_t want;
 	const struct pk *exp;
@@ -386,7 +285,8 @@ struct cs {
 };
 
 static void
-run_at(int line, struct fx *x, uint64_t now, struct cs *c, uint16_t n)
+run_at(int line, struct tg_test_natfw_fx *x, uint64_t now, struct cs *c,
+	uint16_t n)
 {
 	struct rte_mbuf *m[32];
 	uint16_t v[32], i;
@@ -433,9 +333,9 @@ run_at(int line, struct fx *x, uint64_t now, struct cs *c, uint16_t n)
 				"\n  line %d, packet %u: %s: got %s, want %s",
 				line, i, what, vname(v[i], b1, sizeof(b1)),
 				vname(c[i].want, b2, sizeof(b2)));
-			hex("got ", got, glen);
+			tg_test_natfw_hex("got ", got, glen);
 			if (elen != 0)
-				hex("want", e, elen);
+				tg_test_natfw_hex("want", e, elen);
 		}
 		CU_assertImplementation(ok, (unsigned int)line, "natfw packet",
 			__FILE__, "", CU_FALSE);
@@ -444,8 +344,9 @@ run_at(int line, struct fx *x, uint64_t now, struct cs *c, uint16_t n)
 }
 
 static uint16_t
-check1(int line, struct fx *x, uint64_t now, const struct dir *d,
-	const struct pk *in, uint16_t want, const struct pk *exp)
+check1(int line, struct tg_test_natfw_fx *x, uint64_t now,
+	const struct tg_test_natfw_dir *d, const struct pk *in, uint16_t want,
+	const struct pk *exp)
 {
 	struct cs c = {d, in, want, exp, 0};
 
@@ -460,7 +361,8 @@ check1(int line, struct fx *x, uint64_t now, const struct dir *d,
 
 /* The verdict alone (for the cases where the contract allows two). */
 static uint16_t
-verdict_of(struct fx *x, uint64_t now, const struct dir *d, const struct pk *p)
+verdict_of(struct tg_test_natfw_fx *x, uint64_t now,
+	const struct tg_test_natfw_dir *d, const struct pk *p)
 {
 	uint8_t f[FRAME_MAX];
 	struct rte_mbuf *m = mk(d, f, frame(p, f));
@@ -509,7 +411,7 @@ test_natfw_outbound_translation(void)
 	q = CK(&d_nat, ICMP(H3, R7, 8, 4660), PASS, ICMP(PUB, R7, 8, 0));
 	CU_ASSERT(q != 4660);
 	CK(&d_in, ICMP(R7, PUB, 0, q), FWD, ICMP(R7, H3, 0, 4660));
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* 2. The answers are translated back and switch to the transit path. */
@@ -524,7 +426,7 @@ test_natfw_reply_denat(void)
 		TCP(PUB, 6000, R7, 80, SYN));
 	CK(&d_in, TCP(R7, 80, PUB, 6000, SYN | ACK), FWD,
 		TCP(R7, 80, H2, 6000, SYN | ACK));
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* 2b. One burst: the first packets of new flows together (the second
@@ -532,7 +434,7 @@ test_natfw_reply_denat(void)
 static void
 test_natfw_burst(void)
 {
-	static const struct dir wan_lan = {
+	static const struct tg_test_natfw_dir wan_lan = {
 		TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, P_WAN, P_LAN};
 	struct cs a[] = {
 		{&d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53)},
@@ -567,7 +469,7 @@ test_natfw_burst(void)
 
 		run_at(__LINE__, &X, T0 + 1, b, RTE_DIM(b));
 	}
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* 3. Address-and-port-dependent filtering (default), and
@@ -581,13 +483,13 @@ test_natfw_filtering(void)
 	CK(&d_in, UDP(R9, 53, PUB, 5000), DROP(NO_EXCEPTION), NULL);
 	CK(&d_in, UDP(R7, 54, PUB, 5000), DROP(NO_EXCEPTION), NULL);
 	CK(&d_in, UDP(R7, 53, PUB, 5000), FWD, UDP(R7, 53, H2, 5000));
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 
 	/* no firewall: not translated, but let in to the appliance */
 	FX(NAT);
 	CK(&d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
 	CK(&d_in, UDP(R9, 53, PUB, 5000), PASS, NULL);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 
 	FX(NAT "  filtering: endpoint-independent\n" FW);
 	CK(&d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
@@ -597,7 +499,7 @@ test_natfw_filtering(void)
 	/* a port without a mapping, and another protocol, stay closed */
 	CK(&d_in, UDP(R9, 99, PUB, 5001), DROP(NO_EXCEPTION), NULL);
 	CK(&d_in, TCP(R9, 99, PUB, 5000, SYN), DROP(NO_EXCEPTION), NULL);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* 3b. Two public interfaces: a translation takes the NAT address of the
@@ -605,9 +507,9 @@ test_natfw_filtering(void)
 static void
 test_natfw_two_public(void)
 {
-	static const struct dir nat_dmz = {
+	static const struct tg_test_natfw_dir nat_dmz = {
 		TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, P_LAN, P_DMZ};
-	static const struct dir in_dmz = {
+	static const struct tg_test_natfw_dir in_dmz = {
 		TG_PATH_TARGET, TG_MODE_IN, 0, P_DMZ, TG_IF_NONE};
 	uint16_t p, q;
 
@@ -622,24 +524,24 @@ test_natfw_two_public(void)
 	CK(&d_in, UDP(R7, 53, PUB, q), FWD, UDP(R7, 53, H3, 5000));
 	if (p != q)
 		CK(&d_in, UDP(R7, 53, PUB, p), DROP(NO_EXCEPTION), NULL);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* 4. Only private → public transit is translated. */
 static void
 test_natfw_untouched_transit(void)
 {
-	static const struct dir lan_lan = {
+	static const struct tg_test_natfw_dir lan_lan = {
 		TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, P_LAN, P_LAN};
-	static const struct dir wan_lan = {
+	static const struct tg_test_natfw_dir wan_lan = {
 		TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, P_WAN, P_LAN};
-	static const struct dir lan_dmz = {
+	static const struct tg_test_natfw_dir lan_dmz = {
 		TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, P_LAN, P_DMZ};
-	static const struct dir dmz_wan = {
+	static const struct tg_test_natfw_dir dmz_wan = {
 		TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, P_DMZ, P_WAN};
 	/* ethdev ids 4, 2, 6 for config ports 0, 1, 2 */
 	static const uint16_t ids[3] = {4, 2, 6};
-	static const struct dir nat_remapped = {
+	static const struct tg_test_natfw_dir nat_remapped = {
 		TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, 4, 2};
 
 	FX(NAT FW);
@@ -655,7 +557,7 @@ test_natfw_untouched_transit(void)
 	 * (GRE other than PPTP's: test_natfw_pptp) */
 	CK(&d_nat, PKX(47, H2, 0, R7, 0, 0, 0, 0), DROP(GRE_NOT_PPTP), NULL);
 	CK(&d_nat, PKX(50, H2, 0, R7, 0, 0, 0, 0), DROP(PROTOCOL), NULL);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 
 	FX("nat: {enabled: false, private: [lan0], public: [wan0]}\n");
 	CK(&d_nat, UDP(H2, 5000, R7, 53), PASS, NULL);
@@ -663,21 +565,21 @@ test_natfw_untouched_transit(void)
 	CK(&d_nat, ICMP(H2, R7, 8, 1), PASS, NULL);
 	CK(&d_nat, PKX(47, H2, 0, R7, 0, 0, 0, 0), PASS, NULL);
 	CK(&d_in, UDP(R7, 53, PUB, 5000), PASS, NULL);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 
 	/* roles follow the ethdev ids of tg_natfw_build()'s map */
 	CU_ASSERT_FATAL(fx_open(&X, NAT, ids));
 	CK(&d_nat, UDP(H2, 5000, R7, 53), PASS, NULL);
 	CK(&nat_remapped, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* 5. The host firewall on target traffic. */
 static void
 test_natfw_firewall(void)
 {
-	static const struct dir in_ipsec = {TG_PATH_TARGET, TG_MODE_IN,
-		TG_META_F_IPSEC_BYPASS, P_WAN, TG_IF_NONE};
+	static const struct tg_test_natfw_dir in_ipsec = {TG_PATH_TARGET,
+		TG_MODE_IN, TG_META_F_IPSEC_BYPASS, P_WAN, TG_IF_NONE};
 
 	FX("firewall:\n  exceptions:\n"
 	   "    - {name: ssh, protocol: tcp, port: 22}\n"
@@ -707,17 +609,17 @@ test_natfw_firewall(void)
 	CK(&d_in, ICMP(R7, PUB, 17, 1), DROP(ICMP_BLOCKED), NULL);
 	/* the IPsec bypass tag passes */
 	CK(&in_ipsec, TCP(R7, 40000, PUB, 23, SYN), PASS, NULL);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 
 	/* without the section, or disabled: everything passes */
 	FX(NAT);
 	CK(&d_in, TCP(R7, 40000, PUB, 23, SYN), PASS, NULL);
 	CK(&d_in, ICMP(R7, PUB, 13, 1), PASS, NULL);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 	FX("firewall: {enabled: false}\n");
 	CK(&d_in, TCP(R7, 40000, PUB, 23, SYN), PASS, NULL);
 	CK(&d_in, ICMP(R7, PUB, 13, 1), PASS, NULL);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* 6. Dynamic entries: what the appliance sends lets its answers in. */
@@ -747,14 +649,14 @@ test_natfw_dynamic_entries(void)
 	CK(&d_out_lan, UDP(LAN, 40002, H3, 53), PASS, NULL);
 	CK(&d_in_lan, UDP(H3, 53, LAN, 40002), PASS, NULL);
 	CK(&d_in_lan, UDP(H3, 54, LAN, 40002), DROP(NO_EXCEPTION), NULL);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 
 	/* a firewall without NAT */
 	FX(FW);
 	CK(&d_out, UDP(PUB, 40000, R9, 123), PASS, NULL);
 	CK(&d_in, UDP(R9, 123, PUB, 40000), PASS, NULL);
 	CK(&d_in, UDP(R9, 124, PUB, 40000), DROP(NO_EXCEPTION), NULL);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* 7. ICMP errors the appliance sends: the outbound policy. */
@@ -775,18 +677,18 @@ test_natfw_outbound_icmp(void)
 	CK(&d_out, ERR(PUB, R7, 4, 0, e, 28), DROP(ICMP_BLOCKED), NULL);
 	/* not an error */
 	CK(&d_out, ICMP(PUB, R7, 0, 99), PASS, NULL);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 
 	FX("firewall:\n  icmp: {outbound: {destination_unreachable: "
 	   "allow, packet_too_big: block}}\n");
 	CK(&d_out, ERR(PUB, R7, 3, 3, e, 28), PASS, NULL);
 	CK(&d_out, ERR(PUB, R7, 3, 4, e, 28), DROP(ICMP_BLOCKED), NULL);
 	CK(&d_out, ERR(PUB, R7, 11, 0, e, 28), DROP(ICMP_BLOCKED), NULL);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 
 	FX(NAT);
 	CK(&d_out, ERR(PUB, R7, 3, 3, e, 28), PASS, NULL);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* 8. A port mapping forwards a public port to a host behind. */
@@ -809,7 +711,7 @@ test_natfw_port_mapping(void)
 	/* the mapped port only, TCP only */
 	CK(&d_in, TCP(R7, 40000, PUB, 8081, SYN), DROP(NO_EXCEPTION), NULL);
 	CK(&d_in, UDP(R7, 40000, PUB, 8080), DROP(NO_EXCEPTION), NULL);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* 8b. Hairpinning (docs/nat.md): a lan host to a NAT address and mapped
@@ -822,7 +724,7 @@ test_natfw_hairpin(void)
 		TCP(PUB, 7000, SRV, 80, SYN));
 	CK(&d_in_lan, TCP(SRV, 80, PUB, 7000, SYN | ACK), FWD,
 		TCP(PUB, 8080, H2, 7000, SYN | ACK));
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* 9. ICMP errors about a translated flow, both ways (RFC 5508). */
@@ -857,7 +759,7 @@ test_natfw_icmp_error(void)
 	frame(UDP(PUB, 5001, R7, 53), t);
 	v = verdict_of(&X, T0, &d_in, ERR(R7, PUB, 3, 3, t + 14, 28));
 	CU_ASSERT(IS_UNSOLICITED(v));
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* 10. Idle timeouts on the fake clock. */
@@ -869,47 +771,47 @@ test_natfw_timeouts(void)
 	FX(NAT "  timeouts: {udp: 30, tcp_established: 60, "
 	       "tcp_transitory: 10}\n" FW);
 	CKT(t, &d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
-	ticks(&X, t, t + 29);
+	tg_test_natfw_ticks(&X, t, t + 29);
 	CKT(t + 29, &d_in, UDP(R7, 53, PUB, 5000), FWD, UDP(R7, 53, H2, 5000));
 	/* 31 s after the last packet, whichever direction refreshes */
-	ticks(&X, t + 29, t + 29 + 31);
+	tg_test_natfw_ticks(&X, t + 29, t + 29 + 31);
 	CKT(t + 60, &d_in, UDP(R7, 53, PUB, 5000), DROP(NO_EXCEPTION), NULL);
 	CKT(t + 60, &d_nat, UDP(H2, 5000, R7, 53), PASS,
 		UDP(PUB, 5000, R7, 53));
 	CKT(t + 60, &d_in, UDP(R7, 53, PUB, 5000), FWD, UDP(R7, 53, H2, 5000));
 	/* an outbound packet refreshes */
 	CKT(u, &d_nat, UDP(H2, 5001, R7, 53), PASS, UDP(PUB, 5001, R7, 53));
-	ticks(&X, u, u + 20);
+	tg_test_natfw_ticks(&X, u, u + 20);
 	CKT(u + 20, &d_nat, UDP(H2, 5001, R7, 53), PASS,
 		UDP(PUB, 5001, R7, 53));
-	ticks(&X, u + 20, u + 45);
+	tg_test_natfw_ticks(&X, u + 20, u + 45);
 	CKT(u + 45, &d_in, UDP(R7, 53, PUB, 5001), FWD, UDP(R7, 53, H2, 5001));
 
 	/* TCP: SYN, SYN-ACK: established, beyond tcp_transitory */
-	ticks(&X, u + 45, w);
+	tg_test_natfw_ticks(&X, u + 45, w);
 	CKT(w, &d_nat, TCP(H2, 6000, R7, 80, SYN), PASS,
 		TCP(PUB, 6000, R7, 80, SYN));
 	CKT(w + 1, &d_in, TCP(R7, 80, PUB, 6000, SYN | ACK), FWD,
 		TCP(R7, 80, H2, 6000, SYN | ACK));
 	CKT(w + 2, &d_nat, TCP(H2, 6000, R7, 80, ACK), PASS,
 		TCP(PUB, 6000, R7, 80, ACK));
-	ticks(&X, w + 2, w + 17);
+	tg_test_natfw_ticks(&X, w + 2, w + 17);
 	CKT(w + 17, &d_in, TCP(R7, 80, PUB, 6000, ACK), FWD,
 		TCP(R7, 80, H2, 6000, ACK));
 	/* RST: transitory, gone 12 s later (established would hold 60) */
 	CKT(w + 18, &d_nat, TCP(H2, 6000, R7, 80, RST | ACK), PASS,
 		TCP(PUB, 6000, R7, 80, RST | ACK));
-	ticks(&X, w + 18, w + 30);
+	tg_test_natfw_ticks(&X, w + 18, w + 30);
 	CKT(w + 30, &d_in, TCP(R7, 80, PUB, 6000, ACK), DROP(NO_EXCEPTION),
 		NULL);
 	/* a SYN nobody answers is transitory too */
-	ticks(&X, w + 30, y);
+	tg_test_natfw_ticks(&X, w + 30, y);
 	CKT(y, &d_nat, TCP(H2, 6001, R7, 80, SYN), PASS,
 		TCP(PUB, 6001, R7, 80, SYN));
-	ticks(&X, y, y + 12);
+	tg_test_natfw_ticks(&X, y, y + 12);
 	CKT(y + 12, &d_in, TCP(R7, 80, PUB, 6001, SYN | ACK),
 		DROP(NO_EXCEPTION), NULL);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* 11. max_sessions, max_sessions_per_host, a NAT address's port range. */
@@ -933,7 +835,7 @@ test_natfw_limits(void)
 		CK(&d_in, UDP(R7, 53, PUB, 5000 + i), FWD,
 			UDP(R7, 53, H2, 5000 + i));
 	}
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 
 	/* the limit is NAT's, whatever room dynamic entries have */
 	FX(NAT "  max_sessions: 4\n" FW);
@@ -942,7 +844,7 @@ test_natfw_limits(void)
 			UDP(PUB, 5000, R7 + i, 53));
 	CK(&d_nat, UDP(H2, 5000, R7 + 4, 53), DROP(SESSIONS_FULL), NULL);
 	CK(&d_out, UDP(PUB, 40000, R9, 123), PASS, NULL);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 
 	FX(NAT "  max_sessions_per_host: 2\n");
 	CK(&d_nat, UDP(H2, 5000, R7, 53), PASS, UDP(PUB, 5000, R7, 53));
@@ -952,7 +854,7 @@ test_natfw_limits(void)
 	CK(&d_nat, UDP(H3, 5002, R7, 53), PASS, UDP(PUB, 5002, R7, 53));
 	CK(&d_nat, UDP(H3, 5003, R7, 53), PASS, UDP(PUB, 5003, R7, 53));
 	CK(&d_nat, UDP(H2, 5001, R7, 53), PASS, UDP(PUB, 5001, R7, 53));
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 
 	/* 64 ports: 64 hosts on port 5000 (outside the range) get them */
 	FX(NAT "  addresses:\n    - {address: 192.0.2.1, ports: "
@@ -975,12 +877,12 @@ test_natfw_limits(void)
 	p = CK(&d_nat, TCP(H2 + 64, 5000, R7, 80, SYN), PASS,
 		TCP(PUB, 0, R7, 80, SYN));
 	CU_ASSERT(p >= 1024 && p <= 1087);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* 12. Short headers, fragments, and garbage in every mode. */
 static const struct {
-	const struct dir *d;
+	const struct tg_test_natfw_dir *d;
 	uint32_t src[3], dst[2];
 } fz[] = {
 	{&d_nat, {H2, H3, SRV}, {R7, R9}},
@@ -1067,7 +969,7 @@ fuzz_frame(uint8_t *f, unsigned int k)
 }
 
 static void
-fuzz(struct fx *x, unsigned int count)
+fuzz(struct tg_test_natfw_fx *x, unsigned int count)
 {
 	struct rte_mbuf *m[32];
 	uint16_t v[32], len[32], n, i;
@@ -1091,7 +993,7 @@ fuzz(struct fx *x, unsigned int count)
 				rte_pktmbuf_free(m[i]);
 				continue;
 			}
-			set_meta(m[i], fz[k].d);
+			tg_test_natfw_meta(m[i], fz[k].d);
 			if (rnd() % 20 == 0)
 				tg_meta(m[i])->flags |= TG_META_F_IPSEC_BYPASS;
 			v[i] = 0xdead;
@@ -1143,17 +1045,17 @@ test_natfw_bad_input(void)
 	CK(&d_nat, TCP(H2, 6000, R7, 80, SYN), PASS,
 		TCP(PUB, 6000, R7, 80, SYN));
 	CK(&d_in, PKX(6, R7, 80, PUB, 6000, 0, 0, 10), DROP(SHORT_L4), NULL);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 
 	FX(NAT PMAP "firewall:\n  exceptions:\n"
 		    "    - {name: ssh, protocol: tcp, port: 22}\n"
 		    "  icmp: {inbound: {echo_request: allow}}\n");
 	fuzz(&X, 5000);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 	FX(NAT "  filtering: endpoint-independent\n  timeouts: {udp: 10, "
 	       "icmp: 10, tcp_transitory: 10}\n");
 	fuzz(&X, 5000);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* What a reload cannot change: the table's sizes. Addresses, ranges and
@@ -1229,13 +1131,8 @@ test_natfw_drop_reasons(void)
 int
 main(void)
 {
-	int rc;
-
-	if (tg_test_eal_init("test_natfw") != 0)
-		return 1;
-	mp = rte_pktmbuf_pool_create("test_natfw", NB_MBUF, 0,
-		TG_MBUF_PRIV_SIZE, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (mp == NULL || CU_initialize_registry() != CUE_SUCCESS)
+	mp = tg_test_natfw_setup("test_natfw", NB_MBUF);
+	if (mp == NULL)
 		return 1;
 	tg_test_suite("natfw", NULL, NULL, "test_natfw_outbound_translation",
 		test_natfw_outbound_translation, "test_natfw_reply_denat",
@@ -1253,8 +1150,5 @@ main(void)
 		test_natfw_limits, "test_natfw_bad_input", test_natfw_bad_input,
 		"test_natfw_restart_only", test_natfw_restart_only,
 		"test_natfw_drop_reasons", test_natfw_drop_reasons, NULL);
-	rc = tg_test_run();
-	rte_mempool_free(mp);
-	tg_test_eal_cleanup();
-	return rc;
+	return tg_test_natfw_finish(mp);
 }

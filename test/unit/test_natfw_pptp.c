@@ -16,15 +16,10 @@
 #include <string.h>
 
 #include <pcap/pcap.h>
-#include <rte_eal.h>
-#include <rte_errno.h>
 #include <rte_mbuf.h>
 
 #include "natfw_pptp.h"
-#include "tg_config.h"
-#include "tg_natfw.h"
-#include "tg_pkt.h"
-#include "tg_test.h"
+#include "tg_test_natfw.h"
 
 #ifndef TG_TEST_DATA
 #define TG_TEST_DATA "test/unit/data"
@@ -32,7 +27,7 @@
 
 #define NB_MBUF	  255
 #define FRAME_MAX 512
-#define HZ	  1000
+#define HZ	  TG_TEST_NATFW_HZ
 #define S(s)	  ((uint64_t)(s)*HZ)
 #define T0	  100
 #define P_LAN	  0
@@ -40,13 +35,9 @@
 
 #define CC 0x4001 /* the clients' call ID (gen_pptp.py) */
 
-#define PASS	TG_V_NEXT
-#define FWD	TG_V_GOTO(TG_STAGE_FORWARD)
-#define DROP(r) TG_V_DROP(TG_NATFW_DROP_##r)
 #define PPTP(c) (X.ctx->pptp.n[TG_NATFW_PPTP_##c])
 
 static struct rte_mempool *mp;
-static struct tg_cfg_errors errs;
 
 /* ---- the capture ----------------------------------------------------------
  */
@@ -196,92 +187,27 @@ gre_field(uint8_t *f)
 
 /* ---- the fixture ------------------------------------------------------- */
 
-#define BASE                                                                   \
-	"ports:\n"                                                             \
-	"  - {name: p0, device: net_null0}\n"                                  \
-	"  - {name: p1, device: net_null1}\n"                                  \
-	"  - {name: p2, device: net_null2}\n"                                  \
-	"interfaces:\n"                                                        \
-	"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"                   \
-	"  - {name: wan0, port: p1, address: 192.0.2.1/24}\n"                  \
-	"  - {name: dmz0, port: p2, address: 172.16.0.1/24}\n"
-#define NAT   "nat:\n  private: [lan0]\n  public: [wan0]\n"
+#define NAT   TG_TEST_NATFW_NAT
 #define GRE30 "  timeouts: {gre: 30}\n"
-#define FW    "firewall: {}\n"
+#define FW    TG_TEST_NATFW_FW
 
-struct fx {
-	struct tg_config *cfg;
-	struct tg_natfw_table *nt;
-	struct tg_natfw_ctx *ctx;
-};
-
-static struct fx X;
+static struct tg_test_natfw_fx X;
 static const uint16_t ids[3] = {0, 1, 2};
 
-static bool
-fx_open(struct fx *x, const char *tail)
-{
-	static char y[4096];
-	char err[256] = "";
-
-	memset(x, 0, sizeof(*x));
-	snprintf(y, sizeof(y), "%s%s", BASE, tail);
-	if (tg_config_parse("pptp.yaml", y, strlen(y), &x->cfg, &errs) != 0) {
-		tg_cfg_errors_print(&errs, stderr);
-		return false;
-	}
-	if (tg_natfw_build(x->cfg, ids, 3, &x->nt, err, sizeof(err)) != 0) {
-		fprintf(stderr, "\ntg_natfw_build: %s\n", err);
-		return false;
-	}
-	x->ctx = tg_natfw_ctx_create(x->cfg, HZ, SOCKET_ID_ANY);
-	return x->ctx != NULL;
-}
-
-static void
-fx_close(struct fx *x)
-{
-	tg_natfw_ctx_free(x->ctx);
-	tg_natfw_table_free(x->nt);
-	tg_config_free(x->cfg);
-}
-
-#define FX(tail) CU_ASSERT_FATAL(fx_open(&X, tail))
-
-static void
-ticks(uint64_t from, uint64_t to)
-{
-	uint64_t s;
-	int i;
-
-	for (s = from; s <= to; s++)
-		tg_natfw_tick(X.nt, X.ctx, S(s));
-	for (i = 0; i < 16; i++)
-		tg_natfw_tick(X.nt, X.ctx, S(to));
-}
+#define FX(tail)                                                               \
+	CU_ASSERT_FATAL(tg_test_natfw_open(&X,                                 \
+		tg_test_natfw_parse(                                           \
+			"pptp.yaml", TG_TEST_NATFW_BASE "%s", tail),           \
+		ids))
 
 /* ---- running the stage --------------------------------------------------- */
 
-struct dir {
-	uint8_t path, mode;
-	uint16_t rx, tx;
-};
-
-static const struct dir d_nat = {
-	TG_PATH_TRANSIT, TG_MODE_TRANSIT, P_LAN, P_WAN};
-static const struct dir d_in = {TG_PATH_TARGET, TG_MODE_IN, P_WAN, TG_IF_NONE};
-static const struct dir d_out = {
-	TG_PATH_SOURCE, TG_MODE_OUT, TG_IF_NONE, P_WAN};
-
-static void
-hex(const char *what, const uint8_t *p, uint16_t n)
-{
-	uint16_t i;
-
-	fprintf(stderr, "\n    %s:", what);
-	for (i = 14; i < n; i++)
-		fprintf(stderr, "%s%02x", (i - 14) % 4 ? "" : " ", p[i]);
-}
+static const struct tg_test_natfw_dir d_nat = {
+	TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, P_LAN, P_WAN};
+static const struct tg_test_natfw_dir d_in = {
+	TG_PATH_TARGET, TG_MODE_IN, 0, P_WAN, TG_IF_NONE};
+static const struct tg_test_natfw_dir d_out = {
+	TG_PATH_SOURCE, TG_MODE_OUT, 0, TG_IF_NONE, P_WAN};
 
 /*
  * @p in (a frame) through the stage at step @p d at time @p sec: the
@@ -290,12 +216,12 @@ hex(const char *what, const uint8_t *p, uint16_t n)
  * checksum right. The frame out goes into @p got when not NULL.
  */
 static void
-run(int line, const struct dir *d, const uint8_t *in, uint16_t len,
-	uint64_t sec, uint16_t want, const uint8_t *exp, uint16_t exp_len,
-	uint8_t *got)
+run(int line, const struct tg_test_natfw_dir *d, const uint8_t *in,
+	uint16_t len, uint64_t sec, uint16_t want, const uint8_t *exp,
+	uint16_t exp_len, uint8_t *got)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
-	struct tg_meta *mt;
+	const struct tg_meta *mt;
 	uint16_t v = 0xdead;
 	const uint8_t *o;
 	const char *what = "verdict";
@@ -306,13 +232,8 @@ run(int line, const struct dir *d, const uint8_t *in, uint16_t len,
 	p = rte_pktmbuf_append(m, len);
 	CU_ASSERT_FATAL(p != NULL);
 	memcpy(p, in, len);
+	tg_test_natfw_meta(m, d);
 	mt = tg_meta(m);
-	memset(mt, 0, sizeof(*mt));
-	mt->path = d->path;
-	mt->mode = d->mode;
-	mt->rx_if = d->rx;
-	mt->tx_if = d->tx;
-	mt->l3_len = (uint16_t)((in[14] & 0xf) * 4);
 	tg_natfw_burst(X.nt, X.ctx, &m, 1, &v, S(sec));
 	o = rte_pktmbuf_mtod(m, const uint8_t *);
 	ok = v == want;
@@ -332,10 +253,10 @@ run(int line, const struct dir *d, const uint8_t *in, uint16_t len,
 	if (!ok) {
 		fprintf(stderr, "\n  line %d: %s: verdict %#x, want %#x", line,
 			what, v, want);
-		hex("in  ", in, len);
-		hex("got ", o, m->data_len);
+		tg_test_natfw_hex("in  ", in, len);
+		tg_test_natfw_hex("got ", o, m->data_len);
 		if (exp != NULL)
-			hex("want", exp, exp_len);
+			tg_test_natfw_hex("want", exp, exp_len);
 	}
 	if (got != NULL)
 		memcpy(got, o, m->data_len);
@@ -448,7 +369,7 @@ test_natfw_pptp_call(void)
 	CU_ASSERT_EQUAL(PPTP(CLEARED) - cleared, 2);
 	calls = PPTP(CALLS);
 	CU_ASSERT_EQUAL(calls, 1);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* Two clients, one call ID, one server: B gets another public call ID;
@@ -498,7 +419,7 @@ test_natfw_pptp_two_clients(void)
 	in = *fr(0x18, 1);
 	tg_test_put16(gre_field(in.b), pub);
 	XB(T0 + 2, &d_in, &in, fr(0x18, 2), FWD);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* A refused call, and an incoming call the client takes. */
@@ -520,7 +441,7 @@ test_natfw_pptp_refused_and_incoming(void)
 	CU_ASSERT_EQUAL(PPTP(CALLS), 2);
 	XL(T0, &d_nat, 0x34, PASS);
 	XL(T0, &d_in, 0x35, FWD);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* The appliance's own call (source path): a dynamic entry lets its GRE
@@ -540,14 +461,14 @@ test_natfw_pptp_source_path(void)
 	XL(T0, &d_out, 0x47, PASS);
 	XL(T0, &d_in, 0x45, DROP(NO_EXCEPTION));
 	CU_ASSERT_EQUAL(PPTP(CLEARED), 1);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 	/* the firewall alone (no NAT): the same entry */
 	FX(FW);
 	XL(T0, &d_out, 0x41, PASS);
 	XL(T0, &d_in, 0x42, PASS);
 	XL(T0, &d_in, 0x44, PASS);
 	XL(T0, &d_in, 0x45, PASS);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* GRE sessions idle past nat.timeouts.gre go, each side on its own. */
@@ -556,19 +477,19 @@ test_natfw_pptp_timeouts(void)
 {
 	FX(NAT GRE30 FW);
 	a_call(T0);
-	ticks(T0, T0 + 20);
+	tg_test_natfw_ticks(&X, T0, T0 + 20);
 	XL(T0 + 20, &d_in, 0x08, FWD);
 	/* outbound idle since T0: gone at T0 + 30 */
-	ticks(T0 + 20, T0 + 31);
+	tg_test_natfw_ticks(&X, T0 + 20, T0 + 31);
 	XL(T0 + 31, &d_nat, 0x07, DROP(GRE_NO_CALL));
 	XL(T0 + 31, &d_in, 0x08, FWD);
-	ticks(T0 + 31, T0 + 62);
+	tg_test_natfw_ticks(&X, T0 + 31, T0 + 62);
 	XL(T0 + 62, &d_in, 0x08, DROP(NO_EXCEPTION));
 	/* the control connection (TCP established) lives on: a new call */
 	XL(T0 + 62, &d_nat, 0x05, PASS);
 	XL(T0 + 62, &d_in, 0x06, FWD);
 	XL(T0 + 62, &d_in, 0x08, FWD);
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 /* Malformed messages pass unparsed and counted; GRE that is not PPTP's
@@ -600,9 +521,9 @@ test_natfw_pptp_malformed(void)
 	/* mangled and cut copies of every frame, at every step */
 	srand(7);
 	for (i = 0; i < 3000; i++) {
-		static const struct dir *const ds[] = {&d_nat, &d_in, &d_out};
+		static const struct tg_test_natfw_dir *const ds[] = {
+			&d_nat, &d_in, &d_out};
 		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
-		struct tg_meta *mt;
 
 		CU_ASSERT_FATAL(m != NULL);
 		f = frames[rand() % n_frames];
@@ -611,13 +532,7 @@ test_natfw_pptp_malformed(void)
 		if (rand() % 3 == 0)
 			f.len = (uint16_t)(34 + rand() % (f.len - 33));
 		memcpy(rte_pktmbuf_append(m, f.len), f.b, f.len);
-		mt = tg_meta(m);
-		memset(mt, 0, sizeof(*mt));
-		mt->path = ds[i % 3]->path;
-		mt->mode = ds[i % 3]->mode;
-		mt->rx_if = ds[i % 3]->rx;
-		mt->tx_if = ds[i % 3]->tx;
-		mt->l3_len = 20;
+		tg_test_natfw_meta(m, ds[i % 3]); /* l3_len 20: not mangled */
 		v = 0xdead;
 		tg_natfw_burst(X.nt, X.ctx, &m, 1, &v, S(T0 + i / 100));
 		CU_ASSERT(v == PASS || v == FWD ||
@@ -627,7 +542,7 @@ test_natfw_pptp_malformed(void)
 		if (i % 50 == 0)
 			tg_natfw_tick(X.nt, X.ctx, S(T0 + i / 100));
 	}
-	fx_close(&X);
+	tg_test_natfw_close(&X);
 }
 
 static void
@@ -646,15 +561,10 @@ test_natfw_pptp_names(void)
 int
 main(void)
 {
-	int rc;
-
 	if (load_pcap(TG_TEST_DATA "/pptp.pcap") != 0)
 		return 1;
-	if (tg_test_eal_init("test_natfw_pptp") != 0)
-		return 1;
-	mp = rte_pktmbuf_pool_create("test_pptp", NB_MBUF, 0, TG_MBUF_PRIV_SIZE,
-		RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (mp == NULL || CU_initialize_registry() != CUE_SUCCESS)
+	mp = tg_test_natfw_setup("test_natfw_pptp", NB_MBUF);
+	if (mp == NULL)
 		return 1;
 	tg_test_suite("natfw_pptp", NULL, NULL, "test_natfw_pptp_gre_parse",
 		test_natfw_pptp_gre_parse, "test_natfw_pptp_call",
@@ -666,8 +576,5 @@ main(void)
 		"test_natfw_pptp_timeouts", test_natfw_pptp_timeouts,
 		"test_natfw_pptp_malformed", test_natfw_pptp_malformed,
 		"test_natfw_pptp_names", test_natfw_pptp_names, NULL);
-	rc = tg_test_run();
-	rte_mempool_free(mp);
-	tg_test_eal_cleanup();
-	return rc;
+	return tg_test_natfw_finish(mp);
 }

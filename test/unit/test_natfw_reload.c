@@ -16,18 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_eal.h>
-#include <rte_errno.h>
 #include <rte_mbuf.h>
 
-#include "tg_config.h"
-#include "tg_natfw.h"
-#include "tg_pkt.h"
-#include "tg_test.h"
+#include "tg_test_natfw.h"
 
 #define NB_MBUF	  255
 #define FRAME_MAX 128
-#define HZ	  1000
+#define HZ	  TG_TEST_NATFW_HZ
 #define T0	  ((uint64_t)100 * HZ)
 #define P_LAN	  0
 #define P_WAN	  1
@@ -44,23 +39,12 @@
 #define W1B  IP(198, 18, 0, 2)
 #define R7   IP(198, 51, 100, 7)
 
-#define PASS	TG_V_NEXT
-#define FWD	TG_V_GOTO(TG_STAGE_FORWARD)
-#define DROP(r) TG_V_DROP(TG_NATFW_DROP_##r)
-
 static struct rte_mempool *mp;
-static struct tg_cfg_errors errs;
 
 /* ---- configurations ----------------------------------------------------- */
 
 #define BASE                                                                   \
-	"ports:\n"                                                             \
-	"  - {name: p0, device: net_null0}\n"                                  \
-	"  - {name: p1, device: net_null1}\n"                                  \
-	"  - {name: p2, device: net_null2}\n"                                  \
-	"interfaces:\n"                                                        \
-	"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"                   \
-	"  - {name: wan0, port: p1, address: 192.0.2.1/24}\n"                  \
+	TG_TEST_NATFW_PORTS                                                    \
 	"  - {name: wan1, port: p2, address: %s/24}\n"                         \
 	"nat:\n  private: [lan0]\n  public: [wan0, wan1]\n"                    \
 	"  max_sessions: 2000\n"
@@ -73,44 +57,20 @@ static struct tg_cfg_errors errs;
 
 static const uint16_t ids[3] = {P_LAN, P_WAN, P_WAN1};
 
-struct fx {
-	struct tg_config *cfg;
-	struct tg_natfw_table *nt;
-	struct tg_natfw_ctx *ctx;
-};
-static struct fx X;
+static struct tg_test_natfw_fx X;
 
 /* BASE with wan1's address @p w1, then @p tail. */
 static struct tg_config *
 parse(const char *w1, const char *tail)
 {
-	static char y[8192];
-	struct tg_config *c = NULL;
-	int n = snprintf(y, sizeof(y), BASE, w1);
-
-	snprintf(y + n, sizeof(y) - (size_t)n,
-		"%sfirewall: {max_dynamic: 100}\n", tail);
-	if (tg_config_parse("reload.yaml", y, strlen(y), &c, &errs) != 0) {
-		fprintf(stderr, "\n--- yaml:\n%s", y);
-		tg_cfg_errors_print(&errs, stderr);
-	}
-	return c;
+	return tg_test_natfw_parse("reload.yaml",
+		BASE "%sfirewall: {max_dynamic: 100}\n", w1, tail);
 }
 
 static bool
 fx_open(const char *w1, const char *tail)
 {
-	char err[256] = "";
-
-	memset(&X, 0, sizeof(X));
-	X.cfg = parse(w1, tail);
-	if (X.cfg == NULL ||
-		tg_natfw_build(X.cfg, ids, 3, &X.nt, err, sizeof(err)) != 0) {
-		fprintf(stderr, "\nbuild: %s\n", err);
-		return false;
-	}
-	X.ctx = tg_natfw_ctx_create(X.cfg, HZ, SOCKET_ID_ANY);
-	return X.ctx != NULL;
+	return tg_test_natfw_open(&X, parse(w1, tail), ids);
 }
 
 /* A reload as control does it: the new snapshot's part built from the
@@ -136,15 +96,6 @@ fx_reload(const char *w1, const char *tail)
 	X.nt = nt;
 	X.cfg = c;
 	return 0;
-}
-
-static void
-fx_close(void)
-{
-	tg_natfw_ctx_free(X.ctx);
-	tg_natfw_table_free(X.nt);
-	tg_config_free(X.cfg);
-	memset(&X, 0, sizeof(X));
 }
 
 static const struct tg_nat_table_stats *
@@ -214,23 +165,20 @@ frame(const struct pk *p, uint8_t *f)
 	return (uint16_t)(14 + 20 + n);
 }
 
-struct dir {
-	uint8_t path, mode;
-	uint16_t rx, tx;
-};
-static const struct dir d_nat = {
-	TG_PATH_TRANSIT, TG_MODE_TRANSIT, P_LAN, P_WAN};
-static const struct dir d_nat1 = {
-	TG_PATH_TRANSIT, TG_MODE_TRANSIT, P_LAN, P_WAN1};
-static const struct dir d_in = {TG_PATH_TARGET, TG_MODE_IN, P_WAN, TG_IF_NONE};
-static const struct dir d_in1 = {
-	TG_PATH_TARGET, TG_MODE_IN, P_WAN1, TG_IF_NONE};
-static const struct dir d_in_lan = {
-	TG_PATH_TARGET, TG_MODE_IN, P_LAN, TG_IF_NONE};
-static const struct dir d_out1 = {
-	TG_PATH_SOURCE, TG_MODE_OUT, TG_IF_NONE, P_WAN1};
-static const struct dir d_out_lan = {
-	TG_PATH_SOURCE, TG_MODE_OUT, TG_IF_NONE, P_LAN};
+static const struct tg_test_natfw_dir d_nat = {
+	TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, P_LAN, P_WAN};
+static const struct tg_test_natfw_dir d_nat1 = {
+	TG_PATH_TRANSIT, TG_MODE_TRANSIT, 0, P_LAN, P_WAN1};
+static const struct tg_test_natfw_dir d_in = {
+	TG_PATH_TARGET, TG_MODE_IN, 0, P_WAN, TG_IF_NONE};
+static const struct tg_test_natfw_dir d_in1 = {
+	TG_PATH_TARGET, TG_MODE_IN, 0, P_WAN1, TG_IF_NONE};
+static const struct tg_test_natfw_dir d_in_lan = {
+	TG_PATH_TARGET, TG_MODE_IN, 0, P_LAN, TG_IF_NONE};
+static const struct tg_test_natfw_dir d_out1 = {
+	TG_PATH_SOURCE, TG_MODE_OUT, 0, TG_IF_NONE, P_WAN1};
+static const struct tg_test_natfw_dir d_out_lan = {
+	TG_PATH_SOURCE, TG_MODE_OUT, 0, TG_IF_NONE, P_LAN};
 
 /*
  * One packet @p in through the stage at @p now; the verdict must be
@@ -238,12 +186,11 @@ static const struct dir d_out_lan = {
  * exp->sport 0: any source port). Returns the output's source port.
  */
 static uint16_t
-send_pk(int line, const struct dir *d, struct pk in, uint64_t now,
+send_pk(int line, const struct tg_test_natfw_dir *d, struct pk in, uint64_t now,
 	uint16_t want, const struct pk *exp)
 {
 	uint8_t f[FRAME_MAX], e[FRAME_MAX];
 	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
-	struct tg_meta *mt;
 	uint16_t len = frame(&in, f), v = 0xdead, sport = 0;
 	struct pk ep = exp != NULL ? *exp : in;
 	const uint8_t *got;
@@ -251,13 +198,7 @@ send_pk(int line, const struct dir *d, struct pk in, uint64_t now,
 
 	CU_ASSERT_FATAL(m != NULL);
 	memcpy(rte_pktmbuf_append(m, len), f, len);
-	mt = tg_meta(m);
-	memset(mt, 0, sizeof(*mt));
-	mt->path = d->path;
-	mt->mode = d->mode;
-	mt->rx_if = d->rx;
-	mt->tx_if = d->tx;
-	mt->l3_len = 20;
+	tg_test_natfw_meta(m, d);
 	tg_natfw_burst(X.nt, X.ctx, &m, 1, &v, now);
 	got = rte_pktmbuf_mtod(m, const uint8_t *);
 	sport = (uint16_t)(got[34] << 8 | got[35]);
@@ -360,7 +301,7 @@ test_natfw_reload_add_keeps_sessions(void)
 	SEND(&d_in1, UDP(R7, 53, W1, p), FWD, XP(UDP(R7, 53, H(20), 5000)));
 	p = SEND(&d_nat1, UDP(H(20), 2050, R7, 53), PASS,
 		XP(UDP(W1, 2050, R7, 53)));
-	fx_close();
+	tg_test_natfw_close(&X);
 }
 
 /* Removing a NAT address: its sessions are dropped and counted; a flow's
@@ -416,7 +357,7 @@ test_natfw_reload_remove_address(void)
 	CU_ASSERT_EQUAL(st()->dropped, d0 + 10);
 	CU_ASSERT_EQUAL(
 		st()->created - st()->expired - st()->deleted, st()->sessions);
-	fx_close();
+	tg_test_natfw_close(&X);
 }
 
 /* A range that moves: exactly the sessions on ports it lost go (counted
@@ -478,7 +419,7 @@ test_natfw_reload_range_shrink(void)
 				XP(UDP(R7, 53, H(i), 40000)));
 	}
 	CU_ASSERT_EQUAL(st()->dropped, lost);
-	fx_close();
+	tg_test_natfw_close(&X);
 }
 
 /* Interface address change: the firewall's dynamic entries on the old
@@ -517,7 +458,7 @@ test_natfw_reload_interface_address(void)
 	SEND(&d_out1, UDP(W1B, 40000, R7, 123), PASS, NULL);
 	SEND(&d_in1, UDP(R7, 123, W1B, 40000), PASS, NULL);
 	SEND(&d_in1, UDP(R7, 124, W1B, 40000), DROP(NO_EXCEPTION), NULL);
-	fx_close();
+	tg_test_natfw_close(&X);
 }
 
 /* The sweep never looks at more records per tick than its budget, and
@@ -552,7 +493,7 @@ test_natfw_reload_sweep_bounded(void)
 	CU_ASSERT_EQUAL(ticks, (2100 + budget - 1) / budget);
 	CU_ASSERT_EQUAL(st()->dropped, 300);
 	CU_ASSERT_EQUAL(st()->sessions, 0);
-	fx_close();
+	tg_test_natfw_close(&X);
 }
 
 /* Back and forth: addresses added, removed, changed, ranges moved, with
@@ -603,7 +544,7 @@ test_natfw_reload_back_and_forth(void)
 			st()->sessions);
 	}
 	CU_ASSERT(drops > 0);
-	fx_close();
+	tg_test_natfw_close(&X);
 }
 
 /* An address removed and added again before the sweep is over: a new
@@ -639,19 +580,14 @@ test_natfw_reload_readd_before_sweep(void)
 	sweep_all(T0);
 	CU_ASSERT_EQUAL(st()->sessions, 3);
 	CU_ASSERT_EQUAL(st()->dropped, 1);
-	fx_close();
+	tg_test_natfw_close(&X);
 }
 
 int
 main(void)
 {
-	int rc;
-
-	if (tg_test_eal_init("test_natfw_reload") != 0)
-		return 1;
-	mp = rte_pktmbuf_pool_create("test_natfw_reload", NB_MBUF, 0,
-		TG_MBUF_PRIV_SIZE, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (mp == NULL || CU_initialize_registry() != CUE_SUCCESS)
+	mp = tg_test_natfw_setup("test_natfw_reload", NB_MBUF);
+	if (mp == NULL)
 		return 1;
 	tg_test_suite("natfw_reload", NULL, NULL,
 		"test_natfw_reload_add_keeps_sessions",
@@ -668,8 +604,5 @@ main(void)
 		test_natfw_reload_back_and_forth,
 		"test_natfw_reload_readd_before_sweep",
 		test_natfw_reload_readd_before_sweep, NULL);
-	rc = tg_test_run();
-	rte_mempool_free(mp);
-	tg_test_eal_cleanup();
-	return rc;
+	return tg_test_natfw_finish(mp);
 }
