@@ -250,12 +250,16 @@ gre_sess_new(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	const struct tg_nat_sess *c, uint16_t ccid, uint16_t scid, uint32_t sec,
 	uint32_t *idx)
 {
-	uint16_t a = c->addr;
+	uint16_t a = c->addr; /* the session's slot ... */
+	uint16_t ai = a < TG_NATFW_SLOTS ? nt->slot_addr[a] : TG_NATFW_NO_ADDR;
 	uint32_t map;
 	int rc;
 
+	/* ... and the snapshot's address in it, whose range applies */
+	if (ai == TG_NATFW_NO_ADDR || ai >= nt->n_nat)
+		return V_DROP(PPTP_UNTRANSLATABLE);
 	rc = tg_nat_map_get_or_create(tab, IPPROTO_GRE, c->priv_ip, ccid, a,
-		nt->port_lo[a], nt->port_hi[a], ccid, &map);
+		nt->port_lo[ai], nt->port_hi[ai], ccid, &map);
 	if (rc < 0)
 		return natfw_drop_of(rc);
 	if (tab->maps[map].addr != a) {

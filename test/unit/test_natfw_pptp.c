@@ -545,6 +545,37 @@ test_natfw_pptp_malformed(void)
 	tg_test_natfw_close(&X);
 }
 
+/* A call after a reload that renumbered the NAT addresses: wan0, the
+ * second public interface at start (address 1, slot 1), is the only one
+ * after it (address 0, still slot 1). The call ID is allocated from the
+ * range of the address in the control session's slot, as at start. */
+static void
+test_natfw_pptp_after_reload(void)
+{
+	struct tg_config *c;
+	struct tg_natfw_table *nt = NULL;
+	char err[256] = "";
+
+	FX("nat:\n  private: [lan0]\n  public: [dmz0, wan0]\n" FW);
+	c = tg_test_natfw_parse("pptp2.yaml", TG_TEST_NATFW_BASE "%s",
+		"nat:\n  private: [lan0]\n  public: [wan0]\n" FW);
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL_FATAL(tg_natfw_build_from(c, ids, 3, X.nt, X.ctx, &nt,
+				      err, sizeof(err)),
+		0);
+	CU_ASSERT_EQUAL(nt->n_nat, 1);
+	CU_ASSERT_NOT_EQUAL(nt->slot[0], 0); /* wan0 kept its slot */
+	tg_natfw_table_free(X.nt);
+	tg_config_free(X.cfg);
+	X.nt = nt;
+	X.cfg = c;
+	a_call(T0);
+	CU_ASSERT_EQUAL(PPTP(CALLS), 1);
+	XL(T0 + 1, &d_nat, 0x07, PASS);
+	XL(T0 + 1, &d_in, 0x08, FWD);
+	tg_test_natfw_close(&X);
+}
+
 static void
 test_natfw_pptp_names(void)
 {
@@ -575,6 +606,7 @@ main(void)
 		"test_natfw_pptp_source_path", test_natfw_pptp_source_path,
 		"test_natfw_pptp_timeouts", test_natfw_pptp_timeouts,
 		"test_natfw_pptp_malformed", test_natfw_pptp_malformed,
+		"test_natfw_pptp_after_reload", test_natfw_pptp_after_reload,
 		"test_natfw_pptp_names", test_natfw_pptp_names, NULL);
 	return tg_test_natfw_finish(mp);
 }
