@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <pcap/pcap.h>
+#include <rte_cryptodev.h>
 #include <rte_errno.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -342,6 +343,78 @@ test_ipsec_enqueue_then_dequeue_burst(void)
 	tg_ipsec_sa_destroy(sa);
 }
 
+/* A second context, small on purpose: its session pool runs out at
+ * max_sa SAs (ENOMEM), and its queue pair refuses what does not fit: those
+ * packets come back behind the enqueued ones, prepared (an outbound one
+ * has used its sequence number). Freeing it removes the vdev it made. */
+static void
+test_ipsec_small_context_limits(void)
+{
+	static const uint8_t k[32] = {7};
+	struct tg_ipsec_ctx_params cp = {.device = "crypto_aesni_mb_small",
+		.max_sa = 2,
+		.nb_ops = 64,
+		.qp_depth = 8,
+		.socket_id = SOCKET_ID_ANY};
+	struct tg_ipsec_sa_params p = {.spi = 0x4000,
+		.dir = TG_IPSEC_DIR_OUTBOUND,
+		.mode = TG_IPSEC_MODE_TRANSPORT};
+	struct rte_mbuf *mb[TG_IPSEC_BURST_MAX], *got[TG_IPSEC_BURST_MAX];
+	struct tg_ipsec_sa *sa[3];
+	struct tg_ipsec_ctx *small;
+	uint8_t b[FRAME_MAX];
+	uint16_t i, n = 20, np, ne, ng, r, total = 0, tries;
+
+	small = tg_ipsec_ctx_create(&cp);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(small);
+	CU_ASSERT_NOT_EQUAL(
+		tg_ipsec_ctx_dev_id(small), tg_ipsec_ctx_dev_id(ctx));
+	keys(&p, TG_IPSEC_ALG_AES128_CBC_SHA256, k, k);
+	for (i = 0; i < 3; i++) {
+		p.spi = 0x4000u + i;
+		sa[i] = tg_ipsec_sa_create(small, &p);
+	}
+	CU_ASSERT_PTR_NOT_NULL(sa[0]);
+	CU_ASSERT_PTR_NOT_NULL(sa[1]);
+	CU_ASSERT_PTR_NULL(sa[2]);
+	CU_ASSERT_EQUAL(rte_errno, ENOMEM);
+	/* A freed session makes room again. */
+	tg_ipsec_sa_destroy(sa[1]);
+	sa[1] = tg_ipsec_sa_create(small, &p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sa[1]);
+
+	for (i = 0; i < n; i++) {
+		mb[i] = mbuf_of(b, build_udp(b, 1, 2, i, 10));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(mb[i]);
+	}
+	ne = tg_ipsec_crypto_enqueue(small, sa[0], mb, n, &np);
+	CU_ASSERT(ne >= 1 && ne <= 8);
+	CU_ASSERT_EQUAL(np, n);
+	/* The refused ones are ESP already, numbered after the others. */
+	for (i = ne; i < n; i++) {
+		const uint8_t *o = rte_pktmbuf_mtod(mb[i], const uint8_t *);
+
+		CU_ASSERT_EQUAL(o[9], IPPROTO_ESP);
+		CU_ASSERT_EQUAL(o[27], i + 1);
+		rte_pktmbuf_free(mb[i]);
+	}
+	for (tries = 0; total < ne && tries < 10000; tries++) {
+		r = tg_ipsec_crypto_dequeue(small, got, NULL, 32, &ng);
+		CU_ASSERT_EQUAL(ng, r);
+		for (i = 0; i < r; i++) {
+			CU_ASSERT_EQUAL(rte_pktmbuf_mtod(got[i], uint8_t *)[27],
+				total + 1);
+			rte_pktmbuf_free(got[i]);
+			total++;
+		}
+	}
+	CU_ASSERT_EQUAL(total, ne);
+	tg_ipsec_sa_destroy(sa[0]);
+	tg_ipsec_sa_destroy(sa[1]);
+	tg_ipsec_ctx_free(small);
+	CU_ASSERT(rte_cryptodev_get_dev_id("crypto_aesni_mb_small") < 0);
+}
+
 /* ---- known answers ------------------------------------------------------- */
 
 /*
@@ -664,6 +737,8 @@ main(void)
 		"test_ipsec_roundtrip_esn", test_ipsec_roundtrip_esn,
 		"test_ipsec_enqueue_then_dequeue_burst",
 		test_ipsec_enqueue_then_dequeue_burst,
+		"test_ipsec_small_context_limits",
+		test_ipsec_small_context_limits,
 		"test_ipsec_kat_gcm_draft_mcgrew",
 		test_ipsec_kat_gcm_draft_mcgrew,
 		"test_ipsec_decrypts_scapy_esp", test_ipsec_decrypts_scapy_esp,
