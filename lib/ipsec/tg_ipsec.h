@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * ipsec: the crypto context (one lookaside rte_cryptodev with its pools)
+ * and manually keyed ESP SAs on rte_ipsec, with the two halves of the
+ * burst path the ipsec stage will run across polls: prepare + enqueue,
+ * and dequeue + process. Knows nothing of YAML, rings or lcores: its SA
+ * parameters are its own plain struct, filled by whoever builds the
+ * tables.
+ */
+#ifndef TG_IPSEC_H
+#define TG_IPSEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <rte_mbuf.h>
+
+/** The crypto device used when tg_ipsec_ctx_params.device is NULL. */
+#define TG_IPSEC_DEFAULT_DEVICE "crypto_aesni_mb"
+
+/** Longest key of any algorithm (AES-256, HMAC-SHA256). */
+#define TG_IPSEC_KEY_MAX 32
+
+enum tg_ipsec_dir {
+	TG_IPSEC_DIR_INBOUND,
+	TG_IPSEC_DIR_OUTBOUND,
+};
+
+enum tg_ipsec_mode {
+	TG_IPSEC_MODE_TUNNEL, /**< IPv4 in IPv4, outer header from the SA */
+	TG_IPSEC_MODE_TRANSPORT,
+};
+
+/* Algorithms: X(NAME, "config name", cipher key, auth key, icv bytes). */
+#define TG_IPSEC_ALGS(X)                                                       \
+	X(AES128_GCM, "aes-128-gcm", 16, 0, 16)                                \
+	X(AES256_GCM, "aes-256-gcm", 32, 0, 16)                                \
+	X(AES128_CBC_SHA256, "aes-128-cbc-hmac-sha256-128", 16, 32, 16)        \
+	X(AES256_CBC_SHA256, "aes-256-cbc-hmac-sha256-128", 32, 32, 16)        \
+	X(AES128_CBC_SHA1, "aes-128-cbc-hmac-sha1-96", 16, 20, 12)
+
+enum tg_ipsec_alg {
+#define TG_X_ENUM(n, s, ck, ak, icv) TG_IPSEC_ALG_##n,
+	TG_IPSEC_ALGS(TG_X_ENUM)
+#undef TG_X_ENUM
+		TG_IPSEC_ALG__COUNT
+};
+
+/** The algorithm's name ("aes-128-gcm", …), NULL when out of range. */
+const char *tg_ipsec_alg_name(enum tg_ipsec_alg alg);
+
+/**
+ * One manually keyed ESP SA, as the table builder gives it: plain values,
+ * no DPDK handles. Addresses are in host byte order. Keys are copied into
+ * the crypto session at create time; the SA keeps no copy of them.
+ */
+struct tg_ipsec_sa_params {
+	uint32_t spi; /**< not 0 (RFC 4303: reserved) */
+	enum tg_ipsec_dir dir;
+	enum tg_ipsec_mode mode;
+	uint32_t tun_local;  /**< tunnel: outer source (ours) */
+	uint32_t tun_remote; /**< tunnel: outer destination (peer) */
+	enum tg_ipsec_alg alg;
+	/** Cipher key, exactly the algorithm's length (16 or 32 bytes). */
+	uint8_t cipher_key[TG_IPSEC_KEY_MAX];
+	uint8_t cipher_key_len;
+	/** GCM salt (RFC 4106: the last 4 bytes of the IKE key material). */
+	uint8_t salt[4];
+	/** HMAC key for CBC algorithms, exactly 32 (SHA256) or 20 (SHA1). */
+	uint8_t auth_key[TG_IPSEC_KEY_MAX];
+	uint8_t auth_key_len;
+	/** Inbound anti-replay window in packets; 0 turns the check off. */
+	uint32_t replay_window;
+	bool esn; /**< 64-bit extended sequence numbers */
+};
+
+/** What tg_ipsec_ctx_create() sets up. */
+struct tg_ipsec_ctx_params {
+	/** Crypto device name; a vdev (crypto_aesni_mb, crypto_openssl, …)
+	 *  is created when no device of that name exists. NULL: default. */
+	const char *device;
+	uint32_t max_sa;   /**< crypto sessions in the session pool */
+	uint32_t nb_ops;   /**< crypto ops in the op pool (in flight) */
+	uint32_t qp_depth; /**< queue pair descriptors; 0: 2048 */
+	int socket_id;	   /**< SOCKET_ID_ANY: the device's */
+};
+
+struct tg_ipsec_ctx;
+struct tg_ipsec_sa;
+
+/**
+ * Attach the crypto device (creating the vdev if needed), configure one
+ * queue pair, create the session and op pools and start the device.
+ * Control thread, after rte_eal_init().
+ * @return the context, or NULL with rte_errno: EINVAL (bad params),
+ *   ENODEV (no such device and the vdev could not be created), ENOTSUP
+ *   (not a symmetric crypto device), ENOMEM, or the device's own error
+ *   (EBUSY: the device is already started, e.g. by another context).
+ */
+struct tg_ipsec_ctx *tg_ipsec_ctx_create(const struct tg_ipsec_ctx_params *p);
+
+/**
+ * Stop the device and free the pools; uninit the vdev if this context
+ * created it. Every SA must have been destroyed and every op dequeued.
+ * NULL is a no-op. Control thread.
+ */
+void tg_ipsec_ctx_free(struct tg_ipsec_ctx *ctx);
+
+/** The cryptodev id of the context (for stats and telemetry). */
+uint8_t tg_ipsec_ctx_dev_id(const struct tg_ipsec_ctx *ctx);
+
+/**
+ * Check an SA's parameters without touching a device: key lengths for
+ * the algorithm, SPI not 0, tunnel endpoints given, enum ranges.
+ * @return 0 or -EINVAL.
+ */
+int tg_ipsec_sa_params_check(const struct tg_ipsec_sa_params *p);
+
+/**
+ * Create an SA: the cryptodev symmetric session (AEAD for GCM; cipher
+ * then auth outbound, auth verify then cipher inbound for CBC+HMAC), the
+ * rte_ipsec SA (ESP, IPv4 tunnel or transport) and its lookaside-none
+ * session. Control thread.
+ * @return the SA, or NULL with rte_errno: EINVAL (params), ENOTSUP (the
+ *   device lacks the algorithm or key size), ENOMEM (session pool or
+ *   memory exhausted).
+ */
+struct tg_ipsec_sa *tg_ipsec_sa_create(
+	struct tg_ipsec_ctx *ctx, const struct tg_ipsec_sa_params *p);
+
+/**
+ * Free an SA and its crypto session. No op of it may be in flight.
+ * NULL is a no-op. Control thread, after the RCU grace period.
+ */
+void tg_ipsec_sa_destroy(struct tg_ipsec_sa *sa);
+
+uint32_t tg_ipsec_sa_spi(const struct tg_ipsec_sa *sa);
+enum tg_ipsec_dir tg_ipsec_sa_dir(const struct tg_ipsec_sa *sa);
+
+/*
+ * Burst path. Packets are bare IPv4: the data starts at the IPv4 header
+ * (the stage strips and rebuilds L2), one segment, with room for the ESP
+ * overhead (outbound tunnel: 20 + 8 + 16 bytes of headroom; trailer and
+ * ICV need up to 16 + 2 + 16 bytes of tailroom, plus 16 for the GCM AAD
+ * that rte_ipsec keeps behind the ICV during the operation).
+ *
+ * The context has one queue pair: enqueue and dequeue are for one lcore
+ * at a time (the one that runs the ipsec stage). An SA's packets are
+ * processed in order: for an inbound SA only one lcore may run
+ * tg_ipsec_crypto_dequeue() for it at a time (replay window update).
+ */
+
+/** Most packets one enqueue, dequeue or sync call handles. */
+#define TG_IPSEC_BURST_MAX 32
+
+/**
+ * Prepare @p n (at most TG_IPSEC_BURST_MAX; more are left untouched and
+ * counted as failed) packets of one SA (rte_ipsec_pkt_crypto_prepare: outbound
+ * assigns sequence numbers and builds ESP; inbound checks the replay
+ * window) and enqueue their crypto operations. Never waits.
+ * On return mb[0, ret) are in flight (the caller must not touch them
+ * until tg_ipsec_crypto_dequeue() gives them back); mb[ret, *n_prepared)
+ * were prepared but found the queue full (drop: crypto_queue_full; an
+ * outbound one has used its sequence number); mb[*n_prepared, n) failed
+ * preparation (inbound: replay or malformed; outbound: no room or
+ * sequence number overflow) or found no free op.
+ * @return the number enqueued.
+ */
+uint16_t tg_ipsec_crypto_enqueue(struct tg_ipsec_ctx *ctx,
+	struct tg_ipsec_sa *sa, struct rte_mbuf *mb[], uint16_t n,
+	uint16_t *n_prepared);
+
+/**
+ * Pick up to @p n completed operations (of any SA) and finish their
+ * packets (rte_ipsec_pkt_process: inbound authenticates the result,
+ * updates the replay window and strips ESP — tunnel mode leaves the
+ * inner packet —, outbound finishes the header); fixes the IPv4 header
+ * checksum rte_ipsec leaves stale. Never waits.
+ * On return mb[0, *n_good) are good, mb[*n_good, ret) failed (crypto or
+ * ICV failure, replay detected after decryption, bad padding); @p sa, if
+ * not NULL, gets each packet's SA (NULL for an op that had no session).
+ * @return the number of packets returned.
+ */
+uint16_t tg_ipsec_crypto_dequeue(struct tg_ipsec_ctx *ctx,
+	struct rte_mbuf *mb[], struct tg_ipsec_sa *sa[], uint16_t n,
+	uint16_t *n_good);
+
+/**
+ * FOR TESTS ONLY: enqueue a burst of one SA and busy-poll until every
+ * operation is back (bounded by about one second), then process it. The
+ * ipsec stage must never do this: it enqueues on one poll and dequeues on
+ * later ones (ARCHITECTURE.md section 3: no worker ever waits).
+ * On return mb[0, ret) are good and the rest failed, as for the two
+ * functions above (their order may change).
+ * @return the number of good packets, or -ETIMEDOUT (operations left in
+ *   the device: the context must not be used further), -EINVAL.
+ */
+int tg_ipsec_process_sync(struct tg_ipsec_ctx *ctx, struct tg_ipsec_sa *sa,
+	struct rte_mbuf *mb[], uint16_t n);
+
+#endif /* TG_IPSEC_H */
