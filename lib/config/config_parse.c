@@ -788,6 +788,9 @@ tg_config_free(struct tg_config *cfg)
 	free(cfg->firewall.exceptions);
 	free(cfg->ipsec.policies);
 	free(cfg->ipsec.order);
+	if (cfg->ipsec.sas != NULL) /* keys do not outlive the model */
+		explicit_bzero(cfg->ipsec.sas,
+			cfg->ipsec.n_sas * sizeof(*cfg->ipsec.sas));
 	free(cfg->ipsec.sas);
 	free(cfg->source);
 	free(cfg);

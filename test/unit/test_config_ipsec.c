@@ -666,6 +666,7 @@ test_config_ipsec_reads_every_key(void)
 
 	s = &ip->sas[2];
 	CU_ASSERT_EQUAL(s->spi, 0xffffffffu);
+	CU_ASSERT_EQUAL(s->dir, TG_CFG_IPSEC_OUT);
 	CU_ASSERT_EQUAL(s->proto, TG_CFG_IPSEC_AH);
 	CU_ASSERT_EQUAL(s->mode, TG_CFG_IPSEC_TRANSPORT);
 	CU_ASSERT_EQUAL(s->local, 0);
@@ -677,6 +678,25 @@ test_config_ipsec_reads_every_key(void)
 	CU_ASSERT_EQUAL(s->keys.auth_key[16], 0x01);
 	CU_ASSERT_EQUAL(s->replay_window, 64); /* the default */
 	CU_ASSERT_EQUAL(s->lifetime.hard_bytes, 0);
+	tg_config_free(cfg);
+}
+
+/* An SPI is unique per direction and protocol: the same SPI for an ESP
+ * and an AH SA of one direction, or for both directions, is fine. */
+static void
+test_config_ipsec_spi_per_direction_and_protocol(void)
+{
+	static const char yaml[] = SAS SA_O SA_I
+		"    - {name: a1, spi: 4096, direction: outbound, protocol: "
+		"ah, "
+		"mode: transport, algorithm: hmac-sha256, auth_key: " K32 "}\n";
+	struct tg_config *cfg = parse_ok(yaml);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(cfg->ipsec.n_sas, 3);
+	CU_ASSERT_EQUAL(cfg->ipsec.sas[2].spi, 4096);
+	CU_ASSERT_EQUAL(cfg->ipsec.sas[2].proto, TG_CFG_IPSEC_AH);
+	CU_ASSERT_EQUAL(cfg->ipsec.sas[2].keys.auth_key_len, 32);
 	tg_config_free(cfg);
 }
 
@@ -1018,9 +1038,11 @@ main(void)
 		"test_config_ipsec_collects_all_errors",
 		test_config_ipsec_collects_all_errors,
 		"test_config_ipsec_reads_every_key",
-		test_config_ipsec_reads_every_key, "test_config_ipsec_defaults",
-		test_config_ipsec_defaults, "test_config_ipsec_key_file",
-		test_config_ipsec_key_file,
+		test_config_ipsec_reads_every_key,
+		"test_config_ipsec_spi_per_direction_and_protocol",
+		test_config_ipsec_spi_per_direction_and_protocol,
+		"test_config_ipsec_defaults", test_config_ipsec_defaults,
+		"test_config_ipsec_key_file", test_config_ipsec_key_file,
 		"test_config_ipsec_rejects_bad_key_file",
 		test_config_ipsec_rejects_bad_key_file,
 		"test_config_ipsec_order_specificity",
