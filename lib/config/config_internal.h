@@ -114,6 +114,30 @@ struct tg_cfg_src_natfw {
 	struct tg_cfg_src_fw_exc *exc;	/* firewall.n_exceptions entries */
 };
 
+/* ipsec.policies[i] (config_ipsec.c) for validation. */
+struct tg_cfg_src_ipsec_pol {
+	struct tg_cfg_pos name;
+	bool name_ok, dir_ok, action_ok;
+	bool sa_given;	      /* the key is there (a name or a pair) */
+	bool sa_pair;	      /* given as {outbound: X, inbound: Y} */
+	struct tg_cfg_pos sa; /* of the sa key's value */
+	struct tg_cfg_ref sa_out, sa_in; /* a single name goes in the side
+					    of the direction */
+};
+
+/* ipsec.sas[i] */
+struct tg_cfg_src_ipsec_sa {
+	struct tg_cfg_pos name, spi, local;
+	bool name_ok, spi_ok, dir_ok, proto_ok, local_ok;
+};
+
+/* The ipsec: section, for validation (NULL without it; malloc'd). */
+struct tg_cfg_src_ipsec {
+	struct tg_cfg_src_ipsec_pol *pol; /* ipsec.n_policies entries */
+	struct tg_cfg_src_ipsec_sa *sa;	  /* ipsec.n_sas entries */
+	struct tg_cfg_src_ipsec_pol *cur; /* the policy being walked */
+};
+
 struct tg_cfg_ctx {
 	yaml_document_t *doc;
 	struct tg_config *cfg;
@@ -136,6 +160,8 @@ struct tg_cfg_ctx {
 	struct tg_cfg_ref lf_iface[TG_MAX_PORTS];
 	/* nat: and firewall:, NULL when neither is given (malloc'd) */
 	struct tg_cfg_src_natfw *natfw;
+	/* ipsec:, NULL without it (malloc'd) */
+	struct tg_cfg_src_ipsec *ipsec;
 };
 
 /* ---- The error list (config_validate.c). ---- */
@@ -298,6 +324,32 @@ void tg_cfg_natfw_defaults(struct tg_config *cfg);
 void tg_cfg_natfw_validate(struct tg_cfg_ctx *c);
 /* Frees c->natfw. */
 void tg_cfg_natfw_src_free(struct tg_cfg_ctx *c);
+
+/* ---- ipsec: (config_ipsec.c, config_ipsec_keys.c,
+ *      config_ipsec_validate.c). ---- */
+
+/* The F_FN of the top-level key: @p base is the struct tg_config. */
+bool tg_cfg_ipsec_walk(struct tg_cfg_ctx *c, const yaml_node_t *v, void *base);
+void tg_cfg_ipsec_defaults(struct tg_config *cfg);
+/* SA references and directions, tunnel addresses against the interfaces,
+ * duplicate names and SPIs; then the evaluation order. */
+void tg_cfg_ipsec_validate(struct tg_cfg_ctx *c);
+/* Frees c->ipsec. */
+void tg_cfg_ipsec_src_free(struct tg_cfg_ctx *c);
+/* An SA's keys, given inline (key, salt, auth_key) or in key_file, into
+ * sa->keys, checked against sa->alg; @p s: the fields the SA mapping
+ * got, indexed by enum tg_cfg_ipsec_key_field. Never puts key bytes in a
+ * message. */
+enum tg_cfg_ipsec_key_field {
+	TG_CFG_IPSEC_KF_KEY,
+	TG_CFG_IPSEC_KF_SALT,
+	TG_CFG_IPSEC_KF_AUTH_KEY,
+	TG_CFG_IPSEC_KF_FILE,
+	TG_CFG_IPSEC_KF__N
+};
+void tg_cfg_ipsec_keys(struct tg_cfg_ctx *c, struct tg_cfg_ipsec_sa *sa,
+	const struct tg_cfg_seen *s[TG_CFG_IPSEC_KF__N],
+	struct tg_cfg_pos sa_pos);
 
 /* ---- Cross-references and section-wide rules (config_validate.c). ---- */
 

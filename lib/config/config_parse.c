@@ -281,6 +281,8 @@ apply(struct tg_cfg_ctx *c, const struct tg_cfg_field *f, const yaml_node_t *v,
 			*(uint8_t *)p = (uint8_t)u;
 		else if (f->size == 2)
 			*(uint16_t *)p = (uint16_t)u;
+		else if (f->size == 8)
+			*(uint64_t *)p = u;
 		else
 			*(uint32_t *)p = (uint32_t)u;
 		return true;
@@ -586,6 +588,7 @@ ctx_free(struct tg_cfg_ctx *c)
 	free(c->route);
 	free(c->neighbor);
 	tg_cfg_natfw_src_free(c);
+	tg_cfg_ipsec_src_free(c);
 	free(c);
 }
 
@@ -783,6 +786,12 @@ tg_config_free(struct tg_config *cfg)
 	free(cfg->neighbors);
 	free(cfg->nat.mappings);
 	free(cfg->firewall.exceptions);
+	free(cfg->ipsec.policies);
+	free(cfg->ipsec.order);
+	if (cfg->ipsec.sas != NULL) /* keys do not outlive the model */
+		explicit_bzero(cfg->ipsec.sas,
+			cfg->ipsec.n_sas * sizeof(*cfg->ipsec.sas));
+	free(cfg->ipsec.sas);
 	free(cfg->source);
 	free(cfg);
 }

@@ -833,7 +833,7 @@ static const struct tg_cfg_field top_fields[] = {
 	F_FN("host", fn_host, 0),
 	F_FN("nat", tg_cfg_nat_walk, 0),
 	F_FN("firewall", tg_cfg_firewall_walk, 0),
-	F_TODO("ipsec"),
+	F_FN("ipsec", tg_cfg_ipsec_walk, 0),
 };
 /* clang-format on */
 
@@ -869,6 +869,7 @@ tg_cfg_schema_defaults(struct tg_config *cfg)
 	cfg->host.poll_us = 50;
 	cfg->host.routes = true;
 	tg_cfg_natfw_defaults(cfg); /* both sections off without them */
+	tg_cfg_ipsec_defaults(cfg);
 }
 
 void

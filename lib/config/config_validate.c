@@ -686,4 +686,5 @@ tg_cfg_validate(struct tg_cfg_ctx *c)
 	validate_placement(c);
 	validate_local_filter(c);
 	tg_cfg_natfw_validate(c);
+	tg_cfg_ipsec_validate(c);
 }

@@ -457,6 +457,164 @@ struct tg_cfg_firewall {
 	struct tg_cfg_pos pos; /**< of the section's value */
 };
 
+/*
+ * ipsec: — IPsec policies (allow / block / protect, as Windows' IPsec
+ * filter lists) and manually keyed SAs, for the ipsec stage (issue 7).
+ * Without the section enabled is false. The stage is not built yet: a
+ * configuration with ipsec enabled is checked completely, then refused at
+ * start and reload (tg_config_refuse_unbuilt). Keys never appear in
+ * messages or logs.
+ */
+#define TG_CFG_IPSEC_NAME_MAX	  64	/**< names, incl. NUL */
+#define TG_CFG_IPSEC_MAX_POLICIES 65536 /**< ipsec.policies entries */
+#define TG_CFG_IPSEC_MAX_SAS	  65536 /**< ipsec.sas entries */
+#define TG_CFG_IPSEC_KEY_MAX	  32	/**< bytes of a cipher or auth key */
+#define TG_CFG_IPSEC_SALT_LEN	  4	/**< GCM salt (RFC 4106), bytes */
+#define TG_CFG_IPSEC_REPLAY_MAX	  4096	/**< replay_window, packets */
+#define TG_CFG_IPSEC_SPI_MIN	  256	/**< 0..255: RFC 4303 2.1 reserved */
+#define TG_CFG_IPSEC_NO_SA	  UINT32_MAX /**< a policy without that SA */
+#define TG_CFG_IPSEC_DEV_DEFAULT  "crypto_aesni_mb"
+
+enum tg_cfg_ipsec_dir {
+	TG_CFG_IPSEC_OUT = 0, /**< "outbound": packets the appliance sends
+				   or forwards out */
+	TG_CFG_IPSEC_IN,      /**< "inbound": packets it receives */
+	TG_CFG_IPSEC_BOTH,    /**< "both" (policies only): the policy as
+				   written for outbound, mirrored (source and
+				   destination swapped, with their ports) for
+				   inbound */
+};
+
+enum tg_cfg_ipsec_action {
+	TG_CFG_IPSEC_ALLOW = 0, /**< pass unprotected */
+	TG_CFG_IPSEC_BLOCK,	/**< drop */
+	TG_CFG_IPSEC_PROTECT,	/**< through an SA (sa_out / sa_in) */
+};
+
+enum tg_cfg_ipsec_order_rule {
+	TG_CFG_IPSEC_ORDER_SPECIFICITY = 0, /**< default: tg_cfg_ipsec_order */
+	TG_CFG_IPSEC_ORDER_AS_WRITTEN,
+};
+
+enum tg_cfg_ipsec_proto {
+	TG_CFG_IPSEC_ESP = 0, /**< IP protocol 50 (default) */
+	TG_CFG_IPSEC_AH,      /**< IP protocol 51 */
+};
+
+enum tg_cfg_ipsec_mode {
+	TG_CFG_IPSEC_TUNNEL = 0,
+	TG_CFG_IPSEC_TRANSPORT,
+};
+
+/** ipsec.sas[].algorithm. ESP: the first five; AH: the last two. */
+enum tg_cfg_ipsec_alg {
+	TG_CFG_IPSEC_AES_128_GCM = 0,	 /**< key 16 + salt 4, ICV 16 */
+	TG_CFG_IPSEC_AES_256_GCM,	 /**< key 32 + salt 4, ICV 16 */
+	TG_CFG_IPSEC_AES_128_CBC_SHA256, /**< key 16 + auth_key 32,
+					      HMAC-SHA256-128 */
+	TG_CFG_IPSEC_AES_256_CBC_SHA256, /**< key 32 + auth_key 32 */
+	TG_CFG_IPSEC_AES_128_CBC_SHA1,	 /**< key 16 + auth_key 20,
+					      HMAC-SHA1-96 */
+	TG_CFG_IPSEC_AH_HMAC_SHA256,	 /**< auth_key 32, ICV 16 */
+	TG_CFG_IPSEC_AH_HMAC_SHA1,	 /**< auth_key 20, ICV 12 */
+	TG_CFG_IPSEC__ALGS
+};
+/** "aes-128-gcm", ... in enum order (the YAML names). */
+extern const char *const tg_cfg_ipsec_alg_names[TG_CFG_IPSEC__ALGS];
+
+/** An SA's keys: exactly the lengths its algorithm needs (others 0). */
+struct tg_cfg_ipsec_keys {
+	uint8_t key[TG_CFG_IPSEC_KEY_MAX]; /**< cipher key (ESP) */
+	uint8_t key_len;
+	uint8_t salt[TG_CFG_IPSEC_SALT_LEN]; /**< GCM only */
+	uint8_t salt_len;
+	uint8_t auth_key[TG_CFG_IPSEC_KEY_MAX]; /**< HMAC key (CBC, AH) */
+	uint8_t auth_key_len;
+};
+
+/** ipsec.sas[].lifetime: 0 = no limit; a soft limit is below its hard
+ *  one. Soft: tell (telemetry); hard: the SA stops. */
+struct tg_cfg_ipsec_lifetime {
+	uint64_t soft_packets, hard_packets;
+	uint64_t soft_bytes, hard_bytes;
+};
+
+/** ipsec.sas[]: a manually keyed security association. */
+struct tg_cfg_ipsec_sa {
+	char name[TG_CFG_IPSEC_NAME_MAX]; /**< unique among the SAs */
+	uint32_t spi;	 /**< 256..0xFFFFFFFF; unique per (direction,
+			      protocol) */
+	uint8_t dir;	 /**< TG_CFG_IPSEC_OUT or _IN */
+	uint8_t proto;	 /**< enum tg_cfg_ipsec_proto */
+	uint8_t mode;	 /**< enum tg_cfg_ipsec_mode */
+	uint8_t alg;	 /**< enum tg_cfg_ipsec_alg, matches proto */
+	uint32_t local;	 /**< tunnel: an interface address; 0 in transport */
+	uint32_t remote; /**< tunnel: the peer; 0 in transport */
+	uint16_t local_iface; /**< tunnel: the interface holding local:
+				   index into tg_config.ifaces */
+	struct tg_cfg_ipsec_keys keys;
+	bool from_key_file;	/**< the keys came from key_file */
+	uint16_t replay_window; /**< packets, 0 = off, default 64 */
+	bool esn;		/**< 64-bit sequence numbers, default false */
+	struct tg_cfg_ipsec_lifetime lifetime;
+	struct tg_cfg_pos pos; /**< of the SA's mapping */
+};
+
+/** ipsec.policies[]: a filter and what to do with what it matches. */
+struct tg_cfg_ipsec_policy {
+	char name[TG_CFG_IPSEC_NAME_MAX]; /**< unique among the policies */
+	uint32_t src;			  /**< host order, host bits zero */
+	uint8_t src_len;		  /**< 0 = any (the default) */
+	uint32_t dst;
+	uint8_t dst_len;
+	bool any_proto;		     /**< no protocol given (or "any") */
+	uint8_t proto;		     /**< IP protocol when !any_proto */
+	uint16_t sport_lo, sport_hi; /**< inclusive; 0-65535 unless given
+					(TCP and UDP only) */
+	uint16_t dport_lo, dport_hi;
+	uint8_t dir;	/**< enum tg_cfg_ipsec_dir */
+	uint8_t action; /**< enum tg_cfg_ipsec_action */
+	/** protect: the SA for the outbound and the inbound side, indexes
+	 *  into tg_cfg_ipsec.sas; TG_CFG_IPSEC_NO_SA for the side the
+	 *  direction does not cover (and for allow and block). */
+	uint32_t sa_out, sa_in;
+	struct tg_cfg_pos pos; /**< of the policy's mapping */
+};
+
+struct tg_cfg_ipsec {
+	/** false without the section; a present section is on unless it
+	 *  says enabled: false (it is validated either way) */
+	bool enabled;
+	bool present;			   /**< the section is in the file */
+	uint8_t policy_order;		   /**< enum tg_cfg_ipsec_order_rule */
+	bool allow_authenticated_bypass;   /**< default false */
+	char crypto_device[TG_DEVARG_MAX]; /**< vdev "name[,args]", default
+						"crypto_aesni_mb" */
+	uint32_t n_policies;
+	struct tg_cfg_ipsec_policy *policies; /**< malloc'd, written order */
+	/** Evaluation order after validation: indexes into policies, first
+	 *  match wins (tg_cfg_ipsec_order under policy_order). malloc'd. */
+	uint32_t *order;
+	uint32_t n_sas;
+	struct tg_cfg_ipsec_sa *sas; /**< malloc'd, written order */
+	struct tg_cfg_pos pos;	     /**< of the section's value */
+};
+
+/**
+ * The evaluation order of @p n policies under @p rule into @p order
+ * (n indexes). TG_CFG_IPSEC_ORDER_AS_WRITTEN: 0..n-1.
+ * TG_CFG_IPSEC_ORDER_SPECIFICITY: before b when, in this order of
+ * criteria, the first that differs says so:
+ *   1. a longer src_len + dst_len;
+ *   2. a specific protocol (before any protocol);
+ *   3. fewer (source port, destination port) pairs: (sport_hi - sport_lo
+ *      + 1) * (dport_hi - dport_lo + 1);
+ *   4. written first (the sort is stable).
+ * @return 0, or -ENOMEM. Any thread.
+ */
+int tg_cfg_ipsec_order(const struct tg_cfg_ipsec_policy *p, uint32_t n,
+	uint8_t rule, uint32_t *order);
+
 /** limits: — table sizes. */
 struct tg_cfg_limits {
 	uint32_t max_routes; /**< most routes installed (incl. connected and
@@ -478,6 +636,7 @@ struct tg_config {
 	struct tg_cfg_host host;
 	struct tg_cfg_nat nat;
 	struct tg_cfg_firewall firewall;
+	struct tg_cfg_ipsec ipsec;
 
 	uint16_t n_ports;
 	struct tg_cfg_port ports[TG_MAX_PORTS];
@@ -533,6 +692,17 @@ void tg_cfg_errors_print(const struct tg_cfg_errors *errs, FILE *f);
 /** Format error @p i into @p buf as above (no newline). */
 int tg_cfg_error_format(
 	const struct tg_cfg_errors *errs, uint32_t i, char *buf, size_t len);
+
+/**
+ * Refuse what the configuration enables but tollgate cannot run yet (an
+ * enabled ipsec: section: "checked; the ipsec stage is not built yet"):
+ * one error per such section, at the section, added to @p errs.
+ * Start-up and reload call it after a successful load; --check prints
+ * the same text as a note and succeeds.
+ * @return the number of errors added (0: nothing refused).
+ */
+uint32_t tg_config_refuse_unbuilt(
+	const struct tg_config *cfg, struct tg_cfg_errors *errs);
 
 /** Index of the interface / port with that name, or -1. */
 int tg_config_iface_find(const struct tg_config *cfg, const char *name);

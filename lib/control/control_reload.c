@@ -393,6 +393,10 @@ tg_control_check(
 	rc = load(file, &cfg, errs, &us);
 	if (rc < 0)
 		return rc;
+	if (tg_config_refuse_unbuilt(cfg, errs) > 0) {
+		tg_config_free(cfg);
+		return -EINVAL;
+	}
 	pthread_mutex_lock(&ctl->lock);
 	if (ctl->slot.cur != NULL && tg_control_check_restart_only(
 					     ctl->slot.cur->cfg, cfg, errs) > 0)
@@ -428,6 +432,10 @@ tg_control_reload(struct tg_control *ctl, const char *file,
 	rc = load(file, &cfg, errs, &sum->parse_us);
 	if (rc < 0)
 		goto out;
+	if (tg_config_refuse_unbuilt(cfg, errs) > 0) {
+		rc = -EINVAL;
+		goto out;
+	}
 
 	pthread_mutex_lock(&ctl->reload_lock);
 	sum->generation = ctl->generation;

@@ -7,7 +7,8 @@ Four parts:
 
 - config: `tollgate --check -c FILE` on broken YAML files written here
   (syntax, unknown keys, wrong types, bad prefixes, references, ranges,
-  "not supported yet" sections, empty/missing/binary files, a directory,
+  ipsec (checked, refused at start: the stage is not built yet),
+  empty/missing/binary files, a directory,
   ...). Exit code 1 and exactly the expected stderr lines
   `FILE:LINE:COL: path: message` (`FILE: message` for file-level errors),
   LINE:COL computed here from the snippet text (a `^` in a marker string
@@ -211,7 +212,7 @@ def config_cases(prefix, tollgate_bin):
          [(pos(t, "^rutes:"), None,
            r"unknown key 'rutes' \(valid keys: dpdk, mempool, ports, "
            r"interfaces, routes, neighbors, arp, icmp, pipeline, limits, "
-           r"local_filter, host, nat, firewall\)")])
+           r"local_filter, host, nat, firewall, ipsec\)")])
     t = edit(B, "    address: 10.0.0.1/24", "    adress: 10.0.0.1/24")
     case("key.typo_in_interface_also_missing_required", t,
          [(pos(t, "  - ^name: lan0"), "interfaces[0]",
@@ -325,10 +326,38 @@ def config_cases(prefix, tollgate_bin):
     case("nat.not_a_mapping", t,
          [(pos(t, "  ^- {from"), "nat", r"expected a mapping, got a list")])
 
-    # --- sections of features that do not exist yet --------------------
-    t = B + "ipsec: {}\n"
-    case("unsupported.ipsec_section", t,
-         [(pos(t, "^ipsec:"), "ipsec", r"not supported yet.*")])
+    # --- ipsec: checked completely, though the stage is not built -------
+    sa = ("ipsec:\n  sas:\n    - name: out1\n      spi: 0x1000\n"
+          "      direction: outbound\n      mode: transport\n"
+          "      algorithm: aes-128-gcm\n"
+          "      key: 00112233445566778899aabbccddeeff\n"
+          "      salt: 01020304\n")
+    t = B + edit(sa, "spi: 0x1000", "spi: 255")
+    case("ipsec.spi_reserved", t,
+         [(pos(t, "spi: ^255"), "ipsec.sas[0].spi",
+           r"SPI 255 is reserved: RFC 4303 \(2\.1\) reserves 1\.\.255 "
+           r"for IANA and 0 for local use, never sent: use "
+           r"256\.\.4294967295 \(0x100\.\.0xffffffff\)")])
+    t = B + edit(sa, "key: 00112233445566778899aabbccddeeff",
+                 "key: 00112233445566778899aabbccdd")
+    case("ipsec.key_length_without_the_key", t,
+         [(pos(t, "key: ^0011"), "ipsec.sas[0].key",
+           r"key: expected 32 hex digits \(16 bytes for aes-128-gcm\), "
+           r"got 28")])
+    t = B + sa + ("  policies:\n    - name: web\n      protocol: tcp\n"
+                  "      dst_port: 80\n      direction: inbound\n"
+                  "      action: protect\n      sa: out1\n")
+    case("ipsec.policy_sa_direction", t,
+         [(pos(t, "sa: ^out1"), "ipsec.policies[0].sa",
+           r"SA 'out1' is outbound: the inbound side of a policy is "
+           r"protected by an inbound SA")])
+    t = B + edit(sa, "      salt: 01020304\n",
+                 "      key_file: no-such.keys\n")
+    t = edit(t, "      key: 00112233445566778899aabbccddeeff\n", "")
+    case("ipsec.key_file_missing", t,
+         [(pos(t, "key_file: ^no-such"), "ipsec.sas[0].key_file",
+           r"key_file 'no-such\.keys': cannot read (.*/)?no-such\.keys: No "
+           r"such file or directory")])
 
     # --- interfaces[].filters -------------------------------------------
     t = edit(B, "    address: 10.1.0.1/24\n",
@@ -353,7 +382,7 @@ def config_cases(prefix, tollgate_bin):
     case("filters.only_per_interface", t,
          [(pos(t, "^filters:"), None,
            r"unknown key 'filters' \(valid keys: dpdk, .*, host, nat, "
-           r"firewall\)")])
+           r"firewall, ipsec\)")])
 
     # --- whole files ---------------------------------------------------
     case("file.empty", "",
@@ -575,6 +604,41 @@ def run_config(res):
         if took > 5:
             p.append("took %.1f s" % took)
         res.report("run_broken." + name, p)
+
+    # A valid ipsec: section while the stage is not built: --check says
+    # so in a note and succeeds; a start refuses with that line and starts
+    # nothing.
+    t = BASE.format(prefix=prefix) + "ipsec:\n  policy_order: as-written\n"
+    c = CfgCase("ipsec_enabled", t, [])
+    write_case_file(d, c)
+    line = ("%s:%d:%d: ipsec: checked; the ipsec stage is not built yet: "
+            "tollgate refuses to start or reload with ipsec enabled (set "
+            "ipsec.enabled: false to keep the section)" %
+            ((c.fname,) + pos(t, "  ^policy_order")))
+    rc, out, err = run_cmd([TOLLGATE, "--check", "-c", c.fname], d)
+    want = "note: %s\n%s: OK\n" % (line, c.fname)
+    res.report("check.ipsec_checked_not_built",
+               [] if rc == 0 and out.decode() == want and not err else
+               ["exit %s, stdout %r, stderr %r, want 0 and %r" %
+                (rc, out, err, want)])
+    rc, out, err = run_cmd([TOLLGATE, "-c", c.fname], d, timeout=20)
+    p = []
+    if rc in (None, 0):
+        p.append("exit code %s, want non-zero" % rc)
+    if err.decode(errors="replace").splitlines() != [line]:
+        p.append("stderr %r, want %r" % (err, line))
+    if b"EAL" in err or b"EAL" in out:
+        p.append("EAL started: %r" % (out + err)[:300])
+    res.report("run_broken.ipsec_refused_at_start", p)
+    t = edit(t, "  policy_order: as-written\n",
+             "  enabled: false\n  policy_order: as-written\n")
+    c = CfgCase("ipsec_disabled", t, [])
+    write_case_file(d, c)
+    rc, out, err = run_cmd([TOLLGATE, "--check", "-c", c.fname], d)
+    res.report("check.ipsec_disabled_ok",
+               [] if rc == 0 and out.decode() == "%s: OK\n" % c.fname
+               and not err else ["exit %s, stdout %r, stderr %r" %
+                                 (rc, out, err)])
 
     # A file that is valid but names a device that cannot start: a clear
     # message that points at the device, and no runtime directory left.

@@ -1252,6 +1252,43 @@ test_control_reload_syntax_error_changes_nothing(void)
 	free(errs);
 }
 
+/* An enabled ipsec: section is checked, then refused by reload and check
+ * while the ipsec stage is not built; a disabled one reloads. */
+static void
+test_control_reload_refuses_ipsec_until_built(void)
+{
+	struct tg_cfg_errors *errs = calloc(1, sizeof(*errs));
+	struct tg_control ctl;
+	struct sbuf b = {0};
+	const char *file;
+	uint32_t at;
+
+	CU_ASSERT_FATAL(errs != NULL);
+	ctl_start(&ctl, cfg_file[CFG_A]);
+	sb_add(&b, "%sipsec:\n  policy_order: as-written\n", cfg_text[CFG_B]);
+	at = line_of(b.s, "  policy_order: as-written");
+	file = write_file("ipsec_on.yaml", b.s);
+	expect_refused(&ctl, file, -EINVAL, errs);
+	CU_ASSERT(errs->n == 1 && errs->e[0].line == at &&
+		  errs->e[0].col == 3 &&
+		  strcmp(errs->e[0].path, "ipsec") == 0 &&
+		  strstr(errs->e[0].msg,
+			  "checked; the ipsec stage is not built yet") != NULL);
+	CU_ASSERT(tg_control_check(&ctl, file, errs) == -EINVAL);
+	CU_ASSERT(errs->n == 1);
+	free(b.s);
+	b = (struct sbuf){0};
+	sb_add(&b, "%sipsec:\n  enabled: false\n", cfg_text[CFG_B]);
+	file = write_file("ipsec_off.yaml", b.s);
+	CU_ASSERT(tg_control_check(&ctl, file, errs) == 0);
+	CU_ASSERT(tg_control_reload(&ctl, file, errs,
+			  &(struct tg_reload_summary){0}) == 0);
+	CU_ASSERT(ctl.generation == 2);
+	tg_control_fini(&ctl);
+	free(b.s);
+	free(errs);
+}
+
 static void
 test_control_reload_validation_error_changes_nothing(void)
 {
@@ -1644,6 +1681,8 @@ main(void)
 		test_control_reload_running_file_by_default,
 		"test_control_reload_syntax_error_changes_nothing",
 		test_control_reload_syntax_error_changes_nothing,
+		"test_control_reload_refuses_ipsec_until_built",
+		test_control_reload_refuses_ipsec_until_built,
 		"test_control_reload_validation_error_changes_nothing",
 		test_control_reload_validation_error_changes_nothing,
 		"test_control_reload_build_error_changes_nothing",
