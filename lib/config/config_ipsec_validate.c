@@ -184,6 +184,74 @@ spi_dups(struct tg_cfg_ctx *c)
 	free(k);
 }
 
+/* ------------------------------------------------------ shared keys */
+
+static const struct tg_cfg_ipsec *keys_of; /* for key_cmp(): qsort */
+
+/* ESP cipher key and salt, then SA index: equal keys end up together. */
+static int
+key_cmp(const void *x, const void *y)
+{
+	const struct tg_cfg_ipsec_keys *a = &keys_of->sas[*(const uint32_t *)x].keys;
+	const struct tg_cfg_ipsec_keys *b = &keys_of->sas[*(const uint32_t *)y].keys;
+	int d;
+
+	if (a->key_len != b->key_len)
+		return a->key_len < b->key_len ? -1 : 1;
+	if ((d = memcmp(a->key, b->key, a->key_len)) != 0 ||
+		(d = (int)a->salt_len - (int)b->salt_len) != 0 ||
+		(d = memcmp(a->salt, b->salt, a->salt_len)) != 0)
+		return d;
+	return *(const uint32_t *)x < *(const uint32_t *)y ? -1 : 1;
+}
+
+/*
+ * No two ESP SAs may share a cipher key (and salt): rte_ipsec derives the
+ * IV from the sequence number (for AES-GCM it is the sequence number), so
+ * two SAs with one key — two tunnels, or the two directions of one —
+ * would encrypt their packet n under the same nonce, which breaks GCM's
+ * confidentiality and authenticity (NIST SP 800-38D 8) and repeats CBC's
+ * IVs. The message names the other SA, never the key.
+ */
+static void
+shared_keys(struct tg_cfg_ctx *c)
+{
+	const struct tg_cfg_ipsec *ip = &c->cfg->ipsec;
+	uint32_t *k = malloc((ip->n_sas ? ip->n_sas : 1) * sizeof(*k));
+	uint32_t i, m = 0;
+	char path[64];
+
+	if (k == NULL) {
+		c->nomem = true;
+		return;
+	}
+	for (i = 0; i < ip->n_sas; i++)
+		if (ip->sas[i].proto == TG_CFG_IPSEC_ESP &&
+			ip->sas[i].keys.key_len > 0)
+			k[m++] = i;
+	keys_of = ip;
+	qsort(k, m, sizeof(*k), key_cmp);
+	for (i = 1; i < m; i++) {
+		const struct tg_cfg_ipsec_sa *a = &ip->sas[k[i - 1]];
+		const struct tg_cfg_ipsec_sa *b = &ip->sas[k[i]];
+
+		if (a->keys.key_len != b->keys.key_len ||
+			memcmp(a->keys.key, b->keys.key, a->keys.key_len) != 0 ||
+			a->keys.salt_len != b->keys.salt_len ||
+			memcmp(a->keys.salt, b->keys.salt, a->keys.salt_len) != 0)
+			continue;
+		snprintf(path, sizeof(path), "ipsec.sas[%u]", k[i]);
+		tg_cfg_err(c, b->pos, path,
+			"SA '%s' has the same %s as SA '%s' (line %u): the IV "
+			"comes from the sequence number, so the two would "
+			"reuse nonces; give every SA its own key",
+			b->name,
+			a->keys.salt_len > 0 ? "key and salt" : "cipher key",
+			a->name, a->pos.line);
+	}
+	free(k);
+}
+
 /* ------------------------------------------------------- references */
 
 /* The SA a policy names for one side, checked for its direction. */
@@ -323,6 +391,7 @@ tg_cfg_ipsec_validate(struct tg_cfg_ctx *c)
 	if (k == NULL)
 		return;
 	spi_dups(c);
+	shared_keys(c);
 	policy_refs(c, k, n);
 	free(k);
 	tunnel_locals(c);

@@ -25,13 +25,15 @@
 #define K20   K16 "01234567"
 #define K32   K16 K16
 /* An SA as one flow mapping: the keys of a GCM transport SA. */
-#define SA_T(name, spi, dir)                                                   \
+#define SA_TS(name, spi, dir, salt)                                            \
 	"    - {name: " name ", spi: " spi ", direction: " dir                 \
 	", mode: transport, algorithm: aes-128-gcm, key: " K16                 \
-	", salt: 01020304}\n"
+	", salt: " salt "}\n"
+/* every SA its own salt: SAs may not share a key and salt */
+#define SA_T(name, spi, dir) SA_TS(name, spi, dir, "01020304")
 #define SAS  IPSEC "  sas:\n"
 #define SA_O SA_T("o1", "0x1000", "outbound")
-#define SA_I SA_T("i1", "0x1000", "inbound")
+#define SA_I SA_TS("i1", "0x1000", "inbound", "05060708")
 #define POLS "  policies:\n"
 
 /* Line and column (1-based) of the "^" in @p marker, found in @p yaml
@@ -143,11 +145,20 @@ test_config_ipsec_rejects_bad_spi(void)
 		{SAS SA_T("a", "0x", "outbound"), "spi: ^0x,",
 			"ipsec.sas[0].spi", "expected an SPI"},
 		/* one SPI per direction and protocol */
-		{SAS SA_O SA_T("o2", "4096", "outbound"), "o2, spi: ^4096",
+		{SAS SA_O SA_TS("o2", "4096", "outbound", "0a0b0c0d"),
+			"o2, spi: ^4096",
 			"ipsec.sas[1].spi",
 			"SPI 4096 (0x1000) is already used by outbound esp SA "
 			"'o1' (line 11): an SPI names one SA per direction and "
 			"protocol"},
+		/* no two ESP SAs with one key and salt, not even the two
+		 * directions of a tunnel: rte_ipsec's IV is the sequence
+		 * number, so they would reuse nonces */
+		{SAS SA_O SA_T("i2", "0x2000", "inbound"), "    - ^{name: i2",
+			"ipsec.sas[1]",
+			"SA 'i2' has the same key and salt as SA 'o1' (line "
+			"11): the IV comes from the sequence number, so the "
+			"two would reuse nonces; give every SA its own key"},
 	};
 
 	CHECK_BAD_AT(t);
@@ -247,7 +258,7 @@ test_config_ipsec_rejects_bad_sa_values(void)
 			"{^hard_seconds", "ipsec.sas[0].lifetime",
 			"unknown key 'hard_seconds' (valid keys: soft_packets, "
 			"hard_packets, soft_bytes, hard_bytes)"},
-		{SAS SA_O SA_T("o1", "0x2000", "inbound"),
+		{SAS SA_O SA_TS("o1", "0x2000", "inbound", "0a0b0c0d"),
 			"- {name: ^o1, spi: 0x2000", "ipsec.sas[1].name",
 			"SA 'o1' is defined twice (first at line 11)"},
 		{SAS SA_T("\"a b\"", "300", "outbound"), "name: ^\"a b\"",
@@ -478,7 +489,7 @@ static void
 test_config_ipsec_collects_all_errors(void)
 {
 	static const char yaml[] = SAS SA_T("a", "1", "outbound")
-		SA_T("a", "0x1000", "inbound") POLS
+		SA_TS("a", "0x1000", "inbound", "0a0b0c0d") POLS
 		"    - {name: p, direction: outbound, action: protect, sa: x}\n"
 		"    - {name: q, direction: both, action: nothing}\n";
 	struct tg_config *cfg = NULL;
