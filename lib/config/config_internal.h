@@ -271,6 +271,9 @@ const char *tg_cfg_want_text(
 /* Decimal without leading zeros, at most 10 digits (larger is out of
  * range anyway); the number of characters read, 0 if none. */
 size_t tg_cfg_number(const char *s, unsigned long long *v);
+/* One unicast host address a.b.c.d (not 0/8, 127/8 or 224/4 and above)
+ * into the uint32_t at @p dst, host order (a tg_cfg_check_fn). */
+bool tg_cfg_host_check(const char *s, void *dst, char *msg, size_t len);
 /* A name of 1..@p max - 1 characters from A-Z a-z 0-9 _ . : -, copied
  * to @p dst; else "invalid @p what '...'" in @p msg (a tg_cfg_check_fn's
  * body). */

@@ -74,25 +74,6 @@ check_name(const char *s, void *dst, char *msg, size_t len)
 		s, TG_CFG_IPSEC_NAME_MAX, "name", dst, msg, len);
 }
 
-/* One host: not 0/8, 127/8, or 224/4 and above. */
-static bool
-check_host(const char *s, void *dst, char *msg, size_t len)
-{
-	uint32_t a, first;
-
-	if (!tg_cfg_ipv4_parse(s, &a)) {
-		snprintf(msg, len, "invalid address '%.40s': expected a.b.c.d",
-			s);
-		return false;
-	}
-	first = a >> 24;
-	if (first == 0 || first == 127 || first >= 224) {
-		snprintf(msg, len, "'%s' is not a unicast host address", s);
-		return false;
-	}
-	*(uint32_t *)dst = a;
-	return true;
-}
 
 /* One of @p n words into the uint8_t at @p dst, else "unknown @p what". */
 static bool
@@ -593,9 +574,9 @@ static const struct tg_cfg_field sa_fields[SA__N] = {
 	[SA_PROTO] = F_C(
 		"protocol", struct tg_cfg_ipsec_sa, proto, check_sa_proto, 0),
 	[SA_MODE] = F_C("mode", struct tg_cfg_ipsec_sa, mode, check_mode, REQ),
-	[SA_LOCAL] = F_C("local", struct tg_cfg_ipsec_sa, local, check_host, 0),
+	[SA_LOCAL] = F_C("local", struct tg_cfg_ipsec_sa, local, tg_cfg_host_check, 0),
 	[SA_REMOTE] =
-		F_C("remote", struct tg_cfg_ipsec_sa, remote, check_host, 0),
+		F_C("remote", struct tg_cfg_ipsec_sa, remote, tg_cfg_host_check, 0),
 	[SA_ALG] =
 		F_C("algorithm", struct tg_cfg_ipsec_sa, alg, check_alg, REQ),
 	[SA_KEY] = F_F("key", fn_later, 0),

@@ -67,25 +67,6 @@ check_name(const char *s, void *dst, char *msg, size_t len)
 		s, TG_CFG_NATFW_NAME_MAX, "name", dst, msg, len);
 }
 
-/* One host: not 0/8, 127/8, or 224/4 and above. */
-static bool
-check_host(const char *s, void *dst, char *msg, size_t len)
-{
-	uint32_t a, first;
-
-	if (!tg_cfg_ipv4_parse(s, &a)) {
-		snprintf(msg, len, "invalid address '%.40s': expected a.b.c.d",
-			s);
-		return false;
-	}
-	first = a >> 24;
-	if (first == 0 || first == 127 || first >= 224) {
-		snprintf(msg, len, "'%s' is not a unicast host address", s);
-		return false;
-	}
-	*(uint32_t *)dst = a;
-	return true;
-}
 
 static bool
 check_filtering(const char *s, void *dst, char *msg, size_t len)
@@ -218,7 +199,7 @@ fn_addr_ports(struct tg_cfg_ctx *c, const yaml_node_t *v, void *base)
 enum { AD_ADDRESS, AD_PORTS, AD__N };
 static const struct tg_cfg_field address_fields[AD__N] = {
 	[AD_ADDRESS] = F_C(
-		"address", struct tg_cfg_nat_address, addr, check_host, REQ),
+		"address", struct tg_cfg_nat_address, addr, tg_cfg_host_check, REQ),
 	[AD_PORTS] = F_F("ports", fn_addr_ports, 0),
 };
 
@@ -278,11 +259,11 @@ static const struct tg_cfg_field mapping_fields[PM__N] = {
 	[PM_PUB_PORT] = F_U("public_port", struct tg_cfg_nat_mapping,
 		public_port, 1, 65535, REQ),
 	[PM_PRIV_ADDR] = F_C("private_address", struct tg_cfg_nat_mapping,
-		private_addr, check_host, REQ),
+		private_addr, tg_cfg_host_check, REQ),
 	[PM_PRIV_PORT] = F_U("private_port", struct tg_cfg_nat_mapping,
 		private_port, 1, 65535, 0),
 	[PM_PUB_ADDR] = F_C("public_address", struct tg_cfg_nat_mapping,
-		public_addr, check_host, 0),
+		public_addr, tg_cfg_host_check, 0),
 };
 
 static bool

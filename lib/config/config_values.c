@@ -208,3 +208,22 @@ tg_cfg_prefix_value(struct tg_cfg_ctx *c, const yaml_node_t *v, bool any,
 	*plen = (uint8_t)len;
 	return true;
 }
+
+bool
+tg_cfg_host_check(const char *s, void *dst, char *msg, size_t len)
+{
+	uint32_t a, first;
+
+	if (!tg_cfg_ipv4_parse(s, &a)) {
+		snprintf(msg, len, "invalid address '%.40s': expected a.b.c.d",
+			s);
+		return false;
+	}
+	first = a >> 24;
+	if (first == 0 || first == 127 || first >= 224) {
+		snprintf(msg, len, "'%s' is not a unicast host address", s);
+		return false;
+	}
+	*(uint32_t *)dst = a;
+	return true;
+}

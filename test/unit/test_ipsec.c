@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pcap/pcap.h>
+#include <pcap/pcap.h> /* also writes: the dump of TG_ESP_DUMP */
 #include <rte_cryptodev.h>
 #include <rte_errno.h>
 #include <rte_ip.h>
@@ -21,6 +21,7 @@
 
 #include "tg_ipsec.h"
 #include "tg_test.h"
+#include "tg_test_pcap.h"
 
 #ifndef TG_TEST_DATA
 #define TG_TEST_DATA "test/unit/data"
@@ -551,33 +552,29 @@ struct frame {
 static struct frame frames[64];
 static unsigned int n_frames;
 
+/* A frame of esp.pcap: its kind and SA in the destination MAC
+ * (gen_esp.py); kept from the IPv4 header on. */
+static int
+take_frame(void *ctx, const uint8_t *d, uint32_t len)
+{
+	struct frame *f;
+
+	(void)ctx;
+	if (n_frames >= RTE_DIM(frames) || len > FRAME_MAX + 14 || len < 34)
+		return -1;
+	f = &frames[n_frames++];
+	f->kind = d[5];
+	f->sa = d[11];
+	f->len = (uint16_t)(len - 14);
+	memcpy(f->b, d + 14, f->len);
+	return 0;
+}
+
 static int
 load_pcap(const char *path)
 {
-	char eb[PCAP_ERRBUF_SIZE];
-	struct pcap_pkthdr *h;
-	const u_char *d;
-	pcap_t *p = pcap_open_offline(path, eb);
-
-	if (p == NULL) {
-		fprintf(stderr, "%s: %s\n", path, eb);
-		return -1;
-	}
 	n_frames = 0;
-	while (pcap_next_ex(p, &h, &d) == 1 && n_frames < RTE_DIM(frames)) {
-		struct frame *f = &frames[n_frames++];
-
-		if (h->caplen > FRAME_MAX + 14 || h->caplen < 34) {
-			pcap_close(p);
-			return -1;
-		}
-		f->kind = d[5];
-		f->sa = d[11];
-		f->len = (uint16_t)(h->caplen - 14);
-		memcpy(f->b, d + 14, f->len);
-	}
-	pcap_close(p);
-	return n_frames > 0 ? 0 : -1;
+	return tg_test_pcap_read(path, take_frame, NULL) > 0 ? 0 : -1;
 }
 
 /* gen_esp.py's keys: SA i is algorithm i / 2, tunnel when i is even,

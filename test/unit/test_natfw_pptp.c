@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pcap/pcap.h>
 #include <rte_mbuf.h>
 
 #include "natfw_pptp.h"
 #include "tg_test_natfw.h"
+#include "tg_test_pcap.h"
 
 #ifndef TG_TEST_DATA
 #define TG_TEST_DATA "test/unit/data"
@@ -52,30 +52,28 @@ struct frame {
 static struct frame frames[128];
 static unsigned int n_frames;
 
+/* A frame of pptp.pcap: its kind in the source MAC's last byte, its id
+ * in the IPv4 identification (gen_pptp.py). */
+static int
+take_frame(void *ctx, const uint8_t *d, uint32_t len)
+{
+	struct frame *f;
+
+	(void)ctx;
+	if (n_frames >= RTE_DIM(frames) || len > FRAME_MAX || len < 34)
+		return -1;
+	f = &frames[n_frames++];
+	f->len = (uint16_t)len;
+	memcpy(f->b, d, len);
+	f->kind = f->b[5];
+	f->id = (uint16_t)(f->b[18] << 8 | f->b[19]);
+	return 0;
+}
+
 static int
 load_pcap(const char *path)
 {
-	char eb[PCAP_ERRBUF_SIZE];
-	struct pcap_pkthdr *h;
-	const u_char *d;
-	pcap_t *p = pcap_open_offline(path, eb);
-
-	if (p == NULL) {
-		fprintf(stderr, "%s: %s\n", path, eb);
-		return -1;
-	}
-	while (pcap_next_ex(p, &h, &d) == 1 && n_frames < RTE_DIM(frames)) {
-		struct frame *f = &frames[n_frames++];
-
-		if (h->caplen > FRAME_MAX || h->caplen < 34)
-			return -1;
-		f->len = (uint16_t)h->caplen;
-		memcpy(f->b, d, h->caplen);
-		f->kind = f->b[5];
-		f->id = (uint16_t)(f->b[18] << 8 | f->b[19]);
-	}
-	pcap_close(p);
-	return n_frames > 0 ? 0 : -1;
+	return tg_test_pcap_read(path, take_frame, NULL) > 0 ? 0 : -1;
 }
 
 static struct frame *
