@@ -13,6 +13,8 @@
 
 #include "tg_ipsec_spd.h"
 #include "tg_test.h"
+#include "tg_test_cfg.h"
+#include "tg_test_natfw_yaml.h"
 
 #define MAX_POL 256
 
@@ -335,6 +337,72 @@ test_ipsec_spd_mirrored_both(void)
 	tg_ipsec_spd_free(spd);
 }
 
+/* The configuration.md example's shape, through the config parser, in the
+ * default (specificity) order: "web" is written last and still wins over
+ * "branch-rest" for port 80; both policies mirror inbound. */
+static void
+test_ipsec_spd_from_yaml(void)
+{
+	static const char yaml[] = TG_TEST_NATFW_BASE
+		"ipsec:\n"
+		"  policies:\n"
+		"    - {name: branch-rest, src: 10.0.0.0/24, dst: 10.8.0.0/16,"
+		" direction: both, action: block}\n"
+		"    - {name: ike, protocol: udp, dst_port: 500,"
+		" direction: inbound, action: allow}\n"
+		"    - {name: web, src: 10.0.0.0/24, dst: 10.8.0.0/16,"
+		" protocol: tcp, dst_port: 80, direction: both,"
+		" action: allow}\n";
+	static const struct {
+		enum tg_ipsec_dir dir;
+		struct pkt k;
+		uint32_t want; /* policy index + 1 */
+	} cases[] = {
+		/* web as written, and mirrored (ports too) */
+		{TG_IPSEC_DIR_OUTBOUND,
+			{IPPROTO_TCP, 0x0a000005, 0x0a080101, 40000, 80, 0}, 3},
+		{TG_IPSEC_DIR_INBOUND,
+			{IPPROTO_TCP, 0x0a080101, 0x0a000005, 80, 40000, 0}, 3},
+		/* inbound to port 80 is not web's mirror: branch-rest */
+		{TG_IPSEC_DIR_INBOUND,
+			{IPPROTO_TCP, 0x0a080101, 0x0a000005, 5, 80, 0}, 1},
+		{TG_IPSEC_DIR_OUTBOUND,
+			{IPPROTO_UDP, 0x0a000005, 0x0a080101, 53, 53, 0}, 1},
+		/* the reply shape outbound is no match */
+		{TG_IPSEC_DIR_OUTBOUND,
+			{IPPROTO_TCP, 0x0a080101, 0x0a000005, 80, 40000, 0}, 0},
+		/* ike: inbound as written only */
+		{TG_IPSEC_DIR_INBOUND,
+			{IPPROTO_UDP, 0xcb007109, 0xc0000201, 500, 500, 0}, 2},
+		{TG_IPSEC_DIR_OUTBOUND,
+			{IPPROTO_UDP, 0xc0000201, 0xcb007109, 500, 500, 0}, 0},
+		{TG_IPSEC_DIR_INBOUND,
+			{IPPROTO_UDP, 0xcb007109, 0xc0000201, 500, 4500, 0}, 0},
+	};
+	struct tg_ipsec_spd *spd = NULL;
+	struct tg_config *cfg = NULL;
+	char err[256] = "";
+	size_t i;
+
+	if (tg_config_parse("t.yaml", yaml, strlen(yaml), &cfg, &errs) != 0)
+		dump_errors(yaml);
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_FATAL(tg_ipsec_spd_build(&cfg->ipsec, SOCKET_ID_ANY, &spd,
+				err, sizeof(err)) == 0);
+	CU_ASSERT(tg_ipsec_spd_rules(spd, TG_IPSEC_DIR_OUTBOUND) == 2);
+	CU_ASSERT(tg_ipsec_spd_rules(spd, TG_IPSEC_DIR_INBOUND) == 3);
+	for (i = 0; i < RTE_DIM(cases); i++) {
+		uint32_t got = spd_one(spd, cases[i].dir, &cases[i].k);
+
+		if (got != cases[i].want)
+			printf("\n  case %zu: %u, want %u", i, got,
+				cases[i].want);
+		CU_ASSERT(got == cases[i].want);
+	}
+	tg_ipsec_spd_free(spd);
+	tg_config_free(cfg);
+}
+
 /* Later fragments: only policies without port conditions; the key from
  * a header with options; short TCP: ports 0. */
 static void
@@ -566,6 +634,7 @@ main(void)
 		"test_ipsec_spd_order_specificity_vs_written",
 		test_ipsec_spd_order_specificity_vs_written,
 		"test_ipsec_spd_mirrored_both", test_ipsec_spd_mirrored_both,
+		"test_ipsec_spd_from_yaml", test_ipsec_spd_from_yaml,
 		"test_ipsec_spd_fragments_and_keys",
 		test_ipsec_spd_fragments_and_keys,
 		"test_ipsec_spd_random_against_reference",
