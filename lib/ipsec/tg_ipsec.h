@@ -4,7 +4,7 @@
  * burst path the ipsec stage will run across polls: prepare + enqueue,
  * and dequeue + process. Knows nothing of YAML, rings or lcores: its SA
  * parameters are its own plain struct, filled by whoever builds the
- * tables.
+ * tables. The SPD (policies → rte_acl) is in tg_ipsec_spd.h.
  */
 #ifndef TG_IPSEC_H
 #define TG_IPSEC_H

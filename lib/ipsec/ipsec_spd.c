@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * ipsec SPD: ipsec.policies → an outbound and an inbound rte_acl context
+ * (the rules: tg_ipsec_spd.h), and the burst lookup.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_acl.h>
+#include <rte_malloc.h>
+
+#include "tg_ipsec_spd.h"
+
+/* The rte_acl fields over struct tg_ipsec_spd_key: filter_build.c's
+ * layout B, with the fragment bit where the filter has the TCP flags. */
+enum {
+	FLD_PROTO = 0,
+	FLD_SRC,
+	FLD_DST,
+	FLD_SPORT,
+	FLD_DPORT,
+	FLD_FLAGS,
+	FLD_PAD1, /* the padding rte_acl wants to make 4-byte groups */
+	FLD_PAD2,
+	FLD__COUNT
+};
+
+RTE_ACL_RULE_DEF(spd_acl_rule, FLD__COUNT);
+
+#define KEY_OFF(f) ((uint32_t)offsetof(struct tg_ipsec_spd_key, f))
+
+static const struct rte_acl_field_def spd_acl_defs[FLD__COUNT] = {
+	[FLD_PROTO] = {.type = RTE_ACL_FIELD_TYPE_BITMASK,
+		.size = 1,
+		.field_index = FLD_PROTO,
+		.input_index = 0,
+		.offset = KEY_OFF(proto)},
+	[FLD_SRC] = {.type = RTE_ACL_FIELD_TYPE_MASK,
+		.size = 4,
+		.field_index = FLD_SRC,
+		.input_index = 1,
+		.offset = KEY_OFF(src)},
+	[FLD_DST] = {.type = RTE_ACL_FIELD_TYPE_MASK,
+		.size = 4,
+		.field_index = FLD_DST,
+		.input_index = 2,
+		.offset = KEY_OFF(dst)},
+	[FLD_SPORT] = {.type = RTE_ACL_FIELD_TYPE_RANGE,
+		.size = 2,
+		.field_index = FLD_SPORT,
+		.input_index = 3,
+		.offset = KEY_OFF(sport)},
+	[FLD_DPORT] = {.type = RTE_ACL_FIELD_TYPE_RANGE,
+		.size = 2,
+		.field_index = FLD_DPORT,
+		.input_index = 3,
+		.offset = KEY_OFF(dport)},
+	[FLD_FLAGS] = {.type = RTE_ACL_FIELD_TYPE_BITMASK,
+		.size = 1,
+		.field_index = FLD_FLAGS,
+		.input_index = 4,
+		.offset = KEY_OFF(flags)},
+	[FLD_PAD1] = {.type = RTE_ACL_FIELD_TYPE_BITMASK,
+		.size = 1,
+		.field_index = FLD_PAD1,
+		.input_index = 4,
+		.offset = KEY_OFF(pad1)},
+	[FLD_PAD2] = {.type = RTE_ACL_FIELD_TYPE_BITMASK,
+		.size = 2,
+		.field_index = FLD_PAD2,
+		.input_index = 4,
+		.offset = KEY_OFF(pad1) + 1},
+};
+
+/* rte_acl_add_rules() batch: the rules are copied into the context. */
+#define SPD_ADD_BATCH 64
+
+/* rte_acl_create() hands back the live context of the same name, and the
+ * replaced SPD's contexts live on during a reload: every build names its
+ * contexts anew. Control thread only. */
+static uint32_t spd_build_seq;
+
+struct tg_ipsec_spd {
+	/* by enum tg_ipsec_dir; NULL: no rule in that direction */
+	struct rte_acl_ctx *acl[2];
+	uint32_t n_rules[2];
+	uint32_t n_policies;
+};
+
+static const char *const spd_dir_names[2] = {
+	[TG_IPSEC_DIR_INBOUND] = "inbound",
+	[TG_IPSEC_DIR_OUTBOUND] = "outbound",
+};
+
+static uint32_t
+prefix_mask(uint8_t len)
+{
+	return len == 0 ? 0 : UINT32_MAX << (32 - len);
+}
+
+static bool
+ports_any(const struct tg_cfg_ipsec_policy *p)
+{
+	return p->sport_lo == 0 && p->sport_hi == UINT16_MAX &&
+	       p->dport_lo == 0 && p->dport_hi == UINT16_MAX;
+}
+
+/* NULL, or why @p p cannot be built. */
+static const char *
+policy_invalid(const struct tg_cfg_ipsec_policy *p)
+{
+	bool tcp_udp = !p->any_proto &&
+		       (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP);
+
+	if (p->dir > TG_CFG_IPSEC_BOTH)
+		return "unknown direction";
+	if (p->src_len > 32 || p->dst_len > 32)
+		return "prefix length over 32";
+	if (p->sport_lo > p->sport_hi || p->dport_lo > p->dport_hi)
+		return "port range upside down";
+	if (!ports_any(p) && !tcp_udp)
+		return "ports need protocol tcp or udp";
+	return NULL;
+}
+
+/* The rte_acl rule of policy @p idx at evaluation place @p place (of
+ * @p n), as written or @p mirrored. */
+static void
+acl_rule_make(const struct tg_cfg_ipsec_policy *p, uint32_t idx, uint32_t place,
+	uint32_t n, bool mirrored, struct spd_acl_rule *r)
+{
+	struct rte_acl_field *f = r->field;
+	uint32_t src = mirrored ? p->dst : p->src;
+	uint32_t dst = mirrored ? p->src : p->dst;
+	uint8_t src_len = mirrored ? p->dst_len : p->src_len;
+	uint8_t dst_len = mirrored ? p->src_len : p->dst_len;
+
+	memset(r, 0, sizeof(*r));
+	r->data.category_mask = 1;
+	r->data.priority = (int32_t)(n - place); /* first in order wins */
+	r->data.userdata = idx + 1;		 /* 0 is "no match" */
+	if (!p->any_proto) {
+		f[FLD_PROTO].value.u8 = p->proto;
+		f[FLD_PROTO].mask_range.u8 = UINT8_MAX;
+	}
+	f[FLD_SRC].value.u32 = src & prefix_mask(src_len);
+	f[FLD_SRC].mask_range.u32 = src_len;
+	f[FLD_DST].value.u32 = dst & prefix_mask(dst_len);
+	f[FLD_DST].mask_range.u32 = dst_len;
+	f[FLD_SPORT].value.u16 = mirrored ? p->dport_lo : p->sport_lo;
+	f[FLD_SPORT].mask_range.u16 = mirrored ? p->dport_hi : p->sport_hi;
+	f[FLD_DPORT].value.u16 = mirrored ? p->sport_lo : p->dport_lo;
+	f[FLD_DPORT].mask_range.u16 = mirrored ? p->sport_hi : p->dport_hi;
+	/* a port condition cannot judge a later fragment (no ports) */
+	if (!ports_any(p))
+		f[FLD_FLAGS].mask_range.u8 = TG_IPSEC_SPD_KEY_NONFIRST;
+	/* padding: value 0, mask 0 (wild) */
+}
+
+/* Does direction @p dir's context hold a rule of a policy of @p pdir,
+ * and mirrored? */
+static bool
+dir_has(enum tg_ipsec_dir dir, uint8_t pdir, bool *mirrored)
+{
+	*mirrored = dir == TG_IPSEC_DIR_INBOUND && pdir == TG_CFG_IPSEC_BOTH;
+	if (pdir == TG_CFG_IPSEC_BOTH)
+		return true;
+	return dir == TG_IPSEC_DIR_OUTBOUND ? pdir == TG_CFG_IPSEC_OUT
+					    : pdir == TG_CFG_IPSEC_IN;
+}
+
+/* The context of @p dir with its @p n_acl rules (at least one). */
+static int
+spd_acl_build(struct tg_ipsec_spd *spd, const struct tg_cfg_ipsec *ip,
+	enum tg_ipsec_dir dir, uint32_t n_acl, int socket, char *err,
+	size_t len)
+{
+	struct spd_acl_rule batch[SPD_ADD_BATCH];
+	char name[RTE_ACL_NAMESIZE];
+	struct rte_acl_config acfg;
+	struct rte_acl_param prm = {
+		.name = name,
+		.socket_id = socket,
+		.rule_size = RTE_ACL_RULE_SZ(FLD__COUNT),
+		.max_rule_num = n_acl,
+	};
+	struct rte_acl_ctx *ctx;
+	uint32_t k, nb = 0;
+	bool mirrored;
+	int rc;
+
+	RTE_BUILD_BUG_ON(
+		sizeof(struct spd_acl_rule) != RTE_ACL_RULE_SZ(FLD__COUNT));
+	snprintf(name, sizeof(name), "tgspd%u_%c", spd_build_seq,
+		dir == TG_IPSEC_DIR_INBOUND ? 'i' : 'o');
+	spd->acl[dir] = ctx = rte_acl_create(&prm);
+	if (ctx == NULL) {
+		snprintf(err, len,
+			"ipsec policies, %s: rte_acl_create: out of memory "
+			"for %u rules",
+			spd_dir_names[dir], n_acl);
+		return -ENOMEM;
+	}
+	for (k = 0; k < ip->n_policies; k++) {
+		uint32_t idx = ip->order[k];
+		const struct tg_cfg_ipsec_policy *p = &ip->policies[idx];
+
+		if (dir_has(dir, p->dir, &mirrored))
+			acl_rule_make(p, idx, k, ip->n_policies, mirrored,
+				&batch[nb++]);
+		if (nb < SPD_ADD_BATCH && k + 1 < ip->n_policies)
+			continue;
+		rc = nb == 0 ? 0
+			     : rte_acl_add_rules(ctx,
+				       (const struct rte_acl_rule *)batch, nb);
+		if (rc < 0) {
+			snprintf(err, len,
+				"ipsec policies, %s: rte_acl_add_rules: %s",
+				spd_dir_names[dir], strerror(-rc));
+			return rc;
+		}
+		nb = 0;
+	}
+	memset(&acfg, 0, sizeof(acfg));
+	acfg.num_categories = 1;
+	acfg.num_fields = FLD__COUNT;
+	memcpy(acfg.defs, spd_acl_defs, sizeof(spd_acl_defs));
+	rc = rte_acl_build(ctx, &acfg);
+	if (rc != 0) {
+		snprintf(err, len,
+			"ipsec policies, %s: rte_acl_build of %u rules "
+			"failed: %s",
+			spd_dir_names[dir], n_acl, strerror(rc < 0 ? -rc : rc));
+		return rc < 0 ? rc : -rc;
+	}
+	spd->n_rules[dir] = n_acl;
+	return 0;
+}
+
+/* 0, or -EINVAL with @p err when @p ip's policies or order are unfit. */
+static int
+spd_check(const struct tg_cfg_ipsec *ip, char *err, size_t len)
+{
+	uint8_t *seen;
+	uint32_t i;
+
+	if (ip->n_policies > TG_CFG_IPSEC_MAX_POLICIES ||
+		(ip->n_policies > 0 &&
+			(ip->policies == NULL || ip->order == NULL))) {
+		snprintf(err, len, "ipsec policies: invalid model");
+		return -EINVAL;
+	}
+	for (i = 0; i < ip->n_policies; i++) {
+		const char *why = policy_invalid(&ip->policies[i]);
+
+		if (why != NULL) {
+			snprintf(err, len, "ipsec policy %.63s: %s",
+				ip->policies[i].name, why);
+			return -EINVAL;
+		}
+	}
+	seen = calloc(ip->n_policies + 1, 1);
+	if (seen == NULL) {
+		snprintf(err, len, "ipsec policies: out of memory");
+		return -ENOMEM;
+	}
+	for (i = 0; i < ip->n_policies; i++) {
+		if (ip->order[i] >= ip->n_policies || seen[ip->order[i]]++) {
+			free(seen);
+			snprintf(err, len,
+				"ipsec policies: the evaluation order is not "
+				"a permutation of the policies");
+			return -EINVAL;
+		}
+	}
+	free(seen);
+	return 0;
+}
+
+int
+tg_ipsec_spd_build(const struct tg_cfg_ipsec *ip, int socket,
+	struct tg_ipsec_spd **out, char *err, size_t len)
+{
+	static const enum tg_ipsec_dir dirs[] = {
+		TG_IPSEC_DIR_OUTBOUND, TG_IPSEC_DIR_INBOUND};
+	struct tg_ipsec_spd *spd;
+	uint32_t i, n_acl[2] = {0, 0};
+	bool mirrored;
+	size_t d;
+	int rc;
+
+	if (out == NULL || (err == NULL && len > 0))
+		return -EINVAL;
+	*out = NULL;
+	if (ip == NULL) {
+		snprintf(err, len, "ipsec policies: no model");
+		return -EINVAL;
+	}
+	rc = spd_check(ip, err, len);
+	if (rc != 0)
+		return rc;
+	spd = rte_zmalloc_socket("tg_ipsec_spd", sizeof(*spd), 0, socket);
+	if (spd == NULL) {
+		snprintf(err, len, "ipsec policies: out of memory");
+		return -ENOMEM;
+	}
+	spd->n_policies = ip->n_policies;
+	for (i = 0; i < ip->n_policies; i++)
+		for (d = 0; d < RTE_DIM(dirs); d++)
+			n_acl[dirs[d]] += dir_has(
+				dirs[d], ip->policies[i].dir, &mirrored);
+	spd_build_seq++;
+	for (d = 0; d < RTE_DIM(dirs); d++) {
+		if (n_acl[dirs[d]] == 0)
+			continue; /* rte_acl cannot build an empty context */
+		rc = spd_acl_build(
+			spd, ip, dirs[d], n_acl[dirs[d]], socket, err, len);
+		if (rc != 0) {
+			tg_ipsec_spd_free(spd);
+			return rc;
+		}
+	}
+	*out = spd;
+	return 0;
+}
+
+void
+tg_ipsec_spd_free(struct tg_ipsec_spd *spd)
+{
+	if (spd == NULL)
+		return;
+	rte_acl_free(spd->acl[TG_IPSEC_DIR_INBOUND]);
+	rte_acl_free(spd->acl[TG_IPSEC_DIR_OUTBOUND]);
+	rte_free(spd);
+}
+
+uint32_t
+tg_ipsec_spd_policies(const struct tg_ipsec_spd *spd)
+{
+	return spd == NULL ? 0 : spd->n_policies;
+}
+
+uint32_t
+tg_ipsec_spd_rules(const struct tg_ipsec_spd *spd, enum tg_ipsec_dir dir)
+{
+	if (spd == NULL ||
+		(dir != TG_IPSEC_DIR_INBOUND && dir != TG_IPSEC_DIR_OUTBOUND))
+		return 0;
+	return spd->n_rules[dir];
+}
+
+void
+tg_ipsec_spd_key_make(const struct rte_ipv4_hdr *ip, uint32_t avail,
+	struct tg_ipsec_spd_key *k)
+{
+	uint32_t hl = (uint32_t)(ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * 4;
+	uint16_t frag = rte_be_to_cpu_16(ip->fragment_offset) &
+			RTE_IPV4_HDR_OFFSET_MASK;
+
+	memset(k, 0, sizeof(*k));
+	k->proto = ip->next_proto_id;
+	k->src = ip->src_addr;
+	k->dst = ip->dst_addr;
+	if (frag != 0) {
+		k->flags = TG_IPSEC_SPD_KEY_NONFIRST;
+		return;
+	}
+	if ((k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP) &&
+		avail >= hl + 4)
+		memcpy(&k->sport, (const uint8_t *)ip + hl, 4);
+}
+
+int
+tg_ipsec_spd_lookup(const struct tg_ipsec_spd *spd, enum tg_ipsec_dir dir,
+	const uint8_t *const *keys, uint32_t n, uint32_t *policy_idx_out)
+{
+	const struct rte_acl_ctx *ctx;
+
+	if (n == 0)
+		return 0;
+	if (spd == NULL || keys == NULL || policy_idx_out == NULL ||
+		(dir != TG_IPSEC_DIR_INBOUND && dir != TG_IPSEC_DIR_OUTBOUND))
+		return -EINVAL;
+	ctx = spd->acl[dir];
+	if (ctx == NULL) {
+		memset(policy_idx_out, 0, sizeof(*policy_idx_out) * n);
+		return 0;
+	}
+	/* rte_acl only reads through the pointers; its prototype is not
+	 * const-clean */
+	return rte_acl_classify(
+		ctx, (const uint8_t **)(uintptr_t)keys, policy_idx_out, n, 1);
+}

@@ -1,0 +1,645 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The ipsec SPD (lib/ipsec/ipsec_spd.c): rte_acl's answers against a
+ * brute-force walk of the evaluation order written here, for random
+ * policies and packets, and the cases the rules document.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_ip.h>
+
+#include "tg_ipsec_spd.h"
+#include "tg_test.h"
+#include "tg_test_cfg.h"
+#include "tg_test_natfw_yaml.h"
+
+#define MAX_POL 256
+
+/* A packet in host order, as the reference sees it. */
+struct pkt {
+	uint8_t proto;
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	bool nonfirst;
+};
+
+struct model {
+	struct tg_cfg_ipsec ip;
+	struct tg_cfg_ipsec_policy pol[MAX_POL];
+	uint32_t order[MAX_POL];
+};
+
+static void
+model_init(struct model *m, uint8_t rule)
+{
+	memset(m, 0, sizeof(*m));
+	m->ip.policies = m->pol;
+	m->ip.order = m->order;
+	m->ip.policy_order = rule;
+}
+
+/* Append a policy matching everything in direction @p dir; returns it. */
+static struct tg_cfg_ipsec_policy *
+model_add(struct model *m, uint8_t dir)
+{
+	struct tg_cfg_ipsec_policy *p = &m->pol[m->ip.n_policies];
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "p%u", m->ip.n_policies);
+	p->any_proto = true;
+	p->sport_hi = p->dport_hi = UINT16_MAX;
+	p->dir = dir;
+	p->sa_out = p->sa_in = TG_CFG_IPSEC_NO_SA;
+	m->ip.n_policies++;
+	return p;
+}
+
+static void
+model_order(struct model *m)
+{
+	CU_ASSERT_FATAL(tg_cfg_ipsec_order(m->pol, m->ip.n_policies,
+				m->ip.policy_order, m->order) == 0);
+}
+
+static uint32_t
+pfx(uint8_t len)
+{
+	return len == 0 ? 0 : UINT32_MAX << (32 - len);
+}
+
+static bool
+ref_match(
+	const struct tg_cfg_ipsec_policy *p, const struct pkt *k, bool mirrored)
+{
+	uint32_t src = mirrored ? k->dst : k->src;
+	uint32_t dst = mirrored ? k->src : k->dst;
+	uint16_t sport = mirrored ? k->dport : k->sport;
+	uint16_t dport = mirrored ? k->sport : k->dport;
+	bool any_ports = p->sport_lo == 0 && p->sport_hi == 0xffff &&
+			 p->dport_lo == 0 && p->dport_hi == 0xffff;
+
+	if (!p->any_proto && p->proto != k->proto)
+		return false;
+	if ((src & pfx(p->src_len)) != p->src ||
+		(dst & pfx(p->dst_len)) != p->dst)
+		return false;
+	if (k->nonfirst) /* RFC 4301: OPAQUE ports match ANY only */
+		return any_ports;
+	return sport >= p->sport_lo && sport <= p->sport_hi &&
+	       dport >= p->dport_lo && dport <= p->dport_hi;
+}
+
+/* The first policy in evaluation order matching @p k in @p dir, + 1. */
+static uint32_t
+ref_lookup(const struct model *m, enum tg_ipsec_dir dir, const struct pkt *k)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->ip.n_policies; i++) {
+		const struct tg_cfg_ipsec_policy *p = &m->pol[m->order[i]];
+		bool mir = false;
+
+		if (dir == TG_IPSEC_DIR_OUTBOUND && p->dir == TG_CFG_IPSEC_IN)
+			continue;
+		if (dir == TG_IPSEC_DIR_INBOUND) {
+			if (p->dir == TG_CFG_IPSEC_OUT)
+				continue;
+			mir = p->dir == TG_CFG_IPSEC_BOTH;
+		}
+		if (ref_match(p, k, mir))
+			return m->order[i] + 1;
+	}
+	return 0;
+}
+
+/* The key of @p k built from an IPv4 header, through the library. */
+static void
+key_of(const struct pkt *k, struct tg_ipsec_spd_key *key)
+{
+	uint8_t b[28];
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)b;
+
+	memset(b, 0, sizeof(b));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(sizeof(b));
+	ip->fragment_offset = rte_cpu_to_be_16(k->nonfirst ? 100 : 0);
+	ip->next_proto_id = k->proto;
+	ip->src_addr = rte_cpu_to_be_32(k->src);
+	ip->dst_addr = rte_cpu_to_be_32(k->dst);
+	tg_test_put16(b + 20, k->sport);
+	tg_test_put16(b + 22, k->dport);
+	tg_ipsec_spd_key_make(ip, sizeof(b), key);
+}
+
+/* One packet through the SPD in @p dir. */
+static uint32_t
+spd_one(const struct tg_ipsec_spd *spd, enum tg_ipsec_dir dir,
+	const struct pkt *k)
+{
+	struct tg_ipsec_spd_key key;
+	const uint8_t *kp = (const uint8_t *)&key;
+	uint32_t res = UINT32_MAX;
+
+	key_of(k, &key);
+	CU_ASSERT(tg_ipsec_spd_lookup(spd, dir, &kp, 1, &res) == 0);
+	return res;
+}
+
+static struct tg_ipsec_spd *
+build(const struct model *m)
+{
+	struct tg_ipsec_spd *spd = NULL;
+	char err[256] = "";
+	int rc = tg_ipsec_spd_build(
+		&m->ip, SOCKET_ID_ANY, &spd, err, sizeof(err));
+
+	if (rc != 0)
+		printf("\n  build: %d %s\n", rc, err);
+	CU_ASSERT_FATAL(rc == 0 && spd != NULL);
+	return spd;
+}
+
+static void
+test_ipsec_spd_invalid_input(void)
+{
+	struct model m;
+	struct tg_cfg_ipsec_policy *p;
+	struct tg_ipsec_spd *spd = NULL;
+	const uint8_t *kp = NULL;
+	uint32_t res;
+	char err[256];
+
+	model_init(&m, TG_CFG_IPSEC_ORDER_AS_WRITTEN);
+	CU_ASSERT(tg_ipsec_spd_build(&m.ip, SOCKET_ID_ANY, NULL, err,
+			  sizeof(err)) == -EINVAL);
+	CU_ASSERT(tg_ipsec_spd_build(NULL, SOCKET_ID_ANY, &spd, err,
+			  sizeof(err)) == -EINVAL);
+	CU_ASSERT(spd == NULL);
+
+	p = model_add(&m, TG_CFG_IPSEC_OUT);
+	model_order(&m);
+	p->src_len = 33;
+	CU_ASSERT(tg_ipsec_spd_build(&m.ip, SOCKET_ID_ANY, &spd, err,
+			  sizeof(err)) == -EINVAL);
+	CU_ASSERT(strstr(err, "p0") != NULL);
+	p->src_len = 0;
+	p->dport_lo = 10; /* ports without tcp or udp */
+	CU_ASSERT(tg_ipsec_spd_build(&m.ip, SOCKET_ID_ANY, &spd, err,
+			  sizeof(err)) == -EINVAL);
+	p->any_proto = false;
+	p->proto = IPPROTO_TCP;
+	p->dport_hi = 9; /* upside down */
+	CU_ASSERT(tg_ipsec_spd_build(&m.ip, SOCKET_ID_ANY, &spd, err,
+			  sizeof(err)) == -EINVAL);
+	p->dport_hi = 10;
+	p->dir = 7;
+	CU_ASSERT(tg_ipsec_spd_build(&m.ip, SOCKET_ID_ANY, &spd, err,
+			  sizeof(err)) == -EINVAL);
+	p->dir = TG_CFG_IPSEC_OUT;
+	model_add(&m, TG_CFG_IPSEC_IN);
+	m.order[0] = m.order[1] = 0; /* not a permutation */
+	CU_ASSERT(tg_ipsec_spd_build(&m.ip, SOCKET_ID_ANY, &spd, err,
+			  sizeof(err)) == -EINVAL);
+	CU_ASSERT(spd == NULL);
+	model_order(&m);
+	spd = build(&m);
+	CU_ASSERT(tg_ipsec_spd_policies(spd) == 2);
+	CU_ASSERT(tg_ipsec_spd_rules(spd, TG_IPSEC_DIR_OUTBOUND) == 1);
+	CU_ASSERT(tg_ipsec_spd_rules(spd, TG_IPSEC_DIR_INBOUND) == 1);
+	CU_ASSERT(tg_ipsec_spd_lookup(
+			  NULL, TG_IPSEC_DIR_INBOUND, &kp, 1, &res) == -EINVAL);
+	CU_ASSERT(tg_ipsec_spd_lookup(
+			  spd, (enum tg_ipsec_dir)5, &kp, 1, &res) == -EINVAL);
+	CU_ASSERT(tg_ipsec_spd_lookup(
+			  spd, TG_IPSEC_DIR_INBOUND, NULL, 1, &res) == -EINVAL);
+	CU_ASSERT(tg_ipsec_spd_lookup(
+			  spd, TG_IPSEC_DIR_INBOUND, &kp, 0, NULL) == 0);
+	tg_ipsec_spd_free(spd);
+	tg_ipsec_spd_free(NULL);
+}
+
+/* No policy, or none for a direction: everything is 0. */
+static void
+test_ipsec_spd_no_match(void)
+{
+	struct model m;
+	struct tg_cfg_ipsec_policy *p;
+	struct tg_ipsec_spd *spd;
+	struct pkt k = {IPPROTO_UDP, 0x0a000001, 0x0a080001, 53, 53, false};
+
+	model_init(&m, TG_CFG_IPSEC_ORDER_SPECIFICITY);
+	spd = build(&m);
+	CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_OUTBOUND, &k) == 0);
+	CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_INBOUND, &k) == 0);
+	tg_ipsec_spd_free(spd);
+
+	p = model_add(&m, TG_CFG_IPSEC_OUT);
+	p->dst = 0xc0a80000; /* 192.168.0.0/16 */
+	p->dst_len = 16;
+	model_order(&m);
+	spd = build(&m);
+	CU_ASSERT(tg_ipsec_spd_rules(spd, TG_IPSEC_DIR_INBOUND) == 0);
+	CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_OUTBOUND, &k) == 0);
+	CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_INBOUND, &k) == 0);
+	k.dst = 0xc0a80101;
+	CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_OUTBOUND, &k) == 1);
+	CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_INBOUND, &k) == 0);
+	tg_ipsec_spd_free(spd);
+}
+
+/* A wide policy written first, a narrow one after: as written the wide
+ * one wins, by specificity the narrow one. */
+static void
+test_ipsec_spd_order_specificity_vs_written(void)
+{
+	static const uint8_t rules[] = {
+		TG_CFG_IPSEC_ORDER_AS_WRITTEN, TG_CFG_IPSEC_ORDER_SPECIFICITY};
+	struct pkt k = {IPPROTO_TCP, 0x0a000005, 0x0a080101, 40000, 80, false};
+	struct pkt other = k;
+	struct tg_cfg_ipsec_policy *p;
+	struct tg_ipsec_spd *spd;
+	struct model m;
+	size_t r;
+
+	other.dport = 81;
+	for (r = 0; r < RTE_DIM(rules); r++) {
+		model_init(&m, rules[r]);
+		p = model_add(&m, TG_CFG_IPSEC_OUT); /* 10.0.0.0/24 → any */
+		p->src = 0x0a000000;
+		p->src_len = 24;
+		p->action = TG_CFG_IPSEC_BLOCK;
+		p = model_add(&m, TG_CFG_IPSEC_OUT); /* → 10.8/16 tcp 80 */
+		p->src = 0x0a000000;
+		p->src_len = 24;
+		p->dst = 0x0a080000;
+		p->dst_len = 16;
+		p->any_proto = false;
+		p->proto = IPPROTO_TCP;
+		p->dport_lo = p->dport_hi = 80;
+		model_order(&m);
+		spd = build(&m);
+		CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_OUTBOUND, &k) ==
+			  (rules[r] == TG_CFG_IPSEC_ORDER_AS_WRITTEN ? 1 : 2));
+		CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_OUTBOUND, &k) ==
+			  ref_lookup(&m, TG_IPSEC_DIR_OUTBOUND, &k));
+		/* the narrow one's port does not match: the wide one */
+		CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_OUTBOUND, &other) == 1);
+		tg_ipsec_spd_free(spd);
+	}
+}
+
+/* both: as written outbound, mirrored (addresses and ports) inbound;
+ * inbound: as written, inbound only. */
+static void
+test_ipsec_spd_mirrored_both(void)
+{
+	/* 10.0.0.5:40000 → 10.8.1.1:80 and its reply */
+	struct pkt out = {IPPROTO_TCP, 0x0a000005, 0x0a080101, 40000, 80, 0};
+	struct pkt in = {IPPROTO_TCP, 0x0a080101, 0x0a000005, 80, 40000, 0};
+	struct pkt in_sw_ports = in; /* addresses mirrored, ports not */
+	struct tg_cfg_ipsec_policy *p;
+	struct tg_ipsec_spd *spd;
+	struct model m;
+
+	in_sw_ports.sport = 40000;
+	in_sw_ports.dport = 80;
+	model_init(&m, TG_CFG_IPSEC_ORDER_AS_WRITTEN);
+	p = model_add(&m, TG_CFG_IPSEC_BOTH);
+	p->src = 0x0a000000;
+	p->src_len = 24;
+	p->dst = 0x0a080000;
+	p->dst_len = 16;
+	p->any_proto = false;
+	p->proto = IPPROTO_TCP;
+	p->sport_lo = 1024;
+	p->dport_lo = p->dport_hi = 80;
+	model_order(&m);
+	spd = build(&m);
+	CU_ASSERT(tg_ipsec_spd_rules(spd, TG_IPSEC_DIR_OUTBOUND) == 1);
+	CU_ASSERT(tg_ipsec_spd_rules(spd, TG_IPSEC_DIR_INBOUND) == 1);
+	CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_OUTBOUND, &out) == 1);
+	CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_INBOUND, &out) == 0);
+	CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_INBOUND, &in) == 1);
+	CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_OUTBOUND, &in) == 0);
+	CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_INBOUND, &in_sw_ports) == 0);
+	tg_ipsec_spd_free(spd);
+
+	/* the same policy as inbound: as written, so only out's shape */
+	p->dir = TG_CFG_IPSEC_IN;
+	spd = build(&m);
+	CU_ASSERT(tg_ipsec_spd_rules(spd, TG_IPSEC_DIR_OUTBOUND) == 0);
+	CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_INBOUND, &out) == 1);
+	CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_INBOUND, &in) == 0);
+	CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_OUTBOUND, &out) == 0);
+	tg_ipsec_spd_free(spd);
+}
+
+/* The configuration.md example's shape, through the config parser, in the
+ * default (specificity) order: "web" is written last and still wins over
+ * "branch-rest" for port 80; both policies mirror inbound. */
+static void
+test_ipsec_spd_from_yaml(void)
+{
+	static const char yaml[] = TG_TEST_NATFW_BASE
+		"ipsec:\n"
+		"  policies:\n"
+		"    - {name: branch-rest, src: 10.0.0.0/24, dst: 10.8.0.0/16,"
+		" direction: both, action: block}\n"
+		"    - {name: ike, protocol: udp, dst_port: 500,"
+		" direction: inbound, action: allow}\n"
+		"    - {name: web, src: 10.0.0.0/24, dst: 10.8.0.0/16,"
+		" protocol: tcp, dst_port: 80, direction: both,"
+		" action: allow}\n";
+	static const struct {
+		enum tg_ipsec_dir dir;
+		struct pkt k;
+		uint32_t want; /* policy index + 1 */
+	} cases[] = {
+		/* web as written, and mirrored (ports too) */
+		{TG_IPSEC_DIR_OUTBOUND,
+			{IPPROTO_TCP, 0x0a000005, 0x0a080101, 40000, 80, 0}, 3},
+		{TG_IPSEC_DIR_INBOUND,
+			{IPPROTO_TCP, 0x0a080101, 0x0a000005, 80, 40000, 0}, 3},
+		/* inbound to port 80 is not web's mirror: branch-rest */
+		{TG_IPSEC_DIR_INBOUND,
+			{IPPROTO_TCP, 0x0a080101, 0x0a000005, 5, 80, 0}, 1},
+		{TG_IPSEC_DIR_OUTBOUND,
+			{IPPROTO_UDP, 0x0a000005, 0x0a080101, 53, 53, 0}, 1},
+		/* the reply shape outbound is no match */
+		{TG_IPSEC_DIR_OUTBOUND,
+			{IPPROTO_TCP, 0x0a080101, 0x0a000005, 80, 40000, 0}, 0},
+		/* ike: inbound as written only */
+		{TG_IPSEC_DIR_INBOUND,
+			{IPPROTO_UDP, 0xcb007109, 0xc0000201, 500, 500, 0}, 2},
+		{TG_IPSEC_DIR_OUTBOUND,
+			{IPPROTO_UDP, 0xc0000201, 0xcb007109, 500, 500, 0}, 0},
+		{TG_IPSEC_DIR_INBOUND,
+			{IPPROTO_UDP, 0xcb007109, 0xc0000201, 500, 4500, 0}, 0},
+	};
+	struct tg_ipsec_spd *spd = NULL;
+	struct tg_config *cfg = NULL;
+	char err[256] = "";
+	size_t i;
+
+	if (tg_config_parse("t.yaml", yaml, strlen(yaml), &cfg, &errs) != 0)
+		dump_errors(yaml);
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_FATAL(tg_ipsec_spd_build(&cfg->ipsec, SOCKET_ID_ANY, &spd,
+				err, sizeof(err)) == 0);
+	CU_ASSERT(tg_ipsec_spd_rules(spd, TG_IPSEC_DIR_OUTBOUND) == 2);
+	CU_ASSERT(tg_ipsec_spd_rules(spd, TG_IPSEC_DIR_INBOUND) == 3);
+	for (i = 0; i < RTE_DIM(cases); i++) {
+		uint32_t got = spd_one(spd, cases[i].dir, &cases[i].k);
+
+		if (got != cases[i].want)
+			printf("\n  case %zu: %u, want %u", i, got,
+				cases[i].want);
+		CU_ASSERT(got == cases[i].want);
+	}
+	tg_ipsec_spd_free(spd);
+	tg_config_free(cfg);
+}
+
+/* Later fragments: only policies without port conditions; the key from
+ * a header with options; short TCP: ports 0. */
+static void
+test_ipsec_spd_fragments_and_keys(void)
+{
+	struct pkt f = {IPPROTO_UDP, 0x0a000005, 0x0a080101, 0, 0, true};
+	struct tg_cfg_ipsec_policy *p;
+	struct tg_ipsec_spd_key key;
+	struct tg_ipsec_spd *spd;
+	struct model m;
+	uint8_t b[32];
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)b;
+
+	model_init(&m, TG_CFG_IPSEC_ORDER_AS_WRITTEN);
+	p = model_add(&m, TG_CFG_IPSEC_OUT); /* udp, ports 0-65535 narrowed */
+	p->any_proto = false;
+	p->proto = IPPROTO_UDP;
+	p->sport_lo = 0;
+	p->sport_hi = 1000;		     /* would match port 0 */
+	p = model_add(&m, TG_CFG_IPSEC_OUT); /* udp, any ports */
+	p->any_proto = false;
+	p->proto = IPPROTO_UDP;
+	model_order(&m);
+	spd = build(&m);
+	CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_OUTBOUND, &f) == 2);
+	f.nonfirst = false;
+	CU_ASSERT(spd_one(spd, TG_IPSEC_DIR_OUTBOUND, &f) == 1);
+	tg_ipsec_spd_free(spd);
+
+	memset(b, 0, sizeof(b));
+	ip->version_ihl = 0x46; /* 4 bytes of options */
+	ip->next_proto_id = IPPROTO_TCP;
+	tg_test_put32((uint8_t *)&ip->src_addr, 0x01020304);
+	tg_test_put16(b + 24, 1234);
+	tg_test_put16(b + 26, 80);
+	tg_ipsec_spd_key_make(ip, sizeof(b), &key);
+	CU_ASSERT(key.proto == IPPROTO_TCP && key.flags == 0);
+	CU_ASSERT(rte_be_to_cpu_32(key.src) == 0x01020304);
+	CU_ASSERT(rte_be_to_cpu_16(key.sport) == 1234);
+	CU_ASSERT(rte_be_to_cpu_16(key.dport) == 80);
+	tg_ipsec_spd_key_make(ip, 27, &key); /* ports cut short */
+	CU_ASSERT(key.sport == 0 && key.dport == 0);
+	ip->next_proto_id = IPPROTO_ICMP; /* not tcp or udp: ports 0 */
+	tg_ipsec_spd_key_make(ip, sizeof(b), &key);
+	CU_ASSERT(key.sport == 0 && key.dport == 0);
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | 3);
+	tg_ipsec_spd_key_make(ip, sizeof(b), &key);
+	CU_ASSERT(key.sport == 0 && key.flags == TG_IPSEC_SPD_KEY_NONFIRST);
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG);
+	tg_ipsec_spd_key_make(ip, sizeof(b), &key); /* the first fragment */
+	CU_ASSERT(rte_be_to_cpu_16(key.dport) == 80 && key.flags == 0);
+}
+
+/* Addresses from a small space, so prefixes overlap often. */
+static uint32_t
+rnd_addr(void)
+{
+	return 0x0a000000 | (uint32_t)(rand() % 4) << 16 |
+	       (uint32_t)(rand() % 4) << 8 | (uint32_t)(rand() % 8);
+}
+
+static uint8_t
+rnd_len(void)
+{
+	static const uint8_t lens[] = {0, 8, 14, 16, 22, 24, 29, 32};
+
+	return lens[rand() % RTE_DIM(lens)];
+}
+
+static void
+rnd_range(uint16_t *lo, uint16_t *hi)
+{
+	uint16_t a = (uint16_t)(rand() % 8 * 1000), b;
+
+	switch (rand() % 3) {
+	case 0:
+		*lo = 0, *hi = UINT16_MAX;
+		break;
+	case 1:
+		*lo = *hi = a;
+		break;
+	default:
+		b = (uint16_t)(a + rand() % 3000);
+		*lo = a, *hi = b;
+	}
+}
+
+static void
+rnd_policy(struct model *m)
+{
+	static const uint8_t protos[] = {
+		IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, 50};
+	struct tg_cfg_ipsec_policy *p = model_add(m, (uint8_t)(rand() % 3));
+
+	p->src_len = rnd_len();
+	p->src = rnd_addr() & pfx(p->src_len);
+	p->dst_len = rnd_len();
+	p->dst = rnd_addr() & pfx(p->dst_len);
+	p->action = (uint8_t)(rand() % 3);
+	if (rand() % 4 == 0)
+		return; /* any protocol */
+	p->any_proto = false;
+	p->proto = protos[rand() % RTE_DIM(protos)];
+	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) {
+		rnd_range(&p->sport_lo, &p->sport_hi);
+		rnd_range(&p->dport_lo, &p->dport_hi);
+	}
+}
+
+static uint16_t
+rnd_port_in(uint16_t lo, uint16_t hi)
+{
+	return (uint16_t)(lo + (uint32_t)rand() % ((uint32_t)(hi - lo) + 1));
+}
+
+/* A packet: often one a policy matches in some direction (as written or
+ * mirrored), then sometimes nudged. */
+static void
+rnd_pkt(const struct model *m, struct pkt *k)
+{
+	static const uint8_t protos[] = {
+		IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, 50, 47};
+	const struct tg_cfg_ipsec_policy *p =
+		&m->pol[(uint32_t)rand() % m->ip.n_policies];
+	uint32_t t;
+	uint16_t t16;
+
+	k->proto = p->any_proto ? protos[rand() % RTE_DIM(protos)] : p->proto;
+	k->src = p->src | (rnd_addr() & ~pfx(p->src_len));
+	k->dst = p->dst | (rnd_addr() & ~pfx(p->dst_len));
+	k->sport = k->dport = 0;
+	if (k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP) {
+		k->sport = rnd_port_in(p->sport_lo, p->sport_hi);
+		k->dport = rnd_port_in(p->dport_lo, p->dport_hi);
+	}
+	k->nonfirst = rand() % 10 == 0;
+	if (k->nonfirst)
+		k->sport = k->dport = 0;
+	if (rand() % 2) { /* the reply's shape */
+		t = k->src, k->src = k->dst, k->dst = t;
+		t16 = k->sport, k->sport = k->dport, k->dport = t16;
+	}
+	switch (rand() % 6) {
+	case 0:
+		k->src = rnd_addr();
+		break;
+	case 1:
+		k->dst ^= 1u << (rand() % 32);
+		break;
+	case 2:
+		if (!k->nonfirst &&
+			(k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP))
+			k->dport = (uint16_t)(k->dport + 1 - rand() % 3);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+test_ipsec_spd_random_against_reference(void)
+{
+	struct tg_ipsec_spd_key keys[64];
+	const uint8_t *kp[64];
+	struct pkt pk[64];
+	uint32_t res[64], round, i, b, n, matched = 0, total = 0, bad = 0;
+	struct model m;
+
+	srand(7);
+	for (i = 0; i < RTE_DIM(kp); i++)
+		kp[i] = (const uint8_t *)&keys[i];
+	for (round = 0; round < 40; round++) {
+		struct tg_ipsec_spd *spd;
+		uint32_t np = 1 + (uint32_t)rand() % (round < 20 ? 12 : 200);
+
+		model_init(&m, (uint8_t)(round % 2));
+		for (i = 0; i < np; i++)
+			rnd_policy(&m);
+		model_order(&m);
+		spd = build(&m);
+		for (b = 0; b < 100; b++) {
+			enum tg_ipsec_dir dir = b % 2 ? TG_IPSEC_DIR_INBOUND
+						      : TG_IPSEC_DIR_OUTBOUND;
+
+			n = 1 + (uint32_t)rand() % RTE_DIM(keys);
+			for (i = 0; i < n; i++) {
+				rnd_pkt(&m, &pk[i]);
+				key_of(&pk[i], &keys[i]);
+			}
+			CU_ASSERT_FATAL(
+				tg_ipsec_spd_lookup(spd, dir, kp, n, res) == 0);
+			for (i = 0; i < n; i++, total++) {
+				uint32_t want = ref_lookup(&m, dir, &pk[i]);
+
+				matched += want != 0;
+				if (res[i] != want && bad++ < 5)
+					printf("\n  round %u dir %d: proto %u "
+					       "%08x:%u > %08x:%u%s: "
+					       "spd %u, reference %u",
+						round, dir, pk[i].proto,
+						pk[i].src, pk[i].sport,
+						pk[i].dst, pk[i].dport,
+						pk[i].nonfirst ? " (frag)" : "",
+						res[i], want);
+			}
+		}
+		tg_ipsec_spd_free(spd);
+	}
+	CU_ASSERT(bad == 0);
+	/* the packets exercise the rules, not just the no-match path */
+	CU_ASSERT(total > 100000 && matched > total / 4 &&
+		  matched < total - total / 10);
+	printf(" [%u packets, %u matched] ", total, matched);
+}
+
+int
+main(void)
+{
+	int rc;
+
+	if (tg_test_eal_init("test_ipsec_spd") != 0)
+		return 1;
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	tg_test_suite("ipsec_spd", NULL, NULL, "test_ipsec_spd_invalid_input",
+		test_ipsec_spd_invalid_input, "test_ipsec_spd_no_match",
+		test_ipsec_spd_no_match,
+		"test_ipsec_spd_order_specificity_vs_written",
+		test_ipsec_spd_order_specificity_vs_written,
+		"test_ipsec_spd_mirrored_both", test_ipsec_spd_mirrored_both,
+		"test_ipsec_spd_from_yaml", test_ipsec_spd_from_yaml,
+		"test_ipsec_spd_fragments_and_keys",
+		test_ipsec_spd_fragments_and_keys,
+		"test_ipsec_spd_random_against_reference",
+		test_ipsec_spd_random_against_reference, NULL);
+	rc = tg_test_run();
+	tg_test_eal_cleanup();
+	return rc;
+}
