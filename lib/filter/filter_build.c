@@ -11,80 +11,22 @@
 
 #include "tg_filter.h"
 
-/* The rte_acl fields over struct tg_filter_key: layout A is the first
- * FLD_A__COUNT (13 input bytes), layout B all of them (17: the flags
- * group, for lists with an established rule); later fragments need only
- * the first FLD_F__COUNT (9: their rules leave the ports wild). */
-enum {
-	FLD_PROTO = 0,
-	FLD_SRC,
-	FLD_DST,
-	FLD_F__COUNT,
-	FLD_SPORT = FLD_F__COUNT,
-	FLD_DPORT,
-	FLD_A__COUNT,
-	FLD_FLAGS = FLD_A__COUNT,
-	FLD_PAD1, /* the padding rte_acl wants to make 4-byte groups */
-	FLD_PAD2,
-	FLD__COUNT
-};
+/* The fields: tg_acl_key.h's. Layout A is the first TG_ACL_FLD_A__COUNT
+ * (13 input bytes), layout B all of them (17: the flags group, for lists
+ * with an established rule); later fragments need only the first
+ * TG_ACL_FLD_F__COUNT (9: their rules leave the ports wild). */
 
 /* Rules are made with every field and handed to rte_acl at the
  * context's rule size (RTE_ACL_RULE_SZ(fields)): a rule of fewer fields
  * is the first RTE_ACL_RULE_SZ(fields) bytes of one. */
-RTE_ACL_RULE_DEF(filter_acl_rule, FLD__COUNT);
-
-#define KEY_OFF(f) ((uint32_t)offsetof(struct tg_filter_key, f))
-
-static const struct rte_acl_field_def filter_acl_defs[FLD__COUNT] = {
-	[FLD_PROTO] = {.type = RTE_ACL_FIELD_TYPE_BITMASK,
-		.size = 1,
-		.field_index = FLD_PROTO,
-		.input_index = 0,
-		.offset = KEY_OFF(proto)},
-	[FLD_SRC] = {.type = RTE_ACL_FIELD_TYPE_MASK,
-		.size = 4,
-		.field_index = FLD_SRC,
-		.input_index = 1,
-		.offset = KEY_OFF(src)},
-	[FLD_DST] = {.type = RTE_ACL_FIELD_TYPE_MASK,
-		.size = 4,
-		.field_index = FLD_DST,
-		.input_index = 2,
-		.offset = KEY_OFF(dst)},
-	[FLD_SPORT] = {.type = RTE_ACL_FIELD_TYPE_RANGE,
-		.size = 2,
-		.field_index = FLD_SPORT,
-		.input_index = 3,
-		.offset = KEY_OFF(sport)},
-	[FLD_DPORT] = {.type = RTE_ACL_FIELD_TYPE_RANGE,
-		.size = 2,
-		.field_index = FLD_DPORT,
-		.input_index = 3,
-		.offset = KEY_OFF(dport)},
-	[FLD_FLAGS] = {.type = RTE_ACL_FIELD_TYPE_BITMASK,
-		.size = 1,
-		.field_index = FLD_FLAGS,
-		.input_index = 4,
-		.offset = KEY_OFF(flags)},
-	[FLD_PAD1] = {.type = RTE_ACL_FIELD_TYPE_BITMASK,
-		.size = 1,
-		.field_index = FLD_PAD1,
-		.input_index = 4,
-		.offset = KEY_OFF(pad1)},
-	[FLD_PAD2] = {.type = RTE_ACL_FIELD_TYPE_BITMASK,
-		.size = 2,
-		.field_index = FLD_PAD2,
-		.input_index = 4,
-		.offset = KEY_OFF(pad1) + 1},
-};
+RTE_ACL_RULE_DEF(filter_acl_rule, TG_ACL_FLD__COUNT);
 
 /* The key bytes rte_acl walks with the first @p n_fields fields: the
  * first byte, and 4 per further group. */
 static uint32_t
 key_bytes(uint32_t n_fields)
 {
-	return 1 + 4 * filter_acl_defs[n_fields - 1].input_index;
+	return 1 + 4 * tg_acl_key_defs[n_fields - 1].input_index;
 }
 
 /*
@@ -125,12 +67,6 @@ static const struct {
 	{RTE_ACL_CLASSIFY_SSE, "sse"},
 	{RTE_ACL_CLASSIFY_SCALAR, "scalar"},
 };
-
-static uint32_t
-prefix_mask(uint8_t len)
-{
-	return len == 0 ? 0 : UINT32_MAX << (32 - len);
-}
 
 /* The two contexts of a list (see "Rules" in tg_filter.h). */
 enum filter_ctx_kind {
@@ -194,15 +130,15 @@ acl_rules_make(const struct tg_cfg_filter_rule *r, uint32_t i, uint32_t n,
 	b.data.priority = (int32_t)(n - i); /* first match wins */
 	b.data.userdata = i + 1;	    /* 0 is rte_acl's "no match" */
 	if (!r->any_proto) {
-		f[FLD_PROTO].value.u8 = r->proto;
-		f[FLD_PROTO].mask_range.u8 = UINT8_MAX;
+		f[TG_ACL_FLD_PROTO].value.u8 = r->proto;
+		f[TG_ACL_FLD_PROTO].mask_range.u8 = UINT8_MAX;
 	}
-	f[FLD_SRC].value.u32 = r->src & prefix_mask(r->src_len);
-	f[FLD_SRC].mask_range.u32 = r->src_len;
-	f[FLD_DST].value.u32 = r->dst & prefix_mask(r->dst_len);
-	f[FLD_DST].mask_range.u32 = r->dst_len;
-	f[FLD_SPORT].mask_range.u16 = UINT16_MAX;
-	f[FLD_DPORT].mask_range.u16 = UINT16_MAX;
+	f[TG_ACL_FLD_SRC].value.u32 = r->src & tg_acl_prefix_mask(r->src_len);
+	f[TG_ACL_FLD_SRC].mask_range.u32 = r->src_len;
+	f[TG_ACL_FLD_DST].value.u32 = r->dst & tg_acl_prefix_mask(r->dst_len);
+	f[TG_ACL_FLD_DST].mask_range.u32 = r->dst_len;
+	f[TG_ACL_FLD_SPORT].mask_range.u16 = UINT16_MAX;
+	f[TG_ACL_FLD_DPORT].mask_range.u16 = UINT16_MAX;
 	/* flags and padding (layout B): value 0, mask 0 (wild) */
 	if (!(r->match & TG_CFG_FR_L4)) {
 		out[0] = b;
@@ -217,34 +153,34 @@ acl_rules_make(const struct tg_cfg_filter_rule *r, uint32_t i, uint32_t n,
 		return 1;
 	}
 	if (r->match & TG_CFG_FR_SPORT) {
-		f[FLD_SPORT].value.u16 = r->sport_lo;
-		f[FLD_SPORT].mask_range.u16 = r->sport_hi;
+		f[TG_ACL_FLD_SPORT].value.u16 = r->sport_lo;
+		f[TG_ACL_FLD_SPORT].mask_range.u16 = r->sport_hi;
 	}
 	if (r->match & TG_CFG_FR_DPORT) {
-		f[FLD_DPORT].value.u16 = r->dport_lo;
-		f[FLD_DPORT].mask_range.u16 = r->dport_hi;
+		f[TG_ACL_FLD_DPORT].value.u16 = r->dport_lo;
+		f[TG_ACL_FLD_DPORT].mask_range.u16 = r->dport_hi;
 	}
 	if (r->match & TG_CFG_FR_ICMP_TYPE) {
 		/* the key's sport holds type and code */
-		f[FLD_SPORT].value.u16 = (uint16_t)(r->icmp_type << 8);
-		f[FLD_SPORT].mask_range.u16 =
+		f[TG_ACL_FLD_SPORT].value.u16 = (uint16_t)(r->icmp_type << 8);
+		f[TG_ACL_FLD_SPORT].mask_range.u16 =
 			(uint16_t)(r->icmp_type << 8 |
 				   (r->match & TG_CFG_FR_ICMP_CODE
 						   ? r->icmp_code
 						   : UINT8_MAX));
 		if (r->match & TG_CFG_FR_ICMP_CODE)
-			f[FLD_SPORT].value.u16 |= r->icmp_code;
+			f[TG_ACL_FLD_SPORT].value.u16 |= r->icmp_code;
 	}
 	if (!(r->match & TG_CFG_FR_ESTABLISHED)) {
 		out[0] = b;
 		return 1;
 	}
 	/* established (layout B): ACK set, or RST set */
-	f[FLD_FLAGS].value.u8 = RTE_TCP_ACK_FLAG;
-	f[FLD_FLAGS].mask_range.u8 = RTE_TCP_ACK_FLAG;
+	f[TG_ACL_FLD_FLAGS].value.u8 = RTE_TCP_ACK_FLAG;
+	f[TG_ACL_FLD_FLAGS].mask_range.u8 = RTE_TCP_ACK_FLAG;
 	out[0] = b;
-	f[FLD_FLAGS].value.u8 = RTE_TCP_RST_FLAG;
-	f[FLD_FLAGS].mask_range.u8 = RTE_TCP_RST_FLAG;
+	f[TG_ACL_FLD_FLAGS].value.u8 = RTE_TCP_RST_FLAG;
+	f[TG_ACL_FLD_FLAGS].mask_range.u8 = RTE_TCP_RST_FLAG;
 	out[1] = b;
 	return 2;
 }
@@ -273,7 +209,7 @@ list_acl_build(struct tg_filter_list *l, enum filter_ctx_kind kind,
 	int rc;
 
 	RTE_BUILD_BUG_ON(
-		sizeof(struct filter_acl_rule) != RTE_ACL_RULE_SZ(FLD__COUNT));
+		sizeof(struct filter_acl_rule) != RTE_ACL_RULE_SZ(TG_ACL_FLD__COUNT));
 	RTE_BUILD_BUG_ON(offsetof(struct filter_acl_rule, field) !=
 			 sizeof(struct rte_acl_rule));
 	*out = ctx = rte_acl_create(&prm);
@@ -306,7 +242,7 @@ list_acl_build(struct tg_filter_list *l, enum filter_ctx_kind kind,
 	memset(&acfg, 0, sizeof(acfg));
 	acfg.num_categories = 1;
 	acfg.num_fields = n_fields;
-	memcpy(acfg.defs, filter_acl_defs, sizeof(acfg.defs[0]) * n_fields);
+	memcpy(acfg.defs, tg_acl_key_defs, sizeof(acfg.defs[0]) * n_fields);
 	acfg.max_size = FILTER_ACL_MAX_SIZE;
 	rc = rte_acl_build(ctx, &acfg);
 	if (rc == -ENOMEM) {
@@ -409,11 +345,11 @@ list_build(struct tg_filter_list *l, const struct tg_cfg_filter_list *fl,
 		match |= l->rules[i].match;
 	}
 	l->action[l->n_rules] = TG_FILTER_NO_MATCH;
-	nf = match & TG_CFG_FR_ESTABLISHED ? FLD__COUNT : FLD_A__COUNT;
+	nf = match & TG_CFG_FR_ESTABLISHED ? TG_ACL_FLD__COUNT : TG_ACL_FLD_A__COUNT;
 	l->key_bytes = (uint8_t)key_bytes(nf);
 	l->cache_flags =
 		TG_FILTER_KEY_NONFIRST |
-		(nf == FLD__COUNT ? RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG : 0);
+		(nf == TG_ACL_FLD__COUNT ? RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG : 0);
 	if (l->n_rules == 0)
 		return 0; /* rte_acl cannot build an empty context */
 	same = list_same_rules(prev, l, fl);
@@ -445,7 +381,7 @@ list_build(struct tg_filter_list *l, const struct tg_cfg_filter_list *fl,
 	}
 	snprintf(name, sizeof(name), "tgflt%u_%uf", seq, idx);
 	return list_acl_build(l, CTX_FRAG, name, l->n_acl_frag_rules,
-		FLD_F__COUNT, socket, &l->acl_frag, err, errlen);
+		TG_ACL_FLD_F__COUNT, socket, &l->acl_frag, err, errlen);
 }
 
 /* The first classify method every new context accepts, in the order of

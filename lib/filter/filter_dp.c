@@ -38,7 +38,7 @@ const char *const tg_filter_drop_descs[TG_FILTER_DROP__COUNT] = {
 /* The key of @p m in @p k, and in @p nonfirst whether it is a later
  * fragment (1) or not (0): which of its list's contexts judges it. */
 static __rte_always_inline uint16_t
-filter_key_make(struct rte_mbuf *m, struct tg_filter_key *k, uint16_t *nonfirst)
+filter_key_make(struct rte_mbuf *m, struct tg_acl_key *k, uint16_t *nonfirst)
 {
 	const struct tg_meta *md = tg_meta(m);
 	const struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
@@ -103,7 +103,7 @@ filter_key_make(struct rte_mbuf *m, struct tg_filter_key *k, uint16_t *nonfirst)
 }
 
 uint16_t
-tg_filter_key_make(const struct rte_mbuf *m, struct tg_filter_key *k)
+tg_filter_key_make(const struct rte_mbuf *m, struct tg_acl_key *k)
 {
 	uint16_t nonfirst;
 
@@ -169,7 +169,7 @@ filter_acl_call(const struct tg_filter_table *ft, uint16_t g,
  * into @p keys and @p gidx): one call per group (list and context), the
  * first pending group's keys each time; a burst is usually one group. */
 static __rte_always_inline void
-filter_acl(const struct tg_filter_table *ft, const struct tg_filter_key *keys,
+filter_acl(const struct tg_filter_table *ft, const struct tg_acl_key *keys,
 	const uint16_t *gidx, uint8_t *todo, uint16_t nm, uint32_t *res)
 {
 	const uint8_t *data[FILTER_CHUNK];
@@ -203,7 +203,7 @@ filter_acl(const struct tg_filter_table *ft, const struct tg_filter_key *keys,
  * 4-byte stores would wait for both to reach the cache). */
 static __rte_always_inline void
 filter_cache_key(const struct tg_filter_table *ft, uint16_t l,
-	const struct tg_filter_key *key, uint64_t *ck)
+	const struct tg_acl_key *key, uint64_t *ck)
 {
 	const uint32_t *w = (const uint32_t *)key;
 	uint32_t w0 = (uint32_t)key->proto |
@@ -300,7 +300,7 @@ filter_run(const struct tg_filter_table *ft, struct tg_filter_cache *cache,
 	 * chunk positions, groups (list << 1 | nonfirst: which list, and
 	 * which of its contexts) and answers; with a cache, their cache
 	 * keys, hashes and buckets */
-	struct tg_filter_key keys[FILTER_CHUNK];
+	struct tg_acl_key keys[FILTER_CHUNK];
 	uint8_t sel[FILTER_CHUNK], todo[FILTER_CHUNK];
 	uint16_t gidx[FILTER_CHUNK];
 	uint32_t res[FILTER_CHUNK];

@@ -20,6 +20,7 @@
 
 #include "tg_config.h"
 #include "tg_meta.h"
+#include "tg_acl_key.h"
 #include "tg_pkt.h"
 
 /* Drop reasons: X(NAME, "telemetry.name", "why"). */
@@ -105,7 +106,8 @@ extern const char *const tg_filter_drop_descs[TG_FILTER_DROP__COUNT];
  */
 
 /*
- * What rte_acl classifies: built per packet, in network byte order as
+ * What rte_acl classifies (struct tg_acl_key, shared with the IPsec SPD):
+ * built per packet, in network byte order as
  * rte_acl wants its input (rules are given in host order). The first
  * field is one byte, the rest come in groups of 4 bytes (rte_acl's
  * layout rule).
@@ -117,16 +119,6 @@ extern const char *const tg_filter_drop_descs[TG_FILTER_DROP__COUNT];
  *   goes to the list's acl_frag; no ACL rule reads the bit). Read only by
  *   layout B contexts (see "Rules").
  */
-struct tg_filter_key {
-	uint8_t proto;
-	uint8_t pad0[3];
-	rte_be32_t src;
-	rte_be32_t dst;
-	rte_be16_t sport;
-	rte_be16_t dport;
-	uint8_t flags;
-	uint8_t pad1[3];
-};
 
 #define TG_FILTER_KEY_NONFIRST 0x80
 
@@ -294,7 +286,7 @@ uint64_t tg_filter_hits(
  * The L4 header counts as far as both the IP total length and the frame
  * hold it. Any thread.
  */
-uint16_t tg_filter_key_make(const struct rte_mbuf *m, struct tg_filter_key *k);
+uint16_t tg_filter_key_make(const struct rte_mbuf *m, struct tg_acl_key *k);
 
 /**
  * Classify without counting (explain, tests): for each packet, the list

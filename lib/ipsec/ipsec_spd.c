@@ -12,66 +12,9 @@
 
 #include "tg_ipsec_spd.h"
 
-/* The rte_acl fields over struct tg_ipsec_spd_key: filter_build.c's
- * layout B, with the fragment bit where the filter has the TCP flags. */
-enum {
-	FLD_PROTO = 0,
-	FLD_SRC,
-	FLD_DST,
-	FLD_SPORT,
-	FLD_DPORT,
-	FLD_FLAGS,
-	FLD_PAD1, /* the padding rte_acl wants to make 4-byte groups */
-	FLD_PAD2,
-	FLD__COUNT
-};
-
-RTE_ACL_RULE_DEF(spd_acl_rule, FLD__COUNT);
-
-#define KEY_OFF(f) ((uint32_t)offsetof(struct tg_ipsec_spd_key, f))
-
-static const struct rte_acl_field_def spd_acl_defs[FLD__COUNT] = {
-	[FLD_PROTO] = {.type = RTE_ACL_FIELD_TYPE_BITMASK,
-		.size = 1,
-		.field_index = FLD_PROTO,
-		.input_index = 0,
-		.offset = KEY_OFF(proto)},
-	[FLD_SRC] = {.type = RTE_ACL_FIELD_TYPE_MASK,
-		.size = 4,
-		.field_index = FLD_SRC,
-		.input_index = 1,
-		.offset = KEY_OFF(src)},
-	[FLD_DST] = {.type = RTE_ACL_FIELD_TYPE_MASK,
-		.size = 4,
-		.field_index = FLD_DST,
-		.input_index = 2,
-		.offset = KEY_OFF(dst)},
-	[FLD_SPORT] = {.type = RTE_ACL_FIELD_TYPE_RANGE,
-		.size = 2,
-		.field_index = FLD_SPORT,
-		.input_index = 3,
-		.offset = KEY_OFF(sport)},
-	[FLD_DPORT] = {.type = RTE_ACL_FIELD_TYPE_RANGE,
-		.size = 2,
-		.field_index = FLD_DPORT,
-		.input_index = 3,
-		.offset = KEY_OFF(dport)},
-	[FLD_FLAGS] = {.type = RTE_ACL_FIELD_TYPE_BITMASK,
-		.size = 1,
-		.field_index = FLD_FLAGS,
-		.input_index = 4,
-		.offset = KEY_OFF(flags)},
-	[FLD_PAD1] = {.type = RTE_ACL_FIELD_TYPE_BITMASK,
-		.size = 1,
-		.field_index = FLD_PAD1,
-		.input_index = 4,
-		.offset = KEY_OFF(pad1)},
-	[FLD_PAD2] = {.type = RTE_ACL_FIELD_TYPE_BITMASK,
-		.size = 2,
-		.field_index = FLD_PAD2,
-		.input_index = 4,
-		.offset = KEY_OFF(pad1) + 1},
-};
+/* The fields: tg_acl_key.h's, the filter lists' layout with the flags
+ * group (the later-fragment bit). */
+RTE_ACL_RULE_DEF(spd_acl_rule, TG_ACL_FLD__COUNT);
 
 /* rte_acl_add_rules() batch: the rules are copied into the context. */
 #define SPD_ADD_BATCH 64
@@ -92,12 +35,6 @@ static const char *const spd_dir_names[2] = {
 	[TG_IPSEC_DIR_INBOUND] = "inbound",
 	[TG_IPSEC_DIR_OUTBOUND] = "outbound",
 };
-
-static uint32_t
-prefix_mask(uint8_t len)
-{
-	return len == 0 ? 0 : UINT32_MAX << (32 - len);
-}
 
 static bool
 ports_any(const struct tg_cfg_ipsec_policy *p)
@@ -141,20 +78,20 @@ acl_rule_make(const struct tg_cfg_ipsec_policy *p, uint32_t idx, uint32_t place,
 	r->data.priority = (int32_t)(n - place); /* first in order wins */
 	r->data.userdata = idx + 1;		 /* 0 is "no match" */
 	if (!p->any_proto) {
-		f[FLD_PROTO].value.u8 = p->proto;
-		f[FLD_PROTO].mask_range.u8 = UINT8_MAX;
+		f[TG_ACL_FLD_PROTO].value.u8 = p->proto;
+		f[TG_ACL_FLD_PROTO].mask_range.u8 = UINT8_MAX;
 	}
-	f[FLD_SRC].value.u32 = src & prefix_mask(src_len);
-	f[FLD_SRC].mask_range.u32 = src_len;
-	f[FLD_DST].value.u32 = dst & prefix_mask(dst_len);
-	f[FLD_DST].mask_range.u32 = dst_len;
-	f[FLD_SPORT].value.u16 = mirrored ? p->dport_lo : p->sport_lo;
-	f[FLD_SPORT].mask_range.u16 = mirrored ? p->dport_hi : p->sport_hi;
-	f[FLD_DPORT].value.u16 = mirrored ? p->sport_lo : p->dport_lo;
-	f[FLD_DPORT].mask_range.u16 = mirrored ? p->sport_hi : p->dport_hi;
+	f[TG_ACL_FLD_SRC].value.u32 = src & tg_acl_prefix_mask(src_len);
+	f[TG_ACL_FLD_SRC].mask_range.u32 = src_len;
+	f[TG_ACL_FLD_DST].value.u32 = dst & tg_acl_prefix_mask(dst_len);
+	f[TG_ACL_FLD_DST].mask_range.u32 = dst_len;
+	f[TG_ACL_FLD_SPORT].value.u16 = mirrored ? p->dport_lo : p->sport_lo;
+	f[TG_ACL_FLD_SPORT].mask_range.u16 = mirrored ? p->dport_hi : p->sport_hi;
+	f[TG_ACL_FLD_DPORT].value.u16 = mirrored ? p->sport_lo : p->dport_lo;
+	f[TG_ACL_FLD_DPORT].mask_range.u16 = mirrored ? p->sport_hi : p->dport_hi;
 	/* a port condition cannot judge a later fragment (no ports) */
 	if (!ports_any(p))
-		f[FLD_FLAGS].mask_range.u8 = TG_IPSEC_SPD_KEY_NONFIRST;
+		f[TG_ACL_FLD_FLAGS].mask_range.u8 = TG_IPSEC_SPD_KEY_NONFIRST;
 	/* padding: value 0, mask 0 (wild) */
 }
 
@@ -182,7 +119,7 @@ spd_acl_build(struct tg_ipsec_spd *spd, const struct tg_cfg_ipsec *ip,
 	struct rte_acl_param prm = {
 		.name = name,
 		.socket_id = socket,
-		.rule_size = RTE_ACL_RULE_SZ(FLD__COUNT),
+		.rule_size = RTE_ACL_RULE_SZ(TG_ACL_FLD__COUNT),
 		.max_rule_num = n_acl,
 	};
 	struct rte_acl_ctx *ctx;
@@ -191,7 +128,7 @@ spd_acl_build(struct tg_ipsec_spd *spd, const struct tg_cfg_ipsec *ip,
 	int rc;
 
 	RTE_BUILD_BUG_ON(
-		sizeof(struct spd_acl_rule) != RTE_ACL_RULE_SZ(FLD__COUNT));
+		sizeof(struct spd_acl_rule) != RTE_ACL_RULE_SZ(TG_ACL_FLD__COUNT));
 	snprintf(name, sizeof(name), "tgspd%u_%c", spd_build_seq,
 		dir == TG_IPSEC_DIR_INBOUND ? 'i' : 'o');
 	spd->acl[dir] = ctx = rte_acl_create(&prm);
@@ -224,8 +161,8 @@ spd_acl_build(struct tg_ipsec_spd *spd, const struct tg_cfg_ipsec *ip,
 	}
 	memset(&acfg, 0, sizeof(acfg));
 	acfg.num_categories = 1;
-	acfg.num_fields = FLD__COUNT;
-	memcpy(acfg.defs, spd_acl_defs, sizeof(spd_acl_defs));
+	acfg.num_fields = TG_ACL_FLD__COUNT;
+	memcpy(acfg.defs, tg_acl_key_defs, sizeof(tg_acl_key_defs));
 	rc = rte_acl_build(ctx, &acfg);
 	if (rc != 0) {
 		snprintf(err, len,
@@ -352,7 +289,7 @@ tg_ipsec_spd_rules(const struct tg_ipsec_spd *spd, enum tg_ipsec_dir dir)
 
 void
 tg_ipsec_spd_key_make(const struct rte_ipv4_hdr *ip, uint32_t avail,
-	struct tg_ipsec_spd_key *k)
+	struct tg_acl_key *k)
 {
 	uint32_t hl = (uint32_t)(ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * 4;
 	uint16_t frag = rte_be_to_cpu_16(ip->fragment_offset) &

@@ -10,6 +10,7 @@
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 
+#include "tg_acl_key.h"
 #include "tg_config.h"
 #include "tg_ipsec.h"
 
@@ -35,25 +36,16 @@
  * ANY can match a non-initial fragment.
  */
 
-/**
- * What rte_acl classifies, in network byte order (rules are given in host
+/*
+ * What rte_acl classifies (struct tg_acl_key, the filter lists' key), in
+ * network byte order (rules are given in host
  * order): protocol, source and destination address, and for TCP and UDP
  * (first fragments and unfragmented packets) the ports; 0 for every other
  * protocol. The first field is one byte, the rest are 4-byte groups (the
  * layout rte_acl wants). Fill it with tg_ipsec_spd_key_make().
  */
-struct tg_ipsec_spd_key {
-	uint8_t proto;
-	uint8_t pad0[3];
-	rte_be32_t src;
-	rte_be32_t dst;
-	rte_be16_t sport;
-	rte_be16_t dport;
-	uint8_t flags; /**< TG_IPSEC_SPD_KEY_NONFIRST or 0 */
-	uint8_t pad1[3];
-};
 
-/** tg_ipsec_spd_key.flags: a fragment other than the first. */
+/** tg_acl_key.flags in the SPD: a fragment other than the first. */
 #define TG_IPSEC_SPD_KEY_NONFIRST 0x01
 
 struct tg_ipsec_spd;
@@ -92,10 +84,10 @@ uint32_t tg_ipsec_spd_rules(
  * Any thread.
  */
 void tg_ipsec_spd_key_make(const struct rte_ipv4_hdr *ip, uint32_t avail,
-	struct tg_ipsec_spd_key *k);
+	struct tg_acl_key *k);
 
 /**
- * Classify @p n keys (struct tg_ipsec_spd_key, see above) in direction
+ * Classify @p n keys (struct tg_acl_key, see above) in direction
  * @p dir: @p policy_idx_out[i] is the index (into tg_cfg_ipsec.policies)
  * of key i's first matching policy in evaluation order, plus 1; 0 when
  * none matches. One rte_acl_classify() call for the whole burst.

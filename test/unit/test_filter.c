@@ -595,7 +595,7 @@ test_filter_fragments_and_short_headers(void)
 	};
 	struct tg_config *c = cfg_new();
 	struct tg_filter_table *ft;
-	struct tg_filter_key k;
+	struct tg_acl_key k;
 	struct rte_mbuf *m;
 	uint8_t *ip;
 

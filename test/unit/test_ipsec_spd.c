@@ -117,7 +117,7 @@ ref_lookup(const struct model *m, enum tg_ipsec_dir dir, const struct pkt *k)
 
 /* The key of @p k built from an IPv4 header, through the library. */
 static void
-key_of(const struct pkt *k, struct tg_ipsec_spd_key *key)
+key_of(const struct pkt *k, struct tg_acl_key *key)
 {
 	uint8_t b[28];
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)b;
@@ -139,7 +139,7 @@ static uint32_t
 spd_one(const struct tg_ipsec_spd *spd, enum tg_ipsec_dir dir,
 	const struct pkt *k)
 {
-	struct tg_ipsec_spd_key key;
+	struct tg_acl_key key;
 	const uint8_t *kp = (const uint8_t *)&key;
 	uint32_t res = UINT32_MAX;
 
@@ -410,7 +410,7 @@ test_ipsec_spd_fragments_and_keys(void)
 {
 	struct pkt f = {IPPROTO_UDP, 0x0a000005, 0x0a080101, 0, 0, true};
 	struct tg_cfg_ipsec_policy *p;
-	struct tg_ipsec_spd_key key;
+	struct tg_acl_key key;
 	struct tg_ipsec_spd *spd;
 	struct model m;
 	uint8_t b[32];
@@ -566,7 +566,7 @@ rnd_pkt(const struct model *m, struct pkt *k)
 static void
 test_ipsec_spd_random_against_reference(void)
 {
-	struct tg_ipsec_spd_key keys[64];
+	struct tg_acl_key keys[64];
 	const uint8_t *kp[64];
 	struct pkt pk[64];
 	uint32_t res[64], round, i, b, n, matched = 0, total = 0, bad = 0;
