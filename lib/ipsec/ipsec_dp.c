@@ -12,14 +12,13 @@
 #include "ipsec_internal.h"
 
 /* rte_ipsec reads the ESP (inbound) or inserts it (outbound transport)
- * at l2_len + l3_len; our packets start at the IPv4 header. */
+ * at l2_len + l3_len; the caller gave l2_len. */
 static inline void
 set_lengths(struct rte_mbuf *m)
 {
-	const struct rte_ipv4_hdr *ip =
-		rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
+		m, const struct rte_ipv4_hdr *, m->l2_len);
 
-	m->l2_len = 0;
 	m->l3_len = rte_ipv4_hdr_len(ip);
 }
 
@@ -32,9 +31,13 @@ tg_ipsec_crypto_enqueue(struct tg_ipsec_ctx *ctx, struct tg_ipsec_sa *sa,
 
 	*n_prepared = 0;
 	n = RTE_MIN(n, TG_IPSEC_BURST_MAX);
-	if (n == 0 || rte_crypto_op_bulk_alloc(ctx->op_pool,
-			      RTE_CRYPTO_OP_TYPE_SYMMETRIC, cop, n) == 0)
-		return 0; /* no free op: none prepared */
+	if (n == 0)
+		return 0;
+	if (rte_crypto_op_bulk_alloc(ctx->op_pool,
+		    RTE_CRYPTO_OP_TYPE_SYMMETRIC, cop, n) == 0) {
+		*n_prepared = n; /* no free op: the device is full */
+		return 0;
+	}
 	for (i = 0; i < n; i++)
 		set_lengths(mb[i]);
 	/* Failed packets move past k. */
@@ -43,6 +46,7 @@ tg_ipsec_crypto_enqueue(struct tg_ipsec_ctx *ctx, struct tg_ipsec_sa *sa,
 	if (e < n)
 		rte_mempool_put_bulk(ctx->op_pool, (void **)(cop + e), n - e);
 	*n_prepared = k;
+	sa->st.inflight += e;
 	return e;
 }
 
@@ -50,9 +54,10 @@ tg_ipsec_crypto_enqueue(struct tg_ipsec_ctx *ctx, struct tg_ipsec_sa *sa,
  * the outer header outbound (tunnel template or transport header) and
  * the transport header inbound (length and protocol changed). */
 static inline void
-fix_cksum(struct rte_mbuf *m)
+fix_cksum(struct rte_mbuf *m, uint32_t l2_len)
 {
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l2_len);
 
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
@@ -92,13 +97,17 @@ tg_ipsec_crypto_dequeue(struct tg_ipsec_ctx *ctx, struct rte_mbuf *mb[],
 		struct tg_ipsec_sa *sa =
 			container_of(ss, struct tg_ipsec_sa, ss);
 
+		sa->st.inflight -= grp[i].cnt;
 		k = rte_ipsec_pkt_process(ss, grp[i].m, grp[i].cnt);
 		for (j = 0; j < k; j++) {
 			struct rte_mbuf *m = grp[i].m[j];
 
-			if (sa->dir == TG_IPSEC_DIR_OUTBOUND ||
-				sa->mode == TG_IPSEC_MODE_TRANSPORT)
-				fix_cksum(m);
+			/* Tunnel output starts at the outer header; transport
+			 * keeps the caller's L2 in front. */
+			if (sa->mode == TG_IPSEC_MODE_TRANSPORT)
+				fix_cksum(m, m->l2_len);
+			else if (sa->dir == TG_IPSEC_DIR_OUTBOUND)
+				fix_cksum(m, 0);
 			if (sa_out != NULL)
 				sa_out[good] = sa;
 			mb[good++] = m;

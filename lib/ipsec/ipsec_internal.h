@@ -43,6 +43,11 @@ struct tg_ipsec_sa {
 	enum tg_ipsec_mode mode;
 	enum tg_ipsec_alg alg;
 	struct rte_ipsec_sa *rsa; /* rte_ipsec_sa_size() bytes, rte_malloc */
+	/* ESP layout for length checks before the device: IV, ICV bytes
+	 * and the ciphertext's block (GCM 4, CBC 16). */
+	uint8_t iv_len, icv_len, block;
+	struct tg_ipsec_sa_stats st;
+	struct tg_ipsec_sa_params prm; /* keys zeroed */
 };
 
 #endif /* TG_IPSEC_INTERNAL_H */

@@ -219,6 +219,13 @@ tg_ipsec_sa_create(struct tg_ipsec_ctx *ctx, const struct tg_ipsec_sa_params *p)
 	sa->dir = p->dir;
 	sa->mode = p->mode;
 	sa->alg = p->alg;
+	sa->prm = *p;
+	memset(sa->prm.cipher_key, 0, sizeof(sa->prm.cipher_key));
+	memset(sa->prm.auth_key, 0, sizeof(sa->prm.auth_key));
+	memset(sa->prm.salt, 0, sizeof(sa->prm.salt));
+	sa->iv_len = alg_is_gcm(p->alg) ? 8 : 16;
+	sa->block = alg_is_gcm(p->alg) ? 4 : 16;
+	sa->icv_len = algs[p->alg].icv;
 	sa->crypto_sess = rte_cryptodev_sym_session_create(
 		ctx->dev_id, xf, ctx->sess_pool);
 	if (sa->crypto_sess == NULL) {
@@ -258,4 +265,16 @@ enum tg_ipsec_dir
 tg_ipsec_sa_dir(const struct tg_ipsec_sa *sa)
 {
 	return sa->dir;
+}
+
+const struct tg_ipsec_sa_params *
+tg_ipsec_sa_params(const struct tg_ipsec_sa *sa)
+{
+	return &sa->prm;
+}
+
+struct tg_ipsec_sa_stats *
+tg_ipsec_sa_stats(struct tg_ipsec_sa *sa)
+{
+	return &sa->st;
 }

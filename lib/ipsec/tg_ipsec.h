@@ -70,6 +70,35 @@ struct tg_ipsec_sa_params {
 	/** Inbound anti-replay window in packets; 0 turns the check off. */
 	uint32_t replay_window;
 	bool esn; /**< 64-bit extended sequence numbers */
+	/** Lifetime limits, 0 = none. Kept with the SA for whoever enforces
+	 *  them (the ipsec stage: tg_ipsec_stage.h); the library itself
+	 *  does not look at them. */
+	struct tg_ipsec_lifetime {
+		uint64_t soft_packets, hard_packets;
+		uint64_t soft_bytes, hard_bytes;
+	} lifetime;
+};
+
+/**
+ * An SA's counters. Written only by the lcore that runs the SA's crypto
+ * (enqueue, dequeue and the ipsec stage), read by anyone: each field is
+ * one naturally aligned word.
+ */
+struct tg_ipsec_sa_stats {
+	uint64_t packets; /**< processed: outbound sent to the device,
+			       inbound authenticated and decrypted */
+	uint64_t bytes;	  /**< of those: the IP packet, cleartext (outbound
+			       before, inbound after the crypto) */
+	uint64_t err_auth;   /**< inbound: ICV check failed */
+	uint64_t err_replay; /**< inbound: outside or seen in the window */
+	uint64_t err_other;  /**< malformed, device full, crypto error */
+	uint64_t expired;    /**< refused: the hard lifetime was reached */
+	/** Outbound: the last sequence number used (packets prepared).
+	 *  Inbound: the highest one accepted (low 32 bits with ESN). */
+	uint64_t seq;
+	uint32_t inflight; /**< operations in the crypto device now */
+	uint8_t soft_reached; /**< the soft lifetime was reached */
+	uint8_t hard_reached; /**< the hard one: the SA carries nothing */
 };
 
 /** What tg_ipsec_ctx_create() sets up. */
@@ -135,9 +164,17 @@ void tg_ipsec_sa_destroy(struct tg_ipsec_sa *sa);
 uint32_t tg_ipsec_sa_spi(const struct tg_ipsec_sa *sa);
 enum tg_ipsec_dir tg_ipsec_sa_dir(const struct tg_ipsec_sa *sa);
 
+/** The parameters the SA was created with, keys zeroed (safe to show). */
+const struct tg_ipsec_sa_params *tg_ipsec_sa_params(
+	const struct tg_ipsec_sa *sa);
+
+/** The SA's counters (see struct tg_ipsec_sa_stats for who writes). */
+struct tg_ipsec_sa_stats *tg_ipsec_sa_stats(struct tg_ipsec_sa *sa);
+
 /*
- * Burst path. Packets are bare IPv4: the data starts at the IPv4 header
- * (the stage strips and rebuilds L2), one segment, with room for the ESP
+ * Burst path. A packet's data starts at an L2 header of m->l2_len bytes
+ * (0: bare IPv4; the caller sets it, rte_pktmbuf_alloc() leaves 0), then
+ * the IPv4 header; one segment, with room for the ESP
  * overhead (outbound tunnel: 20 + 8 + 16 bytes of headroom; trailer and
  * ICV need up to 16 + 2 + 16 bytes of tailroom, plus 16 for the GCM AAD
  * that rte_ipsec keeps behind the ICV during the operation).
@@ -146,6 +183,10 @@ enum tg_ipsec_dir tg_ipsec_sa_dir(const struct tg_ipsec_sa *sa);
  * at a time (the one that runs the ipsec stage). An SA's packets are
  * processed in order: for an inbound SA only one lcore may run
  * tg_ipsec_crypto_dequeue() for it at a time (replay window update).
+ *
+ * What comes back: tunnel mode loses the L2 header (outbound: the data
+ * starts at the new outer IPv4 header; inbound: at the inner one);
+ * transport mode keeps it (rte_ipsec moves L2 and IP header together).
  */
 
 /** Most packets one enqueue, dequeue or sync call handles. */
@@ -158,8 +199,10 @@ enum tg_ipsec_dir tg_ipsec_sa_dir(const struct tg_ipsec_sa *sa);
  * window) and enqueue their crypto operations. Never waits.
  * On return mb[0, ret) are in flight (the caller must not touch them
  * until tg_ipsec_crypto_dequeue() gives them back); mb[ret, *n_prepared)
- * were prepared but found the queue full (drop: crypto_queue_full; an
- * outbound one has used its sequence number); mb[*n_prepared, n) failed
+ * found the device full (drop: crypto_queue_full): the queue (an outbound
+ * one has used its sequence number) or, when no operation was free, the
+ * op pool (then *n_prepared = n and nothing was prepared); mb[*n_prepared,
+ * n) failed
  * preparation (inbound: replay or malformed; outbound: no room or
  * sequence number overflow) or found no free op.
  * @return the number enqueued.
