@@ -300,13 +300,15 @@ main(int argc, char **argv)
 	pconf.slot = &ctl.slot;
 	pconf.mp = mp;
 	pconf.socket = (int)rte_socket_id();
-	/* One apply path for start-up and (later) reload. */
-	if (tg_control_apply(&ctl, cfg, err, sizeof(err)) < 0)
-		rte_exit(EXIT_FAILURE, "%s: %s\n", o.config, err);
+	/* The pipeline first: the first snapshot's SAs live in the ipsec
+	 * stage's crypto device. No worker runs before the launch below. */
 	pl = tg_pipeline_create(&pconf, err, sizeof(err));
 	if (pl == NULL)
 		rte_exit(EXIT_FAILURE, "pipeline: %s\n", err);
 	ctl.pl = pl;
+	/* One apply path for start-up and (later) reload. */
+	if (tg_control_apply(&ctl, cfg, err, sizeof(err)) < 0)
+		rte_exit(EXIT_FAILURE, "%s: %s\n", o.config, err);
 	if (tg_control_telemetry_init(&ctl) < 0)
 		TG_APP_LOG(WARNING, "telemetry commands not registered");
 	if (tg_pipeline_launch(pl) < 0)
