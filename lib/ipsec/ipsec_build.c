@@ -55,6 +55,11 @@ tg_ipsec_stage_create(const struct tg_config *cfg, int socket)
 	cp.max_sa = st->max_reg;
 	cp.nb_ops = TG_IPSEC_NB_OPS;
 	cp.socket_id = socket;
+	cp.mode = ip->crypto_mode == TG_CFG_IPSEC_CRYPTO_LOOKASIDE
+			  ? TG_IPSEC_CRYPTO_LOOKASIDE
+		  : ip->crypto_mode == TG_CFG_IPSEC_CRYPTO_CPU
+			  ? TG_IPSEC_CRYPTO_CPU
+			  : TG_IPSEC_CRYPTO_AUTO;
 	st->ctx = tg_ipsec_ctx_create(&cp);
 	if (st->ctx == NULL) {
 		int e = rte_errno;

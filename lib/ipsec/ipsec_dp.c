@@ -31,8 +31,8 @@ tg_ipsec_crypto_enqueue(struct tg_ipsec_ctx *ctx, struct tg_ipsec_sa *sa,
 
 	*n_prepared = 0;
 	n = RTE_MIN(n, TG_IPSEC_BURST_MAX);
-	if (n == 0)
-		return 0;
+	if (n == 0 || unlikely(sa->sync))
+		return 0; /* a CPU crypto SA has no queue: a caller's bug */
 	if (rte_crypto_op_bulk_alloc(ctx->op_pool,
 		    RTE_CRYPTO_OP_TYPE_SYMMETRIC, cop, n) == 0) {
 		*n_prepared = n; /* no free op: the device is full */
@@ -129,6 +129,30 @@ tg_ipsec_crypto_dequeue(struct tg_ipsec_ctx *ctx, struct rte_mbuf *mb[],
 	return good + nb;
 }
 
+uint16_t
+tg_ipsec_cpu_process(struct tg_ipsec_sa *sa, struct rte_mbuf *mb[], uint16_t n,
+	uint16_t *n_prepared)
+{
+	uint16_t i, k, g;
+
+	n = RTE_MIN(n, TG_IPSEC_BURST_MAX);
+	for (i = 0; i < n; i++)
+		set_lengths(mb[i]);
+	/* Both move their failures behind the good packets. */
+	k = rte_ipsec_pkt_cpu_prepare(&sa->ss, mb, n);
+	if (sa->dir == TG_IPSEC_DIR_OUTBOUND)
+		sa->st.seq += k;
+	g = k == 0 ? 0 : rte_ipsec_pkt_process(&sa->ss, mb, k);
+	for (i = 0; i < g; i++) {
+		if (sa->mode == TG_IPSEC_MODE_TRANSPORT)
+			fix_cksum(mb[i], mb[i]->l2_len);
+		else if (sa->dir == TG_IPSEC_DIR_OUTBOUND)
+			fix_cksum(mb[i], 0);
+	}
+	*n_prepared = k;
+	return g;
+}
+
 int
 tg_ipsec_process_sync(struct tg_ipsec_ctx *ctx, struct tg_ipsec_sa *sa,
 	struct rte_mbuf *mb[], uint16_t n)
@@ -139,6 +163,8 @@ tg_ipsec_process_sync(struct tg_ipsec_ctx *ctx, struct tg_ipsec_sa *sa,
 
 	if (ctx == NULL || sa == NULL || n > TG_IPSEC_BURST_MAX)
 		return -EINVAL;
+	if (sa->sync)
+		return tg_ipsec_cpu_process(sa, mb, n, &np);
 	ne = tg_ipsec_crypto_enqueue(ctx, sa, mb, n, &np);
 	for (i = ne; i < n; i++)
 		bad[nb++] = mb[i];

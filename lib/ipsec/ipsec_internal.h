@@ -26,6 +26,7 @@ struct tg_ipsec_ctx {
 	uint8_t dev_id;
 	uint16_t qp;
 	bool created_vdev; /* uninit the vdev on free */
+	bool cpu_crypto;   /* ESP SAs are CPU crypto sessions */
 	int socket_id;
 	struct rte_mempool *sess_pool;
 	struct rte_mempool *op_pool;
@@ -49,6 +50,7 @@ struct tg_ipsec_sa {
 	struct tg_ipsec_sa_stats st;
 	struct tg_ipsec_sa_params prm; /* keys zeroed */
 	bool in_use; /* the stage's sweep: the current snapshot uses it */
+	bool sync;   /* a CPU crypto session: tg_ipsec_cpu_process() */
 };
 
 #endif /* TG_IPSEC_INTERNAL_H */

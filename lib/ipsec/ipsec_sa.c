@@ -184,7 +184,9 @@ sa_ipsec_init(struct tg_ipsec_sa *sa, const struct tg_ipsec_sa_params *p,
 	if (rc < 0)
 		return rc;
 	sa->ss.sa = sa->rsa;
-	sa->ss.type = RTE_SECURITY_ACTION_TYPE_NONE;
+	sa->sync = sa->ctx->cpu_crypto;
+	sa->ss.type = sa->sync ? RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO
+			       : RTE_SECURITY_ACTION_TYPE_NONE;
 	sa->ss.crypto.ses = sa->crypto_sess;
 	return rte_ipsec_session_prepare(&sa->ss);
 }
@@ -265,6 +267,12 @@ enum tg_ipsec_dir
 tg_ipsec_sa_dir(const struct tg_ipsec_sa *sa)
 {
 	return sa->dir;
+}
+
+bool
+tg_ipsec_sa_sync(const struct tg_ipsec_sa *sa)
+{
+	return sa->sync;
 }
 
 const struct tg_ipsec_sa_params *

@@ -101,6 +101,18 @@ struct tg_ipsec_sa_stats {
 	uint8_t hard_reached; /**< the hard one: the SA carries nothing */
 };
 
+/** How SAs use the device. */
+enum tg_ipsec_crypto_mode {
+	/** CPU crypto when the device offers it (software PMDs: the
+	 *  crypto runs on the calling core, no queue), else lookaside */
+	TG_IPSEC_CRYPTO_AUTO = 0,
+	/** operations through the device's queue pair, results picked up
+	 *  by later calls (hardware devices; software ones too, on demand) */
+	TG_IPSEC_CRYPTO_LOOKASIDE,
+	/** CPU crypto, or the context is refused (ENOTSUP) */
+	TG_IPSEC_CRYPTO_CPU,
+};
+
 /** What tg_ipsec_ctx_create() sets up. */
 struct tg_ipsec_ctx_params {
 	/** Crypto device name; a vdev (crypto_aesni_mb, crypto_openssl, …)
@@ -112,6 +124,7 @@ struct tg_ipsec_ctx_params {
 	uint32_t max_sa;   /**< crypto sessions in the session pool */
 	uint32_t nb_ops;   /**< crypto ops in the op pool (in flight) */
 	uint32_t qp_depth; /**< queue pair descriptors; 0: 2048 */
+	enum tg_ipsec_crypto_mode mode;
 	int socket_id;	   /**< SOCKET_ID_ANY: the device's */
 };
 
@@ -138,6 +151,10 @@ void tg_ipsec_ctx_free(struct tg_ipsec_ctx *ctx);
 
 /** The cryptodev id of the context (for stats and telemetry). */
 uint8_t tg_ipsec_ctx_dev_id(const struct tg_ipsec_ctx *ctx);
+
+/** Whether the context's ESP SAs use CPU crypto (tg_ipsec_cpu_process())
+ *  rather than the queue (tg_ipsec_crypto_enqueue/dequeue). */
+bool tg_ipsec_ctx_cpu_crypto(const struct tg_ipsec_ctx *ctx);
 
 /**
  * Check an SA's parameters without touching a device: key lengths for
@@ -228,6 +245,24 @@ uint16_t tg_ipsec_crypto_enqueue(struct tg_ipsec_ctx *ctx,
 uint16_t tg_ipsec_crypto_dequeue(struct tg_ipsec_ctx *ctx,
 	struct rte_mbuf *mb[], struct tg_ipsec_sa *sa[], uint16_t n,
 	uint16_t *n_good);
+
+/** Whether @p sa is processed with tg_ipsec_cpu_process() (an ESP SA of
+ *  a CPU crypto context) rather than enqueue/dequeue. */
+bool tg_ipsec_sa_sync(const struct tg_ipsec_sa *sa);
+
+/**
+ * CPU crypto: prepare, encrypt or decrypt, and finish @p n (at most
+ * TG_IPSEC_BURST_MAX) packets of one synchronous SA on the calling core
+ * (rte_ipsec_pkt_cpu_prepare + rte_ipsec_pkt_process). Reorders @p mb:
+ * on return mb[0, ret) are good, mb[ret, *n_prepared) failed in the
+ * crypto or after it (inbound: ICV failure, flagged
+ * RTE_MBUF_F_RX_SEC_OFFLOAD_FAILED, bad trailer, replay within the
+ * burst), mb[*n_prepared, n) failed preparation (inbound: replay;
+ * outbound: sequence numbers exhausted). Same layouts as the queue path.
+ * @return the number of good packets.
+ */
+uint16_t tg_ipsec_cpu_process(struct tg_ipsec_sa *sa, struct rte_mbuf *mb[],
+	uint16_t n, uint16_t *n_prepared);
 
 /**
  * FOR TESTS ONLY: enqueue a burst of one SA and busy-poll until every

@@ -26,6 +26,7 @@
 #define STEP_OUT 4
 
 static struct rte_mempool *mp;
+static bool lookaside; /* the suite's ipsec.crypto_mode */
 static struct tg_emit emit;
 static uint16_t verdict[64];
 
@@ -114,7 +115,11 @@ parse(const char *name, const char *y)
 	if (tg_config_parse(name, y, strlen(y), &c, &errs) != 0) {
 		fprintf(stderr, "\n--- %s:\n%s", name, y);
 		tg_cfg_errors_print(&errs, stderr);
+		return NULL;
 	}
+	/* the suite's mode, as ipsec.crypto_mode would set it */
+	c->ipsec.crypto_mode = lookaside ? TG_CFG_IPSEC_CRYPTO_LOOKASIDE
+					 : TG_CFG_IPSEC_CRYPTO_CPU;
 	return c;
 }
 
@@ -230,30 +235,51 @@ received(struct side *s, struct rte_mbuf *m, uint16_t port)
 	return v;
 }
 
+/*
+ * The stage's burst, then its tick, and each packet's final verdict in
+ * verdict[] (packets are processed in place: a held one comes back as
+ * the same mbuf). held[i]: the burst handed packet i to the crypto
+ * device's queue, which happens in lookaside mode only: with CPU crypto
+ * every verdict is final in the burst.
+ */
+static bool held[64];
+
 static void
 run(struct side *s, struct rte_mbuf **pkts, uint16_t n)
 {
+	uint16_t i, k, n_held = 0;
+
 	emit.n = 0;
 	emit.generated = 0;
 	tg_ipsec_burst(s->t, s->st, &s->local, pkts, n, verdict, &emit, 0);
-}
-
-/* Completions: the software device works when asked, so one tick gives
- * back what one burst took. */
-static void
-tick(struct side *s)
-{
+	/* The software device works when asked: one tick gives back what
+	 * one burst took. */
 	tg_ipsec_tick(s->t, s->st, &s->local, &emit, 0);
+	for (i = 0; i < n; i++) {
+		held[i] = verdict[i] == TG_V_STOLEN;
+		if (!held[i])
+			continue;
+		n_held++;
+		for (k = 0; k < emit.n && emit.pkts[k] != pkts[i]; k++)
+			;
+		CU_ASSERT_FATAL(k < emit.n);
+		verdict[i] = emit.verdict[k];
+	}
+	CU_ASSERT_EQUAL(emit.n, n_held);
+	emit.n = 0;
 }
 
+/* Packet i went through the crypto device: held in lookaside mode, not
+ * with CPU crypto. */
+#define CU_ASSERT_CRYPTO(i) CU_ASSERT_EQUAL(held[i], lookaside)
+
 static void
-free_emitted(void)
+free_all(struct rte_mbuf **m, uint16_t n)
 {
 	uint16_t i;
 
-	for (i = 0; i < emit.n; i++)
-		rte_pktmbuf_free(emit.pkts[i]);
-	emit.n = 0;
+	for (i = 0; i < n; i++)
+		rte_pktmbuf_free(m[i]);
 }
 
 static const uint8_t *
@@ -316,16 +342,13 @@ test_stage_tunnel_a_to_b(void)
 		memcpy(clear[i], l3(m[i]), len[i]);
 	}
 	run(&A, m, n);
-	for (i = 0; i < n; i++)
-		CU_ASSERT_EQUAL(verdict[i], TG_V_STOLEN);
-	tick(&A);
-	CU_ASSERT_EQUAL_FATAL(emit.n, n);
 	for (i = 0; i < n; i++) {
-		const uint8_t *o = l3(emit.pkts[i]);
+		const uint8_t *o = l3(m[i]);
 
-		esp[i] = emit.pkts[i];
+		CU_ASSERT_CRYPTO(i);
+		esp[i] = m[i];
 		/* routed anew, to the tunnel's far end */
-		CU_ASSERT_EQUAL(emit.verdict[i], TG_V_GOTO(TG_STAGE_FORWARD));
+		CU_ASSERT_EQUAL(verdict[i], TG_V_GOTO(TG_STAGE_FORWARD));
 		CU_ASSERT_EQUAL(tg_meta(esp[i])->path, TG_PATH_TUNNEL);
 		CU_ASSERT_EQUAL(
 			rte_pktmbuf_mtod(esp[i], const uint8_t *)[12], 0x08);
@@ -336,7 +359,6 @@ test_stage_tunnel_a_to_b(void)
 		CU_ASSERT_EQUAL(get32(o + 20), 0x1001);
 		CU_ASSERT_EQUAL(get32(o + 24), seq0 + i + 1);
 	}
-	emit.n = 0;
 	CU_ASSERT_EQUAL(tg_ipsec_sa_stats(out)->seq, seq0 + n);
 	CU_ASSERT(A.t->hits[policy_idx(&A, "tunnel")].out >= n);
 
@@ -345,16 +367,13 @@ test_stage_tunnel_a_to_b(void)
 		CU_ASSERT_EQUAL(received(&B, esp[i], 1), TG_V_NEXT);
 	CU_ASSERT_EQUAL(tg_meta(esp[0])->path, TG_PATH_TARGET);
 	run(&B, esp, n);
-	for (i = 0; i < n; i++)
-		CU_ASSERT_EQUAL(verdict[i], TG_V_STOLEN);
-	tick(&B);
-	CU_ASSERT_EQUAL_FATAL(emit.n, n);
 	for (i = 0; i < n; i++) {
-		struct rte_mbuf *d = emit.pkts[i];
+		struct rte_mbuf *d = esp[i];
 		const struct tg_meta *md = tg_meta(d);
 
+		CU_ASSERT_CRYPTO(i);
 		/* for a host behind B: transit, from its start */
-		CU_ASSERT_EQUAL(emit.verdict[i], TG_V_GOTO(TG_STAGE_NONE));
+		CU_ASSERT_EQUAL(verdict[i], TG_V_GOTO(TG_STAGE_NONE));
 		CU_ASSERT_EQUAL(md->path, TG_PATH_TRANSIT);
 		CU_ASSERT_EQUAL(md->rx_if, 1);
 		CU_ASSERT(md->flags & TG_META_F_IPSEC_IN);
@@ -362,7 +381,7 @@ test_stage_tunnel_a_to_b(void)
 		CU_ASSERT_EQUAL(d->pkt_len, ETH + len[i]);
 		CU_ASSERT(memcmp(l3(d), clear[i], len[i]) == 0);
 	}
-	free_emitted();
+	free_all(esp, n);
 	CU_ASSERT_EQUAL(tg_ipsec_sa_stats(in)->seq, seq0 + n);
 	CU_ASSERT(tg_ipsec_sa_stats(in)->packets >= n);
 	CU_ASSERT(B.t->hits[policy_idx(&B, "tunnel")].in >= n);
@@ -375,22 +394,16 @@ static struct rte_mbuf *
 esp_from_a(uint32_t src, uint32_t dst, uint16_t id)
 {
 	struct rte_mbuf *m = frame(src, dst, IPPROTO_UDP, 5000, 53, id, 20);
-	struct rte_mbuf *e;
 
 	if (m == NULL)
 		return NULL;
 	at_out(m, TG_PATH_TRANSIT, 0, 0);
 	run(&A, &m, 1);
-	if (verdict[0] != TG_V_STOLEN) {
+	if (verdict[0] != TG_V_GOTO(TG_STAGE_FORWARD)) {
 		rte_pktmbuf_free(m);
 		return NULL;
 	}
-	tick(&A);
-	if (emit.n != 1)
-		return NULL;
-	e = emit.pkts[0];
-	emit.n = 0;
-	return e;
+	return m;
 }
 
 static struct rte_mbuf *
@@ -428,13 +441,11 @@ test_stage_replay_and_icv(void)
 	two[0] = e;
 	two[1] = dup;
 	run(&B, two, 2);
-	CU_ASSERT_EQUAL(verdict[0], TG_V_STOLEN);
-	CU_ASSERT_EQUAL(verdict[1], TG_V_STOLEN);
-	tick(&B);
-	CU_ASSERT_EQUAL_FATAL(emit.n, 2);
-	CU_ASSERT_EQUAL(emit.verdict[0], TG_V_GOTO(TG_STAGE_NONE));
-	CU_ASSERT_EQUAL(emit.verdict[1], TG_V_DROP(TG_IPSEC_DROP_REPLAY));
-	free_emitted();
+	CU_ASSERT_CRYPTO(0);
+	CU_ASSERT_CRYPTO(1);
+	CU_ASSERT_EQUAL(verdict[0], TG_V_GOTO(TG_STAGE_NONE));
+	CU_ASSERT_EQUAL(verdict[1], TG_V_DROP(TG_IPSEC_DROP_REPLAY));
+	free_all(two, 2);
 	/* ...and again later: refused before the device. */
 	dup = copy(bad);
 	received(&B, dup, 1);
@@ -450,11 +461,9 @@ test_stage_replay_and_icv(void)
 	rte_pktmbuf_mtod(bad, uint8_t *)[ETH + 20 + 8 + 8 + 3] ^= 0x40;
 	received(&B, bad, 1);
 	run(&B, &bad, 1);
-	CU_ASSERT_EQUAL(verdict[0], TG_V_STOLEN);
-	tick(&B);
-	CU_ASSERT_EQUAL_FATAL(emit.n, 1);
-	CU_ASSERT_EQUAL(emit.verdict[0], TG_V_DROP(TG_IPSEC_DROP_AUTH_FAILED));
-	free_emitted();
+	CU_ASSERT_CRYPTO(0);
+	CU_ASSERT_EQUAL(verdict[0], TG_V_DROP(TG_IPSEC_DROP_AUTH_FAILED));
+	rte_pktmbuf_free(bad);
 	CU_ASSERT_EQUAL(tg_ipsec_sa_stats(in)->err_auth, auth0 + 1);
 }
 
@@ -504,7 +513,6 @@ test_stage_refused_before_the_device(void)
 	CU_ASSERT_EQUAL(verdict[2], TG_V_DROP(TG_IPSEC_DROP_MALFORMED));
 	CU_ASSERT_EQUAL(verdict[3], TG_V_DROP(TG_IPSEC_DROP_UNPROTECTED));
 	CU_ASSERT_EQUAL(verdict[4], TG_V_NEXT);
-	CU_ASSERT_EQUAL(emit.n, 0);
 	for (i = 0; i < 5; i++)
 		rte_pktmbuf_free(m[i]);
 
@@ -557,12 +565,9 @@ test_stage_outbound_verdicts_and_mismatch(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
 	received(&B, e, 1);
 	run(&B, &e, 1);
-	CU_ASSERT_EQUAL(verdict[0], TG_V_STOLEN);
-	tick(&B);
-	CU_ASSERT_EQUAL_FATAL(emit.n, 1);
-	CU_ASSERT_EQUAL(
-		emit.verdict[0], TG_V_DROP(TG_IPSEC_DROP_POLICY_MISMATCH));
-	free_emitted();
+	CU_ASSERT_CRYPTO(0);
+	CU_ASSERT_EQUAL(verdict[0], TG_V_DROP(TG_IPSEC_DROP_POLICY_MISMATCH));
+	rte_pktmbuf_free(e);
 }
 
 /* ---- scapy's ESP --------------------------------------------------------- */
@@ -616,22 +621,19 @@ test_stage_decrypts_scapy_esp(void)
 		CU_ASSERT_EQUAL(received(&B, m[i], 1), TG_V_NEXT);
 	}
 	run(&B, m, 2);
-	CU_ASSERT_EQUAL(verdict[0], TG_V_STOLEN);
-	CU_ASSERT_EQUAL(verdict[1], TG_V_STOLEN);
-	tick(&B);
-	CU_ASSERT_EQUAL_FATAL(emit.n, 2);
 	for (i = 0; i < 2; i++) {
-		struct rte_mbuf *d = emit.pkts[i];
+		struct rte_mbuf *d = m[i];
 
+		CU_ASSERT_CRYPTO(i);
 		/* 10.1.0.1 → 10.2.0.1, B's lan address: on to the
 		 * target path's next step */
-		CU_ASSERT_EQUAL(emit.verdict[i], TG_V_NEXT);
+		CU_ASSERT_EQUAL(verdict[i], TG_V_NEXT);
 		CU_ASSERT_EQUAL(tg_meta(d)->path, TG_PATH_TARGET);
 		CU_ASSERT_EQUAL(d->pkt_len, f.len[2 * i + 1]);
 		CU_ASSERT(memcmp(l3(d), f.d[2 * i + 1] + ETH,
 				  f.len[2 * i + 1] - ETH) == 0);
 	}
-	free_emitted();
+	free_all(m, 2);
 	CU_ASSERT_EQUAL(tg_ipsec_sa_stats(sa_named(&B, "scapy-in"))->seq, 5);
 }
 
@@ -726,19 +728,33 @@ test_stage_hard_lifetime(void)
 		at_out(m[i], TG_PATH_TRANSIT, 0, 0);
 	}
 	run(&A, m, 4);
-	CU_ASSERT_EQUAL(verdict[0], TG_V_STOLEN);
-	CU_ASSERT_EQUAL(verdict[1], TG_V_STOLEN);
+	CU_ASSERT_CRYPTO(0);
+	CU_ASSERT_CRYPTO(1);
+	CU_ASSERT_EQUAL(verdict[0], TG_V_GOTO(TG_STAGE_FORWARD));
+	CU_ASSERT_EQUAL(verdict[1], TG_V_GOTO(TG_STAGE_FORWARD));
 	CU_ASSERT_EQUAL(verdict[2], TG_V_DROP(TG_IPSEC_DROP_SA_EXPIRED));
 	CU_ASSERT_EQUAL(verdict[3], TG_V_DROP(TG_IPSEC_DROP_SA_EXPIRED));
-	rte_pktmbuf_free(m[2]);
-	rte_pktmbuf_free(m[3]);
-	tick(&A);
-	CU_ASSERT_EQUAL(emit.n, 2);
-	free_emitted();
+	free_all(m, 4);
 	CU_ASSERT_EQUAL(s->packets, 3);
 	CU_ASSERT_EQUAL(s->expired, 2);
 	CU_ASSERT_EQUAL(s->soft_reached, 1);
 	CU_ASSERT_EQUAL(s->hard_reached, 1);
+}
+
+static int suite_init(void);
+
+static int
+suite_init_lookaside(void)
+{
+	lookaside = true;
+	return suite_init();
+}
+
+static int
+suite_init_cpu(void)
+{
+	lookaside = false;
+	return suite_init();
 }
 
 static int
@@ -769,7 +785,19 @@ main(void)
 		RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (mp == NULL || CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
-	tg_test_suite("ipsec_stage", suite_init, suite_clean,
+	tg_test_suite("ipsec_stage_lookaside", suite_init_lookaside,
+		suite_clean, "test_stage_tunnel_a_to_b",
+		test_stage_tunnel_a_to_b, "test_stage_replay_and_icv",
+		test_stage_replay_and_icv,
+		"test_stage_refused_before_the_device",
+		test_stage_refused_before_the_device,
+		"test_stage_outbound_verdicts_and_mismatch",
+		test_stage_outbound_verdicts_and_mismatch,
+		"test_stage_decrypts_scapy_esp", test_stage_decrypts_scapy_esp,
+		"test_stage_sas_live_across_rebuilds",
+		test_stage_sas_live_across_rebuilds, "test_stage_hard_lifetime",
+		test_stage_hard_lifetime, NULL);
+	tg_test_suite("ipsec_stage_cpu", suite_init_cpu, suite_clean,
 		"test_stage_tunnel_a_to_b", test_stage_tunnel_a_to_b,
 		"test_stage_replay_and_icv", test_stage_replay_and_icv,
 		"test_stage_refused_before_the_device",
