@@ -112,6 +112,10 @@ tg_ipsec_restart_only(const struct tg_config *run, const struct tg_config *nc,
 		snprintf(path, len, "ipsec.crypto_device");
 		return true;
 	}
+	if (nc->ipsec.enabled && run->ipsec.crypto_mode != nc->ipsec.crypto_mode) {
+		snprintf(path, len, "ipsec.crypto_mode");
+		return true;
+	}
 	return false;
 }
 
