@@ -84,7 +84,7 @@ sa_xforms(const struct tg_ipsec_sa_params *p, struct rte_crypto_sym_xform xf[2])
 		auth->type = RTE_CRYPTO_SYM_XFORM_AUTH;
 		auth->auth.op = out ? RTE_CRYPTO_AUTH_OP_GENERATE
 				    : RTE_CRYPTO_AUTH_OP_VERIFY;
-		auth->auth.algo = p->alg == TG_IPSEC_ALG_AH_HMAC_SHA1
+		auth->auth.algo = p->alg == TG_IPSEC_ALG_HMAC_SHA1
 					  ? RTE_CRYPTO_AUTH_SHA1_HMAC
 					  : RTE_CRYPTO_AUTH_SHA256_HMAC;
 		auth->auth.key.data = p->auth_key;

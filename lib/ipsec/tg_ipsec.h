@@ -50,8 +50,12 @@ enum tg_ipsec_mode {
 	X(AES128_CBC_SHA256, "aes-128-cbc-hmac-sha256-128", 16, 32, 16)        \
 	X(AES256_CBC_SHA256, "aes-256-cbc-hmac-sha256-128", 32, 32, 16)        \
 	X(AES128_CBC_SHA1, "aes-128-cbc-hmac-sha1-96", 16, 20, 12)             \
-	X(AH_HMAC_SHA256, "hmac-sha256-128", 0, 32, 16)                        \
-	X(AH_HMAC_SHA1, "hmac-sha1-96", 0, 20, 12)
+	X(HMAC_SHA256, "hmac-sha256-128", 0, 32, 16)                           \
+	X(HMAC_SHA1, "hmac-sha1-96", 0, 20, 12)
+
+/** This library does AH (tg_ipsec_sa_params.proto), for code that is
+ *  built against versions with and without it. */
+#define TG_IPSEC_HAVE_AH 1
 
 enum tg_ipsec_alg {
 #define TG_X_ENUM(n, s, ck, ak, icv) TG_IPSEC_ALG_##n,

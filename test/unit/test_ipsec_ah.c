@@ -120,14 +120,14 @@ get32(const uint8_t *p)
 static uint8_t
 ah_keys(struct tg_ipsec_sa_params *p, enum tg_ipsec_alg alg, uint8_t first)
 {
-	uint8_t i, len = alg == TG_IPSEC_ALG_AH_HMAC_SHA1 ? 20 : 32;
+	uint8_t i, len = alg == TG_IPSEC_ALG_HMAC_SHA1 ? 20 : 32;
 
 	p->proto = TG_IPSEC_PROTO_AH;
 	p->alg = alg;
 	p->auth_key_len = len;
 	for (i = 0; i < len; i++)
 		p->auth_key[i] = (uint8_t)(first + i);
-	return alg == TG_IPSEC_ALG_AH_HMAC_SHA1 ? 12 : 16;
+	return alg == TG_IPSEC_ALG_HMAC_SHA1 ? 12 : 16;
 }
 
 /* A router's work on the IPv4 header at @p ip: TTL down, DSCP/ECN
@@ -152,7 +152,7 @@ test_ipsec_ah_invalid_params(void)
 					  .mode = TG_IPSEC_MODE_TRANSPORT},
 				  q;
 
-	ah_keys(&p, TG_IPSEC_ALG_AH_HMAC_SHA256, 1);
+	ah_keys(&p, TG_IPSEC_ALG_HMAC_SHA256, 1);
 	CU_ASSERT_EQUAL(tg_ipsec_sa_params_check(&p), 0);
 	/* AH algorithm with ESP, ESP algorithm with AH. */
 	q = p;
@@ -172,7 +172,7 @@ test_ipsec_ah_invalid_params(void)
 	q.cipher_key_len = 16;
 	CU_ASSERT_EQUAL(tg_ipsec_sa_params_check(&q), -EINVAL);
 	q = p;
-	q.alg = TG_IPSEC_ALG_AH_HMAC_SHA1;
+	q.alg = TG_IPSEC_ALG_HMAC_SHA1;
 	CU_ASSERT_EQUAL(tg_ipsec_sa_params_check(&q), -EINVAL);
 	q.auth_key_len = 20;
 	CU_ASSERT_EQUAL(tg_ipsec_sa_params_check(&q), 0);
@@ -185,12 +185,12 @@ test_ipsec_ah_invalid_params(void)
 	CU_ASSERT_PTR_NULL(tg_ipsec_sa_create(ctx, &q));
 	CU_ASSERT_EQUAL(rte_errno, ENOTSUP);
 
-	CU_ASSERT_STRING_EQUAL(tg_ipsec_alg_name(TG_IPSEC_ALG_AH_HMAC_SHA256),
-		"hmac-sha256-128");
 	CU_ASSERT_STRING_EQUAL(
-		tg_ipsec_alg_name(TG_IPSEC_ALG_AH_HMAC_SHA1), "hmac-sha1-96");
-	CU_ASSERT_EQUAL(tg_ipsec_alg_proto(TG_IPSEC_ALG_AH_HMAC_SHA1),
-		TG_IPSEC_PROTO_AH);
+		tg_ipsec_alg_name(TG_IPSEC_ALG_HMAC_SHA256), "hmac-sha256-128");
+	CU_ASSERT_STRING_EQUAL(
+		tg_ipsec_alg_name(TG_IPSEC_ALG_HMAC_SHA1), "hmac-sha1-96");
+	CU_ASSERT_EQUAL(
+		tg_ipsec_alg_proto(TG_IPSEC_ALG_HMAC_SHA1), TG_IPSEC_PROTO_AH);
 	CU_ASSERT_EQUAL(tg_ipsec_alg_proto(TG_IPSEC_ALG_AES128_GCM),
 		TG_IPSEC_PROTO_ESP);
 	CU_ASSERT_EQUAL(tg_ipsec_alg_proto(TG_IPSEC_ALG_AES128_CBC_SHA1),
@@ -360,8 +360,7 @@ test_ipsec_ah_roundtrip_every_alg_and_mode(void)
 {
 	int a, md;
 
-	for (a = TG_IPSEC_ALG_AH_HMAC_SHA256; a <= TG_IPSEC_ALG_AH_HMAC_SHA1;
-		a++)
+	for (a = TG_IPSEC_ALG_HMAC_SHA256; a <= TG_IPSEC_ALG_HMAC_SHA1; a++)
 		for (md = 0; md < 2; md++) {
 			roundtrip((enum tg_ipsec_alg)a, (enum tg_ipsec_mode)md,
 				0);
@@ -387,7 +386,7 @@ test_ipsec_ah_transport_options(void)
 	struct rte_mbuf *m;
 	uint16_t len, alen;
 
-	ah_keys(&p, TG_IPSEC_ALG_AH_HMAC_SHA1, 0x60);
+	ah_keys(&p, TG_IPSEC_ALG_HMAC_SHA1, 0x60);
 	p.dir = TG_IPSEC_DIR_OUTBOUND;
 	out = tg_ipsec_sa_create(ctx, &p);
 	p.dir = TG_IPSEC_DIR_INBOUND;
@@ -467,7 +466,7 @@ test_ipsec_ah_replay_window(void)
 	bool failed;
 	int s, rc;
 
-	ah_keys(&p, TG_IPSEC_ALG_AH_HMAC_SHA256, 0x11);
+	ah_keys(&p, TG_IPSEC_ALG_HMAC_SHA256, 0x11);
 	p.dir = TG_IPSEC_DIR_OUTBOUND;
 	out = tg_ipsec_sa_create(ctx, &p);
 	p.dir = TG_IPSEC_DIR_INBOUND;
@@ -552,7 +551,7 @@ test_ipsec_ah_sequence_does_not_wrap(void)
 	uint8_t b[FRAME_MAX];
 	uint16_t np, ne, len;
 
-	ah_keys(&p, TG_IPSEC_ALG_AH_HMAC_SHA1, 0x22);
+	ah_keys(&p, TG_IPSEC_ALG_HMAC_SHA1, 0x22);
 	out = tg_ipsec_sa_create(ctx, &p);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
 	out->ah.seq = UINT32_MAX - 1;
@@ -592,7 +591,7 @@ test_ipsec_ah_mixed_with_esp_in_one_dequeue(void)
 
 	pa.spi = 0x5401;
 	pa.cipher_key_len = 0;
-	ah_keys(&pa, TG_IPSEC_ALG_AH_HMAC_SHA256, 3);
+	ah_keys(&pa, TG_IPSEC_ALG_HMAC_SHA256, 3);
 	sa[0] = tg_ipsec_sa_create(ctx, &pe);
 	sa[1] = tg_ipsec_sa_create(ctx, &pa);
 	pa.spi = 0x5402;
@@ -673,11 +672,11 @@ take_frame(void *arg, const uint8_t *d, uint32_t len)
 static void
 scapy_sa(struct tg_ipsec_sa_params *p, unsigned int i, enum tg_ipsec_dir dir)
 {
-	enum tg_ipsec_alg alg = i / 2 == 0 ? TG_IPSEC_ALG_AH_HMAC_SHA256
-					   : TG_IPSEC_ALG_AH_HMAC_SHA1;
+	enum tg_ipsec_alg alg =
+		i / 2 == 0 ? TG_IPSEC_ALG_HMAC_SHA256 : TG_IPSEC_ALG_HMAC_SHA1;
 
 	memset(p, 0, sizeof(*p));
-	ah_keys(p, alg, alg == TG_IPSEC_ALG_AH_HMAC_SHA1 ? 0x60 : 0x40);
+	ah_keys(p, alg, alg == TG_IPSEC_ALG_HMAC_SHA1 ? 0x60 : 0x40);
 	p->spi = 0x1100 + i;
 	p->dir = dir;
 	p->mode = i % 2 == 0 ? TG_IPSEC_MODE_TUNNEL : TG_IPSEC_MODE_TRANSPORT;

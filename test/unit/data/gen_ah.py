@@ -35,8 +35,8 @@ AKEY20 = bytes(range(0x60, 0x74))
 
 # (test_ipsec_ah.c's tg_ipsec_alg, scapy auth_algo, auth key)
 ALGS = [
-    ("AH_HMAC_SHA256", "SHA2-256-128", AKEY32),
-    ("AH_HMAC_SHA1", "HMAC-SHA1-96", AKEY20),
+    ("HMAC_SHA256", "SHA2-256-128", AKEY32),
+    ("HMAC_SHA1", "HMAC-SHA1-96", AKEY20),
 ]
 MODES = ["tunnel", "transport"]
 # SA i: ALGS[i // 2], MODES[i % 2], SPI 0x1100 + i.
