@@ -482,6 +482,7 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 		}
 		len = m->pkt_len - RTE_ETHER_HDR_LEN;
 		if (sa->dir == TG_IPSEC_DIR_INBOUND &&
+			sa->proto == TG_IPSEC_PROTO_ESP &&
 			esp_len_bad(sa, len, tg_meta(m)->l3_len)) {
 			verdict[i] = DROP(MALFORMED);
 			sa->st.err_other++;

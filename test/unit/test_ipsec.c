@@ -284,7 +284,8 @@ test_ipsec_roundtrip_every_alg_and_mode(void)
 {
 	int a, md;
 
-	for (a = 0; a < TG_IPSEC_ALG__COUNT; a++)
+	/* The ESP algorithms (AH's: test_ipsec_ah.c). */
+	for (a = 0; a <= TG_IPSEC_ALG_AES128_CBC_SHA1; a++)
 		for (md = 0; md < 2; md++)
 			roundtrip((enum tg_ipsec_alg)a, (enum tg_ipsec_mode)md,
 				false);

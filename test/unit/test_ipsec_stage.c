@@ -35,66 +35,87 @@ static uint16_t verdict[64];
 	"  - {name: p0, device: net_null0}\n"                                  \
 	"  - {name: p1, device: net_null1}\n"
 
-#define KEY_AB	"000102030405060708090a0b0c0d0e0f"
+/* clang-format off */
+#define KEY_AB "000102030405060708090a0b0c0d0e0f"
 #define SALT_AB "01020304"
-#define KEY_BA	"202122232425262728292a2b2c2d2e2f"
+#define KEY_BA "202122232425262728292a2b2c2d2e2f"
 #define SALT_BA "05060708"
+#define AKEY_AB "404142434445464748494a4b4c4d4e4f404142434445464748494a4b4c4d4e4f"
+#define AKEY_BA "505152535455565758595a5b5c5d5e5f505152535455565758595a5b5c5d5e5f"
 
-/* A: lan 10.0.0.0/24, wan 192.0.2.1; a tunnel to B's lan 10.2.0.0/24. */
-#define CFG_A_HEAD                                                             \
-	PORTS "interfaces:\n"                                                  \
-	      "  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"             \
-	      "  - {name: wan0, port: p1, address: 192.0.2.1/24}\n"            \
-	      "ipsec:\n"                                                       \
-	      "  crypto_device: crypto_aesni_mb_a\n"                           \
-	      "  policies:\n"                                                  \
-	      "    - {name: tunnel, src: 10.0.0.0/24, dst: 10.2.0.0/24,\n"     \
-	      "       direction: both, action: protect,\n"                     \
-	      "       sa: {outbound: a-out, inbound: a-in}}\n"                 \
-	      "    - {name: odd, src: 10.9.0.0/16, dst: 10.2.0.0/24,\n"        \
-	      "       direction: outbound, action: protect, sa: a-out}\n"      \
-	      "    - {name: no-telnet, protocol: tcp, dst_port: 23,\n"         \
-	      "       direction: outbound, action: block}\n"                   \
-	      "  sas:\n"
-#define SA_A_OUT(key, life)                                                    \
-	"    - {name: a-out, spi: 0x1001, direction: outbound, mode: "         \
-	"tunnel,\n"                                                            \
-	"       local: 192.0.2.1, remote: 192.0.2.2, algorithm: "              \
-	"aes-128-gcm,\n"                                                       \
+/* A: lan 10.0.0.0/24, wan 192.0.2.1; an ESP tunnel to B's lan
+ * 10.2.0.0/24 and an AH one to 10.4.0.0/24. */
+#define CFG_A_HEAD PORTS \
+	"interfaces:\n" \
+	"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n" \
+	"  - {name: wan0, port: p1, address: 192.0.2.1/24}\n" \
+	"ipsec:\n" \
+	"  crypto_device: crypto_aesni_mb_a\n" \
+	"  policies:\n" \
+	"    - {name: tunnel, src: 10.0.0.0/24, dst: 10.2.0.0/24,\n" \
+	"       direction: both, action: protect,\n" \
+	"       sa: {outbound: a-out, inbound: a-in}}\n" \
+	"    - {name: odd, src: 10.9.0.0/16, dst: 10.2.0.0/24,\n" \
+	"       direction: outbound, action: protect, sa: a-out}\n" \
+	"    - {name: no-telnet, protocol: tcp, dst_port: 23,\n" \
+	"       direction: outbound, action: block}\n" \
+	"    - {name: ah, src: 10.0.0.0/24, dst: 10.4.0.0/24,\n" \
+	"       direction: both, action: protect,\n" \
+	"       sa: {outbound: ah-out, inbound: ah-in}}\n" \
+	"  sas:\n"
+#define SA_A_OUT(key, life) \
+	"    - {name: a-out, spi: 0x1001, direction: outbound, mode: tunnel,\n" \
+	"       local: 192.0.2.1, remote: 192.0.2.2, algorithm: aes-128-gcm,\n" \
 	"       key: " key ", salt: " SALT_AB life "}\n"
-#define SA_A_IN                                                                \
-	"    - {name: a-in, spi: 0x2001, direction: inbound, mode: tunnel,\n"  \
-	"       local: 192.0.2.1, remote: 192.0.2.2, algorithm: "              \
-	"aes-128-gcm,\n"                                                       \
-	"       key: " KEY_BA ", salt: " SALT_BA "}\n"
+#define SA_A_IN \
+	"    - {name: a-in, spi: 0x2001, direction: inbound, mode: tunnel,\n" \
+	"       local: 192.0.2.1, remote: 192.0.2.2, algorithm: aes-128-gcm,\n" \
+	"       key: " KEY_BA ", salt: " SALT_BA "}\n" \
+	"    - {name: ah-out, spi: 0x3001, direction: outbound, protocol: ah,\n" \
+	"       mode: tunnel, local: 192.0.2.1, remote: 192.0.2.2,\n" \
+	"       algorithm: hmac-sha256, auth_key: " AKEY_AB "}\n" \
+	"    - {name: ah-in, spi: 0x3002, direction: inbound, protocol: ah,\n" \
+	"       mode: tunnel, local: 192.0.2.1, remote: 192.0.2.2,\n" \
+	"       algorithm: hmac-sha256, auth_key: " AKEY_BA "}\n"
 #define CFG_A CFG_A_HEAD SA_A_OUT(KEY_AB, "") SA_A_IN
 
-#define CFG_B                                                                                                                                                                                             \
-	PORTS "interfaces:\n"                                                                                                                                                                             \
-	      "  - {name: lan0, port: p0, address: 10.2.0.1/24}\n"                                                                                                                                        \
-	      "  - {name: wan0, port: p1, address: 192.0.2.2/24}\n"                                                                                                                                       \
-	      "ipsec:\n"                                                                                                                                                                                  \
-	      "  crypto_device: crypto_aesni_mb_b\n"                                                                                                                                                      \
-	      "  allow_authenticated_bypass: true\n"                                                                                                                                                      \
-	      "  policies:\n"                                                                                                                                                                             \
-	      "    - {name: tunnel, src: 10.2.0.0/24, dst: 10.0.0.0/24,\n"                                                                                                                                \
-	      "       direction: both, action: protect,\n"                                                                                                                                                \
-	      "       sa: {outbound: b-out, inbound: b-in}}\n"                                                                                                                                            \
-	      "    - {name: scapy, src: 10.1.0.0/24, dst: 10.2.0.0/24,\n"                                                                                                                                 \
-	      "       direction: inbound, action: protect, sa: scapy-in}\n"                                                                                                                               \
-	      "  sas:\n"                                                                                                                                                                                  \
-	      "    - {name: b-out, spi: 0x2001, direction: outbound,\n"                                                                                                                                   \
-	      "       mode: tunnel, local: 192.0.2.2, remote: 192.0.2.1,\n"                                                                                                                               \
-	      "       algorithm: aes-128-gcm, key: " KEY_BA ", salt: " SALT_BA                                                                                                                            \
-	      "}\n"                                                                                                                                                                                       \
-	      "    - {name: b-in, spi: 0x1001, direction: inbound,\n"                                                                                                                                     \
-	      "       mode: tunnel, local: 192.0.2.2, remote: 192.0.2.1,\n"                                                                                                                               \
-	      "       algorithm: aes-128-gcm, key: " KEY_AB ", salt: " SALT_AB "}\n" /* gen_esp.py's SA 0: its keys, its SPI; the peer is B's */ /* 192.0.2.1 there, which only the outer header names */ \
-	      "    - {name: scapy-in, spi: 0x1000, direction: inbound,\n"                                                                                                                                 \
-	      "       mode: tunnel, local: 192.0.2.2, remote: 192.0.2.1,\n"                                                                                                                               \
-	      "       algorithm: aes-128-gcm,\n"                                                                                                                                                          \
-	      "       key: 101112131415161718191a1b1c1d1e1f, salt: "                                                                                                                                      \
-	      "c0ffee01}\n"
+/* B: the mirror, and gen_esp.py's SA 0 (its keys, its SPI) inbound. */
+#define CFG_B PORTS \
+	"interfaces:\n" \
+	"  - {name: lan0, port: p0, address: 10.2.0.1/24}\n" \
+	"  - {name: wan0, port: p1, address: 192.0.2.2/24}\n" \
+	"ipsec:\n" \
+	"  crypto_device: crypto_aesni_mb_b\n" \
+	"  allow_authenticated_bypass: true\n" \
+	"  policies:\n" \
+	"    - {name: tunnel, src: 10.2.0.0/24, dst: 10.0.0.0/24,\n" \
+	"       direction: both, action: protect,\n" \
+	"       sa: {outbound: b-out, inbound: b-in}}\n" \
+	"    - {name: ah, src: 10.4.0.0/24, dst: 10.0.0.0/24,\n" \
+	"       direction: both, action: protect,\n" \
+	"       sa: {outbound: ah-b-out, inbound: ah-b-in}}\n" \
+	"    - {name: scapy, src: 10.1.0.0/24, dst: 10.2.0.0/24,\n" \
+	"       direction: inbound, action: protect, sa: scapy-in}\n" \
+	"  sas:\n" \
+	"    - {name: b-out, spi: 0x2001, direction: outbound,\n" \
+	"       mode: tunnel, local: 192.0.2.2, remote: 192.0.2.1,\n" \
+	"       algorithm: aes-128-gcm, key: " KEY_BA ", salt: " SALT_BA "}\n" \
+	"    - {name: b-in, spi: 0x1001, direction: inbound,\n" \
+	"       mode: tunnel, local: 192.0.2.2, remote: 192.0.2.1,\n" \
+	"       algorithm: aes-128-gcm, key: " KEY_AB ", salt: " SALT_AB "}\n" \
+	"    - {name: ah-b-out, spi: 0x3002, direction: outbound,\n" \
+	"       protocol: ah, mode: tunnel, local: 192.0.2.2,\n" \
+	"       remote: 192.0.2.1, algorithm: hmac-sha256,\n" \
+	"       auth_key: " AKEY_BA "}\n" \
+	"    - {name: ah-b-in, spi: 0x3001, direction: inbound,\n" \
+	"       protocol: ah, mode: tunnel, local: 192.0.2.2,\n" \
+	"       remote: 192.0.2.1, algorithm: hmac-sha256,\n" \
+	"       auth_key: " AKEY_AB "}\n" \
+	"    - {name: scapy-in, spi: 0x1000, direction: inbound,\n" \
+	"       mode: tunnel, local: 192.0.2.2, remote: 192.0.2.1,\n" \
+	"       algorithm: aes-128-gcm,\n" \
+	"       key: 101112131415161718191a1b1c1d1e1f, salt: c0ffee01}\n"
+/* clang-format on */
 
 /* One appliance: its configuration, stage state, table and addresses. */
 struct side {
@@ -570,6 +591,50 @@ test_stage_outbound_verdicts_and_mismatch(void)
 	rte_pktmbuf_free(e);
 }
 
+/* AH through the same stage: ESP SAs may run as CPU crypto, AH always
+ * goes through the device's queue; B verifies and unwraps it. */
+static void
+test_stage_ah_tunnel(void)
+{
+	struct rte_mbuf *m[2];
+	uint8_t clear[2][128];
+	uint16_t len[2], i;
+
+	for (i = 0; i < 2; i++) {
+		m[i] = frame(IP4(10, 0, 0, 5), IP4(10, 4, 0, 9), IPPROTO_UDP,
+			7000, 53, (uint16_t)(60 + i), 12);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m[i]);
+		at_out(m[i], TG_PATH_TRANSIT, 0, 0);
+		len[i] = (uint16_t)(m[i]->pkt_len - ETH);
+		memcpy(clear[i], l3(m[i]), len[i]);
+	}
+	run(&A, m, 2);
+	for (i = 0; i < 2; i++) {
+		const uint8_t *o = l3(m[i]);
+
+		CU_ASSERT(held[i]); /* AH: always the queue */
+		CU_ASSERT_EQUAL(verdict[i], TG_V_GOTO(TG_STAGE_FORWARD));
+		CU_ASSERT_EQUAL(o[9], IPPROTO_AH);
+		CU_ASSERT_EQUAL(o[20], 4); /* next header: IPv4 */
+		CU_ASSERT_EQUAL(get32(o + 24), 0x3001);
+		CU_ASSERT_EQUAL(get32(o + 28), i + 1u);
+		/* AH does not encrypt: the inner packet follows as it was */
+		CU_ASSERT(memcmp(o + 20 + 12 + 16, clear[i], len[i]) == 0);
+		CU_ASSERT_EQUAL(received(&B, m[i], 1), TG_V_NEXT);
+	}
+	run(&B, m, 2);
+	for (i = 0; i < 2; i++) {
+		CU_ASSERT(held[i]);
+		CU_ASSERT_EQUAL(verdict[i], TG_V_GOTO(TG_STAGE_NONE));
+		CU_ASSERT_EQUAL(m[i]->pkt_len, ETH + len[i]);
+		CU_ASSERT(memcmp(l3(m[i]), clear[i], len[i]) == 0);
+		CU_ASSERT(tg_meta(m[i])->flags & TG_META_F_IPSEC_IN);
+	}
+	CU_ASSERT_EQUAL(tg_ipsec_sa_stats(sa_named(&B, "ah-b-in"))->seq, 2);
+	CU_ASSERT_EQUAL(tg_ipsec_sa_stats(sa_named(&B, "ah-b-in"))->packets, 2);
+	free_all(m, 2);
+}
+
 /* ---- scapy's ESP --------------------------------------------------------- */
 
 /* esp.pcap's frames of SA 0 (aes-128-gcm, tunnel, SPI 0x1000): ESP, then
@@ -793,6 +858,7 @@ main(void)
 		test_stage_refused_before_the_device,
 		"test_stage_outbound_verdicts_and_mismatch",
 		test_stage_outbound_verdicts_and_mismatch,
+		"test_stage_ah_tunnel", test_stage_ah_tunnel,
 		"test_stage_decrypts_scapy_esp", test_stage_decrypts_scapy_esp,
 		"test_stage_sas_live_across_rebuilds",
 		test_stage_sas_live_across_rebuilds, "test_stage_hard_lifetime",
@@ -804,6 +870,7 @@ main(void)
 		test_stage_refused_before_the_device,
 		"test_stage_outbound_verdicts_and_mismatch",
 		test_stage_outbound_verdicts_and_mismatch,
+		"test_stage_ah_tunnel", test_stage_ah_tunnel,
 		"test_stage_decrypts_scapy_esp", test_stage_decrypts_scapy_esp,
 		"test_stage_sas_live_across_rebuilds",
 		test_stage_sas_live_across_rebuilds, "test_stage_hard_lifetime",
