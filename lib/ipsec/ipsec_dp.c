@@ -60,6 +60,19 @@ tg_ipsec_crypto_enqueue(struct tg_ipsec_ctx *ctx, struct tg_ipsec_sa *sa,
 /* rte_ipsec leaves the IPv4 header checksum of what it writes stale:
  * the outer header outbound (tunnel template or transport header) and
  * the transport header inbound (length and protocol changed). */
+/* The outer header of an outbound tunnel packet: template + length + ID
+ * (rte_ipv4_cksum's result, without reading the header back). */
+static inline void
+fix_tun_cksum(struct rte_mbuf *m, const struct tg_ipsec_sa *sa)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	uint32_t s = sa->tmpl_sum + ip->total_length + ip->packet_id;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	ip->hdr_checksum = s == 0xffff ? (uint16_t)s : (uint16_t)~s;
+}
+
 static inline void
 fix_cksum(struct rte_mbuf *m, uint32_t l2_len)
 {
@@ -154,7 +167,7 @@ tg_ipsec_crypto_dequeue(struct tg_ipsec_ctx *ctx, struct rte_mbuf *mb[],
 			if (sa->mode == TG_IPSEC_MODE_TRANSPORT)
 				fix_cksum(m, m->l2_len);
 			else if (sa->dir == TG_IPSEC_DIR_OUTBOUND)
-				fix_cksum(m, 0);
+				fix_tun_cksum(m, sa);
 			if (sa_out != NULL)
 				sa_out[good] = sa;
 			mb[good++] = m;
@@ -192,7 +205,7 @@ tg_ipsec_cpu_process(struct tg_ipsec_sa *sa, struct rte_mbuf *mb[], uint16_t n,
 		if (sa->mode == TG_IPSEC_MODE_TRANSPORT)
 			fix_cksum(mb[i], mb[i]->l2_len);
 		else if (sa->dir == TG_IPSEC_DIR_OUTBOUND)
-			fix_cksum(mb[i], 0);
+			fix_tun_cksum(mb[i], sa);
 	}
 	*n_prepared = k;
 	return g;

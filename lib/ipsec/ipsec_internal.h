@@ -71,6 +71,11 @@ struct tg_ipsec_sa {
 	struct tg_ipsec_sa_params prm; /* keys zeroed */
 	bool in_use; /* the stage's sweep: the current snapshot uses it */
 	bool sync;   /* a CPU crypto session: tg_ipsec_cpu_process() */
+	/* Outbound tunnel: the ones' complement sum of the outer header
+	 * template without its length and ID, the only fields rte_ipsec
+	 * changes: the checksum is then two additions, not a pass over a
+	 * header just written (store-forwarding stalls). */
+	uint32_t tmpl_sum;
 };
 
 /* ipsec_ah.c. init: the SA's AH state, at create (0 or -errno).

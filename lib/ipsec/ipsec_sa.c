@@ -217,6 +217,7 @@ sa_ipsec_init(struct tg_ipsec_sa *sa, const struct tg_ipsec_sa_params *p,
 	if (rc < 0)
 		return rc;
 	sa->ss.sa = sa->rsa;
+	sa->tmpl_sum = rte_raw_cksum(&outer, sizeof(outer));
 	sa->sync = sa->ctx->cpu_crypto;
 	sa->ss.type = sa->sync ? RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO
 			       : RTE_SECURITY_ACTION_TYPE_NONE;
