@@ -270,7 +270,7 @@ add_policy(struct sized *s, const struct tg_tables *t, uint32_t k)
 {
 	const struct tg_cfg_ipsec *ip = t->ipsec->cfg;
 	const struct tg_cfg_ipsec_policy *p = &ip->policies[k];
-	const struct tg_ipsec_hits *h = &t->ipsec->hits[k];
+	struct tg_ipsec_hits h;
 	char buf[TG_CFG_IPSEC_NAME_MAX];
 
 	put_str(s, "name", tg_tel_ascii(p->name, buf, sizeof(buf)));
@@ -289,8 +289,9 @@ add_policy(struct sized *s, const struct tg_tables *t, uint32_t k)
 	if (p->sa_in < ip->n_sas)
 		put_str(s, "sa_in",
 			tg_tel_ascii(ip->sas[p->sa_in].name, buf, sizeof(buf)));
-	put_u64(s, "hits_out", __atomic_load_n(&h->out, __ATOMIC_RELAXED));
-	put_u64(s, "hits_in", __atomic_load_n(&h->in, __ATOMIC_RELAXED));
+	tg_ipsec_policy_hits(t->ipsec, k, &h);
+	put_u64(s, "hits_out", h.out);
+	put_u64(s, "hits_in", h.in);
 }
 
 /* ---- paging ------------------------------------------------------------- */

@@ -384,7 +384,10 @@ tg_ipsec_build(const struct tg_config *cfg, struct tg_ipsec_stage *st,
 	t->hits = rte_zmalloc_socket("tg_ipsec_hits",
 		sizeof(*t->hits) * RTE_MAX(ip->n_policies, 1u),
 		RTE_CACHE_LINE_SIZE, socket);
-	if (t->sas == NULL || t->pol == NULL || t->hits == NULL) {
+	t->carried = rte_zmalloc_socket("tg_ipsec_carried",
+		sizeof(*t->carried) * RTE_MAX(ip->n_policies, 1u), 0, socket);
+	if (t->sas == NULL || t->pol == NULL || t->hits == NULL ||
+		t->carried == NULL) {
 		snprintf(err, errlen, "ipsec: out of memory");
 		rc = -ENOMEM;
 		goto fail;
@@ -444,20 +447,30 @@ tg_ipsec_table_free(struct tg_ipsec_table *t)
 	rte_free(t->sas);
 	rte_free(t->pol);
 	rte_free(t->hits);
+	rte_free(t->carried);
 	rte_free(t);
 }
 
-static bool
-policy_same(const struct tg_cfg_ipsec_policy *a,
-	const struct tg_cfg_ipsec_policy *b)
+/* The name of SA @p i of @p ip, "" for none. */
+static const char *
+sa_name(const struct tg_cfg_ipsec *ip, uint32_t i)
 {
-	return strcmp(a->name, b->name) == 0 && a->src == b->src &&
-	       a->src_len == b->src_len && a->dst == b->dst &&
-	       a->dst_len == b->dst_len && a->any_proto == b->any_proto &&
-	       a->proto == b->proto && a->sport_lo == b->sport_lo &&
-	       a->sport_hi == b->sport_hi && a->dport_lo == b->dport_lo &&
-	       a->dport_hi == b->dport_hi && a->dir == b->dir &&
-	       a->action == b->action;
+	return i < ip->n_sas ? ip->sas[i].name : "";
+}
+
+static bool
+policy_same(const struct tg_cfg_ipsec *ia, const struct tg_cfg_ipsec_policy *a,
+	const struct tg_cfg_ipsec *ib, const struct tg_cfg_ipsec_policy *b)
+{
+	return strcmp(a->name, b->name) == 0 &&
+	       strcmp(sa_name(ia, a->sa_out), sa_name(ib, b->sa_out)) == 0 &&
+	       strcmp(sa_name(ia, a->sa_in), sa_name(ib, b->sa_in)) == 0 &&
+	       a->src == b->src && a->src_len == b->src_len &&
+	       a->dst == b->dst && a->dst_len == b->dst_len &&
+	       a->any_proto == b->any_proto && a->proto == b->proto &&
+	       a->sport_lo == b->sport_lo && a->sport_hi == b->sport_hi &&
+	       a->dport_lo == b->dport_lo && a->dport_hi == b->dport_hi &&
+	       a->dir == b->dir && a->action == b->action;
 }
 
 void
@@ -467,8 +480,9 @@ tg_ipsec_carry_hits(struct tg_ipsec_table *t, const struct tg_ipsec_table *old)
 	struct name_idx x;
 	uint32_t i, s;
 
-	if (t == NULL || old == NULL || t->hits == NULL || old->hits == NULL ||
-		old->n_policies == 0 || name_idx_init(&x, old->n_policies) < 0)
+	if (t == NULL || old == NULL || t->carried == NULL ||
+		old->hits == NULL || old->n_policies == 0 ||
+		name_idx_init(&x, old->n_policies) < 0)
 		return;
 	op = old->cfg->policies;
 	for (i = 0; i < old->n_policies; i++)
@@ -478,8 +492,12 @@ tg_ipsec_carry_hits(struct tg_ipsec_table *t, const struct tg_ipsec_table *old)
 
 		for (s = name_idx_first(&x, p->name); x.slot[s] != 0;
 			s = name_idx_next(&x, s))
-			if (policy_same(p, &op[x.slot[s] - 1])) {
-				t->hits[i] = old->hits[x.slot[s] - 1];
+			if (policy_same(
+				    t->cfg, p, old->cfg, &op[x.slot[s] - 1])) {
+				struct tg_ipsec_hits h;
+
+				tg_ipsec_policy_hits(old, x.slot[s] - 1, &h);
+				t->carried[i] = h;
 				break;
 			}
 	}
@@ -517,4 +535,14 @@ tg_ipsec_stage_sweep(
 		st->reg[i] = st->reg[--st->n_reg];
 	}
 	return waiting;
+}
+
+void
+tg_ipsec_policy_hits(
+	const struct tg_ipsec_table *t, uint32_t i, struct tg_ipsec_hits *h)
+{
+	h->out = __atomic_load_n(&t->hits[i].out, __ATOMIC_RELAXED) +
+		 t->carried[i].out;
+	h->in = __atomic_load_n(&t->hits[i].in, __ATOMIC_RELAXED) +
+		t->carried[i].in;
 }

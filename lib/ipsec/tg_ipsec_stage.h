@@ -115,7 +115,11 @@ struct tg_ipsec_table {
 	struct tg_ipsec_spd *spd;
 	uint32_t n_policies;
 	struct tg_ipsec_pol *pol;   /**< by tg_cfg_ipsec.policies index */
-	struct tg_ipsec_hits *hits; /**< [n_policies] */
+	struct tg_ipsec_hits *hits; /**< [n_policies], counted here */
+	/** [n_policies]: what the policy counted in earlier snapshots
+	 *  (written by the control thread only: tg_ipsec_carry_hits());
+	 *  read with tg_ipsec_policy_hits() */
+	struct tg_ipsec_hits *carried;
 	uint32_t n_sas;
 	struct tg_ipsec_tsa *sas;     /**< by tg_cfg_ipsec.sas index */
 	struct rte_ipsec_sad *sad[2]; /**< inbound SPI → tg_ipsec_sa *,
@@ -154,10 +158,16 @@ int tg_ipsec_build(const struct tg_config *cfg, struct tg_ipsec_stage *st,
 void tg_ipsec_table_free(struct tg_ipsec_table *t);
 
 /** Give @p t the hit counts of @p old's policies that are unchanged (same
- *  name and definition). Only when no worker counts in either: after
+ *  name, definition and SAs), into t->carried: workers count into
+ *  t->hits from the moment @p t is published, so the carried counts
+ *  go apart. Call it when no worker counts in @p old any more: after
  *  the RCU grace period, before telemetry reads @p t. */
 void tg_ipsec_carry_hits(
 	struct tg_ipsec_table *t, const struct tg_ipsec_table *old);
+
+/** Policy @p i's hits (written index), counted and carried. Any thread. */
+void tg_ipsec_policy_hits(
+	const struct tg_ipsec_table *t, uint32_t i, struct tg_ipsec_hits *h);
 
 /**
  * After @p cur was published and every worker has left older snapshots:
