@@ -24,17 +24,23 @@ RTE_ACL_RULE_DEF(spd_acl_rule, TG_ACL_FLD__COUNT);
  * contexts anew. Control thread only. */
 static uint32_t spd_build_seq;
 
+/*
+ * One rte_acl context for both directions: a rule's category is its
+ * direction, so one trie walk answers both questions the transit path
+ * asks of a packet (outbound, and inbound for the unprotected check).
+ * rte_acl wants 1 or a multiple of RTE_ACL_RESULTS_MULTIPLIER (4)
+ * categories per classification.
+ */
+#define SPD_CATS	 RTE_ACL_RESULTS_MULTIPLIER
+#define SPD_CHUNK	 64
+#define SPD_CAT(dir)	 ((dir) == TG_IPSEC_DIR_OUTBOUND ? 0 : 1)
+
 struct tg_ipsec_spd {
-	/* by enum tg_ipsec_dir; NULL: no rule in that direction */
-	struct rte_acl_ctx *acl[2];
-	uint32_t n_rules[2];
+	struct rte_acl_ctx *acl; /* NULL: no rule at all */
+	uint32_t n_rules[2];	 /* by enum tg_ipsec_dir */
 	uint32_t n_policies;
 };
 
-static const char *const spd_dir_names[2] = {
-	[TG_IPSEC_DIR_INBOUND] = "inbound",
-	[TG_IPSEC_DIR_OUTBOUND] = "outbound",
-};
 
 static bool
 ports_any(const struct tg_cfg_ipsec_policy *p)
@@ -74,7 +80,10 @@ acl_rule_make(const struct tg_cfg_ipsec_policy *p, uint32_t idx, uint32_t place,
 	uint8_t dst_len = mirrored ? p->src_len : p->dst_len;
 
 	memset(r, 0, sizeof(*r));
-	r->data.category_mask = 1;
+	r->data.category_mask =
+		1u << SPD_CAT(mirrored || p->dir == TG_CFG_IPSEC_IN
+					? TG_IPSEC_DIR_INBOUND
+					: TG_IPSEC_DIR_OUTBOUND);
 	r->data.priority = (int32_t)(n - place); /* first in order wins */
 	r->data.userdata = idx + 1;		 /* 0 is "no match" */
 	if (!p->any_proto) {
@@ -107,12 +116,14 @@ dir_has(enum tg_ipsec_dir dir, uint8_t pdir, bool *mirrored)
 					    : pdir == TG_CFG_IPSEC_IN;
 }
 
-/* The context of @p dir with its @p n_acl rules (at least one). */
+/* The context with the rules of both directions (@p n_acl, at least
+ * one). */
 static int
 spd_acl_build(struct tg_ipsec_spd *spd, const struct tg_cfg_ipsec *ip,
-	enum tg_ipsec_dir dir, uint32_t n_acl, int socket, char *err,
-	size_t len)
+	uint32_t n_acl, int socket, char *err, size_t len)
 {
+	static const enum tg_ipsec_dir dirs[] = {
+		TG_IPSEC_DIR_OUTBOUND, TG_IPSEC_DIR_INBOUND};
 	struct spd_acl_rule batch[SPD_ADD_BATCH];
 	char name[RTE_ACL_NAMESIZE];
 	struct rte_acl_config acfg;
@@ -125,53 +136,52 @@ spd_acl_build(struct tg_ipsec_spd *spd, const struct tg_cfg_ipsec *ip,
 	struct rte_acl_ctx *ctx;
 	uint32_t k, nb = 0;
 	bool mirrored;
+	size_t d;
 	int rc;
 
 	RTE_BUILD_BUG_ON(
 		sizeof(struct spd_acl_rule) != RTE_ACL_RULE_SZ(TG_ACL_FLD__COUNT));
-	snprintf(name, sizeof(name), "tgspd%u_%c", spd_build_seq,
-		dir == TG_IPSEC_DIR_INBOUND ? 'i' : 'o');
-	spd->acl[dir] = ctx = rte_acl_create(&prm);
+	snprintf(name, sizeof(name), "tgspd%u", spd_build_seq);
+	spd->acl = ctx = rte_acl_create(&prm);
 	if (ctx == NULL) {
 		snprintf(err, len,
-			"ipsec policies, %s: rte_acl_create: out of memory "
-			"for %u rules",
-			spd_dir_names[dir], n_acl);
+			"ipsec policies: rte_acl_create: out of memory for %u "
+			"rules",
+			n_acl);
 		return -ENOMEM;
 	}
 	for (k = 0; k < ip->n_policies; k++) {
 		uint32_t idx = ip->order[k];
 		const struct tg_cfg_ipsec_policy *p = &ip->policies[idx];
 
-		if (dir_has(dir, p->dir, &mirrored))
-			acl_rule_make(p, idx, k, ip->n_policies, mirrored,
-				&batch[nb++]);
-		if (nb < SPD_ADD_BATCH && k + 1 < ip->n_policies)
+		for (d = 0; d < RTE_DIM(dirs); d++)
+			if (dir_has(dirs[d], p->dir, &mirrored))
+				acl_rule_make(p, idx, k, ip->n_policies,
+					mirrored, &batch[nb++]);
+		if (nb + 2 <= SPD_ADD_BATCH && k + 1 < ip->n_policies)
 			continue;
 		rc = nb == 0 ? 0
 			     : rte_acl_add_rules(ctx,
 				       (const struct rte_acl_rule *)batch, nb);
 		if (rc < 0) {
 			snprintf(err, len,
-				"ipsec policies, %s: rte_acl_add_rules: %s",
-				spd_dir_names[dir], strerror(-rc));
+				"ipsec policies: rte_acl_add_rules: %s",
+				strerror(-rc));
 			return rc;
 		}
 		nb = 0;
 	}
 	memset(&acfg, 0, sizeof(acfg));
-	acfg.num_categories = 1;
+	acfg.num_categories = SPD_CATS;
 	acfg.num_fields = TG_ACL_FLD__COUNT;
 	memcpy(acfg.defs, tg_acl_key_defs, sizeof(tg_acl_key_defs));
 	rc = rte_acl_build(ctx, &acfg);
 	if (rc != 0) {
 		snprintf(err, len,
-			"ipsec policies, %s: rte_acl_build of %u rules "
-			"failed: %s",
-			spd_dir_names[dir], n_acl, strerror(rc < 0 ? -rc : rc));
+			"ipsec policies: rte_acl_build of %u rules failed: %s",
+			n_acl, strerror(rc < 0 ? -rc : rc));
 		return rc < 0 ? rc : -rc;
 	}
-	spd->n_rules[dir] = n_acl;
 	return 0;
 }
 
@@ -248,11 +258,12 @@ tg_ipsec_spd_build(const struct tg_cfg_ipsec *ip, int socket,
 			n_acl[dirs[d]] += dir_has(
 				dirs[d], ip->policies[i].dir, &mirrored);
 	spd_build_seq++;
-	for (d = 0; d < RTE_DIM(dirs); d++) {
-		if (n_acl[dirs[d]] == 0)
-			continue; /* rte_acl cannot build an empty context */
+	spd->n_rules[TG_IPSEC_DIR_OUTBOUND] = n_acl[TG_IPSEC_DIR_OUTBOUND];
+	spd->n_rules[TG_IPSEC_DIR_INBOUND] = n_acl[TG_IPSEC_DIR_INBOUND];
+	/* rte_acl cannot build an empty context */
+	if (n_acl[0] + n_acl[1] > 0) {
 		rc = spd_acl_build(
-			spd, ip, dirs[d], n_acl[dirs[d]], socket, err, len);
+			spd, ip, n_acl[0] + n_acl[1], socket, err, len);
 		if (rc != 0) {
 			tg_ipsec_spd_free(spd);
 			return rc;
@@ -267,8 +278,7 @@ tg_ipsec_spd_free(struct tg_ipsec_spd *spd)
 {
 	if (spd == NULL)
 		return;
-	rte_acl_free(spd->acl[TG_IPSEC_DIR_INBOUND]);
-	rte_acl_free(spd->acl[TG_IPSEC_DIR_OUTBOUND]);
+	rte_acl_free(spd->acl);
 	rte_free(spd);
 }
 
@@ -309,23 +319,58 @@ tg_ipsec_spd_key_make(const struct rte_ipv4_hdr *ip, uint32_t avail,
 }
 
 int
-tg_ipsec_spd_lookup(const struct tg_ipsec_spd *spd, enum tg_ipsec_dir dir,
-	const uint8_t *const *keys, uint32_t n, uint32_t *policy_idx_out)
+tg_ipsec_spd_lookup2(const struct tg_ipsec_spd *spd,
+	const uint8_t *const *keys, uint32_t n, uint32_t *res_out,
+	uint32_t *res_in)
 {
-	const struct rte_acl_ctx *ctx;
+	uint32_t res[SPD_CHUNK * SPD_CATS];
+	uint32_t base, c, i;
+	int rc;
 
 	if (n == 0)
 		return 0;
-	if (spd == NULL || keys == NULL || policy_idx_out == NULL ||
-		(dir != TG_IPSEC_DIR_INBOUND && dir != TG_IPSEC_DIR_OUTBOUND))
+	if (spd == NULL || keys == NULL)
 		return -EINVAL;
-	ctx = spd->acl[dir];
-	if (ctx == NULL) {
-		memset(policy_idx_out, 0, sizeof(*policy_idx_out) * n);
+	if (spd->acl == NULL) {
+		if (res_out != NULL)
+			memset(res_out, 0, sizeof(*res_out) * n);
+		if (res_in != NULL)
+			memset(res_in, 0, sizeof(*res_in) * n);
 		return 0;
 	}
-	/* rte_acl only reads through the pointers; its prototype is not
-	 * const-clean */
-	return rte_acl_classify(
-		ctx, (const uint8_t **)(uintptr_t)keys, policy_idx_out, n, 1);
+	for (base = 0; base < n; base += c) {
+		c = RTE_MIN(n - base, (uint32_t)SPD_CHUNK);
+		/* rte_acl only reads through the pointers; its prototype is
+		 * not const-clean */
+		rc = rte_acl_classify(spd->acl,
+			(const uint8_t **)(uintptr_t)(keys + base), res, c,
+			SPD_CATS);
+		if (rc != 0)
+			return rc;
+		for (i = 0; i < c; i++) {
+			if (res_out != NULL)
+				res_out[base + i] =
+					res[i * SPD_CATS +
+						SPD_CAT(TG_IPSEC_DIR_OUTBOUND)];
+			if (res_in != NULL)
+				res_in[base + i] =
+					res[i * SPD_CATS +
+						SPD_CAT(TG_IPSEC_DIR_INBOUND)];
+		}
+	}
+	return 0;
+}
+
+int
+tg_ipsec_spd_lookup(const struct tg_ipsec_spd *spd, enum tg_ipsec_dir dir,
+	const uint8_t *const *keys, uint32_t n, uint32_t *policy_idx_out)
+{
+	if (n == 0)
+		return 0;
+	if (policy_idx_out == NULL ||
+		(dir != TG_IPSEC_DIR_INBOUND && dir != TG_IPSEC_DIR_OUTBOUND))
+		return -EINVAL;
+	return tg_ipsec_spd_lookup2(spd, keys, n,
+		dir == TG_IPSEC_DIR_OUTBOUND ? policy_idx_out : NULL,
+		dir == TG_IPSEC_DIR_INBOUND ? policy_idx_out : NULL);
 }

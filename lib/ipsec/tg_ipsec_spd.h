@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * ipsec SPD: the config model's ipsec.policies → two rte_acl contexts
- * (outbound, inbound) that give each packet's first matching policy.
+ * ipsec SPD: the config model's ipsec.policies → one rte_acl context
+ * whose categories are the two directions (outbound, inbound), giving
+ * each packet's first matching policy in either or both.
  */
 #ifndef TG_IPSEC_SPD_H
 #define TG_IPSEC_SPD_H
@@ -96,5 +97,16 @@ void tg_ipsec_spd_key_make(const struct rte_ipv4_hdr *ip, uint32_t avail,
  */
 int tg_ipsec_spd_lookup(const struct tg_ipsec_spd *spd, enum tg_ipsec_dir dir,
 	const uint8_t *const *keys, uint32_t n, uint32_t *policy_idx_out);
+
+/**
+ * Both directions in one classification (one rte_acl trie walk; each
+ * rule's category is its direction): @p res_out and @p res_in as
+ * tg_ipsec_spd_lookup() gives them for the outbound and the inbound
+ * direction; either may be NULL.
+ * @return 0, or -EINVAL (NULL SPD or keys with n > 0).
+ */
+int tg_ipsec_spd_lookup2(const struct tg_ipsec_spd *spd,
+	const uint8_t *const *keys, uint32_t n, uint32_t *res_out,
+	uint32_t *res_in);
 
 #endif /* TG_IPSEC_SPD_H */
