@@ -44,7 +44,7 @@ NS_LA=tgs-lana-$id NS_LB=tgs-lanb-$id NS_WAN=tgs-wan-$id
 IF_LA=tgsAL$id IF_WA=tgsAW$id IF_LB=tgsBL$id IF_WB=tgsBW$id
 PFX_A=tg-e2e-s2s-a-$id PFX_B=tg-e2e-s2s-b-$id
 HOST_A=10.1.0.2 GW_A=10.1.0.1 HOST_B=10.2.0.2 GW_B=10.2.0.1
-WAN_A=192.0.2.1 WAN_B=192.0.2.2 WAN_X=192.0.2.3 # X: the wan namespace itself
+WAN_X=192.0.2.3 # the wan namespace itself, on br0 (A: .1, B: .2)
 HTTP_PORT=8080
 # The lan hosts' MTU: the tunnel's overhead must fit the wan's 1500 (1500 here
 # shows what happens when it does not: tollgate drops the ESP packet as

@@ -36,6 +36,7 @@ pair_start() { # name, config, prefix, interfaces...
 
 pair_use() { # name
 	PREFIX=${TGPFX[$1]}
+	# shellcheck disable=SC2034 # read by lib.sh (stop_tollgate)
 	TG_PID=${TGPID[$1]:-}
 }
 
@@ -120,5 +121,39 @@ pair_cleanup() { # namespaces...
 		echo "kept $TMP"
 	else
 		rm -rf "$TMP"
+	fi
+}
+
+# Once traffic has stopped, for the selected appliance (any number of
+# ports): rx + generated = tx + host + drops with nothing in the rings, and
+# the ports' and host port's counters sum to the pipeline's.
+pair_check_invariant() { # name
+	local try out
+	for ((try = 0; try < 10; try++)); do
+		out=$("$PY" - "$ROOT/test" "$PREFIX" 2>&1 <<'PYEOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import tgtelemetry as t
+s = t.query(sys.argv[2], "/tollgate/stats")
+d = sum(t.drops_flat(s).values())
+p = s.get("ports", {}).values()
+prx = sum(x["rx_packets"] for x in p) + s.get("host_rx", 0)
+ptx = sum(x["tx_packets"] for x in p)
+ok = (s["rx"] + s["generated"] == s["tx"] + s["host"] + d
+      and s.get("in_rings", 0) == 0 and prx == s["rx"] and ptx == s["tx"])
+print("%s rx %d + generated %d vs tx %d + host %d + drops %d, in rings %d; "
+      "ports rx %d (host_rx %d), tx %d" % ("ok" if ok else "bad", s["rx"],
+      s["generated"], s["tx"], s["host"], d, s.get("in_rings", 0), prx,
+      s.get("host_rx", 0), ptx))
+PYEOF
+)
+		[ "${out%% *}" = ok ] && break
+		sleep 0.3
+	done
+	if [ "${out%% *}" = ok ]; then
+		pass "$1"
+		info "${out#ok }"
+	else
+		fail "$1" "$out"
 	fi
 }
