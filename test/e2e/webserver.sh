@@ -16,6 +16,8 @@
 #   - B's request (ESP both ways) reaches the web server, which logs
 #     192.0.2.2; C's (unprotected) is dropped by A as ipsec.unprotected,
 #     the server logs nothing from 192.0.2.3;
+#   - a 200 KB protected download with a checksum (full-size segments:
+#     the file's MTU 1400 leaves room for ESP on the 1500-byte wire);
 #   - the wan capture: TCP port 80 between A and B never in clear; their
 #     ESP, decrypted by scapy with the file's keys, is the HTTP exchange;
 #   - A reloaded with the exception removed: B's request is dropped by
@@ -56,7 +58,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-e2e_preflight "namespaces, taps, a bridge" ip curl dumpcap
+e2e_preflight "namespaces, taps, a bridge" ip curl sha256sum dumpcap
 if ! "$PY" -c 'import scapy.layers.ipsec, yaml' 2>/dev/null; then
 	fail setup "$PY lacks scapy's IPsec layer or PyYAML (./scripts/deps.sh)"
 	finish
@@ -99,6 +101,7 @@ setup() {
 	tg_wait_iface_ns "$NS_HA" "$IF_HA" && tg_wait_iface_ns "$NS_HB" "$IF_HB" || return 1
 	mkdir -p "$TMP/www"
 	echo "tollgate web server $id" >"$TMP/www/index.html"
+	head -c $((200 * 1024 + 11)) /dev/urandom >"$TMP/www/blob"
 	# The web server bound to the appliance's address, as the seed's.
 	ip netns exec "$NS_HA" "$PY" -m http.server 80 --bind "$SERVER" \
 		--directory "$TMP/www" </dev/null >"$TMP/http.log" 2>&1 &
@@ -158,6 +161,15 @@ check_plain_refused() { # name
 nsx "$NS_HB" curl -s --max-time 3 -o /dev/null "$URL"
 check_protected_ok shipped.protected_request_from_B_served
 check_plain_refused shipped.unprotected_request_from_C_dropped_ipsec_unprotected
+# Full-size segments: the server's answers, ESP added, must fit the wire.
+rm -f "$TMP/got"
+if nsx "$NS_HB" curl -sS --max-time 20 -o "$TMP/got" "${URL}blob" 2>"$TMP/curl.err" &&
+	[ "$(sha256sum <"$TMP/got")" = "$(sha256sum <"$TMP/www/blob")" ]; then
+	pass shipped.protected_200KB_download_checksum
+else
+	fail shipped.protected_200KB_download_checksum \
+		"curl or checksum failed ($(stat -c %s "$TMP/got" 2>/dev/null || echo 0) bytes)" "$TMP/curl.err"
+fi
 pair_use A
 held=$(stat_get stages.ipsec.held) nx=$(stat_get drops.natfw.no_exception)
 if [ "$held" -gt 0 ] && [ "$nx" = 0 ]; then
