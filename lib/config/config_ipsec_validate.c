@@ -403,3 +403,23 @@ tg_cfg_ipsec_validate(struct tg_cfg_ctx *c)
 			c->nomem = true;
 	}
 }
+
+uint16_t
+tg_cfg_ipsec_sa_overhead(const struct tg_cfg_ipsec_sa *sa)
+{
+	/* IV, ICV and cipher block by algorithm (RFC 4106, 3602, 4868) */
+	static const uint8_t iv[TG_CFG_IPSEC__ALGS] = {8, 8, 16, 16, 16, 0, 0};
+	static const uint8_t icv[TG_CFG_IPSEC__ALGS] = {
+		16, 16, 16, 16, 12, 16, 12};
+	static const uint8_t blk[TG_CFG_IPSEC__ALGS] = {4, 4, 16, 16, 16, 1, 1};
+	uint16_t o = sa->mode == TG_CFG_IPSEC_TUNNEL ? 20 : 0;
+
+	if (sa->alg >= TG_CFG_IPSEC__ALGS)
+		return 0;
+	if (sa->proto == TG_CFG_IPSEC_AH)
+		return (uint16_t)(o + 12 + icv[sa->alg]);
+	/* ESP header, IV, at most block - 1 bytes of padding, pad length
+	 * and next header, ICV */
+	return (uint16_t)(o + 8 + iv[sa->alg] + blk[sa->alg] - 1 + 2 +
+			  icv[sa->alg]);
+}

@@ -526,6 +526,14 @@ enum tg_cfg_ipsec_alg {
 	TG_CFG_IPSEC_AH_HMAC_SHA1,	 /**< auth_key 20, ICV 12 */
 	TG_CFG_IPSEC__ALGS
 };
+/**
+ * The most bytes @p sa adds to a packet it protects (outer IPv4 header in
+ * tunnel mode, ESP header, IV, padding to the cipher block, trailer, ICV;
+ * AH header and ICV), for an MTU that leaves room for it.
+ */
+struct tg_cfg_ipsec_sa;
+uint16_t tg_cfg_ipsec_sa_overhead(const struct tg_cfg_ipsec_sa *sa);
+
 /** "aes-128-gcm", ... in enum order (the YAML names). */
 extern const char *const tg_cfg_ipsec_alg_names[TG_CFG_IPSEC__ALGS];
 

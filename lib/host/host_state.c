@@ -49,6 +49,23 @@ tg_host_state_from_config(const struct tg_config *cfg, struct tg_host_state *st)
 		if (st->mtu == 0 || f->mtu < st->mtu)
 			st->mtu = f->mtu;
 	}
+	/* What the host sends may be protected on its way out: leave room
+	 * for the largest IPsec overhead, or the kernel's full-size
+	 * segments would leave as frames over the MTU. */
+	if (cfg->ipsec.enabled) {
+		uint16_t most = 0;
+
+		for (i = 0; i < cfg->ipsec.n_sas; i++) {
+			uint16_t o =
+				tg_cfg_ipsec_sa_overhead(&cfg->ipsec.sas[i]);
+
+			if (cfg->ipsec.sas[i].dir == TG_CFG_IPSEC_OUT &&
+				o > most)
+				most = o;
+		}
+		if (st->mtu > most + 576)
+			st->mtu = (uint16_t)(st->mtu - most);
+	}
 	if (!cfg->host.routes || cfg->n_routes == 0)
 		return 0;
 	st->routes = malloc(cfg->n_routes * sizeof(*st->routes));

@@ -118,7 +118,8 @@ void tg_host_close(struct tg_host *h);
 /**
  * The wanted state from the config model: every interface address with
  * its prefix length; mtu = the smallest interface MTU (so the kernel never
- * sends what forwarding must drop as too big; 0 without interfaces); when
+ * sends what forwarding must drop as too big; 0 without interfaces), less
+ * the largest overhead of an outbound IPsec SA when ipsec is on; when
  * cfg->host.routes, every static route as prefix/len with src = the
  * address of its interface, except 0.0.0.0/0 unless
  * cfg->host.default_route, and except a route equal to an interface's

@@ -932,6 +932,29 @@ test_host_state_from_config(void)
 	CU_ASSERT_PTR_NULL(st.routes);
 	tg_host_state_fini(&st); /* twice is fine */
 
+	/* ipsec on: room for the largest outbound SA's overhead. An
+	 * AES-GCM tunnel adds outer IPv4 20 + ESP 8 + IV 8 + padding up to
+	 * 3 + trailer 2 + ICV 16 = 57 (RFC 4303, 4106); AES-CBC with
+	 * HMAC-SHA256 in transport mode 8 + 16 + 15 + 2 + 16 = 57 too; an
+	 * inbound SA adds nothing to what the host sends. */
+	state_of(CFG_PORTS CFG_IFACES
+		"ipsec:\n  sas:\n"
+		"    - {name: o, spi: 300, direction: outbound, mode: tunnel,\n"
+		"       local: 192.168.1.1, remote: 192.168.1.9,\n"
+		"       algorithm: aes-128-gcm,\n"
+		"       key: 000102030405060708090a0b0c0d0e0f, salt: "
+		"01020304}\n"
+		"    - {name: i, spi: 301, direction: inbound, mode: tunnel,\n"
+		"       local: 192.168.1.1, remote: 192.168.1.9,\n"
+		"       algorithm: aes-256-cbc-hmac-sha256,\n"
+		"       key: 202122232425262728292a2b2c2d2e2f"
+		"202122232425262728292a2b2c2d2e2f,\n"
+		"       auth_key: 303132333435363738393a3b3c3d3e3f"
+		"303132333435363738393a3b3c3d3e3f}\n",
+		&st);
+	CU_ASSERT_EQUAL(st.mtu, 1400 - 57);
+	tg_host_state_fini(&st);
+
 	state_of(CFG_PORTS CFG_IFACES CFG_ROUTES
 		"host:\n  netns: tg\n  default_route: false\n",
 		&st);
