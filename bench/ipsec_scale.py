@@ -556,13 +556,32 @@ def lock():
     return f
 
 
+def cpu_times():
+    """{cpu: (busy, total)} jiffies from /proc/stat."""
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu") and line[3].isdigit():
+                v = [int(x) for x in line.split()[1:]]
+                idle = v[3] + v[4]
+                out[line.split()[0]] = (sum(v[:8]) - idle, sum(v[:8]))
+    return out
+
+
 def run(system, ctx, a, logf):
     """bench.run_one, again while the worker was disturbed (up to
     a.retries). Returns the measurement plus the derived numbers."""
     for attempt in range(a.retries + 1):
         if attempt:
             ctx.prefix += "r"
+        t0 = cpu_times()
         m, rc = bench.run_one(system, ctx, a, logf)
+        t1 = cpu_times()
+        # the other CPU's load over the whole run (start-up included): on
+        # this VM a busy sibling slows the worker without taking its CPU
+        m["other_cpu_busy"] = {
+            c: (t1[c][0] - t0[c][0]) / max(1, t1[c][1] - t0[c][1])
+            for c in t1 if c in t0 and c != "cpu1"}
         if (m["worker_cpu_share"] or 0) >= a.min_cpu_share:
             break
         log("     worker on CPU %.1f %%: disturbed, again" %
@@ -634,13 +653,36 @@ def summarize(res):
                     per.append(v["tollgate"] / v["ipsec-secgw"])
             row["mpps_ratio_per_repeat"] = per
             row["mpps_target_met"] = row["mpps_ratio"] >= 1.1
+        near = {x["repeat"]: x["cycles_per_op"]
+                for x in case.get("crypto_perf", [])}
         c = cp.get((case["direction"], case["size"]))
-        if c:
+        if near:
+            row["crypto_perf_cycles_per_op"] = med(near.values())
+            row["crypto_perf_cycles_per_op_all"] = list(near.values())
+        elif c:
             row["crypto_perf_cycles_per_op"] = c["cycles_per_op"]
-            ic = (row.get("tollgate") or {}).get("ipsec_cycles_per_packet")
-            if ic:
-                row["cycles_ratio"] = ic / c["cycles_per_op"]
-                row["cycles_target_met"] = row["cycles_ratio"] <= 1.3
+        per = []
+        for r in case["runs"]:
+            if r["system"] == "ipsec-secgw" and r.get("cycles_per_packet") \
+                    and near.get(r["repeat"]):
+                per.append(r["cycles_per_packet"] / near[r["repeat"]])
+        if per:
+            row["secgw_cycles_per_crypto_op"] = med(per)
+        per = []
+        for r in case["runs"]:
+            if r["system"] == "tollgate" and \
+                    r.get("ipsec_cycles_per_packet") and near.get(r["repeat"]):
+                per.append(r["ipsec_cycles_per_packet"] / near[r["repeat"]])
+        if per:
+            # each repeat against the crypto-perf run next to it
+            row["cycles_ratio"] = med(per)
+            row["cycles_ratio_per_repeat"] = per
+        elif row.get("crypto_perf_cycles_per_op") and \
+                (row.get("tollgate") or {}).get("ipsec_cycles_per_packet"):
+            row["cycles_ratio"] = row["tollgate"][
+                "ipsec_cycles_per_packet"] / row["crypto_perf_cycles_per_op"]
+        if "cycles_ratio" in row:
+            row["cycles_target_met"] = row["cycles_ratio"] <= 1.3
         for k in ("tollgate_check", "tollgate_skipped", "error"):
             if case.get(k):
                 row[k] = case[k]
@@ -670,8 +712,9 @@ def markdown(res):
     out += ["", "| direction | SAs | size (B) | ipsec-secgw Mpps | "
             "secgw cycles/pkt | tollgate Mpps | tollgate cycles/pkt | "
             "tollgate / secgw (≥ 1.1) | ipsec stage cycles/pkt | "
-            "crypto-perf cycles/op | stage / crypto-perf (≤ 1.3) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "crypto-perf cycles/op | stage / crypto-perf (≤ 1.3) | "
+            "secgw whole / crypto-perf |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in res["summary"]:
         s, t = r.get("ipsec-secgw") or {}, r.get("tollgate") or {}
         ratio = fmt(r.get("mpps_ratio"), "%.2f×")
@@ -682,14 +725,16 @@ def markdown(res):
             tcell = "not run: %s" % r["tollgate_skipped"]
         else:
             tcell = fmt(t.get("mpps"))
-        out.append("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |"
+        out.append("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s "
+                   "| %s |"
                    % (r["direction"], r["sas"], r["size"],
                       fmt(s.get("mpps")), fmt(s.get("cycles_per_packet"),
                                               "%.0f"),
                       tcell, fmt(t.get("cycles_per_packet"), "%.0f"), ratio,
                       fmt(t.get("ipsec_cycles_per_packet"), "%.1f"),
                       fmt(r.get("crypto_perf_cycles_per_op"), "%.1f"),
-                      fmt(r.get("cycles_ratio"), "%.2f×")))
+                      fmt(r.get("cycles_ratio"), "%.2f×"),
+                      fmt(r.get("secgw_cycles_per_crypto_op"), "%.2f×")))
     return "\n".join(out) + "\n"
 
 
@@ -719,6 +764,9 @@ def parse_args():
     ap.add_argument("--tollgate", default=None,
                     help="the tollgate binary (default $TOLLGATE_BIN, else "
                          "build/app/tollgate/tollgate, else build-b/...)")
+    ap.add_argument("--near-ops", type=int, default=3000000,
+                    help="crypto-perf operations of the run next to each "
+                         "repeat of each case (default 3M)")
     ap.add_argument("--min-cpu-share", type=float, default=0.95)
     ap.add_argument("--retries", type=int, default=1)
     ap.add_argument("--json", default=None,
@@ -817,12 +865,26 @@ def main():
                             log("   tollgate --check FAILED: %s" % text[-600:])
                         elif not runnable:
                             case["tollgate_skipped"] = "ipsec stage not " \
-                                "built in this binary (config checked OK)"
+                                "built (config checked OK)"
                             log("   tollgate: config OK, stage not built: "
                                 "not run")
                         else:
                             systems.append(tollgate_system(n, direction))
                     for rep in range(a.repeat):
+                        # the cost of one crypto operation, measured right
+                        # next to the systems' runs: this host's speed
+                        # drifts by 2x and more within minutes
+                        k += 1
+                        try:
+                            cp = crypto_perf(direction, [size], a.near_ops,
+                                             "%s-%d" % (tag, k), os.path.join(
+                                                 logdir, "crypto-perf.log"))
+                            case.setdefault("crypto_perf", []).append(
+                                dict(repeat=rep + 1, **cp[size]))
+                            log("   crypto-perf  rep %d: %7.1f cycles/op" %
+                                (rep + 1, cp[size]["cycles_per_op"]))
+                        except RuntimeError as e:
+                            log("   crypto-perf FAILED: %s" % e)
                         order = systems if rep % 2 == 0 else systems[::-1]
                         for system in order:
                             k += 1
