@@ -30,6 +30,8 @@ const struct tg_path_def tg_paths[TG_PATH__COUNT] = {
 			STEP(FILTER, OUT), STEP(IPSEC, OUT), END(TX)}},
 	/* ARP is not IP: forward answers and learns, replies go straight out */
 	[TG_PATH_ARP] = {"arp", 2, {STEP(FORWARD, ARP), END(TX)}},
+	/* what a tunnel-mode SA made, routed to the tunnel's far end */
+	[TG_PATH_TUNNEL] = {"tunnel", 2, {STEP(FORWARD, OUT), END(TX)}},
 };
 
 int

@@ -360,6 +360,19 @@ tg_pipeline_create(
 			goto fail;
 		}
 	}
+	/* The crypto device, when ipsec is on at start (turning it on later
+	 * needs a restart, like NAT's table). */
+	if (cfg->ipsec.enabled) {
+		pl->stage_ctx[TG_STAGE_IPSEC] =
+			tg_ipsec_stage_create(cfg, conf->socket);
+		if (pl->stage_ctx[TG_STAGE_IPSEC] == NULL) {
+			snprintf(err, errlen,
+				"ipsec stage: crypto device %s: %s",
+				cfg->ipsec.crypto_device,
+				rte_strerror(rte_errno));
+			goto fail;
+		}
+	}
 	/* Only a host sends requests whose replies need letting in. */
 	if (conf->host.enabled) {
 		pl->stage_ctx[TG_STAGE_LOCALFILTER] =
@@ -480,6 +493,7 @@ tg_pipeline_free(struct tg_pipeline *pl)
 	tg_forward_ctx_free(pl->stage_ctx[TG_STAGE_FORWARD]);
 	tg_localfilter_ctx_free(pl->stage_ctx[TG_STAGE_LOCALFILTER]);
 	tg_natfw_ctx_free(pl->stage_ctx[TG_STAGE_NATFW]);
+	tg_ipsec_stage_free(pl->stage_ctx[TG_STAGE_IPSEC]);
 	if (pl->stage_ctx[TG_STAGE_FILTER] != NULL)
 		tg_filter_cache_free(
 			((struct tg_filter_ctx *)pl->stage_ctx[TG_STAGE_FILTER])
@@ -569,7 +583,7 @@ tg_pipeline_in_rings(const struct tg_pipeline *pl)
 	if (pl->host_ring != NULL)
 		n += rte_ring_count(pl->host_ring) +
 		     rte_ring_count(pl->host_rx_ring);
-	return n;
+	return n + tg_ipsec_inflight(pl->stage_ctx[TG_STAGE_IPSEC]);
 }
 
 const struct tg_forward_ctx *
@@ -619,4 +633,10 @@ struct tg_natfw_ctx *
 tg_pipeline_natfw(const struct tg_pipeline *pl)
 {
 	return pl != NULL ? pl->stage_ctx[TG_STAGE_NATFW] : NULL;
+}
+
+struct tg_ipsec_stage *
+tg_pipeline_ipsec(const struct tg_pipeline *pl)
+{
+	return pl != NULL ? pl->stage_ctx[TG_STAGE_IPSEC] : NULL;
 }

@@ -60,16 +60,26 @@ natfw_tick(const struct tg_tables *t, void *ctx, uint64_t now,
 		tg_natfw_tick(t->natfw, ctx, now);
 }
 
-/*
- * Components whose issue has not landed yet sit in the paths and pass
- * every packet on unchanged; their YAML sections are rejected by the
- * config loader, so nothing is configured that they would ignore.
- */
 static void
-pass_burst(const struct tg_tables *t, void *ctx, struct rte_mbuf **pkts,
+ipsec_burst(const struct tg_tables *t, void *ctx, struct rte_mbuf **pkts,
 	uint16_t n, uint16_t *verdict, struct tg_emit *emit, uint64_t now)
 {
-	memset(verdict, 0, sizeof(*verdict) * n); /* TG_V_NEXT */
+	/* No crypto device: ipsec was off at start, and a reload cannot
+	 * turn it on (tg_ipsec_restart_only()). */
+	if (unlikely(ctx == NULL)) {
+		memset(verdict, 0, sizeof(*verdict) * n); /* TG_V_NEXT */
+		return;
+	}
+	tg_ipsec_burst(
+		t->ipsec, ctx, &t->forward->local, pkts, n, verdict, emit, now);
+}
+
+static void
+ipsec_tick(const struct tg_tables *t, void *ctx, uint64_t now,
+	struct tg_emit *emit)
+{
+	if (ctx != NULL)
+		tg_ipsec_tick(t->ipsec, ctx, &t->forward->local, emit, now);
 }
 
 #define TG_X_NAME(n, s, d) s,
@@ -106,7 +116,16 @@ const struct tg_stage_ops tg_stage_ops[TG_STAGE__COUNT] = {
 			.burst = natfw_burst,
 			.tick = natfw_tick,
 		},
-	[TG_STAGE_IPSEC] = {.name = "ipsec", .burst = pass_burst},
+	[TG_STAGE_IPSEC] =
+		{
+			.name = "ipsec",
+			.n_drops = TG_IPSEC_DROP__COUNT,
+			.drop_names = tg_ipsec_drop_names,
+			.drop_descs = tg_ipsec_drop_descs,
+			.burst = ipsec_burst,
+			.tick = ipsec_tick,
+			.tick_timed = true,
+		},
 	[TG_STAGE_LOCALFILTER] =
 		{
 			.name = "localfilter",

@@ -104,6 +104,9 @@ struct tg_stage_stats {
 	uint64_t dropped;
 	uint64_t bursts; /**< calls with at least one packet */
 	uint64_t cycles; /**< TSC spent in those calls */
+	/** TSC spent in the stage's timer calls that released packets
+	 *  (ipsec: picking up completed crypto operations) */
+	uint64_t tick_cycles;
 };
 
 /** One lcore's counters: written only by that lcore, summed by readers. */
@@ -216,14 +219,19 @@ struct tg_natfw_ctx;
  *  (tg_natfw_build_from()). */
 struct tg_natfw_ctx *tg_pipeline_natfw(const struct tg_pipeline *pl);
 
+/** The ipsec stage's state (crypto device, live SAs), NULL when ipsec
+ *  was off at start. The control thread builds tables with it
+ *  (tg_ipsec_build()) and sweeps retired SAs after a reload. */
+struct tg_ipsec_stage *tg_pipeline_ipsec(const struct tg_pipeline *pl);
+
 /** The filter stage's decision cache (tg_filter.h), NULL without one
  *  (pipeline.filter_cache: 0). Its counters are read without a lock:
  *  each is a whole 64-bit word written by one lcore. */
 const struct tg_filter_cache *tg_pipeline_filter_cache(
 	const struct tg_pipeline *pl);
 
-/** Packets sitting in stage rings, TX hand-off rings and the host port's
- *  queue right now. */
+/** Packets sitting in stage rings, TX hand-off rings, the host port's
+ *  queue and the crypto device right now. */
 uint64_t tg_pipeline_in_rings(const struct tg_pipeline *pl);
 
 /** The host port as telemetry shows it. */

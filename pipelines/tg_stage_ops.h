@@ -19,6 +19,8 @@ struct tg_stage_ops {
 	/** Timers; NULL when the stage has none. */
 	void (*tick)(const struct tg_tables *t, void *ctx, uint64_t now,
 		struct tg_emit *emit);
+	/** The tick does per-packet work: count its cycles (tick_cycles). */
+	bool tick_timed;
 };
 
 extern const struct tg_stage_ops tg_stage_ops[TG_STAGE__COUNT];

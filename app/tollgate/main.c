@@ -197,29 +197,6 @@ load_config(const char *file)
 	return cfg;
 }
 
-/* A section checked but not runnable yet (an enabled ipsec:): refused
- * at start; --check reports it as a note and succeeds, so that every
- * real error is found before the stage exists. */
-static uint32_t
-refuse_unbuilt(const struct tg_config *cfg, bool check)
-{
-	struct tg_cfg_errors *errs = calloc(1, sizeof(*errs));
-	char line[512];
-	uint32_t i, n;
-
-	if (errs == NULL)
-		return 0;
-	snprintf(errs->file, sizeof(errs->file), "%s", cfg->file);
-	n = tg_config_refuse_unbuilt(cfg, errs);
-	for (i = 0; i < n; i++) {
-		tg_cfg_error_format(errs, i, line, sizeof(line));
-		fprintf(check ? stdout : stderr, "%s%s\n",
-			check ? "note: " : "", line);
-	}
-	free(errs);
-	return n;
-}
-
 /* DPDK leaves its runtime directory behind; a clean exit removes it. */
 static void
 remove_runtime_dir(void)
@@ -264,10 +241,6 @@ main(int argc, char **argv)
 	cfg = load_config(o.config);
 	if (cfg == NULL)
 		return 1;
-	if (refuse_unbuilt(cfg, o.check) > 0 && !o.check) {
-		tg_config_free(cfg);
-		return 1;
-	}
 	if (o.check) {
 		printf("%s: OK\n", o.config);
 		tg_config_free(cfg);
@@ -327,13 +300,15 @@ main(int argc, char **argv)
 	pconf.slot = &ctl.slot;
 	pconf.mp = mp;
 	pconf.socket = (int)rte_socket_id();
-	/* One apply path for start-up and (later) reload. */
-	if (tg_control_apply(&ctl, cfg, err, sizeof(err)) < 0)
-		rte_exit(EXIT_FAILURE, "%s: %s\n", o.config, err);
+	/* The pipeline first: the first snapshot's SAs live in the ipsec
+	 * stage's crypto device. No worker runs before the launch below. */
 	pl = tg_pipeline_create(&pconf, err, sizeof(err));
 	if (pl == NULL)
 		rte_exit(EXIT_FAILURE, "pipeline: %s\n", err);
 	ctl.pl = pl;
+	/* One apply path for start-up and (later) reload. */
+	if (tg_control_apply(&ctl, cfg, err, sizeof(err)) < 0)
+		rte_exit(EXIT_FAILURE, "%s: %s\n", o.config, err);
 	if (tg_control_telemetry_init(&ctl) < 0)
 		TG_APP_LOG(WARNING, "telemetry commands not registered");
 	if (tg_pipeline_launch(pl) < 0)

@@ -403,20 +403,3 @@ tg_cfg_ipsec_validate(struct tg_cfg_ctx *c)
 			c->nomem = true;
 	}
 }
-
-/* ------------------------------------------------- not built yet */
-
-uint32_t
-tg_config_refuse_unbuilt(
-	const struct tg_config *cfg, struct tg_cfg_errors *errs)
-{
-	uint32_t before = errs->n;
-
-	if (cfg->ipsec.enabled)
-		tg_cfg_errs_add(errs, cfg->ipsec.pos.line, cfg->ipsec.pos.col,
-			"ipsec",
-			"checked; the ipsec stage is not built yet: tollgate "
-			"refuses to start or reload with ipsec enabled (set "
-			"ipsec.enabled: false to keep the section)");
-	return errs->n - before;
-}

@@ -460,10 +460,8 @@ struct tg_cfg_firewall {
 /*
  * ipsec: — IPsec policies (allow / block / protect, as Windows' IPsec
  * filter lists) and manually keyed SAs, for the ipsec stage (issue 7).
- * Without the section enabled is false. The stage is not built yet: a
- * configuration with ipsec enabled is checked completely, then refused at
- * start and reload (tg_config_refuse_unbuilt). Keys never appear in
- * messages or logs.
+ * Without the section enabled is false. Keys never appear in messages or
+ * logs.
  */
 #define TG_CFG_IPSEC_NAME_MAX	  64	/**< names, incl. NUL */
 #define TG_CFG_IPSEC_MAX_POLICIES 65536 /**< ipsec.policies entries */
@@ -692,17 +690,6 @@ void tg_cfg_errors_print(const struct tg_cfg_errors *errs, FILE *f);
 /** Format error @p i into @p buf as above (no newline). */
 int tg_cfg_error_format(
 	const struct tg_cfg_errors *errs, uint32_t i, char *buf, size_t len);
-
-/**
- * Refuse what the configuration enables but tollgate cannot run yet (an
- * enabled ipsec: section: "checked; the ipsec stage is not built yet"):
- * one error per such section, at the section, added to @p errs.
- * Start-up and reload call it after a successful load; --check prints
- * the same text as a note and succeeds.
- * @return the number of errors added (0: nothing refused).
- */
-uint32_t tg_config_refuse_unbuilt(
-	const struct tg_config *cfg, struct tg_cfg_errors *errs);
 
 /** Index of the interface / port with that name, or -1. */
 int tg_config_iface_find(const struct tg_config *cfg, const char *name);

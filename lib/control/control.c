@@ -17,8 +17,8 @@
 int
 tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
 	const struct tg_tables *prev, struct tg_natfw_ctx *natfw,
-	uint64_t generation, int socket, struct tg_tables **out, char *err,
-	size_t errlen)
+	struct tg_ipsec_stage *ipsec, uint64_t generation, int socket,
+	struct tg_tables **out, char *err, size_t errlen)
 {
 	struct tg_tables *t;
 	uint16_t i;
@@ -46,16 +46,19 @@ tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
 			env->n_workers ? env->n_workers : 1, socket,
 			prev != NULL ? prev->filter : NULL, &t->filter, err,
 			errlen);
+	if (rc == 0)
+		rc = tg_ipsec_build(cfg, ipsec,
+			prev != NULL ? prev->ipsec : NULL, socket, &t->ipsec,
+			err, errlen);
 	if (rc < 0) {
 		tg_forward_table_free(t->forward);
 		tg_localfilter_table_free(t->localfilter);
+		tg_filter_table_free(t->filter);
 		tg_natfw_table_free(t->natfw);
 		rte_free(t);
 		return rc;
 	}
-	/* Forward always routes; localfilter, filter and natfw work when
-	 * configured. ipsec has no component yet: it passes everything,
-	 * so it is bypassed; it sets its bit here when it lands. */
+	/* Forward always routes; the other stages work when configured. */
 	t->active_stages = 1u << TG_STAGE_FORWARD;
 	if (t->localfilter->enabled)
 		t->active_stages |= 1u << TG_STAGE_LOCALFILTER;
@@ -63,8 +66,11 @@ tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
 		t->active_stages |= 1u << TG_STAGE_FILTER;
 	if (t->natfw->modes != 0)
 		t->active_stages |= 1u << TG_STAGE_NATFW;
+	if (t->ipsec->enabled)
+		t->active_stages |= 1u << TG_STAGE_IPSEC;
 	memset(t->stage_modes, 0xff, sizeof(t->stage_modes));
 	t->stage_modes[TG_STAGE_NATFW] = (uint8_t)t->natfw->modes;
+	t->stage_modes[TG_STAGE_IPSEC] = t->ipsec->modes;
 	t->stage_modes[TG_STAGE_FILTER] = 0;
 	for (i = 0; i < t->filter->n_lists; i++)
 		t->stage_modes[TG_STAGE_FILTER] |=
@@ -88,6 +94,7 @@ tg_tables_free(struct tg_tables *t)
 	tg_localfilter_table_free(t->localfilter);
 	tg_filter_table_free(t->filter);
 	tg_natfw_table_free(t->natfw);
+	tg_ipsec_table_free(t->ipsec);
 	tg_config_free(t->cfg);
 	rte_free(t);
 }
@@ -130,6 +137,22 @@ tg_control_apply(
 	return rc;
 }
 
+/*
+ * SAs the new snapshot does not use: destroyed once the crypto device has
+ * given back their operations. The worker picks completions up on every
+ * poll, so this takes microseconds; what is still in flight after a
+ * while waits for the next reload (or shutdown).
+ */
+static void
+ipsec_retire(struct tg_control *ctl, const struct tg_tables *t)
+{
+	struct tg_ipsec_stage *st = tg_pipeline_ipsec(ctl->pl);
+	int i;
+
+	for (i = 0; i < 100 && tg_ipsec_stage_sweep(st, t->ipsec) != 0; i++)
+		rte_delay_us_sleep(1000);
+}
+
 int
 tg_control_apply_locked(struct tg_control *ctl, struct tg_config *cfg,
 	char *err, size_t errlen, uint64_t *build_us)
@@ -143,11 +166,15 @@ tg_control_apply_locked(struct tg_control *ctl, struct tg_config *cfg,
 	/* slot.cur can only be replaced by the holder of reload_lock: it
 	 * stays alive while the new snapshot borrows from it. */
 	rc = tg_tables_build(cfg, &ctl->env, ctl->slot.cur,
-		tg_pipeline_natfw(ctl->pl), ctl->generation + 1, ctl->socket,
-		&t, err, errlen);
+		tg_pipeline_natfw(ctl->pl), tg_pipeline_ipsec(ctl->pl),
+		ctl->generation + 1, ctl->socket, &t, err, errlen);
 	*build_us = (rte_get_tsc_cycles() - t0) * 1000000 / rte_get_tsc_hz();
-	if (rc < 0)
+	if (rc < 0) {
+		/* SAs made for the failed build: nothing uses them. */
+		tg_ipsec_stage_sweep(tg_pipeline_ipsec(ctl->pl),
+			ctl->slot.cur != NULL ? ctl->slot.cur->ipsec : NULL);
 		return rc;
+	}
 	t->cfg = cfg;
 	t->load_time = (uint64_t)time(NULL);
 	pthread_mutex_lock(&ctl->lock);
@@ -160,10 +187,13 @@ tg_control_apply_locked(struct tg_control *ctl, struct tg_config *cfg,
 	/* No worker counts in `old` any more, and telemetry (waiting for
 	 * `lock`) has not read the new counts yet: unchanged rules keep
 	 * their hits. */
-	if (old != NULL)
+	if (old != NULL) {
 		tg_filter_carry_hits(t->filter, old->filter);
+		tg_ipsec_carry_hits(t->ipsec, old->ipsec);
+	}
 	tg_tables_free(old);
 	pthread_mutex_unlock(&ctl->lock);
+	ipsec_retire(ctl, t);
 	return 0;
 }
 

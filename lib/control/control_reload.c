@@ -80,6 +80,10 @@ tg_control_check_restart_only(const struct tg_config *run,
 		err_add(errs, NULL, path,
 			"the natfw stage's session table (sized and laid out "
 			"from the start-up configuration)" RESTART);
+	if (tg_ipsec_restart_only(run, nc, path, sizeof(path)))
+		err_add(errs, NULL, path,
+			"the ipsec stage's crypto device (set up at "
+			"start)" RESTART);
 	if (run->pipeline.filter_cache != nc->pipeline.filter_cache)
 		err_add(errs, NULL, "pipeline.filter_cache",
 			"the filter decision cache size" RESTART);
@@ -393,10 +397,6 @@ tg_control_check(
 	rc = load(file, &cfg, errs, &us);
 	if (rc < 0)
 		return rc;
-	if (tg_config_refuse_unbuilt(cfg, errs) > 0) {
-		tg_config_free(cfg);
-		return -EINVAL;
-	}
 	pthread_mutex_lock(&ctl->lock);
 	if (ctl->slot.cur != NULL && tg_control_check_restart_only(
 					     ctl->slot.cur->cfg, cfg, errs) > 0)
@@ -432,10 +432,6 @@ tg_control_reload(struct tg_control *ctl, const char *file,
 	rc = load(file, &cfg, errs, &sum->parse_us);
 	if (rc < 0)
 		goto out;
-	if (tg_config_refuse_unbuilt(cfg, errs) > 0) {
-		rc = -EINVAL;
-		goto out;
-	}
 
 	pthread_mutex_lock(&ctl->reload_lock);
 	sum->generation = ctl->generation;

@@ -297,6 +297,8 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 			rte_tel_data_add_dict_u64(p, "dropped", ss->dropped);
 			rte_tel_data_add_dict_u64(p, "bursts", ss->bursts);
 			rte_tel_data_add_dict_u64(p, "cycles", ss->cycles);
+			rte_tel_data_add_dict_u64(
+				p, "tick_cycles", ss->tick_cycles);
 			rte_tel_data_add_dict_container(
 				stages, tg_stage_name(s), p, 0);
 		}

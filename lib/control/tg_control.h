@@ -46,14 +46,16 @@ struct tg_control {
  * (the rte_acl contexts of unchanged filter lists) and the natfw session
  * table's slots of the addresses it keeps; @p natfw, the natfw stage's
  * state (NULL: none yet), gets port spaces for new addresses
- * (tg_natfw_build_from()).
+ * (tg_natfw_build_from()); @p ipsec, the ipsec stage's state (NULL: ipsec
+ * off at start), keeps the SAs that stay and makes the new ones
+ * (tg_ipsec_build()).
  * @return 0 and *out, or -errno with a message in @p err.
  * Control thread (rte_fib_create, rte_malloc), one build at a time.
  */
 int tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
 	const struct tg_tables *prev, struct tg_natfw_ctx *natfw,
-	uint64_t generation, int socket, struct tg_tables **out, char *err,
-	size_t errlen);
+	struct tg_ipsec_stage *ipsec, uint64_t generation, int socket,
+	struct tg_tables **out, char *err, size_t errlen);
 
 /** Free a snapshot and the config it owns. NULL is a no-op. */
 void tg_tables_free(struct tg_tables *t);

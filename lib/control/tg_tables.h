@@ -12,6 +12,7 @@
 #include "tg_config.h"
 #include "tg_filter.h"
 #include "tg_forward.h"
+#include "tg_ipsec_stage.h"
 #include "tg_localfilter.h"
 #include "tg_natfw.h"
 
@@ -32,7 +33,7 @@ struct tg_tables {
 	struct tg_localfilter_table *localfilter;
 	struct tg_filter_table *filter;
 	struct tg_natfw_table *natfw;
-	/* the ipsec table joins here. */
+	struct tg_ipsec_table *ipsec;
 };
 
 /**

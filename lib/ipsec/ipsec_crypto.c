@@ -37,13 +37,13 @@ tg_ipsec_ctx_dev_id(const struct tg_ipsec_ctx *ctx)
 
 /* The device's id, creating the vdev when there is none of that name. */
 static int
-ctx_attach(struct tg_ipsec_ctx *ctx, const char *name)
+ctx_attach(struct tg_ipsec_ctx *ctx, const char *name, const char *args)
 {
 	int id = rte_cryptodev_get_dev_id(name);
 	int rc;
 
 	if (id < 0) {
-		rc = rte_vdev_init(name, NULL);
+		rc = rte_vdev_init(name, args);
 		if (rc != 0) {
 			/* rte_vdev_init() says -1 for an unknown driver. */
 			TG_IPSEC_LOG(ERR, "cannot create crypto vdev %s (%d)",
@@ -134,7 +134,7 @@ tg_ipsec_ctx_create(const struct tg_ipsec_ctx_params *p)
 		return NULL;
 	}
 	snprintf(ctx->dev_name, sizeof(ctx->dev_name), "%s", name);
-	rc = ctx_attach(ctx, name);
+	rc = ctx_attach(ctx, name, p->devargs);
 	if (rc == 0)
 		rc = ctx_setup(ctx, p);
 	if (rc != 0) {

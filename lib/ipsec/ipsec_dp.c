@@ -47,6 +47,9 @@ tg_ipsec_crypto_enqueue(struct tg_ipsec_ctx *ctx, struct tg_ipsec_sa *sa,
 		rte_mempool_put_bulk(ctx->op_pool, (void **)(cop + e), n - e);
 	*n_prepared = k;
 	sa->st.inflight += e;
+	/* rte_ipsec numbered every prepared packet, sent or not. */
+	if (sa->dir == TG_IPSEC_DIR_OUTBOUND)
+		sa->st.seq += k;
 	return e;
 }
 

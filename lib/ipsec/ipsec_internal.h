@@ -48,6 +48,7 @@ struct tg_ipsec_sa {
 	uint8_t iv_len, icv_len, block;
 	struct tg_ipsec_sa_stats st;
 	struct tg_ipsec_sa_params prm; /* keys zeroed */
+	bool in_use; /* the stage's sweep: the current snapshot uses it */
 };
 
 #endif /* TG_IPSEC_INTERNAL_H */

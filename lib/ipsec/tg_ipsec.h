@@ -106,6 +106,9 @@ struct tg_ipsec_ctx_params {
 	/** Crypto device name; a vdev (crypto_aesni_mb, crypto_openssl, …)
 	 *  is created when no device of that name exists. NULL: default. */
 	const char *device;
+	/** The vdev's arguments ("socket_id=0,max_nb_queue_pairs=2"), when
+	 *  it is created here; NULL: none. */
+	const char *devargs;
 	uint32_t max_sa;   /**< crypto sessions in the session pool */
 	uint32_t nb_ops;   /**< crypto ops in the op pool (in flight) */
 	uint32_t qp_depth; /**< queue pair descriptors; 0: 2048 */

@@ -16,6 +16,10 @@ enum tg_path {
 	TG_PATH_TARGET,	 /**< addressed to one of the appliance's addresses */
 	TG_PATH_TRANSIT, /**< forwarded */
 	TG_PATH_ARP,	 /**< ARP frames, answered/learned by forward */
+	/** ESP or AH that a tunnel-mode SA made: routed to the tunnel's far
+	 *  end (the seed has ipsec last before TX; this is that step's
+	 *  routing, not another pass through the filters) */
+	TG_PATH_TUNNEL,
 	TG_PATH__COUNT
 };
 
@@ -45,6 +49,9 @@ enum tg_mode {
 #define TG_META_F_NAT	       (1u << 1) /**< translated by natfw */
 #define TG_META_F_TRACE	       (1u << 2) /**< trace this packet */
 #define TG_META_F_GENERATED    (1u << 3) /**< made by the appliance */
+/** Decrypted (or verified) by ipsec(in): the transit path's check for
+ *  unprotected packets lets it pass. */
+#define TG_META_F_IPSEC_IN (1u << 4)
 
 /** Interfaces are identified by DPDK port id: ports cannot change at run
  *  time, so the id stays valid across snapshots (interface *settings*
@@ -58,7 +65,10 @@ struct tg_meta {
 	uint8_t flags;	 /**< TG_META_F_* */
 	uint16_t rx_if;	 /**< receiving port id, TG_IF_NONE if generated */
 	uint16_t tx_if;	 /**< next-hop port id, set by forward */
-	uint32_t nh_ip;	 /**< next-hop IPv4 address, host byte order */
+	/** next-hop IPv4 address, host byte order. ipsec(in), before
+	 *  forward, keeps an ESP/AH packet's sequence number here while it
+	 *  is in the crypto device. */
+	uint32_t nh_ip;
 	uint16_t l3_len; /**< IPv4 header length in bytes (IHL * 4) */
 	uint16_t pad;
 };

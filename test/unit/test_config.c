@@ -136,27 +136,6 @@ test_config_rejects_bad_keys(void)
 	CHECK_BAD_TABLE(t);
 }
 
-/* A section whose stage is not built yet (ipsec) is checked like any
- * other, then refused at start and reload by tg_config_refuse_unbuilt(). */
-static void
-test_config_refuses_unbuilt_sections(void)
-{
-	static const char yaml[] = PORTS "ipsec: {}\n";
-	struct tg_config *cfg = parse_ok(yaml);
-	struct tg_cfg_errors *e = calloc(1, sizeof(*e));
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-	CU_ASSERT_EQUAL(tg_config_refuse_unbuilt(cfg, e), 1);
-	CU_ASSERT_EQUAL(e->e[0].line, 4);
-	CU_ASSERT_EQUAL(e->e[0].col, 8);
-	CU_ASSERT_STRING_EQUAL(e->e[0].path, "ipsec");
-	CU_ASSERT_PTR_NOT_NULL(strstr(
-		e->e[0].msg, "checked; the ipsec stage is not built yet"));
-	free(e);
-	tg_config_free(cfg);
-}
-
 /* ----------------------------------------------------- types and ranges */
 
 static void
@@ -2392,8 +2371,6 @@ main(void)
 		"test_config_rejects_deep_nesting",
 		test_config_rejects_deep_nesting,
 		"test_config_rejects_bad_keys", test_config_rejects_bad_keys,
-		"test_config_refuses_unbuilt_sections",
-		test_config_refuses_unbuilt_sections,
 		"test_config_rejects_wrong_types",
 		test_config_rejects_wrong_types,
 		"test_config_rejects_out_of_range",

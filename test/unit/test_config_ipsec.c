@@ -992,33 +992,6 @@ test_config_ipsec_order_in_model(void)
 /* ------------------------------------------------- not built yet */
 
 static void
-test_config_ipsec_refused_until_the_stage_exists(void)
-{
-	struct tg_config *cfg = parse_ok(IPSEC "  enabled: true\n");
-	struct tg_cfg_errors *e = calloc(1, sizeof(*e));
-	char line[512];
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-	snprintf(e->file, sizeof(e->file), "t.yaml");
-	CU_ASSERT_EQUAL(tg_config_refuse_unbuilt(cfg, e), 1);
-	tg_cfg_error_format(e, 0, line, sizeof(line));
-	CU_ASSERT_PTR_NOT_NULL(strstr(line,
-		"t.yaml:10:3: ipsec: checked; the ipsec stage is not built "
-		"yet"));
-	tg_config_free(cfg);
-
-	memset(e, 0, sizeof(*e));
-	cfg = parse_ok(IPSEC "  enabled: false\n");
-	CU_ASSERT_EQUAL(tg_config_refuse_unbuilt(cfg, e), 0);
-	tg_config_free(cfg);
-	cfg = parse_ok(BASE);
-	CU_ASSERT_EQUAL(tg_config_refuse_unbuilt(cfg, e), 0);
-	tg_config_free(cfg);
-	free(e);
-}
-
-static void
 test_config_ipsec_truncated_or_corrupt_input_never_crashes(void)
 {
 	static const char bytes[] = {'\0', ':', '[', '-', ' ', '\n', 'x'};
@@ -1060,8 +1033,6 @@ main(void)
 		test_config_ipsec_order_specificity,
 		"test_config_ipsec_order_in_model",
 		test_config_ipsec_order_in_model,
-		"test_config_ipsec_refused_until_the_stage_exists",
-		test_config_ipsec_refused_until_the_stage_exists,
 		"test_config_ipsec_truncated_or_corrupt_input_never_crashes",
 		test_config_ipsec_truncated_or_corrupt_input_never_crashes,
 		NULL);

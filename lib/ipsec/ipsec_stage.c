@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * ipsec stage, dataplane: SPD and SAD lookups for a burst, SA lifetimes,
+ * crypto enqueue, and the completions: counters, the decrypted packet's
+ * validation and policy check, and where each packet continues.
+ * Hot path: no locks, no allocation, no logging; never waits for the
+ * crypto device.
+ */
+#include <string.h>
+
+#include <netinet/in.h>
+#include <rte_esp.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_ipsec_sad.h>
+
+#include "ipsec_internal.h"
+#include "ipsec_stage_priv.h"
+
+#define TG_X_NAME(n, s, d) s,
+#define TG_X_DESC(n, s, d) d,
+const char *const tg_ipsec_drop_names[TG_IPSEC_DROP__COUNT] = {
+	TG_IPSEC_DROPS(TG_X_NAME)};
+const char *const tg_ipsec_drop_descs[TG_IPSEC_DROP__COUNT] = {
+	TG_IPSEC_DROPS(TG_X_DESC)};
+#undef TG_X_NAME
+#undef TG_X_DESC
+
+#define CHUNK	TG_IPSEC_BURST_MAX
+#define DROP(r) TG_V_DROP(TG_IPSEC_DROP_##r)
+
+static inline uint32_t
+l3_avail(const struct rte_mbuf *m)
+{
+	return rte_pktmbuf_data_len(m) - RTE_ETHER_HDR_LEN;
+}
+
+/* The SPD lookup; a disabled table (ipsec turned off while packets were
+ * in the device) has no SPD and matches nothing. */
+static inline void
+spd_lookup(const struct tg_ipsec_table *t, enum tg_ipsec_dir dir,
+	const uint8_t *const *keys, uint32_t n, uint32_t *res)
+{
+	if (n == 0)
+		return;
+	if (t->spd == NULL ||
+		tg_ipsec_spd_lookup(t->spd, dir, keys, n, res) != 0)
+		memset(res, 0, sizeof(*res) * n);
+}
+
+/* Lifetime (hard limits, as Linux XFRM checks them: refuse once the SA
+ * has carried the limit). Outbound counts at enqueue, so @p pend_pkts and
+ * @p pend_bytes are those of the batch being built; inbound counts after
+ * decryption, so what is in the device counts as packets already. */
+static inline bool
+sa_admit(struct tg_ipsec_sa *sa, uint32_t pend_pkts, uint64_t pend_bytes)
+{
+	const struct tg_ipsec_lifetime *lt = &sa->prm.lifetime;
+	uint64_t p;
+
+	if (likely((lt->hard_packets | lt->hard_bytes) == 0))
+		return true;
+	p = sa->st.packets + pend_pkts +
+	    (sa->dir == TG_IPSEC_DIR_INBOUND ? sa->st.inflight : 0);
+	if ((lt->hard_packets != 0 && p >= lt->hard_packets) ||
+		(lt->hard_bytes != 0 &&
+			sa->st.bytes + pend_bytes >= lt->hard_bytes)) {
+		sa->st.hard_reached = 1;
+		return false;
+	}
+	return true;
+}
+
+static inline void
+sa_count(struct tg_ipsec_sa *sa, uint32_t pkts, uint64_t bytes)
+{
+	const struct tg_ipsec_lifetime *lt = &sa->prm.lifetime;
+
+	sa->st.packets += pkts;
+	sa->st.bytes += bytes;
+	if (unlikely((lt->soft_packets | lt->soft_bytes) != 0) &&
+		((lt->soft_packets != 0 &&
+			 sa->st.packets >= lt->soft_packets) ||
+			(lt->soft_bytes != 0 &&
+				sa->st.bytes >= lt->soft_bytes)))
+		sa->st.soft_reached = 1;
+}
+
+/* An inbound ESP packet whose length cannot be a valid packet of @p sa
+ * (RFC 4303 2.4: the ciphertext is whole blocks, and holds at least
+ * the 2-byte trailer). rte_ipsec would refuse it in preparation, where
+ * it could not be told from a replay. */
+static inline bool
+esp_len_bad(const struct tg_ipsec_sa *sa, uint32_t ip_len, uint32_t hl)
+{
+	int32_t ct = (int32_t)ip_len - (int32_t)hl -
+		     (int32_t)sizeof(struct rte_esp_hdr) - sa->iv_len -
+		     sa->icv_len;
+
+	return ct < 2 || (ct & (sa->block - 1)) != 0;
+}
+
+struct batch {
+	struct tg_ipsec_sa *sa;
+	uint16_t n;
+	uint64_t bytes;
+	struct rte_mbuf *m[CHUNK];
+	uint32_t len[CHUNK]; /* IP length, taken before the device has it */
+	uint8_t idx[CHUNK];
+};
+
+static void
+batch_flush(struct tg_ipsec_stage *st, struct batch *b, uint16_t *verdict)
+{
+	struct tg_ipsec_sa *sa = b->sa;
+	uint16_t e, np, j;
+
+	if (b->n == 0)
+		return;
+	e = tg_ipsec_crypto_enqueue(st->ctx, sa, b->m, b->n, &np);
+	for (j = 0; j < e; j++)
+		verdict[b->idx[j]] = TG_V_STOLEN;
+	for (; j < np; j++)
+		verdict[b->idx[j]] = DROP(CRYPTO_QUEUE_FULL);
+	for (; j < b->n; j++)
+		verdict[b->idx[j]] = sa->dir == TG_IPSEC_DIR_OUTBOUND
+					     ? DROP(SEQ_OVERFLOW)
+					     : DROP(REPLAY);
+	sa->st.err_other += np - e;
+	if (sa->dir == TG_IPSEC_DIR_OUTBOUND) {
+		uint64_t bytes = 0;
+
+		/* What went in is counted; the rest is not on the wire. */
+		for (j = 0; j < e; j++)
+			bytes += b->len[j];
+		sa_count(sa, e, bytes);
+		sa->st.err_other += b->n - np;
+	} else {
+		sa->st.err_replay += b->n - np;
+	}
+	__atomic_store_n(&st->inflight, st->inflight + e, __ATOMIC_RELAXED);
+	b->n = 0;
+	b->bytes = 0;
+}
+
+/* Where a completed packet goes, and its counters. */
+static void
+finish(const struct tg_ipsec_table *t, const struct tg_local_set *local,
+	struct rte_mbuf **mb, struct tg_ipsec_sa **sas, uint16_t n,
+	struct tg_emit *emit)
+{
+	struct tg_acl_key key[CHUNK];
+	const uint8_t *kp[CHUNK];
+	uint32_t res[CHUNK];
+	uint16_t ki[CHUNK], nk = 0, j, v;
+
+	for (j = 0; j < n; j++) {
+		struct rte_mbuf *m = mb[j];
+		struct tg_ipsec_sa *sa = sas[j];
+		struct tg_meta *md = tg_meta(m);
+		struct rte_ether_hdr *eth;
+		uint32_t seq = md->nh_ip;
+		uint16_t rx_if = md->rx_if;
+
+		if (sa->mode == TG_IPSEC_MODE_TUNNEL) {
+			/* rte_ipsec took the L2 header off: one in front
+			 * again, so that the rest of the path sees the
+			 * frame format it always sees. */
+			eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(
+				m, sizeof(*eth));
+			if (unlikely(eth == NULL)) {
+				tg_emit_push(emit, m, DROP(MALFORMED));
+				continue;
+			}
+			memset(eth, 0, 2 * RTE_ETHER_ADDR_LEN);
+			eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+		}
+		if (sa->dir == TG_IPSEC_DIR_OUTBOUND) {
+			if (sa->mode == TG_IPSEC_MODE_TRANSPORT) {
+				/* Same destination, same next hop: on to TX
+				 * as forward routed it. */
+				tg_emit_push(emit, m, TG_V_NEXT);
+				continue;
+			}
+			/* To the tunnel's far end: routed anew. */
+			md->path = TG_PATH_TUNNEL;
+			md->l3_len = sizeof(struct rte_ipv4_hdr);
+			tg_emit_push(emit, m, TG_V_GOTO(TG_STAGE_FORWARD));
+			continue;
+		}
+		sa_count(sa, 1, m->pkt_len - RTE_ETHER_HDR_LEN);
+		if (seq > sa->st.seq)
+			sa->st.seq = seq;
+		/* The inner packet is received anew: validated, and sent to
+		 * the target or the transit path by its destination. */
+		if ((tg_pkt_rx_burst(&m, 1, rx_if, local, &v) &
+			    TG_PKT_RX_DROPPED) ||
+			md->path == TG_PATH_ARP) {
+			tg_emit_push(emit, m, DROP(INNER_INVALID));
+			continue;
+		}
+		tg_ipsec_spd_key_make(tg_pkt_ipv4(m), l3_avail(m), &key[nk]);
+		kp[nk] = (const uint8_t *)&key[nk];
+		ki[nk++] = j;
+	}
+	spd_lookup(t, TG_IPSEC_DIR_INBOUND, kp, nk, res);
+	for (j = 0; j < nk; j++) {
+		struct rte_mbuf *m = mb[ki[j]];
+		struct tg_ipsec_sa *sa = sas[ki[j]];
+		struct tg_meta *md = tg_meta(m);
+		const struct tg_ipsec_pol *p;
+		uint32_t r = res[j];
+
+		/* It must have come through the SA the policy names (the
+		 * same object: an SA replaced by a reload is another). */
+		p = r != 0 ? &t->pol[r - 1] : NULL;
+		if (p == NULL || p->action != TG_CFG_IPSEC_PROTECT ||
+			p->sa_in == TG_CFG_IPSEC_NO_SA ||
+			t->sas[p->sa_in].sa != sa ||
+			(sa->mode == TG_IPSEC_MODE_TRANSPORT &&
+				md->path != TG_PATH_TARGET)) {
+			tg_emit_push(emit, m, DROP(POLICY_MISMATCH));
+			continue;
+		}
+		t->hits[r - 1].in++;
+		md->flags |= TG_META_F_IPSEC_IN |
+			     (t->bypass ? TG_META_F_IPSEC_BYPASS : 0);
+		/* rx_burst put it at step 0 of its path: the target path
+		 * continues after ipsec(in), transit from its start. */
+		tg_emit_push(emit, m,
+			md->path == TG_PATH_TARGET ? TG_V_NEXT
+						   : TG_V_GOTO(TG_STAGE_NONE));
+	}
+}
+
+/* A failed operation: why, as far as the result tells. */
+static uint16_t
+failure(struct rte_mbuf *m, struct tg_ipsec_sa *sa)
+{
+	const uint8_t *l3;
+
+	if (sa == NULL)
+		return DROP(CRYPTO_FAILED);
+	if (sa->dir == TG_IPSEC_DIR_OUTBOUND) {
+		sa->st.err_other++;
+		return DROP(CRYPTO_FAILED);
+	}
+	if (m->ol_flags & RTE_MBUF_F_RX_SEC_OFFLOAD_FAILED) {
+		sa->st.err_auth++;
+		return DROP(AUTH_FAILED);
+	}
+	/* rte_ipsec refuses a bad trailer before it touches the packet,
+	 * and a replay (a duplicate within one burst) after it removed the
+	 * ESP header: the IP protocol still being ESP tells them apart. */
+	l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, m->l2_len);
+	if (rte_pktmbuf_data_len(m) >=
+			m->l2_len + sizeof(struct rte_ipv4_hdr) &&
+		l3[offsetof(struct rte_ipv4_hdr, next_proto_id)] ==
+			IPPROTO_ESP) {
+		sa->st.err_other++;
+		return DROP(BAD_TRAILER);
+	}
+	sa->st.err_replay++;
+	return DROP(REPLAY);
+}
+
+/* Completed operations, as many as @p emit has room for. */
+static void
+drain(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
+	const struct tg_local_set *local, struct tg_emit *emit)
+{
+	struct rte_mbuf *mb[CHUNK];
+	struct tg_ipsec_sa *sas[CHUNK];
+	uint16_t nr, ng, j;
+
+	while (st->inflight != 0 && tg_emit_room(emit) >= CHUNK) {
+		nr = tg_ipsec_crypto_dequeue(st->ctx, mb, sas, CHUNK, &ng);
+		if (nr == 0)
+			break;
+		__atomic_store_n(
+			&st->inflight, st->inflight - nr, __ATOMIC_RELAXED);
+		finish(t, local, mb, sas, ng, emit);
+		for (j = ng; j < nr; j++)
+			tg_emit_push(emit, mb[j], failure(mb[j], sas[j]));
+		if (nr < CHUNK)
+			break;
+	}
+}
+
+void
+tg_ipsec_tick(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
+	const struct tg_local_set *local, struct tg_emit *emit, uint64_t now)
+{
+	RTE_SET_USED(now);
+	if (st->inflight != 0)
+		drain(t, st, local, emit);
+}
+
+/* ESP/AH to the appliance: the SPI, and the sequence number kept in the
+ * packet's meta while it is in the device (nh_ip is unused before
+ * forward, and the inner packet's meta is set anew). */
+static inline uint16_t
+inbound_spi(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, bool ah,
+	uint32_t *spi)
+{
+	const uint8_t *l4;
+	uint32_t hl = tg_meta(m)->l3_len, seq;
+
+	if (ip->fragment_offset &
+		RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
+		return DROP(FRAGMENT);
+	if (l3_avail(m) < hl + (ah ? 12u : 8u))
+		return DROP(MALFORMED);
+	l4 = (const uint8_t *)ip + hl;
+	/* ESP: SPI, sequence; AH: next header, length, reserved, SPI,
+	 * sequence. */
+	memcpy(spi, l4 + (ah ? 4 : 0), sizeof(*spi));
+	memcpy(&seq, l4 + (ah ? 8 : 4), sizeof(seq));
+	tg_meta(m)->nh_ip = rte_be_to_cpu_32(seq);
+	return TG_V_NEXT;
+}
+
+static void
+ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
+	struct rte_mbuf **pkts, uint16_t n, uint16_t *verdict)
+{
+	struct tg_acl_key kout[CHUNK], kin[CHUNK];
+	const uint8_t *pout[CHUNK], *pin[CHUNK];
+	uint32_t rout[CHUNK], rin[CHUNK];
+	uint8_t iout[CHUNK], iin[CHUNK];
+	union rte_ipsec_sad_key skey[2][CHUNK];
+	const union rte_ipsec_sad_key *pskey[2][CHUNK];
+	void *ssa[2][CHUNK];
+	uint8_t isad[2][CHUNK];
+	struct tg_ipsec_sa *sa_of[CHUNK];
+	uint16_t nout = 0, nin = 0, nsad[2] = {0, 0}, i, j, k;
+	struct batch b;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct tg_meta *md = tg_meta(m);
+		const struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
+		uint8_t proto = ip->next_proto_id;
+
+		sa_of[i] = NULL;
+		verdict[i] = TG_V_NEXT;
+		if (md->mode == TG_MODE_IN) {
+			if (proto == IPPROTO_ESP || proto == IPPROTO_AH) {
+				k = proto == IPPROTO_AH;
+				verdict[i] = inbound_spi(
+					m, ip, k, &skey[k][nsad[k]].v4.spi);
+				if (verdict[i] != TG_V_NEXT)
+					continue;
+				pskey[k][nsad[k]] = &skey[k][nsad[k]];
+				isad[k][nsad[k]++] = (uint8_t)i;
+				continue;
+			}
+			tg_ipsec_spd_key_make(ip, l3_avail(m), &kin[nin]);
+			pin[nin] = (const uint8_t *)&kin[nin];
+			iin[nin++] = (uint8_t)i;
+			continue;
+		}
+		tg_ipsec_spd_key_make(ip, l3_avail(m), &kout[nout]);
+		pout[nout] = (const uint8_t *)&kout[nout];
+		iout[nout++] = (uint8_t)i;
+		/* Transit met no ipsec(in): it is judged as inbound here,
+		 * unless ipsec(in) decrypted it. */
+		if (md->path == TG_PATH_TRANSIT && t->in_check &&
+			!(md->flags & TG_META_F_IPSEC_IN)) {
+			kin[nin] = kout[nout - 1];
+			pin[nin] = (const uint8_t *)&kin[nin];
+			iin[nin++] = (uint8_t)i;
+		}
+	}
+	spd_lookup(t, TG_IPSEC_DIR_INBOUND, pin, nin, rin);
+	spd_lookup(t, TG_IPSEC_DIR_OUTBOUND, pout, nout, rout);
+	for (k = 0; k < 2; k++) {
+		if (nsad[k] == 0)
+			continue;
+		if (t->sad[k] == NULL || rte_ipsec_sad_lookup(t->sad[k],
+						 pskey[k], ssa[k], nsad[k]) < 0)
+			memset(ssa[k], 0, sizeof(ssa[k][0]) * nsad[k]);
+		for (j = 0; j < nsad[k]; j++) {
+			i = isad[k][j];
+			sa_of[i] = ssa[k][j];
+			if (sa_of[i] == NULL)
+				verdict[i] = DROP(NO_SA);
+		}
+	}
+	for (j = 0; j < nin; j++) {
+		const struct tg_ipsec_pol *p;
+
+		if (rin[j] == 0)
+			continue;
+		t->hits[rin[j] - 1].in++;
+		p = &t->pol[rin[j] - 1];
+		i = iin[j];
+		if (p->action == TG_CFG_IPSEC_PROTECT)
+			verdict[i] = DROP(UNPROTECTED);
+		else if (p->action == TG_CFG_IPSEC_BLOCK)
+			verdict[i] = DROP(BLOCKED);
+	}
+	for (j = 0; j < nout; j++) {
+		const struct tg_ipsec_pol *p;
+
+		i = iout[j];
+		if (rout[j] == 0 || verdict[i] != TG_V_NEXT)
+			continue;
+		t->hits[rout[j] - 1].out++;
+		p = &t->pol[rout[j] - 1];
+		if (p->action == TG_CFG_IPSEC_BLOCK)
+			verdict[i] = DROP(BLOCKED);
+		else if (p->action == TG_CFG_IPSEC_PROTECT)
+			sa_of[i] = t->sas[p->sa_out].sa;
+	}
+
+	/* Runs of one SA, in arrival order, to the device. */
+	b.sa = NULL;
+	b.n = 0;
+	b.bytes = 0;
+	for (i = 0; i < n; i++) {
+		struct tg_ipsec_sa *sa = sa_of[i];
+		struct rte_mbuf *m = pkts[i];
+		uint32_t len;
+
+		if (sa == NULL || verdict[i] != TG_V_NEXT)
+			continue;
+		if (sa != b.sa) {
+			batch_flush(st, &b, verdict);
+			b.sa = sa;
+		}
+		len = m->pkt_len - RTE_ETHER_HDR_LEN;
+		if (sa->dir == TG_IPSEC_DIR_INBOUND &&
+			esp_len_bad(sa, len, tg_meta(m)->l3_len)) {
+			verdict[i] = DROP(MALFORMED);
+			sa->st.err_other++;
+			continue;
+		}
+		if (!sa_admit(sa, b.n,
+			    sa->dir == TG_IPSEC_DIR_OUTBOUND ? b.bytes : 0)) {
+			verdict[i] = DROP(SA_EXPIRED);
+			sa->st.expired++;
+			continue;
+		}
+		m->l2_len = RTE_ETHER_HDR_LEN;
+		b.m[b.n] = m;
+		b.len[b.n] = len;
+		b.idx[b.n++] = (uint8_t)i;
+		b.bytes += len;
+		if (b.n == CHUNK)
+			batch_flush(st, &b, verdict);
+	}
+	batch_flush(st, &b, verdict);
+}
+
+void
+tg_ipsec_burst(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
+	const struct tg_local_set *local, struct rte_mbuf **pkts, uint16_t n,
+	uint16_t *verdict, struct tg_emit *emit, uint64_t now)
+{
+	uint16_t base, c;
+
+	RTE_SET_USED(now);
+	if (unlikely(!t->enabled)) {
+		memset(verdict, 0, sizeof(*verdict) * n); /* TG_V_NEXT */
+		return;
+	}
+	for (base = 0; base < n; base += c) {
+		c = RTE_MIN((uint16_t)(n - base), (uint16_t)CHUNK);
+		ipsec_chunk(t, st, pkts + base, c, verdict + base);
+	}
+	/* A software device does the work when asked for results: asking
+	 * now sends this burst on within this poll. */
+	drain(t, st, local, emit);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * ipsec stage: its state, shared by the control side (ipsec_build.c) and
+ * the dataplane (ipsec_stage.c).
+ */
+#ifndef TG_IPSEC_STAGE_PRIV_H
+#define TG_IPSEC_STAGE_PRIV_H
+
+#include "tg_ipsec_stage.h"
+
+/* One live SA: the object the tables point at, and the definition it was
+ * made from, to find it again at the next reload. */
+struct tg_ipsec_reg {
+	struct tg_ipsec_sa *sa;
+	struct tg_cfg_ipsec_sa def;
+};
+
+struct tg_ipsec_stage {
+	struct tg_ipsec_ctx *ctx;
+	/* Packets in the crypto device: written by the stage's lcore,
+	 * read by telemetry. */
+	uint64_t inflight;
+	uint32_t n_reg, max_reg;
+	struct tg_ipsec_reg *reg; /* control thread only */
+	char device[TG_DEVARG_MAX];
+};
+
+#endif /* TG_IPSEC_STAGE_PRIV_H */

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The ipsec stage (Ipsec.sys): the snapshot's ipsec table (SPD, SAD, the
+ * SAs of the running configuration, policy hit counters) and the stage's
+ * own state (the crypto device and every SA that lives across reloads),
+ * with the burst and tick functions the pipeline calls.
+ *
+ * Outbound (source and transit paths, last before TX): the outbound SPD
+ * decides allow (pass), block (drop) or protect (encrypt with the
+ * policy's SA). Protected packets go to the crypto device and come back
+ * on a later poll (tick): transport mode continues to TX as it was
+ * routed; tunnel mode switches to the tunnel path (forward, then TX) to
+ * be routed to the SA's remote end.
+ *
+ * Inbound (target path, first): ESP (or AH) to an appliance address is
+ * matched to its SA by SPI (rte_ipsec_sad), checked against the replay
+ * window, authenticated and decrypted; the inner packet is validated like
+ * a received one, must match a protect policy with that SA
+ * (ipsec.policy_mismatch otherwise) and continues on the target path, or
+ * as transit when a tunnel's inner packet is for a host behind the
+ * appliance. Unprotected packets that match an inbound protect policy are
+ * dropped (ipsec.unprotected): on the target path here, and on the
+ * transit path at the ipsec(out) step (the seed's transit path has no
+ * ipsec(in) step; the packet has been routed by then, so nothing
+ * unprotected slips through a tunnel's far side).
+ */
+#ifndef TG_IPSEC_STAGE_H
+#define TG_IPSEC_STAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <rte_mbuf.h>
+
+#include "tg_config.h"
+#include "tg_ipsec.h"
+#include "tg_ipsec_spd.h"
+#include "tg_meta.h"
+#include "tg_pkt.h"
+
+/* X(NAME, "counter name", "what happened") */
+#define TG_IPSEC_DROPS(X)                                                      \
+	X(BLOCKED, "ipsec.blocked", "a block policy matched")                  \
+	X(UNPROTECTED, "ipsec.unprotected",                                    \
+		"an unprotected packet matched an inbound protect policy")     \
+	X(NO_SA, "ipsec.no_sa",                                                \
+		"ESP or AH to the appliance with an SPI of no inbound SA")     \
+	X(SA_EXPIRED, "ipsec.sa_expired",                                      \
+		"the SA reached its hard lifetime (packets or bytes)")         \
+	X(REPLAY, "ipsec.replay",                                              \
+		"sequence number outside the replay window or seen before")    \
+	X(AUTH_FAILED, "ipsec.auth_failed",                                    \
+		"the integrity check value did not verify")                    \
+	X(MALFORMED, "ipsec.malformed",                                        \
+		"ESP or AH too short for its SA, or not a whole number of "    \
+		"cipher blocks")                                               \
+	X(BAD_TRAILER, "ipsec.bad_trailer",                                    \
+		"decrypted, but the padding or next header was invalid")       \
+	X(FRAGMENT, "ipsec.fragment",                                          \
+		"a fragment of ESP or AH (no reassembly before IPsec)")        \
+	X(POLICY_MISMATCH, "ipsec.policy_mismatch",                            \
+		"the decrypted packet matched no protect policy with its SA")  \
+	X(INNER_INVALID, "ipsec.inner_invalid",                                \
+		"the decrypted inner packet is not a valid IPv4 packet")       \
+	X(CRYPTO_QUEUE_FULL, "ipsec.crypto_queue_full",                        \
+		"the crypto device's queue (or op pool) was full")             \
+	X(CRYPTO_FAILED, "ipsec.crypto_failed",                                \
+		"the crypto device failed an outbound operation")              \
+	X(SEQ_OVERFLOW, "ipsec.seq_overflow",                                  \
+		"the outbound SA ran out of sequence numbers")
+
+enum tg_ipsec_drop {
+#define TG_X_ENUM(n, s, d) TG_IPSEC_DROP_##n,
+	TG_IPSEC_DROPS(TG_X_ENUM)
+#undef TG_X_ENUM
+		TG_IPSEC_DROP__COUNT
+};
+
+extern const char *const tg_ipsec_drop_names[TG_IPSEC_DROP__COUNT];
+extern const char *const tg_ipsec_drop_descs[TG_IPSEC_DROP__COUNT];
+
+/** A policy as the dataplane needs it. */
+struct tg_ipsec_pol {
+	uint8_t action;	 /**< enum tg_cfg_ipsec_action */
+	uint32_t sa_out; /**< index into tg_ipsec_table.sas, or
+			      TG_CFG_IPSEC_NO_SA */
+	uint32_t sa_in;
+};
+
+/** An SA in a table: the long-lived SA and what the build knows of it. */
+struct tg_ipsec_tsa {
+	struct tg_ipsec_sa *sa;
+	char name[TG_CFG_IPSEC_NAME_MAX];
+	uint8_t proto; /**< enum tg_cfg_ipsec_proto */
+	uint8_t dir;   /**< TG_CFG_IPSEC_OUT / _IN */
+	bool reused;   /**< carried over from the previous snapshot */
+};
+
+/** Policy hit counters of one direction; written by the stage's lcore. */
+struct tg_ipsec_hits {
+	uint64_t out, in;
+};
+
+/** The ipsec part of a snapshot. Immutable once published, except the
+ *  hit counters (one writer: the lcore running the stage). */
+struct tg_ipsec_table {
+	bool enabled;
+	bool bypass; /**< allow_authenticated_bypass */
+	/** The inbound SPD has a protect or block policy: transit packets
+	 *  are checked against it at ipsec(out). */
+	bool in_check;
+	/** The configuration's section (policy names for telemetry and hit
+	 *  carry-over); lives as long as the snapshot's config. */
+	const struct tg_cfg_ipsec *cfg;
+	uint8_t modes; /**< 1 << TG_MODE_IN | 1 << TG_MODE_OUT when enabled */
+	struct tg_ipsec_spd *spd;
+	uint32_t n_policies;
+	struct tg_ipsec_pol *pol;   /**< by tg_cfg_ipsec.policies index */
+	struct tg_ipsec_hits *hits; /**< [n_policies] */
+	uint32_t n_sas;
+	struct tg_ipsec_tsa *sas;     /**< by tg_cfg_ipsec.sas index */
+	struct rte_ipsec_sad *sad[2]; /**< inbound SPI → tg_ipsec_sa *,
+					   [0] ESP, [1] AH */
+};
+
+struct tg_ipsec_stage;
+
+/**
+ * The stage's state: the crypto device (ipsec.crypto_device) with room
+ * for about twice the configured SAs (a reload builds the new SAs beside
+ * the running ones), and the registry of live SAs. NULL with rte_errno
+ * when the device cannot be set up. Control thread, at start.
+ */
+struct tg_ipsec_stage *tg_ipsec_stage_create(
+	const struct tg_config *cfg, int socket);
+
+/** Destroy every SA and the device. No worker may run. NULL: no-op. */
+void tg_ipsec_stage_free(struct tg_ipsec_stage *st);
+
+/**
+ * Build the ipsec table of @p cfg. SAs whose definition (everything but
+ * its position in the file) is the same as a live one's are reused, with
+ * their sequence numbers, replay windows and counters; the others are
+ * created. Policy hit counters carry over for policies of the same name
+ * and definition. With ipsec disabled (or @p st NULL and no SA needed)
+ * the table is empty and disabled.
+ * @return 0, or -errno with @p err set (the device lacks an algorithm,
+ *   no room for more sessions, rte_acl failure, ...). Control thread.
+ */
+int tg_ipsec_build(const struct tg_config *cfg, struct tg_ipsec_stage *st,
+	const struct tg_ipsec_table *prev, int socket,
+	struct tg_ipsec_table **out, char *err, size_t errlen);
+
+/** Free a table no worker can see. Its SAs stay (the stage owns them). */
+void tg_ipsec_table_free(struct tg_ipsec_table *t);
+
+/** Give @p t the hit counts of @p old's policies that are unchanged (same
+ *  name and definition). Only when no worker counts in either: after
+ *  the RCU grace period, before telemetry reads @p t. */
+void tg_ipsec_carry_hits(
+	struct tg_ipsec_table *t, const struct tg_ipsec_table *old);
+
+/**
+ * After @p cur was published and every worker has left older snapshots:
+ * destroy the SAs @p cur does not use and that have nothing in flight
+ * (those with ops in the device wait for the next call). Control thread.
+ * @return SAs still waiting.
+ */
+uint32_t tg_ipsec_stage_sweep(
+	struct tg_ipsec_stage *st, const struct tg_ipsec_table *cur);
+
+/**
+ * The stage's burst: a verdict per packet (TG_V_NEXT, TG_V_DROP(enum
+ * tg_ipsec_drop), TG_V_STOLEN for packets handed to the crypto device).
+ * Completed operations are picked up here too and by tg_ipsec_tick(),
+ * and leave through @p emit. @p local: the appliance's addresses (the
+ * forward table's), to tell where a decrypted packet goes.
+ */
+void tg_ipsec_burst(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
+	const struct tg_local_set *local, struct rte_mbuf **pkts, uint16_t n,
+	uint16_t *verdict, struct tg_emit *emit, uint64_t now);
+
+/** Pick up completed crypto operations (never waits). */
+void tg_ipsec_tick(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
+	const struct tg_local_set *local, struct tg_emit *emit, uint64_t now);
+
+/** Packets in the crypto device now (for the in-flight total). */
+uint64_t tg_ipsec_inflight(const struct tg_ipsec_stage *st);
+
+/** The crypto device's name and id, for telemetry. */
+const char *tg_ipsec_stage_device(const struct tg_ipsec_stage *st);
+
+/**
+ * Would moving from @p run to @p nc need a restart? Turning ipsec on when
+ * it was off at start (no crypto device), or another crypto_device.
+ * Writes the setting's path into @p path.
+ */
+bool tg_ipsec_restart_only(const struct tg_config *run,
+	const struct tg_config *nc, char *path, size_t len);
+
+#endif /* TG_IPSEC_STAGE_H */

@@ -1,0 +1,787 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The ipsec stage (tg_ipsec_stage.h) on frames as the pipeline hands them
+ * over: two appliances A and B with mirrored tunnel configurations, each
+ * with its own crypto device, so that what one encrypts the other must
+ * decrypt; scapy's ESP (esp.pcap, test/unit/data/gen_esp.py) decrypted by
+ * the stage; policy verdicts, replay, ICV failure, lifetimes, and SAs that
+ * live across rebuilds.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <netinet/in.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "tg_config.h"
+#include "tg_ipsec_stage.h"
+#include "tg_test.h"
+#include "tg_test_pcap.h"
+
+#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
+#define ETH		14
+/* The ipsec step's index in the transit and source paths (paths.c): the
+ * stage never reads it, it only keeps it for the dispatcher. */
+#define STEP_OUT 4
+
+static struct rte_mempool *mp;
+static struct tg_emit emit;
+static uint16_t verdict[64];
+
+#define PORTS                                                                  \
+	"ports:\n"                                                             \
+	"  - {name: p0, device: net_null0}\n"                                  \
+	"  - {name: p1, device: net_null1}\n"
+
+#define KEY_AB	"000102030405060708090a0b0c0d0e0f"
+#define SALT_AB "01020304"
+#define KEY_BA	"202122232425262728292a2b2c2d2e2f"
+#define SALT_BA "05060708"
+
+/* A: lan 10.0.0.0/24, wan 192.0.2.1; a tunnel to B's lan 10.2.0.0/24. */
+#define CFG_A_HEAD                                                             \
+	PORTS "interfaces:\n"                                                  \
+	      "  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"             \
+	      "  - {name: wan0, port: p1, address: 192.0.2.1/24}\n"            \
+	      "ipsec:\n"                                                       \
+	      "  crypto_device: crypto_aesni_mb_a\n"                           \
+	      "  policies:\n"                                                  \
+	      "    - {name: tunnel, src: 10.0.0.0/24, dst: 10.2.0.0/24,\n"     \
+	      "       direction: both, action: protect,\n"                     \
+	      "       sa: {outbound: a-out, inbound: a-in}}\n"                 \
+	      "    - {name: odd, src: 10.9.0.0/16, dst: 10.2.0.0/24,\n"        \
+	      "       direction: outbound, action: protect, sa: a-out}\n"      \
+	      "    - {name: no-telnet, protocol: tcp, dst_port: 23,\n"         \
+	      "       direction: outbound, action: block}\n"                   \
+	      "  sas:\n"
+#define SA_A_OUT(key, life)                                                    \
+	"    - {name: a-out, spi: 0x1001, direction: outbound, mode: "         \
+	"tunnel,\n"                                                            \
+	"       local: 192.0.2.1, remote: 192.0.2.2, algorithm: "              \
+	"aes-128-gcm,\n"                                                       \
+	"       key: " key ", salt: " SALT_AB life "}\n"
+#define SA_A_IN                                                                \
+	"    - {name: a-in, spi: 0x2001, direction: inbound, mode: tunnel,\n"  \
+	"       local: 192.0.2.1, remote: 192.0.2.2, algorithm: "              \
+	"aes-128-gcm,\n"                                                       \
+	"       key: " KEY_BA ", salt: " SALT_BA "}\n"
+#define CFG_A CFG_A_HEAD SA_A_OUT(KEY_AB, "") SA_A_IN
+
+#define CFG_B                                                                                                                                                                                             \
+	PORTS "interfaces:\n"                                                                                                                                                                             \
+	      "  - {name: lan0, port: p0, address: 10.2.0.1/24}\n"                                                                                                                                        \
+	      "  - {name: wan0, port: p1, address: 192.0.2.2/24}\n"                                                                                                                                       \
+	      "ipsec:\n"                                                                                                                                                                                  \
+	      "  crypto_device: crypto_aesni_mb_b\n"                                                                                                                                                      \
+	      "  allow_authenticated_bypass: true\n"                                                                                                                                                      \
+	      "  policies:\n"                                                                                                                                                                             \
+	      "    - {name: tunnel, src: 10.2.0.0/24, dst: 10.0.0.0/24,\n"                                                                                                                                \
+	      "       direction: both, action: protect,\n"                                                                                                                                                \
+	      "       sa: {outbound: b-out, inbound: b-in}}\n"                                                                                                                                            \
+	      "    - {name: scapy, src: 10.1.0.0/24, dst: 10.2.0.0/24,\n"                                                                                                                                 \
+	      "       direction: inbound, action: protect, sa: scapy-in}\n"                                                                                                                               \
+	      "  sas:\n"                                                                                                                                                                                  \
+	      "    - {name: b-out, spi: 0x2001, direction: outbound,\n"                                                                                                                                   \
+	      "       mode: tunnel, local: 192.0.2.2, remote: 192.0.2.1,\n"                                                                                                                               \
+	      "       algorithm: aes-128-gcm, key: " KEY_BA ", salt: " SALT_BA                                                                                                                            \
+	      "}\n"                                                                                                                                                                                       \
+	      "    - {name: b-in, spi: 0x1001, direction: inbound,\n"                                                                                                                                     \
+	      "       mode: tunnel, local: 192.0.2.2, remote: 192.0.2.1,\n"                                                                                                                               \
+	      "       algorithm: aes-128-gcm, key: " KEY_AB ", salt: " SALT_AB "}\n" /* gen_esp.py's SA 0: its keys, its SPI; the peer is B's */ /* 192.0.2.1 there, which only the outer header names */ \
+	      "    - {name: scapy-in, spi: 0x1000, direction: inbound,\n"                                                                                                                                 \
+	      "       mode: tunnel, local: 192.0.2.2, remote: 192.0.2.1,\n"                                                                                                                               \
+	      "       algorithm: aes-128-gcm,\n"                                                                                                                                                          \
+	      "       key: 101112131415161718191a1b1c1d1e1f, salt: "                                                                                                                                      \
+	      "c0ffee01}\n"
+
+/* One appliance: its configuration, stage state, table and addresses. */
+struct side {
+	struct tg_config *cfg;
+	struct tg_ipsec_stage *st;
+	struct tg_ipsec_table *t;
+	struct tg_local_set local;
+};
+
+static struct side A, B;
+static struct tg_cfg_errors errs;
+
+static struct tg_config *
+parse(const char *name, const char *y)
+{
+	struct tg_config *c = NULL;
+
+	if (tg_config_parse(name, y, strlen(y), &c, &errs) != 0) {
+		fprintf(stderr, "\n--- %s:\n%s", name, y);
+		tg_cfg_errors_print(&errs, stderr);
+	}
+	return c;
+}
+
+static void
+local_add(struct tg_local_set *ls, uint32_t a)
+{
+	uint32_t i = tg_local_hash(a);
+
+	while (ls->addr[i] != 0)
+		i = (i + 1) & (TG_LOCAL_SLOTS - 1);
+	ls->addr[i] = a;
+}
+
+static int
+side_open(struct side *s, const char *name, const char *yaml, uint32_t lan,
+	uint32_t wan)
+{
+	char err[256] = "";
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->cfg = parse(name, yaml);
+	if (s->cfg == NULL)
+		return -1;
+	s->st = tg_ipsec_stage_create(s->cfg, SOCKET_ID_ANY);
+	if (s->st == NULL)
+		return -1;
+	rc = tg_ipsec_build(
+		s->cfg, s->st, NULL, SOCKET_ID_ANY, &s->t, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "\ntg_ipsec_build %s: %s\n", name, err);
+		return -1;
+	}
+	local_add(&s->local, lan);
+	local_add(&s->local, wan);
+	return 0;
+}
+
+static void
+side_close(struct side *s)
+{
+	tg_ipsec_table_free(s->t);
+	tg_ipsec_stage_free(s->st);
+	tg_config_free(s->cfg);
+	memset(s, 0, sizeof(*s));
+}
+
+/* An Ethernet + IPv4 + UDP (or TCP header stub) frame. */
+static struct rte_mbuf *
+frame(uint32_t src, uint32_t dst, uint8_t proto, uint16_t sport, uint16_t dport,
+	uint16_t id, uint16_t plen)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	uint16_t l4 = proto == IPPROTO_TCP ? 20 : 8, tot = 20 + l4 + plen, i;
+	uint8_t *b;
+
+	if (m == NULL)
+		return NULL;
+	b = (uint8_t *)rte_pktmbuf_append(m, ETH + tot);
+	memset(b, 0, ETH + tot);
+	b[0] = 0x02; /* dst MAC 02:..:01, src 02:..:02 */
+	b[5] = 1;
+	b[6] = 0x02;
+	b[11] = 2;
+	tg_test_put16(b + 12, RTE_ETHER_TYPE_IPV4);
+	b += ETH;
+	b[0] = 0x45;
+	tg_test_put16(b + 2, tot);
+	tg_test_put16(b + 4, id);
+	b[8] = 64;
+	b[9] = proto;
+	tg_test_put32(b + 12, src);
+	tg_test_put32(b + 16, dst);
+	tg_test_put16(b + 10, tg_test_ip_sum(b, 20));
+	tg_test_put16(b + 20, sport);
+	tg_test_put16(b + 22, dport);
+	if (proto == IPPROTO_UDP)
+		tg_test_put16(b + 24, 8 + plen);
+	else
+		b[32] = 0x50;
+	for (i = 0; i < plen; i++)
+		b[20 + l4 + i] = (uint8_t)(id + i);
+	return m;
+}
+
+/* The meta the dispatcher gives a packet at ipsec(out): a forwarded one
+ * (transit) or one the host sent (source). */
+static void
+at_out(struct rte_mbuf *m, uint8_t path, uint16_t rx_if, uint8_t flags)
+{
+	struct tg_meta *md = tg_meta(m);
+
+	memset(md, 0, sizeof(*md));
+	md->path = path;
+	md->step = STEP_OUT;
+	md->mode = TG_MODE_OUT;
+	md->flags = flags;
+	md->rx_if = rx_if;
+	md->tx_if = 1;
+	md->l3_len = 20;
+}
+
+/* As RX leaves a frame that arrives on @p port: validated, its path
+ * chosen; then at ipsec(in) if that is the target path. */
+static uint16_t
+received(struct side *s, struct rte_mbuf *m, uint16_t port)
+{
+	uint16_t v;
+
+	tg_pkt_rx_burst(&m, 1, port, &s->local, &v);
+	tg_meta(m)->mode =
+		tg_meta(m)->path == TG_PATH_TARGET ? TG_MODE_IN : TG_MODE_OUT;
+	return v;
+}
+
+static void
+run(struct side *s, struct rte_mbuf **pkts, uint16_t n)
+{
+	emit.n = 0;
+	emit.generated = 0;
+	tg_ipsec_burst(s->t, s->st, &s->local, pkts, n, verdict, &emit, 0);
+}
+
+/* Completions: the software device works when asked, so one tick gives
+ * back what one burst took. */
+static void
+tick(struct side *s)
+{
+	tg_ipsec_tick(s->t, s->st, &s->local, &emit, 0);
+}
+
+static void
+free_emitted(void)
+{
+	uint16_t i;
+
+	for (i = 0; i < emit.n; i++)
+		rte_pktmbuf_free(emit.pkts[i]);
+	emit.n = 0;
+}
+
+static const uint8_t *
+l3(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static struct tg_ipsec_sa *
+sa_named(const struct side *s, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->t->n_sas; i++)
+		if (strcmp(s->t->sas[i].name, name) == 0)
+			return s->t->sas[i].sa;
+	return NULL;
+}
+
+static uint32_t
+policy_idx(const struct side *s, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->cfg->ipsec.n_policies; i++)
+		if (strcmp(s->cfg->ipsec.policies[i].name, name) == 0)
+			return i;
+	return UINT32_MAX;
+}
+
+/* ---- tunnel, both ways --------------------------------------------------- */
+
+/* A protects lan-to-lan traffic into ESP to B; B decrypts it back to
+ * exactly the packet A was given, as transit for its lan. */
+static void
+test_stage_tunnel_a_to_b(void)
+{
+	struct rte_mbuf *m[4], *esp[4];
+	uint8_t clear[4][128];
+	uint16_t len[4], i, n = 4;
+	struct tg_ipsec_sa *out = sa_named(&A, "a-out");
+	struct tg_ipsec_sa *in = sa_named(&B, "b-in");
+	uint64_t seq0 = tg_ipsec_sa_stats(out)->seq;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+	for (i = 0; i < n; i++) {
+		m[i] = frame(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), IPPROTO_UDP,
+			4000 + i, 53, (uint16_t)(100 + i), (uint16_t)(10 + i));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m[i]);
+		at_out(m[i], TG_PATH_TRANSIT, 0, 0);
+		len[i] = (uint16_t)(m[i]->pkt_len - ETH);
+		memcpy(clear[i], l3(m[i]), len[i]);
+	}
+	run(&A, m, n);
+	for (i = 0; i < n; i++)
+		CU_ASSERT_EQUAL(verdict[i], TG_V_STOLEN);
+	tick(&A);
+	CU_ASSERT_EQUAL_FATAL(emit.n, n);
+	for (i = 0; i < n; i++) {
+		const uint8_t *o = l3(emit.pkts[i]);
+
+		esp[i] = emit.pkts[i];
+		/* routed anew, to the tunnel's far end */
+		CU_ASSERT_EQUAL(emit.verdict[i], TG_V_GOTO(TG_STAGE_FORWARD));
+		CU_ASSERT_EQUAL(tg_meta(esp[i])->path, TG_PATH_TUNNEL);
+		CU_ASSERT_EQUAL(
+			rte_pktmbuf_mtod(esp[i], const uint8_t *)[12], 0x08);
+		CU_ASSERT_EQUAL(o[9], IPPROTO_ESP);
+		CU_ASSERT_EQUAL(get32(o + 12), IP4(192, 0, 2, 1));
+		CU_ASSERT_EQUAL(get32(o + 16), IP4(192, 0, 2, 2));
+		CU_ASSERT_EQUAL(tg_test_ip_sum(o, 20), 0);
+		CU_ASSERT_EQUAL(get32(o + 20), 0x1001);
+		CU_ASSERT_EQUAL(get32(o + 24), seq0 + i + 1);
+	}
+	emit.n = 0;
+	CU_ASSERT_EQUAL(tg_ipsec_sa_stats(out)->seq, seq0 + n);
+	CU_ASSERT(A.t->hits[policy_idx(&A, "tunnel")].out >= n);
+
+	/* B: received on its wan port, to its own address: target path. */
+	for (i = 0; i < n; i++)
+		CU_ASSERT_EQUAL(received(&B, esp[i], 1), TG_V_NEXT);
+	CU_ASSERT_EQUAL(tg_meta(esp[0])->path, TG_PATH_TARGET);
+	run(&B, esp, n);
+	for (i = 0; i < n; i++)
+		CU_ASSERT_EQUAL(verdict[i], TG_V_STOLEN);
+	tick(&B);
+	CU_ASSERT_EQUAL_FATAL(emit.n, n);
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *d = emit.pkts[i];
+		const struct tg_meta *md = tg_meta(d);
+
+		/* for a host behind B: transit, from its start */
+		CU_ASSERT_EQUAL(emit.verdict[i], TG_V_GOTO(TG_STAGE_NONE));
+		CU_ASSERT_EQUAL(md->path, TG_PATH_TRANSIT);
+		CU_ASSERT_EQUAL(md->rx_if, 1);
+		CU_ASSERT(md->flags & TG_META_F_IPSEC_IN);
+		CU_ASSERT(md->flags & TG_META_F_IPSEC_BYPASS);
+		CU_ASSERT_EQUAL(d->pkt_len, ETH + len[i]);
+		CU_ASSERT(memcmp(l3(d), clear[i], len[i]) == 0);
+	}
+	free_emitted();
+	CU_ASSERT_EQUAL(tg_ipsec_sa_stats(in)->seq, seq0 + n);
+	CU_ASSERT(tg_ipsec_sa_stats(in)->packets >= n);
+	CU_ASSERT(B.t->hits[policy_idx(&B, "tunnel")].in >= n);
+	CU_ASSERT_EQUAL(tg_ipsec_inflight(A.st), 0);
+	CU_ASSERT_EQUAL(tg_ipsec_inflight(B.st), 0);
+}
+
+/* One packet A → B, ESP as it leaves A (the caller frees it). */
+static struct rte_mbuf *
+esp_from_a(uint32_t src, uint32_t dst, uint16_t id)
+{
+	struct rte_mbuf *m = frame(src, dst, IPPROTO_UDP, 5000, 53, id, 20);
+	struct rte_mbuf *e;
+
+	if (m == NULL)
+		return NULL;
+	at_out(m, TG_PATH_TRANSIT, 0, 0);
+	run(&A, &m, 1);
+	if (verdict[0] != TG_V_STOLEN) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	tick(&A);
+	if (emit.n != 1)
+		return NULL;
+	e = emit.pkts[0];
+	emit.n = 0;
+	return e;
+}
+
+static struct rte_mbuf *
+copy(struct rte_mbuf *m)
+{
+	struct rte_mbuf *c = rte_pktmbuf_alloc(mp);
+
+	if (c == NULL)
+		return NULL;
+	memcpy(rte_pktmbuf_append(c, m->pkt_len), rte_pktmbuf_mtod(m, void *),
+		m->pkt_len);
+	return c;
+}
+
+/* ---- what B refuses ------------------------------------------------------ */
+
+static void
+test_stage_replay_and_icv(void)
+{
+	struct rte_mbuf *e = esp_from_a(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), 7);
+	struct rte_mbuf *dup, *bad, *two[2];
+	struct tg_ipsec_sa *in = sa_named(&B, "b-in");
+	uint64_t replay0 = tg_ipsec_sa_stats(in)->err_replay;
+	uint64_t auth0 = tg_ipsec_sa_stats(in)->err_auth;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	dup = copy(e);
+	bad = copy(e);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dup);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
+	/* The same packet twice in one burst: both pass the window check
+	 * before the device; the second fails after decryption. */
+	received(&B, e, 1);
+	received(&B, dup, 1);
+	two[0] = e;
+	two[1] = dup;
+	run(&B, two, 2);
+	CU_ASSERT_EQUAL(verdict[0], TG_V_STOLEN);
+	CU_ASSERT_EQUAL(verdict[1], TG_V_STOLEN);
+	tick(&B);
+	CU_ASSERT_EQUAL_FATAL(emit.n, 2);
+	CU_ASSERT_EQUAL(emit.verdict[0], TG_V_GOTO(TG_STAGE_NONE));
+	CU_ASSERT_EQUAL(emit.verdict[1], TG_V_DROP(TG_IPSEC_DROP_REPLAY));
+	free_emitted();
+	/* ...and again later: refused before the device. */
+	dup = copy(bad);
+	received(&B, dup, 1);
+	run(&B, &dup, 1);
+	CU_ASSERT_EQUAL(verdict[0], TG_V_DROP(TG_IPSEC_DROP_REPLAY));
+	rte_pktmbuf_free(dup);
+	CU_ASSERT_EQUAL(tg_ipsec_sa_stats(in)->err_replay, replay0 + 2);
+
+	/* A flipped ciphertext byte of a fresh packet: the ICV fails. */
+	rte_pktmbuf_free(bad);
+	bad = esp_from_a(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), 8);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
+	rte_pktmbuf_mtod(bad, uint8_t *)[ETH + 20 + 8 + 8 + 3] ^= 0x40;
+	received(&B, bad, 1);
+	run(&B, &bad, 1);
+	CU_ASSERT_EQUAL(verdict[0], TG_V_STOLEN);
+	tick(&B);
+	CU_ASSERT_EQUAL_FATAL(emit.n, 1);
+	CU_ASSERT_EQUAL(emit.verdict[0], TG_V_DROP(TG_IPSEC_DROP_AUTH_FAILED));
+	free_emitted();
+	CU_ASSERT_EQUAL(tg_ipsec_sa_stats(in)->err_auth, auth0 + 1);
+}
+
+/* What B judges without the device. */
+static void
+test_stage_refused_before_the_device(void)
+{
+	struct rte_mbuf *m[6];
+	uint16_t i;
+	uint8_t *p;
+
+	/* ESP with an SPI no inbound SA has */
+	m[0] = esp_from_a(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), 20);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m[0]);
+	p = rte_pktmbuf_mtod(m[0], uint8_t *) + ETH;
+	tg_test_put32(p + 20, 0x7777);
+	/* a fragment of ESP */
+	m[1] = esp_from_a(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), 21);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m[1]);
+	p = rte_pktmbuf_mtod(m[1], uint8_t *) + ETH;
+	p[6] = 0x20; /* MF */
+	p[10] = p[11] = 0;
+	tg_test_put16(p + 10, tg_test_ip_sum(p, 20));
+	/* ESP cut short of a whole block (GCM: 4 bytes) */
+	m[2] = esp_from_a(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), 22);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m[2]);
+	rte_pktmbuf_trim(m[2], 1);
+	p = rte_pktmbuf_mtod(m[2], uint8_t *) + ETH;
+	tg_test_put16(p + 2, (uint16_t)(m[2]->pkt_len - ETH));
+	p[10] = p[11] = 0;
+	tg_test_put16(p + 10, tg_test_ip_sum(p, 20));
+	/* unprotected traffic that B's tunnel policy wants protected, to B
+	 * itself (target) */
+	m[3] = frame(
+		IP4(10, 0, 0, 5), IP4(10, 2, 0, 1), IPPROTO_UDP, 1, 2, 23, 4);
+	/* nothing to do with any policy: passes */
+	m[4] = frame(IP4(198, 51, 100, 1), IP4(192, 0, 2, 2), IPPROTO_UDP, 1, 2,
+		24, 4);
+	for (i = 0; i < 5; i++) {
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m[i]);
+		CU_ASSERT_EQUAL(received(&B, m[i], 1), TG_V_NEXT);
+		CU_ASSERT_EQUAL(tg_meta(m[i])->path, TG_PATH_TARGET);
+	}
+	run(&B, m, 5);
+	CU_ASSERT_EQUAL(verdict[0], TG_V_DROP(TG_IPSEC_DROP_NO_SA));
+	CU_ASSERT_EQUAL(verdict[1], TG_V_DROP(TG_IPSEC_DROP_FRAGMENT));
+	CU_ASSERT_EQUAL(verdict[2], TG_V_DROP(TG_IPSEC_DROP_MALFORMED));
+	CU_ASSERT_EQUAL(verdict[3], TG_V_DROP(TG_IPSEC_DROP_UNPROTECTED));
+	CU_ASSERT_EQUAL(verdict[4], TG_V_NEXT);
+	CU_ASSERT_EQUAL(emit.n, 0);
+	for (i = 0; i < 5; i++)
+		rte_pktmbuf_free(m[i]);
+
+	/* The same unprotected packet forwarded through B (transit: no
+	 * ipsec(in) step): refused at ipsec(out). Decrypted ones pass. */
+	m[0] = frame(
+		IP4(10, 0, 0, 5), IP4(10, 2, 0, 9), IPPROTO_UDP, 1, 2, 25, 4);
+	m[1] = frame(
+		IP4(10, 0, 0, 5), IP4(10, 2, 0, 9), IPPROTO_UDP, 1, 2, 26, 4);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m[0]);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m[1]);
+	at_out(m[0], TG_PATH_TRANSIT, 1, 0);
+	at_out(m[1], TG_PATH_TRANSIT, 1, TG_META_F_IPSEC_IN);
+	run(&B, m, 2);
+	CU_ASSERT_EQUAL(verdict[0], TG_V_DROP(TG_IPSEC_DROP_UNPROTECTED));
+	CU_ASSERT_EQUAL(verdict[1], TG_V_NEXT);
+	rte_pktmbuf_free(m[0]);
+	rte_pktmbuf_free(m[1]);
+}
+
+/* A's outbound verdicts: block, no policy, protect through a policy whose
+ * inner source B does not protect (B drops it after decryption). */
+static void
+test_stage_outbound_verdicts_and_mismatch(void)
+{
+	struct rte_mbuf *m[3], *e;
+
+	m[0] = frame(IP4(10, 0, 0, 5), IP4(10, 5, 5, 5), IPPROTO_TCP, 1000, 23,
+		30, 0);
+	m[1] = frame(IP4(10, 0, 0, 5), IP4(10, 5, 5, 5), IPPROTO_TCP, 1000, 22,
+		31, 0);
+	m[2] = frame(IP4(10, 0, 0, 5), IP4(10, 5, 5, 5), IPPROTO_UDP, 1000, 23,
+		32, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m[0]);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m[1]);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m[2]);
+	at_out(m[0], TG_PATH_SOURCE, TG_IF_NONE, 0);
+	at_out(m[1], TG_PATH_SOURCE, TG_IF_NONE, 0);
+	at_out(m[2], TG_PATH_TRANSIT, 0, 0);
+	run(&A, m, 3);
+	CU_ASSERT_EQUAL(verdict[0], TG_V_DROP(TG_IPSEC_DROP_BLOCKED));
+	CU_ASSERT_EQUAL(verdict[1], TG_V_NEXT);
+	CU_ASSERT_EQUAL(verdict[2], TG_V_NEXT);
+	CU_ASSERT_EQUAL(A.t->hits[policy_idx(&A, "no-telnet")].out, 1);
+	rte_pktmbuf_free(m[0]);
+	rte_pktmbuf_free(m[1]);
+	rte_pktmbuf_free(m[2]);
+
+	e = esp_from_a(IP4(10, 9, 1, 1), IP4(10, 2, 0, 7), 33);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	received(&B, e, 1);
+	run(&B, &e, 1);
+	CU_ASSERT_EQUAL(verdict[0], TG_V_STOLEN);
+	tick(&B);
+	CU_ASSERT_EQUAL_FATAL(emit.n, 1);
+	CU_ASSERT_EQUAL(
+		emit.verdict[0], TG_V_DROP(TG_IPSEC_DROP_POLICY_MISMATCH));
+	free_emitted();
+}
+
+/* ---- scapy's ESP --------------------------------------------------------- */
+
+/* esp.pcap's frames of SA 0 (aes-128-gcm, tunnel, SPI 0x1000): ESP, then
+ * the cleartext scapy put in it, for two sequence numbers. */
+struct scapy_frames {
+	uint16_t n;
+	uint16_t len[4];
+	uint8_t d[4][256];
+};
+
+static int
+take_sa0(void *ctx, const uint8_t *d, uint32_t len)
+{
+	struct scapy_frames *f = ctx;
+
+	/* source MAC ends in the SA number */
+	if (len < ETH || len > sizeof(f->d[0]) || d[11] != 0 || f->n >= 4)
+		return 0;
+	memcpy(f->d[f->n], d, len);
+	f->len[f->n++] = (uint16_t)len;
+	return 0;
+}
+
+static void
+test_stage_decrypts_scapy_esp(void)
+{
+	struct scapy_frames f = {0};
+	struct rte_mbuf *m[2];
+	uint16_t i;
+
+	CU_ASSERT_FATAL(
+		tg_test_pcap_read(TG_TEST_DATA "/esp.pcap", take_sa0, &f) > 0);
+	CU_ASSERT_EQUAL_FATAL(f.n, 4);
+	for (i = 0; i < 2; i++) {
+		uint8_t *p;
+
+		m[i] = rte_pktmbuf_alloc(mp);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m[i]);
+		memcpy(rte_pktmbuf_append(m[i], f.len[2 * i]), f.d[2 * i],
+			f.len[2 * i]);
+		/* scapy's peer 192.0.2.2 sent it to 192.0.2.1; here B
+		 * (192.0.2.2) receives it: the outer addresses swap (ESP
+		 * does not cover them). */
+		p = rte_pktmbuf_mtod(m[i], uint8_t *) + ETH;
+		p[15] = 1;
+		p[19] = 2;
+		p[10] = p[11] = 0;
+		tg_test_put16(p + 10, tg_test_ip_sum(p, 20));
+		CU_ASSERT_EQUAL(received(&B, m[i], 1), TG_V_NEXT);
+	}
+	run(&B, m, 2);
+	CU_ASSERT_EQUAL(verdict[0], TG_V_STOLEN);
+	CU_ASSERT_EQUAL(verdict[1], TG_V_STOLEN);
+	tick(&B);
+	CU_ASSERT_EQUAL_FATAL(emit.n, 2);
+	for (i = 0; i < 2; i++) {
+		struct rte_mbuf *d = emit.pkts[i];
+
+		/* 10.1.0.1 → 10.2.0.1, B's lan address: on to the
+		 * target path's next step */
+		CU_ASSERT_EQUAL(emit.verdict[i], TG_V_NEXT);
+		CU_ASSERT_EQUAL(tg_meta(d)->path, TG_PATH_TARGET);
+		CU_ASSERT_EQUAL(d->pkt_len, f.len[2 * i + 1]);
+		CU_ASSERT(memcmp(l3(d), f.d[2 * i + 1] + ETH,
+				  f.len[2 * i + 1] - ETH) == 0);
+	}
+	free_emitted();
+	CU_ASSERT_EQUAL(tg_ipsec_sa_stats(sa_named(&B, "scapy-in"))->seq, 5);
+}
+
+/* ---- lifetimes and rebuilds ---------------------------------------------- */
+
+static struct tg_ipsec_table *
+rebuild(struct side *s, struct tg_config *cfg)
+{
+	struct tg_ipsec_table *t = NULL;
+	char err[256] = "";
+
+	if (cfg == NULL || tg_ipsec_build(cfg, s->st, s->t, SOCKET_ID_ANY, &t,
+				   err, sizeof(err)) != 0) {
+		fprintf(stderr, "\nrebuild: %s\n", err);
+		return NULL;
+	}
+	return t;
+}
+
+/* Swap in @p t (built from @p cfg) as a reload does: hits carried, the
+ * old table freed, SAs nothing uses destroyed. */
+static void
+publish(struct side *s, struct tg_ipsec_table *t, struct tg_config *cfg)
+{
+	tg_ipsec_carry_hits(t, s->t);
+	tg_ipsec_table_free(s->t);
+	tg_config_free(s->cfg);
+	s->t = t;
+	s->cfg = cfg;
+	CU_ASSERT_EQUAL(tg_ipsec_stage_sweep(s->st, s->t), 0);
+}
+
+static void
+test_stage_sas_live_across_rebuilds(void)
+{
+	struct tg_ipsec_sa *out = sa_named(&A, "a-out");
+	struct tg_ipsec_sa *in = sa_named(&A, "a-in");
+	uint64_t hits = A.t->hits[policy_idx(&A, "no-telnet")].out;
+	uint64_t seq = tg_ipsec_sa_stats(out)->seq;
+	struct tg_config *cfg;
+	struct tg_ipsec_table *t;
+	struct rte_mbuf *e;
+
+	/* The same file again: the same SAs, counters and numbers go on. */
+	cfg = parse("a2", CFG_A);
+	t = rebuild(&A, cfg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	publish(&A, t, cfg);
+	CU_ASSERT_PTR_EQUAL(sa_named(&A, "a-out"), out);
+	CU_ASSERT_PTR_EQUAL(sa_named(&A, "a-in"), in);
+	CU_ASSERT(A.t->sas[0].reused && A.t->sas[1].reused);
+	CU_ASSERT_EQUAL(A.t->hits[policy_idx(&A, "no-telnet")].out, hits);
+	e = esp_from_a(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), 40);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_EQUAL(get32(l3(e) + 24), seq + 1);
+	rte_pktmbuf_free(e);
+
+	/* Another key for a-out: a new SA (numbers from 1), a-in stays,
+	 * and the old a-out is destroyed by the sweep. */
+	cfg = parse(
+		"a3", CFG_A_HEAD SA_A_OUT("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff",
+			      ", lifetime: {soft_packets: 2, "
+			      "hard_packets: 3}") SA_A_IN);
+	t = rebuild(&A, cfg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	publish(&A, t, cfg);
+	CU_ASSERT_PTR_NOT_EQUAL(sa_named(&A, "a-out"), out);
+	CU_ASSERT_PTR_EQUAL(sa_named(&A, "a-in"), in);
+	out = sa_named(&A, "a-out");
+	e = esp_from_a(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), 41);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_EQUAL(get32(l3(e) + 24), 1);
+	rte_pktmbuf_free(e);
+}
+
+/* The hard limit stops the SA after exactly hard_packets packets. */
+static void
+test_stage_hard_lifetime(void)
+{
+	struct tg_ipsec_sa *out = sa_named(&A, "a-out");
+	const struct tg_ipsec_sa_stats *s = tg_ipsec_sa_stats(out);
+	struct rte_mbuf *m[4];
+	uint16_t i;
+
+	/* after the last test: 1 of 3 packets used, soft limit 2 */
+	CU_ASSERT_EQUAL_FATAL(s->packets, 1);
+	CU_ASSERT_EQUAL(s->soft_reached, 0);
+	for (i = 0; i < 4; i++) {
+		m[i] = frame(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), IPPROTO_UDP, 1,
+			2, (uint16_t)(50 + i), 4);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m[i]);
+		at_out(m[i], TG_PATH_TRANSIT, 0, 0);
+	}
+	run(&A, m, 4);
+	CU_ASSERT_EQUAL(verdict[0], TG_V_STOLEN);
+	CU_ASSERT_EQUAL(verdict[1], TG_V_STOLEN);
+	CU_ASSERT_EQUAL(verdict[2], TG_V_DROP(TG_IPSEC_DROP_SA_EXPIRED));
+	CU_ASSERT_EQUAL(verdict[3], TG_V_DROP(TG_IPSEC_DROP_SA_EXPIRED));
+	rte_pktmbuf_free(m[2]);
+	rte_pktmbuf_free(m[3]);
+	tick(&A);
+	CU_ASSERT_EQUAL(emit.n, 2);
+	free_emitted();
+	CU_ASSERT_EQUAL(s->packets, 3);
+	CU_ASSERT_EQUAL(s->expired, 2);
+	CU_ASSERT_EQUAL(s->soft_reached, 1);
+	CU_ASSERT_EQUAL(s->hard_reached, 1);
+}
+
+static int
+suite_init(void)
+{
+	if (side_open(&A, "a", CFG_A, IP4(10, 0, 0, 1), IP4(192, 0, 2, 1)) ||
+		side_open(&B, "b", CFG_B, IP4(10, 2, 0, 1), IP4(192, 0, 2, 2)))
+		return -1;
+	return 0;
+}
+
+static int
+suite_clean(void)
+{
+	side_close(&A);
+	side_close(&B);
+	return 0;
+}
+
+int
+main(void)
+{
+	int rc;
+
+	if (tg_test_eal_init("test_ipsec_stage") != 0)
+		return 1;
+	mp = rte_pktmbuf_pool_create("tis", 2047, 0, TG_MBUF_PRIV_SIZE,
+		RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (mp == NULL || CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	tg_test_suite("ipsec_stage", suite_init, suite_clean,
+		"test_stage_tunnel_a_to_b", test_stage_tunnel_a_to_b,
+		"test_stage_replay_and_icv", test_stage_replay_and_icv,
+		"test_stage_refused_before_the_device",
+		test_stage_refused_before_the_device,
+		"test_stage_outbound_verdicts_and_mismatch",
+		test_stage_outbound_verdicts_and_mismatch,
+		"test_stage_decrypts_scapy_esp", test_stage_decrypts_scapy_esp,
+		"test_stage_sas_live_across_rebuilds",
+		test_stage_sas_live_across_rebuilds, "test_stage_hard_lifetime",
+		test_stage_hard_lifetime, NULL);
+	rc = tg_test_run();
+	rte_mempool_free(mp);
+	tg_test_eal_cleanup();
+	return rc;
+}
