@@ -603,7 +603,8 @@ def run(system, ctx, a, logf):
         m["other_cpu_busy"] = {
             c: (t1[c][0] - t0[c][0]) / max(1, t1[c][1] - t0[c][1])
             for c in t1 if c in t0 and c != "cpu1"}
-        if (m["worker_cpu_share"] or 0) >= a.min_cpu_share:
+        if (m["worker_cpu_share"] or 0) >= a.min_cpu_share or \
+                attempt == a.retries:
             break
         log("     worker on CPU %.1f %%: disturbed, again" %
             (100 * (m["worker_cpu_share"] or 0)))
@@ -649,6 +650,12 @@ def summarize(res):
             xs = [r[op][size]["cycles_per_op"] for r in res["crypto_perf"]
                   if op in r]
             ms = [r[op][size]["mops"] for r in res["crypto_perf"] if op in r]
+            if not xs:
+                # no upfront runs (--quick): the runs next to the cases
+                near = [x for c in res["cases"] if c["direction"] == op and
+                        c["size"] == size for x in c.get("crypto_perf", [])]
+                xs = [x["cycles_per_op"] for x in near]
+                ms = [x["mops"] for x in near]
             if xs:
                 cp[(op, size)] = {"cycles_per_op": med(xs), "mops": med(ms),
                                   "cycles_per_op_all": xs}
@@ -804,7 +811,7 @@ def parse_args():
                     choices=["encrypt", "decrypt"],
                     help="default both")
     ap.add_argument("--seconds", type=float, default=None,
-                    help="window per run (default 5; --quick 2)")
+                    help="window per run (default 5; --quick 1.5)")
     ap.add_argument("--warmup", type=float, default=None,
                     help="default 2; --quick 1")
     ap.add_argument("--repeat", type=int, default=None,
@@ -814,8 +821,10 @@ def parse_args():
     ap.add_argument("--no-tollgate", action="store_true",
                     help="peers only")
     ap.add_argument("--total-ops", type=int, default=None,
-                    help="crypto-perf operations per size (default 20M; "
-                         "--quick 5M)")
+                    help="operations per size of the crypto-perf runs "
+                         "before the cases (the table's; default 20M; "
+                         "--quick 0: none, the table from the runs next "
+                         "to the cases)")
     ap.add_argument("--tollgate", default=None,
                     help="the tollgate binary (default $TOLLGATE_BIN, else "
                          "build/app/tollgate/tollgate, else build-b/...)")
@@ -825,7 +834,7 @@ def parse_args():
     ap.add_argument("--quiet-wait", type=float, default=None,
                     help="before each run, wait up to this many seconds "
                          "for the CPUs to be idle (other sessions' builds; "
-                         "default 60, --quick 1)")
+                         "default 10, --quick 1)")
     ap.add_argument("--min-cpu-share", type=float, default=0.95)
     ap.add_argument("--retries", type=int, default=None,
                     help="re-runs of a run whose worker was off its CPU "
@@ -838,14 +847,15 @@ def parse_args():
              .split(",") if x]
     a.sizes = [int(x) for x in a.sizes.split(",") if x]
     a.direction = a.direction or ["encrypt", "decrypt"]
-    a.seconds = a.seconds if a.seconds is not None else (2 if q else 5)
+    a.seconds = a.seconds if a.seconds is not None else (1.5 if q else 5)
     a.warmup = a.warmup if a.warmup is not None else (1 if q else 2)
     a.repeat = a.repeat if a.repeat is not None else (1 if q else 3)
     if a.quiet_wait is None:
-        a.quiet_wait = 1 if q else 60
+        a.quiet_wait = 1 if q else 10
     if a.retries is None:
         a.retries = 0 if q else 1
-    a.total_ops = a.total_ops or (5000000 if q else 20000000)
+    if a.total_ops is None:
+        a.total_ops = 0 if q else 20000000
     if a.tollgate:
         sc.TOLLGATE = os.path.abspath(a.tollgate)
     elif "TOLLGATE_BIN" not in os.environ and \
@@ -883,7 +893,7 @@ def main():
     tag = "tgis%d" % os.getpid()
     k = 0
     try:
-        for rep in range(a.repeat):
+        for rep in range(a.repeat if a.total_ops else 0):
             r = {}
             for op in a.direction:
                 k += 1
