@@ -38,6 +38,11 @@ What is measured, per direction (encrypt, decrypt), N and frame size:
   (`action: protect`), lcore 1 the worker with every stage. Its ipsec
   stage's cost per packet = Δ(stages.ipsec.cycles + tick_cycles) /
   Δ stages.ipsec.in, from /tollgate/stats.
+- tollgate's encryption is checked before it is measured: the cleartext
+  file once through it (tx_pcap), every packet out, a sample decrypted by
+  scapy (ICV checked) back to UDP for the SA's prefix. Its decryption
+  shows as packets out with no ipsec drops (the inner packet is checked
+  against the SA's policy by the stage itself).
 - Mpps: Δ opackets of both ports over the window (/ethdev/stats), the same
   for both systems; cycles/packet: TSC cycles the worker thread was on a
   CPU / packets transmitted (I/O included).
@@ -381,6 +386,97 @@ def pcap_records(path):
     return gh, out
 
 
+def capture(argv, prefix, npk, logf, what):
+    """Run ARGV (a DPDK process with port 1 writing a tx_pcap, port 0
+    reading a file once) until port 1 sent NPK packets or stopped
+    sending for 2 s, then stop it (the capture is written at close)."""
+    with open(logf, "w") as lf:
+        lf.write("$ %s\n" % " ".join(argv))
+        lf.flush()
+        bench._prefixes.add(prefix)
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=lf,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+    bench._live[p.pid] = p
+    try:
+        deadline = time.monotonic() + 120
+        tel, sent, last, still = None, -1, -1, 0
+        while time.monotonic() < deadline:
+            if p.poll() is not None:
+                raise RuntimeError("%s exited with %d:\n%s" %
+                                   (what, p.returncode, bench.tail(logf)))
+            if tel is None and os.path.exists(telemetry.socket_path(prefix)):
+                try:
+                    tel = telemetry.Telemetry(prefix)
+                except OSError:
+                    tel = None
+            if tel is not None:
+                sent = tel.query("/ethdev/stats", "1")["opackets"]
+                if sent >= npk:
+                    break
+                still = still + 1 if sent == last and sent > 0 else 0
+                last = sent
+                if still >= 10:
+                    break
+            time.sleep(0.2)
+        if tel is not None:
+            tel.close()
+    finally:
+        bench.stop(p)
+        bench.remove_runtime_dir(prefix)
+
+
+def verify_tollgate_encrypt(n, size, wd):
+    """tollgate encrypts the cleartext file once (read once, port 1's
+    tx_pcap): every packet must come out, and a sample must decrypt with
+    scapy (ICV checked) to UDP for its SA's prefix, from WAN_IP to the SA's
+    peer. Returns a short description; raises on a wrong output."""
+    from scapy.layers.inet import IP
+    from scapy.layers.ipsec import ESP, SecurityAssociation
+    from scapy.layers.l2 import Ether
+    import ipaddress
+    clear, npk = cleartext(n, size)
+    os.makedirs(wd, exist_ok=True)
+    cap = os.path.join(wd, "tollgate-out.pcap")
+    prefix = "tgis%d-ver-%d-%d" % (os.getpid(), n, size)
+    ctx = sc.Ctx(prefix=prefix, rx_pcap=clear,
+                 empty_pcap=os.path.join(TRAFFIC_DIR, "empty.pcap"),
+                 size=size, n_packets=npk, workdir=wd)
+    text = tollgate_yaml(ctx, n, "encrypt")
+    text = text.replace("rx_pcap=%s,infinite_rx=1" % clear,
+                        "rx_pcap=%s" % clear)
+    text = text.replace('rx_pcap=%s"' % ctx.empty_pcap,
+                        'rx_pcap=%s,tx_pcap=%s"' % (ctx.empty_pcap, cap))
+    cfg = os.path.join(wd, "tollgate-verify.yaml")
+    with open(cfg, "w") as f:
+        f.write(text)
+    capture([sc.TOLLGATE, "-c", cfg, "--", "-l", "0-1", "--file-prefix",
+             prefix], prefix, npk, os.path.join(wd, "tollgate-verify.log"),
+            "tollgate (verify)")
+    _, recs = pcap_records(cap)
+    if len(recs) != npk:
+        raise RuntimeError("tollgate encrypted %d of %d packets" % (
+            len(recs), npk))
+    pfx = sa_prefixes(n)
+    step = max(1, len(recs) // 16)
+    for j in range(0, len(recs), step):
+        p = Ether(recs[j][1])
+        i = p[ESP].spi - OUT_SPI
+        if not 0 <= i < n or p[IP].src != WAN_IP or p[IP].dst != remote(i):
+            raise RuntimeError("tollgate output %d: SPI %d %s -> %s" % (
+                j, p[ESP].spi, p[IP].src, p[IP].dst))
+        k, s = sa_key("out", i)
+        sa = SecurityAssociation(ESP, spi=p[ESP].spi, crypt_algo="AES-GCM",
+                                 crypt_key=k + s,
+                                 tunnel_header=IP(src=WAN_IP, dst=remote(i)))
+        inner = sa.decrypt(p[IP])
+        if not inner.haslayer("UDP") or \
+                ipaddress.IPv4Address(inner.dst) not in pfx[i]:
+            raise RuntimeError("tollgate output %d does not decrypt to UDP "
+                               "to %s" % (j, pfx[i]))
+    return "%d packets encrypted, %d decrypted by scapy" % (
+        len(recs), len(range(0, len(recs), step)))
+
+
 def esp_traffic(n, size, empty, keep_dir):
     """The decrypt traffic for N SAs: the cleartext file encrypted once by
     ipsec-secgw (secgw_cfg(n, "gen")), port 1's tx_pcap capture, the MACs
@@ -407,39 +503,7 @@ def esp_traffic(n, size, empty, keep_dir):
     logf = os.path.join(wd, "secgw.log")
     log("   encrypting %d packets for the decrypt traffic (ipsec-secgw, "
         "tx_pcap)" % npk)
-    with open(logf, "w") as lf:
-        lf.write("$ %s\n" % " ".join(argv))
-        lf.flush()
-        bench._prefixes.add(prefix)
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=lf,
-                             stderr=subprocess.STDOUT, start_new_session=True)
-    bench._live[p.pid] = p
-    try:
-        deadline = time.monotonic() + 120
-        tel, sent, last, still = None, -1, -1, 0
-        while time.monotonic() < deadline:
-            if p.poll() is not None:
-                raise RuntimeError("ipsec-secgw (gen) exited with %d:\n%s" %
-                                   (p.returncode, bench.tail(logf)))
-            if tel is None and os.path.exists(telemetry.socket_path(prefix)):
-                try:
-                    tel = telemetry.Telemetry(prefix)
-                except OSError:
-                    tel = None
-            if tel is not None:
-                sent = tel.query("/ethdev/stats", "1")["opackets"]
-                if sent >= npk:
-                    break
-                still = still + 1 if sent == last and sent > 0 else 0
-                last = sent
-                if still >= 10:
-                    break
-            time.sleep(0.2)
-        if tel is not None:
-            tel.close()
-    finally:
-        bench.stop(p)
-        bench.remove_runtime_dir(prefix)
+    capture(argv, prefix, npk, logf, "ipsec-secgw (gen)")
     gh, recs = pcap_records(cap)
     if len(recs) != npk:
         raise RuntimeError("ipsec-secgw encrypted %d of %d packets (log %s)"
@@ -959,6 +1023,20 @@ def main():
                                 "not run")
                         else:
                             systems.append(tollgate_system(n, direction))
+                            # --quick: the first size only (time)
+                            if direction == "encrypt" and (
+                                    not a.quick or size == a.sizes[0]):
+                                try:
+                                    case["tollgate_verified"] = \
+                                        verify_tollgate_encrypt(
+                                            n, size, os.path.join(wd,
+                                                                  "verify"))
+                                    log("   tollgate output checked: %s" %
+                                        case["tollgate_verified"])
+                                except (RuntimeError, OSError,
+                                        IndexError) as e:
+                                    case["tollgate_verify_error"] = str(e)
+                                    log("   tollgate output WRONG: %s" % e)
                     for rep in range(a.repeat):
                         # the cost of one crypto operation, measured right
                         # next to the systems' runs: this host's speed
