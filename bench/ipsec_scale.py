@@ -60,7 +60,6 @@ import fcntl
 import hashlib
 import json
 import os
-import re
 import shutil
 import statistics
 import struct
