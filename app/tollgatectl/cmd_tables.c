@@ -104,16 +104,15 @@ failed:
 	return CTL_FAILED;
 }
 
-/* As one page holding everything: {"<cmd>": {"total": N, "start": 0,
- * "<key>": {...}}}. */
-static void
-print_merged(const char *cmd, const char *key, const struct ctl_pages *pg)
+/* "<cmd>": {"total": N, "start": 0, "<key>": {...}}: the pages as one. */
+void
+ctl_print_merged_member(
+	const char *cmd, const char *key, const struct ctl_pages *pg)
 {
 	const struct json_value *e;
 	bool first = true;
 	size_t i;
 
-	putchar('{');
 	json_write_string(stdout, cmd, strlen(cmd));
 	printf(":{\"total\":%" PRIu64 ",\"start\":0,", pg->count);
 	json_write_string(stdout, key, strlen(key));
@@ -128,7 +127,17 @@ print_merged(const char *cmd, const char *key, const struct ctl_pages *pg)
 			json_write(stdout, e);
 		}
 	}
-	printf("}}}\n");
+	printf("}}");
+}
+
+/* As one page holding everything: {"<cmd>": {"total": N, "start": 0,
+ * "<key>": {...}}}. */
+static void
+print_merged(const char *cmd, const char *key, const struct ctl_pages *pg)
+{
+	putchar('{');
+	ctl_print_merged_member(cmd, key, pg);
+	printf("}\n");
 }
 
 uint64_t

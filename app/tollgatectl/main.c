@@ -40,6 +40,13 @@ usage(FILE *f)
 		"                      ADDR those with that address on a side\n"
 		"  firewall            the firewall: ICMP policy, dynamic "
 		"entries, exceptions\n"
+		"  ipsec               IPsec settings, crypto device, drops, "
+		"and every SA\n"
+		"  ipsec sa [NAME]     every SA with its counters; with NAME "
+		"that SA, every\n"
+		"                      field (never its keys)\n"
+		"  ipsec spd           the IPsec policies in evaluation order, "
+		"with hits\n"
 		"  config              the running configuration: file, "
 		"generation, sizes\n"
 		"  config show         the running configuration's YAML, "
@@ -323,6 +330,9 @@ enum command {
 	C_NAT,
 	C_NAT_SESSIONS,
 	C_FIREWALL,
+	C_IPSEC,
+	C_IPSEC_SA,
+	C_IPSEC_SPD,
 	C_CONFIG,
 	C_SHOW,
 	C_RELOAD,
@@ -348,6 +358,9 @@ parse_command(int argc, char **argv, enum command *c, const char **arg,
 		{"nat", "sessions", C_NAT_SESSIONS, 1},
 		{"nat", NULL, C_NAT, 0},
 		{"firewall", NULL, C_FIREWALL, 0},
+		{"ipsec", "sa", C_IPSEC_SA, 1},
+		{"ipsec", "spd", C_IPSEC_SPD, 0},
+		{"ipsec", NULL, C_IPSEC, 0},
 		{"config", "show", C_SHOW, 0},
 		{"config", NULL, C_CONFIG, 0},
 		{"reload", NULL, C_RELOAD, 1},
@@ -412,6 +425,12 @@ run(struct tel_conn *t, const struct ctl_opts *o, enum command c,
 		return ctl_nat_sessions(t, o, arg);
 	case C_FIREWALL:
 		return ctl_firewall(t, o);
+	case C_IPSEC:
+		return ctl_ipsec(t, o);
+	case C_IPSEC_SA:
+		return ctl_ipsec_sa(t, o, arg);
+	case C_IPSEC_SPD:
+		return ctl_ipsec_spd(t, o);
 	case C_CONFIG:
 		return ctl_config_info(t, o);
 	case C_SHOW:
@@ -503,8 +522,8 @@ main(int argc, char **argv)
 	if (o.watch_s > 0 &&
 		(c == C_SHOW || c == C_RELOAD || c == C_CHECK || c == C_RAW))
 		return usage_error("--watch works with stats, interfaces, "
-				   "routes, neighbors, filters, nat, firewall "
-				   "and config, not %s",
+				   "routes, neighbors, filters, nat, firewall, "
+				   "ipsec and config, not %s",
 			argv[optind]);
 	if (c == C_RAW && arg[0] != '/')
 		return usage_error(

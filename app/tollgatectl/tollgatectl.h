@@ -78,6 +78,11 @@ uint64_t ctl_generation(struct tel_conn *t, int *rc);
 bool ctl_json_done(const struct ctl_opts *o, const char *cmd, const char *key,
 	struct ctl_pages *pg);
 
+/** "<cmd>":{"total":N,"start":0,"<key>":{...}} of @p pg (no braces
+ *  around, no newline): for replies that hold more than one table. */
+void ctl_print_merged_member(
+	const char *cmd, const char *key, const struct ctl_pages *pg);
+
 int ctl_filters(struct tel_conn *t, const struct ctl_opts *o, const char *iface,
 	const char *dir);
 
@@ -86,6 +91,14 @@ int ctl_nat(struct tel_conn *t, const struct ctl_opts *o);
 int ctl_nat_sessions(
 	struct tel_conn *t, const struct ctl_opts *o, const char *addr);
 int ctl_firewall(struct tel_conn *t, const struct ctl_opts *o);
+
+/** The ipsec stage's settings, crypto device and drops, then its SAs. */
+int ctl_ipsec(struct tel_conn *t, const struct ctl_opts *o);
+/** Every SA; with @p name (not NULL) that SA alone, every field. */
+int ctl_ipsec_sa(
+	struct tel_conn *t, const struct ctl_opts *o, const char *name);
+/** The policies in evaluation order with their hits. */
+int ctl_ipsec_spd(struct tel_conn *t, const struct ctl_opts *o);
 
 /** ctl_query_or_raw() printed the reply as it came (--json): done. */
 #define CTL_PRINTED (-1)

@@ -140,6 +140,14 @@ check_order(const char *s, void *dst, char *msg, size_t len)
 }
 
 static bool
+check_crypto_mode(const char *s, void *dst, char *msg, size_t len)
+{
+	static const char *const w[] = {"auto", "lookaside", "cpu"};
+
+	return check_word(s, dst, msg, len, "crypto_mode", w, 3);
+}
+
+static bool
 check_sa_proto(const char *s, void *dst, char *msg, size_t len)
 {
 	static const char *const w[] = {"esp", "ah"};
@@ -736,6 +744,8 @@ static const struct tg_cfg_field ipsec_fields[] = {
 		allow_authenticated_bypass),
 	F_C("crypto_device", struct tg_cfg_ipsec, crypto_device,
 		check_crypto_dev, 0),
+	F_C("crypto_mode", struct tg_cfg_ipsec, crypto_mode,
+		check_crypto_mode, 0),
 };
 /* clang-format on */
 

@@ -494,6 +494,15 @@ enum tg_cfg_ipsec_order_rule {
 	TG_CFG_IPSEC_ORDER_AS_WRITTEN,
 };
 
+/** ipsec.crypto_mode: how the stage uses the crypto device. */
+enum tg_cfg_ipsec_crypto_mode {
+	TG_CFG_IPSEC_CRYPTO_AUTO = 0,  /**< cpu when the device offers it */
+	TG_CFG_IPSEC_CRYPTO_LOOKASIDE, /**< operations queued, picked up on
+					    later polls */
+	TG_CFG_IPSEC_CRYPTO_CPU, /**< synchronous CPU crypto (software PMDs)
+				  */
+};
+
 enum tg_cfg_ipsec_proto {
 	TG_CFG_IPSEC_ESP = 0, /**< IP protocol 50 (default) */
 	TG_CFG_IPSEC_AH,      /**< IP protocol 51 */
@@ -588,6 +597,7 @@ struct tg_cfg_ipsec {
 	bool allow_authenticated_bypass;   /**< default false */
 	char crypto_device[TG_DEVARG_MAX]; /**< vdev "name[,args]", default
 						"crypto_aesni_mb" */
+	uint8_t crypto_mode;		   /**< enum tg_cfg_ipsec_crypto_mode */
 	uint32_t n_policies;
 	struct tg_cfg_ipsec_policy *policies; /**< malloc'd, written order */
 	/** Evaluation order after validation: indexes into policies, first

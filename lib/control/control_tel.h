@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Private to lib/control: what the telemetry files share (the command
  * table is in control_telemetry.c, the filter commands in
- * control_tel_filters.c).
+ * control_tel_filters.c, natfw's in control_tel_natfw.c, ipsec's in
+ * control_tel_ipsec.c).
  */
 #ifndef TG_CONTROL_TEL_H
 #define TG_CONTROL_TEL_H
@@ -37,5 +38,9 @@ int tg_tel_filters(const char *cmd, const char *params, struct rte_tel_data *d);
 int tg_tel_nat(const char *cmd, const char *params, struct rte_tel_data *d);
 /* /tollgate/firewall */
 int tg_tel_firewall(const char *cmd, const char *params, struct rte_tel_data *d);
+
+/* /tollgate/ipsec, /tollgate/ipsec/sa[,START[,COUNT]],
+ * /tollgate/ipsec/spd[,START[,COUNT]] */
+int tg_tel_ipsec(const char *cmd, const char *params, struct rte_tel_data *d);
 
 #endif /* TG_CONTROL_TEL_H */

@@ -814,6 +814,16 @@ tg_control_telemetry_init(struct tg_control *ctl)
 		{"/tollgate/firewall", tg_tel_firewall,
 			"Firewall: exceptions, ICMP policy, dynamic entries. "
 			"No parameters"},
+		{"/tollgate/ipsec", tg_tel_ipsec,
+			"IPsec: crypto device, operations in flight, "
+			"settings, policy and SA counts, drops. No "
+			"parameters"},
+		{"/tollgate/ipsec/sa", tg_tel_ipsec,
+			"IPsec SAs with their counters (never keys), paged. "
+			"Parameters: START[,COUNT]"},
+		{"/tollgate/ipsec/spd", tg_tel_ipsec,
+			"IPsec policies in evaluation order with hits, paged. "
+			"Parameters: START[,COUNT]"},
 		{"/tollgate/host", tel_host,
 			"The host port (the appliance's own TCP/IP stack): "
 			"kernel interface, queues, counters"},

@@ -55,6 +55,11 @@ tg_ipsec_stage_create(const struct tg_config *cfg, int socket)
 	cp.max_sa = st->max_reg;
 	cp.nb_ops = TG_IPSEC_NB_OPS;
 	cp.socket_id = socket;
+	cp.mode = ip->crypto_mode == TG_CFG_IPSEC_CRYPTO_LOOKASIDE
+			  ? TG_IPSEC_CRYPTO_LOOKASIDE
+		  : ip->crypto_mode == TG_CFG_IPSEC_CRYPTO_CPU
+			  ? TG_IPSEC_CRYPTO_CPU
+			  : TG_IPSEC_CRYPTO_AUTO;
 	st->ctx = tg_ipsec_ctx_create(&cp);
 	if (st->ctx == NULL) {
 		int e = rte_errno;
@@ -105,6 +110,10 @@ tg_ipsec_restart_only(const struct tg_config *run, const struct tg_config *nc,
 	if (nc->ipsec.enabled && strcmp(run->ipsec.crypto_device,
 					 nc->ipsec.crypto_device) != 0) {
 		snprintf(path, len, "ipsec.crypto_device");
+		return true;
+	}
+	if (nc->ipsec.enabled && run->ipsec.crypto_mode != nc->ipsec.crypto_mode) {
+		snprintf(path, len, "ipsec.crypto_mode");
 		return true;
 	}
 	return false;

@@ -35,6 +35,12 @@ tg_ipsec_ctx_dev_id(const struct tg_ipsec_ctx *ctx)
 	return ctx->dev_id;
 }
 
+bool
+tg_ipsec_ctx_cpu_crypto(const struct tg_ipsec_ctx *ctx)
+{
+	return ctx->cpu_crypto;
+}
+
 /* The device's id, creating the vdev when there is none of that name. */
 static int
 ctx_attach(struct tg_ipsec_ctx *ctx, const char *name, const char *args)
@@ -73,6 +79,14 @@ ctx_setup(struct tg_ipsec_ctx *ctx, const struct tg_ipsec_ctx_params *p)
 	if (!(info.feature_flags & RTE_CRYPTODEV_FF_SYMMETRIC_CRYPTO))
 		return -ENOTSUP;
 	if (info.max_nb_queue_pairs < 1)
+		return -ENOTSUP;
+	/* CPU crypto: the PMD's code on the caller's core, no queue and no
+	 * operation objects; what a software device does anyway, minus the
+	 * round trip through its queue. */
+	ctx->cpu_crypto =
+		p->mode != TG_IPSEC_CRYPTO_LOOKASIDE &&
+		(info.feature_flags & RTE_CRYPTODEV_FF_SYM_CPU_CRYPTO);
+	if (p->mode == TG_IPSEC_CRYPTO_CPU && !ctx->cpu_crypto)
 		return -ENOTSUP;
 	ctx->socket_id = p->socket_id == SOCKET_ID_ANY
 				 ? rte_cryptodev_socket_id(ctx->dev_id)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * ipsec: the burst path's two halves (prepare + enqueue, dequeue +
- * process) and a synchronous wrapper for tests.
+ * process) for ESP and AH SAs alike, and a synchronous wrapper for tests.
  */
 #include <errno.h>
 
@@ -31,17 +31,21 @@ tg_ipsec_crypto_enqueue(struct tg_ipsec_ctx *ctx, struct tg_ipsec_sa *sa,
 
 	*n_prepared = 0;
 	n = RTE_MIN(n, TG_IPSEC_BURST_MAX);
-	if (n == 0)
-		return 0;
+	if (n == 0 || unlikely(sa->sync))
+		return 0; /* a CPU crypto SA has no queue: a caller's bug */
 	if (rte_crypto_op_bulk_alloc(ctx->op_pool,
 		    RTE_CRYPTO_OP_TYPE_SYMMETRIC, cop, n) == 0) {
 		*n_prepared = n; /* no free op: the device is full */
 		return 0;
 	}
-	for (i = 0; i < n; i++)
-		set_lengths(mb[i]);
 	/* Failed packets move past k. */
-	k = rte_ipsec_pkt_crypto_prepare(&sa->ss, mb, cop, n);
+	if (sa->proto == TG_IPSEC_PROTO_AH) {
+		k = tg_ipsec_ah_prepare(sa, mb, cop, n);
+	} else {
+		for (i = 0; i < n; i++)
+			set_lengths(mb[i]);
+		k = rte_ipsec_pkt_crypto_prepare(&sa->ss, mb, cop, n);
+	}
 	e = rte_cryptodev_enqueue_burst(ctx->dev_id, ctx->qp, cop, k);
 	if (e < n)
 		rte_mempool_put_bulk(ctx->op_pool, (void **)(cop + e), n - e);
@@ -56,6 +60,19 @@ tg_ipsec_crypto_enqueue(struct tg_ipsec_ctx *ctx, struct tg_ipsec_sa *sa,
 /* rte_ipsec leaves the IPv4 header checksum of what it writes stale:
  * the outer header outbound (tunnel template or transport header) and
  * the transport header inbound (length and protocol changed). */
+/* The outer header of an outbound tunnel packet: template + length + ID
+ * (rte_ipv4_cksum's result, without reading the header back). */
+static inline void
+fix_tun_cksum(struct rte_mbuf *m, const struct tg_ipsec_sa *sa)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	uint32_t s = sa->tmpl_sum + ip->total_length + ip->packet_id;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	ip->hdr_checksum = s == 0xffff ? (uint16_t)s : (uint16_t)~s;
+}
+
 static inline void
 fix_cksum(struct rte_mbuf *m, uint32_t l2_len)
 {
@@ -66,15 +83,27 @@ fix_cksum(struct rte_mbuf *m, uint32_t l2_len)
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 }
 
+/* The SA of a completed op: its session's opaque data is the SA's
+ * rte_ipsec_session (rte_ipsec_session_prepare for ESP, ipsec_sa.c for
+ * AH). */
+static inline struct tg_ipsec_sa *
+sa_of_op(const struct rte_crypto_op *cop)
+{
+	struct rte_ipsec_session *ss = rte_ipsec_ses_from_crypto(cop);
+
+	return ss == NULL ? NULL : container_of(ss, struct tg_ipsec_sa, ss);
+}
+
 uint16_t
 tg_ipsec_crypto_dequeue(struct tg_ipsec_ctx *ctx, struct rte_mbuf *mb[],
 	struct tg_ipsec_sa *sa_out[], uint16_t n, uint16_t *n_good)
 {
 	struct rte_crypto_op *cop[TG_IPSEC_BURST_MAX];
+	struct rte_crypto_op *esp[TG_IPSEC_BURST_MAX], *ah[TG_IPSEC_BURST_MAX];
 	struct rte_ipsec_group grp[TG_IPSEC_BURST_MAX];
 	struct rte_mbuf *pk[TG_IPSEC_BURST_MAX], *bad[TG_IPSEC_BURST_MAX];
-	struct tg_ipsec_sa *bad_sa[TG_IPSEC_BURST_MAX];
-	uint16_t nd, ng, i, j, k, nb = 0, good = 0;
+	struct tg_ipsec_sa *bad_sa[TG_IPSEC_BURST_MAX], *sa;
+	uint16_t nd, ng, i, j, k, ne = 0, na = 0, nb = 0, good = 0;
 
 	nd = rte_cryptodev_dequeue_burst(
 		ctx->dev_id, ctx->qp, cop, RTE_MIN(n, TG_IPSEC_BURST_MAX));
@@ -82,24 +111,52 @@ tg_ipsec_crypto_dequeue(struct tg_ipsec_ctx *ctx, struct rte_mbuf *mb[],
 		*n_good = 0;
 		return 0;
 	}
+	/* ESP and AH ops come back mixed: split them, keeping each SA's
+	 * order. rte_ipsec processes ESP; AH is finished here while its op
+	 * (holding what the header needs back) is still alive. */
+	for (i = 0; i < nd; i++) {
+		sa = sa_of_op(cop[i]);
+		if (sa != NULL && sa->proto == TG_IPSEC_PROTO_AH)
+			ah[na++] = cop[i];
+		else
+			esp[ne++] = cop[i];
+	}
+	for (i = 0; i < na; i++) {
+		struct rte_mbuf *m = ah[i]->sym->m_src;
+
+		sa = sa_of_op(ah[i]);
+		sa->st.inflight--;
+		if (tg_ipsec_ah_finish(sa, ah[i])) {
+			if (sa_out != NULL)
+				sa_out[good] = sa;
+			mb[good++] = m;
+		} else {
+			bad_sa[nb] = sa;
+			bad[nb++] = m;
+		}
+	}
+	if (na != 0)
+		rte_mempool_put_bulk(ctx->op_pool, (void **)ah, na);
+	if (ne == 0)
+		goto out;
+
 	/* Groups by session and marks failed ops on their mbufs. An op
 	 * without a session (none here: every op is prepared from one)
 	 * would land in pk[] behind the last group: returned as failed,
 	 * with no SA, rather than lost. */
 	ng = rte_ipsec_pkt_crypto_group(
-		(const struct rte_crypto_op **)cop, pk, grp, nd);
-	rte_mempool_put_bulk(ctx->op_pool, (void **)cop, nd);
+		(const struct rte_crypto_op **)esp, pk, grp, ne);
+	rte_mempool_put_bulk(ctx->op_pool, (void **)esp, ne);
 	for (i = 0, j = 0; i < ng; i++)
 		j += grp[i].cnt;
-	for (; j < nd; j++) {
+	for (; j < ne; j++) {
 		bad_sa[nb] = NULL;
 		bad[nb++] = pk[j];
 	}
 	for (i = 0; i < ng; i++) {
 		struct rte_ipsec_session *ss = grp[i].id.ptr;
-		struct tg_ipsec_sa *sa =
-			container_of(ss, struct tg_ipsec_sa, ss);
 
+		sa = container_of(ss, struct tg_ipsec_sa, ss);
 		sa->st.inflight -= grp[i].cnt;
 		k = rte_ipsec_pkt_process(ss, grp[i].m, grp[i].cnt);
 		for (j = 0; j < k; j++) {
@@ -110,7 +167,7 @@ tg_ipsec_crypto_dequeue(struct tg_ipsec_ctx *ctx, struct rte_mbuf *mb[],
 			if (sa->mode == TG_IPSEC_MODE_TRANSPORT)
 				fix_cksum(m, m->l2_len);
 			else if (sa->dir == TG_IPSEC_DIR_OUTBOUND)
-				fix_cksum(m, 0);
+				fix_tun_cksum(m, sa);
 			if (sa_out != NULL)
 				sa_out[good] = sa;
 			mb[good++] = m;
@@ -120,6 +177,7 @@ tg_ipsec_crypto_dequeue(struct tg_ipsec_ctx *ctx, struct rte_mbuf *mb[],
 			bad[nb++] = grp[i].m[j];
 		}
 	}
+out:
 	for (i = 0; i < nb; i++) {
 		if (sa_out != NULL)
 			sa_out[good + i] = bad_sa[i];
@@ -127,6 +185,30 @@ tg_ipsec_crypto_dequeue(struct tg_ipsec_ctx *ctx, struct rte_mbuf *mb[],
 	}
 	*n_good = good;
 	return good + nb;
+}
+
+uint16_t
+tg_ipsec_cpu_process(struct tg_ipsec_sa *sa, struct rte_mbuf *mb[], uint16_t n,
+	uint16_t *n_prepared)
+{
+	uint16_t i, k, g;
+
+	n = RTE_MIN(n, TG_IPSEC_BURST_MAX);
+	for (i = 0; i < n; i++)
+		set_lengths(mb[i]);
+	/* Both move their failures behind the good packets. */
+	k = rte_ipsec_pkt_cpu_prepare(&sa->ss, mb, n);
+	if (sa->dir == TG_IPSEC_DIR_OUTBOUND)
+		sa->st.seq += k;
+	g = k == 0 ? 0 : rte_ipsec_pkt_process(&sa->ss, mb, k);
+	for (i = 0; i < g; i++) {
+		if (sa->mode == TG_IPSEC_MODE_TRANSPORT)
+			fix_cksum(mb[i], mb[i]->l2_len);
+		else if (sa->dir == TG_IPSEC_DIR_OUTBOUND)
+			fix_tun_cksum(mb[i], sa);
+	}
+	*n_prepared = k;
+	return g;
 }
 
 int
@@ -139,6 +221,8 @@ tg_ipsec_process_sync(struct tg_ipsec_ctx *ctx, struct tg_ipsec_sa *sa,
 
 	if (ctx == NULL || sa == NULL || n > TG_IPSEC_BURST_MAX)
 		return -EINVAL;
+	if (sa->sync)
+		return tg_ipsec_cpu_process(sa, mb, n, &np);
 	ne = tg_ipsec_crypto_enqueue(ctx, sa, mb, n, &np);
 	for (i = ne; i < n; i++)
 		bad[nb++] = mb[i];

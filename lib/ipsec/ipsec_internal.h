@@ -17,15 +17,31 @@ extern int tg_ipsec_logtype;
 
 /* Where rte_ipsec writes the per-operation IV (GCM: salt, IV, counter;
  * CBC: the IV): right behind the symmetric op, in the op's private area
- * (the op pool reserves TG_IPSEC_OP_PRIV bytes there). */
+ * (the op pool reserves TG_IPSEC_OP_PRIV bytes there). AH keeps its
+ * per-packet state at the same place (struct tg_ipsec_ah_priv): the
+ * received ICV and the IPv4 header before its mutable fields were
+ * zeroed, which is what makes the area larger than ESP's 16 bytes. */
 #define TG_IPSEC_IV_OFFSET                                                     \
 	(sizeof(struct rte_crypto_op) + sizeof(struct rte_crypto_sym_op))
-#define TG_IPSEC_OP_PRIV 16
+#define TG_IPSEC_OP_PRIV 96
+
+/* AH's per-SA state. Outbound: the last sequence number used. Inbound:
+ * the anti-replay window (RFC 4302 3.4.3), a ring of 64-bit buckets
+ * (RFC 6479) covering (top - size, top]; bits == NULL when off. Written
+ * only by the lcore that runs the SA's crypto. */
+struct tg_ipsec_ah_state {
+	uint32_t seq;	  /* outbound: last used; inbound: top */
+	uint32_t win;	  /* window size, packets */
+	uint32_t nb_mask; /* buckets - 1 (a power of 2) */
+	uint64_t *bits;	  /* rte_malloc; NULL: window off / outbound */
+	uint8_t hdr_len;  /* the AH header with its ICV: 12 + icv_len */
+};
 
 struct tg_ipsec_ctx {
 	uint8_t dev_id;
 	uint16_t qp;
 	bool created_vdev; /* uninit the vdev on free */
+	bool cpu_crypto;   /* ESP SAs are CPU crypto sessions */
 	int socket_id;
 	struct rte_mempool *sess_pool;
 	struct rte_mempool *op_pool;
@@ -34,21 +50,42 @@ struct tg_ipsec_ctx {
 
 struct tg_ipsec_sa {
 	/* Its address is the crypto session's opaque data
-	 * (rte_ipsec_session_prepare), how a completed op finds its SA. */
+	 * (rte_ipsec_session_prepare; for AH set by ipsec_sa.c the same
+	 * way), how a completed op finds its SA. AH leaves the rest of it
+	 * empty: rte_ipsec is not used for AH. */
 	struct rte_ipsec_session ss;
+	enum tg_ipsec_proto proto;
 	struct tg_ipsec_ctx *ctx;
 	void *crypto_sess;
 	uint32_t spi;
 	enum tg_ipsec_dir dir;
 	enum tg_ipsec_mode mode;
 	enum tg_ipsec_alg alg;
-	struct rte_ipsec_sa *rsa; /* rte_ipsec_sa_size() bytes, rte_malloc */
+	struct rte_ipsec_sa
+		*rsa; /* ESP: rte_ipsec_sa_size() bytes, rte_malloc */
+	struct tg_ipsec_ah_state ah;
 	/* ESP layout for length checks before the device: IV, ICV bytes
 	 * and the ciphertext's block (GCM 4, CBC 16). */
 	uint8_t iv_len, icv_len, block;
 	struct tg_ipsec_sa_stats st;
 	struct tg_ipsec_sa_params prm; /* keys zeroed */
 	bool in_use; /* the stage's sweep: the current snapshot uses it */
+	bool sync;   /* a CPU crypto session: tg_ipsec_cpu_process() */
+	/* Outbound tunnel: the ones' complement sum of the outer header
+	 * template without its length and ID, the only fields rte_ipsec
+	 * changes: the checksum is then two additions, not a pass over a
+	 * header just written (store-forwarding stalls). */
+	uint32_t tmpl_sum;
 };
+
+/* ipsec_ah.c. init: the SA's AH state, at create (0 or -errno).
+ * prepare: rte_ipsec_pkt_crypto_prepare()'s contract — fills cop[0, ret)
+ * for mb[0, ret), moves the packets that failed behind them. finish: one
+ * completed op, true when its packet is good (the op stays the caller's
+ * to free). */
+int tg_ipsec_ah_init(struct tg_ipsec_sa *sa);
+uint16_t tg_ipsec_ah_prepare(struct tg_ipsec_sa *sa, struct rte_mbuf *mb[],
+	struct rte_crypto_op *cop[], uint16_t n);
+bool tg_ipsec_ah_finish(struct tg_ipsec_sa *sa, struct rte_crypto_op *cop);
 
 #endif /* TG_IPSEC_INTERNAL_H */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * ipsec: SA create/destroy — the cryptodev session and the rte_ipsec SA
- * with its lookaside-none session.
+ * ipsec: SA create/destroy — the cryptodev session and, for ESP, the
+ * rte_ipsec SA with its lookaside-none session (AH: ipsec_ah.c).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -29,11 +29,28 @@ alg_is_gcm(enum tg_ipsec_alg alg)
 	return alg == TG_IPSEC_ALG_AES128_GCM || alg == TG_IPSEC_ALG_AES256_GCM;
 }
 
+enum tg_ipsec_proto
+tg_ipsec_alg_proto(enum tg_ipsec_alg alg)
+{
+	/* Only AH's algorithms lack a cipher (tg_ipsec.h, TG_IPSEC_ALGS). */
+	if ((unsigned int)alg < TG_IPSEC_ALG__COUNT &&
+		algs[alg].cipher_key == 0)
+		return TG_IPSEC_PROTO_AH;
+	return TG_IPSEC_PROTO_ESP;
+}
+
 int
 tg_ipsec_sa_params_check(const struct tg_ipsec_sa_params *p)
 {
 	if (p == NULL || p->spi == 0 ||
 		(unsigned int)p->alg >= TG_IPSEC_ALG__COUNT)
+		return -EINVAL;
+	if (p->proto != TG_IPSEC_PROTO_ESP && p->proto != TG_IPSEC_PROTO_AH)
+		return -EINVAL;
+	if (tg_ipsec_alg_proto(p->alg) != p->proto)
+		return -EINVAL;
+	if (p->proto == TG_IPSEC_PROTO_AH &&
+		p->replay_window > TG_IPSEC_AH_WINDOW_MAX)
 		return -EINVAL;
 	if (p->dir != TG_IPSEC_DIR_INBOUND && p->dir != TG_IPSEC_DIR_OUTBOUND)
 		return -EINVAL;
@@ -51,7 +68,10 @@ tg_ipsec_sa_params_check(const struct tg_ipsec_sa_params *p)
 
 /* The crypto transforms: xf[0] first in the chain. GCM is one AEAD
  * transform. CBC+HMAC is encrypt-then-MAC (RFC 4303 3.3.2): outbound
- * cipher then auth generate, inbound auth verify then cipher decrypt. */
+ * cipher then auth generate, inbound auth verify then cipher decrypt.
+ * AH is one auth transform: the device compares the ICV inbound, so a
+ * mismatch comes back as the op's RTE_CRYPTO_OP_STATUS_AUTH_FAILED as
+ * it does for ESP. */
 static void
 sa_xforms(const struct tg_ipsec_sa_params *p, struct rte_crypto_sym_xform xf[2])
 {
@@ -59,6 +79,19 @@ sa_xforms(const struct tg_ipsec_sa_params *p, struct rte_crypto_sym_xform xf[2])
 	struct rte_crypto_sym_xform *ciph, *auth;
 
 	memset(xf, 0, 2 * sizeof(xf[0]));
+	if (p->proto == TG_IPSEC_PROTO_AH) {
+		auth = &xf[0];
+		auth->type = RTE_CRYPTO_SYM_XFORM_AUTH;
+		auth->auth.op = out ? RTE_CRYPTO_AUTH_OP_GENERATE
+				    : RTE_CRYPTO_AUTH_OP_VERIFY;
+		auth->auth.algo = p->alg == TG_IPSEC_ALG_HMAC_SHA1
+					  ? RTE_CRYPTO_AUTH_SHA1_HMAC
+					  : RTE_CRYPTO_AUTH_SHA256_HMAC;
+		auth->auth.key.data = p->auth_key;
+		auth->auth.key.length = p->auth_key_len;
+		auth->auth.digest_length = algs[p->alg].icv;
+		return;
+	}
 	if (alg_is_gcm(p->alg)) {
 		xf[0].type = RTE_CRYPTO_SYM_XFORM_AEAD;
 		xf[0].aead.op = out ? RTE_CRYPTO_AEAD_OP_ENCRYPT
@@ -184,7 +217,10 @@ sa_ipsec_init(struct tg_ipsec_sa *sa, const struct tg_ipsec_sa_params *p,
 	if (rc < 0)
 		return rc;
 	sa->ss.sa = sa->rsa;
-	sa->ss.type = RTE_SECURITY_ACTION_TYPE_NONE;
+	sa->tmpl_sum = rte_raw_cksum(&outer, sizeof(outer));
+	sa->sync = sa->ctx->cpu_crypto;
+	sa->ss.type = sa->sync ? RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO
+			       : RTE_SECURITY_ACTION_TYPE_NONE;
 	sa->ss.crypto.ses = sa->crypto_sess;
 	return rte_ipsec_session_prepare(&sa->ss);
 }
@@ -198,6 +234,14 @@ tg_ipsec_sa_create(struct tg_ipsec_ctx *ctx, const struct tg_ipsec_sa_params *p)
 
 	if (ctx == NULL || tg_ipsec_sa_params_check(p) != 0) {
 		rte_errno = EINVAL;
+		return NULL;
+	}
+	if (p->proto == TG_IPSEC_PROTO_AH && p->esn) {
+		/* RFC 4302 2.5.1 ESN (the high half in the ICV input, an
+		 * estimated high half inbound) is not implemented. */
+		TG_IPSEC_LOG(
+			ERR, "SA 0x%08x: AH with ESN not supported", p->spi);
+		rte_errno = ENOTSUP;
 		return NULL;
 	}
 	sa_xforms(p, xf);
@@ -215,6 +259,7 @@ tg_ipsec_sa_create(struct tg_ipsec_ctx *ctx, const struct tg_ipsec_sa_params *p)
 		return NULL;
 	}
 	sa->ctx = ctx;
+	sa->proto = p->proto;
 	sa->spi = p->spi;
 	sa->dir = p->dir;
 	sa->mode = p->mode;
@@ -232,7 +277,16 @@ tg_ipsec_sa_create(struct tg_ipsec_ctx *ctx, const struct tg_ipsec_sa_params *p)
 		rc = rte_errno != 0 ? -rte_errno : -ENOMEM;
 		goto fail;
 	}
-	rc = sa_ipsec_init(sa, p, xf);
+	if (p->proto == TG_IPSEC_PROTO_AH) {
+		/* What rte_ipsec_session_prepare() does for ESP, so that
+		 * rte_ipsec_ses_from_crypto() finds AH ops' SA too. */
+		sa->ss.crypto.ses = sa->crypto_sess;
+		rte_cryptodev_sym_session_opaque_data_set(
+			sa->crypto_sess, (uintptr_t)&sa->ss);
+		rc = tg_ipsec_ah_init(sa);
+	} else {
+		rc = sa_ipsec_init(sa, p, xf);
+	}
 	if (rc != 0)
 		goto fail;
 	return sa;
@@ -252,6 +306,7 @@ tg_ipsec_sa_destroy(struct tg_ipsec_sa *sa)
 		rte_cryptodev_sym_session_free(
 			sa->ctx->dev_id, sa->crypto_sess);
 	rte_free(sa->rsa);
+	rte_free(sa->ah.bits);
 	rte_free(sa);
 }
 
@@ -265,6 +320,12 @@ enum tg_ipsec_dir
 tg_ipsec_sa_dir(const struct tg_ipsec_sa *sa)
 {
 	return sa->dir;
+}
+
+bool
+tg_ipsec_sa_sync(const struct tg_ipsec_sa *sa)
+{
+	return sa->sync;
 }
 
 const struct tg_ipsec_sa_params *

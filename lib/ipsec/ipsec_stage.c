@@ -12,6 +12,7 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_ipsec_sad.h>
+#include <rte_prefetch.h>
 
 #include "ipsec_internal.h"
 #include "ipsec_stage_priv.h"
@@ -99,59 +100,16 @@ esp_len_bad(const struct tg_ipsec_sa *sa, uint32_t ip_len, uint32_t hl)
 	return ct < 2 || (ct & (sa->block - 1)) != 0;
 }
 
-struct batch {
-	struct tg_ipsec_sa *sa;
-	uint16_t n;
-	uint64_t bytes;
-	struct rte_mbuf *m[CHUNK];
-	uint32_t len[CHUNK]; /* IP length, taken before the device has it */
-	uint8_t idx[CHUNK];
-};
-
-static void
-batch_flush(struct tg_ipsec_stage *st, struct batch *b, uint16_t *verdict)
-{
-	struct tg_ipsec_sa *sa = b->sa;
-	uint16_t e, np, j;
-
-	if (b->n == 0)
-		return;
-	e = tg_ipsec_crypto_enqueue(st->ctx, sa, b->m, b->n, &np);
-	for (j = 0; j < e; j++)
-		verdict[b->idx[j]] = TG_V_STOLEN;
-	for (; j < np; j++)
-		verdict[b->idx[j]] = DROP(CRYPTO_QUEUE_FULL);
-	for (; j < b->n; j++)
-		verdict[b->idx[j]] = sa->dir == TG_IPSEC_DIR_OUTBOUND
-					     ? DROP(SEQ_OVERFLOW)
-					     : DROP(REPLAY);
-	sa->st.err_other += np - e;
-	if (sa->dir == TG_IPSEC_DIR_OUTBOUND) {
-		uint64_t bytes = 0;
-
-		/* What went in is counted; the rest is not on the wire. */
-		for (j = 0; j < e; j++)
-			bytes += b->len[j];
-		sa_count(sa, e, bytes);
-		sa->st.err_other += b->n - np;
-	} else {
-		sa->st.err_replay += b->n - np;
-	}
-	__atomic_store_n(&st->inflight, st->inflight + e, __ATOMIC_RELAXED);
-	b->n = 0;
-	b->bytes = 0;
-}
-
-/* Where a completed packet goes, and its counters. */
+/* Where completed packets go (@p v[j] for mb[j]), and their counters. */
 static void
 finish(const struct tg_ipsec_table *t, const struct tg_local_set *local,
-	struct rte_mbuf **mb, struct tg_ipsec_sa **sas, uint16_t n,
-	struct tg_emit *emit)
+	struct rte_mbuf **mb, struct tg_ipsec_sa *const *sas, uint16_t n,
+	uint16_t *v)
 {
 	struct tg_acl_key key[CHUNK];
 	const uint8_t *kp[CHUNK];
 	uint32_t res[CHUNK];
-	uint16_t ki[CHUNK], nk = 0, j, v;
+	uint16_t ki[CHUNK], nk = 0, j, rv;
 
 	for (j = 0; j < n; j++) {
 		struct rte_mbuf *m = mb[j];
@@ -168,7 +126,7 @@ finish(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 			eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(
 				m, sizeof(*eth));
 			if (unlikely(eth == NULL)) {
-				tg_emit_push(emit, m, DROP(MALFORMED));
+				v[j] = DROP(MALFORMED);
 				continue;
 			}
 			memset(eth, 0, 2 * RTE_ETHER_ADDR_LEN);
@@ -178,13 +136,13 @@ finish(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 			if (sa->mode == TG_IPSEC_MODE_TRANSPORT) {
 				/* Same destination, same next hop: on to TX
 				 * as forward routed it. */
-				tg_emit_push(emit, m, TG_V_NEXT);
+				v[j] = TG_V_NEXT;
 				continue;
 			}
 			/* To the tunnel's far end: routed anew. */
 			md->path = TG_PATH_TUNNEL;
 			md->l3_len = sizeof(struct rte_ipv4_hdr);
-			tg_emit_push(emit, m, TG_V_GOTO(TG_STAGE_FORWARD));
+			v[j] = TG_V_GOTO(TG_STAGE_FORWARD);
 			continue;
 		}
 		sa_count(sa, 1, m->pkt_len - RTE_ETHER_HDR_LEN);
@@ -192,10 +150,10 @@ finish(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 			sa->st.seq = seq;
 		/* The inner packet is received anew: validated, and sent to
 		 * the target or the transit path by its destination. */
-		if ((tg_pkt_rx_burst(&m, 1, rx_if, local, &v) &
+		if ((tg_pkt_rx_burst(&m, 1, rx_if, local, &rv) &
 			    TG_PKT_RX_DROPPED) ||
 			md->path == TG_PATH_ARP) {
-			tg_emit_push(emit, m, DROP(INNER_INVALID));
+			v[j] = DROP(INNER_INVALID);
 			continue;
 		}
 		tg_ipsec_spd_key_make(tg_pkt_ipv4(m), l3_avail(m), &key[nk]);
@@ -218,7 +176,7 @@ finish(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 			t->sas[p->sa_in].sa != sa ||
 			(sa->mode == TG_IPSEC_MODE_TRANSPORT &&
 				md->path != TG_PATH_TARGET)) {
-			tg_emit_push(emit, m, DROP(POLICY_MISMATCH));
+			v[ki[j]] = DROP(POLICY_MISMATCH);
 			continue;
 		}
 		t->hits[r - 1].in++;
@@ -226,9 +184,9 @@ finish(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 			     (t->bypass ? TG_META_F_IPSEC_BYPASS : 0);
 		/* rx_burst put it at step 0 of its path: the target path
 		 * continues after ipsec(in), transit from its start. */
-		tg_emit_push(emit, m,
-			md->path == TG_PATH_TARGET ? TG_V_NEXT
-						   : TG_V_GOTO(TG_STAGE_NONE));
+		v[ki[j]] = md->path == TG_PATH_TARGET
+				   ? TG_V_NEXT
+				   : TG_V_GOTO(TG_STAGE_NONE);
 	}
 }
 
@@ -263,6 +221,98 @@ failure(struct rte_mbuf *m, struct tg_ipsec_sa *sa)
 	return DROP(REPLAY);
 }
 
+struct batch {
+	struct tg_ipsec_sa *sa;
+	uint16_t n;
+	uint64_t bytes;
+	struct rte_mbuf *m[CHUNK];
+	uint32_t len[CHUNK]; /* IP length by place in the burst, taken
+				before the device has the packet */
+	uint8_t idx[CHUNK];
+};
+
+/*
+ * CPU crypto: the batch is done when the call returns, so each packet
+ * gets its final verdict in this burst, with nothing held. The library
+ * reorders the batch; each packet's place in the burst rides in its meta.
+ */
+static void
+batch_cpu(const struct tg_ipsec_table *t, const struct tg_local_set *local,
+	struct batch *b, uint16_t *verdict)
+{
+	struct tg_ipsec_sa *sa = b->sa, *sas[CHUNK];
+	uint16_t g, np, j, idx[CHUNK], v[CHUNK];
+	uint64_t bytes = 0;
+
+	for (j = 0; j < b->n; j++)
+		tg_meta(b->m[j])->scratch = b->idx[j];
+	g = tg_ipsec_cpu_process(sa, b->m, b->n, &np);
+	for (j = 0; j < b->n; j++) {
+		idx[j] = tg_meta(b->m[j])->scratch;
+		sas[j] = sa;
+	}
+	if (sa->dir == TG_IPSEC_DIR_OUTBOUND) {
+		for (j = 0; j < g; j++)
+			bytes += b->len[idx[j]];
+		sa_count(sa, g, bytes);
+	}
+	finish(t, local, b->m, sas, g, v);
+	for (j = 0; j < g; j++)
+		verdict[idx[j]] = v[j];
+	for (; j < np; j++)
+		verdict[idx[j]] = failure(b->m[j], sa);
+	for (; j < b->n; j++) {
+		if (sa->dir == TG_IPSEC_DIR_OUTBOUND) {
+			verdict[idx[j]] = DROP(SEQ_OVERFLOW);
+			sa->st.err_other++;
+		} else {
+			verdict[idx[j]] = DROP(REPLAY);
+			sa->st.err_replay++;
+		}
+	}
+	b->n = 0;
+	b->bytes = 0;
+}
+
+static void
+batch_flush(const struct tg_ipsec_table *t, const struct tg_local_set *local,
+	struct tg_ipsec_stage *st, struct batch *b, uint16_t *verdict)
+{
+	struct tg_ipsec_sa *sa = b->sa;
+	uint16_t e, np, j;
+
+	if (b->n == 0)
+		return;
+	if (sa->sync) {
+		batch_cpu(t, local, b, verdict);
+		return;
+	}
+	e = tg_ipsec_crypto_enqueue(st->ctx, sa, b->m, b->n, &np);
+	for (j = 0; j < e; j++)
+		verdict[b->idx[j]] = TG_V_STOLEN;
+	for (; j < np; j++)
+		verdict[b->idx[j]] = DROP(CRYPTO_QUEUE_FULL);
+	for (; j < b->n; j++)
+		verdict[b->idx[j]] = sa->dir == TG_IPSEC_DIR_OUTBOUND
+					     ? DROP(SEQ_OVERFLOW)
+					     : DROP(REPLAY);
+	sa->st.err_other += np - e;
+	if (sa->dir == TG_IPSEC_DIR_OUTBOUND) {
+		uint64_t bytes = 0;
+
+		/* What went in is counted; the rest is not on the wire. */
+		for (j = 0; j < e; j++)
+			bytes += b->len[b->idx[j]];
+		sa_count(sa, e, bytes);
+		sa->st.err_other += b->n - np;
+	} else {
+		sa->st.err_replay += b->n - np;
+	}
+	__atomic_store_n(&st->inflight, st->inflight + e, __ATOMIC_RELAXED);
+	b->n = 0;
+	b->bytes = 0;
+}
+
 /* Completed operations, as many as @p emit has room for. */
 static void
 drain(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
@@ -270,7 +320,7 @@ drain(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 {
 	struct rte_mbuf *mb[CHUNK];
 	struct tg_ipsec_sa *sas[CHUNK];
-	uint16_t nr, ng, j;
+	uint16_t nr, ng, j, v[CHUNK];
 
 	while (st->inflight != 0 && tg_emit_room(emit) >= CHUNK) {
 		nr = tg_ipsec_crypto_dequeue(st->ctx, mb, sas, CHUNK, &ng);
@@ -278,7 +328,9 @@ drain(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 			break;
 		__atomic_store_n(
 			&st->inflight, st->inflight - nr, __ATOMIC_RELAXED);
-		finish(t, local, mb, sas, ng, emit);
+		finish(t, local, mb, sas, ng, v);
+		for (j = 0; j < ng; j++)
+			tg_emit_push(emit, mb[j], v[j]);
 		for (j = ng; j < nr; j++)
 			tg_emit_push(emit, mb[j], failure(mb[j], sas[j]));
 		if (nr < CHUNK)
@@ -321,7 +373,8 @@ inbound_spi(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, bool ah,
 
 static void
 ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
-	struct rte_mbuf **pkts, uint16_t n, uint16_t *verdict)
+	const struct tg_local_set *local, struct rte_mbuf **pkts, uint16_t n,
+	uint16_t *verdict)
 {
 	struct tg_acl_key kout[CHUNK], kin[CHUNK];
 	const uint8_t *pout[CHUNK], *pin[CHUNK];
@@ -335,6 +388,11 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 	uint16_t nout = 0, nin = 0, nsad[2] = {0, 0}, i, j, k;
 	struct batch b;
 
+	/* rte_ipsec reads and writes l2_len/l3_len, in the mbuf's second
+	 * cache line, which nothing before this stage touched: fetch it
+	 * while the SPD works. */
+	for (i = 0; i < n; i++)
+		rte_prefetch0(RTE_PTR_ADD(pkts[i], RTE_CACHE_LINE_SIZE));
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct tg_meta *md = tg_meta(m);
@@ -425,11 +483,12 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 		if (sa == NULL || verdict[i] != TG_V_NEXT)
 			continue;
 		if (sa != b.sa) {
-			batch_flush(st, &b, verdict);
+			batch_flush(t, local, st, &b, verdict);
 			b.sa = sa;
 		}
 		len = m->pkt_len - RTE_ETHER_HDR_LEN;
 		if (sa->dir == TG_IPSEC_DIR_INBOUND &&
+			sa->proto == TG_IPSEC_PROTO_ESP &&
 			esp_len_bad(sa, len, tg_meta(m)->l3_len)) {
 			verdict[i] = DROP(MALFORMED);
 			sa->st.err_other++;
@@ -443,13 +502,13 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 		}
 		m->l2_len = RTE_ETHER_HDR_LEN;
 		b.m[b.n] = m;
-		b.len[b.n] = len;
+		b.len[i] = len;
 		b.idx[b.n++] = (uint8_t)i;
 		b.bytes += len;
 		if (b.n == CHUNK)
-			batch_flush(st, &b, verdict);
+			batch_flush(t, local, st, &b, verdict);
 	}
-	batch_flush(st, &b, verdict);
+	batch_flush(t, local, st, &b, verdict);
 }
 
 void
@@ -466,9 +525,10 @@ tg_ipsec_burst(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 	}
 	for (base = 0; base < n; base += c) {
 		c = RTE_MIN((uint16_t)(n - base), (uint16_t)CHUNK);
-		ipsec_chunk(t, st, pkts + base, c, verdict + base);
+		ipsec_chunk(t, st, local, pkts + base, c, verdict + base);
 	}
 	/* A software device does the work when asked for results: asking
 	 * now sends this burst on within this poll. */
-	drain(t, st, local, emit);
+	if (st->inflight != 0)
+		drain(t, st, local, emit);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * ipsec: the crypto context (one lookaside rte_cryptodev with its pools)
- * and manually keyed ESP SAs on rte_ipsec, with the two halves of the
+ * and manually keyed SAs — ESP on rte_ipsec, AH (RFC 4302, which
+ * rte_ipsec lacks) on plain cryptodev HMAC operations —, with the two
+ * halves of the
  * burst path the ipsec stage will run across polls: prepare + enqueue,
  * and dequeue + process. Knows nothing of YAML, rings or lcores: its SA
  * parameters are its own plain struct, filled by whoever builds the
@@ -24,18 +26,36 @@ enum tg_ipsec_dir {
 	TG_IPSEC_DIR_OUTBOUND,
 };
 
+/** The SA's protocol. ESP is 0 so zero-initialised parameters stay ESP. */
+enum tg_ipsec_proto {
+	TG_IPSEC_PROTO_ESP = 0, /**< IP protocol 50 (RFC 4303) */
+	TG_IPSEC_PROTO_AH,	/**< IP protocol 51 (RFC 4302) */
+};
+
 enum tg_ipsec_mode {
 	TG_IPSEC_MODE_TUNNEL, /**< IPv4 in IPv4, outer header from the SA */
 	TG_IPSEC_MODE_TRANSPORT,
 };
 
-/* Algorithms: X(NAME, "config name", cipher key, auth key, icv bytes). */
+/*
+ * Algorithms: X(NAME, "config name", cipher key, auth key, icv bytes).
+ * The ESP ones first, then AH's (integrity only: no cipher key — the
+ * cipher key length is what tg_ipsec_alg_proto() tells them apart by,
+ * as ESP without encryption is not offered). The order is the config
+ * model's (enum tg_cfg_ipsec_alg).
+ */
 #define TG_IPSEC_ALGS(X)                                                       \
 	X(AES128_GCM, "aes-128-gcm", 16, 0, 16)                                \
 	X(AES256_GCM, "aes-256-gcm", 32, 0, 16)                                \
 	X(AES128_CBC_SHA256, "aes-128-cbc-hmac-sha256-128", 16, 32, 16)        \
 	X(AES256_CBC_SHA256, "aes-256-cbc-hmac-sha256-128", 32, 32, 16)        \
-	X(AES128_CBC_SHA1, "aes-128-cbc-hmac-sha1-96", 16, 20, 12)
+	X(AES128_CBC_SHA1, "aes-128-cbc-hmac-sha1-96", 16, 20, 12)             \
+	X(HMAC_SHA256, "hmac-sha256-128", 0, 32, 16)                           \
+	X(HMAC_SHA1, "hmac-sha1-96", 0, 20, 12)
+
+/** This library does AH (tg_ipsec_sa_params.proto), for code that is
+ *  built against versions with and without it. */
+#define TG_IPSEC_HAVE_AH 1
 
 enum tg_ipsec_alg {
 #define TG_X_ENUM(n, s, ck, ak, icv) TG_IPSEC_ALG_##n,
@@ -47,29 +67,40 @@ enum tg_ipsec_alg {
 /** The algorithm's name ("aes-128-gcm", …), NULL when out of range. */
 const char *tg_ipsec_alg_name(enum tg_ipsec_alg alg);
 
+/** The protocol the algorithm belongs to (AH: the HMAC-only ones);
+ *  out of range: ESP (tg_ipsec_sa_params_check() refuses it anyway). */
+enum tg_ipsec_proto tg_ipsec_alg_proto(enum tg_ipsec_alg alg);
+
 /**
- * One manually keyed ESP SA, as the table builder gives it: plain values,
- * no DPDK handles. Addresses are in host byte order. Keys are copied into
- * the crypto session at create time; the SA keeps no copy of them.
+ * One manually keyed ESP or AH SA, as the table builder gives it: plain
+ * values, no DPDK handles. Addresses are in host byte order. Keys are
+ * copied into the crypto session at create time; the SA keeps no copy of
+ * them.
  */
 struct tg_ipsec_sa_params {
-	uint32_t spi; /**< not 0 (RFC 4303: reserved) */
+	uint32_t spi; /**< not 0 (RFC 4303, RFC 4302: reserved) */
+	/** ESP (0, the default) or AH; the algorithm must be one of it. */
+	enum tg_ipsec_proto proto;
 	enum tg_ipsec_dir dir;
 	enum tg_ipsec_mode mode;
 	uint32_t tun_local;  /**< tunnel: outer source (ours) */
 	uint32_t tun_remote; /**< tunnel: outer destination (peer) */
 	enum tg_ipsec_alg alg;
-	/** Cipher key, exactly the algorithm's length (16 or 32 bytes). */
+	/** Cipher key, exactly the algorithm's length (16 or 32 bytes; AH:
+	 *  none, length 0). */
 	uint8_t cipher_key[TG_IPSEC_KEY_MAX];
 	uint8_t cipher_key_len;
 	/** GCM salt (RFC 4106: the last 4 bytes of the IKE key material). */
 	uint8_t salt[4];
-	/** HMAC key for CBC algorithms, exactly 32 (SHA256) or 20 (SHA1). */
+	/** HMAC key for CBC and AH algorithms, exactly 32 (SHA256) or 20
+	 *  (SHA1). */
 	uint8_t auth_key[TG_IPSEC_KEY_MAX];
 	uint8_t auth_key_len;
-	/** Inbound anti-replay window in packets; 0 turns the check off. */
+	/** Inbound anti-replay window in packets; 0 turns the check off.
+	 *  AH: at most TG_IPSEC_AH_WINDOW_MAX. */
 	uint32_t replay_window;
-	bool esn; /**< 64-bit extended sequence numbers */
+	bool esn; /**< 64-bit extended sequence numbers; ESP only (AH: an SA
+		       with it is refused, ENOTSUP) */
 	/** Lifetime limits, 0 = none. Kept with the SA for whoever enforces
 	 *  them (the ipsec stage: tg_ipsec_stage.h); the library itself
 	 *  does not look at them. */
@@ -101,6 +132,21 @@ struct tg_ipsec_sa_stats {
 	uint8_t hard_reached; /**< the hard one: the SA carries nothing */
 };
 
+/** How SAs use the device. */
+enum tg_ipsec_crypto_mode {
+	/** CPU crypto when the device offers it (software PMDs: the
+	 *  crypto runs on the calling core, no queue), else lookaside */
+	TG_IPSEC_CRYPTO_AUTO = 0,
+	/** operations through the device's queue pair, results picked up
+	 *  by later calls (hardware devices; software ones too, on demand) */
+	TG_IPSEC_CRYPTO_LOOKASIDE,
+	/** CPU crypto, or the context is refused (ENOTSUP) */
+	TG_IPSEC_CRYPTO_CPU,
+};
+
+/** Largest AH anti-replay window (its bitmap is allocated with the SA). */
+#define TG_IPSEC_AH_WINDOW_MAX 65536
+
 /** What tg_ipsec_ctx_create() sets up. */
 struct tg_ipsec_ctx_params {
 	/** Crypto device name; a vdev (crypto_aesni_mb, crypto_openssl, …)
@@ -112,6 +158,7 @@ struct tg_ipsec_ctx_params {
 	uint32_t max_sa;   /**< crypto sessions in the session pool */
 	uint32_t nb_ops;   /**< crypto ops in the op pool (in flight) */
 	uint32_t qp_depth; /**< queue pair descriptors; 0: 2048 */
+	enum tg_ipsec_crypto_mode mode;
 	int socket_id;	   /**< SOCKET_ID_ANY: the device's */
 };
 
@@ -139,21 +186,29 @@ void tg_ipsec_ctx_free(struct tg_ipsec_ctx *ctx);
 /** The cryptodev id of the context (for stats and telemetry). */
 uint8_t tg_ipsec_ctx_dev_id(const struct tg_ipsec_ctx *ctx);
 
+/** Whether the context's ESP SAs use CPU crypto (tg_ipsec_cpu_process())
+ *  rather than the queue (tg_ipsec_crypto_enqueue/dequeue). */
+bool tg_ipsec_ctx_cpu_crypto(const struct tg_ipsec_ctx *ctx);
+
 /**
  * Check an SA's parameters without touching a device: key lengths for
- * the algorithm, SPI not 0, tunnel endpoints given, enum ranges.
+ * the algorithm, the algorithm one of the protocol's, SPI not 0, tunnel
+ * endpoints given, enum ranges, AH's window not above
+ * TG_IPSEC_AH_WINDOW_MAX.
  * @return 0 or -EINVAL.
  */
 int tg_ipsec_sa_params_check(const struct tg_ipsec_sa_params *p);
 
 /**
- * Create an SA: the cryptodev symmetric session (AEAD for GCM; cipher
- * then auth outbound, auth verify then cipher inbound for CBC+HMAC), the
- * rte_ipsec SA (ESP, IPv4 tunnel or transport) and its lookaside-none
- * session. Control thread.
+ * Create an SA. ESP: the cryptodev symmetric session (AEAD for GCM;
+ * cipher then auth outbound, auth verify then cipher inbound for
+ * CBC+HMAC), the rte_ipsec SA (ESP, IPv4 tunnel or transport) and its
+ * lookaside-none session. AH: an auth-only session (HMAC generate
+ * outbound, verify inbound) and the SA's own sequence counter and replay
+ * window. Control thread.
  * @return the SA, or NULL with rte_errno: EINVAL (params), ENOTSUP (the
- *   device lacks the algorithm or key size), ENOMEM (session pool or
- *   memory exhausted).
+ *   device lacks the algorithm or key size; AH with ESN), ENOMEM
+ *   (session pool or memory exhausted).
  */
 struct tg_ipsec_sa *tg_ipsec_sa_create(
 	struct tg_ipsec_ctx *ctx, const struct tg_ipsec_sa_params *p);
@@ -180,7 +235,13 @@ struct tg_ipsec_sa_stats *tg_ipsec_sa_stats(struct tg_ipsec_sa *sa);
  * the IPv4 header; one segment, with room for the ESP
  * overhead (outbound tunnel: 20 + 8 + 16 bytes of headroom; trailer and
  * ICV need up to 16 + 2 + 16 bytes of tailroom, plus 16 for the GCM AAD
- * that rte_ipsec keeps behind the ICV during the operation).
+ * that rte_ipsec keeps behind the ICV during the operation) or the AH
+ * header (outbound: 12 + ICV bytes of headroom, tunnel 20 more; the L2
+ * header's bytes count). Bytes behind the IPv4 total length (Ethernet
+ * padding) are trimmed off AH packets.
+ *
+ * Ops of ESP and AH SAs share the queue pair and may complete mixed in
+ * one dequeue; the caller does not need to know which an SA is.
  *
  * The context has one queue pair: enqueue and dequeue are for one lcore
  * at a time (the one that runs the ipsec stage). An SA's packets are
@@ -189,7 +250,8 @@ struct tg_ipsec_sa_stats *tg_ipsec_sa_stats(struct tg_ipsec_sa *sa);
  *
  * What comes back: tunnel mode loses the L2 header (outbound: the data
  * starts at the new outer IPv4 header; inbound: at the inner one);
- * transport mode keeps it (rte_ipsec moves L2 and IP header together).
+ * transport mode keeps it (rte_ipsec moves L2 and IP header together;
+ * so does AH).
  */
 
 /** Most packets one enqueue, dequeue or sync call handles. */
@@ -197,17 +259,19 @@ struct tg_ipsec_sa_stats *tg_ipsec_sa_stats(struct tg_ipsec_sa *sa);
 
 /**
  * Prepare @p n (at most TG_IPSEC_BURST_MAX; more are left untouched and
- * counted as failed) packets of one SA (rte_ipsec_pkt_crypto_prepare: outbound
- * assigns sequence numbers and builds ESP; inbound checks the replay
- * window) and enqueue their crypto operations. Never waits.
+ * counted as failed) packets of one SA (ESP: rte_ipsec_pkt_crypto_prepare;
+ * AH: ipsec_ah.c — outbound assigns sequence numbers and builds the
+ * header; inbound checks length, SPI and the replay window) and enqueue
+ * their crypto operations. Never waits.
  * On return mb[0, ret) are in flight (the caller must not touch them
  * until tg_ipsec_crypto_dequeue() gives them back); mb[ret, *n_prepared)
  * found the device full (drop: crypto_queue_full): the queue (an outbound
  * one has used its sequence number) or, when no operation was free, the
  * op pool (then *n_prepared = n and nothing was prepared); mb[*n_prepared,
  * n) failed
- * preparation (inbound: replay or malformed; outbound: no room or
- * sequence number overflow) or found no free op.
+ * preparation (inbound: replay or malformed; outbound: no room,
+ * sequence number overflow, AH: malformed, a fragment in transport mode,
+ * an IPv4 source route option) or found no free op.
  * @return the number enqueued.
  */
 uint16_t tg_ipsec_crypto_enqueue(struct tg_ipsec_ctx *ctx,
@@ -215,19 +279,42 @@ uint16_t tg_ipsec_crypto_enqueue(struct tg_ipsec_ctx *ctx,
 	uint16_t *n_prepared);
 
 /**
- * Pick up to @p n completed operations (of any SA) and finish their
- * packets (rte_ipsec_pkt_process: inbound authenticates the result,
- * updates the replay window and strips ESP — tunnel mode leaves the
- * inner packet —, outbound finishes the header); fixes the IPv4 header
- * checksum rte_ipsec leaves stale. Never waits.
+ * Pick up to @p n completed operations (of any SA, ESP and AH mixed) and
+ * finish their packets (ESP: rte_ipsec_pkt_process; AH: ipsec_ah.c —
+ * inbound takes the ICV result, updates the replay window and strips
+ * the header — tunnel mode leaves the inner packet —, outbound restores
+ * the mutable fields zeroed for the ICV); fixes the IPv4 header
+ * checksum. Never waits.
  * On return mb[0, *n_good) are good, mb[*n_good, ret) failed (crypto or
- * ICV failure, replay detected after decryption, bad padding); @p sa, if
- * not NULL, gets each packet's SA (NULL for an op that had no session).
+ * ICV failure, replay detected after decryption, bad padding); a failed
+ * packet whose crypto operation failed (ICV mismatch included) has
+ * RTE_MBUF_F_RX_SEC_OFFLOAD_FAILED in ol_flags, a replay found after the
+ * ICV check has not. Per SA, packets come back in their enqueue order.
+ * @p sa, if not NULL, gets each packet's SA (NULL for an op that had no
+ * session).
  * @return the number of packets returned.
  */
 uint16_t tg_ipsec_crypto_dequeue(struct tg_ipsec_ctx *ctx,
 	struct rte_mbuf *mb[], struct tg_ipsec_sa *sa[], uint16_t n,
 	uint16_t *n_good);
+
+/** Whether @p sa is processed with tg_ipsec_cpu_process() (an ESP SA of
+ *  a CPU crypto context) rather than enqueue/dequeue. */
+bool tg_ipsec_sa_sync(const struct tg_ipsec_sa *sa);
+
+/**
+ * CPU crypto: prepare, encrypt or decrypt, and finish @p n (at most
+ * TG_IPSEC_BURST_MAX) packets of one synchronous SA on the calling core
+ * (rte_ipsec_pkt_cpu_prepare + rte_ipsec_pkt_process). Reorders @p mb:
+ * on return mb[0, ret) are good, mb[ret, *n_prepared) failed in the
+ * crypto or after it (inbound: ICV failure, flagged
+ * RTE_MBUF_F_RX_SEC_OFFLOAD_FAILED, bad trailer, replay within the
+ * burst), mb[*n_prepared, n) failed preparation (inbound: replay;
+ * outbound: sequence numbers exhausted). Same layouts as the queue path.
+ * @return the number of good packets.
+ */
+uint16_t tg_ipsec_cpu_process(struct tg_ipsec_sa *sa, struct rte_mbuf *mb[],
+	uint16_t n, uint16_t *n_prepared);
 
 /**
  * FOR TESTS ONLY: enqueue a burst of one SA and busy-poll until every

@@ -70,7 +70,9 @@ struct tg_meta {
 	 *  is in the crypto device. */
 	uint32_t nh_ip;
 	uint16_t l3_len; /**< IPv4 header length in bytes (IHL * 4) */
-	uint16_t pad;
+	/** scratch of the stage holding the packet (ipsec: its place in
+	 *  the burst while CPU crypto reorders them) */
+	uint16_t scratch;
 };
 
 /** Private area size to give rte_pktmbuf_pool_create(). A whole cache

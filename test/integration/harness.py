@@ -13,7 +13,7 @@ start_tollgate() and stop_tollgate() run tollgate on a configuration
 file and stop it with SIGINT.
 
 For the scripts that run tollgate on two net_pcap ports (run.py,
-filters.py, bad_input.py): Scratch (the temporary directory, EAL file
+filters.py, bad_input.py, ipsec.py): Scratch (the temporary directory, EAL file
 prefixes, processes and namespaces to clean up at exit; the options -v,
 --keep and -k; log()), pcap_yaml() (the configuration of their common
 topology), PcapTollgate (one such run: its folder, pcaps, output lines,
@@ -256,16 +256,20 @@ NEIGHBORS = [("10.0.0.2", H0, "lan0"), ("10.1.0.2", H1, "wan0"),
 
 
 def pcap_yaml(script, prefix, files, if_lines=None, neighbors=NEIGHBORS,
-              extra=""):
+              extra="", routes=()):
     """The configuration of that topology, written by SCRIPT: EAL file
     prefix PREFIX, the pcaps FILES (in0, out0, in1, out1), IF_LINES
-    {interface: [YAML lines]} after an interface's address, the static
-    NEIGHBORS [(address, MAC, interface)], then EXTRA."""
+    {interface: [YAML lines]} after an interface's address, ROUTES
+    [(prefix, via, interface)] after the two routes every run has, the
+    static NEIGHBORS [(address, MAC, interface)], then EXTRA."""
     ifs = []
     for ifname, port, addr in (("lan0", "p0", LAN_IP), ("wan0", "p1", WAN_IP)):
         ifs += ["  - name: %s" % ifname, "    port: %s" % port,
                 "    address: %s/24" % addr]
         ifs += (if_lines or {}).get(ifname, [])
+    more_routes = "".join(
+        "\n  - prefix: %s\n    via: %s\n    interface: %s" % r
+        for r in routes)
     neigh = []
     for addr, mac, ifname in neighbors:
         neigh += ["  - address: %s" % addr, "    mac: \"%s\"" % mac,
@@ -292,11 +296,12 @@ routes:
     interface: wan0
   - prefix: 48.0.0.0/8
     via: 10.0.0.2
-    interface: lan0
+    interface: lan0{more_routes}
 neighbors:
 {neigh}
 {extra}""".format(script=script, prefix=prefix, ifs="\n".join(ifs),
-                  neigh="\n".join(neigh), extra=extra, **files)
+                  neigh="\n".join(neigh), extra=extra,
+                  more_routes=more_routes, **files)
 
 
 # ---- expected frames (scapy and plain byte arithmetic) ----------------------

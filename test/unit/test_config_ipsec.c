@@ -93,7 +93,11 @@ test_config_ipsec_rejects_bad_section(void)
 		{IPSEC "  bogus: 1\n", "  ^bogus", "ipsec",
 			"unknown key 'bogus' (valid keys: enabled, "
 			"policy_order, policies, sas, "
-			"allow_authenticated_bypass, crypto_device)"},
+			"allow_authenticated_bypass, crypto_device, "
+			"crypto_mode)"},
+		{IPSEC "  crypto_mode: sync\n", "crypto_mode: ^sync",
+			"ipsec.crypto_mode",
+			"unknown crypto_mode 'sync': auto, lookaside or cpu"},
 		{IPSEC "  policy_order: random\n", "policy_order: ^random",
 			"ipsec.policy_order",
 			"unknown policy_order 'random': specificity or "
