@@ -545,6 +545,39 @@ w_burst_uniform(struct rte_mbuf **pkts, const uint16_t *verdict, uint16_t n,
 	return any == 0;
 }
 
+/*
+ * A whole burst switching to the same step of the same path (ipsec's
+ * tunnel output, its decrypted packets for hosts behind the appliance):
+ * one decision and one hand-off for all, as for a uniform TG_V_NEXT.
+ * Returns false (nothing done) when the burst is not like that.
+ */
+static inline bool
+w_goto_bulk(struct tg_worker *w, struct rte_mbuf **pkts,
+	const uint16_t *verdict, uint16_t n, struct tg_stage_stats *ss)
+{
+	uint16_t v = verdict[0], i;
+	uint8_t path = tg_meta(pkts[0])->path, gs = TG_V_GOTO_STAGE(v);
+	int step;
+
+	if (TG_V_KIND(v) != TG_V_GOTO_BASE || path >= TG_PATH__COUNT)
+		return false;
+	for (i = 1; i < n; i++)
+		if (verdict[i] != v || tg_meta(pkts[i])->path != path)
+			return false;
+	if (gs == TG_STAGE_NONE)
+		step = 0;
+	else if (gs < TG_STAGE__COUNT)
+		step = w->pl->stage_step[path][gs];
+	else
+		return false;
+	if (step < 0)
+		return false; /* w_verdict counts the bad verdict */
+	ss->jumped += n;
+	w->stats.path_rx[path] += n;
+	w_to_step_bulk(w, pkts, n, path, (uint8_t)step, false);
+	return true;
+}
+
 static uint32_t
 w_run_stage(
 	struct tg_worker *w, const struct tg_tables *t, uint8_t s, uint64_t now)
@@ -573,7 +606,7 @@ w_run_stage(
 	if (likely(w_burst_uniform(pkts, verdict, n, &one_port)))
 		w_to_step_bulk(w, pkts, n, tg_meta(pkts[0])->path,
 			(uint8_t)(tg_meta(pkts[0])->step + 1), one_port);
-	else
+	else if (!w_goto_bulk(w, pkts, verdict, n, ss))
 		for (i = 0; i < n; i++)
 			w_verdict(w, pkts[i], verdict[i], s, ss);
 	if (w->emit.n)

@@ -109,7 +109,9 @@ finish(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 	struct tg_acl_key key[CHUNK];
 	const uint8_t *kp[CHUNK];
 	uint32_t res[CHUNK];
-	uint16_t ki[CHUNK], nk = 0, j, rv;
+	uint16_t ki[CHUNK], nk = 0, j, rv[CHUNK];
+	struct rte_mbuf *in_m[CHUNK];
+	uint16_t in_j[CHUNK], in_if[CHUNK], n_in = 0, run;
 
 	for (j = 0; j < n; j++) {
 		struct rte_mbuf *m = mb[j];
@@ -148,17 +150,29 @@ finish(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 		sa_count(sa, 1, m->pkt_len - RTE_ETHER_HDR_LEN);
 		if (seq > sa->st.seq)
 			sa->st.seq = seq;
-		/* The inner packet is received anew: validated, and sent to
-		 * the target or the transit path by its destination. */
-		if ((tg_pkt_rx_burst(&m, 1, rx_if, local, &rv) &
-			    TG_PKT_RX_DROPPED) ||
-			md->path == TG_PATH_ARP) {
-			v[j] = DROP(INNER_INVALID);
+		in_m[n_in] = m;
+		in_j[n_in] = j;
+		in_if[n_in++] = rx_if;
+	}
+	/* The inner packets are received anew: validated, and sent to the
+	 * target or the transit path by their destination; one call per
+	 * run of the same receiving port (usually the whole lot). */
+	for (j = 0; j < n_in; j += run) {
+		for (run = 1; j + run < n_in && in_if[j + run] == in_if[j];
+			run++)
+			;
+		tg_pkt_rx_burst(in_m + j, run, in_if[j], local, rv + j);
+	}
+	for (j = 0; j < n_in; j++) {
+		struct rte_mbuf *m = in_m[j];
+
+		if (rv[j] != TG_V_NEXT || tg_meta(m)->path == TG_PATH_ARP) {
+			v[in_j[j]] = DROP(INNER_INVALID);
 			continue;
 		}
 		tg_ipsec_spd_key_make(tg_pkt_ipv4(m), l3_avail(m), &key[nk]);
 		kp[nk] = (const uint8_t *)&key[nk];
-		ki[nk++] = j;
+		ki[nk++] = in_j[j];
 	}
 	spd_lookup(t, TG_IPSEC_DIR_INBOUND, kp, nk, res);
 	for (j = 0; j < nk; j++) {
@@ -378,8 +392,9 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 {
 	struct tg_acl_key kout[CHUNK], kin[CHUNK];
 	const uint8_t *pout[CHUNK], *pin[CHUNK];
-	uint32_t rout[CHUNK], rin[CHUNK];
+	uint32_t rout[CHUNK], rin[CHUNK], rout_in[CHUNK];
 	uint8_t iout[CHUNK], iin[CHUNK];
+	bool tcheck[CHUNK], any_tcheck = false;
 	union rte_ipsec_sad_key skey[2][CHUNK];
 	const union rte_ipsec_sad_key *pskey[2][CHUNK];
 	void *ssa[2][CHUNK];
@@ -419,18 +434,29 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 		}
 		tg_ipsec_spd_key_make(ip, l3_avail(m), &kout[nout]);
 		pout[nout] = (const uint8_t *)&kout[nout];
+		/* Transit met no ipsec(in): it is judged as inbound here
+		 * too, unless ipsec(in) decrypted it. */
+		tcheck[nout] = md->path == TG_PATH_TRANSIT && t->in_check &&
+			       !(md->flags & TG_META_F_IPSEC_IN);
+		any_tcheck |= tcheck[nout];
 		iout[nout++] = (uint8_t)i;
-		/* Transit met no ipsec(in): it is judged as inbound here,
-		 * unless ipsec(in) decrypted it. */
-		if (md->path == TG_PATH_TRANSIT && t->in_check &&
-			!(md->flags & TG_META_F_IPSEC_IN)) {
-			kin[nin] = kout[nout - 1];
-			pin[nin] = (const uint8_t *)&kin[nin];
-			iin[nin++] = (uint8_t)i;
-		}
 	}
-	spd_lookup(t, TG_IPSEC_DIR_INBOUND, pin, nin, rin);
-	spd_lookup(t, TG_IPSEC_DIR_OUTBOUND, pout, nout, rout);
+	/* One classification answers both directions (tg_ipsec_spd.h). */
+	if (nin > 0 && (t->spd == NULL || tg_ipsec_spd_lookup2(t->spd, pin, nin,
+						  NULL, rin) != 0))
+		memset(rin, 0, sizeof(rin[0]) * nin);
+	if (nout > 0 && (t->spd == NULL ||
+				tg_ipsec_spd_lookup2(t->spd, pout, nout, rout,
+					any_tcheck ? rout_in : NULL) != 0)) {
+		memset(rout, 0, sizeof(rout[0]) * nout);
+		memset(rout_in, 0, sizeof(rout_in[0]) * nout);
+	}
+	for (j = 0; any_tcheck && j < nout; j++) {
+		if (!tcheck[j])
+			continue;
+		rin[nin] = rout_in[j];
+		iin[nin++] = iout[j];
+	}
 	for (k = 0; k < 2; k++) {
 		if (nsad[k] == 0)
 			continue;
