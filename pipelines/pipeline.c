@@ -363,8 +363,12 @@ tg_pipeline_create(
 	/* The crypto device, when ipsec is on at start (turning it on later
 	 * needs a restart, like NAT's table). */
 	if (cfg->ipsec.enabled) {
-		pl->stage_ctx[TG_STAGE_IPSEC] =
-			tg_ipsec_stage_create(cfg, conf->socket);
+		uint16_t port_ids[TG_MAX_PORTS];
+
+		for (p = 0; p < conf->n_ports && p < TG_MAX_PORTS; p++)
+			port_ids[p] = conf->ports[p].port_id;
+		pl->stage_ctx[TG_STAGE_IPSEC] = tg_ipsec_stage_create(
+			cfg, port_ids, conf->n_ports, conf->mp, conf->socket);
 		if (pl->stage_ctx[TG_STAGE_IPSEC] == NULL) {
 			snprintf(err, errlen,
 				"ipsec stage: crypto device %s: %s",

@@ -19,12 +19,14 @@
 #define TG_IPSEC_NB_OPS	      4096
 
 struct tg_ipsec_stage *
-tg_ipsec_stage_create(const struct tg_config *cfg, int socket)
+tg_ipsec_stage_create(const struct tg_config *cfg, const uint16_t *port_ids,
+	uint16_t n_ports, struct rte_mempool *mp, int socket)
 {
 	const struct tg_cfg_ipsec *ip = &cfg->ipsec;
 	struct tg_ipsec_ctx_params cp = {0};
 	char dev[TG_DEVARG_MAX], *comma;
 	struct tg_ipsec_stage *st;
+	uint16_t i;
 
 	st = rte_zmalloc_socket(
 		"tg_ipsec_stage", sizeof(*st), RTE_CACHE_LINE_SIZE, socket);
@@ -43,6 +45,10 @@ tg_ipsec_stage_create(const struct tg_config *cfg, int socket)
 		rte_errno = ENOMEM;
 		return NULL;
 	}
+	st->mp = mp;
+	st->n_ports = RTE_MIN(n_ports, (uint16_t)TG_MAX_PORTS);
+	for (i = 0; i < st->n_ports; i++)
+		st->port_id[i] = port_ids != NULL ? port_ids[i] : i;
 	snprintf(dev, sizeof(dev), "%s",
 		ip->crypto_device[0] != '\0' ? ip->crypto_device
 					     : TG_CFG_IPSEC_DEV_DEFAULT);
@@ -293,6 +299,38 @@ sa_get(struct tg_ipsec_stage *st, const struct name_idx *live,
 	return 0;
 }
 
+/* The MTU of the interface the config routes @p dst through: the longest
+ * of the connected subnets and static routes; 0 when none covers it. */
+static uint16_t
+route_mtu(const struct tg_config *cfg, uint32_t dst)
+{
+	int best = -1;
+	uint16_t mtu = 0;
+	uint32_t i;
+
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		const struct tg_cfg_iface *f = &cfg->ifaces[i];
+		uint32_t m = tg_acl_prefix_mask(f->prefix_len);
+
+		if (((dst ^ f->addr) & m) == 0 && f->prefix_len > best) {
+			best = f->prefix_len;
+			mtu = f->mtu;
+		}
+	}
+	for (i = 0; i < cfg->n_routes; i++) {
+		const struct tg_cfg_route *r = &cfg->routes[i];
+		uint32_t m = tg_acl_prefix_mask(r->len);
+
+		/* a static route replaces an equal connected prefix */
+		if (((dst ^ r->prefix) & m) == 0 && r->len >= best &&
+			r->iface < cfg->n_ifaces) {
+			best = r->len;
+			mtu = cfg->ifaces[r->iface].mtu;
+		}
+	}
+	return mtu;
+}
+
 static int
 sad_build(struct tg_ipsec_table *t, const struct tg_cfg_ipsec *ip, int socket,
 	char *err, size_t errlen)
@@ -374,6 +412,13 @@ tg_ipsec_build(const struct tg_config *cfg, struct tg_ipsec_stage *st,
 	}
 	t->enabled = true;
 	t->bypass = ip->allow_authenticated_bypass;
+	t->icmp_unreach = cfg->icmp.unreachable;
+	t->icmp_rate = cfg->icmp.rate;
+	t->icmp_burst = cfg->icmp.burst;
+	for (i = 0; i < cfg->n_ifaces; i++)
+		if (cfg->ifaces[i].port < st->n_ports)
+			t->if_addr[st->port_id[cfg->ifaces[i].port] %
+				   RTE_MAX_ETHPORTS] = cfg->ifaces[i].addr;
 	t->modes = (1u << TG_MODE_IN) | (1u << TG_MODE_OUT);
 	t->n_sas = ip->n_sas;
 	t->n_policies = ip->n_policies;
@@ -409,6 +454,10 @@ tg_ipsec_build(const struct tg_config *cfg, struct tg_ipsec_stage *st,
 		snprintf(ts->name, sizeof(ts->name), "%s", ip->sas[i].name);
 		ts->proto = ip->sas[i].proto;
 		ts->dir = ip->sas[i].dir;
+		ts->overhead = tg_cfg_ipsec_sa_overhead(&ip->sas[i]);
+		if (ts->dir == TG_CFG_IPSEC_OUT &&
+			ip->sas[i].mode == TG_CFG_IPSEC_TUNNEL)
+			ts->tun_mtu = route_mtu(cfg, ip->sas[i].remote);
 	}
 	for (i = 0; i < ip->n_policies; i++) {
 		const struct tg_cfg_ipsec_policy *p = &ip->policies[i];

@@ -385,10 +385,50 @@ inbound_spi(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, bool ah,
 	return TG_V_NEXT;
 }
 
+/*
+ * A packet that would exceed the MTU towards the tunnel's far end once
+ * protected. ESP is not fragmented here, and the outer packet would only
+ * be dropped by forward on the tunnel path, unseen by the sender: a
+ * forwarded packet with DF gets "fragmentation needed" with the MTU left
+ * for it (RFC 4301 8.2.1), so that path MTU discovery works through the
+ * tunnel. The host's own traffic is sized by the host port's MTU.
+ */
+static void
+too_big(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
+	struct rte_mbuf *m, const struct tg_ipsec_tsa *ts, struct tg_emit *emit,
+	uint64_t now)
+{
+	const struct tg_meta *md = tg_meta(m);
+	const struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
+	struct rte_mbuf *err;
+	uint32_t src;
+
+	if (md->path != TG_PATH_TRANSIT || !t->icmp_unreach ||
+		!(ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)) ||
+		md->rx_if >= RTE_MAX_ETHPORTS || st->mp == NULL)
+		return;
+	src = t->if_addr[md->rx_if];
+	if (src == 0 || !tg_pkt_icmp_error_allowed(m) ||
+		tg_emit_room(emit) == 0)
+		return;
+	if (st->rl_table != t) {
+		tg_ratelimit_init(&st->rl, t->icmp_rate, t->icmp_burst,
+			rte_get_tsc_hz(), now);
+		st->rl_table = t;
+	}
+	if (!tg_ratelimit_take(&st->rl, now))
+		return;
+	err = tg_pkt_icmp_error(st->mp, m, 3 /* destination unreachable */,
+		4 /* fragmentation needed */,
+		(uint16_t)(ts->tun_mtu - ts->overhead), src);
+	if (err != NULL)
+		tg_emit_push_new(emit, err, TG_V_GOTO(TG_STAGE_NONE));
+}
+
 static void
 ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 	const struct tg_local_set *local, struct rte_mbuf **pkts, uint16_t n,
-	uint16_t *verdict)
+	uint16_t *verdict, struct tg_emit *emit, uint64_t now)
 {
 	struct tg_acl_key kout[CHUNK], kin[CHUNK];
 	const uint8_t *pout[CHUNK], *pin[CHUNK];
@@ -400,6 +440,7 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 	void *ssa[2][CHUNK];
 	uint8_t isad[2][CHUNK];
 	struct tg_ipsec_sa *sa_of[CHUNK];
+	const struct tg_ipsec_tsa *tso[CHUNK];
 	uint16_t nout = 0, nin = 0, nsad[2] = {0, 0}, i, j, k;
 	struct batch b;
 
@@ -415,6 +456,7 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 		uint8_t proto = ip->next_proto_id;
 
 		sa_of[i] = NULL;
+		tso[i] = NULL;
 		verdict[i] = TG_V_NEXT;
 		if (md->mode == TG_MODE_IN) {
 			if (proto == IPPROTO_ESP || proto == IPPROTO_AH) {
@@ -493,8 +535,10 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 		p = &t->pol[rout[j] - 1];
 		if (p->action == TG_CFG_IPSEC_BLOCK)
 			verdict[i] = DROP(BLOCKED);
-		else if (p->action == TG_CFG_IPSEC_PROTECT)
-			sa_of[i] = t->sas[p->sa_out].sa;
+		else if (p->action == TG_CFG_IPSEC_PROTECT) {
+			tso[i] = &t->sas[p->sa_out];
+			sa_of[i] = tso[i]->sa;
+		}
 	}
 
 	/* Runs of one SA, in arrival order, to the device. */
@@ -517,6 +561,13 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 			sa->proto == TG_IPSEC_PROTO_ESP &&
 			esp_len_bad(sa, len, tg_meta(m)->l3_len)) {
 			verdict[i] = DROP(MALFORMED);
+			sa->st.err_other++;
+			continue;
+		}
+		if (tso[i] != NULL && tso[i]->tun_mtu != 0 &&
+			len + tso[i]->overhead > tso[i]->tun_mtu) {
+			too_big(t, st, m, tso[i], emit, now);
+			verdict[i] = DROP(TOO_BIG);
 			sa->st.err_other++;
 			continue;
 		}
@@ -551,7 +602,8 @@ tg_ipsec_burst(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 	}
 	for (base = 0; base < n; base += c) {
 		c = RTE_MIN((uint16_t)(n - base), (uint16_t)CHUNK);
-		ipsec_chunk(t, st, local, pkts + base, c, verdict + base);
+		ipsec_chunk(t, st, local, pkts + base, c, verdict + base, emit,
+			now);
 	}
 	/* A software device does the work when asked for results: asking
 	 * now sends this burst on within this poll. */

@@ -22,6 +22,13 @@ struct tg_ipsec_stage {
 	uint32_t n_reg, max_reg;
 	struct tg_ipsec_reg *reg; /* control thread only */
 	char device[TG_DEVARG_MAX];
+	uint16_t port_id[TG_MAX_PORTS]; /* by cfg port index */
+	uint16_t n_ports;
+	struct rte_mempool *mp;
+	/* ICMP errors: the stage lcore's token bucket, set up again for
+	 * each table (its icmp: settings) */
+	struct tg_ratelimit rl;
+	const struct tg_ipsec_table *rl_table;
 };
 
 #endif /* TG_IPSEC_STAGE_PRIV_H */

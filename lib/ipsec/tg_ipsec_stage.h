@@ -66,7 +66,10 @@
 	X(CRYPTO_FAILED, "ipsec.crypto_failed",                                \
 		"the crypto device failed an outbound operation")              \
 	X(SEQ_OVERFLOW, "ipsec.seq_overflow",                                  \
-		"the outbound SA ran out of sequence numbers")
+		"the outbound SA ran out of sequence numbers")                 \
+	X(TOO_BIG, "ipsec.too_big",                                            \
+		"protected, it would exceed the MTU towards the tunnel's "     \
+		"far end (a DF sender gets fragmentation needed)")
 
 enum tg_ipsec_drop {
 #define TG_X_ENUM(n, s, d) TG_IPSEC_DROP_##n,
@@ -93,6 +96,10 @@ struct tg_ipsec_tsa {
 	uint8_t proto; /**< enum tg_cfg_ipsec_proto */
 	uint8_t dir;   /**< TG_CFG_IPSEC_OUT / _IN */
 	bool reused;   /**< carried over from the previous snapshot */
+	/** Outbound tunnel: the MTU of the interface towards `remote` (the
+	 *  longest connected or static route of the config; 0: none, no
+	 *  check) and the most bytes the SA adds. */
+	uint16_t tun_mtu, overhead;
 };
 
 /** Policy hit counters of one direction; written by the stage's lcore. */
@@ -124,6 +131,11 @@ struct tg_ipsec_table {
 	struct tg_ipsec_tsa *sas;     /**< by tg_cfg_ipsec.sas index */
 	struct rte_ipsec_sad *sad[2]; /**< inbound SPI → tg_ipsec_sa *,
 					   [0] ESP, [1] AH */
+	/** By DPDK port id: the interface address ICMP errors come from
+	 *  (0: none); and the icmp: settings for them. */
+	uint32_t if_addr[RTE_MAX_ETHPORTS];
+	bool icmp_unreach;
+	uint64_t icmp_rate, icmp_burst;
 };
 
 struct tg_ipsec_stage;
@@ -131,11 +143,14 @@ struct tg_ipsec_stage;
 /**
  * The stage's state: the crypto device (ipsec.crypto_device) with room
  * for about twice the configured SAs (a reload builds the new SAs beside
- * the running ones), and the registry of live SAs. NULL with rte_errno
+ * the running ones), and the registry of live SAs. @p port_ids: the DPDK
+ * port of each cfg->ports entry (NULL: the same numbers); @p mp: where
+ * ICMP errors (fragmentation needed) come from. NULL with rte_errno
  * when the device cannot be set up. Control thread, at start.
  */
-struct tg_ipsec_stage *tg_ipsec_stage_create(
-	const struct tg_config *cfg, int socket);
+struct tg_ipsec_stage *tg_ipsec_stage_create(const struct tg_config *cfg,
+	const uint16_t *port_ids, uint16_t n_ports, struct rte_mempool *mp,
+	int socket);
 
 /** Destroy every SA and the device. No worker may run. NULL: no-op. */
 void tg_ipsec_stage_free(struct tg_ipsec_stage *st);

@@ -165,7 +165,7 @@ side_open(struct side *s, const char *name, const char *yaml, uint32_t lan,
 	s->cfg = parse(name, yaml);
 	if (s->cfg == NULL)
 		return -1;
-	s->st = tg_ipsec_stage_create(s->cfg, SOCKET_ID_ANY);
+	s->st = tg_ipsec_stage_create(s->cfg, NULL, 2, mp, SOCKET_ID_ANY);
 	if (s->st == NULL)
 		return -1;
 	rc = tg_ipsec_build(
@@ -600,6 +600,75 @@ test_stage_outbound_verdicts_and_mismatch(void)
 	rte_pktmbuf_free(e);
 }
 
+/* Set DF on a frame() (and its checksum again). */
+static void
+set_df(struct rte_mbuf *m)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *) + ETH;
+
+	p[6] = 0x40;
+	p[10] = p[11] = 0;
+	tg_test_put16(p + 10, tg_test_ip_sum(p, 20));
+}
+
+/* Too big for the tunnel once protected: A's wan MTU is 1500 and an
+ * AES-GCM tunnel adds at most 20 + 8 + 8 + 3 + 2 + 16 = 57 bytes, so
+ * 1443 bytes of IP fit and 1444 do not. A forwarded DF packet gets
+ * fragmentation needed with the MTU that fits (RFC 1191, RFC 4301
+ * 8.2.1), from the address of the interface it came in on. */
+static void
+test_stage_too_big_for_the_tunnel(void)
+{
+	struct rte_mbuf *m[3];
+	const uint8_t *e;
+	uint16_t i;
+
+	m[0] = frame(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), IPPROTO_UDP, 1, 2, 70,
+		1443 - 28);
+	m[1] = frame(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), IPPROTO_UDP, 1, 2, 71,
+		1444 - 28);
+	m[2] = frame(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), IPPROTO_UDP, 1, 2, 72,
+		1444 - 28);
+	for (i = 0; i < 3; i++) {
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m[i]);
+		at_out(m[i], TG_PATH_TRANSIT, 0, 0);
+	}
+	set_df(m[0]);
+	set_df(m[1]); /* m[2]: no DF, dropped without an error */
+	emit.n = 0;
+	emit.generated = 0;
+	tg_ipsec_burst(A.t, A.st, &A.local, m, 3, verdict, &emit, 0);
+	tg_ipsec_tick(A.t, A.st, &A.local, &emit, 0);
+	CU_ASSERT_EQUAL(verdict[1], TG_V_DROP(TG_IPSEC_DROP_TOO_BIG));
+	CU_ASSERT_EQUAL(verdict[2], TG_V_DROP(TG_IPSEC_DROP_TOO_BIG));
+	CU_ASSERT_EQUAL(emit.generated, 1);
+	for (i = 0; i < emit.n; i++) {
+		if (emit.pkts[i] == m[0]) {
+			CU_ASSERT_EQUAL(
+				emit.verdict[i], TG_V_GOTO(TG_STAGE_FORWARD));
+			/* 1443 + 57 = 1500: the ESP frame fills the MTU */
+			CU_ASSERT(m[0]->pkt_len <= ETH + 1500);
+			continue;
+		}
+		e = l3(emit.pkts[i]);
+		CU_ASSERT_EQUAL(emit.verdict[i], TG_V_GOTO(TG_STAGE_NONE));
+		CU_ASSERT_EQUAL(tg_meta(emit.pkts[i])->path, TG_PATH_SOURCE);
+		CU_ASSERT_EQUAL(e[9], IPPROTO_ICMP);
+		CU_ASSERT_EQUAL(get32(e + 12), IP4(10, 0, 0, 1));
+		CU_ASSERT_EQUAL(get32(e + 16), IP4(10, 0, 0, 5));
+		CU_ASSERT_EQUAL(e[20], 3); /* destination unreachable */
+		CU_ASSERT_EQUAL(e[21], 4); /* fragmentation needed */
+		CU_ASSERT_EQUAL(e[26] << 8 | e[27], 1443);
+		/* it quotes the packet: its IP header and 8 bytes */
+		CU_ASSERT_EQUAL(e[28 + 4] << 8 | e[28 + 5], 71);
+		rte_pktmbuf_free(emit.pkts[i]);
+	}
+	if (verdict[0] == TG_V_GOTO(TG_STAGE_FORWARD))
+		CU_ASSERT_EQUAL(emit.n, 1); /* CPU crypto: only the error */
+	emit.n = 0;
+	free_all(m, 3);
+}
+
 /* AH through the same stage: ESP SAs may run as CPU crypto, AH always
  * goes through the device's queue; B verifies and unwraps it. */
 static void
@@ -867,8 +936,10 @@ main(void)
 		test_stage_refused_before_the_device,
 		"test_stage_outbound_verdicts_and_mismatch",
 		test_stage_outbound_verdicts_and_mismatch,
-		"test_stage_ah_tunnel", test_stage_ah_tunnel,
-		"test_stage_decrypts_scapy_esp", test_stage_decrypts_scapy_esp,
+		"test_stage_too_big_for_the_tunnel",
+		test_stage_too_big_for_the_tunnel, "test_stage_ah_tunnel",
+		test_stage_ah_tunnel, "test_stage_decrypts_scapy_esp",
+		test_stage_decrypts_scapy_esp,
 		"test_stage_sas_live_across_rebuilds",
 		test_stage_sas_live_across_rebuilds, "test_stage_hard_lifetime",
 		test_stage_hard_lifetime, NULL);
@@ -879,8 +950,10 @@ main(void)
 		test_stage_refused_before_the_device,
 		"test_stage_outbound_verdicts_and_mismatch",
 		test_stage_outbound_verdicts_and_mismatch,
-		"test_stage_ah_tunnel", test_stage_ah_tunnel,
-		"test_stage_decrypts_scapy_esp", test_stage_decrypts_scapy_esp,
+		"test_stage_too_big_for_the_tunnel",
+		test_stage_too_big_for_the_tunnel, "test_stage_ah_tunnel",
+		test_stage_ah_tunnel, "test_stage_decrypts_scapy_esp",
+		test_stage_decrypts_scapy_esp,
 		"test_stage_sas_live_across_rebuilds",
 		test_stage_sas_live_across_rebuilds, "test_stage_hard_lifetime",
 		test_stage_hard_lifetime, NULL);
