@@ -157,3 +157,21 @@ PYEOF
 		fail "$1" "$out"
 	fi
 }
+
+# Packets the running snapshot's SAs carried (both directions, every
+# page of /tollgate/ipsec/sa): the stage's work whatever its crypto mode
+# (lookaside holds packets, CPU crypto does not).
+ipsec_sa_packets() {
+	"$PY" - "$ROOT/test" "$PREFIX" <<'PYEOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import tgtelemetry as t
+total, start = 0, 0
+while start is not None:
+    r = t.query(sys.argv[2], "/tollgate/ipsec/sa", str(start))
+    r = r.get("/tollgate/ipsec/sa", r) if isinstance(r, dict) else {}
+    total += sum(int(v.get("packets", 0)) for v in (r.get("sas") or {}).values())
+    start = r.get("next")
+print(total)
+PYEOF
+}

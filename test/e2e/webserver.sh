@@ -171,13 +171,13 @@ else
 		"curl or checksum failed ($(stat -c %s "$TMP/got" 2>/dev/null || echo 0) bytes)" "$TMP/curl.err"
 fi
 pair_use A
-held=$(stat_get stages.ipsec.held) nx=$(stat_get drops.natfw.no_exception)
+held=$(ipsec_sa_packets) nx=$(stat_get drops.natfw.no_exception)
 if [ "$held" -gt 0 ] && [ "$nx" = 0 ]; then
 	pass shipped.A_ipsec_stage_busy_firewall_dropped_nothing
-	info "A: ipsec held $held; natfw.no_exception $nx"
+	info "A: the SAs carried $held packets; natfw.no_exception $nx"
 else
 	fail shipped.A_ipsec_stage_busy_firewall_dropped_nothing \
-		"A: ipsec held $held; natfw.no_exception $nx"
+		"A: SA packets $held; natfw.no_exception $nx"
 fi
 
 # ---- 2. the exception removed: the firewall drops what IPsec let in --------------------------
