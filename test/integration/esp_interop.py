@@ -12,22 +12,15 @@ tollgate) is in test_ipsec itself.
   /usr/bin/python3 test/integration/esp_interop.py [-v]
 
 TEST_IPSEC=path overrides the unit test binary (default: build's).
+The run and the count of checks: interop.py.
 """
-import os
 import subprocess
 import sys
-import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "test/unit/data"))
+import interop
+import gen_esp  # test/unit/data, on sys.path by interop
+from scapy.layers.inet import IP
 
-import gen_esp  # noqa: E402
-from scapy.layers.inet import IP  # noqa: E402
-from scapy.utils import rdpcap  # noqa: E402
-
-BIN = os.environ.get("TEST_IPSEC",
-                     os.path.join(ROOT, "build/test/unit/test_ipsec"))
 TSHARK_ALG = {
     "AES-GCM": "AES-GCM with 16 octet ICV [RFC4106]",
     "AES-CBC": "AES-CBC [RFC3602]",
@@ -53,60 +46,39 @@ def tshark_icv(path):
     return [ln.split("\t") for ln in out.stdout.splitlines()]
 
 
+def checks(check, frames, dump):
+    """Each packet decrypted by scapy, then by tshark."""
+    seen = {}
+    for f in frames:
+        i = f.src and int(f.src.split(":")[-1], 16)
+        seq = gen_esp.SEQS[seen.get(i, 0)]
+        seen[i] = seen.get(i, 0) + 1
+        (alg, *_), mode = gen_esp.SAS[i]
+        name = "SA %d %s %s seq %d" % (i, alg, mode, seq)
+        esp = IP(bytes(f.payload))
+        want = gen_esp.inner(i, seq)
+        try:
+            got = gen_esp.sa_for(i, src=gen_esp.US,
+                                 dst=gen_esp.PEER).decrypt(esp.copy())
+            ok = bytes(got) == bytes(want)
+        except Exception as e:  # noqa: BLE001 - scapy raises many
+            got, ok = e, False
+        if mode == "tunnel":
+            ok = ok and (esp.src, esp.dst) == (gen_esp.US,
+                                               gen_esp.PEER)
+        check(name + ": scapy decrypts it", ok,
+              "got %r" % (got,))
+    rows = tshark_icv(dump) if frames else []
+    check("tshark decoded every packet", len(rows) == 20,
+          "got %d" % len(rows))
+    for k, row in enumerate(rows):
+        check("frame %d SPI %s: tshark ICV good" % (k + 1, row[0]),
+              len(row) > 1 and row[1] in ("1", "True"), repr(row))
+
+
 def main():
-    verbose = "-v" in sys.argv
-    passed = failed = 0
-
-    def check(name, ok, detail=""):
-        nonlocal passed, failed
-        if ok:
-            passed += 1
-            if verbose:
-                print("ok    " + name)
-        else:
-            failed += 1
-            print("FAIL  %s %s" % (name, detail))
-
-    if not os.access(BIN, os.X_OK):
-        print("FAIL  build: %s not found: run ./scripts/build.sh" % BIN)
-        print("0 passed, 1 failed")
-        return 1
-    with tempfile.TemporaryDirectory() as tmp:
-        dump = os.path.join(tmp, "tollgate_esp.pcap")
-        env = dict(os.environ, TG_ESP_DUMP=dump)
-        run = subprocess.run([BIN], env=env, capture_output=True, text=True)
-        check("test_ipsec ran", run.returncode == 0, run.stdout[-2000:])
-        frames = rdpcap(dump) if os.path.exists(dump) else []
-        check("20 ESP packets written", len(frames) == 20,
-              "got %d" % len(frames))
-        seen = {}
-        for f in frames:
-            i = f.src and int(f.src.split(":")[-1], 16)
-            seq = gen_esp.SEQS[seen.get(i, 0)]
-            seen[i] = seen.get(i, 0) + 1
-            (alg, *_), mode = gen_esp.SAS[i]
-            name = "SA %d %s %s seq %d" % (i, alg, mode, seq)
-            esp = IP(bytes(f.payload))
-            want = gen_esp.inner(i, seq)
-            try:
-                got = gen_esp.sa_for(i, src=gen_esp.US,
-                                     dst=gen_esp.PEER).decrypt(esp.copy())
-                ok = bytes(got) == bytes(want)
-            except Exception as e:  # noqa: BLE001 - scapy raises many
-                got, ok = e, False
-            if mode == "tunnel":
-                ok = ok and (esp.src, esp.dst) == (gen_esp.US,
-                                                   gen_esp.PEER)
-            check(name + ": scapy decrypts it", ok,
-                  "got %r" % (got,))
-        rows = tshark_icv(dump) if frames else []
-        check("tshark decoded every packet", len(rows) == 20,
-              "got %d" % len(rows))
-        for k, row in enumerate(rows):
-            check("frame %d SPI %s: tshark ICV good" % (k + 1, row[0]),
-                  len(row) > 1 and row[1] in ("1", "True"), repr(row))
-    print("%d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 else 1
+    return interop.run("test_ipsec", "TEST_IPSEC", "TG_ESP_DUMP", "ESP", 20,
+                       checks)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pcap/pcap.h> /* also writes: the dump of TG_ESP_DUMP */
 #include <rte_cryptodev.h>
 #include <rte_errno.h>
 #include <rte_ip.h>
@@ -21,85 +20,15 @@
 
 #include "tg_ipsec.h"
 #include "tg_test.h"
-#include "tg_test_pcap.h"
-
-#ifndef TG_TEST_DATA
-#define TG_TEST_DATA "test/unit/data"
-#endif
-
-#define NB_MBUF	  255
-#define FRAME_MAX 512
-/* RTE_IPV4() shifts an int: 192 << 24 is undefined (UBSan says so). */
-#define IP4(a, b, c, d)                                                        \
-	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 |      \
-		(uint32_t)(d))
-#define US   IP4(192, 0, 2, 1)
-#define PEER IP4(192, 0, 2, 2)
-
-static struct rte_mempool *mp;
-static struct tg_ipsec_ctx *ctx;
+#include "tg_test_ipsec.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static struct rte_mbuf *
-mbuf_of(const uint8_t *b, uint16_t len)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
-	char *d;
-
-	if (m == NULL)
-		return NULL;
-	d = rte_pktmbuf_append(m, len);
-	if (d == NULL) {
-		rte_pktmbuf_free(m);
-		return NULL;
-	}
-	memcpy(d, b, len);
-	return m;
-}
-
-static bool
-mbuf_equals(const struct rte_mbuf *m, const uint8_t *b, uint16_t len)
-{
-	return m->nb_segs == 1 && rte_pktmbuf_data_len(m) == len &&
-	       memcmp(rte_pktmbuf_mtod(m, const void *), b, len) == 0;
-}
-
-/* One packet through an SA: 1 good, 0 failed (the mbuf is freed then),
- * negative on error. */
-static int
-one(struct tg_ipsec_sa *sa, struct rte_mbuf **m)
-{
-	int rc = tg_ipsec_process_sync(ctx, sa, m, 1);
-
-	if (rc == 0) {
-		rte_pktmbuf_free(*m);
-		*m = NULL;
-	}
-	return rc;
-}
-
-/* A UDP packet, with its checksums computed here (tg_test.h). */
+/* A UDP packet: TOS 0, DF clear, TTL 64. */
 static uint16_t
 build_udp(uint8_t *b, uint32_t src, uint32_t dst, uint16_t id, uint16_t plen)
 {
-	uint16_t len = (uint16_t)(20 + 8 + plen), i;
-
-	memset(b, 0, len);
-	b[0] = 0x45;
-	tg_test_put16(b + 2, len);
-	tg_test_put16(b + 4, id);
-	b[8] = 64;
-	b[9] = IPPROTO_UDP;
-	tg_test_put32(b + 12, src);
-	tg_test_put32(b + 16, dst);
-	tg_test_put16(b + 10, tg_test_ip_sum(b, 20));
-	tg_test_put16(b + 20, 1234);
-	tg_test_put16(b + 22, 5678);
-	tg_test_put16(b + 24, (uint16_t)(8 + plen));
-	for (i = 0; i < plen; i++)
-		b[28 + i] = (uint8_t)(i * 7 + id);
-	return len;
+	return tg_test_udp4(b, src, dst, id, plen, 0, 0, 64);
 }
 
 static void
@@ -160,13 +89,13 @@ test_ipsec_invalid_params(void)
 	q = p;
 	q.mode = TG_IPSEC_MODE_TUNNEL; /* no endpoints */
 	CU_ASSERT_EQUAL(tg_ipsec_sa_params_check(&q), -EINVAL);
-	q.tun_local = US;
-	q.tun_remote = PEER;
+	q.tun_local = TG_TEST_US;
+	q.tun_remote = TG_TEST_PEER;
 	CU_ASSERT_EQUAL(tg_ipsec_sa_params_check(&q), 0);
 	q = p;
 	q.dir = (enum tg_ipsec_dir)7;
 	CU_ASSERT_EQUAL(tg_ipsec_sa_params_check(&q), -EINVAL);
-	CU_ASSERT_PTR_NULL(tg_ipsec_sa_create(ctx, &q));
+	CU_ASSERT_PTR_NULL(tg_ipsec_sa_create(tg_test_ctx, &q));
 	CU_ASSERT_EQUAL(rte_errno, EINVAL);
 	CU_ASSERT_PTR_NULL(tg_ipsec_sa_create(NULL, &p));
 	CU_ASSERT_STRING_EQUAL(
@@ -191,34 +120,35 @@ roundtrip(enum tg_ipsec_alg alg, enum tg_ipsec_mode mode, bool esn)
 	struct tg_ipsec_sa_params p = {
 		.spi = 0x2000u + alg * 2u + mode,
 		.mode = mode,
-		.tun_local = US,
-		.tun_remote = PEER,
+		.tun_local = TG_TEST_US,
+		.tun_remote = TG_TEST_PEER,
 		.salt = {0xde, 0xad, 0xbe, 0xef},
 		.replay_window = 64,
 		.esn = esn,
 	};
 	struct tg_ipsec_sa *out, *in;
 	struct rte_mbuf *m;
-	uint8_t clear[FRAME_MAX], esp[FRAME_MAX], esp2[FRAME_MAX];
+	uint8_t clear[TG_TEST_FRAME_MAX], esp[TG_TEST_FRAME_MAX],
+		esp2[TG_TEST_FRAME_MAX];
 	uint16_t clen, elen, elen2, seq;
 	const uint8_t *o;
 
 	keys(&p, alg, ck, ak);
 	p.dir = TG_IPSEC_DIR_OUTBOUND;
-	out = tg_ipsec_sa_create(ctx, &p);
+	out = tg_ipsec_sa_create(tg_test_ctx, &p);
 	p.dir = TG_IPSEC_DIR_INBOUND;
-	in = tg_ipsec_sa_create(ctx, &p);
+	in = tg_ipsec_sa_create(tg_test_ctx, &p);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
 	CU_ASSERT_EQUAL(tg_ipsec_sa_spi(in), p.spi);
 	CU_ASSERT_EQUAL(tg_ipsec_sa_dir(out), TG_IPSEC_DIR_OUTBOUND);
 
 	for (seq = 1; seq <= 3; seq++) {
-		clen = build_udp(clear, IP4(10, 1, 0, 1), IP4(10, 2, 0, 1), seq,
-			(uint16_t)(13 * seq));
-		m = mbuf_of(clear, clen);
+		clen = build_udp(clear, TG_TEST_IP4(10, 1, 0, 1),
+			TG_TEST_IP4(10, 2, 0, 1), seq, (uint16_t)(13 * seq));
+		m = tg_test_mbuf_of(clear, clen, 0);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-		CU_ASSERT_EQUAL_FATAL(one(out, &m), 1);
+		CU_ASSERT_EQUAL_FATAL(tg_test_ipsec_one(out, &m, NULL), 1);
 		o = rte_pktmbuf_mtod(m, const uint8_t *);
 		elen = rte_pktmbuf_data_len(m);
 		/* Outer header: ESP, valid checksum and length, and in
@@ -242,34 +172,35 @@ roundtrip(enum tg_ipsec_alg alg, enum tg_ipsec_mode mode, bool esn)
 		/* The ciphertext does not hold the cleartext payload. */
 		CU_ASSERT_PTR_NULL(memmem(esp, elen, clear + 28, clen - 28));
 
-		CU_ASSERT_EQUAL_FATAL(one(in, &m), 1);
-		CU_ASSERT(mbuf_equals(m, clear, clen));
+		CU_ASSERT_EQUAL_FATAL(tg_test_ipsec_one(in, &m, NULL), 1);
+		CU_ASSERT(tg_test_mbuf_equals(m, clear, clen));
 		rte_pktmbuf_free(m);
 
 		/* The same ESP packet again: a replay. */
-		m = mbuf_of(esp, elen);
-		CU_ASSERT_EQUAL(one(in, &m), 0);
+		m = tg_test_mbuf_of(esp, elen, 0);
+		CU_ASSERT_EQUAL(tg_test_ipsec_one(in, &m, NULL), 0);
 
 		if (seq == 2) {
 			/* A flipped ciphertext byte of the next packet: the
 			 * ICV fails; the window does not move, so the real
 			 * packet with that number still passes (seq 3). */
-			clen = build_udp(clear, IP4(10, 1, 0, 1),
-				IP4(10, 2, 0, 1), 9, 40);
-			m = mbuf_of(clear, clen);
-			CU_ASSERT_EQUAL_FATAL(one(out, &m), 1);
+			clen = build_udp(clear, TG_TEST_IP4(10, 1, 0, 1),
+				TG_TEST_IP4(10, 2, 0, 1), 9, 40);
+			m = tg_test_mbuf_of(clear, clen, 0);
+			CU_ASSERT_EQUAL_FATAL(
+				tg_test_ipsec_one(out, &m, NULL), 1);
 			elen2 = rte_pktmbuf_data_len(m);
 			memcpy(esp2, rte_pktmbuf_mtod(m, void *), elen2);
 			rte_pktmbuf_mtod(m, uint8_t *)[elen2 - 20] ^= 0x04;
-			CU_ASSERT_EQUAL(one(in, &m), 0);
-			m = mbuf_of(esp2, elen2);
+			CU_ASSERT_EQUAL(tg_test_ipsec_one(in, &m, NULL), 0);
+			m = tg_test_mbuf_of(esp2, elen2, 0);
 			rte_pktmbuf_mtod(m, uint8_t *)[40] ^= 0x80;
-			CU_ASSERT_EQUAL(one(in, &m), 0);
+			CU_ASSERT_EQUAL(tg_test_ipsec_one(in, &m, NULL), 0);
 			/* Untouched, it passes. */
-			m = mbuf_of(esp2, elen2);
-			CU_ASSERT_EQUAL(one(in, &m), 1);
+			m = tg_test_mbuf_of(esp2, elen2, 0);
+			CU_ASSERT_EQUAL(tg_test_ipsec_one(in, &m, NULL), 1);
 			if (m != NULL)
-				CU_ASSERT(mbuf_equals(m, clear, clen));
+				CU_ASSERT(tg_test_mbuf_equals(m, clear, clen));
 			rte_pktmbuf_free(m);
 			seq++; /* the outbound SA used one more number */
 			break;
@@ -308,25 +239,25 @@ test_ipsec_enqueue_then_dequeue_burst(void)
 	struct tg_ipsec_sa_params p = {.spi = 0x3000,
 		.dir = TG_IPSEC_DIR_OUTBOUND,
 		.mode = TG_IPSEC_MODE_TUNNEL,
-		.tun_local = US,
-		.tun_remote = PEER};
+		.tun_local = TG_TEST_US,
+		.tun_remote = TG_TEST_PEER};
 	struct rte_mbuf *mb[TG_IPSEC_BURST_MAX], *got[TG_IPSEC_BURST_MAX];
 	struct tg_ipsec_sa *sas[TG_IPSEC_BURST_MAX], *sa;
-	uint8_t b[FRAME_MAX];
+	uint8_t b[TG_TEST_FRAME_MAX];
 	uint16_t i, n = 20, np, ne, ng, r, total = 0, tries;
 
 	keys(&p, TG_IPSEC_ALG_AES256_GCM, k, k);
-	sa = tg_ipsec_sa_create(ctx, &p);
+	sa = tg_ipsec_sa_create(tg_test_ctx, &p);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sa);
 	for (i = 0; i < n; i++) {
-		mb[i] = mbuf_of(b, build_udp(b, 1, 2, i, 10));
+		mb[i] = tg_test_mbuf_of(b, build_udp(b, 1, 2, i, 10), 0);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(mb[i]);
 	}
-	ne = tg_ipsec_crypto_enqueue(ctx, sa, mb, n, &np);
+	ne = tg_ipsec_crypto_enqueue(tg_test_ctx, sa, mb, n, &np);
 	CU_ASSERT_EQUAL(ne, n);
 	CU_ASSERT_EQUAL(np, n);
 	for (tries = 0; total < ne && tries < 10000; tries++) {
-		r = tg_ipsec_crypto_dequeue(ctx, got, sas, 7, &ng);
+		r = tg_ipsec_crypto_dequeue(tg_test_ctx, got, sas, 7, &ng);
 		CU_ASSERT(r <= 7);
 		CU_ASSERT_EQUAL(ng, r);
 		for (i = 0; i < r; i++) {
@@ -341,7 +272,8 @@ test_ipsec_enqueue_then_dequeue_burst(void)
 		}
 	}
 	CU_ASSERT_EQUAL(total, n);
-	CU_ASSERT_EQUAL(tg_ipsec_crypto_dequeue(ctx, got, sas, 7, &ng), 0);
+	CU_ASSERT_EQUAL(
+		tg_ipsec_crypto_dequeue(tg_test_ctx, got, sas, 7, &ng), 0);
 	tg_ipsec_sa_destroy(sa);
 }
 
@@ -365,13 +297,13 @@ test_ipsec_small_context_limits(void)
 	struct rte_mbuf *mb[TG_IPSEC_BURST_MAX], *got[TG_IPSEC_BURST_MAX];
 	struct tg_ipsec_sa *sa[3];
 	struct tg_ipsec_ctx *small;
-	uint8_t b[FRAME_MAX];
+	uint8_t b[TG_TEST_FRAME_MAX];
 	uint16_t i, n = 20, np, ne, ng, r, total = 0, tries;
 
 	small = tg_ipsec_ctx_create(&cp);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(small);
 	CU_ASSERT_NOT_EQUAL(
-		tg_ipsec_ctx_dev_id(small), tg_ipsec_ctx_dev_id(ctx));
+		tg_ipsec_ctx_dev_id(small), tg_ipsec_ctx_dev_id(tg_test_ctx));
 	keys(&p, TG_IPSEC_ALG_AES128_CBC_SHA256, k, k);
 	for (i = 0; i < 3; i++) {
 		p.spi = 0x4000u + i;
@@ -387,7 +319,7 @@ test_ipsec_small_context_limits(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sa[1]);
 
 	for (i = 0; i < n; i++) {
-		mb[i] = mbuf_of(b, build_udp(b, 1, 2, i, 10));
+		mb[i] = tg_test_mbuf_of(b, build_udp(b, 1, 2, i, 10), 0);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(mb[i]);
 	}
 	ne = tg_ipsec_crypto_enqueue(small, sa[0], mb, n, &np);
@@ -495,7 +427,8 @@ test_ipsec_kat_gcm_draft_mcgrew(void)
 			.mode = TG_IPSEC_MODE_TRANSPORT,
 			.alg = t->alg,
 			.replay_window = 32};
-		uint8_t pkt[FRAME_MAX], plain[FRAME_MAX], want[FRAME_MAX];
+		uint8_t pkt[TG_TEST_FRAME_MAX], plain[TG_TEST_FRAME_MAX],
+			want[TG_TEST_FRAME_MAX];
 		uint16_t elen, plen, inner;
 		struct tg_ipsec_sa *sa;
 		struct rte_mbuf *m;
@@ -503,7 +436,7 @@ test_ipsec_kat_gcm_draft_mcgrew(void)
 
 		p.cipher_key_len = (uint8_t)unhex(p.cipher_key, t->key);
 		unhex(p.salt, t->salt);
-		sa = tg_ipsec_sa_create(ctx, &p);
+		sa = tg_ipsec_sa_create(tg_test_ctx, &p);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(sa);
 
 		memset(pkt, 0, 20);
@@ -512,8 +445,8 @@ test_ipsec_kat_gcm_draft_mcgrew(void)
 		tg_test_put16(pkt + 2, (uint16_t)(20 + elen));
 		pkt[8] = 64;
 		pkt[9] = IPPROTO_ESP;
-		tg_test_put32(pkt + 12, IP4(198, 51, 100, 1));
-		tg_test_put32(pkt + 16, IP4(198, 51, 100, 2));
+		tg_test_put32(pkt + 12, TG_TEST_IP4(198, 51, 100, 1));
+		tg_test_put32(pkt + 16, TG_TEST_IP4(198, 51, 100, 2));
 		tg_test_put16(pkt + 10, tg_test_ip_sum(pkt, 20));
 
 		plen = unhex(plain, t->plain);
@@ -527,57 +460,25 @@ test_ipsec_kat_gcm_draft_mcgrew(void)
 		tg_test_put16(want + 10, tg_test_ip_sum(want, 20));
 		memcpy(want + 20, plain, inner);
 
-		m = mbuf_of(pkt, (uint16_t)(20 + elen));
-		CU_ASSERT_EQUAL_FATAL(one(sa, &m), 1);
-		if (!mbuf_equals(m, want, (uint16_t)(20 + inner)))
+		m = tg_test_mbuf_of(pkt, (uint16_t)(20 + elen), 0);
+		CU_ASSERT_EQUAL_FATAL(tg_test_ipsec_one(sa, &m, NULL), 1);
+		if (!tg_test_mbuf_equals(m, want, (uint16_t)(20 + inner)))
 			fprintf(stderr, "%s: decrypted packet differs\n",
 				t->name);
-		CU_ASSERT(mbuf_equals(m, want, (uint16_t)(20 + inner)));
+		CU_ASSERT(tg_test_mbuf_equals(m, want, (uint16_t)(20 + inner)));
 		rte_pktmbuf_free(m);
 
 		/* A flipped ICV bit: rejected. */
 		pkt[20 + elen - 1] ^= 1;
-		m = mbuf_of(pkt, (uint16_t)(20 + elen));
-		CU_ASSERT_EQUAL(one(sa, &m), 0);
+		m = tg_test_mbuf_of(pkt, (uint16_t)(20 + elen), 0);
+		CU_ASSERT_EQUAL(tg_test_ipsec_one(sa, &m, NULL), 0);
 		tg_ipsec_sa_destroy(sa);
 	}
 }
 
 /* ---- interop with scapy (gen_esp.py) ------------------------------------- */
 
-struct frame {
-	uint8_t sa, kind;
-	uint16_t len;
-	uint8_t b[FRAME_MAX]; /* from the IPv4 header on */
-};
-
-static struct frame frames[64];
-static unsigned int n_frames;
-
-/* A frame of esp.pcap: its kind and SA in the destination MAC
- * (gen_esp.py); kept from the IPv4 header on. */
-static int
-take_frame(void *ctx, const uint8_t *d, uint32_t len)
-{
-	struct frame *f;
-
-	(void)ctx;
-	if (n_frames >= RTE_DIM(frames) || len > FRAME_MAX + 14 || len < 34)
-		return -1;
-	f = &frames[n_frames++];
-	f->kind = d[5];
-	f->sa = d[11];
-	f->len = (uint16_t)(len - 14);
-	memcpy(f->b, d + 14, f->len);
-	return 0;
-}
-
-static int
-load_pcap(const char *path)
-{
-	n_frames = 0;
-	return tg_test_pcap_read(path, take_frame, NULL) > 0 ? 0 : -1;
-}
+static struct tg_test_capture cap; /* esp.pcap */
 
 /* gen_esp.py's keys: SA i is algorithm i / 2, tunnel when i is even,
  * SPI 0x1000 + i. */
@@ -589,7 +490,6 @@ scapy_sa(struct tg_ipsec_sa_params *p, unsigned int i, enum tg_ipsec_dir dir)
 	enum tg_ipsec_alg alg = (enum tg_ipsec_alg)(i / 2);
 	unsigned int j;
 
-	memset(p, 0, sizeof(*p));
 	for (j = 0; j < 32; j++)
 		ck[j] = (uint8_t)((alg == TG_IPSEC_ALG_AES256_GCM ||
 							  alg == TG_IPSEC_ALG_AES256_CBC_SHA256
@@ -600,14 +500,9 @@ scapy_sa(struct tg_ipsec_sa_params *p, unsigned int i, enum tg_ipsec_dir dir)
 		ak[j] = (uint8_t)((alg == TG_IPSEC_ALG_AES128_CBC_SHA1 ? 0x60
 								       : 0x40) +
 				  j);
+	tg_test_scapy_sa_common(p, i, dir, 0x1000);
 	keys(p, alg, ck, ak);
 	memcpy(p->salt, salt, 4);
-	p->spi = 0x1000 + i;
-	p->dir = dir;
-	p->mode = i % 2 == 0 ? TG_IPSEC_MODE_TUNNEL : TG_IPSEC_MODE_TRANSPORT;
-	p->tun_local = US;
-	p->tun_remote = PEER;
-	p->replay_window = 64;
 }
 
 static void
@@ -615,25 +510,26 @@ test_ipsec_decrypts_scapy_esp(void)
 {
 	unsigned int i, checked = 0;
 
-	CU_ASSERT_EQUAL_FATAL(load_pcap(TG_TEST_DATA "/esp.pcap"), 0);
-	for (i = 0; i + 1 < n_frames; i += 2) {
-		const struct frame *e = &frames[i], *c = &frames[i + 1];
+	CU_ASSERT_EQUAL_FATAL(
+		tg_test_capture_load(&cap, TG_TEST_DATA "/esp.pcap"), 0);
+	for (i = 0; i + 1 < cap.n; i += 2) {
+		const struct tg_test_frame *e = &cap.f[i], *c = &cap.f[i + 1];
 		struct tg_ipsec_sa_params p;
 		struct tg_ipsec_sa *sa;
 		struct rte_mbuf *m;
 
 		CU_ASSERT_FATAL(e->kind == 1 && c->kind == 2 && e->sa == c->sa);
 		scapy_sa(&p, e->sa, TG_IPSEC_DIR_INBOUND);
-		sa = tg_ipsec_sa_create(ctx, &p);
+		sa = tg_ipsec_sa_create(tg_test_ctx, &p);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(sa);
-		m = mbuf_of(e->b, e->len);
-		CU_ASSERT_EQUAL(one(sa, &m), 1);
-		if (m != NULL && !mbuf_equals(m, c->b, c->len))
+		m = tg_test_mbuf_of(e->b, e->len, 0);
+		CU_ASSERT_EQUAL(tg_test_ipsec_one(sa, &m, NULL), 1);
+		if (m != NULL && !tg_test_mbuf_equals(m, c->b, c->len))
 			fprintf(stderr, "scapy SA %u (%s, %s): differs\n",
 				e->sa, tg_ipsec_alg_name(p.alg),
 				p.mode == TG_IPSEC_MODE_TUNNEL ? "tunnel"
 							       : "transport");
-		CU_ASSERT(m != NULL && mbuf_equals(m, c->b, c->len));
+		CU_ASSERT(m != NULL && tg_test_mbuf_equals(m, c->b, c->len));
 		rte_pktmbuf_free(m);
 		tg_ipsec_sa_destroy(sa);
 		checked++;
@@ -642,108 +538,28 @@ test_ipsec_decrypts_scapy_esp(void)
 }
 
 /* tollgate encrypts scapy's cleartext packets with the same SAs (outbound:
- * tunnel from US to PEER) and, when TG_ESP_DUMP names a file, writes its
- * ESP there for esp_interop.py. */
+ * tunnel from TG_TEST_US to TG_TEST_PEER) and, when TG_ESP_DUMP names a file,
+ * writes its ESP there for esp_interop.py. */
 static void
 test_ipsec_encrypts_for_scapy(void)
 {
-	const char *path = getenv("TG_ESP_DUMP");
-	struct tg_ipsec_sa *sa[16] = {NULL};
-	pcap_dumper_t *dump = NULL;
-	pcap_t *dead = NULL;
-	unsigned int i, n = 0;
-
-	CU_ASSERT_EQUAL_FATAL(load_pcap(TG_TEST_DATA "/esp.pcap"), 0);
-	if (path != NULL) {
-		dead = pcap_open_dead(DLT_EN10MB, 65535);
-		dump = pcap_dump_open(dead, path);
-		CU_ASSERT_PTR_NOT_NULL_FATAL(dump);
-	}
-	for (i = 0; i < n_frames; i++) {
-		const struct frame *c = &frames[i];
-		struct tg_ipsec_sa_params p;
-		struct rte_mbuf *m;
-		uint8_t out[FRAME_MAX + 14] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0};
-		struct pcap_pkthdr h = {0};
-		uint16_t len;
-
-		if (c->kind != 2)
-			continue;
-		if (c->sa >= RTE_DIM(sa))
-			break;
-		if (sa[c->sa] == NULL) {
-			scapy_sa(&p, c->sa, TG_IPSEC_DIR_OUTBOUND);
-			sa[c->sa] = tg_ipsec_sa_create(ctx, &p);
-			CU_ASSERT_PTR_NOT_NULL_FATAL(sa[c->sa]);
-		}
-		m = mbuf_of(c->b, c->len);
-		CU_ASSERT_EQUAL_FATAL(one(sa[c->sa], &m), 1);
-		len = rte_pktmbuf_data_len(m);
-		CU_ASSERT_EQUAL(rte_pktmbuf_mtod(m, uint8_t *)[9], IPPROTO_ESP);
-		if (dump != NULL && len <= FRAME_MAX) {
-			out[11] = c->sa;
-			out[12] = 0x08;
-			memcpy(out + 14, rte_pktmbuf_mtod(m, void *), len);
-			h.caplen = h.len = (uint32_t)len + 14;
-			pcap_dump((u_char *)dump, &h, out);
-		}
-		rte_pktmbuf_free(m);
-		n++;
-	}
-	CU_ASSERT_EQUAL(n, 20);
-	for (i = 0; i < RTE_DIM(sa); i++)
-		tg_ipsec_sa_destroy(sa[i]);
-	if (dump != NULL) {
-		pcap_dump_close(dump);
-		pcap_close(dead);
-	}
+	CU_ASSERT_EQUAL_FATAL(
+		tg_test_capture_load(&cap, TG_TEST_DATA "/esp.pcap"), 0);
+	CU_ASSERT_EQUAL(tg_test_protect_for_scapy(
+				&cap, scapy_sa, IPPROTO_ESP, "TG_ESP_DUMP"),
+		20);
 }
 
 /* ---- main ---------------------------------------------------------------- */
 
-/* Every SA through the device's queue (what a hardware device does)... */
-static int
-suite_init_lookaside(void)
+/* Every SA through the device's queue (what a hardware device does), and
+ * as CPU crypto, on the caller's core (aesni_mb offers both). */
+static void
+add_suites(void)
 {
-	struct tg_ipsec_ctx_params cp = {
-		.max_sa = 64, .nb_ops = 256, .mode = TG_IPSEC_CRYPTO_LOOKASIDE};
-
-	ctx = tg_ipsec_ctx_create(&cp);
-	return ctx == NULL || tg_ipsec_ctx_cpu_crypto(ctx) ? -1 : 0;
-}
-
-/* ...and as CPU crypto, on the caller's core (aesni_mb offers both). */
-static int
-suite_init_cpu(void)
-{
-	struct tg_ipsec_ctx_params cp = {
-		.max_sa = 64, .nb_ops = 256, .mode = TG_IPSEC_CRYPTO_CPU};
-
-	ctx = tg_ipsec_ctx_create(&cp);
-	return ctx == NULL || !tg_ipsec_ctx_cpu_crypto(ctx) ? -1 : 0;
-}
-
-static int
-suite_clean(void)
-{
-	tg_ipsec_ctx_free(ctx);
-	ctx = NULL;
-	return 0;
-}
-
-int
-main(void)
-{
-	int rc;
-
-	if (tg_test_eal_init("test_ipsec") != 0)
-		return 1;
-	mp = rte_pktmbuf_pool_create("test_ipsec", NB_MBUF, 0, 0,
-		RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (mp == NULL || CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	tg_test_suite("ipsec_lookaside", suite_init_lookaside, suite_clean,
-		"test_ipsec_invalid_params", test_ipsec_invalid_params,
+	tg_test_suite("ipsec_lookaside", tg_test_ipsec_init_lookaside,
+		tg_test_ipsec_clean, "test_ipsec_invalid_params",
+		test_ipsec_invalid_params,
 		"test_ipsec_roundtrip_every_alg_and_mode",
 		test_ipsec_roundtrip_every_alg_and_mode,
 		"test_ipsec_roundtrip_esn", test_ipsec_roundtrip_esn,
@@ -756,7 +572,7 @@ main(void)
 		"test_ipsec_decrypts_scapy_esp", test_ipsec_decrypts_scapy_esp,
 		"test_ipsec_encrypts_for_scapy", test_ipsec_encrypts_for_scapy,
 		NULL);
-	tg_test_suite("ipsec_cpu", suite_init_cpu, suite_clean,
+	tg_test_suite("ipsec_cpu", tg_test_ipsec_init_cpu, tg_test_ipsec_clean,
 		"test_ipsec_roundtrip_every_alg_and_mode",
 		test_ipsec_roundtrip_every_alg_and_mode,
 		"test_ipsec_roundtrip_esn", test_ipsec_roundtrip_esn,
@@ -765,8 +581,10 @@ main(void)
 		"test_ipsec_decrypts_scapy_esp", test_ipsec_decrypts_scapy_esp,
 		"test_ipsec_encrypts_for_scapy", test_ipsec_encrypts_for_scapy,
 		NULL);
-	rc = tg_test_run();
-	rte_mempool_free(mp);
-	tg_test_eal_cleanup();
-	return rc;
+}
+
+int
+main(void)
+{
+	return tg_test_ipsec_main("test_ipsec", 255, 0, add_suites);
 }

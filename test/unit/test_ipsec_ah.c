@@ -14,106 +14,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pcap/pcap.h> /* also writes: the dump of TG_AH_DUMP */
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 
 #include "ipsec_internal.h" /* the sequence counter's end only */
 #include "tg_ipsec.h"
 #include "tg_test.h"
-#include "tg_test_pcap.h"
+#include "tg_test_ipsec.h"
 
-#ifndef TG_TEST_DATA
-#define TG_TEST_DATA "test/unit/data"
-#endif
-
-#define NB_MBUF	  255
-#define FRAME_MAX 512
-#define IP4(a, b, c, d)                                                        \
-	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 |      \
-		(uint32_t)(d))
-#define US	  IP4(192, 0, 2, 1)
-#define PEER	  IP4(192, 0, 2, 2)
 #define P_AH	  51
 #define FAILED(m) (((m)->ol_flags & RTE_MBUF_F_RX_SEC_OFFLOAD_FAILED) != 0)
 
-static struct rte_mempool *mp;
-static struct tg_ipsec_ctx *ctx;
-
 /* ---- helpers ------------------------------------------------------------- */
 
-static struct rte_mbuf *
-mbuf_of(const uint8_t *b, uint16_t len, uint16_t l2)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
-	char *d;
-
-	if (m == NULL)
-		return NULL;
-	d = rte_pktmbuf_append(m, len);
-	if (d == NULL) {
-		rte_pktmbuf_free(m);
-		return NULL;
-	}
-	memcpy(d, b, len);
-	m->l2_len = l2;
-	return m;
-}
-
-static bool
-mbuf_equals(const struct rte_mbuf *m, const uint8_t *b, uint16_t len)
-{
-	return m != NULL && m->nb_segs == 1 && rte_pktmbuf_data_len(m) == len &&
-	       memcmp(rte_pktmbuf_mtod(m, const void *), b, len) == 0;
-}
-
-/* One packet through an SA: 1 good, 0 failed (then *failed tells whether
- * the crypto op failed — the flag — and the mbuf is freed). */
-static int
-one(struct tg_ipsec_sa *sa, struct rte_mbuf **m, bool *failed)
-{
-	int rc = tg_ipsec_process_sync(ctx, sa, m, 1);
-
-	if (failed != NULL)
-		*failed = rc == 0 && FAILED(*m);
-	if (rc == 0) {
-		rte_pktmbuf_free(*m);
-		*m = NULL;
-	}
-	return rc;
-}
-
 /* A UDP packet with DSCP/ECN 0x28 and DF set (so the tests see them kept),
- * TTL 61, checksums computed here. */
+ * TTL 61. */
 static uint16_t
 build_udp(uint8_t *b, uint32_t src, uint32_t dst, uint16_t id, uint16_t plen)
 {
-	uint16_t len = (uint16_t)(20 + 8 + plen), i;
-
-	memset(b, 0, len);
-	b[0] = 0x45;
-	b[1] = 0x28;
-	tg_test_put16(b + 2, len);
-	tg_test_put16(b + 4, id);
-	b[6] = 0x40;
-	b[8] = 61;
-	b[9] = IPPROTO_UDP;
-	tg_test_put32(b + 12, src);
-	tg_test_put32(b + 16, dst);
-	tg_test_put16(b + 10, tg_test_ip_sum(b, 20));
-	tg_test_put16(b + 20, 1234);
-	tg_test_put16(b + 22, 5678);
-	tg_test_put16(b + 24, (uint16_t)(8 + plen));
-	for (i = 0; i < plen; i++)
-		b[28 + i] = (uint8_t)(i * 7 + id);
-	return len;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
+	return tg_test_udp4(b, src, dst, id, plen, 0x28, 0x4000, 61);
 }
 
 /* The AH algorithm's key (RFC 4868 / RFC 2404 sizes) and ICV length. */
@@ -162,7 +81,7 @@ test_ipsec_ah_invalid_params(void)
 	q.alg = TG_IPSEC_ALG_AES128_CBC_SHA256;
 	q.cipher_key_len = 16;
 	CU_ASSERT_EQUAL(tg_ipsec_sa_params_check(&q), -EINVAL);
-	CU_ASSERT_PTR_NULL(tg_ipsec_sa_create(ctx, &q));
+	CU_ASSERT_PTR_NULL(tg_ipsec_sa_create(tg_test_ctx, &q));
 	CU_ASSERT_EQUAL(rte_errno, EINVAL);
 	q = p;
 	q.proto = (enum tg_ipsec_proto)2;
@@ -182,7 +101,7 @@ test_ipsec_ah_invalid_params(void)
 	/* ESN is not implemented for AH: refused at create. */
 	q = p;
 	q.esn = true;
-	CU_ASSERT_PTR_NULL(tg_ipsec_sa_create(ctx, &q));
+	CU_ASSERT_PTR_NULL(tg_ipsec_sa_create(tg_test_ctx, &q));
 	CU_ASSERT_EQUAL(rte_errno, ENOTSUP);
 
 	CU_ASSERT_STRING_EQUAL(
@@ -217,8 +136,8 @@ check_outbound(const uint8_t *o, uint16_t len, const uint8_t *l2hdr,
 		CU_ASSERT_EQUAL(ip[1], 0);
 		CU_ASSERT_EQUAL(ip[6] << 8 | ip[7], 0);
 		CU_ASSERT_EQUAL(ip[8], 64);
-		CU_ASSERT_EQUAL(get32(ip + 12), US);
-		CU_ASSERT_EQUAL(get32(ip + 16), PEER);
+		CU_ASSERT_EQUAL(tg_test_get32(ip + 12), TG_TEST_US);
+		CU_ASSERT_EQUAL(tg_test_get32(ip + 16), TG_TEST_PEER);
 		ah = ip + 20;
 		CU_ASSERT_EQUAL(ah[0], 4); /* IP in IP */
 		CU_ASSERT_EQUAL(memcmp(ah + hl, clear, clen), 0);
@@ -241,8 +160,8 @@ check_outbound(const uint8_t *o, uint16_t len, const uint8_t *l2hdr,
 	CU_ASSERT_EQUAL(tg_test_ip_sum(ip, 20), 0);
 	CU_ASSERT_EQUAL(ah[1], hl / 4 - 2);
 	CU_ASSERT_EQUAL(ah[2] << 8 | ah[3], 0);
-	CU_ASSERT_EQUAL(get32(ah + 4), spi);
-	CU_ASSERT_EQUAL(get32(ah + 8), seq);
+	CU_ASSERT_EQUAL(tg_test_get32(ah + 4), spi);
+	CU_ASSERT_EQUAL(tg_test_get32(ah + 8), seq);
 }
 
 static void
@@ -252,12 +171,13 @@ roundtrip(enum tg_ipsec_alg alg, enum tg_ipsec_mode mode, uint16_t l2)
 		.spi = 0x5000u + (uint32_t)alg * 4 + (uint32_t)mode * 2 +
 		       (l2 != 0),
 		.mode = mode,
-		.tun_local = US,
-		.tun_remote = PEER,
+		.tun_local = TG_TEST_US,
+		.tun_remote = TG_TEST_PEER,
 		.replay_window = 64,
 	};
-	uint8_t frame[FRAME_MAX], ahp[FRAME_MAX], bad[FRAME_MAX];
-	uint8_t want[FRAME_MAX], l2hdr[14];
+	uint8_t frame[TG_TEST_FRAME_MAX], ahp[TG_TEST_FRAME_MAX],
+		bad[TG_TEST_FRAME_MAX];
+	uint8_t want[TG_TEST_FRAME_MAX], l2hdr[14];
 	uint16_t clen, alen, seq, i, ahl2;
 	struct tg_ipsec_sa *out, *in;
 	struct rte_mbuf *m;
@@ -266,9 +186,9 @@ roundtrip(enum tg_ipsec_alg alg, enum tg_ipsec_mode mode, uint16_t l2)
 
 	icv = ah_keys(&p, alg, 0x40);
 	p.dir = TG_IPSEC_DIR_OUTBOUND;
-	out = tg_ipsec_sa_create(ctx, &p);
+	out = tg_ipsec_sa_create(tg_test_ctx, &p);
 	p.dir = TG_IPSEC_DIR_INBOUND;
-	in = tg_ipsec_sa_create(ctx, &p);
+	in = tg_ipsec_sa_create(tg_test_ctx, &p);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
 	for (i = 0; i < sizeof(l2hdr); i++)
@@ -277,11 +197,11 @@ roundtrip(enum tg_ipsec_alg alg, enum tg_ipsec_mode mode, uint16_t l2)
 	for (seq = 1; seq <= 4; seq++) {
 		/* L2 + the packet. */
 		memcpy(frame, l2hdr, l2);
-		clen = build_udp(frame + l2, IP4(10, 1, 0, 1), IP4(10, 2, 0, 1),
-			seq, (uint16_t)(11 * seq));
-		m = mbuf_of(frame, (uint16_t)(l2 + clen), l2);
+		clen = build_udp(frame + l2, TG_TEST_IP4(10, 1, 0, 1),
+			TG_TEST_IP4(10, 2, 0, 1), seq, (uint16_t)(11 * seq));
+		m = tg_test_mbuf_of(frame, (uint16_t)(l2 + clen), l2);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-		CU_ASSERT_EQUAL_FATAL(one(out, &m, NULL), 1);
+		CU_ASSERT_EQUAL_FATAL(tg_test_ipsec_one(out, &m, NULL), 1);
 		alen = rte_pktmbuf_data_len(m);
 		check_outbound(rte_pktmbuf_mtod(m, const uint8_t *), alen,
 			l2hdr, l2, frame + l2, clen, mode, p.spi, seq, icv);
@@ -313,24 +233,24 @@ roundtrip(enum tg_ipsec_alg alg, enum tg_ipsec_mode mode, uint16_t l2)
 			 * untouched — the genuine packet passes below. */
 			memcpy(bad, ahp, alen);
 			bad[alen - 1] ^= 0x01;
-			m = mbuf_of(bad, alen, l2);
-			CU_ASSERT_EQUAL(one(in, &m, &failed), 0);
+			m = tg_test_mbuf_of(bad, alen, l2);
+			CU_ASSERT_EQUAL(tg_test_ipsec_one(in, &m, &failed), 0);
 			CU_ASSERT(failed);
 			memcpy(bad, ahp, alen);
 			bad[l2 + 20 + 12 + icv - 1] ^= 0x80;
-			m = mbuf_of(bad, alen, l2);
-			CU_ASSERT_EQUAL(one(in, &m, &failed), 0);
+			m = tg_test_mbuf_of(bad, alen, l2);
+			CU_ASSERT_EQUAL(tg_test_ipsec_one(in, &m, &failed), 0);
 			CU_ASSERT(failed);
 			/* The source address is immutable. */
 			memcpy(bad, ahp, alen);
 			bad[l2 + 15] ^= 0x01;
-			m = mbuf_of(bad, alen, l2);
-			CU_ASSERT_EQUAL(one(in, &m, &failed), 0);
+			m = tg_test_mbuf_of(bad, alen, l2);
+			CU_ASSERT_EQUAL(tg_test_ipsec_one(in, &m, &failed), 0);
 			CU_ASSERT(failed);
 		}
-		m = mbuf_of(ahp, alen, l2);
-		CU_ASSERT_EQUAL_FATAL(one(in, &m, NULL), 1);
-		if (!mbuf_equals(m, want,
+		m = tg_test_mbuf_of(ahp, alen, l2);
+		CU_ASSERT_EQUAL_FATAL(tg_test_ipsec_one(in, &m, NULL), 1);
+		if (!tg_test_mbuf_equals(m, want,
 			    (uint16_t)(mode == TG_IPSEC_MODE_TUNNEL
 					       ? clen
 					       : l2 + clen)))
@@ -339,14 +259,14 @@ roundtrip(enum tg_ipsec_alg alg, enum tg_ipsec_mode mode, uint16_t l2)
 				mode == TG_IPSEC_MODE_TUNNEL ? "tunnel"
 							     : "transport",
 				l2, seq);
-		CU_ASSERT(mbuf_equals(m, want,
+		CU_ASSERT(tg_test_mbuf_equals(m, want,
 			(uint16_t)(mode == TG_IPSEC_MODE_TUNNEL ? clen
 								: l2 + clen)));
 		rte_pktmbuf_free(m);
 
 		/* The same packet again: a replay, not an ICV failure. */
-		m = mbuf_of(ahp, alen, l2);
-		CU_ASSERT_EQUAL(one(in, &m, &failed), 0);
+		m = tg_test_mbuf_of(ahp, alen, l2);
+		CU_ASSERT_EQUAL(tg_test_ipsec_one(in, &m, &failed), 0);
 		CU_ASSERT(!failed);
 	}
 	CU_ASSERT_EQUAL(tg_ipsec_sa_stats(out)->inflight, 0);
@@ -381,21 +301,21 @@ test_ipsec_ah_transport_options(void)
 	static const uint8_t opts[] = {148, 4, 0, 0, /* router alert */
 		7, 7, 4, 0, 0, 0, 0, /* record route, one empty slot */
 		0};		     /* end of list */
-	uint8_t pkt[FRAME_MAX], ahp[FRAME_MAX];
+	uint8_t pkt[TG_TEST_FRAME_MAX], ahp[TG_TEST_FRAME_MAX];
 	struct tg_ipsec_sa *out, *in;
 	struct rte_mbuf *m;
 	uint16_t len, alen;
 
 	ah_keys(&p, TG_IPSEC_ALG_HMAC_SHA1, 0x60);
 	p.dir = TG_IPSEC_DIR_OUTBOUND;
-	out = tg_ipsec_sa_create(ctx, &p);
+	out = tg_ipsec_sa_create(tg_test_ctx, &p);
 	p.dir = TG_IPSEC_DIR_INBOUND;
-	in = tg_ipsec_sa_create(ctx, &p);
+	in = tg_ipsec_sa_create(tg_test_ctx, &p);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
 
 	/* A 20-byte header packet, then its options spliced in. */
-	len = build_udp(pkt, PEER, US, 7, 30);
+	len = build_udp(pkt, TG_TEST_PEER, TG_TEST_US, 7, 30);
 	memmove(pkt + 20 + sizeof(opts), pkt + 20, len - 20);
 	memcpy(pkt + 20, opts, sizeof(opts));
 	len = (uint16_t)(len + sizeof(opts));
@@ -404,8 +324,8 @@ test_ipsec_ah_transport_options(void)
 	tg_test_put16(pkt + 10, 0);
 	tg_test_put16(pkt + 10, tg_test_ip_sum(pkt, 32));
 
-	m = mbuf_of(pkt, len, 0);
-	CU_ASSERT_EQUAL_FATAL(one(out, &m, NULL), 1);
+	m = tg_test_mbuf_of(pkt, len, 0);
+	CU_ASSERT_EQUAL_FATAL(tg_test_ipsec_one(out, &m, NULL), 1);
 	alen = rte_pktmbuf_data_len(m);
 	memcpy(ahp, rte_pktmbuf_mtod(m, void *), alen);
 	rte_pktmbuf_free(m);
@@ -417,28 +337,29 @@ test_ipsec_ah_transport_options(void)
 	/* A router records itself: mutable, still authentic; the result
 	 * is the packet as received. */
 	ahp[26] = 8;
-	tg_test_put32(ahp + 27, IP4(198, 51, 100, 7));
+	tg_test_put32(ahp + 27, TG_TEST_IP4(198, 51, 100, 7));
 	tg_test_put16(ahp + 10, 0);
 	tg_test_put16(ahp + 10, tg_test_ip_sum(ahp, 32));
 	pkt[26] = 8;
-	tg_test_put32(pkt + 27, IP4(198, 51, 100, 7));
+	tg_test_put32(pkt + 27, TG_TEST_IP4(198, 51, 100, 7));
 	tg_test_put16(pkt + 10, 0);
 	tg_test_put16(pkt + 10, tg_test_ip_sum(pkt, 32));
-	m = mbuf_of(ahp, alen, 0);
-	CU_ASSERT_EQUAL_FATAL(one(in, &m, NULL), 1);
-	CU_ASSERT(mbuf_equals(m, pkt, len));
+	m = tg_test_mbuf_of(ahp, alen, 0);
+	CU_ASSERT_EQUAL_FATAL(tg_test_ipsec_one(in, &m, NULL), 1);
+	CU_ASSERT(tg_test_mbuf_equals(m, pkt, len));
 	rte_pktmbuf_free(m);
 
 	/* The router alert is immutable: changing it breaks the ICV. */
-	m = mbuf_of(ahp, alen, 0);
+	m = tg_test_mbuf_of(ahp, alen, 0);
 	rte_pktmbuf_mtod(m, uint8_t *)[22] = 1;
-	CU_ASSERT_EQUAL(one(in, &m, NULL), 0);
+	CU_ASSERT_EQUAL(tg_test_ipsec_one(in, &m, NULL), 0);
 
 	/* A loose source route: refused as a preparation failure. */
 	pkt[24] = 131;
-	m = mbuf_of(pkt, len, 0);
+	m = tg_test_mbuf_of(pkt, len, 0);
 	{
-		uint16_t np, ne = tg_ipsec_crypto_enqueue(ctx, out, &m, 1, &np);
+		uint16_t np, ne = tg_ipsec_crypto_enqueue(
+				     tg_test_ctx, out, &m, 1, &np);
 
 		CU_ASSERT_EQUAL(ne, 0);
 		CU_ASSERT_EQUAL(np, 0);
@@ -462,30 +383,34 @@ test_ipsec_ah_replay_window(void)
 		.replay_window = 64};
 	struct tg_ipsec_sa *out, *in, *off;
 	struct rte_mbuf *m, *mb[2];
-	uint8_t b[FRAME_MAX];
+	uint8_t b[TG_TEST_FRAME_MAX];
 	bool failed;
 	int s, rc;
 
 	ah_keys(&p, TG_IPSEC_ALG_HMAC_SHA256, 0x11);
 	p.dir = TG_IPSEC_DIR_OUTBOUND;
-	out = tg_ipsec_sa_create(ctx, &p);
+	out = tg_ipsec_sa_create(tg_test_ctx, &p);
 	p.dir = TG_IPSEC_DIR_INBOUND;
-	in = tg_ipsec_sa_create(ctx, &p);
+	in = tg_ipsec_sa_create(tg_test_ctx, &p);
 	p.replay_window = 0;
-	off = tg_ipsec_sa_create(ctx, &p);
+	off = tg_ipsec_sa_create(tg_test_ctx, &p);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(off);
 	for (s = 1; s < 200; s++) {
-		m = mbuf_of(b, build_udp(b, PEER, US, (uint16_t)s, 20), 0);
-		CU_ASSERT_EQUAL_FATAL(one(out, &m, NULL), 1);
+		m = tg_test_mbuf_of(b,
+			build_udp(b, TG_TEST_PEER, TG_TEST_US, (uint16_t)s, 20),
+			0);
+		CU_ASSERT_EQUAL_FATAL(tg_test_ipsec_one(out, &m, NULL), 1);
 		seqlen[s] = rte_pktmbuf_data_len(m);
 		CU_ASSERT_FATAL(seqlen[s] <= sizeof(seqpkt[s]));
 		memcpy(seqpkt[s], rte_pktmbuf_mtod(m, void *), seqlen[s]);
-		CU_ASSERT_EQUAL(get32(seqpkt[s] + 28), (uint32_t)s);
+		CU_ASSERT_EQUAL(tg_test_get32(seqpkt[s] + 28), (uint32_t)s);
 		rte_pktmbuf_free(m);
 	}
-#define FEED(sa, s) (m = mbuf_of(seqpkt[s], seqlen[s], 0), one(sa, &m, &failed))
+#define FEED(sa, s)                                                            \
+	(m = tg_test_mbuf_of(seqpkt[s], seqlen[s], 0),                         \
+		tg_test_ipsec_one(sa, &m, &failed))
 	/* 100 first; then 37..99 are inside the window (100 - 64, 100],
 	 * 36 and below are too old; 150 moves it; 100 is a replay. */
 	CU_ASSERT_EQUAL(FEED(in, 100), 1);
@@ -519,9 +444,9 @@ test_ipsec_ah_replay_window(void)
 
 	/* Two copies in one burst: both pass the check before the device,
 	 * the second is caught after verification — not an ICV failure. */
-	mb[0] = mbuf_of(seqpkt[190], seqlen[190], 0);
-	mb[1] = mbuf_of(seqpkt[190], seqlen[190], 0);
-	rc = tg_ipsec_process_sync(ctx, in, mb, 2);
+	mb[0] = tg_test_mbuf_of(seqpkt[190], seqlen[190], 0);
+	mb[1] = tg_test_mbuf_of(seqpkt[190], seqlen[190], 0);
+	rc = tg_ipsec_process_sync(tg_test_ctx, in, mb, 2);
 	CU_ASSERT_EQUAL(rc, 1);
 	CU_ASSERT(!FAILED(mb[1]));
 	rte_pktmbuf_free(mb[0]);
@@ -548,22 +473,22 @@ test_ipsec_ah_sequence_does_not_wrap(void)
 		.mode = TG_IPSEC_MODE_TRANSPORT};
 	struct tg_ipsec_sa *out;
 	struct rte_mbuf *mb[2];
-	uint8_t b[FRAME_MAX];
+	uint8_t b[TG_TEST_FRAME_MAX];
 	uint16_t np, ne, len;
 
 	ah_keys(&p, TG_IPSEC_ALG_HMAC_SHA1, 0x22);
-	out = tg_ipsec_sa_create(ctx, &p);
+	out = tg_ipsec_sa_create(tg_test_ctx, &p);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
 	out->ah.seq = UINT32_MAX - 1;
-	len = build_udp(b, PEER, US, 1, 10);
-	mb[0] = mbuf_of(b, len, 0);
-	mb[1] = mbuf_of(b, len, 0);
-	CU_ASSERT_EQUAL(tg_ipsec_process_sync(ctx, out, mb, 2), 1);
-	CU_ASSERT_EQUAL(
-		get32(rte_pktmbuf_mtod(mb[0], uint8_t *) + 28), UINT32_MAX);
-	CU_ASSERT(mbuf_equals(mb[1], b, len)); /* refused untouched */
+	len = build_udp(b, TG_TEST_PEER, TG_TEST_US, 1, 10);
+	mb[0] = tg_test_mbuf_of(b, len, 0);
+	mb[1] = tg_test_mbuf_of(b, len, 0);
+	CU_ASSERT_EQUAL(tg_ipsec_process_sync(tg_test_ctx, out, mb, 2), 1);
+	CU_ASSERT_EQUAL(tg_test_get32(rte_pktmbuf_mtod(mb[0], uint8_t *) + 28),
+		UINT32_MAX);
+	CU_ASSERT(tg_test_mbuf_equals(mb[1], b, len)); /* refused untouched */
 	rte_pktmbuf_free(mb[0]);
-	ne = tg_ipsec_crypto_enqueue(ctx, out, &mb[1], 1, &np);
+	ne = tg_ipsec_crypto_enqueue(tg_test_ctx, out, &mb[1], 1, &np);
 	CU_ASSERT_EQUAL(ne, 0);
 	CU_ASSERT_EQUAL(np, 0);
 	rte_pktmbuf_free(mb[1]);
@@ -579,41 +504,42 @@ test_ipsec_ah_mixed_with_esp_in_one_dequeue(void)
 	struct tg_ipsec_sa_params pe = {.spi = 0x5400,
 		.dir = TG_IPSEC_DIR_OUTBOUND,
 		.mode = TG_IPSEC_MODE_TUNNEL,
-		.tun_local = US,
-		.tun_remote = PEER,
+		.tun_local = TG_TEST_US,
+		.tun_remote = TG_TEST_PEER,
 		.alg = TG_IPSEC_ALG_AES128_GCM,
 		.cipher_key_len = 16};
 	struct tg_ipsec_sa_params pa = pe;
 	struct rte_mbuf *mb[3][8], *got[TG_IPSEC_BURST_MAX];
 	struct tg_ipsec_sa *sa[3], *sas[TG_IPSEC_BURST_MAX];
 	uint16_t i, j, np, ng, r, total = 0, tries, next[3] = {1, 1, 1};
-	uint8_t b[FRAME_MAX];
+	uint8_t b[TG_TEST_FRAME_MAX];
 
 	pa.spi = 0x5401;
 	pa.cipher_key_len = 0;
 	ah_keys(&pa, TG_IPSEC_ALG_HMAC_SHA256, 3);
-	sa[0] = tg_ipsec_sa_create(ctx, &pe);
-	sa[1] = tg_ipsec_sa_create(ctx, &pa);
+	sa[0] = tg_ipsec_sa_create(tg_test_ctx, &pe);
+	sa[1] = tg_ipsec_sa_create(tg_test_ctx, &pa);
 	pa.spi = 0x5402;
 	pa.mode = TG_IPSEC_MODE_TRANSPORT;
-	sa[2] = tg_ipsec_sa_create(ctx, &pa);
+	sa[2] = tg_ipsec_sa_create(tg_test_ctx, &pa);
 	for (i = 0; i < 3; i++)
 		CU_ASSERT_PTR_NOT_NULL_FATAL(sa[i]);
 	/* Interleaved enqueues: AH, ESP, AH, ESP, … */
 	for (j = 0; j < 8; j += 2)
 		for (i = 0; i < 3; i++) {
-			mb[i][j] = mbuf_of(b, build_udp(b, 1, 2, j, 10), 0);
-			mb[i][j + 1] =
-				mbuf_of(b, build_udp(b, 1, 2, j + 1, 10), 0);
+			mb[i][j] = tg_test_mbuf_of(
+				b, build_udp(b, 1, 2, j, 10), 0);
+			mb[i][j + 1] = tg_test_mbuf_of(
+				b, build_udp(b, 1, 2, j + 1, 10), 0);
 			CU_ASSERT_EQUAL_FATAL(
-				tg_ipsec_crypto_enqueue(
-					ctx, sa[2 - i], &mb[i][j], 2, &np),
+				tg_ipsec_crypto_enqueue(tg_test_ctx, sa[2 - i],
+					&mb[i][j], 2, &np),
 				2);
 		}
 	CU_ASSERT_EQUAL(tg_ipsec_sa_stats(sa[0])->inflight, 8);
 	CU_ASSERT_EQUAL(tg_ipsec_sa_stats(sa[1])->inflight, 8);
 	for (tries = 0; total < 24 && tries < 10000; tries++) {
-		r = tg_ipsec_crypto_dequeue(ctx, got, sas, 32, &ng);
+		r = tg_ipsec_crypto_dequeue(tg_test_ctx, got, sas, 32, &ng);
 		CU_ASSERT_EQUAL(ng, r);
 		for (i = 0; i < r; i++) {
 			const uint8_t *o =
@@ -625,7 +551,8 @@ test_ipsec_ah_mixed_with_esp_in_one_dequeue(void)
 			CU_ASSERT_FATAL(sas[i] == sa[k]);
 			CU_ASSERT_EQUAL(o[9], k == 0 ? IPPROTO_ESP : P_AH);
 			/* Sequence number: ESP at 24, AH at 28. */
-			CU_ASSERT_EQUAL(get32(o + (k == 0 ? 24 : 28)), next[k]);
+			CU_ASSERT_EQUAL(
+				tg_test_get32(o + (k == 0 ? 24 : 28)), next[k]);
 			next[k]++;
 			rte_pktmbuf_free(got[i]);
 			total++;
@@ -640,32 +567,7 @@ test_ipsec_ah_mixed_with_esp_in_one_dequeue(void)
 
 /* ---- interop with scapy (gen_ah.py) -------------------------------------- */
 
-struct frame {
-	uint8_t sa, kind;
-	uint16_t len;
-	uint8_t b[FRAME_MAX]; /* from the IPv4 header on */
-};
-
-static struct frame frames[64];
-static unsigned int n_frames;
-
-/* A frame of ah.pcap: its kind and SA in the destination MAC
- * (gen_ah.py); kept from the IPv4 header on. */
-static int
-take_frame(void *arg, const uint8_t *d, uint32_t len)
-{
-	struct frame *f;
-
-	(void)arg;
-	if (n_frames >= RTE_DIM(frames) || len > FRAME_MAX + 14 || len < 34)
-		return -1;
-	f = &frames[n_frames++];
-	f->kind = d[5];
-	f->sa = d[11];
-	f->len = (uint16_t)(len - 14);
-	memcpy(f->b, d + 14, f->len);
-	return 0;
-}
+static struct tg_test_capture cap; /* ah.pcap */
 
 /* gen_ah.py's SAs: i / 2 is the algorithm (SHA256 then SHA1), tunnel
  * when i is even, SPI 0x1100 + i, keys 0x40.. (32) and 0x60.. (20). */
@@ -675,14 +577,8 @@ scapy_sa(struct tg_ipsec_sa_params *p, unsigned int i, enum tg_ipsec_dir dir)
 	enum tg_ipsec_alg alg =
 		i / 2 == 0 ? TG_IPSEC_ALG_HMAC_SHA256 : TG_IPSEC_ALG_HMAC_SHA1;
 
-	memset(p, 0, sizeof(*p));
+	tg_test_scapy_sa_common(p, i, dir, 0x1100);
 	ah_keys(p, alg, alg == TG_IPSEC_ALG_HMAC_SHA1 ? 0x60 : 0x40);
-	p->spi = 0x1100 + i;
-	p->dir = dir;
-	p->mode = i % 2 == 0 ? TG_IPSEC_MODE_TUNNEL : TG_IPSEC_MODE_TRANSPORT;
-	p->tun_local = US;
-	p->tun_remote = PEER;
-	p->replay_window = 64;
 }
 
 static void
@@ -690,11 +586,10 @@ test_ipsec_ah_verifies_scapy_ah(void)
 {
 	unsigned int i, checked = 0;
 
-	n_frames = 0;
-	CU_ASSERT_FATAL(tg_test_pcap_read(
-				TG_TEST_DATA "/ah.pcap", take_frame, NULL) > 0);
-	for (i = 0; i + 1 < n_frames; i += 2) {
-		const struct frame *a = &frames[i], *c = &frames[i + 1];
+	CU_ASSERT_EQUAL_FATAL(
+		tg_test_capture_load(&cap, TG_TEST_DATA "/ah.pcap"), 0);
+	for (i = 0; i + 1 < cap.n; i += 2) {
+		const struct tg_test_frame *a = &cap.f[i], *c = &cap.f[i + 1];
 		struct tg_ipsec_sa_params p;
 		struct tg_ipsec_sa *sa;
 		struct rte_mbuf *m;
@@ -702,17 +597,17 @@ test_ipsec_ah_verifies_scapy_ah(void)
 
 		CU_ASSERT_FATAL(a->kind == 1 && c->kind == 2 && a->sa == c->sa);
 		scapy_sa(&p, a->sa, TG_IPSEC_DIR_INBOUND);
-		sa = tg_ipsec_sa_create(ctx, &p);
+		sa = tg_ipsec_sa_create(tg_test_ctx, &p);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(sa);
 		/* With a bit of scapy's ICV flipped: an authentication
 		 * failure, which leaves the window for the real one. */
-		m = mbuf_of(a->b, a->len, 0);
+		m = tg_test_mbuf_of(a->b, a->len, 0);
 		rte_pktmbuf_mtod(m, uint8_t *)[(a->b[0] & 0xf) * 4 + 12] ^= 1;
-		CU_ASSERT_EQUAL(one(sa, &m, &failed), 0);
+		CU_ASSERT_EQUAL(tg_test_ipsec_one(sa, &m, &failed), 0);
 		CU_ASSERT(failed);
-		m = mbuf_of(a->b, a->len, 0);
-		CU_ASSERT_EQUAL(one(sa, &m, NULL), 1);
-		if (!mbuf_equals(m, c->b, c->len))
+		m = tg_test_mbuf_of(a->b, a->len, 0);
+		CU_ASSERT_EQUAL(tg_test_ipsec_one(sa, &m, NULL), 1);
+		if (!tg_test_mbuf_equals(m, c->b, c->len))
 			fprintf(stderr,
 				"scapy AH SA %u (%s, %s) frame %u: "
 				"differs\n",
@@ -720,7 +615,7 @@ test_ipsec_ah_verifies_scapy_ah(void)
 				p.mode == TG_IPSEC_MODE_TUNNEL ? "tunnel"
 							       : "transport",
 				i + 1);
-		CU_ASSERT(mbuf_equals(m, c->b, c->len));
+		CU_ASSERT(tg_test_mbuf_equals(m, c->b, c->len));
 		rte_pktmbuf_free(m);
 		tg_ipsec_sa_destroy(sa);
 		checked++;
@@ -730,101 +625,29 @@ test_ipsec_ah_verifies_scapy_ah(void)
 }
 
 /* tollgate signs gen_ah.py's packets with the same SAs (outbound: tunnel
- * from US to PEER) and, when TG_AH_DUMP names a file, writes its AH
- * there for ah_interop.py. The transport packets of the pcap are as
+ * from TG_TEST_US to TG_TEST_PEER) and, when TG_AH_DUMP names a file, writes
+ * its AH there for ah_interop.py. The transport packets of the pcap are as
  * received (mutated in transit); signing them is as good a test. */
 static void
 test_ipsec_ah_signs_for_scapy(void)
 {
-	const char *path = getenv("TG_AH_DUMP");
-	struct tg_ipsec_sa *sa[8] = {NULL};
-	pcap_dumper_t *dump = NULL;
-	pcap_t *dead = NULL;
-	unsigned int i, n = 0;
-
-	n_frames = 0;
-	CU_ASSERT_FATAL(tg_test_pcap_read(
-				TG_TEST_DATA "/ah.pcap", take_frame, NULL) > 0);
-	if (path != NULL) {
-		dead = pcap_open_dead(DLT_EN10MB, 65535);
-		dump = pcap_dump_open(dead, path);
-		CU_ASSERT_PTR_NOT_NULL_FATAL(dump);
-	}
-	for (i = 0; i < n_frames; i++) {
-		const struct frame *c = &frames[i];
-		struct tg_ipsec_sa_params p;
-		struct rte_mbuf *m;
-		uint8_t out[FRAME_MAX + 14] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0};
-		struct pcap_pkthdr h = {0};
-		uint16_t len;
-
-		if (c->kind != 2)
-			continue;
-		if (c->sa >= RTE_DIM(sa))
-			break;
-		if (sa[c->sa] == NULL) {
-			scapy_sa(&p, c->sa, TG_IPSEC_DIR_OUTBOUND);
-			sa[c->sa] = tg_ipsec_sa_create(ctx, &p);
-			CU_ASSERT_PTR_NOT_NULL_FATAL(sa[c->sa]);
-		}
-		m = mbuf_of(c->b, c->len, 0);
-		CU_ASSERT_EQUAL_FATAL(one(sa[c->sa], &m, NULL), 1);
-		len = rte_pktmbuf_data_len(m);
-		CU_ASSERT_EQUAL(rte_pktmbuf_mtod(m, uint8_t *)[9], P_AH);
-		if (dump != NULL && len <= FRAME_MAX) {
-			out[11] = c->sa;
-			out[12] = 0x08;
-			memcpy(out + 14, rte_pktmbuf_mtod(m, void *), len);
-			h.caplen = h.len = (uint32_t)len + 14;
-			pcap_dump((u_char *)dump, &h, out);
-		}
-		rte_pktmbuf_free(m);
-		n++;
-	}
-	CU_ASSERT_EQUAL(n, 10);
-	for (i = 0; i < RTE_DIM(sa); i++)
-		tg_ipsec_sa_destroy(sa[i]);
-	if (dump != NULL) {
-		pcap_dump_close(dump);
-		pcap_close(dead);
-	}
+	CU_ASSERT_EQUAL_FATAL(
+		tg_test_capture_load(&cap, TG_TEST_DATA "/ah.pcap"), 0);
+	CU_ASSERT_EQUAL(
+		tg_test_protect_for_scapy(&cap, scapy_sa, P_AH, "TG_AH_DUMP"),
+		10);
 }
 
 /* ---- main ---------------------------------------------------------------- */
 
-static int
-suite_init(void)
+/* Lookaside: AH always is, and the mixed test needs ESP ops in the same
+ * queue (a CPU crypto context would run ESP inline). */
+static void
+add_suites(void)
 {
-	/* Lookaside: AH always is, and the mixed test needs ESP ops in the
-	 * same queue (a CPU crypto context would run ESP inline). */
-	struct tg_ipsec_ctx_params cp = {
-		.max_sa = 64, .nb_ops = 256, .mode = TG_IPSEC_CRYPTO_LOOKASIDE};
-
-	ctx = tg_ipsec_ctx_create(&cp);
-	return ctx == NULL ? -1 : 0;
-}
-
-static int
-suite_clean(void)
-{
-	tg_ipsec_ctx_free(ctx);
-	ctx = NULL;
-	return 0;
-}
-
-int
-main(void)
-{
-	int rc;
-
-	if (tg_test_eal_init("test_ipsec_ah") != 0)
-		return 1;
-	mp = rte_pktmbuf_pool_create("test_ipsec_ah", NB_MBUF, 0, 0,
-		RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (mp == NULL || CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	tg_test_suite("ipsec_ah", suite_init, suite_clean,
-		"test_ipsec_ah_invalid_params", test_ipsec_ah_invalid_params,
+	tg_test_suite("ipsec_ah", tg_test_ipsec_init_lookaside,
+		tg_test_ipsec_clean, "test_ipsec_ah_invalid_params",
+		test_ipsec_ah_invalid_params,
 		"test_ipsec_ah_roundtrip_every_alg_and_mode",
 		test_ipsec_ah_roundtrip_every_alg_and_mode,
 		"test_ipsec_ah_transport_options",
@@ -838,8 +661,10 @@ main(void)
 		test_ipsec_ah_verifies_scapy_ah,
 		"test_ipsec_ah_signs_for_scapy", test_ipsec_ah_signs_for_scapy,
 		NULL);
-	rc = tg_test_run();
-	rte_mempool_free(mp);
-	tg_test_eal_cleanup();
-	return rc;
+}
+
+int
+main(void)
+{
+	return tg_test_ipsec_main("test_ipsec_ah", 255, 0, add_suites);
 }

@@ -17,15 +17,14 @@
 #include "tg_config.h"
 #include "tg_ipsec_stage.h"
 #include "tg_test.h"
+#include "tg_test_ipsec.h"
 #include "tg_test_pcap.h"
 
-#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
 #define ETH		14
 /* The ipsec step's index in the transit and source paths (paths.c): the
  * stage never reads it, it only keeps it for the dispatcher. */
 #define STEP_OUT 4
 
-static struct rte_mempool *mp;
 static bool lookaside; /* the suite's ipsec.crypto_mode */
 static struct tg_emit emit;
 static uint16_t verdict[64];
@@ -165,7 +164,8 @@ side_open(struct side *s, const char *name, const char *yaml, uint32_t lan,
 	s->cfg = parse(name, yaml);
 	if (s->cfg == NULL)
 		return -1;
-	s->st = tg_ipsec_stage_create(s->cfg, NULL, 2, mp, SOCKET_ID_ANY);
+	s->st = tg_ipsec_stage_create(
+		s->cfg, NULL, 2, tg_test_mp, SOCKET_ID_ANY);
 	if (s->st == NULL)
 		return -1;
 	rc = tg_ipsec_build(
@@ -193,7 +193,7 @@ static struct rte_mbuf *
 frame(uint32_t src, uint32_t dst, uint8_t proto, uint16_t sport, uint16_t dport,
 	uint16_t id, uint16_t plen)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(tg_test_mp);
 	uint16_t l4 = proto == IPPROTO_TCP ? 20 : 8, tot = 20 + l4 + plen, i;
 	uint8_t *b;
 
@@ -309,13 +309,6 @@ l3(struct rte_mbuf *m)
 	return rte_pktmbuf_mtod_offset(m, const uint8_t *, ETH);
 }
 
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
 static struct tg_ipsec_sa *
 sa_named(const struct side *s, const char *name)
 {
@@ -364,8 +357,9 @@ test_stage_tunnel_a_to_b(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
 	for (i = 0; i < n; i++) {
-		m[i] = frame(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), IPPROTO_UDP,
-			4000 + i, 53, (uint16_t)(100 + i), (uint16_t)(10 + i));
+		m[i] = frame(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 7),
+			IPPROTO_UDP, 4000 + i, 53, (uint16_t)(100 + i),
+			(uint16_t)(10 + i));
 		CU_ASSERT_PTR_NOT_NULL_FATAL(m[i]);
 		at_out(m[i], TG_PATH_TRANSIT, 0, 0);
 		len[i] = (uint16_t)(m[i]->pkt_len - ETH);
@@ -383,11 +377,13 @@ test_stage_tunnel_a_to_b(void)
 		CU_ASSERT_EQUAL(
 			rte_pktmbuf_mtod(esp[i], const uint8_t *)[12], 0x08);
 		CU_ASSERT_EQUAL(o[9], IPPROTO_ESP);
-		CU_ASSERT_EQUAL(get32(o + 12), IP4(192, 0, 2, 1));
-		CU_ASSERT_EQUAL(get32(o + 16), IP4(192, 0, 2, 2));
+		CU_ASSERT_EQUAL(
+			tg_test_get32(o + 12), TG_TEST_IP4(192, 0, 2, 1));
+		CU_ASSERT_EQUAL(
+			tg_test_get32(o + 16), TG_TEST_IP4(192, 0, 2, 2));
 		CU_ASSERT_EQUAL(tg_test_ip_sum(o, 20), 0);
-		CU_ASSERT_EQUAL(get32(o + 20), 0x1001);
-		CU_ASSERT_EQUAL(get32(o + 24), seq0 + i + 1);
+		CU_ASSERT_EQUAL(tg_test_get32(o + 20), 0x1001);
+		CU_ASSERT_EQUAL(tg_test_get32(o + 24), seq0 + i + 1);
 	}
 	CU_ASSERT_EQUAL(tg_ipsec_sa_stats(out)->seq, seq0 + n);
 	CU_ASSERT(A.t->hits[policy_idx(&A, "tunnel")].out >= n);
@@ -439,7 +435,7 @@ esp_from_a(uint32_t src, uint32_t dst, uint16_t id)
 static struct rte_mbuf *
 copy(struct rte_mbuf *m)
 {
-	struct rte_mbuf *c = rte_pktmbuf_alloc(mp);
+	struct rte_mbuf *c = rte_pktmbuf_alloc(tg_test_mp);
 
 	if (c == NULL)
 		return NULL;
@@ -453,7 +449,8 @@ copy(struct rte_mbuf *m)
 static void
 test_stage_replay_and_icv(void)
 {
-	struct rte_mbuf *e = esp_from_a(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), 7);
+	struct rte_mbuf *e = esp_from_a(
+		TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 7), 7);
 	struct rte_mbuf *dup, *bad, *two[2];
 	struct tg_ipsec_sa *in = sa_named(&B, "b-in");
 	uint64_t replay0 = tg_ipsec_sa_stats(in)->err_replay;
@@ -486,7 +483,7 @@ test_stage_replay_and_icv(void)
 
 	/* A flipped ciphertext byte of a fresh packet: the ICV fails. */
 	rte_pktmbuf_free(bad);
-	bad = esp_from_a(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), 8);
+	bad = esp_from_a(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 7), 8);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
 	rte_pktmbuf_mtod(bad, uint8_t *)[ETH + 20 + 8 + 8 + 3] ^= 0x40;
 	received(&B, bad, 1);
@@ -506,19 +503,22 @@ test_stage_refused_before_the_device(void)
 	uint8_t *p;
 
 	/* ESP with an SPI no inbound SA has */
-	m[0] = esp_from_a(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), 20);
+	m[0] = esp_from_a(
+		TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 7), 20);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m[0]);
 	p = rte_pktmbuf_mtod(m[0], uint8_t *) + ETH;
 	tg_test_put32(p + 20, 0x7777);
 	/* a fragment of ESP */
-	m[1] = esp_from_a(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), 21);
+	m[1] = esp_from_a(
+		TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 7), 21);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m[1]);
 	p = rte_pktmbuf_mtod(m[1], uint8_t *) + ETH;
 	p[6] = 0x20; /* MF */
 	p[10] = p[11] = 0;
 	tg_test_put16(p + 10, tg_test_ip_sum(p, 20));
 	/* ESP cut short of a whole block (GCM: 4 bytes) */
-	m[2] = esp_from_a(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), 22);
+	m[2] = esp_from_a(
+		TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 7), 22);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m[2]);
 	rte_pktmbuf_trim(m[2], 1);
 	p = rte_pktmbuf_mtod(m[2], uint8_t *) + ETH;
@@ -527,11 +527,11 @@ test_stage_refused_before_the_device(void)
 	tg_test_put16(p + 10, tg_test_ip_sum(p, 20));
 	/* unprotected traffic that B's tunnel policy wants protected, to B
 	 * itself (target) */
-	m[3] = frame(
-		IP4(10, 0, 0, 5), IP4(10, 2, 0, 1), IPPROTO_UDP, 1, 2, 23, 4);
+	m[3] = frame(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 1),
+		IPPROTO_UDP, 1, 2, 23, 4);
 	/* nothing to do with any policy: passes */
-	m[4] = frame(IP4(198, 51, 100, 1), IP4(192, 0, 2, 2), IPPROTO_UDP, 1, 2,
-		24, 4);
+	m[4] = frame(TG_TEST_IP4(198, 51, 100, 1), TG_TEST_IP4(192, 0, 2, 2),
+		IPPROTO_UDP, 1, 2, 24, 4);
 	for (i = 0; i < 5; i++) {
 		CU_ASSERT_PTR_NOT_NULL_FATAL(m[i]);
 		CU_ASSERT_EQUAL(received(&B, m[i], 1), TG_V_NEXT);
@@ -548,10 +548,10 @@ test_stage_refused_before_the_device(void)
 
 	/* The same unprotected packet forwarded through B (transit: no
 	 * ipsec(in) step): refused at ipsec(out). Decrypted ones pass. */
-	m[0] = frame(
-		IP4(10, 0, 0, 5), IP4(10, 2, 0, 9), IPPROTO_UDP, 1, 2, 25, 4);
-	m[1] = frame(
-		IP4(10, 0, 0, 5), IP4(10, 2, 0, 9), IPPROTO_UDP, 1, 2, 26, 4);
+	m[0] = frame(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 9),
+		IPPROTO_UDP, 1, 2, 25, 4);
+	m[1] = frame(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 9),
+		IPPROTO_UDP, 1, 2, 26, 4);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m[0]);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m[1]);
 	at_out(m[0], TG_PATH_TRANSIT, 1, 0);
@@ -570,12 +570,12 @@ test_stage_outbound_verdicts_and_mismatch(void)
 {
 	struct rte_mbuf *m[3], *e;
 
-	m[0] = frame(IP4(10, 0, 0, 5), IP4(10, 5, 5, 5), IPPROTO_TCP, 1000, 23,
-		30, 0);
-	m[1] = frame(IP4(10, 0, 0, 5), IP4(10, 5, 5, 5), IPPROTO_TCP, 1000, 22,
-		31, 0);
-	m[2] = frame(IP4(10, 0, 0, 5), IP4(10, 5, 5, 5), IPPROTO_UDP, 1000, 23,
-		32, 0);
+	m[0] = frame(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 5, 5, 5),
+		IPPROTO_TCP, 1000, 23, 30, 0);
+	m[1] = frame(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 5, 5, 5),
+		IPPROTO_TCP, 1000, 22, 31, 0);
+	m[2] = frame(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 5, 5, 5),
+		IPPROTO_UDP, 1000, 23, 32, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m[0]);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m[1]);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m[2]);
@@ -591,7 +591,7 @@ test_stage_outbound_verdicts_and_mismatch(void)
 	rte_pktmbuf_free(m[1]);
 	rte_pktmbuf_free(m[2]);
 
-	e = esp_from_a(IP4(10, 9, 1, 1), IP4(10, 2, 0, 7), 33);
+	e = esp_from_a(TG_TEST_IP4(10, 9, 1, 1), TG_TEST_IP4(10, 2, 0, 7), 33);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
 	received(&B, e, 1);
 	run(&B, &e, 1);
@@ -623,12 +623,12 @@ test_stage_too_big_for_the_tunnel(void)
 	const uint8_t *e;
 	uint16_t i;
 
-	m[0] = frame(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), IPPROTO_UDP, 1, 2, 70,
-		1443 - 28);
-	m[1] = frame(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), IPPROTO_UDP, 1, 2, 71,
-		1444 - 28);
-	m[2] = frame(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), IPPROTO_UDP, 1, 2, 72,
-		1444 - 28);
+	m[0] = frame(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 7),
+		IPPROTO_UDP, 1, 2, 70, 1443 - 28);
+	m[1] = frame(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 7),
+		IPPROTO_UDP, 1, 2, 71, 1444 - 28);
+	m[2] = frame(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 7),
+		IPPROTO_UDP, 1, 2, 72, 1444 - 28);
 	for (i = 0; i < 3; i++) {
 		CU_ASSERT_PTR_NOT_NULL_FATAL(m[i]);
 		at_out(m[i], TG_PATH_TRANSIT, 0, 0);
@@ -654,8 +654,10 @@ test_stage_too_big_for_the_tunnel(void)
 		CU_ASSERT_EQUAL(emit.verdict[i], TG_V_GOTO(TG_STAGE_NONE));
 		CU_ASSERT_EQUAL(tg_meta(emit.pkts[i])->path, TG_PATH_SOURCE);
 		CU_ASSERT_EQUAL(e[9], IPPROTO_ICMP);
-		CU_ASSERT_EQUAL(get32(e + 12), IP4(10, 0, 0, 1));
-		CU_ASSERT_EQUAL(get32(e + 16), IP4(10, 0, 0, 5));
+		CU_ASSERT_EQUAL(
+			tg_test_get32(e + 12), TG_TEST_IP4(10, 0, 0, 1));
+		CU_ASSERT_EQUAL(
+			tg_test_get32(e + 16), TG_TEST_IP4(10, 0, 0, 5));
 		CU_ASSERT_EQUAL(e[20], 3); /* destination unreachable */
 		CU_ASSERT_EQUAL(e[21], 4); /* fragmentation needed */
 		CU_ASSERT_EQUAL(e[26] << 8 | e[27], 1443);
@@ -679,8 +681,8 @@ test_stage_ah_tunnel(void)
 	uint16_t len[2], i;
 
 	for (i = 0; i < 2; i++) {
-		m[i] = frame(IP4(10, 0, 0, 5), IP4(10, 4, 0, 9), IPPROTO_UDP,
-			7000, 53, (uint16_t)(60 + i), 12);
+		m[i] = frame(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 4, 0, 9),
+			IPPROTO_UDP, 7000, 53, (uint16_t)(60 + i), 12);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(m[i]);
 		at_out(m[i], TG_PATH_TRANSIT, 0, 0);
 		len[i] = (uint16_t)(m[i]->pkt_len - ETH);
@@ -694,8 +696,8 @@ test_stage_ah_tunnel(void)
 		CU_ASSERT_EQUAL(verdict[i], TG_V_GOTO(TG_STAGE_FORWARD));
 		CU_ASSERT_EQUAL(o[9], IPPROTO_AH);
 		CU_ASSERT_EQUAL(o[20], 4); /* next header: IPv4 */
-		CU_ASSERT_EQUAL(get32(o + 24), 0x3001);
-		CU_ASSERT_EQUAL(get32(o + 28), i + 1u);
+		CU_ASSERT_EQUAL(tg_test_get32(o + 24), 0x3001);
+		CU_ASSERT_EQUAL(tg_test_get32(o + 28), i + 1u);
 		/* AH does not encrypt: the inner packet follows as it was */
 		CU_ASSERT(memcmp(o + 20 + 12 + 16, clear[i], len[i]) == 0);
 		CU_ASSERT_EQUAL(received(&B, m[i], 1), TG_V_NEXT);
@@ -749,7 +751,7 @@ test_stage_decrypts_scapy_esp(void)
 	for (i = 0; i < 2; i++) {
 		uint8_t *p;
 
-		m[i] = rte_pktmbuf_alloc(mp);
+		m[i] = rte_pktmbuf_alloc(tg_test_mp);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(m[i]);
 		memcpy(rte_pktmbuf_append(m[i], f.len[2 * i]), f.d[2 * i],
 			f.len[2 * i]);
@@ -829,9 +831,9 @@ test_stage_sas_live_across_rebuilds(void)
 	CU_ASSERT_PTR_EQUAL(sa_named(&A, "a-in"), in);
 	CU_ASSERT(A.t->sas[0].reused && A.t->sas[1].reused);
 	CU_ASSERT_EQUAL(hits_out(&A, "no-telnet"), hits);
-	e = esp_from_a(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), 40);
+	e = esp_from_a(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 7), 40);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-	CU_ASSERT_EQUAL(get32(l3(e) + 24), seq + 1);
+	CU_ASSERT_EQUAL(tg_test_get32(l3(e) + 24), seq + 1);
 	rte_pktmbuf_free(e);
 
 	/* Another key for a-out: a new SA (numbers from 1), a-in stays,
@@ -846,9 +848,9 @@ test_stage_sas_live_across_rebuilds(void)
 	CU_ASSERT_PTR_NOT_EQUAL(sa_named(&A, "a-out"), out);
 	CU_ASSERT_PTR_EQUAL(sa_named(&A, "a-in"), in);
 	out = sa_named(&A, "a-out");
-	e = esp_from_a(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), 41);
+	e = esp_from_a(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 7), 41);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-	CU_ASSERT_EQUAL(get32(l3(e) + 24), 1);
+	CU_ASSERT_EQUAL(tg_test_get32(l3(e) + 24), 1);
 	rte_pktmbuf_free(e);
 }
 
@@ -865,8 +867,8 @@ test_stage_hard_lifetime(void)
 	CU_ASSERT_EQUAL_FATAL(s->packets, 1);
 	CU_ASSERT_EQUAL(s->soft_reached, 0);
 	for (i = 0; i < 4; i++) {
-		m[i] = frame(IP4(10, 0, 0, 5), IP4(10, 2, 0, 7), IPPROTO_UDP, 1,
-			2, (uint16_t)(50 + i), 4);
+		m[i] = frame(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 7),
+			IPPROTO_UDP, 1, 2, (uint16_t)(50 + i), 4);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(m[i]);
 		at_out(m[i], TG_PATH_TRANSIT, 0, 0);
 	}
@@ -903,8 +905,10 @@ suite_init_cpu(void)
 static int
 suite_init(void)
 {
-	if (side_open(&A, "a", CFG_A, IP4(10, 0, 0, 1), IP4(192, 0, 2, 1)) ||
-		side_open(&B, "b", CFG_B, IP4(10, 2, 0, 1), IP4(192, 0, 2, 2)))
+	if (side_open(&A, "a", CFG_A, TG_TEST_IP4(10, 0, 0, 1),
+		    TG_TEST_IP4(192, 0, 2, 1)) ||
+		side_open(&B, "b", CFG_B, TG_TEST_IP4(10, 2, 0, 1),
+			TG_TEST_IP4(192, 0, 2, 2)))
 		return -1;
 	return 0;
 }
@@ -917,48 +921,35 @@ suite_clean(void)
 	return 0;
 }
 
+/* Every test in both modes. */
+static CU_TestInfo tests[] = {
+	{"test_stage_tunnel_a_to_b", test_stage_tunnel_a_to_b},
+	{"test_stage_replay_and_icv", test_stage_replay_and_icv},
+	{"test_stage_refused_before_the_device",
+		test_stage_refused_before_the_device},
+	{"test_stage_outbound_verdicts_and_mismatch",
+		test_stage_outbound_verdicts_and_mismatch},
+	{"test_stage_too_big_for_the_tunnel",
+		test_stage_too_big_for_the_tunnel},
+	{"test_stage_ah_tunnel", test_stage_ah_tunnel},
+	{"test_stage_decrypts_scapy_esp", test_stage_decrypts_scapy_esp},
+	{"test_stage_sas_live_across_rebuilds",
+		test_stage_sas_live_across_rebuilds},
+	{"test_stage_hard_lifetime", test_stage_hard_lifetime},
+	CU_TEST_INFO_NULL,
+};
+
+static void
+add_suites(void)
+{
+	tg_test_suite_of("ipsec_stage_lookaside", suite_init_lookaside,
+		suite_clean, tests);
+	tg_test_suite_of("ipsec_stage_cpu", suite_init_cpu, suite_clean, tests);
+}
+
 int
 main(void)
 {
-	int rc;
-
-	if (tg_test_eal_init("test_ipsec_stage") != 0)
-		return 1;
-	mp = rte_pktmbuf_pool_create("tis", 2047, 0, TG_MBUF_PRIV_SIZE,
-		RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (mp == NULL || CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	tg_test_suite("ipsec_stage_lookaside", suite_init_lookaside,
-		suite_clean, "test_stage_tunnel_a_to_b",
-		test_stage_tunnel_a_to_b, "test_stage_replay_and_icv",
-		test_stage_replay_and_icv,
-		"test_stage_refused_before_the_device",
-		test_stage_refused_before_the_device,
-		"test_stage_outbound_verdicts_and_mismatch",
-		test_stage_outbound_verdicts_and_mismatch,
-		"test_stage_too_big_for_the_tunnel",
-		test_stage_too_big_for_the_tunnel, "test_stage_ah_tunnel",
-		test_stage_ah_tunnel, "test_stage_decrypts_scapy_esp",
-		test_stage_decrypts_scapy_esp,
-		"test_stage_sas_live_across_rebuilds",
-		test_stage_sas_live_across_rebuilds, "test_stage_hard_lifetime",
-		test_stage_hard_lifetime, NULL);
-	tg_test_suite("ipsec_stage_cpu", suite_init_cpu, suite_clean,
-		"test_stage_tunnel_a_to_b", test_stage_tunnel_a_to_b,
-		"test_stage_replay_and_icv", test_stage_replay_and_icv,
-		"test_stage_refused_before_the_device",
-		test_stage_refused_before_the_device,
-		"test_stage_outbound_verdicts_and_mismatch",
-		test_stage_outbound_verdicts_and_mismatch,
-		"test_stage_too_big_for_the_tunnel",
-		test_stage_too_big_for_the_tunnel, "test_stage_ah_tunnel",
-		test_stage_ah_tunnel, "test_stage_decrypts_scapy_esp",
-		test_stage_decrypts_scapy_esp,
-		"test_stage_sas_live_across_rebuilds",
-		test_stage_sas_live_across_rebuilds, "test_stage_hard_lifetime",
-		test_stage_hard_lifetime, NULL);
-	rc = tg_test_run();
-	rte_mempool_free(mp);
-	tg_test_eal_cleanup();
-	return rc;
+	return tg_test_ipsec_main(
+		"test_ipsec_stage", 2047, TG_MBUF_PRIV_SIZE, add_suites);
 }

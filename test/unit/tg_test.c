@@ -66,6 +66,19 @@ tg_test_suite(
 	return s;
 }
 
+CU_pSuite
+tg_test_suite_of(const char *name, CU_InitializeFunc init, CU_CleanupFunc clean,
+	const CU_TestInfo *tests)
+{
+	CU_pSuite s = CU_add_suite(name, init, clean);
+
+	if (s == NULL)
+		return NULL;
+	for (; tests->pName != NULL; tests++)
+		CU_add_test(s, tests->pName, tests->pTestFunc);
+	return s;
+}
+
 int
 tg_test_run(void)
 {

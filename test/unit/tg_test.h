@@ -23,6 +23,11 @@ int tg_test_run(void);
 CU_pSuite tg_test_suite(
 	const char *name, CU_InitializeFunc init, CU_CleanupFunc clean, ...);
 
+/** The same with the tests of a table ending in CU_TEST_INFO_NULL (one
+ *  table may serve several suites). */
+CU_pSuite tg_test_suite_of(const char *name, CU_InitializeFunc init,
+	CU_CleanupFunc clean, const CU_TestInfo *tests);
+
 /* Building packets byte by byte, in network order, and the RFC 1071 sum
  * written here: the suites check lib/pkt's results against these, so they
  * must not come from it. */
@@ -38,6 +43,13 @@ tg_test_put32(uint8_t *p, uint32_t v)
 {
 	tg_test_put16(p, (uint16_t)(v >> 16));
 	tg_test_put16(p + 2, (uint16_t)v);
+}
+
+static inline uint32_t
+tg_test_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
 }
 
 /** The Internet checksum of @p len bytes (even). */
