@@ -92,17 +92,6 @@ icmp_str(const struct json_value *r, char *buf, size_t len)
 	return buf;
 }
 
-/* A missing match key is "any" in the table, as in the YAML. */
-static const char *
-any_fmt(const struct json_value *v, char *buf, size_t len)
-{
-	if (v == NULL) {
-		snprintf(buf, len, "any");
-		return buf;
-	}
-	return ctl_fmt(v, buf, len);
-}
-
 static int
 rules(struct tel_conn *t, const struct ctl_opts *o, const char *iface,
 	const char *dir)
@@ -172,13 +161,13 @@ rules(struct tel_conn *t, const struct ctl_opts *o, const char *iface,
 					sizeof(name)),
 				ctl_fmt(json_get(r, "action"), act,
 					sizeof(act)),
-				any_fmt(json_get(r, "protocol"), proto,
+				ctl_fmt_any(json_get(r, "protocol"), proto,
 					sizeof(proto)),
-				any_fmt(json_get(r, "src"), src, sizeof(src)),
-				any_fmt(json_get(r, "dst"), dst, sizeof(dst)),
-				any_fmt(json_get(r, "src_port"), sp,
+				ctl_fmt_any(json_get(r, "src"), src, sizeof(src)),
+				ctl_fmt_any(json_get(r, "dst"), dst, sizeof(dst)),
+				ctl_fmt_any(json_get(r, "src_port"), sp,
 					sizeof(sp)),
-				any_fmt(json_get(r, "dst_port"), dp,
+				ctl_fmt_any(json_get(r, "dst_port"), dp,
 					sizeof(dp)),
 				icmp_str(r, icmp, sizeof(icmp)),
 				json_get(r, "established") ? "yes" : NULL,

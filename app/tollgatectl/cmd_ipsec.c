@@ -309,16 +309,6 @@ sa_names(const struct json_value *r, char *buf, size_t len)
 	return buf;
 }
 
-static const char *
-any_fmt(const struct json_value *v, char *buf, size_t len)
-{
-	if (v == NULL) {
-		snprintf(buf, len, "any");
-		return buf;
-	}
-	return ctl_fmt(v, buf, len);
-}
-
 int
 ctl_ipsec_spd(struct tel_conn *t, const struct ctl_opts *o)
 {
@@ -360,9 +350,9 @@ ctl_ipsec_spd(struct tel_conn *t, const struct ctl_opts *o)
 				ctl_fmt(json_get(r, "dst"), dst, sizeof(dst)),
 				ctl_fmt(json_get(r, "protocol"), pr,
 					sizeof(pr)),
-				any_fmt(json_get(r, "src_port"), sp,
+				ctl_fmt_any(json_get(r, "src_port"), sp,
 					sizeof(sp)),
-				any_fmt(json_get(r, "dst_port"), dp,
+				ctl_fmt_any(json_get(r, "dst_port"), dp,
 					sizeof(dp)),
 				sa_names(r, sas, sizeof(sas)),
 				ctl_fmt(json_get(r, "hits_out"), ho,

@@ -129,3 +129,13 @@ ctl_fmt(const struct json_value *v, char *buf, size_t len)
 		snprintf(buf, len, "-");
 	return buf;
 }
+
+const char *
+ctl_fmt_any(const struct json_value *v, char *buf, size_t len)
+{
+	if (v == NULL) {
+		snprintf(buf, len, "any");
+		return buf;
+	}
+	return ctl_fmt(v, buf, len);
+}

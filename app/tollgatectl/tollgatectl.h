@@ -145,6 +145,8 @@ int table_print(struct table *tb, FILE *f, const char *indent);
 /** @p v as text into @p buf: a string as it is, a number in decimal,
  *  "-" when missing or not a scalar. Returns @p buf. */
 const char *ctl_fmt(const struct json_value *v, char *buf, size_t len);
+/** ctl_fmt(), with "any" for a missing match key (as in the YAML). */
+const char *ctl_fmt_any(const struct json_value *v, char *buf, size_t len);
 
 /** Free the rows without printing. */
 void table_free(struct table *tb);

@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <rte_acl.h>
@@ -207,21 +206,21 @@ spd_check(const struct tg_cfg_ipsec *ip, char *err, size_t len)
 			return -EINVAL;
 		}
 	}
-	seen = calloc(ip->n_policies + 1, 1);
+	seen = rte_zmalloc("tg_ipsec_spd_seen", ip->n_policies + 1, 0);
 	if (seen == NULL) {
 		snprintf(err, len, "ipsec policies: out of memory");
 		return -ENOMEM;
 	}
 	for (i = 0; i < ip->n_policies; i++) {
 		if (ip->order[i] >= ip->n_policies || seen[ip->order[i]]++) {
-			free(seen);
+			rte_free(seen);
 			snprintf(err, len,
 				"ipsec policies: the evaluation order is not "
 				"a permutation of the policies");
 			return -EINVAL;
 		}
 	}
-	free(seen);
+	rte_free(seen);
 	return 0;
 }
 
