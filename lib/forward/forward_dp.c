@@ -73,14 +73,34 @@ tg_fwd_icmp_error(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 			 : TG_FORWARD_CNT_ICMP_UNREACH_SENT]++;
 }
 
+/*
+ * The last neighbor a packet of this burst was sent to, usable as is:
+ * packets routed via one gateway (most of a burst, and every tunnel
+ * packet of one SA) skip the cache lookup. Valid within one burst only:
+ * nothing in a burst deletes or moves an entry (misses only insert;
+ * resync and timers run outside the loop), and an entry's MAC is read
+ * through the pointer, so an ARP reply in the same burst is seen.
+ */
+struct fwd_last {
+	struct tg_neigh *e;
+	uint32_t nh_ip;
+	uint16_t port;
+};
+
 static __rte_always_inline uint16_t
 fwd_resolve(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 	struct rte_mbuf *m, const struct tg_nexthop *nh, uint32_t nh_ip,
-	struct tg_emit *emit, uint64_t now)
+	struct fwd_last *last, struct tg_emit *emit, uint64_t now)
 {
-	struct tg_neigh *e = tg_neigh_find(ctx, nh_ip, nh->port);
+	struct tg_neigh *e;
 	struct tg_meta *meta;
 
+	if (likely(last->e != NULL && last->nh_ip == nh_ip &&
+		    last->port == nh->port)) {
+		e = last->e;
+		goto write;
+	}
+	e = tg_neigh_find(ctx, nh_ip, nh->port);
 	if (unlikely(e == NULL))
 		return tg_neigh_miss(ft, ctx, m, nh->port, nh_ip, emit, now);
 	if (unlikely(e->state != TG_NEIGH_REACHABLE &&
@@ -97,6 +117,10 @@ fwd_resolve(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 			return TG_V_DROP(TG_FORWARD_DROP_ARP_FAILED);
 		}
 	}
+	last->e = e;
+	last->nh_ip = nh_ip;
+	last->port = nh->port;
+write:
 	RTE_BUILD_BUG_ON(offsetof(struct tg_neigh, mac) + 8 > sizeof(*e));
 	tg_fwd_write_eth2(m, &e->mac, nh->src_et);
 	meta = tg_meta(m);
@@ -130,7 +154,7 @@ fwd_too_big(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 static __rte_always_inline uint16_t
 fwd_ip(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 	struct rte_mbuf *m, const bool transit, uint32_t dst, uint64_t idx,
-	struct tg_emit *emit, uint64_t now)
+	struct fwd_last *last, struct tg_emit *emit, uint64_t now)
 {
 	struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
 	const struct tg_nexthop *nh;
@@ -182,7 +206,7 @@ fwd_ip(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 		meta->nh_ip = nh_ip;
 		return TG_V_NEXT;
 	}
-	return fwd_resolve(ft, ctx, m, nh, nh_ip, emit, now);
+	return fwd_resolve(ft, ctx, m, nh, nh_ip, last, emit, now);
 }
 
 void
@@ -192,6 +216,7 @@ tg_forward_burst(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 {
 	uint32_t dst[FWD_LOOKUP_MAX];
 	uint64_t idx[FWD_LOOKUP_MAX];
+	struct fwd_last last = {.e = NULL};
 	uint16_t base, cnt, i, k;
 
 	tg_fwd_sync(ft, ctx, now, emit);
@@ -213,7 +238,7 @@ tg_forward_burst(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 			switch (tg_meta(m)->mode) {
 			case TG_MODE_TRANSIT:
 				v[i] = fwd_ip(ft, ctx, m, true, dst[k], idx[k],
-					emit, now);
+					&last, emit, now);
 				k++;
 				break;
 			case TG_MODE_ARP:
@@ -222,7 +247,7 @@ tg_forward_burst(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 				break;
 			default: /* TG_MODE_OUT: the source path */
 				v[i] = fwd_ip(ft, ctx, m, false, dst[k], idx[k],
-					emit, now);
+					&last, emit, now);
 				k++;
 				break;
 			}

@@ -468,6 +468,8 @@ tg_ipsec_build(const struct tg_config *cfg, struct tg_ipsec_stage *st,
 		if (p->dir != TG_CFG_IPSEC_OUT &&
 			p->action != TG_CFG_IPSEC_ALLOW)
 			t->in_check = true;
+		if (p->dir != TG_CFG_IPSEC_IN)
+			t->out_check = true;
 	}
 	rc = tg_ipsec_spd_build(ip, socket, &t->spd, err, errlen);
 	if (rc == 0)

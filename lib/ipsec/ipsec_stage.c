@@ -454,6 +454,7 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 		const struct tg_meta *md = tg_meta(m);
 		const struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
 		uint8_t proto = ip->next_proto_id;
+		bool tc;
 
 		sa_of[i] = NULL;
 		tso[i] = NULL;
@@ -474,22 +475,28 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 			iin[nin++] = (uint8_t)i;
 			continue;
 		}
-		tg_ipsec_spd_key_make(ip, l3_avail(m), &kout[nout]);
-		pout[nout] = (const uint8_t *)&kout[nout];
 		/* Transit met no ipsec(in): it is judged as inbound here
 		 * too, unless ipsec(in) decrypted it. */
-		tcheck[nout] = md->path == TG_PATH_TRANSIT && t->in_check &&
-			       !(md->flags & TG_META_F_IPSEC_IN);
-		any_tcheck |= tcheck[nout];
+		tc = md->path == TG_PATH_TRANSIT && t->in_check &&
+		     !(md->flags & TG_META_F_IPSEC_IN);
+		if (!t->out_check && !tc)
+			continue; /* nothing to ask the SPD */
+		tg_ipsec_spd_key_make(ip, l3_avail(m), &kout[nout]);
+		pout[nout] = (const uint8_t *)&kout[nout];
+		tcheck[nout] = tc;
+		any_tcheck |= tc;
 		iout[nout++] = (uint8_t)i;
 	}
 	/* One classification answers both directions (tg_ipsec_spd.h). */
 	if (nin > 0 && (t->spd == NULL || tg_ipsec_spd_lookup2(t->spd, pin, nin,
 						  NULL, rin) != 0))
 		memset(rin, 0, sizeof(rin[0]) * nin);
-	if (nout > 0 && (t->spd == NULL ||
-				tg_ipsec_spd_lookup2(t->spd, pout, nout, rout,
-					any_tcheck ? rout_in : NULL) != 0)) {
+	if (nout > 0 && !t->out_check)
+		memset(rout, 0, sizeof(rout[0]) * nout);
+	if (nout > 0 &&
+		(t->spd == NULL || tg_ipsec_spd_lookup2(t->spd, pout, nout,
+					   t->out_check ? rout : NULL,
+					   any_tcheck ? rout_in : NULL) != 0)) {
 		memset(rout, 0, sizeof(rout[0]) * nout);
 		memset(rout_in, 0, sizeof(rout_in[0]) * nout);
 	}
@@ -577,7 +584,10 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 			sa->st.expired++;
 			continue;
 		}
-		m->l2_len = RTE_ETHER_HDR_LEN;
+		/* l2_len and l3_len (rte_ipsec reads both) in one store,
+		 * not a read-modify-write of the mbuf's second line. */
+		m->tx_offload = (uint64_t)RTE_ETHER_HDR_LEN |
+				(uint64_t)tg_meta(m)->l3_len << 7;
 		b.m[b.n] = m;
 		b.len[i] = len;
 		b.idx[b.n++] = (uint8_t)i;

@@ -115,6 +115,10 @@ struct tg_ipsec_table {
 	/** The inbound SPD has a protect or block policy: transit packets
 	 *  are checked against it at ipsec(out). */
 	bool in_check;
+	/** Some policy applies outbound: without one, ipsec(out) has no
+	 *  question for the SPD but in_check's (decrypted transit packets,
+	 *  which in_check exempts, pass without a lookup). */
+	bool out_check;
 	/** The configuration's section (policy names for telemetry and hit
 	 *  carry-over); lives as long as the snapshot's config. */
 	const struct tg_cfg_ipsec *cfg;

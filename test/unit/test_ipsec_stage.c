@@ -600,6 +600,73 @@ test_stage_outbound_verdicts_and_mismatch(void)
 	rte_pktmbuf_free(e);
 }
 
+/* C: a gateway with inbound policies only (it receives A's tunnel and
+ * sends nothing into one). */
+/* clang-format off */
+#define CFG_C PORTS \
+	"interfaces:\n" \
+	"  - {name: lan0, port: p0, address: 10.2.0.1/24}\n" \
+	"  - {name: wan0, port: p1, address: 192.0.2.2/24}\n" \
+	"ipsec:\n" \
+	"  crypto_device: crypto_aesni_mb_c\n" \
+	"  policies:\n" \
+	"    - {name: tunnel, src: 10.0.0.0/24, dst: 10.2.0.0/24,\n" \
+	"       direction: inbound, action: protect, sa: c-in}\n" \
+	"  sas:\n" \
+	"    - {name: c-in, spi: 0x1001, direction: inbound,\n" \
+	"       mode: tunnel, local: 192.0.2.2, remote: 192.0.2.1,\n" \
+	"       algorithm: aes-128-gcm, key: " KEY_AB ", salt: " SALT_AB "}\n"
+/* clang-format on */
+
+/* With no outbound policy, ipsec(out) asks the SPD only whether a
+ * transit packet should have come protected: what C decrypted passes,
+ * the same packet in clear is dropped, anything else passes. */
+static void
+test_stage_inbound_policies_only(void)
+{
+	struct side C;
+	struct rte_mbuf *m[4];
+	uint32_t pol;
+	uint16_t i;
+
+	CU_ASSERT_FATAL(side_open(&C, "c", CFG_C, TG_TEST_IP4(10, 2, 0, 1),
+				TG_TEST_IP4(192, 0, 2, 2)) == 0);
+	CU_ASSERT(C.t->in_check);
+	CU_ASSERT(!C.t->out_check);
+	pol = policy_idx(&C, "tunnel");
+
+	m[0] = esp_from_a(
+		TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 7), 50);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m[0]);
+	CU_ASSERT_EQUAL(received(&C, m[0], 1), TG_V_NEXT);
+	run(&C, m, 1);
+	CU_ASSERT_EQUAL(verdict[0], TG_V_GOTO(TG_STAGE_NONE));
+	CU_ASSERT_EQUAL(C.t->hits[pol].in, 1);
+	/* forwarded, it reaches ipsec(out) as transit, marked decrypted */
+	at_out(m[0], TG_PATH_TRANSIT, 1, TG_META_F_IPSEC_IN);
+	m[1] = frame(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 7),
+		IPPROTO_UDP, 5000, 53, 51, 20);
+	m[2] = frame(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 7, 0, 1),
+		IPPROTO_UDP, 5000, 53, 52, 20);
+	m[3] = frame(TG_TEST_IP4(10, 2, 0, 1), TG_TEST_IP4(10, 0, 0, 5),
+		IPPROTO_UDP, 5000, 53, 53, 20);
+	for (i = 1; i < 4; i++)
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m[i]);
+	at_out(m[1], TG_PATH_TRANSIT, 1, 0);
+	at_out(m[2], TG_PATH_TRANSIT, 1, 0);
+	at_out(m[3], TG_PATH_SOURCE, TG_IF_NONE, 0);
+	run(&C, m, 4);
+	CU_ASSERT_EQUAL(verdict[0], TG_V_NEXT);
+	CU_ASSERT_EQUAL(verdict[1], TG_V_DROP(TG_IPSEC_DROP_UNPROTECTED));
+	CU_ASSERT_EQUAL(verdict[2], TG_V_NEXT);
+	CU_ASSERT_EQUAL(verdict[3], TG_V_NEXT);
+	/* the decrypted packet was not looked up again */
+	CU_ASSERT_EQUAL(C.t->hits[pol].in, 2);
+	CU_ASSERT_EQUAL(C.t->hits[pol].out, 0);
+	free_all(m, 4);
+	side_close(&C);
+}
+
 /* Set DF on a frame() (and its checksum again). */
 static void
 set_df(struct rte_mbuf *m)
@@ -929,6 +996,7 @@ static CU_TestInfo tests[] = {
 		test_stage_refused_before_the_device},
 	{"test_stage_outbound_verdicts_and_mismatch",
 		test_stage_outbound_verdicts_and_mismatch},
+	{"test_stage_inbound_policies_only", test_stage_inbound_policies_only},
 	{"test_stage_too_big_for_the_tunnel",
 		test_stage_too_big_for_the_tunnel},
 	{"test_stage_ah_tunnel", test_stage_ah_tunnel},
