@@ -11,23 +11,12 @@
 
 #include "ipsec_internal.h"
 
-/* rte_ipsec reads the ESP (inbound) or inserts it (outbound transport)
- * at l2_len + l3_len; the caller gave l2_len. */
-static inline void
-set_lengths(struct rte_mbuf *m)
-{
-	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
-		m, const struct rte_ipv4_hdr *, m->l2_len);
-
-	m->l3_len = rte_ipv4_hdr_len(ip);
-}
-
 uint16_t
 tg_ipsec_crypto_enqueue(struct tg_ipsec_ctx *ctx, struct tg_ipsec_sa *sa,
 	struct rte_mbuf *mb[], uint16_t n, uint16_t *n_prepared)
 {
 	struct rte_crypto_op *cop[TG_IPSEC_BURST_MAX];
-	uint16_t i, k, e;
+	uint16_t k, e;
 
 	*n_prepared = 0;
 	n = RTE_MIN(n, TG_IPSEC_BURST_MAX);
@@ -42,8 +31,6 @@ tg_ipsec_crypto_enqueue(struct tg_ipsec_ctx *ctx, struct tg_ipsec_sa *sa,
 	if (sa->proto == TG_IPSEC_PROTO_AH) {
 		k = tg_ipsec_ah_prepare(sa, mb, cop, n);
 	} else {
-		for (i = 0; i < n; i++)
-			set_lengths(mb[i]);
 		k = rte_ipsec_pkt_crypto_prepare(&sa->ss, mb, cop, n);
 	}
 	e = rte_cryptodev_enqueue_burst(ctx->dev_id, ctx->qp, cop, k);
@@ -194,8 +181,6 @@ tg_ipsec_cpu_process(struct tg_ipsec_sa *sa, struct rte_mbuf *mb[], uint16_t n,
 	uint16_t i, k, g;
 
 	n = RTE_MIN(n, TG_IPSEC_BURST_MAX);
-	for (i = 0; i < n; i++)
-		set_lengths(mb[i]);
 	/* Both move their failures behind the good packets. */
 	k = rte_ipsec_pkt_cpu_prepare(&sa->ss, mb, n);
 	if (sa->dir == TG_IPSEC_DIR_OUTBOUND)

@@ -82,7 +82,9 @@ tg_test_mbuf_of(const uint8_t *b, uint16_t len, uint16_t l2)
 		return NULL;
 	}
 	memcpy(d, b, len);
+	/* what the burst functions want the caller to set */
 	m->l2_len = l2;
+	m->l3_len = len > l2 ? (uint16_t)((b[l2] & 0xf) * 4) : 0;
 	return m;
 }
 
