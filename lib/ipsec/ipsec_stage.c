@@ -438,7 +438,10 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 	union rte_ipsec_sad_key skey[2][CHUNK];
 	const union rte_ipsec_sad_key *pskey[2][CHUNK];
 	void *ssa[2][CHUNK];
-	uint8_t isad[2][CHUNK];
+	/* packets looked up in the SAD, and which key each one's is */
+	uint8_t isad[2][CHUNK], kslot[CHUNK];
+	uint16_t npk[2] = {0, 0};
+	uint32_t spi;
 	struct tg_ipsec_sa *sa_of[CHUNK];
 	const struct tg_ipsec_tsa *tso[CHUNK];
 	uint16_t nout = 0, nin = 0, nsad[2] = {0, 0}, i, j, k;
@@ -462,12 +465,20 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 		if (md->mode == TG_MODE_IN) {
 			if (proto == IPPROTO_ESP || proto == IPPROTO_AH) {
 				k = proto == IPPROTO_AH;
-				verdict[i] = inbound_spi(
-					m, ip, k, &skey[k][nsad[k]].v4.spi);
+				verdict[i] = inbound_spi(m, ip, k, &spi);
 				if (verdict[i] != TG_V_NEXT)
 					continue;
+				isad[k][npk[k]++] = (uint8_t)i;
+				/* A run of one SA's packets (a tunnel's
+				 * burst): one key for the lot. */
+				if (nsad[k] > 0 &&
+					skey[k][nsad[k] - 1].v4.spi == spi) {
+					kslot[i] = (uint8_t)(nsad[k] - 1);
+					continue;
+				}
+				skey[k][nsad[k]].v4.spi = spi;
 				pskey[k][nsad[k]] = &skey[k][nsad[k]];
-				isad[k][nsad[k]++] = (uint8_t)i;
+				kslot[i] = (uint8_t)nsad[k]++;
 				continue;
 			}
 			tg_ipsec_spd_key_make(ip, l3_avail(m), &kin[nin]);
@@ -512,9 +523,9 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 		if (t->sad[k] == NULL || rte_ipsec_sad_lookup(t->sad[k],
 						 pskey[k], ssa[k], nsad[k]) < 0)
 			memset(ssa[k], 0, sizeof(ssa[k][0]) * nsad[k]);
-		for (j = 0; j < nsad[k]; j++) {
+		for (j = 0; j < npk[k]; j++) {
 			i = isad[k][j];
-			sa_of[i] = ssa[k][j];
+			sa_of[i] = ssa[k][kslot[i]];
 			if (sa_of[i] == NULL)
 				verdict[i] = DROP(NO_SA);
 		}
