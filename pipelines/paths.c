@@ -32,6 +32,8 @@ const struct tg_path_def tg_paths[TG_PATH__COUNT] = {
 	[TG_PATH_ARP] = {"arp", 2, {STEP(FORWARD, ARP), END(TX)}},
 	/* what a tunnel-mode SA made, routed to the tunnel's far end */
 	[TG_PATH_TUNNEL] = {"tunnel", 2, {STEP(FORWARD, OUT), END(TX)}},
+	/* the same, its next hop resolved by ipsec(out) */
+	[TG_PATH_TUNNEL_DIRECT] = {"tunnel_direct", 1, {END(TX)}},
 };
 
 int

@@ -376,6 +376,13 @@ tg_pipeline_create(
 				rte_strerror(rte_errno));
 			goto fail;
 		}
+		/* On one lcore, ipsec may read forward's neighbor cache
+		 * between forward's bursts and send tunnel output itself. */
+		if (pl->stage_worker[TG_STAGE_IPSEC] ==
+			pl->stage_worker[TG_STAGE_FORWARD])
+			tg_ipsec_stage_set_forward(
+				pl->stage_ctx[TG_STAGE_IPSEC],
+				pl->stage_ctx[TG_STAGE_FORWARD]);
 	}
 	/* Only a host sends requests whose replies need letting in. */
 	if (conf->host.enabled) {

@@ -50,6 +50,8 @@ tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
 		rc = tg_ipsec_build(cfg, ipsec,
 			prev != NULL ? prev->ipsec : NULL, socket, &t->ipsec,
 			err, errlen);
+	if (rc == 0)
+		tg_ipsec_table_link(t->ipsec, t->forward);
 	if (rc < 0) {
 		tg_forward_table_free(t->forward);
 		tg_localfilter_table_free(t->localfilter);

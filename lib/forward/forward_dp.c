@@ -2,6 +2,7 @@
  * Data phase of forward: the burst (transit and source paths), next-hop
  * and neighbor resolution on the hot path, ICMP errors.
  */
+#include <errno.h>
 #include <stddef.h>
 
 #include <rte_cycles.h>
@@ -253,4 +254,48 @@ tg_forward_burst(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 			}
 		}
 	}
+}
+
+int
+tg_forward_route(const struct tg_forward_table *ft, uint32_t dst,
+	const struct tg_nexthop **nh, uint32_t *nh_ip)
+{
+	const struct tg_nexthop *h;
+	const struct tg_iface *ifc;
+	uint64_t idx;
+
+	if (ft == NULL || ft->fib == NULL ||
+		rte_fib_lookup_bulk(ft->fib, &dst, &idx, 1) != 0 ||
+		idx >= ft->n_nh)
+		return -ENOENT;
+	h = &ft->nh[idx];
+	/* what fwd_ip() drops or cannot send */
+	if (h->type == TG_NH_LOCAL || h->mtu == 0 || h->port >= RTE_MAX_ETHPORTS)
+		return -ENOENT;
+	ifc = &ft->ifaces[h->port];
+	if (!ifc->configured)
+		return -ENOENT;
+	if (h->type != TG_NH_VIA && (dst | ifc->mask) == UINT32_MAX &&
+		ifc->prefix_len <= 30 && ((dst ^ ifc->addr) & ifc->mask) == 0)
+		return -ENOENT;
+	*nh = h;
+	*nh_ip = h->type == TG_NH_VIA ? h->via : dst;
+	return 0;
+}
+
+bool
+tg_forward_neigh_usable(const struct tg_forward_table *ft,
+	const struct tg_forward_ctx *ctx, uint32_t addr, uint16_t port,
+	struct rte_ether_addr *mac)
+{
+	const struct tg_neigh *e;
+
+	if (unlikely(!ctx->gen_ok || ctx->gen != ft->generation))
+		return false;
+	e = tg_neigh_find(ctx, addr, port);
+	if (e == NULL ||
+		(e->state != TG_NEIGH_REACHABLE && e->state != TG_NEIGH_STATIC))
+		return false;
+	rte_ether_addr_copy(&e->mac, mac);
+	return true;
 }

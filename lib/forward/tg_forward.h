@@ -276,4 +276,30 @@ uint32_t tg_forward_neighbors_read(const struct tg_forward_ctx *ctx,
 	uint64_t now, uint32_t start, struct tg_neigh_info *out, uint32_t max,
 	uint32_t *total);
 
+/**
+ * Where forward would send a packet to @p dst (host order) that needs no
+ * TTL change (the source path's routing), as far as the table alone
+ * says: the next hop (*nh, an entry of ft->nh) and the address to
+ * resolve on its port (*nh_ip: the gateway, or @p dst itself on-link).
+ * For a stage that routes a destination once per table instead of once
+ * per packet (ipsec: a tunnel's far end).
+ * @return 0, or -ENOENT: no route, a local address, an unconfigured
+ *   interface or a directed broadcast (forward would drop those).
+ */
+int tg_forward_route(const struct tg_forward_table *ft, uint32_t dst,
+	const struct tg_nexthop **nh, uint32_t *nh_ip);
+
+/**
+ * The MAC address of neighbor @p addr (host order) on @p port if forward
+ * would send to it as is now: the entry is reachable or static, and the
+ * cache is in step with @p ft (a new snapshot's static neighbors are
+ * applied by forward's next burst or tick). Anything else (unknown,
+ * being resolved, stale, failed) is forward's to handle.
+ * For a stage running on forward's lcore, between forward's bursts: no
+ * retry, no lock.
+ */
+bool tg_forward_neigh_usable(const struct tg_forward_table *ft,
+	const struct tg_forward_ctx *ctx, uint32_t addr, uint16_t port,
+	struct rte_ether_addr *mac);
+
 #endif /* TG_FORWARD_H */

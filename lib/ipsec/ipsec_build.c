@@ -597,3 +597,40 @@ tg_ipsec_policy_hits(
 	h->in = __atomic_load_n(&t->hits[i].in, __ATOMIC_RELAXED) +
 		t->carried[i].in;
 }
+
+void
+tg_ipsec_table_link(struct tg_ipsec_table *t, const struct tg_forward_table *ft)
+{
+	const struct tg_nexthop *nh;
+	uint32_t i, nh_ip;
+
+	if (t == NULL)
+		return;
+	t->fwd = ft;
+	for (i = 0; i < t->n_sas; i++) {
+		struct tg_ipsec_tsa *ts = &t->sas[i];
+		const struct tg_cfg_ipsec_sa *c;
+
+		ts->adj_ok = false;
+		if (ft == NULL || t->cfg == NULL || i >= t->cfg->n_sas)
+			continue;
+		c = &t->cfg->sas[i];
+		if (ts->dir != TG_CFG_IPSEC_OUT || c->mode != TG_CFG_IPSEC_TUNNEL ||
+			tg_forward_route(ft, c->remote, &nh, &nh_ip) != 0)
+			continue;
+		ts->adj_port = nh->port;
+		ts->adj_mtu = nh->mtu;
+		ts->adj_l3 = nh->l3 != 0;
+		ts->adj_nh_ip = nh_ip;
+		memcpy(ts->adj_src_et, nh->src_et, sizeof(ts->adj_src_et));
+		ts->adj_ok = true;
+	}
+}
+
+void
+tg_ipsec_stage_set_forward(
+	struct tg_ipsec_stage *st, const struct tg_forward_ctx *fctx)
+{
+	if (st != NULL)
+		st->fwd_ctx = fctx;
+}

@@ -100,12 +100,38 @@ esp_len_bad(const struct tg_ipsec_sa *sa, uint32_t ip_len, uint32_t hl)
 	return ct < 2 || (ct & (sa->block - 1)) != 0;
 }
 
-/* Where completed packets go (@p v[j] for mb[j]), and their counters. */
-static void
-finish(const struct tg_ipsec_table *t, const struct tg_local_set *local,
-	struct rte_mbuf **mb, struct tg_ipsec_sa *const *sas, uint16_t n,
-	uint16_t *v)
+/*
+ * The tunnel's next hop as forward would use it now (@p ts: one SA's,
+ * resolved with the table): its neighbor's MAC address, when the stage
+ * may send the ESP there itself. No: the tunnel path, where forward
+ * resolves, holds or re-probes.
+ */
+static inline bool
+adj_ready(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
+	const struct tg_ipsec_tsa *ts, struct rte_ether_addr *mac)
 {
+	if (ts == NULL || !ts->adj_ok || st->fwd_ctx == NULL || t->fwd == NULL)
+		return false;
+	if (ts->adj_l3) {
+		/* TX takes the header off again (forward does the same) */
+		memcpy(mac, ts->adj_src_et, sizeof(*mac));
+		return true;
+	}
+	return tg_forward_neigh_usable(
+		t->fwd, st->fwd_ctx, ts->adj_nh_ip, ts->adj_port, mac);
+}
+
+/* Where completed packets go (@p v[j] for mb[j]), and their counters.
+ * @p ts: the outbound SA of the whole lot, whose tunnel output may go
+ * straight to TX (NULL: every tunnel packet takes the tunnel path). */
+static void
+finish(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
+	const struct tg_local_set *local, struct rte_mbuf **mb,
+	struct tg_ipsec_sa *const *sas, const struct tg_ipsec_tsa *ts,
+	uint16_t n, uint16_t *v)
+{
+	struct rte_ether_addr nh_mac;
+	bool direct = adj_ready(t, st, ts, &nh_mac);
 	struct tg_acl_key key[CHUNK];
 	const uint8_t *kp[CHUNK];
 	uint32_t res[CHUNK];
@@ -141,9 +167,24 @@ finish(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 				v[j] = TG_V_NEXT;
 				continue;
 			}
+			md->l3_len = sizeof(struct rte_ipv4_hdr);
+			if (direct && m->pkt_len - RTE_ETHER_HDR_LEN <=
+					      ts->adj_mtu) {
+				/* Its next hop is ready: sent as forward
+				 * would send it, without forward. */
+				uint8_t *h = rte_pktmbuf_mtod(m, uint8_t *);
+
+				memcpy(h, &nh_mac, RTE_ETHER_ADDR_LEN);
+				memcpy(h + RTE_ETHER_ADDR_LEN, ts->adj_src_et,
+					8);
+				md->tx_if = ts->adj_port;
+				md->nh_ip = ts->adj_nh_ip;
+				md->path = TG_PATH_TUNNEL_DIRECT;
+				v[j] = TG_V_GOTO(TG_STAGE_NONE);
+				continue;
+			}
 			/* To the tunnel's far end: routed anew. */
 			md->path = TG_PATH_TUNNEL;
-			md->l3_len = sizeof(struct rte_ipv4_hdr);
 			v[j] = TG_V_GOTO(TG_STAGE_FORWARD);
 			continue;
 		}
@@ -237,6 +278,7 @@ failure(struct rte_mbuf *m, struct tg_ipsec_sa *sa)
 
 struct batch {
 	struct tg_ipsec_sa *sa;
+	const struct tg_ipsec_tsa *ts; /* outbound: the SA in the table */
 	uint16_t n;
 	uint64_t bytes;
 	struct rte_mbuf *m[CHUNK];
@@ -251,8 +293,8 @@ struct batch {
  * reorders the batch; each packet's place in the burst rides in its meta.
  */
 static void
-batch_cpu(const struct tg_ipsec_table *t, const struct tg_local_set *local,
-	struct batch *b, uint16_t *verdict)
+batch_cpu(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
+	const struct tg_local_set *local, struct batch *b, uint16_t *verdict)
 {
 	struct tg_ipsec_sa *sa = b->sa, *sas[CHUNK];
 	uint16_t g, np, j, idx[CHUNK], v[CHUNK];
@@ -270,7 +312,7 @@ batch_cpu(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 			bytes += b->len[idx[j]];
 		sa_count(sa, g, bytes);
 	}
-	finish(t, local, b->m, sas, g, v);
+	finish(t, st, local, b->m, sas, b->ts, g, v);
 	for (j = 0; j < g; j++)
 		verdict[idx[j]] = v[j];
 	for (; j < np; j++)
@@ -298,7 +340,7 @@ batch_flush(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 	if (b->n == 0)
 		return;
 	if (sa->sync) {
-		batch_cpu(t, local, b, verdict);
+		batch_cpu(t, st, local, b, verdict);
 		return;
 	}
 	e = tg_ipsec_crypto_enqueue(st->ctx, sa, b->m, b->n, &np);
@@ -342,7 +384,7 @@ drain(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 			break;
 		__atomic_store_n(
 			&st->inflight, st->inflight - nr, __ATOMIC_RELAXED);
-		finish(t, local, mb, sas, ng, v);
+		finish(t, st, local, mb, sas, NULL, ng, v);
 		for (j = 0; j < ng; j++)
 			tg_emit_push(emit, mb[j], v[j]);
 		for (j = ng; j < nr; j++)
@@ -561,6 +603,7 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 
 	/* Runs of one SA, in arrival order, to the device. */
 	b.sa = NULL;
+	b.ts = NULL;
 	b.n = 0;
 	b.bytes = 0;
 	for (i = 0; i < n; i++) {
@@ -573,6 +616,7 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 		if (sa != b.sa) {
 			batch_flush(t, local, st, &b, verdict);
 			b.sa = sa;
+			b.ts = tso[i];
 		}
 		len = m->pkt_len - RTE_ETHER_HDR_LEN;
 		if (sa->dir == TG_IPSEC_DIR_INBOUND &&

@@ -25,6 +25,9 @@ struct tg_ipsec_stage {
 	uint16_t port_id[TG_MAX_PORTS]; /* by cfg port index */
 	uint16_t n_ports;
 	struct rte_mempool *mp;
+	/* forward's neighbor cache when forward runs on this stage's lcore
+	 * (tg_ipsec_stage_set_forward), else NULL */
+	const struct tg_forward_ctx *fwd_ctx;
 	/* ICMP errors: the stage lcore's token bucket, set up again for
 	 * each table (its icmp: settings) */
 	struct tg_ratelimit rl;

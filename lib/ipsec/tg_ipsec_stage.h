@@ -32,6 +32,7 @@
 #include <rte_mbuf.h>
 
 #include "tg_config.h"
+#include "tg_forward.h"
 #include "tg_ipsec.h"
 #include "tg_ipsec_spd.h"
 #include "tg_meta.h"
@@ -100,6 +101,16 @@ struct tg_ipsec_tsa {
 	 *  longest connected or static route of the config; 0: none, no
 	 *  check) and the most bytes the SA adds. */
 	uint16_t tun_mtu, overhead;
+	/** Outbound tunnel: where the ESP goes, resolved once with the
+	 *  snapshot's forward table (tg_ipsec_table_link): the port, the
+	 *  neighbor to send to, its interface's MTU, and bytes 6..13 of the
+	 *  Ethernet header (our MAC, IPv4). adj_ok false: forward routes
+	 *  every packet (the tunnel path). */
+	bool adj_ok;
+	bool adj_l3; /**< a bare-IP port: no neighbor to resolve */
+	uint16_t adj_port, adj_mtu;
+	uint32_t adj_nh_ip; /**< host order */
+	uint8_t adj_src_et[8];
 };
 
 /** Policy hit counters of one direction; written by the stage's lcore. */
@@ -138,6 +149,11 @@ struct tg_ipsec_table {
 	/** By DPDK port id: the interface address ICMP errors come from
 	 *  (0: none); and the icmp: settings for them. */
 	uint32_t if_addr[RTE_MAX_ETHPORTS];
+	/** The same snapshot's forward table (tg_ipsec_table_link; NULL
+	 *  before, and in tables built alone): what the tunnel next hops
+	 *  were resolved with, and what the neighbor cache is checked
+	 *  against. */
+	const struct tg_forward_table *fwd;
 	bool icmp_unreach;
 	uint64_t icmp_rate, icmp_burst;
 };
@@ -175,6 +191,26 @@ int tg_ipsec_build(const struct tg_config *cfg, struct tg_ipsec_stage *st,
 
 /** Free a table no worker can see. Its SAs stay (the stage owns them). */
 void tg_ipsec_table_free(struct tg_ipsec_table *t);
+
+/**
+ * Resolve each outbound tunnel SA's far end with @p ft, the forward table
+ * of the same snapshot (it must live as long as @p t): the route, once
+ * per table instead of once per packet. Control thread, before the
+ * snapshot is published.
+ */
+void tg_ipsec_table_link(
+	struct tg_ipsec_table *t, const struct tg_forward_table *ft);
+
+/**
+ * Let the stage send tunnel output itself when the neighbor it goes to
+ * is in @p fctx, forward's cache, ready to use: Ethernet header written,
+ * straight to TX on the tunnel_direct path, without a second pass
+ * through forward. Only when forward runs on the same lcore as ipsec
+ * (the cache is read without synchronisation, between forward's
+ * bursts); NULL turns it off. Control thread, before the workers start.
+ */
+void tg_ipsec_stage_set_forward(
+	struct tg_ipsec_stage *st, const struct tg_forward_ctx *fctx);
 
 /** Give @p t the hit counts of @p old's policies that are unchanged (same
  *  name, definition and SAs), into t->carried: workers count into

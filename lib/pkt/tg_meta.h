@@ -20,6 +20,11 @@ enum tg_path {
 	 *  end (the seed has ipsec last before TX; this is that step's
 	 *  routing, not another pass through the filters) */
 	TG_PATH_TUNNEL,
+	/** The same, when ipsec(out) found the tunnel's next hop ready (the
+	 *  route resolved with the table, the neighbor in forward's cache):
+	 *  it writes the Ethernet header and the packet goes straight to TX.
+	 *  Everything else (ARP to do, a stale neighbor) takes "tunnel". */
+	TG_PATH_TUNNEL_DIRECT,
 	TG_PATH__COUNT
 };
 

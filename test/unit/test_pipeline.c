@@ -1159,6 +1159,151 @@ test_pipeline_host_queue_is_bounded(void)
 	fx_teardown(&fx);
 }
 
+/* An ESP tunnel to the static neighbor 10.1.0.2 (16.1.0.0/16) and one to
+ * 10.1.0.9, on-link on wan0 and unknown until it sends ARP
+ * (16.2.0.0/16). */
+static const char ipsec_yaml[] =
+	"ipsec:\n"
+	"  crypto_device: crypto_aesni_mb_pl\n"
+	"  policies:\n"
+	"    - {name: gw, dst: 16.1.0.0/16, direction: outbound,\n"
+	"       action: protect, sa: to-gw}\n"
+	"    - {name: nine, dst: 16.2.0.0/16, direction: outbound,\n"
+	"       action: protect, sa: to-nine}\n"
+	"  sas:\n"
+	"    - {name: to-gw, spi: 0x1001, direction: outbound, mode: tunnel,\n"
+	"       local: 10.1.0.1, remote: 10.1.0.2, algorithm: aes-128-gcm,\n"
+	"       key: 000102030405060708090a0b0c0d0e0f, salt: 01020304}\n"
+	"    - {name: to-nine, spi: 0x1002, direction: outbound, mode: tunnel,\n"
+	"       local: 10.1.0.1, remote: 10.1.0.9, algorithm: aes-128-gcm,\n"
+	"       key: 101112131415161718191a1b1c1d1e1f, salt: 05060708}\n";
+
+/* As tollgate starts: the pipeline (its ipsec stage holds the SAs)
+ * before the first snapshot. */
+static void
+fx_setup_ipsec(struct fixture *fx)
+{
+	struct tg_pipeline_conf pc;
+	struct tg_cfg_errors errs;
+	struct tg_config *cfg = NULL;
+	char err[256], y[4096];
+	uint16_t i;
+	int len;
+
+	len = snprintf(y, sizeof(y), "%s%s", yaml, ipsec_yaml);
+	CU_ASSERT_FATAL(len > 0 && (size_t)len < sizeof(y));
+	if (tg_config_parse("<test>", y, (size_t)len, &cfg, &errs) < 0)
+		tg_cfg_errors_print(&errs, stderr);
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_FATAL(tg_control_init(&fx->ctl, &env, 0) == 0);
+	memset(&pc, 0, sizeof(pc));
+	pc.cfg = cfg;
+	pc.slot = &fx->ctl.slot;
+	pc.mp = mp;
+	pc.n_ports = 2;
+	for (i = 0; i < 2; i++) {
+		pc.ports[i].port_id = port_ids[i];
+		pc.ports[i].n_rxq = 1;
+		pc.ports[i].n_txq = NB_TXQ;
+		snprintf(pc.ports[i].name, sizeof(pc.ports[i].name), "p%u", i);
+	}
+	pc.n_workers = 1;
+	pc.workers[0] = 1;
+	fx->pl = tg_pipeline_create(&pc, err, sizeof(err));
+	if (fx->pl == NULL)
+		fprintf(stderr, "pipeline: %s\n", err);
+	CU_ASSERT_FATAL(fx->pl != NULL);
+	fx->ctl.pl = fx->pl;
+	if (tg_control_apply(&fx->ctl, cfg, err, sizeof(err)) != 0)
+		fprintf(stderr, "apply: %s\n", err);
+}
+
+/* What left wan0: ESP to @p remote from our MAC to @p mac, or NULL. */
+static bool
+is_esp_to(struct rte_mbuf *m, const uint8_t *mac, uint32_t remote)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	return rte_pktmbuf_data_len(m) > 34 + 8 &&
+	       memcmp(p, mac, 6) == 0 &&
+	       memcmp(p + 6, env.mac[1].addr_bytes, 6) == 0 && p[12] == 0x08 &&
+	       p[13] == 0 && p[23] == 50 /* ESP */ &&
+	       (uint32_t)(p[30] << 24 | p[31] << 16 | p[32] << 8 | p[33]) ==
+		       remote &&
+	       ref_cksum(p + 14, 20) == 0;
+}
+
+/*
+ * Tunnel output whose next hop is ready (a static neighbor, or one
+ * learned) goes straight to TX on the tunnel_direct path, as forward
+ * would have sent it; an unresolved one takes the tunnel path through
+ * forward, which holds the ESP and asks ARP, and the direct path takes
+ * over once the neighbor is known.
+ */
+static void
+test_pipeline_tunnel_next_hop(void)
+{
+	static const uint8_t nine_mac[6] = {2, 0, 0, 0, 1, 9};
+	struct tg_lcore_stats s;
+	struct fixture fx;
+	struct rte_mbuf *m;
+	int i, esp = 0, arp = 0;
+
+	fx_setup_ipsec(&fx);
+	for (i = 0; i < 4; i++)
+		rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x10010000 + i, 64));
+	run(&fx, 1, 6);
+	while ((m = tx_get(1, 0)) != NULL) {
+		esp += is_esp_to(m, gw_mac, 0x0a010002);
+		rte_pktmbuf_free(m);
+	}
+	CU_ASSERT_EQUAL(esp, 4);
+	tg_pipeline_stats_sum(fx.pl, &s);
+	CU_ASSERT_EQUAL(s.path_rx[TG_PATH_TUNNEL_DIRECT], 4);
+	CU_ASSERT_EQUAL(s.path_done[TG_PATH_TUNNEL_DIRECT], 4);
+	CU_ASSERT_EQUAL(s.path_rx[TG_PATH_TUNNEL], 0);
+	CU_ASSERT_EQUAL(s.stage[TG_STAGE_FORWARD].in, 4); /* inner only */
+
+	/* 10.1.0.9 is not known: forward holds the ESP and asks. */
+	for (i = 0; i < 2; i++)
+		rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x10020000 + i, 64));
+	run(&fx, 1, 6);
+	esp = 0;
+	while ((m = tx_get(1, 0)) != NULL) {
+		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+
+		arp += p[12] == 0x08 && p[13] == 0x06 && p[41] == 9;
+		esp += p[12] == 0x08 && p[13] == 0;
+		rte_pktmbuf_free(m);
+	}
+	CU_ASSERT(arp >= 1);
+	CU_ASSERT_EQUAL(esp, 0);
+	tg_pipeline_stats_sum(fx.pl, &s);
+	CU_ASSERT_EQUAL(s.path_rx[TG_PATH_TUNNEL], 2);
+	CU_ASSERT_EQUAL(s.path_rx[TG_PATH_TUNNEL_DIRECT], 4);
+
+	/* It asks for us: forward learns it, lets the two go, and the next
+	 * ESP for it takes the direct path. */
+	rte_ring_enqueue(rxr[1],
+		mk_arp_request(1, 0x0a010009, nine_mac, 0x0a010001));
+	run(&fx, 1, 6);
+	for (i = 0; i < 3; i++)
+		rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x10020010 + i, 64));
+	run(&fx, 1, 6);
+	esp = 0;
+	while ((m = tx_get(1, 0)) != NULL) {
+		esp += is_esp_to(m, nine_mac, 0x0a010009);
+		rte_pktmbuf_free(m);
+	}
+	CU_ASSERT_EQUAL(esp, 5);
+	tg_pipeline_stats_sum(fx.pl, &s);
+	CU_ASSERT_EQUAL(s.path_done[TG_PATH_TUNNEL], 2);
+	CU_ASSERT_EQUAL(s.path_rx[TG_PATH_TUNNEL_DIRECT], 7);
+	CU_ASSERT_EQUAL(s.path_done[TG_PATH_TUNNEL_DIRECT], 7);
+	fx.ctl.pl = NULL;
+	fx_teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -1230,6 +1375,7 @@ main(void)
 		"test_pipeline_filter_inbound_only",
 		test_pipeline_filter_inbound_only,
 		"test_pipeline_nat_round_trip", test_pipeline_nat_round_trip,
+		"test_pipeline_tunnel_next_hop", test_pipeline_tunnel_next_hop,
 		NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
