@@ -217,6 +217,10 @@ def secgw_cfg(n, direction):
                    "ipv4-tunnel src %s dst %s" % (IN_SPI + 999999,
                                                   colon_hex(k + s),
                                                   "198.51.100.1", WAN_IP))
+        # -l (librte_ipsec) wants an SP rule for every SA; none of the
+        # traffic matches it
+        out.append("sp ipv4 in esp protect %d pri 1 dst 192.0.2.0/24 sport "
+                   "0:65535 dport 0:65535" % (IN_SPI + 999999))
         out.append("rt ipv4 dst 203.0.0.0/16 port 1")
     elif direction == "decrypt":
         out.append("rt ipv4 dst 16.0.0.0/8 port 1")
@@ -231,17 +235,19 @@ def secgw_mbufs(ctx):
     return ctx.mbufs(ring_mbufs=2 * 2048 + 4096, lcores=2, cache=256)
 
 
-def secgw_system(n, direction):
-    """ipsec-secgw on the bench's ports. -u marks the ESP side."""
+def secgw_system(n, direction, lib=False):
+    """ipsec-secgw on the bench's ports. -u marks the ESP side. lib: its
+    librte_ipsec code path (-l, lookaside crypto ops), the library
+    tollgate uses; without, its own ESP code (the default)."""
     return sc.System(
-        name="ipsec-secgw",
+        name="ipsec-secgw-lib" if lib else "ipsec-secgw",
         files=lambda ctx: {"secgw.cfg": secgw_cfg(n, direction)},
         command=lambda ctx: [
             SECGW, *sc.replace(ctx, lcores="1").eal(),
             "--vdev", CRYPTO_DEV, "--",
             "-p", "0x3", "-u", "0x2" if direction == "encrypt" else "0x1",
             "--config=(0,0,1),(1,0,1)", "-s", str(secgw_mbufs(ctx)),
-            "-f", ctx.file("secgw.cfg")],
+            "-f", ctx.file("secgw.cfg")] + (["-l"] if lib else []),
     )
 
 
@@ -740,7 +746,7 @@ def summarize(res):
                 # again from the raw counters (--render of an older file)
                 r.update(stage_costs(r["tollgate"]["counters"]))
         row = {k: case.get(k) for k in ("direction", "sas", "size", "packets")}
-        for sysname in ("ipsec-secgw", "tollgate"):
+        for sysname in ("ipsec-secgw", "ipsec-secgw-lib", "tollgate"):
             runs = [r for r in case["runs"] if r["system"] == sysname and
                     "mpps" in r]
             if not runs:
@@ -775,6 +781,10 @@ def summarize(res):
                     per.append(v["tollgate"] / v["ipsec-secgw"])
             row["mpps_ratio_per_repeat"] = per
             row["mpps_target_met"] = row["mpps_ratio"] >= 1.1
+        if "ipsec-secgw-lib" in row and "tollgate" in row and \
+                row["ipsec-secgw-lib"]["mpps"]:
+            row["mpps_ratio_lib"] = row["tollgate"]["mpps"] / \
+                row["ipsec-secgw-lib"]["mpps"]
         near = {x["repeat"]: x["cycles_per_op"]
                 for x in case.get("crypto_perf", [])}
         c = cp.get((case["direction"], case["size"]))
@@ -835,8 +845,10 @@ def markdown(res):
             "secgw cycles/pkt | tollgate Mpps | tollgate cycles/pkt | "
             "tollgate / secgw (≥ 1.1) | ipsec stage cycles/pkt | "
             "crypto-perf cycles/op | stage / crypto-perf (≤ 1.3) | "
-            "secgw whole / crypto-perf |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "secgw whole / crypto-perf | ipsec-secgw -l Mpps | "
+            "tollgate / secgw -l |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            "---:|---:|"]
     for r in res["summary"]:
         s, t = r.get("ipsec-secgw") or {}, r.get("tollgate") or {}
         ratio = fmt(r.get("mpps_ratio"), "%.2f×")
@@ -848,7 +860,7 @@ def markdown(res):
         else:
             tcell = fmt(t.get("mpps"))
         out.append("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s "
-                   "| %s |"
+                   "| %s | %s | %s |"
                    % (r["direction"], r["sas"], r["size"],
                       fmt(s.get("mpps")), fmt(s.get("cycles_per_packet"),
                                               "%.0f"),
@@ -859,7 +871,9 @@ def markdown(res):
                           and t.get("ipsec_cycles_per_visit") else ""),
                       fmt(r.get("crypto_perf_cycles_per_op"), "%.1f"),
                       fmt(r.get("cycles_ratio"), "%.2f×"),
-                      fmt(r.get("secgw_cycles_per_crypto_op"), "%.2f×")))
+                      fmt(r.get("secgw_cycles_per_crypto_op"), "%.2f×"),
+                      fmt((r.get("ipsec-secgw-lib") or {}).get("mpps")),
+                      fmt(r.get("mpps_ratio_lib"), "%.2f×")))
     out += ["", "ipsec stage cycles/pkt: (stages.ipsec.cycles + tick_cycles)"
             " / packets through the crypto device (stages.ipsec.held, or "
             "tollgate's tx where held is not counted); a "
@@ -901,6 +915,8 @@ def parse_args():
     ap.add_argument("--render", metavar="JSON",
                     help="print the table of an earlier result file, "
                          "summarized again; nothing is run")
+    ap.add_argument("--no-secgw-lib", action="store_true",
+                    help="do not also run ipsec-secgw -l (librte_ipsec)")
     ap.add_argument("--no-tollgate", action="store_true",
                     help="peers only")
     ap.add_argument("--total-ops", type=int, default=None,
@@ -1014,6 +1030,8 @@ def main():
                         continue
                     case["packets"] = npk
                     systems = [secgw_system(n, direction)]
+                    if not a.no_secgw_lib:
+                        systems.append(secgw_system(n, direction, lib=True))
                     wd = os.path.join(logdir, "%s-%d-%d" % (direction, n,
                                                             size))
                     if not a.no_tollgate:
