@@ -52,12 +52,7 @@ tg_ipsec_crypto_enqueue(struct tg_ipsec_ctx *ctx, struct tg_ipsec_sa *sa,
 static inline void
 fix_tun_cksum(struct rte_mbuf *m, const struct tg_ipsec_sa *sa)
 {
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
-	uint32_t s = sa->tmpl_sum + ip->total_length + ip->packet_id;
-
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	ip->hdr_checksum = s == 0xffff ? (uint16_t)s : (uint16_t)~s;
+	tg_ipsec_tun_cksum(rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *), sa);
 }
 
 static inline void
@@ -175,8 +170,8 @@ out:
 }
 
 uint16_t
-tg_ipsec_cpu_process(struct tg_ipsec_sa *sa, struct rte_mbuf *mb[], uint16_t n,
-	uint16_t *n_prepared)
+tg_ipsec_cpu_run(struct tg_ipsec_sa *sa, struct rte_mbuf *mb[], uint16_t n,
+	uint16_t *n_prepared, bool tun_cksum)
 {
 	uint16_t i, k, g;
 
@@ -189,11 +184,18 @@ tg_ipsec_cpu_process(struct tg_ipsec_sa *sa, struct rte_mbuf *mb[], uint16_t n,
 	for (i = 0; i < g; i++) {
 		if (sa->mode == TG_IPSEC_MODE_TRANSPORT)
 			fix_cksum(mb[i], mb[i]->l2_len);
-		else if (sa->dir == TG_IPSEC_DIR_OUTBOUND)
+		else if (sa->dir == TG_IPSEC_DIR_OUTBOUND && tun_cksum)
 			fix_tun_cksum(mb[i], sa);
 	}
 	*n_prepared = k;
 	return g;
+}
+
+uint16_t
+tg_ipsec_cpu_process(struct tg_ipsec_sa *sa, struct rte_mbuf *mb[], uint16_t n,
+	uint16_t *n_prepared)
+{
+	return tg_ipsec_cpu_run(sa, mb, n, n_prepared, true);
 }
 
 int

@@ -5,6 +5,7 @@
 #define TG_IPSEC_INTERNAL_H
 
 #include <rte_crypto.h>
+#include <rte_ip.h>
 #include <rte_ipsec.h>
 #include <rte_log.h>
 
@@ -77,6 +78,25 @@ struct tg_ipsec_sa {
 	 * header just written (store-forwarding stalls). */
 	uint32_t tmpl_sum;
 };
+
+/* The outer header of an outbound tunnel packet as rte_ipsec wrote it:
+ * its checksum from the template's sum, the length and the ID (what
+ * rte_ipv4_cksum would give, without reading the header back). */
+static inline void
+tg_ipsec_tun_cksum(struct rte_ipv4_hdr *ip, const struct tg_ipsec_sa *sa)
+{
+	uint32_t s = sa->tmpl_sum + ip->total_length + ip->packet_id;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	ip->hdr_checksum = s == 0xffff ? (uint16_t)s : (uint16_t)~s;
+}
+
+/* tg_ipsec_cpu_process(), optionally leaving the outer header checksum of
+ * tunnel output to the caller (the stage writes it in the pass over the
+ * packets it makes anyway: one pass fewer). */
+uint16_t tg_ipsec_cpu_run(struct tg_ipsec_sa *sa, struct rte_mbuf *mb[],
+	uint16_t n, uint16_t *n_prepared, bool tun_cksum);
 
 /* ipsec_ah.c. init: the SA's AH state, at create (0 or -errno).
  * prepare: rte_ipsec_pkt_crypto_prepare()'s contract — fills cop[0, ret)

@@ -128,7 +128,7 @@ static void
 finish(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
 	const struct tg_local_set *local, struct rte_mbuf **mb,
 	struct tg_ipsec_sa *const *sas, const struct tg_ipsec_tsa *ts,
-	uint16_t n, uint16_t *v)
+	bool tun_cksum, uint16_t n, uint16_t *v)
 {
 	struct rte_ether_addr nh_mac;
 	bool direct = adj_ready(t, st, ts, &nh_mac);
@@ -168,6 +168,12 @@ finish(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
 				continue;
 			}
 			md->l3_len = sizeof(struct rte_ipv4_hdr);
+			if (tun_cksum)
+				tg_ipsec_tun_cksum(
+					rte_pktmbuf_mtod_offset(m,
+						struct rte_ipv4_hdr *,
+						RTE_ETHER_HDR_LEN),
+					sa);
 			if (direct && m->pkt_len - RTE_ETHER_HDR_LEN <=
 					      ts->adj_mtu) {
 				/* Its next hop is ready: sent as forward
@@ -302,7 +308,7 @@ batch_cpu(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
 
 	for (j = 0; j < b->n; j++)
 		tg_meta(b->m[j])->scratch = b->idx[j];
-	g = tg_ipsec_cpu_process(sa, b->m, b->n, &np);
+	g = tg_ipsec_cpu_run(sa, b->m, b->n, &np, false);
 	for (j = 0; j < b->n; j++) {
 		idx[j] = tg_meta(b->m[j])->scratch;
 		sas[j] = sa;
@@ -312,7 +318,7 @@ batch_cpu(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
 			bytes += b->len[idx[j]];
 		sa_count(sa, g, bytes);
 	}
-	finish(t, st, local, b->m, sas, b->ts, g, v);
+	finish(t, st, local, b->m, sas, b->ts, true, g, v);
 	for (j = 0; j < g; j++)
 		verdict[idx[j]] = v[j];
 	for (; j < np; j++)
@@ -384,7 +390,7 @@ drain(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 			break;
 		__atomic_store_n(
 			&st->inflight, st->inflight - nr, __ATOMIC_RELAXED);
-		finish(t, st, local, mb, sas, NULL, ng, v);
+		finish(t, st, local, mb, sas, NULL, false, ng, v);
 		for (j = 0; j < ng; j++)
 			tg_emit_push(emit, mb[j], v[j]);
 		for (j = ng; j < nr; j++)
