@@ -323,7 +323,7 @@ tg_ipsec_spd_lookup2(const struct tg_ipsec_spd *spd,
 	uint32_t *res_in)
 {
 	uint32_t res[SPD_CHUNK * SPD_CATS];
-	uint32_t base, c, i;
+	uint32_t base, c, i, ncat;
 	int rc;
 
 	if (n == 0)
@@ -337,15 +337,25 @@ tg_ipsec_spd_lookup2(const struct tg_ipsec_spd *spd,
 			memset(res_in, 0, sizeof(*res_in) * n);
 		return 0;
 	}
+	/* Outbound alone is category 0: rte_acl then resolves one category
+	 * instead of a group of four. */
+	ncat = res_in == NULL && res_out != NULL &&
+		       SPD_CAT(TG_IPSEC_DIR_OUTBOUND) == 0
+		       ? 1
+		       : SPD_CATS;
 	for (base = 0; base < n; base += c) {
 		c = RTE_MIN(n - base, (uint32_t)SPD_CHUNK);
 		/* rte_acl only reads through the pointers; its prototype is
 		 * not const-clean */
 		rc = rte_acl_classify(spd->acl,
 			(const uint8_t **)(uintptr_t)(keys + base), res, c,
-			SPD_CATS);
+			ncat);
 		if (rc != 0)
 			return rc;
+		if (ncat == 1) {
+			memcpy(res_out + base, res, sizeof(*res) * c);
+			continue;
+		}
 		for (i = 0; i < c; i++) {
 			if (res_out != NULL)
 				res_out[base + i] =
