@@ -79,6 +79,8 @@ PEERS = os.path.join(HERE, "peers")
 SECGW = os.path.join(PEERS, "ipsec-secgw", "build", "ipsec-secgw")
 SECGW_STAMP = os.path.join(PEERS, ".stamp-ipsec-secgw")
 CRYPTO_PERF = "/usr/bin/dpdk-test-crypto-perf"
+# bench/ipsec_floor.c, built by scripts/build.sh into build/bench/
+FLOOR = os.path.join(os.path.dirname(HERE), "build", "bench", "ipsec_floor")
 EXAMPLES = "/usr/share/dpdk/examples"
 RESULTS_DIR = os.path.join(HERE, "results")
 TRAFFIC_DIR = os.path.join(HERE, "traffic")
@@ -606,6 +608,31 @@ def crypto_perf(op, sizes, total_ops, prefix, logf):
 # ------------------------------------------------------------ runs
 
 
+def floor(op, size, n, prefix, logf):
+    """bench/ipsec_floor: tollgate's burst calls into rte_ipsec and CPU
+    crypto alone (hot packets, no SPD, no pipeline), cycles per packet on
+    lcore 1; None when the tool is not built."""
+    if not os.access(FLOOR, os.X_OK):
+        return None
+    argv = [FLOOR, "-l", "1", "--no-huge", "-m", "512", "--no-pci",
+            "--file-prefix", prefix, "--log-level=0", "--", "--op", op,
+            "--size", str(size), "--sas", str(n),
+            "--bursts", str(max(2000, 20000 // max(1, n // 32)))]
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    finally:
+        bench.remove_runtime_dir(prefix)
+    with open(logf, "a") as f:
+        f.write("$ %s\n%s%s\n" % (" ".join(argv), p.stdout, p.stderr))
+    for line in p.stdout.splitlines():
+        if line.startswith("{"):
+            r = json.loads(line)
+            if p.returncode == 0 and not r.get("failed"):
+                return r
+    raise RuntimeError("ipsec_floor %s %d B %d SAs failed (%d): %s" % (
+        op, size, n, p.returncode, (p.stdout + p.stderr)[-800:]))
+
+
 def lock():
     """flock LOCK unless an inherited descriptor already holds it (started
     under `flock /tmp/bench.lock ...`)."""
@@ -815,6 +842,13 @@ def summarize(res):
                 "ipsec_cycles_per_packet"] / row["crypto_perf_cycles_per_op"]
         if "cycles_ratio" in row:
             row["cycles_target_met"] = row["cycles_ratio"] <= 1.3
+        fl = {x["repeat"]: x["cycles_per_packet"]
+              for x in case.get("floor", [])}
+        if fl:
+            row["floor_cycles_per_packet"] = med(fl.values())
+            per = [fl[k] / near[k] for k in fl if near.get(k)]
+            if per:
+                row["floor_ratio"] = med(per)
         for k in ("tollgate_check", "tollgate_skipped", "error"):
             if case.get(k):
                 row[k] = case[k]
@@ -846,9 +880,9 @@ def markdown(res):
             "tollgate / secgw (≥ 1.1) | ipsec stage cycles/pkt | "
             "crypto-perf cycles/op | stage / crypto-perf (≤ 1.3) | "
             "secgw whole / crypto-perf | ipsec-secgw -l Mpps | "
-            "tollgate / secgw -l |",
+            "tollgate / secgw -l | floor cycles/pkt | floor / crypto-perf |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-            "---:|---:|"]
+            "---:|---:|---:|---:|"]
     for r in res["summary"]:
         s, t = r.get("ipsec-secgw") or {}, r.get("tollgate") or {}
         ratio = fmt(r.get("mpps_ratio"), "%.2f×")
@@ -860,7 +894,7 @@ def markdown(res):
         else:
             tcell = fmt(t.get("mpps"))
         out.append("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s "
-                   "| %s | %s | %s |"
+                   "| %s | %s | %s | %s | %s |"
                    % (r["direction"], r["sas"], r["size"],
                       fmt(s.get("mpps")), fmt(s.get("cycles_per_packet"),
                                               "%.0f"),
@@ -873,7 +907,9 @@ def markdown(res):
                       fmt(r.get("cycles_ratio"), "%.2f×"),
                       fmt(r.get("secgw_cycles_per_crypto_op"), "%.2f×"),
                       fmt((r.get("ipsec-secgw-lib") or {}).get("mpps")),
-                      fmt(r.get("mpps_ratio_lib"), "%.2f×")))
+                      fmt(r.get("mpps_ratio_lib"), "%.2f×"),
+                      fmt(r.get("floor_cycles_per_packet"), "%.1f"),
+                      fmt(r.get("floor_ratio"), "%.2f×")))
     out += ["", "ipsec stage cycles/pkt: (stages.ipsec.cycles + tick_cycles)"
             " / packets through the crypto device (stages.ipsec.held, or "
             "tollgate's tx where held is not counted); a "
@@ -882,7 +918,10 @@ def markdown(res):
             "to crypto-perf: each repeat against the crypto-perf run just "
             "before it, median. secgw whole / crypto-perf: ipsec-secgw's "
             "whole cost per packet (I/O included) over one crypto "
-            "operation's."]
+            "operation's. floor: bench/ipsec_floor, tollgate's burst calls "
+            "into rte_ipsec and CPU crypto with nothing around them (no "
+            "SPD, SAD or pipeline; hot packets; restore cost taken off), "
+            "next to the same crypto-perf run."]
     drops = ["%s %d SAs %d B: %s" % (r["direction"], r["sas"], r["size"],
                                     ", ".join("%s %d" % kv for kv in
                                               sorted(r["tollgate"]["drops"]
@@ -1084,6 +1123,18 @@ def main():
                                 (rep + 1, cp[size]["cycles_per_op"]))
                         except RuntimeError as e:
                             log("   crypto-perf FAILED: %s" % e)
+                        k += 1
+                        try:
+                            fl = floor(direction, size, n, "%s-%d" % (tag, k),
+                                       os.path.join(logdir, "floor.log"))
+                            if fl is not None:
+                                case.setdefault("floor", []).append(
+                                    dict(repeat=rep + 1, **fl))
+                                log("   floor        rep %d: %7.1f "
+                                    "cycles/pkt (rte_ipsec + CPU crypto)"
+                                    % (rep + 1, fl["cycles_per_packet"]))
+                        except RuntimeError as e:
+                            log("   floor FAILED: %s" % e)
                         order = systems if rep % 2 == 0 else systems[::-1]
                         for system in order:
                             k += 1
