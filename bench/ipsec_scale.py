@@ -573,6 +573,19 @@ def check_esp(path, n):
 # ------------------------------------------------------------ crypto-perf
 
 
+def run_tool(argv, prefix, logf):
+    """A DPDK tool run to its end (file prefix @p prefix, its runtime
+    directory removed after), its output appended to @p logf."""
+    bench._prefixes.add(prefix)
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    finally:
+        bench.remove_runtime_dir(prefix)
+    with open(logf, "a") as f:
+        f.write("$ %s\n%s%s\n" % (" ".join(argv), p.stdout, p.stderr))
+    return p
+
+
 def crypto_perf(op, sizes, total_ops, prefix, logf):
     """{size: {"cycles_per_op", "mops"}} from one dpdk-test-crypto-perf
     throughput run (lcore 1 the worker)."""
@@ -584,13 +597,7 @@ def crypto_perf(op, sizes, total_ops, prefix, logf):
             "--aead-aad-sz", "8", "--digest-sz", "16",
             "--buffer-sz", ",".join(str(s) for s in sizes),
             "--burst-sz", "32", "--total-ops", str(total_ops)]
-    bench._prefixes.add(prefix)
-    try:
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=300)
-    finally:
-        bench.remove_runtime_dir(prefix)
-    with open(logf, "a") as f:
-        f.write("$ %s\n%s%s\n" % (" ".join(argv), p.stdout, p.stderr))
+    p = run_tool(argv, prefix, logf)
     out = {}
     for line in p.stdout.splitlines():
         f = line.split()
@@ -618,12 +625,7 @@ def floor(op, size, n, prefix, logf):
             "--file-prefix", prefix, "--log-level=0", "--", "--op", op,
             "--size", str(size), "--sas", str(n),
             "--bursts", str(max(2000, 20000 // max(1, n // 32)))]
-    try:
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=300)
-    finally:
-        bench.remove_runtime_dir(prefix)
-    with open(logf, "a") as f:
-        f.write("$ %s\n%s%s\n" % (" ".join(argv), p.stdout, p.stderr))
+    p = run_tool(argv, prefix, logf)
     for line in p.stdout.splitlines():
         if line.startswith("{"):
             r = json.loads(line)

@@ -143,6 +143,57 @@ struct fixture {
 	struct tg_pipeline *pl;
 };
 
+/* The fixture's config (@p base and @p extra_yaml) and the pipeline conf
+ * over the two ring ports: @p n_txq TX queues per port, @p l3_wan: port 1
+ * carries bare IP like a net_tun port. */
+static struct tg_config *
+fx_conf(struct fixture *fx, struct tg_pipeline_conf *pc, const char *base,
+	const char *extra_yaml, uint16_t n_workers, uint16_t n_txq, bool l3_wan)
+{
+	struct tg_cfg_errors errs;
+	struct tg_config *cfg = NULL;
+	char y[4096];
+	uint16_t i;
+	int len;
+
+	len = snprintf(y, sizeof(y), "%s%s", base, extra_yaml);
+	CU_ASSERT_FATAL(len > 0 && (size_t)len < sizeof(y));
+	if (tg_config_parse("<test>", y, (size_t)len, &cfg, &errs) < 0)
+		tg_cfg_errors_print(&errs, stderr);
+	CU_ASSERT_FATAL(cfg != NULL);
+	env.l3[1] = l3_wan;
+	CU_ASSERT_FATAL(tg_control_init(&fx->ctl, &env, 0) == 0);
+	memset(pc, 0, sizeof(*pc));
+	pc->cfg = cfg;
+	pc->slot = &fx->ctl.slot;
+	pc->mp = mp;
+	pc->n_ports = 2;
+	for (i = 0; i < 2; i++) {
+		pc->ports[i].port_id = port_ids[i];
+		pc->ports[i].n_rxq = 1;
+		pc->ports[i].n_txq = n_txq;
+		pc->ports[i].l3 = (i == 1 && l3_wan);
+		snprintf(
+			pc->ports[i].name, sizeof(pc->ports[i].name), "p%u", i);
+	}
+	pc->host = fx_host;
+	pc->n_workers = n_workers;
+	for (i = 0; i < n_workers; i++)
+		pc->workers[i] = i + 1; /* lcore ids; not launched here */
+	return cfg;
+}
+
+static void
+fx_create(struct fixture *fx, struct tg_pipeline_conf *pc)
+{
+	char err[256];
+
+	fx->pl = tg_pipeline_create(pc, err, sizeof(err));
+	if (fx->pl == NULL)
+		fprintf(stderr, "pipeline: %s\n", err);
+	CU_ASSERT_FATAL(fx->pl != NULL);
+}
+
 /* @p n_txq TX queues per port (fewer than workers: hand-off to worker 0);
  * @p l3_wan: port 1 carries bare IP like a net_tun port. */
 static void
@@ -150,41 +201,12 @@ fx_setup_opts(struct fixture *fx, uint16_t n_workers, uint16_t n_txq,
 	bool l3_wan, const char *extra_yaml)
 {
 	struct tg_pipeline_conf pc;
-	struct tg_cfg_errors errs;
-	struct tg_config *cfg = NULL;
-	char err[256], y[4096];
-	uint16_t i;
-	int len;
+	struct tg_config *cfg = fx_conf(fx, &pc, fx_yaml ? fx_yaml : yaml,
+		extra_yaml, n_workers, n_txq, l3_wan);
+	char err[256];
 
-	len = snprintf(
-		y, sizeof(y), "%s%s", fx_yaml ? fx_yaml : yaml, extra_yaml);
-	CU_ASSERT_FATAL(len > 0 && (size_t)len < sizeof(y));
-	if (tg_config_parse("<test>", y, (size_t)len, &cfg, &errs) < 0)
-		tg_cfg_errors_print(&errs, stderr);
-	CU_ASSERT_FATAL(cfg != NULL);
-	env.l3[1] = l3_wan;
-	CU_ASSERT_FATAL(tg_control_init(&fx->ctl, &env, 0) == 0);
-	memset(&pc, 0, sizeof(pc));
-	pc.cfg = cfg;
-	pc.slot = &fx->ctl.slot;
-	pc.mp = mp;
-	pc.n_ports = 2;
-	for (i = 0; i < 2; i++) {
-		pc.ports[i].port_id = port_ids[i];
-		pc.ports[i].n_rxq = 1;
-		pc.ports[i].n_txq = n_txq;
-		pc.ports[i].l3 = (i == 1 && l3_wan);
-		snprintf(pc.ports[i].name, sizeof(pc.ports[i].name), "p%u", i);
-	}
-	pc.host = fx_host;
-	pc.n_workers = n_workers;
-	for (i = 0; i < n_workers; i++)
-		pc.workers[i] = i + 1; /* lcore ids; not launched here */
 	CU_ASSERT_FATAL(tg_control_apply(&fx->ctl, cfg, err, sizeof(err)) == 0);
-	fx->pl = tg_pipeline_create(&pc, err, sizeof(err));
-	if (fx->pl == NULL)
-		fprintf(stderr, "pipeline: %s\n", err);
-	CU_ASSERT_FATAL(fx->pl != NULL);
+	fx_create(fx, &pc);
 }
 
 static void
@@ -1184,35 +1206,11 @@ static void
 fx_setup_ipsec(struct fixture *fx)
 {
 	struct tg_pipeline_conf pc;
-	struct tg_cfg_errors errs;
-	struct tg_config *cfg = NULL;
-	char err[256], y[4096];
-	uint16_t i;
-	int len;
+	struct tg_config *cfg =
+		fx_conf(fx, &pc, yaml, ipsec_yaml, 1, NB_TXQ, false);
+	char err[256];
 
-	len = snprintf(y, sizeof(y), "%s%s", yaml, ipsec_yaml);
-	CU_ASSERT_FATAL(len > 0 && (size_t)len < sizeof(y));
-	if (tg_config_parse("<test>", y, (size_t)len, &cfg, &errs) < 0)
-		tg_cfg_errors_print(&errs, stderr);
-	CU_ASSERT_FATAL(cfg != NULL);
-	CU_ASSERT_FATAL(tg_control_init(&fx->ctl, &env, 0) == 0);
-	memset(&pc, 0, sizeof(pc));
-	pc.cfg = cfg;
-	pc.slot = &fx->ctl.slot;
-	pc.mp = mp;
-	pc.n_ports = 2;
-	for (i = 0; i < 2; i++) {
-		pc.ports[i].port_id = port_ids[i];
-		pc.ports[i].n_rxq = 1;
-		pc.ports[i].n_txq = NB_TXQ;
-		snprintf(pc.ports[i].name, sizeof(pc.ports[i].name), "p%u", i);
-	}
-	pc.n_workers = 1;
-	pc.workers[0] = 1;
-	fx->pl = tg_pipeline_create(&pc, err, sizeof(err));
-	if (fx->pl == NULL)
-		fprintf(stderr, "pipeline: %s\n", err);
-	CU_ASSERT_FATAL(fx->pl != NULL);
+	fx_create(fx, &pc);
 	fx->ctl.pl = fx->pl;
 	if (tg_control_apply(&fx->ctl, cfg, err, sizeof(err)) != 0)
 		fprintf(stderr, "apply: %s\n", err);
