@@ -45,7 +45,7 @@ parse(int argc, char **argv, struct opts *o)
 	int i;
 
 	*o = (struct opts){.size = 64, .sas = 1, .bursts = 20000, .repeat = 5};
-	for (i = 1; i < argc; i++) {
+	for (i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (v == NULL)
@@ -64,7 +64,6 @@ parse(int argc, char **argv, struct opts *o)
 			o->lookaside = strcmp(v, "lookaside") == 0;
 		else
 			return -EINVAL;
-		i++;
 	}
 	if (o->size < 64 || o->size > 1500 || o->sas == 0 ||
 		o->bursts == 0 || o->repeat == 0 || o->repeat > MAX_RUNS)
