@@ -121,23 +121,94 @@ adj_ready(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
 		t->fwd, st->fwd_ctx, ts->adj_nh_ip, ts->adj_port, mac);
 }
 
-/* Where completed packets go (@p v[j] for mb[j]), and their counters.
- * @p ts: the outbound SA of the whole lot, whose tunnel output may go
- * straight to TX (NULL: every tunnel packet takes the tunnel path). */
+/*
+ * Decrypted packets waiting to be received anew and checked against the
+ * policies: gathered over all the SA runs of a burst and done together
+ * (one validation pass and one SPD lookup for all of them; with many
+ * SAs a run is one packet long). vp: where each one's verdict goes.
+ */
+struct inner {
+	uint16_t n;
+	struct rte_mbuf *m[CHUNK];
+	struct tg_ipsec_sa *sa[CHUNK];
+	uint16_t *vp[CHUNK];
+	uint16_t rx_if[CHUNK];
+};
+
 static void
-finish(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
-	const struct tg_local_set *local, struct rte_mbuf **mb,
-	struct tg_ipsec_sa *const *sas, const struct tg_ipsec_tsa *ts,
-	bool tun_cksum, uint16_t n, uint16_t *v)
+inner_check(const struct tg_ipsec_table *t, const struct tg_local_set *local,
+	struct inner *in)
 {
-	struct rte_ether_addr nh_mac;
-	bool direct = adj_ready(t, st, ts, &nh_mac);
 	struct tg_acl_key key[CHUNK];
 	const uint8_t *kp[CHUNK];
 	uint32_t res[CHUNK];
-	uint16_t ki[CHUNK], nk = 0, j, rv[CHUNK];
-	struct rte_mbuf *in_m[CHUNK];
-	uint16_t in_j[CHUNK], in_if[CHUNK], n_in = 0, run;
+	uint16_t ki[CHUNK], nk = 0, j, run, rv[CHUNK];
+
+	/* The inner packets are received anew: validated, and sent to the
+	 * target or the transit path by their destination; one call per
+	 * run of the same receiving port (usually the whole lot). */
+	for (j = 0; j < in->n; j += run) {
+		for (run = 1;
+			j + run < in->n && in->rx_if[j + run] == in->rx_if[j];
+			run++)
+			;
+		tg_pkt_rx_burst(in->m + j, run, in->rx_if[j], local, rv + j);
+	}
+	for (j = 0; j < in->n; j++) {
+		struct rte_mbuf *m = in->m[j];
+
+		if (rv[j] != TG_V_NEXT || tg_meta(m)->path == TG_PATH_ARP) {
+			*in->vp[j] = DROP(INNER_INVALID);
+			continue;
+		}
+		tg_ipsec_spd_key_make(tg_pkt_ipv4(m), l3_avail(m), &key[nk]);
+		kp[nk] = (const uint8_t *)&key[nk];
+		ki[nk++] = j;
+	}
+	spd_lookup(t, TG_IPSEC_DIR_INBOUND, kp, nk, res);
+	for (j = 0; j < nk; j++) {
+		struct rte_mbuf *m = in->m[ki[j]];
+		struct tg_ipsec_sa *sa = in->sa[ki[j]];
+		struct tg_meta *md = tg_meta(m);
+		uint16_t *v = in->vp[ki[j]];
+		const struct tg_ipsec_pol *p;
+		uint32_t r = res[j];
+
+		/* It must have come through the SA the policy names (the
+		 * same object: an SA replaced by a reload is another). */
+		p = r != 0 ? &t->pol[r - 1] : NULL;
+		if (p == NULL || p->action != TG_CFG_IPSEC_PROTECT ||
+			p->sa_in == TG_CFG_IPSEC_NO_SA ||
+			t->sas[p->sa_in].sa != sa ||
+			(sa->mode == TG_IPSEC_MODE_TRANSPORT &&
+				md->path != TG_PATH_TARGET)) {
+			*v = DROP(POLICY_MISMATCH);
+			continue;
+		}
+		t->hits[r - 1].in++;
+		md->flags |= TG_META_F_IPSEC_IN |
+			     (t->bypass ? TG_META_F_IPSEC_BYPASS : 0);
+		/* rx_burst put it at step 0 of its path: the target path
+		 * continues after ipsec(in), transit from its start. */
+		*v = md->path == TG_PATH_TARGET ? TG_V_NEXT
+						: TG_V_GOTO(TG_STAGE_NONE);
+	}
+	in->n = 0;
+}
+
+/* Where completed packets go (*@p vp[j] for mb[j]), and their counters;
+ * decrypted ones join @p in for inner_check(). @p ts: the outbound SA of
+ * the whole lot, whose tunnel output may go straight to TX (NULL: every
+ * tunnel packet takes the tunnel path). */
+static void
+finish(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
+	struct rte_mbuf **mb, struct tg_ipsec_sa *const *sas,
+	const struct tg_ipsec_tsa *ts, bool tun_cksum, uint16_t n,
+	uint16_t *const *vp, struct inner *in)
+{
+	struct rte_ether_addr nh_mac;
+	bool direct = adj_ready(t, st, ts, &nh_mac);
+	uint16_t j;
 
 	for (j = 0; j < n; j++) {
 		struct rte_mbuf *m = mb[j];
@@ -145,7 +216,6 @@ finish(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
 		struct tg_meta *md = tg_meta(m);
 		struct rte_ether_hdr *eth;
 		uint32_t seq = md->nh_ip;
-		uint16_t rx_if = md->rx_if;
 
 		if (sa->mode == TG_IPSEC_MODE_TUNNEL) {
 			/* rte_ipsec took the L2 header off: one in front
@@ -154,7 +224,7 @@ finish(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
 			eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(
 				m, sizeof(*eth));
 			if (unlikely(eth == NULL)) {
-				v[j] = DROP(MALFORMED);
+				*vp[j] = DROP(MALFORMED);
 				continue;
 			}
 			memset(eth, 0, 2 * RTE_ETHER_ADDR_LEN);
@@ -164,7 +234,7 @@ finish(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
 			if (sa->mode == TG_IPSEC_MODE_TRANSPORT) {
 				/* Same destination, same next hop: on to TX
 				 * as forward routed it. */
-				v[j] = TG_V_NEXT;
+				*vp[j] = TG_V_NEXT;
 				continue;
 			}
 			md->l3_len = sizeof(struct rte_ipv4_hdr);
@@ -186,68 +256,21 @@ finish(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
 				md->tx_if = ts->adj_port;
 				md->nh_ip = ts->adj_nh_ip;
 				md->path = TG_PATH_TUNNEL_DIRECT;
-				v[j] = TG_V_GOTO(TG_STAGE_NONE);
+				*vp[j] = TG_V_GOTO(TG_STAGE_NONE);
 				continue;
 			}
 			/* To the tunnel's far end: routed anew. */
 			md->path = TG_PATH_TUNNEL;
-			v[j] = TG_V_GOTO(TG_STAGE_FORWARD);
+			*vp[j] = TG_V_GOTO(TG_STAGE_FORWARD);
 			continue;
 		}
 		sa_count(sa, 1, m->pkt_len - RTE_ETHER_HDR_LEN);
 		if (seq > sa->st.seq)
 			sa->st.seq = seq;
-		in_m[n_in] = m;
-		in_j[n_in] = j;
-		in_if[n_in++] = rx_if;
-	}
-	/* The inner packets are received anew: validated, and sent to the
-	 * target or the transit path by their destination; one call per
-	 * run of the same receiving port (usually the whole lot). */
-	for (j = 0; j < n_in; j += run) {
-		for (run = 1; j + run < n_in && in_if[j + run] == in_if[j];
-			run++)
-			;
-		tg_pkt_rx_burst(in_m + j, run, in_if[j], local, rv + j);
-	}
-	for (j = 0; j < n_in; j++) {
-		struct rte_mbuf *m = in_m[j];
-
-		if (rv[j] != TG_V_NEXT || tg_meta(m)->path == TG_PATH_ARP) {
-			v[in_j[j]] = DROP(INNER_INVALID);
-			continue;
-		}
-		tg_ipsec_spd_key_make(tg_pkt_ipv4(m), l3_avail(m), &key[nk]);
-		kp[nk] = (const uint8_t *)&key[nk];
-		ki[nk++] = in_j[j];
-	}
-	spd_lookup(t, TG_IPSEC_DIR_INBOUND, kp, nk, res);
-	for (j = 0; j < nk; j++) {
-		struct rte_mbuf *m = mb[ki[j]];
-		struct tg_ipsec_sa *sa = sas[ki[j]];
-		struct tg_meta *md = tg_meta(m);
-		const struct tg_ipsec_pol *p;
-		uint32_t r = res[j];
-
-		/* It must have come through the SA the policy names (the
-		 * same object: an SA replaced by a reload is another). */
-		p = r != 0 ? &t->pol[r - 1] : NULL;
-		if (p == NULL || p->action != TG_CFG_IPSEC_PROTECT ||
-			p->sa_in == TG_CFG_IPSEC_NO_SA ||
-			t->sas[p->sa_in].sa != sa ||
-			(sa->mode == TG_IPSEC_MODE_TRANSPORT &&
-				md->path != TG_PATH_TARGET)) {
-			v[ki[j]] = DROP(POLICY_MISMATCH);
-			continue;
-		}
-		t->hits[r - 1].in++;
-		md->flags |= TG_META_F_IPSEC_IN |
-			     (t->bypass ? TG_META_F_IPSEC_BYPASS : 0);
-		/* rx_burst put it at step 0 of its path: the target path
-		 * continues after ipsec(in), transit from its start. */
-		v[ki[j]] = md->path == TG_PATH_TARGET
-				   ? TG_V_NEXT
-				   : TG_V_GOTO(TG_STAGE_NONE);
+		in->m[in->n] = m;
+		in->sa[in->n] = sa;
+		in->vp[in->n] = vp[j];
+		in->rx_if[in->n++] = md->rx_if;
 	}
 }
 
@@ -300,10 +323,10 @@ struct batch {
  */
 static void
 batch_cpu(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
-	const struct tg_local_set *local, struct batch *b, uint16_t *verdict)
+	struct batch *b, uint16_t *verdict, struct inner *in)
 {
 	struct tg_ipsec_sa *sa = b->sa, *sas[CHUNK];
-	uint16_t g, np, j, idx[CHUNK], v[CHUNK];
+	uint16_t g, np, j, idx[CHUNK], *vp[CHUNK];
 	uint64_t bytes = 0;
 
 	for (j = 0; j < b->n; j++)
@@ -312,16 +335,15 @@ batch_cpu(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
 	for (j = 0; j < b->n; j++) {
 		idx[j] = tg_meta(b->m[j])->scratch;
 		sas[j] = sa;
+		vp[j] = &verdict[idx[j]];
 	}
 	if (sa->dir == TG_IPSEC_DIR_OUTBOUND) {
 		for (j = 0; j < g; j++)
 			bytes += b->len[idx[j]];
 		sa_count(sa, g, bytes);
 	}
-	finish(t, st, local, b->m, sas, b->ts, true, g, v);
-	for (j = 0; j < g; j++)
-		verdict[idx[j]] = v[j];
-	for (; j < np; j++)
+	finish(t, st, b->m, sas, b->ts, true, g, vp, in);
+	for (j = g; j < np; j++)
 		verdict[idx[j]] = failure(b->m[j], sa);
 	for (; j < b->n; j++) {
 		if (sa->dir == TG_IPSEC_DIR_OUTBOUND) {
@@ -337,8 +359,8 @@ batch_cpu(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
 }
 
 static void
-batch_flush(const struct tg_ipsec_table *t, const struct tg_local_set *local,
-	struct tg_ipsec_stage *st, struct batch *b, uint16_t *verdict)
+batch_flush(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
+	struct batch *b, uint16_t *verdict, struct inner *in)
 {
 	struct tg_ipsec_sa *sa = b->sa;
 	uint16_t e, np, j;
@@ -346,7 +368,7 @@ batch_flush(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 	if (b->n == 0)
 		return;
 	if (sa->sync) {
-		batch_cpu(t, st, local, b, verdict);
+		batch_cpu(t, st, b, verdict, in);
 		return;
 	}
 	e = tg_ipsec_crypto_enqueue(st->ctx, sa, b->m, b->n, &np);
@@ -382,15 +404,20 @@ drain(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 {
 	struct rte_mbuf *mb[CHUNK];
 	struct tg_ipsec_sa *sas[CHUNK];
-	uint16_t nr, ng, j, v[CHUNK];
+	uint16_t nr, ng, j, v[CHUNK], *vp[CHUNK];
+	struct inner in;
 
+	in.n = 0;
+	for (j = 0; j < CHUNK; j++)
+		vp[j] = &v[j];
 	while (st->inflight != 0 && tg_emit_room(emit) >= CHUNK) {
 		nr = tg_ipsec_crypto_dequeue(st->ctx, mb, sas, CHUNK, &ng);
 		if (nr == 0)
 			break;
 		__atomic_store_n(
 			&st->inflight, st->inflight - nr, __ATOMIC_RELAXED);
-		finish(t, st, local, mb, sas, NULL, false, ng, v);
+		finish(t, st, mb, sas, NULL, false, ng, vp, &in);
+		inner_check(t, local, &in);
 		for (j = 0; j < ng; j++)
 			tg_emit_push(emit, mb[j], v[j]);
 		for (j = ng; j < nr; j++)
@@ -494,6 +521,7 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 	const struct tg_ipsec_tsa *tso[CHUNK];
 	uint16_t nout = 0, nin = 0, nsad[2] = {0, 0}, i, j, k;
 	struct batch b;
+	struct inner in;
 
 	/* rte_ipsec reads and writes l2_len/l3_len, in the mbuf's second
 	 * cache line, which nothing before this stage touched: fetch it
@@ -608,6 +636,7 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 	}
 
 	/* Runs of one SA, in arrival order, to the device. */
+	in.n = 0;
 	b.sa = NULL;
 	b.ts = NULL;
 	b.n = 0;
@@ -620,7 +649,7 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 		if (sa == NULL || verdict[i] != TG_V_NEXT)
 			continue;
 		if (sa != b.sa) {
-			batch_flush(t, local, st, &b, verdict);
+			batch_flush(t, st, &b, verdict, &in);
 			b.sa = sa;
 			b.ts = tso[i];
 		}
@@ -654,9 +683,12 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 		b.idx[b.n++] = (uint8_t)i;
 		b.bytes += len;
 		if (b.n == CHUNK)
-			batch_flush(t, local, st, &b, verdict);
+			batch_flush(t, st, &b, verdict, &in);
 	}
-	batch_flush(t, local, st, &b, verdict);
+	batch_flush(t, st, &b, verdict, &in);
+	/* what the runs decrypted, together */
+	if (in.n != 0)
+		inner_check(t, local, &in);
 }
 
 void

@@ -600,6 +600,42 @@ test_stage_outbound_verdicts_and_mismatch(void)
 	rte_pktmbuf_free(e);
 }
 
+/* Runs of several SAs in one burst at B (ESP, AH, ESP, ESP): each
+ * decrypted packet gets its own verdict after the policy check, which
+ * the stage makes once for all the runs of the burst. */
+static void
+test_stage_inbound_runs_of_several_sas(void)
+{
+	struct rte_mbuf *m[4];
+	uint16_t i;
+
+	m[0] = esp_from_a(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 7),
+		60);
+	m[1] = esp_from_a(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 4, 0, 9),
+		61);
+	/* through a-out, but B does not protect 10.9.0.0/16 */
+	m[2] = esp_from_a(TG_TEST_IP4(10, 9, 1, 1), TG_TEST_IP4(10, 2, 0, 7),
+		62);
+	m[3] = esp_from_a(TG_TEST_IP4(10, 0, 0, 6), TG_TEST_IP4(10, 2, 0, 8),
+		63);
+	for (i = 0; i < 4; i++) {
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m[i]);
+		CU_ASSERT_EQUAL(received(&B, m[i], 1), TG_V_NEXT);
+	}
+	run(&B, m, 4);
+	CU_ASSERT_EQUAL(verdict[0], TG_V_GOTO(TG_STAGE_NONE));
+	CU_ASSERT_EQUAL(verdict[1], TG_V_GOTO(TG_STAGE_NONE));
+	CU_ASSERT_EQUAL(verdict[2], TG_V_DROP(TG_IPSEC_DROP_POLICY_MISMATCH));
+	CU_ASSERT_EQUAL(verdict[3], TG_V_GOTO(TG_STAGE_NONE));
+	CU_ASSERT_EQUAL(tg_test_get32(l3(m[0]) + 16), TG_TEST_IP4(10, 2, 0, 7));
+	CU_ASSERT_EQUAL(tg_test_get32(l3(m[1]) + 16), TG_TEST_IP4(10, 4, 0, 9));
+	CU_ASSERT_EQUAL(tg_test_get32(l3(m[3]) + 16), TG_TEST_IP4(10, 2, 0, 8));
+	for (i = 0; i < 4; i++)
+		if (i != 2)
+			CU_ASSERT(tg_meta(m[i])->flags & TG_META_F_IPSEC_IN);
+	free_all(m, 4);
+}
+
 /* C: a gateway with inbound policies only (it receives A's tunnel and
  * sends nothing into one). */
 /* clang-format off */
@@ -1000,6 +1036,9 @@ static CU_TestInfo tests[] = {
 	{"test_stage_too_big_for_the_tunnel",
 		test_stage_too_big_for_the_tunnel},
 	{"test_stage_ah_tunnel", test_stage_ah_tunnel},
+	/* after it: it takes AH sequence numbers the AH test counts */
+	{"test_stage_inbound_runs_of_several_sas",
+		test_stage_inbound_runs_of_several_sas},
 	{"test_stage_decrypts_scapy_esp", test_stage_decrypts_scapy_esp},
 	{"test_stage_sas_live_across_rebuilds",
 		test_stage_sas_live_across_rebuilds},
