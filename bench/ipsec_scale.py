@@ -640,13 +640,13 @@ def floor(op, size, n, prefix, logf, repeat=5):
     {mode: the tool's JSON line}, or None when the tool is not built."""
     if not os.access(FLOOR, os.X_OK):
         return None
-    # about as many packets per SA-cycle as the traffic: >= 2000 bursts
+    # >= 5000 bursts (160,000 packets, 16 rounds of 10,000 SAs)
     argv = [FLOOR, "-l", "1", "--no-huge", "-m", "512", "--no-pci",
             "--file-prefix", prefix, "--log-level=error", "--",
             "--op", op, "--size", str(size), "--sas", str(n),
             "--mode", ",".join(FLOOR_ALL), "--no-table",
             "--repeat", str(repeat),
-            "--bursts", str(max(2000, 20000 // max(1, n // 32)))]
+            "--bursts", str(max(5000, 20000 // max(1, n // 32)))]
     p = run_tool(argv, prefix, logf)
     out = {}
     for line in p.stdout.splitlines():
