@@ -50,6 +50,14 @@ What is measured, per direction (encrypt, decrypt), N and frame size:
   key 16, IV 12, AAD 8, digest 16, burst 32, buffer sizes = the frame
   sizes, encrypt and decrypt: its Cycles/Buf, the cost of one crypto
   operation with nothing else around it.
+- The floor under the stage: build/bench/ipsec_floor (bench/ipsec_floor.c)
+  right after each crypto-perf run, on the same lcore: (a) the AES-GCM of
+  the ESP packet alone through CPU crypto, (b) tollgate's
+  tg_ipsec_cpu_process (rte_ipsec + CPU crypto), (c) rte_ipsec with
+  lookaside crypto ops; TSC cycles per packet of the same size and SA
+  spread, hot packets, nothing around the calls. (b) / crypto-perf above
+  1.3 means the stage's target cannot be met with rte_ipsec on this
+  device, whatever the stage's own code does.
 
 Targets (issue 7): tollgate Mpps >= 1.1 x ipsec-secgw's; the ipsec stage's
 cycles per packet <= 1.3 x crypto-perf's cycles per operation.
@@ -615,24 +623,52 @@ def crypto_perf(op, sizes, total_ops, prefix, logf):
 # ------------------------------------------------------------ runs
 
 
-def floor(op, size, n, prefix, logf):
-    """bench/ipsec_floor: tollgate's burst calls into rte_ipsec and CPU
-    crypto alone (hot packets, no SPD, no pipeline), cycles per packet on
-    lcore 1; None when the tool is not built."""
+FLOOR_MODES = ("cipher", "cpu", "lookaside")
+# ref: crypto-perf's operation timed by the tool in the same runs (its
+# own yardstick, immune to the host's speed of the moment)
+FLOOR_ALL = FLOOR_MODES + ("ref",)
+
+
+def floor(op, size, n, prefix, logf, repeat=5):
+    """bench/ipsec_floor on lcore 1, right after a crypto-perf run: the
+    cycles per packet of (a) the AEAD alone through CPU crypto on the ESP
+    packet's lengths ("cipher"), (b) tg_ipsec_cpu_process, i.e.
+    rte_ipsec + CPU crypto ("cpu"), (c) rte_ipsec with lookaside crypto
+    ops through the device's queue ("lookaside"); hot packets, no SPD,
+    no SAD, no pipeline, the restore of the packets taken off; and
+    "ref", crypto-perf's operation timed in the same runs.
+    {mode: the tool's JSON line}, or None when the tool is not built."""
     if not os.access(FLOOR, os.X_OK):
         return None
+    # >= 5000 bursts (160,000 packets, 16 rounds of 10,000 SAs)
     argv = [FLOOR, "-l", "1", "--no-huge", "-m", "512", "--no-pci",
-            "--file-prefix", prefix, "--log-level=0", "--", "--op", op,
-            "--size", str(size), "--sas", str(n),
-            "--bursts", str(max(2000, 20000 // max(1, n // 32)))]
+            "--file-prefix", prefix, "--log-level=error", "--",
+            "--op", op, "--size", str(size), "--sas", str(n),
+            "--mode", ",".join(FLOOR_ALL), "--no-table",
+            "--repeat", str(repeat),
+            "--bursts", str(max(5000, 20000 // max(1, n // 32)))]
     p = run_tool(argv, prefix, logf)
+    out = {}
     for line in p.stdout.splitlines():
         if line.startswith("{"):
             r = json.loads(line)
-            if p.returncode == 0 and not r.get("failed"):
-                return r
+            out[r["mode"]] = r
+    if p.returncode == 0 and len(out) == len(FLOOR_ALL) and \
+            not any(r.get("failed") for r in out.values()):
+        return out
     raise RuntimeError("ipsec_floor %s %d B %d SAs failed (%d): %s" % (
         op, size, n, p.returncode, (p.stdout + p.stderr)[-800:]))
+
+
+def floor_values(x):
+    """{mode: cycles/pkt} of one repeat's floor entry (files written
+    before (a) and (c) were measured hold (b) alone, as
+    cycles_per_packet)."""
+    if "cpu" in x:
+        v = {m: x[m] for m in FLOOR_ALL if x.get(m) is not None}
+        v["detail"] = x.get("detail") or {}
+        return v
+    return {"cpu": x["cycles_per_packet"]}
 
 
 def lock():
@@ -844,13 +880,37 @@ def summarize(res):
                 "ipsec_cycles_per_packet"] / row["crypto_perf_cycles_per_op"]
         if "cycles_ratio" in row:
             row["cycles_target_met"] = row["cycles_ratio"] <= 1.3
-        fl = {x["repeat"]: x["cycles_per_packet"]
-              for x in case.get("floor", [])}
-        if fl:
-            row["floor_cycles_per_packet"] = med(fl.values())
-            per = [fl[k] / near[k] for k in fl if near.get(k)]
+        # the floor (bench/ipsec_floor): each repeat against the
+        # crypto-perf run just before it, median
+        fl = {x["repeat"]: floor_values(x) for x in case.get("floor", [])}
+        stage = {r["repeat"]: r["ipsec_cycles_per_packet"]
+                 for r in case["runs"] if r["system"] == "tollgate" and
+                 r.get("ipsec_cycles_per_packet")}
+        for m in FLOOR_ALL:
+            v = {k: x[m] for k, x in fl.items() if m in x}
+            if not v:
+                continue
+            row["floor_%s_cycles_per_packet" % m] = med(v.values())
+            per = [v[k] / near[k] for k in v if near.get(k)]
             if per:
-                row["floor_ratio"] = med(per)
+                row["floor_%s_ratio" % m] = med(per)
+            # over crypto-perf's op timed by the tool in the same runs
+            per = [fl[k]["detail"][m]["over_ref"] for k in v
+                   if "over_ref" in ((fl[k].get("detail") or {}).get(m)
+                                     or {})]
+            if per:
+                row["floor_%s_over_ref" % m] = med(per)
+            if m == "cpu":
+                # the stage above its library floor: its own bookkeeping
+                per = [stage[k] - v[k] for k in v if k in stage]
+                if per:
+                    row["stage_over_floor_cpu"] = med(per)
+        # (the names of the first version: (b))
+        if "floor_cpu_cycles_per_packet" in row:
+            row["floor_cycles_per_packet"] = \
+                row["floor_cpu_cycles_per_packet"]
+            if "floor_cpu_ratio" in row:
+                row["floor_ratio"] = row["floor_cpu_ratio"]
         for k in ("tollgate_check", "tollgate_skipped", "error"):
             if case.get(k):
                 row[k] = case[k]
@@ -882,7 +942,8 @@ def markdown(res):
             "tollgate / secgw (≥ 1.1) | ipsec stage cycles/pkt | "
             "crypto-perf cycles/op | stage / crypto-perf (≤ 1.3) | "
             "secgw whole / crypto-perf | ipsec-secgw -l Mpps | "
-            "tollgate / secgw -l | floor cycles/pkt | floor / crypto-perf |",
+            "tollgate / secgw -l | rte_ipsec + CPU crypto floor (b) "
+            "cycles/pkt | floor (b) / crypto-perf |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
             "---:|---:|---:|---:|"]
     for r in res["summary"]:
@@ -920,10 +981,53 @@ def markdown(res):
             "to crypto-perf: each repeat against the crypto-perf run just "
             "before it, median. secgw whole / crypto-perf: ipsec-secgw's "
             "whole cost per packet (I/O included) over one crypto "
-            "operation's. floor: bench/ipsec_floor, tollgate's burst calls "
-            "into rte_ipsec and CPU crypto with nothing around them (no "
-            "SPD, SAD or pipeline; hot packets; restore cost taken off), "
-            "next to the same crypto-perf run."]
+            "operation's. floor (b): bench/ipsec_floor, tollgate's burst "
+            "call into rte_ipsec and CPU crypto with nothing around it "
+            "(below)."]
+    out += ["", "The floor under the stage (bench/ipsec_floor, run on the "
+            "same lcore right after each crypto-perf run; TSC cycles per "
+            "packet, hot packets, no SPD, SAD or pipeline, the restore of "
+            "the packets between bursts taken off): (a) the AES-GCM alone "
+            "through CPU crypto (rte_cryptodev_sym_cpu_crypto_process) on "
+            "the ESP packet's ciphertext, IV, AAD and ICV, one call per "
+            "run of one SA; (b) tg_ipsec_cpu_process = "
+            "rte_ipsec_pkt_cpu_prepare + rte_ipsec_pkt_process + the outer "
+            "checksum; (c) lookaside: tg_ipsec_crypto_enqueue + "
+            "tg_ipsec_crypto_dequeue (rte_ipsec crypto_prepare, crypto ops "
+            "through the queue pair, rte_ipsec_pkt_process). Ratios: each "
+            "repeat against its crypto-perf run, median. ref: "
+            "crypto-perf's operation (one session, AEAD op of the frame "
+            "size through the queue pair) timed by the tool in the same "
+            "runs; (b) / ref is the floor's ratio free of the host's "
+            "drift between processes (ref / crypto-perf shows how well ref "
+            "stands in for it). stage − (b): the ipsec stage's cycles/pkt "
+            "above the library floor (decrypt: both visits of the "
+            "stage).", "",
+            "| direction | SAs | size (B) | crypto-perf cycles/op | "
+            "1.3 × crypto-perf | (a) cipher | (b) rte_ipsec + CPU crypto | "
+            "(c) rte_ipsec lookaside | (a) / crypto-perf | "
+            "(b) / crypto-perf | (c) / crypto-perf | ref cycles/op | "
+            "ref / crypto-perf | (b) / ref | ipsec stage cycles/pkt | "
+            "stage − (b) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            "---:|---:|---:|---:|"]
+    for r in res["summary"]:
+        cpo = r.get("crypto_perf_cycles_per_op")
+        out.append("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s "
+                   "| %s | %s | %s | %s | %s |" % (
+                       r["direction"], r["sas"], r["size"],
+                       fmt(cpo, "%.1f"),
+                       fmt(1.3 * cpo if cpo else None, "%.1f"),
+                       *[fmt(r.get("floor_%s_cycles_per_packet" % m),
+                             "%.1f") for m in FLOOR_MODES],
+                       *[fmt(r.get("floor_%s_ratio" % m), "%.2f×")
+                         for m in FLOOR_MODES],
+                       fmt(r.get("floor_ref_cycles_per_packet"), "%.1f"),
+                       fmt(r.get("floor_ref_ratio"), "%.2f×"),
+                       fmt(r.get("floor_cpu_over_ref"), "%.2f×"),
+                       fmt((r.get("tollgate") or {}).get(
+                           "ipsec_cycles_per_packet"), "%.1f"),
+                       fmt(r.get("stage_over_floor_cpu"), "%.1f")))
     drops = ["%s %d SAs %d B: %s" % (r["direction"], r["sas"], r["size"],
                                     ", ".join("%s %d" % kv for kv in
                                               sorted(r["tollgate"]["drops"]
@@ -1127,14 +1231,25 @@ def main():
                             log("   crypto-perf FAILED: %s" % e)
                         k += 1
                         try:
+                            # the floor under the stage, on the same
+                            # lcore, right after crypto-perf
                             fl = floor(direction, size, n, "%s-%d" % (tag, k),
-                                       os.path.join(logdir, "floor.log"))
+                                       os.path.join(logdir, "floor.log"),
+                                       repeat=3 if a.quick else 5)
                             if fl is not None:
-                                case.setdefault("floor", []).append(
-                                    dict(repeat=rep + 1, **fl))
-                                log("   floor        rep %d: %7.1f "
-                                    "cycles/pkt (rte_ipsec + CPU crypto)"
-                                    % (rep + 1, fl["cycles_per_packet"]))
+                                case.setdefault("floor", []).append(dict(
+                                    repeat=rep + 1,
+                                    detail=fl, **{m: fl[m][
+                                        "cycles_per_packet"]
+                                        for m in FLOOR_ALL}))
+                                log("   floor        rep %d: (a) cipher "
+                                    "%.1f, (b) rte_ipsec + CPU crypto %.1f,"
+                                    " (c) lookaside %.1f, ref %.1f "
+                                    "cycles/pkt; (b) / ref %.2f" % (
+                                        rep + 1,
+                                        *[fl[m]["cycles_per_packet"]
+                                          for m in FLOOR_ALL],
+                                        fl["cpu"]["over_ref"]))
                         except RuntimeError as e:
                             log("   floor FAILED: %s" % e)
                         order = systems if rep % 2 == 0 else systems[::-1]
