@@ -1231,6 +1231,31 @@ is_esp_to(struct rte_mbuf *m, const uint8_t *mac, uint32_t remote)
 	       ref_cksum(p + 14, 20) == 0;
 }
 
+/* @p n UDP packets from the lan host to @p dst0, @p dst0 + 1, ... */
+static void
+send_udp(uint32_t dst0, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, dst0 + i, 64));
+}
+
+/* What left wan0, freed: how many of them were ESP to @p remote via
+ * @p mac (is_esp_to). */
+static int
+take_esp_to(const uint8_t *mac, uint32_t remote)
+{
+	struct rte_mbuf *m;
+	int esp = 0;
+
+	while ((m = tx_get(1, 0)) != NULL) {
+		esp += is_esp_to(m, mac, remote);
+		rte_pktmbuf_free(m);
+	}
+	return esp;
+}
+
 /*
  * Tunnel output whose next hop is ready (a static neighbor, or one
  * learned) goes straight to TX on the tunnel_direct path, as forward
@@ -1245,17 +1270,12 @@ test_pipeline_tunnel_next_hop(void)
 	struct tg_lcore_stats s;
 	struct fixture fx;
 	struct rte_mbuf *m;
-	int i, esp = 0, arp = 0;
+	int esp = 0, arp = 0;
 
 	fx_setup_ipsec(&fx);
-	for (i = 0; i < 4; i++)
-		rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x10010000 + i, 64));
+	send_udp(0x10010000, 4);
 	run(&fx, 1, 6);
-	while ((m = tx_get(1, 0)) != NULL) {
-		esp += is_esp_to(m, gw_mac, 0x0a010002);
-		rte_pktmbuf_free(m);
-	}
-	CU_ASSERT_EQUAL(esp, 4);
+	CU_ASSERT_EQUAL(take_esp_to(gw_mac, 0x0a010002), 4);
 	tg_pipeline_stats_sum(fx.pl, &s);
 	CU_ASSERT_EQUAL(s.path_rx[TG_PATH_TUNNEL_DIRECT], 4);
 	CU_ASSERT_EQUAL(s.path_done[TG_PATH_TUNNEL_DIRECT], 4);
@@ -1263,10 +1283,8 @@ test_pipeline_tunnel_next_hop(void)
 	CU_ASSERT_EQUAL(s.stage[TG_STAGE_FORWARD].in, 4); /* inner only */
 
 	/* 10.1.0.9 is not known: forward holds the ESP and asks. */
-	for (i = 0; i < 2; i++)
-		rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x10020000 + i, 64));
+	send_udp(0x10020000, 2);
 	run(&fx, 1, 6);
-	esp = 0;
 	while ((m = tx_get(1, 0)) != NULL) {
 		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 
@@ -1285,15 +1303,9 @@ test_pipeline_tunnel_next_hop(void)
 	rte_ring_enqueue(rxr[1],
 		mk_arp_request(1, 0x0a010009, nine_mac, 0x0a010001));
 	run(&fx, 1, 6);
-	for (i = 0; i < 3; i++)
-		rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x10020010 + i, 64));
+	send_udp(0x10020010, 3);
 	run(&fx, 1, 6);
-	esp = 0;
-	while ((m = tx_get(1, 0)) != NULL) {
-		esp += is_esp_to(m, nine_mac, 0x0a010009);
-		rte_pktmbuf_free(m);
-	}
-	CU_ASSERT_EQUAL(esp, 5);
+	CU_ASSERT_EQUAL(take_esp_to(nine_mac, 0x0a010009), 5);
 	tg_pipeline_stats_sum(fx.pl, &s);
 	CU_ASSERT_EQUAL(s.path_done[TG_PATH_TUNNEL], 2);
 	CU_ASSERT_EQUAL(s.path_rx[TG_PATH_TUNNEL_DIRECT], 7);
