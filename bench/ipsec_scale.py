@@ -811,7 +811,8 @@ def summarize(res):
                 # again from the raw counters (--render of an older file)
                 r.update(stage_costs(r["tollgate"]["counters"]))
         row = {k: case.get(k) for k in ("direction", "sas", "size", "packets")}
-        for sysname in ("ipsec-secgw", "ipsec-secgw-lib", "tollgate"):
+        for sysname in ("ipsec-secgw", "ipsec-secgw-lib", "testpmd-io",
+                        "tollgate"):
             runs = [r for r in case["runs"] if r["system"] == sysname and
                     "mpps" in r]
             if not runs:
@@ -905,6 +906,28 @@ def summarize(res):
                 per = [stage[k] - v[k] for k in v if k in stage]
                 if per:
                     row["stage_over_floor_cpu"] = med(per)
+        # What the >= 1.1x target leaves: ipsec-secgw's cycles/pkt / 1.1,
+        # less what every system here pays anyway (the ports: testpmd io)
+        # and the library floor (b). Per repeat, median.
+        io = {r["repeat"]: r["cycles_per_packet"] for r in case["runs"]
+              if r["system"] == "testpmd-io" and r.get("cycles_per_packet")}
+        sg = {r["repeat"]: r["cycles_per_packet"] for r in case["runs"]
+              if r["system"] == "ipsec-secgw" and r.get("cycles_per_packet")}
+        tg = {r["repeat"]: r["cycles_per_packet"] for r in case["runs"]
+              if r["system"] == "tollgate" and r.get("cycles_per_packet")}
+        fb = {k: x["cpu"] for k, x in fl.items() if "cpu" in x}
+        if io:
+            row["io_cycles_per_packet"] = med(io.values())
+        per = [sg[k] / 1.1 - io[k] - fb[k] for k in sg
+               if k in io and k in fb]
+        if per:
+            row["budget_for_target"] = med(per)
+        per = [sg[k] - io[k] - fb[k] for k in sg if k in io and k in fb]
+        if per:
+            row["secgw_above_io_floor"] = med(per)
+        per = [tg[k] - io[k] - fb[k] for k in tg if k in io and k in fb]
+        if per:
+            row["tollgate_above_io_floor"] = med(per)
         # (the names of the first version: (b))
         if "floor_cpu_cycles_per_packet" in row:
             row["floor_cycles_per_packet"] = \
@@ -1028,6 +1051,30 @@ def markdown(res):
                        fmt((r.get("tollgate") or {}).get(
                            "ipsec_cycles_per_packet"), "%.1f"),
                        fmt(r.get("stage_over_floor_cpu"), "%.1f")))
+    if any("io_cycles_per_packet" in r for r in res["summary"]):
+        out += ["", "What the ≥ 1.1× target leaves (cycles per packet, each "
+                "repeat's runs, median): io = testpmd's io forwarding on the "
+                "same ports and traffic (receive and transmit only, what "
+                "every system here pays); (b) = the floor above, hot. "
+                "ipsec-secgw / 1.1 − io − (b) is what tollgate may spend on "
+                "everything else — RX validation, SPD, SAD, route, "
+                "counters, pipeline, and the cache misses of packets that "
+                "are not hot — to be 1.1× ipsec-secgw; the two columns "
+                "after it are what each spends on that now.", "",
+                "| direction | SAs | size (B) | ipsec-secgw cycles/pkt | io "
+                "(testpmd) | (b) | secgw / 1.1 − io − (b) | secgw − io − (b) "
+                "| tollgate − io − (b) |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in res["summary"]:
+            out.append("| %s | %d | %d | %s | %s | %s | %s | %s | %s |" % (
+                r["direction"], r["sas"], r["size"],
+                fmt((r.get("ipsec-secgw") or {}).get("cycles_per_packet"),
+                    "%.0f"),
+                fmt(r.get("io_cycles_per_packet"), "%.0f"),
+                fmt(r.get("floor_cpu_cycles_per_packet"), "%.0f"),
+                fmt(r.get("budget_for_target"), "%.0f"),
+                fmt(r.get("secgw_above_io_floor"), "%.0f"),
+                fmt(r.get("tollgate_above_io_floor"), "%.0f")))
     drops = ["%s %d SAs %d B: %s" % (r["direction"], r["sas"], r["size"],
                                     ", ".join("%s %d" % kv for kv in
                                               sorted(r["tollgate"]["drops"]
@@ -1062,6 +1109,9 @@ def parse_args():
                          "summarized again; nothing is run")
     ap.add_argument("--no-secgw-lib", action="store_true",
                     help="do not also run ipsec-secgw -l (librte_ipsec)")
+    ap.add_argument("--no-io", action="store_true",
+                    help="do not also run testpmd io (the ports' own "
+                         "cost, for the budget table)")
     ap.add_argument("--no-tollgate", action="store_true",
                     help="peers only")
     ap.add_argument("--total-ops", type=int, default=None,
@@ -1175,6 +1225,9 @@ def main():
                         continue
                     case["packets"] = npk
                     systems = [secgw_system(n, direction)]
+                    if not a.no_io:
+                        # the ports' own cost, paid by every system here
+                        systems.append(sc.testpmd_io())
                     if not a.no_secgw_lib:
                         systems.append(secgw_system(n, direction, lib=True))
                     wd = os.path.join(logdir, "%s-%d-%d" % (direction, n,
