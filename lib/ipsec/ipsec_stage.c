@@ -691,6 +691,23 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 		inner_check(t, local, &in);
 }
 
+/* Every packet at ipsec(out) and decrypted by ipsec(in): what
+ * ipsec_chunk() lets pass without a lookup when no policy applies
+ * outbound (out_check false; in_check exempts decrypted packets). */
+static inline bool
+out_all_passed(struct rte_mbuf *const *pkts, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct tg_meta *md = tg_meta(pkts[i]);
+
+		if (md->mode != TG_MODE_OUT || !(md->flags & TG_META_F_IPSEC_IN))
+			return false;
+	}
+	return true;
+}
+
 void
 tg_ipsec_burst(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 	const struct tg_local_set *local, struct rte_mbuf **pkts, uint16_t n,
@@ -703,11 +720,20 @@ tg_ipsec_burst(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 		memset(verdict, 0, sizeof(*verdict) * n); /* TG_V_NEXT */
 		return;
 	}
+	/* ipsec(out) with no outbound policy has nothing to ask about the
+	 * packets ipsec(in) decrypted (a tunnel's inner transit traffic,
+	 * its second visit here): a burst of only those passes on a look at
+	 * each one's meta, without ipsec_chunk's passes. */
+	if (!t->out_check && out_all_passed(pkts, n)) {
+		memset(verdict, 0, sizeof(*verdict) * n); /* TG_V_NEXT */
+		goto drain;
+	}
 	for (base = 0; base < n; base += c) {
 		c = RTE_MIN((uint16_t)(n - base), (uint16_t)CHUNK);
 		ipsec_chunk(t, st, local, pkts + base, c, verdict + base, emit,
 			now);
 	}
+drain:
 	/* A software device does the work when asked for results: asking
 	 * now sends this burst on within this poll. */
 	if (st->inflight != 0)

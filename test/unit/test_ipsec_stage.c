@@ -680,6 +680,11 @@ test_stage_inbound_policies_only(void)
 	CU_ASSERT_EQUAL(C.t->hits[pol].in, 1);
 	/* forwarded, it reaches ipsec(out) as transit, marked decrypted */
 	at_out(m[0], TG_PATH_TRANSIT, 1, TG_META_F_IPSEC_IN);
+	/* a burst of decrypted packets only: passed on the meta alone */
+	run(&C, m, 1);
+	CU_ASSERT_EQUAL(verdict[0], TG_V_NEXT);
+	CU_ASSERT_EQUAL(C.t->hits[pol].in, 1);
+	at_out(m[0], TG_PATH_TRANSIT, 1, TG_META_F_IPSEC_IN);
 	m[1] = frame(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 7),
 		IPPROTO_UDP, 5000, 53, 51, 20);
 	m[2] = frame(TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 7, 0, 1),
