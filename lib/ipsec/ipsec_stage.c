@@ -702,7 +702,8 @@ out_all_passed(struct rte_mbuf *const *pkts, uint16_t n)
 	for (i = 0; i < n; i++) {
 		const struct tg_meta *md = tg_meta(pkts[i]);
 
-		if (md->mode != TG_MODE_OUT || !(md->flags & TG_META_F_IPSEC_IN))
+		if (md->mode != TG_MODE_OUT ||
+			!(md->flags & TG_META_F_IPSEC_IN))
 			return false;
 	}
 	return true;
