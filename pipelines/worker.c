@@ -273,8 +273,12 @@ w_to_step_bulk(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			w_stage_send(w, s, pkts, n);
 			return;
 		}
-		w->stage_pending |= 1u << s;
 		W_PUT_BULK(w, b, pkts, n, w_stage_flush, s);
+		/* Marked after the copy: a flush on the way (the buffer
+		 * full) clears the mark, and what was copied after it must
+		 * not wait unmarked for the stage's next packet. */
+		if (b->n != 0)
+			w->stage_pending |= 1u << s;
 	} else if (st->stage == TG_STEP_TX) {
 		w->stats.path_done[path] += n;
 		if (one_port)
