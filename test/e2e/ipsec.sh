@@ -222,8 +222,12 @@ print("arp %d; " % arp + "; ".join("SPI 0x%x: %d ESP, inner icmp %d tcp %d"
       % (s, len(esp[s]), inner[s]["icmp"], inner[s]["tcp"]) for s in sas))
 print("CLEAR " + ("ok" if not [b for b in bad if "in clear" in b or "ARP" in b
                                or "not IPv4" in b] else "bad"))
+# TCP both ways: the 300 KB response (B to A, 0x2001) is at least 200
+# segments; the other way carries the request and ACKs, whose number is
+# the kernel's choice (delayed and stretched ACKs: 95 in one run).
+tcp_min = {0x1001: 5, 0x2001: 200}
 print("DECRYPT " + ("ok" if all(len(esp[s]) > 0 and inner[s]["icmp"] > 0
-                                and inner[s]["tcp"] > 100 for s in sas)
+                                and inner[s]["tcp"] > tcp_min[s] for s in sas)
                     and not bad else "bad"))
 seq_ok = True
 for s in sas:
