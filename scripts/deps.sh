@@ -9,7 +9,7 @@ pkgs=(
 	libyaml-dev libcunit1-dev libpcap-dev libmnl-dev
 	python3 python3-scapy python3-cryptography python3-yaml python3-numpy
 	tshark iproute2 iputils-ping ethtool curl procps
-	clang libclang-rt-14-dev graphviz
+	clang libclang-rt-14-dev graphviz gdb
 )
 
 missing=()

@@ -65,6 +65,16 @@ finish() {
 	exit $?
 }
 
+# Where every thread of a hung tollgate is: to the test's output, so that
+# a hang CI alone has seen can be read in CI's log.
+tg_dump_stacks() { # pid
+	command -v gdb >/dev/null || return 0
+	echo "---- threads of hung tollgate $1"
+	timeout 60 gdb -p "$1" -batch -nx -ex "set pagination off" \
+		-ex "thread apply all bt" 2>&1 | grep -E '^(Thread|#)' | head -200
+	echo "----"
+}
+
 stop_tollgate() { # → exit status of tollgate
 	local rc i
 	[ -n "$TG_PID" ] || return 0
@@ -76,6 +86,7 @@ stop_tollgate() { # → exit status of tollgate
 		done
 		if kill -0 "$TG_PID" 2>/dev/null; then
 			echo "tollgate did not stop on SIGINT: killing it" >>"$TMP/tollgate.log"
+			tg_dump_stacks "$TG_PID"
 			kill -9 "$TG_PID" 2>/dev/null
 		fi
 	fi
