@@ -54,6 +54,7 @@ struct tg_worker {
 	uint16_t verdict[TG_BURST_MAX];
 	struct rte_mbuf *burst_pkts[TG_BURST_MAX];
 	struct tg_emit emit;
+	uint32_t idle_polls; /* empty iterations in a row */
 	struct tg_lcore_stats stats;
 };
 

@@ -119,6 +119,7 @@ struct tg_lcore_stats {
 	uint64_t iterations;
 	uint64_t busy_iterations;
 	uint64_t rx_backpressure; /**< polls that skipped RX: rings full */
+	uint64_t idle_sleeps;	  /**< sleeps of pipeline.idle_sleep_us */
 	uint64_t rx_cycles; /**< TSC spent validating and classifying RX */
 	uint64_t drops[TG_DROP_MAX];
 	/** Packets moved from step [p][a] straight to step b, past stages
@@ -261,5 +262,22 @@ int tg_pipeline_stage_lcore(const struct tg_pipeline *pl, uint8_t stage);
  * Returns the number of packets handled.
  */
 uint32_t tg_pipeline_poll_once(struct tg_pipeline *pl, uint16_t idx);
+
+/** Empty iterations in a row before a worker may sleep. */
+#define TG_IDLE_POLLS 256
+
+/**
+ * How long worker @p idx sleeps after an iteration that handled
+ * @p handled packets (µs; 0: poll on). With pipeline.idle_sleep_us set,
+ * after TG_IDLE_POLLS empty iterations in a row, every further empty one
+ * sleeps that long (counted in idle_sleeps); a packet ends the spell. Off
+ * by default: a worker on a core of its own polls without pause. On a
+ * host whose workers share cores with other work (two appliances on two
+ * cores), a spinning worker starves everything else on its core — the
+ * kernel's own threads included. Reads the snapshot: call it before the
+ * iteration's quiescent state.
+ */
+uint32_t tg_pipeline_idle_us(
+	struct tg_pipeline *pl, uint16_t idx, uint32_t handled);
 
 #endif /* TG_PIPELINE_H */

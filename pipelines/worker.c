@@ -798,19 +798,50 @@ tg_pipeline_poll_once(struct tg_pipeline *pl, uint16_t idx)
 	return handled;
 }
 
+uint32_t
+tg_pipeline_idle_us(struct tg_pipeline *pl, uint16_t idx, uint32_t handled)
+{
+	struct tg_worker *w = pl->workers[idx];
+	const struct tg_tables *t;
+	uint32_t us;
+
+	if (likely(handled != 0)) {
+		w->idle_polls = 0;
+		return 0;
+	}
+	if (w->idle_polls < TG_IDLE_POLLS) {
+		w->idle_polls++;
+		return 0;
+	}
+	t = tg_snapshot_get(pl->slot);
+	us = t->cfg != NULL ? t->cfg->pipeline.idle_sleep_us : 0;
+	if (us != 0)
+		w->stats.idle_sleeps++;
+	return us;
+}
+
 int
 tg_pipeline_worker_main(void *arg)
 {
 	struct tg_worker *w = arg;
 	struct tg_pipeline *pl = w->pl;
 	struct rte_rcu_qsbr *qsv = pl->slot->qsv;
+	uint32_t us;
 
 	rte_rcu_qsbr_thread_register(qsv, w->lcore);
 	rte_rcu_qsbr_thread_online(qsv, w->lcore);
 	while (!__atomic_load_n(&pl->stop, __ATOMIC_RELAXED)) {
-		tg_pipeline_poll_once(pl, w->idx);
+		us = tg_pipeline_idle_us(
+			pl, w->idx, tg_pipeline_poll_once(pl, w->idx));
 		/* Done with this iteration's snapshot pointer. */
 		rte_rcu_qsbr_quiescent(qsv, w->lcore);
+		if (unlikely(us != 0)) {
+			/* Offline while asleep: a reload need not wait for
+			 * the sleep to end. */
+			rte_rcu_qsbr_thread_offline(qsv, w->lcore);
+			rte_delay_us_sleep(us);
+			rte_rcu_qsbr_thread_online(qsv, w->lcore);
+		}
 	}
 	rte_rcu_qsbr_thread_offline(qsv, w->lcore);
 	rte_rcu_qsbr_thread_unregister(qsv, w->lcore);

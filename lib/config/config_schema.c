@@ -729,6 +729,8 @@ static const struct tg_cfg_field pipeline_fields[] = {
 		bypass_idle_stages),
 	F_UINT("filter_cache", struct tg_cfg_pipeline, filter_cache, 0,
 		16777216, 0),
+	F_UINT("idle_sleep_us", struct tg_cfg_pipeline, idle_sleep_us, 0,
+		100000, 0),
 	F_FN("placement", fn_placement, 0),
 };
 

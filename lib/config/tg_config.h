@@ -211,6 +211,11 @@ struct tg_cfg_pipeline {
 	 *  "Decision cache"), rounded up to whole buckets; 0: none, every
 	 *  packet walks rte_acl. Default 49152 (1 MiB). Start-up only. */
 	uint32_t filter_cache;
+	/** After TG_IDLE_POLLS empty iterations in a row, a worker sleeps
+	 *  this long (µs) after each further empty one, until a packet
+	 *  comes; 0 (default): it polls without pause. For workers that
+	 *  share their cores (tg_pipeline.h, tg_pipeline_idle_us()). Reload. */
+	uint32_t idle_sleep_us;
 	uint16_t n_placement; /**< 0 = default placement over the workers */
 	struct tg_cfg_placement placement[TG_MAX_LCORES];
 };

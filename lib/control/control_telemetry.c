@@ -254,6 +254,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "iterations", sum.iterations);
 	rte_tel_data_add_dict_u64(d, "busy_iterations", sum.busy_iterations);
 	rte_tel_data_add_dict_u64(d, "rx_backpressure", sum.rx_backpressure);
+	rte_tel_data_add_dict_u64(d, "idle_sleeps", sum.idle_sleeps);
 	rte_tel_data_add_dict_u64(d, "rx_cycles", sum.rx_cycles);
 	rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
 

@@ -68,10 +68,30 @@ finish() {
 # Where every thread of a hung tollgate is: to the test's output, so that
 # a hang CI alone has seen can be read in CI's log.
 tg_dump_stacks() { # pid
-	command -v gdb >/dev/null || return 0
-	echo "---- threads of hung tollgate $1"
-	timeout 60 gdb -p "$1" -batch -nx -ex "set pagination off" \
-		-ex "thread apply all bt" 2>&1 | grep -E '^(Thread|#)' | head -200
+	local t
+	echo "---- threads of hung tollgate $1 (kernel side: state, wchan, stack)"
+	for t in /proc/"$1"/task/*; do
+		echo "$(cut -d' ' -f2,3 "$t/stat" 2>/dev/null) wchan=$(cat "$t/wchan" 2>/dev/null)"
+		sed 's/^/    /' "$t/stack" 2>/dev/null | head -20
+	done
+	# Whatever else on the machine sits in memory management (a lock on
+	# tollgate's address space may be held from outside it).
+	echo "---- other tasks in mm code"
+	for t in /proc/[0-9]*/task/*; do
+		case "$t" in /proc/"$1"/*) continue ;; esac
+		grep -qE 'mmap|mm_|vma|page|khugepaged|access_remote|compact' "$t/stack" 2>/dev/null || continue
+		echo "$t $(cut -d' ' -f2,3 "$t/stat" 2>/dev/null)"
+		sed 's/^/    /' "$t/stack" 2>/dev/null | head -20
+	done | head -150
+	if command -v gdb >/dev/null; then
+		# twice, a second apart: a thread that moves is not stuck
+		for t in 1 2; do
+			timeout 60 gdb -p "$1" -batch -nx -ex "set pagination off" \
+				-ex "thread apply all bt" 2>&1 |
+				grep -E '^(Thread|#)' | head -120
+			sleep 1
+		done
+	fi
 	echo "----"
 }
 

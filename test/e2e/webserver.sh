@@ -274,9 +274,38 @@ else
 	fail wire.A_B_port_80_only_in_esp_decrypted_by_scapy "see below" "$TMP/wire.out"
 fi
 
+# ---- idle workers give their CPU back (pipeline.idle_sleep_us) ----------------------------------
+
+# The kernel's accounting of each worker thread over 2 s with no traffic:
+# spinning would be ~200 ticks (100 Hz); sleeping 100 us per empty poll,
+# a few. And tollgate's own count of the sleeps grows.
+worker_ticks() { # pid → utime + stime of its rte-worker threads
+	local t sum=0
+	for t in /proc/"$1"/task/*; do
+		grep -q '^rte-worker' "$t/comm" 2>/dev/null || continue
+		set -- "$1" $(cut -d')' -f2- "$t/stat")
+		sum=$((sum + ${13} + ${14}))
+	done
+	echo "$sum"
+}
+e2e_stop_http
+sleep 0.5
+for x in A B; do
+	pair_use "$x"
+	s0=$(stat_get idle_sleeps) k0=$(worker_ticks "$TG_PID")
+	sleep 2
+	s1=$(stat_get idle_sleeps) k1=$(worker_ticks "$TG_PID")
+	if [ $((k1 - k0)) -lt 100 ] && [ "$s1" -gt "$s0" ]; then
+		pass "idle.$x.worker_sleeps_when_idle"
+		info "$x: worker CPU $((k1 - k0)) ticks in 2 s; idle_sleeps $s0 -> $s1"
+	else
+		fail "idle.$x.worker_sleeps_when_idle" \
+			"worker CPU $((k1 - k0)) ticks in 2 s (spinning: ~200); idle_sleeps $s0 -> $s1"
+	fi
+done
+
 # ---- counters and exit ------------------------------------------------------------------------
 
-e2e_stop_http
 for x in A B; do
 	pair_use "$x"
 	pair_check_invariant "counters.$x.invariant_and_ports_sum"

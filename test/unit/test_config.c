@@ -241,6 +241,9 @@ test_config_rejects_out_of_range(void)
 		{PORTS "pipeline:\n  filter_cache: 16777217\n", 5, 17,
 			"pipeline.filter_cache",
 			"out of range: 16777217 (expected 0..16777216)"},
+		{PORTS "pipeline:\n  idle_sleep_us: 100001\n", 5, 18,
+			"pipeline.idle_sleep_us",
+			"out of range: 100001 (expected 0..100000)"},
 		{PORTS "limits:\n  max_routes: 0\n", 5, 15, "limits.max_routes",
 			"(expected 1..16777216)"},
 		{PORTS "limits:\n  lpm_tbl8: 70000\n", 5, 13, "limits.lpm_tbl8",
@@ -931,6 +934,7 @@ test_config_defaults(void)
 	CU_ASSERT_EQUAL(cfg->pipeline.burst, 32);
 	CU_ASSERT_EQUAL(cfg->pipeline.ring_size, 1024);
 	CU_ASSERT_EQUAL(cfg->pipeline.filter_cache, 49152);
+	CU_ASSERT_EQUAL(cfg->pipeline.idle_sleep_us, 0);
 	CU_ASSERT_EQUAL(cfg->pipeline.n_placement, 0);
 	CU_ASSERT_EQUAL(cfg->limits.max_routes, 1024);
 	CU_ASSERT_EQUAL(cfg->limits.lpm_tbl8, 256);

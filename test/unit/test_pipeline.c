@@ -1314,6 +1314,61 @@ test_pipeline_tunnel_next_hop(void)
 	fx_teardown(&fx);
 }
 
+/* Idle sleep: none until TG_IDLE_POLLS empty iterations in a row, then
+ * pipeline.idle_sleep_us after each empty one (counted); a packet ends
+ * the spell; a reload to 0 turns it off. */
+static uint64_t
+idle_sleeps(struct fixture *fx)
+{
+	struct tg_lcore_stats sum;
+
+	tg_pipeline_stats_sum(fx->pl, &sum);
+	return sum.idle_sleeps;
+}
+
+static void
+test_pipeline_idle_sleep(void)
+{
+	static const char off[] = "pipeline:\n  idle_sleep_us: 0\n";
+	struct tg_cfg_errors errs;
+	struct tg_config *cfg2 = NULL;
+	struct fixture fx;
+	char y[4096], err[256];
+	int i, len;
+
+	fx_setup_opts(
+		&fx, 1, NB_TXQ, false, "pipeline:\n  idle_sleep_us: 100\n");
+	for (i = 0; i < TG_IDLE_POLLS; i++)
+		CU_ASSERT(tg_pipeline_idle_us(fx.pl, 0,
+				  tg_pipeline_poll_once(fx.pl, 0)) == 0);
+	CU_ASSERT(idle_sleeps(&fx) == 0);
+	CU_ASSERT(tg_pipeline_idle_us(
+			  fx.pl, 0, tg_pipeline_poll_once(fx.pl, 0)) == 100);
+	CU_ASSERT(tg_pipeline_idle_us(
+			  fx.pl, 0, tg_pipeline_poll_once(fx.pl, 0)) == 100);
+	CU_ASSERT(idle_sleeps(&fx) == 2);
+
+	/* a packet: awake, and a new spell of empty iterations first */
+	rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x10000001, 64));
+	CU_ASSERT(tg_pipeline_idle_us(
+			  fx.pl, 0, tg_pipeline_poll_once(fx.pl, 0)) == 0);
+	CU_ASSERT(tg_pipeline_idle_us(
+			  fx.pl, 0, tg_pipeline_poll_once(fx.pl, 0)) == 0);
+	CU_ASSERT(idle_sleeps(&fx) == 2);
+
+	/* reloaded to 0: polls without pause, however long it is idle */
+	len = snprintf(y, sizeof(y), "%s%s", yaml, off);
+	CU_ASSERT_FATAL(len > 0 && (size_t)len < sizeof(y));
+	CU_ASSERT_FATAL(
+		tg_config_parse("<test2>", y, (size_t)len, &cfg2, &errs) == 0);
+	CU_ASSERT_FATAL(tg_control_apply(&fx.ctl, cfg2, err, sizeof(err)) == 0);
+	for (i = 0; i < 2 * TG_IDLE_POLLS; i++)
+		CU_ASSERT(tg_pipeline_idle_us(fx.pl, 0,
+				  tg_pipeline_poll_once(fx.pl, 0)) == 0);
+	CU_ASSERT(idle_sleeps(&fx) == 2);
+	fx_teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -1386,7 +1441,7 @@ main(void)
 		test_pipeline_filter_inbound_only,
 		"test_pipeline_nat_round_trip", test_pipeline_nat_round_trip,
 		"test_pipeline_tunnel_next_hop", test_pipeline_tunnel_next_hop,
-		NULL);
+		"test_pipeline_idle_sleep", test_pipeline_idle_sleep, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
