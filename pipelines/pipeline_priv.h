@@ -17,6 +17,9 @@
 #define TG_TXQ_HANDOFF UINT16_MAX
 #define TG_MAX_RXQ     (TG_MAX_PORTS * 4)
 #define TG_MAX_ROUNDS  (2 * TG_PATH_MAX_STEPS) /* stage rounds per poll */
+/* Stages run one inside the other (run to completion, worker.c): a path
+ * has at most TG_PATH_MAX_STEPS, a path switch starts another. */
+#define TG_MAX_DEPTH (2 * TG_PATH_MAX_STEPS)
 
 struct tg_pktbuf {
 	uint16_t n;
@@ -55,6 +58,13 @@ struct tg_worker {
 	struct rte_mbuf *burst_pkts[TG_BURST_MAX];
 	struct tg_emit emit;
 	uint32_t idle_polls; /* empty iterations in a row */
+	/* Run to completion: this iteration's snapshot and time, how deep
+	 * the stages run inside one another now, and the cycles the
+	 * outermost of them took (taken off RX's). */
+	const struct tg_tables *t;
+	uint64_t now;
+	uint8_t depth;
+	uint64_t direct_cycles;
 	struct tg_lcore_stats stats;
 };
 

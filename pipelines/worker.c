@@ -187,16 +187,41 @@ w_stage_send(struct tg_worker *w, uint8_t s, struct rte_mbuf **pkts, uint16_t n)
 		w_drop_pl(w, pkts[sent++], TG_PIPELINE_DROP_RING_FULL);
 }
 
+static void w_run_direct(
+	struct tg_worker *w, uint8_t s, struct rte_mbuf **pkts, uint16_t n);
+
+/*
+ * Run to completion: packets for a stage of this worker that has nothing
+ * waiting (its buffer and ring empty: nothing is overtaken) run through
+ * it now, instead of a ring hop and a later round. Not while a stage's
+ * emitted packets wait in w->emit (they are its own, drained after its
+ * verdicts), nor deeper than TG_MAX_DEPTH.
+ */
+static inline bool
+w_direct_ok(const struct tg_worker *w, uint8_t s, const struct tg_pktbuf *b)
+{
+	return (w->local_stages & (1u << s)) && b->n == 0 && w->emit.n == 0 &&
+	       w->depth < TG_MAX_DEPTH && rte_ring_empty(w->pl->stage_ring[s]);
+}
+
+/* A stage's buffer (packets that came one by one, from mixed bursts):
+ * run through the stage now when it can (w_direct_ok), else into its
+ * ring. */
 static void
 w_stage_flush(struct tg_worker *w, uint8_t s)
 {
 	struct tg_pktbuf *b = &w->to_stage[s];
+	uint16_t n = b->n;
 
 	w->stage_pending &= ~(1u << s);
-	if (b->n == 0)
+	if (n == 0)
 		return;
-	w_stage_send(w, s, b->pkts, b->n);
+	/* emptied first: the stage's own output may come back to it */
 	b->n = 0;
+	if (w_direct_ok(w, s, b))
+		w_run_direct(w, s, b->pkts, n);
+	else
+		w_stage_send(w, s, b->pkts, n);
 }
 
 /*
@@ -209,7 +234,7 @@ w_stage_flush(struct tg_worker *w, uint8_t s)
  */
 static inline void
 w_to_step_bulk(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
-	uint8_t path, uint8_t step, bool one_port)
+	uint8_t path, uint8_t step, bool one_port, bool direct)
 {
 	const struct tg_path_step *st;
 	uint16_t i;
@@ -234,6 +259,13 @@ w_to_step_bulk(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 
 			md->step = to;
 			md->mode = st->mode;
+		}
+		/* A burst that moves as one runs on at once; packets that
+		 * come one by one gather in the buffer first (a stage call
+		 * per packet would cost more than the hop). */
+		if (direct && w_direct_ok(w, s, b)) {
+			w_run_direct(w, s, pkts, n);
+			return;
 		}
 		if (b->n == 0 && n >= w->pl->burst) {
 			/* A whole burst and nothing waiting: straight in. */
@@ -263,7 +295,7 @@ w_to_step_bulk(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 static inline void
 w_to_step(struct tg_worker *w, struct rte_mbuf *m, struct tg_meta *md)
 {
-	w_to_step_bulk(w, &m, 1, md->path, md->step, true);
+	w_to_step_bulk(w, &m, 1, md->path, md->step, true, false);
 }
 
 /* path and step of a packet as one value, to compare a burst at once */
@@ -397,7 +429,7 @@ w_rx(struct tg_worker *w, const struct tg_tables *t, struct rte_mbuf **pkts,
 {
 	uint16_t *verdict = w->verdict;
 	uint16_t pkt_base = w->pl->drop_base[TG_OWNER_PKT];
-	uint64_t t0 = rte_rdtsc();
+	uint64_t t0 = rte_rdtsc(), direct0 = w->direct_cycles;
 	uint32_t seen;
 	uint16_t i;
 	uint8_t path0;
@@ -412,7 +444,7 @@ w_rx(struct tg_worker *w, const struct tg_tables *t, struct rte_mbuf **pkts,
 		/* All valid, all on one path: the burst moves as one. */
 		path0 = (uint8_t)rte_bsf32(seen);
 		w->stats.path_rx[path0] += n;
-		w_to_step_bulk(w, pkts, n, path0, 0, false);
+		w_to_step_bulk(w, pkts, n, path0, 0, false, true);
 	} else {
 		for (i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
@@ -427,7 +459,8 @@ w_rx(struct tg_worker *w, const struct tg_tables *t, struct rte_mbuf **pkts,
 			w_to_step(w, m, md);
 		}
 	}
-	w->stats.rx_cycles += rte_rdtsc() - t0;
+	/* the stages that ran to completion from here counted their own */
+	w->stats.rx_cycles += rte_rdtsc() - t0 - (w->direct_cycles - direct0);
 	w_flush_stages(w);
 }
 
@@ -443,7 +476,7 @@ w_rx_host(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 	uint16_t *verdict = w->verdict;
 	uint16_t pkt_base = pl->drop_base[TG_OWNER_PKT];
 	struct tg_localfilter_ctx *lf = pl->stage_ctx[TG_STAGE_LOCALFILTER];
-	uint64_t t0 = rte_rdtsc(), now = t0;
+	uint64_t t0 = rte_rdtsc(), now = t0, direct0 = w->direct_cycles;
 	uint16_t i, k = 0;
 
 	if (pl->host.l3)
@@ -467,9 +500,9 @@ w_rx_host(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 	}
 	if (k > 0) {
 		w->stats.path_rx[TG_PATH_SOURCE] += k;
-		w_to_step_bulk(w, pkts, k, TG_PATH_SOURCE, 0, false);
+		w_to_step_bulk(w, pkts, k, TG_PATH_SOURCE, 0, false, true);
 	}
-	w->stats.rx_cycles += rte_rdtsc() - t0;
+	w->stats.rx_cycles += rte_rdtsc() - t0 - (w->direct_cycles - direct0);
 	w_flush_stages(w);
 }
 
@@ -578,8 +611,59 @@ w_goto_bulk(struct tg_worker *w, struct rte_mbuf **pkts,
 		return false; /* w_verdict counts the bad verdict */
 	ss->jumped += n;
 	w->stats.path_rx[path] += n;
-	w_to_step_bulk(w, pkts, n, path, (uint8_t)step, false);
+	w_to_step_bulk(w, pkts, n, path, (uint8_t)step, false, true);
 	return true;
+}
+
+/* The verdicts of a stage's burst: on to the next steps, in bulk when the
+ * burst moves as one. */
+static inline void
+w_dispatch(struct tg_worker *w, uint8_t s, struct rte_mbuf **pkts,
+	const uint16_t *verdict, uint16_t n)
+{
+	struct tg_stage_stats *ss = &w->stats.stage[s];
+	bool one_port;
+	uint16_t i;
+
+	if (likely(w_burst_uniform(pkts, verdict, n, &one_port)))
+		w_to_step_bulk(w, pkts, n, tg_meta(pkts[0])->path,
+			(uint8_t)(tg_meta(pkts[0])->step + 1), one_port, true);
+	else if (!w_goto_bulk(w, pkts, verdict, n, ss))
+		for (i = 0; i < n; i++)
+			w_verdict(w, pkts[i], verdict[i], s, ss);
+	if (w->emit.n)
+		w_drain_emit(w, s, ss);
+}
+
+/* Stage @p s on @p pkts now, inside the dispatch that handed them on
+ * (w_direct_ok): the same accounting as a burst from its ring. */
+static void
+w_run_direct(struct tg_worker *w, uint8_t s, struct rte_mbuf **pkts, uint16_t n)
+{
+	const struct tg_stage_ops *ops = &tg_stage_ops[s];
+	struct tg_stage_stats *ss = &w->stats.stage[s];
+	uint16_t verdict[TG_BUF_SIZE > TG_BURST_MAX ? TG_BUF_SIZE
+						    : TG_BURST_MAX];
+	struct rte_mbuf *mine[RTE_DIM(verdict)];
+	uint64_t t0 = rte_rdtsc(), t1;
+	uint16_t done, c, i;
+
+	w->depth++;
+	/* in chunks of a burst; the caller's array stays the caller's */
+	for (done = 0; done < n; done += c) {
+		c = RTE_MIN((uint16_t)(n - done), (uint16_t)RTE_DIM(verdict));
+		for (i = 0; i < c; i++)
+			mine[i] = pkts[done + i];
+		t1 = rte_rdtsc();
+		ops->burst(w->t, w->pl->stage_ctx[s], mine, c, verdict,
+			&w->emit, w->now);
+		ss->cycles += rte_rdtsc() - t1;
+		ss->bursts++;
+		ss->in += c;
+		w_dispatch(w, s, mine, verdict, c);
+	}
+	if (--w->depth == 0)
+		w->direct_cycles += rte_rdtsc() - t0;
 }
 
 static uint32_t
@@ -592,8 +676,7 @@ w_run_stage(
 	struct rte_mbuf **pkts = w->burst_pkts;
 	uint16_t *verdict = w->verdict;
 	uint64_t t0;
-	uint16_t n, i;
-	bool one_port;
+	uint16_t n;
 
 	n = (uint16_t)rte_ring_dequeue_burst(
 		w->pl->stage_ring[s], (void **)pkts, w->pl->burst, NULL);
@@ -607,14 +690,11 @@ w_run_stage(
 	ss->cycles += rte_rdtsc() - t0;
 	ss->bursts++;
 	ss->in += n;
-	if (likely(w_burst_uniform(pkts, verdict, n, &one_port)))
-		w_to_step_bulk(w, pkts, n, tg_meta(pkts[0])->path,
-			(uint8_t)(tg_meta(pkts[0])->step + 1), one_port);
-	else if (!w_goto_bulk(w, pkts, verdict, n, ss))
-		for (i = 0; i < n; i++)
-			w_verdict(w, pkts[i], verdict[i], s, ss);
-	if (w->emit.n)
-		w_drain_emit(w, s, ss);
+	/* Stages run directly from here count their own time (depth > 0:
+	 * not taken off RX's). */
+	w->depth++;
+	w_dispatch(w, s, pkts, verdict, n);
+	w->depth--;
 	/* Hand the output on now, so a stage later in this iteration's
 	 * order sees it without waiting for the next iteration. */
 	w_flush_stages(w);
@@ -749,6 +829,8 @@ tg_pipeline_poll_once(struct tg_pipeline *pl, uint16_t idx)
 
 	if (unlikely(w->tables_gen != t->generation))
 		w_set_active(w, t);
+	w->t = t;
+	w->now = now;
 	w_tick(w, t, now);
 	if (likely(w_rx_room(w))) {
 		for (i = 0; i < w->n_rxq; i++) {

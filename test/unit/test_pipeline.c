@@ -1181,6 +1181,60 @@ test_pipeline_host_queue_is_bounded(void)
 	fx_teardown(&fx);
 }
 
+/*
+ * Run to completion keeps order: bursts that move as one run through
+ * forward at once, mixed bursts (ARP among the IP packets) gather per
+ * stage and run when the burst is done; forwarded packets leave in the
+ * order they came, and every one is counted once on its path and at
+ * forward.
+ */
+static void
+test_pipeline_order_through_direct_runs(void)
+{
+	struct tg_lcore_stats s;
+	struct fixture fx;
+	struct rte_mbuf *m;
+	uint32_t next = 0;
+	int i, got = 0, arp = 0;
+
+	fx_setup(&fx, 1);
+	for (i = 0; i < 150; i++) {
+		/* every 7th: an ARP request for our lan address */
+		if (i % 7 == 3)
+			rte_ring_enqueue(
+				rxr[0], mk_arp_request(0, 0x0a000002,
+						lan_host_mac, 0x0a000001));
+		rte_ring_enqueue(
+			rxr[0], mk_udp(0, 0x0a000002, 0x10000000 + i, 64));
+	}
+	run(&fx, 1, 12);
+	while ((m = tx_get(1, 0)) != NULL) {
+		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint32_t dst = (uint32_t)(p[30] << 24 | p[31] << 16 |
+					  p[32] << 8 | p[33]);
+
+		CU_ASSERT_EQUAL(dst, 0x10000000 + next);
+		check_forwarded(m, 63);
+		next = dst - 0x10000000 + 1;
+		got++;
+		rte_pktmbuf_free(m);
+	}
+	while ((m = tx_get(0, 0)) != NULL) {
+		arp++;
+		rte_pktmbuf_free(m);
+	}
+	CU_ASSERT_EQUAL(got, 150);
+	CU_ASSERT_EQUAL(arp, 150 / 7 + (150 % 7 > 3));
+	tg_pipeline_stats_sum(fx.pl, &s);
+	CU_ASSERT_EQUAL(s.path_rx[TG_PATH_TRANSIT], 150);
+	CU_ASSERT_EQUAL(s.path_done[TG_PATH_TRANSIT], 150);
+	CU_ASSERT_EQUAL(s.stage[TG_STAGE_FORWARD].in, 150 + (uint64_t)arp);
+	CU_ASSERT_EQUAL(s.stage[TG_STAGE_FORWARD].next, 150);
+	CU_ASSERT_EQUAL(s.rx, 150 + (uint64_t)arp);
+	CU_ASSERT_EQUAL(s.tx, 150 + (uint64_t)arp);
+	fx_teardown(&fx);
+}
+
 /* An ESP tunnel to the static neighbor 10.1.0.2 (16.1.0.0/16) and one to
  * 10.1.0.9, on-link on wan0 and unknown until it sends ARP
  * (16.2.0.0/16). */
@@ -1441,7 +1495,9 @@ main(void)
 		test_pipeline_filter_inbound_only,
 		"test_pipeline_nat_round_trip", test_pipeline_nat_round_trip,
 		"test_pipeline_tunnel_next_hop", test_pipeline_tunnel_next_hop,
-		"test_pipeline_idle_sleep", test_pipeline_idle_sleep, NULL);
+		"test_pipeline_idle_sleep", test_pipeline_idle_sleep,
+		"test_pipeline_order_through_direct_runs",
+		test_pipeline_order_through_direct_runs, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
