@@ -243,7 +243,8 @@ stat_get() { # dotted key of /tollgate/stats → value (0 when absent)
 # A reload through telemetry: "ok GENERATION", or what went wrong (a
 # warning means the kernel's side was not brought in step).
 reload_file() { # file
-	"$PY" - "$ROOT/test" "$PREFIX" "$1" <<'EOF'
+	local out
+	out=$("$PY" - "$ROOT/test" "$PREFIX" "$1" 2>&1 <<'EOF'
 import sys
 sys.path.insert(0, sys.argv[1])
 import tgtelemetry as t
@@ -253,6 +254,13 @@ if isinstance(r, dict) and r.get("result") == "ok" and not r.get("warning"):
 else:
     print("not ok: %r" % (r,))
 EOF
+)
+	echo "$out"
+	# No answer at all: where tollgate's threads are, while it lasts (it
+	# may be over by the time the test stops tollgate).
+	if [[ "$out" == *"timed out"* ]] && [ -n "${TG_PID:-}" ]; then
+		tg_dump_stacks "$TG_PID"
+	fi
 }
 
 # Two echo requests 0.2 s apart, each answered within 2 s; ping OPTIONS
