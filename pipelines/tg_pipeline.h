@@ -270,7 +270,9 @@ uint32_t tg_pipeline_poll_once(struct tg_pipeline *pl, uint16_t idx);
  * How long worker @p idx sleeps after an iteration that handled
  * @p handled packets (µs; 0: poll on). With pipeline.idle_sleep_us set,
  * after TG_IDLE_POLLS empty iterations in a row, every further empty one
- * sleeps that long (counted in idle_sleeps); a packet ends the spell. Off
+ * sleeps that long (counted in idle_sleeps); a packet ends the spell,
+ * and none sleeps while its ipsec stage has operations in the crypto
+ * device. Off
  * by default: a worker on a core of its own polls without pause. On a
  * host whose workers share cores with other work (two appliances on two
  * cores), a spinning worker starves everything else on its core — the

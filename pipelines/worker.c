@@ -895,6 +895,11 @@ tg_pipeline_idle_us(struct tg_pipeline *pl, uint16_t idx, uint32_t handled)
 		w->idle_polls++;
 		return 0;
 	}
+	/* Operations in the crypto device are work under way: their
+	 * completions are polled for, nothing wakes a sleeping worker. */
+	if ((w->local_stages & (1u << TG_STAGE_IPSEC)) &&
+		tg_ipsec_inflight(pl->stage_ctx[TG_STAGE_IPSEC]) != 0)
+		return 0;
 	t = tg_snapshot_get(pl->slot);
 	us = t->cfg != NULL ? t->cfg->pipeline.idle_sleep_us : 0;
 	if (us != 0)

@@ -14,6 +14,7 @@
 #include <rte_malloc.h>
 #include <rte_ring.h>
 
+#include "ipsec_stage_priv.h"
 #include "tg_control.h"
 #include "tg_pipeline.h"
 #include "tg_test.h"
@@ -1255,14 +1256,17 @@ static const char ipsec_yaml[] =
 	"       key: 101112131415161718191a1b1c1d1e1f, salt: 05060708}\n";
 
 /* As tollgate starts: the pipeline (its ipsec stage holds the SAs)
- * before the first snapshot. */
+ * before the first snapshot; @p more_yaml after the ipsec section. */
 static void
-fx_setup_ipsec(struct fixture *fx)
+fx_setup_ipsec(struct fixture *fx, const char *more_yaml)
 {
 	struct tg_pipeline_conf pc;
-	struct tg_config *cfg =
-		fx_conf(fx, &pc, yaml, ipsec_yaml, 1, NB_TXQ, false);
+	char extra[2048];
+	struct tg_config *cfg;
 	char err[256];
+
+	snprintf(extra, sizeof(extra), "%s%s", ipsec_yaml, more_yaml);
+	cfg = fx_conf(fx, &pc, yaml, extra, 1, NB_TXQ, false);
 
 	fx_create(fx, &pc);
 	fx->ctl.pl = fx->pl;
@@ -1326,7 +1330,7 @@ test_pipeline_tunnel_next_hop(void)
 	struct rte_mbuf *m;
 	int esp = 0, arp = 0;
 
-	fx_setup_ipsec(&fx);
+	fx_setup_ipsec(&fx, "");
 	send_udp(0x10010000, 4);
 	run(&fx, 1, 6);
 	CU_ASSERT_EQUAL(take_esp_to(gw_mac, 0x0a010002), 4);
@@ -1386,12 +1390,13 @@ test_pipeline_idle_sleep(void)
 	static const char off[] = "pipeline:\n  idle_sleep_us: 0\n";
 	struct tg_cfg_errors errs;
 	struct tg_config *cfg2 = NULL;
+	struct tg_ipsec_stage *st;
 	struct fixture fx;
 	char y[4096], err[256];
 	int i, len;
 
-	fx_setup_opts(
-		&fx, 1, NB_TXQ, false, "pipeline:\n  idle_sleep_us: 100\n");
+	/* with SAs: the ipsec stage exists */
+	fx_setup_ipsec(&fx, "pipeline:\n  idle_sleep_us: 100\n");
 	for (i = 0; i < TG_IDLE_POLLS; i++)
 		CU_ASSERT(tg_pipeline_idle_us(fx.pl, 0,
 				  tg_pipeline_poll_once(fx.pl, 0)) == 0);
@@ -1402,16 +1407,26 @@ test_pipeline_idle_sleep(void)
 			  fx.pl, 0, tg_pipeline_poll_once(fx.pl, 0)) == 100);
 	CU_ASSERT(idle_sleeps(&fx) == 2);
 
+	/* Operations in the crypto device (the stage's count of them set by
+	 * hand: a software device completes within the poll): no sleep. */
+	st = tg_pipeline_ipsec(fx.pl);
+	CU_ASSERT_FATAL(st != NULL);
+	st->inflight = 1;
+	CU_ASSERT(tg_pipeline_idle_us(fx.pl, 0, 0) == 0);
+	st->inflight = 0;
+	CU_ASSERT(tg_pipeline_idle_us(fx.pl, 0, 0) == 100);
+	CU_ASSERT(idle_sleeps(&fx) == 3);
+
 	/* a packet: awake, and a new spell of empty iterations first */
 	rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x10000001, 64));
 	CU_ASSERT(tg_pipeline_idle_us(
 			  fx.pl, 0, tg_pipeline_poll_once(fx.pl, 0)) == 0);
 	CU_ASSERT(tg_pipeline_idle_us(
 			  fx.pl, 0, tg_pipeline_poll_once(fx.pl, 0)) == 0);
-	CU_ASSERT(idle_sleeps(&fx) == 2);
+	CU_ASSERT(idle_sleeps(&fx) == 3);
 
 	/* reloaded to 0: polls without pause, however long it is idle */
-	len = snprintf(y, sizeof(y), "%s%s", yaml, off);
+	len = snprintf(y, sizeof(y), "%s%s%s", yaml, ipsec_yaml, off);
 	CU_ASSERT_FATAL(len > 0 && (size_t)len < sizeof(y));
 	CU_ASSERT_FATAL(
 		tg_config_parse("<test2>", y, (size_t)len, &cfg2, &errs) == 0);
@@ -1419,7 +1434,7 @@ test_pipeline_idle_sleep(void)
 	for (i = 0; i < 2 * TG_IDLE_POLLS; i++)
 		CU_ASSERT(tg_pipeline_idle_us(fx.pl, 0,
 				  tg_pipeline_poll_once(fx.pl, 0)) == 0);
-	CU_ASSERT(idle_sleeps(&fx) == 2);
+	CU_ASSERT(idle_sleeps(&fx) == 3);
 	fx_teardown(&fx);
 }
 
