@@ -215,6 +215,9 @@ add_sa(struct sized *s, const struct tg_tables *t, uint32_t i)
 	put_str(s, "hard_reached",
 		yes_no(__atomic_load_n(&x->hard_reached, __ATOMIC_RELAXED)));
 	put_str(s, "reused", yes_no(ts->reused));
+	/* how its decrypted packets are checked (tg_ipsec_spd.h) */
+	if (ts->dir == TG_CFG_IPSEC_IN)
+		put_str(s, "policy_check", ts->sel.direct ? "direct" : "spd");
 }
 
 /* ---- /tollgate/ipsec/spd ------------------------------------------------ */

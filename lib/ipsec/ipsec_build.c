@@ -368,13 +368,48 @@ sad_build(struct tg_ipsec_table *t, const struct tg_cfg_ipsec *ip, int socket,
 		/* Keys as they are on the wire: the burst looks up the
 		 * packet's bytes without swapping. */
 		key.v4.spi = rte_cpu_to_be_32(c->spi);
+		/* The table's entry, not the SA: the burst wants what the
+		 * table knows of it (its direct policy check) as well. */
 		rc = rte_ipsec_sad_add(t->sad[c->proto == TG_CFG_IPSEC_AH],
-			&key, RTE_IPSEC_SAD_SPI_ONLY, t->sas[i].sa);
+			&key, RTE_IPSEC_SAD_SPI_ONLY, &t->sas[i]);
 		if (rc < 0) {
 			snprintf(err, errlen, "ipsec.sas '%s': SAD: %s",
 				c->name, rte_strerror(-rc));
 			return rc;
 		}
+	}
+	return 0;
+}
+
+/* Rule pairs the direct policy checks may compare per build (about 2-3
+ * ns each: at most some 50 ms of a reload; tg_ipsec_spd_sels). */
+#define SELS_BUDGET (UINT64_C(1) << 24)
+
+/* Each inbound SA's direct inner policy check (tg_ipsec_spd.h). */
+static int
+sels_build(struct tg_ipsec_table *t, const struct tg_cfg_ipsec *ip, char *err,
+	size_t errlen)
+{
+	struct tg_ipsec_sels **out;
+	uint32_t i;
+	int rc;
+
+	if (ip->n_sas == 0)
+		return 0;
+	out = rte_zmalloc("tg_ipsec_sels_out", sizeof(*out) * ip->n_sas, 0);
+	if (out == NULL) {
+		snprintf(err, errlen, "ipsec: out of memory");
+		return -ENOMEM;
+	}
+	for (i = 0; i < ip->n_sas; i++)
+		if (ip->sas[i].dir == TG_CFG_IPSEC_IN)
+			out[i] = &t->sas[i].sel;
+	rc = tg_ipsec_spd_sels(ip, out, SELS_BUDGET);
+	rte_free(out);
+	if (rc < 0) {
+		snprintf(err, errlen, "ipsec policies: direct checks: %s",
+			strerror(-rc));
+		return rc;
 	}
 	return 0;
 }
@@ -472,6 +507,8 @@ tg_ipsec_build(const struct tg_config *cfg, struct tg_ipsec_stage *st,
 			t->out_check = true;
 	}
 	rc = tg_ipsec_spd_build(ip, socket, &t->spd, err, errlen);
+	if (rc == 0)
+		rc = sels_build(t, ip, err, errlen);
 	if (rc == 0)
 		rc = sad_build(t, ip, socket, err, errlen);
 	if (rc < 0)

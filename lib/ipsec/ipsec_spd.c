@@ -296,6 +296,110 @@ tg_ipsec_spd_rules(const struct tg_ipsec_spd *spd, enum tg_ipsec_dir dir)
 	return spd->n_rules[dir];
 }
 
+/* Policy @p p's inbound rule (@p mirrored: direction both) as a
+ * selector. */
+static void
+sel_make(const struct tg_cfg_ipsec_policy *p, uint32_t idx, bool mirrored,
+	struct tg_ipsec_sel *e)
+{
+	uint8_t src_len = mirrored ? p->dst_len : p->src_len;
+	uint8_t dst_len = mirrored ? p->src_len : p->dst_len;
+
+	memset(e, 0, sizeof(*e));
+	e->src_mask = tg_acl_prefix_mask(src_len);
+	e->dst_mask = tg_acl_prefix_mask(dst_len);
+	e->src = (mirrored ? p->dst : p->src) & e->src_mask;
+	e->dst = (mirrored ? p->src : p->dst) & e->dst_mask;
+	e->sport_lo = mirrored ? p->dport_lo : p->sport_lo;
+	e->sport_hi = mirrored ? p->dport_hi : p->sport_hi;
+	e->dport_lo = mirrored ? p->sport_lo : p->dport_lo;
+	e->dport_hi = mirrored ? p->sport_hi : p->dport_hi;
+	e->policy = idx + 1;
+	e->proto = p->proto;
+	e->any_proto = p->any_proto;
+	e->ports_any = ports_any(p);
+}
+
+/* No packet can match both (some field's sets do not meet). */
+static bool
+sel_disjoint(const struct tg_ipsec_sel *a, const struct tg_ipsec_sel *b)
+{
+	return (!a->any_proto && !b->any_proto && a->proto != b->proto) ||
+	       ((a->src ^ b->src) & a->src_mask & b->src_mask) != 0 ||
+	       ((a->dst ^ b->dst) & a->dst_mask & b->dst_mask) != 0 ||
+	       a->sport_hi < b->sport_lo || b->sport_hi < a->sport_lo ||
+	       a->dport_hi < b->dport_lo || b->dport_hi < a->dport_lo;
+}
+
+/* An inbound rule in evaluation order, and the inbound SA it protects
+ * with (TG_CFG_IPSEC_NO_SA: allow, block, or no inbound SA). */
+struct sel_rule {
+	struct tg_ipsec_sel sel;
+	uint32_t owner;
+};
+
+int
+tg_ipsec_spd_sels(const struct tg_cfg_ipsec *ip,
+	struct tg_ipsec_sels *const *out, uint64_t budget)
+{
+	struct sel_rule *r;
+	uint32_t i, q, nr = 0;
+	bool mirrored;
+	int direct = 0;
+
+	if (ip == NULL || (out == NULL && ip->n_sas > 0) ||
+		spd_check(ip, NULL, 0) != 0)
+		return -EINVAL;
+	for (i = 0; i < ip->n_sas; i++)
+		if (out[i] != NULL) {
+			memset(out[i], 0, sizeof(*out[i]));
+			out[i]->direct = true;
+		}
+	r = rte_malloc(
+		"tg_ipsec_sels", sizeof(*r) * RTE_MAX(ip->n_policies, 1u), 0);
+	if (r == NULL)
+		return -ENOMEM;
+	for (i = 0; i < ip->n_policies; i++) {
+		uint32_t idx = ip->order[i];
+		const struct tg_cfg_ipsec_policy *p = &ip->policies[idx];
+
+		if (!dir_has(TG_IPSEC_DIR_INBOUND, p->dir, &mirrored))
+			continue;
+		sel_make(p, idx, mirrored, &r[nr].sel);
+		r[nr++].owner = p->action == TG_CFG_IPSEC_PROTECT &&
+						p->sa_in < ip->n_sas
+					? p->sa_in
+					: TG_CFG_IPSEC_NO_SA;
+	}
+	for (i = 0; i < nr; i++) {
+		struct tg_ipsec_sels *s;
+
+		if (r[i].owner == TG_CFG_IPSEC_NO_SA)
+			continue;
+		s = out[r[i].owner];
+		if (s == NULL || !s->direct)
+			continue;
+		if (s->n == TG_IPSEC_SEL_MAX || budget < i) {
+			s->direct = false;
+			continue;
+		}
+		budget -= i;
+		for (q = 0; q < i; q++)
+			if (r[q].owner != r[i].owner &&
+				!sel_disjoint(&r[q].sel, &r[i].sel))
+				break;
+		if (q < i) {
+			s->direct = false;
+			continue;
+		}
+		s->s[s->n++] = r[i].sel;
+	}
+	rte_free(r);
+	for (i = 0; i < ip->n_sas; i++)
+		direct += out[i] != NULL && out[i]->direct;
+	return direct;
+}
+
 void
 tg_ipsec_spd_key_make(const struct rte_ipv4_hdr *ip, uint32_t avail,
 	struct tg_acl_key *k)

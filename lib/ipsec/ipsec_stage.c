@@ -131,6 +131,9 @@ struct inner {
 	uint16_t n;
 	struct rte_mbuf *m[CHUNK];
 	struct tg_ipsec_sa *sa[CHUNK];
+	/* the SA in this table (NULL: unknown, the lookaside completions
+	 * of drain(), which may belong to an earlier table) */
+	const struct tg_ipsec_tsa *ts[CHUNK];
 	uint16_t *vp[CHUNK];
 	uint16_t rx_if[CHUNK];
 };
@@ -141,7 +144,7 @@ inner_check(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 {
 	struct tg_acl_key key[CHUNK];
 	const uint8_t *kp[CHUNK];
-	uint32_t res[CHUNK];
+	uint32_t res[CHUNK], pr[CHUNK];
 	uint16_t ki[CHUNK], nk = 0, j, run, rv[CHUNK];
 
 	/* The inner packets are received anew: validated, and sent to the
@@ -156,9 +159,18 @@ inner_check(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 	}
 	for (j = 0; j < in->n; j++) {
 		struct rte_mbuf *m = in->m[j];
+		const struct tg_ipsec_tsa *ts = in->ts[j];
 
 		if (rv[j] != TG_V_NEXT || tg_meta(m)->path == TG_PATH_ARP) {
 			*in->vp[j] = DROP(INNER_INVALID);
+			in->m[j] = NULL;
+			continue;
+		}
+		/* The SA's own rules when they answer exactly as the SPD
+		 * would (tg_ipsec_spd.h); the SPD for the rest. */
+		if (ts != NULL && ts->sel.direct) {
+			pr[j] = tg_ipsec_sels_match(
+				&ts->sel, tg_pkt_ipv4(m), l3_avail(m));
 			continue;
 		}
 		tg_ipsec_spd_key_make(tg_pkt_ipv4(m), l3_avail(m), &key[nk]);
@@ -166,13 +178,19 @@ inner_check(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 		ki[nk++] = j;
 	}
 	spd_lookup(t, TG_IPSEC_DIR_INBOUND, kp, nk, res);
-	for (j = 0; j < nk; j++) {
-		struct rte_mbuf *m = in->m[ki[j]];
-		struct tg_ipsec_sa *sa = in->sa[ki[j]];
-		struct tg_meta *md = tg_meta(m);
-		uint16_t *v = in->vp[ki[j]];
+	for (j = 0; j < nk; j++)
+		pr[ki[j]] = res[j];
+	for (j = 0; j < in->n; j++) {
+		struct rte_mbuf *m = in->m[j];
+		struct tg_ipsec_sa *sa = in->sa[j];
+		struct tg_meta *md;
+		uint16_t *v = in->vp[j];
 		const struct tg_ipsec_pol *p;
-		uint32_t r = res[j];
+		uint32_t r = pr[j];
+
+		if (m == NULL)
+			continue; /* invalid, dropped above */
+		md = tg_meta(m);
 
 		/* It must have come through the SA the policy names (the
 		 * same object: an SA replaced by a reload is another). */
@@ -197,9 +215,10 @@ inner_check(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 }
 
 /* Where completed packets go (*@p vp[j] for mb[j]), and their counters;
- * decrypted ones join @p in for inner_check(). @p ts: the outbound SA of
- * the whole lot, whose tunnel output may go straight to TX (NULL: every
- * tunnel packet takes the tunnel path). */
+ * decrypted ones join @p in for inner_check(). @p ts: the SA of the
+ * whole lot in this table: outbound, its tunnel output may go straight to
+ * TX; inbound, its own policy check (NULL: every tunnel packet takes the
+ * tunnel path, every inner packet is checked through the SPD). */
 static void
 finish(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
 	struct rte_mbuf **mb, struct tg_ipsec_sa *const *sas,
@@ -269,6 +288,7 @@ finish(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
 			sa->st.seq = seq;
 		in->m[in->n] = m;
 		in->sa[in->n] = sa;
+		in->ts[in->n] = ts;
 		in->vp[in->n] = vp[j];
 		in->rx_if[in->n++] = md->rx_if;
 	}
@@ -600,10 +620,14 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 						 pskey[k], ssa[k], nsad[k]) < 0)
 			memset(ssa[k], 0, sizeof(ssa[k][0]) * nsad[k]);
 		for (j = 0; j < npk[k]; j++) {
+			/* the SAD holds the table's entries (sad_build) */
 			i = isad[k][j];
-			sa_of[i] = ssa[k][kslot[i]];
-			if (sa_of[i] == NULL)
+			tso[i] = ssa[k][kslot[i]];
+			if (tso[i] == NULL) {
 				verdict[i] = DROP(NO_SA);
+				continue;
+			}
+			sa_of[i] = tso[i]->sa;
 		}
 	}
 	for (j = 0; j < nin; j++) {

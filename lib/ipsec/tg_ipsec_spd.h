@@ -6,8 +6,10 @@
 #ifndef TG_IPSEC_SPD_H
 #define TG_IPSEC_SPD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 
@@ -108,5 +110,96 @@ int tg_ipsec_spd_lookup(const struct tg_ipsec_spd *spd, enum tg_ipsec_dir dir,
 int tg_ipsec_spd_lookup2(const struct tg_ipsec_spd *spd,
 	const uint8_t *const *keys, uint32_t n, uint32_t *res_out,
 	uint32_t *res_in);
+
+/*
+ * The inner policy check without rte_acl. A packet decrypted with SA s
+ * must meet, as its first match in the inbound evaluation order, a
+ * protect policy of s. When every inbound rule placed before one of s's
+ * protect rules is either another of s's or cannot match a packet that
+ * rule matches (disjoint in some field), that question has the same
+ * answer as "does the packet match one of s's protect rules, the first
+ * of them in order": a few compares on fields the header holds, instead
+ * of building a key and walking the trie (about 60 cycles per packet
+ * on the bench's host, docs/benchmarks.md). Proof: if the first match r
+ * overall is one of s's, no earlier rule of s matched, so the walk of
+ * s's rules finds r; if r is not s's, a rule of s matching the packet
+ * would come after r and overlap it, which the build excluded.
+ * SAs that do not qualify (more than TG_IPSEC_SEL_MAX such rules, an
+ * overlapping earlier rule, or the build's budget spent) are checked
+ * through the SPD as before.
+ */
+#define TG_IPSEC_SEL_MAX 4
+
+/** One inbound rule in the terms of the packets it judges (mirrored for
+ *  direction both), host order, host bits zero. */
+struct tg_ipsec_sel {
+	uint32_t src, src_mask, dst, dst_mask;
+	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
+	uint32_t policy; /**< index into tg_cfg_ipsec.policies + 1 */
+	uint8_t proto;
+	bool any_proto;
+	bool ports_any; /**< no port condition: matches later fragments */
+};
+
+/** One inbound SA's protect rules in evaluation order. */
+struct tg_ipsec_sels {
+	bool direct; /**< false: ask the SPD (tg_ipsec_spd_lookup) */
+	uint8_t n;
+	struct tg_ipsec_sel s[TG_IPSEC_SEL_MAX];
+};
+
+/**
+ * Fill *@p out[i] for every SA i of @p ip whose out[i] is not NULL
+ * (inbound SAs; out has ip->n_sas entries): direct and its rules when
+ * the check above is exact for it, else direct false. @p budget: how
+ * many rule pairs the build may compare (each of an SA's rules is
+ * compared with every rule before it); SAs left when it is spent ask
+ * the SPD. Control thread.
+ * @return the number of SAs made direct, or -EINVAL (NULL arguments,
+ *   policies as tg_ipsec_spd_build refuses them), -ENOMEM.
+ */
+int tg_ipsec_spd_sels(const struct tg_cfg_ipsec *ip,
+	struct tg_ipsec_sels *const *out, uint64_t budget);
+
+/**
+ * The first of @p s's rules that the IPv4 packet @p ip matches (@p avail
+ * as for tg_ipsec_spd_key_make, whose key fields it reads the same way):
+ * its policy index + 1, or 0. Only meaningful when s->direct.
+ */
+static inline uint32_t
+tg_ipsec_sels_match(const struct tg_ipsec_sels *s,
+	const struct rte_ipv4_hdr *ip, uint32_t avail)
+{
+	uint32_t hl = (uint32_t)(ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * 4;
+	uint32_t src = rte_be_to_cpu_32(ip->src_addr);
+	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
+	bool later = (ip->fragment_offset &
+			     rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) != 0;
+	uint8_t proto = ip->next_proto_id;
+	uint16_t sp = 0, dp = 0;
+	uint32_t k;
+
+	if (!later && (proto == IPPROTO_TCP || proto == IPPROTO_UDP) &&
+		avail >= hl + 4) {
+		const uint8_t *l4 = (const uint8_t *)ip + hl;
+
+		sp = (uint16_t)(l4[0] << 8 | l4[1]);
+		dp = (uint16_t)(l4[2] << 8 | l4[3]);
+	}
+	for (k = 0; k < s->n; k++) {
+		const struct tg_ipsec_sel *e = &s->s[k];
+
+		if ((src & e->src_mask) != e->src ||
+			(dst & e->dst_mask) != e->dst ||
+			(!e->any_proto && e->proto != proto))
+			continue;
+		if (!e->ports_any &&
+			(later || sp < e->sport_lo || sp > e->sport_hi ||
+				dp < e->dport_lo || dp > e->dport_hi))
+			continue;
+		return e->policy;
+	}
+	return 0;
+}
 
 #endif /* TG_IPSEC_SPD_H */

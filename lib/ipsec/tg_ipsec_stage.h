@@ -93,6 +93,10 @@ struct tg_ipsec_pol {
 /** An SA in a table: the long-lived SA and what the build knows of it. */
 struct tg_ipsec_tsa {
 	struct tg_ipsec_sa *sa;
+	/** Inbound: the inner policy check without the SPD when
+	 *  sel.direct (tg_ipsec_spd.h). The SAD gives this struct, so it
+	 *  sits next to the SA pointer read with it. */
+	struct tg_ipsec_sels sel;
 	char name[TG_CFG_IPSEC_NAME_MAX];
 	uint8_t proto; /**< enum tg_cfg_ipsec_proto */
 	uint8_t dir;   /**< TG_CFG_IPSEC_OUT / _IN */

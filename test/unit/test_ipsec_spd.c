@@ -115,23 +115,33 @@ ref_lookup(const struct model *m, enum tg_ipsec_dir dir, const struct pkt *k)
 	return 0;
 }
 
-/* The key of @p k built from an IPv4 header, through the library. */
-static void
-key_of(const struct pkt *k, struct tg_acl_key *key)
+#define HDR_LEN 28
+
+/* @p k as an IPv4 header with 8 bytes of L4 (HDR_LEN). */
+static struct rte_ipv4_hdr *
+hdr_of(const struct pkt *k, uint8_t *b)
 {
-	uint8_t b[28];
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)b;
 
-	memset(b, 0, sizeof(b));
+	memset(b, 0, HDR_LEN);
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(sizeof(b));
+	ip->total_length = rte_cpu_to_be_16(HDR_LEN);
 	ip->fragment_offset = rte_cpu_to_be_16(k->nonfirst ? 100 : 0);
 	ip->next_proto_id = k->proto;
 	ip->src_addr = rte_cpu_to_be_32(k->src);
 	ip->dst_addr = rte_cpu_to_be_32(k->dst);
 	tg_test_put16(b + 20, k->sport);
 	tg_test_put16(b + 22, k->dport);
-	tg_ipsec_spd_key_make(ip, sizeof(b), key);
+	return ip;
+}
+
+/* The key of @p k built from an IPv4 header, through the library. */
+static void
+key_of(const struct pkt *k, struct tg_acl_key *key)
+{
+	uint8_t b[HDR_LEN];
+
+	tg_ipsec_spd_key_make(hdr_of(k, b), HDR_LEN, key);
 }
 
 /* One packet through the SPD in @p dir. */
@@ -522,12 +532,10 @@ rnd_port_in(uint16_t lo, uint16_t hi)
 /* A packet: often one a policy matches in some direction (as written or
  * mirrored), then sometimes nudged. */
 static void
-rnd_pkt(const struct model *m, struct pkt *k)
+rnd_pkt_of(const struct tg_cfg_ipsec_policy *p, struct pkt *k)
 {
 	static const uint8_t protos[] = {
 		IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, 50, 47};
-	const struct tg_cfg_ipsec_policy *p =
-		&m->pol[(uint32_t)rand() % m->ip.n_policies];
 	uint32_t t;
 	uint16_t t16;
 
@@ -561,6 +569,12 @@ rnd_pkt(const struct model *m, struct pkt *k)
 	default:
 		break;
 	}
+}
+
+static void
+rnd_pkt(const struct model *m, struct pkt *k)
+{
+	rnd_pkt_of(&m->pol[(uint32_t)rand() % m->ip.n_policies], k);
 }
 
 static void
@@ -619,6 +633,178 @@ test_ipsec_spd_random_against_reference(void)
 	printf(" [%u packets, %u matched] ", total, matched);
 }
 
+#define NSA 4
+
+/* What the inner policy check wants for a packet decrypted with SA @p sa:
+ * the first inbound match (the reference walk) when it is a protect
+ * policy of @p sa, else 0. */
+static uint32_t
+ref_inner(const struct model *m, uint32_t sa, const struct pkt *k)
+{
+	uint32_t r = ref_lookup(m, TG_IPSEC_DIR_INBOUND, k);
+
+	return r != 0 && m->pol[r - 1].action == TG_CFG_IPSEC_PROTECT &&
+			       m->pol[r - 1].sa_in == sa
+		       ? r
+		       : 0;
+}
+
+static int
+sels_of(const struct model *m, struct tg_ipsec_sels *sels, uint64_t budget)
+{
+	struct tg_ipsec_sels *out[NSA];
+	uint32_t i;
+
+	for (i = 0; i < NSA; i++)
+		out[i] = &sels[i];
+	return tg_ipsec_spd_sels(&m->ip, out, budget);
+}
+
+/* Random policy sets with NSA inbound SAs: every SA the build makes
+ * direct answers every packet as the reference walk does (and so as
+ * rte_acl, checked against the same walk above); the sets are varied
+ * enough that both kinds of SA occur. */
+static void
+test_ipsec_spd_direct_against_reference(void)
+{
+	struct tg_ipsec_sels sels[NSA];
+	uint32_t round, i, b, sa, direct = 0, spd = 0, total = 0, hits = 0,
+				  bad = 0, with_rules = 0;
+	struct model m;
+	struct pkt pk;
+	uint8_t hb[HDR_LEN];
+
+	srand(11);
+	for (round = 0; round < 400; round++) {
+		uint32_t np = 1 + (uint32_t)rand() % (round % 4 == 0 ? 40 : 6);
+
+		model_init(&m, (uint8_t)(round % 2));
+		m.ip.n_sas = NSA;
+		for (i = 0; i < np; i++) {
+			rnd_policy(&m);
+			if (m.pol[i].action == TG_CFG_IPSEC_PROTECT &&
+				m.pol[i].dir != TG_CFG_IPSEC_OUT)
+				m.pol[i].sa_in = (uint32_t)rand() % NSA;
+		}
+		model_order(&m);
+		CU_ASSERT_FATAL(sels_of(&m, sels, UINT64_MAX) >= 0);
+		for (sa = 0; sa < NSA; sa++) {
+			if (!sels[sa].direct) {
+				spd++;
+				continue;
+			}
+			direct += sels[sa].n > 0;
+			for (b = 0; b < 200; b++, total++) {
+				uint32_t want, got;
+
+				/* mostly packets shaped by the SA's own
+				 * policies */
+				if (sels[sa].n > 0 && b % 4 != 0)
+					rnd_pkt_of(
+						&m.pol[sels[sa].s[b % sels[sa].n]
+								.policy -
+							1],
+						&pk);
+				else
+					rnd_pkt(&m, &pk);
+				want = ref_inner(&m, sa, &pk);
+				got = tg_ipsec_sels_match(
+					&sels[sa], hdr_of(&pk, hb), HDR_LEN);
+				hits += want != 0;
+				with_rules += sels[sa].n > 0;
+				if (got != want && bad++ < 5)
+					printf("\n  round %u sa %u: proto %u "
+					       "%08x:%u > %08x:%u%s: direct "
+					       "%u, reference %u",
+						round, sa, pk.proto, pk.src,
+						pk.sport, pk.dst, pk.dport,
+						pk.nonfirst ? " (frag)" : "",
+						got, want);
+			}
+		}
+	}
+	CU_ASSERT(bad == 0);
+	CU_ASSERT(direct > 200 && spd > 100 && hits > with_rules / 5 &&
+		  hits < with_rules - with_rules / 5);
+	printf(" [%u direct SAs with rules, %u through the SPD, %u packets, "
+	       "%u accepted] ",
+		direct, spd, total, hits);
+}
+
+/* The cases that turn the direct check off. */
+static void
+test_ipsec_spd_direct_limits(void)
+{
+	struct tg_ipsec_sels sels[NSA];
+	struct tg_cfg_ipsec_policy *p;
+	struct model m;
+	uint32_t i;
+
+	/* An earlier allow policy overlapping SA 0's rule: through the
+	 * SPD; SA 1's rule is disjoint from it (its source is another
+	 * /16): direct. */
+	model_init(&m, TG_CFG_IPSEC_ORDER_AS_WRITTEN);
+	m.ip.n_sas = NSA;
+	p = model_add(&m, TG_CFG_IPSEC_IN);
+	p->src = 0x0a000000, p->src_len = 16; /* allow from 10.0/16 */
+	p = model_add(&m, TG_CFG_IPSEC_IN);
+	p->dst = 0x0a000100, p->dst_len = 24, p->action = TG_CFG_IPSEC_PROTECT;
+	p->sa_in = 0, p->any_proto = false, p->proto = IPPROTO_TCP;
+	/* mirrored: src 10.1.1/24; UDP, so SA 0's TCP rule does not meet
+	 * it either */
+	p = model_add(&m, TG_CFG_IPSEC_BOTH);
+	p->dst = 0x0a010100, p->dst_len = 24, p->action = TG_CFG_IPSEC_PROTECT;
+	p->sa_in = 1, p->any_proto = false, p->proto = IPPROTO_UDP;
+	model_order(&m);
+	CU_ASSERT(sels_of(&m, sels, UINT64_MAX) == 3);
+	CU_ASSERT(!sels[0].direct);
+	CU_ASSERT(sels[1].direct && sels[1].n == 1 &&
+		  sels[1].s[0].src == 0x0a010100 &&
+		  sels[1].s[0].src_mask == 0xffffff00 &&
+		  sels[1].s[0].dst_mask == 0 && sels[1].s[0].policy == 3);
+	/* SAs 2 and 3: no protect policy: direct, and nothing matches */
+	CU_ASSERT(sels[2].direct && sels[2].n == 0);
+	/* the rules at places 1 and 2 cost 1 and 2 pairs: a budget of 3
+	 * covers both, 2 not the second */
+	CU_ASSERT(sels_of(&m, sels, 3) == 3 && sels[1].direct);
+	CU_ASSERT(sels_of(&m, sels, 2) == 2 && !sels[0].direct &&
+		  !sels[1].direct && sels[2].direct);
+
+	/* TG_IPSEC_SEL_MAX disjoint rules of one SA: direct; one more: not */
+	model_init(&m, TG_CFG_IPSEC_ORDER_AS_WRITTEN);
+	m.ip.n_sas = NSA;
+	for (i = 0; i <= TG_IPSEC_SEL_MAX; i++) {
+		p = model_add(&m, TG_CFG_IPSEC_IN);
+		p->dst = 0x0a000000 | i << 8, p->dst_len = 24;
+		p->action = TG_CFG_IPSEC_PROTECT;
+		p->sa_in = i < TG_IPSEC_SEL_MAX ? 0 : 1;
+	}
+	model_order(&m);
+	CU_ASSERT(sels_of(&m, sels, UINT64_MAX) == NSA);
+	CU_ASSERT(sels[0].direct && sels[0].n == TG_IPSEC_SEL_MAX);
+	m.pol[TG_IPSEC_SEL_MAX].sa_in = 0;
+	CU_ASSERT(sels_of(&m, sels, UINT64_MAX) == NSA - 1 && !sels[0].direct);
+
+	/* the other SA's rules count as earlier rules too: SA 1's rule
+	 * overlapping SA 0's earlier one is not direct, SA 0 still is */
+	model_init(&m, TG_CFG_IPSEC_ORDER_AS_WRITTEN);
+	m.ip.n_sas = NSA;
+	p = model_add(&m, TG_CFG_IPSEC_IN);
+	p->action = TG_CFG_IPSEC_PROTECT, p->sa_in = 0;
+	p->any_proto = false, p->proto = IPPROTO_TCP;
+	p = model_add(&m, TG_CFG_IPSEC_IN);
+	p->action = TG_CFG_IPSEC_PROTECT, p->sa_in = 1;
+	model_order(&m);
+	CU_ASSERT(sels_of(&m, sels, UINT64_MAX) == NSA - 1);
+	CU_ASSERT(sels[0].direct && !sels[1].direct);
+	/* with different protocols they are disjoint */
+	m.pol[1].any_proto = false, m.pol[1].proto = IPPROTO_UDP;
+	CU_ASSERT(sels_of(&m, sels, UINT64_MAX) == NSA && sels[1].direct);
+
+	CU_ASSERT(tg_ipsec_spd_sels(NULL, NULL, 0) == -EINVAL);
+	CU_ASSERT(tg_ipsec_spd_sels(&m.ip, NULL, 0) == -EINVAL);
+}
+
 int
 main(void)
 {
@@ -638,7 +824,11 @@ main(void)
 		"test_ipsec_spd_fragments_and_keys",
 		test_ipsec_spd_fragments_and_keys,
 		"test_ipsec_spd_random_against_reference",
-		test_ipsec_spd_random_against_reference, NULL);
+		test_ipsec_spd_random_against_reference,
+		"test_ipsec_spd_direct_against_reference",
+		test_ipsec_spd_direct_against_reference,
+		"test_ipsec_spd_direct_limits", test_ipsec_spd_direct_limits,
+		NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;

@@ -919,6 +919,76 @@ publish(struct side *s, struct tg_ipsec_table *t, struct tg_config *cfg)
 	CU_ASSERT_EQUAL(tg_ipsec_stage_sweep(s->st, s->t), 0);
 }
 
+/* B's tsa of SA @p name. */
+static const struct tg_ipsec_tsa *
+tsa_named(const struct side *s, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->t->n_sas; i++)
+		if (strcmp(s->t->sas[i].name, name) == 0)
+			return &s->t->sas[i];
+	return NULL;
+}
+
+/*
+ * The inner policy check has two ways (tg_ipsec_spd.h): B's b-in rules
+ * meet no other rule, so its packets are checked without the SPD; with a
+ * more specific allow policy in front of part of them, b-in's check goes
+ * through the SPD, and a packet that policy takes first is a mismatch
+ * (in CPU mode; in lookaside mode completions always use the SPD).
+ */
+static void
+test_stage_inner_check_direct_or_spd(void)
+{
+	static const char extra[] =
+		"    - {name: one-host, src: 10.2.0.0/24, dst: 10.0.0.6/32,\n"
+		"       direction: both, action: allow}\n";
+	const char *at = strstr(CFG_B, "  policies:\n");
+	size_t head = (size_t)(at - CFG_B) + strlen("  policies:\n");
+	char yaml[sizeof(CFG_B) + sizeof(extra)];
+	struct tg_ipsec_table *t;
+	struct tg_config *cfg;
+	struct rte_mbuf *m[2];
+	uint64_t before;
+
+	CU_ASSERT_FATAL(at != NULL);
+	CU_ASSERT(tsa_named(&B, "b-in")->sel.direct);
+	CU_ASSERT(tsa_named(&B, "scapy-in")->sel.direct);
+	memcpy(yaml, CFG_B, head);
+	memcpy(yaml + head, extra, strlen(extra));
+	strcpy(yaml + head + strlen(extra), CFG_B + head);
+	cfg = parse("b-shadowed", yaml);
+	t = rebuild(&B, cfg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	publish(&B, t, cfg);
+	CU_ASSERT(!tsa_named(&B, "b-in")->sel.direct);
+	CU_ASSERT(tsa_named(&B, "scapy-in")->sel.direct);
+
+	before = B.t->carried[policy_idx(&B, "tunnel")].in;
+	m[0] = esp_from_a(
+		TG_TEST_IP4(10, 0, 0, 5), TG_TEST_IP4(10, 2, 0, 7), 70);
+	m[1] = esp_from_a(
+		TG_TEST_IP4(10, 0, 0, 6), TG_TEST_IP4(10, 2, 0, 7), 71);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m[0]);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m[1]);
+	CU_ASSERT_EQUAL(received(&B, m[0], 1), TG_V_NEXT);
+	CU_ASSERT_EQUAL(received(&B, m[1], 1), TG_V_NEXT);
+	run(&B, m, 2);
+	CU_ASSERT_EQUAL(verdict[0], TG_V_GOTO(TG_STAGE_NONE));
+	CU_ASSERT_EQUAL(verdict[1], TG_V_DROP(TG_IPSEC_DROP_POLICY_MISMATCH));
+	CU_ASSERT_EQUAL(B.t->hits[policy_idx(&B, "tunnel")].in, 1);
+	free_all(m, 2);
+
+	/* B as before, for the tests after this one */
+	cfg = parse("b-again", CFG_B);
+	t = rebuild(&B, cfg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	publish(&B, t, cfg);
+	CU_ASSERT(tsa_named(&B, "b-in")->sel.direct);
+	CU_ASSERT(B.t->carried[policy_idx(&B, "tunnel")].in >= before + 1);
+}
+
 static void
 test_stage_sas_live_across_rebuilds(void)
 {
@@ -1044,6 +1114,8 @@ static CU_TestInfo tests[] = {
 	/* after it: it takes AH sequence numbers the AH test counts */
 	{"test_stage_inbound_runs_of_several_sas",
 		test_stage_inbound_runs_of_several_sas},
+	{"test_stage_inner_check_direct_or_spd",
+		test_stage_inner_check_direct_or_spd},
 	{"test_stage_decrypts_scapy_esp", test_stage_decrypts_scapy_esp},
 	{"test_stage_sas_live_across_rebuilds",
 		test_stage_sas_live_across_rebuilds},
