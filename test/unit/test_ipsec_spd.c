@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ip.h>
 
@@ -805,6 +806,52 @@ test_ipsec_spd_direct_limits(void)
 	CU_ASSERT(tg_ipsec_spd_sels(&m.ip, NULL, 0) == -EINVAL);
 }
 
+/* The bench's worst case: 10,000 SAs, one /24 each, all disjoint. The
+ * budget stops the comparisons (each rule against all before it) part
+ * way: the SAs after that point ask the SPD. The time is printed, for
+ * docs/ipsec.md; the unit test asserts only the split. */
+static void
+test_ipsec_spd_direct_budget_at_scale(void)
+{
+	enum { N = 10000 };
+	struct tg_cfg_ipsec_policy *pol = calloc(N, sizeof(*pol));
+	struct tg_ipsec_sels *sels = calloc(N, sizeof(*sels));
+	struct tg_ipsec_sels **out = calloc(N, sizeof(*out));
+	uint32_t *order = calloc(N, sizeof(*order));
+	struct tg_cfg_ipsec ip;
+	uint64_t budget = UINT64_C(1) << 24, t0, used = 0;
+	uint32_t i, want = 0;
+	int got;
+
+	CU_ASSERT_FATAL(pol && sels && out && order);
+	memset(&ip, 0, sizeof(ip));
+	for (i = 0; i < N; i++) {
+		snprintf(pol[i].name, sizeof(pol[i].name), "p%u", i);
+		pol[i].dst = 0x10000000 | i << 8, pol[i].dst_len = 24;
+		pol[i].any_proto = true;
+		pol[i].sport_hi = pol[i].dport_hi = UINT16_MAX;
+		pol[i].dir = TG_CFG_IPSEC_IN;
+		pol[i].action = TG_CFG_IPSEC_PROTECT;
+		pol[i].sa_out = TG_CFG_IPSEC_NO_SA;
+		pol[i].sa_in = i;
+		order[i] = i;
+		out[i] = &sels[i];
+		/* the rule at place i costs i comparisons */
+		if (used + i <= budget)
+			used += i, want++;
+	}
+	ip.policies = pol, ip.order = order;
+	ip.n_policies = ip.n_sas = N;
+	t0 = rte_rdtsc();
+	got = tg_ipsec_spd_sels(&ip, out, budget);
+	printf(" [%u SAs direct of %u, %.1f ms] ", (unsigned int)got, N,
+		(double)(rte_rdtsc() - t0) * 1e3 / (double)rte_get_tsc_hz());
+	CU_ASSERT(got == (int)want && want > N / 4 && want < N);
+	CU_ASSERT(
+		sels[0].direct && sels[want - 1].direct && !sels[want].direct);
+	free(pol), free(sels), free(out), free(order);
+}
+
 int
 main(void)
 {
@@ -828,7 +875,8 @@ main(void)
 		"test_ipsec_spd_direct_against_reference",
 		test_ipsec_spd_direct_against_reference,
 		"test_ipsec_spd_direct_limits", test_ipsec_spd_direct_limits,
-		NULL);
+		"test_ipsec_spd_direct_budget_at_scale",
+		test_ipsec_spd_direct_budget_at_scale, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
