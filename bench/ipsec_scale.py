@@ -724,8 +724,10 @@ def stage_costs(c):
     it (b5ade05), else tollgate's tx — in these configs every forwarded
     packet was encrypted or decrypted, and the windows have no drops. A
     decrypted tunnel packet visits the stage twice (ipsec(in) on the
-    target path, then ipsec(out) as transit), so per visit ("in") is kept
-    beside it."""
+    target path, then ipsec(out) as transit) unless no policy applies
+    outbound (the bench's decrypt configs, since session 11: the
+    dispatcher then passes ipsec(out) by for it), so per visit ("in") is
+    kept beside it."""
     nin = c.get("stages.ipsec.in", 0)
     held = c.get("stages.ipsec.held", 0) or c.get("tx", 0) or nin
     cyc = c.get("stages.ipsec.cycles", 0) + \
@@ -1000,7 +1002,9 @@ def markdown(res):
             " / packets through the crypto device (stages.ipsec.held, or "
             "tollgate's tx where held is not counted); a "
             "decrypted tunnel packet visits the stage twice (ipsec(in), then "
-            "ipsec(out) as transit), so per visit it is half that. Ratios "
+            "ipsec(out) as transit) where a policy applies outbound, and "
+            "then per visit is shown beside it; with inbound policies "
+            "alone ipsec(out) is passed by (one visit). Ratios "
             "to crypto-perf: each repeat against the crypto-perf run just "
             "before it, median. secgw whole / crypto-perf: ipsec-secgw's "
             "whole cost per packet (I/O included) over one crypto "
@@ -1024,7 +1028,7 @@ def markdown(res):
             "runs; (b) / ref is the floor's ratio free of the host's "
             "drift between processes (ref / crypto-perf shows how well ref "
             "stands in for it). stage − (b): the ipsec stage's cycles/pkt "
-            "above the library floor (decrypt: both visits of the "
+            "above the library floor (decrypt: every visit of the "
             "stage).", "",
             "| direction | SAs | size (B) | crypto-perf cycles/op | "
             "1.3 × crypto-perf | (a) cipher | (b) rte_ipsec + CPU crypto | "

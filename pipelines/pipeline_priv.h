@@ -47,6 +47,9 @@ struct tg_worker {
 	/* For active_stages: the step each step continues at (itself when
 	 * its stage is active, else the next active or final step). */
 	uint8_t skip_to[TG_PATH__COUNT][TG_PATH_MAX_STEPS];
+	/* For each step: the meta flags that let a packet pass it by
+	 * (tg_tables.stage_pass_out of an out step's stage; 0: none) */
+	uint8_t pass_at[TG_PATH__COUNT][TG_PATH_MAX_STEPS];
 	bool drains_handoff;		/* owns queue 0 of every port */
 	bool host_owner;		/* takes packets from host_rx_ring */
 	uint16_t txq[RTE_MAX_ETHPORTS]; /* queue to use, or TG_TXQ_HANDOFF */

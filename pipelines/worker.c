@@ -247,18 +247,27 @@ w_to_step_bulk(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		return;
 	}
 	to = w->skip_to[path][step];
+again:
 	if (unlikely(to != step))
 		w->stats.skips[path][step][to] += n;
 	st = &tg_paths[path].steps[to];
 	if (likely(st->stage < TG_STAGE__COUNT)) {
 		struct tg_pktbuf *b = &w->to_stage[st->stage];
-		uint8_t s = st->stage;
+		uint8_t s = st->stage, pass = w->pass_at[path][to], all = 0xff;
 
 		for (i = 0; i < n; i++) {
 			struct tg_meta *md = tg_meta(pkts[i]);
 
 			md->step = to;
 			md->mode = st->mode;
+			all &= md->flags;
+		}
+		/* Every one of them has nothing to do there: past it, as
+		 * past an idle stage. */
+		if (unlikely(pass != 0) && (all & pass) == pass) {
+			step = to;
+			to = w->skip_to[path][to + 1];
+			goto again;
 		}
 		/* A burst that moves as one runs on at once; packets that
 		 * come one by one gather in the buffer first (a stage call
@@ -729,6 +738,13 @@ w_set_active(struct tg_worker *w, const struct tg_tables *t)
 				!w_step_active(t, &d->steps[k]))
 				k++;
 			w->skip_to[p][s] = s < d->n_steps ? k : s;
+			w->pass_at[p][s] =
+				s < d->n_steps &&
+						d->steps[s].stage <
+							TG_STAGE__COUNT &&
+						d->steps[s].mode == TG_MODE_OUT
+					? t->stage_pass_out[d->steps[s].stage]
+					: 0;
 		}
 	}
 }

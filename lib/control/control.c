@@ -79,9 +79,12 @@ tg_tables_build(const struct tg_config *cfg, const struct tg_port_env *env,
 			1u << (t->filter->lists[i].dir == TG_CFG_FILTER_IN
 					? TG_MODE_IN
 					: TG_MODE_OUT);
+	memset(t->stage_pass_out, 0, sizeof(t->stage_pass_out));
+	t->stage_pass_out[TG_STAGE_IPSEC] = tg_ipsec_pass_out(t->ipsec);
 	if (!cfg->pipeline.bypass_idle_stages) {
 		t->active_stages = (1u << TG_STAGE__COUNT) - 1;
 		memset(t->stage_modes, 0xff, sizeof(t->stage_modes));
+		memset(t->stage_pass_out, 0, sizeof(t->stage_pass_out));
 	}
 	*out = t;
 	return 0;

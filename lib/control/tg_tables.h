@@ -29,6 +29,12 @@ struct tg_tables {
 	 *  of an active stage whose mode has none is passed by too (filter
 	 *  with inbound lists only: its out steps). */
 	uint8_t stage_modes[TG_STAGE__COUNT];
+	/** Per stage, the meta flags (TG_META_F_*) that leave it nothing to
+	 *  do in the out mode: a bulk hand-off of packets that all carry
+	 *  them passes the step by, counted as bypassed (0: none). ipsec
+	 *  without outbound policies: the packets ipsec(in) decrypted, which
+	 *  ipsec(out) would only let through. */
+	uint8_t stage_pass_out[TG_STAGE__COUNT];
 	struct tg_forward_table *forward;
 	struct tg_localfilter_table *localfilter;
 	struct tg_filter_table *filter;

@@ -193,6 +193,19 @@ int tg_ipsec_build(const struct tg_config *cfg, struct tg_ipsec_stage *st,
 	const struct tg_ipsec_table *prev, int socket,
 	struct tg_ipsec_table **out, char *err, size_t errlen);
 
+/**
+ * The meta flags of packets ipsec(out) has nothing to do for with @p t:
+ * TG_META_F_IPSEC_IN when no policy applies outbound (decrypted transit
+ * packets are exempt from the inbound check there too), else 0. The
+ * dispatcher passes such packets by (tg_tables.stage_pass_out).
+ */
+static inline uint8_t
+tg_ipsec_pass_out(const struct tg_ipsec_table *t)
+{
+	return t != NULL && t->enabled && !t->out_check ? TG_META_F_IPSEC_IN
+							: 0;
+}
+
 /** Free a table no worker can see. Its SAs stay (the stage owns them). */
 void tg_ipsec_table_free(struct tg_ipsec_table *t);
 

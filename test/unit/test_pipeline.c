@@ -988,6 +988,14 @@ fr32(struct rte_mbuf *m, int off)
 	return (uint32_t)fr16(m, off) << 16 | fr16(m, off + 2);
 }
 
+/* lan0 private, wan0 public, the host firewall on */
+static const char nat_yaml[] =
+	FX_PORTS "interfaces:\n"
+		 "  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
+		 "  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
+		 "nat: {private: [lan0], public: [wan0]}\n"
+		 "firewall: {}\n";
+
 /*
  * NAT through the pipeline: a lan host's UDP leaves wan0 from the NAT
  * address (transit natfw(nat)), the answer to that address comes in as
@@ -998,19 +1006,13 @@ fr32(struct rte_mbuf *m, int off)
 static void
 test_pipeline_nat_round_trip(void)
 {
-	static const char y[] = FX_PORTS
-		"interfaces:\n"
-		"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
-		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
-		"nat: {private: [lan0], public: [wan0]}\n"
-		"firewall: {}\n";
 	struct fixture fx;
 	struct tg_lcore_stats s;
 	struct rte_mbuf *m;
 	uint16_t pub_port;
 	uint8_t *p;
 
-	fx_yaml = y;
+	fx_yaml = nat_yaml;
 	fx_setup(&fx, 1);
 	m = mk_udp(0, 0x0a000002, 0x10000005, 64);
 	CU_ASSERT_FATAL(rte_ring_enqueue(rxr[0], m) == 0);
@@ -1058,6 +1060,68 @@ test_pipeline_nat_round_trip(void)
 	CU_ASSERT_EQUAL(s.drops[drop_idx("natfw.no_exception")], 1);
 	CU_ASSERT_EQUAL(s.stage[TG_STAGE_NATFW].jumped, 1);
 	CU_ASSERT_EQUAL(s.path_done[TG_PATH_TRANSIT], 2);
+	fx_teardown(&fx);
+}
+
+/*
+ * Steps passed by for packets a stage has nothing to do for (the
+ * snapshot's stage_pass_out: ipsec(out) without outbound policies, for
+ * what ipsec(in) decrypted): a burst whose packets all carry the flags
+ * skips the step, counted as bypassed; one without them runs it. Here
+ * with the NAT flag, set by natfw(transit) just before filter(out) and
+ * ipsec(out), and every stage active.
+ */
+static void
+test_pipeline_pass_out_by_flags(void)
+{
+	struct tg_tables *t;
+	struct fixture fx;
+	struct tg_lcore_stats s;
+	struct rte_mbuf *m;
+	int i;
+
+	fx_yaml = nat_yaml;
+	fx_setup(&fx, 1);
+	t = fx.ctl.slot.cur;
+	t->active_stages = (1u << TG_STAGE__COUNT) - 1;
+	memset(t->stage_modes, 0xff, sizeof(t->stage_modes));
+	t->stage_pass_out[TG_STAGE_FILTER] = TG_META_F_NAT;
+	t->stage_pass_out[TG_STAGE_IPSEC] = TG_META_F_NAT | TG_META_F_TRACE;
+	/* lan to wan: NAT'd, so filter(out) is passed by; ipsec(out) wants
+	 * a flag they do not carry */
+	for (i = 0; i < 4; i++)
+		rte_ring_enqueue(rxr[0],
+			mk_udp(0, 0x0a000002, 0x10000005 + (uint32_t)i, 64));
+	run(&fx, 1, 8);
+	for (i = 0; i < 4; i++) {
+		m = tx_get(1, 0);
+		CU_ASSERT_FATAL(m != NULL);
+		CU_ASSERT_EQUAL(fr32(m, 26), 0x0a010001); /* translated */
+		rte_pktmbuf_free(m);
+	}
+	tg_pipeline_stats_sum(fx.pl, &s);
+	CU_ASSERT_EQUAL(s.stage[TG_STAGE_FILTER].in, 4); /* filter(in) */
+	CU_ASSERT_EQUAL(s.stage[TG_STAGE_FILTER].bypassed, 4);
+	CU_ASSERT_EQUAL(s.stage[TG_STAGE_IPSEC].in, 4);
+	CU_ASSERT_EQUAL(s.stage[TG_STAGE_IPSEC].bypassed, 0);
+	CU_ASSERT_EQUAL(s.path_done[TG_PATH_TRANSIT], 4);
+	fx_teardown(&fx);
+
+	/* without the flags in the snapshot: every step runs */
+	fx_yaml = nat_yaml;
+	fx_setup(&fx, 1);
+	t = fx.ctl.slot.cur;
+	t->active_stages = (1u << TG_STAGE__COUNT) - 1;
+	memset(t->stage_modes, 0xff, sizeof(t->stage_modes));
+	rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x10000005, 64));
+	run(&fx, 1, 8);
+	m = tx_get(1, 0);
+	CU_ASSERT_FATAL(m != NULL);
+	rte_pktmbuf_free(m);
+	tg_pipeline_stats_sum(fx.pl, &s);
+	CU_ASSERT_EQUAL(s.stage[TG_STAGE_FILTER].in, 2);
+	CU_ASSERT_EQUAL(s.stage[TG_STAGE_FILTER].bypassed, 0);
+	CU_ASSERT_EQUAL(s.stage[TG_STAGE_IPSEC].in, 1);
 	fx_teardown(&fx);
 }
 
@@ -1509,6 +1573,8 @@ main(void)
 		"test_pipeline_filter_inbound_only",
 		test_pipeline_filter_inbound_only,
 		"test_pipeline_nat_round_trip", test_pipeline_nat_round_trip,
+		"test_pipeline_pass_out_by_flags",
+		test_pipeline_pass_out_by_flags,
 		"test_pipeline_tunnel_next_hop", test_pipeline_tunnel_next_hop,
 		"test_pipeline_idle_sleep", test_pipeline_idle_sleep,
 		"test_pipeline_order_through_direct_runs",
