@@ -100,6 +100,17 @@ esp_len_bad(const struct tg_ipsec_sa *sa, uint32_t ip_len, uint32_t hl)
 	return ct < 2 || (ct & (sa->block - 1)) != 0;
 }
 
+/* The last next hop adj_ready() looked up in forward's cache, for one
+ * burst: with many SAs a run is one packet long, and their tunnels
+ * mostly share a gateway (the cache cannot change within the burst:
+ * forward runs on this lcore, between bursts). */
+struct adj_memo {
+	bool valid, ok;
+	uint16_t port;
+	uint32_t nh_ip;
+	struct rte_ether_addr mac;
+};
+
 /*
  * The tunnel's next hop as forward would use it now (@p ts: one SA's,
  * resolved with the table): its neighbor's MAC address, when the stage
@@ -108,7 +119,8 @@ esp_len_bad(const struct tg_ipsec_sa *sa, uint32_t ip_len, uint32_t hl)
  */
 static inline bool
 adj_ready(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
-	const struct tg_ipsec_tsa *ts, struct rte_ether_addr *mac)
+	const struct tg_ipsec_tsa *ts, struct adj_memo *mo,
+	struct rte_ether_addr *mac)
 {
 	if (ts == NULL || !ts->adj_ok || st->fwd_ctx == NULL || t->fwd == NULL)
 		return false;
@@ -117,8 +129,16 @@ adj_ready(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
 		memcpy(mac, ts->adj_src_et, sizeof(*mac));
 		return true;
 	}
-	return tg_forward_neigh_usable(
-		t->fwd, st->fwd_ctx, ts->adj_nh_ip, ts->adj_port, mac);
+	if (!mo->valid || mo->nh_ip != ts->adj_nh_ip ||
+		mo->port != ts->adj_port) {
+		mo->ok = tg_forward_neigh_usable(t->fwd, st->fwd_ctx,
+			ts->adj_nh_ip, ts->adj_port, &mo->mac);
+		mo->nh_ip = ts->adj_nh_ip;
+		mo->port = ts->adj_port;
+		mo->valid = true;
+	}
+	*mac = mo->mac;
+	return mo->ok;
 }
 
 /*
@@ -222,11 +242,11 @@ inner_check(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 static void
 finish(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
 	struct rte_mbuf **mb, struct tg_ipsec_sa *const *sas,
-	const struct tg_ipsec_tsa *ts, bool tun_cksum, uint16_t n,
-	uint16_t *const *vp, struct inner *in)
+	const struct tg_ipsec_tsa *ts, struct adj_memo *mo, bool tun_cksum,
+	uint16_t n, uint16_t *const *vp, struct inner *in)
 {
 	struct rte_ether_addr nh_mac;
-	bool direct = adj_ready(t, st, ts, &nh_mac);
+	bool direct = adj_ready(t, st, ts, mo, &nh_mac);
 	uint16_t j;
 
 	for (j = 0; j < n; j++) {
@@ -327,7 +347,8 @@ failure(struct rte_mbuf *m, struct tg_ipsec_sa *sa)
 
 struct batch {
 	struct tg_ipsec_sa *sa;
-	const struct tg_ipsec_tsa *ts; /* outbound: the SA in the table */
+	const struct tg_ipsec_tsa *ts; /* the SA in the table */
+	struct adj_memo memo;	       /* for the whole burst */
 	uint16_t n;
 	uint64_t bytes;
 	struct rte_mbuf *m[CHUNK];
@@ -362,7 +383,7 @@ batch_cpu(const struct tg_ipsec_table *t, const struct tg_ipsec_stage *st,
 			bytes += b->len[idx[j]];
 		sa_count(sa, g, bytes);
 	}
-	finish(t, st, b->m, sas, b->ts, true, g, vp, in);
+	finish(t, st, b->m, sas, b->ts, &b->memo, true, g, vp, in);
 	for (j = g; j < np; j++)
 		verdict[idx[j]] = failure(b->m[j], sa);
 	for (; j < b->n; j++) {
@@ -425,9 +446,11 @@ drain(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 	struct rte_mbuf *mb[CHUNK];
 	struct tg_ipsec_sa *sas[CHUNK];
 	uint16_t nr, ng, j, v[CHUNK], *vp[CHUNK];
+	struct adj_memo mo;
 	struct inner in;
 
 	in.n = 0;
+	mo.valid = false;
 	for (j = 0; j < CHUNK; j++)
 		vp[j] = &v[j];
 	while (st->inflight != 0 && tg_emit_room(emit) >= CHUNK) {
@@ -436,7 +459,7 @@ drain(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 			break;
 		__atomic_store_n(
 			&st->inflight, st->inflight - nr, __ATOMIC_RELAXED);
-		finish(t, st, mb, sas, NULL, false, ng, vp, &in);
+		finish(t, st, mb, sas, NULL, &mo, false, ng, vp, &in);
 		inner_check(t, local, &in);
 		for (j = 0; j < ng; j++)
 			tg_emit_push(emit, mb[j], v[j]);
@@ -663,6 +686,7 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 	in.n = 0;
 	b.sa = NULL;
 	b.ts = NULL;
+	b.memo.valid = false;
 	b.n = 0;
 	b.bytes = 0;
 	for (i = 0; i < n; i++) {
