@@ -53,30 +53,35 @@ struct tg_ipsec_sa {
 	/* Its address is the crypto session's opaque data
 	 * (rte_ipsec_session_prepare; for AH set by ipsec_sa.c the same
 	 * way), how a completed op finds its SA. AH leaves the rest of it
-	 * empty: rte_ipsec is not used for AH. */
+	 * empty: rte_ipsec is not used for AH. Cache line 0 (cache
+	 * aligned). */
 	struct rte_ipsec_session ss;
+	/* Line 1: everything the stage reads or writes for each packet,
+	 * so that with many SAs (every packet on another one, the SA out
+	 * of L1) a packet costs the SA two lines, not five. */
 	enum tg_ipsec_proto proto;
-	struct tg_ipsec_ctx *ctx;
-	void *crypto_sess;
-	uint32_t spi;
 	enum tg_ipsec_dir dir;
 	enum tg_ipsec_mode mode;
-	enum tg_ipsec_alg alg;
-	struct rte_ipsec_sa
-		*rsa; /* ESP: rte_ipsec_sa_size() bytes, rte_malloc */
-	struct tg_ipsec_ah_state ah;
-	/* ESP layout for length checks before the device: IV, ICV bytes
-	 * and the ciphertext's block (GCM 4, CBC 16). */
-	uint8_t iv_len, icv_len, block;
-	struct tg_ipsec_sa_stats st;
-	struct tg_ipsec_sa_params prm; /* keys zeroed */
-	bool in_use; /* the stage's sweep: the current snapshot uses it */
-	bool sync;   /* a CPU crypto session: tg_ipsec_cpu_process() */
 	/* Outbound tunnel: the ones' complement sum of the outer header
 	 * template without its length and ID, the only fields rte_ipsec
 	 * changes: the checksum is then two additions, not a pass over a
 	 * header just written (store-forwarding stalls). */
 	uint32_t tmpl_sum;
+	/* ESP layout for length checks before the device: IV, ICV bytes
+	 * and the ciphertext's block (GCM 4, CBC 16). */
+	uint8_t iv_len, icv_len, block;
+	bool sync;    /* a CPU crypto session: tg_ipsec_cpu_process() */
+	bool limited; /* a lifetime limit is set (prm.lifetime) */
+	bool in_use;  /* the stage's sweep: the current snapshot uses it */
+	struct tg_ipsec_sa_stats st; /* packets, bytes, seq in line 1 */
+	struct tg_ipsec_ctx *ctx;
+	void *crypto_sess;
+	uint32_t spi;
+	enum tg_ipsec_alg alg;
+	struct rte_ipsec_sa
+		*rsa; /* ESP: rte_ipsec_sa_size() bytes, rte_malloc */
+	struct tg_ipsec_ah_state ah;
+	struct tg_ipsec_sa_params prm; /* keys zeroed */
 };
 
 /* The outer header of an outbound tunnel packet as rte_ipsec wrote it:

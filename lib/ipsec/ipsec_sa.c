@@ -252,6 +252,10 @@ tg_ipsec_sa_create(struct tg_ipsec_ctx *ctx, const struct tg_ipsec_sa_params *p)
 		rte_errno = -rc;
 		return NULL;
 	}
+	/* what a packet touches: lines 0 and 1 (ipsec_internal.h) */
+	RTE_BUILD_BUG_ON(
+		offsetof(struct tg_ipsec_sa, st.seq) + sizeof(uint64_t) >
+		2 * RTE_CACHE_LINE_SIZE);
 	sa = rte_zmalloc_socket("tg_ipsec_sa", sizeof(*sa), RTE_CACHE_LINE_SIZE,
 		ctx->socket_id);
 	if (sa == NULL) {
@@ -265,6 +269,9 @@ tg_ipsec_sa_create(struct tg_ipsec_ctx *ctx, const struct tg_ipsec_sa_params *p)
 	sa->mode = p->mode;
 	sa->alg = p->alg;
 	sa->prm = *p;
+	sa->limited =
+		(p->lifetime.soft_packets | p->lifetime.hard_packets |
+			p->lifetime.soft_bytes | p->lifetime.hard_bytes) != 0;
 	memset(sa->prm.cipher_key, 0, sizeof(sa->prm.cipher_key));
 	memset(sa->prm.auth_key, 0, sizeof(sa->prm.auth_key));
 	memset(sa->prm.salt, 0, sizeof(sa->prm.salt));

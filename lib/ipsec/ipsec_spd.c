@@ -306,27 +306,31 @@ sel_make(const struct tg_cfg_ipsec_policy *p, uint32_t idx, bool mirrored,
 	uint8_t dst_len = mirrored ? p->src_len : p->dst_len;
 
 	memset(e, 0, sizeof(*e));
-	e->src_mask = tg_acl_prefix_mask(src_len);
-	e->dst_mask = tg_acl_prefix_mask(dst_len);
-	e->src = (mirrored ? p->dst : p->src) & e->src_mask;
-	e->dst = (mirrored ? p->src : p->dst) & e->dst_mask;
+	e->src_len = src_len;
+	e->dst_len = dst_len;
+	e->src = (mirrored ? p->dst : p->src) & tg_acl_prefix_mask(src_len);
+	e->dst = (mirrored ? p->src : p->dst) & tg_acl_prefix_mask(dst_len);
 	e->sport_lo = mirrored ? p->dport_lo : p->sport_lo;
 	e->sport_hi = mirrored ? p->dport_hi : p->sport_hi;
 	e->dport_lo = mirrored ? p->sport_lo : p->dport_lo;
 	e->dport_hi = mirrored ? p->sport_hi : p->dport_hi;
 	e->policy = idx + 1;
 	e->proto = p->proto;
-	e->any_proto = p->any_proto;
-	e->ports_any = ports_any(p);
+	e->flags = (p->any_proto ? TG_IPSEC_SEL_F_ANY_PROTO : 0) |
+		   (ports_any(p) ? TG_IPSEC_SEL_F_PORTS_ANY : 0);
 }
 
 /* No packet can match both (some field's sets do not meet). */
 static bool
 sel_disjoint(const struct tg_ipsec_sel *a, const struct tg_ipsec_sel *b)
 {
-	return (!a->any_proto && !b->any_proto && a->proto != b->proto) ||
-	       ((a->src ^ b->src) & a->src_mask & b->src_mask) != 0 ||
-	       ((a->dst ^ b->dst) & a->dst_mask & b->dst_mask) != 0 ||
+	uint32_t sm = tg_acl_prefix_mask(RTE_MIN(a->src_len, b->src_len));
+	uint32_t dm = tg_acl_prefix_mask(RTE_MIN(a->dst_len, b->dst_len));
+
+	return (!(a->flags & TG_IPSEC_SEL_F_ANY_PROTO) &&
+		       !(b->flags & TG_IPSEC_SEL_F_ANY_PROTO) &&
+		       a->proto != b->proto) ||
+	       ((a->src ^ b->src) & sm) != 0 || ((a->dst ^ b->dst) & dm) != 0 ||
 	       a->sport_hi < b->sport_lo || b->sport_hi < a->sport_lo ||
 	       a->dport_hi < b->dport_lo || b->dport_hi < a->dport_lo;
 }

@@ -58,7 +58,8 @@ sa_admit(struct tg_ipsec_sa *sa, uint32_t pend_pkts, uint64_t pend_bytes)
 	const struct tg_ipsec_lifetime *lt = &sa->prm.lifetime;
 	uint64_t p;
 
-	if (likely((lt->hard_packets | lt->hard_bytes) == 0))
+	/* limited first: prm is lines away from what a packet reads */
+	if (likely(!sa->limited) || (lt->hard_packets | lt->hard_bytes) == 0)
 		return true;
 	p = sa->st.packets + pend_pkts +
 	    (sa->dir == TG_IPSEC_DIR_INBOUND ? sa->st.inflight : 0);
@@ -78,7 +79,8 @@ sa_count(struct tg_ipsec_sa *sa, uint32_t pkts, uint64_t bytes)
 
 	sa->st.packets += pkts;
 	sa->st.bytes += bytes;
-	if (unlikely((lt->soft_packets | lt->soft_bytes) != 0) &&
+	if (unlikely(sa->limited) &&
+		unlikely((lt->soft_packets | lt->soft_bytes) != 0) &&
 		((lt->soft_packets != 0 &&
 			 sa->st.packets >= lt->soft_packets) ||
 			(lt->soft_bytes != 0 &&

@@ -120,13 +120,13 @@ struct tg_ipsec_sa_stats {
 			       inbound authenticated and decrypted */
 	uint64_t bytes;	  /**< of those: the IP packet, cleartext (outbound
 			       before, inbound after the crypto) */
+	/** Outbound: the last sequence number used (packets prepared).
+	 *  Inbound: the highest one accepted (low 32 bits with ESN). */
+	uint64_t seq;
 	uint64_t err_auth;   /**< inbound: ICV check failed */
 	uint64_t err_replay; /**< inbound: outside or seen in the window */
 	uint64_t err_other;  /**< malformed, device full, crypto error */
 	uint64_t expired;    /**< refused: the hard lifetime was reached */
-	/** Outbound: the last sequence number used (packets prepared).
-	 *  Inbound: the highest one accepted (low 32 bits with ESN). */
-	uint64_t seq;
 	uint32_t inflight; /**< operations in the crypto device now */
 	uint8_t soft_reached; /**< the soft lifetime was reached */
 	uint8_t hard_reached; /**< the hard one: the SA carries nothing */

@@ -131,15 +131,20 @@ int tg_ipsec_spd_lookup2(const struct tg_ipsec_spd *spd,
 #define TG_IPSEC_SEL_MAX 4
 
 /** One inbound rule in the terms of the packets it judges (mirrored for
- *  direction both), host order, host bits zero. */
+ *  direction both), host order, host bits zero. 24 bytes: the first
+ *  one shares a cache line with the SA's other hot fields. */
 struct tg_ipsec_sel {
-	uint32_t src, src_mask, dst, dst_mask;
+	uint32_t src, dst;
 	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
 	uint32_t policy; /**< index into tg_cfg_ipsec.policies + 1 */
+	uint8_t src_len, dst_len;
 	uint8_t proto;
-	bool any_proto;
-	bool ports_any; /**< no port condition: matches later fragments */
+	uint8_t flags; /**< TG_IPSEC_SEL_F_* */
 };
+
+#define TG_IPSEC_SEL_F_ANY_PROTO 0x01 /**< no protocol condition */
+/** no port condition: matches later fragments too */
+#define TG_IPSEC_SEL_F_PORTS_ANY 0x02
 
 /** One inbound SA's protect rules in evaluation order. */
 struct tg_ipsec_sels {
@@ -189,11 +194,12 @@ tg_ipsec_sels_match(const struct tg_ipsec_sels *s,
 	for (k = 0; k < s->n; k++) {
 		const struct tg_ipsec_sel *e = &s->s[k];
 
-		if ((src & e->src_mask) != e->src ||
-			(dst & e->dst_mask) != e->dst ||
-			(!e->any_proto && e->proto != proto))
+		if ((src & tg_acl_prefix_mask(e->src_len)) != e->src ||
+			(dst & tg_acl_prefix_mask(e->dst_len)) != e->dst ||
+			(!(e->flags & TG_IPSEC_SEL_F_ANY_PROTO) &&
+				e->proto != proto))
 			continue;
-		if (!e->ports_any &&
+		if (!(e->flags & TG_IPSEC_SEL_F_PORTS_ANY) &&
 			(later || sp < e->sport_lo || sp > e->sport_hi ||
 				dp < e->dport_lo || dp > e->dport_hi))
 			continue;

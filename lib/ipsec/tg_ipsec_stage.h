@@ -92,15 +92,10 @@ struct tg_ipsec_pol {
 
 /** An SA in a table: the long-lived SA and what the build knows of it. */
 struct tg_ipsec_tsa {
+	/* What a packet reads of it sits in its first cache line: the SA,
+	 * the outbound tunnel's next hop, the inbound direct check and its
+	 * first rule (with many SAs every packet meets a cold entry). */
 	struct tg_ipsec_sa *sa;
-	/** Inbound: the inner policy check without the SPD when
-	 *  sel.direct (tg_ipsec_spd.h). The SAD gives this struct, so it
-	 *  sits next to the SA pointer read with it. */
-	struct tg_ipsec_sels sel;
-	char name[TG_CFG_IPSEC_NAME_MAX];
-	uint8_t proto; /**< enum tg_cfg_ipsec_proto */
-	uint8_t dir;   /**< TG_CFG_IPSEC_OUT / _IN */
-	bool reused;   /**< carried over from the previous snapshot */
 	/** Outbound tunnel: the MTU of the interface towards `remote` (the
 	 *  longest connected or static route of the config; 0: none, no
 	 *  check) and the most bytes the SA adds. */
@@ -115,6 +110,13 @@ struct tg_ipsec_tsa {
 	uint16_t adj_port, adj_mtu;
 	uint32_t adj_nh_ip; /**< host order */
 	uint8_t adj_src_et[8];
+	/** Inbound: the inner policy check without the SPD when
+	 *  sel.direct (tg_ipsec_spd.h). The SAD gives this struct. */
+	struct tg_ipsec_sels sel;
+	char name[TG_CFG_IPSEC_NAME_MAX];
+	uint8_t proto; /**< enum tg_cfg_ipsec_proto */
+	uint8_t dir;   /**< TG_CFG_IPSEC_OUT / _IN */
+	bool reused;   /**< carried over from the previous snapshot */
 };
 
 /** Policy hit counters of one direction; written by the stage's lcore. */

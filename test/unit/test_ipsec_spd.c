@@ -761,8 +761,8 @@ test_ipsec_spd_direct_limits(void)
 	CU_ASSERT(!sels[0].direct);
 	CU_ASSERT(sels[1].direct && sels[1].n == 1 &&
 		  sels[1].s[0].src == 0x0a010100 &&
-		  sels[1].s[0].src_mask == 0xffffff00 &&
-		  sels[1].s[0].dst_mask == 0 && sels[1].s[0].policy == 3);
+		  sels[1].s[0].src_len == 24 && sels[1].s[0].dst_len == 0 &&
+		  sels[1].s[0].policy == 3);
 	/* SAs 2 and 3: no protect policy: direct, and nothing matches */
 	CU_ASSERT(sels[2].direct && sels[2].n == 0);
 	/* the rules at places 1 and 2 cost 1 and 2 pairs: a budget of 3
