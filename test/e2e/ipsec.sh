@@ -160,12 +160,19 @@ fi
 # ---- the wire -------------------------------------------------------------------------
 
 cap_stop wan
-"$PY" - "$TMP/wan.pcap" "$TMP/keys" "$t_reload0" "$t_reload1" >"$TMP/wire.out" 2>&1 <<'EOF'
+# The wan namespace's own interfaces (the bridge and the kernel ends of
+# the taps) may speak for themselves: an IGMP report from 0.0.0.0 when a
+# port comes up, seen once in CI. What the appliances send carries their
+# ports' MACs, never these.
+wan_macs=$(ip -n "$NS_WAN" -o link show | grep -o 'link/ether [0-9a-f:]*' |
+	cut -d' ' -f2 | paste -sd, -)
+"$PY" - "$TMP/wan.pcap" "$TMP/keys" "$t_reload0" "$t_reload1" "$wan_macs" >"$TMP/wire.out" 2>&1 <<'EOF'
 import sys, yaml
-from scapy.all import rdpcap, ARP, IP, ICMP, TCP
+from scapy.all import rdpcap, ARP, Ether, IP, ICMP, TCP
 from scapy.layers.ipsec import SecurityAssociation, ESP
 
 pcap, keys, t0, t1 = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+own = {m for m in sys.argv[5].lower().split(",") if m}
 WAN = {"192.0.2.1", "192.0.2.2"}
 def key(name):
     k = yaml.safe_load(open("%s/site-to-site-%s.keys" % (keys, name)))
@@ -183,7 +190,12 @@ sas = {
 }
 bad, arp, esp, inner = [], 0, {s: [] for s in sas}, {s: {"icmp": 0, "tcp": 0} for s in sas}
 decrypt_failed = {s: 0 for s in sas}
+ignored = []
 for n, f in enumerate(rdpcap(pcap), 1):
+    if Ether in f and f[Ether].src.lower() in own:
+        ignored.append("frame %d from the wan namespace's %s: %s"
+                       % (n, f[Ether].src, f.summary()))
+        continue
     if ARP in f:
         if {f[ARP].psrc, f[ARP].pdst} <= WAN:
             arp += 1
@@ -242,10 +254,13 @@ for s in sas:
 print("SEQ " + ("ok" if seq_ok else "bad"))
 for b in bad[:15]:
     print(b)
+for i in ignored[:5]:
+    print("ignored: " + i)
 EOF
 if grep -qx 'CLEAR ok' "$TMP/wire.out"; then
 	pass wire.only_arp_and_esp_between_the_wan_addresses
 	info "$(head -1 "$TMP/wire.out")"
+	grep '^ignored: ' "$TMP/wire.out" | while read -r l; do info "$l"; done
 else
 	fail wire.only_arp_and_esp_between_the_wan_addresses "see below" "$TMP/wire.out"
 fi
