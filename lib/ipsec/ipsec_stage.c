@@ -347,6 +347,43 @@ failure(struct rte_mbuf *m, struct tg_ipsec_sa *sa)
 	return DROP(REPLAY);
 }
 
+/*
+ * Prefetching the runs' SA state ahead. With thousands of SAs every run
+ * meets an SA, an rte_ipsec SA and a crypto session that are out of the
+ * caches, and with CPU crypto each run is its own call: the misses come
+ * one after the other, where a device working through a queue of
+ * operations would overlap them. So the runs of a burst are listed
+ * first, and while one runs, the SA struct of the run PF_HEAD ahead and
+ * the library state of the run PF_STATE ahead (read from that SA's
+ * first line, fetched earlier) are on their way.
+ */
+#define PF_HEAD	 4
+#define PF_STATE 2
+/* the crypto session's lines fetched: its header and the PMD's data
+ * (keys, GHASH tables) */
+#define PF_SESS_LINES 8
+
+static inline void
+pf_sa_head(const struct tg_ipsec_sa *sa)
+{
+	rte_prefetch0(sa);
+	rte_prefetch0(RTE_PTR_ADD(sa, RTE_CACHE_LINE_SIZE));
+}
+
+static inline void
+pf_sa_state(const struct tg_ipsec_sa *sa)
+{
+	const void *r = sa->ss.sa, *c = sa->ss.crypto.ses;
+	unsigned int k;
+
+	if (r != NULL) {
+		rte_prefetch0(r);
+		rte_prefetch0(RTE_PTR_ADD(r, RTE_CACHE_LINE_SIZE));
+	}
+	for (k = 0; c != NULL && k < PF_SESS_LINES; k++)
+		rte_prefetch0(RTE_PTR_ADD(c, k * RTE_CACHE_LINE_SIZE));
+}
+
 struct batch {
 	struct tg_ipsec_sa *sa;
 	const struct tg_ipsec_tsa *ts; /* the SA in the table */
@@ -565,6 +602,8 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 	struct tg_ipsec_sa *sa_of[CHUNK];
 	const struct tg_ipsec_tsa *tso[CHUNK];
 	uint16_t nout = 0, nin = 0, nsad[2] = {0, 0}, i, j, k;
+	struct tg_ipsec_sa *runs[CHUNK];
+	uint16_t nruns = 0, r;
 	struct batch b;
 	struct inner in;
 
@@ -684,6 +723,18 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 		}
 	}
 
+	/* The runs, for the prefetches. Not listed when the burst ends on
+	 * the SA it began with: one SA's traffic (a tunnel's burst) has
+	 * nothing to fetch ahead, and that is one compare. */
+	for (i = 0; sa_of[0] != sa_of[n - 1] && i < n; i++)
+		if (sa_of[i] != NULL && verdict[i] == TG_V_NEXT &&
+			(nruns == 0 || runs[nruns - 1] != sa_of[i]))
+			runs[nruns++] = sa_of[i];
+	for (j = 0; nruns > 1 && j < PF_HEAD && j < nruns; j++)
+		pf_sa_head(runs[j]);
+	for (j = 0; nruns > 1 && j < PF_STATE && j < nruns; j++)
+		pf_sa_state(runs[j]);
+
 	/* Runs of one SA, in arrival order, to the device. */
 	in.n = 0;
 	b.sa = NULL;
@@ -691,7 +742,7 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 	b.memo.valid = false;
 	b.n = 0;
 	b.bytes = 0;
-	for (i = 0; i < n; i++) {
+	for (i = 0, r = 0; i < n; i++) {
 		struct tg_ipsec_sa *sa = sa_of[i];
 		struct rte_mbuf *m = pkts[i];
 		uint32_t len;
@@ -702,6 +753,13 @@ ipsec_chunk(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 			batch_flush(t, st, &b, verdict, &in);
 			b.sa = sa;
 			b.ts = tso[i];
+			if (nruns > 1) {
+				if (r + PF_HEAD < nruns)
+					pf_sa_head(runs[r + PF_HEAD]);
+				if (r + PF_STATE < nruns)
+					pf_sa_state(runs[r + PF_STATE]);
+			}
+			r++;
 		}
 		len = m->pkt_len - RTE_ETHER_HDR_LEN;
 		if (sa->dir == TG_IPSEC_DIR_INBOUND &&
