@@ -101,6 +101,10 @@ ctx_setup(struct tg_ipsec_ctx *ctx, const struct tg_ipsec_ctx_params *p)
 		name, p->max_sa, sess_sz, 0, 0, ctx->socket_id);
 	if (ctx->sess_pool == NULL)
 		return -rte_errno;
+	ctx->sess_lines = (uint8_t)RTE_MIN(
+		RTE_ALIGN_CEIL(ctx->sess_pool->elt_size, RTE_CACHE_LINE_SIZE) /
+			RTE_CACHE_LINE_SIZE,
+		(uint32_t)TG_IPSEC_PF_MAX_LINES);
 	snprintf(name, sizeof(name), "tg_ipsec_ops_%u", ctx->dev_id);
 	ctx->op_pool =
 		rte_crypto_op_pool_create(name, RTE_CRYPTO_OP_TYPE_SYMMETRIC,

@@ -38,6 +38,10 @@ struct tg_ipsec_ah_state {
 	uint8_t hdr_len;  /* the AH header with its ICV: 12 + icv_len */
 };
 
+/* The most lines of one object (an rte_ipsec SA, a crypto session) the
+ * stage prefetches. */
+#define TG_IPSEC_PF_MAX_LINES 32
+
 struct tg_ipsec_ctx {
 	uint8_t dev_id;
 	uint16_t qp;
@@ -45,6 +49,9 @@ struct tg_ipsec_ctx {
 	bool cpu_crypto;   /* ESP SAs are CPU crypto sessions */
 	int socket_id;
 	struct rte_mempool *sess_pool;
+	/* cache lines of a session (header and the PMD's data), as many as
+	 * the stage prefetches (TG_IPSEC_PF_MAX_LINES at most) */
+	uint8_t sess_lines;
 	struct rte_mempool *op_pool;
 	char dev_name[RTE_CRYPTODEV_NAME_MAX_LEN];
 };
@@ -73,6 +80,10 @@ struct tg_ipsec_sa {
 	bool sync;    /* a CPU crypto session: tg_ipsec_cpu_process() */
 	bool limited; /* a lifetime limit is set (prm.lifetime) */
 	bool in_use;  /* the stage's sweep: the current snapshot uses it */
+	/* Lines of its rte_ipsec SA (ESP) and of its crypto session, for
+	 * the stage's prefetch with many SAs: all of each, since which ones
+	 * the library and the PMD read is theirs to decide. */
+	uint8_t rsa_lines, sess_lines;
 	struct tg_ipsec_sa_stats st; /* packets, bytes, seq in line 1 */
 	struct tg_ipsec_ctx *ctx;
 	void *crypto_sess;

@@ -217,6 +217,10 @@ sa_ipsec_init(struct tg_ipsec_sa *sa, const struct tg_ipsec_sa_params *p,
 	if (rc < 0)
 		return rc;
 	sa->ss.sa = sa->rsa;
+	sa->rsa_lines = (uint8_t)RTE_MIN(
+		RTE_ALIGN_CEIL((uint32_t)sz, RTE_CACHE_LINE_SIZE) /
+			RTE_CACHE_LINE_SIZE,
+		(uint32_t)TG_IPSEC_PF_MAX_LINES);
 	sa->tmpl_sum = rte_raw_cksum(&outer, sizeof(outer));
 	sa->sync = sa->ctx->cpu_crypto;
 	sa->ss.type = sa->sync ? RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO
@@ -284,6 +288,7 @@ tg_ipsec_sa_create(struct tg_ipsec_ctx *ctx, const struct tg_ipsec_sa_params *p)
 		rc = rte_errno != 0 ? -rte_errno : -ENOMEM;
 		goto fail;
 	}
+	sa->sess_lines = ctx->sess_lines;
 	if (p->proto == TG_IPSEC_PROTO_AH) {
 		/* What rte_ipsec_session_prepare() does for ESP, so that
 		 * rte_ipsec_ses_from_crypto() finds AH ops' SA too. */

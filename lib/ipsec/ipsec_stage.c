@@ -350,24 +350,20 @@ failure(struct rte_mbuf *m, struct tg_ipsec_sa *sa)
 /*
  * Prefetching the runs' SA state ahead. With thousands of SAs every run
  * meets an SA, an rte_ipsec SA (with its replay state) and a crypto
- * session (keys, GHASH tables: 16 lines) that are out of the caches, and with
- * CPU crypto each run is its own call: the misses come one after the other,
- * where a device working through a queue of operations would overlap them. So
- * the runs of a burst are listed first, and while one runs, the SA struct of
- * the run PF_HEAD ahead and the library state of the run PF_STATE ahead (read
- * from that SA's first line, fetched earlier) are on their way.
+ * session (the PMD's keys, GHASH tables and job parameters) that are out
+ * of the caches, and with CPU crypto each run is its own call: the misses
+ * come one after the other, where a device working through a queue of
+ * operations would overlap them. So the runs of a burst are listed first,
+ * and while one runs, the SA struct of the run PF_HEAD ahead and the
+ * library state of the run PF_STATE ahead (read from that SA's first
+ * line, fetched earlier) are on their way.
  */
 #define PF_HEAD	 4
 #define PF_STATE 2
 /* Only with more SAs than this in the table: below, their state (some
- * 1.4 KiB each with the lines below) stays in L2, and the prefetches
+ * 2 KiB each with the lines below) stays in L2, and the prefetches
  * cost more than they save (100 SAs: +1.5 %). */
 #define PF_MIN_SAS 256
-/* the crypto session's lines fetched: its header and the PMD's data
- * (keys, GHASH tables) */
-#define PF_SESS_LINES 16
-/* rte_ipsec's SA: its struct and, inbound, the replay state behind it */
-#define PF_RSA_LINES 4
 
 static inline void
 pf_sa_head(const struct tg_ipsec_sa *sa)
@@ -376,15 +372,18 @@ pf_sa_head(const struct tg_ipsec_sa *sa)
 	rte_prefetch0(RTE_PTR_ADD(sa, RTE_CACHE_LINE_SIZE));
 }
 
+/* The whole of both: the PMD reads lines far apart in its session (with
+ * aesni_mb the keys at the start, the digest and AAD lengths 1.1 and
+ * 1.4 KiB in), and which ones is the PMD's business. */
 static inline void
 pf_sa_state(const struct tg_ipsec_sa *sa)
 {
 	const void *r = sa->ss.sa, *c = sa->ss.crypto.ses;
 	unsigned int k;
 
-	for (k = 0; r != NULL && k < PF_RSA_LINES; k++)
+	for (k = 0; r != NULL && k < sa->rsa_lines; k++)
 		rte_prefetch0(RTE_PTR_ADD(r, k * RTE_CACHE_LINE_SIZE));
-	for (k = 0; c != NULL && k < PF_SESS_LINES; k++)
+	for (k = 0; c != NULL && k < sa->sess_lines; k++)
 		rte_prefetch0(RTE_PTR_ADD(c, k * RTE_CACHE_LINE_SIZE));
 }
 

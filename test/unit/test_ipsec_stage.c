@@ -7,6 +7,7 @@
  * live across rebuilds.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <netinet/in.h>
@@ -442,6 +443,145 @@ copy(struct rte_mbuf *m)
 	memcpy(rte_pktmbuf_append(c, m->pkt_len), rte_pktmbuf_mtod(m, void *),
 		m->pkt_len);
 	return c;
+}
+
+/* ---- many SAs ------------------------------------------------------------ */
+
+/* More SA pairs than the stage's prefetch threshold (256 SAs in a table),
+ * so that bursts whose packets belong to different SAs take the path
+ * that fetches each run's SA state ahead. */
+#define MANY	    320
+#define MANY_BURST  32
+#define MANY_SPI(i) (0x10000u + (i))
+
+/* The inner destination network of pair i: 10.100.0.0/24 upwards. */
+static uint32_t
+many_net(uint32_t i)
+{
+	return TG_TEST_IP4(10, 100 + i / 256, i % 256, 0);
+}
+
+/* One side's YAML: a tunnel per pair, @p out the side that encrypts
+ * (A: outbound policies and SAs), else the one that decrypts (B). The
+ * pair's key is its number spelled out, so that a packet decrypted with
+ * another pair's SA fails its ICV. */
+static char *
+many_yaml(bool out)
+{
+	size_t cap = 512 + (size_t)MANY * 480, len = 0;
+	char *y = malloc(cap);
+	uint32_t i;
+
+	if (y == NULL)
+		return NULL;
+	len += (size_t)snprintf(y + len, cap - len,
+		PORTS "interfaces:\n"
+		      "  - {name: lan0, port: p0, address: %s/24}\n"
+		      "  - {name: wan0, port: p1, address: %s/24}\n"
+		      "ipsec:\n"
+		      "  crypto_device: crypto_aesni_mb_%s\n"
+		      "  policies:\n",
+		out ? "10.0.0.1" : "10.2.0.1", out ? "192.0.2.1" : "192.0.2.2",
+		out ? "ma" : "mb");
+	for (i = 0; i < MANY; i++) {
+		uint32_t n = many_net(i);
+
+		len += (size_t)snprintf(y + len, cap - len,
+			"    - {name: p%u, src: 10.0.0.0/24, "
+			"dst: %u.%u.%u.0/24,\n"
+			"       direction: %s, action: protect, sa: s%u}\n",
+			i, n >> 24, (n >> 16) & 0xff, (n >> 8) & 0xff,
+			out ? "outbound" : "inbound", i);
+	}
+	len += (size_t)snprintf(y + len, cap - len, "  sas:\n");
+	for (i = 0; i < MANY; i++)
+		len += (size_t)snprintf(y + len, cap - len,
+			"    - {name: s%u, spi: %u, direction: %s, "
+			"mode: tunnel,\n"
+			"       local: %s, remote: %s, algorithm: "
+			"aes-128-gcm,\n"
+			"       key: %032x, salt: %08x}\n",
+			i, MANY_SPI(i), out ? "outbound" : "inbound",
+			out ? "192.0.2.1" : "192.0.2.2",
+			out ? "192.0.2.2" : "192.0.2.1", i + 1,
+			0xc0de0000u + i);
+	if (len >= cap) {
+		free(y);
+		return NULL;
+	}
+	return y;
+}
+
+/* A burst at A of packets for many SAs, in runs of one to three (the
+ * first and the last on different SAs), then the ESP at B: every packet
+ * leaves A with its pair's SPI and the next sequence number of that SA,
+ * and B gives back exactly the packet A was given. */
+static void
+test_stage_many_sas_in_a_burst(void)
+{
+	struct side ma, mb;
+	char *ya = many_yaml(true), *yb = many_yaml(false);
+	struct rte_mbuf *m[MANY_BURST];
+	uint8_t clear[MANY_BURST][128];
+	uint16_t len[MANY_BURST], pair[MANY_BURST], i, k;
+	uint32_t seen[MANY];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ya);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(yb);
+	CU_ASSERT_EQUAL_FATAL(
+		side_open(&ma, "many-a", ya, TG_TEST_IP4(10, 0, 0, 1),
+			TG_TEST_IP4(192, 0, 2, 1)),
+		0);
+	CU_ASSERT_EQUAL_FATAL(
+		side_open(&mb, "many-b", yb, TG_TEST_IP4(10, 2, 0, 1),
+			TG_TEST_IP4(192, 0, 2, 2)),
+		0);
+	free(ya);
+	free(yb);
+	CU_ASSERT_EQUAL(ma.t->n_sas, MANY);
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < MANY_BURST; i++) {
+		/* runs: i / 2 with every third run of length one */
+		pair[i] = (uint16_t)((i / 2 * 97 + (i % 6 == 5) * 13) % MANY);
+		m[i] = frame(TG_TEST_IP4(10, 0, 0, 5), many_net(pair[i]) | 7,
+			IPPROTO_UDP, 4000 + i, 53, (uint16_t)(300 + i),
+			(uint16_t)(8 + i));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m[i]);
+		at_out(m[i], TG_PATH_TRANSIT, 0, 0);
+		len[i] = (uint16_t)(m[i]->pkt_len - ETH);
+		memcpy(clear[i], l3(m[i]), len[i]);
+	}
+	CU_ASSERT_NOT_EQUAL(pair[0], pair[MANY_BURST - 1]);
+	run(&ma, m, MANY_BURST);
+	for (i = 0; i < MANY_BURST; i++) {
+		const uint8_t *o = l3(m[i]);
+
+		CU_ASSERT_EQUAL(verdict[i], TG_V_GOTO(TG_STAGE_FORWARD));
+		CU_ASSERT_EQUAL(o[9], IPPROTO_ESP);
+		CU_ASSERT_EQUAL(tg_test_get32(o + 20), MANY_SPI(pair[i]));
+		CU_ASSERT_EQUAL(tg_test_get32(o + 24), ++seen[pair[i]]);
+		CU_ASSERT_EQUAL(received(&mb, m[i], 1), TG_V_NEXT);
+	}
+	run(&mb, m, MANY_BURST);
+	for (i = 0; i < MANY_BURST; i++) {
+		CU_ASSERT_EQUAL(verdict[i], TG_V_GOTO(TG_STAGE_NONE));
+		CU_ASSERT(tg_meta(m[i])->flags & TG_META_F_IPSEC_IN);
+		CU_ASSERT_EQUAL(m[i]->pkt_len, ETH + len[i]);
+		CU_ASSERT(memcmp(l3(m[i]), clear[i], len[i]) == 0);
+	}
+	for (k = 0; k < MANY; k++) {
+		char name[16];
+		struct tg_ipsec_sa *sa;
+
+		snprintf(name, sizeof(name), "s%u", k);
+		sa = sa_named(&mb, name);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(sa);
+		CU_ASSERT_EQUAL(tg_ipsec_sa_stats(sa)->packets, seen[k]);
+		CU_ASSERT_EQUAL(tg_ipsec_sa_stats(sa)->err_auth, 0);
+	}
+	free_all(m, MANY_BURST);
+	side_close(&ma);
+	side_close(&mb);
 }
 
 /* ---- what B refuses ------------------------------------------------------ */
@@ -1120,6 +1260,7 @@ static CU_TestInfo tests[] = {
 	{"test_stage_sas_live_across_rebuilds",
 		test_stage_sas_live_across_rebuilds},
 	{"test_stage_hard_lifetime", test_stage_hard_lifetime},
+	{"test_stage_many_sas_in_a_burst", test_stage_many_sas_in_a_burst},
 	CU_TEST_INFO_NULL,
 };
 
