@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_acl.h>
@@ -342,14 +343,108 @@ struct sel_rule {
 	uint32_t owner;
 };
 
+/* The rules by destination prefix: (dst, dst_len, place in the order). */
+struct sel_by_dst {
+	uint32_t dst;
+	uint8_t len;
+	uint32_t q;
+};
+
+static int
+sel_by_dst_cmp(const void *a, const void *b)
+{
+	const struct sel_by_dst *x = a, *y = b;
+
+	if (x->dst != y->dst)
+		return x->dst < y->dst ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->q < y->q ? -1 : x->q > y->q;
+}
+
+/* The first entry of @p ix (sorted) not before (dst, len). */
+static uint32_t
+sel_by_dst_lower(
+	const struct sel_by_dst *ix, uint32_t n, uint32_t dst, uint8_t len)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (ix[mid].dst < dst ||
+			(ix[mid].dst == dst && ix[mid].len < len))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Whether rule @p q is one that rule @p i must not overlap: earlier,
+ * another owner's, and some packet matches both. */
+static inline bool
+sel_conflict(const struct sel_rule *r, uint32_t q, uint32_t i)
+{
+	return q < i && r[q].owner != r[i].owner &&
+	       !sel_disjoint(&r[q].sel, &r[i].sel);
+}
+
+/*
+ * Does an earlier rule of another owner overlap rule @p i? Only rules
+ * whose destination prefix overlaps i's can, and two prefixes overlap
+ * when one holds the other: those are the entries of @p ix whose
+ * destination lies in i's range (i's own, the longer ones inside it and
+ * the shorter ones that start where it starts), and the shorter ones
+ * that start before it, one exact search per prefix length in use
+ * (@p lens, bit L: some rule has a /L destination). Each entry visited
+ * costs one unit of *@p budget; -1 when it runs out (the answer is then
+ * unknown), else 1 or 0.
+ */
+static int
+sel_overlapped(const struct sel_rule *r, const struct sel_by_dst *ix,
+	uint32_t n, uint64_t lens, uint32_t i, uint64_t *budget)
+{
+	const struct tg_ipsec_sel *e = &r[i].sel;
+	uint32_t mask = tg_acl_prefix_mask(e->dst_len), end = e->dst | ~mask;
+	uint32_t k;
+	uint8_t l;
+
+	for (k = sel_by_dst_lower(ix, n, e->dst, 0);
+		k < n && ix[k].dst <= end && ix[k].dst >= e->dst; k++) {
+		if (*budget == 0)
+			return -1;
+		--*budget;
+		if (sel_conflict(r, ix[k].q, i))
+			return 1;
+	}
+	for (l = 0; l < e->dst_len; l++) {
+		uint32_t b = e->dst & tg_acl_prefix_mask(l);
+
+		if (!(lens & (UINT64_C(1) << l)) || b == e->dst)
+			continue; /* none, or met in the range above */
+		for (k = sel_by_dst_lower(ix, n, b, l);
+			k < n && ix[k].dst == b && ix[k].len == l; k++) {
+			if (*budget == 0)
+				return -1;
+			--*budget;
+			if (sel_conflict(r, ix[k].q, i))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 int
 tg_ipsec_spd_sels(const struct tg_cfg_ipsec *ip,
 	struct tg_ipsec_sels *const *out, uint64_t budget)
 {
+	struct sel_by_dst *ix;
 	struct sel_rule *r;
-	uint32_t i, q, nr = 0;
+	uint32_t i, nr = 0;
+	uint64_t lens = 0;
 	bool mirrored;
-	int direct = 0;
+	int direct = 0, ov;
 
 	if (ip == NULL || (out == NULL && ip->n_sas > 0) ||
 		spd_check(ip, NULL, 0) != 0)
@@ -361,8 +456,13 @@ tg_ipsec_spd_sels(const struct tg_cfg_ipsec *ip,
 		}
 	r = rte_malloc(
 		"tg_ipsec_sels", sizeof(*r) * RTE_MAX(ip->n_policies, 1u), 0);
-	if (r == NULL)
+	ix = rte_malloc("tg_ipsec_sels_ix",
+		sizeof(*ix) * RTE_MAX(ip->n_policies, 1u), 0);
+	if (r == NULL || ix == NULL) {
+		rte_free(r);
+		rte_free(ix);
 		return -ENOMEM;
+	}
 	for (i = 0; i < ip->n_policies; i++) {
 		uint32_t idx = ip->order[i];
 		const struct tg_cfg_ipsec_policy *p = &ip->policies[idx];
@@ -370,11 +470,17 @@ tg_ipsec_spd_sels(const struct tg_cfg_ipsec *ip,
 		if (!dir_has(TG_IPSEC_DIR_INBOUND, p->dir, &mirrored))
 			continue;
 		sel_make(p, idx, mirrored, &r[nr].sel);
-		r[nr++].owner = p->action == TG_CFG_IPSEC_PROTECT &&
-						p->sa_in < ip->n_sas
-					? p->sa_in
-					: TG_CFG_IPSEC_NO_SA;
+		r[nr].owner = p->action == TG_CFG_IPSEC_PROTECT &&
+					      p->sa_in < ip->n_sas
+				      ? p->sa_in
+				      : TG_CFG_IPSEC_NO_SA;
+		ix[nr].dst = r[nr].sel.dst;
+		ix[nr].len = r[nr].sel.dst_len;
+		ix[nr].q = nr;
+		lens |= UINT64_C(1) << r[nr].sel.dst_len;
+		nr++;
 	}
+	qsort(ix, nr, sizeof(*ix), sel_by_dst_cmp);
 	for (i = 0; i < nr; i++) {
 		struct tg_ipsec_sels *s;
 
@@ -383,21 +489,18 @@ tg_ipsec_spd_sels(const struct tg_cfg_ipsec *ip,
 		s = out[r[i].owner];
 		if (s == NULL || !s->direct)
 			continue;
-		if (s->n == TG_IPSEC_SEL_MAX || budget < i) {
+		if (s->n == TG_IPSEC_SEL_MAX) {
 			s->direct = false;
 			continue;
 		}
-		budget -= i;
-		for (q = 0; q < i; q++)
-			if (r[q].owner != r[i].owner &&
-				!sel_disjoint(&r[q].sel, &r[i].sel))
-				break;
-		if (q < i) {
+		ov = sel_overlapped(r, ix, nr, lens, i, &budget);
+		if (ov != 0) {
 			s->direct = false;
 			continue;
 		}
 		s->s[s->n++] = r[i].sel;
 	}
+	rte_free(ix);
 	rte_free(r);
 	for (i = 0; i < ip->n_sas; i++)
 		direct += out[i] != NULL && out[i]->direct;

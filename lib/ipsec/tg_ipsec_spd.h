@@ -156,10 +156,13 @@ struct tg_ipsec_sels {
 /**
  * Fill *@p out[i] for every SA i of @p ip whose out[i] is not NULL
  * (inbound SAs; out has ip->n_sas entries): direct and its rules when
- * the check above is exact for it, else direct false. @p budget: how
- * many rule pairs the build may compare (each of an SA's rules is
- * compared with every rule before it); SAs left when it is spent ask
- * the SPD. Control thread.
+ * the check above is exact for it, else direct false. Each of an SA's
+ * rules is compared with the rules whose destination prefix overlaps its
+ * own (found through the rules sorted by destination: with one subnet
+ * per tunnel, a handful each), and the SA is direct when none of them
+ * is an earlier rule of another owner that overlaps it in every field.
+ * @p budget: how many such rule visits the build may make; the SAs left
+ * when it is spent ask the SPD. Control thread.
  * @return the number of SAs made direct, or -EINVAL (NULL arguments,
  *   policies as tg_ipsec_spd_build refuses them), -ENOMEM.
  */

@@ -765,10 +765,11 @@ test_ipsec_spd_direct_limits(void)
 		  sels[1].s[0].policy == 3);
 	/* SAs 2 and 3: no protect policy: direct, and nothing matches */
 	CU_ASSERT(sels[2].direct && sels[2].n == 0);
-	/* the rules at places 1 and 2 cost 1 and 2 pairs: a budget of 3
-	 * covers both, 2 not the second */
-	CU_ASSERT(sels_of(&m, sels, 3) == 3 && sels[1].direct);
-	CU_ASSERT(sels_of(&m, sels, 2) == 2 && !sels[0].direct &&
+	/* SA 0's rule visits itself and the allow rule (destination any)
+	 * before it finds the overlap: 2; SA 1's, whose destination is any,
+	 * all three rules: a budget of 5 covers both, 4 not the second */
+	CU_ASSERT(sels_of(&m, sels, 5) == 3 && sels[1].direct);
+	CU_ASSERT(sels_of(&m, sels, 4) == 2 && !sels[0].direct &&
 		  !sels[1].direct && sels[2].direct);
 
 	/* TG_IPSEC_SEL_MAX disjoint rules of one SA: direct; one more: not */
@@ -802,32 +803,57 @@ test_ipsec_spd_direct_limits(void)
 	m.pol[1].any_proto = false, m.pol[1].proto = IPPROTO_UDP;
 	CU_ASSERT(sels_of(&m, sels, UINT64_MAX) == NSA && sels[1].direct);
 
+	/* an earlier rule whose destination holds the SA's and starts
+	 * before it (10.1.0.0/16 before 10.1.2.0/24), and one inside it
+	 * (10.3.2.128/25 before 10.3.2.0/24): both overlap; a sibling
+	 * (10.5.1.0/24 before 10.5.2.0/24) does not */
+	model_init(&m, TG_CFG_IPSEC_ORDER_AS_WRITTEN);
+	m.ip.n_sas = NSA;
+	for (i = 0; i < 6; i++) {
+		static const uint32_t dst[6] = {0x0a010000, 0x0a010200,
+			0x0a030280, 0x0a030200, 0x0a050100, 0x0a050200};
+		static const uint8_t len[6] = {16, 24, 25, 24, 24, 24};
+
+		p = model_add(&m, TG_CFG_IPSEC_IN);
+		p->dst = dst[i], p->dst_len = len[i];
+		if (i % 2 == 1)
+			p->action = TG_CFG_IPSEC_PROTECT, p->sa_in = i / 2;
+	}
+	model_order(&m);
+	CU_ASSERT(sels_of(&m, sels, UINT64_MAX) == NSA - 2);
+	CU_ASSERT(!sels[0].direct && !sels[1].direct && sels[2].direct);
+
 	CU_ASSERT(tg_ipsec_spd_sels(NULL, NULL, 0) == -EINVAL);
 	CU_ASSERT(tg_ipsec_spd_sels(&m.ip, NULL, 0) == -EINVAL);
 }
 
-/* The bench's worst case: 10,000 SAs, one /24 each, all disjoint. The
- * budget stops the comparisons (each rule against all before it) part
- * way: the SAs after that point ask the SPD. The time is printed, for
- * docs/ipsec.md; the unit test asserts only the split. */
-static void
-test_ipsec_spd_direct_budget_at_scale(void)
+/* 10,000 inbound SAs, one rule each, all disjoint; the build's time is
+ * printed, for docs/ipsec.md. @p by_dst: each a /24 destination of its
+ * own (the bench's tunnels: every rule meets only itself in the
+ * destination index, so all are direct within a budget of N visits),
+ * else the same destination (any) and a /24 source of its own: every
+ * rule visits all N, and the budget stops the build part way. */
+static int
+sels_at_scale(bool by_dst, uint64_t budget, struct tg_ipsec_sels *sels)
 {
 	enum { N = 10000 };
 	struct tg_cfg_ipsec_policy *pol = calloc(N, sizeof(*pol));
-	struct tg_ipsec_sels *sels = calloc(N, sizeof(*sels));
 	struct tg_ipsec_sels **out = calloc(N, sizeof(*out));
 	uint32_t *order = calloc(N, sizeof(*order));
 	struct tg_cfg_ipsec ip;
-	uint64_t budget = UINT64_C(1) << 24, t0, used = 0;
-	uint32_t i, want = 0;
-	int got;
+	uint64_t t0;
+	uint32_t i;
+	int got = -ENOMEM;
 
-	CU_ASSERT_FATAL(pol && sels && out && order);
+	if (pol == NULL || out == NULL || order == NULL)
+		goto out;
 	memset(&ip, 0, sizeof(ip));
 	for (i = 0; i < N; i++) {
 		snprintf(pol[i].name, sizeof(pol[i].name), "p%u", i);
-		pol[i].dst = 0x10000000 | i << 8, pol[i].dst_len = 24;
+		if (by_dst)
+			pol[i].dst = 0x10000000 | i << 8, pol[i].dst_len = 24;
+		else
+			pol[i].src = 0x10000000 | i << 8, pol[i].src_len = 24;
 		pol[i].any_proto = true;
 		pol[i].sport_hi = pol[i].dport_hi = UINT16_MAX;
 		pol[i].dir = TG_CFG_IPSEC_IN;
@@ -836,20 +862,37 @@ test_ipsec_spd_direct_budget_at_scale(void)
 		pol[i].sa_in = i;
 		order[i] = i;
 		out[i] = &sels[i];
-		/* the rule at place i costs i comparisons */
-		if (used + i <= budget)
-			used += i, want++;
 	}
 	ip.policies = pol, ip.order = order;
 	ip.n_policies = ip.n_sas = N;
 	t0 = rte_rdtsc();
 	got = tg_ipsec_spd_sels(&ip, out, budget);
-	printf(" [%u SAs direct of %u, %.1f ms] ", (unsigned int)got, N,
+	printf(" [%s: %d SAs direct of %u, %.1f ms] ",
+		by_dst ? "a destination each" : "one destination", got, N,
 		(double)(rte_rdtsc() - t0) * 1e3 / (double)rte_get_tsc_hz());
-	CU_ASSERT(got == (int)want && want > N / 4 && want < N);
-	CU_ASSERT(
-		sels[0].direct && sels[want - 1].direct && !sels[want].direct);
-	free(pol), free(sels), free(out), free(order);
+out:
+	free(pol), free(out), free(order);
+	return got;
+}
+
+static void
+test_ipsec_spd_direct_budget_at_scale(void)
+{
+	enum { N = 10000 };
+	struct tg_ipsec_sels *sels = calloc(N, sizeof(*sels));
+	uint64_t budget = UINT64_C(1) << 24;
+	int got;
+
+	CU_ASSERT_FATAL(sels != NULL);
+	CU_ASSERT(sels_at_scale(true, N, sels) == N);
+	CU_ASSERT(sels[0].direct && sels[N - 1].direct && sels[N - 1].n == 1);
+	CU_ASSERT(sels_at_scale(true, N - 1, sels) == N - 1);
+	CU_ASSERT(!sels[N - 1].direct);
+	/* every rule visits N: about budget / N rules before it is spent */
+	got = sels_at_scale(false, budget, sels);
+	CU_ASSERT(got >= (int)(budget / N) - 1 && got <= (int)(budget / N) + 1);
+	CU_ASSERT(sels[0].direct && !sels[N - 1].direct);
+	free(sels);
 }
 
 int
