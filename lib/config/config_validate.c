@@ -340,16 +340,10 @@ check_on_link(struct tg_cfg_ctx *c, uint32_t a, int k, struct tg_cfg_pos pos,
 			f->prefix_len);
 }
 
-struct dup_key {
-	uint32_t addr;
-	uint32_t len;
-	uint32_t idx;
-};
-
-static int
-dup_key_cmp(const void *x, const void *y)
+int
+tg_cfg_prefix_key_cmp(const void *x, const void *y)
 {
-	const struct dup_key *a = x, *b = y;
+	const struct tg_cfg_prefix_key *a = x, *b = y;
 
 	if (a->addr != b->addr)
 		return a->addr < b->addr ? -1 : 1;
@@ -360,12 +354,13 @@ dup_key_cmp(const void *x, const void *y)
 
 /* Sort (O(n log n): 100k routes) and report each key after the first. */
 static void
-report_dups(struct tg_cfg_ctx *c, struct dup_key *k, uint32_t n, bool routes)
+report_dups(struct tg_cfg_ctx *c, struct tg_cfg_prefix_key *k, uint32_t n,
+	bool routes)
 {
 	char path[64], a[16];
 	uint32_t i, first = 0;
 
-	qsort(k, n, sizeof(*k), dup_key_cmp);
+	qsort(k, n, sizeof(*k), tg_cfg_prefix_key_cmp);
 	for (i = 1; i < n; i++) {
 		if (k[i].addr != k[first].addr || k[i].len != k[first].len) {
 			first = i;
@@ -392,7 +387,7 @@ static void
 validate_routes(struct tg_cfg_ctx *c)
 {
 	struct tg_config *cfg = c->cfg;
-	struct dup_key *keys;
+	struct tg_cfg_prefix_key *keys;
 	char path[64];
 	uint32_t i, n = 0;
 	int k;
@@ -416,7 +411,8 @@ validate_routes(struct tg_cfg_ctx *c)
 		if (k >= 0 && src->via_ok)
 			check_on_link(c, r->via, k, src->via, path, "gateway");
 		if (src->prefix_ok)
-			keys[n++] = (struct dup_key){r->prefix, r->len, i};
+			keys[n++] = (struct tg_cfg_prefix_key){
+				r->prefix, r->len, i};
 	}
 	report_dups(c, keys, n, true);
 	free(keys);
@@ -430,7 +426,7 @@ static void
 validate_neighbors(struct tg_cfg_ctx *c)
 {
 	struct tg_config *cfg = c->cfg;
-	struct dup_key *keys;
+	struct tg_cfg_prefix_key *keys;
 	char path[64];
 	uint32_t i, n = 0;
 	int k;
@@ -455,7 +451,7 @@ validate_neighbors(struct tg_cfg_ctx *c)
 			check_on_link(
 				c, nb->addr, k, src->addr, path, "neighbor");
 		if (src->addr_ok)
-			keys[n++] = (struct dup_key){nb->addr, 32, i};
+			keys[n++] = (struct tg_cfg_prefix_key){nb->addr, 32, i};
 	}
 	report_dups(c, keys, n, false);
 	free(keys);

@@ -636,6 +636,19 @@ struct tg_cfg_ipsec {
 int tg_cfg_ipsec_order(const struct tg_cfg_ipsec_policy *p, uint32_t n,
 	uint8_t rule, uint32_t *order);
 
+/** An IPv4 prefix and a place (an index into whatever it came from),
+ *  sortable with tg_cfg_prefix_key_cmp: by address, then length, then
+ *  place. Sorted, the prefixes inside a prefix follow it, and equal ones
+ *  are neighbours. */
+struct tg_cfg_prefix_key {
+	uint32_t addr; /**< host order, host bits zero */
+	uint32_t len;
+	uint32_t idx;
+};
+
+/** qsort() comparator of struct tg_cfg_prefix_key. */
+int tg_cfg_prefix_key_cmp(const void *x, const void *y);
+
 /** limits: — table sizes. */
 struct tg_cfg_limits {
 	uint32_t max_routes; /**< most routes installed (incl. connected and

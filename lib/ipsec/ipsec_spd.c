@@ -343,37 +343,19 @@ struct sel_rule {
 	uint32_t owner;
 };
 
-/* The rules by destination prefix: (dst, dst_len, place in the order). */
-struct sel_by_dst {
-	uint32_t dst;
-	uint8_t len;
-	uint32_t q;
-};
-
-static int
-sel_by_dst_cmp(const void *a, const void *b)
-{
-	const struct sel_by_dst *x = a, *y = b;
-
-	if (x->dst != y->dst)
-		return x->dst < y->dst ? -1 : 1;
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
-	return x->q < y->q ? -1 : x->q > y->q;
-}
-
-/* The first entry of @p ix (sorted) not before (dst, len). */
+/* The first entry of @p ix (the rules' destinations, sorted; idx: the
+ * rule's place in the order) not before (dst, len). */
 static uint32_t
-sel_by_dst_lower(
-	const struct sel_by_dst *ix, uint32_t n, uint32_t dst, uint8_t len)
+sel_by_dst_lower(const struct tg_cfg_prefix_key *ix, uint32_t n, uint32_t dst,
+	uint8_t len)
 {
 	uint32_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
-		if (ix[mid].dst < dst ||
-			(ix[mid].dst == dst && ix[mid].len < len))
+		if (ix[mid].addr < dst ||
+			(ix[mid].addr == dst && ix[mid].len < len))
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -402,7 +384,7 @@ sel_conflict(const struct sel_rule *r, uint32_t q, uint32_t i)
  * unknown), else 1 or 0.
  */
 static int
-sel_overlapped(const struct sel_rule *r, const struct sel_by_dst *ix,
+sel_overlapped(const struct sel_rule *r, const struct tg_cfg_prefix_key *ix,
 	uint32_t n, uint64_t lens, uint32_t i, uint64_t *budget)
 {
 	const struct tg_ipsec_sel *e = &r[i].sel;
@@ -411,11 +393,11 @@ sel_overlapped(const struct sel_rule *r, const struct sel_by_dst *ix,
 	uint8_t l;
 
 	for (k = sel_by_dst_lower(ix, n, e->dst, 0);
-		k < n && ix[k].dst <= end && ix[k].dst >= e->dst; k++) {
+		k < n && ix[k].addr <= end && ix[k].addr >= e->dst; k++) {
 		if (*budget == 0)
 			return -1;
 		--*budget;
-		if (sel_conflict(r, ix[k].q, i))
+		if (sel_conflict(r, ix[k].idx, i))
 			return 1;
 	}
 	for (l = 0; l < e->dst_len; l++) {
@@ -424,11 +406,11 @@ sel_overlapped(const struct sel_rule *r, const struct sel_by_dst *ix,
 		if (!(lens & (UINT64_C(1) << l)) || b == e->dst)
 			continue; /* none, or met in the range above */
 		for (k = sel_by_dst_lower(ix, n, b, l);
-			k < n && ix[k].dst == b && ix[k].len == l; k++) {
+			k < n && ix[k].addr == b && ix[k].len == l; k++) {
 			if (*budget == 0)
 				return -1;
 			--*budget;
-			if (sel_conflict(r, ix[k].q, i))
+			if (sel_conflict(r, ix[k].idx, i))
 				return 1;
 		}
 	}
@@ -439,7 +421,7 @@ int
 tg_ipsec_spd_sels(const struct tg_cfg_ipsec *ip,
 	struct tg_ipsec_sels *const *out, uint64_t budget)
 {
-	struct sel_by_dst *ix;
+	struct tg_cfg_prefix_key *ix;
 	struct sel_rule *r;
 	uint32_t i, nr = 0;
 	uint64_t lens = 0;
@@ -474,13 +456,13 @@ tg_ipsec_spd_sels(const struct tg_cfg_ipsec *ip,
 					      p->sa_in < ip->n_sas
 				      ? p->sa_in
 				      : TG_CFG_IPSEC_NO_SA;
-		ix[nr].dst = r[nr].sel.dst;
+		ix[nr].addr = r[nr].sel.dst;
 		ix[nr].len = r[nr].sel.dst_len;
-		ix[nr].q = nr;
+		ix[nr].idx = nr;
 		lens |= UINT64_C(1) << r[nr].sel.dst_len;
 		nr++;
 	}
-	qsort(ix, nr, sizeof(*ix), sel_by_dst_cmp);
+	qsort(ix, nr, sizeof(*ix), tg_cfg_prefix_key_cmp);
 	for (i = 0; i < nr; i++) {
 		struct tg_ipsec_sels *s;
 
