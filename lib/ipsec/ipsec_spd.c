@@ -392,8 +392,8 @@ sel_overlapped(const struct sel_rule *r, const struct tg_cfg_prefix_key *ix,
 	uint32_t k;
 	uint8_t l;
 
-	for (k = sel_by_dst_lower(ix, n, e->dst, 0);
-		k < n && ix[k].addr <= end && ix[k].addr >= e->dst; k++) {
+	for (k = sel_by_dst_lower(ix, n, e->dst, 0); k < n && ix[k].addr <= end;
+		k++) {
 		if (*budget == 0)
 			return -1;
 		--*budget;

@@ -362,7 +362,8 @@ failure(struct rte_mbuf *m, struct tg_ipsec_sa *sa)
 #define PF_STATE 2
 /* Only with more SAs than this in the table: below, their state (some
  * 2 KiB each with the lines below) stays in L2, and the prefetches
- * cost more than they save (100 SAs: +1.5 %). */
+ * cost more than they save (100 SAs: +5 to +8 %; 1,000 SAs: even to
+ * -14 %; docs/benchmarks.md). */
 #define PF_MIN_SAS 256
 
 static inline void
