@@ -398,6 +398,7 @@ sels_build(struct tg_ipsec_table *t, const struct tg_cfg_ipsec *ip, char *err,
 	RTE_BUILD_BUG_ON(sizeof(struct tg_ipsec_sel) != 24);
 	RTE_BUILD_BUG_ON(
 		offsetof(struct tg_ipsec_tsa, sel.s[1]) > RTE_CACHE_LINE_SIZE);
+	RTE_BUILD_BUG_ON(sizeof(struct tg_ipsec_tsa) % RTE_CACHE_LINE_SIZE);
 	if (ip->n_sas == 0)
 		return 0;
 	out = rte_zmalloc("tg_ipsec_sels_out", sizeof(*out) * ip->n_sas, 0);

@@ -94,7 +94,9 @@ struct tg_ipsec_pol {
 struct tg_ipsec_tsa {
 	/* What a packet reads of it sits in its first cache line: the SA,
 	 * the outbound tunnel's next hop, the inbound direct check and its
-	 * first rule (with many SAs every packet meets a cold entry). */
+	 * first rule (with many SAs every packet meets a cold entry). The
+	 * entries are cache aligned, or that line would be two for most of
+	 * them. */
 	struct tg_ipsec_sa *sa;
 	/** Outbound tunnel: the MTU of the interface towards `remote` (the
 	 *  longest connected or static route of the config; 0: none, no
@@ -117,7 +119,7 @@ struct tg_ipsec_tsa {
 	uint8_t proto; /**< enum tg_cfg_ipsec_proto */
 	uint8_t dir;   /**< TG_CFG_IPSEC_OUT / _IN */
 	bool reused;   /**< carried over from the previous snapshot */
-};
+} __rte_cache_aligned;
 
 /** Policy hit counters of one direction; written by the stage's lcore. */
 struct tg_ipsec_hits {
