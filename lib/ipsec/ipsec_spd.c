@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * ipsec SPD: ipsec.policies → an outbound and an inbound rte_acl context
- * (the rules: tg_ipsec_spd.h), and the burst lookup.
+ * ipsec SPD: ipsec.policies → one rte_acl context for both directions,
+ * or a walk of a few rules (the rules: tg_ipsec_spd.h), and the burst
+ * lookup.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,9 +37,20 @@ static uint32_t spd_build_seq;
 #define SPD_CAT(dir)	 ((dir) == TG_IPSEC_DIR_OUTBOUND ? 0 : 1)
 
 struct tg_ipsec_spd {
-	struct rte_acl_ctx *acl; /* NULL: no rule at all */
+	struct rte_acl_ctx *acl; /* NULL: no rule, or n_lin rules */
 	uint32_t n_rules[2];	 /* by enum tg_ipsec_dir */
 	uint32_t n_policies;
+	/* With at most TG_IPSEC_SPD_WALK_MAX rules, no rte_acl context:
+	 * the rules in evaluation order, as selectors of the packets they
+	 * judge, and the direction of each (bit SPD_CAT(dir)). A walk
+	 * answers as rte_acl does: the first match of each direction
+	 * (rte_acl: the highest priority, which is the place in that
+	 * order). rte_acl_classify() costs 30-60 cycles per packet however
+	 * few its rules, and ipsec(out) asks for every packet it sends;
+	 * a walk of a handful, a few compares each (docs/benchmarks.md). */
+	uint32_t n_lin;
+	uint8_t lin_cat[TG_IPSEC_SPD_WALK_MAX];
+	struct tg_ipsec_sel lin[TG_IPSEC_SPD_WALK_MAX];
 };
 
 
@@ -225,6 +237,36 @@ spd_check(const struct tg_cfg_ipsec *ip, char *err, size_t len)
 	return 0;
 }
 
+static void sel_make(const struct tg_cfg_ipsec_policy *p, uint32_t idx,
+	bool mirrored, struct tg_ipsec_sel *e);
+
+/* The rules of both directions as selectors, for the walk (@p n of them,
+ * at most TG_IPSEC_SPD_WALK_MAX). */
+static void
+spd_lin_build(struct tg_ipsec_spd *spd, const struct tg_cfg_ipsec *ip)
+{
+	static const enum tg_ipsec_dir dirs[] = {
+		TG_IPSEC_DIR_OUTBOUND, TG_IPSEC_DIR_INBOUND};
+	uint32_t k;
+	bool mirrored;
+	size_t d;
+
+	for (k = 0; k < ip->n_policies; k++) {
+		uint32_t idx = ip->order[k];
+		const struct tg_cfg_ipsec_policy *p = &ip->policies[idx];
+
+		for (d = 0; d < RTE_DIM(dirs); d++) {
+			if (!dir_has(dirs[d], p->dir, &mirrored))
+				continue;
+			/* sel_make mirrors what direction both's inbound
+			 * rule judges, as acl_rule_make does */
+			sel_make(p, idx, mirrored, &spd->lin[spd->n_lin]);
+			spd->lin_cat[spd->n_lin++] =
+				(uint8_t)(1u << SPD_CAT(dirs[d]));
+		}
+	}
+}
+
 int
 tg_ipsec_spd_build(const struct tg_cfg_ipsec *ip, int socket,
 	struct tg_ipsec_spd **out, char *err, size_t len)
@@ -261,7 +303,9 @@ tg_ipsec_spd_build(const struct tg_cfg_ipsec *ip, int socket,
 	spd->n_rules[TG_IPSEC_DIR_OUTBOUND] = n_acl[TG_IPSEC_DIR_OUTBOUND];
 	spd->n_rules[TG_IPSEC_DIR_INBOUND] = n_acl[TG_IPSEC_DIR_INBOUND];
 	/* rte_acl cannot build an empty context */
-	if (n_acl[0] + n_acl[1] > 0) {
+	if (n_acl[0] + n_acl[1] <= TG_IPSEC_SPD_WALK_MAX) {
+		spd_lin_build(spd, ip);
+	} else {
 		rc = spd_acl_build(
 			spd, ip, n_acl[0] + n_acl[1], socket, err, len);
 		if (rc != 0) {
@@ -286,6 +330,12 @@ uint32_t
 tg_ipsec_spd_policies(const struct tg_ipsec_spd *spd)
 {
 	return spd == NULL ? 0 : spd->n_policies;
+}
+
+bool
+tg_ipsec_spd_walks(const struct tg_ipsec_spd *spd)
+{
+	return spd != NULL && spd->n_lin > 0;
 }
 
 uint32_t
@@ -510,6 +560,36 @@ tg_ipsec_spd_key_make(const struct rte_ipv4_hdr *ip, uint32_t avail,
 		memcpy(&k->sport, (const uint8_t *)ip + hl, 4);
 }
 
+/* The walk: the first rule in order that matches @p k, for each direction
+ * in @p want (bits SPD_CAT(dir)); *@p out and *@p in as rte_acl's
+ * results (policy index + 1, or 0). The key's fields as rte_acl reads
+ * them: network order, ports 0 where it has none, the later-fragment
+ * bit keeping port rules off. */
+static inline void
+spd_lin_lookup(const struct tg_ipsec_spd *spd, const struct tg_acl_key *k,
+	uint8_t want, uint32_t *out, uint32_t *in)
+{
+	uint32_t src = rte_be_to_cpu_32(k->src), dst = rte_be_to_cpu_32(k->dst);
+	uint16_t sp = rte_be_to_cpu_16(k->sport),
+		 dp = rte_be_to_cpu_16(k->dport);
+	bool later = (k->flags & TG_IPSEC_SPD_KEY_NONFIRST) != 0;
+	uint32_t r, res[2] = {0, 0};
+
+	for (r = 0; r < spd->n_lin && want != 0; r++) {
+		uint8_t c = spd->lin_cat[r] & want;
+
+		if (c == 0 || !tg_ipsec_sel_hit(&spd->lin[r], src, dst,
+				      k->proto, later, sp, dp))
+			continue;
+		res[rte_bsf32(c)] = spd->lin[r].policy;
+		want &= (uint8_t)~c;
+	}
+	if (out != NULL)
+		*out = res[SPD_CAT(TG_IPSEC_DIR_OUTBOUND)];
+	if (in != NULL)
+		*in = res[SPD_CAT(TG_IPSEC_DIR_INBOUND)];
+}
+
 int
 tg_ipsec_spd_lookup2(const struct tg_ipsec_spd *spd,
 	const uint8_t *const *keys, uint32_t n, uint32_t *res_out,
@@ -523,6 +603,24 @@ tg_ipsec_spd_lookup2(const struct tg_ipsec_spd *spd,
 		return 0;
 	if (spd == NULL || keys == NULL)
 		return -EINVAL;
+	if (spd->n_lin > 0) {
+		uint8_t want =
+			(uint8_t)((res_out != NULL
+						  ? 1u << SPD_CAT(
+							    TG_IPSEC_DIR_OUTBOUND)
+						  : 0) |
+				  (res_in != NULL ? 1u << SPD_CAT(
+							    TG_IPSEC_DIR_INBOUND)
+						  : 0));
+
+		for (i = 0; i < n; i++)
+			spd_lin_lookup(spd,
+				(const struct tg_acl_key *)(const void *)
+					keys[i],
+				want, res_out != NULL ? &res_out[i] : NULL,
+				res_in != NULL ? &res_in[i] : NULL);
+		return 0;
+	}
 	if (spd->acl == NULL) {
 		if (res_out != NULL)
 			memset(res_out, 0, sizeof(*res_out) * n);

@@ -73,11 +73,20 @@ int tg_ipsec_spd_build(const struct tg_cfg_ipsec *ip, int socket,
  *  thread. */
 void tg_ipsec_spd_free(struct tg_ipsec_spd *spd);
 
-/** Policies the SPD was built from, and rte_acl rules in @p dir's
- *  context. */
+/** Policies the SPD was built from, and rules (one per policy and
+ *  direction it applies in) in direction @p dir. */
 uint32_t tg_ipsec_spd_policies(const struct tg_ipsec_spd *spd);
 uint32_t tg_ipsec_spd_rules(
 	const struct tg_ipsec_spd *spd, enum tg_ipsec_dir dir);
+
+/** At most this many rules in both directions together: no rte_acl
+ *  context; lookups walk the rules in evaluation order (the same
+ *  answers; rte_acl_classify() costs more per packet than a walk of a
+ *  few rules, however few its rules are). */
+#define TG_IPSEC_SPD_WALK_MAX 8
+
+/** Does @p spd answer by walking its rules (TG_IPSEC_SPD_WALK_MAX)? */
+bool tg_ipsec_spd_walks(const struct tg_ipsec_spd *spd);
 
 /**
  * The key of an IPv4 packet: @p ip its header (options allowed), @p avail
@@ -169,6 +178,22 @@ struct tg_ipsec_sels {
 int tg_ipsec_spd_sels(const struct tg_cfg_ipsec *ip,
 	struct tg_ipsec_sels *const *out, uint64_t budget);
 
+/** Does selector @p e match a packet of these fields (addresses and
+ *  ports in host order; @p later: a later fragment, whose ports are
+ *  unknown and fail every port condition)? As rte_acl judges the rule. */
+static inline bool
+tg_ipsec_sel_hit(const struct tg_ipsec_sel *e, uint32_t src, uint32_t dst,
+	uint8_t proto, bool later, uint16_t sp, uint16_t dp)
+{
+	if ((src & tg_acl_prefix_mask(e->src_len)) != e->src ||
+		(dst & tg_acl_prefix_mask(e->dst_len)) != e->dst ||
+		(!(e->flags & TG_IPSEC_SEL_F_ANY_PROTO) && e->proto != proto))
+		return false;
+	return (e->flags & TG_IPSEC_SEL_F_PORTS_ANY) ||
+	       (!later && sp >= e->sport_lo && sp <= e->sport_hi &&
+		       dp >= e->dport_lo && dp <= e->dport_hi);
+}
+
 /**
  * The first of @p s's rules that the IPv4 packet @p ip matches (@p avail
  * as for tg_ipsec_spd_key_make, whose key fields it reads the same way):
@@ -194,20 +219,9 @@ tg_ipsec_sels_match(const struct tg_ipsec_sels *s,
 		sp = (uint16_t)(l4[0] << 8 | l4[1]);
 		dp = (uint16_t)(l4[2] << 8 | l4[3]);
 	}
-	for (k = 0; k < s->n; k++) {
-		const struct tg_ipsec_sel *e = &s->s[k];
-
-		if ((src & tg_acl_prefix_mask(e->src_len)) != e->src ||
-			(dst & tg_acl_prefix_mask(e->dst_len)) != e->dst ||
-			(!(e->flags & TG_IPSEC_SEL_F_ANY_PROTO) &&
-				e->proto != proto))
-			continue;
-		if (!(e->flags & TG_IPSEC_SEL_F_PORTS_ANY) &&
-			(later || sp < e->sport_lo || sp > e->sport_hi ||
-				dp < e->dport_lo || dp > e->dport_hi))
-			continue;
-		return e->policy;
-	}
+	for (k = 0; k < s->n; k++)
+		if (tg_ipsec_sel_hit(&s->s[k], src, dst, proto, later, sp, dp))
+			return s->s[k].policy;
 	return 0;
 }
 

@@ -585,6 +585,7 @@ test_ipsec_spd_random_against_reference(void)
 	const uint8_t *kp[64];
 	struct pkt pk[64];
 	uint32_t res[64], round, i, b, n, matched = 0, total = 0, bad = 0;
+	uint32_t walked = 0;
 	struct model m;
 
 	srand(7);
@@ -599,6 +600,13 @@ test_ipsec_spd_random_against_reference(void)
 			rnd_policy(&m);
 		model_order(&m);
 		spd = build(&m);
+		/* a few rules are walked, more go to rte_acl: both answer */
+		CU_ASSERT(tg_ipsec_spd_walks(spd) ==
+			  (tg_ipsec_spd_rules(spd, TG_IPSEC_DIR_OUTBOUND) +
+					  tg_ipsec_spd_rules(
+						  spd, TG_IPSEC_DIR_INBOUND) <=
+				  TG_IPSEC_SPD_WALK_MAX));
+		walked += tg_ipsec_spd_walks(spd);
 		for (b = 0; b < 100; b++) {
 			enum tg_ipsec_dir dir = b % 2 ? TG_IPSEC_DIR_INBOUND
 						      : TG_IPSEC_DIR_OUTBOUND;
@@ -631,7 +639,10 @@ test_ipsec_spd_random_against_reference(void)
 	/* the packets exercise the rules, not just the no-match path */
 	CU_ASSERT(total > 100000 && matched > total / 4 &&
 		  matched < total - total / 10);
-	printf(" [%u packets, %u matched] ", total, matched);
+	/* and both kinds of lookup */
+	CU_ASSERT(walked >= 5 && walked <= 30);
+	printf(" [%u packets, %u matched, %u of 40 sets walked] ", total,
+		matched, walked);
 }
 
 #define NSA 4
