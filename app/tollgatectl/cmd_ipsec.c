@@ -165,7 +165,7 @@ int
 ctl_ipsec(struct tel_conn *t, const struct ctl_opts *o)
 {
 	char gen[24], order[32], bypass[16], dev[96], id[24], drv[64], inf[24],
-		np[24], ns[24], nr[24];
+		np[24], ns[24], nr[24], lk[24], xo[24], xi[24];
 	const struct json_value *v, *c;
 	struct ctl_pages pg = {0};
 	struct json_doc *doc;
@@ -217,9 +217,13 @@ ctl_ipsec(struct tel_conn *t, const struct ctl_opts *o)
 		ctl_fmt(json_get(v, "policy_order"), order, sizeof(order)),
 		ctl_fmt(json_get(v, "allow_authenticated_bypass"), bypass,
 			sizeof(bypass)));
-	printf("policies: %s, SAs: %s (%s kept from the previous "
+	printf("policies: %s (lookup: %s; rules in the destination index: "
+	       "%s outbound, %s inbound), SAs: %s (%s kept from the previous "
 	       "configuration)\n",
 		ctl_fmt(json_get(v, "policies"), np, sizeof(np)),
+		ctl_fmt(json_get(v, "spd_lookup"), lk, sizeof(lk)),
+		ctl_fmt(json_get(v, "spd_indexed_out"), xo, sizeof(xo)),
+		ctl_fmt(json_get(v, "spd_indexed_in"), xi, sizeof(xi)),
 		ctl_fmt(json_get(v, "sas"), ns, sizeof(ns)),
 		ctl_fmt(json_get(v, "sas_reused"), nr, sizeof(nr)));
 	putchar('\n');

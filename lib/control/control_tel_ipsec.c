@@ -12,6 +12,7 @@
 #include <rte_cryptodev.h>
 
 #include "control_tel.h"
+#include "tg_ipsec_spd.h"
 #include "tg_ipsec_stage.h"
 #include "tg_pipeline.h"
 
@@ -134,6 +135,24 @@ add_drops(struct rte_tel_data *d)
 	rte_tel_data_add_dict_container(d, "drops", x, 0);
 }
 
+/* How the SPD answers (tg_ipsec_spd.h): "walk" (a few rules), "index"
+ * (the destination index in front of rte_acl, with how many rules of
+ * each direction it answers for), "rte_acl", or "none". */
+static void
+add_spd_lookup(struct rte_tel_data *d, const struct tg_ipsec_spd *spd)
+{
+	uint32_t io = tg_ipsec_spd_indexed(spd, TG_IPSEC_DIR_OUTBOUND);
+	uint32_t ii = tg_ipsec_spd_indexed(spd, TG_IPSEC_DIR_INBOUND);
+
+	rte_tel_data_add_dict_string(d, "spd_lookup",
+		spd == NULL || tg_ipsec_spd_policies(spd) == 0 ? "none"
+		: tg_ipsec_spd_walks(spd)		       ? "walk"
+		: io + ii > 0				       ? "index"
+							       : "rte_acl");
+	rte_tel_data_add_dict_u64(d, "spd_indexed_out", io);
+	rte_tel_data_add_dict_u64(d, "spd_indexed_in", ii);
+}
+
 static void
 summary(struct rte_tel_data *d, const struct tg_tables *t)
 {
@@ -157,6 +176,7 @@ summary(struct rte_tel_data *d, const struct tg_tables *t)
 			: "specificity");
 	rte_tel_data_add_dict_u64(
 		d, "policies", it != NULL ? it->n_policies : 0);
+	add_spd_lookup(d, it != NULL ? it->spd : NULL);
 	rte_tel_data_add_dict_u64(d, "sas", it != NULL ? it->n_sas : 0);
 	for (i = 0; it != NULL && i < it->n_sas; i++)
 		reused += it->sas[i].reused;

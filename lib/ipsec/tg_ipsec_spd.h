@@ -88,6 +88,14 @@ uint32_t tg_ipsec_spd_rules(
 /** Does @p spd answer by walking its rules (TG_IPSEC_SPD_WALK_MAX)? */
 bool tg_ipsec_spd_walks(const struct tg_ipsec_spd *spd);
 
+/** With more rules, an index of the rules' destination prefixes answers
+ *  in front of rte_acl for the rules no earlier rule of their direction
+ *  overlaps (ipsec_spd.c, struct spd_fast; the same answers): how many
+ *  of direction @p dir's rules it answers for (0: rte_acl alone, as with
+ *  more than 4 destination prefix lengths in use). */
+uint32_t tg_ipsec_spd_indexed(
+	const struct tg_ipsec_spd *spd, enum tg_ipsec_dir dir);
+
 /**
  * The key of an IPv4 packet: @p ip its header (options allowed), @p avail
  * the bytes present from the header on (at least the IHL's; what the IP

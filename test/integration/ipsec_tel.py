@@ -477,7 +477,10 @@ def main():
         want = {"enabled": "yes", "allow_authenticated_bypass": "yes",
                 "policy_order": "specificity", "policies": 4,
                 "sas": len(SAS), "sas_reused": 0, "inflight": 0,
-                "crypto_device": "crypto_aesni_mb"}
+                "crypto_device": "crypto_aesni_mb",
+                # 4 policies are at most 8 rules: walked, no rte_acl
+                "spd_lookup": "walk", "spd_indexed_out": 0,
+                "spd_indexed_in": 0}
         got = {k: summ.get(k) for k in want}
         nz = {k: v for k, v in summ.get("drops", {}).items() if v}
         report("summary.fields", got == want and

@@ -476,12 +476,16 @@ rnd_addr(void)
 	       (uint32_t)(rand() % 4) << 8 | (uint32_t)(rand() % 8);
 }
 
+/* rnd_len's choice: all of these, or (the destination index's test) a
+ * few: the index is built when at most 4 lengths are in use */
+static const uint8_t all_lens[] = {0, 8, 14, 16, 22, 24, 29, 32};
+static const uint8_t *len_set = all_lens;
+static uint32_t n_len_set = RTE_DIM(all_lens);
+
 static uint8_t
 rnd_len(void)
 {
-	static const uint8_t lens[] = {0, 8, 14, 16, 22, 24, 29, 32};
-
-	return lens[rand() % RTE_DIM(lens)];
+	return len_set[(uint32_t)rand() % n_len_set];
 }
 
 static void
@@ -578,35 +582,47 @@ rnd_pkt(const struct model *m, struct pkt *k)
 	rnd_pkt_of(&m->pol[(uint32_t)rand() % m->ip.n_policies], k);
 }
 
+struct rr_stats {
+	uint32_t total, matched, bad;
+	uint32_t sets, walked, indexed, partly; /* SPDs of each kind */
+};
+
+/* @p rounds random policy sets of @p min to @p max policies, each asked
+ * about random packets in both directions, against the reference walk. */
 static void
-test_ipsec_spd_random_against_reference(void)
+random_vs_reference(
+	uint32_t rounds, uint32_t min, uint32_t max, struct rr_stats *st)
 {
 	struct tg_acl_key keys[64];
 	const uint8_t *kp[64];
 	struct pkt pk[64];
-	uint32_t res[64], round, i, b, n, matched = 0, total = 0, bad = 0;
-	uint32_t walked = 0;
+	uint32_t res[64], round, i, b, n;
 	struct model m;
 
-	srand(7);
 	for (i = 0; i < RTE_DIM(kp); i++)
 		kp[i] = (const uint8_t *)&keys[i];
-	for (round = 0; round < 40; round++) {
+	for (round = 0; round < rounds; round++) {
 		struct tg_ipsec_spd *spd;
-		uint32_t np = 1 + (uint32_t)rand() % (round < 20 ? 12 : 200);
+		uint32_t np = min + (uint32_t)rand() % (max - min + 1), nr, ix;
 
 		model_init(&m, (uint8_t)(round % 2));
 		for (i = 0; i < np; i++)
 			rnd_policy(&m);
 		model_order(&m);
 		spd = build(&m);
-		/* a few rules are walked, more go to rte_acl: both answer */
+		nr = tg_ipsec_spd_rules(spd, TG_IPSEC_DIR_OUTBOUND) +
+		     tg_ipsec_spd_rules(spd, TG_IPSEC_DIR_INBOUND);
+		ix = tg_ipsec_spd_indexed(spd, TG_IPSEC_DIR_OUTBOUND) +
+		     tg_ipsec_spd_indexed(spd, TG_IPSEC_DIR_INBOUND);
+		/* a few rules are walked, more go to rte_acl (with the index
+		 * in front when it can be built): all answer alike */
 		CU_ASSERT(tg_ipsec_spd_walks(spd) ==
-			  (tg_ipsec_spd_rules(spd, TG_IPSEC_DIR_OUTBOUND) +
-					  tg_ipsec_spd_rules(
-						  spd, TG_IPSEC_DIR_INBOUND) <=
-				  TG_IPSEC_SPD_WALK_MAX));
-		walked += tg_ipsec_spd_walks(spd);
+			  (nr <= TG_IPSEC_SPD_WALK_MAX));
+		CU_ASSERT(ix <= nr && (ix == 0 || !tg_ipsec_spd_walks(spd)));
+		st->sets++;
+		st->walked += tg_ipsec_spd_walks(spd);
+		st->indexed += ix > 0;
+		st->partly += ix > 0 && ix < nr;
 		for (b = 0; b < 100; b++) {
 			enum tg_ipsec_dir dir = b % 2 ? TG_IPSEC_DIR_INBOUND
 						      : TG_IPSEC_DIR_OUTBOUND;
@@ -618,11 +634,11 @@ test_ipsec_spd_random_against_reference(void)
 			}
 			CU_ASSERT_FATAL(
 				tg_ipsec_spd_lookup(spd, dir, kp, n, res) == 0);
-			for (i = 0; i < n; i++, total++) {
+			for (i = 0; i < n; i++, st->total++) {
 				uint32_t want = ref_lookup(&m, dir, &pk[i]);
 
-				matched += want != 0;
-				if (res[i] != want && bad++ < 5)
+				st->matched += want != 0;
+				if (res[i] != want && st->bad++ < 5)
 					printf("\n  round %u dir %d: proto %u "
 					       "%08x:%u > %08x:%u%s: "
 					       "spd %u, reference %u",
@@ -635,14 +651,112 @@ test_ipsec_spd_random_against_reference(void)
 		}
 		tg_ipsec_spd_free(spd);
 	}
-	CU_ASSERT(bad == 0);
+}
+
+static void
+test_ipsec_spd_random_against_reference(void)
+{
+	struct rr_stats st = {0};
+
+	srand(7);
+	len_set = all_lens;
+	n_len_set = RTE_DIM(all_lens);
+	random_vs_reference(20, 1, 12, &st);
+	random_vs_reference(20, 1, 200, &st);
+	CU_ASSERT(st.bad == 0);
 	/* the packets exercise the rules, not just the no-match path */
-	CU_ASSERT(total > 100000 && matched > total / 4 &&
-		  matched < total - total / 10);
+	CU_ASSERT(st.total > 100000 && st.matched > st.total / 4 &&
+		  st.matched < st.total - st.total / 10);
 	/* and both kinds of lookup */
-	CU_ASSERT(walked >= 5 && walked <= 30);
-	printf(" [%u packets, %u matched, %u of 40 sets walked] ", total,
-		matched, walked);
+	CU_ASSERT(st.walked >= 5 && st.walked <= 30);
+	printf(" [%u packets, %u matched, %u of %u sets walked] ", st.total,
+		st.matched, st.walked, st.sets);
+}
+
+/* The destination index (tg_ipsec_spd_indexed): sets of 9 to 250
+ * policies whose prefixes have at most 4 lengths, so that it is built;
+ * the addresses overlap often, so that some rules are in it and some
+ * not, and many packets meet a rule it cannot vouch for. */
+static void
+test_ipsec_spd_index_against_reference(void)
+{
+	static const uint8_t l1[] = {24}, l2[] = {16, 24}, l3[] = {0, 24, 32},
+			     l4[] = {8, 16, 24, 32}, l5[] = {22, 29};
+	static const struct {
+		const uint8_t *l;
+		uint32_t n;
+	} sets[] = {{l1, 1}, {l2, 2}, {l3, 3}, {l4, 4}, {l5, 2}};
+	struct rr_stats st = {0};
+	size_t k;
+
+	srand(11);
+	for (k = 0; k < RTE_DIM(sets); k++) {
+		len_set = sets[k].l;
+		n_len_set = sets[k].n;
+		random_vs_reference(8, 9, 250, &st);
+	}
+	len_set = all_lens;
+	n_len_set = RTE_DIM(all_lens);
+	CU_ASSERT(st.bad == 0);
+	CU_ASSERT(st.total > 100000 && st.matched > st.total / 4 &&
+		  st.matched < st.total - st.total / 10);
+	CU_ASSERT(st.walked == 0 && st.indexed == st.sets &&
+		  st.partly >= st.sets / 2);
+	printf(" [%u packets, %u matched, %u sets, %u with some rules not "
+	       "indexed] ",
+		st.total, st.matched, st.sets, st.partly);
+}
+
+/* The bench's shape: a destination per tunnel. Every rule is in the
+ * index, and each answers for its own subnet. */
+static void
+test_ipsec_spd_index_a_destination_each(void)
+{
+	static struct model m;
+	struct tg_acl_key keys[64];
+	const uint8_t *kp[64];
+	struct tg_ipsec_spd *spd;
+	uint32_t res[64], i, b, bad = 0;
+
+	model_init(&m, TG_CFG_IPSEC_ORDER_AS_WRITTEN);
+	for (i = 0; i < MAX_POL; i++) {
+		struct tg_cfg_ipsec_policy *p = model_add(&m, TG_CFG_IPSEC_OUT);
+
+		p->dst = 0x10000000u | i << 8;
+		p->dst_len = 24;
+		p->action = TG_CFG_IPSEC_PROTECT;
+	}
+	model_order(&m);
+	spd = build(&m);
+	CU_ASSERT_FATAL(spd != NULL);
+	CU_ASSERT(!tg_ipsec_spd_walks(spd));
+	CU_ASSERT(tg_ipsec_spd_indexed(spd, TG_IPSEC_DIR_OUTBOUND) ==
+		  m.ip.n_policies);
+	for (i = 0; i < RTE_DIM(kp); i++)
+		kp[i] = (const uint8_t *)&keys[i];
+	for (b = 0; b < 100; b++) {
+		struct pkt pk[64];
+
+		for (i = 0; i < RTE_DIM(pk); i++) {
+			memset(&pk[i], 0, sizeof(pk[i]));
+			pk[i].proto = IPPROTO_UDP;
+			pk[i].src = (uint32_t)rand();
+			/* inside the policies' 16.0.0.0/16 or just past it */
+			pk[i].dst = 0x10000000u |
+				    ((uint32_t)rand() % (MAX_POL + 8)) << 8 |
+				    ((uint32_t)rand() & 0xff);
+			key_of(&pk[i], &keys[i]);
+		}
+		CU_ASSERT_FATAL(tg_ipsec_spd_lookup(spd, TG_IPSEC_DIR_OUTBOUND,
+					kp, RTE_DIM(kp), res) == 0);
+		for (i = 0; i < RTE_DIM(pk); i++) {
+			uint32_t sub = (pk[i].dst >> 8) & 0xffff;
+
+			bad += res[i] != (sub < m.ip.n_policies ? sub + 1 : 0);
+		}
+	}
+	CU_ASSERT(bad == 0);
+	tg_ipsec_spd_free(spd);
 }
 
 #define NSA 4
@@ -926,6 +1040,10 @@ main(void)
 		test_ipsec_spd_fragments_and_keys,
 		"test_ipsec_spd_random_against_reference",
 		test_ipsec_spd_random_against_reference,
+		"test_ipsec_spd_index_against_reference",
+		test_ipsec_spd_index_against_reference,
+		"test_ipsec_spd_index_a_destination_each",
+		test_ipsec_spd_index_a_destination_each,
 		"test_ipsec_spd_direct_against_reference",
 		test_ipsec_spd_direct_against_reference,
 		"test_ipsec_spd_direct_limits", test_ipsec_spd_direct_limits,
