@@ -512,6 +512,45 @@ sel_overlapped(const struct sel_rule *r, const struct tg_cfg_prefix_key *ix,
 	return 0;
 }
 
+/*
+ * Direction @p dir's rules in evaluation order into @p r, with their
+ * destinations sorted into @p ix and the prefix lengths in use in *@p lens
+ * (bit L: a /L destination), for sel_overlapped(). A rule's owner: with
+ * @p by_sa, the inbound SA it protects with (TG_CFG_IPSEC_NO_SA for
+ * allow, block, or none); else its own place, so that every earlier
+ * overlapping rule counts. @p r and @p ix have room for every policy.
+ * Returns how many rules.
+ */
+static uint32_t
+sel_rules(const struct tg_cfg_ipsec *ip, enum tg_ipsec_dir dir, bool by_sa,
+	struct sel_rule *r, struct tg_cfg_prefix_key *ix, uint64_t *lens)
+{
+	uint32_t i, nr = 0;
+	bool mirrored;
+
+	*lens = 0;
+	for (i = 0; i < ip->n_policies; i++) {
+		uint32_t idx = ip->order[i];
+		const struct tg_cfg_ipsec_policy *p = &ip->policies[idx];
+
+		if (!dir_has(dir, p->dir, &mirrored))
+			continue;
+		sel_make(p, idx, mirrored, &r[nr].sel);
+		r[nr].owner = !by_sa ? nr
+			      : p->action == TG_CFG_IPSEC_PROTECT &&
+					      p->sa_in < ip->n_sas
+				      ? p->sa_in
+				      : TG_CFG_IPSEC_NO_SA;
+		ix[nr].addr = r[nr].sel.dst;
+		ix[nr].len = r[nr].sel.dst_len;
+		ix[nr].idx = nr;
+		*lens |= UINT64_C(1) << r[nr].sel.dst_len;
+		nr++;
+	}
+	qsort(ix, nr, sizeof(*ix), tg_cfg_prefix_key_cmp);
+	return nr;
+}
+
 int
 tg_ipsec_spd_sels(const struct tg_cfg_ipsec *ip,
 	struct tg_ipsec_sels *const *out, uint64_t budget)
@@ -520,7 +559,6 @@ tg_ipsec_spd_sels(const struct tg_cfg_ipsec *ip,
 	struct sel_rule *r;
 	uint32_t i, nr = 0;
 	uint64_t lens = 0;
-	bool mirrored;
 	int direct = 0, ov;
 
 	if (ip == NULL || (out == NULL && ip->n_sas > 0) ||
@@ -540,24 +578,7 @@ tg_ipsec_spd_sels(const struct tg_cfg_ipsec *ip,
 		rte_free(ix);
 		return -ENOMEM;
 	}
-	for (i = 0; i < ip->n_policies; i++) {
-		uint32_t idx = ip->order[i];
-		const struct tg_cfg_ipsec_policy *p = &ip->policies[idx];
-
-		if (!dir_has(TG_IPSEC_DIR_INBOUND, p->dir, &mirrored))
-			continue;
-		sel_make(p, idx, mirrored, &r[nr].sel);
-		r[nr].owner = p->action == TG_CFG_IPSEC_PROTECT &&
-					      p->sa_in < ip->n_sas
-				      ? p->sa_in
-				      : TG_CFG_IPSEC_NO_SA;
-		ix[nr].addr = r[nr].sel.dst;
-		ix[nr].len = r[nr].sel.dst_len;
-		ix[nr].idx = nr;
-		lens |= UINT64_C(1) << r[nr].sel.dst_len;
-		nr++;
-	}
-	qsort(ix, nr, sizeof(*ix), tg_cfg_prefix_key_cmp);
+	nr = sel_rules(ip, TG_IPSEC_DIR_INBOUND, true, r, ix, &lens);
 	for (i = 0; i < nr; i++) {
 		struct tg_ipsec_sels *s;
 
@@ -601,24 +622,10 @@ spd_fast_dir(struct spd_fast *f, const struct tg_cfg_ipsec *ip,
 {
 	uint32_t i, h, nr = 0, size;
 	uint64_t lens = 0;
-	bool mirrored;
 	int l;
 
-	for (i = 0; i < ip->n_policies; i++) {
-		uint32_t idx = ip->order[i];
-		const struct tg_cfg_ipsec_policy *p = &ip->policies[idx];
-
-		if (!dir_has(dir, p->dir, &mirrored))
-			continue;
-		sel_make(p, idx, mirrored, &r[nr].sel);
-		/* each rule its own owner: any earlier overlap counts */
-		r[nr].owner = nr;
-		ix[nr].addr = r[nr].sel.dst;
-		ix[nr].len = r[nr].sel.dst_len;
-		ix[nr].idx = nr;
-		lens |= UINT64_C(1) << r[nr].sel.dst_len;
-		nr++;
-	}
+	/* each rule its own owner: any earlier overlap counts */
+	nr = sel_rules(ip, dir, false, r, ix, &lens);
 	f->kind = nr == 0 ? FAST_NONE : FAST_ACL;
 	if (nr == 0 || __builtin_popcountll(lens) > SPD_FAST_LENS)
 		return 0;
@@ -631,7 +638,6 @@ spd_fast_dir(struct spd_fast *f, const struct tg_cfg_ipsec *ip,
 	if (f->tab == NULL)
 		return -ENOMEM;
 	f->mask = size - 1;
-	qsort(ix, nr, sizeof(*ix), tg_cfg_prefix_key_cmp);
 	for (i = 0; i < nr; i++) {
 		const struct tg_ipsec_sel *e = &r[i].sel;
 		struct spd_fast_ent *t;
