@@ -281,8 +281,8 @@ static void sel_make(const struct tg_cfg_ipsec_policy *p, uint32_t idx,
 static int spd_fast_build(struct tg_ipsec_spd *spd,
 	const struct tg_cfg_ipsec *ip, int socket, char *err, size_t len);
 
-/* The rules of both directions as selectors, for the walk (@p n of them,
- * at most TG_IPSEC_SPD_WALK_MAX). */
+/* The rules of both directions as selectors, in evaluation order, for
+ * the walk (the caller counted at most TG_IPSEC_SPD_WALK_MAX). */
 static void
 spd_lin_build(struct tg_ipsec_spd *spd, const struct tg_cfg_ipsec *ip)
 {

@@ -110,7 +110,8 @@ void tg_ipsec_spd_key_make(const struct rte_ipv4_hdr *ip, uint32_t avail,
  * Classify @p n keys (struct tg_acl_key, see above) in direction
  * @p dir: @p policy_idx_out[i] is the index (into tg_cfg_ipsec.policies)
  * of key i's first matching policy in evaluation order, plus 1; 0 when
- * none matches. One rte_acl_classify() call for the whole burst.
+ * none matches. The walk, the destination index, and one
+ * rte_acl_classify() call per 64 keys for what they leave (above).
  * Any thread (the SPD is read-only once built); no allocation, no locks.
  * @return 0, or -EINVAL (NULL SPD or arrays with n > 0, unknown @p dir).
  */
