@@ -20,6 +20,9 @@ scapy), /tollgate/ipsec/spd (evaluation order, hits), that no key hex
 string appears in any reply or tollgatectl output, bad parameters
 answered with an error, tollgatectl's tables and --json, and after a
 live reload of the same file: every SA reused, counters and hits kept.
+Then four more policies, reloaded: how the SPD answers (its 5 rules
+walked at first, then 9 with the destination index in front of rte_acl,
+and how many rules of each direction the index answers for).
 
   /usr/bin/python3 test/integration/ipsec_tel.py [-v] [--keep]
 
@@ -450,6 +453,33 @@ def check_ctl(prefix, exp, sas, reused, where):
     return texts, summ
 
 
+def check_spd_index(tg, cfg):
+    """Four more outbound policies make 9 rules: more than the 8 the SPD
+    walks, so the destination index answers in front of rte_acl. Every
+    outbound destination (16.1-4.0.0/16, 198.18.0-3.0/24) is its own and
+    nests in none of the others, so no earlier rule overlaps any of the
+    8 outbound rules; the one inbound rule (both-16-3 mirrored) is alone
+    in its direction."""
+    extra = "".join(
+        "    - {name: block-198-%d, dst: 198.18.%d.0/24, "
+        "direction: outbound, action: block}\n" % (k, k) for k in range(4))
+    text = open(cfg).read().replace(POLICIES, POLICIES + extra)
+    report("index.config", POLICIES + extra in text, "policies not found")
+    tg.write_config("tollgate.yaml", text)
+    rc, out, err = ctl(tg.prefix, "reload")
+    report("index.reload_ok", rc == 0, out + err)
+    summ = tel.query(tg.prefix, "/tollgate/ipsec")
+    got = {k: summ.get(k) for k in ("policies", "spd_lookup",
+                                    "spd_indexed_out", "spd_indexed_in")}
+    want = {"policies": 8, "spd_lookup": "index", "spd_indexed_out": 8,
+            "spd_indexed_in": 1}
+    report("index.summary", got == want, "got %s, want %s" % (got, want))
+    rc, out, err = ctl(tg.prefix, "ipsec")
+    report("index.ctl", rc == 0 and "lookup: index; rules in the "
+           "destination index: 8 outbound, 1 inbound" in out,
+           out[:600] + err)
+
+
 def main():
     SCRATCH.parse_args(__doc__)
     if os.geteuid() != 0 or not os.access(TOLLGATE, os.X_OK):
@@ -507,6 +537,7 @@ def main():
         texts, _ = check_ctl(tg.prefix, exp, sas, True, "reload")
         texts.update(raw_all(tg.prefix))
         no_keys(texts, "reload")
+        check_spd_index(tg, cfg)
     finally:
         tg.stop()
     report("exit.clean", tg.rc == 0 and not tg.runtime_dir_left,
