@@ -939,8 +939,12 @@ tg_ipsec_spd_lookup2(const struct tg_ipsec_spd *spd, const uint8_t *const *keys,
 			memset(res_in, 0, sizeof(*res_in) * n);
 		return 0;
 	}
-	if ((res_out != NULL && spd->fast[0].kind == FAST_INDEX) ||
-		(res_in != NULL && spd->fast[1].kind == FAST_INDEX))
+	/* The index when it can answer: a wanted direction without one
+	 * (FAST_ACL) would send every key to rte_acl after its probe. */
+	if (((res_out != NULL && spd->fast[0].kind == FAST_INDEX) ||
+		    (res_in != NULL && spd->fast[1].kind == FAST_INDEX)) &&
+		!(res_out != NULL && spd->fast[0].kind == FAST_ACL) &&
+		!(res_in != NULL && spd->fast[1].kind == FAST_ACL))
 		return spd_fast_lookups(spd, keys, n, res_out, res_in);
 	return spd_acl_lookup(spd, keys, n, res_out, res_in);
 }
