@@ -501,6 +501,7 @@ tg_pipeline_free(struct tg_pipeline *pl)
 	if (pl == NULL)
 		return;
 	tg_pipeline_stop(pl);
+	tg_pipeline_capture_stop(pl, NULL);
 	tg_forward_ctx_free(pl->stage_ctx[TG_STAGE_FORWARD]);
 	tg_localfilter_ctx_free(pl->stage_ctx[TG_STAGE_LOCALFILTER]);
 	tg_natfw_ctx_free(pl->stage_ctx[TG_STAGE_NATFW]);
@@ -517,8 +518,10 @@ tg_pipeline_free(struct tg_pipeline *pl)
 	rte_ring_free(pl->host_ring);
 	rte_ring_free(pl->host_rx_ring);
 	rte_free(pl->host_io);
-	for (i = 0; i < pl->n_workers; i++)
+	for (i = 0; i < pl->n_workers; i++) {
+		rte_free(pl->workers[i]->trace);
 		rte_free(pl->workers[i]);
+	}
 	rte_free(pl);
 }
 

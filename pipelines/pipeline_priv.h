@@ -11,6 +11,7 @@
 
 #include "tg_pipeline.h"
 #include "tg_stage_ops.h"
+#include "tg_trace.h"
 
 #define TG_BURST_MAX   64
 #define TG_BUF_SIZE    64 /* packets buffered per destination */
@@ -20,6 +21,56 @@
 /* Stages run one inside the other (run to completion, worker.c): a path
  * has at most TG_PATH_MAX_STEPS, a path switch starts another. */
 #define TG_MAX_DEPTH (2 * TG_PATH_MAX_STEPS)
+
+/* One worker's records of the current trace (tg_trace.h): written only
+ * by that worker, which empties it when it sees a new session; readers
+ * take the first n records of a buffer whose session is current. */
+struct tg_trace_buf {
+	uint32_t session;
+	uint32_t n; /* stored with release after the record */
+	uint64_t lost;
+	struct tg_trace_rec rec[TG_TRACE_RECS];
+};
+
+#define TG_OBS_TRACE   1u
+#define TG_OBS_CAPTURE 2u
+
+/* Trace and capture control: written by the control side, read by the
+ * workers, which test `on` once per burst and nothing else while it is 0.
+ */
+struct tg_obs {
+	uint32_t on; /* TG_OBS_* */
+	uint32_t session;
+	uint32_t count;
+	uint32_t marking; /* still marking: ids left */
+	struct tg_trace_filter filter;
+	char filter_text[256];
+	/* Written by the workers that mark and end traced packets, away
+	 * from what every burst reads. */
+	uint32_t next_id __rte_cache_aligned;
+	uint32_t in_flight;
+	/* The drop capture (trace.c). cap_* fields other than the
+	 * counters are set before TG_OBS_CAPTURE and kept until the
+	 * workers have passed a quiescent state after it is cleared. */
+	int cap_reason;
+	uint32_t cap_count, cap_snaplen;
+	struct rte_ring *cap_ring;
+	struct rte_mempool *cap_mp;
+	uint64_t cap_matched __rte_cache_aligned;
+	uint64_t cap_ring_full;
+	uint64_t cap_no_mbuf;
+	/* the writer thread's */
+	uint64_t cap_written;
+	uint64_t cap_write_errors;
+	pthread_t cap_tid;
+	bool cap_running;
+	bool cap_stop;
+	void *cap_file; /* rte_pcapng_t */
+	char cap_path[256];
+	char cap_error[128];
+	/* interface names by port id, taken at start for the comments */
+	char cap_ifname[RTE_MAX_ETHPORTS][TG_NAME_MAX];
+};
 
 struct tg_pktbuf {
 	uint16_t n;
@@ -68,6 +119,7 @@ struct tg_worker {
 	uint64_t now;
 	uint8_t depth;
 	uint64_t direct_cycles;
+	struct tg_trace_buf *trace;
 	struct tg_lcore_stats stats;
 };
 
@@ -104,6 +156,25 @@ struct tg_pipeline {
 	int8_t stage_step[TG_PATH__COUNT][TG_STAGE__COUNT];
 	uint16_t n_workers;
 	struct tg_worker *workers[TG_MAX_LCORES];
+	struct tg_obs obs;
 };
+
+/* trace.c: the workers' side of tracing and capture (called only when
+ * obs.on says so). */
+void tg_trace_mark(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
+	const uint16_t *verdict);
+void tg_trace_steps(struct tg_worker *w, uint8_t kind, uint8_t s,
+	struct rte_mbuf **pkts, const uint16_t *verdict, uint16_t n);
+void tg_trace_end(
+	struct tg_worker *w, uint8_t kind, struct rte_mbuf **pkts, uint16_t n);
+void tg_obs_drop(struct tg_worker *w, struct rte_mbuf *m, uint16_t idx);
+
+/* Is a trace or a capture on (TG_OBS_* bits)? The one test the workers
+ * make per burst. */
+static inline uint32_t
+tg_obs_on(const struct tg_worker *w)
+{
+	return __atomic_load_n(&w->pl->obs.on, __ATOMIC_RELAXED);
+}
 
 #endif /* TG_PIPELINE_PRIV_H */

@@ -15,6 +15,8 @@ static inline void
 w_drop(struct tg_worker *w, struct rte_mbuf *m, uint16_t idx)
 {
 	w->stats.drops[idx]++;
+	if (unlikely(tg_obs_on(w)))
+		tg_obs_drop(w, m, idx);
 	rte_pktmbuf_free(m);
 }
 
@@ -289,6 +291,8 @@ again:
 			w->stage_pending |= 1u << s;
 	} else if (st->stage == TG_STEP_TX) {
 		w->stats.path_done[path] += n;
+		if (unlikely(tg_obs_on(w) & TG_OBS_TRACE))
+			tg_trace_end(w, TG_TRACE_TX, pkts, n);
 		if (one_port)
 			w_tx_run(w, pkts, n, tg_meta(pkts[0])->tx_if);
 		else
@@ -296,6 +300,8 @@ again:
 	} else {
 		/* TG_STEP_HOST */
 		w->stats.path_done[path] += n;
+		if (unlikely(tg_obs_on(w) & TG_OBS_TRACE))
+			tg_trace_end(w, TG_TRACE_HOST, pkts, n);
 		w_host_put(w, pkts, n);
 	}
 }
@@ -348,6 +354,8 @@ w_verdict(struct tg_worker *w, struct rte_mbuf *m, uint16_t v, uint8_t s,
 				w->stats.path_rx[md->path]++;
 			w->stats.path_done[md->path]++;
 		}
+		if (unlikely(tg_obs_on(w) & TG_OBS_TRACE))
+			tg_trace_end(w, TG_TRACE_TX, &m, 1);
 		w_tx(w, m, md->tx_if);
 		break;
 	case TG_V_STOLEN:
@@ -384,6 +392,8 @@ w_drain_emit(struct tg_worker *w, uint8_t s, struct tg_stage_stats *ss)
 
 	ss->emitted += e->n;
 	w->stats.generated += e->generated;
+	if (unlikely(tg_obs_on(w) & TG_OBS_TRACE))
+		tg_trace_steps(w, TG_TRACE_EMIT, s, e->pkts, e->verdict, e->n);
 	for (i = 0; i < e->n; i++)
 		w_verdict(w, e->pkts[i], e->verdict[i], s, ss);
 	e->n = 0;
@@ -448,6 +458,8 @@ w_rx(struct tg_worker *w, const struct tg_tables *t, struct rte_mbuf **pkts,
 	/* Validation also decides the path, once (ARCHITECTURE.md section
 	 * 2): our addresses take the target path, the rest transit. */
 	seen = tg_pkt_rx_burst(pkts, n, port, &t->forward->local, verdict);
+	if (unlikely(tg_obs_on(w) & TG_OBS_TRACE))
+		tg_trace_mark(w, pkts, n, verdict);
 	if (likely(seen != 0 && rte_is_power_of_2(seen) &&
 		    seen != TG_PKT_RX_DROPPED)) {
 		/* All valid, all on one path: the burst moves as one. */
@@ -507,6 +519,8 @@ w_rx_host(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 			pkts[k++] = m;
 		}
 	}
+	if (k > 0 && unlikely(tg_obs_on(w) & TG_OBS_TRACE))
+		tg_trace_mark(w, pkts, k, NULL);
 	if (k > 0) {
 		w->stats.path_rx[TG_PATH_SOURCE] += k;
 		w_to_step_bulk(w, pkts, k, TG_PATH_SOURCE, 0, false, true);
@@ -669,6 +683,8 @@ w_run_direct(struct tg_worker *w, uint8_t s, struct rte_mbuf **pkts, uint16_t n)
 		ss->cycles += rte_rdtsc() - t1;
 		ss->bursts++;
 		ss->in += c;
+		if (unlikely(tg_obs_on(w) & TG_OBS_TRACE))
+			tg_trace_steps(w, TG_TRACE_STAGE, s, mine, verdict, c);
 		w_dispatch(w, s, mine, verdict, c);
 	}
 	if (--w->depth == 0)
@@ -699,6 +715,8 @@ w_run_stage(
 	ss->cycles += rte_rdtsc() - t0;
 	ss->bursts++;
 	ss->in += n;
+	if (unlikely(tg_obs_on(w) & TG_OBS_TRACE))
+		tg_trace_steps(w, TG_TRACE_STAGE, s, pkts, verdict, n);
 	/* Stages run directly from here count their own time (depth > 0:
 	 * not taken off RX's). */
 	w->depth++;

@@ -31,6 +31,20 @@ int tg_tel_reply_error(struct rte_tel_data *d, const char *msg);
 /* "START" or "START,COUNT" (decimal). Returns 0 or -EINVAL. */
 int tg_tel_parse_page(const char *params, uint32_t *start, uint32_t *count);
 
+/*
+ * An entry under construction and the bytes of JSON it will take, so a
+ * page can stop before DPDK's 16 KiB limit whatever the names and
+ * numbers are: "key":"value", and "key":N, each with a comma.
+ */
+struct tg_tel_sized {
+	struct rte_tel_data *d;
+	size_t used;
+};
+
+void tg_tel_put_str(struct tg_tel_sized *s, const char *key, const char *val);
+void tg_tel_put_u64(struct tg_tel_sized *s, const char *key, uint64_t v);
+void tg_tel_put_ip(struct tg_tel_sized *s, const char *key, uint32_t a);
+
 /* /tollgate/filters[,IFACE,DIR[,START[,COUNT]]] */
 int tg_tel_filters(const char *cmd, const char *params, struct rte_tel_data *d);
 
@@ -42,5 +56,10 @@ int tg_tel_firewall(const char *cmd, const char *params, struct rte_tel_data *d)
 /* /tollgate/ipsec, /tollgate/ipsec/sa[,START[,COUNT]],
  * /tollgate/ipsec/spd[,START[,COUNT]] */
 int tg_tel_ipsec(const char *cmd, const char *params, struct rte_tel_data *d);
+
+/* /tollgate/trace, /tollgate/trace/show[,START[,COUNT]],
+ * /tollgate/capture */
+int tg_tel_trace(const char *cmd, const char *params, struct rte_tel_data *d);
+int tg_tel_capture(const char *cmd, const char *params, struct rte_tel_data *d);
 
 #endif /* TG_CONTROL_TEL_H */

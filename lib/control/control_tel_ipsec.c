@@ -38,42 +38,6 @@ action_name(uint8_t a)
 					 : "protect";
 }
 
-/*
- * An entry under construction and the bytes of JSON it will take, so a
- * page can stop before DPDK's 16 KiB limit whatever the names and
- * numbers are: "key":"value", and "key":N, each with a comma.
- */
-struct sized {
-	struct rte_tel_data *d;
-	size_t used;
-};
-
-static void
-put_str(struct sized *s, const char *key, const char *val)
-{
-	rte_tel_data_add_dict_string(s->d, key, val);
-	s->used += strlen(key) + strlen(val) + 6;
-}
-
-static void
-put_u64(struct sized *s, const char *key, uint64_t v)
-{
-	char buf[24];
-
-	rte_tel_data_add_dict_u64(s->d, key, v);
-	s->used += strlen(key) +
-		   (size_t)snprintf(buf, sizeof(buf), "%" PRIu64, v) + 4;
-}
-
-static void
-put_ip(struct sized *s, const char *key, uint32_t a)
-{
-	char ip[16];
-
-	tg_tel_ip_str(a, ip, sizeof(ip));
-	put_str(s, key, ip);
-}
-
 /* ---- /tollgate/ipsec ---------------------------------------------------- */
 
 static void
@@ -190,7 +154,7 @@ summary(struct rte_tel_data *d, const struct tg_tables *t)
  * live SA counts. The keys are neither in tg_ipsec_sa_params() (zeroed)
  * nor read from the configuration here. */
 static void
-add_sa(struct sized *s, const struct tg_tables *t, uint32_t i)
+add_sa(struct tg_tel_sized *s, const struct tg_tables *t, uint32_t i)
 {
 	const struct tg_ipsec_tsa *ts = &t->ipsec->sas[i];
 	const struct tg_cfg_ipsec_sa *c = &t->cfg->ipsec.sas[i];
@@ -198,73 +162,80 @@ add_sa(struct sized *s, const struct tg_tables *t, uint32_t i)
 	const struct tg_ipsec_sa_stats *x = tg_ipsec_sa_stats(ts->sa);
 	char buf[TG_CFG_IPSEC_NAME_MAX];
 
-	put_str(s, "name", tg_tel_ascii(ts->name, buf, sizeof(buf)));
-	put_u64(s, "spi", p->spi);
+	tg_tel_put_str(s, "name", tg_tel_ascii(ts->name, buf, sizeof(buf)));
+	tg_tel_put_u64(s, "spi", p->spi);
 	snprintf(buf, sizeof(buf), "0x%08" PRIx32, p->spi);
-	put_str(s, "spi_hex", buf);
-	put_str(s, "direction", dir_name(ts->dir));
-	put_str(s, "protocol", ts->proto == TG_CFG_IPSEC_AH ? "ah" : "esp");
-	put_str(s, "mode",
+	tg_tel_put_str(s, "spi_hex", buf);
+	tg_tel_put_str(s, "direction", dir_name(ts->dir));
+	tg_tel_put_str(
+		s, "protocol", ts->proto == TG_CFG_IPSEC_AH ? "ah" : "esp");
+	tg_tel_put_str(s, "mode",
 		p->mode == TG_IPSEC_MODE_TUNNEL ? "tunnel" : "transport");
-	put_str(s, "algorithm",
+	tg_tel_put_str(s, "algorithm",
 		c->alg < TG_CFG_IPSEC__ALGS ? tg_cfg_ipsec_alg_names[c->alg]
 					    : "?");
 	if (p->mode == TG_IPSEC_MODE_TUNNEL) {
-		put_ip(s, "local", p->tun_local);
-		put_ip(s, "remote", p->tun_remote);
+		tg_tel_put_ip(s, "local", p->tun_local);
+		tg_tel_put_ip(s, "remote", p->tun_remote);
 	}
-	put_u64(s, "replay_window", p->replay_window);
-	put_str(s, "esn", yes_no(p->esn));
-	put_u64(s, "soft_packets", p->lifetime.soft_packets);
-	put_u64(s, "hard_packets", p->lifetime.hard_packets);
-	put_u64(s, "soft_bytes", p->lifetime.soft_bytes);
-	put_u64(s, "hard_bytes", p->lifetime.hard_bytes);
+	tg_tel_put_u64(s, "replay_window", p->replay_window);
+	tg_tel_put_str(s, "esn", yes_no(p->esn));
+	tg_tel_put_u64(s, "soft_packets", p->lifetime.soft_packets);
+	tg_tel_put_u64(s, "hard_packets", p->lifetime.hard_packets);
+	tg_tel_put_u64(s, "soft_bytes", p->lifetime.soft_bytes);
+	tg_tel_put_u64(s, "hard_bytes", p->lifetime.hard_bytes);
 	/* Counters: written by the stage's lcore, one word each. */
-	put_u64(s, "packets", __atomic_load_n(&x->packets, __ATOMIC_RELAXED));
-	put_u64(s, "bytes", __atomic_load_n(&x->bytes, __ATOMIC_RELAXED));
-	put_u64(s, "err_auth", __atomic_load_n(&x->err_auth, __ATOMIC_RELAXED));
-	put_u64(s, "err_replay",
+	tg_tel_put_u64(
+		s, "packets", __atomic_load_n(&x->packets, __ATOMIC_RELAXED));
+	tg_tel_put_u64(
+		s, "bytes", __atomic_load_n(&x->bytes, __ATOMIC_RELAXED));
+	tg_tel_put_u64(
+		s, "err_auth", __atomic_load_n(&x->err_auth, __ATOMIC_RELAXED));
+	tg_tel_put_u64(s, "err_replay",
 		__atomic_load_n(&x->err_replay, __ATOMIC_RELAXED));
-	put_u64(s, "err_other",
+	tg_tel_put_u64(s, "err_other",
 		__atomic_load_n(&x->err_other, __ATOMIC_RELAXED));
-	put_u64(s, "expired", __atomic_load_n(&x->expired, __ATOMIC_RELAXED));
-	put_u64(s, "seq", __atomic_load_n(&x->seq, __ATOMIC_RELAXED));
-	put_u64(s, "inflight", __atomic_load_n(&x->inflight, __ATOMIC_RELAXED));
-	put_str(s, "soft_reached",
+	tg_tel_put_u64(
+		s, "expired", __atomic_load_n(&x->expired, __ATOMIC_RELAXED));
+	tg_tel_put_u64(s, "seq", __atomic_load_n(&x->seq, __ATOMIC_RELAXED));
+	tg_tel_put_u64(
+		s, "inflight", __atomic_load_n(&x->inflight, __ATOMIC_RELAXED));
+	tg_tel_put_str(s, "soft_reached",
 		yes_no(__atomic_load_n(&x->soft_reached, __ATOMIC_RELAXED)));
-	put_str(s, "hard_reached",
+	tg_tel_put_str(s, "hard_reached",
 		yes_no(__atomic_load_n(&x->hard_reached, __ATOMIC_RELAXED)));
-	put_str(s, "reused", yes_no(ts->reused));
+	tg_tel_put_str(s, "reused", yes_no(ts->reused));
 	/* how its decrypted packets are checked (tg_ipsec_spd.h) */
 	if (ts->dir == TG_CFG_IPSEC_IN)
-		put_str(s, "policy_check", ts->sel.direct ? "direct" : "spd");
+		tg_tel_put_str(
+			s, "policy_check", ts->sel.direct ? "direct" : "spd");
 }
 
 /* ---- /tollgate/ipsec/spd ------------------------------------------------ */
 
 static void
-put_prefix(struct sized *s, const char *key, uint32_t a, uint8_t len)
+put_prefix(struct tg_tel_sized *s, const char *key, uint32_t a, uint8_t len)
 {
 	char ip[16], buf[24];
 
 	if (len == 0) {
-		put_str(s, key, "any");
+		tg_tel_put_str(s, key, "any");
 		return;
 	}
 	tg_tel_ip_str(a, ip, sizeof(ip));
 	snprintf(buf, sizeof(buf), "%s/%u", ip, len);
-	put_str(s, key, buf);
+	tg_tel_put_str(s, key, buf);
 }
 
 static void
-put_ports(struct sized *s, const char *key, uint16_t lo, uint16_t hi)
+put_ports(struct tg_tel_sized *s, const char *key, uint16_t lo, uint16_t hi)
 {
 	char buf[16];
 
 	if (lo == 0 && hi == 65535)
 		return; /* every port: absent, as in the YAML */
 	snprintf(buf, sizeof(buf), lo == hi ? "%u" : "%u-%u", lo, hi);
-	put_str(s, key, buf);
+	tg_tel_put_str(s, key, buf);
 }
 
 static const char *
@@ -289,32 +260,32 @@ proto_str(const struct tg_cfg_ipsec_policy *p, char *buf, size_t len)
 /* Policy @p k of the written list (its "index"; the page's key is its
  * position in the evaluation order). */
 static void
-add_policy(struct sized *s, const struct tg_tables *t, uint32_t k)
+add_policy(struct tg_tel_sized *s, const struct tg_tables *t, uint32_t k)
 {
 	const struct tg_cfg_ipsec *ip = t->ipsec->cfg;
 	const struct tg_cfg_ipsec_policy *p = &ip->policies[k];
 	struct tg_ipsec_hits h;
 	char buf[TG_CFG_IPSEC_NAME_MAX];
 
-	put_str(s, "name", tg_tel_ascii(p->name, buf, sizeof(buf)));
-	put_u64(s, "index", k);
-	put_str(s, "direction", dir_name(p->dir));
-	put_str(s, "action", action_name(p->action));
+	tg_tel_put_str(s, "name", tg_tel_ascii(p->name, buf, sizeof(buf)));
+	tg_tel_put_u64(s, "index", k);
+	tg_tel_put_str(s, "direction", dir_name(p->dir));
+	tg_tel_put_str(s, "action", action_name(p->action));
 	put_prefix(s, "src", p->src, p->src_len);
 	put_prefix(s, "dst", p->dst, p->dst_len);
-	put_str(s, "protocol", proto_str(p, buf, sizeof(buf)));
+	tg_tel_put_str(s, "protocol", proto_str(p, buf, sizeof(buf)));
 	put_ports(s, "src_port", p->sport_lo, p->sport_hi);
 	put_ports(s, "dst_port", p->dport_lo, p->dport_hi);
 	if (p->sa_out < ip->n_sas)
-		put_str(s, "sa_out",
+		tg_tel_put_str(s, "sa_out",
 			tg_tel_ascii(
 				ip->sas[p->sa_out].name, buf, sizeof(buf)));
 	if (p->sa_in < ip->n_sas)
-		put_str(s, "sa_in",
+		tg_tel_put_str(s, "sa_in",
 			tg_tel_ascii(ip->sas[p->sa_in].name, buf, sizeof(buf)));
 	tg_ipsec_policy_hits(t->ipsec, k, &h);
-	put_u64(s, "hits_out", h.out);
-	put_u64(s, "hits_in", h.in);
+	tg_tel_put_u64(s, "hits_out", h.out);
+	tg_tel_put_u64(s, "hits_in", h.in);
 }
 
 /* ---- paging ------------------------------------------------------------- */
@@ -340,7 +311,7 @@ page(struct rte_tel_data *d, const struct tg_tables *t, enum table which,
 		return;
 	rte_tel_data_start_dict(arr);
 	for (i = start; i < total && i - start < count; i++) {
-		struct sized s = {.d = rte_tel_data_alloc()};
+		struct tg_tel_sized s = {.d = rte_tel_data_alloc()};
 
 		if (s.d == NULL)
 			break;

@@ -61,6 +61,32 @@ tg_tel_reply_error(struct rte_tel_data *d, const char *msg)
 	return 0;
 }
 
+void
+tg_tel_put_str(struct tg_tel_sized *s, const char *key, const char *val)
+{
+	rte_tel_data_add_dict_string(s->d, key, val);
+	s->used += strlen(key) + strlen(val) + 6;
+}
+
+void
+tg_tel_put_u64(struct tg_tel_sized *s, const char *key, uint64_t v)
+{
+	char buf[24];
+
+	rte_tel_data_add_dict_u64(s->d, key, v);
+	s->used += strlen(key) +
+		   (size_t)snprintf(buf, sizeof(buf), "%" PRIu64, v) + 4;
+}
+
+void
+tg_tel_put_ip(struct tg_tel_sized *s, const char *key, uint32_t a)
+{
+	char ip[16];
+
+	tg_tel_ip_str(a, ip, sizeof(ip));
+	tg_tel_put_str(s, key, ip);
+}
+
 /* "START" or "START,COUNT" (decimal). Returns 0 or -EINVAL. */
 int
 tg_tel_parse_page(const char *params, uint32_t *start, uint32_t *count)
@@ -831,12 +857,24 @@ tg_control_telemetry_init(struct tg_control *ctl)
 		{"/tollgate/config", tel_config,
 			"Running configuration: generation, file, load time, "
 			"sizes"},
+		{"/tollgate/trace", tg_tel_trace,
+			"Packet trace. Parameters: none (status), \"start "
+			"[COUNT] [FILTER]\" or \"stop\""},
+		{"/tollgate/trace/show", tg_tel_trace,
+			"Traced packets and their steps, paged. Parameters: "
+			"START[,COUNT] (packet ids)"},
+		{"/tollgate/capture", tg_tel_capture,
+			"Drop capture. Parameters: none (status), \"start FILE "
+			"[reason=R] [count=N] [snaplen=N]\" or \"stop\""},
 	};
 	size_t i;
 	int rc;
 
 	tg_tel_ctl = ctl;
 	for (i = 0; i < RTE_DIM(cmds); i++) {
+		/* DPDK refuses a help text of RTE_TEL_MAX_STRING_LEN or
+		 * more, and then every command after it would be missing. */
+		RTE_ASSERT(strlen(cmds[i].help) < RTE_TEL_MAX_STRING_LEN);
 		rc = rte_telemetry_register_cmd(
 			cmds[i].cmd, cmds[i].fn, cmds[i].help);
 		if (rc < 0)

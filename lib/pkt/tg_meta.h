@@ -57,6 +57,9 @@ enum tg_mode {
 /** Decrypted (or verified) by ipsec(in): the transit path's check for
  *  unprotected packets lets it pass. */
 #define TG_META_F_IPSEC_IN (1u << 4)
+/** A traced packet that went to TX or the host: a later TX drop is still
+ *  recorded, but it no longer counts as on its way (pipelines/trace.c). */
+#define TG_META_F_TRACE_END (1u << 5)
 
 /** Interfaces are identified by DPDK port id: ports cannot change at run
  *  time, so the id stays valid across snapshots (interface *settings*
@@ -90,6 +93,16 @@ static inline struct tg_meta *
 tg_meta(struct rte_mbuf *m)
 {
 	return (struct tg_meta *)rte_mbuf_to_priv(m);
+}
+
+/** The trace id of a packet with TG_META_F_TRACE (pipelines/tg_trace.h),
+ *  next to the meta in the same line: the meta stays one 16-byte store
+ *  at RX, and only marked packets have this written (and read). */
+static inline uint16_t *
+tg_meta_trace_id(struct rte_mbuf *m)
+{
+	return (uint16_t *)((uint8_t *)rte_mbuf_to_priv(m) +
+			    sizeof(struct tg_meta));
 }
 
 /*

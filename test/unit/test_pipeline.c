@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
@@ -18,6 +19,7 @@
 #include "tg_control.h"
 #include "tg_pipeline.h"
 #include "tg_test.h"
+#include "tg_trace.h"
 
 #define NB_TXQ 2
 
@@ -1502,6 +1504,322 @@ test_pipeline_idle_sleep(void)
 	fx_teardown(&fx);
 }
 
+/* ---- trace and drop capture (tg_trace.h) ------------------------------- */
+
+static int
+fx_iface_id(const char *name, void *arg)
+{
+	RTE_SET_USED(arg);
+	if (strcmp(name, "lan0") == 0)
+		return port_ids[0];
+	if (strcmp(name, "wan0") == 0)
+		return port_ids[1];
+	return -1;
+}
+
+static int
+parse_filter(const char *expr, struct tg_trace_filter *f, char *err)
+{
+	return tg_trace_filter_parse(expr, f, fx_iface_id, NULL, err, 160);
+}
+
+/* The expressions a reader of tcpdump(8) would write, with BPF's meaning:
+ * "host" and "port" without a direction match either end. */
+static void
+test_trace_filter_parse_and_match(void)
+{
+	struct tg_trace_filter f;
+	char err[160];
+
+	CU_ASSERT_FATAL(parse_filter("", &f, err) == 0);
+	CU_ASSERT(tg_trace_filter_match(&f, 17, 1, 2, 3, 4, 0));
+	CU_ASSERT(tg_trace_filter_match(&f, 50, 1, 2, 0, 0, TG_IF_NONE));
+
+	CU_ASSERT_FATAL(parse_filter("tcp and dst port 80 and src net "
+				     "192.168.1.0/24 and in wan0",
+				&f, err) == 0);
+	CU_ASSERT(tg_trace_filter_match(
+		&f, 6, 0xc0a8010a, 0xc6336407, 40000, 80, port_ids[1]));
+	CU_ASSERT(!tg_trace_filter_match(/* udp */
+		&f, 17, 0xc0a8010a, 0xc6336407, 40000, 80, port_ids[1]));
+	CU_ASSERT(!tg_trace_filter_match(/* 80 is the source port */
+		&f, 6, 0xc0a8010a, 0xc6336407, 80, 40000, port_ids[1]));
+	CU_ASSERT(!tg_trace_filter_match(/* 192.168.2.10 */
+		&f, 6, 0xc0a8020a, 0xc6336407, 40000, 80, port_ids[1]));
+	CU_ASSERT(!tg_trace_filter_match(/* came in on lan0 */
+		&f, 6, 0xc0a8010a, 0xc6336407, 40000, 80, port_ids[0]));
+
+	CU_ASSERT_FATAL(
+		parse_filter("host 10.0.0.2 and port 1000-1010", &f, err) == 0);
+	CU_ASSERT(tg_trace_filter_match(&f, 17, 0x0a000002, 9, 1005, 53, 0));
+	CU_ASSERT(tg_trace_filter_match(&f, 6, 9, 0x0a000002, 53, 1000, 0));
+	CU_ASSERT(!tg_trace_filter_match(&f, 6, 9, 0x0a000002, 53, 1011, 0));
+	CU_ASSERT(!tg_trace_filter_match(&f, 6, 9, 0x0a000003, 53, 1000, 0));
+	/* a port condition never holds for a protocol without ports */
+	CU_ASSERT(!tg_trace_filter_match(&f, 1, 9, 0x0a000002, 0, 0, 0));
+
+	CU_ASSERT_FATAL(parse_filter("esp and from host", &f, err) == 0);
+	CU_ASSERT(
+		tg_trace_filter_match(&f, 50, 1, 2, 0, 0, TG_TRACE_FROM_HOST));
+	CU_ASSERT(!tg_trace_filter_match(&f, 50, 1, 2, 0, 0, port_ids[0]));
+	CU_ASSERT_FATAL(
+		parse_filter("proto 47 and net 0.0.0.0/0", &f, err) == 0);
+	CU_ASSERT(tg_trace_filter_match(&f, 47, 1, 2, 0, 0, 0));
+
+	/* Refused, each with the word that is wrong. */
+	CU_ASSERT(parse_filter("tcp and", &f, err) == -EINVAL);
+	CU_ASSERT(strstr(err, "after \"and\"") != NULL);
+	CU_ASSERT(parse_filter("net 10.0.0.0", &f, err) == -EINVAL);
+	CU_ASSERT(strstr(err, "A.B.C.D/LEN") != NULL);
+	CU_ASSERT(parse_filter("host 10.0.0.300", &f, err) == -EINVAL);
+	CU_ASSERT(strstr(err, "10.0.0.300") != NULL);
+	CU_ASSERT(parse_filter("port 90-80", &f, err) == -EINVAL);
+	CU_ASSERT(parse_filter("port 70000", &f, err) == -EINVAL);
+	CU_ASSERT(parse_filter("in eth9", &f, err) == -EINVAL);
+	CU_ASSERT(strstr(err, "eth9") != NULL);
+	CU_ASSERT(parse_filter("tcp udp", &f, err) == -EINVAL);
+	CU_ASSERT(parse_filter("tcp or udp", &f, err) == -EINVAL);
+	CU_ASSERT(strstr(err, "\"or\"") != NULL);
+	CU_ASSERT(parse_filter("and tcp", &f, err) == -EINVAL);
+}
+
+/* The records of packet @p id, in order: how many, into @p out. */
+static size_t
+trace_of(const struct tg_trace_rec *r, size_t n, uint16_t id,
+	const struct tg_trace_rec **out, size_t max)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (r[i].id == id && k < max)
+			out[k++] = &r[i];
+	return k;
+}
+
+static void
+test_pipeline_trace_marks_and_records(void)
+{
+	const struct tg_trace_rec *p[8];
+	struct tg_trace_status st;
+	struct tg_trace_filter f;
+	struct tg_trace_rec *r;
+	struct fixture fx;
+	struct rte_mbuf *m;
+	char err[160];
+	size_t n;
+	int i;
+
+	fx_setup(&fx, 1);
+	/* Off: nothing is recorded. */
+	for (i = 0; i < 4; i++)
+		CU_ASSERT_FATAL(rte_ring_enqueue(rxr[0],
+					mk_udp(0, 0x0a000002, 0x10000000 + i,
+						64)) == 0);
+	run(&fx, 1, 4);
+	CU_ASSERT(tg_pipeline_trace_collect(fx.pl, &r, &n) == 0 && n == 0);
+	while ((m = tx_get(1, 0)) != NULL)
+		rte_pktmbuf_free(m);
+
+	CU_ASSERT_FATAL(parse_filter("udp and dst net 16.0.0.0/8 and in lan0",
+				&f, err) == 0);
+	CU_ASSERT_FATAL(tg_pipeline_trace_start(fx.pl, &f, "x", 3) == 0);
+	/* two that do not match (no route, and not 16/8), then five that do:
+	 * the first three of those are marked */
+	for (i = 0; i < 2; i++)
+		CU_ASSERT_FATAL(
+			rte_ring_enqueue(rxr[0],
+				mk_udp(0, 0x0a000002, 0x63000001, 64)) == 0);
+	for (i = 0; i < 5; i++)
+		CU_ASSERT_FATAL(rte_ring_enqueue(rxr[0],
+					mk_udp(0, 0x0a000002, 0x10000010 + i,
+						64)) == 0);
+	run(&fx, 1, 4);
+	/* Traced or not, the packets leave as they would anyway. */
+	for (i = 0; i < 5; i++) {
+		m = tx_get(1, 0);
+		CU_ASSERT_FATAL(m != NULL);
+		check_forwarded(m, 63);
+		rte_pktmbuf_free(m);
+	}
+	tg_pipeline_trace_status(fx.pl, &st);
+	CU_ASSERT(st.marked == 3);
+	CU_ASSERT(st.in_flight == 0);
+	/* all three ended: the trace switched itself off */
+	CU_ASSERT(!st.active);
+	CU_ASSERT(st.records == 9);
+	CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx.pl, &r, &n) == 0);
+	CU_ASSERT_FATAL(n == 9);
+	for (i = 1; i <= 3; i++) {
+		CU_ASSERT_FATAL(trace_of(r, n, (uint16_t)i, p, 8) == 3);
+		CU_ASSERT(p[0]->kind == TG_TRACE_MARK);
+		CU_ASSERT(p[0]->m.dst == 0x10000010u + (uint32_t)i - 1);
+		CU_ASSERT(p[0]->m.src == 0x0a000002);
+		CU_ASSERT(p[0]->m.proto == 17);
+		CU_ASSERT(p[0]->m.sport == 7 && p[0]->m.dport == 9);
+		CU_ASSERT(p[0]->m.len == 46);
+		CU_ASSERT(p[0]->m.port == port_ids[0]);
+		CU_ASSERT(p[0]->m.path == TG_PATH_TRANSIT);
+		CU_ASSERT(p[1]->kind == TG_TRACE_STAGE);
+		CU_ASSERT(p[1]->stage == TG_STAGE_FORWARD);
+		CU_ASSERT(p[1]->s.mode == TG_MODE_TRANSIT);
+		CU_ASSERT(p[1]->s.verdict == TG_V_NEXT);
+		CU_ASSERT(p[1]->s.gen == fx.ctl.generation);
+		CU_ASSERT(p[2]->kind == TG_TRACE_TX);
+		CU_ASSERT(p[2]->t.port == port_ids[1]);
+		CU_ASSERT(p[0]->tsc <= p[1]->tsc && p[1]->tsc <= p[2]->tsc);
+	}
+	free(r);
+
+	/* A drop: the stage's verdict, then the drop itself. */
+	CU_ASSERT_FATAL(parse_filter("dst host 99.0.0.1", &f, err) == 0);
+	CU_ASSERT_FATAL(tg_pipeline_trace_start(fx.pl, &f, "y", 1) == 0);
+	CU_ASSERT_FATAL(rte_ring_enqueue(rxr[0],
+				mk_udp(0, 0x0a000002, 0x63000001, 64)) == 0);
+	run(&fx, 1, 2);
+	CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx.pl, &r, &n) == 0);
+	CU_ASSERT_FATAL(trace_of(r, n, 1, p, 8) == 3 && n == 3);
+	CU_ASSERT(
+		p[1]->kind == TG_TRACE_STAGE && TG_V_IS_DROP(p[1]->s.verdict));
+	CU_ASSERT(p[1]->s.drop == drop_idx("forward.no_route"));
+	CU_ASSERT(p[2]->kind == TG_TRACE_DROP);
+	CU_ASSERT(p[2]->s.drop == drop_idx("forward.no_route"));
+	free(r);
+	tg_pipeline_trace_status(fx.pl, &st);
+	CU_ASSERT(!st.active && st.marked == 1);
+
+	/* Stopped while marking: later packets are not marked. */
+	CU_ASSERT_FATAL(tg_pipeline_trace_start(fx.pl, &f, "z", 5) == 0);
+	tg_pipeline_trace_stop(fx.pl);
+	CU_ASSERT_FATAL(rte_ring_enqueue(rxr[0],
+				mk_udp(0, 0x0a000002, 0x63000001, 64)) == 0);
+	run(&fx, 1, 2);
+	CU_ASSERT(tg_pipeline_trace_collect(fx.pl, &r, &n) == 0 && n == 0);
+	CU_ASSERT(tg_pipeline_trace_start(fx.pl, &f, "z", 0) == -EINVAL);
+	CU_ASSERT(tg_pipeline_trace_start(
+			  fx.pl, &f, "z", TG_TRACE_MAX_PKTS + 1) == -EINVAL);
+	fx_teardown(&fx);
+}
+
+static uint32_t
+le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* Walk a pcapng file block by block (the format's own rules, not
+ * rte_pcapng's code): the Enhanced Packet Blocks' data and comments. */
+static int
+read_pcapng(const char *path, uint8_t data[][64], uint32_t *caplen,
+	char comments[][256], int max)
+{
+	static uint8_t buf[1 << 16];
+	size_t len, off = 0;
+	int n = 0;
+	FILE *fp = fopen(path, "rb");
+
+	CU_ASSERT_FATAL(fp != NULL);
+	len = fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	CU_ASSERT_FATAL(len >= 28 && le32(buf) == 0x0a0d0d0a);
+	while (off + 12 <= len) {
+		uint32_t type = le32(buf + off), bl = le32(buf + off + 4);
+
+		CU_ASSERT_FATAL(bl >= 12 && bl % 4 == 0 && off + bl <= len);
+		/* the length is repeated at the block's end */
+		CU_ASSERT_FATAL(le32(buf + off + bl - 4) == bl);
+		if (type == 6 && n < max) {
+			const uint8_t *b = buf + off;
+			uint32_t cl = le32(b + 20), o;
+
+			caplen[n] = cl;
+			memcpy(data[n], b + 28, RTE_MIN(cl, 64u));
+			comments[n][0] = '\0';
+			for (o = 28 + RTE_ALIGN(cl, 4); o + 4 <= bl - 4;) {
+				uint16_t code =
+					(uint16_t)(b[o] | b[o + 1] << 8);
+				uint16_t ol =
+					(uint16_t)(b[o + 2] | b[o + 3] << 8);
+
+				if (code == 0)
+					break;
+				if (code == 1 && ol < 256) {
+					memcpy(comments[n], b + o + 4, ol);
+					comments[n][ol] = '\0';
+				}
+				o += 4 + RTE_ALIGN(ol, 4u);
+			}
+			n++;
+		}
+		off += bl;
+	}
+	CU_ASSERT(off == len);
+	return n;
+}
+
+static void
+test_pipeline_capture_drops(void)
+{
+	char path[] = "/tmp/tg-test-capture-XXXXXX", err[200];
+	static uint8_t data[8][64];
+	static char comments[8][256];
+	struct tg_capture_status st;
+	uint32_t caplen[8];
+	uint8_t want[60];
+	struct fixture fx;
+	struct rte_mbuf *m;
+	int fd, i, n;
+
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	fx_setup(&fx, 1);
+	m = mk_udp(0, 0x0a000002, 0x63000001, 64);
+	memcpy(want, rte_pktmbuf_mtod(m, void *), sizeof(want));
+	rte_pktmbuf_free(m);
+	CU_ASSERT(tg_pipeline_capture_start(fx.pl, path, 9999, 0, 0, err,
+			  sizeof(err)) == -EINVAL);
+	CU_ASSERT_FATAL(tg_pipeline_capture_start(fx.pl, path,
+				drop_idx("forward.no_route"), 2, 0, err,
+				sizeof(err)) == 0);
+	CU_ASSERT(tg_pipeline_capture_start(
+			  fx.pl, path, -1, 0, 0, err, sizeof(err)) == -EBUSY);
+	/* three without a route (two are written: count 2), one forwarded,
+	 * one whose TTL runs out (another reason) */
+	for (i = 0; i < 3; i++)
+		CU_ASSERT_FATAL(
+			rte_ring_enqueue(rxr[0],
+				mk_udp(0, 0x0a000002, 0x63000001, 64)) == 0);
+	CU_ASSERT_FATAL(rte_ring_enqueue(rxr[0],
+				mk_udp(0, 0x0a000002, 0x10000001, 64)) == 0);
+	CU_ASSERT_FATAL(rte_ring_enqueue(rxr[0],
+				mk_udp(0, 0x0a000002, 0x10000001, 1)) == 0);
+	run(&fx, 1, 4);
+	tg_pipeline_capture_stop(fx.pl, &st);
+	CU_ASSERT(!st.active);
+	CU_ASSERT(st.matched == 3);
+	CU_ASSERT(st.written == 2);
+	CU_ASSERT(st.ring_full == 0 && st.no_mbuf == 0 && st.write_errors == 0);
+	n = read_pcapng(path, data, caplen, comments, 8);
+	CU_ASSERT_FATAL(n == 2);
+	for (i = 0; i < n; i++) {
+		CU_ASSERT(caplen[i] == 60);
+		CU_ASSERT(memcmp(data[i], want, 60) == 0);
+		CU_ASSERT(strstr(comments[i], "forward.no_route") != NULL);
+		CU_ASSERT(strstr(comments[i], "forward(transit)") != NULL);
+		CU_ASSERT(strstr(comments[i], "in lan0") != NULL);
+	}
+	/* stopping again does nothing */
+	tg_pipeline_capture_stop(fx.pl, &st);
+	CU_ASSERT(st.written == 2);
+	while ((m = tx_get(1, 0)) != NULL)
+		rte_pktmbuf_free(m);
+	while ((m = tx_get(0, 0)) != NULL) /* the ICMP time exceeded */
+		rte_pktmbuf_free(m);
+	unlink(path);
+	fx_teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -1578,7 +1896,13 @@ main(void)
 		"test_pipeline_tunnel_next_hop", test_pipeline_tunnel_next_hop,
 		"test_pipeline_idle_sleep", test_pipeline_idle_sleep,
 		"test_pipeline_order_through_direct_runs",
-		test_pipeline_order_through_direct_runs, NULL);
+		test_pipeline_order_through_direct_runs,
+		"test_trace_filter_parse_and_match",
+		test_trace_filter_parse_and_match,
+		"test_pipeline_trace_marks_and_records",
+		test_pipeline_trace_marks_and_records,
+		"test_pipeline_capture_drops", test_pipeline_capture_drops,
+		NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;

@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * /tollgate/trace, /tollgate/trace/show and /tollgate/capture: start and
+ * stop a packet trace or a drop capture (pipelines/tg_trace.h) and read
+ * what the trace recorded, one packet per entry, its steps in order.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+
+#include "control_tel.h"
+#include "tg_pipeline.h"
+#include "tg_trace.h"
+
+/* The pipeline's internals stay in pipelines/: this file reads the trace
+ * through tg_trace.h only. */
+
+/* Interface name → port id, from the running snapshot (lock held). */
+static int
+iface_id(const char *name, void *arg)
+{
+	const struct tg_tables *t = arg;
+	uint16_t i;
+
+	for (i = 0; t != NULL && i < t->cfg->n_ifaces; i++)
+		if (strcmp(t->cfg->ifaces[i].name, name) == 0)
+			return tg_tel_ctl->env.port_id[t->cfg->ifaces[i].port];
+	return -1;
+}
+
+/* Port id → interface name ("host" for the host port). */
+static const char *
+iface_name(const struct tg_tables *t, uint16_t port)
+{
+	if (port == TG_TRACE_FROM_HOST)
+		return "host";
+	if (t != NULL && port < RTE_MAX_ETHPORTS &&
+		t->forward->ifaces[port].configured)
+		return t->forward->ifaces[port].name;
+	return "-";
+}
+
+static const char *
+path_name(uint8_t p)
+{
+	return p < TG_PATH__COUNT ? tg_paths[p].name : "?";
+}
+
+static const char *
+proto_name(uint8_t p, char *buf, size_t len)
+{
+	switch (p) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ESP:
+		return "esp";
+	case IPPROTO_AH:
+		return "ah";
+	case IPPROTO_GRE:
+		return "gre";
+	default:
+		snprintf(buf, len, "proto %u", p);
+		return buf;
+	}
+}
+
+/* "tcp 10.0.0.2:40000 -> 198.51.100.7:80 [S]", as tollgatectl explain
+ * takes a packet. */
+static void
+packet_text(const struct tg_trace_rec *r, char *buf, size_t len)
+{
+	static const char fl[] = "FSRPAUEC";
+	char src[16], dst[16], pb[16], flags[12];
+	const char *pn = proto_name(r->m.proto, pb, sizeof(pb));
+	unsigned int k, j = 0;
+
+	tg_tel_ip_str(r->m.src, src, sizeof(src));
+	tg_tel_ip_str(r->m.dst, dst, sizeof(dst));
+	if (r->m.proto == IPPROTO_TCP || r->m.proto == IPPROTO_UDP) {
+		for (k = 0; k < 8; k++)
+			if (r->m.tcp_flags & (1u << k))
+				flags[j++] = fl[k];
+		flags[j] = '\0';
+		snprintf(buf, len, "%s %s:%u -> %s:%u%s%s%s", pn, src,
+			r->m.sport, dst, r->m.dport,
+			r->m.proto == IPPROTO_TCP ? " [" : "",
+			r->m.proto == IPPROTO_TCP ? flags : "",
+			r->m.proto == IPPROTO_TCP ? "]" : "");
+	} else if (r->m.proto == IPPROTO_ICMP) {
+		snprintf(buf, len, "icmp %s -> %s type %u", src, dst,
+			r->m.icmp_type);
+	} else {
+		snprintf(buf, len, "%s %s -> %s", pn, src, dst);
+	}
+}
+
+static const char *
+verdict_kind(uint16_t v)
+{
+	if (TG_V_IS_DROP(v))
+		return "drop";
+	switch (TG_V_KIND(v)) {
+	case TG_V_NEXT:
+		return "next";
+	case TG_V_TX:
+		return "tx";
+	case TG_V_STOLEN:
+		return "stolen";
+	case TG_V_GOTO_BASE:
+		return "goto";
+	default:
+		return "?";
+	}
+}
+
+static const char *
+kind_name(uint8_t k)
+{
+	static const char *const n[] = {
+		[TG_TRACE_MARK] = "rx",
+		[TG_TRACE_STAGE] = "stage",
+		[TG_TRACE_EMIT] = "emit",
+		[TG_TRACE_TX] = "tx",
+		[TG_TRACE_HOST] = "host",
+		[TG_TRACE_DROP] = "drop",
+	};
+
+	return k < RTE_DIM(n) && n[k] != NULL ? n[k] : "?";
+}
+
+/* One step of a packet: what happened, where, and how long after RX. */
+static struct rte_tel_data *
+step_dict(const struct tg_tables *t, const struct tg_trace_rec *r, uint64_t t0,
+	size_t *used)
+{
+	struct tg_tel_sized s = {rte_tel_data_alloc(), 0};
+	char buf[48];
+
+	if (s.d == NULL)
+		return NULL;
+	rte_tel_data_start_dict(s.d);
+	tg_tel_put_str(&s, "what", kind_name(r->kind));
+	/* nanoseconds since the packet was marked at RX */
+	tg_tel_put_u64(
+		&s, "ns", (r->tsc - t0) * 1000000000ull / rte_get_tsc_hz());
+	switch (r->kind) {
+	case TG_TRACE_STAGE:
+	case TG_TRACE_EMIT:
+		if (r->s.mode != TG_MODE_NONE)
+			snprintf(buf, sizeof(buf), "%s(%s)",
+				tg_stage_name(r->stage),
+				tg_mode_name(r->s.mode));
+		else
+			snprintf(buf, sizeof(buf), "%s",
+				tg_stage_name(r->stage));
+		tg_tel_put_str(&s, "stage", buf);
+		tg_tel_put_str(&s, "verdict", verdict_kind(r->s.verdict));
+		tg_tel_put_str(&s, "path", path_name(r->s.path));
+		if (TG_V_KIND(r->s.verdict) == TG_V_GOTO_BASE &&
+			!TG_V_IS_DROP(r->s.verdict))
+			tg_tel_put_str(&s, "to",
+				TG_V_GOTO_STAGE(r->s.verdict) == TG_STAGE_NONE
+					? "start"
+					: tg_stage_name(TG_V_GOTO_STAGE(
+						  r->s.verdict)));
+		if (TG_V_IS_DROP(r->s.verdict))
+			tg_tel_put_str(&s, "reason",
+				tg_drop_name(r->s.drop) != NULL
+					? tg_drop_name(r->s.drop)
+					: "?");
+		tg_tel_put_u64(&s, "generation", r->s.gen);
+		break;
+	case TG_TRACE_TX:
+	case TG_TRACE_HOST:
+		tg_tel_put_str(&s, "interface", iface_name(t, r->t.port));
+		tg_tel_put_str(&s, "path", path_name(r->t.path));
+		break;
+	case TG_TRACE_DROP:
+		tg_tel_put_str(&s, "reason",
+			tg_drop_name(r->s.drop) != NULL
+				? tg_drop_name(r->s.drop)
+				: "?");
+		tg_tel_put_str(&s, "path", path_name(r->s.path));
+		break;
+	default:
+		break;
+	}
+	*used += s.used + 16;
+	return s.d;
+}
+
+/* A packet's records (all with one id, in time order) as one entry. */
+static struct rte_tel_data *
+packet_dict(const struct tg_tables *t, const struct tg_trace_rec *r, size_t n,
+	size_t *used)
+{
+	struct tg_tel_sized s = {rte_tel_data_alloc(), 0};
+	struct rte_tel_data *steps;
+	const char *end = "in flight";
+	char buf[96], key[8];
+	uint64_t t0 = r[0].tsc;
+	size_t i, k = 0;
+
+	if (s.d == NULL)
+		return NULL;
+	rte_tel_data_start_dict(s.d);
+	if (r[0].kind == TG_TRACE_MARK) {
+		packet_text(&r[0], buf, sizeof(buf));
+		tg_tel_put_str(&s, "packet", buf);
+		tg_tel_put_u64(&s, "length", r[0].m.len);
+		tg_tel_put_str(&s, "in", iface_name(t, r[0].m.port));
+		tg_tel_put_str(&s, "path", path_name(r[0].m.path));
+	} else {
+		/* its RX record did not fit a buffer */
+		tg_tel_put_str(&s, "packet", "?");
+	}
+	steps = rte_tel_data_alloc();
+	if (steps != NULL) {
+		rte_tel_data_start_dict(steps);
+		for (i = 0; i < n; i++) {
+			struct rte_tel_data *x;
+
+			if (r[i].kind == TG_TRACE_MARK)
+				continue;
+			/* The drop a stage's verdict led to: already said
+			 * by that step. */
+			if (i > 0 && r[i].kind == TG_TRACE_DROP &&
+				(r[i - 1].kind == TG_TRACE_STAGE ||
+					r[i - 1].kind == TG_TRACE_EMIT) &&
+				TG_V_IS_DROP(r[i - 1].s.verdict) &&
+				r[i - 1].s.drop == r[i].s.drop)
+				continue;
+			x = step_dict(t, &r[i], t0, used);
+			if (x == NULL)
+				break;
+			snprintf(key, sizeof(key), "%zu", k++);
+			rte_tel_data_add_dict_container(steps, key, x, 0);
+		}
+		rte_tel_data_add_dict_container(s.d, "steps", steps, 0);
+	}
+	/* How it ended: the last record says (a TX drop after TX too). */
+	switch (r[n - 1].kind) {
+	case TG_TRACE_TX:
+		snprintf(buf, sizeof(buf), "tx %s",
+			iface_name(t, r[n - 1].t.port));
+		end = buf;
+		break;
+	case TG_TRACE_HOST:
+		end = "host";
+		break;
+	case TG_TRACE_DROP:
+		snprintf(buf, sizeof(buf), "drop %s",
+			tg_drop_name(r[n - 1].s.drop) != NULL
+				? tg_drop_name(r[n - 1].s.drop)
+				: "?");
+		end = buf;
+		break;
+	case TG_TRACE_STAGE:
+	case TG_TRACE_EMIT:
+		if (TG_V_KIND(r[n - 1].s.verdict) == TG_V_STOLEN)
+			end = "held by a stage";
+		break;
+	default:
+		break;
+	}
+	tg_tel_put_str(&s, "end", end);
+	*used += s.used + 32;
+	return s.d;
+}
+
+static void
+status_dict(struct rte_tel_data *d, const struct tg_pipeline *pl)
+{
+	struct tg_trace_status st;
+
+	tg_pipeline_trace_status(pl, &st);
+	rte_tel_data_add_dict_u64(d, "session", st.session);
+	rte_tel_data_add_dict_string(d, "state",
+		st.marking  ? "marking"
+		: st.active ? "recording"
+			    : "stopped");
+	rte_tel_data_add_dict_string(d, "filter", st.filter);
+	rte_tel_data_add_dict_u64(d, "count", st.count);
+	rte_tel_data_add_dict_u64(d, "marked", st.marked);
+	rte_tel_data_add_dict_u64(d, "in_flight", st.in_flight);
+	rte_tel_data_add_dict_u64(d, "records", st.records);
+	rte_tel_data_add_dict_u64(d, "records_lost", st.lost);
+}
+
+/* "start [COUNT] [FILTER...]" */
+static int
+trace_start(struct rte_tel_data *d, struct tg_pipeline *pl,
+	const struct tg_tables *t, const char *args)
+{
+	struct tg_trace_filter f;
+	unsigned long count = TG_TRACE_DEFAULT_PKTS;
+	char err[160], msg[200];
+	char *end;
+	int rc;
+
+	while (*args == ' ')
+		args++;
+	if (*args >= '0' && *args <= '9') {
+		count = strtoul(args, &end, 10);
+		if ((*end != '\0' && *end != ' ') || count == 0 ||
+			count > TG_TRACE_MAX_PKTS) {
+			snprintf(msg, sizeof(msg),
+				"trace start: COUNT must be 1-%u",
+				TG_TRACE_MAX_PKTS);
+			return tg_tel_reply_error(d, msg);
+		}
+		args = end;
+	}
+	while (*args == ' ')
+		args++;
+	if (tg_trace_filter_parse(args, &f, iface_id, (void *)(uintptr_t)t, err,
+		    sizeof(err)) < 0) {
+		snprintf(msg, sizeof(msg), "trace filter: %s", err);
+		return tg_tel_reply_error(d, msg);
+	}
+	rc = tg_pipeline_trace_start(pl, &f, args, (uint32_t)count);
+	if (rc < 0) {
+		snprintf(msg, sizeof(msg), "trace start: %s", strerror(-rc));
+		return tg_tel_reply_error(d, msg);
+	}
+	rte_tel_data_start_dict(d);
+	status_dict(d, pl);
+	return 0;
+}
+
+/* /tollgate/trace/show[,START[,COUNT]]: packets by trace id. */
+static int
+trace_show(struct rte_tel_data *d, struct tg_pipeline *pl,
+	const struct tg_tables *t, const char *params)
+{
+	struct tg_trace_rec *recs;
+	struct rte_tel_data *pk;
+	uint32_t start, count, shown = 0;
+	size_t n, i, j, used = 600;
+	char key[8];
+
+	if (tg_tel_parse_page(params, &start, &count) < 0)
+		return tg_tel_reply_error(d,
+			"/tollgate/trace/show: parameters START[,COUNT] "
+			"(packet ids)");
+	if (start == 0)
+		start = 1;
+	if (count > 50)
+		count = 50;
+	if (tg_pipeline_trace_collect(pl, &recs, &n) < 0)
+		return tg_tel_reply_error(d, "out of memory");
+	rte_tel_data_start_dict(d);
+	status_dict(d, pl);
+	pk = rte_tel_data_alloc();
+	if (pk == NULL) {
+		free(recs);
+		return 0;
+	}
+	rte_tel_data_start_dict(pk);
+	for (i = 0; i < n; i = j) {
+		struct rte_tel_data *x;
+		size_t before = used;
+
+		for (j = i + 1; j < n && recs[j].id == recs[i].id; j++)
+			;
+		if (recs[i].id < start)
+			continue;
+		/* about 170 bytes a step: leave a page before 16 KiB */
+		if (shown == count || used + (j - i) * 170 > PAGE_BUDGET) {
+			rte_tel_data_add_dict_u64(d, "next", recs[i].id);
+			break;
+		}
+		x = packet_dict(t, &recs[i], j - i, &used);
+		if (x == NULL)
+			break;
+		snprintf(key, sizeof(key), "%u", recs[i].id);
+		rte_tel_data_add_dict_container(pk, key, x, 0);
+		RTE_SET_USED(before);
+		shown++;
+	}
+	rte_tel_data_add_dict_container(d, "packets", pk, 0);
+	free(recs);
+	return 0;
+}
+
+int
+tg_tel_trace(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const char *p = params != NULL ? params : "";
+	struct tg_pipeline *pl;
+	const struct tg_tables *t;
+	int rc = 0;
+
+	pthread_mutex_lock(&tg_tel_ctl->lock);
+	pl = tg_tel_ctl->pl;
+	t = tg_tel_ctl->slot.cur;
+	if (pl == NULL) {
+		rc = tg_tel_reply_error(d, "the pipeline is not running");
+		goto out;
+	}
+	if (strcmp(cmd, "/tollgate/trace/show") == 0) {
+		rc = trace_show(d, pl, t, p);
+		goto out;
+	}
+	while (*p == ' ')
+		p++;
+	if (strncmp(p, "start", 5) == 0 && (p[5] == '\0' || p[5] == ' ')) {
+		rc = trace_start(d, pl, t, p + 5);
+	} else if (strcmp(p, "stop") == 0) {
+		tg_pipeline_trace_stop(pl);
+		rte_tel_data_start_dict(d);
+		status_dict(d, pl);
+	} else if (*p == '\0') {
+		rte_tel_data_start_dict(d);
+		status_dict(d, pl);
+	} else {
+		rc = tg_tel_reply_error(d,
+			"/tollgate/trace: parameters: none (status), "
+			"\"start [COUNT] [FILTER]\" or \"stop\"");
+	}
+out:
+	pthread_mutex_unlock(&tg_tel_ctl->lock);
+	return rc;
+}
+
+/* ---- /tollgate/capture -------------------------------------------------- */
+
+static void
+capture_dict(struct rte_tel_data *d, const struct tg_capture_status *st)
+{
+	rte_tel_data_add_dict_string(
+		d, "state", st->active ? "capturing" : "stopped");
+	rte_tel_data_add_dict_string(d, "file", st->file);
+	rte_tel_data_add_dict_string(d, "reason",
+		st->reason < 0 ? "any" : tg_drop_name((uint16_t)st->reason));
+	rte_tel_data_add_dict_u64(d, "count", st->count);
+	rte_tel_data_add_dict_u64(d, "snaplen", st->snaplen);
+	rte_tel_data_add_dict_u64(d, "matched", st->matched);
+	rte_tel_data_add_dict_u64(d, "written", st->written);
+	rte_tel_data_add_dict_u64(d, "ring_full", st->ring_full);
+	rte_tel_data_add_dict_u64(d, "no_mbuf", st->no_mbuf);
+	rte_tel_data_add_dict_u64(d, "write_errors", st->write_errors);
+	if (st->error[0] != '\0')
+		rte_tel_data_add_dict_string(d, "writer_error", st->error);
+}
+
+static int
+drop_index(const char *name)
+{
+	uint16_t i, n = tg_drop_count();
+
+	for (i = 0; i < n; i++)
+		if (strcmp(tg_drop_name(i), name) == 0)
+			return i;
+	return -1;
+}
+
+/* "start FILE [reason=NAME] [count=N] [snaplen=N]" */
+static int
+capture_start(struct rte_tel_data *d, struct tg_pipeline *pl, const char *args)
+{
+	char file[256] = "", word[300], err[200], msg[300];
+	unsigned long count = 0, snaplen = 0;
+	struct tg_capture_status st;
+	const char *s = args;
+	int reason = -1, rc;
+	char *end;
+
+	while (sscanf(s, " %299s", word) == 1) {
+		s = strstr(s, word) + strlen(word);
+		if (strncmp(word, "reason=", 7) == 0) {
+			if (strcmp(word + 7, "any") != 0 &&
+				(reason = drop_index(word + 7)) < 0) {
+				snprintf(msg, sizeof(msg),
+					"capture: no drop reason \"%.200s\" "
+					"(see /tollgate/stats)",
+					word + 7);
+				return tg_tel_reply_error(d, msg);
+			}
+		} else if (strncmp(word, "count=", 6) == 0) {
+			count = strtoul(word + 6, &end, 10);
+			if (*end != '\0' || word[6] == '\0' ||
+				count > UINT32_MAX)
+				return tg_tel_reply_error(
+					d, "capture: count=N (packets)");
+		} else if (strncmp(word, "snaplen=", 8) == 0) {
+			snaplen = strtoul(word + 8, &end, 10);
+			if (*end != '\0' || snaplen < 64 || snaplen > 65535)
+				return tg_tel_reply_error(d,
+					"capture: snaplen=N (64-65535 bytes)");
+		} else if (word[0] == '/' && file[0] == '\0' &&
+			   strlen(word) < sizeof(file)) {
+			snprintf(file, sizeof(file), "%s", word);
+		} else {
+			snprintf(msg, sizeof(msg),
+				"capture start: \"%.200s\": expected an "
+				"absolute FILE path, reason=, count= or "
+				"snaplen=",
+				word);
+			return tg_tel_reply_error(d, msg);
+		}
+	}
+	if (file[0] == '\0')
+		return tg_tel_reply_error(
+			d, "capture start: FILE (an absolute path) expected");
+	rc = tg_pipeline_capture_start(pl, file, reason, (uint32_t)count,
+		(uint32_t)snaplen, err, sizeof(err));
+	if (rc < 0) {
+		snprintf(msg, sizeof(msg), "capture: %s", err);
+		return tg_tel_reply_error(d, msg);
+	}
+	tg_pipeline_capture_status(pl, &st);
+	rte_tel_data_start_dict(d);
+	capture_dict(d, &st);
+	return 0;
+}
+
+int
+tg_tel_capture(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const char *p = params != NULL ? params : "";
+	struct tg_capture_status st;
+	struct tg_pipeline *pl;
+	int rc = 0;
+
+	RTE_SET_USED(cmd);
+	pthread_mutex_lock(&tg_tel_ctl->lock);
+	pl = tg_tel_ctl->pl;
+	while (*p == ' ')
+		p++;
+	if (pl == NULL) {
+		rc = tg_tel_reply_error(d, "the pipeline is not running");
+	} else if (strncmp(p, "start", 5) == 0 &&
+		   (p[5] == '\0' || p[5] == ' ')) {
+		rc = capture_start(d, pl, p + 5);
+	} else if (strcmp(p, "stop") == 0) {
+		tg_pipeline_capture_stop(pl, &st);
+		rte_tel_data_start_dict(d);
+		capture_dict(d, &st);
+	} else if (*p == '\0') {
+		tg_pipeline_capture_status(pl, &st);
+		rte_tel_data_start_dict(d);
+		capture_dict(d, &st);
+	} else {
+		rc = tg_tel_reply_error(d,
+			"/tollgate/capture: parameters: none (status), "
+			"\"start FILE [reason=NAME] [count=N] [snaplen=N]\" "
+			"or \"stop\"");
+	}
+	pthread_mutex_unlock(&tg_tel_ctl->lock);
+	return rc;
+}
