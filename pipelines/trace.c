@@ -612,24 +612,35 @@ tg_pipeline_trace_status(
 	}
 }
 
+/* A record and its place in its lcore's buffer: records of one packet
+ * on one lcore keep their order even where two TSC reads were equal (a
+ * coarse TSC steps by more than one per read on some hosts). */
+struct rec_seq {
+	struct tg_trace_rec r;
+	uint32_t seq;
+};
+
 static int
 rec_cmp(const void *a, const void *b)
 {
-	const struct tg_trace_rec *x = a, *y = b;
+	const struct rec_seq *x = a, *y = b;
 
-	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
-	if (x->tsc != y->tsc)
-		return x->tsc < y->tsc ? -1 : 1;
+	if (x->r.id != y->r.id)
+		return x->r.id < y->r.id ? -1 : 1;
+	if (x->r.tsc != y->r.tsc)
+		return x->r.tsc < y->r.tsc ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
 	return 0;
 }
 
 int
-tg_pipeline_trace_collect(
-	const struct tg_pipeline *pl, struct tg_trace_rec **recs, size_t *n)
+tg_pipeline_trace_collect(const struct tg_pipeline *pl,
+	struct tg_trace_rec **recs, size_t *n)
 {
-	uint32_t cnt[TG_MAX_LCORES];
+	uint32_t cnt[TG_MAX_LCORES], j;
 	struct tg_trace_rec *all;
+	struct rec_seq *tmp;
 	size_t total = 0, k = 0;
 	uint16_t i;
 
@@ -642,16 +653,23 @@ tg_pipeline_trace_collect(
 	if (total == 0)
 		return 0;
 	all = malloc(total * sizeof(*all));
-	if (all == NULL)
+	tmp = malloc(total * sizeof(*tmp));
+	if (all == NULL || tmp == NULL) {
+		free(all);
+		free(tmp);
 		return -ENOMEM;
+	}
 	/* Records below a buffer's published count are never rewritten
 	 * within a session (the control lock keeps the session). */
-	for (i = 0; i < pl->n_workers; i++) {
-		memcpy(all + k, pl->workers[i]->trace->rec,
-			cnt[i] * sizeof(*all));
-		k += cnt[i];
-	}
-	qsort(all, total, sizeof(*all), rec_cmp);
+	for (i = 0; i < pl->n_workers; i++)
+		for (j = 0; j < cnt[i]; j++, k++) {
+			tmp[k].r = pl->workers[i]->trace->rec[j];
+			tmp[k].seq = j;
+		}
+	qsort(tmp, total, sizeof(*tmp), rec_cmp);
+	for (k = 0; k < total; k++)
+		all[k] = tmp[k].r;
+	free(tmp);
 	*recs = all;
 	*n = total;
 	return 0;

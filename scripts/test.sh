@@ -92,7 +92,7 @@ for suite in test/integration/shipped_configs.py test/integration/run.py \
 	test/integration/nat_reload.py test/integration/esp_interop.py \
 	test/integration/ah_interop.py test/integration/ipsec.py \
 	test/integration/bad_input.py test/integration/tollgatectl.py \
-	test/integration/ipsec_tel.py \
+	test/integration/ipsec_tel.py test/integration/trace.py \
 	test/e2e/run.sh test/e2e/tun.sh test/e2e/reload.sh test/e2e/host.sh \
 	test/e2e/filter.sh test/e2e/nat.sh test/e2e/ipsec.sh \
 	test/e2e/webserver.sh; do

@@ -1,0 +1,323 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Packet trace and drop capture on real traffic (issue 8).
+
+tollgate replays a capture of packets that each end a different way —
+forwarded, no route, TTL expired, denied by lan0's inbound filter,
+refused by the local filter, for the appliance without a host port —
+over and over (net_pcap infinite_rx), and:
+
+- /tollgate/trace marks packets by a BPF-like filter; every marked
+  packet's recorded end ("tx wan0", "drop forward.no_route", ...) and
+  stages must be what the configuration says for its kind, worked out
+  here from the packet, not taken from tollgate; a filter that names one
+  kind marks only that kind; with count N exactly N are marked, and the
+  trace ends by itself once they are through;
+- /tollgate/capture writes the drops to a pcapng file that tshark reads:
+  every frame's comment names the reason this script expects for that
+  frame; forwarded frames are never in it; reason= keeps one reason;
+- bad requests get an "error" answer, and the appliance keeps running.
+
+  /usr/bin/python3 test/integration/trace.py [-v] [--keep]
+"""
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "test"))
+
+import tgtelemetry as tel  # noqa: E402
+from harness import (H0, LAN_IP, TOLLGATE, PcapTollgate,  # noqa: E402
+                     Results, Scratch, pcap_yaml, preflight,
+                     scapy_missing)
+
+try:
+    from scapy.all import ICMP, IP, TCP, UDP, Ether  # noqa: E402
+except ImportError:
+    sys.exit(scapy_missing())
+
+S = Scratch("tg-trace")
+
+# Each kind of packet: (name, frame builder, the end the configuration
+# below gives it, the stages (with mode) it passes through, in order).
+LAN_MAC = "02:00:00:00:00:01"  # any unicast: net_pcap takes every frame
+
+
+def frame(ip):
+    return Ether(src=H0, dst=LAN_MAC) / ip
+
+
+KINDS = [
+    ("forwarded", frame(IP(src="10.0.0.2", dst="16.0.0.1") /
+                        UDP(sport=5000, dport=53) / (b"f" * 20)),
+     "tx wan0", ["filter(in)", "forward(transit)"]),
+    ("no_route", frame(IP(src="10.0.0.2", dst="99.0.0.1") /
+                       UDP(sport=5000, dport=53)),
+     "drop forward.no_route", ["filter(in)", "forward(transit)"]),
+    ("ttl", frame(IP(src="10.0.0.2", dst="16.0.0.9", ttl=1) / ICMP()),
+     "drop forward.ttl_exceeded", ["filter(in)", "forward(transit)"]),
+    ("filtered", frame(IP(src="10.0.0.2", dst="16.0.0.2") /
+                       TCP(sport=40000, dport=23, flags="S")),
+     "drop filter.in.denied", ["filter(in)"]),
+    ("local_refused", frame(IP(src="10.0.0.2", dst=LAN_IP) /
+                            TCP(sport=40001, dport=8080, flags="S")),
+     "drop localfilter.tcp_port", ["filter(in)", "localfilter(in)"]),
+    ("to_host", frame(IP(src="10.0.0.2", dst=LAN_IP) /
+                      TCP(sport=40002, dport=22, flags="S")),
+     "drop pipeline.no_host_port", ["filter(in)", "localfilter(in)"]),
+]
+
+
+def kind_of(pkt_text):
+    """The kind of a traced packet, from tollgate's one-line summary."""
+    for name, f, end, stages in KINDS:
+        ip = f[IP]
+        l4 = ip.payload
+        if " %s" % ip.dst not in pkt_text and ">%s" % ip.dst not in \
+                pkt_text.replace(" -> ", ">"):
+            continue
+        if hasattr(l4, "dport") and ":%d" % l4.dport not in pkt_text:
+            continue
+        if isinstance(l4, ICMP) and ip.ttl == 1 and not \
+                pkt_text.startswith("icmp"):
+            continue
+        return name, end, stages
+    return None, None, None
+
+
+EXTRA = """local_filter:
+  protocols: [tcp, udp]
+  tcp_ports: [22]
+  udp_ports: all
+pipeline:
+  burst: 32
+  ring_size: 1024
+"""
+FILTER_LINES = {"lan0": [
+    "    filters:",
+    "      inbound:",
+    "        mode: deny-listed",
+    "        rules:",
+    "          - name: no-telnet",
+    "            action: deny",
+    "            protocol: tcp",
+    "            dst_port: 23",
+]}
+
+
+def config(t):
+    y = pcap_yaml("trace.py", t.prefix, t.files, if_lines=FILTER_LINES,
+                  extra=EXTRA)
+    # Replayed for ever, and no TX capture (it would grow without end).
+    y = y.replace("rx_pcap=%s,tx_pcap=%s" % (t.files["in0"],
+                                             t.files["out0"]),
+                  "rx_pcap=%s,infinite_rx=1" % t.files["in0"])
+    y = y.replace(",tx_pcap=%s" % t.files["out1"], "")
+    return t.write_config("trace.yaml", y)
+
+
+def show_all(c):
+    """Every traced packet, following the pages."""
+    pkts, start = {}, 1
+    while True:
+        r = c.cmd("/tollgate/trace/show", "%d" % start)
+        pkts.update({int(k): v for k, v in r.get("packets", {}).items()})
+        if "next" not in r:
+            return r, pkts
+        start = r["next"]
+
+
+def wait_trace_done(c, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        st = c.cmd("/tollgate/trace")
+        if st.get("state") == "stopped":
+            return st
+        time.sleep(0.1)
+    return c.cmd("/tollgate/trace")
+
+
+def check_trace(res, c):
+    n = 6 * len(KINDS)
+    r = c.cmd("/tollgate/trace", "start %d in lan0" % n)
+    p = []
+    if r.get("error"):
+        res.report("trace: start", ["error: %s" % r["error"]])
+        return
+    st = wait_trace_done(c)
+    if st.get("marked") != n or st.get("state") != "stopped" or \
+            st.get("in_flight") != 0:
+        p.append("status after the trace: %r (want %d marked, stopped)"
+                 % (st, n))
+    _, pkts = show_all(c)
+    if sorted(pkts) != list(range(1, n + 1)):
+        p.append("packet ids %r, want 1..%d" % (sorted(pkts), n))
+    seen = set()
+    for pid, v in sorted(pkts.items()):
+        name, end, stages = kind_of(v.get("packet", ""))
+        if name is None:
+            p.append("packet %d: %r is none of the kinds sent" % (
+                pid, v.get("packet")))
+            continue
+        seen.add(name)
+        if v.get("end") != end:
+            p.append("%s (packet %d): end %r, want %r" % (
+                name, pid, v.get("end"), end))
+        if v.get("in") != "lan0":
+            p.append("%s: in %r" % (name, v.get("in")))
+        steps = [v["steps"][k] for k in sorted(v.get("steps", {}), key=int)]
+        got = [s["stage"] for s in steps if s["what"] == "stage"]
+        if got != stages:
+            p.append("%s: stages %r, want %r" % (name, got, stages))
+        ns = [s["ns"] for s in steps]
+        if ns != sorted(ns):
+            p.append("%s: steps out of time order %r" % (name, ns))
+        if end.startswith("drop ") and end != "drop pipeline.no_host_port":
+            last = steps[-1] if steps else {}
+            if last.get("verdict") != "drop" or \
+                    "drop " + last.get("reason", "") != end:
+                p.append("%s: last step %r does not say the drop" % (
+                    name, last))
+    if seen != {k[0] for k in KINDS}:
+        p.append("kinds traced %r, want all of %r" % (
+            sorted(seen), [k[0] for k in KINDS]))
+    res.report("trace: every kind of packet ends as the config says", p)
+
+    # A filter naming one kind marks only that kind.
+    p = []
+    r = c.cmd("/tollgate/trace", "start 5 tcp and dst port 23 and in lan0")
+    st = wait_trace_done(c)
+    _, pkts = show_all(c)
+    if len(pkts) != 5 or st.get("marked") != 5:
+        p.append("%d packets marked, want 5: %r" % (len(pkts), st))
+    for v in pkts.values():
+        if kind_of(v.get("packet", ""))[0] != "filtered":
+            p.append("marked %r" % v.get("packet"))
+    res.report("trace: the filter picks the packets", p)
+
+    p = []
+    for params, what in (("start 0", "COUNT"), ("start 5000", "COUNT"),
+                         ("start 3 tcp or udp", "or"),
+                         ("start 3 in eth7", "eth7"),
+                         ("bogus", "start")):
+        r = c.cmd("/tollgate/trace", params)
+        if "error" not in r or what not in r["error"]:
+            p.append("%r: %r (want an error naming %r)" % (params, r, what))
+    r = c.cmd("/tollgate/trace/show", "x")
+    if "error" not in r:
+        p.append("show,x: %r" % r)
+    res.report("trace: bad requests are refused", p)
+
+
+def tshark_frames(path):
+    out = subprocess.run(
+        ["tshark", "-r", path, "-T", "fields", "-E", "separator=|",
+         "-e", "ip.dst", "-e", "tcp.dstport", "-e", "ip.ttl",
+         "-e", "frame.comment"],
+        capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        return None, out.stderr
+    rows = [ln.split("|") for ln in out.stdout.splitlines() if ln]
+    return rows, ""
+
+
+def expected_reason(dst, dport, ttl):
+    for name, f, end, stages in KINDS:
+        ip = f[IP]
+        if ip.dst != dst or str(ip.ttl) != ttl:
+            continue
+        if TCP in f and str(f[TCP].dport) != dport:
+            continue
+        return end[len("drop "):] if end.startswith("drop ") else None
+    return "?"
+
+
+def check_capture(res, c, t):
+    path = os.path.join(t.dir, "drops.pcapng")
+    p = []
+    r = c.cmd("/tollgate/capture", "start %s count=50" % path)
+    if r.get("error"):
+        res.report("capture: every reason", ["error: %s" % r["error"]])
+        return
+    end = time.time() + 10
+    while time.time() < end and c.cmd("/tollgate/capture")["written"] < 50:
+        time.sleep(0.1)
+    st = c.cmd("/tollgate/capture", "stop")
+    if st.get("written") != 50 or st.get("state") != "stopped":
+        p.append("status %r" % st)
+    rows, err = tshark_frames(path)
+    if rows is None:
+        p.append("tshark: %s" % err.strip())
+        rows = []
+    if len(rows) != 50:
+        p.append("%d frames in the file, want 50" % len(rows))
+    reasons = set()
+    for dst, dport, ttl, comment in rows:
+        want = expected_reason(dst, dport, ttl)
+        if want is None:
+            p.append("a forwarded packet was captured: %s" % dst)
+        elif "tollgate drop: %s " % want not in comment:
+            p.append("%s:%s ttl %s: comment %r, want reason %s" % (
+                dst, dport, ttl, comment, want))
+        reasons.add(want)
+    drops = {e[2][len("drop "):] for e in KINDS if e[2].startswith("drop ")}
+    if reasons != drops:
+        p.append("reasons in the file %r, want %r" % (sorted(reasons),
+                                                     sorted(drops)))
+    res.report("capture: tshark reads every drop with its reason", p)
+
+    p = []
+    path2 = os.path.join(t.dir, "ttl.pcapng")
+    r = c.cmd("/tollgate/capture",
+              "start %s reason=forward.ttl_exceeded count=5" % path2)
+    end = time.time() + 10
+    while time.time() < end and c.cmd("/tollgate/capture")["written"] < 5:
+        time.sleep(0.1)
+    st = c.cmd("/tollgate/capture", "stop")
+    rows, err = tshark_frames(path2)
+    if rows is None or len(rows) != 5:
+        p.append("frames %r %s" % (rows, err))
+    for row in rows or []:
+        if "forward.ttl_exceeded" not in row[3] or row[2] != "1":
+            p.append("frame %r" % row)
+    res.report("capture: reason= keeps one reason", p)
+
+    p = []
+    for params, what in (("start relative.pcapng", "absolute"),
+                         ("start /tmp/x.pcapng reason=no.such", "no.such"),
+                         ("start /nonexistent-dir/x.pcapng", "nonexistent"),
+                         ("start /tmp/x.pcapng count=abc", "count")):
+        r = c.cmd("/tollgate/capture", params)
+        if "error" not in r or what not in r["error"]:
+            p.append("%r: %r (want an error naming %r)" % (params, r, what))
+    if c.cmd("/tollgate/capture").get("state") != "stopped":
+        p.append("a refused start left a capture running")
+    res.report("capture: bad requests are refused", p)
+
+
+def main():
+    S.parse_args(__doc__)
+    res = Results()
+    if not preflight(res):
+        return res.finish()
+    t = PcapTollgate(S, "trace", {0: [bytes(k[1]) for k in KINDS]})
+    cfg = config(t)
+    if not t.start(TOLLGATE, cfg):
+        res.report("tollgate starts", [t.error, t.tail()])
+        return res.finish()
+    try:
+        with tel.Telemetry(t.prefix) as c:
+            check_trace(res, c)
+            check_capture(res, c, t)
+            res.report("still running after all of it",
+                       [] if t.alive() else ["tollgate exited"])
+    finally:
+        t.stop()
+    return res.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
