@@ -197,6 +197,10 @@ def _run_started(system, ctx, args, logfile, argv):
     try:
         tel = wait_ready(proc, ctx.prefix, system, logfile)
         with tel:
+            for cmd, params in system.after_start:
+                r = tel.query(cmd, params)
+                if isinstance(r, dict) and r.get("error"):
+                    raise RunError("%s,%s: %s" % (cmd, params, r["error"]))
             time.sleep(args.warmup)
             load = os.getloadavg()[0]
             a = sample(tel, system, proc.pid)

@@ -126,6 +126,9 @@ class System:
     # run before the start and after the stop (a network namespace)
     setup: Optional[Callable[[Ctx], None]] = None
     teardown: Optional[Callable[[Ctx], None]] = None
+    # telemetry commands [(command, params)] sent once it runs, before the
+    # warm-up (a trace or a capture armed for the whole run)
+    after_start: List[tuple] = field(default_factory=list)
 
 
 def tollgate_transit_yaml(ctx, traffic, bypass=True, reply_route=False):
@@ -396,18 +399,27 @@ def netns_del(ctx):
     subprocess.run(["ip", "netns", "del", host_netns(ctx)], check=False)
 
 
-def tollgate(traffic, yaml_writer, name="tollgate", host=False):
+def tollgate(traffic, yaml_writer, name="tollgate", host=False,
+             binary=None, after_start=()):
     return System(
         name=name,
         files=lambda ctx: {"tollgate.yaml": yaml_writer(ctx, traffic)},
         # EAL options after "--" override the YAML's dpdk: section.
-        command=lambda ctx: [TOLLGATE, "-c", ctx.file("tollgate.yaml"),
-                             "--", "-l", ctx.lcores,
-                             "--file-prefix", ctx.prefix],
+        command=lambda ctx: [binary or TOLLGATE, "-c",
+                             ctx.file("tollgate.yaml"), "--", "-l",
+                             ctx.lcores, "--file-prefix", ctx.prefix],
         tollgate_stats=True,
         setup=netns_add if host else None,
         teardown=netns_del if host else None,
+        after_start=list(after_start),
     )
+
+
+# The build before the trace's hooks (issue 8), for transit-trace: what
+# "off" costs is the difference to it. Built apart, e.g.
+#   git archive 36355c6 | tar -x -C /tmp/base && meson setup /tmp/base/b \
+#     /tmp/base -Dtests=false && ninja -C /tmp/base/b
+TOLLGATE_BASE = os.environ.get("TOLLGATE_BASE_BIN")
 
 
 def testpmd_io():
@@ -656,5 +668,32 @@ SCENARIOS = [
             l3fwd_lpm(TRANSIT_UDP)]),
         baseline="l3fwd",
         peer="l3fwd",
+    ),
+    Scenario(
+        name="transit-trace",
+        description="transit-forward's traffic and config, to price the "
+                    "trace and the drop capture (issue 8). tollgate: "
+                    "neither on, the dispatcher tests one word per burst. "
+                    "-trace-idle: a trace marking (filter 'tcp and port "
+                    "9': no packet matches, so every packet is looked at "
+                    "and none marked). -capture-idle: a drop capture "
+                    "running for forward.ttl_exceeded (no packet is "
+                    "dropped). -before-trace: the build before the hooks "
+                    "(TOLLGATE_BASE_BIN; left out without it)",
+        traffic=TRANSIT_UDP,
+        systems=[tollgate(TRANSIT_UDP, tollgate_transit_yaml),
+                 tollgate(TRANSIT_UDP, tollgate_transit_yaml,
+                          name="tollgate-trace-idle",
+                          after_start=[("/tollgate/trace",
+                                        "start 10 tcp and port 9")]),
+                 tollgate(TRANSIT_UDP, tollgate_transit_yaml,
+                          name="tollgate-capture-idle",
+                          after_start=[("/tollgate/capture",
+                                        "start /dev/null "
+                                        "reason=forward.ttl_exceeded")])]
+        + ([tollgate(TRANSIT_UDP, tollgate_transit_yaml,
+                     name="tollgate-before-trace", binary=TOLLGATE_BASE)]
+           if TOLLGATE_BASE else []),
+        baseline="tollgate-before-trace" if TOLLGATE_BASE else "tollgate",
     ),
 ]

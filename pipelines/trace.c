@@ -635,8 +635,8 @@ rec_cmp(const void *a, const void *b)
 }
 
 int
-tg_pipeline_trace_collect(const struct tg_pipeline *pl,
-	struct tg_trace_rec **recs, size_t *n)
+tg_pipeline_trace_collect(
+	const struct tg_pipeline *pl, struct tg_trace_rec **recs, size_t *n)
 {
 	uint32_t cnt[TG_MAX_LCORES], j;
 	struct tg_trace_rec *all;
