@@ -169,6 +169,15 @@ void tg_trace_end(
 	struct tg_worker *w, uint8_t kind, struct rte_mbuf **pkts, uint16_t n);
 void tg_obs_drop(struct tg_worker *w, struct rte_mbuf *m, uint16_t idx);
 
+/* A step with work in snapshot @p t: its stage is active, and has work
+ * in the step's mode. */
+static inline bool
+tg_step_active(const struct tg_tables *t, const struct tg_path_step *st)
+{
+	return (t->active_stages & (1u << st->stage)) &&
+	       (t->stage_modes[st->stage] & (1u << st->mode));
+}
+
 /* Is a trace or a capture on (TG_OBS_* bits)? The one test the workers
  * make per burst. */
 static inline uint32_t

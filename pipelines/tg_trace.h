@@ -187,4 +187,55 @@ void tg_pipeline_capture_stop(
 void tg_pipeline_capture_status(
 	const struct tg_pipeline *pl, struct tg_capture_status *st);
 
+/* ---- explain --------------------------------------------------------- */
+
+/** The packet explain builds: an Ethernet frame to the receiving
+ *  interface's MAC, an IPv4 header (no options, DF clear) and a TCP,
+ *  UDP or ICMP header with @p payload zero bytes after it (other
+ *  protocols: the payload alone). All values in host order. */
+struct tg_explain_req {
+	uint16_t rx_if; /**< port id; TG_TRACE_FROM_HOST: sent by the host */
+	uint8_t proto;
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint8_t tcp_flags; /**< TCP only */
+	uint8_t icmp_type, icmp_code;
+	uint8_t ttl;	  /**< 0: 64 */
+	uint16_t payload; /**< bytes after the L4 header */
+};
+
+#define TG_EXPLAIN_STEPS 24
+
+struct tg_explain_step {
+	/** as a trace records it: kind STAGE (stage, path after it, mode,
+	 *  verdict, drop), or the end: TX, HOST or DROP */
+	struct tg_trace_rec r;
+	char why[160];	   /**< the rule or entry that decided, "" if none */
+	char rewrite[160]; /**< what the stage changed in the packet */
+};
+
+struct tg_explain {
+	uint64_t generation;	  /**< the snapshot walked */
+	struct tg_trace_rec mark; /**< the packet, as a trace's RX record */
+	uint16_t n;
+	struct tg_explain_step step[TG_EXPLAIN_STEPS];
+	/** "tx wan0 02:00:00:00:00:01 -> 02:00:00:00:01:02", "host",
+	 *  "drop forward.no_route", "held by forward: ..." */
+	char end[160];
+	/** the stage the walk could not go through (explain does not
+	 *  model it yet), TG_STAGE_NONE if none */
+	uint8_t unexplained;
+};
+
+/**
+ * Walk the packet @p q describes through the running snapshot, with the
+ * stages' own decision code in read-only mode (no session, neighbor
+ * entry, sequence number or counter created or changed), and describe
+ * every step. Control side, with the control lock held (the snapshot
+ * stays). Returns 0, or -errno with @p err set (no such interface, no
+ * mbuf).
+ */
+int tg_pipeline_explain(struct tg_pipeline *pl, const struct tg_explain_req *q,
+	struct tg_explain *x, char *err, size_t errlen);
+
 #endif /* TG_TRACE_H */

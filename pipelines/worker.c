@@ -728,15 +728,6 @@ w_run_stage(
 	return n;
 }
 
-/* A step with work in this snapshot: its stage is active, and has work
- * in the step's mode. */
-static inline bool
-w_step_active(const struct tg_tables *t, const struct tg_path_step *st)
-{
-	return (t->active_stages & (1u << st->stage)) &&
-	       (t->stage_modes[st->stage] & (1u << st->mode));
-}
-
 /* Another snapshot: recompute where each step of each path continues.
  * Paths end in TX or HOST, never skipped. */
 static void
@@ -753,7 +744,7 @@ w_set_active(struct tg_worker *w, const struct tg_tables *t)
 			k = s;
 			while (k < d->n_steps &&
 				d->steps[k].stage < TG_STAGE__COUNT &&
-				!w_step_active(t, &d->steps[k]))
+				!tg_step_active(t, &d->steps[k]))
 				k++;
 			w->skip_to[p][s] = s < d->n_steps ? k : s;
 			w->pass_at[p][s] =

@@ -61,5 +61,7 @@ int tg_tel_ipsec(const char *cmd, const char *params, struct rte_tel_data *d);
  * /tollgate/capture */
 int tg_tel_trace(const char *cmd, const char *params, struct rte_tel_data *d);
 int tg_tel_capture(const char *cmd, const char *params, struct rte_tel_data *d);
+/* /tollgate/explain,in IFACE PROTO SRC -> DST [...] */
+int tg_tel_explain(const char *cmd, const char *params, struct rte_tel_data *d);
 
 #endif /* TG_CONTROL_TEL_H */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_tcp.h>
 
 #include "control_tel.h"
 #include "tg_pipeline.h"
@@ -135,7 +136,8 @@ kind_name(uint8_t k)
 	return k < RTE_DIM(n) && n[k] != NULL ? n[k] : "?";
 }
 
-/* One step of a packet: what happened, where, and how long after RX. */
+/* One step of a packet: what happened, where, and (a trace's, @p t0 not
+ * 0) how long after RX. */
 static struct rte_tel_data *
 step_dict(const struct tg_tables *t, const struct tg_trace_rec *r, uint64_t t0,
 	size_t *used)
@@ -148,8 +150,9 @@ step_dict(const struct tg_tables *t, const struct tg_trace_rec *r, uint64_t t0,
 	rte_tel_data_start_dict(s.d);
 	tg_tel_put_str(&s, "what", kind_name(r->kind));
 	/* nanoseconds since the packet was marked at RX */
-	tg_tel_put_u64(
-		&s, "ns", (r->tsc - t0) * 1000000000ull / rte_get_tsc_hz());
+	if (t0 != 0)
+		tg_tel_put_u64(&s, "ns",
+			(r->tsc - t0) * 1000000000ull / rte_get_tsc_hz());
 	switch (r->kind) {
 	case TG_TRACE_STAGE:
 	case TG_TRACE_EMIT:
@@ -196,6 +199,20 @@ step_dict(const struct tg_tables *t, const struct tg_trace_rec *r, uint64_t t0,
 	return s.d;
 }
 
+/* The packet line of a MARK record, into @p s. */
+static void
+put_packet(struct tg_tel_sized *s, const struct tg_tables *t,
+	const struct tg_trace_rec *r)
+{
+	char buf[96];
+
+	packet_text(r, buf, sizeof(buf));
+	tg_tel_put_str(s, "packet", buf);
+	tg_tel_put_u64(s, "length", r->m.len);
+	tg_tel_put_str(s, "in", iface_name(t, r->m.port));
+	tg_tel_put_str(s, "path", path_name(r->m.path));
+}
+
 /* A packet's records (all with one id, in time order) as one entry. */
 static struct rte_tel_data *
 packet_dict(const struct tg_tables *t, const struct tg_trace_rec *r, size_t n,
@@ -212,11 +229,7 @@ packet_dict(const struct tg_tables *t, const struct tg_trace_rec *r, size_t n,
 		return NULL;
 	rte_tel_data_start_dict(s.d);
 	if (r[0].kind == TG_TRACE_MARK) {
-		packet_text(&r[0], buf, sizeof(buf));
-		tg_tel_put_str(&s, "packet", buf);
-		tg_tel_put_u64(&s, "length", r[0].m.len);
-		tg_tel_put_str(&s, "in", iface_name(t, r[0].m.port));
-		tg_tel_put_str(&s, "path", path_name(r[0].m.path));
+		put_packet(&s, t, &r[0]);
 	} else {
 		/* its RX record did not fit a buffer */
 		tg_tel_put_str(&s, "packet", "?");
@@ -237,7 +250,7 @@ packet_dict(const struct tg_tables *t, const struct tg_trace_rec *r, size_t n,
 				TG_V_IS_DROP(r[i - 1].s.verdict) &&
 				r[i - 1].s.drop == r[i].s.drop)
 				continue;
-			x = step_dict(t, &r[i], t0, used);
+			x = step_dict(t, &r[i], t0 != 0 ? t0 : 1, used);
 			if (x == NULL)
 				break;
 			snprintf(key, sizeof(key), "%zu", k++);
@@ -425,6 +438,253 @@ tg_tel_trace(const char *cmd, const char *params, struct rte_tel_data *d)
 			"/tollgate/trace: parameters: none (status), "
 			"\"start [COUNT] [FILTER]\" or \"stop\"");
 	}
+out:
+	pthread_mutex_unlock(&tg_tel_ctl->lock);
+	return rc;
+}
+
+/* ---- /tollgate/explain -------------------------------------------------- */
+
+/* "A.B.C.D" or "A.B.C.D:PORT" */
+static int
+endpoint(const char *w, uint32_t *a, uint16_t *port, bool *has_port)
+{
+	unsigned int b[4], p = 0;
+	char tail;
+	int n;
+
+	n = sscanf(
+		w, "%u.%u.%u.%u:%u%c", &b[0], &b[1], &b[2], &b[3], &p, &tail);
+	if (n != 4 && n != 5)
+		return -EINVAL;
+	if (b[0] > 255 || b[1] > 255 || b[2] > 255 || b[3] > 255 || p > 65535)
+		return -EINVAL;
+	if (n == 4 && strchr(w, ':') != NULL)
+		return -EINVAL;
+	*a = b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
+	*port = (uint16_t)p;
+	*has_port = n == 5;
+	return 0;
+}
+
+static int
+number(const char *w, unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	if (w == NULL || *w < '0' || *w > '9')
+		return -EINVAL;
+	*v = strtoul(w, &end, 10);
+	return *end == '\0' && *v <= max ? 0 : -EINVAL;
+}
+
+/* TCP flags by letter, as tcpdump prints them: FSRPAUEC. */
+static int
+tcp_flags(const char *w, uint8_t *f)
+{
+	static const char letters[] = "FSRPAUEC";
+	const char *c;
+
+	*f = 0;
+	for (; *w != '\0'; w++) {
+		c = strchr(letters, *w);
+		if (c == NULL)
+			return -EINVAL;
+		*f |= (uint8_t)(1u << (c - letters));
+	}
+	return 0;
+}
+
+#define EXPLAIN_USAGE                                                          \
+	"explain: in IFACE|from host PROTO SRC[:PORT] -> DST[:PORT] [flags "   \
+	"FSRPAUEC] [ttl N] [type N] [code N] [length N]"
+
+static const struct {
+	const char *name;
+	uint8_t proto;
+} explain_protos[] = {{"tcp", IPPROTO_TCP}, {"udp", IPPROTO_UDP},
+	{"icmp", IPPROTO_ICMP}, {"esp", IPPROTO_ESP}, {"ah", IPPROTO_AH},
+	{"gre", IPPROTO_GRE}};
+
+/* "tcp 10.0.0.2:40000 -> 16.0.0.1:80" from word @p i of @p w. Returns the
+ * index of its last word, or -EINVAL. */
+static int
+explain_tuple(char **w, int n, int i, struct tg_explain_req *q, char *err,
+	size_t errlen)
+{
+	unsigned long v;
+	bool sp, dp;
+	size_t j;
+
+	for (j = 0; j < RTE_DIM(explain_protos); j++)
+		if (strcmp(w[i], explain_protos[j].name) == 0)
+			break;
+	if (j < RTE_DIM(explain_protos)) {
+		q->proto = explain_protos[j].proto;
+	} else {
+		if (i + 1 >= n || number(w[++i], 255, &v) < 0) {
+			snprintf(err, errlen, "proto: a number 0-255");
+			return -EINVAL;
+		}
+		q->proto = (uint8_t)v;
+	}
+	if (i + 3 >= n || strcmp(w[i + 2], "->") != 0 ||
+		endpoint(w[i + 1], &q->src, &q->sport, &sp) < 0 ||
+		endpoint(w[i + 3], &q->dst, &q->dport, &dp) < 0) {
+		snprintf(err, errlen,
+			"SRC[:PORT] -> DST[:PORT] expected after the protocol");
+		return -EINVAL;
+	}
+	if ((sp || dp) && q->proto != IPPROTO_TCP && q->proto != IPPROTO_UDP) {
+		snprintf(err, errlen, "ports only with tcp or udp");
+		return -EINVAL;
+	}
+	return i + 3;
+}
+
+/* An option word and its value ("flags S", "ttl 1", ...): 0, or -EINVAL
+ * when @p name is none or its value is bad. */
+static int
+explain_option(const char *name, const char *val, struct tg_explain_req *q)
+{
+	unsigned long v;
+
+	if (val == NULL)
+		return -EINVAL;
+	if (strcmp(name, "flags") == 0)
+		return tcp_flags(val, &q->tcp_flags);
+	if (strcmp(name, "ttl") == 0 && number(val, 255, &v) == 0)
+		q->ttl = (uint8_t)v;
+	else if (strcmp(name, "type") == 0 && number(val, 255, &v) == 0)
+		q->icmp_type = (uint8_t)v;
+	else if (strcmp(name, "code") == 0 && number(val, 255, &v) == 0)
+		q->icmp_code = (uint8_t)v;
+	else if (strcmp(name, "length") == 0 && number(val, 1400, &v) == 0)
+		q->payload = (uint16_t)v;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* Parse "in lan0 tcp 192.168.1.10:40000 -> 198.51.100.7:80 flags S". */
+static int
+explain_parse(const struct tg_tables *t, const char *params,
+	struct tg_explain_req *q, char *err, size_t errlen)
+{
+	char buf[256], *w[24], *save = NULL, *tok;
+	bool has_in = false, has_proto = false;
+	int n = 0, i, id;
+
+	memset(q, 0, sizeof(*q));
+	if (params == NULL || strlen(params) >= sizeof(buf)) {
+		snprintf(err, errlen, "%s", EXPLAIN_USAGE);
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", params);
+	for (tok = strtok_r(buf, " ", &save); tok != NULL && n < 24;
+		tok = strtok_r(NULL, " ", &save))
+		w[n++] = tok;
+	for (i = 0; i < n; i++) {
+		bool proto = strcmp(w[i], "proto") == 0;
+		size_t j;
+
+		for (j = 0; !proto && j < RTE_DIM(explain_protos); j++)
+			proto = strcmp(w[i], explain_protos[j].name) == 0;
+		if (strcmp(w[i], "in") == 0 && i + 1 < n) {
+			id = iface_id(w[++i], (void *)(uintptr_t)t);
+			if (id < 0) {
+				snprintf(err, errlen,
+					"in %s: no such interface", w[i]);
+				return -EINVAL;
+			}
+			q->rx_if = (uint16_t)id;
+			has_in = true;
+		} else if (strcmp(w[i], "from") == 0 && i + 1 < n &&
+			   strcmp(w[i + 1], "host") == 0) {
+			i++;
+			q->rx_if = TG_TRACE_FROM_HOST;
+			has_in = true;
+		} else if (proto && !has_proto) {
+			i = explain_tuple(w, n, i, q, err, errlen);
+			if (i < 0)
+				return -EINVAL;
+			has_proto = true;
+		} else if (explain_option(
+				   w[i], i + 1 < n ? w[i + 1] : NULL, q) == 0) {
+			i++;
+		} else {
+			snprintf(
+				err, errlen, "\"%s\": %s", w[i], EXPLAIN_USAGE);
+			return -EINVAL;
+		}
+	}
+	if (!has_in || !has_proto) {
+		snprintf(err, errlen, "%s", EXPLAIN_USAGE);
+		return -EINVAL;
+	}
+	if (q->proto == IPPROTO_TCP && q->tcp_flags == 0)
+		q->tcp_flags = RTE_TCP_SYN_FLAG;
+	if (q->proto == IPPROTO_ICMP && q->icmp_type == 0 && q->icmp_code == 0)
+		q->icmp_type = 8; /* echo request */
+	return 0;
+}
+
+int
+tg_tel_explain(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static struct tg_explain x; /* under the control lock */
+	struct rte_tel_data *steps;
+	struct tg_explain_req q;
+	const struct tg_tables *t;
+	struct tg_pipeline *pl;
+	struct tg_tel_sized s;
+	char err[200], key[8];
+	size_t used = 0;
+	uint16_t i;
+	int rc = 0;
+
+	RTE_SET_USED(cmd);
+	pthread_mutex_lock(&tg_tel_ctl->lock);
+	pl = tg_tel_ctl->pl;
+	t = tg_tel_ctl->slot.cur;
+	if (pl == NULL || t == NULL) {
+		rc = tg_tel_reply_error(d, "the pipeline is not running");
+		goto out;
+	}
+	if (explain_parse(t, params, &q, err, sizeof(err)) < 0 ||
+		tg_pipeline_explain(pl, &q, &x, err, sizeof(err)) < 0) {
+		rc = tg_tel_reply_error(d, err);
+		goto out;
+	}
+	rte_tel_data_start_dict(d);
+	s.d = d;
+	s.used = 0;
+	tg_tel_put_u64(&s, "generation", x.generation);
+	put_packet(&s, t, &x.mark);
+	steps = rte_tel_data_alloc();
+	if (steps != NULL) {
+		rte_tel_data_start_dict(steps);
+		for (i = 0; i < x.n; i++) {
+			struct rte_tel_data *e =
+				step_dict(t, &x.step[i].r, 0, &used);
+
+			if (e == NULL)
+				break;
+			if (x.step[i].why[0] != '\0')
+				rte_tel_data_add_dict_string(
+					e, "why", x.step[i].why);
+			if (x.step[i].rewrite[0] != '\0')
+				rte_tel_data_add_dict_string(
+					e, "rewrite", x.step[i].rewrite);
+			snprintf(key, sizeof(key), "%u", i);
+			rte_tel_data_add_dict_container(steps, key, e, 0);
+		}
+		rte_tel_data_add_dict_container(d, "steps", steps, 0);
+	}
+	tg_tel_put_str(&s, "end", x.end);
+	if (x.unexplained != TG_STAGE_NONE)
+		tg_tel_put_str(
+			&s, "not_explained", tg_stage_name(x.unexplained));
 out:
 	pthread_mutex_unlock(&tg_tel_ctl->lock);
 	return rc;

@@ -37,6 +37,24 @@ tg_fwd_sync_slow(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 	ctx->next_due = 0;
 }
 
+/* Does the configuration (and RFC 1812) let an ICMP error of @p type
+ * be sent about @p m? The rate limit and the pool decide the rest. */
+static bool
+fwd_icmp_wanted(
+	const struct tg_forward_table *ft, struct rte_mbuf *m, uint8_t type)
+{
+	uint16_t rx = tg_meta(m)->rx_if;
+
+	if (!(type == ICMP_TIME_EXCEEDED ? ft->params.icmp_ttl
+					 : ft->params.icmp_unreach))
+		return false;
+	/* Generated packets (rx_if none) and ports without an address have
+	 * no source address to answer from. */
+	if (rx >= RTE_MAX_ETHPORTS || !ft->ifaces[rx].configured)
+		return false;
+	return tg_pkt_icmp_error_allowed(m);
+}
+
 void
 tg_fwd_icmp_error(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 	struct rte_mbuf *m, uint8_t type, uint8_t code, uint16_t mtu,
@@ -45,14 +63,7 @@ tg_fwd_icmp_error(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 	uint16_t rx = tg_meta(m)->rx_if;
 	struct rte_mbuf *err;
 
-	if (!(type == ICMP_TIME_EXCEEDED ? ft->params.icmp_ttl
-					 : ft->params.icmp_unreach))
-		return;
-	/* Generated packets (rx_if none) and ports without an address have
-	 * no source address to answer from. */
-	if (rx >= RTE_MAX_ETHPORTS || !ft->ifaces[rx].configured)
-		return;
-	if (!tg_pkt_icmp_error_allowed(m))
+	if (!fwd_icmp_wanted(ft, m, type))
 		return;
 	if (tg_emit_room(emit) == 0) {
 		ctx->cnt[TG_FORWARD_CNT_ICMP_NOMEM]++;
@@ -74,6 +85,21 @@ tg_fwd_icmp_error(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 			 : TG_FORWARD_CNT_ICMP_UNREACH_SENT]++;
 }
 
+/* An ICMP error, or (explain: @p dry set) what would be sent. */
+static __rte_always_inline void
+fwd_icmp(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
+	struct rte_mbuf *m, uint8_t type, uint8_t code, uint16_t mtu,
+	struct tg_emit *emit, uint64_t now, struct tg_forward_why *dry)
+{
+	if (dry != NULL) {
+		dry->icmp = fwd_icmp_wanted(ft, m, type);
+		dry->icmp_type = type;
+		dry->icmp_code = code;
+		return;
+	}
+	tg_fwd_icmp_error(ft, ctx, m, type, code, mtu, emit, now);
+}
+
 /*
  * The last neighbor a packet of this burst was sent to, usable as is:
  * packets routed via one gateway (most of a burst, and every tunnel
@@ -88,13 +114,70 @@ struct fwd_last {
 	uint16_t port;
 };
 
+/* fwd_resolve() for explain: the live cache read (never written), and
+ * what resolving would do. */
+static __rte_noinline uint16_t
+fwd_resolve_dry(const struct tg_forward_table *ft,
+	const struct tg_forward_ctx *ctx, struct rte_mbuf *m,
+	const struct tg_nexthop *nh, uint32_t nh_ip, uint64_t now,
+	struct tg_forward_why *dry)
+{
+	struct tg_neigh_info *e = &dry->neigh;
+	struct tg_meta *meta;
+	uint32_t i;
+
+	/* The table's static neighbors first: the burst's sync puts them
+	 * into the cache before it resolves (a new snapshot's may not be
+	 * there yet). */
+	for (i = 0; i < ft->n_static; i++)
+		if (ft->statics[i].addr == nh_ip &&
+			ft->statics[i].port == nh->port)
+			break;
+	if (i < ft->n_static) {
+		memset(e, 0, sizeof(*e));
+		e->addr = nh_ip;
+		e->port = nh->port;
+		e->mac = ft->statics[i].mac;
+		e->state = TG_NEIGH_STATIC;
+	} else if (tg_forward_neigh_lookup(ft, ctx, nh_ip, nh->port, now, e) !=
+		   0) {
+		if (ctx->count >= ctx->cap)
+			return TG_V_DROP(TG_FORWARD_DROP_NEIGH_FULL);
+		dry->arp = true;
+		return TG_V_STOLEN;
+	}
+	dry->neigh_found = true;
+	switch (e->state) {
+	case TG_NEIGH_INCOMPLETE:
+		if (e->held >= tg_neigh_hold_limit(ft))
+			return TG_V_DROP(TG_FORWARD_DROP_ARP_HOLD_FULL);
+		return TG_V_STOLEN;
+	case TG_NEIGH_FAILED:
+		return TG_V_DROP(TG_FORWARD_DROP_ARP_FAILED);
+	case TG_NEIGH_STALE:
+		dry->arp = e->req_due;
+		break;
+	default: /* REACHABLE, STATIC */
+		break;
+	}
+	tg_fwd_write_eth2(m, &e->mac, nh->src_et);
+	meta = tg_meta(m);
+	meta->tx_if = nh->port;
+	meta->nh_ip = nh_ip;
+	return TG_V_NEXT;
+}
+
 static __rte_always_inline uint16_t
 fwd_resolve(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 	struct rte_mbuf *m, const struct tg_nexthop *nh, uint32_t nh_ip,
-	struct fwd_last *last, struct tg_emit *emit, uint64_t now)
+	struct fwd_last *last, struct tg_emit *emit, uint64_t now,
+	struct tg_forward_why *dry)
 {
 	struct tg_neigh *e;
 	struct tg_meta *meta;
+
+	if (dry != NULL)
+		return fwd_resolve_dry(ft, ctx, m, nh, nh_ip, now, dry);
 
 	if (likely(last->e != NULL && last->nh_ip == nh_ip &&
 		    last->port == nh->port)) {
@@ -135,7 +218,7 @@ write:
 static __rte_noinline uint16_t
 fwd_too_big(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 	struct rte_mbuf *m, const struct tg_nexthop *nh, bool transit,
-	struct tg_emit *emit, uint64_t now)
+	struct tg_emit *emit, uint64_t now, struct tg_forward_why *dry)
 {
 	const struct tg_iface *ifc = &ft->ifaces[nh->port];
 
@@ -145,8 +228,8 @@ fwd_too_big(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 	 * (checked before the TTL decrement, like Linux). */
 	if (transit && (tg_pkt_ipv4(m)->fragment_offset &
 			       RTE_BE16(RTE_IPV4_HDR_DF_FLAG)))
-		tg_fwd_icmp_error(ft, ctx, m, ICMP_DEST_UNREACH,
-			ICMP_FRAG_NEEDED, ifc->mtu, emit, now);
+		fwd_icmp(ft, ctx, m, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
+			ifc->mtu, emit, now, dry);
 	return TG_V_DROP(TG_FORWARD_DROP_MTU_EXCEEDED);
 }
 
@@ -155,7 +238,8 @@ fwd_too_big(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 static __rte_always_inline uint16_t
 fwd_ip(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 	struct rte_mbuf *m, const bool transit, uint32_t dst, uint64_t idx,
-	struct fwd_last *last, struct tg_emit *emit, uint64_t now)
+	struct fwd_last *last, struct tg_emit *emit, uint64_t now,
+	struct tg_forward_why *dry)
 {
 	struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
 	const struct tg_nexthop *nh;
@@ -164,18 +248,21 @@ fwd_ip(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 	/* A miss is the FIB's default_nh, n_nh. */
 	if (unlikely(idx >= ft->n_nh)) {
 		if (transit)
-			tg_fwd_icmp_error(ft, ctx, m, ICMP_DEST_UNREACH,
-				ICMP_NET_UNREACH, 0, emit, now);
+			fwd_icmp(ft, ctx, m, ICMP_DEST_UNREACH,
+				ICMP_NET_UNREACH, 0, emit, now, dry);
 		return TG_V_DROP(TG_FORWARD_DROP_NO_ROUTE);
 	}
 	nh = &ft->nh[idx];
+	if (dry != NULL) {
+		dry->nh = (uint32_t)idx;
+		dry->port = nh->port;
+	}
 	/* Local destinations take the target path at RX; one here was sent
 	 * to us through a path that should not reach us (no loopback). */
 	if (unlikely(nh->type == TG_NH_LOCAL))
 		return TG_V_DROP(TG_FORWARD_DROP_LOCAL_IN_TRANSIT);
 	if (transit && unlikely(ip->time_to_live <= 1)) {
-		tg_fwd_icmp_error(
-			ft, ctx, m, ICMP_TIME_EXCEEDED, 0, 0, emit, now);
+		fwd_icmp(ft, ctx, m, ICMP_TIME_EXCEEDED, 0, 0, emit, now, dry);
 		return TG_V_DROP(TG_FORWARD_DROP_TTL_EXCEEDED);
 	}
 	if (likely(nh->type == TG_NH_VIA)) {
@@ -192,9 +279,11 @@ fwd_ip(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 			return TG_V_DROP(TG_FORWARD_DROP_BROADCAST);
 		nh_ip = dst;
 	}
+	if (dry != NULL)
+		dry->nh_ip = nh_ip;
 	/* mtu is 0 when the interface is not configured: one test for both */
 	if (unlikely(tg_be16_to_cpu(ip->total_length) > nh->mtu))
-		return fwd_too_big(ft, ctx, m, nh, transit, emit, now);
+		return fwd_too_big(ft, ctx, m, nh, transit, emit, now, dry);
 	if (transit)
 		tg_ipv4_ttl_dec(ip);
 	if (unlikely(nh->l3)) {
@@ -207,7 +296,7 @@ fwd_ip(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 		meta->nh_ip = nh_ip;
 		return TG_V_NEXT;
 	}
-	return fwd_resolve(ft, ctx, m, nh, nh_ip, last, emit, now);
+	return fwd_resolve(ft, ctx, m, nh, nh_ip, last, emit, now, dry);
 }
 
 void
@@ -239,7 +328,7 @@ tg_forward_burst(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 			switch (tg_meta(m)->mode) {
 			case TG_MODE_TRANSIT:
 				v[i] = fwd_ip(ft, ctx, m, true, dst[k], idx[k],
-					&last, emit, now);
+					&last, emit, now, NULL);
 				k++;
 				break;
 			case TG_MODE_ARP:
@@ -248,12 +337,32 @@ tg_forward_burst(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 				break;
 			default: /* TG_MODE_OUT: the source path */
 				v[i] = fwd_ip(ft, ctx, m, false, dst[k], idx[k],
-					&last, emit, now);
+					&last, emit, now, NULL);
 				k++;
 				break;
 			}
 		}
 	}
+}
+
+uint16_t
+tg_forward_explain(const struct tg_forward_table *ft,
+	const struct tg_forward_ctx *ctx, struct rte_mbuf *m, uint64_t now,
+	struct tg_forward_why *why)
+{
+	uint32_t dst = tg_be32_to_cpu(tg_pkt_ipv4(m)->dst_addr);
+	uint64_t idx;
+
+	memset(why, 0, sizeof(*why));
+	why->nh = ft->n_nh;
+	/* ARP frames are not explained: explain builds IP packets. */
+	if (tg_meta(m)->mode == TG_MODE_ARP)
+		return TG_V_DROP(TG_FORWARD_DROP_NO_ROUTE);
+	rte_fib_lookup_bulk(ft->fib, &dst, &idx, 1);
+	/* The burst's own code, with @p dry: the context is only read. */
+	return fwd_ip(ft, (struct tg_forward_ctx *)(uintptr_t)ctx, m,
+		tg_meta(m)->mode == TG_MODE_TRANSIT, dst, idx, NULL, NULL, now,
+		why);
 }
 
 int

@@ -649,6 +649,54 @@ tg_forward_ctx_counters(const struct tg_forward_ctx *ctx)
 	return ctx->cnt;
 }
 
+int
+tg_forward_neigh_lookup(const struct tg_forward_table *ft,
+	const struct tg_forward_ctx *ctx, uint32_t addr, uint16_t port,
+	uint64_t now, struct tg_neigh_info *out)
+{
+	uint32_t sn, i, k;
+	int rc;
+
+	do {
+		sn = rte_seqcount_read_begin(&ctx->sc);
+		rc = -ENOENT;
+		/* tg_neigh_find()'s probe, bounded: the table may change
+		 * under it (the retry then throws the answer away). */
+		i = tg_neigh_slot(ctx, addr, port);
+		for (k = 0; k <= ctx->mask; k++) {
+			struct tg_neigh e = ctx->tab[i];
+
+			if (e.state == 0)
+				break;
+			if (e.addr == addr && e.port == port) {
+				out->addr = e.addr;
+				out->port = e.port;
+				out->mac = e.mac;
+				out->state = e.state;
+				out->held = e.n_held;
+				out->age_ms =
+					(e.state == TG_NEIGH_STATIC ||
+						now <= e.confirmed_tsc)
+						? 0
+						: (uint32_t)RTE_MIN(
+							  (now - e.confirmed_tsc) *
+								  1000 /
+								  ctx->hz,
+							  (uint64_t)UINT32_MAX);
+				/* stale and due for a new request: as
+				 * fwd_resolve() tells them apart */
+				out->req_due =
+					e.state == TG_NEIGH_STALE &&
+					now - e.req_tsc >= ft->params.retry_tsc;
+				rc = 0;
+				break;
+			}
+			i = (i + 1) & ctx->mask;
+		}
+	} while (rte_seqcount_read_retry(&ctx->sc, sn));
+	return rc;
+}
+
 uint32_t
 tg_forward_neighbors_read(const struct tg_forward_ctx *ctx, uint64_t now,
 	uint32_t start, struct tg_neigh_info *out, uint32_t max,

@@ -204,6 +204,9 @@ struct tg_neigh_info {
 	uint8_t state;	 /**< enum tg_neigh_state */
 	uint16_t held;	 /**< packets waiting */
 	uint32_t age_ms; /**< since last confirmation */
+	/** stale, and the next packet sends a new request
+	 *  (tg_forward_neigh_lookup() only) */
+	bool req_due;
 };
 
 enum tg_neigh_state {
@@ -275,6 +278,39 @@ const uint64_t *tg_forward_ctx_counters(const struct tg_forward_ctx *ctx);
 uint32_t tg_forward_neighbors_read(const struct tg_forward_ctx *ctx,
 	uint64_t now, uint32_t start, struct tg_neigh_info *out, uint32_t max,
 	uint32_t *total);
+
+/**
+ * The entry for @p addr (host order) on @p port, as
+ * tg_forward_neighbors_read() copies entries. Safe from any thread while
+ * the owning lcore runs. Returns 0, or -ENOENT when there is none.
+ */
+int tg_forward_neigh_lookup(const struct tg_forward_table *ft,
+	const struct tg_forward_ctx *ctx, uint32_t addr, uint16_t port,
+	uint64_t now, struct tg_neigh_info *out);
+
+/** What forward would do with one packet, and why (tg_forward_explain). */
+struct tg_forward_why {
+	uint32_t nh;	/**< ft->nh[] index of the route taken; n_nh: none */
+	uint32_t nh_ip; /**< the address resolved on the port (host order) */
+	uint16_t port;	/**< next-hop port */
+	bool icmp;	/**< an ICMP error would be sent (rate permitting) */
+	uint8_t icmp_type, icmp_code;
+	bool neigh_found; /**< neigh holds the neighbor entry it used */
+	struct tg_neigh_info neigh;
+	bool arp; /**< an ARP request would be sent */
+};
+
+/**
+ * Explain: one packet through the code tg_forward_burst() runs, without
+ * its side effects — no ICMP error or ARP request made, no neighbor entry
+ * created or packet held, no counter touched (@p ctx, the live stage's,
+ * is only read, with tg_forward_neigh_lookup()). The packet is rewritten
+ * as the burst would (TTL, Ethernet header). Returns the verdict the
+ * burst would give (TG_V_STOLEN: it would be held for ARP). Any thread.
+ */
+uint16_t tg_forward_explain(const struct tg_forward_table *ft,
+	const struct tg_forward_ctx *ctx, struct rte_mbuf *m, uint64_t now,
+	struct tg_forward_why *why);
 
 /**
  * Where forward would send a packet to @p dst (host order) that needs no

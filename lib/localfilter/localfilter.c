@@ -171,7 +171,8 @@ tg_localfilter_ctx_free(struct tg_localfilter_ctx *ctx)
  * that port lately? (The port list judged it, so the header holds the
  * port: a short one was refused before it was read.) */
 static bool
-lf_udp_reply(struct tg_localfilter_ctx *ctx, struct rte_mbuf *m, uint64_t now)
+lf_udp_reply(
+	const struct tg_localfilter_ctx *ctx, struct rte_mbuf *m, uint64_t now)
 {
 	const struct tg_meta *md = tg_meta(m);
 	const uint8_t *l4 = (const uint8_t *)tg_pkt_ipv4(m) + md->l3_len;
@@ -186,20 +187,43 @@ lf_udp_reply(struct tg_localfilter_ctx *ctx, struct rte_mbuf *m, uint64_t now)
 	       (uint32_t)(now / ctx->hz) + 1 - sent <= TG_LF_UDP_REPLY_S;
 }
 
+/* One packet's verdict; *reply: let in as a UDP reply (refused by its
+ * port, but the host sent from that port lately). */
+static inline uint16_t
+lf_judge(const struct tg_localfilter_table *lt,
+	const struct tg_localfilter_ctx *ctx, struct rte_mbuf *m, uint64_t now,
+	bool *reply)
+{
+	uint16_t v = tg_localfilter_check(lt, m);
+
+	*reply = false;
+	if (unlikely(v == TG_V_DROP(TG_LOCALFILTER_DROP_UDP_PORT)) &&
+		ctx != NULL && lf_udp_reply(ctx, m, now)) {
+		*reply = true;
+		v = TG_V_NEXT;
+	}
+	return v;
+}
+
 void
 tg_localfilter_burst(const struct tg_localfilter_table *lt,
 	struct tg_localfilter_ctx *ctx, struct rte_mbuf **pkts, uint16_t n,
 	uint16_t *verdict, uint64_t now)
 {
+	bool reply;
 	uint16_t i;
 
 	for (i = 0; i < n; i++) {
-		verdict[i] = tg_localfilter_check(lt, pkts[i]);
-		if (unlikely(verdict[i] ==
-			     TG_V_DROP(TG_LOCALFILTER_DROP_UDP_PORT)) &&
-			ctx != NULL && lf_udp_reply(ctx, pkts[i], now)) {
-			verdict[i] = TG_V_NEXT;
+		verdict[i] = lf_judge(lt, ctx, pkts[i], now, &reply);
+		if (unlikely(reply))
 			ctx->udp_replies++;
-		}
 	}
+}
+
+uint16_t
+tg_localfilter_explain(const struct tg_localfilter_table *lt,
+	const struct tg_localfilter_ctx *ctx, struct rte_mbuf *m, uint64_t now,
+	bool *reply)
+{
+	return lf_judge(lt, ctx, m, now, reply);
 }

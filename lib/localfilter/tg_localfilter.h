@@ -205,4 +205,11 @@ void tg_localfilter_burst(const struct tg_localfilter_table *lt,
 	struct tg_localfilter_ctx *ctx, struct rte_mbuf **pkts, uint16_t n,
 	uint16_t *verdict, uint64_t now);
 
+/** Explain: the burst's verdict for one packet, without counting; *reply
+ *  says a UDP datagram refused by its port is let in as a reply. @p ctx
+ *  (may be NULL) is only read. Any thread. */
+uint16_t tg_localfilter_explain(const struct tg_localfilter_table *lt,
+	const struct tg_localfilter_ctx *ctx, struct rte_mbuf *m, uint64_t now,
+	bool *reply);
+
 #endif /* TG_LOCALFILTER_H */

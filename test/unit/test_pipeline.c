@@ -1820,6 +1820,172 @@ test_pipeline_capture_drops(void)
 	fx_teardown(&fx);
 }
 
+/* ---- explain ------------------------------------------------------------ */
+
+static void
+explain_udp(struct fixture *fx, uint32_t dst, uint8_t ttl, struct tg_explain *x)
+{
+	struct tg_explain_req q = {
+		.rx_if = port_ids[0],
+		.proto = 17,
+		.src = 0x0a000002,
+		.dst = dst,
+		.sport = 7,
+		.dport = 9,
+		.ttl = ttl,
+		.payload = 18, /* mk_udp()'s packet */
+	};
+	char err[160];
+
+	CU_ASSERT_FATAL(
+		tg_pipeline_explain(fx->pl, &q, x, err, sizeof(err)) == 0);
+}
+
+/* The stage steps of a trace and of an explain, side by side: the same
+ * stages, modes, verdicts and drops, and the same end. */
+static void
+check_same(const struct tg_trace_rec *tr, size_t n, const struct tg_explain *x,
+	const char *what)
+{
+	size_t i, k = 0;
+	uint16_t j;
+
+	for (i = 0, j = 0; i < n; i++) {
+		if (tr[i].kind != TG_TRACE_STAGE)
+			continue;
+		while (j < x->n && x->step[j].r.kind != TG_TRACE_STAGE)
+			j++;
+		if (j == x->n) {
+			fprintf(stderr, "%s: trace has more steps\n", what);
+			CU_FAIL("trace has more steps than explain");
+			return;
+		}
+		if (tr[i].stage != x->step[j].r.stage ||
+			tr[i].s.mode != x->step[j].r.s.mode ||
+			tr[i].s.verdict != x->step[j].r.s.verdict ||
+			tr[i].s.path != x->step[j].r.s.path ||
+			tr[i].s.drop != x->step[j].r.s.drop) {
+			fprintf(stderr,
+				"%s step %zu: trace %s/%u v %x drop %u, "
+				"explain "
+				"%s/%u v %x drop %u\n",
+				what, k, tg_stage_name(tr[i].stage),
+				tr[i].s.mode, tr[i].s.verdict, tr[i].s.drop,
+				tg_stage_name(x->step[j].r.stage),
+				x->step[j].r.s.mode, x->step[j].r.s.verdict,
+				x->step[j].r.s.drop);
+			CU_FAIL("trace and explain differ");
+		}
+		j++;
+		k++;
+	}
+	while (j < x->n && x->step[j].r.kind != TG_TRACE_STAGE)
+		j++;
+	CU_ASSERT(j == x->n);
+	/* the ends: a TX port, a drop reason */
+	if (n > 0 && tr[n - 1].kind == TG_TRACE_TX) {
+		CU_ASSERT(x->step[x->n - 1].r.kind == TG_TRACE_TX);
+		CU_ASSERT(x->step[x->n - 1].r.t.port == tr[n - 1].t.port);
+	}
+	if (n > 0 && tr[n - 1].kind == TG_TRACE_DROP)
+		CU_ASSERT(
+			strstr(x->end, tg_drop_name(tr[n - 1].s.drop)) != NULL);
+}
+
+static void
+test_pipeline_explain(void)
+{
+	static const struct {
+		uint32_t dst;
+		uint8_t ttl;
+		const char *end;   /* how explain's end starts */
+		const char *why;   /* in some step's why */
+		const char *other; /* in some step's why or rewrite */
+	} cases[] = {
+		{0x10000001, 64, "tx wan0",
+			"route 16.0.0.0/8 via 10.1.0.2 on wan0",
+			"ttl 64 -> 63"},
+		{0x10000005, 64, "drop filter.in.denied", "rule no-9 (#0)",
+			"lan0 inbound list (deny-listed)"},
+		{0x10000007, 64, "drop filter.out.denied", "rule no-7 (#0)",
+			"wan0 outbound list (deny-listed)"},
+		{0x63000001, 64, "drop forward.no_route", "no route",
+			"ICMP type 3 code 0"},
+		{0x10000001, 1, "drop forward.ttl_exceeded", "route 16.0.0.0/8",
+			"ICMP type 11 code 0"},
+		{0x0a01004d, 64, "held by forward",
+			"connected 10.1.0.0/24 on wan0",
+			"an ARP request would be sent"},
+	};
+	struct tg_lcore_stats before, after;
+	struct tg_neigh_info ni[4];
+	struct tg_trace_filter f;
+	struct tg_trace_rec *r;
+	static struct tg_explain x;
+	uint32_t nb, na;
+	struct fixture fx;
+	struct rte_mbuf *m;
+	char err[160];
+	size_t n, i, k;
+	uint16_t j;
+
+	fx_yaml = filter_yaml;
+	fx_setup(&fx, 1);
+	for (i = 0; i < RTE_DIM(cases); i++) {
+		bool why = false, other = false;
+
+		tg_pipeline_stats_sum(fx.pl, &before);
+		tg_forward_neighbors_read(
+			tg_pipeline_forward_ctx(fx.pl), 0, 0, ni, 4, &nb);
+		explain_udp(&fx, cases[i].dst, cases[i].ttl, &x);
+		/* Nothing changed: counters, the neighbor cache, the pool. */
+		tg_pipeline_stats_sum(fx.pl, &after);
+		CU_ASSERT(memcmp(&before, &after, sizeof(before)) == 0);
+		tg_forward_neighbors_read(
+			tg_pipeline_forward_ctx(fx.pl), 0, 0, ni, 4, &na);
+		CU_ASSERT(na == nb);
+		CU_ASSERT(rte_mempool_in_use_count(mp) == 0);
+		CU_ASSERT(x.generation == fx.ctl.generation);
+		CU_ASSERT(x.unexplained == TG_STAGE_NONE);
+		if (strncmp(x.end, cases[i].end, strlen(cases[i].end)) != 0) {
+			fprintf(stderr, "case %zu: end \"%s\"\n", i, x.end);
+			CU_FAIL("explain's end");
+		}
+		for (j = 0; j < x.n; j++) {
+			why |= strstr(x.step[j].why, cases[i].why) != NULL;
+			other |=
+				strstr(x.step[j].why, cases[i].other) != NULL ||
+				strstr(x.step[j].rewrite, cases[i].other) !=
+					NULL;
+		}
+		if (!why || !other) {
+			for (j = 0; j < x.n; j++)
+				fprintf(stderr, "case %zu step %u: %s | %s\n",
+					i, j, x.step[j].why, x.step[j].rewrite);
+			CU_FAIL("explain's reasons");
+		}
+
+		/* The same packet, sent for real and traced. */
+		CU_ASSERT_FATAL(parse_filter("", &f, err) == 0);
+		CU_ASSERT_FATAL(tg_pipeline_trace_start(fx.pl, &f, "", 1) == 0);
+		m = mk_udp(0, 0x0a000002, cases[i].dst, cases[i].ttl);
+		CU_ASSERT_FATAL(rte_ring_enqueue(rxr[0], m) == 0);
+		run(&fx, 1, 2);
+		CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx.pl, &r, &n) == 0);
+		for (k = 0; k < n && r[k].id == 1; k++)
+			;
+		check_same(r, k, &x, cases[i].end);
+		free(r);
+		while ((m = tx_get(1, 0)) != NULL)
+			rte_pktmbuf_free(m);
+		while ((m = tx_get(0, 0)) != NULL) /* ICMP errors */
+			rte_pktmbuf_free(m);
+	}
+	/* The last case's packet waits in forward for ARP; its request
+	 * went out on wan0. */
+	fx_teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -1902,7 +2068,7 @@ main(void)
 		"test_pipeline_trace_marks_and_records",
 		test_pipeline_trace_marks_and_records,
 		"test_pipeline_capture_drops", test_pipeline_capture_drops,
-		NULL);
+		"test_pipeline_explain", test_pipeline_explain, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;

@@ -1,0 +1,600 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * explain (issue 8): a packet built from its description walks the three
+ * paths of the running snapshot the way the dispatcher moves a real one
+ * (worker.c), each stage deciding with its own code in read-only mode,
+ * and every step is described: the verdict, what decided it, what it
+ * changed. Nothing the workers own is written: the stages' explain calls
+ * only read their live state.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+
+#include "pipeline_priv.h"
+
+/* The headers a stage may rewrite, to describe what it changed. */
+struct hdrs {
+	struct rte_ether_addr eth_src, eth_dst;
+	uint32_t src, dst;
+	uint16_t sport, dport, len;
+	uint8_t proto, ttl;
+	uint16_t tx_if;
+};
+
+static void
+hdrs_take(struct rte_mbuf *m, struct hdrs *h)
+{
+	const struct rte_ether_hdr *eth =
+		rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
+	const uint8_t *l4 = (const uint8_t *)ip + tg_meta(m)->l3_len;
+
+	memset(h, 0, sizeof(*h));
+	h->eth_src = eth->src_addr;
+	h->eth_dst = eth->dst_addr;
+	h->src = tg_be32_to_cpu(ip->src_addr);
+	h->dst = tg_be32_to_cpu(ip->dst_addr);
+	h->proto = ip->next_proto_id;
+	h->ttl = ip->time_to_live;
+	h->len = tg_be16_to_cpu(ip->total_length);
+	if (h->proto == IPPROTO_TCP || h->proto == IPPROTO_UDP) {
+		h->sport = (uint16_t)(l4[0] << 8 | l4[1]);
+		h->dport = (uint16_t)(l4[2] << 8 | l4[3]);
+	}
+	h->tx_if = tg_meta(m)->tx_if;
+}
+
+static void
+ip_str(uint32_t a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff,
+		(a >> 8) & 0xff, a & 0xff);
+}
+
+/* Append "fmt" to @p buf with a ", " between items. */
+static void add(char *buf, size_t len, const char *fmt, ...)
+	__rte_format_printf(3, 4);
+
+static void
+add(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used != 0 && used + 2 < len) {
+		memcpy(buf + used, ", ", 3);
+		used += 2;
+	}
+	if (used >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+static void
+hdrs_diff(const struct hdrs *a, const struct hdrs *b, char *buf, size_t len)
+{
+	char x[16], y[16], ma[RTE_ETHER_ADDR_FMT_SIZE],
+		mb[RTE_ETHER_ADDR_FMT_SIZE];
+
+	buf[0] = '\0';
+	if (a->proto != b->proto)
+		add(buf, len, "protocol %u -> %u", a->proto, b->proto);
+	if (a->src != b->src || a->sport != b->sport) {
+		ip_str(a->src, x, sizeof(x));
+		ip_str(b->src, y, sizeof(y));
+		add(buf, len, "source %s:%u -> %s:%u", x, a->sport, y,
+			b->sport);
+	}
+	if (a->dst != b->dst || a->dport != b->dport) {
+		ip_str(a->dst, x, sizeof(x));
+		ip_str(b->dst, y, sizeof(y));
+		add(buf, len, "destination %s:%u -> %s:%u", x, a->dport, y,
+			b->dport);
+	}
+	if (a->ttl != b->ttl)
+		add(buf, len, "ttl %u -> %u", a->ttl, b->ttl);
+	if (a->len != b->len)
+		add(buf, len, "length %u -> %u", a->len, b->len);
+	if (!rte_is_same_ether_addr(&a->eth_src, &b->eth_src) ||
+		!rte_is_same_ether_addr(&a->eth_dst, &b->eth_dst)) {
+		rte_ether_format_addr(ma, sizeof(ma), &b->eth_src);
+		rte_ether_format_addr(mb, sizeof(mb), &b->eth_dst);
+		add(buf, len, "ethernet %s -> %s", ma, mb);
+	}
+}
+
+static const char *
+if_name(const struct tg_tables *t, uint16_t port)
+{
+	if (port < RTE_MAX_ETHPORTS && t->forward->ifaces[port].configured)
+		return t->forward->ifaces[port].name;
+	return "-";
+}
+
+/* The packet @p q describes, in a new mbuf. */
+static struct rte_mbuf *
+build(struct tg_pipeline *pl, const struct tg_tables *t,
+	const struct tg_explain_req *q)
+{
+	static const struct rte_ether_addr peer = {
+		.addr_bytes = {0x02, 0, 0, 0, 0, 0xfe}};
+	uint16_t l4len = q->proto == IPPROTO_TCP    ? 20
+			 : q->proto == IPPROTO_UDP  ? 8
+			 : q->proto == IPPROTO_ICMP ? 8
+						    : 0;
+	uint16_t iplen = (uint16_t)(20 + l4len + q->payload);
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_mbuf *m;
+	uint8_t *l4;
+
+	m = rte_pktmbuf_alloc(pl->mp);
+	if (m == NULL)
+		return NULL;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(
+		m, (uint16_t)(sizeof(*eth) + iplen));
+	if (eth == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	memset(eth, 0, sizeof(*eth) + iplen);
+	if (q->rx_if < RTE_MAX_ETHPORTS)
+		eth->dst_addr = t->forward->ifaces[q->rx_if].mac;
+	eth->src_addr = peer;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(iplen);
+	ip->time_to_live = q->ttl != 0 ? q->ttl : 64;
+	ip->next_proto_id = q->proto;
+	ip->src_addr = rte_cpu_to_be_32(q->src);
+	ip->dst_addr = rte_cpu_to_be_32(q->dst);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	l4 = (uint8_t *)(ip + 1);
+	switch (q->proto) {
+	case IPPROTO_TCP: {
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)l4;
+
+		th->src_port = rte_cpu_to_be_16(q->sport);
+		th->dst_port = rte_cpu_to_be_16(q->dport);
+		th->data_off = 5 << 4;
+		th->tcp_flags = q->tcp_flags;
+		th->rx_win = rte_cpu_to_be_16(65535);
+		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+		break;
+	}
+	case IPPROTO_UDP: {
+		struct rte_udp_hdr *uh = (struct rte_udp_hdr *)l4;
+
+		uh->src_port = rte_cpu_to_be_16(q->sport);
+		uh->dst_port = rte_cpu_to_be_16(q->dport);
+		uh->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + q->payload));
+		uh->dgram_cksum = rte_ipv4_udptcp_cksum(ip, uh);
+		break;
+	}
+	case IPPROTO_ICMP: {
+		struct rte_icmp_hdr *ih = (struct rte_icmp_hdr *)l4;
+
+		ih->icmp_type = q->icmp_type;
+		ih->icmp_code = q->icmp_code;
+		ih->icmp_cksum = ~rte_raw_cksum(ih, (size_t)8 + q->payload);
+		break;
+	}
+	default:
+		break;
+	}
+	return m;
+}
+
+/* The configured route (or connected subnet) a forward decision came
+ * from: the longest prefix holding @p dst, as LPM picks it. */
+static void
+route_text(const struct tg_tables *t, uint32_t dst,
+	const struct tg_forward_why *fw, char *buf, size_t len)
+{
+	const struct tg_config *c = t->cfg;
+	const struct tg_nexthop *nh = &t->forward->nh[fw->nh];
+	int best = -1, best_if = -1;
+	char p[16], v[16];
+	uint32_t i, mask;
+	int blen = -1;
+
+	for (i = 0; i < c->n_routes; i++) {
+		mask = c->routes[i].len ? ~0u << (32 - c->routes[i].len) : 0;
+		if ((dst & mask) == c->routes[i].prefix &&
+			(int)c->routes[i].len > blen) {
+			blen = c->routes[i].len;
+			best = (int)i;
+		}
+	}
+	for (i = 0; i < c->n_ifaces; i++) {
+		mask = ~0u << (32 - c->ifaces[i].prefix_len);
+		if ((dst & mask) == (c->ifaces[i].addr & mask) &&
+			(int)c->ifaces[i].prefix_len > blen) {
+			blen = c->ifaces[i].prefix_len;
+			best_if = (int)i;
+			best = -1;
+		}
+	}
+	/* the address resolved: the gateway, or the destination on-link
+	 * (also where forward dropped before resolving) */
+	ip_str(nh->type == TG_NH_VIA ? nh->via : dst, v, sizeof(v));
+	if (best >= 0) {
+		ip_str(c->routes[best].prefix, p, sizeof(p));
+		snprintf(buf, len, "route %s/%u %s %s on %s", p, blen,
+			nh->type == TG_NH_VIA ? "via" : "to", v,
+			if_name(t, nh->port));
+	} else if (best_if >= 0) {
+		ip_str(c->ifaces[best_if].addr &
+				(~0u << (32 - c->ifaces[best_if].prefix_len)),
+			p, sizeof(p));
+		snprintf(buf, len, "connected %s/%u on %s, to %s", p, blen,
+			c->ifaces[best_if].name, v);
+	} else {
+		snprintf(
+			buf, len, "next hop %s on %s", v, if_name(t, nh->port));
+	}
+}
+
+static uint16_t
+explain_forward(struct tg_pipeline *pl, const struct tg_tables *t,
+	struct rte_mbuf *m, struct tg_explain_step *s)
+{
+	static const char *const states[] = {
+		"", "incomplete", "reachable", "stale", "failed", "static"};
+	uint32_t dst = tg_be32_to_cpu(tg_pkt_ipv4(m)->dst_addr);
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+	struct tg_forward_why fw;
+	uint16_t v;
+
+	v = tg_forward_explain(t->forward, pl->stage_ctx[TG_STAGE_FORWARD], m,
+		rte_rdtsc(), &fw);
+	if (fw.nh < t->forward->n_nh)
+		route_text(t, dst, &fw, s->why, sizeof(s->why));
+	else
+		snprintf(s->why, sizeof(s->why), "no route");
+	if (fw.neigh_found) {
+		rte_ether_format_addr(mac, sizeof(mac), &fw.neigh.mac);
+		add(s->why, sizeof(s->why), "neighbor %s %s", mac,
+			fw.neigh.state < RTE_DIM(states)
+				? states[fw.neigh.state]
+				: "?");
+	}
+	if (fw.arp)
+		add(s->why, sizeof(s->why), "an ARP request would be sent");
+	if (v == TG_V_STOLEN)
+		add(s->why, sizeof(s->why),
+			"the packet would wait for the answer");
+	if (fw.icmp)
+		add(s->why, sizeof(s->why),
+			"ICMP type %u code %u would be sent back (rate "
+			"permitting)",
+			fw.icmp_type, fw.icmp_code);
+	return v;
+}
+
+static uint16_t
+explain_filter(const struct tg_tables *t, struct rte_mbuf *m, uint8_t mode,
+	struct tg_explain_step *s)
+{
+	uint8_t dir = mode == TG_MODE_IN ? TG_CFG_FILTER_IN : TG_CFG_FILTER_OUT;
+	const struct tg_filter_list *l;
+	uint16_t v, list;
+	uint32_t rule;
+
+	tg_filter_classify(t->filter, &m, 1, &dir, &v, &list, &rule);
+	if (list == TG_FILTER_NO_LIST) {
+		snprintf(s->why, sizeof(s->why), "no %s list on %s",
+			dir == TG_CFG_FILTER_IN ? "inbound" : "outbound",
+			if_name(t, dir == TG_CFG_FILTER_IN
+					   ? tg_meta(m)->rx_if
+					   : tg_meta(m)->tx_if));
+		return v;
+	}
+	l = &t->filter->lists[list];
+	snprintf(s->why, sizeof(s->why), "%s %s list (%s)",
+		t->cfg->ifaces[l->iface].name,
+		l->dir == TG_CFG_FILTER_IN ? "inbound" : "outbound",
+		l->mode == TG_CFG_FILTER_ALLOW_LISTED ? "allow-listed"
+						      : "deny-listed");
+	if (rule < l->n_rules)
+		add(s->why, sizeof(s->why), "rule %s (#%u)",
+			l->rules[rule].name, rule);
+	else if (!TG_V_IS_DROP(v) ||
+		 TG_V_REASON(v) == TG_FILTER_DROP_IN_DEFAULT ||
+		 TG_V_REASON(v) == TG_FILTER_DROP_OUT_DEFAULT)
+		add(s->why, sizeof(s->why),
+			"no rule matched: the list's "
+			"default");
+	return v;
+}
+
+static uint16_t
+explain_localfilter(struct tg_pipeline *pl, const struct tg_tables *t,
+	struct rte_mbuf *m, struct tg_explain_step *s)
+{
+	bool reply;
+	uint16_t v = tg_localfilter_explain(t->localfilter,
+		pl->stage_ctx[TG_STAGE_LOCALFILTER], m, rte_rdtsc(), &reply);
+
+	if (reply)
+		snprintf(s->why, sizeof(s->why),
+			"a reply to a datagram the host sent from that port");
+	return v;
+}
+
+/* One stage's decision on @p m. TG_V_DROP_BASE | 0x7fff: not modelled. */
+#define NOT_EXPLAINED 0xffffu
+
+static uint16_t
+explain_stage(struct tg_pipeline *pl, const struct tg_tables *t, uint8_t s,
+	struct rte_mbuf *m, struct tg_explain_step *st)
+{
+	switch (s) {
+	case TG_STAGE_FORWARD:
+		return explain_forward(pl, t, m, st);
+	case TG_STAGE_FILTER:
+		return explain_filter(t, m, tg_meta(m)->mode, st);
+	case TG_STAGE_LOCALFILTER:
+		return explain_localfilter(pl, t, m, st);
+	default:
+		return NOT_EXPLAINED;
+	}
+}
+
+static struct tg_explain_step *
+step_new(struct tg_explain *x, uint8_t kind, const struct tg_meta *md)
+{
+	struct tg_explain_step *s;
+
+	if (x->n >= TG_EXPLAIN_STEPS)
+		return NULL;
+	s = &x->step[x->n++];
+	memset(s, 0, sizeof(*s));
+	s->r.kind = kind;
+	s->r.stage = TG_STAGE_NONE;
+	s->r.id = 1;
+	s->r.s.path = md->path;
+	s->r.s.step = md->step;
+	s->r.s.mode = md->mode;
+	s->r.s.flags = md->flags;
+	return s;
+}
+
+static void
+end_drop(struct tg_explain *x, struct tg_pipeline *pl, const struct tg_meta *md,
+	uint16_t idx)
+{
+	struct tg_explain_step *s = step_new(x, TG_TRACE_DROP, md);
+
+	if (s != NULL)
+		s->r.s.drop = idx;
+	snprintf(x->end, sizeof(x->end), "drop %s",
+		tg_drop_name(idx) != NULL ? tg_drop_name(idx) : "?");
+	RTE_SET_USED(pl);
+}
+
+static void
+end_tx(struct tg_explain *x, const struct tg_tables *t, struct rte_mbuf *m)
+{
+	const struct tg_meta *md = tg_meta(m);
+	const struct rte_ether_hdr *eth =
+		rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	char a[RTE_ETHER_ADDR_FMT_SIZE], b[RTE_ETHER_ADDR_FMT_SIZE];
+	struct tg_explain_step *s = step_new(x, TG_TRACE_TX, md);
+
+	if (s != NULL) {
+		s->r.t.port = md->tx_if;
+		s->r.t.path = md->path;
+	}
+	rte_ether_format_addr(a, sizeof(a), &eth->src_addr);
+	rte_ether_format_addr(b, sizeof(b), &eth->dst_addr);
+	snprintf(x->end, sizeof(x->end), "tx %s %s -> %s",
+		if_name(t, md->tx_if), a, b);
+}
+
+/* The path walk: worker.c's dispatcher for one packet (w_to_step_bulk's
+ * skips and passes, w_verdict's verdicts), one stage after the other. */
+static void
+walk(struct tg_pipeline *pl, const struct tg_tables *t, struct rte_mbuf *m,
+	struct tg_explain *x)
+{
+	struct tg_meta *md = tg_meta(m);
+	uint16_t rounds;
+
+	for (rounds = 0; rounds < 4 * TG_PATH_MAX_STEPS; rounds++) {
+		const struct tg_path_def *d;
+		const struct tg_path_step *st;
+		struct tg_explain_step *s;
+		struct hdrs before, after;
+		uint16_t v;
+		int step;
+
+		if (md->path >= TG_PATH__COUNT ||
+			md->step >= tg_paths[md->path].n_steps) {
+			end_drop(x, pl, md,
+				pl->drop_base[TG_OWNER_PIPELINE] +
+					TG_PIPELINE_DROP_BAD_VERDICT);
+			return;
+		}
+		d = &tg_paths[md->path];
+		st = &d->steps[md->step];
+		if (st->stage == TG_STEP_TX) {
+			end_tx(x, t, m);
+			return;
+		}
+		if (st->stage == TG_STEP_HOST) {
+			if (!pl->host.enabled) {
+				end_drop(x, pl, md,
+					pl->drop_base[TG_OWNER_PIPELINE] +
+						TG_PIPELINE_DROP_NO_HOST_PORT);
+				return;
+			}
+			s = step_new(x, TG_TRACE_HOST, md);
+			if (s != NULL)
+				s->r.t.port = pl->host.port_id;
+			snprintf(x->end, sizeof(x->end), "host");
+			return;
+		}
+		/* Passed by: no work in this snapshot, or (out steps) the
+		 * packet carries the flags that leave the stage nothing. */
+		if (!tg_step_active(t, st) ||
+			(st->mode == TG_MODE_OUT &&
+				t->stage_pass_out[st->stage] != 0 &&
+				(md->flags & t->stage_pass_out[st->stage]) ==
+					t->stage_pass_out[st->stage])) {
+			md->step++;
+			continue;
+		}
+		md->mode = st->mode;
+		s = step_new(x, TG_TRACE_STAGE, md);
+		if (s == NULL) {
+			snprintf(x->end, sizeof(x->end), "too many steps");
+			return;
+		}
+		hdrs_take(m, &before);
+		v = explain_stage(pl, t, st->stage, m, s);
+		s->r.stage = st->stage;
+		s->r.s.gen = (uint32_t)t->generation;
+		if (v == NOT_EXPLAINED) {
+			x->n--;
+			x->unexplained = st->stage;
+			snprintf(x->end, sizeof(x->end),
+				"not explained: %s(%s) is not modelled by "
+				"explain yet",
+				tg_stage_name(st->stage),
+				tg_mode_name(st->mode));
+			return;
+		}
+		s->r.s.verdict = v;
+		s->r.s.path = md->path;
+		s->r.s.flags = md->flags;
+		hdrs_take(m, &after);
+		hdrs_diff(&before, &after, s->rewrite, sizeof(s->rewrite));
+		if (TG_V_IS_DROP(v)) {
+			uint16_t idx =
+				TG_V_REASON(v) < tg_stage_ops[st->stage].n_drops
+					? (uint16_t)(pl->drop_base
+							     [TG_OWNER_STAGE0 +
+								     st->stage] +
+						     TG_V_REASON(v))
+					: (uint16_t)(pl->drop_base
+							     [TG_OWNER_PIPELINE] +
+						     TG_PIPELINE_DROP_BAD_VERDICT);
+
+			s->r.s.drop = idx;
+			snprintf(x->end, sizeof(x->end), "drop %s",
+				tg_drop_name(idx));
+			return;
+		}
+		switch (TG_V_KIND(v)) {
+		case TG_V_NEXT:
+			md->step++;
+			break;
+		case TG_V_TX:
+			end_tx(x, t, m);
+			return;
+		case TG_V_STOLEN:
+			snprintf(x->end, sizeof(x->end), "held by %s: %s",
+				tg_stage_name(st->stage), s->why);
+			return;
+		case TG_V_GOTO_BASE:
+			if (TG_V_GOTO_STAGE(v) == TG_STAGE_NONE)
+				step = 0;
+			else if (md->path < TG_PATH__COUNT &&
+				 TG_V_GOTO_STAGE(v) < TG_STAGE__COUNT)
+				step = pl->stage_step[md->path]
+						     [TG_V_GOTO_STAGE(v)];
+			else
+				step = -1;
+			if (step < 0) {
+				end_drop(x, pl, md,
+					pl->drop_base[TG_OWNER_PIPELINE] +
+						TG_PIPELINE_DROP_BAD_VERDICT);
+				return;
+			}
+			md->step = (uint8_t)step;
+			break;
+		default:
+			end_drop(x, pl, md,
+				pl->drop_base[TG_OWNER_PIPELINE] +
+					TG_PIPELINE_DROP_BAD_VERDICT);
+			return;
+		}
+	}
+	snprintf(x->end, sizeof(x->end), "loops: more than %u steps",
+		4 * TG_PATH_MAX_STEPS);
+}
+
+int
+tg_pipeline_explain(struct tg_pipeline *pl, const struct tg_explain_req *q,
+	struct tg_explain *x, char *err, size_t errlen)
+{
+	const struct tg_tables *t = pl->slot->cur;
+	uint16_t port, v;
+	struct tg_meta *md;
+	struct rte_mbuf *m;
+
+	memset(x, 0, sizeof(*x));
+	x->unexplained = TG_STAGE_NONE;
+	if (t == NULL) {
+		snprintf(err, errlen, "no configuration running");
+		return -ENOENT;
+	}
+	x->generation = t->generation;
+	if (q->rx_if == TG_TRACE_FROM_HOST) {
+		if (!pl->host.enabled) {
+			snprintf(err, errlen,
+				"from host: no host port is configured");
+			return -EINVAL;
+		}
+		port = pl->host.port_id;
+	} else {
+		port = q->rx_if;
+		if (port >= RTE_MAX_ETHPORTS ||
+			!t->forward->ifaces[port].configured) {
+			snprintf(err, errlen, "no such receiving interface");
+			return -EINVAL;
+		}
+	}
+	m = build(pl, t, q);
+	if (m == NULL) {
+		snprintf(err, errlen, "no mbuf for the packet");
+		return -ENOMEM;
+	}
+	md = tg_meta(m);
+	/* RX's validation and path choice, as w_rx() and w_rx_host() */
+	if (q->rx_if == TG_TRACE_FROM_HOST) {
+		tg_pkt_rx_burst(&m, 1, port, NULL, &v);
+		if (v == TG_V_NEXT)
+			md->path = TG_PATH_SOURCE;
+	} else {
+		tg_pkt_rx_burst(&m, 1, port, &t->forward->local, &v);
+	}
+	x->mark.kind = TG_TRACE_MARK;
+	x->mark.id = 1;
+	x->mark.m.src = q->src;
+	x->mark.m.dst = q->dst;
+	x->mark.m.sport = q->sport;
+	x->mark.m.dport = q->dport;
+	x->mark.m.proto = q->proto;
+	x->mark.m.tcp_flags = q->proto == IPPROTO_TCP ? q->tcp_flags : 0;
+	x->mark.m.icmp_type = q->icmp_type;
+	x->mark.m.len = tg_be16_to_cpu(tg_pkt_ipv4(m)->total_length);
+	x->mark.m.port = q->rx_if;
+	x->mark.m.path = md->path;
+	if (v != TG_V_NEXT)
+		end_drop(x, pl, md,
+			pl->drop_base[TG_OWNER_PKT] + TG_V_REASON(v));
+	else
+		walk(pl, t, m, x);
+	rte_pktmbuf_free(m);
+	return 0;
+}
