@@ -193,6 +193,9 @@ build(struct tg_pipeline *pl, const struct tg_tables *t,
 	return m;
 }
 
+/* A stage's answer that explain does not model (no verdict has it). */
+#define NOT_EXPLAINED 0xffffu
+
 /* The configured route (or connected subnet) a forward decision came
  * from: the longest prefix holding @p dst, as LPM picks it. */
 static void
@@ -330,9 +333,94 @@ explain_localfilter(struct tg_pipeline *pl, const struct tg_tables *t,
 	return v;
 }
 
-/* One stage's decision on @p m. TG_V_DROP_BASE | 0x7fff: not modelled. */
-#define NOT_EXPLAINED 0xffffu
+static uint16_t
+explain_natfw(struct tg_pipeline *pl, const struct tg_tables *t,
+	struct rte_mbuf *m, struct tg_explain_step *s)
+{
+	const struct tg_cfg_firewall *fw = &t->cfg->firewall;
+	char a[16], b[16];
+	struct tg_natfw_why w;
+	uint16_t v;
 
+	v = tg_natfw_explain(t->natfw, pl->stage_ctx[TG_STAGE_NATFW], m, &w);
+	switch (w.what) {
+	case TG_NATFW_WHY_NOT_NAT:
+		snprintf(s->why, sizeof(s->why),
+			"not private to public: no translation");
+		break;
+	case TG_NATFW_WHY_SESSION:
+		ip_str(w.sess.priv_ip, a, sizeof(a));
+		ip_str(w.sess.pub_ip, b, sizeof(b));
+		snprintf(s->why, sizeof(s->why),
+			"session %s:%u <-> %s:%u (remote %u.%u.%u.%u:%u)", a,
+			w.sess.priv_port, b, w.sess.pub_port,
+			w.sess.rem_ip >> 24, (w.sess.rem_ip >> 16) & 0xff,
+			(w.sess.rem_ip >> 8) & 0xff, w.sess.rem_ip & 0xff,
+			w.sess.rem_port);
+		break;
+	case TG_NATFW_WHY_NEW_MAPPING:
+		ip_str(w.pub_ip, a, sizeof(a));
+		if (w.pub_port != 0)
+			snprintf(s->why, sizeof(s->why),
+				"a new mapping would be made on %s, port %u "
+				"(free now)",
+				a, w.pub_port);
+		else
+			snprintf(s->why, sizeof(s->why),
+				"a new mapping would be made on %s (its port "
+				"chosen then)",
+				a);
+		break;
+	case TG_NATFW_WHY_EIF:
+	case TG_NATFW_WHY_PORT_MAPPING:
+		ip_str(w.sess.priv_ip, a, sizeof(a));
+		snprintf(s->why, sizeof(s->why),
+			"%s to %s:%u: a session would be made",
+			w.what == TG_NATFW_WHY_EIF
+				? "an existing mapping (endpoint-independent "
+				  "filtering)"
+				: "a port mapping",
+			a, w.sess.priv_port);
+		break;
+	case TG_NATFW_WHY_DYN_ENTRY:
+		snprintf(s->why, sizeof(s->why),
+			"dynamic entry of the appliance's own flow");
+		break;
+	case TG_NATFW_WHY_NEW_DYN_ENTRY:
+		snprintf(s->why, sizeof(s->why),
+			"a dynamic entry would be opened for the replies");
+		break;
+	case TG_NATFW_WHY_EXCEPTION:
+		snprintf(s->why, sizeof(s->why), "firewall exception %s (#%u)",
+			w.exception < fw->n_exceptions
+				? fw->exceptions[w.exception].name
+				: "?",
+			w.exception);
+		break;
+	case TG_NATFW_WHY_BYPASS:
+		snprintf(s->why, sizeof(s->why),
+			"authenticated IPsec bypass: the firewall lets it in");
+		break;
+	case TG_NATFW_WHY_ICMP_POLICY:
+		snprintf(s->why, sizeof(s->why), "the firewall's ICMP policy");
+		break;
+	case TG_NATFW_WHY_NO_EXCEPTION:
+		snprintf(s->why, sizeof(s->why),
+			"no firewall exception, mapping or dynamic entry "
+			"lets it in");
+		break;
+	case TG_NATFW_WHY_NO_FIREWALL:
+		snprintf(s->why, sizeof(s->why), "the firewall is off");
+		break;
+	case TG_NATFW_WHY_NOT_MODELLED:
+		return NOT_EXPLAINED;
+	default:
+		break;
+	}
+	return v;
+}
+
+/* One stage's decision on @p m. */
 static uint16_t
 explain_stage(struct tg_pipeline *pl, const struct tg_tables *t, uint8_t s,
 	struct rte_mbuf *m, struct tg_explain_step *st)
@@ -344,6 +432,8 @@ explain_stage(struct tg_pipeline *pl, const struct tg_tables *t, uint8_t s,
 		return explain_filter(t, m, tg_meta(m)->mode, st);
 	case TG_STAGE_LOCALFILTER:
 		return explain_localfilter(pl, t, m, st);
+	case TG_STAGE_NATFW:
+		return explain_natfw(pl, t, m, st);
 	default:
 		return NOT_EXPLAINED;
 	}

@@ -856,3 +856,37 @@ tg_nat_sess_read(
 		return -EAGAIN;
 	return (copy->flags & TG_NAT_SF_USED) ? 0 : -ENOENT;
 }
+
+/* tg_nat_sess_find()'s match: the record copied consistently, then its
+ * key compared. */
+struct find_ctx {
+	const struct tg_nat_table *t;
+	enum tg_nat_dir dir;
+	struct tg_nat_sess *copy;
+};
+
+static int
+find_match(const void *ctx, const void *key, uint32_t idx)
+{
+	const struct find_ctx *f = ctx;
+	int rc, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		rc = tg_nat_sess_read(f->t, idx, f->copy);
+		if (rc != -EAGAIN)
+			break;
+	}
+	return rc == 0 && tg_nat_sess_has_key(f->copy, f->dir, key);
+}
+
+int
+tg_nat_sess_find(const struct tg_nat_table *t, enum tg_nat_dir dir,
+	const struct tg_nat_key *k, struct tg_nat_sess *copy)
+{
+	struct find_ctx f = {t, dir, copy};
+
+	return tg_nat_index_lookup(t->ix[dir], tg_nat_key_hash(t, dir, k),
+		       find_match, &f, k) != TG_NAT_NONE
+		       ? 0
+		       : -ENOENT;
+}

@@ -773,28 +773,35 @@ tg_nat_key_hash(const struct tg_nat_table *t, enum tg_nat_dir dir,
 
 /** The session indexes' match functions: does session @p idx have the
  *  in2out (out2in) key @p key? @p ctx is the table. Writer only. */
+/** Does session record @p s have the @p dir key @p k? Any thread (on
+ *  its own copy). */
+static __rte_always_inline int
+tg_nat_sess_has_key(const struct tg_nat_sess *s, enum tg_nat_dir dir,
+	const struct tg_nat_key *k)
+{
+	if (dir == TG_NAT_IN2OUT)
+		return (s->priv_ip == k->ip) & (s->rem_ip == k->rem_ip) &
+		       (s->priv_port == k->port) &
+		       (s->rem_port == k->rem_port) & (s->proto == k->proto);
+	return (s->pub_ip == k->ip) & (s->rem_ip == k->rem_ip) &
+	       (s->pub_port == k->port) & (s->rem_port == k->rem_port) &
+	       (s->proto == k->proto);
+}
+
 static __rte_always_inline int
 tg_nat_sess_match_in2out(const void *ctx, const void *key, uint32_t idx)
 {
-	const struct tg_nat_sess *s =
-		&((const struct tg_nat_table *)ctx)->sess[idx];
-	const struct tg_nat_key *k = key;
-
-	return (s->priv_ip == k->ip) & (s->rem_ip == k->rem_ip) &
-	       (s->priv_port == k->port) & (s->rem_port == k->rem_port) &
-	       (s->proto == k->proto);
+	return tg_nat_sess_has_key(
+		&((const struct tg_nat_table *)ctx)->sess[idx], TG_NAT_IN2OUT,
+		key);
 }
 
 static __rte_always_inline int
 tg_nat_sess_match_out2in(const void *ctx, const void *key, uint32_t idx)
 {
-	const struct tg_nat_sess *s =
-		&((const struct tg_nat_table *)ctx)->sess[idx];
-	const struct tg_nat_key *k = key;
-
-	return (s->pub_ip == k->ip) & (s->rem_ip == k->rem_ip) &
-	       (s->pub_port == k->port) & (s->rem_port == k->rem_port) &
-	       (s->proto == k->proto);
+	return tg_nat_sess_has_key(
+		&((const struct tg_nat_table *)ctx)->sess[idx], TG_NAT_OUT2IN,
+		key);
 }
 
 /** Prefetch the index buckets of hash @p h (tg_nat_key_hash()) in the
@@ -918,5 +925,14 @@ tg_nat_sess_read_retry(
  */
 int tg_nat_sess_read(
 	const struct tg_nat_table *t, uint32_t idx, struct tg_nat_sess *copy);
+
+/**
+ * The session of key @p k in direction @p dir, copied into @p copy as
+ * tg_nat_sess_read() copies: 0, or -ENOENT. For readers off the writer
+ * lcore (explain): a session the writer is moving between index buckets
+ * at that instant can be missed. Any thread.
+ */
+int tg_nat_sess_find(const struct tg_nat_table *t, enum tg_nat_dir dir,
+	const struct tg_nat_key *k, struct tg_nat_sess *copy);
 
 #endif /* TG_NAT_TABLE_H */

@@ -403,10 +403,11 @@ nat_in_new(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	return sess_new(tab, map, k, false, sec, idx);
 }
 
-/* The firewall's judgement of unsolicited traffic to the appliance. */
+/* The firewall's judgement of unsolicited traffic to the appliance;
+ * *exc (explain: may be NULL) gets the exception that let it in. */
 static uint16_t
-fw_in(const struct tg_natfw_table *nt, const struct tg_meta *md,
-	const struct tg_nat_tuple *t)
+fw_in_why(const struct tg_natfw_table *nt, const struct tg_meta *md,
+	const struct tg_nat_tuple *t, uint32_t *exc)
 {
 	const struct tg_cfg_firewall *fw = nt->fw;
 	uint32_t i, j;
@@ -438,10 +439,20 @@ fw_in(const struct tg_natfw_table *nt, const struct tg_meta *md,
 
 			in_scope = (t->src & mask) == e->scope[j].addr;
 		}
-		if (in_scope)
+		if (in_scope) {
+			if (exc != NULL)
+				*exc = i;
 			return TG_V_NEXT;
+		}
 	}
 	return V_DROP(NO_EXCEPTION);
+}
+
+static inline uint16_t
+fw_in(const struct tg_natfw_table *nt, const struct tg_meta *md,
+	const struct tg_nat_tuple *t)
+{
+	return fw_in_why(nt, md, t, NULL);
 }
 
 /* An ICMP error to the appliance: about a translated flow, it is
@@ -801,5 +812,256 @@ tg_natfw_tick(
 			 * tg_natfw_build_from() may free them */
 			__atomic_store_n(
 				&c->swept, c->layout, __ATOMIC_RELEASE);
+	}
+}
+
+/* ---- explain: the decisions above, read-only ------------------------- */
+
+/* The session of @p k, read off the writer lcore; a reload's leftover
+ * that no longer fits counts as none, as natfw_lookup() says. */
+static bool
+x_find(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
+	enum tg_nat_dir dir, const struct tg_nat_key *k, struct tg_natfw_why *w)
+{
+	if (tg_nat_sess_find(tab, dir, k, &w->sess) != 0)
+		return false;
+	return map_fits(
+		nt, tab, w->sess.map, (w->sess.flags & TG_NATFW_SF_LOCAL) != 0);
+}
+
+static uint16_t
+x_out(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
+	struct rte_mbuf *m, struct rte_ipv4_hdr *ip, struct tg_natfw_why *w)
+{
+	struct tg_meta *md = tg_meta(m);
+	uint32_t l4_len = l4_len_of(m, ip, md->l3_len);
+	struct tg_nat_tuple t, in;
+	struct tg_nat_key k;
+	uint16_t a;
+
+	if (!nt->nat || md->rx_if >= RTE_MAX_ETHPORTS ||
+		md->tx_if >= RTE_MAX_ETHPORTS ||
+		nt->role[md->rx_if] != TG_NATFW_PRIVATE ||
+		nt->role[md->tx_if] != TG_NATFW_PUBLIC) {
+		w->what = TG_NATFW_WHY_NOT_NAT;
+		return TG_V_NEXT;
+	}
+	if (later_fragment(ip))
+		return V_DROP(FRAGMENT);
+	if (tg_nat_tuple_of(ip, l4_len, &t) != 0)
+		return V_DROP(SHORT_L4);
+	if (t.proto == IPPROTO_ICMP && !tg_nat_icmp_is_query(t.icmp_type)) {
+		if (tg_nat_icmp_error_inner(ip, l4_len, &in) != 0)
+			return V_DROP(SHORT_L4);
+		key_of(&in, false, &k);
+		if (!x_find(nt, tab, TG_NAT_IN2OUT, &k, w))
+			return V_DROP(PROTOCOL);
+		w->what = TG_NATFW_WHY_SESSION;
+		if (tg_nat_rewrite_icmp_error(ip, l4_len, TG_NAT_SRC,
+			    w->sess.pub_ip, w->sess.pub_ip,
+			    w->sess.pub_port) != 0)
+			return V_DROP(SHORT_L4);
+		md->flags |= TG_META_F_NAT;
+		return TG_V_NEXT;
+	}
+	if (t.proto == IPPROTO_GRE) {
+		w->what = TG_NATFW_WHY_NOT_MODELLED; /* PPTP's call state */
+		return TG_V_NEXT;
+	}
+	if (t.proto != IPPROTO_TCP && t.proto != IPPROTO_UDP &&
+		t.proto != IPPROTO_ICMP)
+		return V_DROP(PROTOCOL);
+	key_of(&t, true, &k);
+	if (x_find(nt, tab, TG_NAT_IN2OUT, &k, w)) {
+		w->what = TG_NATFW_WHY_SESSION;
+		w->pub_ip = w->sess.pub_ip;
+		w->pub_port = w->sess.pub_port;
+	} else {
+		/* A new mapping on the next hop's NAT address; its port is
+		 * chosen when it is made (the private port when free). */
+		a = nt->nat_addr_of_port[md->tx_if];
+		w->what = TG_NATFW_WHY_NEW_MAPPING;
+		w->pub_ip = nt->addr[a];
+		w->pub_port = k.port >= nt->port_lo[a] &&
+					      k.port <= nt->port_hi[a] &&
+					      tg_nat_map_lookup_public(tab,
+						      nt->slot[a], k.proto,
+						      k.port) == TG_NAT_NONE
+				      ? k.port
+				      : 0;
+	}
+	if (tg_nat_rewrite(ip, l4_len, TG_NAT_SRC, w->pub_ip, w->pub_port) != 0)
+		return V_DROP(SHORT_L4);
+	md->flags |= TG_META_F_NAT;
+	if (t.proto == IPPROTO_TCP && t.dport == TG_NATFW_PPTP_PORT)
+		w->what = TG_NATFW_WHY_NOT_MODELLED; /* the control parser */
+	return TG_V_NEXT;
+}
+
+static uint16_t
+x_fw_in(const struct tg_natfw_table *nt, const struct tg_meta *md,
+	const struct tg_nat_tuple *t, struct tg_natfw_why *w)
+{
+	uint16_t v;
+
+	w->exception = UINT32_MAX;
+	v = fw_in_why(nt, md, t, &w->exception);
+	if (!nt->firewall)
+		w->what = TG_NATFW_WHY_NO_FIREWALL;
+	else if (md->flags & TG_META_F_IPSEC_BYPASS)
+		w->what = TG_NATFW_WHY_BYPASS;
+	else if (w->exception != UINT32_MAX)
+		w->what = TG_NATFW_WHY_EXCEPTION;
+	else if (t->proto == IPPROTO_ICMP)
+		w->what = TG_NATFW_WHY_ICMP_POLICY;
+	else
+		w->what = TG_NATFW_WHY_NO_EXCEPTION;
+	return v;
+}
+
+static uint16_t
+x_in(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
+	struct rte_mbuf *m, struct rte_ipv4_hdr *ip, struct tg_natfw_why *w)
+{
+	struct tg_meta *md = tg_meta(m);
+	uint32_t l4_len = l4_len_of(m, ip, md->l3_len), map;
+	uint16_t a = addr_index(nt, rte_be_to_cpu_32(ip->dst_addr));
+	const struct tg_natfw_pmap *p;
+	struct tg_nat_tuple t, in;
+	struct tg_nat_key k;
+
+	if (later_fragment(ip))
+		return a < nt->n_nat ? V_DROP(FRAGMENT) : TG_V_NEXT;
+	if (tg_nat_tuple_of(ip, l4_len, &t) != 0)
+		return V_DROP(SHORT_L4);
+	if (t.proto == IPPROTO_ICMP && !tg_nat_icmp_is_query(t.icmp_type)) {
+		if (tg_nat_icmp_error_inner(ip, l4_len, &in) != 0)
+			return x_fw_in(nt, md, &t, w);
+		key_of(&in, true, &k);
+		if (!x_find(nt, tab, TG_NAT_OUT2IN, &k, w))
+			return x_fw_in(nt, md, &t, w);
+		if (w->sess.flags & TG_NATFW_SF_LOCAL) {
+			w->what = TG_NATFW_WHY_DYN_ENTRY;
+			return TG_V_NEXT;
+		}
+		w->what = TG_NATFW_WHY_SESSION;
+		if (tg_nat_rewrite_icmp_error(ip, l4_len, TG_NAT_DST,
+			    w->sess.priv_ip, w->sess.priv_ip,
+			    w->sess.priv_port) != 0)
+			return V_DROP(SHORT_L4);
+		return to_transit(md);
+	}
+	if (t.proto == IPPROTO_GRE ||
+		(nt->nat && a < nt->n_nat && md->rx_if < RTE_MAX_ETHPORTS &&
+			nt->role[md->rx_if] == TG_NATFW_PRIVATE)) {
+		/* PPTP's GRE, and hairpinning: not modelled yet */
+		w->what = TG_NATFW_WHY_NOT_MODELLED;
+		return TG_V_NEXT;
+	}
+	key_of(&t, false, &k);
+	if (x_find(nt, tab, TG_NAT_OUT2IN, &k, w)) {
+		if (w->sess.flags & TG_NATFW_SF_LOCAL) {
+			w->what = TG_NATFW_WHY_DYN_ENTRY;
+			return TG_V_NEXT;
+		}
+		w->what = TG_NATFW_WHY_SESSION;
+	} else if (nt->nat && a < nt->n_nat) {
+		/* nat_in_new(): an endpoint-independent mapping, then a
+		 * port mapping, would take it */
+		map = tg_nat_map_lookup_public(
+			tab, nt->slot[a], k.proto, k.port);
+		p = k.proto == IPPROTO_ICMP ? NULL
+					    : pmap_find(nt, k.proto, a, k.port);
+		if (map != TG_NAT_NONE &&
+			nt->filtering == TG_CFG_NAT_FILTER_ENDPOINT_INDEP &&
+			tab->maps[map].priv_ip != nt->addr[a]) {
+			w->what = TG_NATFW_WHY_EIF;
+			w->sess.priv_ip = tab->maps[map].priv_ip;
+			w->sess.priv_port = tab->maps[map].priv_port;
+		} else if (p != NULL) {
+			w->what = TG_NATFW_WHY_PORT_MAPPING;
+			w->sess.priv_ip = p->private_ip;
+			w->sess.priv_port = p->private_port;
+		} else {
+			return x_fw_in(nt, md, &t, w);
+		}
+	} else {
+		return x_fw_in(nt, md, &t, w);
+	}
+	if (tg_nat_rewrite(ip, l4_len, TG_NAT_DST, w->sess.priv_ip,
+		    w->sess.priv_port) != 0)
+		return V_DROP(SHORT_L4);
+	if (t.proto == IPPROTO_TCP && t.sport == TG_NATFW_PPTP_PORT)
+		w->what = TG_NATFW_WHY_NOT_MODELLED;
+	return to_transit(md);
+}
+
+static uint16_t
+x_fw_out(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
+	struct rte_mbuf *m, struct rte_ipv4_hdr *ip, struct tg_natfw_why *w)
+{
+	struct tg_meta *md = tg_meta(m);
+	uint32_t l4_len = l4_len_of(m, ip, md->l3_len);
+	uint8_t *l4 = (uint8_t *)ip + md->l3_len;
+	uint16_t a = addr_index(nt, rte_be_to_cpu_32(ip->src_addr));
+	struct tg_nat_tuple t;
+	struct tg_nat_key k;
+
+	if (later_fragment(ip) || a >= nt->n_addr)
+		return TG_V_NEXT;
+	if (tg_nat_tuple_of(ip, l4_len, &t) != 0)
+		return V_DROP(SHORT_L4);
+	if (t.proto == IPPROTO_ICMP && !tg_nat_icmp_is_query(t.icmp_type)) {
+		w->what = TG_NATFW_WHY_ICMP_POLICY;
+		return !nt->firewall || icmp_out_allowed(&nt->fw->icmp.outbound,
+						t.icmp_type, l4[1])
+			       ? TG_V_NEXT
+			       : V_DROP(ICMP_BLOCKED);
+	}
+	if ((t.proto != IPPROTO_TCP && t.proto != IPPROTO_UDP &&
+		    t.proto != IPPROTO_ICMP) ||
+		(t.proto == IPPROTO_ICMP && t.icmp_type != 8 &&
+			t.icmp_type != 13 && t.icmp_type != 15 &&
+			t.icmp_type != 17) ||
+		(!nt->firewall && a >= nt->n_nat))
+		return TG_V_NEXT;
+	key_of(&t, true, &k);
+	if (x_find(nt, tab, TG_NAT_IN2OUT, &k, w)) {
+		w->what = TG_NATFW_WHY_DYN_ENTRY;
+	} else {
+		/* fw_out() would reserve the port: one a translation holds
+		 * cannot be the appliance's */
+		if (a < nt->n_nat && tg_nat_map_lookup_public(tab, nt->slot[a],
+					     k.proto, k.port) != TG_NAT_NONE)
+			return V_DROP(PORT_IN_USE);
+		w->what = TG_NATFW_WHY_NEW_DYN_ENTRY;
+	}
+	if (t.proto == IPPROTO_TCP && t.dport == TG_NATFW_PPTP_PORT)
+		w->what = TG_NATFW_WHY_NOT_MODELLED;
+	return TG_V_NEXT;
+}
+
+uint16_t
+tg_natfw_explain(const struct tg_natfw_table *nt, const struct tg_natfw_ctx *c,
+	struct rte_mbuf *m, struct tg_natfw_why *why)
+{
+	struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
+
+	memset(why, 0, sizeof(why[0]));
+	if (c == NULL)
+		return TG_V_NEXT;
+	switch (tg_meta(m)->mode) {
+	case TG_MODE_TRANSIT:
+		return x_out(nt, c->sessions, m, ip, why);
+	case TG_MODE_IN:
+		return nt->nat || nt->firewall
+			       ? x_in(nt, c->sessions, m, ip, why)
+			       : TG_V_NEXT;
+	case TG_MODE_OUT:
+		return nt->nat || nt->firewall
+			       ? x_fw_out(nt, c->sessions, m, ip, why)
+			       : TG_V_NEXT;
+	default:
+		return TG_V_NEXT;
 	}
 }

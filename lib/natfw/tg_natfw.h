@@ -291,6 +291,46 @@ void tg_natfw_ctx_free(struct tg_natfw_ctx *c);
 void tg_natfw_burst(const struct tg_natfw_table *nt, struct tg_natfw_ctx *c,
 	struct rte_mbuf **pkts, uint16_t n, uint16_t *verdict, uint64_t now);
 
+/** What decided a packet (tg_natfw_explain()). */
+enum tg_natfw_why_what {
+	TG_NATFW_WHY_NONE = 0,	    /**< nothing applied */
+	TG_NATFW_WHY_NOT_NAT,	    /**< not private → public: no NAT */
+	TG_NATFW_WHY_SESSION,	    /**< a session (sess) translated it */
+	TG_NATFW_WHY_NEW_MAPPING,   /**< a new mapping would be made */
+	TG_NATFW_WHY_EIF,	    /**< endpoint-independent filtering: an
+					 existing mapping would take it */
+	TG_NATFW_WHY_PORT_MAPPING,  /**< a port mapping would take it */
+	TG_NATFW_WHY_DYN_ENTRY,	    /**< a dynamic entry (sess) */
+	TG_NATFW_WHY_NEW_DYN_ENTRY, /**< one would be opened */
+	TG_NATFW_WHY_EXCEPTION,	    /**< firewall exception (exception) */
+	TG_NATFW_WHY_BYPASS,	    /**< the IPsec bypass tag */
+	TG_NATFW_WHY_ICMP_POLICY,   /**< the ICMP policy */
+	TG_NATFW_WHY_NO_EXCEPTION,  /**< no exception let it in */
+	TG_NATFW_WHY_NO_FIREWALL,   /**< the firewall is off */
+	TG_NATFW_WHY_NOT_MODELLED,  /**< PPTP, hairpinning: not explained */
+};
+
+struct tg_natfw_why {
+	uint8_t what;	    /**< enum tg_natfw_why_what */
+	uint32_t exception; /**< index in the firewall's exceptions */
+	/** the session (or, for EIF and PORT_MAPPING, priv_ip/priv_port of
+	 *  the endpoint it would reach) */
+	struct tg_nat_sess sess;
+	uint32_t pub_ip;   /**< translation's public side (NEW_MAPPING: the */
+	uint16_t pub_port; /**< address, and the port if it is free, else 0) */
+};
+
+/**
+ * Explain: the burst's decisions for one packet, read-only: sessions are
+ * looked up off the writer lcore (tg_nat_sess_find()), none is created,
+ * no counter or TCP state changes. The packet is rewritten as the burst
+ * would (a new mapping with the port it would prefer). PPTP and
+ * hairpinning are not modelled (why->what NOT_MODELLED). Any thread.
+ */
+uint16_t tg_natfw_explain(const struct tg_natfw_table *nt,
+	const struct tg_natfw_ctx *c, struct rte_mbuf *m,
+	struct tg_natfw_why *why);
+
 /** Expire idle sessions and, after a reload that changed the layout,
  *  delete the sessions that no longer fit (natfw.reload_dropped): both
  *  bounded work, once per poll loop. */

@@ -1986,6 +1986,132 @@ test_pipeline_explain(void)
 	fx_teardown(&fx);
 }
 
+/* mk_udp() with other ports. */
+static struct rte_mbuf *
+mk_udp_ports(uint16_t rx_idx, uint32_t src, uint32_t dst, uint16_t sport,
+	uint16_t dport)
+{
+	struct rte_mbuf *m = mk_udp(rx_idx, src, dst, 64);
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+
+	p[34] = (uint8_t)(sport >> 8);
+	p[35] = (uint8_t)sport;
+	p[36] = (uint8_t)(dport >> 8);
+	p[37] = (uint8_t)dport;
+	return m;
+}
+
+/* Explain a UDP packet arriving on port @p rx_idx, check that it changed
+ * nothing, then send the same packet for real, traced, and check that
+ * both took the same steps. */
+static void
+explain_then_send(struct fixture *fx, uint16_t rx_idx, uint32_t src,
+	uint32_t dst, uint16_t sport, uint16_t dport, struct tg_explain *x)
+{
+	struct tg_explain_req q = {
+		.rx_if = port_ids[rx_idx],
+		.proto = 17,
+		.src = src,
+		.dst = dst,
+		.sport = sport,
+		.dport = dport,
+		.payload = 18,
+	};
+	const struct tg_natfw_ctx *nc = tg_pipeline_natfw(fx->pl);
+	struct tg_lcore_stats before, after;
+	struct tg_trace_filter f;
+	struct tg_trace_rec *r;
+	uint64_t sessions;
+	char err[160];
+	size_t n, k;
+
+	tg_pipeline_stats_sum(fx->pl, &before);
+	sessions = nc != NULL ? nc->sessions->stats.sessions : 0;
+	CU_ASSERT_FATAL(
+		tg_pipeline_explain(fx->pl, &q, x, err, sizeof(err)) == 0);
+	tg_pipeline_stats_sum(fx->pl, &after);
+	CU_ASSERT(memcmp(&before, &after, sizeof(before)) == 0);
+	CU_ASSERT(nc == NULL || nc->sessions->stats.sessions == sessions);
+	CU_ASSERT(x->unexplained == TG_STAGE_NONE);
+
+	CU_ASSERT_FATAL(parse_filter("", &f, err) == 0);
+	CU_ASSERT_FATAL(tg_pipeline_trace_start(fx->pl, &f, "", 1) == 0);
+	CU_ASSERT_FATAL(
+		rte_ring_enqueue(rxr[rx_idx],
+			mk_udp_ports(rx_idx, src, dst, sport, dport)) == 0);
+	run(fx, 1, 4);
+	CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx->pl, &r, &n) == 0);
+	for (k = 0; k < n && r[k].id == 1; k++)
+		;
+	check_same(r, k, x, x->end);
+	free(r);
+}
+
+static bool
+some_why(const struct tg_explain *x, const char *text)
+{
+	uint16_t j;
+
+	for (j = 0; j < x->n; j++)
+		if (strstr(x->step[j].why, text) != NULL ||
+			strstr(x->step[j].rewrite, text) != NULL)
+			return true;
+	for (j = 0; j < x->n; j++)
+		fprintf(stderr, "  step %u: %s | %s\n", j, x->step[j].why,
+			x->step[j].rewrite);
+	return false;
+}
+
+/* NAT and the firewall explained: a new mapping, then the session the
+ * real packet made, the answer translated back (a path switch), and
+ * unsolicited traffic the firewall drops; each time the real packet
+ * takes the steps explain gave. */
+static void
+test_pipeline_explain_nat(void)
+{
+	static struct tg_explain x;
+	struct fixture fx;
+	struct rte_mbuf *m;
+	uint16_t pub;
+	char want[96];
+
+	fx_yaml = nat_yaml;
+	fx_setup(&fx, 1);
+	explain_then_send(&fx, 0, 0x0a000002, 0x10000005, 7, 9, &x);
+	CU_ASSERT(strncmp(x.end, "tx wan0", 7) == 0);
+	CU_ASSERT(some_why(&x, "a new mapping would be made on 10.1.0.1"));
+	m = tx_get(1, 0);
+	CU_ASSERT_FATAL(m != NULL);
+	pub = fr16(m, 34);
+	rte_pktmbuf_free(m);
+
+	/* the session is there now */
+	explain_then_send(&fx, 0, 0x0a000002, 0x10000005, 7, 9, &x);
+	snprintf(want, sizeof(want), "session 10.0.0.2:7 <-> 10.1.0.1:%u", pub);
+	CU_ASSERT(some_why(&x, want));
+	snprintf(want, sizeof(want), "source 10.0.0.2:7 -> 10.1.0.1:%u", pub);
+	CU_ASSERT(some_why(&x, want));
+	rte_pktmbuf_free(tx_get(1, 0));
+
+	/* the answer: natfw(in) translates it back, transit at forward */
+	explain_then_send(&fx, 1, 0x10000005, 0x0a010001, 9, pub, &x);
+	CU_ASSERT(x.mark.m.path == TG_PATH_TARGET);
+	CU_ASSERT(strncmp(x.end, "tx lan0", 7) == 0);
+	CU_ASSERT(x.n >= 2 && x.step[0].r.stage == TG_STAGE_NATFW &&
+		  TG_V_KIND(x.step[0].r.s.verdict) == TG_V_GOTO_BASE &&
+		  x.step[0].r.s.path == TG_PATH_TRANSIT);
+	snprintf(want, sizeof(want), "destination 10.1.0.1:%u -> 10.0.0.2:7",
+		pub);
+	CU_ASSERT(some_why(&x, want));
+	rte_pktmbuf_free(tx_get(0, 0));
+
+	/* unsolicited */
+	explain_then_send(&fx, 1, 0x10000005, 0x0a010001, 9, 7, &x);
+	CU_ASSERT(strcmp(x.end, "drop natfw.no_exception") == 0);
+	CU_ASSERT(some_why(&x, "no firewall exception"));
+	fx_teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -2068,7 +2194,8 @@ main(void)
 		"test_pipeline_trace_marks_and_records",
 		test_pipeline_trace_marks_and_records,
 		"test_pipeline_capture_drops", test_pipeline_capture_drops,
-		"test_pipeline_explain", test_pipeline_explain, NULL);
+		"test_pipeline_explain", test_pipeline_explain,
+		"test_pipeline_explain_nat", test_pipeline_explain_nat, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
