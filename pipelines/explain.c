@@ -118,38 +118,13 @@ if_name(const struct tg_tables *t, uint16_t port)
 	return "-";
 }
 
-/* The packet @p q describes, in a new mbuf. */
-static struct rte_mbuf *
-build(struct tg_pipeline *pl, const struct tg_tables *t,
-	const struct tg_explain_req *q)
+/* The IPv4 packet @p q describes at @p ip (zeroed, room for it). */
+static void
+build_ip(
+	const struct tg_explain_req *q, struct rte_ipv4_hdr *ip, uint16_t iplen)
 {
-	static const struct rte_ether_addr peer = {
-		.addr_bytes = {0x02, 0, 0, 0, 0, 0xfe}};
-	uint16_t l4len = q->proto == IPPROTO_TCP    ? 20
-			 : q->proto == IPPROTO_UDP  ? 8
-			 : q->proto == IPPROTO_ICMP ? 8
-						    : 0;
-	uint16_t iplen = (uint16_t)(20 + l4len + q->payload);
-	struct rte_ether_hdr *eth;
-	struct rte_ipv4_hdr *ip;
-	struct rte_mbuf *m;
-	uint8_t *l4;
+	uint8_t *l4 = (uint8_t *)(ip + 1);
 
-	m = rte_pktmbuf_alloc(pl->mp);
-	if (m == NULL)
-		return NULL;
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(
-		m, (uint16_t)(sizeof(*eth) + iplen));
-	if (eth == NULL) {
-		rte_pktmbuf_free(m);
-		return NULL;
-	}
-	memset(eth, 0, sizeof(*eth) + iplen);
-	if (q->rx_if < RTE_MAX_ETHPORTS)
-		eth->dst_addr = t->forward->ifaces[q->rx_if].mac;
-	eth->src_addr = peer;
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(eth + 1);
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->total_length = rte_cpu_to_be_16(iplen);
 	ip->time_to_live = q->ttl != 0 ? q->ttl : 64;
@@ -157,7 +132,6 @@ build(struct tg_pipeline *pl, const struct tg_tables *t,
 	ip->src_addr = rte_cpu_to_be_32(q->src);
 	ip->dst_addr = rte_cpu_to_be_32(q->dst);
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	l4 = (uint8_t *)(ip + 1);
 	switch (q->proto) {
 	case IPPROTO_TCP: {
 		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)l4;
@@ -190,6 +164,84 @@ build(struct tg_pipeline *pl, const struct tg_tables *t,
 	default:
 		break;
 	}
+}
+
+/* The inbound SA of @p spi in the configuration, or NULL. */
+static const struct tg_cfg_ipsec_sa *
+sa_of_spi(const struct tg_tables *t, uint32_t spi)
+{
+	const struct tg_cfg_ipsec *c = &t->cfg->ipsec;
+	uint32_t i;
+
+	for (i = 0; i < c->n_sas; i++)
+		if (c->sas[i].spi == spi && c->sas[i].dir == TG_CFG_IPSEC_IN)
+			return &c->sas[i];
+	return NULL;
+}
+
+/* The packet @p q describes, in a new mbuf; with q->esp, in ESP with
+ * the null cipher and no ICV under SA @p sa (tg_ipsec_explain()):
+ * tunnel, behind an outer header from the SA's remote to its local
+ * address; transport, between the packet's IP header and the rest. */
+static struct rte_mbuf *
+build(struct tg_pipeline *pl, const struct tg_tables *t,
+	const struct tg_explain_req *q, const struct tg_cfg_ipsec_sa *sa)
+{
+	static const struct rte_ether_addr peer = {
+		.addr_bytes = {0x02, 0, 0, 0, 0, 0xfe}};
+	uint16_t l4len = q->proto == IPPROTO_TCP    ? 20
+			 : q->proto == IPPROTO_UDP  ? 8
+			 : q->proto == IPPROTO_ICMP ? 8
+						    : 0;
+	uint16_t iplen = (uint16_t)(20 + l4len + q->payload);
+	bool tun = sa != NULL && sa->mode == TG_CFG_IPSEC_TUNNEL;
+	uint16_t extra = sa == NULL ? 0 : (uint16_t)((tun ? 20 : 0) + 8 + 2);
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_mbuf *m;
+	uint8_t *p;
+
+	m = rte_pktmbuf_alloc(pl->mp);
+	if (m == NULL)
+		return NULL;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(
+		m, (uint16_t)(sizeof(*eth) + extra + iplen));
+	if (eth == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	memset(eth, 0, sizeof(*eth) + extra + iplen);
+	if (q->rx_if < RTE_MAX_ETHPORTS)
+		eth->dst_addr = t->forward->ifaces[q->rx_if].mac;
+	eth->src_addr = peer;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	p = (uint8_t *)(eth + 1);
+	if (sa == NULL) {
+		build_ip(q, (struct rte_ipv4_hdr *)p, iplen);
+		return m;
+	}
+	/* the packet after the ESP header, then the trailer */
+	build_ip(q, (struct rte_ipv4_hdr *)(p + (tun ? 28 : 8)), iplen);
+	if (!tun)
+		/* its IP header in front of the ESP header */
+		memmove(p, p + 8, sizeof(*ip));
+	ip = (struct rte_ipv4_hdr *)p;
+	if (tun) {
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->time_to_live = 64;
+		ip->src_addr = rte_cpu_to_be_32(sa->remote);
+		ip->dst_addr = rte_cpu_to_be_32(sa->local);
+	}
+	ip->next_proto_id = IPPROTO_ESP;
+	ip->total_length = rte_cpu_to_be_16(
+		(uint16_t)(rte_pktmbuf_data_len(m) - sizeof(*eth)));
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	((uint32_t *)(ip + 1))[0] = rte_cpu_to_be_32(sa->spi);
+	((uint32_t *)(ip + 1))[1] = rte_cpu_to_be_32(1); /* sequence */
+	p = rte_pktmbuf_mtod(m, uint8_t *) + rte_pktmbuf_data_len(m);
+	p[-2] = 0;			       /* pad length */
+	p[-1] = tun ? IPPROTO_IPIP : q->proto; /* next header */
 	return m;
 }
 
@@ -420,6 +472,47 @@ explain_natfw(struct tg_pipeline *pl, const struct tg_tables *t,
 	return v;
 }
 
+static uint16_t
+explain_ipsec(struct tg_pipeline *pl, const struct tg_tables *t,
+	struct rte_mbuf *m, struct tg_explain_step *s)
+{
+	const struct tg_cfg_ipsec *c = &t->cfg->ipsec;
+	static const char *const actions[] = {"allow", "block", "protect"};
+	struct tg_ipsec_why w;
+	uint16_t v;
+
+	v = tg_ipsec_explain(t->ipsec, pl->stage_ctx[TG_STAGE_IPSEC],
+		&t->forward->local, m, rte_rdtsc(), &w);
+	if (w.what == TG_IPSEC_WHY_NOT_MODELLED)
+		return NOT_EXPLAINED;
+	if (w.sa != UINT32_MAX && w.sa < c->n_sas &&
+		c->sas[w.sa].dir == TG_CFG_IPSEC_IN)
+		snprintf(s->why, sizeof(s->why),
+			"SA %s (spi %u): would be authenticated and "
+			"decrypted (explain does neither)",
+			c->sas[w.sa].name, c->sas[w.sa].spi);
+	if (w.policy != UINT32_MAX && w.policy < c->n_policies) {
+		const struct tg_cfg_ipsec_policy *p = &c->policies[w.policy];
+
+		add(s->why, sizeof(s->why), "policy %s: %s", p->name,
+			p->action < RTE_DIM(actions) ? actions[p->action]
+						     : "?");
+		if (w.sa != UINT32_MAX && w.sa < c->n_sas &&
+			c->sas[w.sa].dir == TG_CFG_IPSEC_OUT)
+			add(s->why, sizeof(s->why), "with SA %s (spi %u)%s",
+				c->sas[w.sa].name, c->sas[w.sa].spi,
+				c->sas[w.sa].mode == TG_CFG_IPSEC_TUNNEL
+					? ", tunnel"
+					: ", transport");
+	} else if (!TG_V_IS_DROP(v) && w.sa == UINT32_MAX) {
+		snprintf(s->why, sizeof(s->why), "no policy applies");
+	}
+	if (w.direct)
+		add(s->why, sizeof(s->why),
+			"the tunnel's next hop is ready: straight to TX");
+	return v;
+}
+
 /* One stage's decision on @p m. */
 static uint16_t
 explain_stage(struct tg_pipeline *pl, const struct tg_tables *t, uint8_t s,
@@ -434,6 +527,8 @@ explain_stage(struct tg_pipeline *pl, const struct tg_tables *t, uint8_t s,
 		return explain_localfilter(pl, t, m, st);
 	case TG_STAGE_NATFW:
 		return explain_natfw(pl, t, m, st);
+	case TG_STAGE_IPSEC:
+		return explain_ipsec(pl, t, m, st);
 	default:
 		return NOT_EXPLAINED;
 	}
@@ -628,6 +723,7 @@ tg_pipeline_explain(struct tg_pipeline *pl, const struct tg_explain_req *q,
 	struct tg_explain *x, char *err, size_t errlen)
 {
 	const struct tg_tables *t = pl->slot->cur;
+	const struct tg_cfg_ipsec_sa *sa;
 	uint16_t port, v;
 	struct tg_meta *md;
 	struct rte_mbuf *m;
@@ -654,7 +750,16 @@ tg_pipeline_explain(struct tg_pipeline *pl, const struct tg_explain_req *q,
 			return -EINVAL;
 		}
 	}
-	m = build(pl, t, q);
+	sa = NULL;
+	if (q->esp) {
+		sa = sa_of_spi(t, q->spi);
+		if (sa == NULL) {
+			snprintf(err, errlen,
+				"esp %u: no inbound SA has this SPI", q->spi);
+			return -EINVAL;
+		}
+	}
+	m = build(pl, t, q, sa);
 	if (m == NULL) {
 		snprintf(err, errlen, "no mbuf for the packet");
 		return -ENOMEM;
@@ -680,6 +785,20 @@ tg_pipeline_explain(struct tg_pipeline *pl, const struct tg_explain_req *q,
 	x->mark.m.len = tg_be16_to_cpu(tg_pkt_ipv4(m)->total_length);
 	x->mark.m.port = q->rx_if;
 	x->mark.m.path = md->path;
+	if (sa != NULL) {
+		/* the mark is the ESP packet, as a trace would see it */
+		x->inner = x->mark;
+		x->inner.m.len =
+			(uint16_t)(x->mark.m.len -
+				   (sa->mode == TG_CFG_IPSEC_TUNNEL ? 30 : 10));
+		if (sa->mode == TG_CFG_IPSEC_TUNNEL) {
+			x->mark.m.src = sa->remote;
+			x->mark.m.dst = sa->local;
+		}
+		x->mark.m.proto = IPPROTO_ESP;
+		x->mark.m.sport = x->mark.m.dport = 0;
+		x->mark.m.tcp_flags = 0;
+	}
 	if (v != TG_V_NEXT)
 		end_drop(x, pl, md,
 			pl->drop_base[TG_OWNER_PKT] + TG_V_REASON(v));

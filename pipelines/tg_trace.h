@@ -202,6 +202,12 @@ struct tg_explain_req {
 	uint8_t icmp_type, icmp_code;
 	uint8_t ttl;	  /**< 0: 64 */
 	uint16_t payload; /**< bytes after the L4 header */
+	/** arrives in ESP under the inbound SA of this SPI: a tunnel's
+	 *  outer header (its remote to its local address) and an ESP
+	 *  header in front of the packet above, which explain takes as
+	 *  decrypted (it does not encrypt or authenticate) */
+	bool esp;
+	uint32_t spi;
 };
 
 #define TG_EXPLAIN_STEPS 24
@@ -225,6 +231,8 @@ struct tg_explain {
 	/** the stage the walk could not go through (explain does not
 	 *  model it yet), TG_STAGE_NONE if none */
 	uint8_t unexplained;
+	/** with esp: the packet inside (mark is the ESP packet) */
+	struct tg_trace_rec inner;
 };
 
 /**

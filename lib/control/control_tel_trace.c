@@ -497,7 +497,7 @@ tcp_flags(const char *w, uint8_t *f)
 
 #define EXPLAIN_USAGE                                                          \
 	"explain: in IFACE|from host PROTO SRC[:PORT] -> DST[:PORT] [flags "   \
-	"FSRPAUEC] [ttl N] [type N] [code N] [length N]"
+	"FSRPAUEC] [ttl N] [type N] [code N] [length N] [esp SPI]"
 
 static const struct {
 	const char *name;
@@ -561,7 +561,10 @@ explain_option(const char *name, const char *val, struct tg_explain_req *q)
 		q->icmp_code = (uint8_t)v;
 	else if (strcmp(name, "length") == 0 && number(val, 1400, &v) == 0)
 		q->payload = (uint16_t)v;
-	else
+	else if (strcmp(name, "esp") == 0 && number(val, UINT32_MAX, &v) == 0) {
+		q->esp = true;
+		q->spi = (uint32_t)v;
+	} else
 		return -EINVAL;
 	return 0;
 }
@@ -661,6 +664,13 @@ tg_tel_explain(const char *cmd, const char *params, struct rte_tel_data *d)
 	s.used = 0;
 	tg_tel_put_u64(&s, "generation", x.generation);
 	put_packet(&s, t, &x.mark);
+	if (q.esp) {
+		char buf[96];
+
+		packet_text(&x.inner, buf, sizeof(buf));
+		tg_tel_put_str(&s, "inner", buf);
+		tg_tel_put_u64(&s, "spi", q.spi);
+	}
 	steps = rte_tel_data_alloc();
 	if (steps != NULL) {
 		rte_tel_data_start_dict(steps);

@@ -124,23 +124,8 @@ fwd_resolve_dry(const struct tg_forward_table *ft,
 {
 	struct tg_neigh_info *e = &dry->neigh;
 	struct tg_meta *meta;
-	uint32_t i;
 
-	/* The table's static neighbors first: the burst's sync puts them
-	 * into the cache before it resolves (a new snapshot's may not be
-	 * there yet). */
-	for (i = 0; i < ft->n_static; i++)
-		if (ft->statics[i].addr == nh_ip &&
-			ft->statics[i].port == nh->port)
-			break;
-	if (i < ft->n_static) {
-		memset(e, 0, sizeof(*e));
-		e->addr = nh_ip;
-		e->port = nh->port;
-		e->mac = ft->statics[i].mac;
-		e->state = TG_NEIGH_STATIC;
-	} else if (tg_forward_neigh_lookup(ft, ctx, nh_ip, nh->port, now, e) !=
-		   0) {
+	if (tg_forward_neigh_lookup(ft, ctx, nh_ip, nh->port, now, e) != 0) {
 		if (ctx->count >= ctx->cap)
 			return TG_V_DROP(TG_FORWARD_DROP_NEIGH_FULL);
 		dry->arp = true;

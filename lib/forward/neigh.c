@@ -657,6 +657,19 @@ tg_forward_neigh_lookup(const struct tg_forward_table *ft,
 	uint32_t sn, i, k;
 	int rc;
 
+	/* The table's static neighbors first: forward's next burst puts
+	 * them into the cache before it resolves (a new snapshot's may not
+	 * be there yet). */
+	for (i = 0; i < ft->n_static; i++)
+		if (ft->statics[i].addr == addr &&
+			ft->statics[i].port == port) {
+			memset(out, 0, sizeof(*out));
+			out->addr = addr;
+			out->port = port;
+			out->mac = ft->statics[i].mac;
+			out->state = TG_NEIGH_STATIC;
+			return 0;
+		}
 	do {
 		sn = rte_seqcount_read_begin(&ctx->sc);
 		rc = -ENOENT;

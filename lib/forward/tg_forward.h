@@ -280,7 +280,9 @@ uint32_t tg_forward_neighbors_read(const struct tg_forward_ctx *ctx,
 	uint32_t *total);
 
 /**
- * The entry for @p addr (host order) on @p port, as
+ * The entry for @p addr (host order) on @p port as forward would find it
+ * now: one of @p ft's static neighbors (forward's next burst syncs them
+ * into the cache first), else the cache's entry, copied as
  * tg_forward_neighbors_read() copies entries. Safe from any thread while
  * the owning lcore runs. Returns 0, or -ENOENT when there is none.
  */

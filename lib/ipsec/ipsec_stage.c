@@ -856,3 +856,218 @@ drain:
 	if (st->inflight != 0)
 		drain(t, st, local, emit);
 }
+
+/* ---- explain: the burst's decisions for one packet, read-only --------- */
+
+/* An inbound SPD answer for a packet that came unprotected. */
+static uint16_t
+x_unprotected(const struct tg_ipsec_table *t, const struct rte_ipv4_hdr *ip,
+	uint32_t avail, struct tg_ipsec_why *w)
+{
+	struct tg_acl_key k;
+	const uint8_t *kp = (const uint8_t *)&k;
+	uint32_t r;
+
+	tg_ipsec_spd_key_make(ip, avail, &k);
+	spd_lookup(t, TG_IPSEC_DIR_INBOUND, &kp, 1, &r);
+	if (r == 0)
+		return TG_V_NEXT;
+	w->what = TG_IPSEC_WHY_POLICY;
+	w->policy = r - 1;
+	if (t->pol[r - 1].action == TG_CFG_IPSEC_PROTECT)
+		return DROP(UNPROTECTED);
+	if (t->pol[r - 1].action == TG_CFG_IPSEC_BLOCK)
+		return DROP(BLOCKED);
+	return TG_V_NEXT;
+}
+
+/* ESP to the appliance: its SA, and the inner packet's way (explain's
+ * ESP carries the inner packet in clear: explain does not decrypt). */
+static uint16_t
+x_inbound(const struct tg_ipsec_table *t, const struct tg_local_set *local,
+	struct rte_mbuf *m, struct tg_ipsec_why *w)
+{
+	const struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
+	struct tg_meta *md = tg_meta(m);
+	union rte_ipsec_sad_key key = {0};
+	const union rte_ipsec_sad_key *kp = &key;
+	const struct tg_ipsec_tsa *ts;
+	const struct tg_ipsec_pol *p;
+	bool ah = ip->next_proto_id == IPPROTO_AH;
+	struct tg_acl_key k;
+	const uint8_t *pk = (const uint8_t *)&k;
+	struct tg_ipsec_sa *sa;
+	uint16_t v, rx = md->rx_if;
+	uint32_t spi, r;
+	void *found = NULL;
+
+	v = inbound_spi(m, ip, ah, &spi);
+	if (v != TG_V_NEXT)
+		return v;
+	key.v4.spi = spi;
+	if (t->sad[ah] == NULL ||
+		rte_ipsec_sad_lookup(t->sad[ah], &kp, &found, 1) < 0 ||
+		found == NULL)
+		return DROP(NO_SA);
+	ts = found;
+	sa = ts->sa;
+	w->sa = (uint32_t)(ts - t->sas);
+	w->what = TG_IPSEC_WHY_SA;
+	if (sa->limited && sa->prm.lifetime.hard_packets != 0 &&
+		sa->st.packets >= sa->prm.lifetime.hard_packets)
+		return DROP(SA_EXPIRED);
+	if (ah) {
+		w->what = TG_IPSEC_WHY_NOT_MODELLED;
+		return TG_V_NEXT;
+	}
+	/* "Decrypted": explain's ESP is ESP with the null cipher and no
+	 * ICV (RFC 4303 section 2: header, payload, pad length 0, next
+	 * header), so taking the header and the trailer off is all. */
+	{
+		uint16_t l2l3 = (uint16_t)(RTE_ETHER_HDR_LEN + md->l3_len);
+		uint8_t nh;
+
+		if (m->data_len < l2l3 + 8 + 2)
+			return DROP(MALFORMED);
+		nh = rte_pktmbuf_mtod(m, uint8_t *)[m->data_len - 1];
+		rte_pktmbuf_trim(m, 2);
+		if (sa->mode == TG_IPSEC_MODE_TUNNEL) {
+			if (nh != IPPROTO_IPIP)
+				return DROP(INNER_INVALID);
+			/* the frame's, the outer and the ESP header off, and
+			 * a frame again: an Ethernet header in front, as
+			 * finish() puts one (rx_burst wants one) */
+			rte_pktmbuf_adj(m, (uint16_t)(l2l3 + 8));
+			if (rte_pktmbuf_prepend(m, RTE_ETHER_HDR_LEN) == NULL)
+				return DROP(MALFORMED);
+			memset(rte_pktmbuf_mtod(m, uint8_t *), 0,
+				2 * RTE_ETHER_ADDR_LEN);
+			rte_pktmbuf_mtod_offset(m, uint16_t *, 12)[0] =
+				RTE_BE16(RTE_ETHER_TYPE_IPV4);
+		} else {
+			/* transport: the ESP header out from between */
+			struct rte_ipv4_hdr *h;
+
+			memmove(rte_pktmbuf_mtod_offset(m, uint8_t *, 8),
+				rte_pktmbuf_mtod(m, uint8_t *), l2l3);
+			rte_pktmbuf_adj(m, 8);
+			h = tg_pkt_ipv4(m);
+			h->next_proto_id = nh;
+			h->total_length = rte_cpu_to_be_16(
+				(uint16_t)(m->data_len - RTE_ETHER_HDR_LEN));
+			h->hdr_checksum = 0;
+			h->hdr_checksum = rte_ipv4_cksum(h);
+		}
+	}
+	/* inner_check(): received anew, then the policy */
+	tg_pkt_rx_burst(&m, 1, rx, local, &v);
+	if (v != TG_V_NEXT || md->path == TG_PATH_ARP)
+		return DROP(INNER_INVALID);
+	if (ts->sel.direct) {
+		r = tg_ipsec_sels_match(&ts->sel, tg_pkt_ipv4(m), l3_avail(m));
+	} else {
+		tg_ipsec_spd_key_make(tg_pkt_ipv4(m), l3_avail(m), &k);
+		spd_lookup(t, TG_IPSEC_DIR_INBOUND, &pk, 1, &r);
+	}
+	p = r != 0 ? &t->pol[r - 1] : NULL;
+	if (r != 0)
+		w->policy = r - 1;
+	if (p == NULL || p->action != TG_CFG_IPSEC_PROTECT ||
+		p->sa_in == TG_CFG_IPSEC_NO_SA || t->sas[p->sa_in].sa != sa ||
+		(sa->mode == TG_IPSEC_MODE_TRANSPORT &&
+			md->path != TG_PATH_TARGET))
+		return DROP(POLICY_MISMATCH);
+	md->flags |=
+		TG_META_F_IPSEC_IN | (t->bypass ? TG_META_F_IPSEC_BYPASS : 0);
+	return md->path == TG_PATH_TARGET ? TG_V_NEXT
+					  : TG_V_GOTO(TG_STAGE_NONE);
+}
+
+uint16_t
+tg_ipsec_explain(const struct tg_ipsec_table *t,
+	const struct tg_ipsec_stage *st, const struct tg_local_set *local,
+	struct rte_mbuf *m, uint64_t now, struct tg_ipsec_why *w)
+{
+	struct tg_meta *md = tg_meta(m);
+	const struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
+	const struct tg_ipsec_tsa *ts;
+	struct tg_neigh_info ni;
+	struct tg_acl_key k;
+	const uint8_t *kp = (const uint8_t *)&k;
+	uint32_t r;
+	bool tc;
+
+	memset(w, 0, sizeof(*w));
+	w->policy = w->sa = UINT32_MAX;
+	if (st == NULL)
+		return TG_V_NEXT;
+	if (md->mode == TG_MODE_IN) {
+		if (ip->next_proto_id == IPPROTO_ESP ||
+			ip->next_proto_id == IPPROTO_AH)
+			return x_inbound(t, local, m, w);
+		return x_unprotected(t, ip, l3_avail(m), w);
+	}
+	tc = md->path == TG_PATH_TRANSIT && t->in_check &&
+	     !(md->flags & TG_META_F_IPSEC_IN);
+	if (tc) {
+		uint16_t v = x_unprotected(t, ip, l3_avail(m), w);
+
+		if (v != TG_V_NEXT)
+			return v;
+	}
+	if (!t->out_check)
+		return TG_V_NEXT;
+	tg_ipsec_spd_key_make(ip, l3_avail(m), &k);
+	spd_lookup(t, TG_IPSEC_DIR_OUTBOUND, &kp, 1, &r);
+	if (r == 0)
+		return TG_V_NEXT;
+	w->what = TG_IPSEC_WHY_POLICY;
+	w->policy = r - 1;
+	if (t->pol[r - 1].action == TG_CFG_IPSEC_BLOCK)
+		return DROP(BLOCKED);
+	if (t->pol[r - 1].action != TG_CFG_IPSEC_PROTECT)
+		return TG_V_NEXT;
+	ts = &t->sas[t->pol[r - 1].sa_out];
+	w->sa = t->pol[r - 1].sa_out;
+	if (ts->tun_mtu != 0 &&
+		m->pkt_len - RTE_ETHER_HDR_LEN + ts->overhead > ts->tun_mtu)
+		return DROP(TOO_BIG);
+	if (ts->sa->limited && ts->sa->prm.lifetime.hard_packets != 0 &&
+		ts->sa->st.packets >= ts->sa->prm.lifetime.hard_packets)
+		return DROP(SA_EXPIRED);
+	if (ts->sa->mode == TG_IPSEC_MODE_TRANSPORT)
+		return TG_V_NEXT;
+	/* finish(): the outer header (what rte_ipsec would write, without
+	 * the ESP), then straight to TX when the next hop is ready as
+	 * forward's cache has it, else routed anew on the tunnel path. */
+	{
+		struct rte_ipv4_hdr *o = tg_pkt_ipv4(m);
+
+		o->src_addr = rte_cpu_to_be_32(ts->sa->prm.tun_local);
+		o->dst_addr = rte_cpu_to_be_32(ts->sa->prm.tun_remote);
+		o->next_proto_id = IPPROTO_ESP;
+		o->time_to_live = 64;
+	}
+	md->l3_len = sizeof(struct rte_ipv4_hdr);
+	if (ts->adj_ok && st->fwd_ctx != NULL && t->fwd != NULL &&
+		(ts->adj_l3 ||
+			(tg_forward_neigh_lookup(t->fwd, st->fwd_ctx,
+				 ts->adj_nh_ip, ts->adj_port, now, &ni) == 0 &&
+				(ni.state == TG_NEIGH_REACHABLE ||
+					ni.state == TG_NEIGH_STATIC)))) {
+		uint8_t *h = rte_pktmbuf_mtod(m, uint8_t *);
+
+		if (!ts->adj_l3)
+			memcpy(h, &ni.mac, RTE_ETHER_ADDR_LEN);
+		else
+			memcpy(h, ts->adj_src_et, RTE_ETHER_ADDR_LEN);
+		memcpy(h + RTE_ETHER_ADDR_LEN, ts->adj_src_et, 8);
+		md->tx_if = ts->adj_port;
+		md->nh_ip = ts->adj_nh_ip;
+		md->path = TG_PATH_TUNNEL_DIRECT;
+		w->direct = true;
+		return TG_V_GOTO(TG_STAGE_NONE);
+	}
+	md->path = TG_PATH_TUNNEL;
+	return TG_V_GOTO(TG_STAGE_FORWARD);
+}

@@ -265,6 +265,34 @@ void tg_ipsec_burst(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 	const struct tg_local_set *local, struct rte_mbuf **pkts, uint16_t n,
 	uint16_t *verdict, struct tg_emit *emit, uint64_t now);
 
+/** What decided a packet (tg_ipsec_explain()). */
+enum tg_ipsec_why_what {
+	TG_IPSEC_WHY_NONE = 0,	   /**< no policy applied */
+	TG_IPSEC_WHY_POLICY,	   /**< policy (index) decided */
+	TG_IPSEC_WHY_SA,	   /**< inbound SA (index) took it */
+	TG_IPSEC_WHY_NOT_MODELLED, /**< AH inbound */
+};
+
+struct tg_ipsec_why {
+	uint8_t what;	 /**< enum tg_ipsec_why_what */
+	bool direct;	 /**< the tunnel's output goes straight to TX */
+	uint32_t policy; /**< index in cfg->policies, UINT32_MAX: none */
+	uint32_t sa;	 /**< index in the table's SAs, UINT32_MAX: none */
+};
+
+/**
+ * Explain: the burst's decisions for one packet, read-only: no crypto,
+ * no sequence number, replay window, lifetime or hit counter touched.
+ * Outbound protect rewrites the packet's outer header as the tunnel
+ * would (no ESP); inbound ESP is taken to be ESP with the null cipher
+ * and no ICV (explain's own packets are): "decrypted" by taking its
+ * header and trailer off, then checked as the burst checks it. AH is
+ * not modelled. Any thread.
+ */
+uint16_t tg_ipsec_explain(const struct tg_ipsec_table *t,
+	const struct tg_ipsec_stage *st, const struct tg_local_set *local,
+	struct rte_mbuf *m, uint64_t now, struct tg_ipsec_why *w);
+
 /** Pick up completed crypto operations (never waits). */
 void tg_ipsec_tick(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 	const struct tg_local_set *local, struct tg_emit *emit, uint64_t now);

@@ -2112,6 +2112,98 @@ test_pipeline_explain_nat(void)
 	fx_teardown(&fx);
 }
 
+/* ipsec explained: protect (the tunnel's output straight to TX), block,
+ * an unprotected packet a protect policy wants, and ESP arriving under
+ * an inbound SA (explain's null-cipher ESP, "decrypted" and checked). */
+static const char ipsec_explain_yaml[] =
+	"ipsec:\n"
+	"  crypto_device: crypto_aesni_mb_pl\n"
+	"  policies:\n"
+	"    - {name: gw, dst: 16.1.0.0/16, direction: outbound,\n"
+	"       action: protect, sa: to-gw}\n"
+	"    - {name: from-gw, src: 16.1.0.0/16, dst: 10.0.0.0/24,\n"
+	"       direction: inbound, action: protect, sa: from-gw}\n"
+	"    - {name: no-5, dst: 16.5.0.0/16, direction: outbound,\n"
+	"       action: block}\n"
+	"  sas:\n"
+	"    - {name: to-gw, spi: 0x1001, direction: outbound, mode: tunnel,\n"
+	"       local: 10.1.0.1, remote: 10.1.0.2, algorithm: aes-128-gcm,\n"
+	"       key: 000102030405060708090a0b0c0d0e0f, salt: 01020304}\n"
+	"    - {name: from-gw, spi: 0x2001, direction: inbound, mode: tunnel,\n"
+	"       local: 10.1.0.1, remote: 10.1.0.2, algorithm: aes-128-gcm,\n"
+	"       key: 101112131415161718191a1b1c1d1e1f, salt: 05060708}\n";
+
+static void
+test_pipeline_explain_ipsec(void)
+{
+	struct tg_explain_req q = {
+		.rx_if = 0,
+		.proto = 17,
+		.src = 0x10010005,
+		.dst = 0x0a000002,
+		.sport = 9,
+		.dport = 7,
+		.payload = 18,
+		.esp = true,
+		.spi = 0x2001,
+	};
+	static struct tg_explain x;
+	struct tg_pipeline_conf pc;
+	struct tg_config *cfg;
+	struct fixture fx;
+	struct rte_mbuf *m;
+	char err[256];
+
+	cfg = fx_conf(&fx, &pc, yaml, ipsec_explain_yaml, 1, NB_TXQ, false);
+	fx_create(&fx, &pc);
+	fx.ctl.pl = fx.pl;
+	CU_ASSERT_FATAL(tg_control_apply(&fx.ctl, cfg, err, sizeof(err)) == 0);
+
+	explain_then_send(&fx, 0, 0x0a000002, 0x10010005, 7, 9, &x);
+	CU_ASSERT(strncmp(x.end, "tx wan0", 7) == 0);
+	CU_ASSERT(some_why(&x, "policy gw: protect, with SA to-gw (spi 4097), "
+			       "tunnel"));
+	CU_ASSERT(some_why(&x, "straight to TX"));
+	CU_ASSERT(some_why(&x, "destination 16.1.0.5:9 -> 10.1.0.2:0"));
+	m = tx_get(1, 0);
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT(rte_pktmbuf_mtod(m, uint8_t *)[23] == IPPROTO_ESP);
+	rte_pktmbuf_free(m);
+
+	explain_then_send(&fx, 0, 0x0a000002, 0x10050001, 7, 9, &x);
+	CU_ASSERT(strcmp(x.end, "drop ipsec.blocked") == 0);
+	CU_ASSERT(some_why(&x, "policy no-5: block"));
+
+	/* unprotected, from where a protect policy wants ESP */
+	explain_then_send(&fx, 1, 0x10010005, 0x0a000002, 9, 7, &x);
+	CU_ASSERT(strcmp(x.end, "drop ipsec.unprotected") == 0);
+	CU_ASSERT(some_why(&x, "policy from-gw: protect"));
+
+	/* in ESP under from-gw: decrypted, then transit to lan0 */
+	q.rx_if = port_ids[1];
+	CU_ASSERT_FATAL(
+		tg_pipeline_explain(fx.pl, &q, &x, err, sizeof(err)) == 0);
+	CU_ASSERT(x.mark.m.proto == IPPROTO_ESP);
+	CU_ASSERT(x.mark.m.path == TG_PATH_TARGET);
+	CU_ASSERT(x.inner.m.dst == 0x0a000002 && x.inner.m.proto == 17);
+	CU_ASSERT(strncmp(x.end, "tx lan0", 7) == 0);
+	CU_ASSERT(x.n >= 2 && x.step[0].r.stage == TG_STAGE_IPSEC &&
+		  x.step[0].r.s.verdict == TG_V_GOTO(TG_STAGE_NONE) &&
+		  x.step[0].r.s.path == TG_PATH_TRANSIT);
+	CU_ASSERT(some_why(&x, "SA from-gw (spi 8193)"));
+	CU_ASSERT(some_why(&x, "policy from-gw: protect"));
+	/* the inner packet to a place the policy does not cover */
+	q.dst = 0x0a000009 + 0x100; /* 10.0.1.9: not 10.0.0.0/24 */
+	CU_ASSERT_FATAL(
+		tg_pipeline_explain(fx.pl, &q, &x, err, sizeof(err)) == 0);
+	CU_ASSERT(strcmp(x.end, "drop ipsec.policy_mismatch") == 0);
+	q.spi = 0x9999;
+	CU_ASSERT(tg_pipeline_explain(fx.pl, &q, &x, err, sizeof(err)) ==
+		  -EINVAL);
+	CU_ASSERT(strstr(err, "no inbound SA") != NULL);
+	fx_teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -2195,7 +2287,9 @@ main(void)
 		test_pipeline_trace_marks_and_records,
 		"test_pipeline_capture_drops", test_pipeline_capture_drops,
 		"test_pipeline_explain", test_pipeline_explain,
-		"test_pipeline_explain_nat", test_pipeline_explain_nat, NULL);
+		"test_pipeline_explain_nat", test_pipeline_explain_nat,
+		"test_pipeline_explain_ipsec", test_pipeline_explain_ipsec,
+		NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
