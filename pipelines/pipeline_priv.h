@@ -29,6 +29,10 @@ struct tg_trace_buf {
 	uint32_t session;
 	uint32_t n; /* stored with release after the record */
 	uint64_t lost;
+	/* the last record's TSC: later ones never read less (RDTSC is not
+	 * ordered with the loads and stores around it), so time order and
+	 * this lcore's order agree */
+	uint64_t last_tsc;
 	struct tg_trace_rec rec[TG_TRACE_RECS];
 };
 

@@ -287,7 +287,8 @@ rec_new(struct tg_worker *w, struct rte_mbuf *m, uint8_t kind)
 	}
 	r = &b->rec[b->n];
 	memset(r, 0, sizeof(*r));
-	r->tsc = rte_rdtsc();
+	r->tsc = RTE_MAX(rte_rdtsc(), b->last_tsc);
+	b->last_tsc = r->tsc;
 	r->id = *tg_meta_trace_id(m);
 	r->kind = kind;
 	r->stage = TG_STAGE_NONE;

@@ -16,6 +16,9 @@ over and over (net_pcap infinite_rx), and:
 - /tollgate/capture writes the drops to a pcapng file that tshark reads:
   every frame's comment names the reason this script expects for that
   frame; forwarded frames are never in it; reason= keeps one reason;
+- /tollgate/explain, asked about each kind, walks the same stages with
+  the same verdicts to the same end as the trace of the real packet (that
+  it changes nothing is checked where no traffic runs: test_pipeline);
 - bad requests get an "error" answer, and the appliance keeps running.
 
   /usr/bin/python3 test/integration/trace.py [-v] [--keep]
@@ -212,6 +215,82 @@ def check_trace(res, c):
     res.report("trace: bad requests are refused", p)
 
 
+def explain_args(f):
+    """/tollgate/explain's description of scapy frame F (from lan0)."""
+    ip = f[IP]
+    words = ["in", "lan0"]
+    if TCP in f or UDP in f:
+        l4 = f[TCP] if TCP in f else f[UDP]
+        words += ["tcp" if TCP in f else "udp",
+                  "%s:%d" % (ip.src, l4.sport), "->",
+                  "%s:%d" % (ip.dst, l4.dport)]
+        if TCP in f:
+            words += ["flags", str(f[TCP].flags)]
+        payload = len(bytes(l4.payload))
+    else:
+        words += ["icmp", ip.src, "->", ip.dst, "type", str(f[ICMP].type)]
+        payload = len(bytes(f[ICMP].payload))
+    words += ["ttl", str(ip.ttl), "length", str(payload)]
+    return " ".join(words)
+
+
+def stage_steps(steps):
+    return [(s.get("stage"), s.get("verdict"), s.get("path"),
+             s.get("reason")) for k, s in sorted(steps.items(),
+                                                 key=lambda kv: int(kv[0]))
+            if s.get("what") == "stage"]
+
+
+def check_explain(res, c):
+    """explain of each kind against the trace of one real packet of it."""
+    p = []
+    c.cmd("/tollgate/trace", "start %d in lan0" % (2 * len(KINDS)))
+    wait_trace_done(c)
+    _, pkts = show_all(c)
+    traced = {}
+    for v in pkts.values():
+        name = kind_of(v.get("packet", ""))[0]
+        if name is not None:
+            traced.setdefault(name, v)
+    for name, f, end, _ in KINDS:
+        before = c.cmd("/tollgate/stats")
+        x = c.cmd("/tollgate/explain", explain_args(f))
+        after = c.cmd("/tollgate/stats")
+        if "error" in x:
+            p.append("%s: %s" % (name, x["error"]))
+            continue
+        # "tx wan0 SRC-MAC -> DST-MAC": explain also says which MACs
+        if not x.get("end", "").startswith(end):
+            p.append("%s: explain ends %r, want %r" % (name, x.get("end"),
+                                                      end))
+        t = traced.get(name)
+        if t is None:
+            p.append("%s: not traced" % name)
+        elif stage_steps(x.get("steps", {})) != stage_steps(t["steps"]):
+            p.append("%s: explain %r, trace %r" % (
+                name, stage_steps(x.get("steps", {})),
+                stage_steps(t["steps"])))
+        elif not x.get("end", "").startswith(t.get("end", "?")):
+            p.append("%s: explain ends %r, the trace %r" % (
+                name, x.get("end"), t.get("end")))
+        if before.get("generation") != after.get("generation"):
+            p.append("%s: the generation moved" % name)
+    res.report("explain: every kind as the real packet's trace", p)
+
+    p = []
+    for params, what in (("in lan0 tcp 1.2.3.4 -> 5.6.7.8 flags Z", "flags"),
+                         ("in eth9 udp 1.2.3.4:1 -> 5.6.7.8:2", "eth9"),
+                         ("in lan0 udp 1.2.3.4:1 -> 5.6.7.8:70000", "DST"),
+                         ("in lan0 icmp 1.2.3.4:1 -> 5.6.7.8", "ports"),
+                         ("in lan0 udp 1.2.3.4:1 -> 5.6.7.8:2 esp 77",
+                          "SPI"),
+                         ("tcp 1.2.3.4 -> 5.6.7.8", "in IFACE")):
+        r = c.cmd("/tollgate/explain", params)
+        if "error" not in r or what not in r["error"]:
+            p.append("%r: %r (want an error naming %r)" % (params, r, what))
+    res.report("explain: bad requests are refused", p)
+
+
 def tshark_frames(path):
     out = subprocess.run(
         ["tshark", "-r", path, "-T", "fields", "-E", "separator=|",
@@ -311,6 +390,7 @@ def main():
     try:
         with tel.Telemetry(t.prefix) as c:
             check_trace(res, c)
+            check_explain(res, c)
             check_capture(res, c, t)
             res.report("still running after all of it",
                        [] if t.alive() else ["tollgate exited"])
