@@ -172,6 +172,7 @@ void tg_trace_steps(struct tg_worker *w, uint8_t kind, uint8_t s,
 void tg_trace_end(
 	struct tg_worker *w, uint8_t kind, struct rte_mbuf **pkts, uint16_t n);
 void tg_obs_drop(struct tg_worker *w, struct rte_mbuf *m, uint16_t idx);
+void tg_trace_poll(struct tg_worker *w);
 
 /* A step with work in snapshot @p t: its stage is active, and has work
  * in the step's mode. */

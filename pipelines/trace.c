@@ -301,13 +301,24 @@ rec_done(struct tg_worker *w)
 	__atomic_store_n(&w->trace->n, w->trace->n + 1, __ATOMIC_RELEASE);
 }
 
-/* The last marked packet of a trace has ended: nothing more to record,
- * and the workers go back to testing one word. */
 static void
 trace_ended(struct tg_obs *o)
 {
-	if (__atomic_sub_fetch(&o->in_flight, 1, __ATOMIC_SEQ_CST) == 0 &&
-		__atomic_load_n(&o->marking, __ATOMIC_SEQ_CST) == 0)
+	__atomic_sub_fetch(&o->in_flight, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Every marked packet of the trace has ended: nothing more to record,
+ * and the workers go back to testing one word. Not at once when the
+ * last one ends: a packet handed to TX or the host may still be dropped
+ * in the same iteration (TX or the host's queue full), and that is
+ * recorded. */
+void
+tg_trace_poll(struct tg_worker *w)
+{
+	struct tg_obs *o = &w->pl->obs;
+
+	if (__atomic_load_n(&o->marking, __ATOMIC_SEQ_CST) == 0 &&
+		__atomic_load_n(&o->in_flight, __ATOMIC_SEQ_CST) == 0)
 		__atomic_and_fetch(&o->on, ~TG_OBS_TRACE, __ATOMIC_SEQ_CST);
 }
 

@@ -854,6 +854,8 @@ tg_pipeline_poll_once(struct tg_pipeline *pl, uint16_t idx)
 
 	if (unlikely(w->tables_gen != t->generation))
 		w_set_active(w, t);
+	if (unlikely(tg_obs_on(w) & TG_OBS_TRACE))
+		tg_trace_poll(w);
 	w->t = t;
 	w->now = now;
 	w_tick(w, t, now);
