@@ -84,15 +84,28 @@ hdrs_diff(const struct hdrs *a, const struct hdrs *b, char *buf, size_t len)
 		mb[RTE_ETHER_ADDR_FMT_SIZE];
 
 	buf[0] = '\0';
-	if (a->proto != b->proto)
+	if (a->proto != b->proto) {
+		/* encapsulated or decapsulated: the ports were not there
+		 * before, or are not after */
 		add(buf, len, "protocol %u -> %u", a->proto, b->proto);
-	if (a->src != b->src || a->sport != b->sport) {
+		if (a->src != b->src) {
+			ip_str(a->src, x, sizeof(x));
+			ip_str(b->src, y, sizeof(y));
+			add(buf, len, "source %s -> %s", x, y);
+		}
+		if (a->dst != b->dst) {
+			ip_str(a->dst, x, sizeof(x));
+			ip_str(b->dst, y, sizeof(y));
+			add(buf, len, "destination %s -> %s", x, y);
+		}
+	} else if (a->src != b->src || a->sport != b->sport) {
 		ip_str(a->src, x, sizeof(x));
 		ip_str(b->src, y, sizeof(y));
 		add(buf, len, "source %s:%u -> %s:%u", x, a->sport, y,
 			b->sport);
 	}
-	if (a->dst != b->dst || a->dport != b->dport) {
+	if (a->proto == b->proto &&
+		(a->dst != b->dst || a->dport != b->dport)) {
 		ip_str(a->dst, x, sizeof(x));
 		ip_str(b->dst, y, sizeof(y));
 		add(buf, len, "destination %s:%u -> %s:%u", x, a->dport, y,

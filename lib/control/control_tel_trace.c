@@ -182,7 +182,9 @@ step_dict(const struct tg_tables *t, const struct tg_trace_rec *r, uint64_t t0,
 		break;
 	case TG_TRACE_TX:
 	case TG_TRACE_HOST:
-		tg_tel_put_str(&s, "interface", iface_name(t, r->t.port));
+		tg_tel_put_str(&s, "interface",
+			r->kind == TG_TRACE_HOST ? "host"
+						 : iface_name(t, r->t.port));
 		tg_tel_put_str(&s, "path", path_name(r->t.path));
 		break;
 	case TG_TRACE_DROP:

@@ -25,6 +25,9 @@
 #   - A reloaded with allow_authenticated_bypass: true (still no
 #     exception): B's request reaches the server again; C's is still
 #     dropped as ipsec.unprotected;
+#   - in each case, A's /tollgate/explain of B's request (in ESP under
+#     web-in) and of C's (unprotected) ends where the real ones did:
+#     host, natfw.no_exception, ipsec.unprotected;
 #   - counters' invariant on both, clean exits.
 # Prints "PASS name" / "FAIL name: why", then "N passed, N failed"; exits 1
 # on any failure. Root. TOLLGATE=path overrides the binary; E2E_KEEP=1
@@ -155,6 +158,23 @@ check_plain_refused() { # name
 	fi
 }
 
+# check_explain NAME WANT PARAMS: A's /tollgate/explain of PARAMS ends
+# with WANT (the whole answer kept in $TMP/explain.NAME.json).
+check_explain() {
+	local got
+	pair_use A
+	tel /tollgate/explain "$3" >"$TMP/explain.$1.json" 2>&1
+	got=$(tel /tollgate/explain "$3" --get end 2>&1)
+	if [ "$got" = "$2" ]; then
+		pass "$1"
+	else
+		fail "$1" "explain ends '$got', want '$2'" "$TMP/explain.$1.json"
+	fi
+}
+# B's request as it arrives (ESP under web-in, 0x3002), and C's.
+EXPLAIN_B="in wan0 tcp $CLIENT:40000 -> $SERVER:80 flags S esp 12290"
+EXPLAIN_C="in wan0 tcp $PLAIN:40000 -> $SERVER:80 flags S"
+
 # ---- 1. as shipped: IPsec rule and firewall exception --------------------------------------
 
 # The first request may wait for ARP: one warm-up, not judged.
@@ -170,6 +190,9 @@ else
 	fail shipped.protected_200KB_download_checksum \
 		"curl or checksum failed ($(stat -c %s "$TMP/got" 2>/dev/null || echo 0) bytes)" "$TMP/curl.err"
 fi
+check_explain shipped.explain_B_to_the_host host "$EXPLAIN_B"
+check_explain shipped.explain_C_dropped_ipsec_unprotected \
+	"drop ipsec.unprotected" "$EXPLAIN_C"
 pair_use A
 held=$(ipsec_sa_packets) nx=$(stat_get drops.natfw.no_exception)
 if [ "$held" -gt 0 ] && [ "$nx" = 0 ]; then
@@ -195,6 +218,8 @@ if [ "${r%% *}" = ok ]; then
 		fail noexc.server_logged_nothing_new "the server saw B again" "$TMP/http.log"
 	fi
 	check_plain_refused noexc.unprotected_request_from_C_still_dropped
+	check_explain noexc.explain_B_dropped_natfw_no_exception \
+		"drop natfw.no_exception" "$EXPLAIN_B"
 else
 	fail noexc.reload_without_exception "reload: $r"
 fi
@@ -214,6 +239,7 @@ if [ "${r%% *}" = ok ]; then
 		fail bypass.firewall_dropped_nothing "natfw.no_exception $nx0 -> $nx1"
 	fi
 	check_plain_refused bypass.unprotected_request_from_C_still_dropped
+	check_explain bypass.explain_B_to_the_host host "$EXPLAIN_B"
 else
 	fail bypass.reload_with_bypass_no_exception "reload: $r"
 fi

@@ -2164,7 +2164,8 @@ test_pipeline_explain_ipsec(void)
 	CU_ASSERT(some_why(&x, "policy gw: protect, with SA to-gw (spi 4097), "
 			       "tunnel"));
 	CU_ASSERT(some_why(&x, "straight to TX"));
-	CU_ASSERT(some_why(&x, "destination 16.1.0.5:9 -> 10.1.0.2:0"));
+	CU_ASSERT(some_why(&x, "protocol 17 -> 50, source 10.0.0.2 -> "
+			       "10.1.0.1, destination 16.1.0.5 -> 10.1.0.2"));
 	m = tx_get(1, 0);
 	CU_ASSERT_FATAL(m != NULL);
 	CU_ASSERT(rte_pktmbuf_mtod(m, uint8_t *)[23] == IPPROTO_ESP);
