@@ -250,8 +250,14 @@ build(struct tg_pipeline *pl, const struct tg_tables *t,
 		(uint16_t)(rte_pktmbuf_data_len(m) - sizeof(*eth)));
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	((uint32_t *)(ip + 1))[0] = rte_cpu_to_be_32(sa->spi);
-	((uint32_t *)(ip + 1))[1] = rte_cpu_to_be_32(1); /* sequence */
+	{
+		/* SPI and sequence number 1; the header may sit on any
+		 * 2-byte boundary */
+		rte_be32_t esp[2] = {
+			rte_cpu_to_be_32(sa->spi), rte_cpu_to_be_32(1)};
+
+		memcpy(ip + 1, esp, sizeof(esp));
+	}
 	p = rte_pktmbuf_mtod(m, uint8_t *) + rte_pktmbuf_data_len(m);
 	p[-2] = 0;			       /* pad length */
 	p[-1] = tun ? IPPROTO_IPIP : q->proto; /* next header */
@@ -700,7 +706,7 @@ walk(struct tg_pipeline *pl, const struct tg_tables *t, struct rte_mbuf *m,
 			end_tx(x, t, m);
 			return;
 		case TG_V_STOLEN:
-			snprintf(x->end, sizeof(x->end), "held by %s: %s",
+			snprintf(x->end, sizeof(x->end), "held by %s: %.120s",
 				tg_stage_name(st->stage), s->why);
 			return;
 		case TG_V_GOTO_BASE:

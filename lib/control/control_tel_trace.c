@@ -769,7 +769,7 @@ capture_start(struct rte_tel_data *d, struct tg_pipeline *pl, const char *args)
 					"capture: snaplen=N (64-65535 bytes)");
 		} else if (word[0] == '/' && file[0] == '\0' &&
 			   strlen(word) < sizeof(file)) {
-			snprintf(file, sizeof(file), "%s", word);
+			memcpy(file, word, strlen(word) + 1);
 		} else {
 			snprintf(msg, sizeof(msg),
 				"capture start: \"%.200s\": expected an "
