@@ -57,6 +57,29 @@ usage(FILE *f)
 		"configuration\n"
 		"  raw /CMD[,PARAMS]   send one telemetry command, print "
 		"the reply\n"
+		"  explain --in IFACE|--from-host PROTO SRC[:PORT] '->'|to "
+		"DST[:PORT]\n"
+		"          [--flags S] [--ttl N] [--type N] [--code N] "
+		"[--length N] [--esp SPI]\n"
+		"                      a dry run of that packet: every stage, "
+		"its verdict\n"
+		"                      and why, and where it ends\n"
+		"  trace start [--count N] [--filter EXPR]\n"
+		"                      mark the next N (10) packets matching "
+		"EXPR (tcp, udp,\n"
+		"                      icmp, [src|dst] host/net/port, in "
+		"IFACE, "
+		"... and ...)\n"
+		"  trace [show|stop]   the trace's state; its packets step by "
+		"step; end it\n"
+		"  capture drops -w FILE [--reason R] [--count N] [--seconds "
+		"S] [--snaplen N]\n"
+		"                      write dropped packets to a pcapng file, "
+		"each with its\n"
+		"                      reason as a comment, until the count, "
+		"the time or\n"
+		"                      Ctrl-C\n"
+		"  capture [stop]      the capture's state; end it\n"
 		"Options:\n"
 		"  -f, --prefix PREFIX  tollgate's DPDK file prefix (default "
 		"\"rte\")\n"
@@ -468,6 +491,35 @@ watch(struct tel_conn *t, const struct ctl_opts *o, enum command c,
 	return ctl_stop ? CTL_OK : rc;
 }
 
+/* Where the command starts in argv (past the options and their values):
+ * explain, trace and capture take options of their own after it. */
+static int
+command_index(int argc, char **argv)
+{
+	static const char *const with_value[] = {
+		"-f", "-c", "-w", "--prefix", "--config", "--watch"};
+	size_t k;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] != '-' || argv[i][1] == '\0')
+			return i;
+		if (strcmp(argv[i], "--") == 0)
+			return i + 1;
+		for (k = 0; k < sizeof(with_value) / sizeof(*with_value); k++)
+			if (strcmp(argv[i], with_value[k]) == 0)
+				i++;
+	}
+	return argc;
+}
+
+static bool
+takes_own_options(const char *cmd)
+{
+	return strcmp(cmd, "explain") == 0 || strcmp(cmd, "trace") == 0 ||
+	       strcmp(cmd, "capture") == 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -485,8 +537,18 @@ main(int argc, char **argv)
 	struct tel_conn t;
 	struct sigaction sa;
 	enum command c = C_STATS;
-	int opt, rc;
+	int opt, rc, ci = command_index(argc, argv), own_argc = 0;
+	char **own_argv = NULL;
+	const char *own = NULL;
 
+	/* explain, trace, capture: the options before the command are
+	 * tollgatectl's, the words after it the command's */
+	if (ci < argc && takes_own_options(argv[ci])) {
+		own = argv[ci];
+		own_argc = argc - ci - 1;
+		own_argv = argv + ci + 1;
+		argc = ci;
+	}
 	while ((opt = getopt_long(argc, argv, "f:c:jw:h", longopts, NULL)) !=
 		-1) {
 		switch (opt) {
@@ -516,9 +578,16 @@ main(int argc, char **argv)
 			return CTL_USAGE;
 		}
 	}
-	rc = parse_command(argc, argv, &c, &arg, &arg2);
-	if (rc != 0)
-		return rc;
+	if (own != NULL) {
+		if (o.watch_s > 0)
+			return usage_error(
+				"--watch does not work with %s", own);
+		arg = arg2 = NULL;
+	} else {
+		rc = parse_command(argc, argv, &c, &arg, &arg2);
+		if (rc != 0)
+			return rc;
+	}
 	if (o.watch_s > 0 &&
 		(c == C_SHOW || c == C_RELOAD || c == C_CHECK || c == C_RAW))
 		return usage_error("--watch works with stats, interfaces, "
@@ -547,7 +616,20 @@ main(int argc, char **argv)
 	}
 
 	rc = tel_open(&t, o.prefix, QUERY_TIMEOUT_S);
-	if (rc == 0 && o.watch_s > 0) {
+	if (rc == 0 && own != NULL) {
+		/* capture drops waits for Ctrl-C: no SA_RESTART, a signal
+		 * cuts its sleep short */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_stop;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		rc = strcmp(own, "explain") == 0
+			     ? ctl_explain(&t, &o, own_argc, own_argv)
+		     : strcmp(own, "trace") == 0
+			     ? ctl_trace(&t, &o, own_argc, own_argv)
+			     : ctl_capture(&t, &o, own_argc, own_argv);
+	} else if (rc == 0 && o.watch_s > 0) {
 		/* No SA_RESTART: a signal cuts the sleep or the read short. */
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_stop;

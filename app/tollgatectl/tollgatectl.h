@@ -100,6 +100,20 @@ int ctl_ipsec_sa(
 /** The policies in evaluation order with their hits. */
 int ctl_ipsec_spd(struct tel_conn *t, const struct ctl_opts *o);
 
+/** tollgatectl explain WORDS: /tollgate/explain of the packet they
+ *  describe (cmd_explain.c). */
+int ctl_explain(
+	struct tel_conn *t, const struct ctl_opts *o, int argc, char **argv);
+/** The "steps" object of an explain or a traced packet, a line (or
+ *  three) each; @p with_time: the nanoseconds since RX first. */
+void ctl_print_steps(const struct json_value *steps, bool with_time);
+/** tollgatectl trace [start ...|stop|show] (cmd_trace.c). */
+int ctl_trace(
+	struct tel_conn *t, const struct ctl_opts *o, int argc, char **argv);
+/** tollgatectl capture [drops ...|stop]. */
+int ctl_capture(
+	struct tel_conn *t, const struct ctl_opts *o, int argc, char **argv);
+
 /** ctl_query_or_raw() printed the reply as it came (--json): done. */
 #define CTL_PRINTED (-1)
 

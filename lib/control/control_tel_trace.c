@@ -530,7 +530,9 @@ explain_tuple(char **w, int n, int i, struct tg_explain_req *q, char *err,
 		}
 		q->proto = (uint8_t)v;
 	}
-	if (i + 3 >= n || strcmp(w[i + 2], "->") != 0 ||
+	/* "->" as the issue writes it, or "to" (no quoting in a shell) */
+	if (i + 3 >= n ||
+		(strcmp(w[i + 2], "->") != 0 && strcmp(w[i + 2], "to") != 0) ||
 		endpoint(w[i + 1], &q->src, &q->sport, &sp) < 0 ||
 		endpoint(w[i + 3], &q->dst, &q->dport, &dp) < 0) {
 		snprintf(err, errlen,

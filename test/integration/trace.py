@@ -19,6 +19,8 @@ over and over (net_pcap infinite_rx), and:
 - /tollgate/explain, asked about each kind, walks the same stages with
   the same verdicts to the same end as the trace of the real packet (that
   it changes nothing is checked where no traffic runs: test_pipeline);
+- tollgatectl's explain, trace and capture drops print and write the
+  same (exit codes, the lines an operator reads, a pcapng tshark reads);
 - bad requests get an "error" answer, and the appliance keeps running.
 
   /usr/bin/python3 test/integration/trace.py [-v] [--keep]
@@ -33,7 +35,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "test"))
 
 import tgtelemetry as tel  # noqa: E402
-from harness import (H0, LAN_IP, TOLLGATE, PcapTollgate,  # noqa: E402
+from harness import (H0, LAN_IP, TOLLGATE, TOLLGATECTL,  # noqa: E402
+                     PcapTollgate,
                      Results, Scratch, pcap_yaml, preflight,
                      scapy_missing)
 
@@ -377,6 +380,56 @@ def check_capture(res, c, t):
     res.report("capture: bad requests are refused", p)
 
 
+def ctl(t, *args):
+    r = subprocess.run([TOLLGATECTL, "-f", t.prefix] + list(args),
+                       capture_output=True, text=True, timeout=60,
+                       cwd=t.dir, check=False)
+    return r.returncode, r.stdout, r.stderr
+
+
+def check_tollgatectl(res, t):
+    p = []
+    rc, out, err = ctl(t, "explain", "--in", "lan0", "udp",
+                       "10.0.0.2:5000", "to", "16.0.0.1:53", "--length",
+                       "20")
+    if rc != 0 or "=> tx wan0" not in out or \
+            "route 16.0.0.0/8 via 10.1.0.2 on wan0" not in out:
+        p.append("explain: rc %d %r %r" % (rc, out, err))
+    rc, out, err = ctl(t, "explain", "--in", "lan0", "tcp",
+                       "10.0.0.2:40000", "->", "16.0.0.2:23")
+    if rc != 0 or "drop filter.in.denied" not in out or \
+            "rule no-telnet (#0)" not in out:
+        p.append("explain filtered: rc %d %r %r" % (rc, out, err))
+    rc, out, err = ctl(t, "explain", "--in", "eth9", "udp", "1.2.3.4:1",
+                       "to", "5.6.7.8:2")
+    if rc != 1 or "eth9" not in err:
+        p.append("explain eth9: rc %d %r" % (rc, err))
+    rc, out, err = ctl(t, "explain", "--bogus", "1")
+    if rc != 2:
+        p.append("explain --bogus: rc %d" % rc)
+    rc, out, err = ctl(t, "trace", "start", "--count", "2", "--filter",
+                       "udp and dst host 99.0.0.1")
+    if rc != 0 or "trace" not in out:
+        p.append("trace start: rc %d %r %r" % (rc, out, err))
+    wait_trace_done(tel.Telemetry(t.prefix))
+    rc, out, err = ctl(t, "trace", "show")
+    if rc != 0 or out.count("=> drop forward.no_route") != 2 or \
+            "packet 2: udp 10.0.0.2:5000 -> 99.0.0.1:53" not in out:
+        p.append("trace show: rc %d %r %r" % (rc, out, err))
+    rc, out, err = ctl(t, "capture", "drops", "-w", "ctl.pcapng",
+                       "--reason", "forward.ttl_exceeded", "--count", "3")
+    rows, terr = tshark_frames(os.path.join(t.dir, "ctl.pcapng"))
+    if rc != 0 or "3 written" not in out or rows is None or \
+            len(rows) != 3 or any("forward.ttl_exceeded" not in r[3]
+                                  for r in rows):
+        p.append("capture drops: rc %d %r %r; frames %r %s" % (
+            rc, out, err, rows, terr))
+    rc, out, err = ctl(t, "capture")
+    if rc != 0 or "stopped" not in out:
+        p.append("capture: rc %d %r" % (rc, out))
+    res.report("tollgatectl: explain, trace, capture drops", p)
+
+
 def main():
     S.parse_args(__doc__)
     res = Results()
@@ -392,6 +445,7 @@ def main():
             check_trace(res, c)
             check_explain(res, c)
             check_capture(res, c, t)
+            check_tollgatectl(res, t)
             res.report("still running after all of it",
                        [] if t.alive() else ["tollgate exited"])
     finally:
