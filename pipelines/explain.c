@@ -710,14 +710,7 @@ walk(struct tg_pipeline *pl, const struct tg_tables *t, struct rte_mbuf *m,
 				tg_stage_name(st->stage), s->why);
 			return;
 		case TG_V_GOTO_BASE:
-			if (TG_V_GOTO_STAGE(v) == TG_STAGE_NONE)
-				step = 0;
-			else if (md->path < TG_PATH__COUNT &&
-				 TG_V_GOTO_STAGE(v) < TG_STAGE__COUNT)
-				step = pl->stage_step[md->path]
-						     [TG_V_GOTO_STAGE(v)];
-			else
-				step = -1;
+			step = tg_goto_step(pl, md->path, v);
 			if (step < 0) {
 				end_drop(x, pl, md,
 					pl->drop_base[TG_OWNER_PIPELINE] +

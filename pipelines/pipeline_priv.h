@@ -183,6 +183,21 @@ tg_step_active(const struct tg_tables *t, const struct tg_path_step *st)
 	       (t->stage_modes[st->stage] & (1u << st->mode));
 }
 
+/* The step a path switch (verdict @p v, TG_V_GOTO) continues at in
+ * @p path: the start of the path, or the switch's stage's first step
+ * there; -1 when there is none (a bad verdict). */
+static inline int
+tg_goto_step(const struct tg_pipeline *pl, uint8_t path, uint16_t v)
+{
+	uint8_t gs = TG_V_GOTO_STAGE(v);
+
+	if (gs == TG_STAGE_NONE)
+		return 0;
+	if (path < TG_PATH__COUNT && gs < TG_STAGE__COUNT)
+		return pl->stage_step[path][gs];
+	return -1;
+}
+
 /* Is a trace or a capture on (TG_OBS_* bits)? The one test the workers
  * make per burst. */
 static inline uint32_t

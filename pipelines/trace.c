@@ -295,6 +295,17 @@ rec_new(struct tg_worker *w, struct rte_mbuf *m, uint8_t kind)
 	return r;
 }
 
+/* Where a packet is, into a STAGE, EMIT or DROP record. */
+static inline void
+rec_where(struct tg_worker *w, struct tg_trace_rec *r, const struct tg_meta *md)
+{
+	r->s.path = md->path;
+	r->s.step = md->step;
+	r->s.mode = md->mode;
+	r->s.flags = md->flags;
+	r->s.gen = w->t != NULL ? (uint32_t)w->t->generation : 0;
+}
+
 static inline void
 rec_done(struct tg_worker *w)
 {
@@ -412,17 +423,13 @@ tg_trace_steps(struct tg_worker *w, uint8_t kind, uint8_t s,
 		if (r == NULL)
 			continue;
 		r->stage = s;
-		r->s.path = md->path;
-		r->s.step = md->step;
-		r->s.mode = md->mode;
-		r->s.flags = md->flags;
+		rec_where(w, r, md);
 		r->s.verdict = verdict[i];
 		if (TG_V_IS_DROP(verdict[i]))
 			r->s.drop =
 				(uint16_t)(w->pl->drop_base[TG_OWNER_STAGE0 +
 							    s] +
 					   TG_V_REASON(verdict[i]));
-		r->s.gen = w->t != NULL ? (uint32_t)w->t->generation : 0;
 		rec_done(w);
 	}
 }
@@ -511,13 +518,8 @@ tg_obs_drop(struct tg_worker *w, struct rte_mbuf *m, uint16_t idx)
 		struct tg_trace_rec *r = rec_new(w, m, TG_TRACE_DROP);
 
 		if (r != NULL) {
-			r->s.path = md->path;
-			r->s.step = md->step;
-			r->s.mode = md->mode;
-			r->s.flags = md->flags;
+			rec_where(w, r, md);
 			r->s.drop = idx;
-			r->s.gen =
-				w->t != NULL ? (uint32_t)w->t->generation : 0;
 			rec_done(w);
 		}
 		if (!(md->flags & TG_META_F_TRACE_END)) {

@@ -363,13 +363,7 @@ w_verdict(struct tg_worker *w, struct rte_mbuf *m, uint16_t v, uint8_t s,
 		break;
 	case TG_V_GOTO_BASE:
 		ss->jumped++;
-		if (TG_V_GOTO_STAGE(v) == TG_STAGE_NONE)
-			step = 0;
-		else if (md->path < TG_PATH__COUNT &&
-			 TG_V_GOTO_STAGE(v) < TG_STAGE__COUNT)
-			step = w->pl->stage_step[md->path][TG_V_GOTO_STAGE(v)];
-		else
-			step = -1;
+		step = tg_goto_step(w->pl, md->path, v);
 		if (unlikely(step < 0)) {
 			w_drop_pl(w, m, TG_PIPELINE_DROP_BAD_VERDICT);
 			break;
@@ -616,7 +610,7 @@ w_goto_bulk(struct tg_worker *w, struct rte_mbuf **pkts,
 	const uint16_t *verdict, uint16_t n, struct tg_stage_stats *ss)
 {
 	uint16_t v = verdict[0], i;
-	uint8_t path = tg_meta(pkts[0])->path, gs = TG_V_GOTO_STAGE(v);
+	uint8_t path = tg_meta(pkts[0])->path;
 	int step;
 
 	if (TG_V_KIND(v) != TG_V_GOTO_BASE || path >= TG_PATH__COUNT)
@@ -624,12 +618,7 @@ w_goto_bulk(struct tg_worker *w, struct rte_mbuf **pkts,
 	for (i = 1; i < n; i++)
 		if (verdict[i] != v || tg_meta(pkts[i])->path != path)
 			return false;
-	if (gs == TG_STAGE_NONE)
-		step = 0;
-	else if (gs < TG_STAGE__COUNT)
-		step = w->pl->stage_step[path][gs];
-	else
-		return false;
+	step = tg_goto_step(w->pl, path, v);
 	if (step < 0)
 		return false; /* w_verdict counts the bad verdict */
 	ss->jumped += n;
