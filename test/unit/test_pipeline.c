@@ -2205,6 +2205,71 @@ test_pipeline_explain_ipsec(void)
 	fx_teardown(&fx);
 }
 
+/* The source path explained (what the host sends) and the target path's
+ * end at the host port; the real packets traced alike. */
+static void
+test_pipeline_explain_host(void)
+{
+	struct tg_explain_req q = {
+		.rx_if = TG_TRACE_FROM_HOST,
+		.proto = 17,
+		.src = 0x0a010001,
+		.dst = 0x10000005,
+		.sport = 7,
+		.dport = 9,
+		.payload = 18,
+	};
+	static struct tg_explain x;
+	struct tg_trace_filter f;
+	struct tg_trace_rec *r;
+	struct fixture fx;
+	struct rte_mbuf *m;
+	char err[160];
+	size_t n;
+
+	host_setup(&fx, false, 64);
+	CU_ASSERT_FATAL(
+		tg_pipeline_explain(fx.pl, &q, &x, err, sizeof(err)) == 0);
+	CU_ASSERT(x.mark.m.path == TG_PATH_SOURCE);
+	CU_ASSERT(x.mark.m.port == TG_TRACE_FROM_HOST);
+	CU_ASSERT(strncmp(x.end, "tx wan0", 7) == 0);
+	CU_ASSERT(x.n >= 1 && x.step[0].r.stage == TG_STAGE_FORWARD &&
+		  x.step[0].r.s.mode == TG_MODE_OUT);
+	/* a host's own packet keeps its TTL */
+	CU_ASSERT(strstr(x.step[0].rewrite, "ttl") == NULL);
+	CU_ASSERT_FATAL(parse_filter("from host", &f, err) == 0);
+	CU_ASSERT_FATAL(tg_pipeline_trace_start(fx.pl, &f, "", 1) == 0);
+	rte_ring_enqueue(host_rxr, mk_from_host(0x0a010001, 0x10000005, false));
+	run_host(&fx, 4);
+	CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx.pl, &r, &n) == 0);
+	CU_ASSERT(n >= 2 && r[0].kind == TG_TRACE_MARK &&
+		  r[0].m.port == TG_TRACE_FROM_HOST);
+	check_same(r, n, &x, "from host");
+	free(r);
+	rte_pktmbuf_free(tx_get(1, 0));
+
+	/* to the appliance: the host */
+	q.rx_if = port_ids[0];
+	q.src = 0x0a000002;
+	q.dst = 0x0a000001;
+	CU_ASSERT_FATAL(
+		tg_pipeline_explain(fx.pl, &q, &x, err, sizeof(err)) == 0);
+	CU_ASSERT(strcmp(x.end, "host") == 0);
+	CU_ASSERT(x.n >= 1 && x.step[x.n - 1].r.kind == TG_TRACE_HOST);
+	CU_ASSERT_FATAL(parse_filter("in lan0", &f, err) == 0);
+	CU_ASSERT_FATAL(tg_pipeline_trace_start(fx.pl, &f, "", 1) == 0);
+	rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x0a000001, 64));
+	run_host(&fx, 4);
+	CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx.pl, &r, &n) == 0);
+	CU_ASSERT(n >= 2 && r[n - 1].kind == TG_TRACE_HOST);
+	check_same(r, n, &x, "to the host");
+	free(r);
+	m = host_get();
+	CU_ASSERT(m != NULL);
+	rte_pktmbuf_free(m);
+	fx_teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -2290,7 +2355,7 @@ main(void)
 		"test_pipeline_explain", test_pipeline_explain,
 		"test_pipeline_explain_nat", test_pipeline_explain_nat,
 		"test_pipeline_explain_ipsec", test_pipeline_explain_ipsec,
-		NULL);
+		"test_pipeline_explain_host", test_pipeline_explain_host, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
