@@ -493,7 +493,7 @@ explain_natfw(struct tg_pipeline *pl, const struct tg_tables *t,
 
 static uint16_t
 explain_ipsec(struct tg_pipeline *pl, const struct tg_tables *t,
-	struct rte_mbuf *m, struct tg_explain_step *s)
+	struct rte_mbuf *m, struct tg_explain_step *s, bool real)
 {
 	const struct tg_cfg_ipsec *c = &t->cfg->ipsec;
 	static const char *const actions[] = {"allow", "block", "protect"};
@@ -501,14 +501,15 @@ explain_ipsec(struct tg_pipeline *pl, const struct tg_tables *t,
 	uint16_t v;
 
 	v = tg_ipsec_explain(t->ipsec, pl->stage_ctx[TG_STAGE_IPSEC],
-		&t->forward->local, m, rte_rdtsc(), &w);
+		&t->forward->local, m, rte_rdtsc(), !real, &w);
 	if (w.what == TG_IPSEC_WHY_NOT_MODELLED)
 		return NOT_EXPLAINED;
 	if (w.sa != UINT32_MAX && w.sa < c->n_sas &&
 		c->sas[w.sa].dir == TG_CFG_IPSEC_IN)
 		snprintf(s->why, sizeof(s->why),
-			"SA %s (spi %u): would be authenticated and "
-			"decrypted (explain does neither)",
+			real ? "SA %s (spi %u)"
+			     : "SA %s (spi %u): would be authenticated and "
+			       "decrypted (explain does neither)",
 			c->sas[w.sa].name, c->sas[w.sa].spi);
 	if (w.policy != UINT32_MAX && w.policy < c->n_policies) {
 		const struct tg_cfg_ipsec_policy *p = &c->policies[w.policy];
@@ -535,7 +536,7 @@ explain_ipsec(struct tg_pipeline *pl, const struct tg_tables *t,
 /* One stage's decision on @p m. */
 static uint16_t
 explain_stage(struct tg_pipeline *pl, const struct tg_tables *t, uint8_t s,
-	struct rte_mbuf *m, struct tg_explain_step *st)
+	struct rte_mbuf *m, struct tg_explain_step *st, bool real)
 {
 	switch (s) {
 	case TG_STAGE_FORWARD:
@@ -547,7 +548,7 @@ explain_stage(struct tg_pipeline *pl, const struct tg_tables *t, uint8_t s,
 	case TG_STAGE_NATFW:
 		return explain_natfw(pl, t, m, st);
 	case TG_STAGE_IPSEC:
-		return explain_ipsec(pl, t, m, st);
+		return explain_ipsec(pl, t, m, st, real);
 	default:
 		return NOT_EXPLAINED;
 	}
@@ -664,7 +665,7 @@ walk(struct tg_pipeline *pl, const struct tg_tables *t, struct rte_mbuf *m,
 			return;
 		}
 		hdrs_take(m, &before);
-		v = explain_stage(pl, t, st->stage, m, s);
+		v = explain_stage(pl, t, st->stage, m, s, false);
 		s->r.stage = st->stage;
 		s->r.s.gen = (uint32_t)t->generation;
 		if (v == NOT_EXPLAINED) {
@@ -728,6 +729,19 @@ walk(struct tg_pipeline *pl, const struct tg_tables *t, struct rte_mbuf *m,
 	}
 	snprintf(x->end, sizeof(x->end), "loops: more than %u steps",
 		4 * TG_PATH_MAX_STEPS);
+}
+
+uint16_t
+tg_explain_stage_why(struct tg_pipeline *pl, const struct tg_tables *t,
+	uint8_t s, struct rte_mbuf *m, bool real, char *why, size_t len)
+{
+	struct tg_explain_step st;
+	uint16_t v;
+
+	memset(&st, 0, sizeof(st));
+	v = explain_stage(pl, t, s, m, &st, real);
+	snprintf(why, len, "%s", v == NOT_EXPLAINED ? "" : st.why);
+	return v;
 }
 
 int

@@ -34,6 +34,9 @@ struct tg_trace_buf {
 	 * this lcore's order agree */
 	uint64_t last_tsc;
 	struct tg_trace_rec rec[TG_TRACE_RECS];
+	/* what decided stage steps (explain's words): rec.s.rule - 1 */
+	uint32_t n_why;
+	char why[TG_TRACE_WHY][TG_TRACE_WHY_LEN];
 };
 
 #define TG_OBS_TRACE   1u
@@ -173,6 +176,15 @@ void tg_trace_end(
 	struct tg_worker *w, uint8_t kind, struct rte_mbuf **pkts, uint16_t n);
 void tg_obs_drop(struct tg_worker *w, struct rte_mbuf *m, uint16_t idx);
 void tg_trace_poll(struct tg_worker *w);
+/* Before stage @p s judges a burst holding traced packets: what will
+ * decide each of them, from explain's code on a copy (trace.c). */
+void tg_trace_pre(
+	struct tg_worker *w, uint8_t s, struct rte_mbuf **pkts, uint16_t n);
+/* explain.c: stage @p s's decision on @p m, read-only, and its why text.
+ * @p real: a received packet (ESP is not explain's null-cipher ESP: its
+ * SA is found, it is not decapsulated). */
+uint16_t tg_explain_stage_why(struct tg_pipeline *pl, const struct tg_tables *t,
+	uint8_t s, struct rte_mbuf *m, bool real, char *why, size_t len);
 
 /* A step with work in snapshot @p t: its stage is active, and has work
  * in the step's mode. */

@@ -83,6 +83,7 @@ struct tg_trace_rec {
 	uint16_t id;   /**< the packet's trace id, 1.. */
 	uint8_t kind;  /**< enum tg_trace_kind */
 	uint8_t stage; /**< enum tg_stage of STAGE/EMIT/DROP, else 0xff */
+	uint16_t worker; /**< the worker that wrote it (its why text) */
 	union {
 		struct {
 			uint8_t path; /**< after the stage (a switch shows) */
@@ -91,7 +92,9 @@ struct tg_trace_rec {
 			uint8_t flags;	  /**< meta flags after the stage */
 			uint16_t verdict; /**< the stage's (TG_V_*) */
 			uint16_t drop;	  /**< global drop index of a DROP */
-			uint32_t rule;	  /**< reserved: deciding rule + 1 */
+			/** what decided, as explain says it: 1 + its
+			 *  text's place (tg_pipeline_trace_why()), 0 none */
+			uint32_t rule;
 			uint32_t gen;	  /**< table generation (low bits) */
 		} s;
 		struct {
@@ -116,6 +119,9 @@ struct tg_trace_rec {
 #define TG_TRACE_DEFAULT_PKTS 10
 /** Records per worker lcore for one trace. */
 #define TG_TRACE_RECS 16384
+/** Stage steps per worker that keep what decided them, and its length */
+#define TG_TRACE_WHY	 4096
+#define TG_TRACE_WHY_LEN 128
 
 struct tg_trace_status {
 	bool active;	  /**< marking, or marked packets still on their way */
@@ -148,6 +154,12 @@ void tg_pipeline_trace_status(
  */
 int tg_pipeline_trace_collect(
 	const struct tg_pipeline *pl, struct tg_trace_rec **recs, size_t *n);
+
+/** What decided the step of record @p r (a STAGE record with s.rule set),
+ *  as explain words it; NULL if none. Valid until the next trace start
+ *  (the control lock keeps it). */
+const char *tg_pipeline_trace_why(
+	const struct tg_pipeline *pl, const struct tg_trace_rec *r);
 
 /* ---- drop capture ---------------------------------------------------- */
 

@@ -264,6 +264,15 @@ tg_trace_filter_parse(const char *expr, struct tg_trace_filter *f,
 
 /* ---- the workers' side ----------------------------------------------- */
 
+/* The why text's place (+ 1) of a traced packet's coming step, next to
+ * its trace id in the private area: set by tg_trace_pre(), taken by the
+ * step's record. */
+static inline uint16_t *
+why_slot(struct rte_mbuf *m)
+{
+	return tg_meta_trace_id(m) + 1;
+}
+
 static struct tg_trace_rec *
 rec_new(struct tg_worker *w, struct rte_mbuf *m, uint8_t kind)
 {
@@ -279,6 +288,7 @@ rec_new(struct tg_worker *w, struct rte_mbuf *m, uint8_t kind)
 		 * under the new session. */
 		__atomic_store_n(&b->n, 0, __ATOMIC_RELAXED);
 		b->lost = 0;
+		b->n_why = 0;
 		__atomic_store_n(&b->session, session, __ATOMIC_RELEASE);
 	}
 	if (b->n >= TG_TRACE_RECS) {
@@ -292,6 +302,7 @@ rec_new(struct tg_worker *w, struct rte_mbuf *m, uint8_t kind)
 	r->id = *tg_meta_trace_id(m);
 	r->kind = kind;
 	r->stage = TG_STAGE_NONE;
+	r->worker = w->idx;
 	return r;
 }
 
@@ -389,6 +400,7 @@ tg_trace_mark(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		md->flags = (uint8_t)((md->flags & ~TG_META_F_TRACE_END) |
 				      TG_META_F_TRACE);
 		*tg_meta_trace_id(m) = (uint16_t)id;
+		*why_slot(m) = 0;
 		r = rec_new(w, m, TG_TRACE_MARK);
 		if (r == NULL)
 			continue;
@@ -425,6 +437,9 @@ tg_trace_steps(struct tg_worker *w, uint8_t kind, uint8_t s,
 		r->stage = s;
 		rec_where(w, r, md);
 		r->s.verdict = verdict[i];
+		if (kind == TG_TRACE_STAGE)
+			r->s.rule = *why_slot(m);
+		*why_slot(m) = 0;
 		if (TG_V_IS_DROP(verdict[i]))
 			r->s.drop =
 				(uint16_t)(w->pl->drop_base[TG_OWNER_STAGE0 +
@@ -432,6 +447,51 @@ tg_trace_steps(struct tg_worker *w, uint8_t kind, uint8_t s,
 					   TG_V_REASON(verdict[i]));
 		rec_done(w);
 	}
+}
+
+void
+tg_trace_pre(struct tg_worker *w, uint8_t s, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct tg_trace_buf *b = w->trace;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i], *c;
+
+		if (!(tg_meta(m)->flags & TG_META_F_TRACE) || b == NULL ||
+			b->session != __atomic_load_n(&w->pl->obs.session,
+					      __ATOMIC_ACQUIRE))
+			continue;
+		*why_slot(m) = 0;
+		if (b->n_why >= TG_TRACE_WHY)
+			continue;
+		/* explain's code on a copy: the same decision as the burst's
+		 * on this packet, from the same state, and its words */
+		c = rte_pktmbuf_copy(m, w->pl->mp, 0, UINT32_MAX);
+		if (c == NULL)
+			continue;
+		memcpy(tg_meta(c), tg_meta(m), sizeof(struct tg_meta));
+		tg_explain_stage_why(w->pl, w->t, s, c, true, b->why[b->n_why],
+			TG_TRACE_WHY_LEN);
+		rte_pktmbuf_free(c);
+		if (b->why[b->n_why][0] != '\0')
+			*why_slot(m) = (uint16_t)(++b->n_why);
+	}
+}
+
+const char *
+tg_pipeline_trace_why(
+	const struct tg_pipeline *pl, const struct tg_trace_rec *r)
+{
+	const struct tg_trace_buf *b;
+
+	if (r->kind != TG_TRACE_STAGE || r->s.rule == 0 ||
+		r->worker >= pl->n_workers)
+		return NULL;
+	b = pl->workers[r->worker]->trace;
+	if (b == NULL || r->s.rule > TG_TRACE_WHY)
+		return NULL;
+	return b->why[r->s.rule - 1];
 }
 
 void

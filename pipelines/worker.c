@@ -666,6 +666,8 @@ w_run_direct(struct tg_worker *w, uint8_t s, struct rte_mbuf **pkts, uint16_t n)
 		c = RTE_MIN((uint16_t)(n - done), (uint16_t)RTE_DIM(verdict));
 		for (i = 0; i < c; i++)
 			mine[i] = pkts[done + i];
+		if (unlikely(tg_obs_on(w) & TG_OBS_TRACE))
+			tg_trace_pre(w, s, mine, c);
 		t1 = rte_rdtsc();
 		ops->burst(w->t, w->pl->stage_ctx[s], mine, c, verdict,
 			&w->emit, w->now);
@@ -699,6 +701,8 @@ w_run_stage(
 	/* A full burst may have left more behind: poll again next round. */
 	if (n == w->pl->burst)
 		w->stage_fed |= 1u << s;
+	if (unlikely(tg_obs_on(w) & TG_OBS_TRACE))
+		tg_trace_pre(w, s, pkts, n);
 	t0 = rte_rdtsc();
 	ops->burst(t, ctx, pkts, n, verdict, &w->emit, now);
 	ss->cycles += rte_rdtsc() - t0;

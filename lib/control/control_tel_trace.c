@@ -140,7 +140,7 @@ kind_name(uint8_t k)
  * 0) how long after RX. */
 static struct rte_tel_data *
 step_dict(const struct tg_tables *t, const struct tg_trace_rec *r, uint64_t t0,
-	size_t *used)
+	const char *why, size_t *used)
 {
 	struct tg_tel_sized s = {rte_tel_data_alloc(), 0};
 	char buf[48];
@@ -179,6 +179,8 @@ step_dict(const struct tg_tables *t, const struct tg_trace_rec *r, uint64_t t0,
 					? tg_drop_name(r->s.drop)
 					: "?");
 		tg_tel_put_u64(&s, "generation", r->s.gen);
+		if (why != NULL && why[0] != '\0')
+			tg_tel_put_str(&s, "why", why);
 		break;
 	case TG_TRACE_TX:
 	case TG_TRACE_HOST:
@@ -217,8 +219,8 @@ put_packet(struct tg_tel_sized *s, const struct tg_tables *t,
 
 /* A packet's records (all with one id, in time order) as one entry. */
 static struct rte_tel_data *
-packet_dict(const struct tg_tables *t, const struct tg_trace_rec *r, size_t n,
-	size_t *used)
+packet_dict(const struct tg_pipeline *pl, const struct tg_tables *t,
+	const struct tg_trace_rec *r, size_t n, size_t *used)
 {
 	struct tg_tel_sized s = {rte_tel_data_alloc(), 0};
 	struct rte_tel_data *steps;
@@ -252,7 +254,8 @@ packet_dict(const struct tg_tables *t, const struct tg_trace_rec *r, size_t n,
 				TG_V_IS_DROP(r[i - 1].s.verdict) &&
 				r[i - 1].s.drop == r[i].s.drop)
 				continue;
-			x = step_dict(t, &r[i], t0 != 0 ? t0 : 1, used);
+			x = step_dict(t, &r[i], t0 != 0 ? t0 : 1,
+				tg_pipeline_trace_why(pl, &r[i]), used);
 			if (x == NULL)
 				break;
 			snprintf(key, sizeof(key), "%zu", k++);
@@ -392,7 +395,7 @@ trace_show(struct rte_tel_data *d, struct tg_pipeline *pl,
 			rte_tel_data_add_dict_u64(d, "next", recs[i].id);
 			break;
 		}
-		x = packet_dict(t, &recs[i], j - i, &used);
+		x = packet_dict(pl, t, &recs[i], j - i, &used);
 		if (x == NULL)
 			break;
 		snprintf(key, sizeof(key), "%u", recs[i].id);
@@ -680,7 +683,7 @@ tg_tel_explain(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_start_dict(steps);
 		for (i = 0; i < x.n; i++) {
 			struct rte_tel_data *e =
-				step_dict(t, &x.step[i].r, 0, &used);
+				step_dict(t, &x.step[i].r, 0, NULL, &used);
 
 			if (e == NULL)
 				break;

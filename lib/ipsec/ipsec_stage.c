@@ -885,7 +885,7 @@ x_unprotected(const struct tg_ipsec_table *t, const struct rte_ipv4_hdr *ip,
  * ESP carries the inner packet in clear: explain does not decrypt). */
 static uint16_t
 x_inbound(const struct tg_ipsec_table *t, const struct tg_local_set *local,
-	struct rte_mbuf *m, struct tg_ipsec_why *w)
+	struct rte_mbuf *m, bool decap, struct tg_ipsec_why *w)
 {
 	const struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
 	struct tg_meta *md = tg_meta(m);
@@ -916,6 +916,8 @@ x_inbound(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 	if (sa->limited && sa->prm.lifetime.hard_packets != 0 &&
 		sa->st.packets >= sa->prm.lifetime.hard_packets)
 		return DROP(SA_EXPIRED);
+	if (!decap)
+		return TG_V_NEXT; /* a real one: its SA is the answer */
 	if (ah) {
 		w->what = TG_IPSEC_WHY_NOT_MODELLED;
 		return TG_V_NEXT;
@@ -986,7 +988,7 @@ x_inbound(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 uint16_t
 tg_ipsec_explain(const struct tg_ipsec_table *t,
 	const struct tg_ipsec_stage *st, const struct tg_local_set *local,
-	struct rte_mbuf *m, uint64_t now, struct tg_ipsec_why *w)
+	struct rte_mbuf *m, uint64_t now, bool decap, struct tg_ipsec_why *w)
 {
 	struct tg_meta *md = tg_meta(m);
 	const struct rte_ipv4_hdr *ip = tg_pkt_ipv4(m);
@@ -1004,7 +1006,7 @@ tg_ipsec_explain(const struct tg_ipsec_table *t,
 	if (md->mode == TG_MODE_IN) {
 		if (ip->next_proto_id == IPPROTO_ESP ||
 			ip->next_proto_id == IPPROTO_AH)
-			return x_inbound(t, local, m, w);
+			return x_inbound(t, local, m, decap, w);
 		return x_unprotected(t, ip, l3_avail(m), w);
 	}
 	tc = md->path == TG_PATH_TRANSIT && t->in_check &&

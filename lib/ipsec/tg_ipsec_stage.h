@@ -286,12 +286,13 @@ struct tg_ipsec_why {
  * Outbound protect rewrites the packet's outer header as the tunnel
  * would (no ESP); inbound ESP is taken to be ESP with the null cipher
  * and no ICV (explain's own packets are): "decrypted" by taking its
- * header and trailer off, then checked as the burst checks it. AH is
- * not modelled. Any thread.
+ * header and trailer off, then checked as the burst checks it (with
+ * @p decap false, a received packet's: its SA only). AH is not modelled.
+ * Any thread.
  */
 uint16_t tg_ipsec_explain(const struct tg_ipsec_table *t,
 	const struct tg_ipsec_stage *st, const struct tg_local_set *local,
-	struct rte_mbuf *m, uint64_t now, struct tg_ipsec_why *w);
+	struct rte_mbuf *m, uint64_t now, bool decap, struct tg_ipsec_why *w);
 
 /** Pick up completed crypto operations (never waits). */
 void tg_ipsec_tick(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,

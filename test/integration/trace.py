@@ -178,6 +178,16 @@ def check_trace(res, c):
         got = [s["stage"] for s in steps if s["what"] == "stage"]
         if got != stages:
             p.append("%s: stages %r, want %r" % (name, got, stages))
+        # what decided, in explain's words (computed from the same code
+        # on a copy before the stage ran)
+        whys = {s["stage"]: s.get("why", "") for s in steps
+                if s["what"] == "stage"}
+        if name == "filtered" and \
+                "rule no-telnet (#0)" not in whys.get("filter(in)", ""):
+            p.append("filtered: filter(in) why %r" % whys)
+        if name == "forwarded" and "route 16.0.0.0/8 via 10.1.0.2 on wan0" \
+                not in whys.get("forward(transit)", ""):
+            p.append("forwarded: forward why %r" % whys)
         ns = [s["ns"] for s in steps]
         if ns != sorted(ns):
             p.append("%s: steps out of time order %r" % (name, ns))

@@ -1844,8 +1844,8 @@ explain_udp(struct fixture *fx, uint32_t dst, uint8_t ttl, struct tg_explain *x)
 /* The stage steps of a trace and of an explain, side by side: the same
  * stages, modes, verdicts and drops, and the same end. */
 static void
-check_same(const struct tg_trace_rec *tr, size_t n, const struct tg_explain *x,
-	const char *what)
+check_same(const struct tg_pipeline *pl, const struct tg_trace_rec *tr,
+	size_t n, const struct tg_explain *x, const char *what)
 {
 	size_t i, k = 0;
 	uint16_t j;
@@ -1875,6 +1875,20 @@ check_same(const struct tg_trace_rec *tr, size_t n, const struct tg_explain *x,
 				x->step[j].r.s.mode, x->step[j].r.s.verdict,
 				x->step[j].r.s.drop);
 			CU_FAIL("trace and explain differ");
+		}
+		/* and the same words for what decided */
+		{
+			const char *why = tg_pipeline_trace_why(pl, &tr[i]);
+
+			if (strcmp(why != NULL ? why : "", x->step[j].why) !=
+				0) {
+				fprintf(stderr,
+					"%s step %zu: trace why \"%s\", "
+					"explain \"%s\"\n",
+					what, k, why != NULL ? why : "",
+					x->step[j].why);
+				CU_FAIL("trace and explain give other reasons");
+			}
 		}
 		j++;
 		k++;
@@ -1974,7 +1988,7 @@ test_pipeline_explain(void)
 		CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx.pl, &r, &n) == 0);
 		for (k = 0; k < n && r[k].id == 1; k++)
 			;
-		check_same(r, k, &x, cases[i].end);
+		check_same(fx.pl, r, k, &x, cases[i].end);
 		free(r);
 		while ((m = tx_get(1, 0)) != NULL)
 			rte_pktmbuf_free(m);
@@ -2043,7 +2057,7 @@ explain_then_send(struct fixture *fx, uint16_t rx_idx, uint32_t src,
 	CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx->pl, &r, &n) == 0);
 	for (k = 0; k < n && r[k].id == 1; k++)
 		;
-	check_same(r, k, x, x->end);
+	check_same(fx->pl, r, k, x, x->end);
 	free(r);
 }
 
@@ -2244,7 +2258,7 @@ test_pipeline_explain_host(void)
 	CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx.pl, &r, &n) == 0);
 	CU_ASSERT(n >= 2 && r[0].kind == TG_TRACE_MARK &&
 		  r[0].m.port == TG_TRACE_FROM_HOST);
-	check_same(r, n, &x, "from host");
+	check_same(fx.pl, r, n, &x, "from host");
 	free(r);
 	rte_pktmbuf_free(tx_get(1, 0));
 
@@ -2262,7 +2276,7 @@ test_pipeline_explain_host(void)
 	run_host(&fx, 4);
 	CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx.pl, &r, &n) == 0);
 	CU_ASSERT(n >= 2 && r[n - 1].kind == TG_TRACE_HOST);
-	check_same(r, n, &x, "to the host");
+	check_same(fx.pl, r, n, &x, "to the host");
 	free(r);
 	m = host_get();
 	CU_ASSERT(m != NULL);
