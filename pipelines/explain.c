@@ -750,6 +750,7 @@ tg_pipeline_explain(struct tg_pipeline *pl, const struct tg_explain_req *q,
 {
 	const struct tg_tables *t = pl->slot->cur;
 	const struct tg_cfg_ipsec_sa *sa;
+	struct tg_cfg_ipsec_sa nosa;
 	uint16_t port, v;
 	struct tg_meta *md;
 	struct rte_mbuf *m;
@@ -780,9 +781,14 @@ tg_pipeline_explain(struct tg_pipeline *pl, const struct tg_explain_req *q,
 	if (q->esp) {
 		sa = sa_of_spi(t, q->spi);
 		if (sa == NULL) {
-			snprintf(err, errlen,
-				"esp %u: no inbound SA has this SPI", q->spi);
-			return -EINVAL;
+			/* No SA has it: ESP from the source to the
+			 * destination described, as it would come (and be
+			 * dropped as ipsec.no_sa, or forwarded) */
+			memset(&nosa, 0, sizeof(nosa));
+			nosa.spi = q->spi;
+			nosa.dir = TG_CFG_IPSEC_IN;
+			nosa.mode = TG_CFG_IPSEC_TRANSPORT;
+			sa = &nosa;
 		}
 	}
 	m = build(pl, t, q, sa);

@@ -2015,6 +2015,41 @@ mk_udp_ports(uint16_t rx_idx, uint32_t src, uint32_t dst, uint16_t sport,
 	return m;
 }
 
+/* Explain @p q, check that it changed nothing, then send @p m (the same
+ * packet, built apart) on port @p rx_idx, traced, and check that both
+ * took the same steps for the same reasons. */
+static void
+explain_then_real(struct fixture *fx, const struct tg_explain_req *q,
+	uint16_t rx_idx, struct rte_mbuf *m, struct tg_explain *x)
+{
+	const struct tg_natfw_ctx *nc = tg_pipeline_natfw(fx->pl);
+	struct tg_lcore_stats before, after;
+	struct tg_trace_filter f;
+	struct tg_trace_rec *r;
+	uint64_t sessions;
+	char err[160];
+	size_t n, k;
+
+	tg_pipeline_stats_sum(fx->pl, &before);
+	sessions = nc != NULL ? nc->sessions->stats.sessions : 0;
+	CU_ASSERT_FATAL(
+		tg_pipeline_explain(fx->pl, q, x, err, sizeof(err)) == 0);
+	tg_pipeline_stats_sum(fx->pl, &after);
+	CU_ASSERT(memcmp(&before, &after, sizeof(before)) == 0);
+	CU_ASSERT(nc == NULL || nc->sessions->stats.sessions == sessions);
+	CU_ASSERT(x->unexplained == TG_STAGE_NONE);
+
+	CU_ASSERT_FATAL(parse_filter("", &f, err) == 0);
+	CU_ASSERT_FATAL(tg_pipeline_trace_start(fx->pl, &f, "", 1) == 0);
+	CU_ASSERT_FATAL(rte_ring_enqueue(rxr[rx_idx], m) == 0);
+	run(fx, 1, 4);
+	CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx->pl, &r, &n) == 0);
+	for (k = 0; k < n && r[k].id == 1; k++)
+		;
+	check_same(fx->pl, r, k, x, x->end);
+	free(r);
+}
+
 /* Explain a UDP packet arriving on port @p rx_idx, check that it changed
  * nothing, then send the same packet for real, traced, and check that
  * both took the same steps. */
@@ -2031,36 +2066,10 @@ explain_then_send(struct fixture *fx, uint16_t rx_idx, uint32_t src,
 		.dport = dport,
 		.payload = 18,
 	};
-	const struct tg_natfw_ctx *nc = tg_pipeline_natfw(fx->pl);
-	struct tg_lcore_stats before, after;
-	struct tg_trace_filter f;
-	struct tg_trace_rec *r;
-	uint64_t sessions;
-	char err[160];
-	size_t n, k;
 
-	tg_pipeline_stats_sum(fx->pl, &before);
-	sessions = nc != NULL ? nc->sessions->stats.sessions : 0;
-	CU_ASSERT_FATAL(
-		tg_pipeline_explain(fx->pl, &q, x, err, sizeof(err)) == 0);
-	tg_pipeline_stats_sum(fx->pl, &after);
-	CU_ASSERT(memcmp(&before, &after, sizeof(before)) == 0);
-	CU_ASSERT(nc == NULL || nc->sessions->stats.sessions == sessions);
-	CU_ASSERT(x->unexplained == TG_STAGE_NONE);
-
-	CU_ASSERT_FATAL(parse_filter("", &f, err) == 0);
-	CU_ASSERT_FATAL(tg_pipeline_trace_start(fx->pl, &f, "", 1) == 0);
-	CU_ASSERT_FATAL(
-		rte_ring_enqueue(rxr[rx_idx],
-			mk_udp_ports(rx_idx, src, dst, sport, dport)) == 0);
-	run(fx, 1, 4);
-	CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx->pl, &r, &n) == 0);
-	for (k = 0; k < n && r[k].id == 1; k++)
-		;
-	check_same(fx->pl, r, k, x, x->end);
-	free(r);
+	explain_then_real(fx, &q, rx_idx,
+		mk_udp_ports(rx_idx, src, dst, sport, dport), x);
 }
-
 static bool
 some_why(const struct tg_explain *x, const char *text)
 {
@@ -2212,10 +2221,15 @@ test_pipeline_explain_ipsec(void)
 	CU_ASSERT_FATAL(
 		tg_pipeline_explain(fx.pl, &q, &x, err, sizeof(err)) == 0);
 	CU_ASSERT(strcmp(x.end, "drop ipsec.policy_mismatch") == 0);
+	/* an SPI no SA has, to the appliance: ipsec.no_sa */
 	q.spi = 0x9999;
-	CU_ASSERT(tg_pipeline_explain(fx.pl, &q, &x, err, sizeof(err)) ==
-		  -EINVAL);
-	CU_ASSERT(strstr(err, "no inbound SA") != NULL);
+	q.src = 0x10010005;
+	q.dst = 0x0a010001;
+	CU_ASSERT_FATAL(
+		tg_pipeline_explain(fx.pl, &q, &x, err, sizeof(err)) == 0);
+	CU_ASSERT(strcmp(x.end, "drop ipsec.no_sa") == 0);
+	CU_ASSERT(x.mark.m.proto == IPPROTO_ESP &&
+		  x.mark.m.path == TG_PATH_TARGET);
 	fx_teardown(&fx);
 }
 
@@ -2281,6 +2295,89 @@ test_pipeline_explain_host(void)
 	m = host_get();
 	CU_ASSERT(m != NULL);
 	rte_pktmbuf_free(m);
+	fx_teardown(&fx);
+}
+
+/* A UDP packet of @p payload bytes (zeros) from lan. */
+static struct rte_mbuf *
+mk_udp_len(uint32_t src, uint32_t dst, uint16_t payload, uint8_t ttl)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	uint16_t iplen = (uint16_t)(20 + 8 + payload);
+	uint8_t *p;
+	uint16_t ck;
+	int i;
+
+	CU_ASSERT_FATAL(m != NULL);
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(14 + iplen));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	memset(p, 0, 14u + iplen);
+	memcpy(p, env.mac[0].addr_bytes, 6);
+	memcpy(p + 6, lan_host_mac, 6);
+	p[12] = 0x08;
+	p[14] = 0x45;
+	p[16] = (uint8_t)(iplen >> 8);
+	p[17] = (uint8_t)iplen;
+	p[22] = ttl;
+	p[23] = 17;
+	for (i = 0; i < 4; i++) {
+		p[26 + i] = (uint8_t)(src >> (24 - 8 * i));
+		p[30 + i] = (uint8_t)(dst >> (24 - 8 * i));
+	}
+	ck = ref_cksum(p + 14, 20);
+	p[24] = (uint8_t)(ck >> 8);
+	p[25] = (uint8_t)ck;
+	p[35] = 7;
+	p[37] = 9;
+	p[38] = (uint8_t)((8 + payload) >> 8);
+	p[39] = (uint8_t)(8 + payload);
+	return m;
+}
+
+/* More of forward's drops, explained and then met by real packets: a
+ * directed broadcast, a packet over the next hop's MTU, and (firewall
+ * on) an unsolicited datagram to the NAT address. */
+static void
+test_pipeline_explain_more_drops(void)
+{
+	struct tg_explain_req q = {
+		.proto = 17,
+		.src = 0x0a000002,
+		.sport = 7,
+		.dport = 9,
+	};
+	static struct tg_explain x;
+	struct fixture fx;
+	struct rte_mbuf *m;
+
+	fx_setup(&fx, 1);
+	q.rx_if = port_ids[0];
+	q.dst = 0x0a0100ff; /* wan0's broadcast */
+	q.payload = 18;
+	explain_then_real(&fx, &q, 0, mk_udp_len(q.src, q.dst, 18, 64), &x);
+	CU_ASSERT(strcmp(x.end, "drop forward.directed_broadcast") == 0);
+	/* 1,500 bytes of IP fit wan0's MTU, 1,501 do not */
+	q.dst = 0x10000005;
+	q.payload = 1500 - 28;
+	explain_then_real(&fx, &q, 0, mk_udp_len(q.src, q.dst, 1472, 64), &x);
+	CU_ASSERT(strncmp(x.end, "tx wan0", 7) == 0);
+	q.payload = 1501 - 28;
+	explain_then_real(&fx, &q, 0, mk_udp_len(q.src, q.dst, 1473, 64), &x);
+	CU_ASSERT(strcmp(x.end, "drop forward.mtu_exceeded") == 0);
+	while ((m = tx_get(1, 0)) != NULL)
+		rte_pktmbuf_free(m);
+	while ((m = tx_get(0, 0)) != NULL)
+		rte_pktmbuf_free(m);
+	fx_teardown(&fx);
+
+	fx_yaml = nat_yaml;
+	fx_setup(&fx, 1);
+	q.rx_if = port_ids[1];
+	q.src = 0x10000005;
+	q.dst = 0x0a010001;
+	q.payload = 18;
+	explain_then_real(&fx, &q, 1, mk_udp_ports(1, q.src, q.dst, 7, 9), &x);
+	CU_ASSERT(strcmp(x.end, "drop natfw.no_exception") == 0);
 	fx_teardown(&fx);
 }
 
@@ -2369,7 +2466,9 @@ main(void)
 		"test_pipeline_explain", test_pipeline_explain,
 		"test_pipeline_explain_nat", test_pipeline_explain_nat,
 		"test_pipeline_explain_ipsec", test_pipeline_explain_ipsec,
-		"test_pipeline_explain_host", test_pipeline_explain_host, NULL);
+		"test_pipeline_explain_host", test_pipeline_explain_host,
+		"test_pipeline_explain_more_drops",
+		test_pipeline_explain_more_drops, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
