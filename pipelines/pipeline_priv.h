@@ -33,6 +33,9 @@ struct tg_trace_buf {
 	 * ordered with the loads and stores around it), so time order and
 	 * this lcore's order agree */
 	uint64_t last_tsc;
+	/* TSC spent working out the whys (tg_trace_pre()): taken off the
+	 * records' times, which then show the dataplane's own */
+	uint64_t skew;
 	struct tg_trace_rec rec[TG_TRACE_RECS];
 	/* what decided stage steps (explain's words): rec.s.rule - 1 */
 	uint32_t n_why;

@@ -289,6 +289,7 @@ rec_new(struct tg_worker *w, struct rte_mbuf *m, uint8_t kind)
 		__atomic_store_n(&b->n, 0, __ATOMIC_RELAXED);
 		b->lost = 0;
 		b->n_why = 0;
+		b->skew = 0;
 		__atomic_store_n(&b->session, session, __ATOMIC_RELEASE);
 	}
 	if (b->n >= TG_TRACE_RECS) {
@@ -297,7 +298,7 @@ rec_new(struct tg_worker *w, struct rte_mbuf *m, uint8_t kind)
 	}
 	r = &b->rec[b->n];
 	memset(r, 0, sizeof(*r));
-	r->tsc = RTE_MAX(rte_rdtsc(), b->last_tsc);
+	r->tsc = RTE_MAX(rte_rdtsc() - b->skew, b->last_tsc);
 	b->last_tsc = r->tsc;
 	r->id = *tg_meta_trace_id(m);
 	r->kind = kind;
@@ -453,6 +454,7 @@ void
 tg_trace_pre(struct tg_worker *w, uint8_t s, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct tg_trace_buf *b = w->trace;
+	uint64_t t0 = rte_rdtsc();
 	uint16_t i;
 
 	for (i = 0; i < n; i++) {
@@ -477,6 +479,8 @@ tg_trace_pre(struct tg_worker *w, uint8_t s, struct rte_mbuf **pkts, uint16_t n)
 		if (b->why[b->n_why][0] != '\0')
 			*why_slot(m) = (uint16_t)(++b->n_why);
 	}
+	if (b != NULL)
+		b->skew += rte_rdtsc() - t0;
 }
 
 const char *
