@@ -179,6 +179,9 @@ void tg_trace_end(
 	struct tg_worker *w, uint8_t kind, struct rte_mbuf **pkts, uint16_t n);
 void tg_obs_drop(struct tg_worker *w, struct rte_mbuf *m, uint16_t idx);
 void tg_trace_poll(struct tg_worker *w);
+/* A dropped packet into the capture (TG_OBS_CAPTURE on): workers, and
+ * the host thread for its own two drops. */
+void tg_capture_drop(struct tg_pipeline *pl, struct rte_mbuf *m, uint16_t idx);
 /* Before stage @p s judges a burst holding traced packets: what will
  * decide each of them, from explain's code on a copy (trace.c). */
 void tg_trace_pre(

@@ -532,10 +532,10 @@ struct cap_info {
 	uint16_t rx_if, tx_if;
 };
 
-static void
-capture_drop(struct tg_worker *w, struct rte_mbuf *m, uint16_t idx)
+void
+tg_capture_drop(struct tg_pipeline *pl, struct rte_mbuf *m, uint16_t idx)
 {
-	struct tg_obs *o = &w->pl->obs;
+	struct tg_obs *o = &pl->obs;
 	const struct tg_meta *md = tg_meta(m);
 	struct cap_info *ci;
 	struct rte_mbuf *c;
@@ -551,7 +551,7 @@ capture_drop(struct tg_worker *w, struct rte_mbuf *m, uint16_t idx)
 	 * (made by the appliance) where it was going. */
 	port = md->rx_if != TG_IF_NONE ? md->rx_if : md->tx_if;
 	if (port >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port(port))
-		port = w->pl->ports[0].port_id;
+		port = pl->ports[0].port_id;
 	c = rte_pcapng_copy(port, 0, m, o->cap_mp, o->cap_snaplen, rte_rdtsc(),
 		RTE_PCAPNG_DIRECTION_IN);
 	if (c == NULL) {
@@ -592,7 +592,7 @@ tg_obs_drop(struct tg_worker *w, struct rte_mbuf *m, uint16_t idx)
 		}
 	}
 	if (on & TG_OBS_CAPTURE)
-		capture_drop(w, m, idx);
+		tg_capture_drop(w->pl, m, idx);
 }
 
 /* ---- the control side: trace ----------------------------------------- */
@@ -812,7 +812,11 @@ cap_describe(const struct tg_pipeline *pl, const struct cap_info *ci, char *buf,
 	if (ci->drop >= pl->drop_base[TG_OWNER_PIPELINE] &&
 		ci->path < TG_PATH__COUNT) {
 		path = tg_paths[ci->path].name;
-		if (ci->step < tg_paths[ci->path].n_steps) {
+		/* A stage's drop: its step. The pipeline's own (a full ring
+		 * or queue at TX or the host) are past the last one the meta
+		 * names: their reason says where. */
+		if (ci->drop >= pl->drop_base[TG_OWNER_STAGE0] &&
+			ci->step < tg_paths[ci->path].n_steps) {
 			const struct tg_path_step *st =
 				&tg_paths[ci->path].steps[ci->step];
 

@@ -557,6 +557,11 @@ tg_pipeline_host_poll(struct tg_pipeline *pl)
 		st->host += sent;
 		for (; sent < n; sent++) {
 			st->drops[base + TG_PIPELINE_DROP_HOST_REFUSED]++;
+			if (unlikely(__atomic_load_n(
+					     &pl->obs.on, __ATOMIC_RELAXED) &
+				     TG_OBS_CAPTURE))
+				tg_capture_drop(pl, pkts[sent],
+					base + TG_PIPELINE_DROP_HOST_REFUSED);
 			rte_pktmbuf_free(pkts[sent]);
 		}
 	}
@@ -570,6 +575,17 @@ tg_pipeline_host_poll(struct tg_pipeline *pl)
 			pl->host_rx_ring, (void **)pkts, sent, NULL);
 		for (; q < sent; q++) {
 			st->drops[base + TG_PIPELINE_DROP_HOST_RX_FULL]++;
+			/* not validated yet: its meta says nothing */
+			if (unlikely(__atomic_load_n(
+					     &pl->obs.on, __ATOMIC_RELAXED) &
+				     TG_OBS_CAPTURE)) {
+				tg_meta(pkts[q])->rx_if = pl->host.port_id;
+				tg_meta(pkts[q])->tx_if = TG_IF_NONE;
+				tg_meta(pkts[q])->path = TG_PATH_SOURCE;
+				tg_meta(pkts[q])->step = 0;
+				tg_capture_drop(pl, pkts[q],
+					base + TG_PIPELINE_DROP_HOST_RX_FULL);
+			}
 			rte_pktmbuf_free(pkts[q]);
 		}
 	}

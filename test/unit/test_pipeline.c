@@ -1208,13 +1208,21 @@ test_pipeline_host_udp_replies(void)
 
 /* The kernel slower than the wire: the queue holds queue_size packets,
  * the rest is dropped and counted, and the worker never waits. */
+static int read_pcapng(const char *path, uint8_t data[][64], uint32_t *caplen,
+	char comments[][256], int max);
+
 static void
 test_pipeline_host_queue_is_bounded(void)
 {
+	char path[] = "/tmp/tg-test-hostcap-XXXXXX", err[200];
+	static uint8_t data[8][64];
+	static char comments[8][256];
+	struct tg_capture_status cs;
 	struct fixture fx;
 	struct tg_lcore_stats s;
 	struct rte_mbuf *m;
-	int i, got = 0;
+	uint32_t caplen[8];
+	int i, fd, got = 0;
 
 	host_setup(&fx, false, 8);
 	for (i = 0; i < 32; i++)
@@ -1234,17 +1242,31 @@ test_pipeline_host_queue_is_bounded(void)
 	fx_teardown(&fx);
 
 	/* The kernel refusing writes (here: the ring behind the port is
-	 * full at 15): counted, not retried forever. */
+	 * full at 15): counted, not retried forever; and captured, though
+	 * the host thread drops them, not a worker. */
 	host_setup(&fx, false, 64);
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	CU_ASSERT_FATAL(tg_pipeline_capture_start(fx.pl, path,
+				drop_idx("host.kernel_refused"), 0, 0, err,
+				sizeof(err)) == 0);
 	for (i = 0; i < 20; i++)
 		rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x0a000001, 64));
 	tg_pipeline_poll_once(fx.pl, 0);
 	tg_pipeline_host_poll(fx.pl);
+	tg_pipeline_capture_stop(fx.pl, &cs);
 	tg_pipeline_stats_sum(fx.pl, &s);
 	CU_ASSERT(s.host == HOST_TXR_SIZE - 1);
 	CU_ASSERT(s.drops[drop_idx("host.kernel_refused")] ==
 		  20 - (HOST_TXR_SIZE - 1));
 	CU_ASSERT(s.rx == s.host + s.drops[drop_idx("host.kernel_refused")]);
+	CU_ASSERT(cs.written == 20 - (HOST_TXR_SIZE - 1));
+	CU_ASSERT(read_pcapng(path, data, caplen, comments, 8) ==
+		  20 - (HOST_TXR_SIZE - 1));
+	CU_ASSERT(strstr(comments[0], "host.kernel_refused") != NULL);
+	CU_ASSERT(strstr(comments[0], "path target, step -") != NULL);
+	unlink(path);
 	fx_teardown(&fx);
 }
 
