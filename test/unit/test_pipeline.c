@@ -2320,6 +2320,29 @@ test_pipeline_explain_host(void)
 	fx_teardown(&fx);
 }
 
+/* mk_udp()'s packet made another protocol's: the header checksum again,
+ * and for ICMP a type in the first byte after the IP header (and the
+ * ICMP checksum over the rest). */
+static void
+set_proto(struct rte_mbuf *m, uint8_t proto, uint8_t icmp_type)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	uint16_t ck;
+
+	p[23] = proto;
+	p[24] = p[25] = 0;
+	ck = ref_cksum(p + 14, 20);
+	p[24] = (uint8_t)(ck >> 8);
+	p[25] = (uint8_t)ck;
+	if (proto == IPPROTO_ICMP) {
+		memset(p + 34, 0, 8);
+		p[34] = icmp_type;
+		ck = ref_cksum(p + 34, 26);
+		p[36] = (uint8_t)(ck >> 8);
+		p[37] = (uint8_t)ck;
+	}
+}
+
 /* A UDP packet of @p payload bytes (zeros) from lan. */
 static struct rte_mbuf *
 mk_udp_len(uint32_t src, uint32_t dst, uint16_t payload, uint8_t ttl)
@@ -2400,6 +2423,27 @@ test_pipeline_explain_more_drops(void)
 	q.payload = 18;
 	explain_then_real(&fx, &q, 1, mk_udp_ports(1, q.src, q.dst, 7, 9), &x);
 	CU_ASSERT(strcmp(x.end, "drop natfw.no_exception") == 0);
+	/* a ping to the NAT address: the ICMP policy blocks requests */
+	q.proto = IPPROTO_ICMP;
+	q.icmp_type = 8;
+	q.payload = 18;
+	m = mk_udp_ports(1, q.src, q.dst, 0, 0);
+	set_proto(m, IPPROTO_ICMP, 8);
+	explain_then_real(&fx, &q, 1, m, &x);
+	CU_ASSERT(strcmp(x.end, "drop natfw.icmp_blocked") == 0);
+	CU_ASSERT(some_why(&x, "the firewall's ICMP policy"));
+	/* SCTP from lan to wan: a protocol NAT does not translate */
+	q.rx_if = port_ids[0];
+	q.proto = 132;
+	q.src = 0x0a000002;
+	q.dst = 0x10000005;
+	q.payload = 26; /* mk_udp's 8 + 18 bytes, all SCTP's here */
+	m = mk_udp_ports(0, q.src, q.dst, 7, 9);
+	set_proto(m, 132, 0);
+	explain_then_real(&fx, &q, 0, m, &x);
+	CU_ASSERT(strcmp(x.end, "drop natfw.protocol") == 0);
+	while ((m = tx_get(0, 0)) != NULL)
+		rte_pktmbuf_free(m);
 	fx_teardown(&fx);
 }
 
