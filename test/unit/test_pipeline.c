@@ -2038,8 +2038,10 @@ mk_udp_ports(uint16_t rx_idx, uint32_t src, uint32_t dst, uint16_t sport,
 }
 
 /* Explain @p q, check that it changed nothing, then send @p m (the same
- * packet, built apart) on port @p rx_idx, traced, and check that both
- * took the same steps for the same reasons. */
+ * packet, built apart) on port @p rx_idx (2: from the host), traced, and
+ * check that both took the same steps for the same reasons. */
+static void run_host(struct fixture *fx, int iterations);
+
 static void
 explain_then_real(struct fixture *fx, const struct tg_explain_req *q,
 	uint16_t rx_idx, struct rte_mbuf *m, struct tg_explain *x)
@@ -2063,8 +2065,14 @@ explain_then_real(struct fixture *fx, const struct tg_explain_req *q,
 
 	CU_ASSERT_FATAL(parse_filter("", &f, err) == 0);
 	CU_ASSERT_FATAL(tg_pipeline_trace_start(fx->pl, &f, "", 1) == 0);
-	CU_ASSERT_FATAL(rte_ring_enqueue(rxr[rx_idx], m) == 0);
-	run(fx, 1, 4);
+	/* rx_idx 2: what the host sends, through the host port */
+	if (rx_idx == 2) {
+		CU_ASSERT_FATAL(rte_ring_enqueue(host_rxr, m) == 0);
+		run_host(fx, 4);
+	} else {
+		CU_ASSERT_FATAL(rte_ring_enqueue(rxr[rx_idx], m) == 0);
+		run(fx, 1, 4);
+	}
 	CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx->pl, &r, &n) == 0);
 	for (k = 0; k < n && r[k].id == 1; k++)
 		;
@@ -2447,6 +2455,53 @@ test_pipeline_explain_more_drops(void)
 	fx_teardown(&fx);
 }
 
+/* The appliance's own traffic: to one of its addresses from the host
+ * (forward drops it: no loopback), and the local filter's two refusals. */
+static void
+test_pipeline_explain_local(void)
+{
+	static const char lf_yaml[] = FX_PORTS
+		"interfaces:\n"
+		"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
+		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
+		"local_filter: {protocols: [tcp, udp], tcp_ports: all,\n"
+		"  udp_ports: [53]}\n";
+	struct tg_explain_req q = {
+		.rx_if = TG_TRACE_FROM_HOST,
+		.proto = 17,
+		.src = 0x0a010001,
+		.dst = 0x0a000001,
+		.sport = 7,
+		.dport = 9,
+		.payload = 18,
+	};
+	static struct tg_explain x;
+	struct fixture fx;
+	struct rte_mbuf *m;
+
+	fx_yaml = lf_yaml;
+	host_setup(&fx, false, 64);
+	explain_then_real(&fx, &q, 2, mk_from_host(q.src, q.dst, false), &x);
+	CU_ASSERT(strcmp(x.end, "drop forward.local_in_transit") == 0);
+
+	q.rx_if = port_ids[0];
+	q.src = 0x0a000002;
+	explain_then_real(&fx, &q, 0, mk_udp_ports(0, q.src, q.dst, 7, 9), &x);
+	CU_ASSERT(strcmp(x.end, "drop localfilter.udp_port") == 0);
+	q.dport = 53;
+	explain_then_real(&fx, &q, 0, mk_udp_ports(0, q.src, q.dst, 7, 53), &x);
+	CU_ASSERT(strcmp(x.end, "host") == 0);
+	q.proto = 132;
+	q.payload = 26;
+	m = mk_udp_ports(0, q.src, q.dst, 7, 9);
+	set_proto(m, 132, 0);
+	explain_then_real(&fx, &q, 0, m, &x);
+	CU_ASSERT(strcmp(x.end, "drop localfilter.protocol") == 0);
+	while ((m = host_get()) != NULL)
+		rte_pktmbuf_free(m);
+	fx_teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -2534,7 +2589,8 @@ main(void)
 		"test_pipeline_explain_ipsec", test_pipeline_explain_ipsec,
 		"test_pipeline_explain_host", test_pipeline_explain_host,
 		"test_pipeline_explain_more_drops",
-		test_pipeline_explain_more_drops, NULL);
+		test_pipeline_explain_more_drops, "test_pipeline_explain_local",
+		test_pipeline_explain_local, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
