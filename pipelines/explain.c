@@ -483,6 +483,16 @@ explain_natfw(struct tg_pipeline *pl, const struct tg_tables *t,
 	case TG_NATFW_WHY_NO_FIREWALL:
 		snprintf(s->why, sizeof(s->why), "the firewall is off");
 		break;
+	case TG_NATFW_WHY_HAIRPIN:
+		ip_str(w.pub_ip, a, sizeof(a));
+		ip_str(w.sess.priv_ip, b, sizeof(b));
+		snprintf(s->why, sizeof(s->why),
+			"hairpinning: from %s:%u (the sender's mapping%s) to "
+			"the translation's %s:%u",
+			a, w.pub_port,
+			w.pub_port == 0 ? ", its port chosen then" : "", b,
+			w.sess.priv_port);
+		break;
 	case TG_NATFW_WHY_NOT_MODELLED:
 		return NOT_EXPLAINED;
 	default:

@@ -919,6 +919,80 @@ x_fw_in(const struct tg_natfw_table *nt, const struct tg_meta *md,
 	return v;
 }
 
+/* hairpin(), read-only: a private host to a NAT address and port a
+ * translation owns. → NAT_IN_NONE (not a hairpin), or the verdict with
+ * both rewrites done on the packet. */
+static uint16_t
+x_hairpin(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
+	struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
+	const struct tg_nat_tuple *t, uint16_t a, struct tg_natfw_why *w)
+{
+	struct tg_meta *md = tg_meta(m);
+	uint32_t l4_len = l4_len_of(m, ip, md->l3_len), map, so_ip;
+	const struct tg_natfw_pmap *p = NULL;
+	struct tg_nat_key ko, ki;
+	uint16_t so_port;
+
+	if (t->proto != IPPROTO_TCP && t->proto != IPPROTO_UDP &&
+		t->proto != IPPROTO_ICMP)
+		return NAT_IN_NONE;
+	/* the sender's side: its session towards the public endpoint, or
+	 * the one it would get (its own port when free) */
+	key_of(t, true, &ko);
+	if (x_find(nt, tab, TG_NAT_IN2OUT, &ko, w)) {
+		if (w->sess.flags & TG_NATFW_SF_LOCAL)
+			return NAT_IN_NONE;
+		so_ip = w->sess.pub_ip;
+		so_port = w->sess.pub_port;
+	} else {
+		map = tg_nat_map_lookup_public(
+			tab, nt->slot[a], t->proto, ko.rem_port);
+		if (t->proto == IPPROTO_ICMP ||
+			((map == TG_NAT_NONE ||
+				 tab->maps[map].priv_ip == nt->addr[a]) &&
+				pmap_find(nt, t->proto, a, t->dport) == NULL))
+			return NAT_IN_NONE;
+		so_ip = nt->addr[a];
+		so_port = tg_nat_map_lookup_public(tab, nt->slot[a], ko.proto,
+				  ko.port) == TG_NAT_NONE
+				  ? ko.port
+				  : 0;
+	}
+	/* the receiver's side, as if the packet came from outside */
+	memset(&ki, 0, sizeof(ki));
+	ki.proto = t->proto;
+	ki.ip = t->dst;
+	ki.port = t->dport;
+	ki.rem_ip = so_ip;
+	ki.rem_port = t->proto == IPPROTO_ICMP ? 0 : so_port;
+	if (x_find(nt, tab, TG_NAT_OUT2IN, &ki, w)) {
+		if (w->sess.flags & TG_NATFW_SF_LOCAL)
+			return V_DROP(NO_EXCEPTION);
+	} else {
+		map = tg_nat_map_lookup_public(
+			tab, nt->slot[a], ki.proto, ki.port);
+		if (map != TG_NAT_NONE &&
+			nt->filtering == TG_CFG_NAT_FILTER_ENDPOINT_INDEP &&
+			tab->maps[map].priv_ip != nt->addr[a]) {
+			w->sess.priv_ip = tab->maps[map].priv_ip;
+			w->sess.priv_port = tab->maps[map].priv_port;
+		} else if ((p = pmap_find(nt, ki.proto, a, ki.port)) != NULL) {
+			w->sess.priv_ip = p->private_ip;
+			w->sess.priv_port = p->private_port;
+		} else {
+			return V_DROP(NO_EXCEPTION);
+		}
+	}
+	w->what = TG_NATFW_WHY_HAIRPIN;
+	w->pub_ip = so_ip;
+	w->pub_port = so_port;
+	if (tg_nat_rewrite(ip, l4_len, TG_NAT_SRC, so_ip, so_port) != 0 ||
+		tg_nat_rewrite(ip, l4_len, TG_NAT_DST, w->sess.priv_ip,
+			w->sess.priv_port) != 0)
+		return V_DROP(SHORT_L4);
+	return to_transit(md);
+}
+
 static uint16_t
 x_in(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	struct rte_mbuf *m, struct rte_ipv4_hdr *ip, struct tg_natfw_why *w)
@@ -951,12 +1025,17 @@ x_in(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 			return V_DROP(SHORT_L4);
 		return to_transit(md);
 	}
-	if (t.proto == IPPROTO_GRE ||
-		(nt->nat && a < nt->n_nat && md->rx_if < RTE_MAX_ETHPORTS &&
-			nt->role[md->rx_if] == TG_NATFW_PRIVATE)) {
-		/* PPTP's GRE, and hairpinning: not modelled yet */
+	if (t.proto == IPPROTO_GRE) {
+		/* PPTP's GRE: not modelled yet */
 		w->what = TG_NATFW_WHY_NOT_MODELLED;
 		return TG_V_NEXT;
+	}
+	if (nt->nat && a < nt->n_nat && md->rx_if < RTE_MAX_ETHPORTS &&
+		nt->role[md->rx_if] == TG_NATFW_PRIVATE) {
+		uint16_t v = x_hairpin(nt, tab, m, ip, &t, a, w);
+
+		if (v != NAT_IN_NONE)
+			return v;
 	}
 	key_of(&t, false, &k);
 	if (x_find(nt, tab, TG_NAT_OUT2IN, &k, w)) {

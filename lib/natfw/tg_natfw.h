@@ -307,7 +307,10 @@ enum tg_natfw_why_what {
 	TG_NATFW_WHY_ICMP_POLICY,   /**< the ICMP policy */
 	TG_NATFW_WHY_NO_EXCEPTION,  /**< no exception let it in */
 	TG_NATFW_WHY_NO_FIREWALL,   /**< the firewall is off */
-	TG_NATFW_WHY_NOT_MODELLED,  /**< PPTP, hairpinning: not explained */
+	/** hairpinning: from pub_ip/pub_port to the translation's private
+	 *  side (sess.priv_ip/priv_port) */
+	TG_NATFW_WHY_HAIRPIN,
+	TG_NATFW_WHY_NOT_MODELLED, /**< PPTP: not explained */
 };
 
 struct tg_natfw_why {
@@ -324,8 +327,8 @@ struct tg_natfw_why {
  * Explain: the burst's decisions for one packet, read-only: sessions are
  * looked up off the writer lcore (tg_nat_sess_find()), none is created,
  * no counter or TCP state changes. The packet is rewritten as the burst
- * would (a new mapping with the port it would prefer). PPTP and
- * hairpinning are not modelled (why->what NOT_MODELLED). Any thread.
+ * would (a new mapping with the port it would prefer). PPTP is not
+ * modelled (why->what NOT_MODELLED). Any thread.
  */
 uint16_t tg_natfw_explain(const struct tg_natfw_table *nt,
 	const struct tg_natfw_ctx *c, struct rte_mbuf *m,

@@ -2502,6 +2502,42 @@ test_pipeline_explain_local(void)
 	fx_teardown(&fx);
 }
 
+/* Hairpinning explained: a lan host to the NAT address's mapped port
+ * reaches the server behind it, from the sender's own mapping; the real
+ * packet does the same. */
+static void
+test_pipeline_explain_hairpin(void)
+{
+	static const char hp_yaml[] = FX_PORTS
+		"interfaces:\n"
+		"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
+		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
+		"nat:\n"
+		"  private: [lan0]\n"
+		"  public: [wan0]\n"
+		"  port_mappings:\n"
+		"    - {name: srv, protocol: udp, public_port: 8080,\n"
+		"       private_address: 10.0.0.2, private_port: 80}\n"
+		"firewall: {}\n";
+	static struct tg_explain x;
+	struct fixture fx;
+	struct rte_mbuf *m;
+
+	fx_yaml = hp_yaml;
+	fx_setup(&fx, 1);
+	/* 10.0.0.3 to the mapped port; the server is 10.0.0.2 */
+	explain_then_send(&fx, 0, 0x0a000003, 0x0a010001, 7, 8080, &x);
+	CU_ASSERT(strncmp(x.end, "tx lan0", 7) == 0);
+	CU_ASSERT(some_why(&x, "hairpinning: from 10.1.0.1:"));
+	CU_ASSERT(some_why(&x, "to the translation's 10.0.0.2:80"));
+	m = tx_get(0, 0);
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT(fr32(m, 26) == 0x0a010001);
+	CU_ASSERT(fr32(m, 30) == 0x0a000002 && fr16(m, 36) == 80);
+	rte_pktmbuf_free(m);
+	fx_teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -2590,7 +2626,8 @@ main(void)
 		"test_pipeline_explain_host", test_pipeline_explain_host,
 		"test_pipeline_explain_more_drops",
 		test_pipeline_explain_more_drops, "test_pipeline_explain_local",
-		test_pipeline_explain_local, NULL);
+		test_pipeline_explain_local, "test_pipeline_explain_hairpin",
+		test_pipeline_explain_hairpin, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
