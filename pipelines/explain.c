@@ -179,17 +179,25 @@ build_ip(
 	}
 }
 
-/* The inbound SA of @p spi in the configuration, or NULL. */
+/* The inbound SA of @p spi and @p proto in the configuration, or NULL. */
 static const struct tg_cfg_ipsec_sa *
-sa_of_spi(const struct tg_tables *t, uint32_t spi)
+sa_of_spi(const struct tg_tables *t, uint32_t spi, uint8_t proto)
 {
 	const struct tg_cfg_ipsec *c = &t->cfg->ipsec;
 	uint32_t i;
 
 	for (i = 0; i < c->n_sas; i++)
-		if (c->sas[i].spi == spi && c->sas[i].dir == TG_CFG_IPSEC_IN)
+		if (c->sas[i].spi == spi && c->sas[i].dir == TG_CFG_IPSEC_IN &&
+			c->sas[i].proto == proto)
 			return &c->sas[i];
 	return NULL;
+}
+
+/* AH's ICV length by algorithm (docs/ipsec.md: HMAC-SHA256-128, -SHA1-96) */
+static uint16_t
+ah_icv_len(const struct tg_cfg_ipsec_sa *sa)
+{
+	return sa->alg == TG_CFG_IPSEC_AH_HMAC_SHA256 ? 16 : 12;
 }
 
 /* The packet @p q describes, in a new mbuf; with q->esp, in ESP with
@@ -208,7 +216,12 @@ build(struct tg_pipeline *pl, const struct tg_tables *t,
 						    : 0;
 	uint16_t iplen = (uint16_t)(20 + l4len + q->payload);
 	bool tun = sa != NULL && sa->mode == TG_CFG_IPSEC_TUNNEL;
-	uint16_t extra = sa == NULL ? 0 : (uint16_t)((tun ? 20 : 0) + 8 + 2);
+	bool ah = sa != NULL && sa->proto == TG_CFG_IPSEC_AH;
+	/* the IPsec header (ESP's, or AH's with its ICV), ESP's trailer */
+	uint16_t hdr = ah ? (uint16_t)(12 + ah_icv_len(sa)) : 8;
+	uint16_t extra =
+		sa == NULL ? 0
+			   : (uint16_t)((tun ? 20 : 0) + hdr + (ah ? 0 : 2));
 	struct rte_ether_hdr *eth;
 	struct rte_ipv4_hdr *ip;
 	struct rte_mbuf *m;
@@ -233,11 +246,11 @@ build(struct tg_pipeline *pl, const struct tg_tables *t,
 		build_ip(q, (struct rte_ipv4_hdr *)p, iplen);
 		return m;
 	}
-	/* the packet after the ESP header, then the trailer */
-	build_ip(q, (struct rte_ipv4_hdr *)(p + (tun ? 28 : 8)), iplen);
+	/* the packet after the IPsec header */
+	build_ip(q, (struct rte_ipv4_hdr *)(p + (tun ? 20 : 0) + hdr), iplen);
 	if (!tun)
-		/* its IP header in front of the ESP header */
-		memmove(p, p + 8, sizeof(*ip));
+		/* its IP header in front of the IPsec header */
+		memmove(p, p + hdr, sizeof(*ip));
 	ip = (struct rte_ipv4_hdr *)p;
 	if (tun) {
 		ip->version_ihl = RTE_IPV4_VHL_DEF;
@@ -245,11 +258,23 @@ build(struct tg_pipeline *pl, const struct tg_tables *t,
 		ip->src_addr = rte_cpu_to_be_32(sa->remote);
 		ip->dst_addr = rte_cpu_to_be_32(sa->local);
 	}
-	ip->next_proto_id = IPPROTO_ESP;
+	ip->next_proto_id = ah ? IPPROTO_AH : IPPROTO_ESP;
 	ip->total_length = rte_cpu_to_be_16(
 		(uint16_t)(rte_pktmbuf_data_len(m) - sizeof(*eth)));
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	if (ah) {
+		/* next header, length (32-bit words - 2), reserved, SPI,
+		 * sequence number 1, an ICV of zeros */
+		uint8_t *a = (uint8_t *)(ip + 1);
+		rte_be32_t w[2] = {
+			rte_cpu_to_be_32(sa->spi), rte_cpu_to_be_32(1)};
+
+		a[0] = tun ? IPPROTO_IPIP : q->proto;
+		a[1] = (uint8_t)(hdr / 4 - 2);
+		memcpy(a + 4, w, sizeof(w));
+		return m;
+	}
 	{
 		/* SPI and sequence number 1; the header may sit on any
 		 * 2-byte boundary */
@@ -788,8 +813,9 @@ tg_pipeline_explain(struct tg_pipeline *pl, const struct tg_explain_req *q,
 		}
 	}
 	sa = NULL;
-	if (q->esp) {
-		sa = sa_of_spi(t, q->spi);
+	if (q->esp || q->ah) {
+		sa = sa_of_spi(
+			t, q->spi, q->ah ? TG_CFG_IPSEC_AH : TG_CFG_IPSEC_ESP);
 		if (sa == NULL) {
 			/* No SA has it: ESP from the source to the
 			 * destination described, as it would come (and be
@@ -798,6 +824,8 @@ tg_pipeline_explain(struct tg_pipeline *pl, const struct tg_explain_req *q,
 			nosa.spi = q->spi;
 			nosa.dir = TG_CFG_IPSEC_IN;
 			nosa.mode = TG_CFG_IPSEC_TRANSPORT;
+			nosa.proto = q->ah ? TG_CFG_IPSEC_AH : TG_CFG_IPSEC_ESP;
+			nosa.alg = TG_CFG_IPSEC_AH_HMAC_SHA256;
 			sa = &nosa;
 		}
 	}
@@ -832,12 +860,16 @@ tg_pipeline_explain(struct tg_pipeline *pl, const struct tg_explain_req *q,
 		x->inner = x->mark;
 		x->inner.m.len =
 			(uint16_t)(x->mark.m.len -
-				   (sa->mode == TG_CFG_IPSEC_TUNNEL ? 30 : 10));
+				   (sa->mode == TG_CFG_IPSEC_TUNNEL ? 20 : 0) -
+				   (sa->proto == TG_CFG_IPSEC_AH
+						   ? 12 + ah_icv_len(sa)
+						   : 10));
 		if (sa->mode == TG_CFG_IPSEC_TUNNEL) {
 			x->mark.m.src = sa->remote;
 			x->mark.m.dst = sa->local;
 		}
-		x->mark.m.proto = IPPROTO_ESP;
+		x->mark.m.proto =
+			sa->proto == TG_CFG_IPSEC_AH ? IPPROTO_AH : IPPROTO_ESP;
 		x->mark.m.sport = x->mark.m.dport = 0;
 		x->mark.m.tcp_flags = 0;
 	}

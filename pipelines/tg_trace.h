@@ -220,6 +220,8 @@ struct tg_explain_req {
 	 *  decrypted (it does not encrypt or authenticate) */
 	bool esp;
 	uint32_t spi;
+	/** the same under an AH SA (esp false) */
+	bool ah;
 };
 
 #define TG_EXPLAIN_STEPS 24

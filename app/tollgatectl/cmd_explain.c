@@ -17,7 +17,7 @@ static int
 explain_params(int argc, char **argv, char *out, size_t len)
 {
 	static const char *const with_value[] = {
-		"in", "flags", "ttl", "type", "code", "length", "esp"};
+		"in", "flags", "ttl", "type", "code", "length", "esp", "ah"};
 	size_t used = 0, k;
 	int i, n;
 
@@ -51,7 +51,7 @@ explain_params(int argc, char **argv, char *out, size_t len)
 			val = argv[++i];
 			w += 2;
 			/* SPIs are often written in hex */
-			if (strcmp(w, "esp") == 0 &&
+			if ((strcmp(w, "esp") == 0 || strcmp(w, "ah") == 0) &&
 				strncmp(val, "0x", 2) == 0) {
 				char *end;
 				unsigned long v = strtoul(val, &end, 16);
@@ -167,7 +167,7 @@ ctl_explain(struct tel_conn *t, const struct ctl_opts *o, int argc, char **argv)
 		uint64_t spi = 0;
 
 		json_u64(json_get(v, "spi"), &spi);
-		printf("%s in ESP (spi 0x%llx): %s, %llu bytes, in %s, path %s "
+		printf("%s inside (spi 0x%llx): %s, %llu bytes, in %s, path %s "
 		       "(generation %llu)\n",
 			str_of(v, "inner"), (unsigned long long)spi,
 			str_of(v, "packet"), (unsigned long long)len,

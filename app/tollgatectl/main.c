@@ -60,7 +60,7 @@ usage(FILE *f)
 		"  explain --in IFACE|--from-host PROTO SRC[:PORT] '->'|to "
 		"DST[:PORT]\n"
 		"          [--flags S] [--ttl N] [--type N] [--code N] "
-		"[--length N] [--esp SPI]\n"
+		"[--length N] [--esp|--ah SPI]\n"
 		"                      a dry run of that packet: every stage, "
 		"its verdict\n"
 		"                      and why, and where it ends\n"

@@ -502,7 +502,7 @@ tcp_flags(const char *w, uint8_t *f)
 
 #define EXPLAIN_USAGE                                                          \
 	"explain: in IFACE|from host PROTO SRC[:PORT] -> DST[:PORT] [flags "   \
-	"FSRPAUEC] [ttl N] [type N] [code N] [length N] [esp SPI]"
+	"FSRPAUEC] [ttl N] [type N] [code N] [length N] [esp|ah SPI]"
 
 static const struct {
 	const char *name;
@@ -568,8 +568,10 @@ explain_option(const char *name, const char *val, struct tg_explain_req *q)
 		q->icmp_code = (uint8_t)v;
 	else if (strcmp(name, "length") == 0 && number(val, 1400, &v) == 0)
 		q->payload = (uint16_t)v;
-	else if (strcmp(name, "esp") == 0 && number(val, UINT32_MAX, &v) == 0) {
-		q->esp = true;
+	else if ((strcmp(name, "esp") == 0 || strcmp(name, "ah") == 0) &&
+		 number(val, UINT32_MAX, &v) == 0) {
+		q->esp = name[0] == 'e';
+		q->ah = !q->esp;
 		q->spi = (uint32_t)v;
 	} else
 		return -EINVAL;
@@ -671,7 +673,7 @@ tg_tel_explain(const char *cmd, const char *params, struct rte_tel_data *d)
 	s.used = 0;
 	tg_tel_put_u64(&s, "generation", x.generation);
 	put_packet(&s, t, &x.mark);
-	if (q.esp) {
+	if (q.esp || q.ah) {
 		char buf[96];
 
 		packet_text(&x.inner, buf, sizeof(buf));

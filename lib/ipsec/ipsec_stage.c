@@ -918,28 +918,31 @@ x_inbound(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 		return DROP(SA_EXPIRED);
 	if (!decap)
 		return TG_V_NEXT; /* a real one: its SA is the answer */
-	if (ah) {
-		w->what = TG_IPSEC_WHY_NOT_MODELLED;
-		return TG_V_NEXT;
-	}
-	/* "Decrypted": explain's ESP is ESP with the null cipher and no
-	 * ICV (RFC 4303 section 2: header, payload, pad length 0, next
-	 * header), so taking the header and the trailer off is all. */
+	/* "Decrypted" or "verified": explain's ESP is ESP with the null
+	 * cipher and no ICV (RFC 4303 section 2: header, payload, pad
+	 * length 0, next header), its AH an AH header whose ICV is not
+	 * checked (RFC 4302 section 2), so taking the header (and ESP's
+	 * trailer) off is all. */
 	{
 		uint16_t l2l3 = (uint16_t)(RTE_ETHER_HDR_LEN + md->l3_len);
+		uint16_t hdr = ah ? (uint16_t)(12 + sa->icv_len) : 8;
 		uint8_t nh;
 
-		if (m->data_len < l2l3 + 8 + 2)
+		if (m->data_len < l2l3 + hdr + (ah ? 0 : 2))
 			return DROP(MALFORMED);
-		nh = rte_pktmbuf_mtod(m, uint8_t *)[m->data_len - 1];
-		rte_pktmbuf_trim(m, 2);
+		if (ah) {
+			nh = rte_pktmbuf_mtod(m, uint8_t *)[l2l3];
+		} else {
+			nh = rte_pktmbuf_mtod(m, uint8_t *)[m->data_len - 1];
+			rte_pktmbuf_trim(m, 2);
+		}
 		if (sa->mode == TG_IPSEC_MODE_TUNNEL) {
 			if (nh != IPPROTO_IPIP)
 				return DROP(INNER_INVALID);
 			/* the frame's, the outer and the ESP header off, and
 			 * a frame again: an Ethernet header in front, as
 			 * finish() puts one (rx_burst wants one) */
-			rte_pktmbuf_adj(m, (uint16_t)(l2l3 + 8));
+			rte_pktmbuf_adj(m, (uint16_t)(l2l3 + hdr));
 			if (rte_pktmbuf_prepend(m, RTE_ETHER_HDR_LEN) == NULL)
 				return DROP(MALFORMED);
 			memset(rte_pktmbuf_mtod(m, uint8_t *), 0,
@@ -950,9 +953,9 @@ x_inbound(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 			/* transport: the ESP header out from between */
 			struct rte_ipv4_hdr *h;
 
-			memmove(rte_pktmbuf_mtod_offset(m, uint8_t *, 8),
+			memmove(rte_pktmbuf_mtod_offset(m, uint8_t *, hdr),
 				rte_pktmbuf_mtod(m, uint8_t *), l2l3);
-			rte_pktmbuf_adj(m, 8);
+			rte_pktmbuf_adj(m, hdr);
 			h = tg_pkt_ipv4(m);
 			h->next_proto_id = nh;
 			h->total_length = rte_cpu_to_be_16(

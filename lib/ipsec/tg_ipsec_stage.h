@@ -270,7 +270,7 @@ enum tg_ipsec_why_what {
 	TG_IPSEC_WHY_NONE = 0,	   /**< no policy applied */
 	TG_IPSEC_WHY_POLICY,	   /**< policy (index) decided */
 	TG_IPSEC_WHY_SA,	   /**< inbound SA (index) took it */
-	TG_IPSEC_WHY_NOT_MODELLED, /**< AH inbound */
+	TG_IPSEC_WHY_NOT_MODELLED, /**< (nothing today) */
 };
 
 struct tg_ipsec_why {
@@ -285,10 +285,10 @@ struct tg_ipsec_why {
  * no sequence number, replay window, lifetime or hit counter touched.
  * Outbound protect rewrites the packet's outer header as the tunnel
  * would (no ESP); inbound ESP is taken to be ESP with the null cipher
- * and no ICV (explain's own packets are): "decrypted" by taking its
- * header and trailer off, then checked as the burst checks it (with
- * @p decap false, a received packet's: its SA only). AH is not modelled.
- * Any thread.
+ * and no ICV, inbound AH to carry an ICV nobody checks (explain's own
+ * packets are): "decrypted" by taking the header (and ESP's trailer)
+ * off, then checked as the burst checks it (with @p decap false, a
+ * received packet's: its SA only). Any thread.
  */
 uint16_t tg_ipsec_explain(const struct tg_ipsec_table *t,
 	const struct tg_ipsec_stage *st, const struct tg_local_set *local,

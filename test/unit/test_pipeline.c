@@ -2538,6 +2538,67 @@ test_pipeline_explain_hairpin(void)
 	fx_teardown(&fx);
 }
 
+/* AH arriving under an inbound SA: explain's AH (an ICV nobody checks)
+ * "verified", its inner packet checked against the policy and sent on. */
+static void
+test_pipeline_explain_ah(void)
+{
+	static const char ah_yaml[] =
+		"ipsec:\n"
+		"  crypto_device: crypto_aesni_mb_pl\n"
+		"  policies:\n"
+		"    - {name: ah-in, src: 16.1.0.0/16, dst: 10.0.0.0/24,\n"
+		"       direction: inbound, action: protect, sa: from-gw-ah}\n"
+		"  sas:\n"
+		"    - {name: from-gw-ah, spi: 0x2002, direction: inbound,\n"
+		"       mode: tunnel, protocol: ah, local: 10.1.0.1,\n"
+		"       remote: 10.1.0.2, algorithm: hmac-sha256,\n"
+		"       auth_key: 000102030405060708090a0b0c0d0e0f"
+		"101112131415161718191a1b1c1d1e1f}\n";
+	struct tg_explain_req q = {
+		.proto = 17,
+		.src = 0x10010005,
+		.dst = 0x0a000002,
+		.sport = 9,
+		.dport = 7,
+		.payload = 18,
+		.ah = true,
+		.spi = 0x2002,
+	};
+	static struct tg_explain x;
+	struct tg_pipeline_conf pc;
+	struct tg_config *cfg;
+	struct fixture fx;
+	char err[256];
+
+	cfg = fx_conf(&fx, &pc, yaml, ah_yaml, 1, NB_TXQ, false);
+	fx_create(&fx, &pc);
+	fx.ctl.pl = fx.pl;
+	CU_ASSERT_FATAL(tg_control_apply(&fx.ctl, cfg, err, sizeof(err)) == 0);
+	q.rx_if = port_ids[1];
+	CU_ASSERT_FATAL(
+		tg_pipeline_explain(fx.pl, &q, &x, err, sizeof(err)) == 0);
+	CU_ASSERT(x.mark.m.proto == IPPROTO_AH);
+	CU_ASSERT(x.mark.m.src == 0x0a010002 && x.mark.m.dst == 0x0a010001);
+	/* 20 outer + 12 + 16 ICV + the inner 46 */
+	CU_ASSERT(x.mark.m.len == 20 + 28 + 46);
+	CU_ASSERT(x.inner.m.len == 46);
+	CU_ASSERT(x.unexplained == TG_STAGE_NONE);
+	CU_ASSERT(strncmp(x.end, "tx lan0", 7) == 0);
+	CU_ASSERT(x.n >= 2 && x.step[0].r.stage == TG_STAGE_IPSEC &&
+		  x.step[0].r.s.verdict == TG_V_GOTO(TG_STAGE_NONE));
+	CU_ASSERT(some_why(&x, "SA from-gw-ah (spi 8194)"));
+	CU_ASSERT(some_why(&x, "policy ah-in: protect"));
+	/* under ESP with that SPI: no such SA (it is AH's) */
+	q.ah = false;
+	q.esp = true;
+	q.dst = 0x0a010001;
+	CU_ASSERT_FATAL(
+		tg_pipeline_explain(fx.pl, &q, &x, err, sizeof(err)) == 0);
+	CU_ASSERT(strcmp(x.end, "drop ipsec.no_sa") == 0);
+	fx_teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -2627,7 +2688,8 @@ main(void)
 		"test_pipeline_explain_more_drops",
 		test_pipeline_explain_more_drops, "test_pipeline_explain_local",
 		test_pipeline_explain_local, "test_pipeline_explain_hairpin",
-		test_pipeline_explain_hairpin, NULL);
+		test_pipeline_explain_hairpin, "test_pipeline_explain_ah",
+		test_pipeline_explain_ah, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
