@@ -591,18 +591,6 @@ tg_nat_sess_create(struct tg_nat_table *t, uint32_t map, uint32_t rem_ip,
 		t, map, rem_ip, rem_port, now, tmo_class, 0, out);
 }
 
-/* Room for one more session of this kind (the pool split by max_local). */
-static inline bool
-nat_kind_room(const struct tg_nat_table *t, bool local)
-{
-	if (t->max_local == 0)
-		return true;
-	if (local)
-		return t->stats.local < t->max_local;
-	return t->stats.sessions - t->stats.local <
-	       (uint64_t)(t->max_sessions - t->max_local);
-}
-
 /*
  * Sessions about to be made miss up to six cache lines each that nothing
  * fetched yet: the mapping index's bucket and the mapping, the host
@@ -674,7 +662,7 @@ tg_nat_sess_create_flags(struct tg_nat_table *t, uint32_t map, uint32_t rem_ip,
 		return -EINVAL;
 	m = &t->maps[map];
 	idx = t->sess_free;
-	if (idx == TG_NAT_NONE || !nat_kind_room(t, local)) {
+	if (idx == TG_NAT_NONE || !tg_nat_sess_room(t, local)) {
 		rc = nat_fail(t, TG_NAT_FAIL_SESS_FULL);
 		goto fail;
 	}

@@ -926,6 +926,22 @@ tg_nat_sess_read_retry(
 int tg_nat_sess_read(
 	const struct tg_nat_table *t, uint32_t idx, struct tg_nat_sess *copy);
 
+/** Room for one more session of this kind, local or not (the pool split
+ *  by max_local; a free record is the other condition). Any thread: off
+ *  the writer lcore, an answer of the moment. */
+static inline bool
+tg_nat_sess_room(const struct tg_nat_table *t, bool local)
+{
+	uint64_t all = __atomic_load_n(&t->stats.sessions, __ATOMIC_RELAXED);
+	uint64_t loc = __atomic_load_n(&t->stats.local, __ATOMIC_RELAXED);
+
+	if (t->max_local == 0)
+		return all < t->max_sessions;
+	if (local)
+		return loc < t->max_local;
+	return all - loc < (uint64_t)(t->max_sessions - t->max_local);
+}
+
 /**
  * The session of key @p k in direction @p dir, copied into @p copy as
  * tg_nat_sess_read() copies: 0, or -ENOENT. For readers off the writer

@@ -817,6 +817,24 @@ tg_natfw_tick(
 
 /* ---- explain: the decisions above, read-only ------------------------- */
 
+/* Room for one more session, and for its mapping when the private
+ * endpoint (@p k: its key, NULL when the mapping exists) has none yet:
+ * 0, or the drop a creation would meet. The table's limits only: the
+ * per-host one is not looked at. */
+static inline uint16_t
+x_room(const struct tg_nat_table *tab, const struct tg_nat_key *k)
+{
+	if (!tg_nat_sess_room(tab, false))
+		return V_DROP(SESSIONS_FULL);
+	if (k != NULL &&
+		__atomic_load_n(&tab->stats.mappings, __ATOMIC_RELAXED) >=
+			tab->max_mappings &&
+		tg_nat_map_lookup_private(tab, k->proto, k->ip, k->port) ==
+			TG_NAT_NONE)
+		return V_DROP(SESSIONS_FULL); /* natfw_drop_of(-ENOBUFS) */
+	return 0;
+}
+
 /* The session of @p k, read off the writer lcore; a reload's leftover
  * that no longer fits counts as none, as natfw_lookup() says. */
 static bool
@@ -879,6 +897,8 @@ x_out(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	} else {
 		/* A new mapping on the next hop's NAT address; its port is
 		 * chosen when it is made (the private port when free). */
+		if (x_room(tab, &k) != 0)
+			return x_room(tab, &k);
 		a = nt->nat_addr_of_port[md->tx_if];
 		w->what = TG_NATFW_WHY_NEW_MAPPING;
 		w->pub_ip = nt->addr[a];
@@ -1113,6 +1133,8 @@ x_fw_out(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 		if (a < nt->n_nat && tg_nat_map_lookup_public(tab, nt->slot[a],
 					     k.proto, k.port) != TG_NAT_NONE)
 			return V_DROP(PORT_IN_USE);
+		if (!tg_nat_sess_room(tab, true))
+			return V_DROP(DYNAMIC_FULL);
 		w->what = TG_NATFW_WHY_NEW_DYN_ENTRY;
 	}
 	if (t.proto == IPPROTO_TCP && t.dport == TG_NATFW_PPTP_PORT)

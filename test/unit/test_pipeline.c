@@ -2599,6 +2599,104 @@ test_pipeline_explain_ah(void)
 	fx_teardown(&fx);
 }
 
+/* The rest of the reasons a packet can meet, explained and then met by
+ * the real packet: the filter lists' defaults, an SA's MTU and hard
+ * lifetime, and the NAT table full. */
+static void
+test_pipeline_explain_limits(void)
+{
+	static const char sa_yaml[] =
+		"ipsec:\n"
+		"  crypto_device: crypto_aesni_mb_pl\n"
+		"  policies:\n"
+		"    - {name: gw, dst: 16.1.0.0/16, direction: outbound,\n"
+		"       action: protect, sa: to-gw}\n"
+		"    - {name: once, dst: 16.3.0.0/16, direction: outbound,\n"
+		"       action: protect, sa: one-packet}\n"
+		"  sas:\n"
+		"    - {name: to-gw, spi: 0x1001, direction: outbound, mode: "
+		"tunnel,\n"
+		"       local: 10.1.0.1, remote: 10.1.0.2, algorithm: "
+		"aes-128-gcm,\n"
+		"       key: 000102030405060708090a0b0c0d0e0f, salt: "
+		"01020304}\n"
+		"    - {name: one-packet, spi: 0x1003, direction: outbound,\n"
+		"       mode: tunnel, local: 10.1.0.1, remote: 10.1.0.2,\n"
+		"       algorithm: aes-128-gcm,\n"
+		"       key: 202122232425262728292a2b2c2d2e2f, salt: "
+		"01020304,\n"
+		"       lifetime: {hard_packets: 1}}\n";
+	static const char full_yaml[] = FX_PORTS
+		"interfaces:\n"
+		"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
+		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
+		"nat: {private: [lan0], public: [wan0], "
+		"max_sessions: 64}\n";
+	struct tg_explain_req q = {
+		.rx_if = 0,
+		.proto = 17,
+		.sport = 7,
+		.dport = 9,
+		.payload = 18,
+	};
+	static struct tg_explain x;
+	struct tg_pipeline_conf pc;
+	struct tg_config *cfg;
+	struct fixture fx;
+	struct rte_mbuf *m;
+	char err[256];
+	int i;
+
+	/* filter_yaml: wan0 inbound allow-listed without rules, lan0
+	 * outbound allow-listed without rules */
+	fx_yaml = filter_yaml;
+	fx_setup(&fx, 1);
+	explain_then_send(&fx, 1, 0x10000005, 0x0a000002, 9, 7, &x);
+	CU_ASSERT(strcmp(x.end, "drop filter.in.default") == 0);
+	CU_ASSERT(some_why(&x, "no rule matched: the list's default"));
+	/* lan0 to lan0 (10.0.0.3 to 10.0.0.2): out by lan0 */
+	explain_then_send(&fx, 0, 0x0a000003, 0x0a000002, 7, 9, &x);
+	CU_ASSERT(strcmp(x.end, "drop filter.out.default") == 0);
+	fx_teardown(&fx);
+
+	cfg = fx_conf(&fx, &pc, yaml, sa_yaml, 1, NB_TXQ, false);
+	fx_create(&fx, &pc);
+	fx.ctl.pl = fx.pl;
+	CU_ASSERT_FATAL(tg_control_apply(&fx.ctl, cfg, err, sizeof(err)) == 0);
+	/* 1,500 bytes of IP: fits wan0, not once the tunnel's headers are
+	 * added */
+	q.rx_if = port_ids[0];
+	q.src = 0x0a000002;
+	q.dst = 0x10010005;
+	q.payload = 1472;
+	explain_then_real(&fx, &q, 0, mk_udp_len(q.src, q.dst, 1472, 64), &x);
+	CU_ASSERT(strcmp(x.end, "drop ipsec.too_big") == 0);
+	/* an SA good for one packet: the second meets its hard limit */
+	q.dst = 0x10030005;
+	q.payload = 18;
+	explain_then_real(&fx, &q, 0, mk_udp_len(q.src, q.dst, 18, 64), &x);
+	CU_ASSERT(strncmp(x.end, "tx wan0", 7) == 0);
+	explain_then_real(&fx, &q, 0, mk_udp_len(q.src, q.dst, 18, 64), &x);
+	CU_ASSERT(strcmp(x.end, "drop ipsec.sa_expired") == 0);
+	while ((m = tx_get(1, 0)) != NULL)
+		rte_pktmbuf_free(m);
+	fx_teardown(&fx);
+
+	/* 64 sessions in a table of 64: the next flow has no room */
+	fx_yaml = full_yaml;
+	fx_setup(&fx, 1);
+	for (i = 0; i < 64; i++)
+		CU_ASSERT_FATAL(rte_ring_enqueue(rxr[0],
+					mk_udp_ports(0, 0x0a000002, 0x10000005,
+						(uint16_t)(2000 + i), 9)) == 0);
+	run(&fx, 1, 8);
+	while ((m = tx_get(1, 0)) != NULL)
+		rte_pktmbuf_free(m);
+	explain_then_send(&fx, 0, 0x0a000002, 0x10000005, 3000, 9, &x);
+	CU_ASSERT(strcmp(x.end, "drop natfw.sessions_full") == 0);
+	fx_teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -2689,7 +2787,8 @@ main(void)
 		test_pipeline_explain_more_drops, "test_pipeline_explain_local",
 		test_pipeline_explain_local, "test_pipeline_explain_hairpin",
 		test_pipeline_explain_hairpin, "test_pipeline_explain_ah",
-		test_pipeline_explain_ah, NULL);
+		test_pipeline_explain_ah, "test_pipeline_explain_limits",
+		test_pipeline_explain_limits, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
