@@ -1346,20 +1346,26 @@ static const char ipsec_yaml[] =
 /* As tollgate starts: the pipeline (its ipsec stage holds the SAs)
  * before the first snapshot; @p more_yaml after the ipsec section. */
 static void
-fx_setup_ipsec(struct fixture *fx, const char *more_yaml)
+fx_setup_pl_first(struct fixture *fx, const char *extra)
 {
 	struct tg_pipeline_conf pc;
-	char extra[2048];
 	struct tg_config *cfg;
 	char err[256];
 
-	snprintf(extra, sizeof(extra), "%s%s", ipsec_yaml, more_yaml);
 	cfg = fx_conf(fx, &pc, yaml, extra, 1, NB_TXQ, false);
-
 	fx_create(fx, &pc);
 	fx->ctl.pl = fx->pl;
 	if (tg_control_apply(&fx->ctl, cfg, err, sizeof(err)) != 0)
 		fprintf(stderr, "apply: %s\n", err);
+}
+
+static void
+fx_setup_ipsec(struct fixture *fx, const char *more_yaml)
+{
+	char extra[2048];
+
+	snprintf(extra, sizeof(extra), "%s%s", ipsec_yaml, more_yaml);
+	fx_setup_pl_first(fx, extra);
 }
 
 /* What left wan0: ESP to @p remote from our MAC to @p mac, or NULL. */
@@ -2041,10 +2047,22 @@ mk_udp_ports(uint16_t rx_idx, uint32_t src, uint32_t dst, uint16_t sport,
  * packet, built apart) on port @p rx_idx (2: from the host), traced, and
  * check that both took the same steps for the same reasons. */
 static void run_host(struct fixture *fx, int iterations);
+static void explain_then_traced(struct fixture *fx,
+	const struct tg_explain_req *q, uint16_t rx_idx, struct rte_mbuf *m,
+	const char *filter, struct tg_explain *x);
 
 static void
 explain_then_real(struct fixture *fx, const struct tg_explain_req *q,
 	uint16_t rx_idx, struct rte_mbuf *m, struct tg_explain *x)
+{
+	explain_then_traced(fx, q, rx_idx, m, "", x);
+}
+
+/* The same with @p filter marking the real packet. */
+static void
+explain_then_traced(struct fixture *fx, const struct tg_explain_req *q,
+	uint16_t rx_idx, struct rte_mbuf *m, const char *filter,
+	struct tg_explain *x)
 {
 	const struct tg_natfw_ctx *nc = tg_pipeline_natfw(fx->pl);
 	struct tg_lcore_stats before, after;
@@ -2063,16 +2081,15 @@ explain_then_real(struct fixture *fx, const struct tg_explain_req *q,
 	CU_ASSERT(nc == NULL || nc->sessions->stats.sessions == sessions);
 	CU_ASSERT(x->unexplained == TG_STAGE_NONE);
 
-	CU_ASSERT_FATAL(parse_filter("", &f, err) == 0);
-	CU_ASSERT_FATAL(tg_pipeline_trace_start(fx->pl, &f, "", 1) == 0);
+	CU_ASSERT_FATAL(parse_filter(filter, &f, err) == 0);
+	CU_ASSERT_FATAL(tg_pipeline_trace_start(fx->pl, &f, filter, 1) == 0);
 	/* rx_idx 2: what the host sends, through the host port */
-	if (rx_idx == 2) {
-		CU_ASSERT_FATAL(rte_ring_enqueue(host_rxr, m) == 0);
+	CU_ASSERT_FATAL(
+		rte_ring_enqueue(rx_idx == 2 ? host_rxr : rxr[rx_idx], m) == 0);
+	if (fx_host.enabled)
 		run_host(fx, 4);
-	} else {
-		CU_ASSERT_FATAL(rte_ring_enqueue(rxr[rx_idx], m) == 0);
+	else
 		run(fx, 1, 4);
-	}
 	CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx->pl, &r, &n) == 0);
 	for (k = 0; k < n && r[k].id == 1; k++)
 		;
@@ -2201,16 +2218,12 @@ test_pipeline_explain_ipsec(void)
 		.spi = 0x2001,
 	};
 	static struct tg_explain x;
-	struct tg_pipeline_conf pc;
-	struct tg_config *cfg;
 	struct fixture fx;
 	struct rte_mbuf *m;
 	char err[256];
 
-	cfg = fx_conf(&fx, &pc, yaml, ipsec_explain_yaml, 1, NB_TXQ, false);
-	fx_create(&fx, &pc);
-	fx.ctl.pl = fx.pl;
-	CU_ASSERT_FATAL(tg_control_apply(&fx.ctl, cfg, err, sizeof(err)) == 0);
+	fx_setup_pl_first(&fx, ipsec_explain_yaml);
+	CU_ASSERT_FATAL(fx.ctl.generation != 0);
 
 	explain_then_send(&fx, 0, 0x0a000002, 0x10010005, 7, 9, &x);
 	CU_ASSERT(strncmp(x.end, "tx wan0", 7) == 0);
@@ -2278,16 +2291,12 @@ test_pipeline_explain_host(void)
 		.payload = 18,
 	};
 	static struct tg_explain x;
-	struct tg_trace_filter f;
-	struct tg_trace_rec *r;
 	struct fixture fx;
 	struct rte_mbuf *m;
-	char err[160];
-	size_t n;
 
 	host_setup(&fx, false, 64);
-	CU_ASSERT_FATAL(
-		tg_pipeline_explain(fx.pl, &q, &x, err, sizeof(err)) == 0);
+	explain_then_traced(
+		&fx, &q, 2, mk_from_host(q.src, q.dst, false), "from host", &x);
 	CU_ASSERT(x.mark.m.path == TG_PATH_SOURCE);
 	CU_ASSERT(x.mark.m.port == TG_TRACE_FROM_HOST);
 	CU_ASSERT(strncmp(x.end, "tx wan0", 7) == 0);
@@ -2295,33 +2304,16 @@ test_pipeline_explain_host(void)
 		  x.step[0].r.s.mode == TG_MODE_OUT);
 	/* a host's own packet keeps its TTL */
 	CU_ASSERT(strstr(x.step[0].rewrite, "ttl") == NULL);
-	CU_ASSERT_FATAL(parse_filter("from host", &f, err) == 0);
-	CU_ASSERT_FATAL(tg_pipeline_trace_start(fx.pl, &f, "", 1) == 0);
-	rte_ring_enqueue(host_rxr, mk_from_host(0x0a010001, 0x10000005, false));
-	run_host(&fx, 4);
-	CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx.pl, &r, &n) == 0);
-	CU_ASSERT(n >= 2 && r[0].kind == TG_TRACE_MARK &&
-		  r[0].m.port == TG_TRACE_FROM_HOST);
-	check_same(fx.pl, r, n, &x, "from host");
-	free(r);
 	rte_pktmbuf_free(tx_get(1, 0));
 
 	/* to the appliance: the host */
 	q.rx_if = port_ids[0];
 	q.src = 0x0a000002;
 	q.dst = 0x0a000001;
-	CU_ASSERT_FATAL(
-		tg_pipeline_explain(fx.pl, &q, &x, err, sizeof(err)) == 0);
+	explain_then_traced(
+		&fx, &q, 0, mk_udp(0, q.src, q.dst, 64), "in lan0", &x);
 	CU_ASSERT(strcmp(x.end, "host") == 0);
 	CU_ASSERT(x.n >= 1 && x.step[x.n - 1].r.kind == TG_TRACE_HOST);
-	CU_ASSERT_FATAL(parse_filter("in lan0", &f, err) == 0);
-	CU_ASSERT_FATAL(tg_pipeline_trace_start(fx.pl, &f, "", 1) == 0);
-	rte_ring_enqueue(rxr[0], mk_udp(0, 0x0a000002, 0x0a000001, 64));
-	run_host(&fx, 4);
-	CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx.pl, &r, &n) == 0);
-	CU_ASSERT(n >= 2 && r[n - 1].kind == TG_TRACE_HOST);
-	check_same(fx.pl, r, n, &x, "to the host");
-	free(r);
 	m = host_get();
 	CU_ASSERT(m != NULL);
 	rte_pktmbuf_free(m);
@@ -2566,15 +2558,11 @@ test_pipeline_explain_ah(void)
 		.spi = 0x2002,
 	};
 	static struct tg_explain x;
-	struct tg_pipeline_conf pc;
-	struct tg_config *cfg;
 	struct fixture fx;
 	char err[256];
 
-	cfg = fx_conf(&fx, &pc, yaml, ah_yaml, 1, NB_TXQ, false);
-	fx_create(&fx, &pc);
-	fx.ctl.pl = fx.pl;
-	CU_ASSERT_FATAL(tg_control_apply(&fx.ctl, cfg, err, sizeof(err)) == 0);
+	fx_setup_pl_first(&fx, ah_yaml);
+	CU_ASSERT_FATAL(fx.ctl.generation != 0);
 	q.rx_if = port_ids[1];
 	CU_ASSERT_FATAL(
 		tg_pipeline_explain(fx.pl, &q, &x, err, sizeof(err)) == 0);
@@ -2640,11 +2628,8 @@ test_pipeline_explain_limits(void)
 		.payload = 18,
 	};
 	static struct tg_explain x;
-	struct tg_pipeline_conf pc;
-	struct tg_config *cfg;
 	struct fixture fx;
 	struct rte_mbuf *m;
-	char err[256];
 	int i;
 
 	/* filter_yaml: wan0 inbound allow-listed without rules, lan0
@@ -2659,10 +2644,8 @@ test_pipeline_explain_limits(void)
 	CU_ASSERT(strcmp(x.end, "drop filter.out.default") == 0);
 	fx_teardown(&fx);
 
-	cfg = fx_conf(&fx, &pc, yaml, sa_yaml, 1, NB_TXQ, false);
-	fx_create(&fx, &pc);
-	fx.ctl.pl = fx.pl;
-	CU_ASSERT_FATAL(tg_control_apply(&fx.ctl, cfg, err, sizeof(err)) == 0);
+	fx_setup_pl_first(&fx, sa_yaml);
+	CU_ASSERT_FATAL(fx.ctl.generation != 0);
 	/* 1,500 bytes of IP: fits wan0, not once the tunnel's headers are
 	 * added */
 	q.rx_if = port_ids[0];
