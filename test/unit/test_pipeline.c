@@ -2680,6 +2680,71 @@ test_pipeline_explain_limits(void)
 	fx_teardown(&fx);
 }
 
+/* What the appliance itself sends, with the firewall on: a dynamic entry
+ * opened, the next one over firewall.max_dynamic, and a port a
+ * translation holds on the NAT address. */
+static void
+test_pipeline_explain_own_flows(void)
+{
+	static const char own_yaml[] = FX_PORTS
+		"interfaces:\n"
+		"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
+		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
+		"nat: {private: [lan0], public: [wan0]}\n"
+		"firewall: {max_dynamic: 1}\n";
+	struct tg_explain_req q = {
+		.rx_if = TG_TRACE_FROM_HOST,
+		.proto = 17,
+		.src = 0x0a010001,
+		.dst = 0x10000005,
+		.sport = 5000,
+		.dport = 9,
+		.payload = 18,
+	};
+	static struct tg_explain x;
+	struct fixture fx;
+	struct rte_mbuf *m;
+	uint16_t pub;
+	uint8_t *p;
+
+	fx_yaml = own_yaml;
+	host_setup(&fx, false, 64);
+	m = mk_from_host(q.src, q.dst, false);
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	p[34] = 5000 >> 8;
+	p[35] = 5000 & 0xff;
+	explain_then_real(&fx, &q, 2, m, &x);
+	CU_ASSERT(strncmp(x.end, "tx wan0", 7) == 0);
+	CU_ASSERT(some_why(&x, "a dynamic entry would be opened"));
+	rte_pktmbuf_free(tx_get(1, 0));
+	/* a second flow: max_dynamic is 1 */
+	q.sport = 5001;
+	m = mk_from_host(q.src, q.dst, false);
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	p[34] = 5001 >> 8;
+	p[35] = 5001 & 0xff;
+	explain_then_real(&fx, &q, 2, m, &x);
+	CU_ASSERT(strcmp(x.end, "drop natfw.dynamic_full") == 0);
+
+	/* a lan host's flow takes a port of the NAT address; the appliance
+	 * sending from that port is refused */
+	CU_ASSERT_FATAL(rte_ring_enqueue(rxr[0],
+				mk_udp(0, 0x0a000002, 0x10000005, 64)) == 0);
+	run_host(&fx, 4);
+	m = tx_get(1, 0);
+	CU_ASSERT_FATAL(m != NULL);
+	pub = fr16(m, 34);
+	rte_pktmbuf_free(m);
+	q.sport = pub;
+	m = mk_from_host(q.src, q.dst, false);
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	p[34] = (uint8_t)(pub >> 8);
+	p[35] = (uint8_t)pub;
+	explain_then_real(&fx, &q, 2, m, &x);
+	CU_ASSERT(strcmp(x.end, "drop natfw.port_in_use") == 0);
+	fx_teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -2771,7 +2836,8 @@ main(void)
 		test_pipeline_explain_local, "test_pipeline_explain_hairpin",
 		test_pipeline_explain_hairpin, "test_pipeline_explain_ah",
 		test_pipeline_explain_ah, "test_pipeline_explain_limits",
-		test_pipeline_explain_limits, NULL);
+		test_pipeline_explain_limits, "test_pipeline_explain_own_flows",
+		test_pipeline_explain_own_flows, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
