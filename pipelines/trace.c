@@ -273,6 +273,25 @@ why_slot(struct rte_mbuf *m)
 	return tg_meta_trace_id(m) + 1;
 }
 
+/* The trace a marked packet belongs to (its low bits), after its why
+ * slot: one marked by an earlier trace, still held somewhere (ARP, the
+ * crypto device) when a new one started, is not this one's. */
+static inline uint16_t *
+trace_of_pkt(struct rte_mbuf *m)
+{
+	return tg_meta_trace_id(m) + 2;
+}
+
+/* Marked, and by the current trace. */
+static inline bool
+traced(const struct tg_worker *w, struct rte_mbuf *m)
+{
+	return (tg_meta(m)->flags & TG_META_F_TRACE) &&
+	       *trace_of_pkt(m) ==
+		       (uint16_t)__atomic_load_n(
+			       &w->pl->obs.session, __ATOMIC_RELAXED);
+}
+
 static struct tg_trace_rec *
 rec_new(struct tg_worker *w, struct rte_mbuf *m, uint8_t kind)
 {
@@ -402,6 +421,8 @@ tg_trace_mark(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 				      TG_META_F_TRACE);
 		*tg_meta_trace_id(m) = (uint16_t)id;
 		*why_slot(m) = 0;
+		*trace_of_pkt(m) = (uint16_t)__atomic_load_n(
+			&o->session, __ATOMIC_RELAXED);
 		r = rec_new(w, m, TG_TRACE_MARK);
 		if (r == NULL)
 			continue;
@@ -430,7 +451,7 @@ tg_trace_steps(struct tg_worker *w, uint8_t kind, uint8_t s,
 		const struct tg_meta *md = tg_meta(m);
 		struct tg_trace_rec *r;
 
-		if (!(md->flags & TG_META_F_TRACE))
+		if (!traced(w, m))
 			continue;
 		r = rec_new(w, m, kind);
 		if (r == NULL)
@@ -460,7 +481,7 @@ tg_trace_pre(struct tg_worker *w, uint8_t s, struct rte_mbuf **pkts, uint16_t n)
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i], *c;
 
-		if (!(tg_meta(m)->flags & TG_META_F_TRACE) || b == NULL ||
+		if (!traced(w, m) || b == NULL ||
 			b->session != __atomic_load_n(&w->pl->obs.session,
 					      __ATOMIC_ACQUIRE))
 			continue;
@@ -509,8 +530,7 @@ tg_trace_end(
 		struct tg_meta *md = tg_meta(m);
 		struct tg_trace_rec *r;
 
-		if ((md->flags & (TG_META_F_TRACE | TG_META_F_TRACE_END)) !=
-			TG_META_F_TRACE)
+		if ((md->flags & TG_META_F_TRACE_END) || !traced(w, m))
 			continue;
 		md->flags |= TG_META_F_TRACE_END;
 		r = rec_new(w, m, kind);
@@ -578,7 +598,7 @@ tg_obs_drop(struct tg_worker *w, struct rte_mbuf *m, uint16_t idx)
 	uint32_t on = __atomic_load_n(&o->on, __ATOMIC_ACQUIRE);
 	struct tg_meta *md = tg_meta(m);
 
-	if ((on & TG_OBS_TRACE) && (md->flags & TG_META_F_TRACE)) {
+	if ((on & TG_OBS_TRACE) && traced(w, m)) {
 		struct tg_trace_rec *r = rec_new(w, m, TG_TRACE_DROP);
 
 		if (r != NULL) {

@@ -2745,6 +2745,71 @@ test_pipeline_explain_own_flows(void)
 	fx_teardown(&fx);
 }
 
+/* Neighbors being resolved: the first packets wait (an ARP request goes
+ * out for the first), the one past arp.hold_packets is dropped. */
+static void
+test_pipeline_explain_arp_hold(void)
+{
+	struct tg_explain_req q = {
+		.proto = 17,
+		.src = 0x0a000002,
+		.dst = 0x0a01004d, /* 10.1.0.77: on wan0, nobody knows it */
+		.sport = 7,
+		.dport = 9,
+		.payload = 18,
+	};
+	static const uint8_t smac[6] = {2, 0, 0, 0, 1, 0x4d};
+	static struct tg_explain x;
+	struct tg_trace_status st;
+	struct tg_trace_filter f;
+	struct tg_trace_rec *r;
+	struct fixture fx;
+	struct rte_mbuf *m;
+	char err[160];
+	size_t n, k;
+	int i;
+
+	fx_setup_opts(&fx, 1, NB_TXQ, false, "arp: {hold_packets: 2}\n");
+	q.rx_if = port_ids[0];
+	for (i = 0; i < 2; i++) {
+		explain_then_send(&fx, 0, q.src, q.dst, 7, 9, &x);
+		CU_ASSERT(strncmp(x.end, "held by forward", 15) == 0);
+		CU_ASSERT(some_why(&x, i == 0 ? "an ARP request would be sent"
+					      : "neighbor 00:00:00:00:00:00 "
+						"incomplete"));
+	}
+	explain_then_send(&fx, 0, q.src, q.dst, 7, 9, &x);
+	CU_ASSERT(strcmp(x.end, "drop forward.arp_hold_full") == 0);
+	while ((m = tx_get(1, 0)) != NULL) /* the ARP request */
+		rte_pktmbuf_free(m);
+
+	/* A new trace while packets an earlier one marked wait for ARP:
+	 * when 10.1.0.77 makes itself known and they leave, the new trace
+	 * records nothing of them and still ends by itself. */
+	CU_ASSERT_FATAL(parse_filter("dst host 16.0.0.78", &f, err) == 0);
+	CU_ASSERT_FATAL(tg_pipeline_trace_start(fx.pl, &f, "", 1) == 0);
+	CU_ASSERT_FATAL(
+		rte_ring_enqueue(rxr[1],
+			mk_arp_request(1, 0x0a01004d, smac, 0x0a010001)) == 0);
+	run(&fx, 1, 4);
+	for (i = 0; (m = tx_get(1, 0)) != NULL; i++)
+		rte_pktmbuf_free(m);
+	CU_ASSERT(i == 2 + 1); /* the two held, and the ARP reply */
+	CU_ASSERT_FATAL(rte_ring_enqueue(rxr[0],
+				mk_udp(0, 0x0a000002, 0x1000004e, 64)) == 0);
+	run(&fx, 1, 4);
+	tg_pipeline_trace_status(fx.pl, &st);
+	CU_ASSERT(st.marked == 1 && st.in_flight == 0 && !st.active);
+	CU_ASSERT(tg_pipeline_trace_collect(fx.pl, &r, &n) == 0);
+	for (k = 0; k < n; k++)
+		CU_ASSERT(r[k].id == 1 && (r[k].kind != TG_TRACE_MARK ||
+						  r[k].m.dst == 0x1000004e));
+	free(r);
+	while ((m = tx_get(1, 0)) != NULL)
+		rte_pktmbuf_free(m);
+	fx_teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -2837,7 +2902,9 @@ main(void)
 		test_pipeline_explain_hairpin, "test_pipeline_explain_ah",
 		test_pipeline_explain_ah, "test_pipeline_explain_limits",
 		test_pipeline_explain_limits, "test_pipeline_explain_own_flows",
-		test_pipeline_explain_own_flows, NULL);
+		test_pipeline_explain_own_flows,
+		"test_pipeline_explain_arp_hold",
+		test_pipeline_explain_arp_hold, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
