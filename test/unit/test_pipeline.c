@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
@@ -2810,6 +2811,47 @@ test_pipeline_explain_arp_hold(void)
 	fx_teardown(&fx);
 }
 
+/* A neighbor that never answers: after arp.max_retries requests it is
+ * failed, and packets to it are dropped fast; a cache with no room for
+ * another entry drops packets to an unknown neighbor. */
+static void
+test_pipeline_explain_arp_failed(void)
+{
+	static struct tg_explain x;
+	struct fixture fx;
+	struct rte_mbuf *m;
+	int i;
+
+	fx_setup_opts(&fx, 1, NB_TXQ, false,
+		"arp: {retry_ms: 10, max_retries: 1, failed_hold_s: 60,\n"
+		"  max_neighbors: 16}\n");
+	explain_then_send(&fx, 0, 0x0a000002, 0x0a01004d, 7, 9, &x);
+	CU_ASSERT(strncmp(x.end, "held by forward", 15) == 0);
+	/* the request goes unanswered: retries, then failed */
+	for (i = 0; i < 20; i++) {
+		rte_delay_us_sleep(5000);
+		run(&fx, 1, 1);
+	}
+	explain_then_send(&fx, 0, 0x0a000002, 0x0a01004d, 7, 9, &x);
+	CU_ASSERT(strcmp(x.end, "drop forward.arp_failed") == 0);
+	CU_ASSERT(some_why(&x, "failed"));
+	/* 16 entries: 2 static (10.0.0.2, 10.1.0.2), the failed one, 13
+	 * more being resolved; the 17th has no room */
+	for (i = 0; i < 13; i++)
+		CU_ASSERT_FATAL(
+			rte_ring_enqueue(rxr[0],
+				mk_udp(0, 0x0a000002,
+					(uint32_t)(0x0a010064 + i), 64)) == 0);
+	run(&fx, 1, 2);
+	explain_then_send(&fx, 0, 0x0a000002, 0x0a010080, 7, 9, &x);
+	CU_ASSERT(strcmp(x.end, "drop forward.neighbor_table_full") == 0);
+	while ((m = tx_get(1, 0)) != NULL) /* ARP requests */
+		rte_pktmbuf_free(m);
+	while ((m = tx_get(0, 0)) != NULL) /* ICMP host unreachable */
+		rte_pktmbuf_free(m);
+	fx_teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -2904,7 +2946,9 @@ main(void)
 		test_pipeline_explain_limits, "test_pipeline_explain_own_flows",
 		test_pipeline_explain_own_flows,
 		"test_pipeline_explain_arp_hold",
-		test_pipeline_explain_arp_hold, NULL);
+		test_pipeline_explain_arp_hold,
+		"test_pipeline_explain_arp_failed",
+		test_pipeline_explain_arp_failed, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
