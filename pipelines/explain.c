@@ -140,11 +140,16 @@ build_ip(
 
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->total_length = rte_cpu_to_be_16(iplen);
+	ip->fragment_offset = rte_cpu_to_be_16(
+		(uint16_t)((q->frag_off / 8) |
+			   (q->more_frags ? RTE_IPV4_HDR_MF_FLAG : 0)));
 	ip->time_to_live = q->ttl != 0 ? q->ttl : 64;
 	ip->next_proto_id = q->proto;
 	ip->src_addr = rte_cpu_to_be_32(q->src);
 	ip->dst_addr = rte_cpu_to_be_32(q->dst);
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	if (q->frag_off != 0)
+		return; /* a later fragment: the payload alone */
 	switch (q->proto) {
 	case IPPROTO_TCP: {
 		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)l4;
@@ -210,7 +215,8 @@ build(struct tg_pipeline *pl, const struct tg_tables *t,
 {
 	static const struct rte_ether_addr peer = {
 		.addr_bytes = {0x02, 0, 0, 0, 0, 0xfe}};
-	uint16_t l4len = q->proto == IPPROTO_TCP    ? 20
+	uint16_t l4len = q->frag_off != 0	    ? 0
+			 : q->proto == IPPROTO_TCP  ? 20
 			 : q->proto == IPPROTO_UDP  ? 8
 			 : q->proto == IPPROTO_ICMP ? 8
 						    : 0;

@@ -222,6 +222,11 @@ struct tg_explain_req {
 	uint32_t spi;
 	/** the same under an AH SA (esp false) */
 	bool ah;
+	/** a fragment: its offset in bytes (a multiple of 8; above 0 the
+	 *  packet carries no L4 header, only the payload) and more
+	 *  fragments to come */
+	uint16_t frag_off;
+	bool more_frags;
 };
 
 #define TG_EXPLAIN_STEPS 24

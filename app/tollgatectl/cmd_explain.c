@@ -16,8 +16,8 @@
 static int
 explain_params(int argc, char **argv, char *out, size_t len)
 {
-	static const char *const with_value[] = {
-		"in", "flags", "ttl", "type", "code", "length", "esp", "ah"};
+	static const char *const with_value[] = {"in", "flags", "ttl", "type",
+		"code", "length", "esp", "ah", "frag"};
 	size_t used = 0, k;
 	int i, n;
 
@@ -28,6 +28,8 @@ explain_params(int argc, char **argv, char *out, size_t len)
 
 		if (strcmp(w, "--from-host") == 0) {
 			w = "from host";
+		} else if (strcmp(w, "--mf") == 0) {
+			w = "mf";
 		} else if (strncmp(w, "--", 2) == 0) {
 			for (k = 0;
 				k < sizeof(with_value) / sizeof(*with_value);

@@ -502,7 +502,8 @@ tcp_flags(const char *w, uint8_t *f)
 
 #define EXPLAIN_USAGE                                                          \
 	"explain: in IFACE|from host PROTO SRC[:PORT] -> DST[:PORT] [flags "   \
-	"FSRPAUEC] [ttl N] [type N] [code N] [length N] [esp|ah SPI]"
+	"FSRPAUEC] [ttl N] [type N] [code N] [length N] [frag OFF] [mf] "      \
+	"[esp|ah SPI]"
 
 static const struct {
 	const char *name;
@@ -568,6 +569,9 @@ explain_option(const char *name, const char *val, struct tg_explain_req *q)
 		q->icmp_code = (uint8_t)v;
 	else if (strcmp(name, "length") == 0 && number(val, 1400, &v) == 0)
 		q->payload = (uint16_t)v;
+	else if (strcmp(name, "frag") == 0 && number(val, 65528, &v) == 0 &&
+		 v % 8 == 0)
+		q->frag_off = (uint16_t)v;
 	else if ((strcmp(name, "esp") == 0 || strcmp(name, "ah") == 0) &&
 		 number(val, UINT32_MAX, &v) == 0) {
 		q->esp = name[0] == 'e';
@@ -621,6 +625,8 @@ explain_parse(const struct tg_tables *t, const char *params,
 			if (i < 0)
 				return -EINVAL;
 			has_proto = true;
+		} else if (strcmp(w[i], "mf") == 0) {
+			q->more_frags = true;
 		} else if (explain_option(
 				   w[i], i + 1 < n ? w[i + 1] : NULL, q) == 0) {
 			i++;

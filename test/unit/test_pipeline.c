@@ -2852,6 +2852,59 @@ test_pipeline_explain_arp_failed(void)
 	fx_teardown(&fx);
 }
 
+/* A later fragment (offset 8 bytes, @p proto): mk_udp_len()'s packet
+ * with the fragment offset set and the header checksum again. */
+static struct rte_mbuf *
+mk_later_fragment(uint32_t src, uint32_t dst, uint8_t proto)
+{
+	struct rte_mbuf *m = mk_udp_len(src, dst, 8, 64); /* 16 data bytes */
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	uint16_t ck;
+
+	p[20] = 0;
+	p[21] = 1; /* offset 1: 8 bytes */
+	p[23] = proto;
+	p[24] = p[25] = 0;
+	ck = ref_cksum(p + 14, 20);
+	p[24] = (uint8_t)(ck >> 8);
+	p[25] = (uint8_t)ck;
+	return m;
+}
+
+/* Fragments: NAT cannot translate a later one (its ports are in the
+ * first), and a TCP fragment at offset 8 would overlap the TCP header
+ * (RFC 1858): the filter drops it. */
+static void
+test_pipeline_explain_fragments(void)
+{
+	struct tg_explain_req q = {
+		.proto = 17,
+		.src = 0x0a000002,
+		.dst = 0x10000005,
+		.payload = 16,
+		.frag_off = 8,
+	};
+	static struct tg_explain x;
+	struct fixture fx;
+
+	fx_yaml = nat_yaml;
+	fx_setup(&fx, 1);
+	q.rx_if = port_ids[0];
+	explain_then_real(
+		&fx, &q, 0, mk_later_fragment(q.src, q.dst, IPPROTO_UDP), &x);
+	CU_ASSERT(strcmp(x.end, "drop natfw.fragment") == 0);
+	fx_teardown(&fx);
+
+	fx_yaml = filter_yaml;
+	fx_setup(&fx, 1);
+	q.rx_if = port_ids[0];
+	q.proto = IPPROTO_TCP;
+	explain_then_real(
+		&fx, &q, 0, mk_later_fragment(q.src, q.dst, IPPROTO_TCP), &x);
+	CU_ASSERT(strcmp(x.end, "drop filter.tcp_overlap") == 0);
+	fx_teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -2948,7 +3001,9 @@ main(void)
 		"test_pipeline_explain_arp_hold",
 		test_pipeline_explain_arp_hold,
 		"test_pipeline_explain_arp_failed",
-		test_pipeline_explain_arp_failed, NULL);
+		test_pipeline_explain_arp_failed,
+		"test_pipeline_explain_fragments",
+		test_pipeline_explain_fragments, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
