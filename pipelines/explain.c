@@ -215,11 +215,11 @@ build(struct tg_pipeline *pl, const struct tg_tables *t,
 {
 	static const struct rte_ether_addr peer = {
 		.addr_bytes = {0x02, 0, 0, 0, 0, 0xfe}};
-	uint16_t l4len = q->frag_off != 0	    ? 0
-			 : q->proto == IPPROTO_TCP  ? 20
-			 : q->proto == IPPROTO_UDP  ? 8
-			 : q->proto == IPPROTO_ICMP ? 8
-						    : 0;
+	uint16_t l4len = q->frag_off != 0 && sa == NULL ? 0
+			 : q->proto == IPPROTO_TCP	? 20
+			 : q->proto == IPPROTO_UDP	? 8
+			 : q->proto == IPPROTO_ICMP	? 8
+							: 0;
 	uint16_t iplen = (uint16_t)(20 + l4len + q->payload);
 	bool tun = sa != NULL && sa->mode == TG_CFG_IPSEC_TUNNEL;
 	bool ah = sa != NULL && sa->proto == TG_CFG_IPSEC_AH;
@@ -252,8 +252,17 @@ build(struct tg_pipeline *pl, const struct tg_tables *t,
 		build_ip(q, (struct rte_ipv4_hdr *)p, iplen);
 		return m;
 	}
-	/* the packet after the IPsec header */
-	build_ip(q, (struct rte_ipv4_hdr *)(p + (tun ? 20 : 0) + hdr), iplen);
+	/* the packet after the IPsec header, whole: a fragment asked for
+	 * is the ESP's or AH's (ipsec(in) drops those before any SA) */
+	{
+		struct tg_explain_req whole = *q;
+
+		whole.frag_off = 0;
+		whole.more_frags = false;
+		build_ip(&whole,
+			(struct rte_ipv4_hdr *)(p + (tun ? 20 : 0) + hdr),
+			iplen);
+	}
 	if (!tun)
 		/* its IP header in front of the IPsec header */
 		memmove(p, p + hdr, sizeof(*ip));
@@ -265,6 +274,9 @@ build(struct tg_pipeline *pl, const struct tg_tables *t,
 		ip->dst_addr = rte_cpu_to_be_32(sa->local);
 	}
 	ip->next_proto_id = ah ? IPPROTO_AH : IPPROTO_ESP;
+	ip->fragment_offset = rte_cpu_to_be_16(
+		(uint16_t)((q->frag_off / 8) |
+			   (q->more_frags ? RTE_IPV4_HDR_MF_FLAG : 0)));
 	ip->total_length = rte_cpu_to_be_16(
 		(uint16_t)(rte_pktmbuf_data_len(m) - sizeof(*eth)));
 	ip->hdr_checksum = 0;

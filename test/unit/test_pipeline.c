@@ -2265,6 +2265,27 @@ test_pipeline_explain_ipsec(void)
 	CU_ASSERT_FATAL(
 		tg_pipeline_explain(fx.pl, &q, &x, err, sizeof(err)) == 0);
 	CU_ASSERT(strcmp(x.end, "drop ipsec.policy_mismatch") == 0);
+	/* a fragment of ESP: dropped before any SA is looked at (the real
+	 * one's bytes are no ESP at all: the fragment check comes first) */
+	q.frag_off = 0;
+	q.more_frags = true;
+	q.dst = 0x0a000002;
+	m = mk_udp_ports(1, 0x0a010002, 0x0a010001, 9, 7);
+	{
+		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+		uint16_t ck;
+
+		p[20] = 0x20; /* MF */
+		p[23] = IPPROTO_ESP;
+		p[24] = p[25] = 0;
+		ck = ref_cksum(p + 14, 20);
+		p[24] = (uint8_t)(ck >> 8);
+		p[25] = (uint8_t)ck;
+	}
+	explain_then_real(&fx, &q, 1, m, &x);
+	CU_ASSERT(strcmp(x.end, "drop ipsec.fragment") == 0);
+	q.more_frags = false;
+
 	/* an SPI no SA has, to the appliance: ipsec.no_sa */
 	q.spi = 0x9999;
 	q.src = 0x10010005;
