@@ -19,6 +19,9 @@ over and over (net_pcap infinite_rx), and:
 - /tollgate/explain, asked about each kind, walks the same stages with
   the same verdicts to the same end as the trace of the real packet (that
   it changes nothing is checked where no traffic runs: test_pipeline);
+  a second run does the same through NAT and the firewall (a translation
+  out, a protocol NAT does not translate, unsolicited traffic and a ping
+  the firewall drops);
 - tollgatectl's explain, trace and capture drops print and write the
   same (exit codes, the lines an operator reads, a pcapng tshark reads);
 - bad requests get an "error" answer, and the appliance keeps running.
@@ -77,9 +80,9 @@ KINDS = [
 ]
 
 
-def kind_of(pkt_text):
+def kind_of(pkt_text, kinds=None):
     """The kind of a traced packet, from tollgate's one-line summary."""
-    for name, f, end, stages in KINDS:
+    for name, f, end, stages in kinds or KINDS:
         ip = f[IP]
         l4 = ip.payload
         if " %s" % ip.dst not in pkt_text and ">%s" % ip.dst not in \
@@ -228,10 +231,14 @@ def check_trace(res, c):
     res.report("trace: bad requests are refused", p)
 
 
-def explain_args(f):
-    """/tollgate/explain's description of scapy frame F (from lan0)."""
+def explain_args(f, iface="lan0"):
+    """/tollgate/explain's description of scapy frame F (from IFACE)."""
     ip = f[IP]
-    words = ["in", "lan0"]
+    words = ["in", iface]
+    if TCP not in f and UDP not in f and ICMP not in f:
+        words += ["proto", str(ip.proto), ip.src, "to", ip.dst, "ttl",
+                  str(ip.ttl), "length", str(len(bytes(ip.payload)))]
+        return " ".join(words)
     if TCP in f or UDP in f:
         l4 = f[TCP] if TCP in f else f[UDP]
         words += ["tcp" if TCP in f else "udp",
@@ -254,20 +261,26 @@ def stage_steps(steps):
             if s.get("what") == "stage"]
 
 
-def check_explain(res, c):
+def check_explain(res, c, kinds=None, iface_of=None, label="every kind"):
     """explain of each kind against the trace of one real packet of it."""
+    kinds = kinds or KINDS
+    iface_of = iface_of or {}
     p = []
-    c.cmd("/tollgate/trace", "start %d in lan0" % (2 * len(KINDS)))
-    wait_trace_done(c)
-    _, pkts = show_all(c)
     traced = {}
-    for v in pkts.values():
-        name = kind_of(v.get("packet", ""))[0]
-        if name is not None:
-            traced.setdefault(name, v)
-    for name, f, end, _ in KINDS:
+    # one trace per receiving interface: a port replaying faster than the
+    # other would take every mark
+    for iface in sorted({"lan0"} | set(iface_of.values())):
+        c.cmd("/tollgate/trace", "start %d in %s" % (3 * len(kinds), iface))
+        wait_trace_done(c)
+        _, pkts = show_all(c)
+        for v in pkts.values():
+            name = kind_of(v.get("packet", ""), kinds)[0]
+            if name is not None:
+                traced.setdefault(name, v)
+    for name, f, end, stages in kinds:
         before = c.cmd("/tollgate/stats")
-        x = c.cmd("/tollgate/explain", explain_args(f))
+        x = c.cmd("/tollgate/explain",
+                  explain_args(f, iface_of.get(name, "lan0")))
         after = c.cmd("/tollgate/stats")
         if "error" in x:
             p.append("%s: %s" % (name, x["error"]))
@@ -288,8 +301,14 @@ def check_explain(res, c):
                 name, x.get("end"), t.get("end")))
         if before.get("generation") != after.get("generation"):
             p.append("%s: the generation moved" % name)
-    res.report("explain: every kind as the real packet's trace", p)
+        got = [st[0] for st in stage_steps(x.get("steps", {}))]
+        if got != stages:
+            p.append("%s: explain's stages %r, want %r" % (name, got,
+                                                          stages))
+    res.report("explain: %s as the real packet's trace" % label, p)
 
+
+def check_explain_refusals(res, c):
     p = []
     for params, what in (("in lan0 tcp 1.2.3.4 -> 5.6.7.8 flags Z", "flags"),
                          ("in eth9 udp 1.2.3.4:1 -> 5.6.7.8:2", "eth9"),
@@ -388,6 +407,53 @@ def check_capture(res, c, t):
     res.report("capture: bad requests are refused", p)
 
 
+# NAT and the firewall (a second run): lan0 private, wan0 public.
+WAN_MAC_IN = "02:00:00:00:00:11"  # any unicast: net_pcap takes every frame
+
+
+def wan_frame(ip):
+    return Ether(src="02:00:00:00:01:02", dst=WAN_MAC_IN) / ip
+
+
+NAT_KINDS = [
+    ("nat_out", frame(IP(src="10.0.0.2", dst="16.0.0.1") /
+                      UDP(sport=5000, dport=53) / (b"n" * 20)),
+     "tx wan0", ["forward(transit)", "natfw(transit)"]),
+    ("sctp_out", frame(IP(src="10.0.0.2", dst="16.0.0.2", proto=132) /
+                       (b"s" * 26)),
+     "drop natfw.protocol", ["forward(transit)", "natfw(transit)"]),
+    ("unsolicited", wan_frame(IP(src="16.0.0.5", dst="10.1.0.1") /
+                              UDP(sport=9, dport=7)),
+     "drop natfw.no_exception", ["natfw(in)"]),
+    ("ping_in", wan_frame(IP(src="16.0.0.5", dst="10.1.0.1") / ICMP()),
+     "drop natfw.icmp_blocked", ["natfw(in)"]),
+]
+NAT_IFACE = {"unsolicited": "wan0", "ping_in": "wan0"}
+
+
+def check_nat(res):
+    """explain against real packets through NAT and the firewall."""
+    t = PcapTollgate(S, "trace-nat", {
+        0: [bytes(k[1]) for k in NAT_KINDS if k[0] not in NAT_IFACE],
+        1: [bytes(k[1]) for k in NAT_KINDS if k[0] in NAT_IFACE]})
+    y = pcap_yaml("trace.py", t.prefix, t.files,
+                  extra="nat: {private: [lan0], public: [wan0]}\n"
+                        "firewall: {}\n")
+    for port in ("0", "1"):
+        y = y.replace("rx_pcap=%s,tx_pcap=%s" % (t.files["in" + port],
+                                                 t.files["out" + port]),
+                      "rx_pcap=%s,infinite_rx=1" % t.files["in" + port])
+    if not t.start(TOLLGATE, t.write_config("nat.yaml", y)):
+        res.report("nat: tollgate starts", [t.error, t.tail()])
+        return
+    try:
+        with tel.Telemetry(t.prefix) as c:
+            check_explain(res, c, NAT_KINDS, NAT_IFACE,
+                          "NAT and the firewall")
+    finally:
+        t.stop()
+
+
 def ctl(t, *args):
     r = subprocess.run([TOLLGATECTL, "-f", t.prefix] + list(args),
                        capture_output=True, text=True, timeout=60,
@@ -452,12 +518,14 @@ def main():
         with tel.Telemetry(t.prefix) as c:
             check_trace(res, c)
             check_explain(res, c)
+            check_explain_refusals(res, c)
             check_capture(res, c, t)
             check_tollgatectl(res, t)
             res.report("still running after all of it",
                        [] if t.alive() else ["tollgate exited"])
     finally:
         t.stop()
+    check_nat(res)
     return res.finish()
 
 
