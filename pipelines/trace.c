@@ -282,6 +282,15 @@ trace_of_pkt(struct rte_mbuf *m)
 	return tg_meta_trace_id(m) + 2;
 }
 
+/* The mode the stage was asked to judge the packet in (0x100 | mode),
+ * kept by tg_trace_pre(): a stage may receive a packet anew (ipsec(in)'s
+ * decrypted ones), which resets the meta's. */
+static inline uint16_t *
+mode_slot(struct rte_mbuf *m)
+{
+	return tg_meta_trace_id(m) + 3;
+}
+
 /* Marked, and by the current trace. */
 static inline bool
 traced(const struct tg_worker *w, struct rte_mbuf *m)
@@ -421,6 +430,7 @@ tg_trace_mark(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 				      TG_META_F_TRACE);
 		*tg_meta_trace_id(m) = (uint16_t)id;
 		*why_slot(m) = 0;
+		*mode_slot(m) = 0;
 		*trace_of_pkt(m) = (uint16_t)__atomic_load_n(
 			&o->session, __ATOMIC_RELAXED);
 		r = rec_new(w, m, TG_TRACE_MARK);
@@ -459,9 +469,13 @@ tg_trace_steps(struct tg_worker *w, uint8_t kind, uint8_t s,
 		r->stage = s;
 		rec_where(w, r, md);
 		r->s.verdict = verdict[i];
-		if (kind == TG_TRACE_STAGE)
+		if (kind == TG_TRACE_STAGE) {
 			r->s.rule = *why_slot(m);
+			if (*mode_slot(m) & 0x100)
+				r->s.mode = (uint8_t)*mode_slot(m);
+		}
 		*why_slot(m) = 0;
+		*mode_slot(m) = 0;
 		if (TG_V_IS_DROP(verdict[i]))
 			r->s.drop =
 				(uint16_t)(w->pl->drop_base[TG_OWNER_STAGE0 +
@@ -486,6 +500,7 @@ tg_trace_pre(struct tg_worker *w, uint8_t s, struct rte_mbuf **pkts, uint16_t n)
 					      __ATOMIC_ACQUIRE))
 			continue;
 		*why_slot(m) = 0;
+		*mode_slot(m) = (uint16_t)(0x100 | tg_meta(m)->mode);
 		if (b->n_why >= TG_TRACE_WHY)
 			continue;
 		/* explain's code on a copy: the same decision as the burst's

@@ -168,10 +168,15 @@ inner_check(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 	const uint8_t *kp[CHUNK];
 	uint32_t res[CHUNK], pr[CHUNK];
 	uint16_t ki[CHUNK], nk = 0, j, run, rv[CHUNK];
+	uint8_t traced[CHUNK];
 
 	/* The inner packets are received anew: validated, and sent to the
 	 * target or the transit path by their destination; one call per
-	 * run of the same receiving port (usually the whole lot). */
+	 * run of the same receiving port (usually the whole lot). A packet
+	 * a trace marked stays marked (its meta was just read: the line is
+	 * at hand). */
+	for (j = 0; j < in->n; j++)
+		traced[j] = tg_meta(in->m[j])->flags & TG_META_F_TRACE;
 	for (j = 0; j < in->n; j += run) {
 		for (run = 1;
 			j + run < in->n && in->rx_if[j + run] == in->rx_if[j];
@@ -179,6 +184,8 @@ inner_check(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 			;
 		tg_pkt_rx_burst(in->m + j, run, in->rx_if[j], local, rv + j);
 	}
+	for (j = 0; j < in->n; j++)
+		tg_meta(in->m[j])->flags |= traced[j];
 	for (j = 0; j < in->n; j++) {
 		struct rte_mbuf *m = in->m[j];
 		const struct tg_ipsec_tsa *ts = in->ts[j];

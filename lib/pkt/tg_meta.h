@@ -97,7 +97,7 @@ tg_meta(struct rte_mbuf *m)
 
 /** The trace id of a packet with TG_META_F_TRACE (pipelines/tg_trace.h),
  *  next to the meta in the same line: the meta stays one 16-byte store
- *  at RX, and only marked packets have this written (and read). Two
+ *  at RX, and only marked packets have this written (and read). Three
  *  more 16-bit words follow it for the trace (pipelines/trace.c). */
 static inline uint16_t *
 tg_meta_trace_id(struct rte_mbuf *m)

@@ -21,7 +21,10 @@ over and over (net_pcap infinite_rx), and:
   it changes nothing is checked where no traffic runs: test_pipeline);
   a second run does the same through NAT and the firewall (a translation
   out, a protocol NAT does not translate, unsolicited traffic and a ping
-  the firewall drops);
+  the firewall drops), a third through IPsec (the tunnel out straight to
+  TX, a blocked destination, an unprotected packet a protect policy
+  wants, and real ESP from the peer, encrypted by scapy, which tollgate
+  decrypts and forwards while explain, told its SPI, walks the same way);
 - tollgatectl's explain, trace and capture drops print and write the
   same (exit codes, the lines an operator reads, a pcapng tshark reads);
 - bad requests get an "error" answer, and the appliance keeps running.
@@ -85,10 +88,11 @@ def kind_of(pkt_text, kinds=None):
     for name, f, end, stages in kinds or KINDS:
         ip = f[IP]
         l4 = ip.payload
-        if " %s" % ip.dst not in pkt_text and ">%s" % ip.dst not in \
-                pkt_text.replace(" -> ", ">"):
-            continue
-        if hasattr(l4, "dport") and ":%d" % l4.dport not in pkt_text:
+        dst = "-> %s" % ip.dst
+        if hasattr(l4, "dport"):
+            dst += ":%d" % l4.dport
+        if dst not in pkt_text or (
+                hasattr(l4, "dport") and dst + "0" in pkt_text):
             continue
         if isinstance(l4, ICMP) and ip.ttl == 1 and not \
                 pkt_text.startswith("icmp"):
@@ -261,10 +265,13 @@ def stage_steps(steps):
             if s.get("what") == "stage"]
 
 
-def check_explain(res, c, kinds=None, iface_of=None, label="every kind"):
-    """explain of each kind against the trace of one real packet of it."""
+def check_explain(res, c, kinds=None, iface_of=None, label="every kind",
+                  args_of=None):
+    """explain of each kind against the trace of one real packet of it
+    (ARGS_OF: explain's words for a kind, when not the frame's)."""
     kinds = kinds or KINDS
     iface_of = iface_of or {}
+    args_of = args_of or {}
     p = []
     traced = {}
     # one trace per receiving interface: a port replaying faster than the
@@ -280,6 +287,7 @@ def check_explain(res, c, kinds=None, iface_of=None, label="every kind"):
     for name, f, end, stages in kinds:
         before = c.cmd("/tollgate/stats")
         x = c.cmd("/tollgate/explain",
+                  args_of.get(name) or
                   explain_args(f, iface_of.get(name, "lan0")))
         after = c.cmd("/tollgate/stats")
         if "error" in x:
@@ -292,6 +300,8 @@ def check_explain(res, c, kinds=None, iface_of=None, label="every kind"):
         t = traced.get(name)
         if t is None:
             p.append("%s: not traced" % name)
+        elif not t.get("steps"):
+            p.append("%s: traced without steps: %r" % (name, t))
         elif stage_steps(x.get("steps", {})) != stage_steps(t["steps"]):
             p.append("%s: explain %r, trace %r" % (
                 name, stage_steps(x.get("steps", {})),
@@ -454,6 +464,81 @@ def check_nat(res):
         t.stop()
 
 
+# IPsec (a third run): a tunnel to 10.1.0.2 for 16.1/16 with ESP from
+# there (replay window 0: the replayed capture repeats its ESP), 16.5/16
+# blocked.
+IPSEC_KEY = bytes(range(16))
+IPSEC_SALT = bytes([1, 2, 3, 4])
+IPSEC_YAML = """ipsec:
+  policies:
+    - {name: gw, dst: 16.1.0.0/16, direction: outbound, action: protect,
+       sa: to-gw}
+    - {name: from-gw, src: 16.1.0.0/16, dst: 10.0.0.0/24,
+       direction: inbound, action: protect, sa: from-gw}
+    - {name: no-5, dst: 16.5.0.0/16, direction: outbound, action: block}
+  sas:
+    - {name: to-gw, spi: 0x1001, direction: outbound, mode: tunnel,
+       local: 10.1.0.1, remote: 10.1.0.2, algorithm: aes-128-gcm,
+       key: 101112131415161718191a1b1c1d1e1f, salt: 05060708}
+    - {name: from-gw, spi: 0x2001, direction: inbound, mode: tunnel,
+       local: 10.1.0.1, remote: 10.1.0.2, algorithm: aes-128-gcm,
+       key: %s, salt: %s, replay_window: 0}
+""" % (IPSEC_KEY.hex(), IPSEC_SALT.hex())
+
+
+def esp_in_frame():
+    from scapy.layers.ipsec import ESP, SecurityAssociation
+    sa = SecurityAssociation(ESP, spi=0x2001, crypt_algo="AES-GCM",
+                             crypt_key=IPSEC_KEY + IPSEC_SALT,
+                             auth_algo="NULL",
+                             tunnel_header=IP(src="10.1.0.2",
+                                              dst="10.1.0.1"))
+    inner = IP(src="16.1.0.5", dst="10.0.0.2") / UDP(sport=9, dport=7) / \
+        (b"e" * 20)
+    return wan_frame(sa.encrypt(inner, seq_num=1))
+
+
+def check_ipsec(res):
+    """explain against real packets through IPsec: protect (the tunnel
+    straight to TX), block, an unprotected packet a protect policy
+    wants, and real ESP from the peer, decrypted and forwarded."""
+    kinds = [
+        ("tunnel_out", frame(IP(src="10.0.0.2", dst="16.1.0.5") /
+                             UDP(sport=7, dport=9) / (b"t" * 20)),
+         "tx wan0", ["forward(transit)", "ipsec(out)"]),
+        ("blocked_out", frame(IP(src="10.0.0.2", dst="16.5.0.1") /
+                              UDP(sport=7, dport=9)),
+         "drop ipsec.blocked", ["forward(transit)", "ipsec(out)"]),
+        ("unprotected_in", wan_frame(IP(src="16.1.0.5", dst="10.0.0.2") /
+                                     UDP(sport=9, dport=7)),
+         "drop ipsec.unprotected", ["forward(transit)", "ipsec(out)"]),
+        ("esp_in", esp_in_frame(), "tx lan0",
+         ["ipsec(in)", "forward(transit)", "ipsec(out)"]),
+    ]
+    iface = {"unprotected_in": "wan0", "esp_in": "wan0"}
+    args = {"esp_in": "in wan0 udp 16.1.0.5:9 to 10.0.0.2:7 length 20 "
+                      "esp 8193"}
+    t = PcapTollgate(S, "trace-ipsec", {
+        0: [bytes(k[1]) for k in kinds if k[0] not in iface],
+        1: [bytes(k[1]) for k in kinds if k[0] in iface]})
+    y = pcap_yaml("trace.py", t.prefix, t.files,
+                  routes=[("16.1.0.0/16", "10.1.0.2", "wan0"),
+                          ("16.5.0.0/16", "10.1.0.2", "wan0")],
+                  extra=IPSEC_YAML)
+    for port in ("0", "1"):
+        y = y.replace("rx_pcap=%s,tx_pcap=%s" % (t.files["in" + port],
+                                                 t.files["out" + port]),
+                      "rx_pcap=%s,infinite_rx=1" % t.files["in" + port])
+    if not t.start(TOLLGATE, t.write_config("ipsec.yaml", y)):
+        res.report("ipsec: tollgate starts", [t.error, t.tail()])
+        return
+    try:
+        with tel.Telemetry(t.prefix) as c:
+            check_explain(res, c, kinds, iface, "IPsec", args)
+    finally:
+        t.stop()
+
+
 def ctl(t, *args):
     r = subprocess.run([TOLLGATECTL, "-f", t.prefix] + list(args),
                        capture_output=True, text=True, timeout=60,
@@ -526,6 +611,7 @@ def main():
     finally:
         t.stop()
     check_nat(res)
+    check_ipsec(res)
     return res.finish()
 
 
