@@ -711,9 +711,6 @@ tg_pipeline_trace_status(
 	st->marking = st->active &&
 		      __atomic_load_n(&o->marking, __ATOMIC_ACQUIRE) != 0;
 	st->count = o->count;
-	marked = __atomic_load_n(&o->next_id, __ATOMIC_ACQUIRE);
-	st->marked = RTE_MIN(marked, o->count);
-	st->in_flight = __atomic_load_n(&o->in_flight, __ATOMIC_ACQUIRE);
 	snprintf(st->filter, sizeof(st->filter), "%s", o->filter_text);
 	for (i = 0; i < pl->n_workers; i++) {
 		const struct tg_trace_buf *b = pl->workers[i]->trace;
@@ -723,6 +720,11 @@ tg_pipeline_trace_status(
 		if (n != 0 || (b != NULL && b->session == st->session))
 			st->lost += b->lost;
 	}
+	/* after the records: a packet marked since is counted here, but
+	 * no record is counted whose packet is not */
+	marked = __atomic_load_n(&o->next_id, __ATOMIC_ACQUIRE);
+	st->marked = RTE_MIN(marked, o->count);
+	st->in_flight = __atomic_load_n(&o->in_flight, __ATOMIC_ACQUIRE);
 }
 
 /* A record and its place in its lcore's buffer: records of one packet
@@ -943,13 +945,16 @@ tg_pipeline_capture_start(struct tg_pipeline *pl, const char *path, int reason,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return rc;
 	}
+	rte_errno = 0;
 	o->cap_file = rte_pcapng_fdopen(
 		fd, NULL, NULL, "tollgate", "tollgate drop capture");
 	if (o->cap_file == NULL) {
-		rc = -rte_errno;
+		/* It can fail writing the file's header without saying why
+		 * (a full disk: /dev/full): an error all the same. */
+		rc = rte_errno != 0 ? -rte_errno : -EIO;
 		close(fd);
-		snprintf(err, errlen, "%s: rte_pcapng_fdopen: %s", path,
-			rte_strerror(rte_errno));
+		snprintf(err, errlen, "%s: cannot write the pcapng header: %s",
+			path, strerror(-rc));
 		return rc;
 	}
 	snprintf(name, sizeof(name), "tg_cap%u", seq);

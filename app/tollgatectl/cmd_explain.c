@@ -112,15 +112,20 @@ ctl_print_steps(const struct json_value *steps, bool with_time)
 				(unsigned long long)u);
 		if (strcmp(what, "stage") == 0 || strcmp(what, "emit") == 0) {
 			const char *verdict = str_of(s, "verdict");
+			/* emit: the stage let go of a packet it held */
+			const char *rel =
+				strcmp(what, "emit") == 0 ? "released, " : "";
 
 			if (strcmp(verdict, "drop") == 0)
-				snprintf(head, sizeof(head), "drop %s",
+				snprintf(head, sizeof(head), "%sdrop %s", rel,
 					str_of(s, "reason"));
 			else if (strcmp(verdict, "goto") == 0)
-				snprintf(head, sizeof(head), "goto %s at %s",
-					str_of(s, "path"), str_of(s, "to"));
+				snprintf(head, sizeof(head), "%sgoto %s at %s",
+					rel, str_of(s, "path"),
+					str_of(s, "to"));
 			else
-				snprintf(head, sizeof(head), "%s", verdict);
+				snprintf(head, sizeof(head), "%s%s", rel,
+					verdict);
 			printf("  %s%-18s %-26s", ns, str_of(s, "stage"), head);
 			if (json_u64(json_get(s, "generation"), &u) == 0)
 				printf(" gen %llu", (unsigned long long)u);
@@ -153,7 +158,7 @@ ctl_explain(struct tel_conn *t, const struct ctl_opts *o, int argc, char **argv)
 	int rc;
 
 	rc = explain_params(argc, argv, params, sizeof(params));
-	if (rc != 0)
+	if (rc != 0 || t == NULL)
 		return rc;
 	rc = tel_query(t, CMD_EXPLAIN, params, &doc, &v);
 	if (rc != 0)

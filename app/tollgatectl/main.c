@@ -65,22 +65,28 @@ usage(FILE *f)
 		"                      a dry run of that packet: every stage, "
 		"its verdict\n"
 		"                      and why, and where it ends\n"
-		"  trace start [--count N] [--filter EXPR]\n"
-		"                      mark the next N (10) packets matching "
-		"EXPR (tcp, udp,\n"
-		"                      icmp, [src|dst] host/net/port, in "
-		"IFACE, "
-		"... and ...)\n"
-		"  trace [show|stop]   the trace's state; its packets step by "
-		"step; end it\n"
+		"  trace start [--count N] [--filter EXPR | EXPR...]\n"
+		"                      mark the next N (1-1024, default 10) "
+		"packets matching\n"
+		"                      EXPR (tcp, udp, icmp, esp, ah, gre, "
+		"proto N, [src|dst]\n"
+		"                      host/net/port, in IFACE, from host, "
+		"joined by 'and')\n"
+		"  trace               the trace's state\n"
+		"  trace show          every traced packet, step by step, "
+		"with the time\n"
+		"  trace stop          end the trace\n"
 		"  capture drops -w FILE [--reason R] [--count N] [--seconds "
 		"S] [--snaplen N]\n"
 		"                      write dropped packets to a pcapng file, "
 		"each with its\n"
-		"                      reason as a comment, until the count, "
-		"the time or\n"
-		"                      Ctrl-C\n"
-		"  capture [stop]      the capture's state; end it\n"
+		"                      reason as a comment, until N are "
+		"written, S seconds\n"
+		"                      passed or Ctrl-C; then stop and print "
+		"the counts\n"
+		"  capture             the capture's state\n"
+		"  capture stop        end the capture (another client's "
+		"too)\n"
 		"Options:\n"
 		"  -f, --prefix PREFIX  tollgate's DPDK file prefix (default "
 		"\"rte\")\n"
@@ -514,6 +520,19 @@ command_index(int argc, char **argv)
 	return argc;
 }
 
+/* explain, trace or capture @p own with its words; @p t NULL: only check
+ * them. */
+static int
+run_own(struct tel_conn *t, const struct ctl_opts *o, const char *own, int argc,
+	char **argv)
+{
+	if (strcmp(own, "explain") == 0)
+		return ctl_explain(t, o, argc, argv);
+	if (strcmp(own, "trace") == 0)
+		return ctl_trace(t, o, argc, argv);
+	return ctl_capture(t, o, argc, argv);
+}
+
 static bool
 takes_own_options(const char *cmd)
 {
@@ -616,6 +635,13 @@ main(int argc, char **argv)
 			return CTL_FAILED;
 	}
 
+	/* explain, trace, capture: a usage error before connecting */
+	if (own != NULL) {
+		rc = run_own(NULL, &o, own, own_argc, own_argv);
+		if (rc != 0)
+			return rc;
+	}
+
 	rc = tel_open(&t, o.prefix, QUERY_TIMEOUT_S);
 	if (rc == 0 && own != NULL) {
 		/* capture drops waits for Ctrl-C: no SA_RESTART, a signal
@@ -625,11 +651,7 @@ main(int argc, char **argv)
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
-		rc = strcmp(own, "explain") == 0
-			     ? ctl_explain(&t, &o, own_argc, own_argv)
-		     : strcmp(own, "trace") == 0
-			     ? ctl_trace(&t, &o, own_argc, own_argv)
-			     : ctl_capture(&t, &o, own_argc, own_argv);
+		rc = run_own(&t, &o, own, own_argc, own_argv);
 	} else if (rc == 0 && o.watch_s > 0) {
 		/* No SA_RESTART: a signal cuts the sleep or the read short. */
 		memset(&sa, 0, sizeof(sa));

@@ -100,6 +100,12 @@ int ctl_ipsec_sa(
 /** The policies in evaluation order with their hits. */
 int ctl_ipsec_spd(struct tel_conn *t, const struct ctl_opts *o);
 
+/*
+ * explain, trace and capture take words of their own: with @p t NULL they
+ * only check them (CTL_OK, CTL_USAGE, or CTL_FAILED when capture's FILE
+ * cannot be made absolute), before tollgatectl connects.
+ */
+
 /** tollgatectl explain WORDS: /tollgate/explain of the packet they
  *  describe (cmd_explain.c). */
 int ctl_explain(

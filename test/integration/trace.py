@@ -408,7 +408,8 @@ def check_capture(res, c, t):
     for params, what in (("start relative.pcapng", "absolute"),
                          ("start /tmp/x.pcapng reason=no.such", "no.such"),
                          ("start /nonexistent-dir/x.pcapng", "nonexistent"),
-                         ("start /tmp/x.pcapng count=abc", "count")):
+                         ("start /tmp/x.pcapng count=abc", "count"),
+                         ("start /dev/full", "pcapng header")):
         r = c.cmd("/tollgate/capture", params)
         if "error" not in r or what not in r["error"]:
             p.append("%r: %r (want an error naming %r)" % (params, r, what))
@@ -578,7 +579,7 @@ def check_tollgatectl(res, t):
     rc, out, err = ctl(t, "capture", "drops", "-w", "ctl.pcapng",
                        "--reason", "forward.ttl_exceeded", "--count", "3")
     rows, terr = tshark_frames(os.path.join(t.dir, "ctl.pcapng"))
-    if rc != 0 or "3 written" not in out or rows is None or \
+    if rc != 0 or "3 packets written" not in out or rows is None or \
             len(rows) != 3 or any("forward.ttl_exceeded" not in r[3]
                                   for r in rows):
         p.append("capture drops: rc %d %r %r; frames %r %s" % (
