@@ -104,19 +104,13 @@ failed:
 	return CTL_FAILED;
 }
 
-/* "<cmd>": {"total": N, "start": 0, "<key>": {...}}: the pages as one. */
 void
-ctl_print_merged_member(
-	const char *cmd, const char *key, const struct ctl_pages *pg)
+ctl_print_entries(const struct ctl_pages *pg)
 {
 	const struct json_value *e;
 	bool first = true;
 	size_t i;
 
-	json_write_string(stdout, cmd, strlen(cmd));
-	printf(":{\"total\":%" PRIu64 ",\"start\":0,", pg->count);
-	json_write_string(stdout, key, strlen(key));
-	printf(":{");
 	for (i = 0; i < pg->p.n; i++) {
 		for (e = pg->p.vals[i]->v.kids.first; e != NULL; e = e->next) {
 			if (!first)
@@ -127,6 +121,18 @@ ctl_print_merged_member(
 			json_write(stdout, e);
 		}
 	}
+}
+
+/* "<cmd>": {"total": N, "start": 0, "<key>": {...}}: the pages as one. */
+void
+ctl_print_merged_member(
+	const char *cmd, const char *key, const struct ctl_pages *pg)
+{
+	json_write_string(stdout, cmd, strlen(cmd));
+	printf(":{\"total\":%" PRIu64 ",\"start\":0,", pg->count);
+	json_write_string(stdout, key, strlen(key));
+	printf(":{");
+	ctl_print_entries(pg);
 	printf("}}");
 }
 

@@ -128,9 +128,7 @@ print_packet(const struct json_value *p)
 static void
 print_show_merged(const struct json_value *status, const struct ctl_pages *pg)
 {
-	const struct json_value *f, *e;
-	bool first = true;
-	size_t i;
+	const struct json_value *f;
 
 	printf("{\"%s\":{", CMD_SHOW);
 	for (f = status->v.kids.first; f != NULL; f = f->next) {
@@ -143,16 +141,7 @@ print_show_merged(const struct json_value *status, const struct ctl_pages *pg)
 		putchar(',');
 	}
 	printf("\"packets\":{");
-	for (i = 0; i < pg->p.n; i++) {
-		for (e = pg->p.vals[i]->v.kids.first; e != NULL; e = e->next) {
-			if (!first)
-				putchar(',');
-			first = false;
-			json_write_string(stdout, e->key, e->key_len);
-			putchar(':');
-			json_write(stdout, e);
-		}
-	}
+	ctl_print_entries(pg);
 	printf("}}}\n");
 }
 

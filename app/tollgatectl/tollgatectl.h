@@ -78,6 +78,9 @@ uint64_t ctl_generation(struct tel_conn *t, int *rc);
 bool ctl_json_done(const struct ctl_opts *o, const char *cmd, const char *key,
 	struct ctl_pages *pg);
 
+/** Every page's entries, comma-separated "key":value (no braces). */
+void ctl_print_entries(const struct ctl_pages *pg);
+
 /** "<cmd>":{"total":N,"start":0,"<key>":{...}} of @p pg (no braces
  *  around, no newline): for replies that hold more than one table. */
 void ctl_print_merged_member(

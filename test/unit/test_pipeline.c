@@ -77,6 +77,18 @@ ref_cksum(const uint8_t *p, size_t len)
 	return (uint16_t)~s;
 }
 
+/* The IPv4 header checksum of frame @p p written again. */
+static void
+ip_cksum_again(uint8_t *p)
+{
+	uint16_t ck;
+
+	p[24] = p[25] = 0;
+	ck = ref_cksum(p + 14, 20);
+	p[24] = (uint8_t)(ck >> 8);
+	p[25] = (uint8_t)ck;
+}
+
 /* Ethernet + IPv4 (no options) + UDP with 18 payload bytes. */
 static struct rte_mbuf *
 mk_udp(uint16_t rx_port_idx, uint32_t src, uint32_t dst, uint8_t ttl)
@@ -2271,17 +2283,9 @@ test_pipeline_explain_ipsec(void)
 	q.more_frags = true;
 	q.dst = 0x0a000002;
 	m = mk_udp_ports(1, 0x0a010002, 0x0a010001, 9, 7);
-	{
-		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-		uint16_t ck;
-
-		p[20] = 0x20; /* MF */
-		p[23] = IPPROTO_ESP;
-		p[24] = p[25] = 0;
-		ck = ref_cksum(p + 14, 20);
-		p[24] = (uint8_t)(ck >> 8);
-		p[25] = (uint8_t)ck;
-	}
+	rte_pktmbuf_mtod(m, uint8_t *)[20] = 0x20; /* MF */
+	rte_pktmbuf_mtod(m, uint8_t *)[23] = IPPROTO_ESP;
+	ip_cksum_again(rte_pktmbuf_mtod(m, uint8_t *));
 	explain_then_real(&fx, &q, 1, m, &x);
 	CU_ASSERT(strcmp(x.end, "drop ipsec.fragment") == 0);
 	q.more_frags = false;
@@ -2352,10 +2356,7 @@ set_proto(struct rte_mbuf *m, uint8_t proto, uint8_t icmp_type)
 	uint16_t ck;
 
 	p[23] = proto;
-	p[24] = p[25] = 0;
-	ck = ref_cksum(p + 14, 20);
-	p[24] = (uint8_t)(ck >> 8);
-	p[25] = (uint8_t)ck;
+	ip_cksum_again(p);
 	if (proto == IPPROTO_ICMP) {
 		memset(p + 34, 0, 8);
 		p[34] = icmp_type;
@@ -2880,15 +2881,11 @@ mk_later_fragment(uint32_t src, uint32_t dst, uint8_t proto)
 {
 	struct rte_mbuf *m = mk_udp_len(src, dst, 8, 64); /* 16 data bytes */
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-	uint16_t ck;
 
 	p[20] = 0;
 	p[21] = 1; /* offset 1: 8 bytes */
 	p[23] = proto;
-	p[24] = p[25] = 0;
-	ck = ref_cksum(p + 14, 20);
-	p[24] = (uint8_t)(ck >> 8);
-	p[25] = (uint8_t)ck;
+	ip_cksum_again(p);
 	return m;
 }
 
