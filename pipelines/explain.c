@@ -250,6 +250,16 @@ build(struct tg_pipeline *pl, const struct tg_tables *t,
 	p = (uint8_t *)(eth + 1);
 	if (sa == NULL) {
 		build_ip(q, (struct rte_ipv4_hdr *)p, iplen);
+		if (q->l4_keep != 0 && q->l4_keep < l4len) {
+			/* a truncated header: the packet ends inside it */
+			ip = (struct rte_ipv4_hdr *)p;
+			ip->total_length =
+				rte_cpu_to_be_16((uint16_t)(20 + q->l4_keep));
+			ip->hdr_checksum = 0;
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+			rte_pktmbuf_trim(
+				m, (uint16_t)(iplen - 20 - q->l4_keep));
+		}
 		return m;
 	}
 	/* the packet after the IPsec header, whole: a fragment asked for

@@ -227,6 +227,9 @@ struct tg_explain_req {
 	 *  fragments to come */
 	uint16_t frag_off;
 	bool more_frags;
+	/** keep only this many bytes of the TCP/UDP/ICMP header (a
+	 *  truncated packet, no payload); 0: all of it */
+	uint8_t l4_keep;
 };
 
 #define TG_EXPLAIN_STEPS 24

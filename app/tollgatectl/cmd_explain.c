@@ -17,7 +17,7 @@ static int
 explain_params(int argc, char **argv, char *out, size_t len)
 {
 	static const char *const with_value[] = {"in", "flags", "ttl", "type",
-		"code", "length", "esp", "ah", "frag"};
+		"code", "length", "esp", "ah", "frag", "l4"};
 	size_t used = 0, k;
 	int i, n;
 

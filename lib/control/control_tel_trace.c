@@ -502,7 +502,8 @@ tcp_flags(const char *w, uint8_t *f)
 
 #define EXPLAIN_USAGE                                                          \
 	"explain: in IFACE|from host PROTO SRC[:PORT] -> DST[:PORT] [flags "   \
-	"FSRPAUEC] [ttl N] [type N] [code N] [length N] [frag OFF] [mf] "      \
+	"FSRPAUEC] [ttl N] [type N] [code N] [length N] [frag OFF] [mf] [l4 "  \
+	"N] "                                                                  \
 	"[esp|ah SPI]"
 
 static const struct {
@@ -572,6 +573,8 @@ explain_option(const char *name, const char *val, struct tg_explain_req *q)
 	else if (strcmp(name, "frag") == 0 && number(val, 65528, &v) == 0 &&
 		 v % 8 == 0)
 		q->frag_off = (uint16_t)v;
+	else if (strcmp(name, "l4") == 0 && number(val, 19, &v) == 0 && v > 0)
+		q->l4_keep = (uint8_t)v;
 	else if ((strcmp(name, "esp") == 0 || strcmp(name, "ah") == 0) &&
 		 number(val, UINT32_MAX, &v) == 0) {
 		q->esp = name[0] == 'e';

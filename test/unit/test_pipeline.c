@@ -2889,9 +2889,45 @@ mk_later_fragment(uint32_t src, uint32_t dst, uint8_t proto)
 	return m;
 }
 
+/* A TCP packet (ports 7 and 9, SYN) that ends @p keep bytes into its
+ * header. */
+static struct rte_mbuf *
+mk_truncated(uint32_t src, uint32_t dst, uint8_t keep)
+{
+	struct rte_mbuf *m = mk_udp_len(src, dst, 12, 64); /* 20 L4 bytes */
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+
+	memset(p + 34, 0, 20);
+	p[35] = 7;
+	p[37] = 9;
+	p[46] = 5 << 4;
+	p[47] = RTE_TCP_SYN_FLAG;
+	p[23] = IPPROTO_TCP;
+	p[16] = 0;
+	p[17] = (uint8_t)(20 + keep);
+	ip_cksum_again(p);
+	rte_pktmbuf_trim(m, (uint16_t)(20 - keep));
+	return m;
+}
+
+/* The same for UDP (ports 7 and 9). */
+static struct rte_mbuf *
+mk_truncated_udp(uint32_t src, uint32_t dst, uint8_t keep)
+{
+	struct rte_mbuf *m = mk_udp_len(src, dst, 0, 64);
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+
+	p[16] = 0;
+	p[17] = (uint8_t)(20 + keep);
+	ip_cksum_again(p);
+	rte_pktmbuf_trim(m, (uint16_t)(8 - keep));
+	return m;
+}
+
 /* Fragments: NAT cannot translate a later one (its ports are in the
  * first), and a TCP fragment at offset 8 would overlap the TCP header
- * (RFC 1858): the filter drops it. */
+ * (RFC 1858): the filter drops it. Truncated headers: the filter and NAT
+ * cannot judge them. */
 static void
 test_pipeline_explain_fragments(void)
 {
@@ -2920,6 +2956,24 @@ test_pipeline_explain_fragments(void)
 	explain_then_real(
 		&fx, &q, 0, mk_later_fragment(q.src, q.dst, IPPROTO_TCP), &x);
 	CU_ASSERT(strcmp(x.end, "drop filter.tcp_overlap") == 0);
+	/* a TCP header cut after 13 bytes: no flags to judge by */
+	q.frag_off = 0;
+	q.payload = 0;
+	q.sport = 7;
+	q.dport = 9;
+	q.l4_keep = 13;
+	explain_then_real(&fx, &q, 0, mk_truncated(q.src, q.dst, 13), &x);
+	CU_ASSERT(strcmp(x.end, "drop filter.short_l4") == 0);
+	fx_teardown(&fx);
+
+	/* NAT: a UDP header of 3 bytes has no ports to translate by */
+	fx_yaml = nat_yaml;
+	fx_setup(&fx, 1);
+	q.proto = IPPROTO_UDP;
+	q.l4_keep = 3;
+	q.rx_if = port_ids[0];
+	explain_then_real(&fx, &q, 0, mk_truncated_udp(q.src, q.dst, 3), &x);
+	CU_ASSERT(strcmp(x.end, "drop natfw.short_l4") == 0);
 	fx_teardown(&fx);
 }
 
