@@ -317,6 +317,27 @@ build(struct tg_pipeline *pl, const struct tg_tables *t,
 	return m;
 }
 
+/* The frame @p q gives, in a new mbuf: its bytes, then zeros. */
+static struct rte_mbuf *
+build_frame(struct tg_pipeline *pl, const struct tg_explain_req *q)
+{
+	uint16_t len = RTE_MAX(q->wire_len, q->frame_len);
+	struct rte_mbuf *m;
+	uint8_t *p;
+
+	m = rte_pktmbuf_alloc(pl->mp);
+	if (m == NULL)
+		return NULL;
+	p = (uint8_t *)rte_pktmbuf_append(m, len);
+	if (p == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	memcpy(p, q->frame, q->frame_len);
+	memset(p + q->frame_len, 0, len - q->frame_len);
+	return m;
+}
+
 /* A stage's answer that explain does not model (no verdict has it). */
 #define NOT_EXPLAINED 0xffffu
 
@@ -672,7 +693,7 @@ end_tx(struct tg_explain *x, const struct tg_tables *t, struct rte_mbuf *m)
  * skips and passes, w_verdict's verdicts), one stage after the other. */
 static void
 walk(struct tg_pipeline *pl, const struct tg_tables *t, struct rte_mbuf *m,
-	struct tg_explain *x)
+	bool frame, struct tg_explain *x)
 {
 	struct tg_meta *md = tg_meta(m);
 	uint16_t rounds;
@@ -728,8 +749,25 @@ walk(struct tg_pipeline *pl, const struct tg_tables *t, struct rte_mbuf *m,
 			return;
 		}
 		hdrs_take(m, &before);
-		v = explain_stage(pl, t, st->stage, m, s, false);
+		/* a received frame's ESP is as it came: not "decrypted" */
+		v = explain_stage(pl, t, st->stage, m, s, frame);
 		s->r.stage = st->stage;
+		if (frame && st->stage == TG_STAGE_IPSEC &&
+			st->mode == TG_MODE_IN && v == TG_V_NEXT &&
+			(before.proto == IPPROTO_ESP ||
+				before.proto == IPPROTO_AH) &&
+			s->why[0] != '\0') {
+			/* its SA's checks passed: the crypto device decides
+			 * the rest, from bytes explain cannot decrypt */
+			x->n--;
+			x->unexplained = st->stage;
+			snprintf(x->end, sizeof(x->end),
+				"not explained: ipsec(in) authenticates and "
+				"decrypts it with %.96s; explain does neither "
+				"(describe the inner packet with esp SPI)",
+				s->why);
+			return;
+		}
 		s->r.s.gen = (uint32_t)t->generation;
 		if (v == NOT_EXPLAINED) {
 			x->n--;
@@ -840,8 +878,17 @@ tg_pipeline_explain(struct tg_pipeline *pl, const struct tg_explain_req *q,
 			return -EINVAL;
 		}
 	}
+	if (q->frame != NULL && RTE_MAX(q->wire_len, q->frame_len) >
+					rte_pktmbuf_data_room_size(pl->mp) -
+						RTE_PKTMBUF_HEADROOM) {
+		snprintf(err, errlen,
+			"frame: longer than an mbuf holds (%u bytes)",
+			rte_pktmbuf_data_room_size(pl->mp) -
+				RTE_PKTMBUF_HEADROOM);
+		return -EINVAL;
+	}
 	sa = NULL;
-	if (q->esp || q->ah) {
+	if (q->frame == NULL && (q->esp || q->ah)) {
 		sa = sa_of_spi(
 			t, q->spi, q->ah ? TG_CFG_IPSEC_AH : TG_CFG_IPSEC_ESP);
 		if (sa == NULL) {
@@ -857,7 +904,7 @@ tg_pipeline_explain(struct tg_pipeline *pl, const struct tg_explain_req *q,
 			sa = &nosa;
 		}
 	}
-	m = build(pl, t, q, sa);
+	m = q->frame != NULL ? build_frame(pl, q) : build(pl, t, q, sa);
 	if (m == NULL) {
 		snprintf(err, errlen, "no mbuf for the packet");
 		return -ENOMEM;
@@ -871,41 +918,35 @@ tg_pipeline_explain(struct tg_pipeline *pl, const struct tg_explain_req *q,
 	} else {
 		tg_pkt_rx_burst(&m, 1, port, &t->forward->local, &v);
 	}
+	/* the packet as a trace's mark records it: the ESP or AH one for
+	 * those, the inner packet described beside it */
 	x->mark.kind = TG_TRACE_MARK;
 	x->mark.id = 1;
-	x->mark.m.src = q->src;
-	x->mark.m.dst = q->dst;
-	x->mark.m.sport = q->sport;
-	x->mark.m.dport = q->dport;
-	x->mark.m.proto = q->proto;
-	x->mark.m.tcp_flags = q->proto == IPPROTO_TCP ? q->tcp_flags : 0;
-	x->mark.m.icmp_type = q->icmp_type;
-	x->mark.m.len = tg_be16_to_cpu(tg_pkt_ipv4(m)->total_length);
+	tg_trace_pkt_fields(m, v == TG_V_NEXT, &x->mark);
 	x->mark.m.port = q->rx_if;
 	x->mark.m.path = md->path;
 	if (sa != NULL) {
-		/* the mark is the ESP packet, as a trace would see it */
 		x->inner = x->mark;
+		x->inner.m.src = q->src;
+		x->inner.m.dst = q->dst;
+		x->inner.m.sport = q->sport;
+		x->inner.m.dport = q->dport;
+		x->inner.m.proto = q->proto;
+		x->inner.m.tcp_flags =
+			q->proto == IPPROTO_TCP ? q->tcp_flags : 0;
+		x->inner.m.icmp_type = q->icmp_type;
 		x->inner.m.len =
 			(uint16_t)(x->mark.m.len -
 				   (sa->mode == TG_CFG_IPSEC_TUNNEL ? 20 : 0) -
 				   (sa->proto == TG_CFG_IPSEC_AH
 						   ? 12 + ah_icv_len(sa)
 						   : 10));
-		if (sa->mode == TG_CFG_IPSEC_TUNNEL) {
-			x->mark.m.src = sa->remote;
-			x->mark.m.dst = sa->local;
-		}
-		x->mark.m.proto =
-			sa->proto == TG_CFG_IPSEC_AH ? IPPROTO_AH : IPPROTO_ESP;
-		x->mark.m.sport = x->mark.m.dport = 0;
-		x->mark.m.tcp_flags = 0;
 	}
 	if (v != TG_V_NEXT)
 		end_drop(x, pl, md,
 			pl->drop_base[TG_OWNER_PKT] + TG_V_REASON(v));
 	else
-		walk(pl, t, m, x);
+		walk(pl, t, m, q->frame != NULL, x);
 	rte_pktmbuf_free(m);
 	return 0;
 }

@@ -114,6 +114,13 @@ struct tg_trace_rec {
 	};
 };
 
+/** A frame's fields as a trace's mark records them (r->m but its port
+ *  and path): from its IPv4 header; @p valid: RX accepted it. Returns
+ *  false if a frame RX refused holds no IPv4 header (all left 0). */
+struct rte_mbuf;
+bool tg_trace_pkt_fields(
+	const struct rte_mbuf *m, bool valid, struct tg_trace_rec *r);
+
 /** Packets a trace marks at most; its default. */
 #define TG_TRACE_MAX_PKTS     1024
 #define TG_TRACE_DEFAULT_PKTS 10
@@ -230,6 +237,13 @@ struct tg_explain_req {
 	/** keep only this many bytes of the TCP/UDP/ICMP header (a
 	 *  truncated packet, no payload); 0: all of it */
 	uint8_t l4_keep;
+	/** a frame as it arrived (Ethernet on), instead of every field
+	 *  above but rx_if: its first frame_len bytes at frame, then zeros
+	 *  up to wire_len (a captured frame's length; 0: frame_len). A
+	 *  received ESP or AH packet stays as it is: explain stops where
+	 *  it would be decrypted. */
+	const uint8_t *frame;
+	uint16_t frame_len, wire_len;
 };
 
 #define TG_EXPLAIN_STEPS 24
@@ -249,7 +263,7 @@ struct tg_explain {
 	struct tg_explain_step step[TG_EXPLAIN_STEPS];
 	/** "tx wan0 02:00:00:00:00:01 -> 02:00:00:00:01:02", "host",
 	 *  "drop forward.no_route", "held by forward: ..." */
-	char end[160];
+	char end[224];
 	/** the stage the walk could not go through (explain does not
 	 *  model it yet), TG_STAGE_NONE if none */
 	uint8_t unexplained;

@@ -373,6 +373,61 @@ tg_trace_poll(struct tg_worker *w)
 		__atomic_and_fetch(&o->on, ~TG_OBS_TRACE, __ATOMIC_SEQ_CST);
 }
 
+bool
+tg_trace_pkt_fields(
+	const struct rte_mbuf *m, bool valid, struct tg_trace_rec *r)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_ipv4_hdr *ip =
+		(const struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
+	uint32_t avail, hl;
+	const uint8_t *l4;
+
+	memset(&r->m, 0, sizeof(r->m));
+	/* A frame RX refused shows what it holds: an IPv4 header's fields
+	 * where there is one (its checksum, length or addresses may be
+	 * what was wrong), nothing otherwise. */
+	if (!valid && (m->data_len < RTE_ETHER_HDR_LEN + sizeof(*ip) ||
+			      ((const struct rte_ether_hdr *)p)->ether_type !=
+				      RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+			      (ip->version_ihl >> 4) != 4))
+		return false;
+	avail = m->data_len - RTE_ETHER_HDR_LEN;
+	hl = (uint32_t)(ip->version_ihl & 0xf) * 4;
+	if (valid)
+		avail = RTE_MIN(avail, tg_be16_to_cpu(ip->total_length));
+	r->m.src = tg_be32_to_cpu(ip->src_addr);
+	r->m.dst = tg_be32_to_cpu(ip->dst_addr);
+	r->m.proto = ip->next_proto_id;
+	r->m.len = tg_be16_to_cpu(ip->total_length);
+	/* Ports only where they are there: a first fragment (or a whole
+	 * packet) with room for them. */
+	if (hl < sizeof(*ip) ||
+		(ip->fragment_offset &
+			rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) != 0 ||
+		avail < hl + 4)
+		return true;
+	l4 = (const uint8_t *)ip + hl;
+	if (ip->next_proto_id == IPPROTO_TCP ||
+		ip->next_proto_id == IPPROTO_UDP) {
+		r->m.sport = (uint16_t)(l4[0] << 8 | l4[1]);
+		r->m.dport = (uint16_t)(l4[2] << 8 | l4[3]);
+	} else if (ip->next_proto_id == IPPROTO_ICMP) {
+		r->m.icmp_type = l4[0];
+	}
+	if (ip->next_proto_id == IPPROTO_TCP && avail >= hl + 14)
+		r->m.tcp_flags = l4[13];
+	return true;
+}
+
+/* A filter that asks nothing of the IP header (none, "in IFACE", "from
+ * host"): the only kind a frame without one can match. */
+static bool
+filter_ip_free(const struct tg_trace_filter *f)
+{
+	return !f->has_proto && f->n_addr == 0 && f->n_port == 0;
+}
+
 void
 tg_trace_mark(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	const uint16_t *verdict)
@@ -383,43 +438,29 @@ tg_trace_mark(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct tg_meta *md = tg_meta(m);
-		const struct rte_ipv4_hdr *ip;
-		uint16_t sport = 0, dport = 0, rx;
-		uint8_t tcpf = 0, icmp = 0;
-		const uint8_t *l4;
-		struct tg_trace_rec *r;
+		bool valid = verdict == NULL || verdict[i] == TG_V_NEXT;
+		struct tg_trace_rec f, *r;
+		uint16_t rx;
 		uint32_t id;
 
 		if (!__atomic_load_n(&o->marking, __ATOMIC_RELAXED))
 			return;
-		if ((verdict != NULL && verdict[i] != TG_V_NEXT) ||
-			md->path == TG_PATH_ARP)
+		if (valid && md->path == TG_PATH_ARP)
 			continue;
-		ip = tg_pkt_ipv4(m);
-		l4 = (const uint8_t *)ip + md->l3_len;
-		/* Ports only where they are there: a first fragment (or a
-		 * whole packet) with room for them. */
-		if ((ip->fragment_offset &
-			    rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) == 0 &&
-			tg_be16_to_cpu(ip->total_length) >= md->l3_len + 4) {
-			if (ip->next_proto_id == IPPROTO_TCP ||
-				ip->next_proto_id == IPPROTO_UDP) {
-				sport = (uint16_t)(l4[0] << 8 | l4[1]);
-				dport = (uint16_t)(l4[2] << 8 | l4[3]);
-			} else if (ip->next_proto_id == IPPROTO_ICMP) {
-				icmp = l4[0];
-			}
-			if (ip->next_proto_id == IPPROTO_TCP &&
-				tg_be16_to_cpu(ip->total_length) >=
-					md->l3_len + 14)
-				tcpf = l4[13];
-		}
+		/* Frames RX refuses are marked too: their pkt.* drop is
+		 * the answer to "where did it go" (RX set the meta). */
 		rx = md->path == TG_PATH_SOURCE ? TG_TRACE_FROM_HOST
 						: md->rx_if;
-		if (!tg_trace_filter_match(&o->filter, ip->next_proto_id,
-			    tg_be32_to_cpu(ip->src_addr),
-			    tg_be32_to_cpu(ip->dst_addr), sport, dport, rx))
+		if (!tg_trace_pkt_fields(m, valid, &f)) {
+			if (!filter_ip_free(&o->filter) ||
+				!tg_trace_filter_match(
+					&o->filter, 0, 0, 0, 0, 0, rx))
+				continue;
+		} else if (!tg_trace_filter_match(&o->filter, f.m.proto,
+				   f.m.src, f.m.dst, f.m.sport, f.m.dport,
+				   rx)) {
 			continue;
+		}
 		id = __atomic_add_fetch(&o->next_id, 1, __ATOMIC_SEQ_CST);
 		if (id > o->count)
 			return; /* the last one was taken meanwhile */
@@ -436,14 +477,7 @@ tg_trace_mark(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		r = rec_new(w, m, TG_TRACE_MARK);
 		if (r == NULL)
 			continue;
-		r->m.src = tg_be32_to_cpu(ip->src_addr);
-		r->m.dst = tg_be32_to_cpu(ip->dst_addr);
-		r->m.sport = sport;
-		r->m.dport = dport;
-		r->m.proto = ip->next_proto_id;
-		r->m.tcp_flags = tcpf;
-		r->m.icmp_type = icmp;
-		r->m.len = tg_be16_to_cpu(ip->total_length);
+		r->m = f.m;
 		r->m.port = rx;
 		r->m.path = md->path;
 		rec_done(w);

@@ -6,9 +6,93 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pcap/pcap.h>
+
 #include "tollgatectl.h"
 
 #define CMD_EXPLAIN "/tollgate/explain"
+
+/* The bytes of a frame a request carries: its hex and the rest of the
+ * request stay within the 1,023 bytes DPDK's telemetry reads. The rest
+ * of a longer frame goes as its length (zeros): headers decide. */
+#define FRAME_MAX 448
+
+/*
+ * Frame @p index (1 = the first, as tshark and Wireshark number them) of
+ * the capture @p path (pcap or pcapng: libpcap reads both), as "frame HEX
+ * len N" into @p out. A capture of bare IP (a tun's) gets an Ethernet
+ * header in front, as tollgate's own bare-IP ports do. 0, or CTL_USAGE.
+ */
+static int
+pcap_frame(const char *path, unsigned long index, char *out, size_t len)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	static const uint8_t eth_ipv4[14] = {[12] = 0x08};
+	const struct pcap_pkthdr *hp;
+	struct pcap_pkthdr *h;
+	uint8_t frame[FRAME_MAX];
+	const u_char *d;
+	unsigned long i;
+	uint32_t n = 0, wire, k;
+	size_t used;
+	pcap_t *p;
+	int link, rc;
+
+	p = pcap_open_offline(path, errbuf);
+	if (p == NULL) {
+		fprintf(stderr, "tollgatectl: explain: %s\n", errbuf);
+		return CTL_USAGE;
+	}
+	link = pcap_datalink(p);
+	if (link != DLT_EN10MB && link != DLT_RAW && link != DLT_IPV4) {
+		fprintf(stderr,
+			"tollgatectl: explain: %s: link type %s, not "
+			"Ethernet or IPv4\n",
+			path, pcap_datalink_val_to_name(link));
+		pcap_close(p);
+		return CTL_USAGE;
+	}
+	for (i = 0; i < index; i++) {
+		rc = pcap_next_ex(p, &h, &d);
+		if (rc != 1) {
+			fprintf(stderr,
+				"tollgatectl: explain: %s: %s (frame %lu "
+				"asked for)\n",
+				path,
+				rc == PCAP_ERROR_BREAK ? "fewer frames"
+						       : pcap_geterr(p),
+				index);
+			pcap_close(p);
+			return CTL_USAGE;
+		}
+	}
+	hp = h;
+	wire = hp->len;
+	if (link != DLT_EN10MB) {
+		memcpy(frame, eth_ipv4, sizeof(eth_ipv4));
+		n = sizeof(eth_ipv4);
+		wire += sizeof(eth_ipv4);
+	}
+	k = hp->caplen < FRAME_MAX - n ? hp->caplen : FRAME_MAX - n;
+	memcpy(frame + n, d, k);
+	n += k;
+	pcap_close(p);
+	if (n == 0 || wire > 65535) {
+		fprintf(stderr, "tollgatectl: explain: frame %lu: %s\n", index,
+			n == 0 ? "empty" : "longer than 65,535 bytes");
+		return CTL_USAGE;
+	}
+	used = (size_t)snprintf(out, len, "frame ");
+	for (k = 0; k < n && used + 3 < len; k++)
+		used += (size_t)snprintf(
+			out + used, len - used, "%02x", frame[k]);
+	if (snprintf(out + used, len - used, " len %u", wire) >=
+		(int)(len - used)) {
+		fprintf(stderr, "tollgatectl: explain: too long\n");
+		return CTL_USAGE;
+	}
+	return 0;
+}
 
 /* The options as the appliance takes them: "--in lan0" → "in lan0",
  * "--from-host" → "from host", "--esp 0x3002" → "esp 12290"; other words
@@ -17,8 +101,11 @@ static int
 explain_params(int argc, char **argv, char *out, size_t len)
 {
 	static const char *const with_value[] = {"in", "flags", "ttl", "type",
-		"code", "length", "esp", "ah", "frag", "l4"};
+		"code", "length", "esp", "ah", "frag", "l4", "frame", "len"};
+	const char *pcap = NULL;
+	unsigned long index = 1;
 	size_t used = 0, k;
+	char *end;
 	int i, n;
 
 	out[0] = '\0';
@@ -26,6 +113,23 @@ explain_params(int argc, char **argv, char *out, size_t len)
 		const char *w = argv[i], *val = NULL;
 		char num[16];
 
+		/* a frame from a capture: read here, sent as "frame HEX" */
+		if ((strcmp(w, "--pcap") == 0 || strcmp(w, "--index") == 0) &&
+			i + 1 < argc) {
+			if (w[2] == 'p') {
+				pcap = argv[++i];
+				continue;
+			}
+			index = strtoul(argv[++i], &end, 10);
+			if (*end != '\0' || index == 0) {
+				fprintf(stderr,
+					"tollgatectl: explain: --index "
+					"'%s': a frame number, 1 or more\n",
+					argv[i]);
+				return CTL_USAGE;
+			}
+			continue;
+		}
 		if (strcmp(w, "--from-host") == 0) {
 			w = "from host";
 		} else if (strcmp(w, "--mf") == 0) {
@@ -76,6 +180,13 @@ explain_params(int argc, char **argv, char *out, size_t len)
 			return CTL_USAGE;
 		}
 		used += (size_t)n;
+	}
+	if (pcap != NULL) {
+		if (used + 1 >= len)
+			return CTL_USAGE;
+		if (used != 0)
+			out[used++] = ' ';
+		return pcap_frame(pcap, index, out + used, len - used);
 	}
 	if (used == 0) {
 		fprintf(stderr, "tollgatectl: explain needs a packet: --in "
@@ -153,7 +264,7 @@ ctl_explain(struct tel_conn *t, const struct ctl_opts *o, int argc, char **argv)
 {
 	const struct json_value *v;
 	struct json_doc *doc;
-	char params[512];
+	char params[TEL_MAX_REQUEST + 1];
 	uint64_t gen = 0, len = 0;
 	int rc;
 

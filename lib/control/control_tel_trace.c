@@ -504,7 +504,7 @@ tcp_flags(const char *w, uint8_t *f)
 	"explain: in IFACE|from host PROTO SRC[:PORT] -> DST[:PORT] [flags "   \
 	"FSRPAUEC] [ttl N] [type N] [code N] [length N] [frag OFF] [mf] [l4 "  \
 	"N] "                                                                  \
-	"[esp|ah SPI]"
+	"[esp|ah SPI], or: in IFACE|from host frame HEX [len N]"
 
 static const struct {
 	const char *name;
@@ -585,13 +585,44 @@ explain_option(const char *name, const char *val, struct tg_explain_req *q)
 	return 0;
 }
 
-/* Parse "in lan0 tcp 192.168.1.10:40000 -> 198.51.100.7:80 flags S". */
+/* A frame's bytes in hex ("45000054..."): into @p f (room for @p cap),
+ * their number in *len; -EINVAL if not hex, odd or too long. */
+static int
+hex_bytes(const char *w, uint8_t *f, size_t cap, uint16_t *len)
+{
+	size_t i, n = strlen(w);
+
+	if (n == 0 || n % 2 != 0 || n / 2 > cap)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		int c = w[i], d = c >= '0' && c <= '9'	 ? c - '0'
+				  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+				  : c >= 'A' && c <= 'F' ? c - 'A' + 10
+							 : -1;
+
+		if (d < 0)
+			return -EINVAL;
+		if (i % 2 == 0)
+			f[i / 2] = (uint8_t)(d << 4);
+		else
+			f[i / 2] |= (uint8_t)d;
+	}
+	*len = (uint16_t)(n / 2);
+	return 0;
+}
+
+/* Parse "in lan0 tcp 192.168.1.10:40000 -> 198.51.100.7:80 flags S", or
+ * "in lan0 frame 0200...0800450000... [len 1514]" into @p q; a frame's
+ * bytes go to @p f (room for @p cap). */
 static int
 explain_parse(const struct tg_tables *t, const char *params,
-	struct tg_explain_req *q, char *err, size_t errlen)
+	struct tg_explain_req *q, uint8_t *f, size_t cap, char *err,
+	size_t errlen)
 {
-	char buf[256], *w[24], *save = NULL, *tok;
-	bool has_in = false, has_proto = false;
+	/* a request is at most the telemetry socket's 1,024 bytes */
+	char buf[1024], *w[24], *save = NULL, *tok;
+	bool has_in = false, has_proto = false, other = false;
+	unsigned long v;
 	int n = 0, i, id;
 
 	memset(q, 0, sizeof(*q));
@@ -628,18 +659,54 @@ explain_parse(const struct tg_tables *t, const char *params,
 			if (i < 0)
 				return -EINVAL;
 			has_proto = true;
+		} else if (strcmp(w[i], "frame") == 0 && i + 1 < n &&
+			   q->frame == NULL) {
+			if (hex_bytes(w[++i], f, cap, &q->frame_len) < 0) {
+				snprintf(err, errlen,
+					"frame: the frame's bytes in hex, "
+					"Ethernet header first (at most %zu)",
+					cap);
+				return -EINVAL;
+			}
+			q->frame = f;
+		} else if (strcmp(w[i], "len") == 0 && i + 1 < n) {
+			if (number(w[++i], UINT16_MAX, &v) < 0) {
+				snprintf(err, errlen,
+					"len: the frame's length in bytes");
+				return -EINVAL;
+			}
+			q->wire_len = (uint16_t)v;
 		} else if (strcmp(w[i], "mf") == 0) {
 			q->more_frags = true;
+			other = true;
 		} else if (explain_option(
 				   w[i], i + 1 < n ? w[i + 1] : NULL, q) == 0) {
 			i++;
+			other = true;
 		} else {
 			snprintf(
 				err, errlen, "\"%s\": %s", w[i], EXPLAIN_USAGE);
 			return -EINVAL;
 		}
 	}
-	if (!has_in || !has_proto) {
+	if (q->frame != NULL && (has_proto || other)) {
+		snprintf(err, errlen,
+			"frame: the frame says it all; only in IFACE|from host "
+			"and len N go with it");
+		return -EINVAL;
+	}
+	if (q->frame != NULL && q->wire_len != 0 &&
+		q->wire_len < q->frame_len) {
+		snprintf(err, errlen,
+			"len %u: shorter than the frame's %u bytes",
+			q->wire_len, q->frame_len);
+		return -EINVAL;
+	}
+	if (q->frame == NULL && q->wire_len != 0) {
+		snprintf(err, errlen, "len: only with frame");
+		return -EINVAL;
+	}
+	if (!has_in || (!has_proto && q->frame == NULL)) {
 		snprintf(err, errlen, "%s", EXPLAIN_USAGE);
 		return -EINVAL;
 	}
@@ -654,12 +721,13 @@ int
 tg_tel_explain(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	static struct tg_explain x; /* under the control lock */
+	static uint8_t frame[512];
 	struct rte_tel_data *steps;
 	struct tg_explain_req q;
 	const struct tg_tables *t;
 	struct tg_pipeline *pl;
 	struct tg_tel_sized s;
-	char err[200], key[8];
+	char err[320], key[8];
 	size_t used = 0;
 	uint16_t i;
 	int rc = 0;
@@ -672,7 +740,8 @@ tg_tel_explain(const char *cmd, const char *params, struct rte_tel_data *d)
 		rc = tg_tel_reply_error(d, "the pipeline is not running");
 		goto out;
 	}
-	if (explain_parse(t, params, &q, err, sizeof(err)) < 0 ||
+	if (explain_parse(t, params, &q, frame, sizeof(frame), err,
+		    sizeof(err)) < 0 ||
 		tg_pipeline_explain(pl, &q, &x, err, sizeof(err)) < 0) {
 		rc = tg_tel_reply_error(d, err);
 		goto out;

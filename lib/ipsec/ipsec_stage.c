@@ -920,6 +920,11 @@ x_inbound(const struct tg_ipsec_table *t, const struct tg_local_set *local,
 	sa = ts->sa;
 	w->sa = (uint32_t)(ts - t->sas);
 	w->what = TG_IPSEC_WHY_SA;
+	/* a received one's length, as the burst checks it before the
+	 * device (explain's own ESP has no cipher blocks, no ICV) */
+	if (!decap && !ah &&
+		esp_len_bad(sa, m->pkt_len - RTE_ETHER_HDR_LEN, md->l3_len))
+		return DROP(MALFORMED);
 	if (sa->limited && sa->prm.lifetime.hard_packets != 0 &&
 		sa->st.packets >= sa->prm.lifetime.hard_packets)
 		return DROP(SA_EXPIRED);

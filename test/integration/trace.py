@@ -31,6 +31,7 @@ over and over (net_pcap infinite_rx), and:
 
   /usr/bin/python3 test/integration/trace.py [-v] [--keep]
 """
+import logging
 import os
 import subprocess
 import sys
@@ -47,7 +48,7 @@ from harness import (H0, LAN_IP, TOLLGATE, TOLLGATECTL,  # noqa: E402
                      scapy_missing)
 
 try:
-    from scapy.all import ICMP, IP, TCP, UDP, Ether  # noqa: E402
+    from scapy.all import ICMP, IP, TCP, UDP, Ether, wrpcap  # noqa: E402
 except ImportError:
     sys.exit(scapy_missing())
 
@@ -60,6 +61,14 @@ LAN_MAC = "02:00:00:00:00:01"  # any unicast: net_pcap takes every frame
 
 def frame(ip):
     return Ether(src=H0, dst=LAN_MAC) / ip
+
+
+def bad_cksum(ip):
+    """IP with a header checksum that is not its own (RFC 791's sum,
+    as scapy computes it, with two bits flipped)."""
+    good = IP(bytes(ip)).chksum
+    ip.chksum = good ^ 0x0101
+    return ip
 
 
 KINDS = [
@@ -80,6 +89,10 @@ KINDS = [
     ("to_host", frame(IP(src="10.0.0.2", dst=LAN_IP) /
                       TCP(sport=40002, dport=22, flags="S")),
      "drop pipeline.no_host_port", ["filter(in)", "localfilter(in)"]),
+    # refused at RX, before any stage: a trace marks it all the same
+    ("bad_checksum", frame(bad_cksum(IP(src="10.0.0.2", dst="16.0.0.3") /
+                                     UDP(sport=5000, dport=53))),
+     "drop pkt.bad_checksum", []),
 ]
 
 
@@ -200,7 +213,9 @@ def check_trace(res, c):
             p.append("%s: steps out of time order %r" % (name, ns))
         if end.startswith("drop ") and end != "drop pipeline.no_host_port":
             last = steps[-1] if steps else {}
-            if last.get("verdict") != "drop" or \
+            # a stage's drop verdict, or RX's own drop (pkt.*)
+            if (last.get("verdict") != "drop" and
+                    last.get("what") != "drop") or \
                     "drop " + last.get("reason", "") != end:
                 p.append("%s: last step %r does not say the drop" % (
                     name, last))
@@ -324,7 +339,13 @@ def check_explain_refusals(res, c):
                          ("in eth9 udp 1.2.3.4:1 -> 5.6.7.8:2", "eth9"),
                          ("in lan0 udp 1.2.3.4:1 -> 5.6.7.8:70000", "DST"),
                          ("in lan0 icmp 1.2.3.4:1 -> 5.6.7.8", "ports"),
-                         ("tcp 1.2.3.4 -> 5.6.7.8", "in IFACE")):
+                         ("tcp 1.2.3.4 -> 5.6.7.8", "in IFACE"),
+                         ("in lan0 frame 0g", "hex"),
+                         ("in lan0 frame " + "00" * 600, "hex"),
+                         ("in lan0 frame 0000 udp 1.2.3.4:1 -> 5.6.7.8:2",
+                          "says it all"),
+                         ("in lan0 frame 00000000 len 2", "shorter"),
+                         ("in lan0 frame 00 len 60000", "mbuf")):
         r = c.cmd("/tollgate/explain", params)
         if "error" not in r or what not in r["error"]:
             p.append("%r: %r (want an error naming %r)" % (params, r, what))
@@ -589,6 +610,35 @@ def check_tollgatectl(res, t):
         p.append("capture: rc %d %r" % (rc, out))
     res.report("tollgatectl: explain, trace, capture drops", p)
 
+    # explain a frame of a capture: scapy's pcap (Ethernet and bare IP),
+    # and the pcapng of drops tollgate itself just wrote
+    p = []
+    kinds = dict((k[0], k[1]) for k in KINDS)
+    wrpcap(os.path.join(t.dir, "two.pcap"),
+           [kinds["forwarded"], kinds["bad_checksum"]])
+    quiet = logging.getLogger("scapy.runtime")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # "inconsistent linktypes": bare IP
+    wrpcap(os.path.join(t.dir, "raw.pcap"), [kinds["ttl"][IP]],
+           linktype=101)
+    quiet.setLevel(level)
+    for args, want in ((["--pcap", "two.pcap"], "=> tx wan0"),
+                       (["--pcap", "two.pcap", "--index", "2"],
+                        "=> drop pkt.bad_checksum"),
+                       (["--pcap", "raw.pcap"],
+                        "=> drop forward.ttl_exceeded"),
+                       (["--pcap", "ctl.pcapng", "--index", "3"],
+                        "=> drop forward.ttl_exceeded")):
+        rc, out, err = ctl(t, "explain", "--in", "lan0", *args)
+        if rc != 0 or want not in out:
+            p.append("explain %s: rc %d %r %r" % (" ".join(args), rc, out,
+                                                  err))
+    rc, out, err = ctl(t, "explain", "--in", "lan0", "--pcap", "two.pcap",
+                       "--index", "3")
+    if rc != 2 or "fewer frames" not in err:
+        p.append("explain --index 3 of 2: rc %d %r" % (rc, err))
+    res.report("tollgatectl: explain --pcap, a frame of a capture", p)
+
 
 def main():
     S.parse_args(__doc__)
@@ -603,7 +653,11 @@ def main():
     try:
         with tel.Telemetry(t.prefix) as c:
             check_trace(res, c)
-            check_explain(res, c)
+            # a frame RX refuses: explained from its bytes
+            check_explain(res, c, args_of={
+                "bad_checksum": "in lan0 frame " +
+                bytes(dict((k[0], k[1]) for k in KINDS)["bad_checksum"])
+                .hex()})
             check_explain_refusals(res, c)
             check_capture(res, c, t)
             check_tollgatectl(res, t)

@@ -1891,6 +1891,22 @@ check_same(const struct tg_pipeline *pl, const struct tg_trace_rec *tr,
 	size_t i, k = 0;
 	uint16_t j;
 
+	/* the packet as RX took it: the same fields, port and path */
+	for (i = 0; i < n && tr[i].kind != TG_TRACE_MARK; i++)
+		;
+	CU_ASSERT(i < n);
+	if (i < n && memcmp(&tr[i].m, &x->mark.m, sizeof(tr[i].m)) != 0) {
+		fprintf(stderr,
+			"%s: trace's mark %x>%x %u/%u/%u len %u port %u "
+			"path %u, explain's %x>%x %u/%u/%u len %u port %u "
+			"path %u\n",
+			what, tr[i].m.src, tr[i].m.dst, tr[i].m.proto,
+			tr[i].m.sport, tr[i].m.dport, tr[i].m.len, tr[i].m.port,
+			tr[i].m.path, x->mark.m.src, x->mark.m.dst,
+			x->mark.m.proto, x->mark.m.sport, x->mark.m.dport,
+			x->mark.m.len, x->mark.m.port, x->mark.m.path);
+		CU_FAIL("trace and explain saw other packets");
+	}
 	for (i = 0, j = 0; i < n; i++) {
 		if (tr[i].kind != TG_TRACE_STAGE)
 			continue;
@@ -2283,6 +2299,9 @@ test_pipeline_explain_ipsec(void)
 	q.more_frags = true;
 	q.dst = 0x0a000002;
 	m = mk_udp_ports(1, 0x0a010002, 0x0a010001, 9, 7);
+	/* as long as explain's: outer header, ESP's 8, the packet, 2 */
+	CU_ASSERT_FATAL(rte_pktmbuf_append(m, 30) != NULL);
+	rte_pktmbuf_mtod(m, uint8_t *)[17] = 76;
 	rte_pktmbuf_mtod(m, uint8_t *)[20] = 0x20; /* MF */
 	rte_pktmbuf_mtod(m, uint8_t *)[23] = IPPROTO_ESP;
 	ip_cksum_again(rte_pktmbuf_mtod(m, uint8_t *));
@@ -2977,6 +2996,172 @@ test_pipeline_explain_fragments(void)
 	fx_teardown(&fx);
 }
 
+/* ESP from @p src to @p dst arriving on @p rx_idx: SPI @p spi, sequence
+ * number 1, then @p rest bytes (IV, ciphertext, ICV: 8 + ct + 16 for
+ * AES-GCM, RFC 4106); 0: the header cut short after the SPI. */
+static struct rte_mbuf *
+mk_esp(uint16_t rx_idx, uint32_t src, uint32_t dst, uint32_t spi, uint16_t rest)
+{
+	struct rte_mbuf *m = mk_udp_ports(rx_idx, src, dst, 0, 0);
+	/* rest 0: a header cut after the SPI; else SPI, seq, rest */
+	uint16_t iplen = rest == 0 ? 24 : (uint16_t)(20 + 8 + rest);
+	uint8_t *p;
+	int i;
+
+	if (iplen > 46) {
+		CU_ASSERT_FATAL(rte_pktmbuf_append(m, iplen - 46) != NULL);
+	} else {
+		rte_pktmbuf_trim(m, 46 - iplen);
+	}
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	p[16] = (uint8_t)(iplen >> 8);
+	p[17] = (uint8_t)iplen;
+	p[23] = IPPROTO_ESP;
+	for (i = 0; i < 4; i++)
+		p[34 + i] = (uint8_t)(spi >> (24 - 8 * i));
+	for (i = 38; i < 14 + iplen; i++)
+		p[i] = (uint8_t)(i * 7);
+	if (iplen > 24) {
+		p[38] = p[39] = p[40] = 0;
+		p[41] = 1; /* sequence number 1 */
+	}
+	ip_cksum_again(p);
+	return m;
+}
+
+/* Explain the frame @p m holds (its first @p keep bytes, 0: all, and its
+ * length) arriving on @p rx_idx; then send it, traced, and compare. */
+static void
+explain_frame_then_real(struct fixture *fx, uint16_t rx_idx, struct rte_mbuf *m,
+	uint16_t keep, struct tg_explain *x)
+{
+	static uint8_t f[512];
+	struct tg_explain_req q = {
+		.rx_if = port_ids[rx_idx],
+		.frame = f,
+		.wire_len = (uint16_t)rte_pktmbuf_data_len(m),
+	};
+
+	q.frame_len = keep != 0 ? keep : (uint16_t)rte_pktmbuf_data_len(m);
+	memcpy(f, rte_pktmbuf_mtod(m, uint8_t *), q.frame_len);
+	explain_then_real(fx, &q, rx_idx, m, x);
+}
+
+/* explain of frames as received (telemetry's "frame HEX"): RX's own
+ * refusals (pkt.*), which a trace now records too, ESP that ipsec(in)
+ * refuses before the crypto device, and a valid frame given in part;
+ * each against the same frame sent and traced. */
+static void
+test_pipeline_explain_frames(void)
+{
+	static const struct {
+		uint16_t at; /* the byte changed (Ethernet's first = 0) */
+		uint8_t to;
+		bool cksum; /* the IP header's checksum made right again */
+		const char *end;
+	} bad[] = {
+		{24, 0x5a, false, "drop pkt.bad_checksum"},
+		{14, 0x65, false, "drop pkt.bad_version"},
+		{14, 0x44, false, "drop pkt.bad_ihl"},
+		{17, 200, true, "drop pkt.bad_total_length"},
+		{13, 0xdd, false, "drop pkt.unsupported_ethertype"}, /* 08dd */
+		{26, 127, true, "drop pkt.martian_source"},
+		{30, 224, true, "drop pkt.not_unicast"},
+	};
+	static struct tg_explain x, y;
+	struct tg_trace_filter f;
+	struct tg_trace_rec *r;
+	struct fixture fx;
+	struct rte_mbuf *m;
+	char err[160];
+	size_t i, n, k;
+
+	fx_setup_pl_first(&fx, ipsec_explain_yaml);
+	for (i = 0; i < RTE_DIM(bad); i++) {
+		uint8_t *p;
+
+		m = mk_udp_ports(0, 0x0a000002, 0x10010005, 7, 9);
+		p = rte_pktmbuf_mtod(m, uint8_t *);
+		p[bad[i].at] = bad[i].to;
+		if (bad[i].cksum)
+			ip_cksum_again(p);
+		explain_frame_then_real(&fx, 0, m, 0, &x);
+		if (strcmp(x.end, bad[i].end) != 0) {
+			fprintf(stderr, "frame %zu: %s\n", i, x.end);
+			CU_FAIL("explain's end for a bad frame");
+		}
+		CU_ASSERT(x.n == 1 && x.step[0].r.kind == TG_TRACE_DROP);
+	}
+	/* too short for an IPv4 header */
+	m = mk_udp_ports(0, 0x0a000002, 0x10010005, 7, 9);
+	rte_pktmbuf_trim(m, 60 - 24);
+	explain_frame_then_real(&fx, 0, m, 0, &x);
+	CU_ASSERT(strcmp(x.end, "drop pkt.too_short") == 0);
+
+	/* ESP to the appliance that ipsec(in) refuses before any crypto:
+	 * a header cut short, a length AES-GCM's 4-byte blocks cannot
+	 * make, an SPI no SA has */
+	m = mk_esp(1, 0x0a010002, 0x0a010001, 0x2001, 0);
+	explain_frame_then_real(&fx, 1, m, 0, &x);
+	CU_ASSERT(strcmp(x.end, "drop ipsec.malformed") == 0);
+	m = mk_esp(1, 0x0a010002, 0x0a010001, 0x2001, 8 + 3 + 16);
+	explain_frame_then_real(&fx, 1, m, 0, &x);
+	CU_ASSERT(strcmp(x.end, "drop ipsec.malformed") == 0);
+	CU_ASSERT(some_why(&x, "SA from-gw (spi 8193)"));
+	m = mk_esp(1, 0x0a010002, 0x0a010001, 0x9999, 8 + 4 + 16);
+	explain_frame_then_real(&fx, 1, m, 0, &x);
+	CU_ASSERT(strcmp(x.end, "drop ipsec.no_sa") == 0);
+
+	/* ESP its SA would take: explain stops where the crypto device
+	 * decides (it does not decrypt); the real one's made-up ciphertext
+	 * fails authentication there */
+	m = mk_esp(1, 0x0a010002, 0x0a010001, 0x2001, 8 + 4 + 16);
+	{
+		static uint8_t fb[128];
+		struct tg_explain_req q = {.rx_if = port_ids[1],
+			.frame = fb,
+			.frame_len = (uint16_t)rte_pktmbuf_data_len(m)};
+
+		memcpy(fb, rte_pktmbuf_mtod(m, uint8_t *), q.frame_len);
+		CU_ASSERT_FATAL(tg_pipeline_explain(
+					fx.pl, &q, &x, err, sizeof(err)) == 0);
+	}
+	CU_ASSERT(strcmp(x.end,
+			  "not explained: ipsec(in) authenticates and "
+			  "decrypts it with SA from-gw (spi 8193); explain "
+			  "does neither (describe the inner packet with esp "
+			  "SPI)") == 0);
+	CU_ASSERT(x.n == 0 && x.unexplained == TG_STAGE_IPSEC);
+	CU_ASSERT_FATAL(parse_filter("esp", &f, err) == 0);
+	CU_ASSERT_FATAL(tg_pipeline_trace_start(fx.pl, &f, "esp", 1) == 0);
+	CU_ASSERT_FATAL(rte_ring_enqueue(rxr[1], m) == 0);
+	run(&fx, 1, 50);
+	CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx.pl, &r, &n) == 0);
+	for (k = 0; k < n && r[k].kind != TG_TRACE_STAGE; k++)
+		;
+	CU_ASSERT(k < n && r[k].stage == TG_STAGE_IPSEC &&
+		  strcmp(tg_drop_name(r[k].s.drop), "ipsec.auth_failed") == 0);
+	free(r);
+
+	/* A valid frame: the same answer as its description; given in
+	 * part (42 of its 60 bytes, the rest zeros), still the same. */
+	explain_then_send(&fx, 0, 0x0a000002, 0x10010005, 7, 9, &y);
+	while ((m = tx_get(1, 0)) != NULL)
+		rte_pktmbuf_free(m);
+	m = mk_udp_ports(0, 0x0a000002, 0x10010005, 7, 9);
+	explain_frame_then_real(&fx, 0, m, 42, &x);
+	CU_ASSERT(strcmp(x.end, y.end) == 0);
+	CU_ASSERT(x.n == y.n);
+	for (k = 0; k < x.n && k < y.n; k++) {
+		CU_ASSERT(memcmp(&x.step[k].r, &y.step[k].r,
+				  sizeof(x.step[k].r)) == 0);
+		CU_ASSERT(strcmp(x.step[k].why, y.step[k].why) == 0);
+	}
+	while ((m = tx_get(1, 0)) != NULL)
+		rte_pktmbuf_free(m);
+	fx_teardown(&fx);
+}
+
 int
 main(void)
 {
@@ -3075,7 +3260,8 @@ main(void)
 		"test_pipeline_explain_arp_failed",
 		test_pipeline_explain_arp_failed,
 		"test_pipeline_explain_fragments",
-		test_pipeline_explain_fragments, NULL);
+		test_pipeline_explain_fragments, "test_pipeline_explain_frames",
+		test_pipeline_explain_frames, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
