@@ -2852,6 +2852,59 @@ test_pipeline_explain_arp_hold(void)
 	fx_teardown(&fx);
 }
 
+/* forward.no_interface: a packet waits for ARP, and a reload takes its
+ * neighbor off wan0's subnet. The trace shows the held packet dropped
+ * then; explain, before, said held, and after, says no route: no
+ * description of a packet reaches this reason, only a reload does. */
+static void
+test_pipeline_trace_no_interface(void)
+{
+	static const char y2[] = FX_PORTS
+		"interfaces:\n"
+		"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
+		"  - {name: wan0, port: p1, address: 10.1.0.1/28}\n" FX_ROUTES
+		"icmp: {rate: 1000, burst: 100}\n";
+	static struct tg_explain x;
+	struct tg_config *cfg2 = NULL;
+	struct tg_trace_status st;
+	struct tg_cfg_errors errs;
+	struct tg_trace_filter f;
+	struct tg_trace_rec *r;
+	struct fixture fx;
+	struct rte_mbuf *m;
+	char err[256];
+	size_t n;
+
+	fx_setup(&fx, 1);
+	CU_ASSERT_FATAL(parse_filter("dst host 10.1.0.77", &f, err) == 0);
+	explain_then_send(&fx, 0, 0x0a000002, 0x0a01004d, 7, 9, &x);
+	CU_ASSERT(strncmp(x.end, "held by forward", 15) == 0);
+	/* explain_then_send's trace is still on: the packet waits */
+	tg_pipeline_trace_status(fx.pl, &st);
+	CU_ASSERT(st.in_flight == 1);
+	while ((m = tx_get(1, 0)) != NULL) /* the ARP request */
+		rte_pktmbuf_free(m);
+
+	CU_ASSERT_FATAL(tg_config_parse("<test2>", y2, sizeof(y2) - 1, &cfg2,
+				&errs) == 0);
+	CU_ASSERT_FATAL(tg_control_apply(&fx.ctl, cfg2, err, sizeof(err)) == 0);
+	run(&fx, 1, 4);
+	tg_pipeline_trace_status(fx.pl, &st);
+	CU_ASSERT(st.in_flight == 0 && !st.active);
+	CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx.pl, &r, &n) == 0);
+	CU_ASSERT(n >= 3 && r[0].kind == TG_TRACE_MARK &&
+		  r[1].kind == TG_TRACE_STAGE &&
+		  r[1].stage == TG_STAGE_FORWARD &&
+		  r[1].s.verdict == TG_V_STOLEN);
+	CU_ASSERT(n > 0 && r[n - 1].kind == TG_TRACE_DROP &&
+		  strcmp(tg_drop_name(r[n - 1].s.drop),
+			  "forward.no_interface") == 0);
+	free(r);
+	explain_udp(&fx, 0x0a01004d, 64, &x);
+	CU_ASSERT(strcmp(x.end, "drop forward.no_route") == 0);
+	fx_teardown(&fx);
+}
+
 /* A neighbor that never answers: after arp.max_retries requests it is
  * failed, and packets to it are dropped fast; a cache with no room for
  * another entry drops packets to an unknown neighbor. */
@@ -3261,7 +3314,9 @@ main(void)
 		test_pipeline_explain_arp_failed,
 		"test_pipeline_explain_fragments",
 		test_pipeline_explain_fragments, "test_pipeline_explain_frames",
-		test_pipeline_explain_frames, NULL);
+		test_pipeline_explain_frames,
+		"test_pipeline_trace_no_interface",
+		test_pipeline_trace_no_interface, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
