@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_arp.h>
 #include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -37,6 +38,9 @@ hdrs_take(struct rte_mbuf *m, struct hdrs *h)
 	memset(h, 0, sizeof(*h));
 	h->eth_src = eth->src_addr;
 	h->eth_dst = eth->dst_addr;
+	h->tx_if = tg_meta(m)->tx_if;
+	if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4))
+		return; /* ARP: its Ethernet header is all a diff shows */
 	h->src = tg_be32_to_cpu(ip->src_addr);
 	h->dst = tg_be32_to_cpu(ip->dst_addr);
 	h->proto = ip->next_proto_id;
@@ -391,6 +395,44 @@ route_text(const struct tg_tables *t, uint32_t dst,
 	}
 }
 
+/* An ARP frame, as forward(arp) takes it. */
+static void
+explain_arp(const struct tg_tables *t, uint16_t port,
+	const struct tg_arp_why *a, uint16_t v, struct tg_explain_step *s)
+{
+	char sip[16], tip[16], mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+	if (v == TG_V_DROP(TG_FORWARD_DROP_ARP_MALFORMED) ||
+		v == TG_V_DROP(TG_FORWARD_DROP_NO_INTERFACE))
+		return; /* the reason says it */
+	ip_str(a->sip, sip, sizeof(sip));
+	ip_str(a->tip, tip, sizeof(tip));
+	rte_ether_format_addr(mac, sizeof(mac), &a->sha);
+	if (a->op != RTE_ARP_OP_REQUEST)
+		snprintf(
+			s->why, sizeof(s->why), "reply: %s is at %s", sip, mac);
+	else if (a->sip == a->tip)
+		snprintf(s->why, sizeof(s->why), "gratuitous: %s is at %s", sip,
+			mac);
+	else
+		snprintf(s->why, sizeof(s->why), "request for %s from %s: %s",
+			tip, sip,
+			a->for_us ? "a reply would be sent"
+				  : "not this interface's address");
+	if (a->learn == TG_ARP_LEARN_UPDATE)
+		add(s->why, sizeof(s->why), "%s's entry would be confirmed",
+			sip);
+	else if (a->learn == TG_ARP_LEARN_NEW)
+		add(s->why, sizeof(s->why),
+			"%s would be learned on %s (room permitting)", sip,
+			if_name(t, port));
+	else if (a->learn == TG_ARP_LEARN_STATIC)
+		add(s->why, sizeof(s->why), "%s is static: left as configured",
+			sip);
+	else
+		add(s->why, sizeof(s->why), "nothing learned from it");
+}
+
 static uint16_t
 explain_forward(struct tg_pipeline *pl, const struct tg_tables *t,
 	struct rte_mbuf *m, struct tg_explain_step *s)
@@ -404,6 +446,10 @@ explain_forward(struct tg_pipeline *pl, const struct tg_tables *t,
 
 	v = tg_forward_explain(t->forward, pl->stage_ctx[TG_STAGE_FORWARD], m,
 		rte_rdtsc(), &fw);
+	if (fw.arp_frame) {
+		explain_arp(t, tg_meta(m)->rx_if, &fw.arp_in, v, s);
+		return v;
+	}
 	if (fw.nh < t->forward->n_nh)
 		route_text(t, dst, &fw, s->why, sizeof(s->why));
 	else

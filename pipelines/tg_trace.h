@@ -39,6 +39,9 @@ struct tg_trace_filter {
 	/** receiving port id; TG_IF_NONE: any; TG_TRACE_FROM_HOST: sent
 	 *  by the host (the source path) */
 	uint16_t rx_if;
+	/** ARP frames only ("arp"; host terms: sender and target IP);
+	 *  without it, no ARP frame is marked */
+	bool arp;
 };
 
 #define TG_TRACE_SRC	   1
@@ -115,8 +118,10 @@ struct tg_trace_rec {
 };
 
 /** A frame's fields as a trace's mark records them (r->m but its port
- *  and path): from its IPv4 header; @p valid: RX accepted it. Returns
- *  false if a frame RX refused holds no IPv4 header (all left 0). */
+ *  and path): from its IPv4 header (an ARP frame's: sender and target
+ *  IP as src and dst, its operation as icmp_type, proto 0); @p valid:
+ *  RX accepted it. Returns false if a frame RX refused holds no IPv4
+ *  header (all left 0). */
 struct rte_mbuf;
 bool tg_trace_pkt_fields(
 	const struct rte_mbuf *m, bool valid, struct tg_trace_rec *r);
@@ -128,7 +133,7 @@ bool tg_trace_pkt_fields(
 #define TG_TRACE_RECS 16384
 /** Stage steps per worker that keep what decided them, and its length */
 #define TG_TRACE_WHY	 4096
-#define TG_TRACE_WHY_LEN 128
+#define TG_TRACE_WHY_LEN 160 /* explain's why (struct tg_explain_step) */
 
 struct tg_trace_status {
 	bool active;	  /**< marking, or marked packets still on their way */

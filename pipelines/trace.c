@@ -12,6 +12,7 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_arp.h>
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -142,7 +143,7 @@ tg_trace_filter_parse(const char *expr, struct tg_trace_filter *f,
 		char *dash, *slash;
 
 		if (!need_term && strcmp(w, "and") == 0 &&
-			f->n_addr + f->n_port + f->has_proto +
+			f->n_addr + f->n_port + f->has_proto + f->arp +
 					(f->rx_if != TG_IF_NONE) >
 				0) {
 			need_term = true;
@@ -152,8 +153,14 @@ tg_trace_filter_parse(const char *expr, struct tg_trace_filter *f,
 		for (k = 0; k < RTE_DIM(protos); k++)
 			if (strcmp(w, protos[k].name) == 0)
 				break;
+		if (strcmp(w, "arp") == 0) {
+			if (f->has_proto || f->arp)
+				PARSE_ERR("\"%s\": one protocol only", w);
+			f->arp = true;
+			continue;
+		}
 		if (k < RTE_DIM(protos) || strcmp(w, "proto") == 0) {
-			if (f->has_proto)
+			if (f->has_proto || f->arp)
 				PARSE_ERR("\"%s\": one protocol only", w);
 			f->has_proto = true;
 			if (k < RTE_DIM(protos)) {
@@ -253,7 +260,7 @@ tg_trace_filter_parse(const char *expr, struct tg_trace_filter *f,
 			continue;
 		}
 		PARSE_ERR("\"%s\": expected tcp, udp, icmp, esp, ah, gre, "
-			  "proto N, [src|dst] host/net/port, in IFACE, "
+			  "proto N, arp, [src|dst] host/net/port, in IFACE, "
 			  "from host or and",
 			w);
 	}
@@ -384,6 +391,20 @@ tg_trace_pkt_fields(
 	const uint8_t *l4;
 
 	memset(&r->m, 0, sizeof(r->m));
+	if (((const struct rte_ether_hdr *)p)->ether_type ==
+		RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+		/* sender and target, as tcpdump's "arp host" takes them */
+		const struct rte_arp_hdr *a =
+			(const struct rte_arp_hdr *)(p + RTE_ETHER_HDR_LEN);
+
+		if (m->data_len < RTE_ETHER_HDR_LEN + sizeof(*a))
+			return false;
+		r->m.src = tg_be32_to_cpu(a->arp_data.arp_sip);
+		r->m.dst = tg_be32_to_cpu(a->arp_data.arp_tip);
+		r->m.icmp_type = (uint8_t)tg_be16_to_cpu(a->arp_opcode);
+		r->m.len = sizeof(*a);
+		return true;
+	}
 	/* A frame RX refused shows what it holds: an IPv4 header's fields
 	 * where there is one (its checksum, length or addresses may be
 	 * what was wrong), nothing otherwise. */
@@ -445,7 +466,11 @@ tg_trace_mark(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 
 		if (!__atomic_load_n(&o->marking, __ATOMIC_RELAXED))
 			return;
-		if (valid && md->path == TG_PATH_ARP)
+		/* ARP frames (valid or not) only for an "arp" filter, and
+		 * then nothing else */
+		if ((rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)
+				    ->ether_type ==
+			    RTE_BE16(RTE_ETHER_TYPE_ARP)) != o->filter.arp)
 			continue;
 		/* Frames RX refuses are marked too: their pkt.* drop is
 		 * the answer to "where did it go" (RX set the meta). */

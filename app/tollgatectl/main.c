@@ -73,7 +73,7 @@ usage(FILE *f)
 		"                      mark the next N (1-1024, default 10) "
 		"packets matching\n"
 		"                      EXPR (tcp, udp, icmp, esp, ah, gre, "
-		"proto N, [src|dst]\n"
+		"proto N, arp, [src|dst]\n"
 		"                      host/net/port, in IFACE, from host, "
 		"joined by 'and')\n"
 		"  trace               the trace's state\n"

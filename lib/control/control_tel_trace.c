@@ -84,7 +84,19 @@ packet_text(const struct tg_trace_rec *r, char *buf, size_t len)
 
 	tg_tel_ip_str(r->m.src, src, sizeof(src));
 	tg_tel_ip_str(r->m.dst, dst, sizeof(dst));
-	if (r->m.proto == IPPROTO_TCP || r->m.proto == IPPROTO_UDP) {
+	if (r->m.path == TG_PATH_ARP) {
+		/* tcpdump's words: sender and target, the operation */
+		if (r->m.icmp_type == 1)
+			snprintf(buf, len, "arp who-has %s tell %s", dst, src);
+		else if (r->m.icmp_type == 2)
+			snprintf(buf, len, "arp reply %s to %s", src, dst);
+		else
+			snprintf(buf, len, "arp op %u %s -> %s", r->m.icmp_type,
+				src, dst);
+	} else if (r->m.proto == 0 && r->m.len == 0 && r->m.src == 0 &&
+		   r->m.dst == 0) {
+		snprintf(buf, len, "a frame without an IPv4 header");
+	} else if (r->m.proto == IPPROTO_TCP || r->m.proto == IPPROTO_UDP) {
 		for (k = 0; k < 8; k++)
 			if (r->m.tcp_flags & (1u << k))
 				flags[j++] = fl[k];

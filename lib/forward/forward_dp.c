@@ -335,14 +335,16 @@ tg_forward_explain(const struct tg_forward_table *ft,
 	const struct tg_forward_ctx *ctx, struct rte_mbuf *m, uint64_t now,
 	struct tg_forward_why *why)
 {
-	uint32_t dst = tg_be32_to_cpu(tg_pkt_ipv4(m)->dst_addr);
+	uint32_t dst;
 	uint64_t idx;
 
 	memset(why, 0, sizeof(*why));
 	why->nh = ft->n_nh;
-	/* ARP frames are not explained: explain builds IP packets. */
-	if (tg_meta(m)->mode == TG_MODE_ARP)
-		return TG_V_DROP(TG_FORWARD_DROP_NO_ROUTE);
+	if (tg_meta(m)->mode == TG_MODE_ARP) {
+		why->arp_frame = true;
+		return tg_neigh_arp_explain(ft, ctx, m, now, &why->arp_in);
+	}
+	dst = tg_be32_to_cpu(tg_pkt_ipv4(m)->dst_addr);
 	rte_fib_lookup_bulk(ft->fib, &dst, &idx, 1);
 	/* The burst's own code, with @p dry: the context is only read. */
 	return fwd_ip(ft, (struct tg_forward_ctx *)(uintptr_t)ctx, m,

@@ -176,6 +176,13 @@ uint16_t tg_neigh_arp_input(const struct tg_forward_table *ft,
 	struct tg_forward_ctx *ctx, struct rte_mbuf *m, struct tg_emit *emit,
 	uint64_t now);
 
+/* ARP input's decision for @p m without its effects (no entry learned or
+ * made, no counter): the frame is rewritten into the reply it would get.
+ * Any thread (the cache is read with tg_forward_neigh_lookup()). */
+uint16_t tg_neigh_arp_explain(const struct tg_forward_table *ft,
+	const struct tg_forward_ctx *ctx, struct rte_mbuf *m, uint64_t now,
+	struct tg_arp_why *w);
+
 /** Bring the cache in line with a new table. 0, or -ENOSPC when @p emit
  *  ran out of room (call again: it is idempotent). */
 int tg_neigh_resync(const struct tg_forward_table *ft,

@@ -307,74 +307,130 @@ neigh_confirm(const struct tg_forward_table *ft, struct tg_forward_ctx *ctx,
 	neigh_release(ft, ctx, e, emit, now);
 }
 
+/*
+ * What ARP input decides for @p m from the frame and the table alone:
+ * malformed, no interface, a reply to send (TG_V_TX), not ours, or a
+ * reply or gratuitous ARP taken in. The burst and explain both ask it.
+ */
+static uint16_t
+arp_judge(const struct tg_forward_table *ft, struct rte_mbuf *m,
+	struct tg_arp_why *w)
+{
+	const struct rte_arp_hdr *arp =
+		rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, ETH_LEN);
+	const struct tg_iface *ifc;
+	uint16_t port = tg_meta(m)->rx_if;
+
+	memset(w, 0, sizeof(*w));
+	if (unlikely(m->data_len < ETH_LEN + ARP_LEN))
+		return TG_V_DROP(TG_FORWARD_DROP_ARP_MALFORMED);
+	w->op = rte_be_to_cpu_16(arp->arp_opcode);
+	if (arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
+		arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
+		arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != 4 ||
+		(w->op != RTE_ARP_OP_REQUEST && w->op != RTE_ARP_OP_REPLY))
+		return TG_V_DROP(TG_FORWARD_DROP_ARP_MALFORMED);
+	if (port >= RTE_MAX_ETHPORTS || !ft->ifaces[port].configured)
+		return TG_V_DROP(TG_FORWARD_DROP_NO_INTERFACE);
+	ifc = &ft->ifaces[port];
+	w->sip = rte_be_to_cpu_32(arp->arp_data.arp_sip);
+	w->tip = rte_be_to_cpu_32(arp->arp_data.arp_tip);
+	rte_ether_addr_copy(&arp->arp_data.arp_sha, &w->sha);
+	w->for_us = w->op == RTE_ARP_OP_REQUEST && w->tip == ifc->addr;
+	/* Learn like Linux (arp_accept=0): update an entry we have (its key
+	 * includes the port: we resolve that address on this interface), or
+	 * create one when a neighbor on the subnet asks for us. Never from
+	 * probes (sip 0), conflicts (our address), group MACs, statics. */
+	/* the frame's own bytes: rte_is_zero_ether_addr() reads 16-bit
+	 * words, and on w->sha, just zeroed then copied as bytes, GCC may
+	 * see the zeros (strict aliasing) */
+	w->may_learn = !tg_ipv4_is_martian_src(w->sip) && w->sip != ifc->addr &&
+		       rte_is_unicast_ether_addr(&arp->arp_data.arp_sha) &&
+		       !rte_is_zero_ether_addr(&arp->arp_data.arp_sha);
+	w->may_create = w->may_learn && w->for_us &&
+			((w->sip ^ ifc->addr) & ifc->mask) == 0;
+	if (w->for_us)
+		return TG_V_TX;
+	if (w->op == RTE_ARP_OP_REQUEST && w->sip != w->tip)
+		return TG_V_DROP(TG_FORWARD_DROP_ARP_NOT_OURS);
+	return TG_V_DROP(TG_FORWARD_DROP_ARP_REPLY); /* reply or gratuitous */
+}
+
+/* The request @p m turned into our reply, from @p ifc's address. */
+static void
+arp_reply_write(struct rte_mbuf *m, const struct tg_iface *ifc,
+	const struct tg_arp_why *w)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(eth + 1);
+
+	rte_ether_addr_copy(&w->sha, &eth->dst_addr);
+	rte_ether_addr_copy(&ifc->mac, &eth->src_addr);
+	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+	rte_ether_addr_copy(&w->sha, &arp->arp_data.arp_tha);
+	arp->arp_data.arp_tip = arp->arp_data.arp_sip;
+	rte_ether_addr_copy(&ifc->mac, &arp->arp_data.arp_sha);
+	arp->arp_data.arp_sip = rte_cpu_to_be_32(ifc->addr);
+	tg_meta(m)->tx_if = tg_meta(m)->rx_if;
+	tg_meta(m)->nh_ip = w->sip;
+}
+
 uint16_t
 tg_neigh_arp_input(const struct tg_forward_table *ft,
 	struct tg_forward_ctx *ctx, struct rte_mbuf *m, struct tg_emit *emit,
 	uint64_t now)
 {
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(eth + 1);
-	struct tg_meta *meta = tg_meta(m);
-	const struct tg_iface *ifc;
-	struct rte_ether_addr sha;
-	uint32_t sip, tip;
-	uint16_t op, port = meta->rx_if;
-	bool req, for_us;
+	uint16_t port = tg_meta(m)->rx_if;
+	struct tg_arp_why w;
 	struct tg_neigh *e;
+	uint16_t v;
 
-	if (unlikely(m->data_len < ETH_LEN + ARP_LEN))
-		return TG_V_DROP(TG_FORWARD_DROP_ARP_MALFORMED);
-	op = rte_be_to_cpu_16(arp->arp_opcode);
-	if (arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
-		arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
-		arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != 4 ||
-		(op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY))
-		return TG_V_DROP(TG_FORWARD_DROP_ARP_MALFORMED);
-	if (port >= RTE_MAX_ETHPORTS || !ft->ifaces[port].configured)
-		return TG_V_DROP(TG_FORWARD_DROP_NO_INTERFACE);
-	ifc = &ft->ifaces[port];
-
-	sip = rte_be_to_cpu_32(arp->arp_data.arp_sip);
-	tip = rte_be_to_cpu_32(arp->arp_data.arp_tip);
-	rte_ether_addr_copy(&arp->arp_data.arp_sha, &sha);
-	req = op == RTE_ARP_OP_REQUEST;
-	for_us = req && tip == ifc->addr;
-
-	/* Learn like Linux (arp_accept=0): update an entry we have (its key
-	 * includes the port: we resolve that address on this interface), or
-	 * create one when a neighbor on the subnet asks for us. Never from
-	 * probes (sip 0), conflicts (our address), group MACs, statics. */
-	if (!tg_ipv4_is_martian_src(sip) && sip != ifc->addr &&
-		rte_is_unicast_ether_addr(&sha) &&
-		!rte_is_zero_ether_addr(&sha)) {
-		e = tg_neigh_find(ctx, sip, port);
+	v = arp_judge(ft, m, &w);
+	if (v == TG_V_DROP(TG_FORWARD_DROP_ARP_MALFORMED) ||
+		v == TG_V_DROP(TG_FORWARD_DROP_NO_INTERFACE))
+		return v;
+	if (w.may_learn) {
+		e = tg_neigh_find(ctx, w.sip, port);
 		wbegin(ctx);
-		if (e == NULL && for_us &&
-			((sip ^ ifc->addr) & ifc->mask) == 0 &&
-			ctx->count < ctx->cap)
+		if (e == NULL && w.may_create && ctx->count < ctx->cap)
 			e = neigh_insert(
-				ctx, sip, port, TG_NEIGH_REACHABLE, now);
+				ctx, w.sip, port, TG_NEIGH_REACHABLE, now);
 		if (e != NULL && e->state != TG_NEIGH_STATIC)
-			neigh_confirm(ft, ctx, e, &sha, emit, now);
+			neigh_confirm(ft, ctx, e, &w.sha, emit, now);
 		wend(ctx);
 	}
-
-	if (for_us) {
-		rte_ether_addr_copy(&sha, &eth->dst_addr);
-		rte_ether_addr_copy(&ifc->mac, &eth->src_addr);
-		arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
-		rte_ether_addr_copy(&sha, &arp->arp_data.arp_tha);
-		arp->arp_data.arp_tip = arp->arp_data.arp_sip;
-		rte_ether_addr_copy(&ifc->mac, &arp->arp_data.arp_sha);
-		arp->arp_data.arp_sip = rte_cpu_to_be_32(ifc->addr);
-		meta->tx_if = port;
-		meta->nh_ip = sip;
+	if (v == TG_V_TX) {
+		arp_reply_write(m, &ft->ifaces[port], &w);
 		ctx->cnt[TG_FORWARD_CNT_ARP_REPLY_SENT]++;
-		return TG_V_TX;
 	}
-	if (req && sip != tip)
-		return TG_V_DROP(TG_FORWARD_DROP_ARP_NOT_OURS);
-	return TG_V_DROP(TG_FORWARD_DROP_ARP_REPLY); /* reply or gratuitous */
+	return v;
+}
+
+uint16_t
+tg_neigh_arp_explain(const struct tg_forward_table *ft,
+	const struct tg_forward_ctx *ctx, struct rte_mbuf *m, uint64_t now,
+	struct tg_arp_why *w)
+{
+	uint16_t v = arp_judge(ft, m, w);
+	struct tg_neigh_info ni;
+
+	if (v == TG_V_DROP(TG_FORWARD_DROP_ARP_MALFORMED) ||
+		v == TG_V_DROP(TG_FORWARD_DROP_NO_INTERFACE))
+		return v;
+	/* what the burst's learning would do: an entry it has (not a
+	 * static one) confirmed, or a new one (room permitting) */
+	if (w->may_learn) {
+		if (tg_forward_neigh_lookup(
+			    ft, ctx, w->sip, tg_meta(m)->rx_if, now, &ni) == 0)
+			w->learn = ni.state == TG_NEIGH_STATIC
+					   ? TG_ARP_LEARN_STATIC
+					   : TG_ARP_LEARN_UPDATE;
+		else if (w->may_create)
+			w->learn = TG_ARP_LEARN_NEW;
+	}
+	if (v == TG_V_TX)
+		arp_reply_write(m, &ft->ifaces[tg_meta(m)->rx_if], w);
+	return v;
 }
 
 /* May a dynamic entry for @p addr live on @p port under this table? */

@@ -291,6 +291,25 @@ int tg_forward_neigh_lookup(const struct tg_forward_table *ft,
 	uint64_t now, struct tg_neigh_info *out);
 
 /** What forward would do with one packet, and why (tg_forward_explain). */
+/** What ARP input decided for a frame (explain). */
+enum tg_arp_learn {
+	TG_ARP_LEARN_NONE = 0,
+	TG_ARP_LEARN_UPDATE, /**< the sender's entry confirmed at its MAC */
+	TG_ARP_LEARN_NEW,    /**< an entry made for the sender (room
+				  permitting) */
+	TG_ARP_LEARN_STATIC, /**< a static entry: left as configured */
+};
+
+struct tg_arp_why {
+	uint16_t op; /**< 1 request, 2 reply */
+	uint32_t sip, tip;
+	struct rte_ether_addr sha;
+	bool for_us;	 /**< a request for the interface's address */
+	bool may_learn;	 /**< the sender is one to learn from */
+	bool may_create; /**< ... and may get a new entry */
+	uint8_t learn;	 /**< enum tg_arp_learn (explain only) */
+};
+
 struct tg_forward_why {
 	uint32_t nh;	/**< ft->nh[] index of the route taken; n_nh: none */
 	uint32_t nh_ip; /**< the address resolved on the port (host order) */
@@ -300,6 +319,8 @@ struct tg_forward_why {
 	bool neigh_found; /**< neigh holds the neighbor entry it used */
 	struct tg_neigh_info neigh;
 	bool arp; /**< an ARP request would be sent */
+	bool arp_frame; /**< an ARP frame (the ARP path): arp_in below */
+	struct tg_arp_why arp_in;
 };
 
 /**

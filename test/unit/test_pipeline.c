@@ -1622,6 +1622,11 @@ test_trace_filter_parse_and_match(void)
 	CU_ASSERT(parse_filter("tcp or udp", &f, err) == -EINVAL);
 	CU_ASSERT(strstr(err, "\"or\"") != NULL);
 	CU_ASSERT(parse_filter("and tcp", &f, err) == -EINVAL);
+	CU_ASSERT(parse_filter("arp and tcp", &f, err) == -EINVAL);
+	CU_ASSERT(strstr(err, "one protocol only") != NULL);
+	CU_ASSERT(parse_filter("udp and arp", &f, err) == -EINVAL);
+	CU_ASSERT_FATAL(parse_filter("arp and in lan0", &f, err) == 0);
+	CU_ASSERT(f.arp && !f.has_proto && f.rx_if == port_ids[0]);
 }
 
 /* The records of packet @p id, in order: how many, into @p out. */
@@ -2852,6 +2857,94 @@ test_pipeline_explain_arp_hold(void)
 	fx_teardown(&fx);
 }
 
+/* ARP frames explained (forward(arp) on the ARP path) against the same
+ * frames traced with "arp": a request for lan0's address answered, one
+ * for another address, a reply taken in (the entry the request made,
+ * confirmed), a malformed one, one too short for RX. */
+static void explain_frame_then_traced(struct fixture *fx, uint16_t rx_idx,
+	struct rte_mbuf *m, uint16_t keep, const char *filter,
+	struct tg_explain *x);
+
+static void
+test_pipeline_explain_arp_frames(void)
+{
+	static const uint8_t smac[6] = {2, 0, 0, 0, 0, 9};
+	static struct tg_explain x;
+	struct tg_trace_filter f;
+	struct tg_trace_rec *r;
+	struct fixture fx;
+	struct rte_mbuf *m;
+	char err[160];
+	size_t n;
+
+	fx_setup(&fx, 1);
+	m = mk_arp_request(0, 0x0a000009, smac, 0x0a000001);
+	explain_frame_then_traced(&fx, 0, m, 0, "arp", &x);
+	CU_ASSERT(strncmp(x.end, "tx lan0", 7) == 0);
+	CU_ASSERT(x.mark.m.path == TG_PATH_ARP && x.mark.m.icmp_type == 1 &&
+		  x.mark.m.src == 0x0a000009 && x.mark.m.dst == 0x0a000001);
+	CU_ASSERT(some_why(&x, "request for 10.0.0.1 from 10.0.0.9: a reply "
+			       "would be sent, 10.0.0.9 would be learned on "
+			       "lan0 (room permitting)"));
+	CU_ASSERT(some_why(&x, "ethernet "));
+	m = tx_get(0, 0); /* the reply, as explain said it */
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT(rte_pktmbuf_mtod(m, uint8_t *)[21] == 2 &&
+		  memcmp(rte_pktmbuf_mtod(m, uint8_t *), smac, 6) == 0);
+	rte_pktmbuf_free(m);
+
+	m = mk_arp_request(0, 0x0a000009, smac, 0x0a000005);
+	explain_frame_then_traced(&fx, 0, m, 0, "arp", &x);
+	CU_ASSERT(strcmp(x.end, "drop forward.arp_not_for_us") == 0);
+	CU_ASSERT(some_why(&x, "not this interface's address, 10.0.0.9's "
+			       "entry would be confirmed"));
+
+	m = mk_arp_request(0, 0x0a000009, smac, 0x0a000001);
+	rte_pktmbuf_mtod(m, uint8_t *)[21] = 2; /* a reply */
+	explain_frame_then_traced(&fx, 0, m, 0, "arp", &x);
+	CU_ASSERT(strcmp(x.end, "drop forward.arp_reply_consumed") == 0);
+	CU_ASSERT(some_why(&x, "reply: 10.0.0.9 is at 02:00:00:00:00:09"));
+
+	m = mk_arp_request(0, 0x0a000009, smac, 0x0a000001);
+	rte_pktmbuf_mtod(m, uint8_t *)[18] = 7; /* hardware length 7 */
+	explain_frame_then_traced(&fx, 0, m, 0, "arp", &x);
+	CU_ASSERT(strcmp(x.end, "drop forward.arp_malformed") == 0);
+
+	m = mk_arp_request(0, 0x0a000009, smac, 0x0a000001);
+	rte_pktmbuf_trim(m, 42 - 30);
+	explain_frame_then_traced(&fx, 0, m, 0, "arp", &x);
+	CU_ASSERT(strcmp(x.end, "drop pkt.too_short") == 0);
+
+	/* without "arp" no ARP frame is marked; with it, nothing else */
+	CU_ASSERT_FATAL(parse_filter("in lan0", &f, err) == 0);
+	CU_ASSERT_FATAL(tg_pipeline_trace_start(fx.pl, &f, "", 1) == 0);
+	CU_ASSERT_FATAL(
+		rte_ring_enqueue(rxr[0],
+			mk_arp_request(0, 0x0a000009, smac, 0x0a000005)) == 0);
+	CU_ASSERT_FATAL(rte_ring_enqueue(rxr[0],
+				mk_udp(0, 0x0a000002, 0x10000001, 64)) == 0);
+	run(&fx, 1, 4);
+	CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx.pl, &r, &n) == 0);
+	CU_ASSERT(n > 0 && r[0].kind == TG_TRACE_MARK &&
+		  r[0].m.proto == IPPROTO_UDP);
+	free(r);
+	CU_ASSERT_FATAL(parse_filter("arp and host 10.0.0.9", &f, err) == 0);
+	CU_ASSERT_FATAL(tg_pipeline_trace_start(fx.pl, &f, "", 1) == 0);
+	CU_ASSERT_FATAL(rte_ring_enqueue(rxr[0],
+				mk_udp(0, 0x0a000009, 0x10000001, 64)) == 0);
+	CU_ASSERT_FATAL(
+		rte_ring_enqueue(rxr[0],
+			mk_arp_request(0, 0x0a000009, smac, 0x0a000005)) == 0);
+	run(&fx, 1, 4);
+	CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx.pl, &r, &n) == 0);
+	CU_ASSERT(n > 0 && r[0].kind == TG_TRACE_MARK &&
+		  r[0].m.path == TG_PATH_ARP);
+	free(r);
+	while ((m = tx_get(1, 0)) != NULL)
+		rte_pktmbuf_free(m);
+	fx_teardown(&fx);
+}
+
 /* forward.no_interface: a packet waits for ARP, and a reload takes its
  * neighbor off wan0's subnet. The trace shows the held packet dropped
  * then; explain, before, said held, and after, says no route: no
@@ -3085,8 +3178,9 @@ mk_esp(uint16_t rx_idx, uint32_t src, uint32_t dst, uint32_t spi, uint16_t rest)
 /* Explain the frame @p m holds (its first @p keep bytes, 0: all, and its
  * length) arriving on @p rx_idx; then send it, traced, and compare. */
 static void
-explain_frame_then_real(struct fixture *fx, uint16_t rx_idx, struct rte_mbuf *m,
-	uint16_t keep, struct tg_explain *x)
+explain_frame_then_traced(struct fixture *fx, uint16_t rx_idx,
+	struct rte_mbuf *m, uint16_t keep, const char *filter,
+	struct tg_explain *x)
 {
 	static uint8_t f[512];
 	struct tg_explain_req q = {
@@ -3097,7 +3191,14 @@ explain_frame_then_real(struct fixture *fx, uint16_t rx_idx, struct rte_mbuf *m,
 
 	q.frame_len = keep != 0 ? keep : (uint16_t)rte_pktmbuf_data_len(m);
 	memcpy(f, rte_pktmbuf_mtod(m, uint8_t *), q.frame_len);
-	explain_then_real(fx, &q, rx_idx, m, x);
+	explain_then_traced(fx, &q, rx_idx, m, filter, x);
+}
+
+static void
+explain_frame_then_real(struct fixture *fx, uint16_t rx_idx, struct rte_mbuf *m,
+	uint16_t keep, struct tg_explain *x)
+{
+	explain_frame_then_traced(fx, rx_idx, m, keep, "", x);
 }
 
 /* explain of frames as received (telemetry's "frame HEX"): RX's own
@@ -3316,7 +3417,9 @@ main(void)
 		test_pipeline_explain_fragments, "test_pipeline_explain_frames",
 		test_pipeline_explain_frames,
 		"test_pipeline_trace_no_interface",
-		test_pipeline_trace_no_interface, NULL);
+		test_pipeline_trace_no_interface,
+		"test_pipeline_explain_arp_frames",
+		test_pipeline_explain_arp_frames, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
