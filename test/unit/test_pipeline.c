@@ -3297,6 +3297,30 @@ test_pipeline_explain_frames(void)
 		  strcmp(tg_drop_name(r[k].s.drop), "ipsec.auth_failed") == 0);
 	free(r);
 
+	/* A frame in two segments (a NIC scattering a jumbo frame): RX
+	 * refuses it, and the trace says so (explain's frames are one
+	 * segment: only the trace can show this one). */
+	{
+		struct rte_mbuf *tail = rte_pktmbuf_alloc(mp);
+
+		m = mk_udp_ports(0, 0x0a000002, 0x10010005, 7, 9);
+		CU_ASSERT_FATAL(
+			tail != NULL && rte_pktmbuf_append(tail, 10) != NULL);
+		CU_ASSERT_FATAL(rte_pktmbuf_chain(m, tail) == 0);
+		CU_ASSERT_FATAL(parse_filter("udp", &f, err) == 0);
+		CU_ASSERT_FATAL(
+			tg_pipeline_trace_start(fx.pl, &f, "udp", 1) == 0);
+		CU_ASSERT_FATAL(rte_ring_enqueue(rxr[0], m) == 0);
+		run(&fx, 1, 4);
+		CU_ASSERT_FATAL(tg_pipeline_trace_collect(fx.pl, &r, &n) == 0);
+		CU_ASSERT(n == 2 && r[0].kind == TG_TRACE_MARK &&
+			  r[0].m.dst == 0x10010005 &&
+			  r[1].kind == TG_TRACE_DROP &&
+			  strcmp(tg_drop_name(r[1].s.drop),
+				  "pkt.multi_segment") == 0);
+		free(r);
+	}
+
 	/* A valid frame: the same answer as its description; given in
 	 * part (42 of its 60 bytes, the rest zeros), still the same. */
 	explain_then_send(&fx, 0, 0x0a000002, 0x10010005, 7, 9, &y);
