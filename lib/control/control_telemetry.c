@@ -864,9 +864,9 @@ tg_control_telemetry_init(struct tg_control *ctl)
 			"Traced packets and their steps, paged. Parameters: "
 			"START[,COUNT] (packet ids)"},
 		{"/tollgate/explain", tg_tel_explain,
-			"Dry run of a packet through the running config. "
-			"Params: in IFACE PROTO SRC[:P] -> DST[:P] [flags S] "
-			"[esp SPI], or in IFACE frame HEX"},
+			"Dry run of a packet through the running config: in "
+			"IFACE PROTO SRC[:P] -> DST[:P] [flags S] [esp SPI] | "
+			"in IFACE frame HEX"},
 		{"/tollgate/capture", tg_tel_capture,
 			"Drop capture. Parameters: none (status), \"start FILE "
 			"[reason=R] [count=N] [snaplen=N]\" or \"stop\""},
