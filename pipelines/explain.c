@@ -898,6 +898,7 @@ tg_pipeline_explain(struct tg_pipeline *pl, const struct tg_explain_req *q,
 	const struct tg_tables *t = pl->slot->cur;
 	const struct tg_cfg_ipsec_sa *sa;
 	struct tg_cfg_ipsec_sa nosa;
+	bool not_ipv4 = false;
 	uint16_t port, v;
 	struct tg_meta *md;
 	struct rte_mbuf *m;
@@ -959,8 +960,10 @@ tg_pipeline_explain(struct tg_pipeline *pl, const struct tg_explain_req *q,
 	/* RX's validation and path choice, as w_rx() and w_rx_host() */
 	if (q->rx_if == TG_TRACE_FROM_HOST) {
 		tg_pkt_rx_burst(&m, 1, port, NULL, &v);
-		if (v == TG_V_NEXT)
+		if (v == TG_V_NEXT && md->path == TG_PATH_TRANSIT)
 			md->path = TG_PATH_SOURCE;
+		else if (v == TG_V_NEXT)
+			not_ipv4 = true; /* ARP: the kernel's own business */
 	} else {
 		tg_pkt_rx_burst(&m, 1, port, &t->forward->local, &v);
 	}
@@ -991,6 +994,10 @@ tg_pipeline_explain(struct tg_pipeline *pl, const struct tg_explain_req *q,
 	if (v != TG_V_NEXT)
 		end_drop(x, pl, md,
 			pl->drop_base[TG_OWNER_PKT] + TG_V_REASON(v));
+	else if (not_ipv4)
+		end_drop(x, pl, md,
+			pl->drop_base[TG_OWNER_PIPELINE] +
+				TG_PIPELINE_DROP_HOST_NOT_IPV4);
 	else
 		walk(pl, t, m, q->frame != NULL, x);
 	rte_pktmbuf_free(m);

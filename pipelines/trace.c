@@ -474,8 +474,11 @@ tg_trace_mark(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			continue;
 		/* Frames RX refuses are marked too: their pkt.* drop is
 		 * the answer to "where did it go" (RX set the meta). */
-		rx = md->path == TG_PATH_SOURCE ? TG_TRACE_FROM_HOST
-						: md->rx_if;
+		rx = md->path == TG_PATH_SOURCE ||
+				     (w->pl->host.enabled &&
+					     md->rx_if == w->pl->host.port_id)
+			     ? TG_TRACE_FROM_HOST
+			     : md->rx_if;
 		if (!tg_trace_pkt_fields(m, valid, &f)) {
 			if (!filter_ip_free(&o->filter) ||
 				!tg_trace_filter_match(

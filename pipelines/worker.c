@@ -496,25 +496,30 @@ w_rx_host(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n)
 
 	if (pl->host.l3)
 		w_rx_l3_to_eth(pkts, n);
-	/* No local set: every valid IPv4 packet comes back as transit. */
+	/* No local set: every valid IPv4 packet comes back as transit,
+	 * and is the source path's. */
 	tg_pkt_rx_burst(pkts, n, pl->host.port_id, NULL, verdict);
+	for (i = 0; i < n; i++)
+		if (verdict[i] == TG_V_NEXT &&
+			tg_meta(pkts[i])->path == TG_PATH_TRANSIT)
+			tg_meta(pkts[i])->path = TG_PATH_SOURCE;
+	/* all of them: what the host sent and RX refused is traced too */
+	if (unlikely(tg_obs_on(w) & TG_OBS_TRACE))
+		tg_trace_mark(w, pkts, n, verdict);
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct tg_meta *md = tg_meta(m);
 
 		if (verdict[i] != TG_V_NEXT)
 			w_drop(w, m, pkt_base + TG_V_REASON(verdict[i]));
-		else if (md->path != TG_PATH_TRANSIT)
+		else if (md->path != TG_PATH_SOURCE)
 			w_drop_pl(w, m, TG_PIPELINE_DROP_HOST_NOT_IPV4);
 		else {
-			md->path = TG_PATH_SOURCE;
 			if (lf != NULL)
 				tg_localfilter_note_sent(lf, m, now);
 			pkts[k++] = m;
 		}
 	}
-	if (k > 0 && unlikely(tg_obs_on(w) & TG_OBS_TRACE))
-		tg_trace_mark(w, pkts, k, NULL);
 	if (k > 0) {
 		w->stats.path_rx[TG_PATH_SOURCE] += k;
 		w_to_step_bulk(w, pkts, k, TG_PATH_SOURCE, 0, false, true);

@@ -2328,6 +2328,10 @@ test_pipeline_explain_ipsec(void)
 
 /* The source path explained (what the host sends) and the target path's
  * end at the host port; the real packets traced alike. */
+static void explain_frame_then_traced(struct fixture *fx, uint16_t rx_idx,
+	struct rte_mbuf *m, uint16_t keep, const char *filter,
+	struct tg_explain *x);
+
 static void
 test_pipeline_explain_host(void)
 {
@@ -2367,6 +2371,17 @@ test_pipeline_explain_host(void)
 	m = host_get();
 	CU_ASSERT(m != NULL);
 	rte_pktmbuf_free(m);
+
+	/* what the host sends and RX refuses, or that is not IPv4, as
+	 * frames: traced "from host" too */
+	m = mk_udp(0, 0x0a010001, 0x10000005, 64);
+	rte_pktmbuf_mtod(m, uint8_t *)[12] = 0x86; /* IPv6's ethertype */
+	rte_pktmbuf_mtod(m, uint8_t *)[13] = 0xdd;
+	explain_frame_then_traced(&fx, 2, m, 0, "from host", &x);
+	CU_ASSERT(strcmp(x.end, "drop pkt.unsupported_ethertype") == 0);
+	m = mk_arp_request(0, 0x0a010001, env.mac[1].addr_bytes, 0x0a010002);
+	explain_frame_then_traced(&fx, 2, m, 0, "arp and from host", &x);
+	CU_ASSERT(strcmp(x.end, "drop host.not_ipv4") == 0);
 	fx_teardown(&fx);
 }
 
@@ -2861,10 +2876,6 @@ test_pipeline_explain_arp_hold(void)
  * frames traced with "arp": a request for lan0's address answered, one
  * for another address, a reply taken in (the entry the request made,
  * confirmed), a malformed one, one too short for RX. */
-static void explain_frame_then_traced(struct fixture *fx, uint16_t rx_idx,
-	struct rte_mbuf *m, uint16_t keep, const char *filter,
-	struct tg_explain *x);
-
 static void
 test_pipeline_explain_arp_frames(void)
 {
@@ -3184,7 +3195,8 @@ explain_frame_then_traced(struct fixture *fx, uint16_t rx_idx,
 {
 	static uint8_t f[512];
 	struct tg_explain_req q = {
-		.rx_if = port_ids[rx_idx],
+		/* 2: from the host (explain_then_traced()) */
+		.rx_if = rx_idx == 2 ? TG_TRACE_FROM_HOST : port_ids[rx_idx],
 		.frame = f,
 		.wire_len = (uint16_t)rte_pktmbuf_data_len(m),
 	};
