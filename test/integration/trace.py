@@ -4,8 +4,8 @@
 
 tollgate replays a capture of packets that each end a different way —
 forwarded, no route, TTL expired, denied by lan0's inbound filter,
-refused by the local filter, for the appliance without a host port —
-over and over (net_pcap infinite_rx), and:
+refused by the local filter, for the appliance without a host port, a
+header checksum RX refuses — over and over (net_pcap infinite_rx), and:
 
 - /tollgate/trace marks packets by a BPF-like filter; every marked
   packet's recorded end ("tx wan0", "drop forward.no_route", ...) and
@@ -27,6 +27,8 @@ over and over (net_pcap infinite_rx), and:
   decrypts and forwards while explain, told its SPI, walks the same way);
 - tollgatectl's explain, trace and capture drops print and write the
   same (exit codes, the lines an operator reads, a pcapng tshark reads);
+  explain --pcap reads a frame of scapy's pcap (Ethernet, bare IP) and
+  of the pcapng of drops tollgate wrote, and answers as for the frame;
 - bad requests get an "error" answer, and the appliance keeps running.
 
   /usr/bin/python3 test/integration/trace.py [-v] [--keep]
