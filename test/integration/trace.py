@@ -50,7 +50,8 @@ from harness import (H0, LAN_IP, TOLLGATE, TOLLGATECTL,  # noqa: E402
                      scapy_missing)
 
 try:
-    from scapy.all import ICMP, IP, TCP, UDP, Ether, wrpcap  # noqa: E402
+    from scapy.all import (ICMP, IP, TCP, UDP, Ether, Raw,  # noqa: E402
+                           wrpcap)
 except ImportError:
     sys.exit(scapy_missing())
 
@@ -103,6 +104,8 @@ def kind_of(pkt_text, kinds=None):
     for name, f, end, stages in kinds or KINDS:
         ip = f[IP]
         l4 = ip.payload
+        if " %s" % ip.src not in pkt_text.split("->")[0] + " ":
+            continue
         dst = "-> %s" % ip.dst
         if hasattr(l4, "dport"):
             dst += ":%d" % l4.dport
@@ -510,16 +513,24 @@ IPSEC_YAML = """ipsec:
 """ % (IPSEC_KEY.hex(), IPSEC_SALT.hex())
 
 
-def esp_in_frame():
+def esp_in_frame(peer="10.1.0.2", inner_dst="10.0.0.2"):
     from scapy.layers.ipsec import ESP, SecurityAssociation
     sa = SecurityAssociation(ESP, spi=0x2001, crypt_algo="AES-GCM",
                              crypt_key=IPSEC_KEY + IPSEC_SALT,
                              auth_algo="NULL",
-                             tunnel_header=IP(src="10.1.0.2",
-                                              dst="10.1.0.1"))
-    inner = IP(src="16.1.0.5", dst="10.0.0.2") / UDP(sport=9, dport=7) / \
+                             tunnel_header=IP(src=peer, dst="10.1.0.1"))
+    inner = IP(src="16.1.0.5", dst=inner_dst) / UDP(sport=9, dport=7) / \
         (b"e" * 20)
     return wan_frame(sa.encrypt(inner, seq_num=1))
+
+
+def esp_cut_frame(peer, spi, ct):
+    """ESP with SPI SPI, sequence number 1 and CT bytes of "ciphertext"
+    between AES-GCM's 8-byte IV and 16-byte ICV (RFC 4106): CT that is
+    not a multiple of 4 is a length no AES-GCM SA takes."""
+    return wan_frame(IP(src=peer, dst="10.1.0.1", proto=50) /
+                     Raw(spi.to_bytes(4, "big") + (1).to_bytes(4, "big") +
+                         bytes(8 + ct + 16)))
 
 
 def check_ipsec(res):
@@ -538,10 +549,26 @@ def check_ipsec(res):
          "drop ipsec.unprotected", ["forward(transit)", "ipsec(out)"]),
         ("esp_in", esp_in_frame(), "tx lan0",
          ["ipsec(in)", "forward(transit)", "ipsec(out)"]),
+        # decrypted by tollgate, its inner packet outside from-gw's
+        # selectors (10.0.0.0/24)
+        ("esp_mismatch", esp_in_frame("10.1.0.3", "10.0.1.9"),
+         "drop ipsec.policy_mismatch", ["ipsec(in)"]),
+        # refused before the crypto device: explained from the frame
+        ("esp_malformed", esp_cut_frame("10.1.0.4", 0x2001, 3),
+         "drop ipsec.malformed", ["ipsec(in)"]),
+        ("esp_no_sa", esp_cut_frame("10.1.0.5", 0x9999, 4),
+         "drop ipsec.no_sa", ["ipsec(in)"]),
     ]
-    iface = {"unprotected_in": "wan0", "esp_in": "wan0"}
+    iface = {"unprotected_in": "wan0", "esp_in": "wan0",
+             "esp_mismatch": "wan0", "esp_malformed": "wan0",
+             "esp_no_sa": "wan0"}
     args = {"esp_in": "in wan0 udp 16.1.0.5:9 to 10.0.0.2:7 length 20 "
-                      "esp 8193"}
+                      "esp 8193",
+            "esp_mismatch": "in wan0 udp 16.1.0.5:9 to 10.0.1.9:7 length "
+                            "20 esp 8193"}
+    for name in ("esp_malformed", "esp_no_sa"):
+        args[name] = "in wan0 frame " + bytes(
+            dict((k[0], k[1]) for k in kinds)[name]).hex()
     t = PcapTollgate(S, "trace-ipsec", {
         0: [bytes(k[1]) for k in kinds if k[0] not in iface],
         1: [bytes(k[1]) for k in kinds if k[0] in iface]})
