@@ -380,9 +380,12 @@ tg_trace_poll(struct tg_worker *w)
 		__atomic_and_fetch(&o->on, ~TG_OBS_TRACE, __ATOMIC_SEQ_CST);
 }
 
-bool
-tg_trace_pkt_fields(
-	const struct rte_mbuf *m, bool valid, struct tg_trace_rec *r)
+/* tg_trace_pkt_fields(), told whether the frame is ARP: inlined into
+ * the marking loop, which looks at every received packet while a trace
+ * marks. */
+static __rte_always_inline bool
+pkt_fields(
+	const struct rte_mbuf *m, bool valid, bool arp, struct tg_trace_rec *r)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	const struct rte_ipv4_hdr *ip =
@@ -391,8 +394,7 @@ tg_trace_pkt_fields(
 	const uint8_t *l4;
 
 	memset(&r->m, 0, sizeof(r->m));
-	if (((const struct rte_ether_hdr *)p)->ether_type ==
-		RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+	if (unlikely(arp)) {
 		/* sender and target, as tcpdump's "arp host" takes them */
 		const struct rte_arp_hdr *a =
 			(const struct rte_arp_hdr *)(p + RTE_ETHER_HDR_LEN);
@@ -441,6 +443,20 @@ tg_trace_pkt_fields(
 	return true;
 }
 
+static inline bool
+is_arp(const struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type ==
+	       RTE_BE16(RTE_ETHER_TYPE_ARP);
+}
+
+bool
+tg_trace_pkt_fields(
+	const struct rte_mbuf *m, bool valid, struct tg_trace_rec *r)
+{
+	return pkt_fields(m, valid, is_arp(m), r);
+}
+
 /* A filter that asks nothing of the IP header (none, "in IFACE", "from
  * host"): the only kind a frame without one can match. */
 static bool
@@ -454,12 +470,15 @@ tg_trace_mark(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	const uint16_t *verdict)
 {
 	struct tg_obs *o = &w->pl->obs;
+	/* what the host port receives is "from host", refused or not */
+	uint16_t host = w->pl->host.enabled ? w->pl->host.port_id : TG_IF_NONE;
 	uint16_t i;
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct tg_meta *md = tg_meta(m);
 		bool valid = verdict == NULL || verdict[i] == TG_V_NEXT;
+		bool arp = is_arp(m);
 		struct tg_trace_rec f, *r;
 		uint16_t rx;
 		uint32_t id;
@@ -468,18 +487,14 @@ tg_trace_mark(struct tg_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			return;
 		/* ARP frames (valid or not) only for an "arp" filter, and
 		 * then nothing else */
-		if ((rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)
-				    ->ether_type ==
-			    RTE_BE16(RTE_ETHER_TYPE_ARP)) != o->filter.arp)
+		if (arp != o->filter.arp)
 			continue;
 		/* Frames RX refuses are marked too: their pkt.* drop is
 		 * the answer to "where did it go" (RX set the meta). */
-		rx = md->path == TG_PATH_SOURCE ||
-				     (w->pl->host.enabled &&
-					     md->rx_if == w->pl->host.port_id)
+		rx = md->path == TG_PATH_SOURCE || md->rx_if == host
 			     ? TG_TRACE_FROM_HOST
 			     : md->rx_if;
-		if (!tg_trace_pkt_fields(m, valid, &f)) {
+		if (!pkt_fields(m, valid, arp, &f)) {
 			if (!filter_ip_free(&o->filter) ||
 				!tg_trace_filter_match(
 					&o->filter, 0, 0, 0, 0, 0, rx))
