@@ -183,6 +183,19 @@ build_ip(
 		ih->icmp_cksum = ~rte_raw_cksum(ih, (size_t)8 + q->payload);
 		break;
 	}
+	case IPPROTO_GRE:
+		if (!q->gre_pptp)
+			break;
+		/* K set, version 1, PPP; payload length, call ID */
+		l4[0] = 0x20;
+		l4[1] = 0x01;
+		l4[2] = 0x88;
+		l4[3] = 0x0b;
+		l4[4] = (uint8_t)(q->payload >> 8);
+		l4[5] = (uint8_t)q->payload;
+		l4[6] = (uint8_t)(q->gre_call >> 8);
+		l4[7] = (uint8_t)q->gre_call;
+		break;
 	default:
 		break;
 	}
@@ -219,11 +232,12 @@ build(struct tg_pipeline *pl, const struct tg_tables *t,
 {
 	static const struct rte_ether_addr peer = {
 		.addr_bytes = {0x02, 0, 0, 0, 0, 0xfe}};
-	uint16_t l4len = q->frag_off != 0 && sa == NULL ? 0
-			 : q->proto == IPPROTO_TCP	? 20
-			 : q->proto == IPPROTO_UDP	? 8
-			 : q->proto == IPPROTO_ICMP	? 8
-							: 0;
+	uint16_t l4len = q->frag_off != 0 && sa == NULL		  ? 0
+			 : q->proto == IPPROTO_TCP		  ? 20
+			 : q->proto == IPPROTO_UDP		  ? 8
+			 : q->proto == IPPROTO_ICMP		  ? 8
+			 : q->proto == IPPROTO_GRE && q->gre_pptp ? 8
+								  : 0;
 	uint16_t iplen = (uint16_t)(20 + l4len + q->payload);
 	bool tun = sa != NULL && sa->mode == TG_CFG_IPSEC_TUNNEL;
 	bool ah = sa != NULL && sa->proto == TG_CFG_IPSEC_AH;
@@ -533,6 +547,8 @@ explain_natfw(struct tg_pipeline *pl, const struct tg_tables *t,
 	struct tg_natfw_why w;
 	uint16_t v;
 
+	bool out = tg_meta(m)->mode == TG_MODE_TRANSIT;
+
 	v = tg_natfw_explain(t->natfw, pl->stage_ctx[TG_STAGE_NATFW], m, &w);
 	switch (w.what) {
 	case TG_NATFW_WHY_NOT_NAT:
@@ -613,7 +629,23 @@ explain_natfw(struct tg_pipeline *pl, const struct tg_tables *t,
 			w.pub_port == 0 ? ", its port chosen then" : "", b,
 			w.sess.priv_port);
 		break;
+	case TG_NATFW_WHY_PPTP_CALL:
+		ip_str(w.sess.priv_ip, a, sizeof(a));
+		ip_str(w.sess.pub_ip, b, sizeof(b));
+		/* out, the GRE carries the server's call ID; in, the
+		 * client's, which the translation gives back */
+		snprintf(s->why, sizeof(s->why),
+			"PPTP call: GRE of %s <-> %s (the %s call ID %u)%s", a,
+			b, out ? "server's" : "client's",
+			out ? w.sess.rem_port : w.sess.priv_port,
+			(w.sess.flags & TG_NATFW_SF_LOCAL)
+				? ", the appliance's own call"
+				: "");
+		break;
 	case TG_NATFW_WHY_NOT_MODELLED:
+		snprintf(s->why, sizeof(s->why),
+			"a PPTP control message: the call it sets up or "
+			"clears is not modelled");
 		return NOT_EXPLAINED;
 	default:
 		break;
@@ -818,11 +850,17 @@ walk(struct tg_pipeline *pl, const struct tg_tables *t, struct rte_mbuf *m,
 		if (v == NOT_EXPLAINED) {
 			x->n--;
 			x->unexplained = st->stage;
-			snprintf(x->end, sizeof(x->end),
-				"not explained: %s(%s) is not modelled by "
-				"explain yet",
-				tg_stage_name(st->stage),
-				tg_mode_name(st->mode));
+			if (s->why[0] != '\0')
+				snprintf(x->end, sizeof(x->end),
+					"not explained: %s(%s): %s",
+					tg_stage_name(st->stage),
+					tg_mode_name(st->mode), s->why);
+			else
+				snprintf(x->end, sizeof(x->end),
+					"not explained: %s(%s) is not "
+					"modelled by explain yet",
+					tg_stage_name(st->stage),
+					tg_mode_name(st->mode));
 			return;
 		}
 		s->r.s.verdict = v;

@@ -242,6 +242,11 @@ struct tg_explain_req {
 	/** keep only this many bytes of the TCP/UDP/ICMP header (a
 	 *  truncated packet, no payload); 0: all of it */
 	uint8_t l4_keep;
+	/** GRE (proto 47) as PPTP sends it: enhanced GRE, version 1 with
+	 *  a key (RFC 2637 4.1) whose call ID is gre_call; without it GRE
+	 *  is a bare version 0 header of zeros */
+	bool gre_pptp;
+	uint16_t gre_call;
 	/** a frame as it arrived (Ethernet on), instead of every field
 	 *  above but rx_if: its first frame_len bytes at frame, then zeros
 	 *  up to wire_len (a captured frame's length; 0: frame_len). A

@@ -101,7 +101,8 @@ static int
 explain_params(int argc, char **argv, char *out, size_t len)
 {
 	static const char *const with_value[] = {"in", "flags", "ttl", "type",
-		"code", "length", "esp", "ah", "frag", "l4", "frame", "len"};
+		"code", "length", "esp", "ah", "frag", "l4", "frame", "len",
+		"call"};
 	const char *pcap = NULL;
 	unsigned long index = 1;
 	size_t used = 0, k;

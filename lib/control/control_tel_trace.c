@@ -516,7 +516,7 @@ tcp_flags(const char *w, uint8_t *f)
 	"explain: in IFACE|from host PROTO SRC[:PORT] -> DST[:PORT] [flags "   \
 	"FSRPAUEC] [ttl N] [type N] [code N] [length N] [frag OFF] [mf] [l4 "  \
 	"N] "                                                                  \
-	"[esp|ah SPI], or: in IFACE|from host frame HEX [len N]"
+	"[call N] [esp|ah SPI], or: in IFACE|from host frame HEX [len N]"
 
 static const struct {
 	const char *name;
@@ -587,8 +587,11 @@ explain_option(const char *name, const char *val, struct tg_explain_req *q)
 		q->frag_off = (uint16_t)v;
 	else if (strcmp(name, "l4") == 0 && number(val, 19, &v) == 0 && v > 0)
 		q->l4_keep = (uint8_t)v;
-	else if ((strcmp(name, "esp") == 0 || strcmp(name, "ah") == 0) &&
-		 number(val, UINT32_MAX, &v) == 0) {
+	else if (strcmp(name, "call") == 0 && number(val, 65535, &v) == 0) {
+		q->gre_pptp = true;
+		q->gre_call = (uint16_t)v;
+	} else if ((strcmp(name, "esp") == 0 || strcmp(name, "ah") == 0) &&
+		   number(val, UINT32_MAX, &v) == 0) {
 		q->esp = name[0] == 'e';
 		q->ah = !q->esp;
 		q->spi = (uint32_t)v;
@@ -700,6 +703,10 @@ explain_parse(const struct tg_tables *t, const char *params,
 				err, errlen, "\"%s\": %s", w[i], EXPLAIN_USAGE);
 			return -EINVAL;
 		}
+	}
+	if (q->gre_pptp && q->proto != IPPROTO_GRE) {
+		snprintf(err, errlen, "call: only with gre (PPTP's)");
+		return -EINVAL;
 	}
 	if (q->frame != NULL && (has_proto || other)) {
 		snprintf(err, errlen,

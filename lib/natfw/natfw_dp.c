@@ -837,6 +837,18 @@ x_room(const struct tg_nat_table *tab, const struct tg_nat_key *k)
 
 /* The session of @p k, read off the writer lcore; a reload's leftover
  * that no longer fits counts as none, as natfw_lookup() says. */
+/* A PPTP control connection's segment (TCP, @p port 1723) carrying a
+ * message: the stage would parse it and set up or clear a call, which
+ * explain does not model. Without one (a SYN, an ACK, explain's own
+ * zeros) the segment is just TCP. */
+static bool
+pptp_msg_in(const struct tg_nat_tuple *t, uint16_t port,
+	struct rte_ipv4_hdr *ip, uint32_t l4_len)
+{
+	return t->proto == IPPROTO_TCP && port == TG_NATFW_PPTP_PORT &&
+	       tg_natfw_pptp_has_msg(ip, l4_len);
+}
+
 static bool
 x_find(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	enum tg_nat_dir dir, const struct tg_nat_key *k, struct tg_natfw_why *w)
@@ -883,7 +895,21 @@ x_out(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 		return TG_V_NEXT;
 	}
 	if (t.proto == IPPROTO_GRE) {
-		w->what = TG_NATFW_WHY_NOT_MODELLED; /* PPTP's call state */
+		/* nat_out_key() and tg_natfw_pptp_gre_out(): PPTP's GRE, by
+		 * the call its control connection set up */
+		if (tg_natfw_gre_call((uint8_t *)ip + md->l3_len, l4_len,
+			    &t.dport, NULL) != 0)
+			return V_DROP(GRE_NOT_PPTP);
+		key_of(&t, true, &k);
+		if (!x_find(nt, tab, TG_NAT_IN2OUT, &k, w) ||
+			w->sess.state != TG_NATFW_GRE_OUT ||
+			(w->sess.flags & TG_NAT_SF_LOCAL))
+			return V_DROP(GRE_NO_CALL);
+		w->what = TG_NATFW_WHY_PPTP_CALL;
+		if (tg_nat_rewrite(ip, l4_len, TG_NAT_SRC, w->sess.pub_ip, 0) !=
+			0)
+			return V_DROP(SHORT_L4);
+		md->flags |= TG_META_F_NAT;
 		return TG_V_NEXT;
 	}
 	if (t.proto != IPPROTO_TCP && t.proto != IPPROTO_UDP &&
@@ -913,8 +939,8 @@ x_out(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	if (tg_nat_rewrite(ip, l4_len, TG_NAT_SRC, w->pub_ip, w->pub_port) != 0)
 		return V_DROP(SHORT_L4);
 	md->flags |= TG_META_F_NAT;
-	if (t.proto == IPPROTO_TCP && t.dport == TG_NATFW_PPTP_PORT)
-		w->what = TG_NATFW_WHY_NOT_MODELLED; /* the control parser */
+	if (pptp_msg_in(&t, t.dport, ip, l4_len))
+		w->what = TG_NATFW_WHY_NOT_MODELLED; /* the call's message */
 	return TG_V_NEXT;
 }
 
@@ -1046,9 +1072,32 @@ x_in(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 		return to_transit(md);
 	}
 	if (t.proto == IPPROTO_GRE) {
-		/* PPTP's GRE: not modelled yet */
-		w->what = TG_NATFW_WHY_NOT_MODELLED;
-		return TG_V_NEXT;
+		/* tg_natfw_pptp_gre_in(): a call's GRE is translated (or,
+		 * the appliance's own call, let in); the rest is the
+		 * firewall's */
+		uint8_t *gre = (uint8_t *)ip + md->l3_len;
+		uint16_t cid;
+		uint32_t off;
+
+		if (tg_natfw_gre_call(gre, l4_len, &cid, &off) != 0)
+			return x_fw_in(nt, md, &t, w);
+		memset(&k, 0, sizeof(k));
+		k.proto = IPPROTO_GRE;
+		k.ip = rte_be_to_cpu_32(ip->dst_addr);
+		k.port = cid;
+		k.rem_ip = rte_be_to_cpu_32(ip->src_addr);
+		if (!x_find(nt, tab, TG_NAT_OUT2IN, &k, w) ||
+			w->sess.state != TG_NATFW_GRE_IN)
+			return x_fw_in(nt, md, &t, w);
+		w->what = TG_NATFW_WHY_PPTP_CALL;
+		if (w->sess.flags & TG_NAT_SF_LOCAL)
+			return TG_V_NEXT;
+		if (tg_nat_rewrite(
+			    ip, l4_len, TG_NAT_DST, w->sess.priv_ip, 0) != 0)
+			return V_DROP(SHORT_L4);
+		memcpy(gre + off,
+			&(uint16_t){rte_cpu_to_be_16(w->sess.priv_port)}, 2);
+		return to_transit(md);
 	}
 	if (nt->nat && a < nt->n_nat && md->rx_if < RTE_MAX_ETHPORTS &&
 		nt->role[md->rx_if] == TG_NATFW_PRIVATE) {
@@ -1090,8 +1139,8 @@ x_in(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	if (tg_nat_rewrite(ip, l4_len, TG_NAT_DST, w->sess.priv_ip,
 		    w->sess.priv_port) != 0)
 		return V_DROP(SHORT_L4);
-	if (t.proto == IPPROTO_TCP && t.sport == TG_NATFW_PPTP_PORT)
-		w->what = TG_NATFW_WHY_NOT_MODELLED;
+	if (pptp_msg_in(&t, t.sport, ip, l4_len))
+		w->what = TG_NATFW_WHY_NOT_MODELLED; /* the call's message */
 	return to_transit(md);
 }
 
@@ -1137,8 +1186,8 @@ x_fw_out(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 			return V_DROP(DYNAMIC_FULL);
 		w->what = TG_NATFW_WHY_NEW_DYN_ENTRY;
 	}
-	if (t.proto == IPPROTO_TCP && t.dport == TG_NATFW_PPTP_PORT)
-		w->what = TG_NATFW_WHY_NOT_MODELLED;
+	if (pptp_msg_in(&t, t.dport, ip, l4_len))
+		w->what = TG_NATFW_WHY_NOT_MODELLED; /* the call's message */
 	return TG_V_NEXT;
 }
 

@@ -183,43 +183,57 @@ tg_natfw_pptp_gre_in(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
  * Linux's helper); a client sends a call's message in a segment of its
  * own. → the message or NULL (nothing to do; counted when it is not
  * PPTP or too short). */
-static uint8_t *
-pptp_msg(struct tg_natfw_pptp_stats *ps, uint8_t *tcp, uint32_t l4_len,
-	uint16_t *type)
+/* pptp_msg()'s reading, with what it would count: the message (*msg,
+ * *type) → TG_NATFW_PPTP_MESSAGES, or the counter of why not, or
+ * TG_NATFW_PPTP__COUNT: no payload, nothing to count. */
+static unsigned int
+pptp_parse(uint8_t *tcp, uint32_t l4_len, uint8_t **msg, uint16_t *type)
 {
 	uint32_t doff, len;
 	uint8_t *p;
 
 	if (l4_len < 20)
-		return NULL;
+		return TG_NATFW_PPTP__COUNT;
 	doff = (uint32_t)(tcp[12] >> 4) * 4;
-	if (doff < 20 || doff > l4_len) {
-		ps->n[TG_NATFW_PPTP_TRUNCATED]++;
-		return NULL;
-	}
+	if (doff < 20 || doff > l4_len)
+		return TG_NATFW_PPTP_TRUNCATED;
 	len = l4_len - doff;
 	if (len == 0) /* an ACK, a SYN, a FIN */
-		return NULL;
+		return TG_NATFW_PPTP__COUNT;
 	p = tcp + doff;
-	if (len < PPTP_HDR) {
-		ps->n[TG_NATFW_PPTP_TRUNCATED]++;
-		return NULL;
-	}
-	if (get16(p + 2) != PPTP_CONTROL || get32(p + 4) != PPTP_COOKIE) {
-		ps->n[TG_NATFW_PPTP_BAD_COOKIE]++;
-		return NULL;
-	}
+	if (len < PPTP_HDR)
+		return TG_NATFW_PPTP_TRUNCATED;
+	if (get16(p + 2) != PPTP_CONTROL || get32(p + 4) != PPTP_COOKIE)
+		return TG_NATFW_PPTP_BAD_COOKIE;
 	*type = get16(p + 8);
-	if (*type >= PPTP_TYPES || pptp_len[*type] == 0) {
-		ps->n[TG_NATFW_PPTP_BAD_TYPE]++;
-		return NULL;
-	}
-	if (get16(p) < pptp_len[*type] || len < pptp_len[*type]) {
-		ps->n[TG_NATFW_PPTP_TRUNCATED]++;
-		return NULL;
-	}
-	ps->n[TG_NATFW_PPTP_MESSAGES]++;
-	return p;
+	if (*type >= PPTP_TYPES || pptp_len[*type] == 0)
+		return TG_NATFW_PPTP_BAD_TYPE;
+	if (get16(p) < pptp_len[*type] || len < pptp_len[*type])
+		return TG_NATFW_PPTP_TRUNCATED;
+	*msg = p;
+	return TG_NATFW_PPTP_MESSAGES;
+}
+
+static uint8_t *
+pptp_msg(struct tg_natfw_pptp_stats *ps, uint8_t *tcp, uint32_t l4_len,
+	uint16_t *type)
+{
+	uint8_t *p = NULL;
+	unsigned int c = pptp_parse(tcp, l4_len, &p, type);
+
+	if (c < TG_NATFW_PPTP__COUNT)
+		ps->n[c]++;
+	return c == TG_NATFW_PPTP_MESSAGES ? p : NULL;
+}
+
+bool
+tg_natfw_pptp_has_msg(struct rte_ipv4_hdr *ip, uint32_t l4_len)
+{
+	uint8_t *p;
+	uint16_t type;
+
+	return pptp_parse((uint8_t *)ip + rte_ipv4_hdr_len(ip), l4_len, &p,
+		       &type) == TG_NATFW_PPTP_MESSAGES;
 }
 
 static inline uint8_t *

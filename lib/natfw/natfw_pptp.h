@@ -54,6 +54,10 @@ enum tg_natfw_gre_state {
  * @return 0; -EINVAL (too short), -EPROTO (not enhanced GRE).
  * Any thread.
  */
+/* Does the TCP segment at @p ip (@p l4_len bytes of TCP) start with a
+ * PPTP control message (one the stage would parse)? Read-only. */
+bool tg_natfw_pptp_has_msg(struct rte_ipv4_hdr *ip, uint32_t l4_len);
+
 int tg_natfw_gre_call(
 	const uint8_t *gre, uint32_t len, uint16_t *call_id, uint32_t *off);
 

@@ -310,7 +310,8 @@ enum tg_natfw_why_what {
 	/** hairpinning: from pub_ip/pub_port to the translation's private
 	 *  side (sess.priv_ip/priv_port) */
 	TG_NATFW_WHY_HAIRPIN,
-	TG_NATFW_WHY_NOT_MODELLED, /**< PPTP: not explained */
+	TG_NATFW_WHY_NOT_MODELLED, /**< a PPTP call message: not explained */
+	TG_NATFW_WHY_PPTP_CALL,	   /**< a PPTP call's GRE session (sess) */
 };
 
 struct tg_natfw_why {
@@ -327,8 +328,10 @@ struct tg_natfw_why {
  * Explain: the burst's decisions for one packet, read-only: sessions are
  * looked up off the writer lcore (tg_nat_sess_find()), none is created,
  * no counter or TCP state changes. The packet is rewritten as the burst
- * would (a new mapping with the port it would prefer). PPTP is not
- * modelled (why->what NOT_MODELLED). Any thread.
+ * would (a new mapping with the port it would prefer). PPTP's GRE is
+ * judged by the calls its control connections set up; a control message
+ * itself (what it would set up or clear) is not modelled (why->what
+ * NOT_MODELLED). Any thread.
  */
 uint16_t tg_natfw_explain(const struct tg_natfw_table *nt,
 	const struct tg_natfw_ctx *c, struct rte_mbuf *m,

@@ -2956,6 +2956,225 @@ test_pipeline_explain_arp_frames(void)
 	fx_teardown(&fx);
 }
 
+/* Ethernet + IPv4 (no options) + @p l4len bytes of @p proto at @p l4,
+ * arriving on port @p rx_idx (0 lan0 from the lan host, 1 wan0 from the
+ * gateway). */
+static struct rte_mbuf *
+mk_ip(uint16_t rx_idx, uint32_t src, uint32_t dst, uint8_t proto,
+	const uint8_t *l4, uint16_t l4len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	uint16_t iplen = (uint16_t)(20 + l4len);
+	uint8_t *p;
+	int i;
+
+	CU_ASSERT_FATAL(m != NULL);
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(14 + iplen));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	memset(p, 0, 34);
+	memcpy(p, env.mac[rx_idx].addr_bytes, 6);
+	memcpy(p + 6, rx_idx == 0 ? lan_host_mac : gw_mac, 6);
+	p[12] = 0x08;
+	p[14] = 0x45;
+	p[16] = (uint8_t)(iplen >> 8);
+	p[17] = (uint8_t)iplen;
+	p[22] = 64;
+	p[23] = proto;
+	for (i = 0; i < 4; i++) {
+		p[26 + i] = (uint8_t)(src >> (24 - 8 * i));
+		p[30 + i] = (uint8_t)(dst >> (24 - 8 * i));
+	}
+	ip_cksum_again(p);
+	memcpy(p + 34, l4, l4len);
+	return m;
+}
+
+/* A TCP segment (no options) with @p plen bytes of payload at @p pl into
+ * @p b: its length. The checksum is left 0: NAT patches, never checks. */
+static uint16_t
+tcp_seg(uint8_t *b, uint16_t sport, uint16_t dport, uint8_t flags,
+	const uint8_t *pl, uint16_t plen)
+{
+	memset(b, 0, 20);
+	b[0] = (uint8_t)(sport >> 8);
+	b[1] = (uint8_t)sport;
+	b[2] = (uint8_t)(dport >> 8);
+	b[3] = (uint8_t)dport;
+	b[7] = 1;	/* sequence number 1 */
+	b[12] = 5 << 4; /* data offset */
+	b[13] = flags;
+	b[14] = 0xff;
+	b[15] = 0xff;
+	memcpy(b + 20, pl, plen);
+	return (uint16_t)(20 + plen);
+}
+
+/* A PPTP control message (RFC 2637 2.0): @p len bytes of type @p type,
+ * its first two ID fields and (replies) the result code. */
+static uint16_t
+pptp_ctl(uint8_t *b, uint16_t type, uint16_t len, uint16_t id1, uint16_t id2,
+	uint8_t result)
+{
+	static const uint8_t cookie[4] = {0x1a, 0x2b, 0x3c, 0x4d};
+
+	memset(b, 0, len);
+	b[0] = (uint8_t)(len >> 8);
+	b[1] = (uint8_t)len;
+	b[3] = 1; /* a control message */
+	memcpy(b + 4, cookie, 4);
+	b[9] = (uint8_t)type;
+	b[12] = (uint8_t)(id1 >> 8);
+	b[13] = (uint8_t)id1;
+	b[14] = (uint8_t)(id2 >> 8);
+	b[15] = (uint8_t)id2;
+	b[16] = result;
+	return len;
+}
+
+/* PPTP's enhanced GRE (RFC 2637 4.1: K set, version 1, protocol PPP,
+ * then payload length and call ID) with 4 bytes of payload; @p ver 0: a
+ * plain GRE header instead. */
+static uint16_t
+gre_pkt(uint8_t *b, uint16_t call, uint8_t ver)
+{
+	memset(b, 0, 12);
+	b[0] = ver == 1 ? 0x20 : 0;
+	b[1] = ver;
+	b[2] = ver == 1 ? 0x88 : 0x08;
+	b[3] = ver == 1 ? 0x0b : 0x00;
+	b[5] = 4;
+	b[6] = (uint8_t)(call >> 8);
+	b[7] = (uint8_t)call;
+	return 12;
+}
+
+/* PPTP through NAT explained: GRE that is not PPTP's, GRE of a call
+ * nobody set up, then a real control exchange (an Outgoing-Call-Request
+ * out, its Reply in) through the pipeline, and the call's GRE out and
+ * in, each against the real packet traced; a control message itself is
+ * said not modelled. */
+static void
+test_pipeline_explain_pptp(void)
+{
+	struct tg_explain_req q = {
+		.rx_if = 0,
+		.proto = IPPROTO_GRE,
+		.src = 0x0a000002,
+		.dst = 0x10000005,
+		.payload = 4,
+	};
+	static struct tg_explain x;
+	static uint8_t f[256];
+	uint8_t seg[256], msg[200];
+	uint16_t n, pub, pubcid;
+	struct fixture fx;
+	struct rte_mbuf *m;
+	char want[128], err[160];
+
+	fx_yaml = nat_yaml;
+	fx_setup(&fx, 1);
+	q.rx_if = port_ids[0];
+
+	/* plain GRE out: no call ID to translate it by (explain's GRE
+	 * without "call" is 12 bytes of zeros here) */
+	q.payload = 12;
+	explain_then_real(&fx, &q, 0,
+		mk_ip(0, q.src, q.dst, IPPROTO_GRE, seg, gre_pkt(seg, 0, 0)),
+		&x);
+	CU_ASSERT(strcmp(x.end, "drop natfw.gre_not_pptp") == 0);
+	/* PPTP's GRE of a call no control message set up */
+	q.payload = 4;
+	q.gre_pptp = true;
+	q.gre_call = 0x2222;
+	explain_then_real(&fx, &q, 0,
+		mk_ip(0, q.src, q.dst, IPPROTO_GRE, seg,
+			gre_pkt(seg, 0x2222, 1)),
+		&x);
+	CU_ASSERT(strcmp(x.end, "drop natfw.gre_no_call") == 0);
+
+	/* the control connection, and a call: the client's ID 0x1111, the
+	 * server's 0x2222 */
+	n = tcp_seg(seg, 40000, 1723, 0x02, NULL, 0);
+	CU_ASSERT_FATAL(
+		rte_ring_enqueue(rxr[0],
+			mk_ip(0, 0x0a000002, 0x10000005, 6, seg, n)) == 0);
+	run(&fx, 1, 2);
+	m = tx_get(1, 0);
+	CU_ASSERT_FATAL(m != NULL);
+	pub = fr16(m, 34);
+	rte_pktmbuf_free(m);
+	n = tcp_seg(seg, 40000, 1723, 0x18, msg,
+		pptp_ctl(msg, 7, 168, 0x1111, 1, 0));
+	m = mk_ip(0, 0x0a000002, 0x10000005, 6, seg, n);
+	/* explain of the control message itself: not modelled */
+	memcpy(f, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m));
+	{
+		struct tg_explain_req fq = {.rx_if = port_ids[0],
+			.frame = f,
+			.frame_len = (uint16_t)rte_pktmbuf_data_len(m)};
+
+		CU_ASSERT_FATAL(tg_pipeline_explain(
+					fx.pl, &fq, &x, err, sizeof(err)) == 0);
+		CU_ASSERT(x.unexplained == TG_STAGE_NATFW);
+		CU_ASSERT(strstr(x.end, "a PPTP control message") != NULL);
+	}
+	CU_ASSERT_FATAL(rte_ring_enqueue(rxr[0], m) == 0);
+	run(&fx, 1, 2);
+	m = tx_get(1, 0);
+	CU_ASSERT_FATAL(m != NULL);
+	pubcid = fr16(m, 14 + 20 + 20 + 12); /* the ID the server sees */
+	rte_pktmbuf_free(m);
+	n = tcp_seg(seg, 1723, pub, 0x18, msg,
+		pptp_ctl(msg, 8, 32, 0x2222, pubcid, 1));
+	CU_ASSERT_FATAL(
+		rte_ring_enqueue(rxr[1],
+			mk_ip(1, 0x10000005, 0x0a010001, 6, seg, n)) == 0);
+	run(&fx, 1, 2);
+	m = tx_get(0, 0);
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT(fr16(m, 14 + 20 + 20 + 14) == 0x1111); /* given back */
+	rte_pktmbuf_free(m);
+
+	/* the call's GRE out, by the server's ID */
+	explain_then_real(&fx, &q, 0,
+		mk_ip(0, q.src, q.dst, IPPROTO_GRE, seg,
+			gre_pkt(seg, 0x2222, 1)),
+		&x);
+	CU_ASSERT(strncmp(x.end, "tx wan0", 7) == 0);
+	CU_ASSERT(some_why(&x, "PPTP call: GRE of 10.0.0.2 <-> 10.1.0.1 (the "
+			       "server's call ID 8738)"));
+	CU_ASSERT(some_why(&x, "source 10.0.0.2:0 -> 10.1.0.1:0"));
+	rte_pktmbuf_free(tx_get(1, 0));
+
+	/* and in, by the public ID of the client's: to 10.0.0.2, 0x1111 */
+	q.rx_if = port_ids[1];
+	q.src = 0x10000005;
+	q.dst = 0x0a010001;
+	q.gre_call = pubcid;
+	explain_then_real(&fx, &q, 1,
+		mk_ip(1, q.src, q.dst, IPPROTO_GRE, seg,
+			gre_pkt(seg, pubcid, 1)),
+		&x);
+	CU_ASSERT(strncmp(x.end, "tx lan0", 7) == 0);
+	snprintf(want, sizeof(want),
+		"PPTP call: GRE of 10.0.0.2 <-> 10.1.0.1 (the client's call "
+		"ID %u)",
+		0x1111);
+	CU_ASSERT(some_why(&x, want));
+	m = tx_get(0, 0);
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT(fr16(m, 14 + 20 + 6) == 0x1111);
+	rte_pktmbuf_free(m);
+	/* an ID no call has: the firewall's */
+	q.gre_call = (uint16_t)(pubcid + 1);
+	explain_then_real(&fx, &q, 1,
+		mk_ip(1, q.src, q.dst, IPPROTO_GRE, seg,
+			gre_pkt(seg, q.gre_call, 1)),
+		&x);
+	CU_ASSERT(strcmp(x.end, "drop natfw.no_exception") == 0);
+	fx_teardown(&fx);
+}
+
 /* forward.no_interface: a packet waits for ARP, and a reload takes its
  * neighbor off wan0's subnet. The trace shows the held packet dropped
  * then; explain, before, said held, and after, says no route: no
@@ -3455,7 +3674,8 @@ main(void)
 		"test_pipeline_trace_no_interface",
 		test_pipeline_trace_no_interface,
 		"test_pipeline_explain_arp_frames",
-		test_pipeline_explain_arp_frames, NULL);
+		test_pipeline_explain_arp_frames, "test_pipeline_explain_pptp",
+		test_pipeline_explain_pptp, NULL);
 	rc = tg_test_run();
 	tg_test_eal_cleanup();
 	return rc;
