@@ -567,16 +567,16 @@ explain_natfw(struct tg_pipeline *pl, const struct tg_tables *t,
 		break;
 	case TG_NATFW_WHY_NEW_MAPPING:
 		ip_str(w.pub_ip, a, sizeof(a));
-		if (w.pub_port != 0)
-			snprintf(s->why, sizeof(s->why),
-				"a new mapping would be made on %s, port %u "
-				"(free now)",
-				a, w.pub_port);
-		else
-			snprintf(s->why, sizeof(s->why),
-				"a new mapping would be made on %s (its port "
-				"chosen then)",
-				a);
+		snprintf(s->why, sizeof(s->why),
+			"a new mapping would be made on %s, port %u (free now)",
+			a, w.pub_port);
+		break;
+	case TG_NATFW_WHY_MAPPING:
+		ip_str(w.pub_ip, a, sizeof(a));
+		snprintf(s->why, sizeof(s->why),
+			"a new session on the host's mapping to %s:%u "
+			"(endpoint-independent mapping)",
+			a, w.pub_port);
 		break;
 	case TG_NATFW_WHY_EIF:
 	case TG_NATFW_WHY_PORT_MAPPING:

@@ -428,8 +428,11 @@ port_free_in(const uint64_t *used, uint32_t a, uint32_t b)
 	return UINT32_MAX;
 }
 
+/* The port a new mapping of class @p c would get in [lo, hi]: @p pref
+ * when it is free, else the next free one from where the last search
+ * ended. Only reads (tg_nat_port_peek() asks it off the writer). */
 static int
-port_pick(struct tg_nat_ports *ps, int c, uint16_t lo, uint16_t hi,
+port_find(const struct tg_nat_ports *ps, int c, uint16_t lo, uint16_t hi,
 	uint16_t pref, uint16_t *port)
 {
 	const uint64_t *used = ps->used[c];
@@ -449,8 +452,33 @@ port_pick(struct tg_nat_ports *ps, int c, uint16_t lo, uint16_t hi,
 	if (p == UINT32_MAX)
 		return -EADDRINUSE;
 	*port = (uint16_t)p;
-	ps->next[c] = (uint16_t)(p + 1);
-	return 0;
+	return 1;
+}
+
+static int
+port_pick(struct tg_nat_ports *ps, int c, uint16_t lo, uint16_t hi,
+	uint16_t pref, uint16_t *port)
+{
+	int rc = port_find(ps, c, lo, hi, pref, port);
+
+	if (rc == 1) /* searched: the next search goes on from there */
+		ps->next[c] = (uint16_t)(*port + 1);
+	return rc < 0 ? rc : 0;
+}
+
+int
+tg_nat_port_peek(const struct tg_nat_table *t, uint16_t addr, uint8_t proto,
+	uint16_t lo, uint16_t hi, uint16_t pref, uint16_t *port)
+{
+	const struct tg_nat_ports *ps;
+	int c = tg_nat_pclass(proto);
+
+	if (addr >= t->n_public || c < 0 || lo > hi)
+		return -EINVAL;
+	ps = __atomic_load_n(&t->ports[addr], __ATOMIC_ACQUIRE);
+	if (ps == NULL)
+		return -EINVAL;
+	return port_find(ps, c, lo, hi, pref, port) < 0 ? -EADDRINUSE : 0;
 }
 
 uint32_t
@@ -568,6 +596,43 @@ tg_nat_map_release(struct tg_nat_table *t, uint32_t map)
 
 /* ---- hosts ---- */
 
+/* May private host @p ip have another session (@p local: the appliance's
+ * own)? Its record's count against max_sessions_per_host, or a free
+ * record for a new host: 0 and *hi (TG_NAT_NONE: a new host), or the
+ * reason. Only reads: tg_nat_host_peek() asks it off the writer. */
+static int
+nat_host_check(const struct tg_nat_table *t, uint32_t ip, bool local,
+	uint32_t *hi, enum tg_nat_fail *why)
+{
+	*hi = tg_nat_index_lookup(
+		t->host_ix, nat_host_hash(t, ip), nat_host_match, t, &ip);
+	if (*hi != TG_NAT_NONE) {
+		if (t->max_per_host != 0 && !local &&
+			__atomic_load_n(&t->hosts[*hi].sessions,
+				__ATOMIC_RELAXED) >= t->max_per_host) {
+			*why = TG_NAT_FAIL_HOST_LIMIT;
+			return -1;
+		}
+		return 0;
+	}
+	if (__atomic_load_n(&t->host_free, __ATOMIC_RELAXED) == TG_NAT_NONE) {
+		*why = TG_NAT_FAIL_HOSTS_FULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+tg_nat_host_peek(const struct tg_nat_table *t, uint32_t ip, bool local)
+{
+	enum tg_nat_fail why;
+	uint32_t hi;
+
+	return nat_host_check(t, ip, local, &hi, &why) == 0
+		       ? 0
+		       : nat_fail_errno[why];
+}
+
 static void
 nat_host_put(struct tg_nat_table *t, uint32_t hi)
 {
@@ -654,6 +719,7 @@ tg_nat_sess_create_flags(struct tg_nat_table *t, uint32_t map, uint32_t rem_ip,
 	struct tg_nat_sess *s;
 	struct tg_nat_key kin, kout;
 	uint32_t h_in, h_out, idx, hi;
+	enum tg_nat_fail why;
 	bool new_host = false;
 	int rc;
 
@@ -679,20 +745,12 @@ tg_nat_sess_create_flags(struct tg_nat_table *t, uint32_t map, uint32_t rem_ip,
 		rc = nat_fail(t, TG_NAT_FAIL_EXISTS);
 		goto fail;
 	}
-	hi = tg_nat_index_lookup(t->host_ix, nat_host_hash(t, m->priv_ip),
-		nat_host_match, t, &m->priv_ip);
-	if (hi != TG_NAT_NONE) {
-		if (t->max_per_host != 0 && !local &&
-			t->hosts[hi].sessions >= t->max_per_host) {
-			rc = nat_fail(t, TG_NAT_FAIL_HOST_LIMIT);
-			goto fail;
-		}
-	} else {
+	if (nat_host_check(t, m->priv_ip, local, &hi, &why) != 0) {
+		rc = nat_fail(t, why);
+		goto fail;
+	}
+	if (hi == TG_NAT_NONE) {
 		hi = t->host_free;
-		if (hi == TG_NAT_NONE) {
-			rc = nat_fail(t, TG_NAT_FAIL_HOSTS_FULL);
-			goto fail;
-		}
 		if (tg_nat_index_insert(t->host_ix,
 			    nat_host_hash(t, m->priv_ip), hi) != 0) {
 			rc = nat_fail(t, TG_NAT_FAIL_INDEX_FULL);

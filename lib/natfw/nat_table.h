@@ -926,6 +926,19 @@ tg_nat_sess_read_retry(
 int tg_nat_sess_read(
 	const struct tg_nat_table *t, uint32_t idx, struct tg_nat_sess *copy);
 
+/** The public port a new mapping of @p proto on address slot @p addr
+ *  would get in [lo, hi] now (@p pref when free): 0 and *port, or
+ *  -EADDRINUSE (every port of the range in use), -EINVAL. Any thread:
+ *  off the writer lcore, an answer of the moment. */
+int tg_nat_port_peek(const struct tg_nat_table *t, uint16_t addr, uint8_t proto,
+	uint16_t lo, uint16_t hi, uint16_t pref, uint16_t *port);
+
+/** Would a new session of private host @p ip be refused for the host:
+ *  0, or -EDQUOT (it has max_sessions_per_host; not for @p local ones),
+ *  -EUSERS (a new host and no free host record). Any thread, as
+ *  tg_nat_port_peek(). */
+int tg_nat_host_peek(const struct tg_nat_table *t, uint32_t ip, bool local);
+
 /** Room for one more session of this kind, local or not (the pool split
  *  by max_local; a free record is the other condition). Any thread: off
  *  the writer lcore, an answer of the moment. */

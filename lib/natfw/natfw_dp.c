@@ -817,26 +817,43 @@ tg_natfw_tick(
 
 /* ---- explain: the decisions above, read-only ------------------------- */
 
-/* Room for one more session, and for its mapping when the private
- * endpoint (@p k: its key, NULL when the mapping exists) has none yet:
- * 0, or the drop a creation would meet. The table's limits only: the
- * per-host one is not looked at. */
-static inline uint16_t
-x_room(const struct tg_nat_table *tab, const struct tg_nat_key *k)
+/* map_get() and sess_new() for a new flow @p k out of port @p tx_if,
+ * read-only and in the burst's order: the mapping it takes (the host's
+ * existing one for that port: endpoint-independent mapping) or makes
+ * (its port as port_pick() would choose it now), then the session's
+ * room and the host's. 0, or the drop. */
+static uint16_t
+x_new_flow(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
+	uint16_t tx_if, const struct tg_nat_key *k, struct tg_natfw_why *w)
 {
+	uint16_t a = nt->nat_addr_of_port[tx_if], port;
+	uint32_t map = tg_nat_map_lookup_private(tab, k->proto, k->ip, k->port);
+	int rc;
+
+	if (map != TG_NAT_NONE) {
+		const struct tg_nat_map *m = &tab->maps[map];
+
+		w->what = TG_NATFW_WHY_MAPPING;
+		w->pub_ip = tab->public_ips[m->addr];
+		w->pub_port = m->pub_port;
+	} else {
+		if (__atomic_load_n(&tab->stats.mappings, __ATOMIC_RELAXED) >=
+			tab->max_mappings)
+			return natfw_drop_of(-ENOBUFS);
+		rc = tg_nat_port_peek(tab, nt->slot[a], k->proto,
+			nt->port_lo[a], nt->port_hi[a], k->port, &port);
+		if (rc != 0)
+			return natfw_drop_of(rc);
+		w->what = TG_NATFW_WHY_NEW_MAPPING;
+		w->pub_ip = nt->addr[a];
+		w->pub_port = port;
+	}
 	if (!tg_nat_sess_room(tab, false))
 		return V_DROP(SESSIONS_FULL);
-	if (k != NULL &&
-		__atomic_load_n(&tab->stats.mappings, __ATOMIC_RELAXED) >=
-			tab->max_mappings &&
-		tg_nat_map_lookup_private(tab, k->proto, k->ip, k->port) ==
-			TG_NAT_NONE)
-		return V_DROP(SESSIONS_FULL); /* natfw_drop_of(-ENOBUFS) */
-	return 0;
+	rc = tg_nat_host_peek(tab, k->ip, false);
+	return rc != 0 ? natfw_drop_of(rc) : 0;
 }
 
-/* The session of @p k, read off the writer lcore; a reload's leftover
- * that no longer fits counts as none, as natfw_lookup() says. */
 /* A PPTP control connection's segment (TCP, @p port 1723) carrying a
  * message: the stage would parse it and set up or clear a call, which
  * explain does not model. Without one (a SYN, an ACK, explain's own
@@ -849,6 +866,8 @@ pptp_msg_in(const struct tg_nat_tuple *t, uint16_t port,
 	       tg_natfw_pptp_has_msg(ip, l4_len);
 }
 
+/* The session of @p k, read off the writer lcore; a reload's leftover
+ * that no longer fits counts as none, as natfw_lookup() says. */
 static bool
 x_find(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	enum tg_nat_dir dir, const struct tg_nat_key *k, struct tg_natfw_why *w)
@@ -867,7 +886,6 @@ x_out(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	uint32_t l4_len = l4_len_of(m, ip, md->l3_len);
 	struct tg_nat_tuple t, in;
 	struct tg_nat_key k;
-	uint16_t a;
 
 	if (!nt->nat || md->rx_if >= RTE_MAX_ETHPORTS ||
 		md->tx_if >= RTE_MAX_ETHPORTS ||
@@ -921,20 +939,10 @@ x_out(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 		w->pub_ip = w->sess.pub_ip;
 		w->pub_port = w->sess.pub_port;
 	} else {
-		/* A new mapping on the next hop's NAT address; its port is
-		 * chosen when it is made (the private port when free). */
-		if (x_room(tab, &k) != 0)
-			return x_room(tab, &k);
-		a = nt->nat_addr_of_port[md->tx_if];
-		w->what = TG_NATFW_WHY_NEW_MAPPING;
-		w->pub_ip = nt->addr[a];
-		w->pub_port = k.port >= nt->port_lo[a] &&
-					      k.port <= nt->port_hi[a] &&
-					      tg_nat_map_lookup_public(tab,
-						      nt->slot[a], k.proto,
-						      k.port) == TG_NAT_NONE
-				      ? k.port
-				      : 0;
+		uint16_t v = x_new_flow(nt, tab, md->tx_if, &k, w);
+
+		if (v != 0)
+			return v;
 	}
 	if (tg_nat_rewrite(ip, l4_len, TG_NAT_SRC, w->pub_ip, w->pub_port) != 0)
 		return V_DROP(SHORT_L4);

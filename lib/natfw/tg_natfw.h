@@ -312,6 +312,8 @@ enum tg_natfw_why_what {
 	TG_NATFW_WHY_HAIRPIN,
 	TG_NATFW_WHY_NOT_MODELLED, /**< a PPTP call message: not explained */
 	TG_NATFW_WHY_PPTP_CALL,	   /**< a PPTP call's GRE session (sess) */
+	TG_NATFW_WHY_MAPPING,	   /**< a new session on the host's mapping for
+					that port (pub_ip, pub_port) */
 };
 
 struct tg_natfw_why {

@@ -2682,6 +2682,25 @@ test_pipeline_explain_limits(void)
 		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
 		"nat: {private: [lan0], public: [wan0], "
 		"max_sessions: 64}\n";
+	static const char hosts_yaml[] = FX_PORTS
+		"interfaces:\n"
+		"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
+		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
+		"nat: {private: [lan0], public: [wan0], "
+		"max_sessions: 256}\n"
+		"firewall: {max_dynamic: 64}\n";
+	static const char host_yaml[] = FX_PORTS
+		"interfaces:\n"
+		"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
+		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
+		"nat: {private: [lan0], public: [wan0], "
+		"max_sessions_per_host: 3}\n";
+	static const char ports_yaml[] = FX_PORTS
+		"interfaces:\n"
+		"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
+		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
+		"nat: {private: [lan0], public: [wan0],\n"
+		"      addresses: [{address: 10.1.0.1, ports: 2000-2063}]}\n";
 	struct tg_explain_req q = {
 		.rx_if = 0,
 		.proto = 17,
@@ -2739,6 +2758,58 @@ test_pipeline_explain_limits(void)
 		rte_pktmbuf_free(m);
 	explain_then_send(&fx, 0, 0x0a000002, 0x10000005, 3000, 9, &x);
 	CU_ASSERT(strcmp(x.end, "drop natfw.sessions_full") == 0);
+	fx_teardown(&fx);
+
+	/* three sessions a host: two mappings, a session on an existing
+	 * one, then the host's limit */
+	fx_yaml = host_yaml;
+	fx_setup(&fx, 1);
+	explain_then_send(&fx, 0, 0x0a000002, 0x10000005, 2001, 9, &x);
+	CU_ASSERT(some_why(&x, "a new mapping would be made on 10.1.0.1, "
+			       "port 2001 (free now)"));
+	explain_then_send(&fx, 0, 0x0a000002, 0x10000005, 40000, 9, &x);
+	explain_then_send(&fx, 0, 0x0a000002, 0x10000006, 40000, 9, &x);
+	CU_ASSERT(some_why(&x, "a new session on the host's mapping to "
+			       "10.1.0.1:40000"));
+	explain_then_send(&fx, 0, 0x0a000002, 0x10000007, 40000, 9, &x);
+	CU_ASSERT(strcmp(x.end, "drop natfw.host_limit") == 0);
+	while ((m = tx_get(1, 0)) != NULL)
+		rte_pktmbuf_free(m);
+	fx_teardown(&fx);
+
+	/* a range of 64 ports: a private port outside it gets the next
+	 * free one; once all 64 are taken, a new mapping finds none */
+	fx_yaml = ports_yaml;
+	fx_setup(&fx, 1);
+	explain_then_send(&fx, 0, 0x0a000002, 0x10000005, 40000, 9, &x);
+	CU_ASSERT(some_why(&x, "a new mapping would be made on 10.1.0.1, "
+			       "port 2000 (free now)"));
+	for (i = 1; i < 64; i++)
+		CU_ASSERT_FATAL(
+			rte_ring_enqueue(rxr[0],
+				mk_udp_ports(0, 0x0a000002, 0x10000005,
+					(uint16_t)(40000 + i), 9)) == 0);
+	run(&fx, 1, 8);
+	while ((m = tx_get(1, 0)) != NULL)
+		rte_pktmbuf_free(m);
+	explain_then_send(&fx, 0, 0x0a000003, 0x10000005, 5000, 9, &x);
+	CU_ASSERT(strcmp(x.end, "drop natfw.ports_full") == 0);
+	fx_teardown(&fx);
+
+	/* a table of 256 + 64 sessions keeps 80 host records (a quarter):
+	 * an 81st host with a new flow finds none */
+	fx_yaml = hosts_yaml;
+	fx_setup(&fx, 1);
+	for (i = 0; i < 80; i++)
+		CU_ASSERT_FATAL(
+			rte_ring_enqueue(rxr[0],
+				mk_udp_ports(0, (uint32_t)(0x0a020000 + i),
+					0x10000005, 2000, 9)) == 0);
+	run(&fx, 1, 8);
+	while ((m = tx_get(1, 0)) != NULL)
+		rte_pktmbuf_free(m);
+	explain_then_send(&fx, 0, 0x0a0000a0, 0x10000005, 2000, 9, &x);
+	CU_ASSERT(strcmp(x.end, "drop natfw.table_full") == 0);
 	fx_teardown(&fx);
 }
 
