@@ -24,7 +24,13 @@ header checksum RX refuses — over and over (net_pcap infinite_rx), and:
   the firewall drops), a third through IPsec (the tunnel out straight to
   TX, a blocked destination, an unprotected packet a protect policy
   wants, and real ESP from the peer, encrypted by scapy, which tollgate
-  decrypts and forwards while explain, told its SPI, walks the same way);
+  decrypts and forwards while explain, told its SPI, walks the same way;
+  ESP whose inner packet no policy takes, ESP of a length its SA cannot
+  take, explained from its bytes, an SPI no SA has); a fourth with a
+  host port (tun, its kernel side in a namespace of its own): datagrams
+  the kernel really sends take the source path, one out of wan0, one
+  denied by wan0's outbound list, and a datagram to the appliance ends at
+  the host, each traced and explained alike;
 - tollgatectl's explain, trace and capture drops print and write the
   same (exit codes, the lines an operator reads, a pcapng tshark reads);
   explain --pcap reads a frame of scapy's pcap (Ethernet, bare IP) and
@@ -44,7 +50,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "test"))
 
 import tgtelemetry as tel  # noqa: E402
-from harness import (H0, LAN_IP, TOLLGATE, TOLLGATECTL,  # noqa: E402
+from harness import (H0, LAN_IP, TOLLGATE, TOLLGATECTL, WAN_IP,  # noqa
                      PcapTollgate,
                      Results, Scratch, pcap_yaml, preflight,
                      scapy_missing)
@@ -590,6 +596,165 @@ def check_ipsec(res):
         t.stop()
 
 
+# The appliance's own stack (a fourth run): a host port, tun, whose
+# kernel side is in a namespace of its own. wan0's outbound list denies
+# UDP to port 5353. lan0 replays telnet SYNs (filter.in.denied) and, one
+# frame in 500, a datagram to the appliance's port 9: to the kernel,
+# without flooding it.
+SOURCE_LINES = {"lan0": FILTER_LINES["lan0"], "wan0": [
+    "    filters:",
+    "      outbound:",
+    "        mode: deny-listed",
+    "        rules:",
+    "          - name: no-mdns",
+    "            action: deny",
+    "            protocol: udp",
+    "            dst_port: 5353",
+]}
+HOST_SPORT = 40053
+
+
+def ns_send_udp(ns, dst, ports):
+    """The kernel in namespace NS sends a datagram from port HOST_SPORT
+    to each of DST's PORTS."""
+    code = ("import socket,sys\n"
+            "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+            "s.bind(('0.0.0.0', %d))\n"
+            "for p in sys.argv[2:]:\n"
+            "    s.sendto(b'h' * 20, (sys.argv[1], int(p)))\n" % HOST_SPORT)
+    r = subprocess.run(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c",
+                        code, dst] + [str(p) for p in ports],
+                       capture_output=True, text=True, timeout=20)
+    return r.returncode == 0, r.stderr
+
+
+def host_ready(ns, ifname, timeout=15):
+    """The host interface in NS, up with the appliance's wan address."""
+    end = time.time() + timeout
+    while time.time() < end:
+        r = subprocess.run(["ip", "-n", ns, "-4", "addr", "show", "dev",
+                            ifname], capture_output=True, text=True)
+        if r.returncode == 0 and WAN_IP + "/" in r.stdout and \
+                "UP" in r.stdout:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def traced_by(pkts, text):
+    """The traced packets whose summary is TEXT ("udp A:P -> B:Q")."""
+    return [v for v in pkts.values() if v.get("packet") == text]
+
+
+def check_source(res):
+    """The source path (what the appliance's own stack sends) and the
+    target path's end at the host, each against explain."""
+    pid = os.getpid() % 100000
+    ns, ifname = "tgtr-%d" % pid, "tgtr%d" % pid
+    if subprocess.run(["ip", "netns", "add", ns]).returncode != 0:
+        res.report("source: setup", ["ip netns add %s failed" % ns])
+        return
+    S.netns.append(ns)
+    subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=False)
+    syn = frame(IP(src="10.0.0.2", dst="16.0.0.2") /
+                TCP(sport=40000, dport=23, flags="S"))
+    to_host = frame(IP(src="10.0.0.2", dst=LAN_IP) /
+                    UDP(sport=40009, dport=9) / (b"k" * 10))
+    t = PcapTollgate(S, "trace-source",
+                     {0: [bytes(syn)] * 499 + [bytes(to_host)]})
+    y = pcap_yaml("trace.py", t.prefix, t.files, if_lines=SOURCE_LINES,
+                  extra=EXTRA)
+    y = y.replace("rx_pcap=%s,tx_pcap=%s" % (t.files["in0"],
+                                             t.files["out0"]),
+                  "rx_pcap=%s,infinite_rx=1" % t.files["in0"])
+    y = y.replace(",tx_pcap=%s" % t.files["out1"], "")
+    y += "host:\n  type: tun\n  ifname: %s\n  netns: %s\n" % (ifname, ns)
+    if not t.start(TOLLGATE, t.write_config("source.yaml", y)):
+        res.report("source: tollgate starts", [t.error, t.tail()])
+        return
+    try:
+        if not host_ready(ns, ifname):
+            res.report("source: the host interface comes up",
+                       ["%s in %s never had %s" % (ifname, ns, WAN_IP)])
+            return
+        with tel.Telemetry(t.prefix) as c:
+            check_source_trace(res, c, ns)
+    finally:
+        t.stop()
+
+
+def check_source_trace(res, c, ns):
+    # what explain and the trace must say, worked out from the config
+    # and ARCHITECTURE.md section 2: the source path is natfw(out),
+    # forward(out), filter(out), ipsec(out); only forward and wan0's
+    # list are configured
+    want = {53: ("tx wan0", ["forward(out)", "filter(out)"]),
+            5353: ("drop filter.out.denied",
+                   ["forward(out)", "filter(out)"])}
+    p = []
+    r = c.cmd("/tollgate/trace", "start 4 from host and udp and src port %d"
+              % HOST_SPORT)
+    if r.get("error"):
+        res.report("source: trace start", [r["error"]])
+        return
+    ok, err = ns_send_udp(ns, "16.0.0.9", [53, 5353, 53, 5353])
+    if not ok:
+        p.append("the namespace could not send: %s" % err)
+    st = wait_trace_done(c)
+    _, pkts = show_all(c)
+    if st.get("marked") != 4:
+        p.append("marked %r, want 4 (status %r)" % (st.get("marked"), st))
+    for dport, (end, stages) in sorted(want.items()):
+        text = "udp %s:%d -> 16.0.0.9:%d" % (WAN_IP, HOST_SPORT, dport)
+        got = traced_by(pkts, text)
+        if len(got) != 2:
+            p.append("%s: traced %d times, want 2" % (text, len(got)))
+            continue
+        x = c.cmd("/tollgate/explain", "from host udp %s:%d -> "
+                  "16.0.0.9:%d length 20" % (WAN_IP, HOST_SPORT, dport))
+        for v in got:
+            if v.get("in") != "host" or v.get("path") != "source":
+                p.append("%s: in %r, path %r" % (text, v.get("in"),
+                                                  v.get("path")))
+            if v.get("end") != end or \
+                    [s[0] for s in stage_steps(v["steps"])] != stages:
+                p.append("%s: trace ends %r through %r, want %r through "
+                         "%r" % (text, v.get("end"),
+                                 stage_steps(v["steps"]), end, stages))
+            if stage_steps(x.get("steps", {})) != \
+                    stage_steps(v["steps"]) or \
+                    not x.get("end", "").startswith(v.get("end", "?")):
+                p.append("%s: explain %r ending %r, trace %r ending %r" % (
+                    text, stage_steps(x.get("steps", {})), x.get("end"),
+                    stage_steps(v["steps"]), v.get("end")))
+        if dport == 5353 and "rule no-mdns (#0)" not in str(x):
+            p.append("explain of :5353 does not name the rule: %r" % x)
+    res.report("source path: the host's datagrams, traced and explained",
+               p)
+
+    # the target path's end at the host: the datagram to port 9
+    p = []
+    c.cmd("/tollgate/trace", "start 2 in lan0 and udp and dst port 9")
+    wait_trace_done(c)
+    _, pkts = show_all(c)
+    x = c.cmd("/tollgate/explain", "in lan0 udp 10.0.0.2:40009 -> %s:9 "
+              "length 10" % LAN_IP)
+    got = traced_by(pkts, "udp 10.0.0.2:40009 -> %s:9" % LAN_IP)
+    if len(got) != 2:
+        p.append("traced %d, want 2: %r" % (len(got), pkts))
+    for v in got:
+        if v.get("end") != "host" or \
+                [s[0] for s in stage_steps(v["steps"])] != \
+                ["filter(in)", "localfilter(in)"]:
+            p.append("trace ends %r through %r" % (
+                v.get("end"), stage_steps(v["steps"])))
+        if stage_steps(x.get("steps", {})) != stage_steps(v["steps"]) or \
+                x.get("end") != "host":
+            p.append("explain %r ending %r" % (
+                stage_steps(x.get("steps", {})), x.get("end")))
+    res.report("target path to the host: traced and explained", p)
+
+
 def ctl(t, *args):
     r = subprocess.run([TOLLGATECTL, "-f", t.prefix] + list(args),
                        capture_output=True, text=True, timeout=60,
@@ -696,6 +861,7 @@ def main():
         t.stop()
     check_nat(res)
     check_ipsec(res)
+    check_source(res)
     return res.finish()
 
 
