@@ -145,15 +145,15 @@ FILTER_LINES = {"lan0": [
 ]}
 
 
-def config(t):
-    y = pcap_yaml("trace.py", t.prefix, t.files, if_lines=FILTER_LINES,
-                  extra=EXTRA)
+def config(t, if_lines=None, name="trace.yaml", more=""):
+    y = pcap_yaml("trace.py", t.prefix, t.files,
+                  if_lines=if_lines or FILTER_LINES, extra=EXTRA)
     # Replayed for ever, and no TX capture (it would grow without end).
     y = y.replace("rx_pcap=%s,tx_pcap=%s" % (t.files["in0"],
                                              t.files["out0"]),
                   "rx_pcap=%s,infinite_rx=1" % t.files["in0"])
     y = y.replace(",tx_pcap=%s" % t.files["out1"], "")
-    return t.write_config("trace.yaml", y)
+    return t.write_config(name, y + more)
 
 
 def show_all(c):
@@ -662,14 +662,10 @@ def check_source(res):
                     UDP(sport=40009, dport=9) / (b"k" * 10))
     t = PcapTollgate(S, "trace-source",
                      {0: [bytes(syn)] * 499 + [bytes(to_host)]})
-    y = pcap_yaml("trace.py", t.prefix, t.files, if_lines=SOURCE_LINES,
-                  extra=EXTRA)
-    y = y.replace("rx_pcap=%s,tx_pcap=%s" % (t.files["in0"],
-                                             t.files["out0"]),
-                  "rx_pcap=%s,infinite_rx=1" % t.files["in0"])
-    y = y.replace(",tx_pcap=%s" % t.files["out1"], "")
-    y += "host:\n  type: tun\n  ifname: %s\n  netns: %s\n" % (ifname, ns)
-    if not t.start(TOLLGATE, t.write_config("source.yaml", y)):
+    cfg = config(t, SOURCE_LINES, "source.yaml",
+                 "host:\n  type: tun\n  ifname: %s\n  netns: %s\n" % (
+                     ifname, ns))
+    if not t.start(TOLLGATE, cfg):
         res.report("source: tollgate starts", [t.error, t.tail()])
         return
     try:

@@ -2652,6 +2652,28 @@ test_pipeline_explain_ah(void)
 /* The rest of the reasons a packet can meet, explained and then met by
  * the real packet: the filter lists' defaults, an SA's MTU and hard
  * lifetime, and the NAT table full. */
+/* @p n UDP flows from lan0 to 16.0.0.5:9, the i-th from @p src + i *
+ * @p src_step, port @p sport + i * @p sport_step, sent and run through;
+ * what left wan0 is dropped. */
+static void
+send_flows(struct fixture *fx, uint32_t src, uint32_t src_step, uint16_t sport,
+	uint16_t sport_step, int n)
+{
+	struct rte_mbuf *m;
+	int i;
+
+	for (i = 0; i < n; i++)
+		CU_ASSERT_FATAL(
+			rte_ring_enqueue(rxr[0],
+				mk_udp_ports(0, src + (uint32_t)i * src_step,
+					0x10000005,
+					(uint16_t)(sport + i * sport_step),
+					9)) == 0);
+	run(fx, 1, 8);
+	while ((m = tx_get(1, 0)) != NULL)
+		rte_pktmbuf_free(m);
+}
+
 static void
 test_pipeline_explain_limits(void)
 {
@@ -2711,7 +2733,6 @@ test_pipeline_explain_limits(void)
 	static struct tg_explain x;
 	struct fixture fx;
 	struct rte_mbuf *m;
-	int i;
 
 	/* filter_yaml: wan0 inbound allow-listed without rules, lan0
 	 * outbound allow-listed without rules */
@@ -2749,13 +2770,7 @@ test_pipeline_explain_limits(void)
 	/* 64 sessions in a table of 64: the next flow has no room */
 	fx_yaml = full_yaml;
 	fx_setup(&fx, 1);
-	for (i = 0; i < 64; i++)
-		CU_ASSERT_FATAL(rte_ring_enqueue(rxr[0],
-					mk_udp_ports(0, 0x0a000002, 0x10000005,
-						(uint16_t)(2000 + i), 9)) == 0);
-	run(&fx, 1, 8);
-	while ((m = tx_get(1, 0)) != NULL)
-		rte_pktmbuf_free(m);
+	send_flows(&fx, 0x0a000002, 0, 2000, 1, 64);
 	explain_then_send(&fx, 0, 0x0a000002, 0x10000005, 3000, 9, &x);
 	CU_ASSERT(strcmp(x.end, "drop natfw.sessions_full") == 0);
 	fx_teardown(&fx);
@@ -2784,14 +2799,7 @@ test_pipeline_explain_limits(void)
 	explain_then_send(&fx, 0, 0x0a000002, 0x10000005, 40000, 9, &x);
 	CU_ASSERT(some_why(&x, "a new mapping would be made on 10.1.0.1, "
 			       "port 2000 (free now)"));
-	for (i = 1; i < 64; i++)
-		CU_ASSERT_FATAL(
-			rte_ring_enqueue(rxr[0],
-				mk_udp_ports(0, 0x0a000002, 0x10000005,
-					(uint16_t)(40000 + i), 9)) == 0);
-	run(&fx, 1, 8);
-	while ((m = tx_get(1, 0)) != NULL)
-		rte_pktmbuf_free(m);
+	send_flows(&fx, 0x0a000002, 0, 40001, 1, 63);
 	explain_then_send(&fx, 0, 0x0a000003, 0x10000005, 5000, 9, &x);
 	CU_ASSERT(strcmp(x.end, "drop natfw.ports_full") == 0);
 	fx_teardown(&fx);
@@ -2800,14 +2808,7 @@ test_pipeline_explain_limits(void)
 	 * an 81st host with a new flow finds none */
 	fx_yaml = hosts_yaml;
 	fx_setup(&fx, 1);
-	for (i = 0; i < 80; i++)
-		CU_ASSERT_FATAL(
-			rte_ring_enqueue(rxr[0],
-				mk_udp_ports(0, (uint32_t)(0x0a020000 + i),
-					0x10000005, 2000, 9)) == 0);
-	run(&fx, 1, 8);
-	while ((m = tx_get(1, 0)) != NULL)
-		rte_pktmbuf_free(m);
+	send_flows(&fx, 0x0a020000, 1, 2000, 0, 80);
 	explain_then_send(&fx, 0, 0x0a0000a0, 0x10000005, 2000, 9, &x);
 	CU_ASSERT(strcmp(x.end, "drop natfw.table_full") == 0);
 	fx_teardown(&fx);
