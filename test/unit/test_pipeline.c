@@ -49,6 +49,13 @@ static struct tg_pipeline_host fx_host; /* used by fx_setup_opts */
 	"  - {address: 10.1.0.2, mac: '02:00:00:00:01:02', interface: wan0}\n" \
 	"  - {address: 10.0.0.2, mac: '02:00:00:00:00:02', interface: lan0}\n"
 
+/* The two ports, lan0 10.0.0.1/24 and wan0 10.1.0.1/24, the routes */
+#define FX_STD                                                                 \
+	FX_PORTS                                                               \
+	"interfaces:\n"                                                        \
+	"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"                   \
+	"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
+
 static const char yaml[] =
 	FX_PORTS "interfaces:\n"
 		 "  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
@@ -2514,12 +2521,9 @@ test_pipeline_explain_more_drops(void)
 static void
 test_pipeline_explain_local(void)
 {
-	static const char lf_yaml[] = FX_PORTS
-		"interfaces:\n"
-		"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
-		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
-		"local_filter: {protocols: [tcp, udp], tcp_ports: all,\n"
-		"  udp_ports: [53]}\n";
+	static const char lf_yaml[] =
+		FX_STD "local_filter: {protocols: [tcp, udp], tcp_ports: all,\n"
+		       "  udp_ports: [53]}\n";
 	struct tg_explain_req q = {
 		.rx_if = TG_TRACE_FROM_HOST,
 		.proto = 17,
@@ -2562,17 +2566,14 @@ test_pipeline_explain_local(void)
 static void
 test_pipeline_explain_hairpin(void)
 {
-	static const char hp_yaml[] = FX_PORTS
-		"interfaces:\n"
-		"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
-		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
-		"nat:\n"
-		"  private: [lan0]\n"
-		"  public: [wan0]\n"
-		"  port_mappings:\n"
-		"    - {name: srv, protocol: udp, public_port: 8080,\n"
-		"       private_address: 10.0.0.2, private_port: 80}\n"
-		"firewall: {}\n";
+	static const char hp_yaml[] =
+		FX_STD "nat:\n"
+		       "  private: [lan0]\n"
+		       "  public: [wan0]\n"
+		       "  port_mappings:\n"
+		       "    - {name: srv, protocol: udp, public_port: 8080,\n"
+		       "       private_address: 10.0.0.2, private_port: 80}\n"
+		       "firewall: {}\n";
 	static struct tg_explain x;
 	struct fixture fx;
 	struct rte_mbuf *m;
@@ -2698,29 +2699,17 @@ test_pipeline_explain_limits(void)
 		"       key: 202122232425262728292a2b2c2d2e2f, salt: "
 		"01020304,\n"
 		"       lifetime: {hard_packets: 1}}\n";
-	static const char full_yaml[] = FX_PORTS
-		"interfaces:\n"
-		"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
-		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
-		"nat: {private: [lan0], public: [wan0], "
-		"max_sessions: 64}\n";
-	static const char hosts_yaml[] = FX_PORTS
-		"interfaces:\n"
-		"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
-		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
-		"nat: {private: [lan0], public: [wan0], "
-		"max_sessions: 256}\n"
-		"firewall: {max_dynamic: 64}\n";
-	static const char host_yaml[] = FX_PORTS
-		"interfaces:\n"
-		"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
-		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
-		"nat: {private: [lan0], public: [wan0], "
-		"max_sessions_per_host: 3}\n";
-	static const char ports_yaml[] = FX_PORTS
-		"interfaces:\n"
-		"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
-		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
+	static const char full_yaml[] =
+		FX_STD "nat: {private: [lan0], public: [wan0], "
+		       "max_sessions: 64}\n";
+	static const char hosts_yaml[] =
+		FX_STD "nat: {private: [lan0], public: [wan0], "
+		       "max_sessions: 256}\n"
+		       "firewall: {max_dynamic: 64}\n";
+	static const char host_yaml[] =
+		FX_STD "nat: {private: [lan0], public: [wan0], "
+		       "max_sessions_per_host: 3}\n";
+	static const char ports_yaml[] = FX_STD
 		"nat: {private: [lan0], public: [wan0],\n"
 		"      addresses: [{address: 10.1.0.1, ports: 2000-2063}]}\n";
 	struct tg_explain_req q = {
@@ -2733,6 +2722,23 @@ test_pipeline_explain_limits(void)
 	static struct tg_explain x;
 	struct fixture fx;
 	struct rte_mbuf *m;
+	static const struct {
+		const char *yaml, *first, *end;
+		uint32_t src, src_step, then_src;
+		uint16_t sport, sport_step, then_sport;
+		int n;
+	} fill[] = {
+		{full_yaml, NULL, "drop natfw.sessions_full", 0x0a000002, 0,
+			0x0a000002, 2000, 1, 3000, 64},
+		{ports_yaml,
+			"a new mapping would be made on 10.1.0.1, port 2000 "
+			"(free now)",
+			"drop natfw.ports_full", 0x0a000002, 0, 0x0a000003,
+			40000, 1, 5000, 63},
+		{hosts_yaml, NULL, "drop natfw.table_full", 0x0a020000, 1,
+			0x0a0000a0, 2000, 0, 2000, 80},
+	};
+	int i;
 
 	/* filter_yaml: wan0 inbound allow-listed without rules, lan0
 	 * outbound allow-listed without rules */
@@ -2767,14 +2773,6 @@ test_pipeline_explain_limits(void)
 		rte_pktmbuf_free(m);
 	fx_teardown(&fx);
 
-	/* 64 sessions in a table of 64: the next flow has no room */
-	fx_yaml = full_yaml;
-	fx_setup(&fx, 1);
-	send_flows(&fx, 0x0a000002, 0, 2000, 1, 64);
-	explain_then_send(&fx, 0, 0x0a000002, 0x10000005, 3000, 9, &x);
-	CU_ASSERT(strcmp(x.end, "drop natfw.sessions_full") == 0);
-	fx_teardown(&fx);
-
 	/* three sessions a host: two mappings, a session on an existing
 	 * one, then the host's limit */
 	fx_yaml = host_yaml;
@@ -2792,26 +2790,30 @@ test_pipeline_explain_limits(void)
 		rte_pktmbuf_free(m);
 	fx_teardown(&fx);
 
-	/* a range of 64 ports: a private port outside it gets the next
-	 * free one; once all 64 are taken, a new mapping finds none */
-	fx_yaml = ports_yaml;
-	fx_setup(&fx, 1);
-	explain_then_send(&fx, 0, 0x0a000002, 0x10000005, 40000, 9, &x);
-	CU_ASSERT(some_why(&x, "a new mapping would be made on 10.1.0.1, "
-			       "port 2000 (free now)"));
-	send_flows(&fx, 0x0a000002, 0, 40001, 1, 63);
-	explain_then_send(&fx, 0, 0x0a000003, 0x10000005, 5000, 9, &x);
-	CU_ASSERT(strcmp(x.end, "drop natfw.ports_full") == 0);
-	fx_teardown(&fx);
-
-	/* a table of 256 + 64 sessions keeps 80 host records (a quarter):
-	 * an 81st host with a new flow finds none */
-	fx_yaml = hosts_yaml;
-	fx_setup(&fx, 1);
-	send_flows(&fx, 0x0a020000, 1, 2000, 0, 80);
-	explain_then_send(&fx, 0, 0x0a0000a0, 0x10000005, 2000, 9, &x);
-	CU_ASSERT(strcmp(x.end, "drop natfw.table_full") == 0);
-	fx_teardown(&fx);
+	/* The table filled by real flows, then one more explained and
+	 * sent: 64 sessions in a table of 64; a range of 64 ports taken (a
+	 * private port out of it first gets the range's first, 2000); 80
+	 * hosts with a session in a table of 256 + 64 (a quarter of it in
+	 * host records). */
+	for (i = 0; i < (int)RTE_DIM(fill); i++) {
+		fx_yaml = fill[i].yaml;
+		fx_setup(&fx, 1);
+		if (fill[i].first != NULL) {
+			explain_then_send(&fx, 0, fill[i].src, 0x10000005,
+				fill[i].sport, 9, &x);
+			CU_ASSERT(some_why(&x, fill[i].first));
+		}
+		send_flows(&fx, fill[i].src, fill[i].src_step,
+			(uint16_t)(fill[i].sport + (fill[i].first != NULL)),
+			fill[i].sport_step, fill[i].n);
+		explain_then_send(&fx, 0, fill[i].then_src, 0x10000005,
+			fill[i].then_sport, 9, &x);
+		if (strcmp(x.end, fill[i].end) != 0) {
+			fprintf(stderr, "fill %d: %s\n", i, x.end);
+			CU_FAIL("explain's end once the table is full");
+		}
+		fx_teardown(&fx);
+	}
 }
 
 /* What the appliance itself sends, with the firewall on: a dynamic entry
@@ -2820,12 +2822,9 @@ test_pipeline_explain_limits(void)
 static void
 test_pipeline_explain_own_flows(void)
 {
-	static const char own_yaml[] = FX_PORTS
-		"interfaces:\n"
-		"  - {name: lan0, port: p0, address: 10.0.0.1/24}\n"
-		"  - {name: wan0, port: p1, address: 10.1.0.1/24}\n" FX_ROUTES
-		"nat: {private: [lan0], public: [wan0]}\n"
-		"firewall: {max_dynamic: 1}\n";
+	static const char own_yaml[] =
+		FX_STD "nat: {private: [lan0], public: [wan0]}\n"
+		       "firewall: {max_dynamic: 1}\n";
 	struct tg_explain_req q = {
 		.rx_if = TG_TRACE_FROM_HOST,
 		.proto = 17,
