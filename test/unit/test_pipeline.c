@@ -3076,7 +3076,8 @@ tcp_seg(uint8_t *b, uint16_t sport, uint16_t dport, uint8_t flags,
 	b[13] = flags;
 	b[14] = 0xff;
 	b[15] = 0xff;
-	memcpy(b + 20, pl, plen);
+	if (plen != 0)
+		memcpy(b + 20, pl, plen);
 	return (uint16_t)(20 + plen);
 }
 
