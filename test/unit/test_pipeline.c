@@ -2412,40 +2412,59 @@ set_proto(struct rte_mbuf *m, uint8_t proto, uint8_t icmp_type)
 	}
 }
 
-/* A UDP packet of @p payload bytes (zeros) from lan. */
+/* Ethernet + IPv4 (no options) + @p l4len bytes of @p proto at @p l4,
+ * arriving on port @p rx_idx (0 lan0 from the lan host, 1 wan0 from the
+ * gateway), TTL @p ttl. */
 static struct rte_mbuf *
-mk_udp_len(uint32_t src, uint32_t dst, uint16_t payload, uint8_t ttl)
+mk_ip_ttl(uint16_t rx_idx, uint32_t src, uint32_t dst, uint8_t proto,
+	uint8_t ttl, const uint8_t *l4, uint16_t l4len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
-	uint16_t iplen = (uint16_t)(20 + 8 + payload);
+	uint16_t iplen = (uint16_t)(20 + l4len);
 	uint8_t *p;
-	uint16_t ck;
 	int i;
 
 	CU_ASSERT_FATAL(m != NULL);
 	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(14 + iplen));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	memset(p, 0, 14u + iplen);
-	memcpy(p, env.mac[0].addr_bytes, 6);
-	memcpy(p + 6, lan_host_mac, 6);
+	memset(p, 0, 34);
+	memcpy(p, env.mac[rx_idx].addr_bytes, 6);
+	memcpy(p + 6, rx_idx == 0 ? lan_host_mac : gw_mac, 6);
 	p[12] = 0x08;
 	p[14] = 0x45;
 	p[16] = (uint8_t)(iplen >> 8);
 	p[17] = (uint8_t)iplen;
 	p[22] = ttl;
-	p[23] = 17;
+	p[23] = proto;
 	for (i = 0; i < 4; i++) {
 		p[26 + i] = (uint8_t)(src >> (24 - 8 * i));
 		p[30 + i] = (uint8_t)(dst >> (24 - 8 * i));
 	}
-	ck = ref_cksum(p + 14, 20);
-	p[24] = (uint8_t)(ck >> 8);
-	p[25] = (uint8_t)ck;
-	p[35] = 7;
-	p[37] = 9;
-	p[38] = (uint8_t)((8 + payload) >> 8);
-	p[39] = (uint8_t)(8 + payload);
+	ip_cksum_again(p);
+	memcpy(p + 34, l4, l4len);
 	return m;
+}
+
+static struct rte_mbuf *
+mk_ip(uint16_t rx_idx, uint32_t src, uint32_t dst, uint8_t proto,
+	const uint8_t *l4, uint16_t l4len)
+{
+	return mk_ip_ttl(rx_idx, src, dst, proto, 64, l4, l4len);
+}
+
+/* A UDP packet of @p payload bytes (zeros) from lan, 7 to 9. */
+static struct rte_mbuf *
+mk_udp_len(uint32_t src, uint32_t dst, uint16_t payload, uint8_t ttl)
+{
+	static uint8_t udp[8 + 1500];
+
+	CU_ASSERT_FATAL(payload <= sizeof(udp) - 8);
+	memset(udp, 0, 8u + payload);
+	udp[1] = 7;
+	udp[3] = 9;
+	udp[4] = (uint8_t)((8 + payload) >> 8);
+	udp[5] = (uint8_t)(8 + payload);
+	return mk_ip_ttl(0, src, dst, 17, ttl, udp, (uint16_t)(8 + payload));
 }
 
 /* More of forward's drops, explained and then met by real packets: a
@@ -3025,39 +3044,6 @@ test_pipeline_explain_arp_frames(void)
 	while ((m = tx_get(1, 0)) != NULL)
 		rte_pktmbuf_free(m);
 	fx_teardown(&fx);
-}
-
-/* Ethernet + IPv4 (no options) + @p l4len bytes of @p proto at @p l4,
- * arriving on port @p rx_idx (0 lan0 from the lan host, 1 wan0 from the
- * gateway). */
-static struct rte_mbuf *
-mk_ip(uint16_t rx_idx, uint32_t src, uint32_t dst, uint8_t proto,
-	const uint8_t *l4, uint16_t l4len)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
-	uint16_t iplen = (uint16_t)(20 + l4len);
-	uint8_t *p;
-	int i;
-
-	CU_ASSERT_FATAL(m != NULL);
-	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(14 + iplen));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	memset(p, 0, 34);
-	memcpy(p, env.mac[rx_idx].addr_bytes, 6);
-	memcpy(p + 6, rx_idx == 0 ? lan_host_mac : gw_mac, 6);
-	p[12] = 0x08;
-	p[14] = 0x45;
-	p[16] = (uint8_t)(iplen >> 8);
-	p[17] = (uint8_t)iplen;
-	p[22] = 64;
-	p[23] = proto;
-	for (i = 0; i < 4; i++) {
-		p[26 + i] = (uint8_t)(src >> (24 - 8 * i));
-		p[30 + i] = (uint8_t)(dst >> (24 - 8 * i));
-	}
-	ip_cksum_again(p);
-	memcpy(p + 34, l4, l4len);
-	return m;
 }
 
 /* A TCP segment (no options) with @p plen bytes of payload at @p pl into
