@@ -642,13 +642,63 @@ explain_natfw(struct tg_pipeline *pl, const struct tg_tables *t,
 				? ", the appliance's own call"
 				: "");
 		break;
-	case TG_NATFW_WHY_NOT_MODELLED:
-		snprintf(s->why, sizeof(s->why),
-			"a PPTP control message: the call it sets up or "
-			"clears is not modelled");
-		return NOT_EXPLAINED;
 	default:
 		break;
+	}
+	if (w.pptp.type != 0) {
+		static const char *const msgs[] = {"",
+			"Start-Control-Connection-Request",
+			"Start-Control-Connection-Reply",
+			"Stop-Control-Connection-Request",
+			"Stop-Control-Connection-Reply", "Echo-Request",
+			"Echo-Reply", "Outgoing-Call-Request",
+			"Outgoing-Call-Reply", "Incoming-Call-Request",
+			"Incoming-Call-Reply", "Incoming-Call-Connected",
+			"Call-Clear-Request", "Call-Disconnect-Notify",
+			"WAN-Error-Notify", "Set-Link-Info"};
+		const struct tg_natfw_pptp_why *p = &w.pptp;
+		const char *msg = p->type < RTE_DIM(msgs) ? msgs[p->type] : "?";
+		const char *made = p->made ? " (new)" : "";
+
+		if (TG_V_IS_DROP(v))
+			add(s->why, sizeof(s->why),
+				"PPTP %s: call %u not set up", msg, p->priv_id);
+		else if (p->act == TG_NATFW_PPTP_ACT_CALL)
+			add(s->why, sizeof(s->why),
+				"PPTP %s: call ID %u as public %u%s", msg,
+				p->priv_id, p->pub_id, made);
+		else if (p->act == TG_NATFW_PPTP_ACT_UP)
+			add(s->why, sizeof(s->why),
+				"PPTP %s: call %u (public %u) up with the "
+				"server's %u%s",
+				msg, p->priv_id, p->pub_id, p->peer_id, made);
+		else if (p->act == TG_NATFW_PPTP_ACT_PEER)
+			add(s->why, sizeof(s->why),
+				"PPTP %s: public call ID %u back to %u", msg,
+				p->pub_id, p->priv_id);
+		else if (p->act == TG_NATFW_PPTP_ACT_REFUSED ||
+			 p->act == TG_NATFW_PPTP_ACT_CLEAR)
+			add(s->why, sizeof(s->why),
+				"PPTP %s: call %u (public %u) %s", msg,
+				p->priv_id, p->pub_id,
+				p->act == TG_NATFW_PPTP_ACT_CLEAR
+					? "cleared"
+					: "refused, cleared");
+		else if (p->act == TG_NATFW_PPTP_ACT_CLEAR_OUT)
+			add(s->why, sizeof(s->why),
+				"PPTP %s: the server's call %u cleared", msg,
+				p->peer_id);
+		else if (p->act == TG_NATFW_PPTP_ACT_UNKNOWN)
+			add(s->why, sizeof(s->why),
+				"PPTP %s: no call has its ID, passed as is",
+				msg);
+		else if (p->act == TG_NATFW_PPTP_ACT_LOCAL)
+			add(s->why, sizeof(s->why),
+				"PPTP %s: the appliance's call %u, its GRE let "
+				"in%s",
+				msg, p->priv_id, made);
+		else
+			add(s->why, sizeof(s->why), "PPTP %s", msg);
 	}
 	return v;
 }

@@ -430,7 +430,7 @@ port_free_in(const uint64_t *used, uint32_t a, uint32_t b)
 
 /* The port a new mapping of class @p c would get in [lo, hi]: @p pref
  * when it is free, else the next free one from where the last search
- * ended. Only reads (tg_nat_port_peek() asks it off the writer). */
+ * ended. Only reads (tg_nat_map_peek() asks it off the writer). */
 static int
 port_find(const struct tg_nat_ports *ps, int c, uint16_t lo, uint16_t hi,
 	uint16_t pref, uint16_t *port)
@@ -466,21 +466,6 @@ port_pick(struct tg_nat_ports *ps, int c, uint16_t lo, uint16_t hi,
 	return rc < 0 ? rc : 0;
 }
 
-int
-tg_nat_port_peek(const struct tg_nat_table *t, uint16_t addr, uint8_t proto,
-	uint16_t lo, uint16_t hi, uint16_t pref, uint16_t *port)
-{
-	const struct tg_nat_ports *ps;
-	int c = tg_nat_pclass(proto);
-
-	if (addr >= t->n_public || c < 0 || lo > hi)
-		return -EINVAL;
-	ps = __atomic_load_n(&t->ports[addr], __ATOMIC_ACQUIRE);
-	if (ps == NULL)
-		return -EINVAL;
-	return port_find(ps, c, lo, hi, pref, port) < 0 ? -EADDRINUSE : 0;
-}
-
 uint32_t
 tg_nat_map_lookup_private(const struct tg_nat_table *t, uint8_t proto,
 	uint32_t priv_ip, uint16_t priv_port)
@@ -490,6 +475,110 @@ tg_nat_map_lookup_private(const struct tg_nat_table *t, uint8_t proto,
 
 	return tg_nat_index_lookup(
 		t->map_ix, nat_map_hash(t, &k), nat_map_match, t, &k);
+}
+
+/* ---- mappings read off the writer (explain) ---- */
+
+/* A copy of mapping @p mi as it is now: one load per field, so a record
+ * the writer frees or reuses meanwhile may mix two states; the caller
+ * checks the key on the copy, so what it keeps is one of this key's. */
+static inline void
+nat_map_copy(const struct tg_nat_table *t, uint32_t mi, struct tg_nat_map *c)
+{
+	const struct tg_nat_map *m = &t->maps[mi];
+
+	c->priv_ip = __atomic_load_n(&m->priv_ip, __ATOMIC_RELAXED);
+	c->priv_port = __atomic_load_n(&m->priv_port, __ATOMIC_RELAXED);
+	c->pub_port = __atomic_load_n(&m->pub_port, __ATOMIC_RELAXED);
+	c->sessions = __atomic_load_n(&m->sessions, __ATOMIC_RELAXED);
+	c->addr = __atomic_load_n(&m->addr, __ATOMIC_RELAXED);
+	c->proto = __atomic_load_n(&m->proto, __ATOMIC_RELAXED);
+	c->flags = __atomic_load_n(&m->flags, __ATOMIC_RELAXED);
+}
+
+struct map_find_ctx {
+	const struct tg_nat_table *t;
+	struct tg_nat_map *copy;
+};
+
+static int
+map_find_match(const void *ctx, const void *key, uint32_t idx)
+{
+	const struct map_find_ctx *f = ctx;
+	const struct nat_map_key *k = key;
+
+	nat_map_copy(f->t, idx, f->copy);
+	return f->copy->priv_ip == k->ip && f->copy->priv_port == k->port &&
+	       f->copy->proto == k->proto;
+}
+
+int
+tg_nat_map_find_private(const struct tg_nat_table *t, uint8_t proto,
+	uint32_t priv_ip, uint16_t priv_port, struct tg_nat_map *copy)
+{
+	struct nat_map_key k = {
+		.ip = priv_ip, .port = priv_port, .proto = proto};
+	struct map_find_ctx f = {t, copy};
+
+	return tg_nat_index_lookup(t->map_ix, nat_map_hash(t, &k),
+		       map_find_match, &f, &k) != TG_NAT_NONE
+		       ? 0
+		       : -ENOENT;
+}
+
+int
+tg_nat_map_find_public(const struct tg_nat_table *t, uint16_t addr,
+	uint8_t proto, uint16_t pub_port, struct tg_nat_map *copy)
+{
+	const struct tg_nat_ports *p;
+	int c = tg_nat_pclass(proto);
+	uint32_t v;
+
+	if (addr >= t->n_public || c < 0)
+		return -ENOENT;
+	p = __atomic_load_n(&t->ports[addr], __ATOMIC_ACQUIRE);
+	if (p == NULL)
+		return -ENOENT;
+	v = __atomic_load_n(&p->map[c][pub_port], __ATOMIC_RELAXED);
+	if (v == 0 || v > t->max_mappings)
+		return -ENOENT;
+	nat_map_copy(t, v - 1, copy);
+	return copy->proto == proto && copy->addr == addr &&
+			       copy->pub_port == pub_port
+		       ? 0
+		       : -ENOENT;
+}
+
+int
+tg_nat_map_peek(const struct tg_nat_table *t, uint8_t proto, uint32_t priv_ip,
+	uint16_t priv_port, uint16_t addr, uint16_t lo, uint16_t hi,
+	uint16_t pref, struct tg_nat_map *m)
+{
+	const struct tg_nat_ports *ps;
+	int c = tg_nat_pclass(proto);
+	uint16_t port;
+
+	if (addr >= t->n_public || lo > hi)
+		return -EINVAL;
+	ps = __atomic_load_n(&t->ports[addr], __ATOMIC_ACQUIRE);
+	if (ps == NULL)
+		return -EINVAL;
+	if (c < 0)
+		return -EPROTONOSUPPORT;
+	if (tg_nat_map_find_private(t, proto, priv_ip, priv_port, m) == 0)
+		return 0;
+	/* tg_nat_map_get_or_create()'s order: a free record, a port */
+	if (__atomic_load_n(&t->stats.mappings, __ATOMIC_RELAXED) >=
+		t->max_mappings)
+		return -ENOBUFS;
+	if (port_find(ps, c, lo, hi, pref, &port) < 0)
+		return -EADDRINUSE;
+	*m = (struct tg_nat_map){.priv_ip = priv_ip,
+		.priv_port = priv_port,
+		.pub_port = port,
+		.addr = addr,
+		.proto = proto};
+	return 1;
 }
 
 int
@@ -599,7 +688,7 @@ tg_nat_map_release(struct tg_nat_table *t, uint32_t map)
 /* May private host @p ip have another session (@p local: the appliance's
  * own)? Its record's count against max_sessions_per_host, or a free
  * record for a new host: 0 and *hi (TG_NAT_NONE: a new host), or the
- * reason. Only reads: tg_nat_host_peek() asks it off the writer. */
+ * reason. Only reads: tg_nat_sess_create_peek() asks it off the writer. */
 static int
 nat_host_check(const struct tg_nat_table *t, uint32_t ip, bool local,
 	uint32_t *hi, enum tg_nat_fail *why)
@@ -623,12 +712,16 @@ nat_host_check(const struct tg_nat_table *t, uint32_t ip, bool local,
 }
 
 int
-tg_nat_host_peek(const struct tg_nat_table *t, uint32_t ip, bool local)
+tg_nat_sess_create_peek(
+	const struct tg_nat_table *t, uint32_t priv_ip, bool local)
 {
 	enum tg_nat_fail why;
 	uint32_t hi;
 
-	return nat_host_check(t, ip, local, &hi, &why) == 0
+	/* tg_nat_sess_create_flags()'s order: a record, the host's */
+	if (!tg_nat_sess_room(t, local))
+		return -ENOSPC;
+	return nat_host_check(t, priv_ip, local, &hi, &why) == 0
 		       ? 0
 		       : nat_fail_errno[why];
 }

@@ -65,7 +65,9 @@
  * at most 3 displacements to a free slot among TG_NAT_INDEX_BFS_MAX
  * buckets (about 512 bucket reads); -ENOSPC when there is none: with
  * random keys, first at 99.2 to 99.5 % load in the unit test. Single
- * writer; no concurrent lookups from other threads.
+ * writer; other threads may look up (tg_nat_sess_find() and the
+ * mapping finders: "Reading the table off the writer lcore" below), and
+ * can miss an entry that an insert moves at that instant.
  */
 
 #define TG_NAT_BUCKET_SLOTS 8
@@ -926,18 +928,60 @@ tg_nat_sess_read_retry(
 int tg_nat_sess_read(
 	const struct tg_nat_table *t, uint32_t idx, struct tg_nat_sess *copy);
 
-/** The public port a new mapping of @p proto on address slot @p addr
- *  would get in [lo, hi] now (@p pref when free): 0 and *port, or
- *  -EADDRINUSE (every port of the range in use), -EINVAL. Any thread:
- *  off the writer lcore, an answer of the moment. */
-int tg_nat_port_peek(const struct tg_nat_table *t, uint16_t addr, uint8_t proto,
-	uint16_t lo, uint16_t hi, uint16_t pref, uint16_t *port);
+/*
+ * Reading the table off the writer lcore (explain). The writer's stores
+ * are plain aligned stores of at most 64 bits, which readers see whole
+ * (old or new value); the records, arrays and indexes never move or
+ * shrink while the table lives, and an index entry only ever holds a
+ * record number below the table's capacity, so a reader that meets the
+ * writer half-way reads a record the writer is changing, never past
+ * one. What that costs a reader, and what the functions below do about
+ * it:
+ *  - sessions carry a sequence number (tg_nat_sess_read());
+ *  - mappings and host records do not (a seq would cost the writer two
+ *    stores a mapping and grow the 16-byte record): the finders copy the
+ *    record and compare its key on the copy, so a record being freed or
+ *    reused reads as another key's, i.e. as no mapping;
+ *  - counts (a host's sessions, stats.*) and the port bitmaps are words
+ *    the writer stores whole: what a reader gets is their value at some
+ *    instant during its read.
+ * An entry the writer is moving between index buckets at that instant
+ * can be missed. Every answer is the table's state of a moment; by the
+ * time the caller acts on it, the writer may have changed it (explain
+ * says "now").
+ */
 
-/** Would a new session of private host @p ip be refused for the host:
- *  0, or -EDQUOT (it has max_sessions_per_host; not for @p local ones),
- *  -EUSERS (a new host and no free host record). Any thread, as
- *  tg_nat_port_peek(). */
-int tg_nat_host_peek(const struct tg_nat_table *t, uint32_t ip, bool local);
+/** The mapping of private endpoint (@p proto, @p priv_ip, @p priv_port),
+ *  copied into @p copy: 0, or -ENOENT. Any thread (see above). */
+int tg_nat_map_find_private(const struct tg_nat_table *t, uint8_t proto,
+	uint32_t priv_ip, uint16_t priv_port, struct tg_nat_map *copy);
+
+/** The mapping that holds public port @p pub_port of slot @p addr for
+ *  @p proto (tg_nat_map_lookup_public()), copied into @p copy: 0, or
+ *  -ENOENT. Any thread (see above). */
+int tg_nat_map_find_public(const struct tg_nat_table *t, uint16_t addr,
+	uint8_t proto, uint16_t pub_port, struct tg_nat_map *copy);
+
+/**
+ * What tg_nat_map_get_or_create() would answer now, changing nothing: 0
+ * and the private endpoint's mapping copied into @p m; or 1 and the
+ * mapping it would make (@p m: addr, pub_port as the allocator would
+ * choose it now, @p pref when free); or -ENOBUFS (every mapping in
+ * use), -EADDRINUSE (every port of [lo, hi] in use), -EPROTONOSUPPORT,
+ * -EINVAL. An index that cannot take the mapping (-ELOOP) is not
+ * foreseen. Any thread (see above).
+ */
+int tg_nat_map_peek(const struct tg_nat_table *t, uint8_t proto,
+	uint32_t priv_ip, uint16_t priv_port, uint16_t addr, uint16_t lo,
+	uint16_t hi, uint16_t pref, struct tg_nat_map *m);
+
+/** What tg_nat_sess_create_flags() would meet now for a session of
+ *  private host @p priv_ip (@p local: the appliance's own), in its
+ *  order: 0, or -ENOSPC (no record for its kind), -EDQUOT (the host has
+ *  max_sessions_per_host; not for local ones), -EUSERS (a new host and
+ *  no free host record). Changes nothing. Any thread (see above). */
+int tg_nat_sess_create_peek(
+	const struct tg_nat_table *t, uint32_t priv_ip, bool local);
 
 /** Room for one more session of this kind, local or not (the pool split
  *  by max_local; a free record is the other condition). Any thread: off

@@ -821,61 +821,46 @@ tg_natfw_tick(
  * read-only and in the burst's order: the mapping it takes (the host's
  * existing one for that port: endpoint-independent mapping) or makes
  * (its port as port_pick() would choose it now), then the session's
- * room and the host's. 0, or the drop. */
+ * room and the host's. 0, or the drop. The control session a PPTP
+ * message would see is w->sess's priv_ip, rem_ip and addr. */
 static uint16_t
 x_new_flow(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	uint16_t tx_if, const struct tg_nat_key *k, struct tg_natfw_why *w)
 {
-	uint16_t a = nt->nat_addr_of_port[tx_if], port;
-	uint32_t map = tg_nat_map_lookup_private(tab, k->proto, k->ip, k->port);
+	uint16_t a = nt->nat_addr_of_port[tx_if];
+	struct tg_nat_map mp;
 	int rc;
 
-	if (map != TG_NAT_NONE) {
-		const struct tg_nat_map *m = &tab->maps[map];
-
-		w->what = TG_NATFW_WHY_MAPPING;
-		w->pub_ip = tab->public_ips[m->addr];
-		w->pub_port = m->pub_port;
-	} else {
-		if (__atomic_load_n(&tab->stats.mappings, __ATOMIC_RELAXED) >=
-			tab->max_mappings)
-			return natfw_drop_of(-ENOBUFS);
-		rc = tg_nat_port_peek(tab, nt->slot[a], k->proto,
-			nt->port_lo[a], nt->port_hi[a], k->port, &port);
-		if (rc != 0)
-			return natfw_drop_of(rc);
-		w->what = TG_NATFW_WHY_NEW_MAPPING;
-		w->pub_ip = nt->addr[a];
-		w->pub_port = port;
-	}
-	if (!tg_nat_sess_room(tab, false))
-		return V_DROP(SESSIONS_FULL);
-	rc = tg_nat_host_peek(tab, k->ip, false);
+	rc = tg_nat_map_peek(tab, k->proto, k->ip, k->port, nt->slot[a],
+		nt->port_lo[a], nt->port_hi[a], k->port, &mp);
+	if (rc < 0)
+		return natfw_drop_of(rc);
+	w->what = rc == 0 ? TG_NATFW_WHY_MAPPING : TG_NATFW_WHY_NEW_MAPPING;
+	w->pub_ip = rc == 0 ? tab->public_ips[mp.addr] : nt->addr[a];
+	w->pub_port = mp.pub_port;
+	w->sess.priv_ip = k->ip;
+	w->sess.rem_ip = k->rem_ip;
+	w->sess.addr = mp.addr;
+	rc = tg_nat_sess_create_peek(tab, k->ip, false);
 	return rc != 0 ? natfw_drop_of(rc) : 0;
 }
 
-/* A PPTP control connection's segment (TCP, @p port 1723) carrying a
- * message: the stage would parse it and set up or clear a call, which
- * explain does not model. Without one (a SYN, an ACK, explain's own
- * zeros) the segment is just TCP. */
-static bool
-pptp_msg_in(const struct tg_nat_tuple *t, uint16_t port,
-	struct rte_ipv4_hdr *ip, uint32_t l4_len)
+bool
+natfw_find(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
+	enum tg_nat_dir dir, const struct tg_nat_key *k,
+	struct tg_nat_sess *copy)
 {
-	return t->proto == IPPROTO_TCP && port == TG_NATFW_PPTP_PORT &&
-	       tg_natfw_pptp_has_msg(ip, l4_len);
+	if (tg_nat_sess_find(tab, dir, k, copy) != 0)
+		return false;
+	return map_fits(
+		nt, tab, copy->map, (copy->flags & TG_NATFW_SF_LOCAL) != 0);
 }
 
-/* The session of @p k, read off the writer lcore; a reload's leftover
- * that no longer fits counts as none, as natfw_lookup() says. */
-static bool
+static inline bool
 x_find(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	enum tg_nat_dir dir, const struct tg_nat_key *k, struct tg_natfw_why *w)
 {
-	if (tg_nat_sess_find(tab, dir, k, &w->sess) != 0)
-		return false;
-	return map_fits(
-		nt, tab, w->sess.map, (w->sess.flags & TG_NATFW_SF_LOCAL) != 0);
+	return natfw_find(nt, tab, dir, k, &w->sess);
 }
 
 static uint16_t
@@ -947,8 +932,9 @@ x_out(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	if (tg_nat_rewrite(ip, l4_len, TG_NAT_SRC, w->pub_ip, w->pub_port) != 0)
 		return V_DROP(SHORT_L4);
 	md->flags |= TG_META_F_NAT;
-	if (pptp_msg_in(&t, t.dport, ip, l4_len))
-		w->what = TG_NATFW_WHY_NOT_MODELLED; /* the call's message */
+	if (t.proto == IPPROTO_TCP && t.dport == TG_NATFW_PPTP_PORT)
+		return tg_natfw_pptp_explain(nt, tab, ip, l4_len, &w->sess,
+			TG_NATFW_PPTP_CLIENT, &w->pptp);
 	return TG_V_NEXT;
 }
 
@@ -1118,7 +1104,13 @@ x_in(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	if (x_find(nt, tab, TG_NAT_OUT2IN, &k, w)) {
 		if (w->sess.flags & TG_NATFW_SF_LOCAL) {
 			w->what = TG_NATFW_WHY_DYN_ENTRY;
-			return TG_V_NEXT;
+			return t.proto == IPPROTO_TCP &&
+					       t.sport == TG_NATFW_PPTP_PORT
+				       ? tg_natfw_pptp_explain(nt, tab, ip,
+						 l4_len, &w->sess,
+						 TG_NATFW_PPTP_LOCAL_IN,
+						 &w->pptp)
+				       : TG_V_NEXT;
 		}
 		w->what = TG_NATFW_WHY_SESSION;
 	} else if (nt->nat && a < nt->n_nat) {
@@ -1147,8 +1139,19 @@ x_in(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	if (tg_nat_rewrite(ip, l4_len, TG_NAT_DST, w->sess.priv_ip,
 		    w->sess.priv_port) != 0)
 		return V_DROP(SHORT_L4);
-	if (pptp_msg_in(&t, t.sport, ip, l4_len))
-		w->what = TG_NATFW_WHY_NOT_MODELLED; /* the call's message */
+	if (t.proto == IPPROTO_TCP && t.sport == TG_NATFW_PPTP_PORT) {
+		uint16_t v;
+
+		if (w->what != TG_NATFW_WHY_SESSION) {
+			/* the session nat_in_new() would make */
+			w->sess.rem_ip = t.src;
+			w->sess.addr = nt->slot[a];
+		}
+		v = tg_natfw_pptp_explain(nt, tab, ip, l4_len, &w->sess,
+			TG_NATFW_PPTP_SERVER, &w->pptp);
+		if (v != TG_V_NEXT)
+			return v;
+	}
 	return to_transit(md);
 }
 
@@ -1185,6 +1188,9 @@ x_fw_out(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	if (x_find(nt, tab, TG_NAT_IN2OUT, &k, w)) {
 		w->what = TG_NATFW_WHY_DYN_ENTRY;
 	} else {
+		w->sess.priv_ip = k.ip; /* the entry's, for a PPTP message */
+		w->sess.rem_ip = k.rem_ip;
+		w->sess.addr = nt->slot[a];
 		/* fw_out() would reserve the port: one a translation holds
 		 * cannot be the appliance's */
 		if (a < nt->n_nat && tg_nat_map_lookup_public(tab, nt->slot[a],
@@ -1194,8 +1200,9 @@ x_fw_out(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 			return V_DROP(DYNAMIC_FULL);
 		w->what = TG_NATFW_WHY_NEW_DYN_ENTRY;
 	}
-	if (pptp_msg_in(&t, t.dport, ip, l4_len))
-		w->what = TG_NATFW_WHY_NOT_MODELLED; /* the call's message */
+	if (t.proto == IPPROTO_TCP && t.dport == TG_NATFW_PPTP_PORT)
+		return tg_natfw_pptp_explain(nt, tab, ip, l4_len, &w->sess,
+			TG_NATFW_PPTP_LOCAL_OUT, &w->pptp);
 	return TG_V_NEXT;
 }
 

@@ -67,4 +67,11 @@ natfw_lookup(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	return idx;
 }
 
+/* The session of @p k in direction @p dir copied into @p copy, read off
+ * the writer lcore (tg_nat_sess_find()); one a reload left without room
+ * counts as none, as natfw_lookup() says. For explain (natfw_dp.c). */
+bool natfw_find(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
+	enum tg_nat_dir dir, const struct tg_nat_key *k,
+	struct tg_nat_sess *copy);
+
 #endif /* TG_NATFW_INTERNAL_H */

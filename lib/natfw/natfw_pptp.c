@@ -226,16 +226,6 @@ pptp_msg(struct tg_natfw_pptp_stats *ps, uint8_t *tcp, uint32_t l4_len,
 	return c == TG_NATFW_PPTP_MESSAGES ? p : NULL;
 }
 
-bool
-tg_natfw_pptp_has_msg(struct rte_ipv4_hdr *ip, uint32_t l4_len)
-{
-	uint8_t *p;
-	uint16_t type;
-
-	return pptp_parse((uint8_t *)ip + rte_ipv4_hdr_len(ip), l4_len, &p,
-		       &type) == TG_NATFW_PPTP_MESSAGES;
-}
-
 static inline uint8_t *
 tcp_of(struct rte_ipv4_hdr *ip)
 {
@@ -542,4 +532,247 @@ tg_natfw_pptp_local(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 		}
 	}
 	return TG_V_NEXT;
+}
+
+/* ---- explain: the control messages above, read-only --------------------- */
+
+/* gre_find() off the writer: the GRE session copied into @p s. */
+static bool
+x_gre_find(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
+	const struct tg_nat_sess *c, uint16_t ccid, uint16_t scid,
+	struct tg_nat_sess *s)
+{
+	struct tg_nat_key k;
+
+	gre_key(&k, c->priv_ip, ccid, c->rem_ip, scid);
+	return natfw_find(nt, tab, TG_NAT_IN2OUT, &k, s);
+}
+
+/* gre_sess_new(): the public ID the new GRE session of the client's
+ * @p ccid would have (*pub), or the drop. The table's room is of the
+ * moment: a message that would make two sessions (a call up at once)
+ * is not refused here for want of room for the second. */
+static uint16_t
+x_gre_sess_new(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
+	const struct tg_nat_sess *c, uint16_t ccid, uint16_t *pub)
+{
+	uint16_t a = c->addr;
+	uint16_t ai = a < TG_NATFW_SLOTS ? nt->slot_addr[a] : TG_NATFW_NO_ADDR;
+	struct tg_nat_map m;
+	int rc;
+
+	if (ai == TG_NATFW_NO_ADDR || ai >= nt->n_nat)
+		return V_DROP(PPTP_UNTRANSLATABLE);
+	rc = tg_nat_map_peek(tab, IPPROTO_GRE, c->priv_ip, ccid, a,
+		nt->port_lo[ai], nt->port_hi[ai], ccid, &m);
+	if (rc < 0)
+		return natfw_drop_of(rc);
+	if (m.addr != a)
+		return V_DROP(PPTP_UNTRANSLATABLE);
+	*pub = m.pub_port;
+	rc = tg_nat_sess_create_peek(tab, c->priv_ip, false);
+	return rc != 0 ? natfw_drop_of(rc) : 0;
+}
+
+/* gre_out_get(): 0 (the call's outbound GRE session found or made:
+ * *made) or the drop. */
+static uint16_t
+x_gre_out_get(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
+	const struct tg_nat_sess *c, uint16_t scid, bool *made)
+{
+	struct tg_nat_sess s;
+	uint16_t pub;
+
+	if (x_gre_find(nt, tab, c, 0, scid, &s))
+		return s.state != TG_NATFW_GRE_OUT ? V_DROP(PPTP_UNTRANSLATABLE)
+						   : 0;
+	*made = true;
+	return x_gre_sess_new(nt, tab, c, 0, &pub);
+}
+
+/* call_of_private(): the inbound GRE session of the client's @p ccid. */
+static bool
+x_call_of_private(const struct tg_natfw_table *nt,
+	const struct tg_nat_table *tab, const struct tg_nat_sess *c,
+	uint16_t ccid, struct tg_nat_sess *s)
+{
+	return x_gre_find(nt, tab, c, ccid, 0, s) &&
+	       s->state != TG_NATFW_GRE_OUT;
+}
+
+/* ctl_out(): the client's messages. */
+static uint16_t
+x_ctl_out(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
+	uint8_t *th, uint8_t *p, const struct tg_nat_sess *c,
+	struct tg_natfw_pptp_why *w)
+{
+	struct tg_nat_sess s;
+	uint16_t v;
+
+	w->priv_id = get16(p + OFF_ID1);
+	switch (w->type) {
+	case PPTP_OCRQ:
+	case PPTP_ICRP:
+		/* call_get() */
+		w->act = TG_NATFW_PPTP_ACT_CALL;
+		if (x_gre_find(nt, tab, c, w->priv_id, 0, &s)) {
+			if (s.state == TG_NATFW_GRE_OUT)
+				return V_DROP(PPTP_UNTRANSLATABLE);
+			w->pub_id = s.pub_port;
+		} else {
+			w->made = true;
+			v = x_gre_sess_new(nt, tab, c, w->priv_id, &w->pub_id);
+			if (v != 0)
+				return v;
+		}
+		if (w->type == PPTP_ICRP && p[OFF_RESULT] == RESULT_CONN) {
+			w->peer_id = get16(p + OFF_ID2);
+			v = x_gre_out_get(nt, tab, c, w->peer_id, &w->made);
+			if (v != 0)
+				return v;
+			w->act = TG_NATFW_PPTP_ACT_UP;
+		}
+		put16_patch(p + OFF_ID1, w->pub_id, th + 16);
+		return TG_V_NEXT;
+	case PPTP_CCRQ:
+		if (!x_call_of_private(nt, tab, c, w->priv_id, &s)) {
+			w->act = TG_NATFW_PPTP_ACT_UNKNOWN;
+			return TG_V_NEXT;
+		}
+		w->act = TG_NATFW_PPTP_ACT_CLEAR;
+		w->pub_id = s.pub_port;
+		put16_patch(p + OFF_ID1, w->pub_id, th + 16);
+		return TG_V_NEXT;
+	default:
+		w->priv_id = 0;
+		return TG_V_NEXT;
+	}
+}
+
+/* ctl_in(): the server's messages. */
+static uint16_t
+x_ctl_in(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
+	uint8_t *th, uint8_t *p, const struct tg_nat_sess *c,
+	struct tg_natfw_pptp_why *w)
+{
+	struct tg_nat_sess s;
+	struct tg_nat_map m;
+	uint8_t *peer;
+	uint16_t v;
+
+	switch (w->type) {
+	case PPTP_OCRP:
+		peer = p + OFF_ID2;
+		w->peer_id = get16(p + OFF_ID1);
+		break;
+	case PPTP_ICCN:
+	case PPTP_WEN:
+	case PPTP_SLI:
+		peer = p + OFF_ID1;
+		break;
+	case PPTP_CDN:
+		w->peer_id = get16(p + OFF_ID1);
+		w->act = x_gre_find(nt, tab, c, 0, w->peer_id, &s) &&
+					 s.state == TG_NATFW_GRE_OUT
+				 ? TG_NATFW_PPTP_ACT_CLEAR_OUT
+				 : TG_NATFW_PPTP_ACT_UNKNOWN;
+		return TG_V_NEXT;
+	default:
+		return TG_V_NEXT;
+	}
+	/* call_of_public() */
+	w->pub_id = get16(peer);
+	if (tg_nat_map_find_public(tab, c->addr, IPPROTO_GRE, w->pub_id, &m) !=
+			0 ||
+		m.priv_ip != c->priv_ip ||
+		!x_call_of_private(nt, tab, c, m.priv_port, &s)) {
+		w->act = TG_NATFW_PPTP_ACT_UNKNOWN;
+		return TG_V_NEXT;
+	}
+	w->priv_id = s.priv_port;
+	w->act = TG_NATFW_PPTP_ACT_PEER;
+	if (w->type == PPTP_OCRP) {
+		if (p[OFF_RESULT] == RESULT_CONN) {
+			v = x_gre_out_get(nt, tab, c, w->peer_id, &w->made);
+			if (v != 0)
+				return v;
+			w->act = TG_NATFW_PPTP_ACT_UP;
+		} else if (s.state == TG_NATFW_GRE_PENDING) {
+			w->act = TG_NATFW_PPTP_ACT_REFUSED;
+		}
+	}
+	put16_patch(peer, w->priv_id, th + 16);
+	return TG_V_NEXT;
+}
+
+/* local_call() for the appliance's call @p hcid. */
+static uint16_t
+x_local_call(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
+	const struct tg_nat_sess *c, uint16_t hcid, struct tg_natfw_pptp_why *w)
+{
+	struct tg_nat_sess s;
+	struct tg_nat_map m;
+	int rc;
+
+	w->act = TG_NATFW_PPTP_ACT_LOCAL;
+	w->priv_id = hcid;
+	if (x_gre_find(nt, tab, c, hcid, 0, &s))
+		return TG_V_NEXT;
+	w->made = true;
+	rc = tg_nat_map_peek(tab, IPPROTO_GRE, c->priv_ip, hcid, c->addr, hcid,
+		hcid, hcid, &m);
+	if (rc == -EADDRINUSE)
+		return V_DROP(PORT_IN_USE);
+	if (rc < 0)
+		return natfw_drop_of(rc);
+	rc = tg_nat_sess_create_peek(tab, c->priv_ip, true);
+	if (rc == -ENOSPC)
+		return V_DROP(DYNAMIC_FULL);
+	return rc < 0 ? natfw_drop_of(rc) : TG_V_NEXT;
+}
+
+/* tg_natfw_pptp_local(). */
+static uint16_t
+x_local(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
+	uint8_t *p, const struct tg_nat_sess *c, bool out,
+	struct tg_natfw_pptp_why *w)
+{
+	struct tg_nat_sess s;
+
+	if (out && w->type == PPTP_ICRP && p[OFF_RESULT] == RESULT_CONN)
+		return x_local_call(nt, tab, c, get16(p + OFF_ID1), w);
+	if (!out && w->type == PPTP_OCRP && p[OFF_RESULT] == RESULT_CONN)
+		return x_local_call(nt, tab, c, get16(p + OFF_ID2), w);
+	if (out && w->type == PPTP_CCRQ) {
+		w->priv_id = get16(p + OFF_ID1);
+		w->act = x_gre_find(nt, tab, c, w->priv_id, 0, &s) &&
+					 (s.flags & TG_NAT_SF_LOCAL)
+				 ? TG_NATFW_PPTP_ACT_CLEAR
+				 : TG_NATFW_PPTP_ACT_UNKNOWN;
+	}
+	return TG_V_NEXT;
+}
+
+uint16_t
+tg_natfw_pptp_explain(const struct tg_natfw_table *nt,
+	const struct tg_nat_table *tab, struct rte_ipv4_hdr *ip,
+	uint32_t l4_len, const struct tg_nat_sess *c,
+	enum tg_natfw_pptp_side side, struct tg_natfw_pptp_why *w)
+{
+	uint8_t *th = tcp_of(ip), *p = NULL;
+	uint16_t type;
+
+	memset(w, 0, sizeof(*w));
+	if (pptp_parse(th, l4_len, &p, &type) != TG_NATFW_PPTP_MESSAGES)
+		return TG_V_NEXT;
+	w->type = (uint8_t)type;
+	switch (side) {
+	case TG_NATFW_PPTP_CLIENT:
+		return x_ctl_out(nt, tab, th, p, c, w);
+	case TG_NATFW_PPTP_SERVER:
+		return x_ctl_in(nt, tab, th, p, c, w);
+	default:
+		return x_local(
+			nt, tab, p, c, side == TG_NATFW_PPTP_LOCAL_OUT, w);
+	}
 }

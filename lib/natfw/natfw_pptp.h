@@ -3,7 +3,8 @@
  * control messages on TCP 1723 and for the enhanced GRE of their calls.
  * The functions work on a packet natfw_dp.c has already judged (its TCP
  * session found, its header translated); they are called by the lcore
- * that owns the session table only. Their lookups take the snapshot @p nt
+ * that owns the session table only, but for tg_natfw_pptp_explain(), their
+ * read-only mirror. Their lookups take the snapshot @p nt
  * (natfw_internal.h): a session a reload left without room is none.
  */
 #ifndef TG_NATFW_PPTP_H
@@ -54,10 +55,6 @@ enum tg_natfw_gre_state {
  * @return 0; -EINVAL (too short), -EPROTO (not enhanced GRE).
  * Any thread.
  */
-/* Does the TCP segment at @p ip (@p l4_len bytes of TCP) start with a
- * PPTP control message (one the stage would parse)? Read-only. */
-bool tg_natfw_pptp_has_msg(struct rte_ipv4_hdr *ip, uint32_t l4_len);
-
 int tg_natfw_gre_call(
 	const uint8_t *gre, uint32_t len, uint16_t *call_id, uint32_t *off);
 
@@ -119,5 +116,28 @@ uint16_t tg_natfw_pptp_local(const struct tg_natfw_table *nt,
 	struct tg_nat_table *tab, struct tg_natfw_pptp_stats *ps,
 	struct rte_ipv4_hdr *ip, uint32_t l4_len, uint32_t tcp, bool out,
 	uint32_t sec);
+
+/** Which of the functions above a control segment meets. */
+enum tg_natfw_pptp_side {
+	TG_NATFW_PPTP_CLIENT,	 /**< tg_natfw_pptp_ctl_out() */
+	TG_NATFW_PPTP_SERVER,	 /**< tg_natfw_pptp_ctl_in() */
+	TG_NATFW_PPTP_LOCAL_OUT, /**< tg_natfw_pptp_local(), out */
+	TG_NATFW_PPTP_LOCAL_IN,	 /**< tg_natfw_pptp_local(), in */
+};
+
+/**
+ * Explain: what the function of @p side would do with the control
+ * segment at @p ip (its TCP header translated, @p l4_len bytes of TCP)
+ * of control session @p c (a copy; for one the packet would make, its
+ * priv_ip, rem_ip and addr), read-only: sessions and mappings are found
+ * off the writer lcore (nat_table.h), none is made or deleted, nothing is
+ * counted. The message's call IDs are rewritten as the burst would
+ * (where it would make a call, with the public ID the allocator would
+ * choose now). Fills @p w. @return TG_V_NEXT or the drop. Any thread.
+ */
+uint16_t tg_natfw_pptp_explain(const struct tg_natfw_table *nt,
+	const struct tg_nat_table *tab, struct rte_ipv4_hdr *ip,
+	uint32_t l4_len, const struct tg_nat_sess *c,
+	enum tg_natfw_pptp_side side, struct tg_natfw_pptp_why *w);
 
 #endif /* TG_NATFW_PPTP_H */

@@ -310,10 +310,37 @@ enum tg_natfw_why_what {
 	/** hairpinning: from pub_ip/pub_port to the translation's private
 	 *  side (sess.priv_ip/priv_port) */
 	TG_NATFW_WHY_HAIRPIN,
-	TG_NATFW_WHY_NOT_MODELLED, /**< a PPTP call message: not explained */
-	TG_NATFW_WHY_PPTP_CALL,	   /**< a PPTP call's GRE session (sess) */
-	TG_NATFW_WHY_MAPPING,	   /**< a new session on the host's mapping for
-					that port (pub_ip, pub_port) */
+	TG_NATFW_WHY_PPTP_CALL, /**< a PPTP call's GRE session (sess) */
+	TG_NATFW_WHY_MAPPING,	/**< a new session on the host's mapping for
+				     that port (pub_ip, pub_port) */
+};
+
+/** What a PPTP control message (TCP 1723) would do to its calls
+ *  (tg_natfw_why.pptp). Call IDs: the client's (priv_id), the public one
+ *  the server knows it by (pub_id), the server's (peer_id). */
+enum tg_natfw_pptp_act {
+	TG_NATFW_PPTP_ACT_NONE = 0,  /**< no message, or one NAT passes as is */
+	TG_NATFW_PPTP_ACT_CALL,	     /**< a call: priv_id as pub_id (new: made
+					  now) */
+	TG_NATFW_PPTP_ACT_UP,	     /**< the call up, GRE both ways (with
+					  peer_id) */
+	TG_NATFW_PPTP_ACT_PEER,	     /**< pub_id given back as priv_id */
+	TG_NATFW_PPTP_ACT_REFUSED,   /**< the server refuses: the call goes */
+	TG_NATFW_PPTP_ACT_CLEAR,     /**< the client clears its call */
+	TG_NATFW_PPTP_ACT_CLEAR_OUT, /**< the server clears its side (peer_id):
+					  the outbound GRE goes */
+	TG_NATFW_PPTP_ACT_UNKNOWN,   /**< no call has the ID: passed as is */
+	TG_NATFW_PPTP_ACT_LOCAL,     /**< the appliance's own call priv_id: a
+					  dynamic entry for its GRE */
+};
+
+struct tg_natfw_pptp_why {
+	uint8_t type; /**< the message's type (RFC 2637 2.0), 0: none */
+	uint8_t act;  /**< enum tg_natfw_pptp_act */
+	bool made;    /**< CALL, UP, LOCAL: a GRE session would be made */
+	uint16_t priv_id;
+	uint16_t pub_id;
+	uint16_t peer_id;
 };
 
 struct tg_natfw_why {
@@ -323,7 +350,10 @@ struct tg_natfw_why {
 	 *  the endpoint it would reach) */
 	struct tg_nat_sess sess;
 	uint32_t pub_ip;   /**< translation's public side (NEW_MAPPING: the */
-	uint16_t pub_port; /**< address, and the port if it is free, else 0) */
+	uint16_t pub_port; /**< address, and the port it would get now) */
+	/** a PPTP control message the TCP segment carries, besides what
+	 *  decided the segment (what) */
+	struct tg_natfw_pptp_why pptp;
 };
 
 /**
@@ -331,9 +361,10 @@ struct tg_natfw_why {
  * looked up off the writer lcore (tg_nat_sess_find()), none is created,
  * no counter or TCP state changes. The packet is rewritten as the burst
  * would (a new mapping with the port it would prefer). PPTP's GRE is
- * judged by the calls its control connections set up; a control message
- * itself (what it would set up or clear) is not modelled (why->what
- * NOT_MODELLED). Any thread.
+ * judged by the calls its control connections set up, and a control
+ * message by what it would do to them (why->pptp: the call it would set
+ * up, bring up or clear, with the call IDs it would rewrite; nothing is
+ * set up or counted). Any thread.
  */
 uint16_t tg_natfw_explain(const struct tg_natfw_table *nt,
 	const struct tg_natfw_ctx *c, struct rte_mbuf *m,

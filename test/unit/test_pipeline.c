@@ -2109,17 +2109,24 @@ explain_then_traced(struct fixture *fx, const struct tg_explain_req *q,
 	struct tg_lcore_stats before, after;
 	struct tg_trace_filter f;
 	struct tg_trace_rec *r;
-	uint64_t sessions;
+	struct tg_nat_table_stats tab;
+	struct tg_natfw_pptp_stats pptp;
 	char err[160];
 	size_t n, k;
 
 	tg_pipeline_stats_sum(fx->pl, &before);
-	sessions = nc != NULL ? nc->sessions->stats.sessions : 0;
+	if (nc != NULL) {
+		tab = nc->sessions->stats;
+		pptp = nc->pptp;
+	}
 	CU_ASSERT_FATAL(
 		tg_pipeline_explain(fx->pl, q, x, err, sizeof(err)) == 0);
 	tg_pipeline_stats_sum(fx->pl, &after);
 	CU_ASSERT(memcmp(&before, &after, sizeof(before)) == 0);
-	CU_ASSERT(nc == NULL || nc->sessions->stats.sessions == sessions);
+	/* the session table's counts and failures, PPTP's counters */
+	CU_ASSERT(nc == NULL ||
+		  memcmp(&tab, &nc->sessions->stats, sizeof(tab)) == 0);
+	CU_ASSERT(nc == NULL || memcmp(&pptp, &nc->pptp, sizeof(pptp)) == 0);
 	CU_ASSERT(x->unexplained == TG_STAGE_NONE);
 
 	CU_ASSERT_FATAL(parse_filter(filter, &f, err) == 0);
@@ -3106,11 +3113,85 @@ gre_pkt(uint8_t *b, uint16_t call, uint8_t ver)
 	return 12;
 }
 
-/* PPTP through NAT explained: GRE that is not PPTP's, GRE of a call
- * nobody set up, then a real control exchange (an Outgoing-Call-Request
- * out, its Reply in) through the pipeline, and the call's GRE out and
- * in, each against the real packet traced; a control message itself is
- * said not modelled. */
+/* A SYN from lan host @p src port @p sport to the PPTP server 16.0.0.5
+ * port 1723, explained and sent: its control connection; the public
+ * port it got into *pub. */
+static void
+n_syn(struct fixture *fx, uint32_t src, uint16_t sport, uint16_t *pub)
+{
+	struct tg_explain_req q = {
+		.rx_if = port_ids[0],
+		.proto = IPPROTO_TCP,
+		.src = src,
+		.dst = 0x10000005,
+		.sport = sport,
+		.dport = 1723,
+		.tcp_flags = 0x02,
+	};
+	static struct tg_explain x;
+	struct rte_mbuf *m;
+	uint8_t seg[64];
+
+	explain_then_real(fx, &q, 0,
+		mk_ip(0, src, q.dst, 6, seg,
+			tcp_seg(seg, sport, 1723, 0x02, NULL, 0)),
+		&x);
+	CU_ASSERT(some_why(&x, "a new mapping would be made on 10.1.0.1"));
+	m = tx_get(1, 0);
+	CU_ASSERT_FATAL(m != NULL);
+	*pub = fr16(m, 34);
+	rte_pktmbuf_free(m);
+}
+
+/* A PPTP control message @p msg of @p n bytes in a TCP segment from
+ * @p sport to @p dport, @p src to @p dst, arriving on port @p rx_idx
+ * (flags PSH ACK; 2: from the host), as a frame: explained, then sent
+ * for real and traced (explain_then_real()). What left is the caller's. */
+static void
+pptp_explain_then_real(struct fixture *fx, uint16_t rx_idx, uint32_t src,
+	uint32_t dst, uint16_t sport, uint16_t dport, const uint8_t *msg,
+	uint16_t n, struct tg_explain *x)
+{
+	static uint8_t f[512];
+	struct tg_explain_req q = {
+		.rx_if = rx_idx == 2 ? TG_TRACE_FROM_HOST : port_ids[rx_idx],
+		.frame = f};
+	uint8_t seg[256];
+	struct rte_mbuf *m;
+
+	m = mk_ip(rx_idx == 2 ? 0 : rx_idx, src, dst, 6, seg,
+		tcp_seg(seg, sport, dport, 0x18, msg, n));
+	if (rx_idx == 2) /* what the host sends: its MAC both ways */
+		for (n = 0; n < 12; n++)
+			rte_pktmbuf_mtod(m, uint8_t *)[n] =
+				fx_host.mac.addr_bytes[n % 6];
+	q.frame_len = (uint16_t)rte_pktmbuf_data_len(m);
+	memcpy(f, rte_pktmbuf_mtod(m, uint8_t *), q.frame_len);
+	explain_then_real(fx, &q, rx_idx, m, x);
+}
+
+/* The call ID field @p id (1: the first, 2: the second) of the PPTP
+ * message in the TCP segment that left on port @p tx_idx; the packet is
+ * freed. */
+static uint16_t
+pptp_tx_id(uint16_t tx_idx, int id)
+{
+	struct rte_mbuf *m = tx_get(tx_idx, 0);
+	uint16_t v;
+
+	CU_ASSERT_FATAL(m != NULL);
+	v = fr16(m, 14 + 20 + 20 + (id == 1 ? 12 : 14));
+	rte_pktmbuf_free(m);
+	return v;
+}
+
+/* PPTP through NAT explained, each case against the real packet traced:
+ * GRE that is not PPTP's, GRE of a call nobody set up; the control
+ * messages of real calls (given as frames: a description carries no
+ * payload), the public call ID explain foresees for a client's call ID
+ * another client holds, a call up, the call's GRE out and in, a call
+ * that cannot be translated (pptp_untranslatable), and calls cleared
+ * from either side. */
 static void
 test_pipeline_explain_pptp(void)
 {
@@ -3122,12 +3203,11 @@ test_pipeline_explain_pptp(void)
 		.payload = 4,
 	};
 	static struct tg_explain x;
-	static uint8_t f[256];
 	uint8_t seg[256], msg[200];
-	uint16_t n, pub, pubcid;
+	uint16_t pub, pub3, pubcid, cid3, j;
 	struct fixture fx;
 	struct rte_mbuf *m;
-	char want[128], err[160];
+	char want[160];
 
 	fx_yaml = nat_yaml;
 	fx_setup(&fx, 1);
@@ -3150,48 +3230,58 @@ test_pipeline_explain_pptp(void)
 		&x);
 	CU_ASSERT(strcmp(x.end, "drop natfw.gre_no_call") == 0);
 
-	/* the control connection, and a call: the client's ID 0x1111, the
-	 * server's 0x2222 */
-	n = tcp_seg(seg, 40000, 1723, 0x02, NULL, 0);
-	CU_ASSERT_FATAL(
-		rte_ring_enqueue(rxr[0],
-			mk_ip(0, 0x0a000002, 0x10000005, 6, seg, n)) == 0);
-	run(&fx, 1, 2);
-	m = tx_get(1, 0);
-	CU_ASSERT_FATAL(m != NULL);
-	pub = fr16(m, 34);
-	rte_pktmbuf_free(m);
-	n = tcp_seg(seg, 40000, 1723, 0x18, msg,
-		pptp_ctl(msg, 7, 168, 0x1111, 1, 0));
-	m = mk_ip(0, 0x0a000002, 0x10000005, 6, seg, n);
-	/* explain of the control message itself: not modelled */
-	memcpy(f, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m));
-	{
-		struct tg_explain_req fq = {.rx_if = port_ids[0],
-			.frame = f,
-			.frame_len = (uint16_t)rte_pktmbuf_data_len(m)};
+	/* two clients' control connections; the first's is translated
+	 * to its own port, whatever 10.0.0.3's gets */
+	n_syn(&fx, 0x0a000002, 40000, &pub);
+	n_syn(&fx, 0x0a000003, 40000, &pub3);
 
-		CU_ASSERT_FATAL(tg_pipeline_explain(
-					fx.pl, &fq, &x, err, sizeof(err)) == 0);
-		CU_ASSERT(x.unexplained == TG_STAGE_NATFW);
-		CU_ASSERT(strstr(x.end, "a PPTP control message") != NULL);
-	}
-	CU_ASSERT_FATAL(rte_ring_enqueue(rxr[0], m) == 0);
-	run(&fx, 1, 2);
-	m = tx_get(1, 0);
-	CU_ASSERT_FATAL(m != NULL);
-	pubcid = fr16(m, 14 + 20 + 20 + 12); /* the ID the server sees */
-	rte_pktmbuf_free(m);
-	n = tcp_seg(seg, 1723, pub, 0x18, msg,
-		pptp_ctl(msg, 8, 32, 0x2222, pubcid, 1));
-	CU_ASSERT_FATAL(
-		rte_ring_enqueue(rxr[1],
-			mk_ip(1, 0x10000005, 0x0a010001, 6, seg, n)) == 0);
-	run(&fx, 1, 2);
-	m = tx_get(0, 0);
-	CU_ASSERT_FATAL(m != NULL);
-	CU_ASSERT(fr16(m, 14 + 20 + 20 + 14) == 0x1111); /* given back */
-	rte_pktmbuf_free(m);
+	/* 10.0.0.3 asks for call 0x1111 first: it gets public ID 0x1111 */
+	pptp_explain_then_real(&fx, 0, 0x0a000003, 0x10000005, 40000, 1723, msg,
+		pptp_ctl(msg, 7, 168, 0x1111, 1, 0), &x);
+	CU_ASSERT(strncmp(x.end, "tx wan0", 7) == 0);
+	CU_ASSERT(some_why(&x, "PPTP Outgoing-Call-Request: call ID 4369 as "
+			       "public 4369 (new)"));
+	cid3 = pptp_tx_id(1, 1);
+	CU_ASSERT(cid3 == 0x1111);
+	/* 10.0.0.2 asks for call 0x1111 too: another public ID, the one the
+	 * allocator picks; explain names it before the real packet takes
+	 * it */
+	pptp_explain_then_real(&fx, 0, 0x0a000002, 0x10000005, 40000, 1723, msg,
+		pptp_ctl(msg, 7, 168, 0x1111, 1, 0), &x);
+	pubcid = pptp_tx_id(1, 1);
+	CU_ASSERT(pubcid != 0x1111);
+	snprintf(want, sizeof(want),
+		"PPTP Outgoing-Call-Request: call ID 4369 as public %u (new)",
+		pubcid);
+	CU_ASSERT(some_why(&x, want));
+	/* asked again (a retransmission): the same call, nothing new */
+	pptp_explain_then_real(&fx, 0, 0x0a000002, 0x10000005, 40000, 1723, msg,
+		pptp_ctl(msg, 7, 168, 0x1111, 1, 0), &x);
+	CU_ASSERT(pptp_tx_id(1, 1) == pubcid);
+	snprintf(want, sizeof(want),
+		"PPTP Outgoing-Call-Request: call ID 4369 as public %u",
+		pubcid);
+	CU_ASSERT(some_why(&x, want));
+	for (j = 0; j < x.n; j++)
+		CU_ASSERT(strstr(x.step[j].why, "(new)") == NULL);
+
+	/* the server's reply: the call is up, its ID 0x2222 */
+	pptp_explain_then_real(&fx, 1, 0x10000005, 0x0a010001, 1723, pub, msg,
+		pptp_ctl(msg, 8, 32, 0x2222, pubcid, 1), &x);
+	CU_ASSERT(strncmp(x.end, "tx lan0", 7) == 0);
+	snprintf(want, sizeof(want),
+		"PPTP Outgoing-Call-Reply: call 4369 (public %u) up with the "
+		"server's 8738 (new)",
+		pubcid);
+	CU_ASSERT(some_why(&x, want));
+	CU_ASSERT(pptp_tx_id(0, 2) == 0x1111); /* given back */
+	/* Set-Link-Info names the public ID: given back */
+	pptp_explain_then_real(&fx, 1, 0x10000005, 0x0a010001, 1723, pub, msg,
+		pptp_ctl(msg, 15, 24, pubcid, 0, 0), &x);
+	snprintf(want, sizeof(want),
+		"PPTP Set-Link-Info: public call ID %u back to 4369", pubcid);
+	CU_ASSERT(some_why(&x, want));
+	CU_ASSERT(pptp_tx_id(0, 1) == 0x1111);
 
 	/* the call's GRE out, by the server's ID */
 	explain_then_real(&fx, &q, 0,
@@ -3214,11 +3304,8 @@ test_pipeline_explain_pptp(void)
 			gre_pkt(seg, pubcid, 1)),
 		&x);
 	CU_ASSERT(strncmp(x.end, "tx lan0", 7) == 0);
-	snprintf(want, sizeof(want),
-		"PPTP call: GRE of 10.0.0.2 <-> 10.1.0.1 (the client's call "
-		"ID %u)",
-		0x1111);
-	CU_ASSERT(some_why(&x, want));
+	CU_ASSERT(some_why(&x, "PPTP call: GRE of 10.0.0.2 <-> 10.1.0.1 (the "
+			       "client's call ID 4369)"));
 	m = tx_get(0, 0);
 	CU_ASSERT_FATAL(m != NULL);
 	CU_ASSERT(fr16(m, 14 + 20 + 6) == 0x1111);
@@ -3230,6 +3317,96 @@ test_pipeline_explain_pptp(void)
 			gre_pkt(seg, q.gre_call, 1)),
 		&x);
 	CU_ASSERT(strcmp(x.end, "drop natfw.no_exception") == 0);
+
+	/* 10.0.0.3's server answers with call ID 0: its outbound GRE is
+	 * keyed (10.0.0.3, 0, server, 0), which a call of the client's ID
+	 * 0 would need too: that one cannot be translated */
+	pptp_explain_then_real(&fx, 1, 0x10000005, 0x0a010001, 1723, pub3, msg,
+		pptp_ctl(msg, 8, 32, 0, cid3, 1), &x);
+	CU_ASSERT(some_why(&x, "PPTP Outgoing-Call-Reply: call 4369 (public "
+			       "4369) up with the server's 0 (new)"));
+	rte_pktmbuf_free(tx_get(0, 0));
+	pptp_explain_then_real(&fx, 0, 0x0a000003, 0x10000005, 40000, 1723, msg,
+		pptp_ctl(msg, 7, 168, 0, 1, 0), &x);
+	CU_ASSERT(strcmp(x.end, "drop natfw.pptp_untranslatable") == 0);
+	CU_ASSERT(some_why(&x, "PPTP Outgoing-Call-Request: call 0 not set "
+			       "up"));
+
+	/* 10.0.0.2 clears its call: the inbound GRE goes; the server's
+	 * Call-Disconnect-Notify takes the outbound one */
+	pptp_explain_then_real(&fx, 0, 0x0a000002, 0x10000005, 40000, 1723, msg,
+		pptp_ctl(msg, 12, 16, 0x1111, 0, 0), &x);
+	snprintf(want, sizeof(want),
+		"PPTP Call-Clear-Request: call 4369 (public %u) cleared",
+		pubcid);
+	CU_ASSERT(some_why(&x, want));
+	CU_ASSERT(pptp_tx_id(1, 1) == pubcid);
+	pptp_explain_then_real(&fx, 1, 0x10000005, 0x0a010001, 1723, pub, msg,
+		pptp_ctl(msg, 13, 148, 0x2222, 0, 0), &x);
+	CU_ASSERT(some_why(&x, "PPTP Call-Disconnect-Notify: the server's "
+			       "call 8738 cleared"));
+	rte_pktmbuf_free(tx_get(0, 0));
+	/* gone both ways */
+	q.gre_call = pubcid;
+	explain_then_real(&fx, &q, 1,
+		mk_ip(1, q.src, q.dst, IPPROTO_GRE, seg,
+			gre_pkt(seg, pubcid, 1)),
+		&x);
+	CU_ASSERT(strcmp(x.end, "drop natfw.no_exception") == 0);
+	q.rx_if = port_ids[0];
+	q.src = 0x0a000002;
+	q.dst = 0x10000005;
+	q.gre_call = 0x2222;
+	explain_then_real(&fx, &q, 0,
+		mk_ip(0, q.src, q.dst, IPPROTO_GRE, seg,
+			gre_pkt(seg, 0x2222, 1)),
+		&x);
+	CU_ASSERT(strcmp(x.end, "drop natfw.gre_no_call") == 0);
+	/* cleared again: no call has the ID; passed as it is */
+	pptp_explain_then_real(&fx, 0, 0x0a000002, 0x10000005, 40000, 1723, msg,
+		pptp_ctl(msg, 12, 16, 0x1111, 0, 0), &x);
+	CU_ASSERT(some_why(&x, "PPTP Call-Clear-Request: no call has its ID, "
+			       "passed as is"));
+	CU_ASSERT(pptp_tx_id(1, 1) == 0x1111);
+	fx_teardown(&fx);
+
+	/* The appliance's own call (the host takes a server's incoming
+	 * call 0x4444): a dynamic entry lets the call's GRE in */
+	fx_yaml = nat_yaml;
+	host_setup(&fx, false, 64);
+	m = mk_ip(0, 0x0a010001, 0x10000005, 6, seg,
+		tcp_seg(seg, 5000, 1723, 0x02, NULL, 0));
+	memcpy(rte_pktmbuf_mtod(m, uint8_t *), fx_host.mac.addr_bytes, 6);
+	memcpy(rte_pktmbuf_mtod(m, uint8_t *) + 6, fx_host.mac.addr_bytes, 6);
+	explain_then_real(&fx,
+		&(struct tg_explain_req){.rx_if = TG_TRACE_FROM_HOST,
+			.proto = IPPROTO_TCP,
+			.src = 0x0a010001,
+			.dst = 0x10000005,
+			.sport = 5000,
+			.dport = 1723,
+			.tcp_flags = 0x02},
+		2, m, &x);
+	CU_ASSERT(some_why(&x, "a dynamic entry would be opened"));
+	rte_pktmbuf_free(tx_get(1, 0));
+	pptp_explain_then_real(&fx, 2, 0x0a010001, 0x10000005, 5000, 1723, msg,
+		pptp_ctl(msg, 10, 24, 0x4444, 0x5555, 1), &x);
+	CU_ASSERT(strncmp(x.end, "tx wan0", 7) == 0);
+	CU_ASSERT(some_why(&x, "PPTP Incoming-Call-Reply: the appliance's "
+			       "call 17476, its GRE let in (new)"));
+	CU_ASSERT(pptp_tx_id(1, 1) == 0x4444); /* its own: untranslated */
+	q.rx_if = port_ids[1];
+	q.src = 0x10000005;
+	q.dst = 0x0a010001;
+	q.gre_call = 0x4444;
+	explain_then_real(&fx, &q, 1,
+		mk_ip(1, q.src, q.dst, IPPROTO_GRE, seg,
+			gre_pkt(seg, 0x4444, 1)),
+		&x);
+	CU_ASSERT(strcmp(x.end, "host") == 0);
+	CU_ASSERT(some_why(&x, "the appliance's own call"));
+	while ((m = host_get()) != NULL)
+		rte_pktmbuf_free(m);
 	fx_teardown(&fx);
 }
 
