@@ -6,8 +6,10 @@
  *
  * Threads. One writer: the lcore that runs the stage calls every function
  * that changes the table. Any other thread may read session records with
- * tg_nat_sess_read() (telemetry), read the counters, and change the
- * timeouts (tg_nat_table_set_timeouts()).
+ * tg_nat_sess_read() (telemetry) or tg_nat_sess_find(), mappings with
+ * tg_nat_map_find_private()/_public() and the *_peek() functions
+ * (explain: "Reading the table off the writer lcore" below), read the
+ * counters, and change the timeouts (tg_nat_table_set_timeouts()).
  *
  * Slots. Public addresses are slots: the table has conf.max_public of
  * them, the first conf.n_public with a port space from the start; the

@@ -856,6 +856,15 @@ natfw_find(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 		nt, tab, copy->map, (copy->flags & TG_NATFW_SF_LOCAL) != 0);
 }
 
+/* The mapping that holds public port @p port of NAT address @p a, as a
+ * copy read off the writer lcore (tg_nat_map_find_public()). */
+static inline bool
+x_map_public(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
+	uint16_t a, uint8_t proto, uint16_t port, struct tg_nat_map *c)
+{
+	return tg_nat_map_find_public(tab, nt->slot[a], proto, port, c) == 0;
+}
+
 static inline bool
 x_find(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	enum tg_nat_dir dir, const struct tg_nat_key *k, struct tg_natfw_why *w)
@@ -968,7 +977,9 @@ x_hairpin(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	const struct tg_nat_tuple *t, uint16_t a, struct tg_natfw_why *w)
 {
 	struct tg_meta *md = tg_meta(m);
-	uint32_t l4_len = l4_len_of(m, ip, md->l3_len), map, so_ip;
+	uint32_t l4_len = l4_len_of(m, ip, md->l3_len), so_ip;
+	struct tg_nat_map mc;
+	bool found;
 	const struct tg_natfw_pmap *p = NULL;
 	struct tg_nat_key ko, ki;
 	uint16_t so_port;
@@ -985,18 +996,15 @@ x_hairpin(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 		so_ip = w->sess.pub_ip;
 		so_port = w->sess.pub_port;
 	} else {
-		map = tg_nat_map_lookup_public(
-			tab, nt->slot[a], t->proto, ko.rem_port);
+		found = x_map_public(nt, tab, a, t->proto, ko.rem_port, &mc);
 		if (t->proto == IPPROTO_ICMP ||
-			((map == TG_NAT_NONE ||
-				 tab->maps[map].priv_ip == nt->addr[a]) &&
+			((!found || mc.priv_ip == nt->addr[a]) &&
 				pmap_find(nt, t->proto, a, t->dport) == NULL))
 			return NAT_IN_NONE;
 		so_ip = nt->addr[a];
-		so_port = tg_nat_map_lookup_public(tab, nt->slot[a], ko.proto,
-				  ko.port) == TG_NAT_NONE
-				  ? ko.port
-				  : 0;
+		so_port = x_map_public(nt, tab, a, ko.proto, ko.port, &mc)
+				  ? 0
+				  : ko.port;
 	}
 	/* the receiver's side, as if the packet came from outside */
 	memset(&ki, 0, sizeof(ki));
@@ -1009,13 +1017,11 @@ x_hairpin(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 		if (w->sess.flags & TG_NATFW_SF_LOCAL)
 			return V_DROP(NO_EXCEPTION);
 	} else {
-		map = tg_nat_map_lookup_public(
-			tab, nt->slot[a], ki.proto, ki.port);
-		if (map != TG_NAT_NONE &&
+		if (x_map_public(nt, tab, a, ki.proto, ki.port, &mc) &&
 			nt->filtering == TG_CFG_NAT_FILTER_ENDPOINT_INDEP &&
-			tab->maps[map].priv_ip != nt->addr[a]) {
-			w->sess.priv_ip = tab->maps[map].priv_ip;
-			w->sess.priv_port = tab->maps[map].priv_port;
+			mc.priv_ip != nt->addr[a]) {
+			w->sess.priv_ip = mc.priv_ip;
+			w->sess.priv_port = mc.priv_port;
 		} else if ((p = pmap_find(nt, ki.proto, a, ki.port)) != NULL) {
 			w->sess.priv_ip = p->private_ip;
 			w->sess.priv_port = p->private_port;
@@ -1038,9 +1044,11 @@ x_in(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	struct rte_mbuf *m, struct rte_ipv4_hdr *ip, struct tg_natfw_why *w)
 {
 	struct tg_meta *md = tg_meta(m);
-	uint32_t l4_len = l4_len_of(m, ip, md->l3_len), map;
+	uint32_t l4_len = l4_len_of(m, ip, md->l3_len);
 	uint16_t a = addr_index(nt, rte_be_to_cpu_32(ip->dst_addr));
 	const struct tg_natfw_pmap *p;
+	struct tg_nat_map mc;
+	bool found;
 	struct tg_nat_tuple t, in;
 	struct tg_nat_key k;
 
@@ -1116,16 +1124,15 @@ x_in(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	} else if (nt->nat && a < nt->n_nat) {
 		/* nat_in_new(): an endpoint-independent mapping, then a
 		 * port mapping, would take it */
-		map = tg_nat_map_lookup_public(
-			tab, nt->slot[a], k.proto, k.port);
+		found = x_map_public(nt, tab, a, k.proto, k.port, &mc);
 		p = k.proto == IPPROTO_ICMP ? NULL
 					    : pmap_find(nt, k.proto, a, k.port);
-		if (map != TG_NAT_NONE &&
+		if (found &&
 			nt->filtering == TG_CFG_NAT_FILTER_ENDPOINT_INDEP &&
-			tab->maps[map].priv_ip != nt->addr[a]) {
+			mc.priv_ip != nt->addr[a]) {
 			w->what = TG_NATFW_WHY_EIF;
-			w->sess.priv_ip = tab->maps[map].priv_ip;
-			w->sess.priv_port = tab->maps[map].priv_port;
+			w->sess.priv_ip = mc.priv_ip;
+			w->sess.priv_port = mc.priv_port;
 		} else if (p != NULL) {
 			w->what = TG_NATFW_WHY_PORT_MAPPING;
 			w->sess.priv_ip = p->private_ip;
@@ -1165,6 +1172,7 @@ x_fw_out(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	uint16_t a = addr_index(nt, rte_be_to_cpu_32(ip->src_addr));
 	struct tg_nat_tuple t;
 	struct tg_nat_key k;
+	struct tg_nat_map mc;
 
 	if (later_fragment(ip) || a >= nt->n_addr)
 		return TG_V_NEXT;
@@ -1193,8 +1201,8 @@ x_fw_out(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 		w->sess.addr = nt->slot[a];
 		/* fw_out() would reserve the port: one a translation holds
 		 * cannot be the appliance's */
-		if (a < nt->n_nat && tg_nat_map_lookup_public(tab, nt->slot[a],
-					     k.proto, k.port) != TG_NAT_NONE)
+		if (a < nt->n_nat &&
+			x_map_public(nt, tab, a, k.proto, k.port, &mc))
 			return V_DROP(PORT_IN_USE);
 		if (!tg_nat_sess_room(tab, true))
 			return V_DROP(DYNAMIC_FULL);
