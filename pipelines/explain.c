@@ -714,8 +714,6 @@ explain_ipsec(struct tg_pipeline *pl, const struct tg_tables *t,
 
 	v = tg_ipsec_explain(t->ipsec, pl->stage_ctx[TG_STAGE_IPSEC],
 		&t->forward->local, m, rte_rdtsc(), !real, &w);
-	if (w.what == TG_IPSEC_WHY_NOT_MODELLED)
-		return NOT_EXPLAINED;
 	if (w.sa != UINT32_MAX && w.sa < c->n_sas &&
 		c->sas[w.sa].dir == TG_CFG_IPSEC_IN)
 		snprintf(s->why, sizeof(s->why),

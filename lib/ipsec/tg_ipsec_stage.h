@@ -267,10 +267,9 @@ void tg_ipsec_burst(const struct tg_ipsec_table *t, struct tg_ipsec_stage *st,
 
 /** What decided a packet (tg_ipsec_explain()). */
 enum tg_ipsec_why_what {
-	TG_IPSEC_WHY_NONE = 0,	   /**< no policy applied */
-	TG_IPSEC_WHY_POLICY,	   /**< policy (index) decided */
-	TG_IPSEC_WHY_SA,	   /**< inbound SA (index) took it */
-	TG_IPSEC_WHY_NOT_MODELLED, /**< (nothing today) */
+	TG_IPSEC_WHY_NONE = 0, /**< no policy applied */
+	TG_IPSEC_WHY_POLICY,   /**< policy (index) decided */
+	TG_IPSEC_WHY_SA,       /**< inbound SA (index) took it */
 };
 
 struct tg_ipsec_why {

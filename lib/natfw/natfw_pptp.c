@@ -249,18 +249,27 @@ gre_find(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
  * @p scid), on its mapping (GRE, client, @p ccid) of the control
  * connection's address (the public ID @p ccid when it is free). 0 and
  * *idx, or a drop verdict. */
+/* The NAT address of control session @p c's slot in this snapshot (its
+ * range applies to the call IDs), or TG_NATFW_NO_ADDR: none any more. */
+static inline uint16_t
+ctl_nat_addr(const struct tg_natfw_table *nt, const struct tg_nat_sess *c)
+{
+	uint16_t ai = c->addr < TG_NATFW_SLOTS ? nt->slot_addr[c->addr]
+					       : TG_NATFW_NO_ADDR;
+
+	return ai < nt->n_nat ? ai : TG_NATFW_NO_ADDR;
+}
+
 static uint16_t
 gre_sess_new(const struct tg_natfw_table *nt, struct tg_nat_table *tab,
 	const struct tg_nat_sess *c, uint16_t ccid, uint16_t scid, uint32_t sec,
 	uint32_t *idx)
 {
-	uint16_t a = c->addr; /* the session's slot ... */
-	uint16_t ai = a < TG_NATFW_SLOTS ? nt->slot_addr[a] : TG_NATFW_NO_ADDR;
+	uint16_t a = c->addr, ai = ctl_nat_addr(nt, c);
 	uint32_t map;
 	int rc;
 
-	/* ... and the snapshot's address in it, whose range applies */
-	if (ai == TG_NATFW_NO_ADDR || ai >= nt->n_nat)
+	if (ai == TG_NATFW_NO_ADDR)
 		return V_DROP(PPTP_UNTRANSLATABLE);
 	rc = tg_nat_map_get_or_create(tab, IPPROTO_GRE, c->priv_ip, ccid, a,
 		nt->port_lo[ai], nt->port_hi[ai], ccid, &map);
@@ -556,12 +565,11 @@ static uint16_t
 x_gre_sess_new(const struct tg_natfw_table *nt, const struct tg_nat_table *tab,
 	const struct tg_nat_sess *c, uint16_t ccid, uint16_t *pub)
 {
-	uint16_t a = c->addr;
-	uint16_t ai = a < TG_NATFW_SLOTS ? nt->slot_addr[a] : TG_NATFW_NO_ADDR;
+	uint16_t a = c->addr, ai = ctl_nat_addr(nt, c);
 	struct tg_nat_map m;
 	int rc;
 
-	if (ai == TG_NATFW_NO_ADDR || ai >= nt->n_nat)
+	if (ai == TG_NATFW_NO_ADDR)
 		return V_DROP(PPTP_UNTRANSLATABLE);
 	rc = tg_nat_map_peek(tab, IPPROTO_GRE, c->priv_ip, ccid, a,
 		nt->port_lo[ai], nt->port_hi[ai], ccid, &m);
