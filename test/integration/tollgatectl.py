@@ -578,9 +578,20 @@ def check_access(prefix, work):
     env_free = dict(os.environ)
     env_free.pop("RUNTIME_DIRECTORY", None)
     env_free.pop("XDG_RUNTIME_DIR", None)
-    p = subprocess.run([CTL, "-f", prefix, "stats"], capture_output=True,
-                       preexec_fn=drop_to_nobody, env=env_free, cwd="/",
-                       timeout=30)
+    # a copy nobody can reach: the checkout may sit in a directory only
+    # root can enter (mktemp -d makes them 0700), which would refuse the
+    # exec, not the socket
+    pub = tempfile.mkdtemp(prefix="tgctl-pub-")
+    os.chmod(pub, 0o755)
+    ctl_copy = os.path.join(pub, "tollgatectl")
+    shutil.copy2(CTL, ctl_copy)
+    os.chmod(ctl_copy, 0o755)
+    try:
+        p = subprocess.run([ctl_copy, "-f", prefix, "stats"],
+                           capture_output=True, preexec_fn=drop_to_nobody,
+                           env=env_free, cwd="/", timeout=30)
+    finally:
+        shutil.rmtree(pub, ignore_errors=True)
     want = "permission denied on %s (run as the user tollgate runs as, " \
            "or root)" % tel.socket_path(prefix)
     report("access.non_root_is_refused", p.returncode == 3 and
